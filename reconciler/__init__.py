@@ -1,0 +1,3 @@
+"""reconciler: Encord storage as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,257 @@
+"""The desired state: what the YAML in a config directory declares, validated and immutable.
+
+``reconciler.config`` builds a ``DesiredState`` from files; the planner diffs it against a
+``LiveState``. Every declared object keeps the ``Source`` (file, line, column) it came from so
+that each planned change can cite the line that caused it.
+
+Semantics that the planner relies on (the config layer must preserve them):
+
+* **Absent means unmanaged.** A field left out of the YAML (``None`` here) is not compared and
+  never changed, except when the object is created. ``groups: {}`` (empty, not ``None``) means
+  "no direct grants", and extra live grants are revoked.
+* **Folders** are keyed by absolute path (``/a/b``, no trailing slash). Undeclared ancestors of
+  a declared folder are created when missing but otherwise left alone. ``previously`` lists
+  earlier paths: if the folder is missing at ``path`` but present at one of them, it is moved
+  (keeping its UUID, items and dataset links), not deleted and re-created.
+* **Metadata** of folders and items is merged by default: declared keys are set, keys set by
+  people or other tools are left alone, and keys matching ``owned_keys`` globs that are not
+  declared are removed. ``mode: replace`` makes the declared mapping the whole metadata.
+* **Groups** are keyed by name. ``members`` (emails) is authoritative when declared.
+* **Datasets** are keyed by title. ``groups`` and ``users`` are authoritative when declared;
+  ``items`` selectors decide which items are linked; ``unlink`` decides whether links that no
+  selector selects are removed.
+* **Ownership**: what the tool creates is marked with ``ownership.id`` (``OWNER_KEY`` in folder
+  client metadata; an ``ownership_tag`` suffix in group and dataset descriptions, which have
+  no metadata). Prune and unlink only ever touch objects carrying our own marker, unless the
+  policy says ``all``; objects carrying another id are never touched.
+
+Do not mutate the mappings inside these models; they are shared and treated as values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.model.addresses import is_under, parent_path
+
+Role = Literal["user", "admin"]
+PruneMode = Literal["never", "owned", "all"]
+MetadataMode = Literal["merge", "replace"]
+SyncMode = Literal["on_create", "never"]
+UnlinkMode = Literal["never", "owned", "all"]
+Provider = Literal["s3", "gcp", "azure"]
+OrganisationRole = Literal["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"]
+
+# The ownership marker in client metadata of folders we create.
+OWNER_KEY = "reconciler.owner"
+
+
+def ownership_tag(ownership_id: str) -> str:
+    """Suffix appended to descriptions of groups and datasets we create."""
+    return f"[managed by reconciler: {ownership_id}]"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Source(Model):
+    """Where a declaration came from. ``file`` is relative to the config directory."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def position(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Policy(Model):
+    prune: PruneMode = "owned"
+    max_delete_ratio: float = 0.25  # refuse plans deleting more than this share of live objects
+    max_change_ratio: float = 1.0  # refuse plans changing more than this share (1.0 = off)
+    min_existing: int = 10  # ratios apply only when at least this many live objects are in scope
+    protect: tuple[str, ...] = ()  # path globs never deleted or moved
+    allow_replace: bool = False  # allow cloud-sync replacements (delete + create) without --force
+
+
+class Ownership(Model):
+    id: str
+
+
+class EncordTarget(Model):
+    domain: str = "https://api.encord.com"
+    ssh_key_file: str | None = None
+
+
+class SandboxIntegration(Model):
+    title: str
+    provider: Provider
+    root: str  # absolute directory standing in for the bucket
+
+
+class SandboxUser(Model):
+    email: str
+    role: OrganisationRole = "MEMBER"
+
+
+class SandboxTarget(Model):
+    path: str  # absolute path of the SQLite database
+    integrations: tuple[SandboxIntegration, ...] = ()
+    users: tuple[SandboxUser, ...] = ()
+
+
+class Target(Model):
+    """Exactly one of ``encord`` or ``sandbox``."""
+
+    encord: EncordTarget | None = None
+    sandbox: SandboxTarget | None = None
+
+
+class CloudSync(Model):
+    integration: str  # title or UUID, resolved at plan time
+    remote_url: str
+    sync: SyncMode = "on_create"
+    source: Source
+
+
+class DesiredFolder(Model):
+    path: str
+    description: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    metadata_mode: MetadataMode = "merge"
+    owned_keys: tuple[str, ...] = ()
+    groups: Mapping[str, Role] | None = None
+    previously: tuple[str, ...] = ()
+    cloud_sync: CloudSync | None = None
+    source: Source
+    field_sources: Mapping[str, Source] = {}
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+
+class DesiredGroup(Model):
+    name: str
+    description: str | None = None
+    members: tuple[str, ...] | None = None
+    source: Source
+
+
+class ItemMatch(Model):
+    """All given conditions must hold. ``metadata`` compares key by key for equality."""
+
+    name: str | None = None  # glob on the item name
+    types: tuple[str, ...] = ()  # StorageItemType wire values; empty = any
+    metadata: Mapping[str, Any] | None = None
+
+
+class MetadataRule(Model):
+    folder: str
+    recursive: bool = False
+    match: ItemMatch = ItemMatch()
+    metadata: Mapping[str, Any]
+    mode: MetadataMode = "merge"
+    owned_keys: tuple[str, ...] = ()
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    metadata: Mapping[str, Any]
+    line: int
+    previously: str | None = None  # an earlier item path: the item is moved here
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRows:
+    """Rows of one manifest, keyed by item path. Kept out of pydantic: there may be millions."""
+
+    rows: Mapping[str, ManifestEntry] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class Manifest(Model):
+    file: str  # relative to the config directory, for citations
+    format: Literal["jsonl", "csv"]
+    mode: MetadataMode = "merge"
+    owned_keys: tuple[str, ...] = ()
+    entries: ManifestRows
+    source: Source
+
+
+class ItemSelector(Model):
+    folder: str
+    recursive: bool = False
+    match: ItemMatch = ItemMatch()
+    source: Source
+
+
+class DesiredDataset(Model):
+    title: str
+    description: str | None = None
+    groups: Mapping[str, Role] | None = None
+    users: Mapping[str, Role] | None = None
+    items: tuple[ItemSelector, ...] = ()
+    unlink: UnlinkMode = "owned"
+    source: Source
+
+
+class MetadataSchema(Model):
+    """Key to wire descriptor (``{"ty": "enum", "values": [...]}``), as the v2 API stores it."""
+
+    keys: Mapping[str, Mapping[str, Any]]
+    source: Source
+
+
+class DesiredState(Model):
+    root_dir: str
+    version: int = 1
+    target: Target
+    ownership: Ownership
+    policy: Policy = Policy()
+    folders: Mapping[str, DesiredFolder] = {}
+    groups: Mapping[str, DesiredGroup] = {}
+    rules: tuple[MetadataRule, ...] = ()
+    manifests: tuple[Manifest, ...] = ()
+    datasets: Mapping[str, DesiredDataset] = {}
+    metadata_schema: MetadataSchema | None = None
+    source: Source  # reconciler.yaml
+
+    def roots(self) -> tuple[str, ...]:
+        """Declared folder paths (and their ``previously`` paths) with no declared ancestor.
+
+        These are the subtrees the live reader lists recursively and the only places where
+        anything may be pruned.
+        """
+        paths = set(self.folders)
+        for folder in self.folders.values():
+            paths.update(folder.previously)
+        for rule in self.rules:
+            paths.add(rule.folder)
+        for ds in self.datasets.values():
+            paths.update(selector.folder for selector in ds.items)
+        return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
+
+    def declared_ancestors(self, path: str) -> list[str]:
+        out: list[str] = []
+        current = parent_path(path)
+        while current is not None:
+            if current in self.folders:
+                out.append(current)
+            current = parent_path(current)
+        return out
+
+
+def _has_ancestor_in(path: str, paths: set[str]) -> bool:
+    return any(other != path and is_under(path, other) for other in paths)

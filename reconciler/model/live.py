@@ -1,0 +1,185 @@
+"""The live state: what the Encord organisation holds, as read for the declared scope.
+
+``reconciler.live.read_live`` builds a ``LiveState`` through the API client; golden tests build
+one from JSON (``LiveState.from_json``). The planner treats it as read-only.
+
+Invariants:
+
+* ``folders`` holds every folder under the scope roots plus their ancestors, keyed by UUID;
+  ``paths`` maps each unambiguous path to its UUID. Siblings sharing a name make their path
+  (and everything under it) ambiguous: such paths are in ``ambiguous`` with all their UUIDs and
+  absent from ``paths``. Never merge them.
+* ``items`` holds every item under the scope roots, keyed by UUID, with its folder's path.
+* ``complete`` is False when any listing may be partial (a page missing, a 403 on a subtree);
+  ``listing_counts`` records how many objects each root listing returned. The planner refuses
+  to turn a partial or suspiciously small listing into deletes.
+* ``fingerprint`` of an object is what apply re-checks before touching it: ``lastEditedAt``
+  where the API has it, else a content hash.
+
+Records are slotted frozen dataclasses, not pydantic: a snapshot may hold a million items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reconciler.model.addresses import is_under
+
+Role = str  # "user" | "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFolder:
+    uuid: str
+    parent: str | None
+    name: str
+    path: str
+    description: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    owner: str = ""
+    last_edited_at: str = ""
+    user_role: Role = "admin"
+    folder_type: str = "generic"
+    integration_uuid: str | None = None
+    remote_url: str | None = None
+    synced_dataset_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveItem:
+    uuid: str
+    parent: str  # folder UUID
+    folder_path: str
+    name: str
+    item_type: str
+    description: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    last_edited_at: str = ""
+    is_tombstone: bool = False
+    is_placeholder: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"{self.folder_path}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveGroup:
+    hash: str
+    name: str
+    description: str = ""
+    members: tuple[str, ...] = ()  # sorted emails
+
+
+@dataclass(frozen=True, slots=True)
+class LiveDataRow:
+    data_hash: str
+    item_uuid: str | None  # backing_item_uuid; None when the API did not say
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveDataset:
+    uuid: str
+    title: str
+    description: str = ""
+    user_role: Role | None = None
+    last_edited_at: str = ""
+    backing_folder_uuid: str | None = None
+    groups: Mapping[str, Role] = field(default_factory=dict)  # group hash -> role
+    users: Mapping[str, Role] = field(default_factory=dict)  # email -> role
+    rows: tuple[LiveDataRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LiveIntegration:
+    uuid: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveUser:
+    email: str
+    role: str = "MEMBER"  # organisation role mnemonic
+    member_type: str = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    target: str = ""
+    scope: tuple[str, ...] = ()  # the roots that were read
+    missing_roots: tuple[str, ...] = ()  # roots with no live folder at that path
+    folders: Mapping[str, LiveFolder] = field(default_factory=dict)
+    paths: Mapping[str, str] = field(default_factory=dict)  # path -> folder uuid
+    ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # path -> uuids
+    items: Mapping[str, LiveItem] = field(default_factory=dict)
+    folder_groups: Mapping[str, Mapping[str, Role]] = field(default_factory=dict)
+    groups: Mapping[str, LiveGroup] = field(default_factory=dict)  # hash -> group
+    datasets: Mapping[str, LiveDataset] = field(default_factory=dict)  # uuid -> dataset
+    integrations: Mapping[str, LiveIntegration] = field(default_factory=dict)
+    users: Mapping[str, LiveUser] = field(default_factory=dict)  # email -> user
+    metadata_schema: Mapping[str, Any] | None = None
+    complete: bool = True
+    listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "scope": list(self.scope),
+            "missing_roots": list(self.missing_roots),
+            "folders": [asdict(f) for f in self.folders.values()],
+            "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
+            "items": [asdict(i) for i in self.items.values()],
+            "folder_groups": {k: dict(v) for k, v in self.folder_groups.items()},
+            "groups": [asdict(g) for g in self.groups.values()],
+            "datasets": [asdict(d) for d in self.datasets.values()],
+            "integrations": [asdict(i) for i in self.integrations.values()],
+            "users": [asdict(u) for u in self.users.values()],
+            "metadata_schema": self.metadata_schema,
+            "complete": self.complete,
+            "listing_counts": dict(self.listing_counts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LiveState:
+        folders = {f["uuid"]: LiveFolder(**f) for f in data.get("folders", [])}
+        ambiguous = {k: tuple(v) for k, v in data.get("ambiguous", {}).items()}
+        paths = {
+            f.path: f.uuid
+            for f in folders.values()
+            if not any(is_under(f.path, root) for root in ambiguous)
+        }
+        datasets = {}
+        for raw in data.get("datasets", []):
+            rows = tuple(LiveDataRow(**r) for r in raw.get("rows", []))
+            datasets[raw["uuid"]] = LiveDataset(**{**raw, "rows": rows})
+        return cls(
+            target=data.get("target", ""),
+            scope=tuple(data.get("scope", ())),
+            missing_roots=tuple(data.get("missing_roots", ())),
+            folders=folders,
+            paths=paths,
+            ambiguous=ambiguous,
+            items={i["uuid"]: LiveItem(**i) for i in data.get("items", [])},
+            folder_groups=data.get("folder_groups", {}),
+            groups={
+                g["hash"]: LiveGroup(**{**g, "members": tuple(g.get("members", ()))})
+                for g in data.get("groups", [])
+            },
+            datasets=datasets,
+            integrations={i["uuid"]: LiveIntegration(**i) for i in data.get("integrations", [])},
+            users={u["email"]: LiveUser(**u) for u in data.get("users", [])},
+            metadata_schema=data.get("metadata_schema"),
+            complete=data.get("complete", True),
+            listing_counts=data.get("listing_counts", {}),
+        )
+
+
+def content_fingerprint(value: Any) -> str:
+    """A short stable hash of a JSON-able value, for objects without ``lastEditedAt``."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,19 @@
+"""Exceptions of the wire layer.
+
+    ValueError
+     └── UnusableKeyError      a private key that cannot sign (format, passphrase, not Ed25519)
+    Exception
+     └── SignatureError        a request whose authentication does not verify (sandbox side)
+
+Messages are safe to show and to return to a client: they never contain key material.
+"""
+
+from __future__ import annotations
+
+
+class UnusableKeyError(ValueError):
+    """A private key that cannot be used: not OpenSSH, not Ed25519, or a wrong passphrase."""
+
+
+class SignatureError(Exception):
+    """A request whose authentication headers do not verify. The message is safe to return."""
