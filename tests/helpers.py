@@ -1,0 +1,142 @@
+"""Shared builders for tests. One place, so every test starts servers the same way.
+
+``running_sandbox`` starts the real ``reconciler sandbox serve`` in a subprocess on a loopback
+port chosen by the OS (``--port 0``; the server prints the URL it bound), and stops it when the
+``with`` block ends. Tests talk to it over a real socket with our client or the official SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STARTUP_TIMEOUT_S = 30.0
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m reconciler ARGS`` and capture its output (never raises on exit code)."""
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class SandboxServer:
+    url: str
+    db_path: Path
+    key_path: Path
+    admin_email: str
+    process: subprocess.Popen[str]
+
+    @property
+    def key_text(self) -> str:
+        return self.key_path.read_text()
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call a loopback-only control route such as ``/_sandbox/stats``."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def stats(self) -> dict[str, Any]:
+        return self.control("GET", "/_sandbox/stats")  # type: ignore[no-any-return]
+
+    def reset_stats(self) -> None:
+        self.control("POST", "/_sandbox/stats/reset")
+
+    def set_faults(self, **faults: Any) -> None:
+        self.control("POST", "/_sandbox/faults", faults)
+
+
+@contextlib.contextmanager
+def running_sandbox(
+    tmp_path: Path,
+    *,
+    admin_email: str = "admin@example.com",
+    serve_args: tuple[str, ...] = (),
+    init: bool = True,
+) -> Iterator[SandboxServer]:
+    db_path = tmp_path / "sandbox.sqlite"
+    key_path = tmp_path / "admin.key"
+    if init:
+        result = run_cli(
+            "sandbox",
+            "init",
+            "--db",
+            str(db_path),
+            "--admin-email",
+            admin_email,
+            "--key-out",
+            str(key_path),
+        )
+        assert result.returncode == 0, result.stderr
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "sandbox",
+            "serve",
+            "--db",
+            str(db_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            *serve_args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = _wait_for_url(process)
+        yield SandboxServer(url, db_path, key_path, admin_email, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def _wait_for_url(process: subprocess.Popen[str]) -> str:
+    """Read the ``listening on http://127.0.0.1:PORT`` line the server prints once bound."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                err = process.stderr.read() if process.stderr else ""
+                raise RuntimeError(f"sandbox exited with {process.returncode}: {err}")
+            continue
+        if "listening on " in line:
+            return line.rsplit("listening on ", 1)[1].strip()
+    raise RuntimeError("sandbox did not report its URL in time")
