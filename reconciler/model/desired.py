@@ -191,9 +191,16 @@ class Manifest(Model):
 
 
 class ItemSelector(Model):
-    folder: str
+    """Selects items for a dataset: those under ``folder`` (its direct children, or the whole
+    subtree when ``recursive``) that satisfy ``match``, plus every item whose path is listed in
+    ``paths`` (loaded from the selector's ``manifest`` file, one item path per row; this is how
+    ``reconciler export`` writes links that no folder rule describes)."""
+
+    folder: str | None = None
     recursive: bool = False
     match: ItemMatch = ItemMatch()
+    manifest: str | None = None  # file, relative to the config directory, for citations
+    paths: frozenset[str] = frozenset()
     source: Source
 
 
@@ -240,7 +247,7 @@ class DesiredState(Model):
         for rule in self.rules:
             paths.add(rule.folder)
         for ds in self.datasets.values():
-            paths.update(selector.folder for selector in ds.items)
+            paths.update(sel.folder for sel in ds.items if sel.folder is not None)
         return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
 
     def declared_ancestors(self, path: str) -> list[str]:
