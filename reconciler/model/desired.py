@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.model.addresses import is_under, parent_path
+from reconciler.model.addresses import parent_path
 
 Role = Literal["user", "admin"]
 PruneMode = Literal["never", "owned", "all"]
@@ -236,18 +236,26 @@ class DesiredState(Model):
     source: Source  # reconciler.yaml
 
     def roots(self) -> tuple[str, ...]:
-        """Declared folder paths (and their ``previously`` paths) with no declared ancestor.
+        """Folder paths the config refers to that have no referred-to ancestor.
 
-        These are the subtrees the live reader lists recursively and the only places where
-        anything may be pruned.
+        Declared folders, their ``previously`` paths, rule and selector folders, and the
+        folders of manifest rows all count. These are the subtrees the live reader lists
+        recursively and the only places where anything may be pruned.
         """
         paths = set(self.folders)
         for folder in self.folders.values():
             paths.update(folder.previously)
-        for rule in self.rules:
-            paths.add(rule.folder)
+        paths.update(rule.folder for rule in self.rules)
+        for manifest in self.manifests:
+            for item_path, entry in manifest.entries.rows.items():
+                paths.add(_folder_of(item_path))
+                if entry.previously:
+                    paths.add(_folder_of(entry.previously))
         for ds in self.datasets.values():
-            paths.update(sel.folder for sel in ds.items if sel.folder is not None)
+            for sel in ds.items:
+                if sel.folder is not None:
+                    paths.add(sel.folder)
+                paths.update(_folder_of(p) for p in sel.paths)
         return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
 
     def declared_ancestors(self, path: str) -> list[str]:
@@ -261,4 +269,13 @@ class DesiredState(Model):
 
 
 def _has_ancestor_in(path: str, paths: set[str]) -> bool:
-    return any(other != path and is_under(path, other) for other in paths)
+    current = parent_path(path)
+    while current is not None:
+        if current in paths:
+            return True
+        current = parent_path(current)
+    return False
+
+
+def _folder_of(item_path: str) -> str:
+    return item_path.rsplit("/", 1)[0] or "/"
