@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -29,10 +28,10 @@ from sdk_data.sdk_kit import (
     MP4_BYTES,
     IntegrationSpec,
     Sandbox,
-    bucket_dir,
     png_bytes,
     prepared_sandbox,
     sync,
+    synced_folder,
     unique,
     write_files,
 )
@@ -67,20 +66,6 @@ def uc(sandbox: Sandbox) -> EncordUserClient:
 @pytest.fixture(scope="module")
 def integrations(uc: EncordUserClient) -> dict[str, UUID]:
     return {i.title: UUID(i.id) for i in uc.get_cloud_integrations()}
-
-
-def synced_folder(
-    uc: EncordUserClient,
-    sandbox: Sandbox,
-    integration: UUID,
-    spec: IntegrationSpec,
-    remote_url: str,
-    files: dict[str, bytes],
-) -> tuple[StorageFolder, Path]:
-    bucket = bucket_dir(sandbox.bucket_roots[spec.title], remote_url)
-    write_files(bucket, files)
-    params = CloudSyncedFolderParams(integration_uuid=integration, remote_url=remote_url)
-    return uc.create_storage_folder(unique("synced"), cloud_synced_folder_params=params), bucket
 
 
 def all_items(folder: StorageFolder) -> dict[str, StorageItem]:
@@ -151,9 +136,7 @@ def test_sync_creates_items_for_every_file_under_the_prefix(
     uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
 ) -> None:
     remote_url = f"s3://bucket-a/{unique('nested')}/"
-    folder, bucket = synced_folder(
-        uc, sandbox, integrations[S3.title], S3, remote_url, NESTED_FILES
-    )
+    folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, NESTED_FILES)
     # A sibling prefix in the same bucket must not leak into this folder.
     write_files(bucket.parent / (bucket.name + "-sibling"), {"stray.png": png_bytes()})
 
@@ -185,7 +168,7 @@ def test_resync_tombstones_restores_and_updates(
 ) -> None:
     remote_url = f"s3://bucket-b/{unique('life')}/"
     files = {"keep.png": png_bytes(), "gone.txt": b"soon gone\n", "grow.jpg": JPEG_BYTES}
-    folder, bucket = synced_folder(uc, sandbox, integrations[S3.title], S3, remote_url, files)
+    folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, files)
     assert_clean(sync(folder))
     first = {item.name: item.uuid for item in folder.list_items()}
     assert sorted(first) == sorted(files)
@@ -217,9 +200,7 @@ def test_sync_without_changes_keeps_everything(
     uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
 ) -> None:
     remote_url = f"s3://bucket-c/{unique('steady')}/"
-    folder, _ = synced_folder(
-        uc, sandbox, integrations[S3.title], S3, remote_url, {"one.png": png_bytes()}
-    )
+    folder, _ = synced_folder(uc, sandbox, S3.title, remote_url, {"one.png": png_bytes()})
     assert_clean(sync(folder))
     (before,) = folder.list_items()
     before.update(client_metadata={"note": "set by a person"})
@@ -235,9 +216,7 @@ def test_gcp_integration_sync(
     uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
 ) -> None:
     remote_url = f"gs://gcp-bucket/{unique('g')}/"
-    folder, _ = synced_folder(
-        uc, sandbox, integrations[GCP.title], GCP, remote_url, {"pic.png": png_bytes()}
-    )
+    folder, _ = synced_folder(uc, sandbox, GCP.title, remote_url, {"pic.png": png_bytes()})
 
     assert_clean(sync(folder))
 
@@ -276,7 +255,7 @@ def test_removed_bucket_directory_tombstones_all(
 ) -> None:
     remote_url = f"s3://bucket-d/{unique('wipe')}/"
     files = {"a.png": png_bytes(), "b.txt": b"b\n"}
-    folder, bucket = synced_folder(uc, sandbox, integrations[S3.title], S3, remote_url, files)
+    folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, files)
     assert_clean(sync(folder))
     uuids = [item.uuid for item in folder.list_items()]
 

@@ -14,7 +14,6 @@ import pytest
 from encord.exceptions import ResourceNotFoundError
 from encord.http.bundle import Bundle
 from encord.orm.storage import (
-    CloudSyncedFolderParams,
     FoldersSortBy,
     StorageItemType,
     StorageLocationName,
@@ -29,12 +28,11 @@ from sdk_data.sdk_kit import (
     Sandbox,
     WireLog,
     assert_paged,
-    bucket_dir,
     png_bytes,
     prepared_sandbox,
     sync,
+    synced_folder,
     unique,
-    write_files,
 )
 
 pytestmark = pytest.mark.sdk
@@ -86,13 +84,10 @@ class Synced:
 
 
 @pytest.fixture
-def synced(uc: EncordUserClient, sandbox: Sandbox, integration_uuid: UUID) -> Synced:
+def synced(uc: EncordUserClient, sandbox: Sandbox) -> Synced:
     """A fresh cloud-synced folder holding one item per file in ``FILES``."""
-    prefix = unique("items")
-    remote_url = f"s3://media/{prefix}/"
-    write_files(bucket_dir(sandbox.bucket_roots[INTEGRATION], remote_url), FILES)
-    params = CloudSyncedFolderParams(integration_uuid=integration_uuid, remote_url=remote_url)
-    folder = uc.create_storage_folder(prefix, cloud_synced_folder_params=params)
+    remote_url = f"s3://media/{unique('items')}/"
+    folder, _ = synced_folder(uc, sandbox, INTEGRATION, remote_url, FILES)
     result = sync(folder)
     assert result.status == SyncPrivateDataWithCloudSyncedFolderStatus.DONE
     items = {item.name: item for item in folder.list_items()}

@@ -19,13 +19,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from encord.http.constants import RequestsSettings
-from encord.orm.storage import SyncPrivateDataWithCloudSyncedFolderGetResultResponse
+from encord.orm.storage import (
+    CloudSyncedFolderParams,
+    SyncPrivateDataWithCloudSyncedFolderGetResultResponse,
+)
 from encord.storage import StorageFolder
 from encord.user_client import EncordUserClient
 from helpers import SandboxServer, run_cli, running_sandbox
@@ -218,6 +221,23 @@ def bucket_dir(root: Path, remote_url: str) -> Path:
     """Where an integration rooted at ``root`` keeps ``s3://bucket/prefix/`` (or ``gs://``)."""
     without_scheme = remote_url.split("://", 1)[1]
     return root / without_scheme.strip("/")
+
+
+def synced_folder(
+    uc: EncordUserClient,
+    sandbox: Sandbox,
+    integration_title: str,
+    remote_url: str,
+    files: Mapping[str, bytes],
+) -> tuple[StorageFolder, Path]:
+    """Write ``files`` under ``remote_url`` in the integration's directory and create a
+    cloud-synced folder on it (not yet synced). Returns the folder and the bucket directory."""
+    (integration,) = uc.get_cloud_integrations(filter_integration_titles=[integration_title])
+    bucket = bucket_dir(sandbox.bucket_roots[integration_title], remote_url)
+    write_files(bucket, files)
+    params = CloudSyncedFolderParams(integration_uuid=UUID(integration.id), remote_url=remote_url)
+    folder = uc.create_storage_folder(unique("synced"), cloud_synced_folder_params=params)
+    return folder, bucket
 
 
 def sync(folder: StorageFolder) -> SyncPrivateDataWithCloudSyncedFolderGetResultResponse:
