@@ -29,7 +29,7 @@ from encord.orm.storage import (
     CloudSyncedFolderParams,
     SyncPrivateDataWithCloudSyncedFolderGetResultResponse,
 )
-from encord.storage import StorageFolder
+from encord.storage import StorageFolder, StorageItem
 from encord.user_client import EncordUserClient
 from helpers import SandboxServer, run_cli, running_sandbox
 
@@ -50,6 +50,20 @@ def bearer_client(token: str, url: str) -> EncordUserClient:
     return EncordUserClient.create_with_bearer_token(
         token, requests_settings=NO_RETRIES, domain=url
     )
+
+
+def folder_as(client: EncordUserClient, folder: StorageFolder) -> StorageFolder:
+    """The same folder, held by another user's client.
+
+    A user without access cannot GET the folder to obtain an SDK object for it; this hands them
+    the admin's copy so that the SDK's own update/move/delete code sends their request.
+    """
+    return StorageFolder(client._api_client, folder._orm_folder)
+
+
+def item_as(client: EncordUserClient, item: StorageItem) -> StorageItem:
+    """The same item, held by another user's client (see ``folder_as``)."""
+    return StorageItem(client._api_client, item._orm_item)
 
 
 def unregistered_key_text() -> str:
