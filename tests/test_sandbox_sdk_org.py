@@ -137,7 +137,8 @@ def test_metadata_schema_round_trip(uc: EncordUserClient) -> None:
     schema.save()
 
     loaded = uc.metadata_schema()
-    assert sorted(loaded.keys()) == [
+    keys = sorted(loaded.keys())  # MetadataSchema is not a mapping
+    assert keys == [
         "caption",
         "emb",
         "label",
@@ -146,7 +147,7 @@ def test_metadata_schema_round_trip(uc: EncordUserClient) -> None:
         "split",
         "taken_at",
     ]
-    types = {key: loaded.get_key_type(key) for key in loaded.keys()}
+    types = {key: loaded.get_key_type(key) for key in keys}
     assert types == {
         "reviewed": "boolean",
         "caption": "text",
