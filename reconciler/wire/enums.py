@@ -17,6 +17,7 @@ class StorageItemType(StrEnum):
     DICOM_FILE = "dicomFile"
     DICOM_SERIES = "dicomSeries"
     AUDIO = "audio"
+    TIMESERIES = "timeseries"
     NIFTI = "nifti"
     PLAIN_TEXT = "plainText"
     PDF = "pdf"
@@ -97,6 +98,7 @@ V1_DATA_TYPE = {
     StorageItemType.DICOM_FILE: "DICOM",
     StorageItemType.DICOM_SERIES: "DICOM",
     StorageItemType.AUDIO: "AUDIO",
+    StorageItemType.TIMESERIES: "TIME_SERIES",
     StorageItemType.NIFTI: "NIFTI",
     StorageItemType.PLAIN_TEXT: "PLAIN_TEXT",
     StorageItemType.PDF: "PDF",
