@@ -1,0 +1,66 @@
+"""``EncordClient``: one asynchronous client for the Encord public API (v2 REST + v1 RPC).
+
+    async with EncordClient(ClientOptions(domain=..., auth=KeyAuth(key))) as client:
+        async for folder in client.folders.list_root(search="raw"):
+            ...
+
+Operations are grouped by what they act on (``folders``, ``items``, ``groups``, ``users``,
+``integrations``, ``datasets``, ``metadata_schema``); all share one session, hence one
+concurrency limit, one 429 pause and one set of counters (``stats``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from reconciler.encord.datasets import DatasetsAPI
+from reconciler.encord.folders import FoldersAPI
+from reconciler.encord.items import ItemsAPI
+from reconciler.encord.options import ClientOptions
+from reconciler.encord.org import GroupsAPI, IntegrationsAPI, MetadataSchemaAPI, UsersAPI
+from reconciler.encord.session import Session
+from reconciler.encord.stats import StatsSnapshot
+
+
+class EncordClient:
+    """Async context manager; close it (or leave the ``async with``) to release connections."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
+        self._session = Session(options)
+        self.folders = FoldersAPI(self._session)
+        self.items = ItemsAPI(self._session)
+        self.groups = GroupsAPI(self._session)
+        self.users = UsersAPI(self._session)
+        self.integrations = IntegrationsAPI(self._session)
+        self.datasets = DatasetsAPI(self._session)
+        self.metadata_schema = MetadataSchemaAPI(self._session)
+
+    def __repr__(self) -> str:
+        return f"EncordClient(domain={self.options.domain!r}, auth={self.options.auth!r})"
+
+    @property
+    def target(self) -> str:
+        """The API this client talks to, as plans and logs name it."""
+        return self.options.domain
+
+    @property
+    def stats(self) -> StatsSnapshot:
+        return self._session.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._session.stats.reset()
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    async def __aenter__(self) -> EncordClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

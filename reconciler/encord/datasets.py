@@ -1,0 +1,314 @@
+"""Datasets: v2 create/list, users and groups; the legacy v1 envelope for get, data rows,
+link, unlink and adding users (still v1 in SDK 0.1.211).
+
+Links are made by storage item UUID and removed by data hash (v1 ``video`` DELETE with the
+hashes in ``values.uid``); ``DataRow.backing_item_uuid`` maps one to the other. Creating a
+dataset and linking are not idempotent: after an ambiguous failure the client lists datasets
+by title, or the dataset's data rows, before it sends again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from reconciler.encord.calls import Done, Recovery, V1Call, V2Call, json_body, uuid_text
+from reconciler.encord.dto import Dataset
+from reconciler.encord.errors import NotFoundError
+from reconciler.encord.options import BUNDLE_SIZE
+from reconciler.encord.paging import chunks, collect, ignore, list_parser, parser
+from reconciler.encord.session import Session
+from reconciler.wire.base import ResultList
+from reconciler.wire.datasets import (
+    CreateDatasetPayload,
+    CreateDatasetResponse,
+    DataRow,
+    DatasetUser,
+    DatasetUserRow,
+    V1Dataset,
+    datarows_payload,
+    dataset_payload,
+)
+from reconciler.wire.enums import DatasetUserRole, DuplicatesBehavior
+from reconciler.wire.org import AddDatasetGroupsPayload, DatasetGroup
+
+T = TypeVar("T")
+CLOCK_TOLERANCE = timedelta(minutes=5)
+_ADMIN = "admin on"
+
+
+class DatasetsAPI:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # --- v2 ----------------------------------------------------------------------------------
+
+    async def create(
+        self, title: str, *, description: str | None = None, create_backing_folder: bool = False
+    ) -> CreateDatasetResponse:
+        """Create a dataset. Without a backing folder by default: a mirror dataset would add a
+        root folder the configuration does not declare."""
+        payload = CreateDatasetPayload(
+            title=title, description=description, create_backing_folder=create_backing_folder
+        )
+        call = V2Call(
+            "POST",
+            "datasets",
+            "datasets",
+            body=json_body(payload.to_request()),
+            subject="the organisation",
+            needs=_ADMIN,
+            idempotent=False,
+        )
+        since = datetime.now(UTC) - CLOCK_TOLERANCE
+
+        async def check() -> Done[CreateDatasetResponse] | None:
+            fresh = [d for d in await self.list_all(title_eq=title) if d.created_at >= since]
+            newest = max(fresh, key=lambda d: d.created_at, default=None)
+            if newest is None:
+                return None
+            return Done(
+                CreateDatasetResponse(
+                    dataset_uuid=newest.dataset_uuid, backing_folder_uuid=newest.backing_folder_uuid
+                )
+            )
+
+        recovery = Recovery(check, before_resend=True)
+        return await self._session.call(
+            call, parser(CreateDatasetResponse, call.route), recovery=recovery
+        )
+
+    async def list_all(
+        self,
+        *,
+        title_eq: str | None = None,
+        title_like: str | None = None,
+        include_org_access: bool = False,
+    ) -> list[Dataset]:
+        """Datasets visible to the caller, with the caller's role (an unpaged answer)."""
+        query = (
+            ("titleEq", title_eq),
+            ("titleLike", title_like),
+            ("includeOrgAccess", include_org_access),
+        )
+        call = V2Call("GET", "datasets/list", "datasets/list", query=query, subject="datasets")
+        answer = await self._session.call(call, parser(ResultList[Dataset], call.route))
+        return answer.result
+
+    async def list_users(
+        self, dataset: UUID | str, *, subject: str | None = None
+    ) -> list[DatasetUser]:
+        did = uuid_text(dataset)
+
+        def make(token: str | None) -> V2Call:
+            return V2Call(
+                "GET",
+                f"datasets/{did}/users",
+                "datasets/{uuid}/users",
+                query=(("pageToken", token),),
+                subject=subject or f"dataset {did}",
+            )
+
+        return await collect(self._session, make, DatasetUser)
+
+    async def remove_users(
+        self, dataset: UUID | str, emails: Iterable[str], *, subject: str | None = None
+    ) -> None:
+        did = uuid_text(dataset)
+        call = V2Call(
+            "POST",
+            f"datasets/{did}/users/bulk-delete",
+            "datasets/{uuid}/users/bulk-delete",
+            body=json_body({"userEmails": list(emails)}),
+            subject=subject or f"dataset {did}",
+            needs=_ADMIN,
+        )
+        await self._session.call(call, ignore)
+
+    async def list_groups(
+        self, dataset: UUID | str, *, subject: str | None = None
+    ) -> list[DatasetGroup]:
+        did = uuid_text(dataset)
+
+        def make(token: str | None) -> V2Call:
+            return V2Call(
+                "GET",
+                f"datasets/{did}/groups",
+                "datasets/{uuid}/groups",
+                query=(("pageToken", token),),
+                subject=subject or f"dataset {did}",
+            )
+
+        return await collect(self._session, make, DatasetGroup)
+
+    async def add_groups(
+        self,
+        dataset: UUID | str,
+        groups: Iterable[UUID | str],
+        role: DatasetUserRole,
+        *,
+        subject: str | None = None,
+    ) -> None:
+        """Grant a dataset role (an integer on the wire: 0 admin, 1 user) to groups."""
+        did = uuid_text(dataset)
+        payload = AddDatasetGroupsPayload(
+            group_hash_list=[UUID(uuid_text(g)) for g in groups], user_role=DatasetUserRole(role)
+        )
+        call = V2Call(
+            "POST",
+            f"datasets/{did}/groups",
+            "datasets/{uuid}/groups",
+            body=json_body(payload.to_request()),
+            subject=subject or f"dataset {did}",
+            needs=_ADMIN,
+        )
+        await self._session.call(call, ignore)
+
+    async def remove_groups(
+        self, dataset: UUID | str, groups: Iterable[UUID | str], *, subject: str | None = None
+    ) -> None:
+        did = uuid_text(dataset)
+        call = V2Call(
+            "DELETE",
+            f"datasets/{did}/groups",
+            "datasets/{uuid}/groups",
+            query=(("groupHashList", [uuid_text(g) for g in groups]),),
+            body=b"",
+            subject=subject or f"dataset {did}",
+            needs=_ADMIN,
+        )
+        await self._session.call(call, ignore)
+
+    # --- v1 envelope ---------------------------------------------------------------------------
+
+    async def get(
+        self, dataset: UUID | str, *, fetch_rows: bool = False, subject: str | None = None
+    ) -> V1Dataset:
+        did = uuid_text(dataset)
+        call = V1Call(
+            "dataset",
+            "GET",
+            did,
+            None,
+            dataset_payload(fetch_rows=fetch_rows),
+            subject=subject or f"dataset {did}",
+        )
+        return await self._session.call(call, _getter(parser(V1Dataset, call.route), call))
+
+    async def data_rows(self, dataset: UUID | str, *, subject: str | None = None) -> list[DataRow]:
+        """Every data row of the dataset (not paged), each with ``backing_item_uuid``."""
+        did = uuid_text(dataset)
+        call = V1Call(
+            "datarows", "GET", did, None, datarows_payload(), subject=subject or f"dataset {did}"
+        )
+        return await self._session.call(call, _getter(list_parser(DataRow, call.route), call))
+
+    async def link_items(
+        self,
+        dataset: UUID | str,
+        items: Sequence[UUID | str],
+        *,
+        duplicates: DuplicatesBehavior = DuplicatesBehavior.SKIP,
+        subject: str | None = None,
+    ) -> list[DataRow]:
+        """Link storage items, 1000 per request; returns the data rows the server created.
+
+        With SKIP, items already linked get no new row, so the result may be shorter than
+        ``items``. After an ambiguous failure the dataset's rows are listed and the call is
+        resent only if some item is still unlinked.
+        """
+        did = uuid_text(dataset)
+        rows: list[DataRow] = []
+        for chunk in chunks([uuid_text(i) for i in items], BUNDLE_SIZE):
+            rows.extend(await self._link_chunk(did, chunk, duplicates, subject))
+        return rows
+
+    async def _link_chunk(
+        self, did: str, ids: list[str], duplicates: DuplicatesBehavior, subject: str | None
+    ) -> list[DataRow]:
+        payload = {"item_uuids": ids, "duplicates_behavior": duplicates.value}
+        call = V1Call(
+            "datasetlinkitems",
+            "POST",
+            did,
+            did,
+            payload,
+            subject=subject or f"dataset {did}",
+            needs=_ADMIN,
+            idempotent=False,
+        )
+
+        async def check() -> Done[list[DataRow]] | None:
+            linked = [r for r in await self.data_rows(did) if r.backing_item_uuid in set(ids)]
+            if {r.backing_item_uuid for r in linked} == set(ids):
+                return Done(linked)
+            return None
+
+        recovery = Recovery(check, before_resend=True)
+        return await self._session.call(call, list_parser(DataRow, call.route), recovery=recovery)
+
+    async def unlink(
+        self, dataset: UUID | str, data_hashes: Sequence[str], *, subject: str | None = None
+    ) -> None:
+        """Remove data rows by data hash (the item stays in storage); 1000 per request."""
+        did = uuid_text(dataset)
+        for chunk in chunks(list(data_hashes), BUNDLE_SIZE):
+            call = V1Call(
+                "video",
+                "DELETE",
+                did,
+                chunk,
+                None,
+                subject=subject or f"dataset {did}",
+                needs=_ADMIN,
+            )
+            recovery = Recovery(self._rows_gone(did, chunk), before_resend=False)
+            await self._session.call(call, ignore, recovery=recovery)
+
+    def _rows_gone(self, did: str, hashes: list[str]) -> Callable[[], Awaitable[Done[None] | None]]:
+        async def check() -> Done[None] | None:
+            try:
+                rows = await self.data_rows(did)
+            except NotFoundError:
+                return None
+            left = {r.data_hash for r in rows} & set(hashes)
+            return None if left else Done(None)
+
+        return check
+
+    async def add_users(
+        self,
+        dataset: UUID | str,
+        emails: Iterable[str],
+        role: DatasetUserRole,
+        *,
+        subject: str | None = None,
+    ) -> list[DatasetUserRow]:
+        """Give users a dataset role; users who already have one keep it (the API's rule)."""
+        did = uuid_text(dataset)
+        payload = {"user_emails": list(emails), "user_role": int(DatasetUserRole(role))}
+        call = V1Call(
+            "datasetusers",
+            "POST",
+            did,
+            did,
+            payload,
+            subject=subject or f"dataset {did}",
+            needs=_ADMIN,
+        )
+        return await self._session.call(
+            call, _getter(list_parser(DatasetUserRow, call.route), call)
+        )
+
+
+def _getter(parse: Callable[[Any], T], call: V1Call) -> Callable[[Any], T]:
+    """v1 answers ``"response": null`` for a resource that does not exist."""
+
+    def wrapped(value: Any) -> T:
+        if value is None:
+            raise NotFoundError(f"not found: {call.subject}")
+        return parse(value)
+
+    return wrapped

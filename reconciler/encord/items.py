@@ -1,0 +1,257 @@
+"""Storage items: recursive and flat listings, get, get-bulk, patch-bulk, move, delete.
+
+The recursive listing is the SDK's ``find_items`` request (``isRecursive=True`` with every
+``itemTypes`` value repeated), the only recursive item query the SDK itself sends. Query keys
+follow the SDK's ``ListItemsParams`` field order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from uuid import UUID
+
+from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
+from reconciler.encord.dto import Item
+from reconciler.encord.errors import NotFoundError
+from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
+from reconciler.encord.paging import chunks, ignore, one_page, pages, parser
+from reconciler.encord.session import Session
+from reconciler.wire.enums import StorageItemType
+from reconciler.wire.query import Query
+from reconciler.wire.storage import (
+    ITEM_TYPES_ALL,
+    DeleteItemsPayload,
+    GetItemsBulkPayload,
+    ItemsPatchBulkPayload,
+    MoveItemsPayload,
+    PatchItemPayload,
+)
+
+_ADMIN = "admin on"
+
+
+def item_query(
+    *,
+    search: str | None,
+    recursive: bool,
+    item_types: Sequence[StorageItemType],
+    page_token: str | None,
+    page_size: int,
+    include_client_metadata: bool | None,
+) -> Query:
+    """``ListItemsParams`` in the SDK's field order (``None`` values are left out)."""
+    return (
+        ("search", search),
+        ("isRecursive", recursive),
+        ("itemTypes", list(item_types)),
+        ("order", "name"),
+        ("desc", False),
+        ("pageToken", page_token),
+        ("pageSize", page_size),
+        ("signUrls", False),
+        ("includeClientMetadata", include_client_metadata),
+        ("clientMetadataAsSignedUrl", False if include_client_metadata is not None else None),
+    )
+
+
+class ItemsAPI:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def list_recursive(
+        self,
+        folder: UUID | str,
+        *,
+        search: str | None = None,
+        item_types: Sequence[StorageItemType] = ITEM_TYPES_ALL,
+        page_size: int = PAGE_SIZE,
+        subject: str | None = None,
+    ) -> AsyncIterator[Item]:
+        """Every item in ``folder``'s subtree, in one paged listing (``find_items``)."""
+        if not search and not item_types:
+            raise ValueError("a recursive item listing needs search or item_types (as the SDK)")
+        async for page in self._pages(folder, search, True, item_types, page_size, None, subject):
+            for item in page:
+                yield item
+
+    async def list_pages(
+        self,
+        folder: UUID | str,
+        *,
+        recursive: bool,
+        page_size: int = PAGE_SIZE,
+        subject: str | None = None,
+    ) -> AsyncIterator[list[Item]]:
+        """Page by page: the recursive listing, or the flat ``list_items`` one."""
+        if recursive:
+            source = self._pages(folder, None, True, ITEM_TYPES_ALL, page_size, None, subject)
+        else:
+            source = self._pages(folder, None, False, (), page_size, True, subject)
+        async for page in source:
+            yield page
+
+    async def list_direct(
+        self, folder: UUID | str, *, page_size: int = PAGE_SIZE, subject: str | None = None
+    ) -> AsyncIterator[Item]:
+        """Direct children of ``folder`` with their metadata (the SDK's ``list_items``)."""
+        async for page in self._pages(folder, None, False, (), page_size, True, subject):
+            for item in page:
+                yield item
+
+    async def _pages(
+        self,
+        folder: UUID | str,
+        search: str | None,
+        recursive: bool,
+        item_types: Sequence[StorageItemType],
+        page_size: int,
+        include_client_metadata: bool | None,
+        subject: str | None,
+    ) -> AsyncIterator[list[Item]]:
+        fid = uuid_text(folder)
+
+        def make(token: str | None) -> V2Call:
+            query = item_query(
+                search=search,
+                recursive=recursive,
+                item_types=item_types,
+                page_token=token,
+                page_size=page_size,
+                include_client_metadata=include_client_metadata,
+            )
+            return V2Call(
+                "GET",
+                f"storage/folders/{fid}/items",
+                "storage/folders/{uuid}/items",
+                query=query,
+                subject=subject or f"folder {fid}",
+            )
+
+        async for page in pages(self._session, make, Item):
+            yield page
+
+    async def get(self, item: UUID | str, *, subject: str | None = None) -> Item:
+        iid = uuid_text(item)
+        call = V2Call(
+            "GET",
+            f"storage/items/{iid}",
+            "storage/items/{uuid}",
+            query=(("signUrl", False),),
+            subject=subject or f"item {iid}",
+        )
+        return await self._session.call(call, parser(Item, call.route))
+
+    async def get_bulk(self, items: Sequence[UUID | str]) -> list[Item]:
+        """Items by UUID, in request order, 1000 per request (chunks sent concurrently)."""
+
+        async def send(chunk: list[UUID | str]) -> list[Item]:
+            payload = GetItemsBulkPayload(item_uuids=[UUID(uuid_text(i)) for i in chunk])
+            call = V2Call(
+                "POST",
+                "storage/items/get-bulk",
+                "storage/items/get-bulk",
+                body=json_body(payload.to_request()),
+                subject=f"{len(chunk)} items",
+            )
+            return await one_page(self._session, call, Item)
+
+        results = await asyncio.gather(*(send(c) for c in chunks(items, BUNDLE_SIZE)))
+        return [item for result in results for item in result]
+
+    async def patch_bulk(
+        self, patches: Mapping[UUID | str, PatchItemPayload], *, subject: str | None = None
+    ) -> list[Item]:
+        """Patch many items, 1000 per request; ``clientMetadata`` replaces the whole object."""
+        keyed = [(uuid_text(k), v) for k, v in patches.items()]
+
+        async def send(chunk: list[tuple[str, PatchItemPayload]]) -> list[Item]:
+            body = ItemsPatchBulkPayload(item_patches=dict(chunk)).to_request()
+            call = V2Call(
+                "PATCH",
+                "storage/items/patch-bulk",
+                "storage/items/patch-bulk",
+                body=json_body(body),
+                subject=subject or f"{len(chunk)} items",
+                needs=_ADMIN,
+            )
+            return await one_page(self._session, call, Item)
+
+        results = await asyncio.gather(*(send(c) for c in chunks(keyed, BUNDLE_SIZE)))
+        return [item for result in results for item in result]
+
+    async def move(
+        self,
+        source: UUID | str,
+        items: Sequence[UUID | str],
+        new_parent: UUID | str,
+        *,
+        allow_synced_dataset_move: bool = False,
+        subject: str | None = None,
+    ) -> None:
+        """Move direct children of ``source`` under ``new_parent``.
+
+        A resend after a lost answer is refused (the items are no longer in ``source``); the
+        client then reads the items and treats the move as done when they are all there.
+        """
+        src, dst = uuid_text(source), uuid_text(new_parent)
+        ids = [uuid_text(i) for i in items]
+        payload = MoveItemsPayload(
+            item_uuids=[UUID(i) for i in ids],
+            new_parent_uuid=UUID(dst),
+            allow_synced_dataset_move=allow_synced_dataset_move,
+        )
+        call = V2Call(
+            "POST",
+            f"storage/folders/{src}/items/move",
+            "storage/folders/{uuid}/items/move",
+            body=json_body(payload.to_request()),
+            subject=subject or f"folder {src}",
+            needs=_ADMIN,
+        )
+        recovery = Recovery(self._all_in(ids, dst), before_resend=False)
+        await self._session.call(call, ignore, recovery=recovery)
+
+    async def delete(
+        self,
+        folder: UUID | str,
+        items: Sequence[UUID | str],
+        *,
+        remove_unused_frames: bool = True,
+        subject: str | None = None,
+    ) -> None:
+        """Delete direct children of ``folder`` (a POST, as the SDK sends it)."""
+        fid = uuid_text(folder)
+        ids = [uuid_text(i) for i in items]
+        payload = DeleteItemsPayload(
+            child_uuids=[UUID(i) for i in ids], remove_unused_frames=remove_unused_frames
+        )
+        call = V2Call(
+            "POST",
+            f"storage/folders/{fid}/items/delete",
+            "storage/folders/{uuid}/items/delete",
+            body=json_body(payload.to_request()),
+            subject=subject or f"folder {fid}",
+            needs=_ADMIN,
+        )
+        recovery = Recovery(self._none_in(ids, fid), before_resend=False)
+        await self._session.call(call, ignore, recovery=recovery)
+
+    def _all_in(self, ids: list[str], folder: str) -> Callable[[], Awaitable[Done[None] | None]]:
+        async def check() -> Done[None] | None:
+            found = await self.get_bulk(ids)
+            moved = len(found) == len(ids) and all(str(i.parent) == folder for i in found)
+            return Done(None) if moved else None
+
+        return check
+
+    def _none_in(self, ids: list[str], folder: str) -> Callable[[], Awaitable[Done[None] | None]]:
+        async def check() -> Done[None] | None:
+            try:
+                found = await self.get_bulk(ids)
+            except NotFoundError:
+                return Done(None)
+            remaining = [i for i in found if str(i.parent) == folder and not i.is_tombstone]
+            return None if remaining else Done(None)
+
+        return check

@@ -1,0 +1,65 @@
+"""How a client is built: one keyword-only frozen options object, no hidden globals."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+import httpx
+
+from reconciler import __version__
+from reconciler.encord.auth import Auth
+
+DEFAULT_DOMAIN = "https://api.encord.com"
+PAGE_SIZE = 1000  # the API's maximum page size: listing N objects costs ceil(N / 1000) requests
+BUNDLE_SIZE = 1000  # the SDK's STORAGE_BUNDLE_CREATE_LIMIT, used for every bulk body we send
+
+
+def default_user_agent() -> str:
+    return f"reconciler/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryOptions:
+    """Retries of 429, 5xx and transport failures: exponential backoff with full jitter.
+
+    A failed attempt is retried after ``uniform(0, min(cap, base * 2**(n-1)))`` seconds, or
+    after ``Retry-After`` when the server sends one (whichever is longer). Retrying stops after
+    ``max_attempts`` attempts or when the next attempt could not start within
+    ``max_total_seconds`` of the first, whichever comes first.
+    """
+
+    max_attempts: int = 6
+    max_total_seconds: float = 120.0
+    base_backoff_seconds: float = 0.5
+    cap_backoff_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.max_total_seconds < 0 or self.base_backoff_seconds < 0:
+            raise ValueError("retry times must not be negative")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientOptions:
+    """Everything an ``EncordClient`` needs.
+
+    ``transport`` replaces the network: ``httpx.ASGITransport(app=...)`` for the embedded
+    sandbox, ``httpx.MockTransport`` in tests. ``concurrency`` bounds requests in flight for
+    the whole client (one semaphore), whatever the number of tasks using it.
+    """
+
+    domain: str = DEFAULT_DOMAIN
+    auth: Auth = field(repr=False)
+    transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    concurrency: int = 16
+    timeout_seconds: float = 180.0  # the SDK's connect and read timeouts
+    retry: RetryOptions = RetryOptions()
+    user_agent: str = field(default_factory=default_user_agent)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if not self.domain.startswith(("http://", "https://")):
+            raise ValueError(f"domain must start with http:// or https://, got {self.domain!r}")

@@ -1,0 +1,101 @@
+"""Following ``nextPageToken`` and parsing answers into typed values.
+
+A listing re-sends the same query with ``pageToken`` added where the SDK's params model has
+it, until the token is null or absent. An empty-string token also ends the listing (the SDK
+would loop on it forever), and a token seen twice is a server fault, not a reason to loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.encord.calls import Call
+from reconciler.encord.errors import ResponseError
+from reconciler.encord.session import Session
+from reconciler.wire.base import Page
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+
+def parser(model: type[M], route: str) -> Callable[[Any], M]:
+    """Validate a JSON value into ``model``; a mismatch is a ``ResponseError`` naming the route."""
+
+    def parse(value: Any) -> M:
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ResponseError(f"{route}: unexpected answer at {where}: {first['msg']}") from None
+
+    return parse
+
+
+def list_parser(model: type[M], route: str) -> Callable[[Any], list[M]]:
+    one = parser(model, route)
+
+    def parse(value: Any) -> list[M]:
+        if not isinstance(value, list):
+            raise ResponseError(f"{route}: expected a list, got {type(value).__name__}")
+        return [one(row) for row in value]
+
+    return parse
+
+
+def ignore(_value: Any) -> None:
+    """For calls whose answer carries nothing we use (204, ``null``, ``{}``)."""
+    return None
+
+
+async def pages(
+    session: Session, make_call: Callable[[str | None], Call], model: type[M]
+) -> AsyncIterator[list[M]]:
+    """Yield each page's results in order; ``make_call(token)`` builds the request for a page."""
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        call = make_call(token)
+        page = await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
+        yield page.results
+        token = page.next_page_token
+        if not token:
+            return
+        if token in seen:
+            raise ResponseError(f"{call.route}: the server repeated page token {token!r}")
+        seen.add(token)
+
+
+async def one_page(session: Session, call: Call, model: type[M]) -> list[M]:
+    """The results of a single ``Page`` answer (bulk calls answer with one page)."""
+    page = await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
+    return page.results
+
+
+def chunks(rows: Sequence[R], size: int) -> list[list[R]]:
+    return [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+
+
+def uuid_parser(route: str) -> Callable[[Any], UUID]:
+    """For answers that are a bare JSON string holding a UUID (sync start)."""
+
+    def parse(value: Any) -> UUID:
+        try:
+            return UUID(value)
+        except (TypeError, ValueError, AttributeError):
+            raise ResponseError(f"{route}: expected a UUID string, got {value!r}") from None
+
+    return parse
+
+
+async def collect(
+    session: Session, make_call: Callable[[str | None], Call], model: type[M]
+) -> list[M]:
+    out: list[M] = []
+    async for page in pages(session, make_call, model):
+        out.extend(page)
+    return out
