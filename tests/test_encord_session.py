@@ -1,0 +1,542 @@
+"""The client's sending rules against scripted servers (``httpx.MockTransport``): retries and
+their bounds, ``Retry-After`` and the client-wide 429 pause, recovery of non-idempotent calls
+after ambiguous failures, error mapping and messages, paging guards, concurrency, logging and
+the secrecy of key material."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reconciler.encord import (
+    AmbiguousOperationError,
+    AuthenticationError,
+    BearerAuth,
+    ClientOptions,
+    ConflictError,
+    EncordClient,
+    EncordError,
+    ForbiddenError,
+    InvalidRequestError,
+    KeyAuth,
+    NotFoundError,
+    RateLimitedError,
+    ResponseError,
+    RetryOptions,
+    ServerError,
+    TransportError,
+)
+from reconciler.wire.base import format_datetime, utc_now
+from reconciler.wire.signing import private_key_to_openssh
+from reconciler.wire.storage import PatchFolderPayload
+
+KEY = Ed25519PrivateKey.generate()
+FAST = RetryOptions(max_attempts=4, base_backoff_seconds=0.001, cap_backoff_seconds=0.01)
+F1 = "adba34d6-829d-427b-bcab-1ddee5134713"
+F2 = "19c8dd02-0951-4412-8d0b-7713962fcd35"
+I1 = "1dc53184-2c51-4ec4-8208-355b4bd419d4"
+DS = "29f4b289-f26a-418e-b743-a765c6996687"
+
+MEDIA_KEYS = [
+    "integrationHash",
+    "url",
+    "signedUrl",
+    "fileSize",
+    "mimeType",
+    "duration",
+    "fps",
+    "height",
+    "width",
+    "dicomInstanceUid",
+    "dicomStudyUid",
+    "dicomSeriesUid",
+    "frameCount",
+    "audioSampleRate",
+    "audioBitDepth",
+    "audioCodec",
+    "audioNumChannels",
+]
+
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+
+
+def client(handler: Handler, **options: Any) -> EncordClient:
+    options.setdefault("retry", FAST)
+    options.setdefault("auth", KeyAuth(KEY))
+    return EncordClient(
+        ClientOptions(domain="https://api.test", transport=httpx.MockTransport(handler), **options)
+    )
+
+
+def run(handler: Handler, op: Callable[[EncordClient], Awaitable[Any]], **options: Any) -> Any:
+    async def go() -> Any:
+        async with client(handler, **options) as c:
+            return await op(c)
+
+    return asyncio.run(go())
+
+
+def folder_json(uuid: str, name: str, parent: str | None = None) -> dict[str, Any]:
+    now = format_datetime(utc_now())
+    return {
+        "uuid": uuid, "parent": parent, "name": name, "description": "", "clientMetadata": None,
+        "owner": "a@x", "createdAt": now, "lastEditedAt": now, "userRole": "admin",
+        "syncedDatasetHash": None, "pathToRoot": [],
+    }  # fmt: skip
+
+
+def item_json(uuid: str, parent: str) -> dict[str, Any]:
+    now = format_datetime(utc_now())
+    media = dict.fromkeys(MEDIA_KEYS)
+    return {
+        "uuid": uuid, "parent": parent, "itemType": "image", "name": "a.jpg", "clientMetadata": "{}",
+        "owner": "a@x", "createdAt": now, "lastEditedAt": now, "backedDataUnitsCount": 0,
+        "storageLocation": "encord", **media,
+    }  # fmt: skip
+
+
+def data_row(data_hash: str, item: str) -> dict[str, Any]:
+    return {
+        "data_hash": data_hash, "data_title": "a.jpg", "data_type": "IMAGE",
+        "created_at": "2026-01-01 00:00:00", "last_edited_at": "2026-01-01 00:00:00",
+        "width": None, "height": None, "file_link": None, "file_size": None, "file_type": None,
+        "storage_location": 0, "frames_per_second": None, "duration": None,
+        "backing_item_uuid": item,
+    }  # fmt: skip
+
+
+def v1(response: Any, status: int = 200) -> httpx.Response:
+    return httpx.Response(200, json={"status": status, "response": response})
+
+
+def v1_query_type(request: httpx.Request) -> str:
+    return str(json.loads(request.content)["query_type"])
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+
+def test_server_errors_are_retried_until_success() -> None:
+    answers = [503, 500, 200]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0)
+        return httpx.Response(
+            status, json=folder_json(F1, "a") if status == 200 else {"message": "x"}
+        )
+
+    async def op(c: EncordClient) -> Any:
+        folder = await c.folders.get(F1)
+        return folder, c.stats
+
+    folder, stats = run(handler, op)
+    assert folder.name == "a"
+    assert (stats.total, stats.retries) == (3, 2)
+    assert stats.by_route == {"GET /v2/public/storage/folders/{uuid}": 3}
+    assert stats.by_status == {"503": 1, "500": 1, "200": 1}
+
+
+def test_retries_stop_after_max_attempts() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(502, json={"message": "bad gateway"})
+
+    with pytest.raises(ServerError, match=r"server error 502.*gave up after 4 attempts"):
+        run(handler, lambda c: c.folders.get(F1))
+    assert len(calls) == 4
+
+
+def test_retries_stop_when_the_time_budget_is_spent() -> None:
+    """A Retry-After beyond the total budget ends retrying at once instead of sleeping."""
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        return httpx.Response(429, headers={"Retry-After": "30"})
+
+    retry = RetryOptions(max_attempts=10, max_total_seconds=2.0, base_backoff_seconds=0.001)
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError, match=r"Retry-After: 30 s.*gave up after 1 attempts"):
+        run(handler, lambda c: c.folders.get(F1), retry=retry)
+    assert len(calls) == 1
+    assert time.monotonic() - started < 1.0
+
+
+def test_client_errors_are_not_retried() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(400, json={"detail": "page size too big"})
+
+    with pytest.raises(
+        InvalidRequestError, match=r"invalid request for folder .*page size too big"
+    ):
+        run(handler, lambda c: c.folders.get(F1))
+    assert len(calls) == 1
+
+
+def test_retry_after_is_honoured_and_pauses_the_whole_client() -> None:
+    """One 429 with Retry-After: 1 holds back every request of the client, not just its own."""
+    sent: list[tuple[str, float]] = []
+    limited: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        now = time.monotonic()
+        sent.append((request.url.path, now))
+        if request.url.path.endswith(F1) and not limited:
+            limited.append(now)
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        return httpx.Response(200, json=folder_json(F2, "b"))
+
+    async def op(c: EncordClient) -> Any:
+        first = asyncio.create_task(c.folders.get(F1))
+        await asyncio.sleep(0.05)  # the 429 has been answered: the pause is in force
+        others = [asyncio.create_task(c.folders.get(F2)) for _ in range(5)]
+        await asyncio.gather(first, *others)
+        return c.stats
+
+    stats = run(handler, op)
+    later = [t for _, t in sent[1:]]
+    assert len(later) == 6
+    assert min(later) >= limited[0] + 0.95
+    assert stats.rate_limited == 1 and stats.retries == 1
+
+
+def test_concurrency_is_bounded_by_one_semaphore() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json=folder_json(F1, "a"))
+
+    async def op(c: EncordClient) -> int:
+        await asyncio.gather(*(c.folders.get(F1) for _ in range(20)))
+        return c.stats.total
+
+    assert run(handler, op, concurrency=3) == 20
+    assert peak == 3
+
+
+def test_connection_refused_is_retried_and_then_a_transport_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    with pytest.raises(TransportError, match=r"cannot reach Encord at https://api\.test"):
+        run(handler, lambda c: c.folders.get(F1))
+
+
+# --- non-idempotent calls after ambiguous failures --------------------------------------------
+
+
+def _create_script(*, lost: str, exists_after: bool) -> tuple[Handler, list[str]]:
+    """POST storage/folders fails ambiguously once (``lost``: "502" or "timeout")."""
+    log: list[str] = []
+    created: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        log.append(f"{request.method} {request.url.path}")
+        if request.method == "POST":
+            created.append(folder_json(F2, "new", F1))
+            if log.count(log[-1]) == 1:
+                if not exists_after:
+                    created.clear()
+                if lost == "timeout":
+                    raise httpx.ReadTimeout("read timed out")
+                return httpx.Response(502, json={"message": "upstream died"})
+            return httpx.Response(200, json=created[-1])
+        assert request.url.params["search"] == "new"
+        return httpx.Response(200, json={"results": created, "nextPageToken": None})
+
+    return handler, log
+
+
+@pytest.mark.parametrize("lost", ["502", "timeout"])
+def test_create_folder_is_not_resent_when_the_first_attempt_took_effect(lost: str) -> None:
+    handler, log = _create_script(lost=lost, exists_after=True)
+    folder = run(handler, lambda c: c.folders.create("new", parent=F1))
+    assert str(folder.uuid) == F2
+    assert log == [
+        "POST /v2/public/storage/folders",
+        f"GET /v2/public/storage/folders/{F1}/folders",
+    ]
+
+
+def test_create_folder_is_resent_when_the_first_attempt_did_not_take_effect() -> None:
+    handler, log = _create_script(lost="502", exists_after=False)
+    folder = run(handler, lambda c: c.folders.create("new", parent=F1))
+    assert str(folder.uuid) == F2
+    assert log == [
+        "POST /v2/public/storage/folders",
+        f"GET /v2/public/storage/folders/{F1}/folders",
+        "POST /v2/public/storage/folders",
+    ]
+
+
+def test_create_folder_is_resent_without_reading_when_the_connection_never_opened() -> None:
+    log: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        log.append(request.method)
+        if len(log) == 1:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json=folder_json(F2, "new"))
+
+    run(handler, lambda c: c.folders.create("new"))
+    assert log == ["POST", "POST"]
+
+
+def test_create_group_after_a_lost_answer_finds_the_group_instead_of_making_two() -> None:
+    groups: list[dict[str, Any]] = []
+    posts: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(1)
+            groups.append({"groupHash": F2, "name": "ann", "description": "",
+                           "createdAt": format_datetime(utc_now())})  # fmt: skip
+            return httpx.Response(503, json={"message": "lost"})
+        return httpx.Response(200, json={"results": groups})
+
+    group = run(handler, lambda c: c.groups.create("ann"))
+    assert str(group.group_hash) == F2 and posts == [1]
+
+
+def test_link_items_after_a_lost_answer_reads_the_rows_instead_of_linking_again() -> None:
+    rows: list[dict[str, Any]] = []
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        kind = v1_query_type(request)
+        sent.append(kind)
+        if kind == "datasetlinkitems":
+            rows.append(data_row("h1", I1))
+            return httpx.Response(502)
+        return v1(rows)
+
+    linked = run(handler, lambda c: c.datasets.link_items(DS, [I1]))
+    assert [r.backing_item_uuid for r in linked] == [I1]
+    assert sent == ["datasetlinkitems", "datarows"]
+
+
+def test_sync_start_is_never_resent_blindly() -> None:
+    posts: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        posts.append(1)
+        if len(posts) == 1:
+            return httpx.Response(502)
+        return httpx.Response(200, json="d0e6327f-1952-40dd-8db7-092727e2ff19")
+
+    with pytest.raises(AmbiguousOperationError, match="may or may not have taken effect"):
+        run(handler, lambda c: c.folders.start_sync(F1))
+    assert posts == [1]
+    posts.clear()
+    job = run(handler, lambda c: c.folders.start_sync(F1, resend_if_ambiguous=True))
+    assert str(job) == "d0e6327f-1952-40dd-8db7-092727e2ff19" and posts == [1, 1]
+
+
+def test_delete_whose_answer_was_lost_succeeds_when_the_folder_is_gone() -> None:
+    log: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        log.append(request.method)
+        if request.method == "DELETE":
+            return httpx.Response(502 if log.count("DELETE") == 1 else 404)
+        return httpx.Response(404, json={"message": "no such folder"})
+
+    run(handler, lambda c: c.folders.delete(F1))
+    assert log == ["DELETE", "DELETE", "GET"]
+
+
+def test_delete_of_a_missing_folder_is_an_error_when_nothing_was_lost() -> None:
+    with pytest.raises(NotFoundError, match=f"not found: folder {F1}"):
+        run(lambda r: httpx.Response(404), lambda c: c.folders.delete(F1))
+
+
+def test_item_move_whose_resend_is_refused_checks_where_the_items_are() -> None:
+    log: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        log.append(request.url.path.rsplit("/", 1)[1])
+        if request.url.path.endswith("/items/move"):
+            first = log.count("move") == 1
+            return httpx.Response(502 if first else 400, json={"message": "not a child"})
+        return httpx.Response(200, json={"results": [item_json(I1, F2)]})
+
+    run(handler, lambda c: c.items.move(F1, [I1], F2))
+    assert log == ["move", "move", "get-bulk"]
+
+
+# --- error mapping -------------------------------------------------------------------------------
+
+
+def _secrets() -> list[str]:
+    raw = KEY.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    text = private_key_to_openssh(KEY)
+    body = "".join(text.splitlines()[1:-1])
+    return [raw.hex(), base64.b64encode(raw).decode(), body[20:60], "s3cr3t-bearer-token"]
+
+
+def test_authentication_failure_names_the_key_id_and_never_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AuthenticationError) as info:
+        run(lambda r: httpx.Response(401, json={"message": "bad sig"}), lambda c: c.folders.get(F1))
+    keyid = KeyAuth(KEY).key_id
+    assert str(info.value) == (
+        f"authentication failed for key id {keyid[:4]}…: is the key registered with this organisation?"
+    )
+    shown = str(info.value) + caplog.text + repr(KeyAuth(KEY)) + repr(client(lambda r: r))
+    assert keyid not in shown
+    for secret in _secrets():
+        assert secret not in shown
+
+
+def test_bearer_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    auth = BearerAuth("s3cr3t-bearer-token")
+    with pytest.raises(AuthenticationError) as info:
+        run(lambda r: httpx.Response(401), lambda c: c.folders.get(F1), auth=auth)
+    assert "s3cr3t" not in str(info.value) + caplog.text + repr(auth)
+
+
+def test_forbidden_names_the_role_and_the_subject_the_caller_knows() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"message": "no"})
+
+    with pytest.raises(ForbiddenError) as info:
+        run(handler, lambda c: c.folders.patch_bulk(
+            {F1: PatchFolderPayload(description="d")}, subject="folder /a/b"))  # fmt: skip
+    assert str(info.value) == "forbidden: you need admin on folder /a/b (Encord said: no)"
+    with pytest.raises(ForbiddenError, match=r"^forbidden: you need access to folder /x$"):
+        run(lambda r: httpx.Response(403), lambda c: c.folders.get(F1, subject="folder /x"))
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("AUTHENTICATION_ERROR", AuthenticationError),
+        ("AUTHORISATION_ERROR", ForbiddenError),
+        ("RESOURCE_NOT_FOUND_ERROR", NotFoundError),
+        ("INVALID_ARGUMENTS_ERROR", InvalidRequestError),
+        ("OPERATION_NOT_ALLOWED", InvalidRequestError),
+        ("RESOURCE_EXISTS_ERROR", ConflictError),
+        ("RATE_LIMIT_ERROR", RateLimitedError),
+        ("UNKNOWN_ERROR", ServerError),
+        ("SOMETHING_NEW", InvalidRequestError),
+    ],
+)
+def test_v1_error_codes_map_into_the_tree(code: str, error: type[EncordError]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": 400, "response": [code], "payload": "detail"})
+
+    with pytest.raises(error):
+        run(handler, lambda c: c.datasets.data_rows(DS, subject="dataset cams"))
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "message"),
+    [
+        (httpx.Response(200, json={"response": {}}), ResponseError, "not a v1 envelope"),
+        (httpx.Response(200, text="<html>"), ResponseError, "not a v1 envelope"),
+        (
+            httpx.Response(200, json={"status": 200, "response": None}),
+            NotFoundError,
+            "dataset cams",
+        ),
+        (httpx.Response(401, json={"message": "no"}), AuthenticationError, "authentication failed"),
+    ],
+)
+def test_v1_answers_outside_the_envelope(
+    response: httpx.Response, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        run(lambda r: response, lambda c: c.datasets.get(DS, subject="dataset cams"))
+
+
+def test_v1_http_429_is_retried() -> None:
+    answers = [httpx.Response(429, headers={"Retry-After": "0"}), v1([])]
+    rows = run(lambda r: answers.pop(0), lambda c: c.datasets.data_rows(DS))
+    assert rows == []
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (httpx.Response(201, json={}), "unexpected HTTP 201"),
+        (httpx.Response(204), "unexpected answer"),
+        (httpx.Response(200, content=b""), "empty body"),
+        (httpx.Response(200, json={"uuid": "not-a-uuid"}), "unexpected answer at uuid"),
+    ],
+)
+def test_answers_the_contract_does_not_allow(response: httpx.Response, message: str) -> None:
+    with pytest.raises(ResponseError, match=message):
+        run(lambda r: response, lambda c: c.folders.get(F1))
+
+
+def test_a_repeated_page_token_is_an_error_and_an_empty_one_ends_the_listing() -> None:
+    def same_token(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"results": [], "nextPageToken": "t"})
+
+    with pytest.raises(ResponseError, match="repeated page token"):
+        run(same_token, lambda c: _all(c.folders.list_root()))
+    empty = run(
+        lambda r: httpx.Response(
+            200, json={"results": [folder_json(F1, "a")], "nextPageToken": ""}
+        ),
+        lambda c: _all(c.folders.list_root()),
+    )
+    assert len(empty) == 1
+
+
+async def _all(source: Any) -> list[Any]:
+    return [x async for x in source]
+
+
+def test_verbose_log_shows_method_path_status_and_duration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="reconciler.encord")
+    run(lambda r: httpx.Response(200, json=folder_json(F1, "a")), lambda c: c.folders.get(F1))
+    run(lambda r: v1([]), lambda c: c.datasets.data_rows(DS))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith(f"GET /v2/public/storage/folders/{F1} 200 ")
+    assert lines[0].endswith("ms")
+    assert lines[1].startswith("POST /public datarows 200 ")
+    for secret in _secrets():
+        assert secret not in caplog.text
+
+
+def test_bulk_bodies_are_split_at_1000_and_results_kept_in_order() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        return httpx.Response(200, json={"results": [item_json(i, F1) for i in body["itemUuids"]]})
+
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2500)]
+    items = run(handler, lambda c: c.items.get_bulk(ids))
+    assert sorted(len(b["itemUuids"]) for b in bodies) == [500, 1000, 1000]
+    assert [str(i.uuid) for i in items] == ids
