@@ -11,8 +11,9 @@ Invariants:
   absent from ``paths``. Never merge them.
 * ``items`` holds every item under the scope roots, keyed by UUID, with its folder's path.
 * ``complete`` is False when any listing may be partial (a page missing, a 403 on a subtree);
-  ``listing_counts`` records how many objects each root listing returned. The planner refuses
-  to turn a partial or suspiciously small listing into deletes.
+  ``problems`` says which reads failed and why, one line each; ``listing_counts`` records how
+  many objects each root listing returned. The planner refuses to turn a partial or
+  suspiciously small listing into deletes.
 * ``fingerprint`` of an object is what apply re-checks before touching it: ``lastEditedAt``
   where the API has it, else a content hash.
 
@@ -125,6 +126,7 @@ class LiveState:
     metadata_schema: Mapping[str, Any] | None = None
     complete: bool = True
     listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
+    problems: tuple[str, ...] = ()  # reads that failed (what and why), one line each
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +144,7 @@ class LiveState:
             "metadata_schema": self.metadata_schema,
             "complete": self.complete,
             "listing_counts": dict(self.listing_counts),
+            "problems": list(self.problems),
         }
 
     @classmethod
@@ -176,6 +179,7 @@ class LiveState:
             metadata_schema=data.get("metadata_schema"),
             complete=data.get("complete", True),
             listing_counts=data.get("listing_counts", {}),
+            problems=tuple(data.get("problems", ())),
         )
 
 
