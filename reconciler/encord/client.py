@@ -11,6 +11,8 @@ concurrency limit, one 429 pause and one set of counters (``stats``).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from types import TracebackType
 
 from reconciler.encord.datasets import DatasetsAPI
@@ -35,6 +37,7 @@ class EncordClient:
         self.integrations = IntegrationsAPI(self._session)
         self.datasets = DatasetsAPI(self._session)
         self.metadata_schema = MetadataSchemaAPI(self._session)
+        self._on_close: list[Callable[[], object]] = []
 
     def __repr__(self) -> str:
         return f"EncordClient(domain={self.options.domain!r}, auth={self.options.auth!r})"
@@ -42,7 +45,7 @@ class EncordClient:
     @property
     def target(self) -> str:
         """The API this client talks to, as plans and logs name it."""
-        return self.options.domain
+        return self.options.label or self.options.domain
 
     @property
     def stats(self) -> StatsSnapshot:
@@ -51,8 +54,16 @@ class EncordClient:
     def reset_stats(self) -> None:
         self._session.stats.reset()
 
+    def close_with(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` when the client closes (e.g. release an embedded sandbox)."""
+        self._on_close.append(callback)
+
     async def aclose(self) -> None:
         await self._session.aclose()
+        while self._on_close:
+            result = self._on_close.pop()()
+            if inspect.isawaitable(result):
+                await result
 
     async def __aenter__(self) -> EncordClient:
         return self

@@ -57,6 +57,7 @@ class ClientOptions:
     timeout_seconds: float = 180.0  # the SDK's connect and read timeouts
     retry: RetryOptions = RetryOptions()
     user_agent: str = field(default_factory=default_user_agent)
+    label: str = ""  # how plans and logs name the target; the domain when empty
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

@@ -1,0 +1,177 @@
+"""``read_live``: the live state of a scope, read with as few round trips as the API allows.
+
+Everything independent runs at once under the client's one concurrency limit: the folder tree
+(``tree.py``), groups and their members, datasets in depth, integrations, organisation users
+and the metadata schema. The request count stays within a small constant of the minimum:
+ceil(items / 1000) + ceil(folders / 1000) per root, one group-role read per folder, three
+reads per dataset in scope, one member read per group in scope, plus a handful of lists.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
+from reconciler.live.scope import Scope
+from reconciler.live.tasks import gather_all, task_group
+from reconciler.live.tree import TreeReader
+from reconciler.model.live import (
+    LiveDataRow,
+    LiveDataset,
+    LiveGroup,
+    LiveIntegration,
+    LiveState,
+    LiveUser,
+)
+from reconciler.wire.enums import DatasetUserRole
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_ROLE = {DatasetUserRole.ADMIN: "admin", DatasetUserRole.USER: "user"}
+
+
+async def read_live(client: EncordClient, scope: Scope) -> LiveState:
+    """Read the live state of ``scope``. Raises ``EncordError`` when a read fails for good;
+    a 403/404 on part of the scope is recorded in ``problems`` and clears ``complete``."""
+    return await _Reader(client, scope).read()
+
+
+class _Reader:
+    def __init__(self, client: EncordClient, scope: Scope) -> None:
+        self._client = client
+        self._scope = scope
+        self._problems: list[str] = []
+        self._complete = True
+
+    async def read(self) -> LiveState:
+        async with task_group() as group:
+            tree_task = group.create_task(TreeReader(self._client).read(self._scope.roots))
+            groups = group.create_task(self._groups())
+            datasets = group.create_task(self._datasets())
+            integrations = group.create_task(self._integrations())
+            users = group.create_task(self._users())
+            schema = group.create_task(self._schema())
+        tree = tree_task.result()
+        paths = {
+            f.path: f.uuid
+            for f in tree.folders.values()
+            if not any(_under(f.path, a) for a in tree.ambiguous)
+        }
+        return LiveState(
+            target=self._client.target,
+            scope=self._scope.roots,
+            missing_roots=tuple(tree.missing_roots),
+            folders=tree.folders,
+            paths=paths,
+            ambiguous=dict(sorted(tree.ambiguous.items())),
+            items=tree.items,
+            folder_groups=tree.folder_groups,
+            groups=groups.result(),
+            datasets=datasets.result(),
+            integrations=integrations.result(),
+            users=users.result(),
+            metadata_schema=schema.result(),
+            complete=tree.complete and self._complete,
+            listing_counts=tree.listing_counts,
+            problems=tuple(tree.problems + self._problems),
+        )
+
+    async def _groups(self) -> dict[str, LiveGroup]:
+        groups = await self._client.groups.list_all()
+        wanted = [g for g in groups if self._scope.wants_members(g.name)]
+        members = await gather_all(
+            self._soft(self._client.groups.list_members(g.group_hash), f"members of group {g.name}")
+            for g in wanted
+        )
+        by_hash = {str(g.group_hash): m for g, m in zip(wanted, members, strict=True)}
+        return {
+            str(g.group_hash): LiveGroup(
+                hash=str(g.group_hash),
+                name=g.name,
+                description=g.description,
+                members=tuple(sorted(by_hash.get(str(g.group_hash)) or ())),
+            )
+            for g in groups
+        }
+
+    async def _datasets(self) -> dict[str, LiveDataset]:
+        if self._scope.datasets is not None and not self._scope.datasets:
+            return {}
+        listed = await self._client.datasets.list_all()
+        chosen = [d for d in listed if self._scope.wants_dataset(d.title)]
+        read = await gather_all(self._dataset(d) for d in chosen)
+        return {d.uuid: d for d in read}
+
+    async def _dataset(self, dataset: Dataset) -> LiveDataset:
+        api, did = self._client.datasets, dataset.dataset_uuid
+        subject = f"dataset {dataset.title}"
+        async with task_group() as group:
+            rows_task = group.create_task(
+                self._soft(api.data_rows(did, subject=subject), f"data rows of {subject}", True)
+            )
+            groups_task = group.create_task(
+                self._soft(api.list_groups(did, subject=subject), f"groups of {subject}", True)
+            )
+            users_task = group.create_task(
+                self._soft(api.list_users(did, subject=subject), f"users of {subject}", True)
+            )
+        rows, groups, users = rows_task.result(), groups_task.result(), users_task.result()
+        return LiveDataset(
+            uuid=str(did),
+            title=dataset.title,
+            description=dataset.description,
+            user_role=dataset.user_role,
+            last_edited_at=dataset.last_edited_text,
+            backing_folder_uuid=str(dataset.backing_folder_uuid)
+            if dataset.backing_folder_uuid
+            else None,
+            groups={str(g.group_hash): _ROLE[g.user_role] for g in groups or ()},
+            users={u.user_email: _ROLE[u.user_role] for u in users or ()},
+            rows=tuple(
+                LiveDataRow(
+                    data_hash=r.data_hash, item_uuid=r.backing_item_uuid, title=r.data_title
+                )
+                for r in rows or ()
+            ),
+        )
+
+    async def _integrations(self) -> dict[str, LiveIntegration]:
+        if not self._scope.read_integrations:
+            return {}
+        listed = await self._soft(self._client.integrations.list_all(), "cloud integrations")
+        return {
+            str(i.integration_uuid): LiveIntegration(uuid=str(i.integration_uuid), title=i.title)
+            for i in listed or ()
+        }
+
+    async def _users(self) -> dict[str, LiveUser]:
+        if not self._scope.read_users:
+            return {}
+        listed = await self._soft(self._client.users.list_all(), "organisation users")
+        return {
+            u.email: LiveUser(email=u.email, role=u.role_mnemonic_name, member_type=u.member_type)
+            for u in listed or ()
+        }
+
+    async def _schema(self) -> dict[str, Any] | None:
+        if not self._scope.read_metadata_schema:
+            return None
+        return await self._soft(self._client.metadata_schema.get(), "metadata schema")
+
+    async def _soft(self, read: Awaitable[T], what: str, incomplete: bool = False) -> T | None:
+        """A 403/404 is recorded; for reads that feed deletes or unlinks it clears ``complete``."""
+        try:
+            return await read
+        except (ForbiddenError, NotFoundError) as error:
+            logger.warning("live read: %s: %s", what, error)
+            self._problems.append(f"{what}: {error}")
+            if incomplete:
+                self._complete = False
+            return None
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")

@@ -1,0 +1,47 @@
+"""What the live reader reads: the declared roots and the organisation objects around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.desired import DesiredState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """The part of an organisation a run looks at.
+
+    ``roots`` are absolute folder paths with no root inside another (``DesiredState.roots()``);
+    each is read in full: its folders, its items, the group roles on each of its folders.
+    ``datasets`` are the titles read in depth (data rows, groups, users); ``None`` reads every
+    dataset the caller can see. ``groups`` are the names whose members are read; ``None``
+    reads the members of every group. All groups are always listed (names and hashes, one
+    request), so grants can be resolved whatever the scope.
+    """
+
+    roots: tuple[str, ...]
+    datasets: frozenset[str] | None = frozenset()
+    groups: frozenset[str] | None = frozenset()
+    read_users: bool = True
+    read_integrations: bool = True
+    read_metadata_schema: bool = True
+
+    def __post_init__(self) -> None:
+        for root in self.roots:
+            if not root.startswith("/") or root.endswith("/") or "//" in root:
+                raise ValueError(f"scope root must be an absolute folder path: {root!r}")
+
+    @classmethod
+    def from_desired(cls, desired: DesiredState) -> Scope:
+        return cls(
+            roots=desired.roots(),
+            datasets=frozenset(desired.datasets),
+            groups=frozenset(desired.groups),
+            read_metadata_schema=True,
+        )
+
+    def wants_dataset(self, title: str) -> bool:
+        return self.datasets is None or title in self.datasets
+
+    def wants_members(self, group_name: str) -> bool:
+        return self.groups is None or group_name in self.groups

@@ -1,0 +1,237 @@
+"""Reading the folder tree under the scope roots: resolve each root by name from the storage
+root, then list each root's subtree (folders and items, one paged listing each) and the group
+roles on every folder of it (one request per folder, all concurrent).
+
+Paths are computed from parent links, never taken from names alone: two siblings with the same
+name give one path two UUIDs, and that path goes to ``ambiguous`` instead of being merged.
+A 403 or 404 on part of the tree is recorded as a problem and makes the read incomplete;
+any other failure (authentication, a server that keeps failing) ends the read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, NotFoundError
+from reconciler.live.tasks import gather_all
+from reconciler.model.addresses import join_path, parent_path, split_path
+from reconciler.model.live import LiveFolder, LiveItem
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Tree:
+    """What the tree read produced; assembled into a ``LiveState`` by the reader."""
+
+    folders: dict[str, LiveFolder] = field(default_factory=dict)
+    items: dict[str, LiveItem] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    folder_groups: dict[str, dict[str, str]] = field(default_factory=dict)
+    missing_roots: list[str] = field(default_factory=list)
+    listing_counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    complete: bool = True
+
+
+class TreeReader:
+    def __init__(self, client: EncordClient) -> None:
+        self._client = client
+        self.tree = Tree()
+
+    async def read(self, roots: Iterable[str]) -> Tree:
+        roots = sorted(set(roots))
+        resolved = await self._resolve(roots)
+        for root in roots:
+            if not resolved.get(root):
+                self.tree.missing_roots.append(root)
+                self.tree.listing_counts[root] = 0
+        listings = [
+            self._subtree(root, folder) for root in roots for folder in resolved.get(root, [])
+        ]
+        await gather_all(listings)
+        return self.tree
+
+    # --- roots -------------------------------------------------------------------------------
+
+    async def _resolve(self, roots: list[str]) -> dict[str, list[Folder]]:
+        """Every folder at each root path and at each of its ancestors, level by level."""
+        by_depth: dict[int, set[str]] = defaultdict(set)
+        for root in roots:
+            parts = split_path(root)
+            for depth in range(1, len(parts) + 1):
+                by_depth[depth].add("/" + "/".join(parts[:depth]))
+        found: dict[str, list[Folder]] = {}
+        for depth in sorted(by_depth):
+            paths = sorted(by_depth[depth])
+            levels = await gather_all(self._named(found, path) for path in paths)
+            found.update(zip(paths, levels, strict=True))
+        for path, folders in found.items():
+            if len(folders) > 1:
+                self.tree.ambiguous[path] = tuple(sorted(str(f.uuid) for f in folders))
+            if path not in roots:  # ancestors; roots are added with their subtree
+                for folder in folders:
+                    self._add_folder(folder, path)
+        return found
+
+    async def _named(self, found: dict[str, list[Folder]], path: str) -> list[Folder]:
+        name = path.rsplit("/", 1)[1]
+        parent = parent_path(path)
+        if parent is None:
+            listing = self._client.folders.list_root(search=name)
+            return [f async for f in listing if f.name == name]
+        matches: list[Folder] = []
+        for folder in found.get(parent, []):
+            children = self._client.folders.list_subfolders(
+                folder.uuid, search=name, subject=f"folder {parent}"
+            )
+            matches.extend([f async for f in children if f.name == name])
+        return matches
+
+    # --- one root's subtree ----------------------------------------------------------------------
+
+    async def _subtree(self, root: str, root_folder: Folder) -> None:
+        descendants: list[Folder] = []
+        items: list[Item] = []
+        roles: list[Awaitable[None]] = [self._roles(root_folder, root)]
+
+        async def list_folders() -> None:
+            listing = self._client.folders.list_subfolders(
+                root_folder.uuid, recursive=True, subject=f"folder {root}"
+            )
+            async for folder in listing:
+                descendants.append(folder)
+
+        async def list_items() -> None:
+            pages = self._client.items.list_pages(
+                root_folder.uuid, recursive=True, subject=f"folder {root}"
+            )
+            async for page in pages:
+                items.extend(page)
+
+        await gather_all([self._soft(list_folders(), f"folders under {root}"),
+                          self._soft(list_items(), f"items under {root}")])  # fmt: skip
+        paths = self._place(root, root_folder, descendants)
+        roles.extend(
+            self._roles(f, paths[str(f.uuid)]) for f in descendants if str(f.uuid) in paths
+        )
+        await gather_all(roles)
+        self._add_items(items, paths)
+        count = len(descendants) + len(items)
+        self.tree.listing_counts[root] = self.tree.listing_counts.get(root, 0) + count
+
+    def _place(self, root: str, root_folder: Folder, descendants: list[Folder]) -> dict[str, str]:
+        """Folder UUID -> path, walking parent links down from the root folder."""
+        children: dict[str, list[Folder]] = defaultdict(list)
+        for folder in descendants:
+            children[str(folder.parent)].append(folder)
+        paths = {str(root_folder.uuid): root}
+        self._add_folder(root_folder, root)
+        stack = [str(root_folder.uuid)]
+        while stack:
+            parent = stack.pop()
+            named: dict[str, list[Folder]] = defaultdict(list)
+            for child in children.get(parent, ()):
+                named[child.name].append(child)
+            for name, same in named.items():
+                path = join_path(paths[parent], name)
+                if len(same) > 1:
+                    uuids = {str(f.uuid) for f in same} | set(self.tree.ambiguous.get(path, ()))
+                    self.tree.ambiguous[path] = tuple(sorted(uuids))
+                for folder in same:
+                    paths[str(folder.uuid)] = path
+                    self._add_folder(folder, path)
+                    stack.append(str(folder.uuid))
+        unplaced = len(descendants) + 1 - len(paths)
+        if unplaced:
+            self._problem(f"{unplaced} folders under {root} have no listed parent")
+        return paths
+
+    def _add_folder(self, folder: Folder, path: str) -> None:
+        self.tree.folders[str(folder.uuid)] = to_live_folder(folder, path)
+
+    def _add_items(self, items: list[Item], paths: dict[str, str]) -> None:
+        orphans = 0
+        for item in items:
+            folder_path = paths.get(str(item.parent))
+            if folder_path is None:
+                orphans += 1
+                continue
+            self.tree.items[str(item.uuid)] = to_live_item(item, folder_path)
+        if orphans:
+            self._problem(f"{orphans} items are in folders that were not listed")
+
+    async def _roles(self, folder: Folder, path: str) -> None:
+        async def read() -> None:
+            groups = await self._client.folders.list_groups(folder.uuid, subject=f"folder {path}")
+            self.tree.folder_groups[str(folder.uuid)] = {
+                str(g.group_hash): g.user_role.value for g in groups
+            }
+
+        await self._soft(read(), f"group roles on {path}")
+
+    # --- failures --------------------------------------------------------------------------------
+
+    async def _soft(self, read: Awaitable[T], what: str) -> T | None:
+        """Run a read; a 403 or 404 becomes a recorded problem (incomplete), not a failure."""
+        try:
+            return await read
+        except (ForbiddenError, NotFoundError) as error:
+            self._problem(f"{what}: {error}")
+            return None
+
+    def _problem(self, text: str) -> None:
+        logger.warning("live read incomplete: %s", text)
+        self.tree.problems.append(text)
+        self.tree.complete = False
+
+
+def to_live_folder(folder: Folder, path: str) -> LiveFolder:
+    return LiveFolder(
+        uuid=str(folder.uuid),
+        parent=str(folder.parent) if folder.parent else None,
+        name=folder.name,
+        path=path,
+        description=folder.description,
+        metadata=parse_metadata(folder.client_metadata, f"folder {path}"),
+        owner=folder.owner,
+        last_edited_at=folder.last_edited_text,
+        user_role=folder.user_role.value,
+        folder_type=folder.folder_type.value,
+        integration_uuid=str(folder.integration_hash) if folder.integration_hash else None,
+        remote_url=folder.remote_url,
+        synced_dataset_hash=str(folder.synced_dataset_hash) if folder.synced_dataset_hash else None,
+    )
+
+
+def to_live_item(item: Item, folder_path: str) -> LiveItem:
+    return LiveItem(
+        uuid=str(item.uuid),
+        parent=str(item.parent),
+        folder_path=folder_path,
+        name=item.name,
+        item_type=item.item_type.value,
+        description=item.description,
+        metadata=parse_metadata(item.client_metadata, f"item {folder_path}/{item.name}"),
+        last_edited_at=item.last_edited_text,
+        is_tombstone=item.is_tombstone,
+        is_placeholder=item.is_placeholder,
+    )
+
+
+def parse_metadata(text: str | None, where: str) -> dict[str, Any]:
+    """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        logger.warning("%s: clientMetadata is not JSON; read as empty", where)
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,46 @@
+"""The client's public surface and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import reconciler.encord as encord
+from reconciler.encord import ClientOptions, EncordClient, KeyAuth
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(encord.__all__) == [
+        "AmbiguousOperationError", "Auth", "AuthenticationError", "BUNDLE_SIZE", "BearerAuth",
+        "ClientOptions", "ConflictError", "DEFAULT_DOMAIN", "Dataset", "EncordClient",
+        "EncordError", "Folder", "ForbiddenError", "InvalidRequestError", "Item", "KeyAuth",
+        "NotFoundError", "PAGE_SIZE", "RateLimitedError", "ResponseError", "RetryOptions",
+        "ServerError", "StatsSnapshot", "TransportError", "UnusableCredentialsError",
+        "bearer_auth_from_file", "key_auth_from_file", "key_auth_from_text",
+    ]  # fmt: skip
+    for name in encord.__all__:
+        assert hasattr(encord, name)
+
+
+def test_close_runs_callbacks_and_target_prefers_the_label() -> None:
+    closed: list[str] = []
+
+    async def close_async() -> None:
+        closed.append("async")
+
+    async def go() -> str:
+        options = ClientOptions(
+            domain="http://sandbox.local",
+            auth=KeyAuth(Ed25519PrivateKey.generate()),
+            transport=httpx.MockTransport(lambda r: httpx.Response(204)),
+            label="sandbox:/tmp/x.sqlite",
+        )
+        async with EncordClient(options) as client:
+            client.close_with(lambda: closed.append("sync"))
+            client.close_with(close_async)
+            return client.target
+
+    assert asyncio.run(go()) == "sandbox:/tmp/x.sqlite"
+    assert closed == ["async", "sync"]
