@@ -1,0 +1,65 @@
+"""Settings of one sandbox server: fault injection at start, auth window, long-poll cap.
+
+The fault fields are also the JSON body of ``POST /_sandbox/faults`` (``FAULT_FIELDS``), so a
+test can change them while the server runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultSettings:
+    """What the sandbox does to API requests on purpose.
+
+    * ``latency_ms``: sleep before handling each request (async: requests overlap).
+    * ``error_rate``: share of requests answered 500/502/503 before anything happens.
+    * ``error_after_rate``: share of requests that are carried out and committed, then answered
+      502 (the ambiguous failure a client must not blindly retry).
+    * ``storm_requests``: the next N requests are answered 429 with ``Retry-After``.
+    * ``storm_rate``: share of requests answered 429 with ``Retry-After``.
+    * ``storm_retry_after``: the ``Retry-After`` seconds of those 429s.
+    * ``seed``: seed of the random stream that picks faulted requests (None: unseeded).
+    """
+
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    error_after_rate: float = 0.0
+    storm_requests: int = 0
+    storm_rate: float = 0.0
+    storm_retry_after: int = 1
+    seed: int | None = None
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first setting out of range."""
+        for name in ("error_rate", "error_after_rate", "storm_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        for name in ("latency_ms", "storm_requests", "storm_retry_after"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+
+FAULT_FIELDS = tuple(f.name for f in fields(FaultSettings))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxOptions(FaultSettings):
+    """Everything ``create_app`` needs besides the database path.
+
+    ``max_skew_seconds`` bounds how far a v2 signature's ``created`` may be from the server
+    clock; ``long_poll_cap_seconds`` bounds one sync long-poll; control routes answer only
+    loopback peers unless ``allow_remote_control``.
+    """
+
+    max_skew_seconds: int = 300
+    long_poll_cap_seconds: float = 55.0
+    allow_remote_control: bool = False
+
+    def faults(self) -> FaultSettings:
+        return FaultSettings(**{name: getattr(self, name) for name in FAULT_FIELDS})
+
+
+DEFAULT_OPTIONS = SandboxOptions()

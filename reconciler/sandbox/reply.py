@@ -1,0 +1,35 @@
+"""A handler's answer, independent of Starlette until the very end (``to_response``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response: JSON ``body`` with ``status`` 200 (or an error), or 204 without a body."""
+
+    status: int = 200
+    body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+    # A handler may ask to be run again once ``wait`` (a threading.Event) is set or
+    # ``wait_seconds`` have passed; the pipeline waits without holding a thread or transaction.
+    wait: Any = None
+    wait_seconds: float = 0.0
+
+    def to_response(self) -> Response:
+        if self.status == 204:
+            return Response(status_code=204, headers=dict(self.headers))
+        content = json.dumps(self.body, separators=(",", ":")).encode()
+        return Response(content, self.status, dict(self.headers), "application/json")
+
+
+NO_CONTENT = Reply(204)
+
+
+def error_reply(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+    return Reply(status, {"message": message}, headers)

@@ -1,0 +1,80 @@
+"""Control routes under ``/_sandbox/``: health, request counters and fault settings.
+
+No authentication, never counted, never faulted, and refused (403) to any peer that is not
+loopback unless the server was started with ``allow_remote_control``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reconciler.sandbox.reply import NO_CONTENT, Reply, error_reply
+from reconciler.sandbox.runtime import Runtime
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+ControlHandler = Callable[[Request, Runtime], Awaitable[Reply]]
+
+
+def is_loopback(request: Request) -> bool:
+    client = request.client
+    return client is not None and (client.host in LOOPBACK or client.host.startswith("127."))
+
+
+async def health(request: Request, runtime: Runtime) -> Reply:
+    return Reply(200, {"status": "ok"})
+
+
+async def stats(request: Request, runtime: Runtime) -> Reply:
+    return Reply(200, runtime.stats.snapshot())
+
+
+async def reset_stats(request: Request, runtime: Runtime) -> Reply:
+    runtime.stats.reset()
+    return NO_CONTENT
+
+
+async def get_faults(request: Request, runtime: Runtime) -> Reply:
+    return Reply(200, runtime.faults.snapshot())
+
+
+async def set_faults(request: Request, runtime: Runtime) -> Reply:
+    try:
+        changes: Any = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return error_reply(400, "body must be a JSON object of fault settings")
+    if not isinstance(changes, dict):
+        return error_reply(400, "body must be a JSON object of fault settings")
+    try:
+        runtime.faults.update(changes)
+    except (ValueError, TypeError) as exc:
+        return error_reply(400, str(exc))
+    return Reply(200, runtime.faults.snapshot())
+
+
+def _guarded(handler: ControlHandler, runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if not runtime.options.allow_remote_control and not is_loopback(request):
+            return error_reply(403, "control routes answer loopback clients only").to_response()
+        return (await handler(request, runtime)).to_response()
+
+    return endpoint
+
+
+def control_routes(runtime: Runtime) -> list[Route]:
+    table: list[tuple[str, str, ControlHandler]] = [
+        ("/_sandbox/health", "GET", health),
+        ("/_sandbox/stats", "GET", stats),
+        ("/_sandbox/stats/reset", "POST", reset_stats),
+        ("/_sandbox/faults", "GET", get_faults),
+        ("/_sandbox/faults", "POST", set_faults),
+    ]
+    return [
+        Route(path, _guarded(handler, runtime), methods=[method]) for path, method, handler in table
+    ]

@@ -1,0 +1,174 @@
+"""v2 storage item routes: list (incl. recursive), search, get, get-bulk, patch, patch-bulk,
+move, delete, summary and child items. Changing an item needs admin on its folder."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from reconciler.sandbox.errors import bad_request
+from reconciler.sandbox.listing import check_org_access, item_filters, items_page, page_spec_of
+from reconciler.sandbox.pipeline import Call, Routes
+from reconciler.sandbox.reply import Reply
+from reconciler.sandbox.serialize import item_json, page
+from reconciler.sandbox.store import access, items, org
+from reconciler.sandbox.store.common import Caller
+from reconciler.sandbox.store.datasets import dataset_role
+from reconciler.wire.storage import (
+    DeleteItemsPayload,
+    GetItemsBulkPayload,
+    ItemsPatchBulkPayload,
+    MoveItemsPayload,
+    PatchItemPayload,
+)
+
+routes = Routes()
+FOLDERS = "/v2/public/storage/folders"
+ITEMS = "/v2/public/storage/items"
+MAX_BULK = 1000
+
+
+def require_item_access(
+    conn: sqlite3.Connection, caller: Caller, item: sqlite3.Row, need: str
+) -> None:
+    """403 unless the caller holds ``need`` on the item's folder."""
+    rank = access.folder_rank(conn, caller, item["folder_path"])
+    folder = access.folder_by_uuid(conn, item["folder_uuid"])
+    access.require_rank(conn, folder, rank, need)
+
+
+def _require_items(call: Call, uuids: list[str], need: str) -> list[sqlite3.Row]:
+    rows = items.items_by_uuid(call.conn, uuids)
+    checked: set[str] = set()
+    for row in rows:
+        if row["folder_uuid"] not in checked:
+            require_item_access(call.conn, call.caller, row, need)
+            checked.add(row["folder_uuid"])
+    return rows
+
+
+@routes.get(f"{FOLDERS}/{{uuid}}/items")
+def list_folder_items(call: Call) -> Reply:
+    check_org_access(call)
+    folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "user")
+    recursive = call.q_bool("isRecursive", False)
+    scope = items.subtree_scope(call.conn, folder) if recursive else items.children_scope(folder)
+    rows, token = items.list_items(call.conn, scope, item_filters(call), page_spec_of(call))
+    return Reply(200, items_page(call, rows, token))
+
+
+@routes.get("/v2/public/storage/search/items")
+def search_items(call: Call) -> Reply:
+    check_org_access(call)
+    vis = access.visibility(call.conn, call.caller)
+    ranges = [("/", "0")] if vis.everything else [(p, p[:-1] + "0") for p in vis.top_paths()]
+    scope = items.ranges_scope(ranges)
+    rows, token = items.list_items(call.conn, scope, item_filters(call), page_spec_of(call))
+    return Reply(200, items_page(call, rows, token))
+
+
+@routes.get(f"{ITEMS}/{{item_uuid}}")
+def get_item(call: Call) -> Reply:
+    item = items.item_by_uuid(call.conn, call.path_params["item_uuid"])
+    require_item_access(call.conn, call.caller, item, "user")
+    return Reply(200, item_json(item, sign_urls=bool(call.q_bool("signUrl", False))))
+
+
+@routes.post(f"{ITEMS}/get-bulk")
+def get_items_bulk(call: Call) -> Reply:
+    body = call.payload(GetItemsBulkPayload)
+    if len(body.item_uuids) > MAX_BULK:
+        raise bad_request(f"at most {MAX_BULK} item UUIDs per request")
+    rows = _require_items(call, [str(u) for u in body.item_uuids], "user")
+    return Reply(200, page([item_json(row, sign_urls=body.sign_urls) for row in rows], None))
+
+
+@routes.patch(f"{FOLDERS}/{{uuid}}/items/{{item_uuid}}")
+def patch_item(call: Call) -> Reply:
+    item = _require_items(call, [call.path_params["item_uuid"]], "admin")[0]
+    patch = call.payload(PatchItemPayload)
+    items.patch_item(call.conn, item, _patch_fields(patch), org.metadata_schema(call.conn))
+    return Reply(200, item_json(items.item_by_uuid(call.conn, item["uuid"])))
+
+
+def _patch_fields(patch: PatchItemPayload) -> dict[str, Any]:
+    return {name: getattr(patch, name) for name in patch.model_fields_set}
+
+
+@routes.patch(f"{ITEMS}/patch-bulk")
+def patch_items_bulk(call: Call) -> Reply:
+    body = call.payload(ItemsPatchBulkPayload)
+    if len(body.item_patches) > MAX_BULK:
+        raise bad_request(f"at most {MAX_BULK} item patches per request")
+    rows = _require_items(call, list(body.item_patches), "admin")
+    schema = org.metadata_schema(call.conn)
+    for row, patch in zip(rows, body.item_patches.values(), strict=True):
+        items.patch_item(call.conn, row, _patch_fields(patch), schema)
+    fresh = items.items_by_uuid(call.conn, [row["uuid"] for row in rows])
+    return Reply(200, page([item_json(row) for row in fresh], None))
+
+
+@routes.post(f"{FOLDERS}/{{uuid}}/items/move")
+def move_items(call: Call) -> Reply:
+    source, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "admin")
+    body = call.payload(MoveItemsPayload)
+    target, _ = access.require_folder(call.conn, call.caller, str(body.new_parent_uuid), "admin")
+    rows = items.items_by_uuid(call.conn, [str(u) for u in body.item_uuids])
+    items.require_children(rows, source)
+    items.move_items(call.conn, rows, target)
+    return Reply(204)
+
+
+@routes.post(f"{FOLDERS}/{{uuid}}/items/delete")
+def delete_items(call: Call) -> Reply:
+    folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "admin")
+    body = call.payload(DeleteItemsPayload)
+    rows = items.items_by_uuid(call.conn, [str(u) for u in body.child_uuids])
+    items.require_children(rows, folder)
+    removed = items.delete_items(call.conn, rows)
+    return Reply(200, {"removedItemsCount": removed, "removedFoldersCount": 0})
+
+
+@routes.get(f"{FOLDERS}/{{uuid}}/items/{{item_uuid}}/summary")
+def item_summary(call: Call) -> Reply:
+    item = _require_items(call, [call.path_params["item_uuid"]], "user")[0]
+    rows = call.conn.execute(
+        "SELECT ds.id, ds.uuid, ds.title, f.uuid AS backing_folder_uuid, d.data_hash, "
+        "d.created_at FROM data_rows d JOIN datasets ds ON ds.id = d.dataset_id "
+        "LEFT JOIN folders f ON f.id = ds.backing_folder_id WHERE d.item_id = ? ORDER BY d.id",
+        (item["id"],),
+    ).fetchall()
+    datasets: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = datasets.setdefault(row["id"], _short_dataset(row))
+        entry["dataHashes"].append(row["data_hash"])
+    visible = [
+        entry
+        for dataset_id, entry in datasets.items()
+        if dataset_role(call.conn, call.caller, dataset_id) is not None
+    ]
+    return Reply(
+        200,
+        {
+            "frameInGroups": 0,
+            "accessibleGroupItems": [],
+            "usedInDatasets": len(datasets),
+            "accessibleDatasets": visible,
+        },
+    )
+
+
+def _short_dataset(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "datasetHash": row["uuid"],
+        "backingFolderUuid": row["backing_folder_uuid"],
+        "title": row["title"],
+        "dataHashes": [],
+        "dataUnitsCreatedAt": row["created_at"],
+    }
+
+
+@routes.get(f"{FOLDERS}/{{uuid}}/items/{{item_uuid}}/child-items")
+def child_items(call: Call) -> Reply:
+    _require_items(call, [call.path_params["item_uuid"]], "user")
+    return Reply(200, page([], None))  # the sandbox holds no group items, so no children

@@ -1,0 +1,261 @@
+"""The legacy v1 RPC at ``POST /public``: get dataset, data rows, link items, delete rows, add
+dataset users (and an empty project list at ``POST /public/user``).
+
+The body names the operation (``query_type``, ``query_method``); the answer is HTTP 200 with
+``{"status": 200, "response": ...}``, or ``{"status": N, "response": ["CODE"], "payload": msg}``
+on error. Only injected faults use the HTTP status: 429 plainly (the SDK reads it from the
+status line), 5xx with an error envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from pydantic import ValidationError
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reconciler.sandbox.auth import Credential, v1_credential
+from reconciler.sandbox.errors import ApiError, bad_request, forbidden
+from reconciler.sandbox.faults import Fate
+from reconciler.sandbox.pipeline import Call, Incoming, keepable, lower_headers, run_handler
+from reconciler.sandbox.replay import replay_key
+from reconciler.sandbox.reply import Reply, error_reply
+from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.serialize import data_row_json
+from reconciler.sandbox.store import access, datasets, items
+from reconciler.sandbox.store.common import canonical_uuid
+from reconciler.wire.base import format_datetime
+from reconciler.wire.datasets import AddDatasetUsersPayload, LinkItemsPayload, V1Request, V1Values
+from reconciler.wire.enums import LEGACY_DATASET_TYPE, V1_DATA_TYPE, LegacyStorageLocation
+
+V1Handler = Callable[[Call, V1Values], Any]
+
+# v1 data types → the item types they cover.
+_ITEM_TYPES_OF: dict[str, list[str]] = {}
+for _item_type, _data_type in V1_DATA_TYPE.items():
+    _ITEM_TYPES_OF.setdefault(_data_type, []).append(_item_type.value)
+
+
+def envelope(response: Any) -> dict[str, Any]:
+    return {"status": 200, "response": response}
+
+
+def error_envelope(error: ApiError) -> dict[str, Any]:
+    return {"status": error.status, "response": [error.v1_code], "payload": error.message}
+
+
+def _dataset_uuid(call: Call, values: V1Values) -> str:
+    uid = values.uid if isinstance(values.uid, str) else call.headers.get("resourceid")
+    if not uid:
+        raise bad_request("no dataset given (values.uid or the ResourceID header)")
+    return uid
+
+
+def _settings(payload: Any) -> dict[str, Any]:
+    settings = payload.get("dataset_access_settings") if isinstance(payload, dict) else None
+    return settings if isinstance(settings, dict) else {}
+
+
+def get_dataset(call: Call, values: V1Values) -> Any:
+    row = datasets.require_dataset(call.conn, call.caller, _dataset_uuid(call, values), admin=False)
+    settings = _settings(values.payload)
+    rows: list[dict[str, Any]] = []
+    if settings.get("fetch_rows", True):
+        found = datasets.data_rows(call.conn, row["id"], datasets.RowFilters())
+        metadata = bool(settings.get("fetch_client_metadata", False))
+        rows = [data_row_json(r, client_metadata=metadata) for r in found]
+    return {
+        "dataset_hash": row["uuid"],
+        "title": row["title"],
+        "description": row["description"],
+        "dataset_type": LEGACY_DATASET_TYPE[LegacyStorageLocation(row["storage_location"])],
+        "backing_folder_uuid": row["backing_folder_uuid"],
+        "data_rows": rows,
+    }
+
+
+def list_data_rows(call: Call, values: V1Values) -> Any:
+    row = datasets.require_dataset(call.conn, call.caller, _dataset_uuid(call, values), admin=False)
+    payload = values.payload if isinstance(values.payload, dict) else {}
+    found = datasets.data_rows(call.conn, row["id"], _row_filters(payload))
+    metadata = bool(_settings(payload).get("fetch_client_metadata", False))
+    return [data_row_json(r, client_metadata=metadata) for r in found]
+
+
+def _row_filters(payload: dict[str, Any]) -> datasets.RowFilters:
+    data_types = payload.get("data_types")
+    item_types = None
+    if data_types is not None:
+        unknown = [t for t in data_types if t not in _ITEM_TYPES_OF]
+        if unknown:
+            raise bad_request(f"unknown data_types: {', '.join(map(str, unknown))}")
+        item_types = tuple(t for d in data_types for t in _ITEM_TYPES_OF[d])
+    hashes = payload.get("data_hashes")
+    return datasets.RowFilters(
+        title_eq=payload.get("title_eq"),
+        title_like=payload.get("title_like"),
+        created_before=_timestamp(payload.get("created_before")),
+        created_after=_timestamp(payload.get("created_after")),
+        item_types=item_types,
+        data_hashes=None if hashes is None else tuple(str(h) for h in hashes),
+    )
+
+
+def _timestamp(text: Any) -> str | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"not an ISO 8601 datetime: {text!r}") from None
+    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def link_items(call: Call, values: V1Values) -> Any:
+    dataset = datasets.require_dataset(
+        call.conn, call.caller, _dataset_uuid(call, values), admin=True
+    )
+    payload = _parse(LinkItemsPayload, values.payload)
+    rows = items.items_by_uuid(call.conn, payload.item_uuids)
+    for row in rows:
+        if access.folder_rank(call.conn, call.caller, row["folder_path"]) == 0:
+            raise forbidden(f"you have no access to storage item {row['uuid']}")
+    created = datasets.link_items(
+        call.conn, dataset["id"], [row["id"] for row in rows], payload.duplicates_behavior.value
+    )
+    found = datasets.data_rows(
+        call.conn, dataset["id"], datasets.RowFilters(row_ids=tuple(created))
+    )
+    return [data_row_json(r, client_metadata=False) for r in found]
+
+
+def delete_rows(call: Call, values: V1Values) -> Any:
+    dataset = datasets.require_dataset(call.conn, call.caller, _resource(call), admin=True)
+    hashes = values.uid if isinstance(values.uid, list) else [values.uid]
+    if not all(isinstance(h, str) for h in hashes):
+        raise bad_request("values.uid must be a list of data hashes")
+    datasets.delete_rows(call.conn, dataset["id"], [canonical_uuid(h, "data hash") for h in hashes])
+    return True
+
+
+def _resource(call: Call) -> str:
+    resource = call.headers.get("resourceid")
+    if not resource:
+        raise bad_request("the ResourceID header must name the dataset")
+    return resource
+
+
+def add_users(call: Call, values: V1Values) -> Any:
+    dataset = datasets.require_dataset(
+        call.conn, call.caller, _dataset_uuid(call, values), admin=True
+    )
+    payload = _parse(AddDatasetUsersPayload, values.payload)
+    added = datasets.add_users(
+        call.conn, dataset["id"], payload.user_emails, int(payload.user_role)
+    )
+    return [
+        {"user_email": email, "user_role": role, "dataset_hash": dataset["uuid"]}
+        for email, role in added
+    ]
+
+
+def list_projects(call: Call, values: V1Values) -> Any:
+    return []  # the sandbox has no annotation projects
+
+
+def _parse(model: Any, payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise bad_request(f"invalid payload at {where}: {first['msg']}") from None
+
+
+HANDLERS: dict[tuple[str, str, str], V1Handler] = {
+    ("/public", "dataset", "GET"): get_dataset,
+    ("/public", "datarows", "GET"): list_data_rows,
+    ("/public", "datasetlinkitems", "POST"): link_items,
+    ("/public", "video", "DELETE"): delete_rows,
+    ("/public", "datasetusers", "POST"): add_users,
+    ("/public/user", "projectwithuserrole", "GET"): list_projects,
+}
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+
+def v1_error(error: ApiError) -> Reply:
+    return Reply(200, error_envelope(error))
+
+
+def _fault(fate: Fate) -> Reply:
+    if fate.status_before == 429:  # plain, no envelope: the SDK reads 429 off the status line
+        return error_reply(
+            429, "rate limited (injected)", (("Retry-After", str(fate.retry_after)),)
+        )
+    status = fate.status_before or 500
+    return Reply(status, error_envelope(ApiError(status, "injected server error")))
+
+
+def _request(body: bytes) -> V1Request | None:
+    try:
+        return V1Request.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+async def serve_v1(request: Request, runtime: Runtime) -> Response:
+    path = request.url.path
+    body = await request.body()
+    rpc = _request(body)
+    runtime.stats.count(f"POST {path} {rpc.query_type if rpc else '(invalid)'}")
+    fate = runtime.faults.decide()
+    if fate.latency_s:
+        await anyio.sleep(fate.latency_s)
+    if fate.status_before is not None:
+        return _fault(fate).to_response()
+    if rpc is None:
+        return v1_error(bad_request("body is not a v1 query envelope")).to_response()
+    handler = HANDLERS.get((path, rpc.query_type, rpc.query_method))
+    if handler is None:
+        message = f"{rpc.query_type} {rpc.query_method} is not supported by the sandbox"
+        return v1_error(ApiError(405, message)).to_response()
+    headers = lower_headers(request)
+    try:
+        credential = v1_credential(body, headers)
+    except ApiError as exc:
+        return v1_error(exc).to_response()
+    reply = await _run(runtime, handler, rpc, credential, body, headers)
+    if fate.status_after is not None:
+        error = ApiError(fate.status_after, "injected server error after the work was done")
+        return Reply(fate.status_after, error_envelope(error)).to_response()
+    return reply.to_response()
+
+
+async def _run(
+    runtime: Runtime,
+    handler: V1Handler,
+    rpc: V1Request,
+    credential: Credential,
+    body: bytes,
+    headers: dict[str, str],
+) -> Reply:
+    def handle(call: Call) -> Reply:
+        return Reply(200, envelope(handler(call, rpc.values)))
+
+    write = rpc.query_method != "GET"
+    incoming = Incoming("POST", {}, QueryParams(""), body, "/public", headers, write=write)
+
+    async def work() -> Reply:
+        return await run_handler(runtime, handle, credential, incoming, v1_error)
+
+    if not write:
+        return await work()
+    key = replay_key("POST", "/public", body, headers)
+    return await runtime.replay.run(key, work, keep=keepable)
