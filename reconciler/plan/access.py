@@ -1,0 +1,202 @@
+"""Roles: group grants on folders and datasets, and user roles on datasets.
+
+Declared ``groups``/``users`` maps are authoritative (``{}`` revokes every direct grant);
+absent maps are unmanaged. Each relation is one change: a grant, a revoke, or a role change.
+Re-adding a group with another role overwrites it, so a group's role change is one ``grant``
+with ``before`` set; a dataset user's role cannot be updated, so it is ``(revoke, grant)``.
+Organisation ADMINs are never revoked from a dataset unless declared (they hold every right
+anyway, and the API makes a dataset's creator — normally the tool's admin identity — its
+admin user, which would otherwise never converge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from reconciler.model import addresses as addr
+from reconciler.model.desired import DesiredDataset, DesiredFolder, Role
+from reconciler.model.live import content_fingerprint
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import canonical_role
+from reconciler.plan.context import Context
+from reconciler.plan.model import Change, DiffOp, FieldDiff, Refs
+
+
+def plan_folder_access(ctx: Context) -> None:
+    for path in sorted(ctx.desired.folders):
+        folder = ctx.desired.folders[path]
+        if folder.groups is not None:
+            _folder_grants(ctx, folder)
+
+
+def plan_dataset_access(
+    ctx: Context, dataset: DesiredDataset, uuid: str | None, created: str | None
+) -> None:
+    """Grants for one declared dataset; ``uuid`` None when ``created`` (an address) makes it."""
+    live = ctx.live.datasets.get(uuid) if uuid else None
+    if dataset.groups is not None:
+        live_groups = {h: canonical_role(r) for h, r in (live.groups if live else {}).items()}
+        for change in _group_relations(
+            ctx,
+            wanted=dataset.groups,
+            live=live_groups,
+            address=lambda name: addr.dataset_group(dataset.title, name),
+            kind=addr.Kind.DATASET_GROUP,
+            source=str(dataset.source),
+            owner_dep=created,
+            refs=lambda h: Refs(dataset_uuid=uuid, group_hash=h),
+        ):
+            ctx.changes.append(change)
+    if dataset.users is not None:
+        live_users = {e: canonical_role(r) for e, r in (live.users if live else {}).items()}
+        _dataset_users(ctx, dataset, live_users, uuid, created)
+
+
+def _folder_grants(ctx: Context, folder: DesiredFolder) -> None:
+    tree = ctx.tree
+    created = tree.created.get(folder.path)
+    uuid = None if created else tree.index.get(folder.path)
+    live = {h: canonical_role(r) for h, r in ctx.live.folder_groups.get(uuid or "", {}).items()}
+    source = folder.field_sources.get("groups", folder.source)
+    assert folder.groups is not None
+    ctx.changes.extend(
+        _group_relations(
+            ctx,
+            wanted=folder.groups,
+            live=live,
+            address=lambda name: addr.folder_group(folder.path, name),
+            kind=addr.Kind.FOLDER_GROUP,
+            source=str(source),
+            owner_dep=created,
+            refs=lambda h: Refs(folder_uuid=uuid, group_hash=h),
+        )
+    )
+
+
+def _role_diff(before: str | None, after: str | None) -> tuple[FieldDiff, ...]:
+    if before == after:
+        return ()
+    op: DiffOp = "add" if before is None else "remove" if after is None else "change"
+    return (FieldDiff(("role",), op, before, after),)
+
+
+def _relation(
+    *,
+    address: str,
+    kind: str,
+    actions: tuple[Action, ...],
+    before: str | None,
+    after: str | None,
+    source: str,
+    reason: str,
+    depends_on: tuple[str, ...],
+    refs: Refs,
+) -> Change:
+    return Change(
+        address=address,
+        kind=kind,
+        actions=actions,
+        before=None if before is None else {"role": before},
+        after=None if after is None else {"role": after},
+        diff=_role_diff(before, after),
+        source=source,
+        reason=reason,
+        fingerprint=None if before is None else content_fingerprint({"role": before}),
+        depends_on=depends_on,
+        refs=refs,
+    )
+
+
+def _group_relations(
+    ctx: Context,
+    *,
+    wanted: Mapping[str, Role],
+    live: Mapping[str, str],
+    address: Callable[[str], str],
+    kind: str,
+    source: str,
+    owner_dep: str | None,
+    refs: Callable[[str | None], Refs],
+) -> list[Change]:
+    out: list[Change] = []
+    wanted_hashes: set[str] = set()
+    for name in sorted(wanted):
+        role = wanted[name]
+        group_hash = ctx.resolved.groups.get(name)
+        deps = tuple(
+            sorted({d for d in (owner_dep, None if group_hash else addr.group(name)) if d})
+        )
+        have = live.get(group_hash) if group_hash else None
+        if group_hash:
+            wanted_hashes.add(group_hash)
+        if have == role:
+            continue
+        out.append(
+            _relation(
+                address=address(name),
+                kind=kind,
+                actions=(Action.GRANT,),
+                before=have,
+                after=role,
+                source=source,
+                reason="declared role" if have is None else f"declared role {role}, live {have}",
+                depends_on=deps,
+                refs=refs(group_hash),
+            )
+        )
+    for group_hash in sorted(set(live) - wanted_hashes):
+        name = ctx.resolved.group_names.get(group_hash, group_hash)
+        out.append(
+            _relation(
+                address=address(name),
+                kind=kind,
+                actions=(Action.REVOKE,),
+                before=live[group_hash],
+                after=None,
+                source=source,
+                reason="not declared in an authoritative groups map",
+                depends_on=(),
+                refs=refs(group_hash),
+            )
+        )
+    return out
+
+
+def _dataset_users(
+    ctx: Context,
+    dataset: DesiredDataset,
+    live: Mapping[str, str],
+    uuid: str | None,
+    created: str | None,
+) -> None:
+    assert dataset.users is not None
+    wanted = {ctx.resolved.emails.get(e, e): role for e, role in dataset.users.items()}
+    deps = (created,) if created else ()
+    for email in sorted(set(wanted) | set(live)):
+        have, role = live.get(email), wanted.get(email)
+        if have == role:
+            continue
+        if role is None:
+            user = ctx.live.users.get(email)
+            if user is not None and user.role.upper() == "ADMIN":
+                continue
+            actions: tuple[Action, ...] = (Action.REVOKE,)
+            reason = "not declared in the authoritative users map"
+        elif have is None:
+            actions, reason = (Action.GRANT,), "declared role"
+        else:
+            actions = (Action.REVOKE, Action.GRANT)
+            reason = f"declared role {role}, live {have}; the API cannot change it in place"
+        ctx.changes.append(
+            _relation(
+                address=addr.dataset_user(dataset.title, email),
+                kind=addr.Kind.DATASET_USER,
+                actions=actions,
+                before=have,
+                after=role,
+                source=str(dataset.source),
+                reason=reason,
+                depends_on=deps if role is not None else (),
+                refs=Refs(dataset_uuid=uuid, email=email),
+            )
+        )

@@ -1,0 +1,119 @@
+"""The one canonicaliser: desired and live values are compared only in this form.
+
+Rules (the same for both sides, so planning twice against an unchanged organisation is empty):
+
+* metadata values: ``True`` and ``1`` differ (a bool is never a number); ``1`` and ``1.0`` are
+  equal (integral floats become ints); mapping key order is irrelevant; tuples are lists;
+  NaN equals NaN (otherwise a NaN would show as a change forever);
+* descriptions of groups and datasets: our ownership tag (and the space before it) is removed;
+* roles: ``"admin"``/``"user"`` whatever the wire spelling (``0``/``1``, upper case);
+* metadata schema descriptors: defaults filled in (``number`` → ``F64``, ``varchar`` →
+  8192, ``embedding.api`` → null) and the SDK's legacy ``variant`` hints mapped
+  (``long_string`` → ``text``, ``string`` → ``varchar``).
+
+``canonical`` returns the normal form (JSON-able, keys sorted); ``equivalent`` decides
+``canonical(a) == canonical(b)`` without building it, which matters for a million items.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model.desired import ownership_tag
+
+_TAG = re.compile(r"\s*\[managed by reconciler: ([^\]]+)\]\s*\Z")
+
+
+def canonical(value: Any) -> Any:
+    """The normal form of a JSON-like value (see the module docstring)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**63:
+            return int(value)
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return value
+
+
+def equivalent(a: Any, b: Any) -> bool:
+    """``canonical(a) == canonical(b)``, computed directly."""
+    if a is b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        return a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        if len(a) != len(b):
+            return False
+        return all(k in b and equivalent(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(equivalent(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
+        return False
+    return bool(a == b)
+
+
+def description_owner(description: str) -> str | None:
+    """The ownership id tagged at the end of a group or dataset description, if any."""
+    found = _TAG.search(description)
+    return found.group(1) if found else None
+
+
+def strip_tag(description: str) -> str:
+    """The description without a trailing ownership tag (ours or anyone's)."""
+    return _TAG.sub("", description)
+
+
+def tagged(description: str, ownership_id: str) -> str:
+    """A description carrying our tag, as written on objects we create."""
+    tag = ownership_tag(ownership_id)
+    return f"{description} {tag}" if description else tag
+
+
+_ROLES = {"admin": "admin", "user": "user", "0": "admin", "1": "user"}
+
+
+def canonical_role(role: Any) -> str:
+    """``admin`` or ``user`` from any spelling the API uses (ints on datasets)."""
+    if isinstance(role, bool):
+        raise ValueError(f"not a role: {role!r}")
+    key = str(role).strip().lower()
+    try:
+        return _ROLES[key]
+    except KeyError:
+        raise ValueError(f"not a role: {role!r}") from None
+
+
+_HINTS = {"long_string": "text", "string": "varchar"}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "number": {"format": "F64"},
+    "varchar": {"max_length": 8192},
+    "datetime": {"timezone": "UTC"},
+    "embedding": {"api": None},
+}
+
+
+def canonical_descriptor(descriptor: Mapping[str, Any]) -> dict[str, Any]:
+    """A metadata-schema descriptor with defaults filled in and legacy hints mapped."""
+    out: dict[str, Any] = dict(canonical(descriptor))
+    ty = out.get("ty")
+    for key, default in _DEFAULTS.get(str(ty), {}).items():
+        if out.get(key) is None:
+            out[key] = default
+    if ty == "variant" and isinstance(out.get("hint"), str):
+        out["hint"] = _HINTS.get(out["hint"], out["hint"])
+    if ty == "tombstone" and isinstance(out.get("deleted_ty"), Mapping):
+        out["deleted_ty"] = canonical_descriptor(out["deleted_ty"])
+    return out

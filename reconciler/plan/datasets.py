@@ -1,0 +1,185 @@
+"""Datasets: create, patch description, roles (see ``access``), links and unlinks.
+
+Selectors pick items from the projected tree (after folder and item moves) and evaluate
+``match.metadata`` against each item's DESIRED metadata, so one apply converges. One change
+per link; an unlink is one change per item, carrying every data hash that item backs (the
+v1 API removes rows by data hash). ``unlink: owned`` removes unselected links only from
+datasets carrying our ownership tag, ``all`` from any declared dataset, ``never`` never.
+Only links to items read in scope are ever unlinked: a row whose item we did not see
+(outside the roots, unknown ``backing_item_uuid``) is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under
+from reconciler.model.desired import DesiredDataset, ItemSelector
+from reconciler.model.globs import compile_glob
+from reconciler.model.live import LiveDataset, LiveItem, content_fingerprint
+from reconciler.plan.access import plan_dataset_access
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import description_owner, equivalent, strip_tag, tagged
+from reconciler.plan.context import Context, fingerprint_of
+from reconciler.plan.describe import field_diff
+from reconciler.plan.itemindex import ItemIndex
+from reconciler.plan.model import Change, Refs
+
+
+def plan_datasets(ctx: Context, index: ItemIndex) -> None:
+    for title in sorted(ctx.desired.datasets):
+        dataset = ctx.desired.datasets[title]
+        live = ctx.resolved.datasets.get(title)
+        created = _create(ctx, dataset) if live is None else None
+        if live is not None:
+            _patch(ctx, dataset, live)
+        plan_dataset_access(ctx, dataset, live.uuid if live else None, created)
+        _links(ctx, index, dataset, live, created)
+
+
+def dataset_view(live: LiveDataset) -> dict[str, Any]:
+    return {"title": live.title, "description": live.description}
+
+
+def _create(ctx: Context, dataset: DesiredDataset) -> str:
+    after = {"title": dataset.title, "description": tagged(dataset.description or "", ctx.owner)}
+    address = addr.dataset(dataset.title)
+    ctx.changes.append(
+        Change(
+            address=address,
+            kind=addr.Kind.DATASET,
+            actions=(Action.CREATE,),
+            after=after,
+            source=str(dataset.source),
+            reason="declared, not in Encord",
+        )
+    )
+    return address
+
+
+def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> None:
+    if dataset.description is None or strip_tag(live.description) == dataset.description:
+        return
+    before = dataset_view(live)
+    owned = description_owner(live.description) == ctx.owner
+    after = {
+        **before,
+        "description": tagged(dataset.description, ctx.owner) if owned else dataset.description,
+    }
+    ctx.changes.append(
+        Change(
+            address=addr.dataset(dataset.title),
+            kind=addr.Kind.DATASET,
+            actions=(Action.PATCH,),
+            before=before,
+            after=after,
+            diff=field_diff(before, after),
+            source=str(dataset.source),
+            reason="declared description differs",
+            fingerprint=fingerprint_of(live.last_edited_at, before),
+            refs=Refs(uuid=live.uuid),
+        )
+    )
+
+
+def selected_items(
+    ctx: Context, index: ItemIndex, dataset: DesiredDataset
+) -> dict[str, tuple[LiveItem, ItemSelector]]:
+    """Projected item path -> (item, the first selector that selects it)."""
+    out: dict[str, tuple[LiveItem, ItemSelector]] = {}
+    for selector in dataset.items:
+        for path, item in _select(ctx, index, selector):
+            out.setdefault(path, (item, selector))
+    return out
+
+
+def _select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tuple[str, LiveItem]]:
+    found: list[tuple[str, LiveItem]] = []
+    if selector.folder is not None:
+        root = selector.folder
+        folders = (
+            [f for f in index.by_folder if is_under(f, root)] if selector.recursive else [root]
+        )
+        name = compile_glob(selector.match.name) if selector.match.name else None
+        types = frozenset(selector.match.types)
+        wanted = selector.match.metadata or {}
+        for folder in folders:
+            for item in index.by_folder.get(folder, ()):
+                if name is not None and name.match(item.name) is None:
+                    continue
+                if types and item.item_type not in types:
+                    continue
+                if wanted and not _has(ctx.desired_meta.get(item.uuid, item.metadata), wanted):
+                    continue
+                found.append((index.path_of[item.uuid], item))
+    for path in sorted(selector.paths):
+        named = index.by_path.get(path)
+        if named is not None:
+            found.append((path, named))
+    return found
+
+
+def _has(metadata: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    return all(k in metadata and equivalent(metadata[k], v) for k, v in wanted.items())
+
+
+def _may_unlink(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> bool:
+    if dataset.unlink == "never":
+        return False
+    if dataset.unlink == "owned":
+        return description_owner(live.description) == ctx.owner
+    return True
+
+
+def _links(
+    ctx: Context,
+    index: ItemIndex,
+    dataset: DesiredDataset,
+    live: LiveDataset | None,
+    created: str | None,
+) -> None:
+    selected = selected_items(ctx, index, dataset)
+    rows: dict[str, list[str]] = {}
+    for row in live.rows if live else ():
+        if row.item_uuid is not None:
+            rows.setdefault(row.item_uuid, []).append(row.data_hash)
+    uuid = live.uuid if live else None
+    for path in sorted(selected):
+        item, selector = selected[path]
+        if item.uuid in rows:
+            continue
+        ctx.changes.append(
+            Change(
+                address=addr.link(dataset.title, path),
+                kind=addr.Kind.LINK,
+                actions=(Action.LINK,),
+                after={"item": path},
+                source=str(selector.source),
+                reason="selected by the dataset's items",
+                depends_on=(created,) if created else (),
+                refs=Refs(dataset_uuid=uuid, item_uuid=item.uuid),
+            )
+        )
+    if live is None or not _may_unlink(ctx, dataset, live):
+        return
+    chosen = {item.uuid for item, _ in selected.values()}
+    for item_uuid in sorted(rows, key=lambda u: index.path_of.get(u, "")):
+        linked = index.path_of.get(item_uuid)
+        if linked is None or item_uuid in chosen or linked in index.duplicates:
+            continue
+        hashes = sorted(rows[item_uuid])
+        before = {"item": linked, "data_hashes": hashes}
+        ctx.changes.append(
+            Change(
+                address=addr.link(dataset.title, linked),
+                kind=addr.Kind.LINK,
+                actions=(Action.UNLINK,),
+                before=before,
+                source=str(dataset.source),
+                reason=f"not selected by any selector; unlink: {dataset.unlink}",
+                fingerprint=content_fingerprint(before),
+                refs=Refs(dataset_uuid=uuid, item_uuid=item_uuid, data_hashes=tuple(hashes)),
+            )
+        )

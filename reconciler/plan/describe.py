@@ -1,0 +1,67 @@
+"""Field-level diffs of objects already known to differ (display and apply's field list).
+
+Mappings are walked key by key (cheap, and metadata is a mapping); values that are lists or
+nested containers on both sides are handed to deepdiff for a precise path. Both sides are
+canonicalised first, so ``1`` vs ``1.0`` never shows up, while ``True`` vs ``1`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.plan.canonical import canonical, equivalent
+from reconciler.plan.model import FieldDiff
+
+_REPORTS_ADD = ("dictionary_item_added", "iterable_item_added", "set_item_added")
+_REPORTS_REMOVE = ("dictionary_item_removed", "iterable_item_removed", "set_item_removed")
+
+
+def field_diff(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> tuple[FieldDiff, ...]:
+    """Every differing leaf between two views; keys sorted, so the result is deterministic."""
+    out: list[FieldDiff] = []
+    _walk((), before or {}, after or {}, out)
+    return tuple(out)
+
+
+def _walk(
+    prefix: tuple[Any, ...],
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    out: list[FieldDiff],
+) -> None:
+    for key in sorted(set(before) | set(after), key=str):
+        path = (*prefix, key)
+        if key not in after:
+            out.append(FieldDiff(path, "remove", canonical(before[key]), None))
+        elif key not in before:
+            out.append(FieldDiff(path, "add", None, canonical(after[key])))
+        elif not equivalent(before[key], after[key]):
+            _describe_value(path, before[key], after[key], out)
+
+
+def _describe_value(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        _walk(path, old, new, out)
+    elif isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        _deep(path, canonical(old), canonical(new), out)
+    else:
+        out.append(FieldDiff(path, "change", canonical(old), canonical(new)))
+
+
+def _deep(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:
+    found: list[FieldDiff] = []
+    for report, levels in DeepDiff(old, new, view="tree").items():
+        for level in levels:
+            sub = (*path, *level.path(output_format="list"))
+            if report in _REPORTS_ADD:
+                found.append(FieldDiff(sub, "add", None, level.t2))
+            elif report in _REPORTS_REMOVE:
+                found.append(FieldDiff(sub, "remove", level.t1, None))
+            else:
+                found.append(FieldDiff(sub, "change", level.t1, level.t2))
+    out.extend(sorted(found, key=lambda d: [str(p) for p in d.path]))

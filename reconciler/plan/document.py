@@ -1,0 +1,178 @@
+"""The plan document: ``Plan`` ⇄ the JSON object of ``schemas/plan.schema.json``, and its
+checksum. Pure: text and files are ``planfile``'s and the CLI's business.
+
+The checksum is ``sha256:`` + hex over the canonical JSON (sorted keys, no whitespace, UTF-8)
+of the document without its ``checksum`` key. Any edit of the document changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import fields, replace
+from typing import Any
+
+from reconciler.plan.actions import Action
+from reconciler.plan.model import (
+    Change,
+    Deferral,
+    FieldDiff,
+    Plan,
+    Refs,
+    Refusal,
+    Summary,
+)
+
+SCHEMA_ID = "https://reconciler.dev/schemas/plan/v1.json"
+_REF_FIELDS = tuple(f.name for f in fields(Refs))
+
+
+def refs_document(refs: Refs) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _REF_FIELDS:
+        value = getattr(refs, name)
+        if name == "data_hashes":
+            if value:
+                out[name] = list(value)
+        elif value is not None:
+            out[name] = value
+    return out
+
+
+def change_document(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "previous_address": change.previous_address,
+        "kind": change.kind,
+        "actions": [str(a) for a in change.actions],
+        "before": _plain(change.before),
+        "after": _plain(change.after),
+        "diff": [
+            {"path": list(d.path), "op": d.op, "before": _plain(d.before), "after": _plain(d.after)}
+            for d in change.diff
+        ],
+        "source": change.source,
+        "reason": change.reason,
+        "fingerprint": change.fingerprint,
+        "depends_on": list(change.depends_on),
+        "refs": refs_document(change.refs),
+    }
+
+
+def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "$schema": SCHEMA_ID,
+        "format_version": plan.format_version,
+        "tool_version": plan.tool_version,
+        "target": plan.target,
+        "created_at": plan.created_at,
+        "config_dir": plan.config_dir,
+        "ownership_id": plan.ownership_id,
+        "forced": plan.forced,
+        "only": list(plan.only),
+        "item_roots": None if plan.item_roots is None else list(plan.item_roots),
+        "summary": plan.summary.as_dict(),
+        "changes": [change_document(c) for c in plan.changes],
+        "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "refusals": [
+            {
+                "code": r.code,
+                "message": r.message,
+                "addresses": list(r.addresses),
+                "withheld": r.withheld,
+                "count": r.count,
+            }
+            for r in plan.refusals
+        ],
+        "deferred": [
+            {"folder": d.folder, "rules": list(d.rules), "datasets": list(d.datasets)}
+            for d in plan.deferred
+        ],
+        "unmanaged": list(plan.unmanaged),
+    }
+    if with_checksum:
+        doc["checksum"] = plan.checksum
+    return doc
+
+
+def compute_checksum(plan: Plan) -> str:
+    text = json.dumps(
+        plan_document(plan, with_checksum=False),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sealed(plan: Plan) -> Plan:
+    """The same plan with its checksum computed."""
+    return replace(plan, checksum=compute_checksum(plan))
+
+
+def plan_from_document(doc: Mapping[str, Any]) -> Plan:
+    """Rebuild a ``Plan`` from its document (shape already validated; checksum not checked)."""
+    return Plan(
+        format_version=int(doc["format_version"]),
+        tool_version=doc["tool_version"],
+        target=doc["target"],
+        created_at=doc.get("created_at"),
+        config_dir=doc.get("config_dir", ""),
+        ownership_id=doc["ownership_id"],
+        forced=bool(doc.get("forced", False)),
+        only=tuple(doc.get("only", ())),
+        item_roots=None if doc.get("item_roots") is None else tuple(doc["item_roots"]),
+        summary=Summary(**doc["summary"]),
+        changes=tuple(_change_from(c) for c in doc["changes"]),
+        fingerprints=dict(doc.get("fingerprints", {})),
+        refusals=tuple(
+            Refusal(
+                code=r["code"],
+                message=r["message"],
+                addresses=tuple(r.get("addresses", ())),
+                withheld=bool(r.get("withheld", True)),
+                count=int(r.get("count", 0)),
+            )
+            for r in doc.get("refusals", ())
+        ),
+        deferred=tuple(
+            Deferral(folder=d["folder"], rules=tuple(d["rules"]), datasets=tuple(d["datasets"]))
+            for d in doc.get("deferred", ())
+        ),
+        unmanaged=tuple(doc.get("unmanaged", ())),
+        checksum=doc.get("checksum", ""),
+    )
+
+
+def _change_from(doc: Mapping[str, Any]) -> Change:
+    refs = dict(doc.get("refs", {}))
+    if "data_hashes" in refs:
+        refs["data_hashes"] = tuple(refs["data_hashes"])
+    return Change(
+        address=doc["address"],
+        previous_address=doc.get("previous_address"),
+        kind=doc["kind"],
+        actions=tuple(Action(a) for a in doc["actions"]),
+        before=doc.get("before"),
+        after=doc.get("after"),
+        diff=tuple(
+            FieldDiff(path=tuple(d["path"]), op=d["op"], before=d["before"], after=d["after"])
+            for d in doc.get("diff", ())
+        ),
+        source=doc.get("source"),
+        reason=doc.get("reason", ""),
+        fingerprint=doc.get("fingerprint"),
+        depends_on=tuple(doc.get("depends_on", ())),
+        refs=Refs(**refs),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Mappings to dicts and tuples to lists, so the document is plain JSON data."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,298 @@
+"""Declared folders: moves via ``previously``, creates (parents first), patches, and
+cloud-synced replacements. Undeclared folders are ``prune``'s business.
+
+Order of decisions: moves (shallow folders first, so a child's ``previously`` is looked up in
+a tree where its parent already moved), then replacements (a cloud-synced folder whose
+integration or remote URL changed is deleted and created again, so its subtree leaves the
+projection), then one pass over declared folders, parents first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under, split_path
+from reconciler.model.desired import OWNER_KEY, DesiredFolder
+from reconciler.model.live import LiveFolder
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import canonical
+from reconciler.plan.context import Context, fingerprint_of
+from reconciler.plan.describe import field_diff
+from reconciler.plan.errors import PlanDiagnostic
+from reconciler.plan.model import Change, Refs
+from reconciler.plan.prune import subtree_deletes
+from reconciler.plan.views import cloud_view, desired_folder_metadata, live_folder_view
+
+
+def plan_folders(ctx: Context) -> None:
+    _plan_moves(ctx)
+    _find_replacements(ctx)
+    ctx.tree.project()
+    for path in sorted(ctx.desired.folders, key=lambda p: (len(split_path(p)), p)):
+        _plan_declared(ctx, ctx.desired.folders[path])
+
+
+def _depth_levels(ctx: Context) -> list[list[DesiredFolder]]:
+    levels: dict[int, list[DesiredFolder]] = {}
+    for path in sorted(ctx.desired.folders):
+        levels.setdefault(len(split_path(path)), []).append(ctx.desired.folders[path])
+    return [levels[d] for d in sorted(levels)]
+
+
+def _plan_moves(ctx: Context) -> None:
+    tree = ctx.tree
+    declared = set(ctx.desired.folders)
+    for level in _depth_levels(ctx):
+        tree.project()
+        for folder in level:
+            if folder.previously and folder.path not in tree.index:
+                _choose_move(ctx, folder, declared)
+
+
+def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> None:
+    tree, live = ctx.tree, ctx.live
+    for previous in folder.previously:
+        ambiguous = [root for root in live.ambiguous if is_under(previous, root)]
+        if ambiguous:
+            uuids = sorted(u for root in ambiguous for u in live.ambiguous[root])
+            ctx.blocked[folder.path] = (
+                f"folder:{folder.path} was previously {previous}, but {ambiguous[0]} is "
+                f"ambiguous (folders {', '.join(uuids)} share that path); rename or remove the "
+                "duplicates in Encord, then plan again"
+            )
+            return
+        uuid = live.paths.get(previous)
+        if uuid is None or uuid in tree.moves:
+            continue
+        if tree.path_of.get(uuid) in declared:
+            continue  # that folder is another declaration's; config validation reports it
+        if is_under(folder.path, tree.path_of[uuid]):
+            source = folder.field_sources.get("previously", folder.source)
+            ctx.problems.append(
+                PlanDiagnostic(
+                    source.file,
+                    source.line,
+                    source.col,
+                    f"cannot move {previous} to {folder.path}: a folder cannot move into itself",
+                )
+            )
+            return
+        tree.moves[uuid] = folder.path
+        return
+
+
+def _cloud_differs(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> bool:
+    sync = folder.cloud_sync
+    if sync is None:
+        return False
+    if live.folder_type != "cloudLinked":
+        return True
+    wanted = ctx.resolved.integrations.get(sync.integration)
+    return live.integration_uuid != wanted or (live.remote_url or "") != sync.remote_url
+
+
+def _find_replacements(ctx: Context) -> None:
+    tree = ctx.tree
+    tree.project()
+    for path in sorted(ctx.desired.folders):
+        folder = ctx.desired.folders[path]
+        uuid = tree.index.get(path)
+        if uuid is None or not _cloud_differs(ctx, folder, ctx.live.folders[uuid]):
+            continue
+        ctx.replaced[path] = uuid
+        tree.gone.update(tree.subtree(uuid))
+
+
+def _ensure_ancestors(ctx: Context, path: str) -> None:
+    """Create undeclared ancestors that do not exist yet (declared ones come first anyway)."""
+    parts = split_path(path)
+    for depth in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:depth])
+        if ctx.tree.exists(ancestor) or ancestor in ctx.desired.folders:
+            continue
+        after = {
+            "path": ancestor,
+            "name": parts[depth - 1],
+            "description": "",
+            "metadata": {OWNER_KEY: ctx.owner},
+            "cloud_sync": None,
+        }
+        _add_create(ctx, ancestor, after, source=None, reason=f"parent of {path}")
+
+
+def _add_create(
+    ctx: Context, path: str, after: dict[str, Any], *, source: str | None, reason: str
+) -> None:
+    parent_uuid, parent, dep = ctx.tree.parent_ref(path)
+    actions = [Action.CREATE]
+    cloud = after.get("cloud_sync")
+    if cloud is not None and cloud.get("sync") == "on_create":
+        actions.append(Action.SYNC)
+        ctx.synced_on_create.append(path)
+    address = addr.folder(path)
+    ctx.changes.append(
+        Change(
+            address=address,
+            kind=addr.Kind.FOLDER,
+            actions=tuple(actions),
+            after=after,
+            source=source,
+            reason=reason,
+            depends_on=(dep,) if dep else (),
+            refs=Refs(
+                parent_uuid=parent_uuid,
+                parent_path=parent,
+                integration_uuid=cloud.get("integration_uuid") if cloud else None,
+            ),
+        )
+    )
+    ctx.tree.created[path] = address
+
+
+def _create_view(ctx: Context, folder: DesiredFolder) -> dict[str, Any]:
+    cloud: dict[str, Any] | None = None
+    if folder.cloud_sync is not None:
+        uuid = ctx.resolved.integrations.get(folder.cloud_sync.integration)
+        cloud = cloud_view(uuid, folder.cloud_sync.remote_url, ctx.resolved.integration_titles)
+        cloud["sync"] = folder.cloud_sync.sync
+    return {
+        "path": folder.path,
+        "name": folder.name,
+        "description": folder.description or "",
+        "metadata": canonical({**(folder.metadata or {}), OWNER_KEY: ctx.owner}),
+        "cloud_sync": cloud,
+    }
+
+
+def _plan_declared(ctx: Context, folder: DesiredFolder) -> None:
+    if folder.path in ctx.replaced:
+        _plan_replacement(ctx, folder, ctx.live.folders[ctx.replaced[folder.path]])
+        return
+    live = ctx.tree.folder_at(folder.path)
+    if live is None:
+        _ensure_ancestors(ctx, folder.path)
+        _add_create(
+            ctx,
+            folder.path,
+            _create_view(ctx, folder),
+            source=str(folder.source),
+            reason="declared, not in Encord",
+        )
+        return
+    _plan_existing(ctx, folder, live)
+
+
+def _plan_existing(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> None:
+    before = live_folder_view(live, with_cloud=False, titles=ctx.resolved.integration_titles)
+    after = dict(before)
+    after["path"] = folder.path
+    after["name"] = folder.name
+    if folder.description is not None:
+        after["description"] = folder.description
+    after["metadata"] = canonical(desired_folder_metadata(folder, live.metadata))
+    diff = field_diff(before, after)
+    if not diff:
+        return
+    moved = ctx.tree.moves.get(live.uuid) == folder.path
+    actions: list[Action] = [Action.MOVE] if moved else []
+    if any(d.path[0] in ("description", "metadata") for d in diff):
+        actions.append(Action.PATCH)
+    refs = Refs(uuid=live.uuid, from_parent_uuid=live.parent)
+    dep = None
+    if moved:
+        _ensure_ancestors(ctx, folder.path)
+        parent_uuid, parent, dep = ctx.tree.parent_ref(folder.path)
+        refs = Refs(
+            uuid=live.uuid,
+            parent_uuid=parent_uuid,
+            parent_path=parent,
+            from_parent_uuid=live.parent,
+        )
+    ctx.changes.append(
+        Change(
+            address=addr.folder(folder.path),
+            kind=addr.Kind.FOLDER,
+            actions=tuple(actions),
+            previous_address=addr.folder(live.path) if moved else None,
+            before=before,
+            after=after,
+            diff=diff,
+            source=str(_source_of(folder, diff, moved)),
+            reason=f"moved from {live.path} (previously)" if moved else "declared fields differ",
+            fingerprint=fingerprint_of(live.last_edited_at, before),
+            depends_on=(dep,) if dep else (),
+            refs=refs,
+        )
+    )
+
+
+def _source_of(folder: DesiredFolder, diff: tuple[Any, ...], moved: bool) -> object:
+    if moved:
+        return folder.field_sources.get("previously", folder.source)
+    for entry in diff:
+        field = str(entry.path[0])
+        if field in folder.field_sources:
+            return folder.field_sources[field]
+    return folder.source
+
+
+def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> None:
+    titles = ctx.resolved.integration_titles
+    before = live_folder_view(live, with_cloud=True, titles=titles)
+    after = _create_view(ctx, folder)
+    contents = subtree_deletes(
+        ctx, live.uuid, include_root=False, reason=f"inside {live.path}, which is replaced"
+    )
+    items = sum(1 for c in contents if c.kind == addr.Kind.ITEM)
+    links = ctx.links_to(c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM)
+    _ensure_ancestors(ctx, folder.path)
+    parent_uuid, parent, dep = ctx.tree.parent_ref(folder.path)
+    actions = [Action.DELETE, Action.CREATE]
+    if folder.cloud_sync is not None and folder.cloud_sync.sync == "on_create":
+        actions.append(Action.SYNC)
+        ctx.synced_on_create.append(folder.path)
+    what = "integration" if before.get("cloud_sync") else "folder type"
+    if before.get("cloud_sync") and after["cloud_sync"]:
+        old, new = before["cloud_sync"], after["cloud_sync"]
+        what = "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
+    reason = (
+        f"{what} changed: a cloud-synced folder cannot be re-pointed, it is deleted and "
+        f"created again; lost: the folder's UUID, {items} items, {links} dataset links, its "
+        "group grants (re-granted) and item metadata (re-applied after the sync)"
+    )
+    address = addr.folder(folder.path)
+    ctx.changes.extend(contents)
+    ctx.changes.append(
+        Change(
+            address=address,
+            kind=addr.Kind.FOLDER,
+            actions=tuple(actions),
+            previous_address=addr.folder(live.path) if live.path != folder.path else None,
+            before=before,
+            after=after,
+            diff=field_diff(before, after),
+            source=str(folder.cloud_sync.source if folder.cloud_sync else folder.source),
+            reason=reason,
+            fingerprint=fingerprint_of(live.last_edited_at, before),
+            depends_on=tuple(
+                sorted(
+                    {c.address for c in contents if _is_child(c, live)} | ({dep} if dep else set())
+                )
+            ),
+            refs=Refs(
+                uuid=live.uuid,
+                parent_uuid=parent_uuid,
+                parent_path=parent,
+                from_parent_uuid=live.parent,
+                integration_uuid=after["cloud_sync"]["integration_uuid"]
+                if after["cloud_sync"]
+                else None,
+            ),
+        )
+    )
+    ctx.tree.created[folder.path] = address
+
+
+def _is_child(change: Change, parent: LiveFolder) -> bool:
+    return change.refs.from_parent_uuid == parent.uuid

@@ -1,0 +1,123 @@
+"""Organisation groups: create, patch description and members, prune groups we created.
+
+``members`` is authoritative when declared, with one exception: undeclared organisation
+ADMINs are left in the group. They can do everything anyway, and the API adds a group's
+creator (the tool's own identity, normally an organisation admin) as its first member, so
+removing them would never converge.
+Groups carry ownership in their description (``ownership_tag``); a group tagged by another
+config is never touched, and only groups tagged with our id are pruned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import addresses as addr
+from reconciler.model.desired import DesiredGroup
+from reconciler.model.live import LiveGroup, content_fingerprint
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import description_owner, strip_tag, tagged
+from reconciler.plan.context import Context
+from reconciler.plan.describe import field_diff
+from reconciler.plan.model import Change, Refs
+
+
+def plan_groups(ctx: Context) -> None:
+    for name in sorted(ctx.desired.groups):
+        group = ctx.desired.groups[name]
+        live_hash = ctx.resolved.groups.get(name)
+        if live_hash is None:
+            _create(ctx, group)
+        else:
+            _patch(ctx, group, ctx.live.groups[live_hash])
+    if ctx.desired.policy.prune != "never":
+        _prune(ctx)
+
+
+def group_view(group: LiveGroup) -> dict[str, Any]:
+    return {"name": group.name, "description": group.description, "members": sorted(group.members)}
+
+
+def _members(ctx: Context, group: DesiredGroup) -> list[str]:
+    return sorted({ctx.resolved.emails.get(e, e) for e in group.members or ()})
+
+
+def _create(ctx: Context, group: DesiredGroup) -> None:
+    after = {
+        "name": group.name,
+        "description": tagged(group.description or "", ctx.owner),
+        "members": _members(ctx, group),
+    }
+    ctx.changes.append(
+        Change(
+            address=addr.group(group.name),
+            kind=addr.Kind.GROUP,
+            actions=(Action.CREATE,),
+            after=after,
+            source=str(group.source),
+            reason="declared, not in Encord",
+        )
+    )
+
+
+def _is_org_admin(ctx: Context, email: str) -> bool:
+    user = ctx.live.users.get(email)
+    return user is not None and user.role.upper() == "ADMIN"
+
+
+def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> None:
+    before = group_view(live)
+    after = dict(before)
+    if group.description is not None and strip_tag(live.description) != group.description:
+        owned = description_owner(live.description) == ctx.owner
+        after["description"] = tagged(group.description, ctx.owner) if owned else group.description
+    if group.members is not None:
+        wanted = set(_members(ctx, group))
+        kept = {m for m in live.members if m not in wanted and _is_org_admin(ctx, m)}
+        after["members"] = sorted(wanted | kept)
+    diff = field_diff(before, after)
+    if not diff:
+        return
+    added = sorted(set(after["members"]) - set(before["members"]))
+    removed = sorted(set(before["members"]) - set(after["members"]))
+    parts = [f"+{len(added)}/-{len(removed)} members"] if added or removed else []
+    if before["description"] != after["description"]:
+        parts.insert(0, "description")
+    ctx.changes.append(
+        Change(
+            address=addr.group(group.name),
+            kind=addr.Kind.GROUP,
+            actions=(Action.PATCH,),
+            before=before,
+            after=after,
+            diff=diff,
+            source=str(group.source),
+            reason="declared " + " and ".join(parts) + " differ",
+            fingerprint=content_fingerprint(before),
+            refs=Refs(uuid=live.hash),
+        )
+    )
+
+
+def _prune(ctx: Context) -> None:
+    declared = {h for h in ctx.resolved.groups.values() if h is not None}
+    for live in sorted(ctx.live.groups.values(), key=lambda g: (g.name, g.hash)):
+        if live.hash in declared or live.name in ctx.desired.groups:
+            continue
+        if description_owner(live.description) != ctx.owner:
+            continue
+        before = group_view(live)
+        ctx.changes.append(
+            Change(
+                address=addr.group(live.name),
+                kind=addr.Kind.GROUP,
+                actions=(Action.DELETE,),
+                before=before,
+                reason=(
+                    f"not declared; prune: {ctx.desired.policy.prune} and it carries our "
+                    "ownership tag; its grants on folders and datasets go with it"
+                ),
+                fingerprint=content_fingerprint(before),
+                refs=Refs(uuid=live.hash),
+            )
+        )

@@ -1,0 +1,78 @@
+"""Live items by their projected path: what item rules, manifests and dataset selectors see.
+
+Built once per plan in one pass over the items (a million is fine). Left out: tombstones and
+placeholders (nothing to manage on them), items in folders this plan deletes or replaces,
+items under ambiguous folder paths, and items outside ``item_roots`` when given. Items that
+share a path (the API allows it) are in ``duplicates`` and out of ``by_path``: a path
+that names two items cannot be planned by path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model.addresses import is_under
+from reconciler.model.live import LiveItem
+from reconciler.plan.context import Context
+
+
+@dataclass(slots=True)
+class ItemIndex:
+    by_path: dict[str, LiveItem] = field(default_factory=dict)
+    path_of: dict[str, str] = field(default_factory=dict)  # item uuid -> projected path
+    by_folder: dict[str, list[LiveItem]] = field(default_factory=dict)  # folder path -> items
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # path -> item uuids
+    moved_from: dict[str, str] = field(default_factory=dict)  # item uuid -> previous path
+
+    def move(self, item: LiveItem, path: str, previous: str) -> None:
+        old = self.path_of[item.uuid]
+        self.by_path.pop(old, None)
+        self.by_folder[old.rsplit("/", 1)[0]].remove(item)
+        self.by_path[path] = item
+        self.path_of[item.uuid] = path
+        self.by_folder.setdefault(path.rsplit("/", 1)[0], []).append(item)
+        self.moved_from[item.uuid] = previous
+
+
+def build_index(ctx: Context) -> ItemIndex:
+    tree, live = ctx.tree, ctx.live
+    roots = ctx.options.item_roots
+    ambiguous = tuple(live.ambiguous)
+    excluded = tree.deleted | tree.gone
+    index = ItemIndex()
+    by_path, path_of, dups = index.by_path, index.path_of, index.duplicates
+    for parent, items in ctx.items_by_parent.items():
+        if parent in excluded:
+            continue
+        folder_path = tree.path_of.get(parent) or items[0].folder_path
+        if ambiguous and _under_ambiguous(ctx, parent, items[0].folder_path, ambiguous):
+            continue
+        if roots is not None and not any(is_under(folder_path, r) for r in roots):
+            continue
+        planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
+        if not planned:
+            continue
+        index.by_folder[folder_path] = planned
+        for item in planned:
+            path = f"{folder_path}/{item.name}"
+            path_of[item.uuid] = path
+            other = by_path.pop(path, None)
+            if other is not None:
+                dups[path] = [other.uuid, item.uuid]
+            elif path in dups:
+                dups[path].append(item.uuid)
+            else:
+                by_path[path] = item
+    for path, uuids in dups.items():
+        uuids.sort()
+        folder = index.by_folder[path.rsplit("/", 1)[0]]
+        folder[:] = [i for i in folder if path_of[i.uuid] != path]
+    return index
+
+
+def _under_ambiguous(
+    ctx: Context, parent: str, folder_path: str, ambiguous: tuple[str, ...]
+) -> bool:
+    folder = ctx.live.folders.get(parent)
+    path = folder.path if folder is not None else folder_path
+    return any(is_under(path, a) for a in ambiguous)

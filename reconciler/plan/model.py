@@ -1,0 +1,269 @@
+"""The plan as a value: ``Change``, ``Refs``, ``Refusal``, ``Deferral``, ``Summary``, ``Plan``.
+
+Slotted frozen dataclasses rather than pydantic: a plan over a million items may hold a
+hundred thousand changes. Build plans with ``reconciler.plan.diff``; never construct or edit
+one by hand and apply it (the checksum would not match what was reviewed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.plan.actions import Action, is_delete, is_replace
+
+FORMAT_VERSION = 1
+DiffOp = Literal["add", "remove", "change"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    """One field that differs. ``path`` is a list of keys (``("metadata", "qa.score")``);
+    ``before`` is None for ``add`` and ``after`` is None for ``remove``."""
+
+    path: tuple[str | int, ...]
+    op: DiffOp
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refs:
+    """The live identifiers apply needs, so that it needs nothing but the plan and a client.
+
+    A reference to an object that this same plan creates is ``None``; the creating change's
+    address is then in ``Change.depends_on`` and apply uses the UUID it got back.
+
+    * ``uuid``: the changed object itself (folder, item or dataset UUID; group hash).
+    * ``parent_uuid`` / ``parent_path``: folders and items: the parent after the change
+      (create, move). ``parent_path`` None means the organisation root.
+    * ``from_parent_uuid``: folders and items being moved or deleted, and items being
+      patched: the live parent now (item move/delete/patch endpoints are per folder).
+    * ``folder_uuid``: folder-group relations. ``group_hash``: folder-group and
+      dataset-group relations. ``dataset_uuid``: dataset-group, dataset-user, link, unlink.
+    * ``item_uuid``: link and unlink. ``data_hashes``: unlink (the v1 API deletes rows by
+      data hash; one item may back several rows).
+    * ``integration_uuid``: cloud-synced folder create/replace. ``email``: dataset users.
+    """
+
+    uuid: str | None = None
+    parent_uuid: str | None = None
+    parent_path: str | None = None
+    from_parent_uuid: str | None = None
+    folder_uuid: str | None = None
+    group_hash: str | None = None
+    dataset_uuid: str | None = None
+    item_uuid: str | None = None
+    data_hashes: tuple[str, ...] = ()
+    integration_uuid: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One thing apply will do to one address.
+
+    Invariants:
+
+    * ``actions`` is non-empty and ordered as apply performs them: ``("move", "patch")``,
+      ``("delete", "create", "sync")`` for a replacement, ``("revoke", "grant")`` for a role
+      the API cannot update in place. A move is never an action on its own address pair:
+      the change's ``address`` is the desired one and ``previous_address`` the live one.
+    * ``before`` is the canonical live view (None for a create); ``after`` the canonical
+      desired view (None for a delete). For a patch, ``after`` holds the COMPLETE value of
+      each changed field (metadata included: the API replaces metadata wholesale), and
+      ``diff`` names the changed fields; apply writes ``after[f]`` for each top-level field
+      ``f`` in ``changed_fields()`` and nothing else.
+    * ``fingerprint`` is what the live object looked like when read (``lastEditedAt`` or a
+      content hash); apply refuses to touch the object if it no longer matches.
+    * ``reason`` is display-only. Never branch on it.
+    * ``source`` is the ``file:line`` that caused the change (``None`` for prune deletes of
+      undeclared objects, which the policy in ``reconciler.yaml`` causes).
+    """
+
+    address: str
+    kind: str
+    actions: tuple[Action, ...]
+    previous_address: str | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    diff: tuple[FieldDiff, ...] = ()
+    source: str | None = None
+    reason: str = ""
+    fingerprint: str | None = None
+    depends_on: tuple[str, ...] = ()
+    refs: Refs = field(default_factory=Refs)
+
+    @property
+    def is_replace(self) -> bool:
+        return is_replace(self.actions)
+
+    @property
+    def is_delete(self) -> bool:
+        return is_delete(self.actions)
+
+    @property
+    def is_destructive(self) -> bool:
+        return any(action.is_destructive for action in self.actions)
+
+    def changed_fields(self) -> frozenset[str]:
+        return frozenset(str(d.path[0]) for d in self.diff if d.path)
+
+
+RefusalCode = Literal[
+    "ambiguous-path",
+    "ambiguous-item",
+    "foreign-owned",
+    "protected",
+    "not-prunable",
+    "replace",
+    "delete-threshold",
+    "change-threshold",
+    "listing-guard",
+    "no-admin",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why (part of) a plan must not be applied as is.
+
+    ``withheld`` True: the changes named in ``addresses`` are NOT in the plan and never will
+    be by forcing (foreign-owned, protected, ambiguous, unsafe listing, last admin).
+    ``withheld`` False: the changes ARE in the plan and apply only with ``--force``
+    (thresholds, replacements). Either way a plan with refusals is applied only when forced
+    (see ``can_apply``); ``count`` counts every affected change, items included, while
+    ``addresses`` lists the non-item ones (and items when there are no others).
+    """
+
+    code: RefusalCode
+    message: str
+    addresses: tuple[str, ...] = ()
+    withheld: bool = True
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """Item-level planning that must wait for a cloud sync this plan starts.
+
+    Apply, after the sync of ``folder`` finishes, reads live state again and calls
+    ``diff(desired, live, options=DiffOptions(item_roots=(folder,)))`` for the items the
+    sync created; ``rules`` and ``datasets`` say what will be evaluated then.
+    """
+
+    folder: str
+    rules: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+
+
+SUMMARY_KEYS = (
+    "create",
+    "change",
+    "move",
+    "delete",
+    "replace",
+    "link",
+    "unlink",
+    "grant",
+    "revoke",
+    "sync",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    create: int = 0
+    change: int = 0
+    move: int = 0
+    delete: int = 0
+    replace: int = 0
+    link: int = 0
+    unlink: int = 0
+    grant: int = 0
+    revoke: int = 0
+    sync: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in SUMMARY_KEYS}
+
+    @property
+    def total(self) -> int:
+        return sum(v for k, v in self.as_dict().items() if k != "sync")
+
+    def line(self) -> str:
+        parts = ", ".join(f"{getattr(self, key)} to {key}" for key in SUMMARY_KEYS)
+        return f"Plan: {parts}."
+
+
+def category(change: Change) -> str:
+    """The summary bucket of one change (see ``SUMMARY_KEYS``)."""
+    acts = set(change.actions)
+    if change.is_replace:
+        return "replace"
+    if Action.DELETE in acts:
+        return "delete"
+    if Action.CREATE in acts:
+        return "create"
+    if Action.MOVE in acts:
+        return "move"
+    if Action.LINK in acts:
+        return "link"
+    if Action.UNLINK in acts:
+        return "unlink"
+    if Action.GRANT in acts:
+        return "change" if change.before is not None else "grant"
+    if Action.REVOKE in acts:
+        return "revoke"
+    return "change"
+
+
+def summarise(changes: tuple[Change, ...]) -> Summary:
+    counts = dict.fromkeys(SUMMARY_KEYS, 0)
+    for change in changes:
+        counts[category(change)] += 1
+        if Action.SYNC in change.actions:
+            counts["sync"] += 1
+    return Summary(**counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """An ordered tuple of changes plus what apply needs to trust it.
+
+    Invariants: ``changes`` are in the deterministic order of ``reconciler.plan.order``
+    (deletes and replacements first, children before parents); every ``depends_on``
+    address is the address of another change in the plan; ``summary`` counts ``changes``;
+    ``checksum`` is ``sha256:`` over the canonical JSON of every other field, so a plan
+    edited after review is refused by ``reconciler.plan.planfile.loads``.
+    """
+
+    tool_version: str
+    target: str
+    ownership_id: str
+    changes: tuple[Change, ...]
+    summary: Summary
+    checksum: str
+    format_version: int = FORMAT_VERSION
+    created_at: str | None = None
+    config_dir: str = ""
+    forced: bool = False
+    only: tuple[str, ...] = ()
+    item_roots: tuple[str, ...] | None = None
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    refusals: tuple[Refusal, ...] = ()
+    deferred: tuple[Deferral, ...] = ()
+    unmanaged: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+
+def can_apply(plan: Plan, *, force: bool = False) -> bool:
+    """The one rule: a plan with refusals applies only when forced (now, or when planned).
+
+    Forcing never brings back withheld changes; they are not in the plan.
+    """
+    return not plan.refusals or force or plan.forced

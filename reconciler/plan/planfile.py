@@ -1,0 +1,50 @@
+"""Plan files as text: ``dumps`` for ``--out``/``--format json``, ``loads`` for apply.
+
+``loads`` refuses (``PlanFileError``, one line each) text that is not JSON, a document that
+does not match the schema, another format version, and a checksum that does not match the
+content: apply must run exactly what was reviewed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+
+from reconciler.plan.document import compute_checksum, plan_document, plan_from_document
+from reconciler.plan.errors import PlanFileError
+from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.plan.schema import PLAN_SCHEMA
+
+
+def dumps(plan: Plan) -> str:
+    """The plan document as indented, key-stable JSON text (ends with a newline)."""
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def loads(text: str) -> Plan:
+    try:
+        doc: Any = json.loads(text)
+    except ValueError as exc:
+        raise PlanFileError(f"not a plan file: invalid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise PlanFileError("not a plan file: the document is not a JSON object")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"plan format version {version!r} is not supported (this reconciler reads "
+            f"{FORMAT_VERSION}); make the plan again with this version"
+        )
+    problem = jsonschema.validators.Draft202012Validator(PLAN_SCHEMA).iter_errors(doc)
+    first = min(problem, key=lambda e: list(e.absolute_path), default=None)
+    if first is not None:
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
+    plan = plan_from_document(doc)
+    if compute_checksum(plan) != plan.checksum:
+        raise PlanFileError(
+            "plan checksum does not match its content: the file was edited after it was "
+            "made; make a new plan and review it"
+        )
+    return plan

@@ -1,0 +1,198 @@
+"""Deletes of undeclared folders, by the ``prune`` policy, and of a folder's contents.
+
+A live folder in scope is *kept* when a declaration refers to it or to something below it
+(declared folders, rule and selector folders, manifest rows, ``previously`` targets) and
+*sync-owned* when it lies below a cloud-synced folder. Everything else in scope is a
+candidate: ``prune: owned`` deletes candidates carrying our marker, ``prune: all`` those
+carrying no other id, ``never`` nothing. A folder is deleted only with its whole subtree
+(the API refuses to delete a non-empty folder), so a candidate holding something we may not
+delete is refused, never half-deleted. Candidates left alone are reported as unmanaged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under, join_path, parent_path
+from reconciler.model.live import LiveFolder, LiveItem
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import canonical
+from reconciler.plan.context import Context, fingerprint_of
+from reconciler.plan.model import Change, Refs, Refusal
+from reconciler.plan.views import live_folder_view
+
+
+def item_address(folder_path: str, item: LiveItem, duplicates: Counter[str]) -> str:
+    """``item:/a/b.jpg``; items sharing a path get ``#<uuid>`` so each address is unique."""
+    path = join_path(folder_path, item.name)
+    return addr.item(path) + (f"#{item.uuid}" if duplicates[item.name] > 1 else "")
+
+
+def subtree_deletes(ctx: Context, uuid: str, *, include_root: bool, reason: str) -> list[Change]:
+    """Delete changes for everything in a folder's subtree, children before parents."""
+    tree = ctx.tree
+    out: list[Change] = []
+    for folder_uuid in reversed(tree.subtree(uuid)):
+        folder = ctx.live.folders[folder_uuid]
+        path = tree.path_of[folder_uuid]
+        item_changes = _item_deletes(ctx, folder, path)
+        out.extend(item_changes)
+        tree.deleted.add(folder_uuid)
+        if folder_uuid == uuid and not include_root:
+            continue
+        children = [
+            addr.folder(tree.path_of[c]) for c in sorted(tree.children.get(folder_uuid, ()))
+        ]
+        before = live_folder_view(folder, with_cloud=False, titles=ctx.resolved.integration_titles)
+        out.append(
+            Change(
+                address=addr.folder(path),
+                kind=addr.Kind.FOLDER,
+                actions=(Action.DELETE,),
+                before=before,
+                source=None,
+                reason=reason if folder_uuid == uuid else f"inside {tree.path_of[uuid]}",
+                fingerprint=fingerprint_of(folder.last_edited_at, before),
+                depends_on=tuple(children) + tuple(c.address for c in item_changes),
+                refs=Refs(uuid=folder.uuid, from_parent_uuid=folder.parent),
+            )
+        )
+    return out
+
+
+def _item_deletes(ctx: Context, folder: LiveFolder, path: str) -> list[Change]:
+    items = sorted(ctx.items_by_parent.get(folder.uuid, ()), key=lambda i: (i.name, i.uuid))
+    duplicates = Counter(i.name for i in items)
+    out = []
+    for item in items:
+        before = {"path": join_path(path, item.name), "metadata": canonical(dict(item.metadata))}
+        out.append(
+            Change(
+                address=item_address(path, item, duplicates),
+                kind=addr.Kind.ITEM,
+                actions=(Action.DELETE,),
+                before=before,
+                reason=f"inside folder {path}, which is deleted",
+                fingerprint=fingerprint_of(item.last_edited_at, before),
+                refs=Refs(uuid=item.uuid, from_parent_uuid=folder.uuid),
+            )
+        )
+    return out
+
+
+def _referenced_paths(ctx: Context) -> set[str]:
+    desired = ctx.desired
+    paths = set(desired.folders) | set(ctx.roots)
+    paths.update(rule.folder for rule in desired.rules)
+    for ds in desired.datasets.values():
+        for sel in ds.items:
+            if sel.folder is not None:
+                paths.add(sel.folder)
+            paths.update(p.rsplit("/", 1)[0] or "/" for p in sel.paths)
+    for manifest in desired.manifests:
+        paths.update(p.rsplit("/", 1)[0] or "/" for p in manifest.entries.rows)
+    return paths
+
+
+def _kept(ctx: Context) -> set[str]:
+    tree, live = ctx.tree, ctx.live
+    kept: set[str] = set(tree.moves)
+    for path in _referenced_paths(ctx):
+        current: str | None = path
+        while current is not None:
+            uuid = tree.index.get(current)
+            if uuid is not None:
+                kept.add(uuid)
+            current = parent_path(current)
+    for uuid in list(kept):
+        parent = live.folders[uuid].parent
+        while parent is not None and parent in live.folders and parent not in kept:
+            kept.add(parent)
+            parent = live.folders[parent].parent
+    return kept
+
+
+def plan_prune(ctx: Context) -> None:
+    tree, live = ctx.tree, ctx.live
+    kept = _kept(ctx)
+    ambiguous = tuple(live.ambiguous)
+    candidates = {
+        uuid
+        for uuid, path in tree.path_of.items()
+        if uuid not in kept
+        and uuid not in tree.gone
+        and any(is_under(path, root) for root in ctx.roots)
+        and not any(is_under(live.folders[uuid].path, a) for a in ambiguous)
+        and not tree.is_sync_owned(uuid)
+    }
+    tops = sorted(
+        (u for u in candidates if live.folders[u].parent not in candidates),
+        key=lambda u: tree.path_of[u],
+    )
+    for uuid in tops:
+        _consider(ctx, uuid, candidates)
+
+
+def _allowed(ctx: Context, folder: LiveFolder) -> bool:
+    owner = ctx.folder_owner(folder)
+    prune = ctx.desired.policy.prune
+    if prune == "owned":
+        return owner == ctx.owner
+    if prune == "all":
+        return owner is None or owner == ctx.owner
+    return False
+
+
+def _blockers(ctx: Context, uuid: str, candidates: set[str]) -> list[str]:
+    """Folders below ``uuid`` that stop its deletion (not ours to delete, or ambiguous)."""
+    out = []
+    for child in ctx.tree.subtree(uuid)[1:]:
+        folder = ctx.live.folders[child]
+        if child in candidates and _allowed(ctx, folder):
+            continue
+        if child not in candidates and ctx.tree.is_sync_owned(child):
+            continue
+        out.append(ctx.tree.path_of[child])
+    return out
+
+
+def _consider(ctx: Context, uuid: str, candidates: set[str]) -> None:
+    folder = ctx.live.folders[uuid]
+    path = ctx.tree.path_of[uuid]
+    if not _allowed(ctx, folder):
+        ctx.unmanaged.append(addr.folder(path))
+        for child in sorted(ctx.tree.children.get(uuid, ())):
+            if child in candidates:
+                _consider(ctx, child, candidates)
+        return
+    blockers = _blockers(ctx, uuid, candidates)
+    if blockers:
+        shown = ", ".join(f"folder:{b}" for b in blockers[:5])
+        more = f" and {len(blockers) - 5} more" if len(blockers) > 5 else ""
+        ctx.refusals.append(
+            Refusal(
+                code="not-prunable",
+                message=(
+                    f"folder:{path} is not declared and may be pruned, but it holds {shown}{more}, "
+                    "which this config may not delete; remove those by hand, declare "
+                    f"{path}, or change policy.prune"
+                ),
+                addresses=(addr.folder(path),),
+            )
+        )
+        return
+    reason = _delete_reason(ctx, uuid)
+    ctx.changes.extend(subtree_deletes(ctx, uuid, include_root=True, reason=reason))
+
+
+def _delete_reason(ctx: Context, uuid: str) -> str:
+    folders = ctx.tree.subtree(uuid)
+    items = {i.uuid for f in folders for i in ctx.items_by_parent.get(f, ())}
+    links = ctx.links_to(items)
+    mode = ctx.desired.policy.prune
+    why = "carries our ownership marker" if mode == "owned" else "is not owned by another config"
+    lost = (
+        f"; lost with it: {len(folders) - 1} subfolders, {len(items)} items, {links} dataset links"
+    )
+    return f"not declared; prune: {mode} and it {why}{lost}"

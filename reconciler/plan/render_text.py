@@ -1,0 +1,138 @@
+"""Terraform-style text rendering of a plan. Pure: returns a string; the CLI prints it.
+
+Symbols: ``+`` create/link/grant, ``~`` patch/role change, ``-`` delete/unlink/revoke,
+``→`` move (with the previous address), ``-/+`` replace. Deletes and replacements come
+first and are never elided; refusals, deferrals and the summary line follow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from reconciler.plan.actions import Action
+from reconciler.plan.model import Change, FieldDiff, Plan
+
+_PLAIN = re.compile(r"[A-Za-z0-9_\-]+\Z")
+_VALUE_LIMIT = 160
+
+
+def symbol(change: Change) -> str:
+    acts = change.actions
+    if change.is_replace:
+        return "-/+"
+    if change.is_delete or acts == (Action.UNLINK,) or acts == (Action.REVOKE,):
+        return "-"
+    if Action.MOVE in acts:
+        return "→"
+    if Action.CREATE in acts or acts == (Action.LINK,):
+        return "+"
+    if acts == (Action.GRANT,) and change.before is None:
+        return "+"
+    return "~"
+
+
+def value_text(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 1] + "…"
+
+
+def path_text(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            piece = part if _PLAIN.match(part) else json.dumps(part, ensure_ascii=False)
+            out += ("." if out else "") + piece
+    return out
+
+
+def diff_line(entry: FieldDiff) -> str:
+    where = path_text(entry.path)
+    if entry.op == "add":
+        return f"{where}: + {value_text(entry.after)}"
+    if entry.op == "remove":
+        return f"{where}: - {value_text(entry.before)}"
+    return f"{where}: {value_text(entry.before)} → {value_text(entry.after)}"
+
+
+def headline(change: Change) -> str:
+    line = f"{symbol(change)} {change.address}"
+    if change.previous_address is not None:
+        line += f" (from {change.previous_address})"
+    if Action.SYNC in change.actions:
+        line += " (then sync)"
+    if change.source:
+        line += f"  [{change.source}]"
+    return line
+
+
+def detail_lines(change: Change) -> list[str]:
+    lines: list[str] = []
+    if change.is_delete or change.is_replace:
+        lines.append(f"# {change.reason}")
+    if change.diff and not change.is_replace:
+        lines.extend(diff_line(d) for d in change.diff if d.path[:1] != ("path",))
+    elif Action.CREATE in change.actions and change.after:
+        for key, value in change.after.items():
+            if key not in ("path", "name", "title") and value not in (None, "", {}, []):
+                lines.append(f"{key}: {value_text(value)}")
+    if change.is_replace:
+        lines.extend(diff_line(d) for d in change.diff if d.path[:1] == ("cloud_sync",))
+    return lines
+
+
+def _change_block(change: Change) -> list[str]:
+    return [f"  {headline(change)}"] + [f"        {line}" for line in detail_lines(change)]
+
+
+def render_text(plan: Plan) -> str:
+    lines = [
+        f"reconciler plan for {plan.target or 'unknown target'} (ownership: {plan.ownership_id})",
+        "",
+    ]
+    destructive = [c for c in plan.changes if c.is_delete or c.is_replace]
+    rest = [c for c in plan.changes if not (c.is_delete or c.is_replace)]
+    if not plan.changes:
+        lines.append("No changes. The organisation matches the configuration.")
+    if destructive:
+        lines.append("Deletes and replacements:")
+        for change in destructive:
+            lines.extend(_change_block(change))
+        lines.append("")
+    if rest:
+        lines.append("Changes:")
+        for change in rest:
+            lines.extend(_change_block(change))
+        lines.append("")
+    lines.extend(_trailer(plan))
+    return "\n".join(lines) + "\n"
+
+
+def _trailer(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    if plan.refusals:
+        state = "overridden by --force" if plan.forced else "the plan is refused unless --force"
+        lines.append(f"Refusals ({state}):")
+        for refusal in plan.refusals:
+            kind = "withheld" if refusal.withheld else "needs --force"
+            lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
+            lines.extend(f"      {a}" for a in refusal.addresses)
+        lines.append("")
+    if plan.deferred:
+        lines.append("Deferred until cloud syncs finish (apply re-plans these folders):")
+        for d in plan.deferred:
+            parts = [
+                f"rules {', '.join(d.rules)}" if d.rules else "",
+                f"datasets {', '.join(d.datasets)}" if d.datasets else "",
+            ]
+            lines.append(f"  folder:{d.folder}: " + "; ".join(p for p in parts if p))
+        lines.append("")
+    if plan.unmanaged:
+        lines.append(f"Unmanaged (in scope, not declared, left alone): {len(plan.unmanaged)}")
+        lines.extend(f"  {a}" for a in plan.unmanaged)
+        lines.append("")
+    lines.append(plan.summary.line())
+    return lines

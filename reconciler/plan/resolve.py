@@ -1,0 +1,181 @@
+"""Resolve the names a config uses (groups, integrations, datasets, user emails) to live ids.
+
+Every name that does not resolve is a diagnostic at the ``file:line`` that used it; all are
+collected and raised together as one ``PlanError``. A group declared in the config resolves
+even when it does not exist live yet: this plan creates it (its hash is then ``None``).
+Live names that are not unique (two groups or datasets with one name) cannot be resolved
+safely and are diagnostics too. Emails are checked only when the organisation's user list
+was read (``live.users`` non-empty).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from reconciler.model.desired import DesiredState, Source
+from reconciler.model.live import LiveDataset, LiveState
+from reconciler.plan.errors import PlanDiagnostic, PlanError
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    groups: Mapping[str, str | None]  # group name -> live hash (None: created by this plan)
+    group_names: Mapping[str, str]  # live hash -> name
+    integrations: Mapping[str, str]  # title or UUID as written -> integration UUID
+    integration_titles: Mapping[str, str]  # UUID -> title
+    datasets: Mapping[str, LiveDataset | None]  # declared title -> live dataset
+    emails: Mapping[str, str]  # email as declared -> live spelling
+
+
+def resolve(desired: DesiredState, live: LiveState) -> Resolved:
+    """Resolve every name in ``desired`` or raise ``PlanError`` with all diagnostics."""
+    problems: list[PlanDiagnostic] = []
+    groups = _resolve_groups(desired, live, problems)
+    integrations = _resolve_integrations(desired, live, problems)
+    datasets = _resolve_datasets(desired, live, problems)
+    emails = _resolve_emails(desired, live, problems)
+    if problems:
+        raise PlanError(problems)
+    return Resolved(
+        groups=groups,
+        group_names={g.hash: g.name for g in live.groups.values()},
+        integrations=integrations,
+        integration_titles={i.uuid: i.title for i in live.integrations.values()},
+        datasets=datasets,
+        emails=emails,
+    )
+
+
+def _at(source: Source, message: str) -> PlanDiagnostic:
+    return PlanDiagnostic(source.file, source.line, source.col, message)
+
+
+def _by_name(names: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, ident in names:
+        out[name].append(ident)
+    return out
+
+
+def _group_uses(desired: DesiredState) -> Iterable[tuple[str, Source]]:
+    for folder in desired.folders.values():
+        for name in folder.groups or {}:
+            yield name, folder.field_sources.get("groups", folder.source)
+    for ds in desired.datasets.values():
+        for name in ds.groups or {}:
+            yield name, ds.source
+    for name, group in desired.groups.items():
+        yield name, group.source
+
+
+def _resolve_groups(
+    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+) -> dict[str, str | None]:
+    live_names = _by_name((g.name, g.hash) for g in live.groups.values())
+    out: dict[str, str | None] = {}
+    for name, source in _group_uses(desired):
+        hashes = sorted(live_names.get(name, ()))
+        if len(hashes) > 1:
+            problems.append(
+                _at(
+                    source,
+                    f"group {name!r} matches {len(hashes)} live groups ({', '.join(hashes)}); "
+                    "rename one of them in Encord so the name is unique",
+                )
+            )
+        elif hashes:
+            out[name] = hashes[0]
+        elif name in desired.groups:
+            out[name] = None
+        else:
+            problems.append(
+                _at(
+                    source,
+                    f"unknown group {name!r}: declare it under 'groups:' or create it in Encord",
+                )
+            )
+    return out
+
+
+def _resolve_integrations(
+    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+) -> dict[str, str]:
+    by_title = _by_name((i.title, i.uuid) for i in live.integrations.values())
+    out: dict[str, str] = {}
+    for folder in desired.folders.values():
+        sync = folder.cloud_sync
+        if sync is None:
+            continue
+        written = sync.integration
+        if written in live.integrations:
+            out[written] = written
+            continue
+        uuids = sorted(by_title.get(written, ()))
+        if len(uuids) == 1:
+            out[written] = uuids[0]
+        elif uuids:
+            problems.append(
+                _at(
+                    sync.source,
+                    f"integration title {written!r} matches {len(uuids)} integrations "
+                    f"({', '.join(uuids)}); use the integration UUID instead",
+                )
+            )
+        else:
+            known = ", ".join(sorted(by_title)) or "none"
+            problems.append(
+                _at(sync.source, f"unknown cloud integration {written!r} (known: {known})")
+            )
+    return out
+
+
+def _resolve_datasets(
+    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+) -> dict[str, LiveDataset | None]:
+    by_title = _by_name((d.title, d.uuid) for d in live.datasets.values())
+    out: dict[str, LiveDataset | None] = {}
+    for title, ds in desired.datasets.items():
+        uuids = sorted(by_title.get(title, ()))
+        if len(uuids) > 1:
+            problems.append(
+                _at(
+                    ds.source,
+                    f"dataset title {title!r} matches {len(uuids)} live datasets "
+                    f"({', '.join(uuids)}); rename one of them in Encord so the title is unique",
+                )
+            )
+        else:
+            out[title] = live.datasets[uuids[0]] if uuids else None
+    return out
+
+
+def _email_uses(desired: DesiredState) -> Iterable[tuple[str, Source, str]]:
+    for group in desired.groups.values():
+        for email in group.members or ():
+            yield email, group.source, f"member of group {group.name!r}"
+    for ds in desired.datasets.values():
+        for email in ds.users or {}:
+            yield email, ds.source, f"user of dataset {ds.title!r}"
+
+
+def _resolve_emails(
+    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+) -> dict[str, str]:
+    folded = {email.lower(): email for email in live.users}
+    out: dict[str, str] = {}
+    for email, source, role in _email_uses(desired):
+        if email in live.users or not live.users:
+            out[email] = email
+        elif email.lower() in folded:
+            out[email] = folded[email.lower()]
+        else:
+            problems.append(
+                _at(
+                    source,
+                    f"{email} ({role}) is not a user of this organisation; "
+                    "add them to the organisation first",
+                )
+            )
+    return out

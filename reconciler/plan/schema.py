@@ -1,0 +1,157 @@
+"""The JSON Schema (2020-12) of the plan document, as a value.
+
+``schemas/plan.schema.json`` is this value written out (a test keeps the two identical), so the
+planner validates plan files without reading any file. Bump ``$id`` (``v2``) and
+``FORMAT_VERSION`` together when the document changes incompatibly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+from reconciler.plan.document import SCHEMA_ID
+from reconciler.plan.model import FORMAT_VERSION, SUMMARY_KEYS
+
+_REFUSAL_CODES = [
+    "ambiguous-path",
+    "ambiguous-item",
+    "foreign-owned",
+    "protected",
+    "not-prunable",
+    "replace",
+    "delete-threshold",
+    "change-threshold",
+    "listing-guard",
+    "no-admin",
+]
+_KINDS = [k.value for k in Kind]
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_REF_KEYS = (
+    "uuid",
+    "parent_uuid",
+    "parent_path",
+    "from_parent_uuid",
+    "folder_uuid",
+    "group_hash",
+    "dataset_uuid",
+    "item_uuid",
+    "integration_uuid",
+    "email",
+)
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+_FIELD_DIFF = _object(
+    {
+        "path": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": ["string", "integer"]},
+            "description": "Keys from the top of the object to the value that differs.",
+        },
+        "op": {"enum": ["add", "remove", "change"]},
+        "before": {"description": "The live value (null for add)."},
+        "after": {"description": "The desired value (null for remove)."},
+    }
+)
+
+_REFS = _object(
+    {
+        **{key: {"type": "string"} for key in _REF_KEYS},
+        "data_hashes": {**_STRINGS, "minItems": 1},
+    },
+    required=[],
+)
+
+_CHANGE = _object(
+    {
+        "address": {"type": "string", "pattern": "^(" + "|".join(_KINDS) + "):.+"},
+        "previous_address": _NULLABLE_STRING,
+        "kind": {"enum": _KINDS},
+        "actions": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"enum": [a.value for a in Action]},
+        },
+        "before": {"type": ["object", "null"]},
+        "after": {"type": ["object", "null"]},
+        "diff": {"type": "array", "items": {"$ref": "#/$defs/field_diff"}},
+        "source": {**_NULLABLE_STRING, "description": "file:line of the declaration."},
+        "reason": {"type": "string", "description": "Display only; never drives apply."},
+        "fingerprint": {**_NULLABLE_STRING, "description": "lastEditedAt or content hash."},
+        "depends_on": _STRINGS,
+        "refs": {"$ref": "#/$defs/refs"},
+    }
+)
+
+_REFUSAL = _object(
+    {
+        "code": {"enum": _REFUSAL_CODES},
+        "message": {"type": "string"},
+        "addresses": _STRINGS,
+        "withheld": {"type": "boolean"},
+        "count": {"type": "integer", "minimum": 0},
+    }
+)
+
+_DEFERRAL = _object({"folder": {"type": "string"}, "rules": _STRINGS, "datasets": _STRINGS})
+
+PLAN_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "reconciler plan",
+    "description": (
+        "What `reconciler apply` will do, exactly as reviewed. `checksum` is sha256 over the "
+        "canonical JSON (sorted keys, no whitespace, UTF-8) of the document without it."
+    ),
+    **_object(
+        {
+            "$schema": {"const": SCHEMA_ID},
+            "format_version": {"const": FORMAT_VERSION},
+            "tool_version": {"type": "string"},
+            "target": {"type": "string"},
+            "created_at": _NULLABLE_STRING,
+            "config_dir": {"type": "string"},
+            "ownership_id": {"type": "string"},
+            "forced": {"type": "boolean"},
+            "only": _STRINGS,
+            "item_roots": {"type": ["array", "null"], "items": {"type": "string"}},
+            "summary": _object({k: {"type": "integer", "minimum": 0} for k in SUMMARY_KEYS}),
+            "changes": {"type": "array", "items": {"$ref": "#/$defs/change"}},
+            "fingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
+            "refusals": {"type": "array", "items": {"$ref": "#/$defs/refusal"}},
+            "deferred": {"type": "array", "items": {"$ref": "#/$defs/deferral"}},
+            "unmanaged": _STRINGS,
+            "checksum": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+        },
+        required=[
+            "format_version",
+            "tool_version",
+            "target",
+            "ownership_id",
+            "summary",
+            "changes",
+            "refusals",
+            "checksum",
+        ],
+    ),
+    "$defs": {
+        "change": _CHANGE,
+        "field_diff": _FIELD_DIFF,
+        "refs": _REFS,
+        "refusal": _REFUSAL,
+        "deferral": _DEFERRAL,
+    },
+}

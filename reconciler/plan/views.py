@@ -1,0 +1,81 @@
+"""Canonical views of folders and the desired metadata of folders and items.
+
+A view is the plain-JSON picture of an object that a change shows as ``before``/``after``;
+both sides go through the same functions here and in ``canonical``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model.desired import OWNER_KEY, DesiredFolder
+from reconciler.model.globs import compile_glob
+from reconciler.model.live import LiveFolder
+from reconciler.plan.canonical import canonical
+
+
+def owned_pattern(globs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for a set of ``owned_keys`` globs (None when there are none)."""
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{compile_glob(g).pattern})" for g in sorted(set(globs))))
+
+
+def merged_metadata(
+    live: Mapping[str, Any],
+    declared: Mapping[str, Any],
+    *,
+    replace: bool,
+    owned: re.Pattern[str] | None,
+) -> dict[str, Any]:
+    """Declared keys set; in merge mode other keys kept unless they match ``owned`` (and are
+    not declared); in replace mode only declared keys survive. Our ownership marker is never
+    removed by either rule."""
+    out = {k: v for k, v in live.items() if k == OWNER_KEY} if replace else dict(live)
+    out.update(declared)
+    if owned is not None:
+        for key in [k for k in out if k not in declared and k != OWNER_KEY]:
+            if owned.match(key):
+                del out[key]
+    return out
+
+
+def cloud_view(
+    integration_uuid: str | None, remote_url: str | None, titles: Mapping[str, str]
+) -> dict[str, Any]:
+    return {
+        "integration": titles.get(integration_uuid or "", integration_uuid),
+        "integration_uuid": integration_uuid,
+        "remote_url": remote_url,
+    }
+
+
+def live_folder_view(
+    folder: LiveFolder, *, with_cloud: bool, titles: Mapping[str, str]
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "path": folder.path,
+        "name": folder.name,
+        "description": folder.description,
+        "metadata": canonical(dict(folder.metadata)),
+    }
+    if with_cloud:
+        if folder.folder_type == "cloudLinked":
+            view["cloud_sync"] = cloud_view(folder.integration_uuid, folder.remote_url, titles)
+        else:
+            view["cloud_sync"] = None
+    return view
+
+
+def desired_folder_metadata(folder: DesiredFolder, live: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata a live folder should end up with (equal to ``live`` when unmanaged)."""
+    if folder.metadata is None and not folder.owned_keys:
+        return dict(live)
+    return merged_metadata(
+        live,
+        folder.metadata or {},
+        replace=folder.metadata_mode == "replace" and folder.metadata is not None,
+        owned=owned_pattern(folder.owned_keys),
+    )
