@@ -17,12 +17,11 @@ Nothing here prints; problems are ``TargetError`` with one line saying what to d
 
 from __future__ import annotations
 
-import importlib
 import os
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -159,11 +158,13 @@ def _sandbox_target(path: Path, config: Target | None) -> SandboxTarget:
 
 def _sandbox_client(resolved: Resolved, options: TargetOptions) -> EncordClient:
     # Imported here: only sandbox runs pay for loading the sandbox server.
-    embedded: Any = importlib.import_module("reconciler.sandbox.embedded")
+    from reconciler.sandbox.embedded import open_embedded
+    from reconciler.sandbox.errors import ProvisionError
+
     assert resolved.sandbox is not None
     try:
-        sandbox = embedded.open_embedded(resolved.sandbox)
-    except Exception as exc:
+        sandbox = open_embedded(resolved.sandbox)
+    except (ProvisionError, OSError, sqlite3.Error) as exc:
         raise TargetError(f"cannot open the sandbox at {resolved.sandbox.path}: {exc}") from None
     client = EncordClient(
         ClientOptions(
@@ -175,7 +176,5 @@ def _sandbox_client(resolved: Resolved, options: TargetOptions) -> EncordClient:
             label=resolved.label,
         )
     )
-    close = getattr(sandbox, "close", None)
-    if callable(close):
-        client.close_with(close)
+    client.close_with(sandbox.close)
     return client

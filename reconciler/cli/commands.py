@@ -1,2 +1,5 @@
 """Imports every command module so that each registers itself on ``cli``."""
-from reconciler.cli import sandbox  # noqa: F401
+from reconciler.cli import (
+    export,  # noqa: F401
+    sandbox,  # noqa: F401
+)

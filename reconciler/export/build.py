@@ -1,0 +1,240 @@
+"""From a live snapshot to the documents of a config directory (pure: values in, values out).
+
+The contract: planning the exported directory against the same organisation changes nothing.
+So every declared value is the live value, undeclared fields stay undeclared (absent means
+unmanaged), dataset links outside the roots are kept (``unlink: never``), nothing may be
+pruned (``prune: never``), and what cannot be declared exactly (ambiguous paths, duplicate
+group or dataset names, a metadata schema the config cannot spell) is left out with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.export import schema as schema_spelling
+from reconciler.export.links import TreeIndex, select
+from reconciler.model.addresses import is_under
+from reconciler.model.live import LiveDataset, LiveFolder, LiveState
+
+OWNERSHIP_PLACEHOLDER = "change-me"
+
+
+@dataclass(slots=True)
+class Documents:
+    """The content of each file, as plain data; ``render`` turns it into text."""
+
+    settings: dict[str, Any]
+    folders: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, Any] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
+    metadata_rows: list[dict[str, Any]] = field(default_factory=list)
+    link_manifests: dict[str, list[str]] = field(default_factory=dict)  # file -> item paths
+    metadata_schema: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def build(live: LiveState, *, roots: tuple[str, ...], target: Mapping[str, Any]) -> Documents:
+    docs = Documents(
+        settings={
+            "version": 1,
+            "target": dict(target),
+            "ownership": {"id": OWNERSHIP_PLACEHOLDER},
+            "policy": {"prune": "never"},
+        }
+    )
+    exported = _Exported(live, roots, docs.warnings)
+    names = _group_names(live, docs.warnings)
+    granted: set[str] = set()
+    docs.folders = _folders(exported, names, granted, docs.warnings)
+    docs.datasets, docs.link_manifests = _datasets(exported, names, granted, docs.warnings)
+    docs.groups = _groups(live, granted, names)
+    docs.metadata_rows = _metadata_rows(exported)
+    docs.metadata_schema = _schema(live, docs.warnings)
+    return docs
+
+
+class _Exported:
+    """The folders and items under the roots, with the ambiguous parts set aside."""
+
+    def __init__(self, live: LiveState, roots: tuple[str, ...], warnings: list[str]) -> None:
+        self.live = live
+        self.folders = {
+            u: f for u, f in live.folders.items() if any(is_under(f.path, r) for r in roots)
+        }
+        self.items = {u: i for u, i in live.items.items() if i.parent in self.folders}
+        self.blocked = frozenset(
+            u for u, f in self.folders.items() if any(is_under(f.path, a) for a in live.ambiguous)
+        )
+        for path, uuids in sorted(live.ambiguous.items()):
+            if any(is_under(path, r) for r in roots):
+                warnings.append(
+                    f"{path} names {len(uuids)} folders ({', '.join(uuids)}): left out; "
+                    "rename one so every path is unique, then export again"
+                )
+        root_uuids = [u for u, f in self.folders.items() if f.path in roots]
+        self.index = TreeIndex.build(self.folders, self.items, root_uuids, self.blocked)
+
+    def declarable(self) -> list[LiveFolder]:
+        return sorted(
+            (f for u, f in self.folders.items() if u not in self.blocked), key=lambda f: f.path
+        )
+
+    def synced_by_cloud(self, folder: LiveFolder) -> bool:
+        """A generic folder below a cloud-synced one: the sync made it and owns it."""
+        parent = self.folders.get(folder.parent or "")
+        while parent is not None:
+            if parent.folder_type == "cloudLinked":
+                return folder.folder_type != "cloudLinked"
+            parent = self.folders.get(parent.parent or "")
+        return False
+
+
+def _group_names(live: LiveState, warnings: list[str]) -> dict[str, str]:
+    """Group hash -> name, for names that identify one group only."""
+    counts = Counter(g.name for g in live.groups.values())
+    for name, count in sorted(counts.items()):
+        if count > 1:
+            warnings.append(f"{count} groups are named {name!r}: their grants are left out")
+    return {h: g.name for h, g in live.groups.items() if counts[g.name] == 1}
+
+
+def _grants(
+    roles: Mapping[str, str],
+    names: Mapping[str, str],
+    granted: set[str],
+    where: str,
+    warn: list[str],
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for group_hash, role in sorted(roles.items()):
+        name = names.get(group_hash)
+        if name is None:
+            warn.append(f"{where}: grant to group {group_hash} left out (no unique group name)")
+            continue
+        out[name] = role
+        granted.add(group_hash)
+    return dict(sorted(out.items()))
+
+
+def _folders(
+    exported: _Exported, names: Mapping[str, str], granted: set[str], warnings: list[str]
+) -> dict[str, Any]:
+    live = exported.live
+    out: dict[str, Any] = {}
+    for folder in exported.declarable():
+        entry: dict[str, Any] = {}
+        if folder.description:
+            entry["description"] = folder.description
+        if folder.metadata:
+            entry["metadata"] = dict(folder.metadata)
+        roles = live.folder_groups.get(folder.uuid, {})
+        if roles:
+            entry["groups"] = _grants(roles, names, granted, f"folder {folder.path}", warnings)
+        if folder.folder_type == "cloudLinked":
+            integration = live.integrations.get(folder.integration_uuid or "")
+            entry["cloud_sync"] = {
+                "integration": integration.title if integration else folder.integration_uuid,
+                "remote_url": folder.remote_url,
+                "sync": "never",
+            }
+        if not entry and exported.synced_by_cloud(folder):
+            continue
+        out[folder.path] = entry
+    return out
+
+
+def _datasets(
+    exported: _Exported, names: Mapping[str, str], granted: set[str], warnings: list[str]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    titles = Counter(d.title for d in exported.live.datasets.values())
+    datasets: dict[str, Any] = {}
+    manifests: dict[str, list[str]] = {}
+    for dataset in sorted(exported.live.datasets.values(), key=lambda d: (d.title, d.uuid)):
+        linked = {r.item_uuid for r in dataset.rows if r.item_uuid in exported.items}
+        if not linked:
+            continue
+        if titles[dataset.title] > 1:
+            warnings.append(
+                f"{titles[dataset.title]} datasets are titled {dataset.title!r}: left out"
+            )
+            continue
+        selection = select(exported.index, {u for u in linked if u is not None})
+        if selection.skipped:
+            warnings.append(
+                f"dataset {dataset.title}: {selection.skipped} linked items share their path "
+                "with another item and are left out"
+            )
+        items: list[dict[str, Any]] = [
+            {"folder": path, "recursive": True} if recursive else {"folder": path}
+            for path, recursive in selection.folders
+        ]
+        if selection.paths:
+            file = _manifest_name(dataset.title, manifests)
+            manifests[file] = sorted(selection.paths)
+            items.append({"manifest": file})
+        datasets[dataset.title] = _dataset_entry(dataset, items, names, granted, warnings)
+    return datasets, manifests
+
+
+def _dataset_entry(
+    dataset: LiveDataset,
+    items: list[dict[str, Any]],
+    names: Mapping[str, str],
+    granted: set[str],
+    warnings: list[str],
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if dataset.description:
+        entry["description"] = dataset.description
+    where = f"dataset {dataset.title}"
+    if dataset.groups:
+        entry["groups"] = _grants(dataset.groups, names, granted, where, warnings)
+    if dataset.users:
+        entry["users"] = dict(sorted(dataset.users.items()))
+    entry["items"] = items
+    entry["unlink"] = "never"  # links to items outside the exported roots stay
+    return entry
+
+
+def _groups(live: LiveState, granted: set[str], names: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for group_hash in sorted(granted, key=lambda h: names[h]):
+        group = live.groups[group_hash]
+        entry: dict[str, Any] = {}
+        if group.description:
+            entry["description"] = group.description
+        entry["members"] = sorted(group.members)
+        out[group.name] = entry
+    return out
+
+
+def _metadata_rows(exported: _Exported) -> list[dict[str, Any]]:
+    rows = [
+        {"path": item.path, "metadata": dict(item.metadata)}
+        for item in exported.items.values()
+        if item.metadata
+        and item.parent not in exported.blocked
+        and item.uuid not in exported.index.duplicate_items
+    ]
+    return sorted(rows, key=lambda row: row["path"])
+
+
+def _schema(live: LiveState, warnings: list[str]) -> dict[str, Any] | None:
+    if not live.metadata_schema:
+        return None
+    spelled, reasons = schema_spelling.to_config(live.metadata_schema)
+    if spelled is None:
+        warnings.append("metadata schema left out: the config cannot express " + "; ".join(reasons))
+    return spelled
+
+
+def _manifest_name(title: str, taken: Mapping[str, Any]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "dataset"
+    name, n = f"manifests/links-{slug}.jsonl", 2
+    while name in taken:
+        name, n = f"manifests/links-{slug}-{n}.jsonl", n + 1
+    return name

@@ -1,0 +1,84 @@
+"""Documents to file text (YAML and JSONL), and writing them into a directory.
+
+Strings that contain ``${`` are written as ``$${``: the config loader interpolates ``${VAR}``
+in YAML scalars, and an exported description must read back as itself. Manifests are JSON
+lines, read without interpolation, so they carry values unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.export.build import Documents
+from reconciler.export.errors import ExportError
+
+SCHEMA_COMMENT = "# yaml-language-server: $schema=https://reconciler.dev/schemas/config/v1.json"
+
+
+def render(docs: Documents, *, header: str) -> dict[str, str]:
+    """Relative file name -> text, in a stable order."""
+    files: dict[str, str] = {"reconciler.yaml": _settings(docs, header)}
+    if docs.folders:
+        files["folders.yaml"] = _yaml({"folders": docs.folders}, header)
+    if docs.groups:
+        files["groups.yaml"] = _yaml({"groups": docs.groups}, header)
+    if docs.datasets:
+        files["datasets.yaml"] = _yaml({"datasets": docs.datasets}, header)
+    if docs.metadata_rows:
+        comment = header + "\n# item metadata lives in the manifest, one JSON object a line"
+        files["items.yaml"] = _yaml({"items": [{"manifest": "manifests/metadata.jsonl"}]}, comment)
+        files["manifests/metadata.jsonl"] = _jsonl(docs.metadata_rows)
+    for name, paths in docs.link_manifests.items():
+        files[name] = _jsonl([{"path": path} for path in paths])
+    if docs.metadata_schema is not None:
+        files["metadata_schema.yaml"] = _yaml({"metadata_schema": docs.metadata_schema}, header)
+    return files
+
+
+def write(files: Mapping[str, str], out: Path, *, force: bool) -> list[Path]:
+    """Write every file under ``out``; refuse to overwrite unless ``force``."""
+    targets = [out / name for name in files]
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise ExportError(f"{names} already exists; choose another --out or pass --force")
+    try:
+        for path, text in zip(targets, files.values(), strict=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"cannot write {exc.filename or out}: {exc.strerror}") from None
+    return targets
+
+
+def _settings(docs: Documents, header: str) -> str:
+    text = _yaml(docs.settings, header)
+    placeholder = "  id: change-me\n"
+    note = "  id: change-me  # EDIT: the id reconciler writes into what it creates\n"
+    return text.replace(placeholder, note, 1)
+
+
+def _yaml(document: Mapping[str, Any], header: str) -> str:
+    body = yaml.safe_dump(
+        _escape(document), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+    return f"{SCHEMA_COMMENT}\n{header}\n{body}"
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, Mapping):
+        return {key: _escape(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape(item) for item in value]
+    return value
