@@ -106,7 +106,7 @@ class DatasetsAPI:
             return V2Call(
                 "GET",
                 f"datasets/{did}/users",
-                "datasets/{uuid}/users",
+                "datasets/{dataset_hash}/users",
                 query=(("pageToken", token),),
                 subject=subject or f"dataset {did}",
             )
@@ -120,7 +120,7 @@ class DatasetsAPI:
         call = V2Call(
             "POST",
             f"datasets/{did}/users/bulk-delete",
-            "datasets/{uuid}/users/bulk-delete",
+            "datasets/{dataset_hash}/users/bulk-delete",
             body=json_body({"userEmails": list(emails)}),
             subject=subject or f"dataset {did}",
             needs=_ADMIN,
@@ -136,7 +136,7 @@ class DatasetsAPI:
             return V2Call(
                 "GET",
                 f"datasets/{did}/groups",
-                "datasets/{uuid}/groups",
+                "datasets/{dataset_hash}/groups",
                 query=(("pageToken", token),),
                 subject=subject or f"dataset {did}",
             )
@@ -159,7 +159,7 @@ class DatasetsAPI:
         call = V2Call(
             "POST",
             f"datasets/{did}/groups",
-            "datasets/{uuid}/groups",
+            "datasets/{dataset_hash}/groups",
             body=json_body(payload.to_request()),
             subject=subject or f"dataset {did}",
             needs=_ADMIN,
@@ -173,7 +173,7 @@ class DatasetsAPI:
         call = V2Call(
             "DELETE",
             f"datasets/{did}/groups",
-            "datasets/{uuid}/groups",
+            "datasets/{dataset_hash}/groups",
             query=(("groupHashList", [uuid_text(g) for g in groups]),),
             body=b"",
             subject=subject or f"dataset {did}",

@@ -332,7 +332,7 @@ class FoldersAPI:
         call = V2Call(
             "GET",
             f"storage/folders/{fid}/cloud-linked-folder-syncs/{jid}/long-polling",
-            "storage/folders/{uuid}/cloud-linked-folder-syncs/{uuid}/long-polling",
+            "storage/folders/{uuid}/cloud-linked-folder-syncs/{job_uuid}/long-polling",
             query=(("timeoutSeconds", timeout_seconds),),
             subject=f"folder {fid}",
             timeout_seconds=min(timeout_seconds, 120) + 30.0,

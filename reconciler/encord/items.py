@@ -136,7 +136,7 @@ class ItemsAPI:
         call = V2Call(
             "GET",
             f"storage/items/{iid}",
-            "storage/items/{uuid}",
+            "storage/items/{item_uuid}",
             query=(("signUrl", False),),
             subject=subject or f"item {iid}",
         )

@@ -78,7 +78,7 @@ class GroupsAPI:
         call = V2Call(
             "GET",
             f"organisation/groups/{gid}",
-            "organisation/groups/{uuid}",
+            "organisation/groups/{group_hash}",
             subject=f"group {gid}",
         )
         return await self._session.call(call, parser(Group, call.route))
@@ -93,7 +93,7 @@ class GroupsAPI:
         call = V2Call(
             "PATCH",
             f"organisation/groups/{gid}",
-            "organisation/groups/{uuid}",
+            "organisation/groups/{group_hash}",
             body=json_body(UpdateGroupPayload(name=name, description=description).to_request()),
             subject=f"group {gid}",
             needs=_ADMIN,
@@ -105,7 +105,7 @@ class GroupsAPI:
         call = V2Call(
             "DELETE",
             f"organisation/groups/{gid}",
-            "organisation/groups/{uuid}",
+            "organisation/groups/{group_hash}",
             body=b"",
             subject=f"group {gid}",
             needs=_ADMIN,
@@ -130,7 +130,7 @@ class GroupsAPI:
             return V2Call(
                 "GET",
                 f"organisation/groups/{gid}/users",
-                "organisation/groups/{uuid}/users",
+                "organisation/groups/{group_hash}/users",
                 query=(("pageToken", token),),
                 subject=f"group {gid}",
             )
@@ -143,7 +143,7 @@ class GroupsAPI:
         call = V2Call(
             "POST",
             f"organisation/groups/{gid}/users",
-            "organisation/groups/{uuid}/users",
+            "organisation/groups/{group_hash}/users",
             body=json_body(GroupUsersPayload(user_emails=list(emails)).to_request()),
             subject=f"group {gid}",
             needs=_ADMIN,
@@ -156,7 +156,7 @@ class GroupsAPI:
         call = V2Call(
             "POST",
             f"organisation/groups/{gid}/users/bulk-delete",
-            "organisation/groups/{uuid}/users/bulk-delete",
+            "organisation/groups/{group_hash}/users/bulk-delete",
             body=json_body(GroupUsersPayload(user_emails=list(emails)).to_request()),
             subject=f"group {gid}",
             needs=_ADMIN,
@@ -203,7 +203,7 @@ class UsersAPI:
         call = V2Call(
             "DELETE",
             f"organisation/users/{quote(email, safe='')}",
-            "organisation/users/{email}",
+            "organisation/users/{email:path}",
             body=b"",
             subject=f"user {email}",
             needs=_ADMIN,
