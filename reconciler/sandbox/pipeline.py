@@ -127,6 +127,7 @@ class Endpoint:
     method: str
     path: str  # Starlette template, also the stats key
     handler: Handler
+    write: bool  # runs in a write transaction (every method but GET, and GETs that mint)
 
     @property
     def key(self) -> str:
@@ -139,24 +140,24 @@ class Routes:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint] = []
 
-    def _add(self, method: str, path: str) -> Callable[[Handler], Handler]:
+    def _add(self, method: str, path: str, write: bool) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler))
+            self.endpoints.append(Endpoint(method, path, handler, write))
             return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[Handler], Handler]:
-        return self._add("GET", path)
+    def get(self, path: str, *, write: bool = False) -> Callable[[Handler], Handler]:
+        return self._add("GET", path, write)
 
     def post(self, path: str) -> Callable[[Handler], Handler]:
-        return self._add("POST", path)
+        return self._add("POST", path, True)
 
     def patch(self, path: str) -> Callable[[Handler], Handler]:
-        return self._add("PATCH", path)
+        return self._add("PATCH", path, True)
 
     def delete(self, path: str) -> Callable[[Handler], Handler]:
-        return self._add("DELETE", path)
+        return self._add("DELETE", path, True)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -259,17 +260,14 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
         body,
         target.split("?", 1)[0],
         headers,
-        write=endpoint.method != "GET",
+        write=endpoint.write,
     )
 
     async def work() -> Reply:
         return await run_handler(runtime, endpoint.handler, credential, incoming)
 
-    if incoming.write:
-        key = replay_key(endpoint.method, target, body, headers)
-        reply = await runtime.replay.run(key, work, keep=keepable)
-    else:
-        reply = await work()
+    key = replay_key(endpoint.method, target, body, headers) if incoming.write else None
+    reply = await work() if key is None else await runtime.replay.run(key, work, keep=keepable)
     if fate.status_after is not None:
         message = "injected server error after the work was done"
         return error_reply(fate.status_after, message).to_response()

@@ -1,11 +1,15 @@
 """Answers to re-sent requests: a retry must not do the work twice.
 
 The official SDK retries a POST by re-sending the identical prepared request: same signature,
-same trace id, same body. The response of every state-changing request is kept for
-``TTL_SECONDS`` under a key made of exactly those bytes, and an identical re-send gets the kept
-response instead of running again (so a retried ``create_group`` makes one group). A re-send
-that arrives while the first is still running waits for it. This is not a replay hole: the
-key covers the authentication, and the signature itself covers method, target and body.
+same ``X-Cloud-Trace-Context`` (a fresh uuid per logical request), same body. The response of
+every state-changing request is kept for ``TTL_SECONDS`` under a key made of exactly those
+bytes, and an identical re-send gets the kept response instead of running again (so a retried
+``create_group`` makes one group). A re-send that arrives while the first is still running
+waits for it. This is not a replay hole: the key covers the authentication, and the signature
+itself covers method, target and body.
+
+A request without a trace id is never de-duplicated: nothing tells a re-send from a second,
+deliberate request with the same bytes (two identical creates signed in the same second).
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ MAX_ENTRIES = 20_000
 R = TypeVar("R")
 
 
-def replay_key(method: str, target: str, body: bytes, headers: Mapping[str, str]) -> str:
-    """What makes two requests "the same request sent twice"."""
+def replay_key(method: str, target: str, body: bytes, headers: Mapping[str, str]) -> str | None:
+    """What makes two requests "the same request sent twice"; None without a trace id."""
+    if not headers.get("x-cloud-trace-context"):
+        return None
     parts = (
         method,
         target,

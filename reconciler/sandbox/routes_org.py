@@ -118,7 +118,7 @@ def remove_org_user(call: Call) -> Reply:
     return NO_CONTENT
 
 
-@routes.get("/v2/public/user/bearer-token")
+@routes.get("/v2/public/user/bearer-token", write=True)
 def bearer_token(call: Call) -> Reply:
     return Reply(200, {"token": org.new_token(call.conn, call.caller.user_id)})
 

@@ -177,6 +177,14 @@ def _parse(model: Any, payload: Any) -> Any:
         raise bad_request(f"invalid payload at {where}: {first['msg']}") from None
 
 
+def _malformed(call: Call, values: V1Values) -> Any:
+    raise bad_request("the body is not a v1 query envelope")
+
+
+def _unsupported(call: Call, values: V1Values) -> Any:
+    raise ApiError(405, "this query_type and query_method are not supported by the sandbox")
+
+
 HANDLERS: dict[tuple[str, str, str], V1Handler] = {
     ("/public", "dataset", "GET"): get_dataset,
     ("/public", "datarows", "GET"): list_data_rows,
@@ -220,17 +228,15 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:
         return _fault(fate).to_response()
-    if rpc is None:
-        return v1_error(bad_request("body is not a v1 query envelope")).to_response()
-    handler = HANDLERS.get((path, rpc.query_type, rpc.query_method))
-    if handler is None:
-        message = f"{rpc.query_type} {rpc.query_method} is not supported by the sandbox"
-        return v1_error(ApiError(405, message)).to_response()
     headers = lower_headers(request)
     try:
         credential = v1_credential(body, headers)
     except ApiError as exc:
         return v1_error(exc).to_response()
+    if rpc is None:
+        handler, rpc = _malformed, V1Request(query_type="", query_method="GET", values=V1Values())
+    else:
+        handler = HANDLERS.get((path, rpc.query_type, rpc.query_method), _unsupported)
     reply = await _run(runtime, handler, rpc, credential, body, headers)
     if fate.status_after is not None:
         error = ApiError(fate.status_after, "injected server error after the work was done")
@@ -255,7 +261,5 @@ async def _run(
     async def work() -> Reply:
         return await run_handler(runtime, handle, credential, incoming, v1_error)
 
-    if not write:
-        return await work()
-    key = replay_key("POST", "/public", body, headers)
-    return await runtime.replay.run(key, work, keep=keepable)
+    key = replay_key("POST", "/public", body, headers) if write else None
+    return await work() if key is None else await runtime.replay.run(key, work, keep=keepable)
