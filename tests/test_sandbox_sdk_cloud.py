@@ -250,17 +250,37 @@ def test_create_with_unknown_integration_fails(uc: EncordUserClient) -> None:
     assert list(uc.list_storage_folders(search=tag)) == []
 
 
-def test_removed_bucket_directory_tombstones_all(
+def test_emptied_prefix_tombstones_every_item(
     uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
 ) -> None:
-    remote_url = f"s3://bucket-d/{unique('wipe')}/"
+    remote_url = f"s3://bucket-d/{unique('empty')}/"
+    files = {"a.png": png_bytes(), "sub/b.txt": b"b\n"}
+    folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, files)
+    assert_clean(sync(folder))
+    uuids = sorted(item.uuid for item in all_items(folder).values())
+
+    (bucket / "a.png").unlink()
+    (bucket / "sub" / "b.txt").unlink()
+    assert_clean(sync(folder))
+
+    assert [uc.get_storage_item(u)._orm_item.is_tombstone for u in uuids] == [True, True]
+
+
+def test_removed_prefix_directory_is_an_empty_prefix(
+    uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
+) -> None:
+    """Object stores have no directories: once the last object under a prefix is gone the
+    prefix lists empty, so a sync succeeds and tombstones everything. Here the bucket
+    (``ROOT/bucket-e``) still exists; only the prefix's directory was removed."""
+    remote_url = f"s3://bucket-e/{unique('wipe')}/"
     files = {"a.png": png_bytes(), "b.txt": b"b\n"}
     folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, files)
     assert_clean(sync(folder))
     uuids = [item.uuid for item in folder.list_items()]
 
     shutil.rmtree(bucket)
-    assert sync(folder).status == DONE
+    assert bucket.parent.is_dir()
+    assert_clean(sync(folder))
 
     assert [uc.get_storage_item(u)._orm_item.is_tombstone for u in uuids] == [True, True]
     assert folder.get_summary().tombstones == 2
