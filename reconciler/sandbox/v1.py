@@ -233,6 +233,7 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         credential = v1_credential(body, headers)
     except ApiError as exc:
         return v1_error(exc).to_response()
+    handler: V1Handler
     if rpc is None:
         handler, rpc = _malformed, V1Request(query_type="", query_method="GET", values=V1Values())
     else:
