@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import pytest
-from encord.exceptions import ResourceNotFoundError
+from encord.exceptions import InvalidArgumentsError, ResourceNotFoundError
 from encord.http.bundle import Bundle
 from encord.orm.storage import FoldersSortBy, StorageFolderType
 from encord.storage import StorageFolder
@@ -329,6 +329,31 @@ def test_move_folder_into_folder_and_back_to_root(uc: EncordUserClient) -> None:
 
     moving.move_to_folder(source.uuid)
     assert uc.get_storage_folder(moving.uuid).parent_uuid == source.uuid
+
+
+def test_move_into_own_subtree_is_refused(uc: EncordUserClient) -> None:
+    root = uc.create_storage_folder(unique("cycle"))
+    child = root.create_subfolder("child")
+    grandchild = child.create_subfolder("grandchild")
+
+    for moving, target in ((root, grandchild), (root, child), (child, child)):
+        with pytest.raises(InvalidArgumentsError):
+            moving.move_to_folder(target)
+
+    assert uc.get_storage_folder(root.uuid).parent_uuid is None
+    assert uc.get_storage_folder(child.uuid).parent_uuid == root.uuid
+    assert uc.get_storage_folder(grandchild.uuid).parent_uuid == child.uuid
+
+
+def test_search_is_literal_and_survives_query_encoding(uc: EncordUserClient) -> None:
+    tag = unique("enc")
+    special = uc.create_storage_folder(f"{tag} 50%_off & more+plus=?é")
+    uc.create_storage_folder(f"{tag} 50xxoff")
+    uc.create_storage_folder(f"{tag} 50%XoffZ")
+
+    assert [f.uuid for f in uc.list_storage_folders(search=f"{tag} 50%_off")] == [special.uuid]
+    assert [f.uuid for f in uc.list_storage_folders(search="& more+plus=?é")] == [special.uuid]
+    assert [f.uuid for f in uc.find_storage_folders(search=f"{tag} 50%_OFF")] == [special.uuid]
 
 
 def test_delete_folder(uc: EncordUserClient) -> None:

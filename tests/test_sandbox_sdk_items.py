@@ -53,12 +53,19 @@ KINDS = {
     "e-bird.png": (StorageItemType.IMAGE, "image/png"),
 }
 NAMES = sorted(FILES)
+# ``sandbox seed``: /seeded/deep with folder-00000..00002 and 2501 items spread round-robin.
+SEED_ITEMS = 2501
+SEED_ARGS = ("--under", "/seeded/deep", "--folders", "3", "--items", str(SEED_ITEMS))
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     workdir = tmp_path_factory.mktemp("sdk-items")
-    with prepared_sandbox(workdir, integrations=[IntegrationSpec(INTEGRATION, "s3")]) as served:
+    with prepared_sandbox(
+        workdir,
+        integrations=[IntegrationSpec(INTEGRATION, "s3")],
+        seed_args=[SEED_ARGS],
+    ) as served:
         yield served
 
 
@@ -286,3 +293,69 @@ def test_folder_summary_counts_items(synced: Synced) -> None:
     assert summary.tombstones == 0
     assert summary.image_groups == summary.dicom_files == summary.audios == summary.pdfs == 0
     assert summary.total_size == sum(len(data) for data in FILES.values())
+
+
+# --- URLs, metadata delivery, explicit resets ---------------------------------------------------
+
+
+def test_signed_urls_on_request(uc: EncordUserClient, synced: Synced) -> None:
+    uuid = synced.items["a-cat.png"].uuid
+    assert uc.get_storage_item(uuid)._orm_item.signed_url is None  # signUrl=False
+    signed = uc.get_storage_item(uuid, sign_url=True)._orm_item.signed_url
+    assert isinstance(signed, str) and signed
+    assert uc.get_storage_item(uuid).get_signed_url()  # refetches with signUrl=True
+    listed = list(synced.folder.list_items(get_signed_urls=True))
+    assert all(isinstance(i._orm_item.signed_url, str) and i._orm_item.signed_url for i in listed)
+    (bulk,) = uc.get_storage_items([uuid], sign_url=True)
+    assert bulk._orm_item.signed_url
+
+
+def test_metadata_delivery_options(synced: Synced) -> None:
+    synced.items["b-dog.jpg"].update(client_metadata={"breed": "collie", "n": [1, 2]})
+    folder = synced.folder
+
+    resolved = {
+        i.name: i.client_metadata for i in folder.list_items(resolve_client_metadata_locally=True)
+    }
+    assert resolved["b-dog.jpg"] == {"breed": "collie", "n": [1, 2]}
+    assert resolved["a-cat.png"] == {}
+    without = list(folder.list_items(include_client_metadata=False))
+    assert names(without) == NAMES  # metadata may be left out, the items may not
+
+
+def test_explicit_null_reset_is_accepted(uc: EncordUserClient, synced: Synced) -> None:
+    item = synced.items["c-clip.mp4"]
+    item.update(client_metadata={"kept": True})
+    item.update(timeseries_settings=None)  # sends {"timeseriesSettings": null}: "restore defaults"
+    fetched = uc.get_storage_item(item.uuid)
+    assert (fetched.name, fetched.client_metadata) == ("c-clip.mp4", {"kept": True})
+
+
+# --- many items from ``sandbox seed`` ---------------------------------------------------------------
+
+
+def test_seeded_items_page_through_every_item(
+    uc: EncordUserClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    (seeded,) = uc.list_storage_folders(search="seeded")
+    (deep,) = seeded.list_subfolders()
+    assert deep.name == "deep"
+    leaves = list(deep.list_subfolders())
+    assert names(leaves) == ["folder-00000", "folder-00001", "folder-00002"]
+
+    wire = WireLog(caplog)
+    first = list(leaves[0].list_items(page_size=300))
+    assert len(first) == 834  # 2501 round-robin over three folders: 834, 834, 833
+    assert len({i.uuid for i in first}) == 834
+    assert names(first) == sorted(names(first))
+    assert_paged(wire.matching("GET", f"/{leaves[0].uuid}/items"), total=834, page_size=300)
+
+    wire.mark()
+    everything = list(deep.find_items(item_types=[StorageItemType.IMAGE], page_size=1000))
+    assert len({i.uuid for i in everything}) == SEED_ITEMS
+    assert sorted(i.name for i in everything) == [f"item-{n:07d}.jpg" for n in range(SEED_ITEMS)]
+    assert {i.parent_folder_uuid for i in everything} == {f.uuid for f in leaves}
+    assert_paged(wire.matching("GET", f"/{deep.uuid}/items"), total=SEED_ITEMS, page_size=1000)
+
+    fetched = uc.get_storage_items([i.uuid for i in everything[:1000]])
+    assert [i.uuid for i in fetched] == [i.uuid for i in everything[:1000]]
