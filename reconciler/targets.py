@@ -37,7 +37,7 @@ from reconciler.encord import (
 )
 from reconciler.encord.auth import KeyAuth, bearer_auth_from_file
 from reconciler.encord.options import DEFAULT_DOMAIN
-from reconciler.model.desired import SandboxTarget, Target
+from reconciler.model.desired import SandboxIntegration, SandboxTarget, Target
 
 SANDBOX_ORIGIN = "http://sandbox.local"
 
@@ -178,3 +178,24 @@ def _sandbox_client(resolved: Resolved, options: TargetOptions) -> EncordClient:
     )
     client.close_with(sandbox.close)
     return client
+
+
+def sandbox_integrations(path: str) -> tuple[SandboxIntegration, ...]:
+    """The cloud integrations of a sandbox database (title, provider, bucket directory): what
+    an exported ``target.sandbox`` must declare as fixtures for its cloud-synced folders."""
+    from reconciler.sandbox.store import sync
+    from reconciler.sandbox.store.db import Database
+
+    try:
+        db = Database.open(Path(path))
+    except (OSError, sqlite3.Error) as exc:
+        raise TargetError(f"cannot open the sandbox at {path}: {exc}") from None
+    try:
+        with db.read() as conn:
+            rows = sync.list_integrations(conn, (), ())
+            return tuple(
+                SandboxIntegration(title=r["title"], provider=r["provider"], root=r["root"])
+                for r in rows
+            )
+    finally:
+        db.close()

@@ -4,6 +4,7 @@ live folders, groups, grants, cloud-synced settings, datasets and links under th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.encord import EncordError
 from reconciler.export import Export, ExportError, export_live, write
-from reconciler.targets import Resolved, TargetError, TargetOptions, connect, resolve
+from reconciler.targets import (
+    Resolved,
+    TargetError,
+    TargetOptions,
+    connect,
+    resolve,
+    sandbox_integrations,
+)
 
 
 @cli.command("export")
@@ -40,7 +48,9 @@ def export_command(roots: tuple[str, ...], out: Path, force: bool, **target: Any
     try:
         paths = tuple(_root(r) for r in roots)
         resolved = resolve(options)
-        result = asyncio.run(_export(options, paths, _target_document(resolved)))
+        if resolved.sandbox is not None and not Path(resolved.sandbox.path).is_file():
+            raise ExportError(f"no sandbox database at {resolved.sandbox.path}")
+        result = asyncio.run(_export(options, paths, lambda: _target_document(resolved)))
         written = write(result.files, out, force=force)
     except (TargetError, EncordError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -56,9 +66,11 @@ def export_command(roots: tuple[str, ...], out: Path, force: bool, **target: Any
     click.echo("next: set ownership.id in reconciler.yaml, then run `reconciler plan` (0 changes)")
 
 
-async def _export(options: TargetOptions, roots: tuple[str, ...], target: dict[str, Any]) -> Export:
+async def _export(
+    options: TargetOptions, roots: tuple[str, ...], target: Callable[[], dict[str, Any]]
+) -> Export:
     async with connect(options) as client:
-        return await export_live(client, roots=roots, target=target)
+        return await export_live(client, roots=roots, target=target())
 
 
 def _root(text: str) -> str:
@@ -69,8 +81,17 @@ def _root(text: str) -> str:
 
 
 def _target_document(resolved: Resolved) -> dict[str, Any]:
-    """The ``target`` written into reconciler.yaml: where the export came from, no secrets."""
-    if resolved.sandbox is not None:
-        sandbox = resolved.sandbox.model_dump(mode="json", exclude_defaults=True)
-        return {"sandbox": sandbox}
-    return {"encord": {"domain": resolved.label}}
+    """The ``target`` of reconciler.yaml, in the config's spelling, without secrets. A sandbox
+    declares its integrations as fixtures, so exported cloud-synced folders validate."""
+    if resolved.sandbox is None:
+        return {"encord": {"domain": resolved.label}}
+    sandbox: dict[str, Any] = {"path": resolved.sandbox.path}
+    fixtures = {i.title: i for i in resolved.sandbox.integrations}
+    fixtures.update({i.title: i for i in sandbox_integrations(resolved.sandbox.path)})
+    if fixtures:
+        sandbox["integrations"] = {
+            title: {"provider": i.provider, "root": i.root} for title, i in sorted(fixtures.items())
+        }
+    if resolved.sandbox.users:
+        sandbox["users"] = [{"email": u.email, "role": u.role} for u in resolved.sandbox.users]
+    return {"sandbox": sandbox}

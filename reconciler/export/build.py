@@ -108,16 +108,17 @@ def _grants(
     granted: set[str],
     where: str,
     warn: list[str],
-) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for group_hash, role in sorted(roles.items()):
-        name = names.get(group_hash)
-        if name is None:
-            warn.append(f"{where}: grant to group {group_hash} left out (no unique group name)")
-            continue
-        out[name] = role
-        granted.add(group_hash)
-    return dict(sorted(out.items()))
+) -> dict[str, str] | None:
+    """Grants by group name, or None (left unmanaged) when one of them has no unique name:
+    declared grants are authoritative, so a partial list would revoke the missing one."""
+    unnamed = sorted(h for h in roles if h not in names)
+    if unnamed:
+        warn.append(
+            f"{where}: grants left unmanaged; group {', '.join(unnamed)} has no unique name"
+        )
+        return None
+    granted.update(roles)
+    return {names[h]: role for h, role in sorted(roles.items(), key=lambda kv: names[kv[0]])}
 
 
 def _folders(
@@ -130,10 +131,11 @@ def _folders(
         if folder.description:
             entry["description"] = folder.description
         if folder.metadata:
-            entry["metadata"] = dict(folder.metadata)
+            entry["metadata"] = dict(sorted(folder.metadata.items()))
         roles = live.folder_groups.get(folder.uuid, {})
-        if roles:
-            entry["groups"] = _grants(roles, names, granted, f"folder {folder.path}", warnings)
+        grants = _grants(roles, names, granted, f"folder {folder.path}", warnings)
+        if roles and grants is not None:
+            entry["groups"] = grants
         if folder.folder_type == "cloudLinked":
             integration = live.integrations.get(folder.integration_uuid or "")
             entry["cloud_sync"] = {
@@ -191,8 +193,9 @@ def _dataset_entry(
     if dataset.description:
         entry["description"] = dataset.description
     where = f"dataset {dataset.title}"
-    if dataset.groups:
-        entry["groups"] = _grants(dataset.groups, names, granted, where, warnings)
+    grants = _grants(dataset.groups, names, granted, where, warnings)
+    if dataset.groups and grants is not None:
+        entry["groups"] = grants
     if dataset.users:
         entry["users"] = dict(sorted(dataset.users.items()))
     entry["items"] = items
@@ -214,7 +217,7 @@ def _groups(live: LiveState, granted: set[str], names: Mapping[str, str]) -> dic
 
 def _metadata_rows(exported: _Exported) -> list[dict[str, Any]]:
     rows = [
-        {"path": item.path, "metadata": dict(item.metadata)}
+        {"path": item.path, "metadata": dict(sorted(item.metadata.items()))}
         for item in exported.items.values()
         if item.metadata
         and item.parent not in exported.blocked

@@ -1,7 +1,7 @@
 """Documents to file text (YAML and JSONL), and writing them into a directory.
 
 Strings that contain ``${`` are written as ``$${``: the config loader interpolates ``${VAR}``
-in YAML scalars, and an exported description must read back as itself. Manifests are JSON
+in YAML scalars and keys, and an exported description must read back as itself. Manifests are JSON
 lines, read without interpolation, so they carry values unchanged.
 """
 
@@ -71,14 +71,14 @@ def _yaml(document: Mapping[str, Any], header: str) -> str:
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def _escape(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("${", "$${")
     if isinstance(value, Mapping):
-        return {key: _escape(item) for key, item in value.items()}
+        return {_escape(key): _escape(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_escape(item) for item in value]
     return value

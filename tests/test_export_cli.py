@@ -1,0 +1,191 @@
+"""``reconciler export`` end to end on the embedded sandbox: the files it writes, and one-line
+errors for every user mistake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from encord_data.kit import INTEGRATION, embedded
+from helpers import run_cli
+
+from reconciler.wire.enums import DatasetUserRole, StorageUserRole
+from reconciler.wire.storage import CloudSyncedFolderParams, PatchItemPayload
+
+
+def prepare(tmp_path: Path) -> Path:
+    """A small organisation in an embedded sandbox database; returns the database path."""
+
+    async def go() -> None:
+        async with embedded(tmp_path) as s:
+            c = s.client
+            cur = await c.folders.create("curated", description="Curated", metadata={"team": "ml"})
+            await c.folders.create("empty", parent=cur.uuid)
+            integration = (await c.integrations.list_all())[0]
+            params = CloudSyncedFolderParams(
+                integration_uuid=integration.integration_uuid, remote_url="s3://acme-raw/cams/"
+            )
+            cams = await c.folders.create("cams", parent=cur.uuid, cloud_sync=params)
+            job = await c.folders.start_sync(cams.uuid)
+            await c.folders.wait_for_sync(cams.uuid, job, timeout_seconds=30)
+            items = {i.name: i.uuid async for i in c.items.list_recursive(cams.uuid)}
+            await c.items.patch_bulk({items["a.jpg"]: PatchItemPayload(client_metadata={"s": "t"})})
+            group = await c.groups.create("annotators", "People")
+            await c.groups.add_members(group.group_hash, ["alice@example.com"])
+            await c.folders.add_groups(cur.uuid, [group.group_hash], StorageUserRole.USER)
+            ds = await c.datasets.create("cams-train", description="Train")
+            await c.datasets.link_items(
+                ds.dataset_uuid, [items["c.png"], items["d.txt"], items["b.jpg"]]
+            )
+            await c.datasets.add_groups(ds.dataset_uuid, [group.group_hash], DatasetUserRole.USER)
+
+    asyncio.run(go())
+    return tmp_path / "embedded.sqlite"
+
+
+def _read(out: Path) -> dict[str, Any]:
+    docs: dict[str, Any] = {}
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            text = path.read_text()
+            rel = str(path.relative_to(out))
+            docs[rel] = (
+                [json.loads(x) for x in text.splitlines()]
+                if rel.endswith(".jsonl")
+                else yaml.safe_load(text)
+            )
+    return docs
+
+
+def test_export_writes_a_config_directory(tmp_path: Path) -> None:
+    db = prepare(tmp_path)
+    out = tmp_path / "out"
+    result = run_cli("export", "--root", "/curated/", "--sandbox", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        f"exported /curated from sandbox:{db}: 3 folders, 1 groups, 1 datasets, metadata of 1 items"
+    )
+    docs = _read(out)
+    assert sorted(docs) == [
+        "datasets.yaml", "folders.yaml", "groups.yaml", "items.yaml",
+        "manifests/links-cams-train.jsonl", "manifests/metadata.jsonl", "reconciler.yaml",
+    ]  # fmt: skip
+    assert docs["reconciler.yaml"]["target"] == {
+        "sandbox": {
+            "path": str(db),
+            "integrations": {INTEGRATION: {"provider": "s3", "root": str(tmp_path / "buckets")}},
+        }
+    }
+    assert docs["folders.yaml"]["folders"] == {
+        "/curated": {"description": "Curated", "metadata": {"team": "ml"}, "groups": {"annotators": "user"}},
+        "/curated/cams": {"cloud_sync": {"integration": INTEGRATION, "remote_url": "s3://acme-raw/cams/", "sync": "never"}},
+        "/curated/empty": {},
+    }  # fmt: skip
+    assert docs["groups.yaml"]["groups"] == {
+        "annotators": {
+            "description": "People",
+            "members": ["admin@sandbox.local", "alice@example.com"],
+        }
+    }
+    train = docs["datasets.yaml"]["datasets"]["cams-train"]
+    assert train["items"] == [
+        {"folder": "/curated/cams/night", "recursive": True},
+        {"manifest": "manifests/links-cams-train.jsonl"},
+    ]
+    assert (train["groups"], train["unlink"]) == ({"annotators": "user"}, "never")
+    assert docs["manifests/links-cams-train.jsonl"] == [{"path": "/curated/cams/b.jpg"}]
+    assert docs["manifests/metadata.jsonl"] == [
+        {"path": "/curated/cams/a.jpg", "metadata": {"s": "t"}}
+    ]
+
+
+def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
+    schema_path = Path(__file__).resolve().parents[1] / "reconciler/schemas/config.schema.json"
+    if not schema_path.exists():
+        pytest.skip("config.schema.json has not landed yet")
+    import jsonschema
+
+    schema = json.loads(schema_path.read_text())
+    out = tmp_path / "out"
+    result = run_cli(
+        "export", "--root", "/curated", "--sandbox", str(prepare(tmp_path)), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    for name, doc in _read(out).items():
+        if name.endswith(".yaml"):
+            jsonschema.validate(doc, schema)
+
+
+def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> None:
+    db = prepare(tmp_path)
+    out = tmp_path / "out"
+    assert (
+        run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out)).returncode
+        == 0
+    )
+    again = run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out))
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines() == [
+        f"Error: {out / 'reconciler.yaml'}, {out / 'folders.yaml'}, {out / 'groups.yaml'} … "
+        "already exists; choose another --out or pass --force"
+    ]
+    forced = run_cli(
+        "export", "--root", "/curated", "--sandbox", str(db), "--out", str(out), "--force"
+    )
+    assert forced.returncode == 0, forced.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--root", "curated"),
+            "Error: --root must be an absolute folder path like /curated, got 'curated'",
+        ),
+        (("--root", "/missing"), "Error: no folder at /missing in sandbox:{db}"),
+        (
+            ("--root", "/curated", "--domain", "https://x.test"),
+            "Error: use either --sandbox or --domain, not both",
+        ),
+    ],
+)
+def test_mistakes_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    db = prepare(tmp_path)
+    result = run_cli("export", *args, "--sandbox", str(db), "--out", str(tmp_path / "o"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [message.format(db=db)]
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_target_and_no_database_are_one_line(tmp_path: Path) -> None:
+    env = {"ENCORD_DOMAIN": "", "ENCORD_SSH_KEY_FILE": "", "ENCORD_SSH_KEY": ""}
+    result = run_cli("export", "--root", "/a", env=env, cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        "Error: no target: pass --sandbox PATH or --domain URL, set ENCORD_DOMAIN, "
+        "or set target in reconciler.yaml",
+    )
+    result = run_cli("export", "--root", "/a", "--sandbox", str(tmp_path / "none.sqlite"))
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        f"Error: no sandbox database at {tmp_path / 'none.sqlite'}",
+    )
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_verbose_logs_requests_without_key_material(tmp_path: Path) -> None:
+    db = prepare(tmp_path)
+    result = run_cli(
+        "-v", "export", "--root", "/curated", "--sandbox", str(db), "--out", str(tmp_path / "o")
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "reconciler.encord.session" in line]
+    assert any(" GET /v2/public/storage/folders/" in line and line.endswith("ms") for line in lines)
+    assert any("POST /public datarows 200" in line for line in lines)
+    key_text = Path(f"{db}.admin-key").read_text()
+    for secret in key_text.splitlines()[1:-1]:
+        assert secret not in result.stderr and secret not in result.stdout
