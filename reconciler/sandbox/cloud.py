@@ -55,8 +55,16 @@ FILE_TYPES: dict[str, tuple[str, str]] = {
 }
 
 
-def remote_directory(provider: str, root: str, remote_url: str) -> Path:
-    """The directory standing in for ``remote_url``; 400 for a foreign scheme or an escape."""
+@dataclass(frozen=True, slots=True)
+class RemoteLocation:
+    """Where a remote URL lives locally: its bucket (container) and its prefix directory."""
+
+    bucket: Path
+    directory: Path
+
+
+def remote_location(provider: str, root: str, remote_url: str) -> RemoteLocation:
+    """The directories standing in for ``remote_url``; 400 for a foreign scheme or an escape."""
     parts = _url_parts(provider, remote_url)
     if any(part in ("..", ".") for part in parts):
         raise bad_request(f"remoteUrl must not contain '.' or '..' segments: {remote_url}")
@@ -64,7 +72,7 @@ def remote_directory(provider: str, root: str, remote_url: str) -> Path:
     directory = base.joinpath(*parts).resolve()
     if not directory.is_relative_to(base):
         raise bad_request(f"remoteUrl {remote_url} points outside the integration's storage")
-    return directory
+    return RemoteLocation(bucket=base / parts[0], directory=directory)
 
 
 def _url_parts(provider: str, remote_url: str) -> list[str]:
@@ -114,10 +122,17 @@ class Scan:
     files: tuple[ScannedFile, ...]
 
 
-def scan(directory: Path) -> Scan:
-    """Walk ``directory``; hidden entries (names starting with '.') are not part of a bucket."""
+def scan(location: RemoteLocation) -> Scan:
+    """Walk the prefix directory; hidden entries (names starting with '.') are not objects.
+
+    Object stores have no directories: a prefix whose directory is gone simply lists empty.
+    A missing bucket, though, is an error (the sync fails rather than tombstone everything).
+    """
+    directory = location.directory
+    if not location.bucket.is_dir():
+        raise FileNotFoundError(f"bucket directory {location.bucket} does not exist")
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory} is not a directory")
+        return Scan((), ())
     dirs: list[str] = []
     files: list[ScannedFile] = []
     for current, subdirs, names in os.walk(directory):

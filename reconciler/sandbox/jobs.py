@@ -16,15 +16,15 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from reconciler.sandbox.cloud import (
+    RemoteLocation,
     Scan,
     ScannedFile,
     classify,
     file_url,
     image_size,
-    remote_directory,
+    remote_location,
     scan,
 )
 from reconciler.sandbox.store.access import FOLDER_SELECT
@@ -83,7 +83,7 @@ class SyncRunner:
     def _run(self, job_uuid: str, folder_id: int) -> None:
         try:
             target = self._target(folder_id)
-            found = scan(target.directory)
+            found = scan(target.location)
             with self._db.write() as conn:
                 counts = apply_scan(conn, folder_id, target, found)
                 finish_job(conn, job_uuid, "done", counts.result())
@@ -103,9 +103,9 @@ class SyncRunner:
             integration = integration_by_id(conn, folder["integration_id"])
         remote_url = str(folder["remote_url"])
         return SyncTarget(
-            directory=remote_directory(integration["provider"], integration["root"], remote_url),
+            location=remote_location(integration["provider"], integration["root"], remote_url),
             remote_url=remote_url,
-            location=str(integration["provider"]),
+            storage=str(integration["provider"]),
             integration_id=int(integration["id"]),
         )
 
@@ -114,9 +114,9 @@ class SyncRunner:
 class SyncTarget:
     """Where a synced folder's files live and how its items are labelled."""
 
-    directory: Path
+    location: RemoteLocation
     remote_url: str
-    location: str  # StorageLocationName of the integration's provider
+    storage: str  # StorageLocationName of the integration's provider
     integration_id: int
 
 
@@ -204,7 +204,8 @@ def _new_item(
 ) -> tuple[object, ...]:
     """Values in ``items.INSERT_COLUMNS`` order."""
     name = entry.relpath.rpartition("/")[2]
-    size = image_size(target.directory / entry.relpath) if kind[0] == "image" else None
+    path = target.location.directory / entry.relpath
+    size = image_size(path) if kind[0] == "image" else None
     width, height = size if size else (None, None)
     return (
         new_uuid(),
@@ -218,7 +219,7 @@ def _new_item(
         root["owner_id"],
         now,
         now,
-        target.location,
+        target.storage,
         target.integration_id,
         url,
         entry.size,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.sandbox.cloud import remote_directory
+from reconciler.sandbox.cloud import remote_location
 from reconciler.sandbox.errors import bad_request
 from reconciler.sandbox.listing import (
     check_org_access,
@@ -62,7 +62,7 @@ def _cloud_fields(call: Call, body: CreateFolderPayload) -> dict[str, Any]:
     if params is None:
         return {}
     integration = sync.integration_by_uuid(call.conn, str(params.integration_uuid))
-    remote_directory(integration["provider"], integration["root"], params.remote_url)
+    remote_location(integration["provider"], integration["root"], params.remote_url)
     return {
         "folder_type": "cloudLinked",
         "integration_id": integration["id"],
