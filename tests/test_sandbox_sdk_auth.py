@@ -150,6 +150,17 @@ def test_bearer_token_client_reads_and_writes(world: World) -> None:
     assert fetched._orm_folder.owner == BEARER
 
 
+def test_bearer_token_fetched_through_the_sdk_carries_the_users_roles(world: World) -> None:
+    token = world.client(VIEWER).get_bearer_token()  # GET user/bearer-token, signed with the key
+    viewer = bearer_client(token, world.sandbox.url)
+
+    fetched = viewer.get_storage_folder(world.p.uuid)
+    assert fetched._orm_folder.user_role == StorageUserRole.USER
+    with pytest.raises(AuthorisationError):
+        fetched.update(description="bearer viewer was here")
+    assert world.admin.get_storage_folder(world.p.uuid).description == "granted root"
+
+
 # --- a member with no grants -----------------------------------------------------------------------
 
 

@@ -278,6 +278,19 @@ def test_delete_data_unlinks_but_keeps_the_item(uc: EncordUserClient, linked: Fi
     assert len(list(linked.folder.list_items(is_in_dataset=True))) == 0
 
 
+def test_item_summary_names_linking_datasets(linked: Fixture) -> None:
+    (row,) = linked.dataset.link_items(linked.uuids("img-0.png"))
+
+    summary = linked.items["img-0.png"].get_summary()
+
+    assert summary.used_in_datasets == 1
+    (info,) = summary.accessible_datasets
+    assert (info.dataset_hash, info.title) == (linked.dataset.dataset_hash, linked.dataset.title)
+    assert info.data_hashes == [UUID(row.uid)]
+    assert info.backing_folder_uuid is None
+    assert linked.items["img-1.png"].get_summary().used_in_datasets == 0
+
+
 # --- dataset users --------------------------------------------------------------------------------
 
 

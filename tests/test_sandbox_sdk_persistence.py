@@ -21,7 +21,7 @@ from sdk_data.sdk_kit import (
     synced_folder,
 )
 
-pytestmark = [pytest.mark.sdk, pytest.mark.slow]
+pytestmark = pytest.mark.sdk
 
 MEMBER = "kept.member@example.com"
 TOKEN_USER = "kept.token@example.com"
