@@ -184,6 +184,13 @@ def test_outsider_sees_nothing(world: World) -> None:
         list(outsider.list_storage_folders(org_access=True))  # org access is for org admins
 
 
+def test_search_is_scoped_to_what_the_caller_sees(world: World) -> None:
+    wanted = {world.p.uuid, world.c.uuid, world.g.uuid}
+    assert {f.uuid for f in world.admin.find_storage_folders(search="auth-")} == wanted
+    assert {f.uuid for f in world.client(VIEWER).find_storage_folders(search="auth-")} == wanted
+    assert list(world.client(OUTSIDER).find_storage_folders(search="auth-")) == []
+
+
 def test_outsider_changes_nothing(world: World) -> None:
     before = snapshot(world)
     outsider = world.client(OUTSIDER)
@@ -318,6 +325,22 @@ def test_editor_can_change_what_the_group_administers(world: World) -> None:
     assert [
         r.backing_item_uuid for r in admin.get_dataset(world.dataset.dataset_hash).data_rows
     ] == [world.items[0].uuid]
+
+
+def test_dataset_admin_cannot_link_items_it_cannot_see(world: World) -> None:
+    admin = world.admin
+    hidden, _ = synced_folder(
+        admin, world.sandbox, INTEGRATION, "s3://auth/hidden/", {"h.png": png_bytes()}
+    )
+    assert sync(hidden).status == SyncPrivateDataWithCloudSyncedFolderStatus.DONE
+    (secret,) = hidden.list_items()
+    dataset = world.client(EDITOR).get_dataset(world.dataset.dataset_hash)
+    before = snapshot(world)
+
+    with pytest.raises(AuthorisationError):
+        dataset.link_items([secret.uuid])
+
+    assert snapshot(world) == before
 
 
 # --- access follows group membership ---------------------------------------------------------------

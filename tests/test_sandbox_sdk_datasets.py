@@ -17,7 +17,13 @@ from encord.exceptions import (
     ResourceExistsError,
     ResourceNotFoundError,
 )
-from encord.orm.dataset import DataLinkDuplicatesBehavior, DataRow, DatasetUserRole, StorageLocation
+from encord.orm.dataset import (
+    DataLinkDuplicatesBehavior,
+    DataRow,
+    DatasetAccessSettings,
+    DatasetUserRole,
+    StorageLocation,
+)
 from encord.orm.storage import SyncPrivateDataWithCloudSyncedFolderStatus
 from encord.storage import StorageFolder, StorageItem
 from encord.user_client import EncordUserClient
@@ -276,6 +282,21 @@ def test_delete_data_unlinks_but_keeps_the_item(uc: EncordUserClient, linked: Fi
         assert item._orm_item.is_tombstone is False
         assert item.backed_data_units_count == 0
     assert len(list(linked.folder.list_items(is_in_dataset=True))) == 0
+
+
+def test_rows_carry_item_metadata_when_asked(uc: EncordUserClient, linked: Fixture) -> None:
+    linked.items["img-2.png"].update(client_metadata={"split": "train", "score": 0.5})
+    linked.dataset.link_items(linked.uuids("img-2.png", "readme.txt"))
+
+    plain = uc.get_dataset(linked.dataset.dataset_hash)
+    assert all(row.client_metadata is None for row in plain.data_rows)
+    settings = DatasetAccessSettings(fetch_client_metadata=True)
+    rich = uc.get_dataset(linked.dataset.dataset_hash, dataset_access_settings=settings)
+    by_title = {row.title: row.client_metadata for row in rich.data_rows}
+    assert by_title["img-2.png"] == {"split": "train", "score": 0.5}
+    assert by_title["readme.txt"] in ({}, None)  # an item without metadata
+    listed = {row.title: row.client_metadata for row in rich.list_data_rows()}
+    assert listed["img-2.png"] == {"split": "train", "score": 0.5}
 
 
 def test_item_summary_names_linking_datasets(linked: Fixture) -> None:

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 from encord.exceptions import (
+    AuthenticationError,
     AuthorisationError,
     InvalidArgumentsError,
     ResourceExistsError,
     ResourceNotFoundError,
 )
 from encord.orm.organisation_user import OrganisationUser
+from encord.orm.storage import StorageUserRole
 from encord.user_client import EncordUserClient
 from sdk_data.sdk_kit import Sandbox, UserSpec, prepared_sandbox, unique
 
@@ -20,11 +22,12 @@ pytestmark = pytest.mark.sdk
 ADMIN = "admin@example.com"
 CLI_MEMBER = "cli.member@example.com"
 CLI_ADMIN = "cli.admin@example.com"
+LEAVING = "leaving.member@example.com"
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    users = [UserSpec(CLI_MEMBER, "member"), UserSpec(CLI_ADMIN, "admin")]
+    users = [UserSpec(CLI_MEMBER, "member"), UserSpec(CLI_ADMIN, "admin"), UserSpec(LEAVING)]
     with prepared_sandbox(tmp_path_factory.mktemp("sdk-org"), users=users) as served:
         yield served
 
@@ -95,6 +98,24 @@ def test_remove_organisation_user_with_plus_in_email(uc: EncordUserClient) -> No
     assert email not in org_users(uc)
     with pytest.raises(ResourceNotFoundError):
         uc.remove_organisation_user(email)
+
+
+def test_removed_member_loses_access(sandbox: Sandbox, uc: EncordUserClient) -> None:
+    folder = uc.create_storage_folder(unique("was-shared"))
+    group = uc.create_group(unique("leavers"))
+    group.add_users([LEAVING])
+    folder.add_group(group.group_hash, StorageUserRole.USER)
+    leaving = sandbox.client(LEAVING)
+    assert leaving.get_storage_folder(folder.uuid).uuid == folder.uuid
+
+    uc.remove_organisation_user(LEAVING)
+
+    assert LEAVING not in org_users(uc)
+    with pytest.raises((AuthenticationError, AuthorisationError)):
+        leaving.get_storage_folder(folder.uuid)
+    # Joining again is a fresh membership, not a conflict.
+    uc.add_organisation_user(LEAVING, role_mnemonic_name="MEMBER", member_type="internal")
+    assert org_users(uc)[LEAVING].role_mnemonic_name == "MEMBER"
 
 
 def test_remove_unknown_user_is_not_found(uc: EncordUserClient) -> None:
