@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from reconciler.sandbox.app import close_app, create_app
 from reconciler.sandbox.options import SandboxOptions
 from reconciler.sandbox.provision import add_user, init_database
+from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.store import access
 from reconciler.sandbox.store.common import now_text
 from reconciler.sandbox.store.db import Database
@@ -52,12 +53,29 @@ class SyncClient:
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
 
+    def gather(self, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+        """Send ``(method, url, kwargs)`` requests concurrently; answers in request order."""
+
+        async def send_all() -> list[httpx.Response]:
+            results: list[httpx.Response | None] = [None] * len(requests)
+
+            async def one(index: int, method: str, url: str, kwargs: dict[str, Any]) -> None:
+                results[index] = await self._client.request(method, url, **kwargs)
+
+            async with anyio.create_task_group() as group:
+                for index, (method, url, kwargs) in enumerate(requests):
+                    group.start_soon(one, index, method, url, kwargs)
+            return [r for r in results if r is not None]
+
+        return self._portal.call(send_all)
+
 
 @dataclass
 class Harness:
     client: SyncClient
     db_path: Path
     keys: dict[str, Ed25519PrivateKey]
+    runtime: Runtime
 
     def as_member(self, email: str, org_role: str = "MEMBER") -> str:
         """Add an organisation member with its own key; return the email (to pass as ``who``)."""
@@ -76,15 +94,23 @@ class Harness:
         who: str = ADMIN,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """A signed v2 request; ``path`` is below ``/v2/public`` unless it starts with ``/_``."""
-        full = path if path.startswith("/_") else V2 + path
+        """A signed v2 request to ``/v2/public`` + ``path``."""
+        method, url, kwargs = self.signed(method, path, query=query, body=body, who=who)
+        kwargs["headers"].update(headers or {})
+        return self.client.request(method, url, **kwargs)
+
+    def signed(
+        self, method: str, path: str, *, query: Query = (), body: Any = None, who: str = ADMIN
+    ) -> tuple[str, str, dict[str, Any]]:
+        """A signed request, unsent: ``(method, url, kwargs)`` for ``client.request``/``gather``."""
+        full = V2 + path
         encoded = encode_query(query)
         target = f"{full}?{encoded}" if encoded else full
         raw = b"" if body is None else dumps(body)
-        signed = sign_v2(self.keys[who], method, target, raw)
-        all_headers = {**signed, **({"Content-Type": "application/json"} if raw else {})}
-        all_headers.update(headers or {})
-        return self.client.request(method, target, content=raw, headers=all_headers)
+        headers = {**sign_v2(self.keys[who], method, target, raw)}
+        if raw:
+            headers["Content-Type"] = "application/json"
+        return method, target, {"content": raw, "headers": headers}
 
     def get(self, path: str, *, query: Query = (), who: str = ADMIN) -> httpx.Response:
         return self.request("GET", path, query=query, who=who)
@@ -112,6 +138,7 @@ class Harness:
         payload: Any = None,
         resource: str = "",
         who: str = ADMIN,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """A v1 RPC as the SDK sends it; returns the envelope."""
         body = dumps(
@@ -121,13 +148,14 @@ class Harness:
                 "values": {"uid": uid, "payload": payload},
             }
         )
-        headers = {
+        all_headers = {
             "Authorization": v1_authorization(self.keys[who], body),
             "Content-Type": "application/json",
             "ResourceType": "dataset",
             "ResourceID": resource,
+            **(headers or {}),
         }
-        response = self.client.post("/public", content=body, headers=headers)
+        response = self.client.post("/public", content=body, headers=all_headers)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = json.loads(response.content)
         return result
@@ -202,7 +230,7 @@ def open_harness(
         with anyio.from_thread.start_blocking_portal() as portal:
             client = httpx.AsyncClient(transport=transport, base_url="http://sandbox.test")
             try:
-                yield Harness(SyncClient(portal, client), db_path, {ADMIN: key})
+                yield Harness(SyncClient(portal, client), db_path, {ADMIN: key}, app.state.runtime)
             finally:
                 portal.call(client.aclose)
     finally:
