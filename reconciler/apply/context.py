@@ -1,0 +1,93 @@
+"""What every operation of one run shares: the client, what is done, what was created,
+what failed, and how to turn a change's references into live ids.
+
+A reference to an object created by the same plan is ``None`` in ``Change.refs``; the
+creating change's address is in ``depends_on`` and its new id is in ``RunState.created``
+once the create was acknowledged (in this run or, on ``--resume``, in the journal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler.apply.bundles import dependency
+from reconciler.apply.errors import StepError
+from reconciler.apply.events import Event
+from reconciler.apply.journal import Journal
+from reconciler.encord import EncordClient
+from reconciler.model import addresses as addr
+from reconciler.plan.model import Change
+
+
+@dataclass(slots=True)
+class RunState:
+    """Mutable bookkeeping of one run (seeded from the journal on ``--resume``).
+
+    * ``done``: step keys acknowledged by the API (or found already in effect);
+    * ``created``: address of a created folder, group or dataset -> its new id;
+    * ``failed``: change key -> why (a change with one failed step is failed);
+    * ``failed_addresses``: address -> why, for dependents;
+    * ``touched``: ids of objects this run changed (their fingerprints moved because of us);
+    * ``sync_jobs``: address of a synced folder -> job id started for it.
+    """
+
+    done: set[str] = field(default_factory=set)
+    created: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    failed_addresses: dict[str, str] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    sync_jobs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class RunContext:
+    client: EncordClient
+    state: RunState
+    ownership_id: str
+    resume: bool
+    emit: Callable[[Event], None]
+    journal: Journal | None = None
+    sync_timeout_seconds: int = 3600
+
+    def record_created(self, address: str, uuid: str) -> None:
+        """Remember a new id at once, durably: a crash right after must not create it twice."""
+        self.state.created[address] = uuid
+        self.state.touched.add(uuid)
+        if self.journal is not None:
+            self.journal.created(address, uuid)
+
+    def created_id(self, address: str) -> str:
+        uuid = self.state.created.get(address)
+        if uuid is None:
+            raise StepError(f"{address} was not created, so this cannot be applied")
+        return uuid
+
+    def ref(self, uuid: str | None, address: str | None, what: str) -> str:
+        """A live id: the plan's, or the one created for ``address`` in this run."""
+        if uuid is not None:
+            return uuid
+        if address is None:
+            raise StepError(f"the plan names no {what}; re-run plan")
+        return self.created_id(address)
+
+    def parent(self, change: Change) -> str | None:
+        """The folder a create or move puts ``change`` in (None: the organisation root)."""
+        refs = change.refs
+        if refs.parent_path is None:
+            return None
+        return self.ref(refs.parent_uuid, addr.folder(refs.parent_path), "parent folder")
+
+    def folder_of(self, change: Change) -> str:
+        """The folder of a folder-group relation."""
+        return self.ref(change.refs.folder_uuid, dependency(change, addr.Kind.FOLDER), "folder")
+
+    def group_of(self, change: Change) -> str:
+        return self.ref(change.refs.group_hash, dependency(change, addr.Kind.GROUP), "group")
+
+    def dataset_of(self, change: Change) -> str:
+        return self.ref(change.refs.dataset_uuid, dependency(change, addr.Kind.DATASET), "dataset")
+
+    def object_id(self, change: Change) -> str:
+        """The changed object's own id (a create's comes from ``created``)."""
+        return self.ref(change.refs.uuid, change.address, "object id")

@@ -1,0 +1,63 @@
+"""Item-level work a cloud sync makes possible: re-read the synced folders and plan their
+items with the same planner (``Deferral``), keeping only additive changes.
+
+The re-plan reads just the synced folders (and the datasets the deferrals name) and asks
+the planner for item-level changes under them (``DiffOptions(item_roots=...)``). Only
+metadata patches of items and new links are taken: deferred work never deletes, moves or
+unlinks anything, and everything outside the synced folders is the main plan's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.encord import EncordClient
+from reconciler.live import Scope, read_live
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under
+from reconciler.model.desired import DesiredState
+from reconciler.plan import Action, Change, Deferral, DiffOptions, Plan, diff
+
+
+async def plan_deferred(
+    client: EncordClient, desired: DesiredState, plan: Plan, deferrals: Sequence[Deferral]
+) -> list[Change]:
+    """The additive item-level changes for ``deferrals`` (whose syncs have finished)."""
+    roots = tuple(sorted({d.folder for d in deferrals}))
+    if not roots:
+        return []
+    datasets = frozenset(t for d in deferrals for t in d.datasets)
+    scope = Scope(
+        roots=_outermost(roots),
+        datasets=datasets,
+        groups=frozenset(),
+        read_users=False,
+        read_metadata_schema=False,
+    )
+    live = await read_live(client, scope)
+    again = diff(
+        desired,
+        live,
+        options=DiffOptions(
+            force=True, only=plan.only, item_roots=roots, created_at=plan.created_at
+        ),
+    )
+    return [c for c in again.changes if _additive_under(c, roots)]
+
+
+def _outermost(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in paths if not any(q != p and is_under(p, q) for q in paths))
+
+
+def _additive_under(change: Change, roots: tuple[str, ...]) -> bool:
+    if change.kind == addr.Kind.ITEM:
+        path = addr.key_of(change.address)
+        return set(change.actions) <= {Action.PATCH} and _inside(path, roots)
+    if change.kind == addr.Kind.LINK:
+        path = str((change.after or {}).get("item", ""))
+        return change.actions == (Action.LINK,) and _inside(path, roots)
+    return False
+
+
+def _inside(path: str, roots: tuple[str, ...]) -> bool:
+    return any(is_under(path, root) and path != root for root in roots)

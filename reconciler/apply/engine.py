@@ -1,0 +1,270 @@
+"""``apply_plan``: a plan made real, phase by phase, journaled, then verified.
+
+    result = await apply_plan(plan, client=client, options=ApplyOptions(...), emit=printer)
+
+The engine never prints and never asks: confirmation, plan display and refusals
+(``can_apply``) are the caller's. It emits events (``reconciler.apply.events``) and returns
+an ``ApplyResult``; ``result.ok`` is True when every step took effect and a fresh plan is
+empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler.apply.context import RunContext, RunState
+from reconciler.apply.deferred import plan_deferred
+from reconciler.apply.errors import JournalError
+from reconciler.apply.events import (
+    ApplyFinished,
+    ApplyStarted,
+    DeferredPlanned,
+    EventSink,
+    VerifyFinished,
+    VerifyStarted,
+    ignore,
+)
+from reconciler.apply.executor import Executor, Failure
+from reconciler.apply.journal import Journal, JournalState, read_journal
+from reconciler.apply.operations import Operations
+from reconciler.apply.phases import PHASES, Phase, Step, by_phase, steps_of
+from reconciler.apply.verify import Verification, verify
+from reconciler.encord import EncordClient, EncordError
+from reconciler.model import addresses as addr
+from reconciler.model.desired import DesiredState
+from reconciler.plan import Plan
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyOptions:
+    """How to apply.
+
+    * ``journal``: the journal file (``None``: no journal, nothing to resume from);
+    * ``resume``: continue the run the journal records (it must exist and be unfinished);
+      without it an existing journal for this plan is refused;
+    * ``desired``: the configuration, needed to plan deferred items after cloud syncs and
+      to verify; without it neither happens (and the result is not ``ok``);
+    * ``verify``: plan again after applying (the default).
+    """
+
+    journal: Path | None = None
+    resume: bool = False
+    desired: DesiredState | None = None
+    verify: bool = True
+    sync_timeout_seconds: int = 3600
+    clock: Callable[[], str] = now_text
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    applied: int  # changes whose every step took effect (in this run or, resumed, before)
+    failures: tuple[Failure, ...]
+    already_done: int  # steps an earlier run had finished (``--resume``)
+    verification: Verification | None
+    requests: int
+    seconds: float
+    deferred: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def converged(self) -> bool:
+        return self.verification is not None and self.verification.converged
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.converged
+
+
+async def apply_plan(
+    plan: Plan, *, client: EncordClient, options: ApplyOptions, emit: EventSink = ignore
+) -> ApplyResult:
+    """Apply ``plan`` through ``client``. Raises ``ApplyError`` only when it cannot start."""
+    state, journal = _open_journal(plan, client, options)
+    try:
+        return await _Run(plan, client, options, emit, state, journal).run()
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _open_journal(
+    plan: Plan, client: EncordClient, options: ApplyOptions
+) -> tuple[RunState, Journal | None]:
+    state = RunState()
+    path = options.journal
+    if path is None:
+        if options.resume:
+            raise JournalError("--resume needs a journal, and none is kept for this run")
+        return state, None
+    recorded = _previous(path, plan, resume=options.resume)
+    if recorded is not None:
+        state.done = set(recorded.done)
+        state.created = dict(recorded.created)
+        state.sync_jobs = dict(recorded.sync_jobs)
+    journal = Journal.open(path)
+    try:
+        journal.start(
+            checksum=plan.checksum, target=client.target, at=options.clock(), resume=options.resume
+        )
+    except JournalError:
+        journal.close()
+        raise
+    return state, journal
+
+
+def _previous(path: Path, plan: Plan, *, resume: bool) -> JournalState | None:
+    if not path.exists():
+        if resume:
+            raise JournalError(
+                f"nothing to resume: no journal for this plan at {path}; apply without --resume"
+            )
+        return None
+    recorded = read_journal(path)
+    if recorded.checksum and recorded.checksum != plan.checksum:
+        raise JournalError(f"journal {path} belongs to another plan ({recorded.checksum})")
+    if recorded.finished:
+        raise JournalError(
+            f"this plan was already applied (journal {path}); make a new plan and apply that"
+        )
+    if not resume:
+        raise JournalError(
+            f"this plan was partly applied by a run that stopped (journal {path}); "
+            "finish it with --resume, or make a new plan"
+        )
+    return recorded
+
+
+class _Run:
+    def __init__(
+        self,
+        plan: Plan,
+        client: EncordClient,
+        options: ApplyOptions,
+        emit: EventSink,
+        state: RunState,
+        journal: Journal | None,
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.options = options
+        self.emit = emit
+        self.journal = journal
+        self.ctx = RunContext(
+            client=client,
+            state=state,
+            ownership_id=plan.ownership_id,
+            resume=options.resume,
+            emit=emit,
+            journal=journal,
+            sync_timeout_seconds=options.sync_timeout_seconds,
+        )
+        self.executor = Executor(self.ctx, Operations())
+        self.notes: list[str] = []
+        self.deferred_changes = 0
+
+    async def run(self) -> ApplyResult:
+        started, requests_before = time.monotonic(), self.client.stats.total
+        steps = steps_of(self.plan.changes)
+        self.emit(
+            ApplyStarted(
+                checksum=self.plan.checksum,
+                target=self.client.target,
+                changes=len(self.plan.changes),
+                steps=len(steps),
+                resumed=self.options.resume,
+                already_done=sum(1 for s in steps if s.key in self.ctx.state.done),
+            )
+        )
+        all_steps = await self._phases(steps)
+        tally = self.executor.tally
+        if self.journal is not None:
+            self.journal.finish(ok=not tally.failures, at=self.options.clock())
+        verification = await self._verify()
+        result = ApplyResult(
+            applied=_applied(all_steps, self.ctx.state.done),
+            failures=tuple(tally.failures),
+            already_done=tally.resumed,
+            verification=verification,
+            requests=self.client.stats.total - requests_before,
+            seconds=time.monotonic() - started,
+            deferred=self.deferred_changes,
+            notes=tuple(self.notes),
+        )
+        self.emit(
+            ApplyFinished(
+                ok=result.ok,
+                applied=result.applied,
+                failed=len({f.address for f in result.failures}),
+                already_done=result.already_done,
+                requests=result.requests,
+                seconds=round(result.seconds, 3),
+            )
+        )
+        return result
+
+    async def _phases(self, steps: list[Step]) -> list[Step]:
+        """Run every phase; deferred steps planned after the syncs join the later ones."""
+        pending = by_phase(steps)
+        all_steps = list(steps)
+        for phase in PHASES:
+            if pending.get(phase):
+                await self.executor.run_phase(phase, pending[phase])
+            if phase == Phase.SYNC and self.plan.deferred:
+                extra = await self._deferred()
+                all_steps.extend(extra)
+                for step in extra:
+                    pending.setdefault(step.phase, []).append(step)
+        return all_steps
+
+    async def _deferred(self) -> list[Step]:
+        """Plan the items of synced folders whose sync (and creation) succeeded."""
+        failed = self.ctx.state.failed_addresses
+        ready = [d for d in self.plan.deferred if addr.folder(d.folder) not in failed]
+        if not ready:
+            return []
+        desired = self.options.desired
+        if desired is None:
+            self.notes.append(
+                "items of newly synced folders were not planned (no configuration given); "
+                "run plan and apply again"
+            )
+            return []
+        try:
+            changes = await plan_deferred(self.client, desired, self.plan, ready)
+        except EncordError as error:
+            self.notes.append(f"items of newly synced folders were not planned: {error}")
+            return []
+        self.deferred_changes = len(changes)
+        self.emit(DeferredPlanned(folders=tuple(d.folder for d in ready), changes=len(changes)))
+        return steps_of(changes, prefix="d")
+
+    async def _verify(self) -> Verification | None:
+        desired = self.options.desired
+        if not self.options.verify or desired is None:
+            return None
+        self.emit(VerifyStarted())
+        verification = await verify(self.client, desired, self.plan)
+        self.emit(
+            VerifyFinished(
+                converged=verification.converged,
+                remaining=verification.remaining,
+                error=verification.error,
+            )
+        )
+        return verification
+
+
+def _applied(steps: list[Step], done: set[str]) -> int:
+    """Changes all of whose steps are done."""
+    status: dict[str, bool] = {}
+    for step in steps:
+        status[step.change_key] = status.get(step.change_key, True) and step.key in done
+    return sum(1 for ok in status.values() if ok)

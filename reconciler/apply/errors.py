@@ -1,0 +1,36 @@
+"""Errors of the apply engine, in one place.
+
+::
+
+    ApplyError               apply cannot start or go on at all; the message says what to do
+     ├── JournalError        the journal cannot be used: missing for --resume, already
+     │                       present for a fresh run, locked by another apply, unreadable
+     └── TargetMismatchError a saved plan made for another target
+
+Failures of single changes are not exceptions: they are reported in ``ApplyResult.failures``
+(and as ``StepFailed`` events) while independent work goes on. ``StepError`` is what an
+operation raises internally to fail the steps of one bundle with a message of its own.
+"""
+
+from __future__ import annotations
+
+
+class ApplyError(Exception):
+    """Apply cannot run; one line saying what is wrong and what to do."""
+
+
+class JournalError(ApplyError):
+    """The journal is missing, already used, locked or unreadable."""
+
+
+class TargetMismatchError(ApplyError):
+    """A saved plan was made for another target than the one apply would write to."""
+
+
+class StepError(Exception):
+    """One bundle's steps cannot be applied, for a reason that is not an API error.
+
+    Raised by operations (a sync that ended in error, an API that has no such call, a
+    folder that holds something the plan did not show); the executor fails the bundle's
+    steps with this message and goes on.
+    """

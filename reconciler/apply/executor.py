@@ -1,0 +1,219 @@
+"""Running one phase: waves one after another, the bundles of a wave concurrently.
+
+For each bundle the executor
+
+1. drops steps already done (``--resume``), steps of changes that already failed, and fails
+   steps whose dependencies failed (with a message naming the dependency);
+2. asks the bundle's operation to ``check`` what it will touch: stale steps fail, steps
+   found already in effect are done;
+3. asks it to ``write`` the rest. A refused bulk call (404/400/409: one bad object spoils
+   the whole call) is split in halves until the bad objects are isolated, within a budget;
+4. journals what was acknowledged, before anything else happens.
+
+Nothing here raises for one bundle's trouble: failures are recorded and reported, and
+independent bundles go on. All requests share the client's concurrency limit and its
+429 pause, however many bundles are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reconciler.apply.bundles import Bundle, bundle_phase
+from reconciler.apply.context import RunContext
+from reconciler.apply.errors import StepError
+from reconciler.apply.events import BundleDone, PhaseFinished, PhaseStarted, StepFailed
+from reconciler.apply.freshness import Checked, describe
+from reconciler.apply.phases import Phase, Step
+from reconciler.encord import (
+    ConflictError,
+    EncordError,
+    InvalidRequestError,
+    NotFoundError,
+)
+
+logger = logging.getLogger(__name__)
+
+# Extra calls one bundle may spend isolating objects that make a bulk call fail.
+SPLIT_BUDGET = 64
+_SPLITTABLE_ERRORS = (NotFoundError, InvalidRequestError, ConflictError)
+
+
+class Operation(Protocol):
+    """What one kind of bundle does. ``splittable``: a refused call may be retried in halves."""
+
+    splittable: bool
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked: ...
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None: ...
+
+
+class OperationFor(Protocol):
+    def __call__(self, step: Step) -> Operation: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A step not applied. ``stale``: changed since the plan; ``skipped``: not attempted."""
+
+    address: str
+    phase: str
+    message: str
+    stale: bool = False
+    skipped: bool = False
+
+
+@dataclass(slots=True)
+class Tally:
+    done: int = 0
+    failed: int = 0
+    resumed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(self, ctx: RunContext, operation_for: OperationFor) -> None:
+        self._ctx = ctx
+        self._operation_for = operation_for
+        self.tally = Tally()
+
+    async def run_phase(self, phase: Phase, steps: Sequence[Step]) -> None:
+        waves = bundle_phase(phase, steps)
+        done_before, failed_before = self.tally.done, self.tally.failed
+        self._ctx.emit(
+            PhaseStarted(phase=str(phase), steps=len(steps), bundles=sum(len(w) for w in waves))
+        )
+        for wave in waves:
+            await asyncio.gather(*(self._run_bundle(b) for b in wave))
+        self._ctx.emit(
+            PhaseFinished(
+                phase=str(phase),
+                done=self.tally.done - done_before,
+                failed=self.tally.failed - failed_before,
+            )
+        )
+
+    # --- one bundle ----------------------------------------------------------------------
+
+    async def _run_bundle(self, bundle: Bundle) -> None:
+        steps = self._runnable(bundle.steps)
+        if not steps:
+            return
+        operation = self._operation_for(steps[0])
+        try:
+            checked = await operation.check(self._ctx, steps)
+        except (EncordError, StepError) as error:
+            self._fail_all(steps, _message(error))
+            return
+        for step, message in checked.stale:
+            self._fail(step, message, stale=True)
+        self._acknowledge(bundle.phase, [], checked.already)
+        if checked.fresh:
+            budget = [SPLIT_BUDGET]
+            await self._write(operation, bundle.phase, checked.fresh, budget)
+
+    def _runnable(self, steps: Sequence[Step]) -> list[Step]:
+        state = self._ctx.state
+        out: list[Step] = []
+        for step in steps:
+            if step.key in state.done:
+                self.tally.resumed += 1
+                continue
+            if step.change_key in state.failed:
+                continue  # an earlier step of this change failed and was reported
+            blocked = next((d for d in step.change.depends_on if d in state.failed_addresses), None)
+            if blocked is not None:
+                self._fail(
+                    step,
+                    f"not applied: it depends on {describe(blocked)}, which failed",
+                    skipped=True,
+                )
+                continue
+            out.append(step)
+        return out
+
+    async def _write(
+        self, operation: Operation, phase: Phase, steps: list[Step], budget: list[int]
+    ) -> None:
+        try:
+            await operation.write(self._ctx, steps)
+        except StepError as error:
+            self._fail_all(steps, str(error))
+            return
+        except EncordError as error:
+            if _splittable(operation, steps, error, budget):
+                budget[0] -= 2
+                logger.info("splitting a refused %s bundle of %d: %s", phase, len(steps), error)
+                half = len(steps) // 2
+                await asyncio.gather(
+                    self._write(operation, phase, steps[:half], budget),
+                    self._write(operation, phase, steps[half:], budget),
+                )
+                return
+            self._fail_all(steps, _message(error))
+            return
+        self._acknowledge(phase, steps, [])
+
+    # --- bookkeeping ---------------------------------------------------------------------
+
+    def _acknowledge(self, phase: Phase, written: Sequence[Step], already: Sequence[Step]) -> None:
+        if not written and not already:
+            return
+        state = self._ctx.state
+        keys = [s.key for s in (*written, *already)]
+        if self._ctx.journal is not None:
+            self._ctx.journal.bundle(str(phase), keys)
+        state.done.update(keys)
+        self.tally.done += len(keys)
+        self._ctx.emit(
+            BundleDone(
+                phase=str(phase),
+                addresses=tuple(s.address for s in written),
+                already=tuple(s.address for s in already),
+            )
+        )
+
+    def _fail_all(self, steps: Sequence[Step], message: str) -> None:
+        for step in steps:
+            self._fail(step, message)
+
+    def _fail(
+        self, step: Step, message: str, *, stale: bool = False, skipped: bool = False
+    ) -> None:
+        state = self._ctx.state
+        state.failed[step.change_key] = message
+        state.failed_addresses.setdefault(step.address, message)
+        failure = Failure(step.address, str(step.phase), message, stale=stale, skipped=skipped)
+        self.tally.failed += 1
+        self.tally.failures.append(failure)
+        self._ctx.emit(
+            StepFailed(
+                phase=failure.phase,
+                address=failure.address,
+                message=message,
+                stale=stale,
+                skipped=skipped,
+            )
+        )
+
+
+def _splittable(
+    operation: Operation, steps: Sequence[Step], error: EncordError, budget: list[int]
+) -> bool:
+    """Split a refused bulk call only for per-object refusals, and within the budget."""
+    return (
+        operation.splittable
+        and len(steps) > 1
+        and isinstance(error, _SPLITTABLE_ERRORS)
+        and budget[0] >= 2
+    )
+
+
+def _message(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())  # one line, whatever the server sent

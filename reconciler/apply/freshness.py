@@ -1,0 +1,116 @@
+"""Is an object still as the plan saw it? The rule every operation applies before writing.
+
+For each step, the object is read again (as cheaply as the API allows) and judged:
+
+* **already**: every field this step writes already holds the planned value (an earlier,
+  unacknowledged attempt went through, or someone made the same change): nothing to send;
+* **fresh**: the fingerprint is unchanged, or every field the plan looked at still holds
+  its planned-against value, or the value this change itself will write (a partial earlier
+  attempt). A moved ``lastEditedAt`` alone does not make an object stale: our own earlier
+  steps, and fields the plan does not manage, move it too;
+* **stale**: anything else. The step fails with a message naming what changed, and only
+  this change (and what depends on it) is held back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.apply.phases import Step
+from reconciler.model import addresses as addr
+from reconciler.plan.canonical import equivalent
+
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class Checked:
+    """The verdict on each step of a bundle (every step lands in exactly one list)."""
+
+    fresh: list[Step] = field(default_factory=list)
+    already: list[Step] = field(default_factory=list)
+    stale: list[tuple[Step, str]] = field(default_factory=list)
+
+    def extend(self, other: Checked) -> None:
+        self.fresh.extend(other.fresh)
+        self.already.extend(other.already)
+        self.stale.extend(other.stale)
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One object as read now, in the same terms as the plan's ``before``/``after``.
+
+    ``fields`` maps field name to value; ``edited`` is the ``lastEditedAt`` text (or "").
+    """
+
+    fields: Mapping[str, Any]
+    edited: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What the plan expects of one object for one step.
+
+    ``before``: field -> value the plan saw; ``after``: field -> value the whole change
+    writes; ``writes``: the fields this step writes (a subset of ``after``).
+    """
+
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    writes: frozenset[str]
+
+
+def judge(step: Step, observed: Observed, expected: Expectation) -> str:
+    """``"already"``, ``"fresh"`` or a stale message (one line)."""
+    if expected.writes and all(
+        _same(observed.fields.get(f, _MISSING), expected.after.get(f)) for f in expected.writes
+    ):
+        return "already"
+    fingerprint = step.change.fingerprint
+    if fingerprint is not None and observed.edited and fingerprint == observed.edited:
+        return "fresh"
+    changed = [
+        f
+        for f, planned in expected.before.items()
+        if not _same(observed.fields.get(f, _MISSING), planned)
+        and not (f in expected.after and _same(observed.fields.get(f), expected.after[f]))
+    ]
+    if not changed:
+        return "fresh"
+    return stale_message(step, changed, observed.edited)
+
+
+def _same(live: Any, planned: Any) -> bool:
+    return live is not _MISSING and equivalent(live, planned)
+
+
+def describe(address: str) -> str:
+    """``folder:/a/b`` → ``folder /a/b`` (how messages name objects)."""
+    kind, _, key = address.partition(":")
+    return f"{kind} {key}" if key else address
+
+
+def stale_message(step: Step, changed: Sequence[str], edited: str) -> str:
+    change = step.change
+    what = describe(change.previous_address or change.address)
+    fingerprint = change.fingerprint or ""
+    stamp = ""
+    if edited and fingerprint and not fingerprint.startswith("sha256:") and edited != fingerprint:
+        stamp = f"lastEditedAt {fingerprint} → {edited}; "
+    fields = ", ".join(changed)
+    return f"{what} changed since the plan: {stamp}{fields} differ; re-run plan"
+
+
+def gone_message(step: Step) -> str:
+    change = step.change
+    return (
+        f"{describe(change.previous_address or change.address)} no longer exists (deleted "
+        "since the plan); re-run plan"
+    )
+
+
+def is_kind(step: Step, kind: addr.Kind) -> bool:
+    return step.change.kind == kind

@@ -1,0 +1,181 @@
+"""The journal: what an apply has done, durable across crashes.
+
+``.reconciler/journal/<plan checksum hex>.jsonl`` beside the config (or the plan file). One
+JSON object per line, each written, flushed and fsynced before apply goes on:
+
+    {"type": "start", "checksum": …, "target": …, "at": …, "resume": false}
+    {"type": "created", "address": "folder:/a", "uuid": …}       as soon as the API answers
+    {"type": "sync", "address": "folder:/a", "job": …}            a cloud sync was started
+    {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
+    {"type": "finish", "ok": true, "at": …}
+
+``apply --resume`` reads it back (``read_journal``): steps listed as done are skipped and
+created ids are reused. A line torn by a crash (the last one, unterminated) is ignored;
+anything else unreadable is a ``JournalError``. One apply at a time may hold a journal
+(an exclusive lock on the file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from reconciler.apply.errors import JournalError
+
+try:  # POSIX; elsewhere two concurrent applies of one plan are not detected.
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+JOURNAL_DIR = Path(".reconciler") / "journal"
+
+
+def journal_path(directory: Path, checksum: str) -> Path:
+    """Where the journal of the plan with ``checksum`` lives under ``directory``."""
+    name = checksum.split(":", 1)[-1]
+    if not name or any(c in name for c in "/\\."):
+        raise JournalError(f"cannot name a journal after plan checksum {checksum!r}")
+    return directory / JOURNAL_DIR / f"{name}.jsonl"
+
+
+@dataclass(slots=True)
+class JournalState:
+    """What a journal says happened. ``finished`` is True once a run got to the end."""
+
+    path: Path
+    checksum: str = ""
+    target: str = ""
+    done: set[str] = field(default_factory=set)
+    created: dict[str, str] = field(default_factory=dict)
+    sync_jobs: dict[str, str] = field(default_factory=dict)
+    finished: bool = False
+    runs: int = 0
+
+
+def read_journal(path: Path) -> JournalState:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JournalError(f"cannot read journal {path}: {exc.strerror or exc}") from None
+    state = JournalState(path=path)
+    lines = text.split("\n")
+    torn = lines.pop()  # "" when the file ends with a newline, else a line cut by a crash
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            _absorb(state, _parse(path, number, line))
+    if torn.strip():
+        with contextlib.suppress(JournalError):
+            _absorb(state, _parse(path, len(lines) + 1, torn))
+    return state
+
+
+def _parse(path: Path, number: int, line: str) -> Mapping[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise JournalError(
+            f"{path}:{number}: journal line is not JSON; the journal is damaged, re-run plan "
+            "and apply without --resume"
+        ) from None
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+        raise JournalError(f"{path}:{number}: not a journal record")
+    return record
+
+
+def _absorb(state: JournalState, record: Mapping[str, Any]) -> None:
+    kind = record["type"]
+    if kind == "start":
+        state.checksum = str(record.get("checksum", ""))
+        state.target = str(record.get("target", ""))
+        state.finished = False
+        state.runs += 1
+    elif kind == "created":
+        state.created[str(record["address"])] = str(record["uuid"])
+    elif kind == "sync":
+        state.sync_jobs[str(record["address"])] = str(record["job"])
+    elif kind == "bundle":
+        state.done.update(str(k) for k in record.get("done", ()))
+    elif kind == "finish":
+        state.finished = True
+
+
+class Journal:
+    """An open journal. Every ``record`` is on disk (fsynced) when it returns."""
+
+    def __init__(self, path: Path, handle: IO[str]) -> None:
+        self.path = path
+        self._handle = handle
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """Open (creating it and its directory if needed) and lock for this process."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise JournalError(f"cannot write journal {path}: {exc.strerror or exc}") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise JournalError(
+                    f"another apply of this plan is running (journal {path} is locked); "
+                    "wait for it to finish"
+                ) from None
+        _fsync_dir(path.parent)
+        return cls(path, handle)
+
+    def record(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        try:
+            self._handle.write(line + "\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as exc:
+            raise JournalError(f"cannot write journal {self.path}: {exc.strerror or exc}") from None
+
+    def start(self, *, checksum: str, target: str, at: str, resume: bool) -> None:
+        self.record(
+            {"type": "start", "checksum": checksum, "target": target, "at": at, "resume": resume}
+        )
+
+    def created(self, address: str, uuid: str) -> None:
+        self.record({"type": "created", "address": address, "uuid": uuid})
+
+    def sync_started(self, address: str, job: str) -> None:
+        self.record({"type": "sync", "address": address, "job": job})
+
+    def bundle(self, phase: str, done: Iterable[str]) -> None:
+        self.record({"type": "bundle", "phase": phase, "done": sorted(done)})
+
+    def finish(self, *, ok: bool, at: str) -> None:
+        self.record({"type": "finish", "ok": ok, "at": at})
+
+    def close(self) -> None:
+        self._handle.close()  # also releases the lock
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the journal's directory entry durable too (a new file must survive a crash)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,258 @@
+"""Folder operations: create (plain or cloud-synced), patch, move (and rename), delete.
+
+Each operation reads what it is about to touch (``check``) and then writes (``write``);
+the executor decides what to do with the verdicts and journals what was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from reconciler.apply.bundles import delete_path, desired_path
+from reconciler.apply.context import RunContext
+from reconciler.apply.errors import StepError
+from reconciler.apply.freshness import (
+    Checked,
+    Expectation,
+    Observed,
+    describe,
+    gone_message,
+    judge,
+)
+from reconciler.apply.phases import Step
+from reconciler.encord import Folder, NotFoundError
+from reconciler.model.desired import OWNER_KEY
+from reconciler.plan.actions import Action
+from reconciler.wire.storage import CloudSyncedFolderParams, PatchFolderPayload
+
+T = TypeVar("T")
+
+
+async def read_folders(ctx: RunContext, uuids: Sequence[str]) -> dict[str, Folder | None]:
+    """Each folder by UUID (None when it no longer exists), all reads concurrent."""
+
+    async def one(uuid: str) -> Folder | None:
+        try:
+            return await ctx.client.folders.get(uuid)
+        except NotFoundError:
+            return None
+
+    found = await asyncio.gather(*(one(u) for u in uuids))
+    return dict(zip(uuids, found, strict=True))
+
+
+def observe(folder: Folder) -> Observed:
+    return Observed(
+        fields={
+            "parent": str(folder.parent) if folder.parent else None,
+            "name": folder.name,
+            "description": folder.description,
+            "metadata": folder.metadata(),
+        },
+        edited=folder.last_edited_text,
+    )
+
+
+def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectation:
+    """Planned-against and planned values of the fields a folder change touches."""
+    change = step.change
+    before, after = change.before or {}, change.after or {}
+    planned: dict[str, Any] = {k: before[k] for k in _FIELDS if k in before}
+    planned["parent"] = change.refs.from_parent_uuid
+    wanted: dict[str, Any] = {k: after[k] for k in change.changed_fields() & _FIELDS if k in after}
+    if Action.MOVE in change.actions:
+        wanted["parent"] = ctx.parent(change)
+    return Expectation(before=planned, after=wanted, writes=writes & wanted.keys())
+
+
+_FIELDS = frozenset({"name", "description", "metadata"})
+
+
+async def check_existing(ctx: RunContext, steps: Sequence[Step], writes: frozenset[str]) -> Checked:
+    """Verdicts for steps on live folders (patch, move, delete)."""
+    uuids = [ctx.object_id(s.change) for s in steps]
+    live = await read_folders(ctx, list(dict.fromkeys(uuids)))
+    out = Checked()
+    for step, uuid in zip(steps, uuids, strict=True):
+        folder = live[uuid]
+        if folder is None:
+            if step.change.is_delete or step.change.is_replace:
+                out.already.append(step)
+            else:
+                out.stale.append((step, gone_message(step)))
+            continue
+        verdict = judge(step, observe(folder), expectation(ctx, step, writes))
+        if verdict == "already" and writes:
+            out.already.append(step)
+        elif verdict in ("fresh", "already"):
+            out.fresh.append(step)
+        else:
+            out.stale.append((step, verdict))
+    return out
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+class CreateFolders:
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        out = Checked()
+        for step in steps:
+            verdict = await self._check_one(ctx, step)
+            if verdict is None:
+                out.fresh.append(step)
+            elif verdict == "already":
+                out.already.append(step)
+            else:
+                out.stale.append((step, verdict))
+        return out
+
+    async def _check_one(self, ctx: RunContext, step: Step) -> str | None:
+        """Adopt a folder an unacknowledged attempt created; refuse one somebody else made."""
+        change = step.change
+        if change.address in ctx.state.created:
+            return "already"
+        parent = ctx.parent(change)
+        if parent is not None and parent in ctx.state.created.values() and not ctx.resume:
+            return None  # created moments ago by this run: it has no children yet
+        name = str((change.after or {})["name"])
+        found = await ctx.client.folders.find_child(parent, name)
+        if found is None:
+            return None
+        if found.metadata().get(OWNER_KEY) == ctx.ownership_id:
+            ctx.record_created(change.address, str(found.uuid))
+            return "already"
+        return (
+            f"{describe(change.address)} appeared since the plan (made by someone else, "
+            "not by this config); re-run plan"
+        )
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            change = step.change
+            after = change.after or {}
+            folder = await ctx.client.folders.create(
+                str(after["name"]),
+                parent=ctx.parent(change),
+                description=after.get("description") or None,
+                metadata=after.get("metadata"),
+                cloud_sync=_cloud_params(change.refs.integration_uuid, after.get("cloud_sync")),
+                subject=f"folder {desired_path(change)}",
+            )
+            ctx.record_created(change.address, str(folder.uuid))
+
+
+def _cloud_params(integration: str | None, cloud: Any) -> CloudSyncedFolderParams | None:
+    if not cloud:
+        return None
+    if integration is None:
+        raise StepError(
+            f"cloud integration {cloud.get('integration')!r} is unknown; check the name, "
+            "then re-run plan"
+        )
+    return CloudSyncedFolderParams(
+        integration_uuid=UUID(integration), remote_url=str(cloud["remote_url"])
+    )
+
+
+# --- patch ---------------------------------------------------------------------------------
+
+
+_PATCHED = frozenset({"description", "metadata"})
+
+
+class PatchFolders:
+    splittable = True
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        return await check_existing(ctx, steps, _PATCHED)
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        patches: dict[UUID | str, PatchFolderPayload] = {}
+        for step in steps:
+            fields = step.change.changed_fields()
+            after = step.change.after or {}
+            patches[ctx.object_id(step.change)] = PatchFolderPayload(
+                description=after["description"] if "description" in fields else None,
+                client_metadata=dict(after["metadata"]) if "metadata" in fields else None,
+            )
+        await ctx.client.folders.patch_bulk(patches, subject=f"{len(patches)} folders")
+
+
+# --- move ----------------------------------------------------------------------------------
+
+
+_MOVED = frozenset({"parent", "name"})
+
+
+class MoveFolders:
+    """One target parent per bundle: move those not there yet, then rename those renamed."""
+
+    splittable = True
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        return await check_existing(ctx, steps, _MOVED)
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        target = ctx.parent(steps[0].change)
+        movers = [
+            ctx.object_id(s.change) for s in steps if s.change.refs.from_parent_uuid != target
+        ]
+        if movers:
+            await ctx.client.folders.move(movers, target, subject=f"{len(movers)} folders")
+        renames: dict[UUID | str, PatchFolderPayload] = {
+            ctx.object_id(s.change): PatchFolderPayload(name=str((s.change.after or {})["name"]))
+            for s in steps
+            if (s.change.after or {}).get("name") != (s.change.before or {}).get("name")
+        }
+        if renames:
+            await ctx.client.folders.patch_bulk(renames, subject=f"{len(renames)} folders")
+
+
+# --- delete --------------------------------------------------------------------------------
+
+
+class DeleteFolders:
+    """One folder per bundle (the API deletes one at a time), never a non-empty one."""
+
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        return await check_existing(ctx, steps, frozenset())
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            uuid = ctx.object_id(step.change)
+            await _require_empty(ctx, uuid, delete_path(step.change))
+            await ctx.client.folders.delete(uuid, subject=f"folder {delete_path(step.change)}")
+
+
+async def _require_empty(ctx: RunContext, uuid: str, path: str) -> None:
+    """Everything the plan deletes inside is gone by now; anything left it did not show."""
+    child = await _first(ctx.client.folders.list_subfolders(uuid, page_size=1))
+    if child is not None:
+        raise StepError(
+            f"folder {path} still holds folder {child.name}, which the plan did not show; "
+            "nothing was deleted there, re-run plan"
+        )
+    item = await _first(ctx.client.items.list_direct(uuid, page_size=1))
+    if item is not None:
+        raise StepError(
+            f"folder {path} still holds item {item.name}, which the plan did not show; "
+            "nothing was deleted there, re-run plan"
+        )
+
+
+async def _first(listing: AsyncIterator[T]) -> T | None:
+    """The first element of a paged listing, reading one page only."""
+    try:
+        return await anext(listing, None)
+    finally:
+        close = getattr(listing, "aclose", None)
+        if close is not None:
+            await close()

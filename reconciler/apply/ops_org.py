@@ -1,0 +1,249 @@
+"""Organisation-level operations: the metadata schema, groups (and members), datasets.
+
+Creates adopt what an unacknowledged earlier attempt made (same name, carrying our
+ownership tag) instead of making a second one, and refuse to go on when somebody else
+made an object of that name since the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.apply.context import RunContext
+from reconciler.apply.errors import StepError
+from reconciler.apply.freshness import Checked, describe
+from reconciler.apply.phases import Step
+from reconciler.encord import NotFoundError
+from reconciler.model.live import content_fingerprint
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import canonical_descriptor, description_owner, equivalent
+
+
+def _appeared(step: Step) -> str:
+    return (
+        f"{describe(step.address)} appeared since the plan (made by someone else, not by "
+        "this config); re-run plan"
+    )
+
+
+def _one(checked: Checked, step: Step, verdict: str) -> Checked:
+    if verdict == "fresh":
+        checked.fresh.append(step)
+    elif verdict == "already":
+        checked.already.append(step)
+    else:
+        checked.stale.append((step, verdict))
+    return checked
+
+
+# --- metadata schema -----------------------------------------------------------------------
+
+
+class SetSchema:
+    """The schema is one shared object: the plan's ``after`` is the live schema with our keys
+    set, so it may be written only while the live schema is still the one planned against."""
+
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        out = Checked()
+        raw = await ctx.client.metadata_schema.get()
+        live = {k: canonical_descriptor(v) for k, v in (raw or {}).items()}
+        for step in steps:
+            _one(out, step, _schema_verdict(step, raw, live))
+        return out
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            await ctx.client.metadata_schema.set(dict(step.change.after or {}))
+
+
+def _schema_verdict(step: Step, raw: Any, live: dict[str, Any]) -> str:
+    after = step.change.after or {}
+    if all(k in live and equivalent(live[k], v) for k, v in after.items()):
+        return "already"
+    if step.change.before is None:
+        planned_absent = raw is None
+    else:
+        planned_absent = content_fingerprint(dict(sorted(live.items()))) == step.change.fingerprint
+    if planned_absent:
+        return "fresh"
+    return (
+        "metadata-schema organisation changed since the plan (keys were added or changed "
+        "by someone else); re-run plan"
+    )
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+class Groups:
+    """Create (then add members) or patch (description, members added and removed)."""
+
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        out = Checked()
+        for step in steps:
+            if Action.CREATE in step.actions:
+                _one(out, step, await self._check_create(ctx, step))
+            else:
+                _one(out, step, await self._check_patch(ctx, step))
+        return out
+
+    async def _check_create(self, ctx: RunContext, step: Step) -> str:
+        if step.address in ctx.state.created:
+            return "already"
+        name = str((step.change.after or {})["name"])
+        found = [g for g in await ctx.client.groups.list_all() if g.name == name]
+        if not found:
+            return "fresh"
+        ours = [g for g in found if description_owner(g.description) == ctx.ownership_id]
+        if not ours:
+            return _appeared(step)
+        ctx.record_created(step.address, str(ours[0].group_hash))
+        return "fresh"  # adopted; members may still be missing, adding them is idempotent
+
+    async def _check_patch(self, ctx: RunContext, step: Step) -> str:
+        before, after = step.change.before or {}, step.change.after or {}
+        group_hash = ctx.object_id(step.change)
+        try:
+            group = await ctx.client.groups.get(group_hash)
+        except NotFoundError:
+            return (
+                f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
+            )
+        members = set(await ctx.client.groups.list_members(group_hash))
+        planned, wanted = set(before.get("members", ())), set(after.get("members", ()))
+        if group.description == after.get("description") and members == wanted:
+            return "already"
+        changed = []
+        if group.description not in (before.get("description"), after.get("description")):
+            changed.append("description")
+        if not (planned & wanted) <= members or not members <= planned | wanted:
+            changed.append("members")
+        if group.name != before.get("name"):
+            changed.append("name")
+        if changed:
+            return (
+                f"{describe(step.address)} changed since the plan: {', '.join(changed)} "
+                "differ; re-run plan"
+            )
+        return "fresh"
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            after = step.change.after or {}
+            if Action.CREATE in step.actions:
+                group_hash = ctx.state.created.get(step.address)
+                if group_hash is None:
+                    group = await ctx.client.groups.create(
+                        str(after["name"]), str(after.get("description", ""))
+                    )
+                    group_hash = str(group.group_hash)
+                    ctx.record_created(step.address, group_hash)
+                if after.get("members"):
+                    await ctx.client.groups.add_members(group_hash, list(after["members"]))
+            else:
+                await self._patch(ctx, step)
+
+    async def _patch(self, ctx: RunContext, step: Step) -> None:
+        before, after = step.change.before or {}, step.change.after or {}
+        group_hash = ctx.object_id(step.change)
+        if after.get("description") != before.get("description"):
+            await ctx.client.groups.update(group_hash, description=str(after["description"]))
+        planned, wanted = set(before.get("members", ())), set(after.get("members", ()))
+        if wanted - planned:
+            await ctx.client.groups.add_members(group_hash, sorted(wanted - planned))
+        if planned - wanted:
+            await ctx.client.groups.remove_members(group_hash, sorted(planned - wanted))
+
+
+class DeleteGroups:
+    """Groups (with their grants). Datasets are never deleted: the API has no such call."""
+
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        out = Checked()
+        for step in steps:
+            if step.change.kind != "group":
+                out.fresh.append(step)  # write explains why it cannot be done
+                continue
+            try:
+                group = await ctx.client.groups.get(ctx.object_id(step.change))
+            except NotFoundError:
+                out.already.append(step)
+                continue
+            members = sorted(await ctx.client.groups.list_members(str(group.group_hash)))
+            view = {"name": group.name, "description": group.description, "members": members}
+            if content_fingerprint(view) == step.change.fingerprint:
+                out.fresh.append(step)
+            else:
+                out.stale.append(
+                    (step, f"{describe(step.address)} changed since the plan; re-run plan")
+                )
+        return out
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            if step.change.kind != "group":
+                raise StepError(
+                    f"{describe(step.address)}: the Encord API has no call to delete it; "
+                    "delete it in the Encord app"
+                )
+            await ctx.client.groups.delete(ctx.object_id(step.change))
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+class Datasets:
+    """Create datasets (without a backing folder). A description change has no API call."""
+
+    splittable = False
+
+    async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
+        out = Checked()
+        for step in steps:
+            _one(out, step, await self._check_one(ctx, step))
+        return out
+
+    async def _check_one(self, ctx: RunContext, step: Step) -> str:
+        after = step.change.after or {}
+        title = str(after["title"])
+        if Action.CREATE in step.actions and step.address in ctx.state.created:
+            return "already"
+        found = await ctx.client.datasets.list_all(title_eq=title)
+        found = [d for d in found if d.title == title]
+        if Action.CREATE in step.actions:
+            if not found:
+                return "fresh"
+            ours = [d for d in found if description_owner(d.description) == ctx.ownership_id]
+            if not ours:
+                return _appeared(step)
+            ctx.record_created(step.address, str(ours[0].dataset_uuid))
+            return "already"
+        live = [d for d in found if str(d.dataset_uuid) == step.change.refs.uuid]
+        if not live:
+            return (
+                f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
+            )
+        if live[0].description == after.get("description"):
+            return "already"
+        return "fresh"
+
+    async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
+        for step in steps:
+            after = step.change.after or {}
+            if Action.CREATE not in step.actions:
+                raise StepError(
+                    f"{describe(step.address)}: the Encord API has no call to change a "
+                    "dataset's description; change it in the Encord app, or leave "
+                    "'description' out of the declaration"
+                )
+            created = await ctx.client.datasets.create(
+                str(after["title"]), description=str(after.get("description") or "") or None
+            )
+            ctx.record_created(step.address, str(created.dataset_uuid))
