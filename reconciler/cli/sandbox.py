@@ -239,6 +239,8 @@ def serve(db_path: Path, host: str, port: int, fault_seed: int | None, **setting
         _serve(db_path, sock, options)
     except SandboxError as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is the normal way to stop, even before the server is up
     finally:
         sock.close()
 
@@ -266,7 +268,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve(db_path: Path, sock: socket.socket, options: SandboxOptions) -> None:
     import uvicorn
 
-    from reconciler.sandbox.app import create_app
+    from reconciler.sandbox.app import close_app, create_app
 
     app = create_app(db_path, options=options)
     host, port = sock.getsockname()[:2]
@@ -275,5 +277,8 @@ def _serve(db_path: Path, sock: socket.socket, options: SandboxOptions) -> None:
         click.echo(f"warning: serving on {host} exposes the sandbox beyond this machine", err=True)
     click.echo(f"reconciler sandbox listening on http://{shown}:{port}")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        close_app(app)  # idempotent; the lifespan normally did it already
