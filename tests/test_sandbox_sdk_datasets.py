@@ -312,6 +312,31 @@ def test_item_summary_names_linking_datasets(linked: Fixture) -> None:
     assert linked.items["img-1.png"].get_summary().used_in_datasets == 0
 
 
+def test_mirror_dataset_follows_its_backing_folder(uc: EncordUserClient, linked: Fixture) -> None:
+    """SDK docs: a backing folder and its dataset "are synced"; moving items linked to a mirror
+    dataset out of it is refused unless ``allow_mirror_dataset_changes``."""
+    created = uc.create_dataset(unique("mirror"), StorageLocation.CORD_STORAGE)
+    assert created.backing_folder_uuid is not None
+    backing_folder = uc.get_storage_folder(created.backing_folder_uuid)
+
+    linked.folder.move_items_to_folder(backing_folder, linked.uuids("img-0.png", "clip.mp4"))
+    rows = uc.get_dataset(created.dataset_hash).data_rows
+    assert backing(rows) == sorted(linked.uuids("img-0.png", "clip.mp4"))
+
+    with pytest.raises((InvalidArgumentsError, AuthorisationError)):
+        backing_folder.move_items_to_folder(linked.folder, linked.uuids("img-0.png"))
+    assert (
+        uc.get_storage_item(linked.items["img-0.png"].uuid).parent_folder_uuid
+        == backing_folder.uuid
+    )
+
+    backing_folder.move_items_to_folder(
+        linked.folder, linked.uuids("img-0.png"), allow_mirror_dataset_changes=True
+    )
+    rows = uc.get_dataset(created.dataset_hash).data_rows
+    assert backing(rows) == linked.uuids("clip.mp4")
+
+
 # --- dataset users --------------------------------------------------------------------------------
 
 
