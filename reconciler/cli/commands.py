@@ -2,4 +2,5 @@
 from reconciler.cli import (
     export,  # noqa: F401
     sandbox,  # noqa: F401
+    validate,  # noqa: F401
 )

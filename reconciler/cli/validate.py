@@ -1,0 +1,90 @@
+"""``reconciler validate [PATH]``: every problem in a config, as ``file:line:col: message``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from reconciler.cli.main import cli
+from reconciler.config import ConfigError, Diagnostic, load_config
+from reconciler.model.desired import DesiredState
+
+logger = logging.getLogger(__name__)
+JSON_FORMAT_VERSION = 1
+
+
+@cli.command("validate")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one problem a line; json: a versioned document.",
+)
+def validate_command(path: Path, fmt: str) -> None:
+    """Check the config in PATH (default: .) against the schema and the semantic rules.
+
+    Exit code 0 when valid, 1 when there are problems.
+    """
+    try:
+        desired = load_config(path)
+    except ConfigError as exc:
+        _report(exc.diagnostics, fmt)
+        raise SystemExit(1) from None
+    except Exception as exc:  # never a traceback for any input; the log keeps the details
+        logger.debug("validate failed", exc_info=True)
+        message = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
+        _report([Diagnostic(str(path), 1, 1, message)], fmt)
+        raise SystemExit(1) from None
+    if fmt == "json":
+        click.echo(json.dumps(_document([], summary=_counts(desired)), indent=2))
+    else:
+        click.echo(f"valid: {_summary(desired)}")
+
+
+def _report(diagnostics: list[Diagnostic], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(_document(diagnostics, summary=None), indent=2))
+        return
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic))
+    count = len(diagnostics)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+
+
+def _document(
+    diagnostics: list[Diagnostic], *, summary: dict[str, int] | None
+) -> dict[str, object]:
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "valid": not diagnostics,
+        "diagnostics": [
+            {"file": d.file, "line": d.line, "col": d.col, "message": d.message}
+            for d in diagnostics
+        ],
+        "summary": summary,
+    }
+
+
+def _counts(desired: DesiredState) -> dict[str, int]:
+    return {
+        "folders": len(desired.folders),
+        "groups": len(desired.groups),
+        "rules": len(desired.rules),
+        "manifests": len(desired.manifests),
+        "manifest_rows": sum(len(m.entries) for m in desired.manifests),
+        "datasets": len(desired.datasets),
+        "metadata_keys": len(desired.metadata_schema.keys) if desired.metadata_schema else 0,
+    }
+
+
+def _summary(desired: DesiredState) -> str:
+    counts = _counts(desired)
+    target = "sandbox" if desired.target.sandbox is not None else "encord"
+    parts = [f"{n} {name.replace('_', ' ')}" for name, n in counts.items()]
+    return f"{desired.root_dir} ({target} target): " + ", ".join(parts)

@@ -1,0 +1,103 @@
+"""What the builders share: the config root, the diagnostics so far, the metadata schema,
+and element checks that need a YAML position (globs, metadata values, paths, files).
+
+Every check reports and returns False instead of raising, so one run lists every problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.errors import Diagnostic
+from reconciler.config.metadata import SchemaIndex, reserved_key_problem
+from reconciler.config.paths import PATH_MESSAGE, is_path
+from reconciler.config.positions import PathPart, YamlDoc, describe_path
+from reconciler.model.desired import Source, Target
+from reconciler.model.globs import GlobError, compile_glob
+
+Path_ = tuple[PathPart, ...]
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """A file that parsed, with the data paths its schema errors concern."""
+
+    doc: YamlDoc
+    bad: set[Path_] = field(default_factory=set)
+
+    def skipped(self, path: Path_) -> bool:
+        """True when a schema error lies at, under or above ``path`` (then it is not built)."""
+        n = len(path)
+        return any(b[:n] == path or path[: len(b)] == b for b in self.bad)
+
+
+@dataclass(slots=True)
+class Context:
+    root: Path  # the config directory, absolute and resolved
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    schema: SchemaIndex | None = None
+    target: Target | None = None
+
+    def report(self, doc: YamlDoc, path: Path_, message: str, *, at_key: bool = False) -> None:
+        pos = doc.key_pos(path) if at_key else doc.value_pos(path)
+        where = describe_path(path)
+        text = f"{where}: {message}" if where else message
+        self.diagnostics.append(Diagnostic(doc.file, pos.line, pos.col, text))
+
+    def report_at(self, source: Source, message: str) -> None:
+        self.diagnostics.append(Diagnostic(source.file, source.line, source.col, message))
+
+    def check_globs(self, doc: YamlDoc, path: Path_, patterns: Iterable[str]) -> bool:
+        ok = True
+        for index, pattern in enumerate(patterns):
+            ok = self.check_glob(doc, (*path, index), pattern) and ok
+        return ok
+
+    def check_glob(self, doc: YamlDoc, path: Path_, pattern: str) -> bool:
+        try:
+            compile_glob(pattern)
+        except GlobError as exc:
+            self.report(doc, path, f"bad glob: {exc}")
+            return False
+        return True
+
+    def check_path(self, doc: YamlDoc, path: Path_, value: str, *, at_key: bool = False) -> bool:
+        """The schema's pattern lets a trailing newline through (``$``); this does not."""
+        if is_path(value):
+            return True
+        self.report(doc, path, PATH_MESSAGE, at_key=at_key)
+        return False
+
+    def check_metadata(
+        self, doc: YamlDoc, path: Path_, metadata: Mapping[str, Any], *, to_set: bool
+    ) -> bool:
+        """Values against the schema; keys to set must not be the ownership marker."""
+        ok = True
+        for key, value in metadata.items():
+            problem = reserved_key_problem(key) if to_set else None
+            if problem is None and self.schema is not None:
+                problem = self.schema.problem(key, value)
+            if problem is not None:
+                self.report(doc, (*path, key), problem, at_key=True)
+                ok = False
+        return ok
+
+    def resolve_file(self, doc: YamlDoc, path: Path_, value: str) -> tuple[Path, str] | None:
+        """A file named relative to ``doc``'s file: (absolute path, path relative to root)."""
+        base = (self.root / doc.file).parent
+        try:
+            target = (base / value).resolve()
+            rel = target.relative_to(self.root).as_posix()
+        except (OSError, RuntimeError):
+            self.report(doc, path, f"cannot resolve {value!r}")
+            return None
+        except ValueError:
+            self.report(doc, path, f"{value!r} is outside the config directory {self.root}")
+            return None
+        if not target.is_file():
+            self.report(doc, path, f"file {rel} does not exist (paths are relative to {doc.file})")
+            return None
+        return target, rel

@@ -1,0 +1,42 @@
+"""Errors of the config loader, in one place.
+
+::
+
+    ConfigError          the config directory is invalid; ``diagnostics`` holds every
+                         problem found (schema and semantic), sorted by file, line, column
+
+A ``Diagnostic`` is one problem at one position. Positions are 1-based; ``file`` is relative
+to the config directory (POSIX separators), so the same config reports the same text on
+every machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    """One problem: ``file:line:col: message``. Ordered by file, line, column, message."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, without exact duplicates (one mistake reached by two paths prints once)."""
+    return sorted(set(diagnostics))
+
+
+class ConfigError(Exception):
+    """The config is invalid. ``diagnostics`` is non-empty, sorted and de-duplicated."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sort_diagnostics(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))

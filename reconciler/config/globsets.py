@@ -1,0 +1,111 @@
+"""Can two name globs match one name? A sound test: "no" is always right.
+
+Both globs become token lists (``*``/``**`` any run, ``?`` any character, ``[...]`` a class,
+anything else a literal), each over-approximating its glob (``*`` may also cross ``/``,
+which item names never contain), and a breadth-first walk over pairs of positions looks for
+a string both accept. Classes are compared on the characters they mention plus printable
+ASCII; when that finds no common character and a class is negated, the answer is "maybe"
+(yes), so the test never misses a real overlap. Very long globs are not analysed (yes).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import deque
+from dataclasses import dataclass
+
+from reconciler.model.globs import compile_glob
+
+_MAX_STATES = 250_000
+_PRINTABLE = string.printable
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # "star" | "any" | "lit" | "class"
+    text: str = ""  # the literal character, or the class source "[...]"
+
+    def accepts(self, char: str) -> bool:
+        if self.kind == "lit":
+            return char == self.text
+        if self.kind == "class":
+            return compile_glob(self.text).match(char) is not None
+        return True
+
+
+def _tokens(pattern: str) -> list[_Tok]:
+    out: list[_Tok] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "*":
+            while i < n and pattern[i] == "*":
+                i += 1
+            out.append(_Tok("star"))
+            continue
+        if char == "?":
+            out.append(_Tok("any"))
+        elif char == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
+            out.append(_Tok("class", pattern[i : end + 1]))
+            i = end
+        else:
+            out.append(_Tok("lit", char))
+        i += 1
+    return out
+
+
+def _intersect(a: _Tok, b: _Tok) -> bool:
+    if a.kind == "lit":
+        return b.accepts(a.text)
+    if b.kind == "lit":
+        return a.accepts(b.text)
+    if a.kind != "class" or b.kind != "class":
+        return True
+    candidates = set(a.text) | set(b.text) | set(_PRINTABLE)
+    if any(a.accepts(c) and b.accepts(c) for c in candidates):
+        return True
+    return a.text.startswith("[!") or b.text.startswith("[!")
+
+
+def may_overlap(first: str, second: str) -> bool:
+    """False only when no string matches both globs (both must compile)."""
+    if first == second:
+        return True
+    a, b = _tokens(first), _tokens(second)
+    if (len(a) + 1) * (len(b) + 1) > _MAX_STATES:
+        return True
+    seen = {(0, 0)}
+    queue = deque([(0, 0)])
+    while queue:
+        i, j = queue.popleft()
+        if i == len(a) and j == len(b):
+            return True
+        for step in _steps(a, b, i, j):
+            if step not in seen:
+                seen.add(step)
+                queue.append(step)
+    return False
+
+
+def _steps(a: list[_Tok], b: list[_Tok], i: int, j: int) -> list[tuple[int, int]]:
+    out = []
+    star_a = i < len(a) and a[i].kind == "star"
+    star_b = j < len(b) and b[j].kind == "star"
+    if star_a:
+        out.append((i + 1, j))  # the star matches nothing more
+    if star_b:
+        out.append((i, j + 1))
+    if i < len(a) and j < len(b):
+        if star_a and not star_b:
+            out.append((i, j + 1))  # the star eats b's character
+        elif star_b and not star_a:
+            out.append((i + 1, j))
+        elif not star_a and _intersect(a[i], b[j]):
+            out.append((i + 1, j + 1))
+    return out
+
+
+def is_literal(pattern: str) -> bool:
+    return re.search(r"[*?\[]", pattern) is None

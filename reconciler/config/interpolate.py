@@ -1,0 +1,62 @@
+"""``${VAR}`` and ``${VAR:-default}`` in YAML scalars, from the environment.
+
+``$${`` is a literal ``${``. ``:-`` uses the default when the variable is unset or empty (as
+in a POSIX shell). The result is always a string: ``${N}`` does not become a number. A
+missing variable without a default, or a malformed reference, is a problem reported at its
+offset in the scalar, so that every one in the config is listed at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
+
+
+@dataclass(frozen=True, slots=True)
+class InterpolationProblem:
+    offset: int  # index of the ``$`` in the scalar's text
+    message: str
+
+
+def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[InterpolationProblem]]:
+    """``text`` with every reference replaced; unresolved ones are left as written."""
+    if "${" not in text:
+        return text, []
+    problems: list[InterpolationProblem] = []
+
+    def replace(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        if name is None:
+            problems.append(InterpolationProblem(match.start(), _malformed(text, match.start())))
+            return whole
+        value = env.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        if value == "":
+            return value
+        problems.append(
+            InterpolationProblem(
+                match.start(),
+                f"environment variable {name} is not set; set it, or write ${{{name}:-default}}",
+            )
+        )
+        return whole
+
+    return _REFERENCE.sub(replace, text), problems
+
+
+def _malformed(text: str, start: int) -> str:
+    end = text.find("}", start)
+    shown = text[start : end + 1] if 0 <= end - start <= 40 else text[start : start + 12] + "…"
+    return (
+        f"malformed reference {shown!r}: write ${{NAME}} or ${{NAME:-default}} "
+        "(NAME: letters, digits, _), or $${ for a literal ${"
+    )

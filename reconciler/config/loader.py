@@ -1,0 +1,135 @@
+"""``load_config``: a config directory → ``DesiredState``, or every problem at once.
+
+Steps: find ``reconciler.yaml``; parse it and every other YAML file (with positions);
+validate each against the JSON Schema; build the settings, the metadata schema and the
+resources, checking each element; run the cross-resource checks (duplicates, moves, rule
+conflicts, cloud syncs); raise ``ConfigError`` with all diagnostics, or return the state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler.config.cloud import check_cloud_syncs
+from reconciler.config.context import Context, ParsedFile
+from reconciler.config.errors import ConfigError, Diagnostic
+from reconciler.config.files import MAX_FILES, SETTINGS_NAME, TooManyFilesError, resource_files
+from reconciler.config.moves import check_moves
+from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
+from reconciler.config.resources import build_metadata_schema, build_resources
+from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
+from reconciler.config.settings import Settings, build_settings
+from reconciler.config.yamlread import read_yaml
+from reconciler.model.desired import DesiredState, Source
+
+
+def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredState:
+    """The desired state declared in ``path`` (a config directory or its reconciler.yaml).
+
+    Raises ``ConfigError`` carrying every diagnostic when anything is wrong.
+    """
+    root = _locate(Path(path))
+    ctx = Context(root=root)
+    environment = os.environ if env is None else env
+    settings_file = _parse(root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, environment, ctx)
+    settings = (
+        build_settings(settings_file, ctx) if settings_file else Settings(None, None, None, 1)
+    )
+    ctx.target = settings.target
+    files = [settings_file] if settings_file else []
+    files += _resource_files(root, settings, environment, ctx)
+    schema = build_metadata_schema(files, ctx)
+    resources = build_resources(files, ctx)
+    check_moves(resources.folders, resources.rules, resources.datasets.values(), ctx)
+    check_rule_conflicts(resources.rules, ctx)
+    check_manifest_conflicts(resources.manifests, ctx)
+    check_cloud_syncs(resources.folders.values(), settings.target, ctx)
+    if ctx.diagnostics or settings.target is None or settings.ownership is None:
+        raise ConfigError(ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")])
+    return DesiredState(
+        root_dir=str(root),
+        version=settings.version,
+        target=settings.target,
+        ownership=settings.ownership,
+        policy=settings.policy,
+        folders=resources.folders,
+        groups=resources.groups,
+        rules=tuple(resources.rules),
+        manifests=tuple(resources.manifests),
+        datasets=resources.datasets,
+        metadata_schema=schema,
+        source=Source(file=SETTINGS_NAME, line=1, col=1),
+    )
+
+
+def validate_config(path: Path, *, env: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    """Every problem in the config at ``path``, sorted; empty when it is valid."""
+    try:
+        load_config(path, env=env)
+    except ConfigError as exc:
+        return exc.diagnostics
+    return []
+
+
+def _locate(path: Path) -> Path:
+    """The config directory, absolute and resolved; one diagnostic when there is none."""
+    try:
+        resolved = path.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise _single(str(path), f"cannot resolve path: {exc}") from None
+    if resolved.is_file():
+        if resolved.name != SETTINGS_NAME:
+            raise _single(
+                resolved.name, f"expected a config directory or its {SETTINGS_NAME}, not this file"
+            )
+        return resolved.parent
+    if not resolved.is_dir():
+        raise _single(str(path), "no such directory; pass a config directory (default: .)")
+    if not (resolved / SETTINGS_NAME).is_file():
+        raise _single(
+            SETTINGS_NAME,
+            f"no {SETTINGS_NAME} in {resolved}; run in a config directory, or pass its path",
+        )
+    return resolved
+
+
+def _single(file: str, message: str) -> ConfigError:
+    return ConfigError([Diagnostic(file, 1, 1, message)])
+
+
+def _parse(
+    path: Path, rel: str, kind: str, env: Mapping[str, str], ctx: Context
+) -> ParsedFile | None:
+    doc, problems = read_yaml(path, rel, env)
+    ctx.diagnostics.extend(problems)
+    if doc is None:
+        return None
+    errors, bad = schema_errors(doc, kind)
+    ctx.diagnostics.extend(errors)
+    if problems:  # interpolation or key problems: do not build from this file's values
+        bad.add(())
+    return ParsedFile(doc, bad)
+
+
+def _resource_files(
+    root: Path, settings: Settings, env: Mapping[str, str], ctx: Context
+) -> list[ParsedFile]:
+    skip: list[Path] = []
+    if settings.target is not None and settings.target.sandbox is not None:
+        skip = [Path(i.root).resolve() for i in settings.target.sandbox.integrations]
+    try:
+        paths = resource_files(root, skip)
+    except TooManyFilesError:
+        ctx.diagnostics.append(
+            Diagnostic(".", 1, 1, f"more than {MAX_FILES:,} YAML files below the config directory")
+        )
+        return []
+    out = []
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        parsed = _parse(path, rel, RESOURCE_FILE, env, ctx)
+        if parsed is not None:
+            out.append(parsed)
+    return out

@@ -1,0 +1,96 @@
+"""Source positions of a parsed YAML document, kept beside the plain data.
+
+``YamlDoc.data`` is plain JSON-like data (dict, list, str, int, float, bool, None) that the
+JSON Schema validates and the builders read. ``YamlDoc.tree`` mirrors it with a ``PosNode``
+per node, so any path into the data (as jsonschema reports it) maps back to a line and
+column. An alias shares the anchored node's ``PosNode``: positions cost memory in proportion
+to the file, never to its expansion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.model.desired import Source
+
+PathPart = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """1-based line and column."""
+
+    line: int
+    col: int
+
+
+class PosNode:
+    """Where a node's value starts; for a mapping, each key's position and child; for a
+    sequence, each element's child. Scalars have ``children is None``."""
+
+    __slots__ = ("children", "pos")
+
+    def __init__(
+        self, pos: Pos, children: dict[str, tuple[Pos, PosNode]] | list[PosNode] | None = None
+    ) -> None:
+        self.pos = pos
+        self.children = children
+
+    def child(self, part: PathPart) -> tuple[Pos, PosNode] | None:
+        """(position of the key or element, child node), or None when there is none."""
+        children = self.children
+        if isinstance(children, dict) and isinstance(part, str):
+            return children.get(part)
+        if isinstance(children, list) and isinstance(part, int) and 0 <= part < len(children):
+            node = children[part]
+            return node.pos, node
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDoc:
+    """One parsed file. ``file`` is relative to the config directory."""
+
+    file: str
+    data: Any
+    tree: PosNode
+
+    def _walk(self, path: Iterable[PathPart]) -> tuple[Pos, PosNode]:
+        """The deepest node along ``path`` and the position of its key (or itself)."""
+        key_pos, node = self.tree.pos, self.tree
+        for part in path:
+            found = node.child(part)
+            if found is None:
+                break
+            key_pos, node = found
+        return key_pos, node
+
+    def value_pos(self, path: Iterable[PathPart]) -> Pos:
+        return self._walk(path)[1].pos
+
+    def key_pos(self, path: Iterable[PathPart]) -> Pos:
+        """Where the key of the node at ``path`` is written (its value for list elements)."""
+        return self._walk(path)[0]
+
+    def source(self, path: Iterable[PathPart]) -> Source:
+        pos = self.key_pos(path)
+        return Source(file=self.file, line=pos.line, col=pos.col)
+
+    def value_source(self, path: Iterable[PathPart]) -> Source:
+        pos = self.value_pos(path)
+        return Source(file=self.file, line=pos.line, col=pos.col)
+
+
+def describe_path(path: Iterable[PathPart]) -> str:
+    """``folders["/a"].groups.annotators``, ``items[2].match.type``: a readable data path."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.replace("_", "a").isalnum() and not part[:1].isdigit():
+            out += f".{part}" if out else part
+        else:
+            out += f'["{part}"]'
+    return out

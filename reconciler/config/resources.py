@@ -1,0 +1,264 @@
+"""Resources of every file, merged into models: folders, groups, item rules and manifests,
+datasets and the metadata schema.
+
+Files are merged in a fixed order (``reconciler.yaml`` first, then the others by path), so
+the merged state and the order of rules are the same on every machine. A resource declared
+twice is reported at the second declaration, naming the first. A resource whose data has a
+schema error is not built (the schema error already says what is wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.config.context import Context, ParsedFile
+from reconciler.config.manifests import read_item_manifest, read_link_manifest
+from reconciler.config.metadata import SchemaIndex, descriptor
+from reconciler.config.positions import YamlDoc
+from reconciler.model.desired import (
+    CloudSync,
+    DesiredDataset,
+    DesiredFolder,
+    DesiredGroup,
+    ItemMatch,
+    ItemSelector,
+    Manifest,
+    MetadataRule,
+    MetadataSchema,
+)
+
+
+@dataclass(slots=True)
+class Resources:
+    folders: dict[str, DesiredFolder] = field(default_factory=dict)
+    groups: dict[str, DesiredGroup] = field(default_factory=dict)
+    rules: list[MetadataRule] = field(default_factory=list)
+    manifests: list[Manifest] = field(default_factory=list)
+    datasets: dict[str, DesiredDataset] = field(default_factory=dict)
+    metadata_schema: MetadataSchema | None = None
+
+
+def build_metadata_schema(files: list[ParsedFile], ctx: Context) -> MetadataSchema | None:
+    """The one ``metadata_schema`` (any file may hold it; two is an error)."""
+    found: MetadataSchema | None = None
+    for parsed in files:
+        data = parsed.doc.data
+        if not isinstance(data, dict) or "metadata_schema" not in data:
+            continue
+        source = parsed.doc.source(("metadata_schema",))
+        if found is not None:
+            ctx.report_at(
+                source, f"metadata_schema is declared twice (also at {found.source.position()})"
+            )
+            continue
+        keys = {
+            key: descriptor(spec)
+            for key, spec in (data["metadata_schema"] or {}).items()
+            if not parsed.skipped(("metadata_schema", key))
+        }
+        found = MetadataSchema(keys=keys, source=source)
+    if found is not None:
+        ctx.schema = SchemaIndex(found.keys, str(found.source))
+    return found
+
+
+def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
+    out = Resources()
+    for parsed in files:
+        data = parsed.doc.data
+        if not isinstance(data, dict) or parsed.skipped(()):
+            continue
+        _each(parsed, data, "folders", ctx, out.folders, _folder)
+        _each(parsed, data, "groups", ctx, out.groups, _group)
+        _each(parsed, data, "datasets", ctx, out.datasets, _dataset)
+        for index, entry in enumerate(data.get("items") or ()):
+            if parsed.skipped(("items", index)):
+                continue
+            if "manifest" in entry:
+                manifest = _manifest(parsed.doc, index, entry, ctx)
+                if manifest is not None:
+                    out.manifests.append(manifest)
+            else:
+                rule = _rule(parsed.doc, index, entry, ctx)
+                if rule is not None:
+                    out.rules.append(rule)
+    return out
+
+
+_KIND = {"folders": "folder", "groups": "group", "datasets": "dataset"}
+
+
+def _each(
+    parsed: ParsedFile,
+    data: dict[str, Any],
+    section: str,
+    ctx: Context,
+    into: dict[str, Any],
+    build: Callable[[YamlDoc, str, dict[str, Any], Context], Any],
+) -> None:
+    for key, spec in (data.get(section) or {}).items():
+        if parsed.skipped((section, key)):
+            continue
+        model = build(parsed.doc, key, spec or {}, ctx)
+        if model is None:
+            continue
+        first = into.get(key)
+        if first is not None:
+            message = (
+                f"{_KIND[section]} {key} is declared twice (also at {first.source.position()})"
+            )
+            ctx.report(parsed.doc, (section, key), message, at_key=True)
+            continue
+        into[key] = model
+
+
+def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> DesiredFolder | None:
+    base = ("folders", path)
+    ok = ctx.check_path(doc, base, path, at_key=True)
+    sources = {name: doc.source((*base, name)) for name in spec}
+    previously = spec.get("previously", ())
+    previously = (previously,) if isinstance(previously, str) else tuple(previously)
+    for index, previous in enumerate(previously):
+        where = (
+            (*base, "previously")
+            if isinstance(spec["previously"], str)
+            else (*base, "previously", index)
+        )
+        ok = ctx.check_path(doc, where, previous) and ok
+    ok = ctx.check_globs(doc, (*base, "owned_keys"), spec.get("owned_keys", ())) and ok
+    metadata = spec.get("metadata")
+    if metadata is not None:
+        ok = ctx.check_metadata(doc, (*base, "metadata"), metadata, to_set=True) and ok
+    cloud = spec.get("cloud_sync")
+    cloud_sync = None
+    if cloud is not None:
+        cloud_sync = CloudSync(
+            integration=cloud["integration"],
+            remote_url=cloud["remote_url"],
+            sync=cloud.get("sync", "on_create"),
+            source=sources["cloud_sync"],
+        )
+    if not ok:
+        return None
+    return DesiredFolder(
+        path=path,
+        description=spec.get("description"),
+        metadata=None if metadata is None else dict(metadata),
+        metadata_mode=spec.get("metadata_mode", "merge"),
+        owned_keys=tuple(spec.get("owned_keys", ())),
+        groups=None if spec.get("groups") is None else dict(spec["groups"]),
+        previously=previously,
+        cloud_sync=cloud_sync,
+        source=doc.source(base),
+        field_sources=sources,
+    )
+
+
+def _group(doc: YamlDoc, name: str, spec: dict[str, Any], ctx: Context) -> DesiredGroup:
+    members = spec.get("members")
+    return DesiredGroup(
+        name=name,
+        description=spec.get("description"),
+        members=None if members is None else tuple(members),
+        source=doc.source(("groups", name)),
+    )
+
+
+def _match(
+    doc: YamlDoc, path: tuple[Any, ...], spec: dict[str, Any], ctx: Context
+) -> ItemMatch | None:
+    ok = True
+    name = spec.get("name")
+    if name is not None:
+        ok = ctx.check_glob(doc, (*path, "name"), name)
+    types = spec.get("type", ())
+    metadata = spec.get("metadata")
+    if metadata is not None:
+        ok = ctx.check_metadata(doc, (*path, "metadata"), metadata, to_set=False) and ok
+    if not ok:
+        return None
+    return ItemMatch(
+        name=name,
+        types=(types,) if isinstance(types, str) else tuple(types),
+        metadata=None if metadata is None else dict(metadata),
+    )
+
+
+def _rule(doc: YamlDoc, index: int, spec: dict[str, Any], ctx: Context) -> MetadataRule | None:
+    base = ("items", index)
+    ok = ctx.check_path(doc, (*base, "folder"), spec["folder"])
+    match = _match(doc, (*base, "match"), spec.get("match") or {}, ctx)
+    ok = ctx.check_metadata(doc, (*base, "metadata"), spec["metadata"], to_set=True) and ok
+    ok = ctx.check_globs(doc, (*base, "owned_keys"), spec.get("owned_keys", ())) and ok
+    if not ok or match is None:
+        return None
+    return MetadataRule(
+        folder=spec["folder"],
+        recursive=spec.get("recursive", False),
+        match=match,
+        metadata=dict(spec["metadata"]),
+        mode=spec.get("mode", "merge"),
+        owned_keys=tuple(spec.get("owned_keys", ())),
+        source=doc.value_source(base),
+    )
+
+
+def _manifest(doc: YamlDoc, index: int, spec: dict[str, Any], ctx: Context) -> Manifest | None:
+    base = ("items", index)
+    ok = ctx.check_globs(doc, (*base, "owned_keys"), spec.get("owned_keys", ()))
+    found = ctx.resolve_file(doc, (*base, "manifest"), spec["manifest"])
+    if found is None or not ok:
+        return None
+    fmt = "csv" if found[1].endswith(".csv") else "jsonl"
+    rows, problems = read_item_manifest(found[0], found[1], fmt, ctx.schema)
+    ctx.diagnostics.extend(problems)
+    return Manifest(
+        file=found[1],
+        format=fmt,
+        mode=spec.get("mode", "merge"),
+        owned_keys=tuple(spec.get("owned_keys", ())),
+        entries=rows,
+        source=doc.value_source(base),
+    )
+
+
+def _selector(
+    doc: YamlDoc, path: tuple[Any, ...], spec: dict[str, Any], ctx: Context
+) -> ItemSelector | None:
+    source = doc.value_source(path)
+    if "manifest" in spec:
+        found = ctx.resolve_file(doc, (*path, "manifest"), spec["manifest"])
+        if found is None:
+            return None
+        paths, problems = read_link_manifest(found[0], found[1])
+        ctx.diagnostics.extend(problems)
+        return ItemSelector(manifest=found[1], paths=paths, source=source)
+    ok = ctx.check_path(doc, (*path, "folder"), spec["folder"])
+    match = _match(doc, (*path, "match"), spec.get("match") or {}, ctx)
+    if not ok or match is None:
+        return None
+    return ItemSelector(
+        folder=spec["folder"], recursive=spec.get("recursive", False), match=match, source=source
+    )
+
+
+def _dataset(doc: YamlDoc, title: str, spec: dict[str, Any], ctx: Context) -> DesiredDataset | None:
+    base = ("datasets", title)
+    selectors = [
+        _selector(doc, (*base, "items", index), selector, ctx)
+        for index, selector in enumerate(spec.get("items") or ())
+    ]
+    if any(s is None for s in selectors):
+        return None
+    groups, users = spec.get("groups"), spec.get("users")
+    return DesiredDataset(
+        title=title,
+        description=spec.get("description"),
+        groups=None if groups is None else dict(groups),
+        users=None if users is None else dict(users),
+        items=tuple(s for s in selectors if s is not None),
+        unlink=spec.get("unlink", "owned"),
+        source=doc.source(base),
+    )

@@ -1,0 +1,88 @@
+"""``reconciler.yaml`` settings: version, target, ownership and policy.
+
+Relative paths in the target (the sandbox database, fixture integration roots, an SSH key
+file) are relative to the config directory and become absolute in the model, so the
+desired state means the same whatever the working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.config.context import Context, ParsedFile
+from reconciler.model.desired import (
+    EncordTarget,
+    Ownership,
+    Policy,
+    SandboxIntegration,
+    SandboxTarget,
+    SandboxUser,
+    Target,
+)
+
+DEFAULT_SANDBOX_PATH = ".reconciler/sandbox.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    target: Target | None
+    ownership: Ownership | None
+    policy: Policy | None
+    version: int
+
+
+def build_settings(parsed: ParsedFile, ctx: Context) -> Settings:
+    data = parsed.doc.data if isinstance(parsed.doc.data, dict) else {}
+    target = None if parsed.skipped(("target",)) else _target(parsed, data.get("target"), ctx)
+    ownership = None
+    if not parsed.skipped(("ownership",)) and isinstance(data.get("ownership"), dict):
+        ownership = Ownership(id=data["ownership"]["id"])
+    policy = None
+    if not parsed.skipped(("policy",)):
+        policy = _policy(parsed, data.get("policy") or {}, ctx)
+    return Settings(target, ownership, policy, 1)
+
+
+def _policy(parsed: ParsedFile, spec: dict[str, Any], ctx: Context) -> Policy | None:
+    protect = tuple(spec.get("protect", ()))
+    if not ctx.check_globs(parsed.doc, ("policy", "protect"), protect):
+        return None
+    fields = {k: v for k, v in spec.items() if k != "protect"}
+    return Policy(protect=protect, **fields)
+
+
+def _target(parsed: ParsedFile, spec: Any, ctx: Context) -> Target | None:
+    if not isinstance(spec, dict):
+        return None
+    if "encord" in spec:
+        encord = spec["encord"] or {}
+        key_file = encord.get("ssh_key_file")
+        return Target(
+            encord=EncordTarget(
+                domain=encord.get("domain", EncordTarget().domain),
+                ssh_key_file=None if key_file is None else _absolute(ctx.root, key_file),
+            )
+        )
+    sandbox = spec["sandbox"] or {}
+    integrations = []
+    for title, fixture in (sandbox.get("integrations") or {}).items():
+        root = _absolute(ctx.root, fixture["root"])
+        if not Path(root).is_dir():
+            where = ("target", "sandbox", "integrations", title, "root")
+            ctx.report(parsed.doc, where, f"directory {fixture['root']} does not exist")
+        integrations.append(
+            SandboxIntegration(title=title, provider=fixture["provider"], root=root)
+        )
+    users = tuple(
+        SandboxUser(email=u["email"], role=u.get("role", "MEMBER"))
+        for u in sandbox.get("users") or ()
+    )
+    path = _absolute(ctx.root, sandbox.get("path", DEFAULT_SANDBOX_PATH))
+    return Target(sandbox=SandboxTarget(path=path, integrations=tuple(integrations), users=users))
+
+
+def _absolute(root: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else root / path)

@@ -1,0 +1,266 @@
+"""Read one YAML file into plain data with positions, safely, whatever the bytes are.
+
+PyYAML's own loaders are not used to build data: they silently keep the last of two
+duplicate keys, expand alias bombs without limit, recurse on deep nesting and resolve YAML
+1.1 booleans (``no`` → False). Instead the libyaml event stream (``CSafeLoader`` when
+available) is composed here with an explicit stack:
+
+* scalars resolve by the YAML 1.2 core schema (``true``/``false``, ints, floats, ``null``;
+  ``yes``, ``on`` and dates stay strings), so YAML editors and the loader agree;
+* mapping keys are their scalar text; duplicate keys are diagnostics; ``<<`` merge keys work;
+* nesting deeper than ``MAX_DEPTH``, a file larger than ``MAX_FILE_BYTES`` and documents
+  that expand (through aliases) to more than ``MAX_NODES`` nodes are refused with one
+  diagnostic each, in time and memory proportional to the bytes read;
+* ``${VAR}`` interpolation applies to every string scalar and key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from reconciler.config.errors import Diagnostic
+from reconciler.config.frames import Abort, Frame, Node
+from reconciler.config.interpolate import interpolate
+from reconciler.config.positions import Pos, PosNode, YamlDoc
+from reconciler.config.scalars import ScalarError, resolve_scalar
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+
+try:
+    _Loader: type[Any] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing: the pure Python parser is slower
+    _Loader = yaml.SafeLoader
+
+# Characters YAML forbids anywhere in a stream (YAML 1.2, 5.1).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+def read_yaml(
+    path: Path, rel: str, env: Mapping[str, str]
+) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """Parse ``path``; the document is None when the file cannot be read as a whole."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [Diagnostic(rel, 1, 1, f"cannot read file: {exc.strerror or exc}")]
+    if len(raw) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        message = (
+            f"file is larger than {limit} MB, the limit for one YAML file; split it into "
+            "several files, or move item metadata into a manifest"
+        )
+        return None, [Diagnostic(rel, 1, 1, message)]
+    return parse_yaml(raw, rel, env)
+
+
+def parse_yaml(
+    raw: bytes, rel: str, env: Mapping[str, str]
+) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    text, problem = _decode(raw, rel)
+    if problem is not None:
+        return None, [problem]
+    composer = _Composer(rel, env, text)
+    try:
+        root = composer.compose()
+    except Abort:
+        return None, composer.diagnostics
+    except yaml.MarkedYAMLError as exc:
+        return None, [*composer.diagnostics, _syntax_error(exc, rel, text)]
+    except yaml.YAMLError as exc:  # reader errors carry no mark
+        return None, [*composer.diagnostics, Diagnostic(rel, 1, 1, f"YAML error: {exc}")]
+    finally:
+        composer.dispose()
+    if root is None:
+        return YamlDoc(rel, None, PosNode(Pos(1, 1))), composer.diagnostics
+    return YamlDoc(rel, root.value, root.pos_node), composer.diagnostics
+
+
+def _decode(raw: bytes, rel: str) -> tuple[str, Diagnostic | None]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        byte = raw[exc.start]
+        message = f"not UTF-8 text (byte 0x{byte:02x}); YAML files must be UTF-8 encoded"
+        return "", Diagnostic(rel, line, col, message)
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line, col = line_col(text, bad.start())
+        message = (
+            f"character U+{ord(bad.group()):04X} is not allowed in YAML "
+            "(binary data or a control character)"
+        )
+        return "", Diagnostic(rel, line, col, message)
+    return text, None
+
+
+def line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, rel: str, text: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    lines = text.split("\n", line)
+    if 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t":
+        return Diagnostic(rel, line, col, "YAML syntax error: a tab character; indent with spaces")
+    message = f"YAML syntax error: {exc.problem or 'invalid YAML'}"
+    ctx = exc.context_mark
+    if exc.context and ctx is not None and (ctx.line, ctx.column) != (line - 1, col - 1):
+        message += f" {exc.context} (started at line {ctx.line + 1}, column {ctx.column + 1})"
+    return Diagnostic(rel, line, col, message)
+
+
+class _Composer:
+    """Builds ``Node``s from libyaml events with an explicit stack (no recursion)."""
+
+    def __init__(self, rel: str, env: Mapping[str, str], text: str) -> None:
+        self.rel = rel
+        self.env = env
+        self.loader = _Loader(text)
+        self.diagnostics: list[Diagnostic] = []
+        self.anchors: dict[str, Node] = {}
+        self.open_anchors: set[str] = set()
+        self.stack: list[Frame] = []
+        self.nodes = 0
+
+    def dispose(self) -> None:
+        self.loader.dispose()
+
+    def compose(self) -> Node | None:
+        loader = self.loader
+        loader.get_event()  # StreamStart
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # DocumentStart
+        root = self._document()
+        loader.get_event()  # DocumentEnd
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            self.fail(event.start_mark, "a file holds one YAML document; remove the second '---'")
+        return root
+
+    def _document(self) -> Node | None:
+        root: Node | None = None
+        while root is None:
+            event = self.loader.get_event()
+            node = self._event(event)
+            if node is None:
+                continue
+            if not self.stack:
+                root = node
+            else:
+                self.stack[-1].add(node, self)
+        return root
+
+    def _event(self, event: Any) -> Node | None:
+        """A finished node, or None when the event opened a collection."""
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event)
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            self._open(event)
+            return None
+        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            frame = self.stack.pop()
+            node = frame.close(self)
+            self._anchor(frame.anchor, node)
+            return node
+        self.fail(event.start_mark, f"unexpected YAML event {type(event).__name__}")
+
+    def _open(self, event: Any) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+        if event.tag not in _COLLECTION_TAGS:
+            self.report(event.start_mark, f"unsupported YAML tag {event.tag!r}")
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        self.stack.append(Frame(is_map, pos_of(event.start_mark), event.anchor, self.nodes))
+        self.count(event.start_mark, 1)
+
+    def _scalar(self, event: Any) -> Node:
+        pos = pos_of(event.start_mark)
+        self.count(event.start_mark, 1)
+        try:
+            value = resolve_scalar(event.value, event.tag, event.implicit[0])
+        except ScalarError as exc:
+            self.report(event.start_mark, str(exc))
+            value = event.value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.report(
+                event.start_mark, f"{event.value!r}: infinite and NaN numbers are not supported"
+            )
+        if isinstance(value, str):
+            value = self.interpolate(value, event)
+        key_text = value if isinstance(value, str) else event.value
+        is_merge = event.tag is None and event.implicit[0] and event.value == "<<"
+        node = Node(value, PosNode(pos), 1, key_text, is_merge)
+        self._anchor(event.anchor, node)
+        return node
+
+    def _alias(self, event: Any) -> Node:
+        name = event.anchor
+        node = self.anchors.get(name)
+        if node is None:
+            problem = "refers to itself" if name in self.open_anchors else "is not defined above"
+            self.fail(event.start_mark, f"alias *{name} {problem}")
+        self.count(event.start_mark, node.size)
+        return Node(node.value, node.pos_node, node.size, node.key_text, False)
+
+    def _anchor(self, name: str | None, node: Node) -> None:
+        if name is not None:
+            self.open_anchors.discard(name)
+            self.anchors[name] = Node(node.value, node.pos_node, node.size, node.key_text, False)
+
+    def interpolate(self, text: str, event: Any) -> str:
+        result, problems = interpolate(text, self.env)
+        for problem in problems:
+            self.report_pos(_offset_pos(event, problem.offset), problem.message)
+        return result
+
+    def count(self, mark: Any, size: int) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            self.fail(
+                mark,
+                f"document expands to more than {MAX_NODES:,} nodes (an alias bomb?); "
+                "use fewer aliases or split the file",
+            )
+
+    def report(self, mark: Any, message: str) -> None:
+        self.report_pos(pos_of(mark), message)
+
+    def report_pos(self, pos: Pos, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.rel, pos.line, pos.col, message))
+
+    def fail(self, mark: Any, message: str) -> NoReturn:
+        self.report(mark, message)
+        raise Abort
+
+
+def pos_of(mark: Any) -> Pos:
+    return Pos(mark.line + 1, mark.column + 1)
+
+
+def _offset_pos(event: Any, offset: int) -> Pos:
+    """Position of ``offset`` in a scalar; exact for single-line plain and quoted scalars."""
+    start, end = event.start_mark, event.end_mark
+    if start.line != end.line:
+        return pos_of(start)
+    quote = 1 if event.style in ("'", '"') else 0
+    return Pos(start.line + 1, start.column + 1 + quote + offset)
