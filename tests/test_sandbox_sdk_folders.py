@@ -15,7 +15,7 @@ from encord.http.bundle import Bundle
 from encord.orm.storage import FoldersSortBy, StorageFolderType
 from encord.storage import StorageFolder
 from encord.user_client import EncordUserClient
-from sdk_data.sdk_kit import Sandbox, WireLog, assert_paged, prepared_sandbox, unique
+from sdk_data.sdk_kit import Sandbox, WireLog, assert_paged, prepared_sandbox, ssh_client, unique
 
 pytestmark = pytest.mark.sdk
 
@@ -156,6 +156,20 @@ def test_list_root_pages_with_small_page_size(
 
     assert listed == [f"{tag}-{n}" for n in range(5)]
     assert_paged(wire.matching("GET", "/v2/public/storage/folders"), total=5, page_size=2)
+
+
+def test_unknown_organisation_tag_is_reported_by_the_sdk(uc: EncordUserClient) -> None:
+    # The SDK first lists the organisation's tags (GET organisation/organisation-tags) and
+    # raises before listing folders when a name is unknown.
+    with pytest.raises(ResourceNotFoundError):
+        list(uc.list_storage_folders(organisation_tags_allof=["no-such-tag"]))
+    assert isinstance(uc.list_organisation_tags(), list)
+
+
+def test_trailing_slash_on_domain_is_harmless(sandbox: Sandbox) -> None:
+    client = ssh_client(sandbox.server.key_text, sandbox.url + "/")
+    created = client.create_storage_folder(unique("slash"))
+    assert client.get_storage_folder(created.uuid).name == created.name
 
 
 def test_list_subfolders_direct_children_sorted_and_paged(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import pytest
-from encord.exceptions import ResourceNotFoundError
+from encord.exceptions import AuthorisationError, ResourceNotFoundError
 from encord.http.bundle import Bundle
 from encord.orm.storage import (
     FoldersSortBy,
@@ -141,6 +141,12 @@ def test_get_storage_items_keeps_request_order(uc: EncordUserClient, synced: Syn
     assert names(fetched) == order
     as_strings = uc.get_storage_items([str(u) for u in reversed(synced.uuids(*order))])
     assert names(as_strings) == list(reversed(order))
+
+
+def test_get_storage_items_with_an_unknown_uuid_fails(uc: EncordUserClient, synced: Synced) -> None:
+    # SDK docs: AuthorisationError when some items "do not exist or the user does not have access".
+    with pytest.raises((AuthorisationError, ResourceNotFoundError)):
+        uc.get_storage_items([synced.items["a-cat.png"].uuid, uuid4()])
 
 
 # --- listing ------------------------------------------------------------------------------------
