@@ -4,12 +4,14 @@ For each step, the object is read again (as cheaply as the API allows) and judge
 
 * **already**: every field this step writes already holds the planned value (an earlier,
   unacknowledged attempt went through, or someone made the same change): nothing to send;
-* **fresh**: the fingerprint is unchanged, or every field the plan looked at still holds
-  its planned-against value, or the value this change itself will write (a partial earlier
-  attempt). A moved ``lastEditedAt`` alone does not make an object stale: our own earlier
-  steps, and fields the plan does not manage, move it too;
-* **stale**: anything else. The step fails with a message naming what changed, and only
-  this change (and what depends on it) is held back.
+* **fresh**: every field the plan looked at still holds its planned-against value, or the
+  value this change itself writes (a partial earlier attempt);
+* **stale**: anything else. The step fails with a message naming what changed (and how
+  ``lastEditedAt`` moved), and only this change (and what depends on it) is held back.
+
+The fields decide, not ``lastEditedAt`` alone: our own earlier steps and edits of fields the
+plan does not manage (an item's description) move it without making the plan wrong, and a
+server whose timestamps are coarse could leave it unchanged across a real edit.
 """
 
 from __future__ import annotations
@@ -69,9 +71,6 @@ def judge(step: Step, observed: Observed, expected: Expectation) -> str:
         _same(observed.fields.get(f, _MISSING), expected.after.get(f)) for f in expected.writes
     ):
         return "already"
-    fingerprint = step.change.fingerprint
-    if fingerprint is not None and observed.edited and fingerprint == observed.edited:
-        return "fresh"
     changed = [
         f
         for f, planned in expected.before.items()

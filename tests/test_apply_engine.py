@@ -1,0 +1,295 @@
+"""The engine end to end through the real client and an embedded sandbox (in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from apply_kit import (
+    OWNER,
+    dataset,
+    ensure_created,
+    folder,
+    group,
+    make_sandbox,
+    plan_and_apply,
+    plan_for,
+    rule,
+    select,
+)
+
+from reconciler.apply import (
+    ApplyOptions,
+    BundleDone,
+    Event,
+    JournalError,
+    PhaseStarted,
+    apply_plan,
+    read_journal,
+)
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import OWNER_KEY
+from reconciler.plan import Plan
+from reconciler.wire.storage import PatchFolderPayload, PatchItemPayload
+
+
+def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/data", folders=2, items=10)
+    desired = sandbox.desired(
+        folders={
+            "/data": folder("/data"),
+            "/data/folder-00000": folder(
+                "/data/folder-00000", description="first", metadata={"team": "a"}
+            ),
+            "/moved": folder("/moved", previously=("/data/folder-00001",)),
+            "/curated/sub": folder("/curated/sub", groups={"annotators": "user"}),
+        },
+        groups={"annotators": group("annotators", description="people")},
+        rules=(rule("/data/folder-00000", {"split": "train"}, match={"name": "*.jpg"}),),
+        datasets={"train": dataset("train", select("/data/folder-00000"))},
+    )
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            live = await read_live(client, Scope.from_desired(desired))
+            moved_uuid = live.paths["/data/folder-00001"]
+            moved_items = {i.uuid for i in live.items.values() if i.parent == moved_uuid}
+        plan, result = await plan_and_apply(sandbox, desired)
+        assert plan.summary.total > 0
+        assert result.failures == ()
+        assert result.verification is not None and result.verification.remaining == ()
+        assert result.ok
+        async with sandbox.connect() as client:
+            again = await plan_for(client, desired)
+            assert again.changes == ()
+            live = await read_live(client, Scope.from_desired(desired))
+            # the moved folder kept its UUID and its items
+            assert live.paths["/moved"] == moved_uuid
+            assert {i.uuid for i in live.items.values() if i.parent == moved_uuid} == moved_items
+            first = live.folders[live.paths["/data/folder-00000"]]
+            assert first.description == "first"
+            assert first.metadata["team"] == "a"
+            created = live.folders[live.paths["/curated"]]
+            assert created.metadata[OWNER_KEY] == OWNER
+            items = [i for i in live.items.values() if i.folder_path == "/data/folder-00000"]
+            assert items and all(i.metadata["split"] == "train" for i in items)
+            (train,) = [d for d in live.datasets.values() if d.title == "train"]
+            assert {r.item_uuid for r in train.rows} == {i.uuid for i in items}
+            sub = live.paths["/curated/sub"]
+            (annotators,) = [g for g in live.groups.values() if g.name == "annotators"]
+            assert live.folder_groups[sub] == {annotators.hash: "user"}
+
+    asyncio.run(scenario())
+    phases = [e.phase for e in sandbox.events if isinstance(e, PhaseStarted)]
+    assert phases == [
+        "create-folders",
+        "patch-folders",
+        "move-folders",
+        "patch-items",
+        "groups",
+        "grants",
+        "datasets",
+        "link",
+    ]
+    done = {a for e in sandbox.events if isinstance(e, BundleDone) for a in e.addresses}
+    assert "folder:/moved" in done and "group:annotators" in done
+
+
+def test_an_object_changed_since_the_plan_fails_alone(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/data", items=5)
+    desired = sandbox.desired(
+        folders={"/data": folder("/data", description="declared")},
+        rules=(rule("/data", {"split": "train"}),),
+    )
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, desired)
+            live = await read_live(client, Scope.from_desired(desired))
+            by_name = {i.name: i for i in live.items.values()}
+            # out of band, between plan and apply: one item's metadata (managed: stale),
+            # another's description (not managed: still fresh), the folder's metadata
+            await client.items.patch_bulk(
+                {
+                    by_name["item-0000000.jpg"].uuid: PatchItemPayload(
+                        client_metadata={"owner": "someone"}
+                    ),
+                    by_name["item-0000001.jpg"].uuid: PatchItemPayload(description="note"),
+                }
+            )
+            await client.folders.patch_bulk(
+                {live.paths["/data"]: PatchFolderPayload(client_metadata={"x": 1})}
+            )
+            result = await apply_plan(
+                plan,
+                client=client,
+                options=ApplyOptions(desired=desired),
+                emit=sandbox.events.append,
+            )
+            stale = {f.address: f for f in result.failures}
+            assert set(stale) == {"item:/data/item-0000000.jpg", "folder:/data"}
+            assert all(f.stale for f in stale.values())
+            message = stale["item:/data/item-0000000.jpg"].message
+            assert message.startswith("item /data/item-0000000.jpg changed since the plan: ")
+            assert "lastEditedAt " in message and "metadata differ; re-run plan" in message
+            assert not result.ok
+            after = await read_live(client, Scope.from_desired(desired))
+            items = {i.name: i for i in after.items.values()}
+            assert items["item-0000000.jpg"].metadata == {"owner": "someone"}  # untouched
+            for name in ("item-0000001.jpg", "item-0000002.jpg", "item-0000004.jpg"):
+                assert items[name].metadata == {"split": "train"}
+            assert after.folders[after.paths["/data"]].description == ""
+            assert result.verification is not None
+            remaining = "\n".join(result.verification.remaining)
+            assert "item:/data/item-0000000.jpg" in remaining and "folder:/data" in remaining
+
+    asyncio.run(scenario())
+
+
+def test_prune_deletes_only_what_the_plan_showed(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    first = sandbox.desired(folders={"/work/a": folder("/work/a"), "/work/b": folder("/work/b")})
+    _, result = asyncio.run(plan_and_apply(sandbox, first))
+    assert result.ok
+    sandbox.seed("/work/a", items=3)
+    sandbox.seed("/work/b", items=2)
+    second = sandbox.desired(folders={"/work": folder("/work")})
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, second)
+            deletes = sorted(c.address for c in plan.changes if c.is_delete)
+            assert deletes == [
+                "folder:/work/a",
+                "folder:/work/b",
+                "item:/work/a/item-0000000.jpg",
+                "item:/work/a/item-0000001.jpg",
+                "item:/work/a/item-0000002.jpg",
+                "item:/work/b/item-0000000.jpg",
+                "item:/work/b/item-0000001.jpg",
+            ]
+            sandbox.seed("/work/a", items=1)  # appears after the plan: must survive
+            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=second))
+            assert [(f.address, f.phase) for f in result.failures] == [
+                ("folder:/work/a", "delete-folders")
+            ]
+            assert "still holds item item-0000000.jpg, which the plan did not show" in (
+                result.failures[0].message
+            )
+            live = await read_live(client, Scope.from_desired(second))
+            assert "/work/b" not in live.paths
+            left = [i.path for i in live.items.values()]
+            assert left == ["/work/a/item-0000000.jpg"]  # the newcomer, nothing else
+
+    asyncio.run(scenario())
+
+
+def test_an_interrupted_run_resumes_from_its_journal(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/big", items=2500)
+    desired = sandbox.desired(
+        folders={"/big": folder("/big"), "/new/one": folder("/new/one")},
+        rules=(rule("/big", {"batch": 7}),),
+    )
+    journal = tmp_path / "journal.jsonl"
+
+    async def interrupted() -> Plan:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, desired)
+            bundles = asyncio.Event()
+            seen: list[Event] = []
+
+            def emit(event: Event) -> None:
+                seen.append(event)
+                if isinstance(event, BundleDone) and event.phase == "patch-items":
+                    bundles.set()
+
+            task = asyncio.create_task(
+                apply_plan(
+                    plan,
+                    client=client,
+                    options=ApplyOptions(desired=desired, journal=journal),
+                    emit=emit,
+                )
+            )
+            await bundles.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return plan
+
+    plan = asyncio.run(interrupted())
+    recorded = read_journal(journal)
+    assert not recorded.finished
+    assert set(recorded.created) == {"folder:/new", "folder:/new/one"}
+    patched = {k for k in recorded.done if k.endswith(":patch-items")}
+    assert 0 < len(patched) < 2500
+
+    async def resume() -> None:
+        async with sandbox.connect() as client:
+            with pytest.raises(JournalError, match=r"partly applied.*--resume"):
+                await apply_plan(plan, client=client, options=ApplyOptions(journal=journal))
+            result = await apply_plan(
+                plan,
+                client=client,
+                options=ApplyOptions(desired=desired, journal=journal, resume=True),
+            )
+            assert result.ok, result.failures
+            assert result.already_done == len(recorded.done)
+            live = await read_live(client, Scope.from_desired(desired))
+            assert all(i.metadata == {"batch": 7} for i in live.items.values())
+            assert len(live.items) == 2500
+            news = [f for f in live.folders.values() if f.name == "new"]
+            assert len(news) == 1  # created once, its id reused
+            with pytest.raises(JournalError, match="already applied"):
+                await apply_plan(
+                    plan, client=client, options=ApplyOptions(journal=journal, resume=True)
+                )
+
+    asyncio.run(resume())
+
+
+def test_an_unacknowledged_create_is_adopted_not_repeated(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    desired = sandbox.desired(
+        folders={"/fresh": folder("/fresh", metadata={"k": "v"})},
+        groups={"crew": group("crew")},
+        datasets={"made": dataset("made")},
+    )
+    journal = tmp_path / "journal.jsonl"
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, desired)
+            result = await apply_plan(
+                plan, client=client, options=ApplyOptions(desired=desired, journal=journal)
+            )
+            assert result.ok
+            # The process died after the API made everything, before any answer was journaled.
+            lines = journal.read_text().splitlines()
+            journal.write_text(lines[0] + "\n")
+            result = await apply_plan(
+                plan,
+                client=client,
+                options=ApplyOptions(desired=desired, journal=journal, resume=True),
+            )
+            assert result.ok, result.failures
+            live = await read_live(client, Scope.from_desired(desired))
+            assert [f.path for f in live.folders.values()] == ["/fresh"]
+            assert [g.name for g in live.groups.values()].count("crew") == 1
+            assert [d.title for d in live.datasets.values()] == ["made"]
+            assert set(read_journal(journal).created) == {
+                "folder:/fresh",
+                "group:crew",
+                "dataset:made",
+            }
+
+    asyncio.run(scenario())
