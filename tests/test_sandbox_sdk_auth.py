@@ -140,7 +140,7 @@ def test_bearer_token_client_reads_and_writes(world: World) -> None:
     assert token
     bearer = bearer_client(token, world.sandbox.url)
 
-    assert "auth-p" in [f.name for f in bearer.list_storage_folders()]
+    assert "auth-p" in [f.name for f in bearer.list_storage_folders(org_access=True)]
     assert bearer.get_dataset(world.dataset.dataset_hash).title == "auth-d"  # v1 with a bearer
     name = unique("bearer-folder")
     created = bearer.create_storage_folder(name)
@@ -223,6 +223,29 @@ def test_member_owns_what_they_create(world: World) -> None:
         OUTSIDER,
     )
     assert outsider.get_storage_folder(own.uuid)._orm_folder.user_role == StorageUserRole.ADMIN
+
+
+def test_org_admin_lists_others_folders_and_datasets_only_with_org_access(world: World) -> None:
+    """SDK docs: with ``org_access``/``include_org_access`` an organisation admin gets "the folders
+    belonging to the organization, instead of those accessible to the user", and all datasets,
+    "some of [them] with a None user_role". Without it, listings show the admin's own access."""
+    outsider = world.client(OUTSIDER)
+    name = unique("private")
+    folder = outsider.create_storage_folder(name)
+    outsider.create_dataset(name, StorageLocation.CORD_STORAGE, None, False)
+    admin = world.admin
+
+    assert [f.uuid for f in admin.list_storage_folders(search=name, org_access=True)] == [
+        folder.uuid
+    ]
+    assert [f.uuid for f in admin.find_storage_folders(search=name, org_access=True)] == [
+        folder.uuid
+    ]
+    (entry,) = admin.get_datasets(title_eq=name, include_org_access=True)
+    assert entry["user_role"] is None  # the admin holds no role on it
+    assert list(admin.list_storage_folders(search=name)) == []
+    assert admin.get_datasets(title_eq=name) == []
+    assert admin.get_storage_folder(folder.uuid).name == name  # direct reads stay allowed
 
 
 # --- role `user` through a group -------------------------------------------------------------------
