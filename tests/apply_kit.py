@@ -22,6 +22,7 @@ from reconciler.model.desired import (
     Ownership,
     SandboxIntegration,
     SandboxTarget,
+    SandboxUser,
     Source,
     Target,
 )
@@ -69,11 +70,16 @@ class Sandbox:
 
     db: Path
     integrations: tuple[SandboxIntegration, ...] = ()
+    users: tuple[SandboxUser, ...] = ()
     events: list[Event] = field(default_factory=list)
 
     @property
     def target(self) -> Target:
-        return Target(sandbox=SandboxTarget(path=str(self.db), integrations=self.integrations))
+        return Target(
+            sandbox=SandboxTarget(
+                path=str(self.db), integrations=self.integrations, users=self.users
+            )
+        )
 
     def connect(self) -> EncordClient:
         return connect(TargetOptions(config=self.target))

@@ -17,6 +17,7 @@ from apply_kit import (
     plan_for,
     rule,
     select,
+    src,
 )
 
 from reconciler.apply import (
@@ -25,11 +26,20 @@ from reconciler.apply import (
     Event,
     JournalError,
     PhaseStarted,
+    SyncFinished,
     apply_plan,
     read_journal,
 )
 from reconciler.live import Scope, read_live
-from reconciler.model.desired import OWNER_KEY
+from reconciler.model.desired import (
+    OWNER_KEY,
+    CloudSync,
+    DesiredState,
+    Policy,
+    SandboxIntegration,
+    SandboxUser,
+)
+from reconciler.model.live import LiveState
 from reconciler.plan import Plan
 from reconciler.wire.storage import PatchFolderPayload, PatchItemPayload
 
@@ -293,3 +303,112 @@ def test_an_unacknowledged_create_is_adopted_not_repeated(tmp_path: Path) -> Non
             }
 
     asyncio.run(scenario())
+
+
+def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None:
+    buckets = tmp_path / "buckets"
+    for relative in ("acme/cams/a.jpg", "acme/cams/sub/b.jpg", "acme/other/c.mp4"):
+        (buckets / relative).parent.mkdir(parents=True, exist_ok=True)
+        (buckets / relative).write_bytes(b"\xff\xd8\xff" + relative.encode())
+    sandbox = make_sandbox(
+        tmp_path,
+        integrations=(SandboxIntegration(title="lake", provider="s3", root=str(buckets)),),
+    )
+    asyncio.run(ensure_created(sandbox))
+
+    def declared(url: str) -> DesiredState:
+        return sandbox.desired(
+            folders={
+                "/synced": folder(
+                    "/synced",
+                    cloud_sync=CloudSync(integration="lake", remote_url=url, source=src(12)),
+                )
+            },
+            rules=(rule("/synced", {"source": "lake"}, recursive=True),),
+            datasets={"cams": dataset("cams", select("/synced", recursive=True))},
+            policy=Policy(allow_replace=True),
+        )
+
+    first = declared("s3://acme/cams/")
+    plan, result = asyncio.run(plan_and_apply(sandbox, first))
+    assert [d.folder for d in plan.deferred] == ["/synced"]
+    assert result.ok, (result.failures, result.verification)
+    assert result.deferred == 4  # two item patches, two links
+    finished = [e for e in sandbox.events if isinstance(e, SyncFinished)]
+    assert [(e.address, e.status, e.items) for e in finished] == [("folder:/synced", "done", 2)]
+
+    async def read(desired: DesiredState) -> LiveState:
+        async with sandbox.connect() as client:
+            return await read_live(client, Scope.from_desired(desired))
+
+    live = asyncio.run(read(first))
+    old_uuid = live.paths["/synced"]
+    assert sorted(i.path for i in live.items.values()) == ["/synced/a.jpg", "/synced/sub/b.jpg"]
+    assert all(i.metadata == {"source": "lake"} for i in live.items.values())
+    (cams,) = live.datasets.values()
+    assert {r.item_uuid for r in cams.rows} == set(live.items)
+
+    second = declared("s3://acme/other/")
+    plan, result = asyncio.run(plan_and_apply(sandbox, second))
+    assert any(c.is_replace for c in plan.changes)
+    assert result.ok, (result.failures, result.verification)
+    live = asyncio.run(read(second))
+    assert live.paths["/synced"] != old_uuid
+    assert [i.path for i in live.items.values()] == ["/synced/c.mp4"]
+    (cams,) = live.datasets.values()
+    assert [r.item_uuid for r in cams.rows] == list(live.items)
+
+
+def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
+    people = ("alice@example.com", "bob@example.com", "carol@example.com")
+    sandbox = make_sandbox(tmp_path, users=tuple(SandboxUser(email=e) for e in people))
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/acl", items=3)
+    alice, bob, carol = people
+    first = sandbox.desired(
+        folders={"/acl": folder("/acl", groups={"crew": "user"})},
+        groups={"crew": group("crew", members=(alice, bob))},
+        datasets={
+            "d1": dataset("d1", select("/acl"), groups={"crew": "admin"}, users={alice: "user"})
+        },
+    )
+    _, result = asyncio.run(plan_and_apply(sandbox, first))
+    assert result.ok, (result.failures, result.verification)
+    second = sandbox.desired(
+        folders={"/acl": folder("/acl", groups={"crew": "admin", "ops": "user"})},
+        groups={
+            "crew": group("crew", members=(alice, carol), description="new desc"),
+            "ops": group("ops"),
+        },
+        datasets={
+            "d1": dataset(
+                "d1",
+                select("/acl", name="item-0000000.jpg"),
+                groups={},
+                users={alice: "admin", bob: "user"},
+            )
+        },
+    )
+    plan, result = asyncio.run(plan_and_apply(sandbox, second))
+    kinds = sorted((c.address, tuple(str(a) for a in c.actions)) for c in plan.changes)
+    assert ("dataset-user:d1#alice@example.com", ("revoke", "grant")) in kinds
+    assert ("dataset-group:d1#crew", ("revoke",)) in kinds
+    assert result.ok, (result.failures, result.verification)
+
+    async def read() -> LiveState:
+        async with sandbox.connect() as client:
+            return await read_live(client, Scope.from_desired(second))
+
+    live = asyncio.run(read())
+    groups = {g.name: g for g in live.groups.values()}
+    assert set(groups["crew"].members) >= {alice, carol}
+    assert bob not in groups["crew"].members
+    assert groups["crew"].description.startswith("new desc")
+    assert live.folder_groups[live.paths["/acl"]] == {
+        groups["crew"].hash: "admin",
+        groups["ops"].hash: "user",
+    }
+    (d1,) = live.datasets.values()
+    assert d1.groups == {}
+    assert d1.users[alice] == "admin" and d1.users[bob] == "user"
+    assert [live.items[r.item_uuid].name for r in d1.rows if r.item_uuid] == ["item-0000000.jpg"]
