@@ -196,6 +196,23 @@ def test_resync_tombstones_restores_and_updates(
     assert folder.get_summary().tombstones == 0
 
 
+def test_changed_image_content_updates_dimensions(
+    uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
+) -> None:
+    remote_url = f"s3://bucket-f/{unique('dims')}/"
+    folder, bucket = synced_folder(uc, sandbox, S3.title, remote_url, {"pic.png": png_bytes(3, 2)})
+    assert_clean(sync(folder))
+    (item,) = folder.list_items()
+    assert (item.width, item.height, item.file_size) == (3, 2, len(png_bytes(3, 2)))
+
+    (bucket / "pic.png").write_bytes(png_bytes(5, 7))
+    assert_clean(sync(folder))
+
+    fetched = uc.get_storage_item(item.uuid)
+    assert (fetched.width, fetched.height, fetched.file_size) == (5, 7, len(png_bytes(5, 7)))
+    assert fetched.last_edited_at >= item.last_edited_at
+
+
 def test_sync_without_changes_keeps_everything(
     uc: EncordUserClient, sandbox: Sandbox, integrations: dict[str, UUID]
 ) -> None:
