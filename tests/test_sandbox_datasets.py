@@ -269,3 +269,38 @@ def test_unsupported_v1_queries(sb: Harness) -> None:
         "/public", content=body, headers={"Authorization": v1_authorization(sb.keys[ADMIN], body)}
     )
     assert response.json()["response"] == ["INVALID_ARGUMENTS_ERROR"]
+
+
+def test_mirror_dataset_follows_item_moves(sb: Harness) -> None:
+    mirror = create(sb, "mirror", backing=True)
+    ds, backing = mirror["datasetUuid"], mirror["backingFolderUuid"]
+    outside = sb.folder("outside")
+    a, b = sb.add_items(outside["uuid"], ["a", "b"])
+    move_in = {"itemUuids": [a, b], "newParentUuid": backing, "allowSyncedDatasetMove": False}
+    assert sb.post(f"/storage/folders/{outside['uuid']}/items/move", move_in).status_code == 204
+    assert sorted(r["backing_item_uuid"] for r in rows(sb, ds)) == sorted([a, b])
+    move_out = {"itemUuids": [a], "newParentUuid": outside["uuid"], "allowSyncedDatasetMove": False}
+    refused = sb.post(f"/storage/folders/{backing}/items/move", move_out)
+    assert refused.status_code == 400 and "allowSyncedDatasetMove" in refused.json()["message"]
+    assert sb.ok(sb.get(f"/storage/items/{a}"))["parent"] == backing
+    allowed = {**move_out, "allowSyncedDatasetMove": True}
+    assert sb.post(f"/storage/folders/{backing}/items/move", allowed).status_code == 204
+    assert [r["backing_item_uuid"] for r in rows(sb, ds)] == [b]
+    assert sb.ok(sb.get(f"/storage/items/{a}"))["parent"] == outside["uuid"]
+
+
+def test_mirror_dataset_follows_folder_moves(sb: Harness) -> None:
+    mirror = create(sb, "mirror", backing=True)
+    ds, backing = mirror["datasetUuid"], mirror["backingFolderUuid"]
+    box = sb.folder("box")
+    [item] = sb.add_items(box["uuid"], ["x"])
+    into = {"folderUuids": [box["uuid"]], "newParentUuid": backing}
+    assert sb.post("/storage/folders/move", into).status_code == 204
+    assert [r["backing_item_uuid"] for r in rows(sb, ds)] == [item]
+    out = sb.post("/storage/folders/move", {"folderUuids": [box["uuid"]]})
+    assert out.status_code == 400
+    assert sb.ok(sb.get(f"/storage/folders/{box['uuid']}"))["parent"] == backing
+    holder = sb.folder("holder")
+    carried = {"folderUuids": [backing], "newParentUuid": holder["uuid"]}
+    assert sb.post("/storage/folders/move", carried).status_code == 204
+    assert [r["backing_item_uuid"] for r in rows(sb, ds)] == [item]  # moved together: unchanged

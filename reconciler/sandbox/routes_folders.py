@@ -4,6 +4,7 @@ delete, summary, group grants, and cloud-sync start and long-poll."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from reconciler.sandbox.cloud import remote_location
@@ -19,8 +20,8 @@ from reconciler.sandbox.metadata import check_values, parse_metadata_text
 from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import NO_CONTENT, Reply
 from reconciler.sandbox.serialize import page, role_group_json
-from reconciler.sandbox.store import access, folders, groups, org, sync
-from reconciler.sandbox.store.common import now_text
+from reconciler.sandbox.store import access, folders, groups, mirrors, org, sync
+from reconciler.sandbox.store.common import now_text, path_end
 from reconciler.wire.org import AddStorageFolderGroupsPayload
 from reconciler.wire.storage import (
     CreateFolderPayload,
@@ -116,12 +117,21 @@ def move_folders(call: Call) -> Reply:
     target = None
     if body.new_parent_uuid is not None:
         target, _ = access.require_folder(conn, caller, str(body.new_parent_uuid), "admin")
+    tracked = mirrors.any_mirrors(conn)
     for folder_uuid in body.folder_uuids:
         folder, _ = access.require_folder(conn, caller, str(folder_uuid), "admin")
         if target is not None:  # an earlier move in this request may have changed its path
             target = access.folder_by_uuid(conn, target["uuid"])
+        before = _mirrored(conn, folder) if tracked else set()
         folders.move_folder(conn, folder, target)
+        if tracked:
+            after = _mirrored(conn, access.folder_by_uuid(conn, folder["uuid"]))
+            mirrors.follow(conn, before, after, allow_unlink=False)
     return NO_CONTENT
+
+
+def _mirrored(conn: sqlite3.Connection, folder: sqlite3.Row) -> mirrors.Pairs:
+    return mirrors.members_in_range(conn, folder["path"], path_end(folder["path"]))
 
 
 @routes.get(f"{FOLDERS}/{{uuid}}")

@@ -11,7 +11,7 @@ from reconciler.sandbox.listing import check_org_access, item_filters, items_pag
 from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import Reply
 from reconciler.sandbox.serialize import item_json, page
-from reconciler.sandbox.store import access, items, org
+from reconciler.sandbox.store import access, items, mirrors, org
 from reconciler.sandbox.store.common import Caller
 from reconciler.sandbox.store.datasets import dataset_role
 from reconciler.wire.storage import (
@@ -115,7 +115,13 @@ def move_items(call: Call) -> Reply:
     target, _ = access.require_folder(call.conn, call.caller, str(body.new_parent_uuid), "admin")
     rows = items.items_by_uuid(call.conn, [str(u) for u in body.item_uuids])
     items.require_children(rows, source)
+    ids = [row["id"] for row in rows]
+    tracked = mirrors.any_mirrors(call.conn)
+    before = mirrors.members_of_items(call.conn, ids) if tracked else set()
     items.move_items(call.conn, rows, target)
+    if tracked:
+        after = mirrors.members_of_items(call.conn, ids)
+        mirrors.follow(call.conn, before, after, allow_unlink=body.allow_synced_dataset_move)
     return Reply(204)
 
 
