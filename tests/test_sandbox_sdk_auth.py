@@ -15,6 +15,7 @@ from uuid import uuid4
 import pytest
 from encord.dataset import Dataset
 from encord.exceptions import AuthenticationError, AuthorisationError, ResourceNotFoundError
+from encord.group import Group
 from encord.http.bundle import Bundle
 from encord.orm.dataset import DatasetUserRole, StorageLocation
 from encord.orm.storage import StorageUserRole, SyncPrivateDataWithCloudSyncedFolderStatus
@@ -223,6 +224,34 @@ def test_member_owns_what_they_create(world: World) -> None:
         OUTSIDER,
     )
     assert outsider.get_storage_folder(own.uuid)._orm_folder.user_role == StorageUserRole.ADMIN
+    title = unique("own-ds")
+    created = outsider.create_dataset(title, StorageLocation.CORD_STORAGE, None, False)
+    (entry,) = outsider.get_datasets(title_eq=title)
+    assert entry["user_role"] == DatasetUserRole.ADMIN
+    mine = outsider.get_dataset(created.dataset_hash)
+    assert {u.user_email: u.user_role for u in mine.list_users()} == {
+        OUTSIDER: DatasetUserRole.ADMIN
+    }
+
+
+def test_members_cannot_change_groups(world: World) -> None:
+    admin = world.admin
+    group = admin.create_group(unique("guarded"), "as made")
+    outsider = world.client(OUTSIDER)
+    theirs = Group(outsider._api_client, group._group_instance)  # the SDK object, their client
+
+    for attempt in (
+        lambda: theirs.update_group(name="taken over"),
+        lambda: theirs.add_users([OUTSIDER]),
+        lambda: theirs.remove_users([ADMIN]),
+        lambda: outsider.delete_group(group.group_hash),
+    ):
+        with pytest.raises(AuthorisationError):
+            attempt()
+
+    fetched = admin.get_group(group.group_hash)
+    assert (fetched.name, fetched.description) == (group.name, "as made")
+    assert [u.user_email for u in fetched.list_users()] == [ADMIN]
 
 
 def test_org_admin_lists_others_folders_and_datasets_only_with_org_access(world: World) -> None:
@@ -313,6 +342,8 @@ def test_viewer_cannot_patch_move_or_delete(world: World) -> None:
     for attempt in attempts:
         with pytest.raises(AuthorisationError):
             attempt()
+    with pytest.raises(AuthorisationError):
+        s.sync_private_data_with_cloud_synced_folder_start()  # a sync changes the folder
     listed = list(s.list_items())
     with pytest.raises(AuthorisationError), Bundle() as bundle:
         for each in listed:
