@@ -107,7 +107,9 @@ def _parse(
     if doc is None:
         return None
     errors, bad = schema_errors(doc, kind)
-    ctx.diagnostics.extend(errors)
+    # A node already reported while reading (a bad tag, say) needs no schema error too.
+    taken = {(d.line, d.col) for d in problems}
+    ctx.diagnostics.extend(e for e in errors if (e.line, e.col) not in taken)
     if problems:  # interpolation or key problems: do not build from this file's values
         bad.add(())
     return ParsedFile(doc, bad)

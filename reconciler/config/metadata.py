@@ -164,7 +164,7 @@ _CHECKS = {
 
 def _type_name(desc: Mapping[str, Any]) -> str:
     ty = str(desc.get("ty"))
-    return f"an {ty}" if ty[:1] in "aeiou" else f"a {ty}"
+    return f"an {ty}" if ty in ("enum", "embedding") else f"a {ty}"
 
 
 def _show(value: Any) -> str:

@@ -120,10 +120,11 @@ def _check_claim(
         rival_path = next((a for a in _self_and_ancestors(previous) if a in claims), None)
     if rival_path is not None:
         rival = claims[rival_path]
+        what = "is also" if rival_path == previous else f"collides with {rival_path},"
         ctx.report_at(
             _where(folder),
-            f"{folder.path}: previously {previous} collides with {rival_path}, claimed by "
-            f"{rival.path} at {_where(rival).position()}; a place can be left by one folder only",
+            f"{folder.path}: previously {previous} {what} claimed by {rival.path} at "
+            f"{_where(rival).position()}; a place can be left by one folder only",
         )
         return
     claims[previous] = folder

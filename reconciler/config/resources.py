@@ -68,7 +68,7 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
     out = Resources()
     for parsed in files:
         data = parsed.doc.data
-        if not isinstance(data, dict) or parsed.skipped(()):
+        if not isinstance(data, dict) or () in parsed.bad:
             continue
         _each(parsed, data, "folders", ctx, out.folders, _folder)
         _each(parsed, data, "groups", ctx, out.groups, _group)

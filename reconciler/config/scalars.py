@@ -33,7 +33,7 @@ def resolve_scalar(text: str, tag: str | None, plain: bool) -> Any:
     if tag is None or tag == "!":
         return _resolve_plain(text) if plain and tag is None else text
     if not tag.startswith(_TAG):
-        raise ScalarError(f"unsupported YAML tag {tag!r}")
+        raise ScalarError(unsupported_tag(tag))
     kind = tag[len(_TAG) :]
     if kind == "str":
         return text
@@ -48,7 +48,12 @@ def resolve_scalar(text: str, tag: str | None, plain: bool) -> Any:
         return float(value)
     if kind in ("null", "bool", "int", "float"):
         raise ScalarError(f"{_short(text)!r} is not a valid !!{kind}")
-    raise ScalarError(f"unsupported YAML tag '!!{kind}'")
+    raise ScalarError(unsupported_tag(tag))
+
+
+def unsupported_tag(tag: str) -> str:
+    shown = "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+    return f"unsupported YAML tag {_short(shown)!r}; only plain data (strings, numbers, booleans, lists, mappings) is allowed"
 
 
 def _resolve_plain(text: str) -> Any:

@@ -150,7 +150,8 @@ def _hint(word: Any, choices: list[Any], prefix: str = "") -> str:
     options = [str(c) for c in choices]
     if not isinstance(word, str):
         return f" ({prefix}{', '.join(options)})" if prefix else ""
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    folded = [o for o in options if o.lower() == word.lower()]
+    close = folded or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]!r}?)"
     return f" ({prefix}{', '.join(options)})" if prefix else ""

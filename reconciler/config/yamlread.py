@@ -28,7 +28,7 @@ from reconciler.config.errors import Diagnostic
 from reconciler.config.frames import Abort, Frame, Node
 from reconciler.config.interpolate import interpolate
 from reconciler.config.positions import Pos, PosNode, YamlDoc
-from reconciler.config.scalars import ScalarError, resolve_scalar
+from reconciler.config.scalars import ScalarError, resolve_scalar, unsupported_tag
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -186,7 +186,7 @@ class _Composer:
         if len(self.stack) >= MAX_DEPTH:
             self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
         if event.tag not in _COLLECTION_TAGS:
-            self.report(event.start_mark, f"unsupported YAML tag {event.tag!r}")
+            self.report(event.start_mark, unsupported_tag(event.tag))
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
         is_map = isinstance(event, yaml.MappingStartEvent)
