@@ -8,7 +8,7 @@ composing continues and every such mistake in the file is listed. Merges (``<<: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.config.positions import Pos, PosNode
@@ -36,20 +36,20 @@ _MERGE = ("<<", Pos(0, 0))
 _DROP = ("", Pos(0, 0))
 
 
-@dataclass(slots=True)
 class Frame:
-    is_map: bool
-    pos: Pos
-    anchor: str | None
-    start_count: int
-    data: Any = None
-    children: Any = None
-    pending: tuple[str, Pos] | None = None
-    merges: list[Node] = field(default_factory=list)
+    """One open collection; a plain slotted class because one is made per collection."""
 
-    def __post_init__(self) -> None:
-        self.data = {} if self.is_map else []
-        self.children = {} if self.is_map else []
+    __slots__ = ("anchor", "children", "data", "is_map", "merges", "pending", "pos", "start_count")
+
+    def __init__(self, is_map: bool, pos: Pos, anchor: str | None, start_count: int) -> None:
+        self.is_map = is_map
+        self.pos = pos
+        self.anchor = anchor
+        self.start_count = start_count
+        self.data: Any = {} if is_map else []
+        self.children: Any = {} if is_map else []
+        self.pending: tuple[str, Pos] | None = None
+        self.merges: list[Node] = []
 
     def add(self, node: Node, composer: _Composer) -> None:
         if not self.is_map:

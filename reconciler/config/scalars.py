@@ -31,13 +31,13 @@ class ScalarError(ValueError):
 
 def resolve_scalar(text: str, tag: str | None, plain: bool) -> Any:
     if tag is None or tag == "!":
-        return _resolve_plain(text) if plain and tag is None else text
+        return resolve_plain(text) if plain and tag is None else text
     if not tag.startswith(_TAG):
         raise ScalarError(unsupported_tag(tag))
     kind = tag[len(_TAG) :]
     if kind == "str":
         return text
-    value = _resolve_plain(text)
+    value = resolve_plain(text)
     if kind == "null" and value is None:
         return None
     if kind == "bool" and isinstance(value, bool):
@@ -56,7 +56,7 @@ def unsupported_tag(tag: str) -> str:
     return f"unsupported YAML tag {_short(shown)!r}; only plain data (strings, numbers, booleans, lists, mappings) is allowed"
 
 
-def _resolve_plain(text: str) -> Any:
+def resolve_plain(text: str) -> Any:
     if len(text) > 64 or not text or text[0] not in "0123456789+-.~nNtTfF":
         return None if text == "" else text
     if _NULL.match(text):

@@ -28,7 +28,7 @@ from reconciler.config.errors import Diagnostic
 from reconciler.config.frames import Abort, Frame, Node
 from reconciler.config.interpolate import interpolate
 from reconciler.config.positions import Pos, PosNode, YamlDoc
-from reconciler.config.scalars import ScalarError, resolve_scalar, unsupported_tag
+from reconciler.config.scalars import ScalarError, resolve_plain, resolve_scalar, unsupported_tag
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -154,22 +154,23 @@ class _Composer:
         return root
 
     def _document(self) -> Node | None:
-        root: Node | None = None
-        while root is None:
-            event = self.loader.get_event()
-            node = self._event(event)
-            if node is None:
-                continue
-            if not self.stack:
-                root = node
+        get_event, stack = self.loader.get_event, self.stack
+        scalar_event, scalar = yaml.ScalarEvent, self._scalar
+        while True:
+            event = get_event()
+            if type(event) is scalar_event:
+                node = scalar(event)
             else:
-                self.stack[-1].add(node, self)
-        return root
+                found = self._event(event)
+                if found is None:
+                    continue
+                node = found
+            if not stack:
+                return node
+            stack[-1].add(node, self)
 
     def _event(self, event: Any) -> Node | None:
         """A finished node, or None when the event opened a collection."""
-        if isinstance(event, yaml.ScalarEvent):
-            return self._scalar(event)
         if isinstance(event, yaml.AliasEvent):
             return self._alias(event)
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
@@ -194,23 +195,32 @@ class _Composer:
         self.count(event.start_mark, 1)
 
     def _scalar(self, event: Any) -> Node:
-        pos = pos_of(event.start_mark)
-        self.count(event.start_mark, 1)
-        try:
-            value = resolve_scalar(event.value, event.tag, event.implicit[0])
-        except ScalarError as exc:
-            self.report(event.start_mark, str(exc))
-            value = event.value
-        if isinstance(value, float) and not math.isfinite(value):
-            self.report(
-                event.start_mark, f"{event.value!r}: infinite and NaN numbers are not supported"
-            )
-        if isinstance(value, str):
-            value = self.interpolate(value, event)
-        key_text = value if isinstance(value, str) else event.value
-        is_merge = event.tag is None and event.implicit[0] and event.value == "<<"
-        node = Node(value, PosNode(pos), 1, key_text, is_merge)
-        self._anchor(event.anchor, node)
+        """The hot path: plain untagged scalars resolve inline."""
+        mark, text, tag = event.start_mark, event.value, event.tag
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.count(mark, 0)
+        plain = event.implicit[0]
+        if tag is None and plain:
+            value = resolve_plain(text)
+        else:
+            try:
+                value = resolve_scalar(text, tag, plain)
+            except ScalarError as exc:
+                self.report(mark, str(exc))
+                value = text
+        if type(value) is str:
+            if "${" in value:
+                value = self.interpolate(value, event)
+            key_text = value
+        else:
+            key_text = text
+            if type(value) is float and not math.isfinite(value):
+                self.report(mark, f"{text!r}: infinite and NaN numbers are not supported")
+        is_merge = plain and tag is None and text == "<<"
+        node = Node(value, PosNode(Pos(mark.line + 1, mark.column + 1)), 1, key_text, is_merge)
+        if event.anchor is not None:
+            self._anchor(event.anchor, node)
         return node
 
     def _alias(self, event: Any) -> Node:

@@ -1,0 +1,256 @@
+"""The YAML reader: plain data with positions, YAML 1.2 scalars, and bounded hostile input."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.positions import Pos, describe_path
+from reconciler.config.yamlread import MAX_DEPTH, MAX_FILE_BYTES, parse_yaml, read_yaml
+
+
+def parse(text: str | bytes, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    raw = text.encode() if isinstance(text, str) else text
+    doc, problems = parse_yaml(raw, "f.yaml", env or {})
+    return doc, [str(p) for p in problems]
+
+
+def test_positions_of_keys_and_values() -> None:
+    doc, problems = parse("a:\n  b: [1, {c: d}]\n  e: x\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"a": {"b": [1, {"c": "d"}], "e": "x"}}
+    assert doc.key_pos(["a", "b"]) == Pos(2, 3)
+    assert doc.value_pos(["a", "b"]) == Pos(2, 6)
+    assert doc.value_pos(["a", "b", 1]) == Pos(2, 10)
+    assert doc.key_pos(["a", "b", 1, "c"]) == Pos(2, 11)
+    assert doc.value_pos(["a", "b", 1, "c"]) == Pos(2, 14)
+    # a path that does not exist stops at the deepest node that does
+    assert doc.value_pos(["a", "missing", 3]) == Pos(2, 3)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    doc, _ = parse("é: ü\nk: v\n")
+    assert doc is not None
+    assert doc.value_pos(["é"]) == Pos(1, 4)
+
+
+def test_yaml_1_2_core_scalars() -> None:
+    doc, problems = parse(
+        "t: true\nf: False\nn: ~\ne:\ni: 12\nh: 0x1F\no: 0o17\nx: 1.5\ny: 1e3\n"
+        "no: no\nyes: on\nd: 2024-05-01\nq: '12'\ns: !!str 12\nv: 1_000\n"
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {
+        "t": True,
+        "f": False,
+        "n": None,
+        "e": None,
+        "i": 12,
+        "h": 31,
+        "o": 15,
+        "x": 1.5,
+        "y": 1000.0,
+        "no": "no",
+        "yes": "on",
+        "d": "2024-05-01",
+        "q": "12",
+        "s": "12",
+        "v": "1_000",
+    }
+
+
+def test_keys_are_their_text() -> None:
+    doc, _ = parse("1: a\ntrue: b\n~: c\n")
+    assert doc is not None
+    assert doc.data == {"1": "a", "true": "b", "~": "c"}
+
+
+def test_merge_keys_explicit_keys_win() -> None:
+    doc, problems = parse(
+        "base: &b {x: 1, y: 2}\nother: &o {y: 20, z: 30}\nc:\n  <<: [*b, *o]\n  y: 3\n"
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data["c"] == {"y": 3, "x": 1, "z": 30}
+    # merged keys keep the position where they are written (in the anchor)
+    assert doc.key_pos(["c", "x"]) == Pos(1, 11)
+
+
+def test_bad_merge_source() -> None:
+    _, problems = parse("c:\n  <<: 5\n")
+    assert problems == ["f.yaml:2:7: '<<' merges a mapping or a list of mappings (e.g. <<: *base)"]
+
+
+def test_every_duplicate_key_is_reported_and_the_first_kept() -> None:
+    doc, problems = parse("a: 1\nb: 2\na: 3\nb: 4\n")
+    assert doc is not None
+    assert doc.data == {"a": 1, "b": 2}
+    assert problems == [
+        "f.yaml:3:1: duplicate key 'a' (first at line 1, column 1); YAML keeps only one, "
+        "so remove or rename one of them",
+        "f.yaml:4:1: duplicate key 'b' (first at line 2, column 1); YAML keeps only one, "
+        "so remove or rename one of them",
+    ]
+
+
+def test_collection_keys_are_refused() -> None:
+    _, problems = parse("? [a, b]\n: c\n")
+    assert problems == ["f.yaml:1:3: a mapping key must be a plain string"]
+
+
+def test_interpolation_in_values_and_keys() -> None:
+    doc, problems = parse(
+        "/${ROOT}/x: ${A}\nb: '${MISSING:-dflt}'\nc: $${LITERAL}\nd: ${EMPTY:-e}\n",
+        {"ROOT": "teams", "A": "alpha", "EMPTY": ""},
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"/teams/x": "alpha", "b": "dflt", "c": "${LITERAL}", "d": "e"}
+
+
+def test_interpolation_problems_point_at_the_reference() -> None:
+    _, problems = parse('a: pre ${NOPE} post\nb: "${NOPE2}"\n')
+    assert problems == [
+        "f.yaml:1:8: environment variable NOPE is not set; set it, or write ${NOPE:-default}",
+        "f.yaml:2:5: environment variable NOPE2 is not set; set it, or write ${NOPE2:-default}",
+    ]
+
+
+def test_interpolated_numbers_stay_strings() -> None:
+    doc, _ = parse("n: ${N}\n", {"N": "5"})
+    assert doc is not None
+    assert doc.data == {"n": "5"}
+
+
+def test_empty_and_comment_only_files_hold_nothing() -> None:
+    for text in ("", "# only a comment\n", "---\n"):
+        doc, problems = parse(text)
+        assert problems == []
+        assert doc is not None
+        assert doc.data is None
+
+
+def test_describe_path() -> None:
+    assert describe_path(("folders", "/a", "groups", "g-1")) == 'folders["/a"].groups["g-1"]'
+    assert describe_path(("items", 2, "match", "type")) == "items[2].match.type"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b"a: \xff\xfe\n",
+            "f.yaml:1:4: not UTF-8 text (byte 0xff); YAML files must be UTF-8 encoded",
+        ),
+        (
+            b"a: 1\nb: \x00\n",
+            "f.yaml:2:4: character U+0000 is not allowed in YAML (binary data or a control character)",
+        ),
+        (b"a:\n\tb: 1\n", "f.yaml:2:1: YAML syntax error: a tab character; indent with spaces"),
+        (b"- 1\n---\n- 2\n", "f.yaml:2:1: a file holds one YAML document; remove the second '---'"),
+        (b"a: *nowhere\n", "f.yaml:1:4: alias *nowhere is not defined above"),
+        (b"a: &x [*x]\n", "f.yaml:1:8: alias *x refers to itself"),
+    ],
+)
+def test_hostile_bytes_give_one_diagnostic(raw: bytes, expected: str) -> None:
+    doc, problems = parse(raw)
+    assert doc is None
+    assert problems == [expected]
+
+
+def test_utf8_bom_is_accepted() -> None:
+    doc, problems = parse(b"\xef\xbb\xbfa: 1\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"a": 1}
+
+
+def _bounded(text: str, *, seconds: float = 2.0, megabytes: float = 64) -> list[str]:
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        _, problems = parse(text)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < seconds
+    assert peak < megabytes * 1024 * 1024
+    return problems
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    problems = _bounded("\n".join(lines) + "\n")
+    assert len(problems) == 1
+    assert "expands to more than 1,000,000 nodes" in problems[0]
+
+
+def test_quadratic_merge_bomb_is_refused_quickly() -> None:
+    base = "base: &b {" + ", ".join(f"k{i}: {i}" for i in range(2000)) + "}\n"
+    text = base + "list:\n" + "  - {<<: *b}\n" * 2000
+    problems = _bounded(text)
+    assert len(problems) == 1
+    assert "expands to more than" in problems[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["x: " + "[" * 1_000_000, "x: " + "{a: " * 1_000_000, "- " * 1_000_000]
+)
+def test_deep_nesting_is_refused_quickly(text: str) -> None:
+    problems = _bounded(text)
+    assert len(problems) == 1
+    assert f"nesting deeper than {MAX_DEPTH} levels" in problems[0]
+
+
+def test_deep_block_nesting_is_refused() -> None:
+    text = "".join(" " * i + f"k{i}:\n" for i in range(200))
+    problems = _bounded(text)
+    assert problems == ["f.yaml:65:65: nesting deeper than 64 levels"]
+
+
+def test_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as handle:
+        handle.write(b"items:\n")
+        handle.write(b"  - {folder: /a, metadata: {k: v}}\n" * (MAX_FILE_BYTES // 30))
+    tracemalloc.start()
+    try:
+        doc, problems = read_yaml(path, "big.yaml", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert doc is None
+    assert [str(p) for p in problems] == [
+        "big.yaml:1:1: file is larger than 5 MB, the limit for one YAML file; split it into "
+        "several files, or move item metadata into a manifest"
+    ]
+    assert peak < 2 * MAX_FILE_BYTES
+
+
+def test_a_large_legitimate_file_parses_in_bounded_time() -> None:
+    text = "folders:\n" + "".join(
+        f"  /f{i}:\n    description: folder number {i}\n    metadata: {{k: {i}}}\n"
+        for i in range(20_000)
+    )
+    start = time.perf_counter()
+    doc, problems = parse(text)
+    assert problems == []
+    assert doc is not None
+    assert len(doc.data["folders"]) == 20_000
+    assert time.perf_counter() - start < 10
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    doc, problems = read_yaml(tmp_path / "missing.yaml", "missing.yaml", {})
+    assert doc is None
+    assert [str(p) for p in problems] == [
+        "missing.yaml:1:1: cannot read file: No such file or directory"
+    ]
