@@ -2,38 +2,32 @@
 
 Fingerprints must be the ``lastEditedAt`` string exactly as the API sent it (the format of a
 real server is not known, and re-formatting a parsed datetime could change it), so the models
-the client parses responses into remember that text next to the parsed value.
+the client parses responses into keep that text next to the parsed value, in a field that is
+read from the same key and never dumped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from pydantic import PrivateAttr, ValidatorFunctionWrapHandler, model_validator
+from pydantic import AliasChoices, Field
 
 from reconciler.wire.base import WireModel, format_datetime
 from reconciler.wire.datasets import DatasetWithUserRole
 from reconciler.wire.storage import StorageFolder, StorageItem
 
+_EDITED = AliasChoices("lastEditedAt", "last_edited_at")
+
 
 class _EditedText(WireModel):
-    _edited_text: str | None = PrivateAttr(default=None)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _remember_edited_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        model = handler(data)
-        if isinstance(data, dict):
-            raw = data.get("lastEditedAt", data.get("last_edited_at"))
-            if isinstance(raw, str):
-                model._edited_text = raw
-        return model
+    # str when parsed from JSON; a datetime (or nothing) when the model was built in Python.
+    edited_raw: str | datetime | None = Field(default=None, validation_alias=_EDITED, exclude=True)
 
     @property
     def last_edited_text(self) -> str:
         """``lastEditedAt`` as the API wrote it (formatted from the datetime if built locally)."""
-        if self._edited_text is not None:
-            return self._edited_text
+        if isinstance(self.edited_raw, str):
+            return self.edited_raw
         edited = getattr(self, "last_edited_at", None)
         return format_datetime(edited) if edited is not None else ""
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.errors import NotFoundError, ResponseError
 from reconciler.encord.paging import collect, ignore, one_page, parser
+from reconciler.encord.responses import json_value
 from reconciler.encord.session import Session
 from reconciler.wire.base import ResultList
 from reconciler.wire.enums import MEMBER_TYPES, ORGANISATION_ROLES
@@ -263,6 +264,7 @@ class MetadataSchemaAPI:
 
 def _schema(route: str) -> Callable[[Any], MetadataSchemaV2 | None]:
     def parse(value: Any) -> MetadataSchemaV2 | None:
+        value = json_value(value)
         if value is None:
             return None
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):

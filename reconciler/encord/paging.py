@@ -7,6 +7,8 @@ would loop on it forever), and a token seen twice is a server fault, not a reaso
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.encord.calls import Call
 from reconciler.encord.errors import ResponseError
+from reconciler.encord.responses import RawJSON, json_value
 from reconciler.encord.session import Session
 from reconciler.wire.base import Page
 
@@ -27,6 +30,8 @@ def parser(model: type[M], route: str) -> Callable[[Any], M]:
 
     def parse(value: Any) -> M:
         try:
+            if isinstance(value, RawJSON):
+                return model.model_validate_json(value.content)
             return model.model_validate(value)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -40,6 +45,7 @@ def list_parser(model: type[M], route: str) -> Callable[[Any], list[M]]:
     one = parser(model, route)
 
     def parse(value: Any) -> list[M]:
+        value = json_value(value)
         if not isinstance(value, list):
             raise ResponseError(f"{route}: expected a list, got {type(value).__name__}")
         return [one(row) for row in value]
@@ -47,27 +53,45 @@ def list_parser(model: type[M], route: str) -> Callable[[Any], list[M]]:
     return parse
 
 
-def ignore(_value: Any) -> None:
-    """For calls whose answer carries nothing we use (204, ``null``, ``{}``)."""
-    return None
+def ignore(value: Any) -> None:
+    """For calls whose answer carries nothing we use (204, ``null``, ``{}``); a 200 must
+    still be JSON."""
+    json_value(value)
 
 
 async def pages(
     session: Session, make_call: Callable[[str | None], Call], model: type[M]
 ) -> AsyncIterator[list[M]]:
-    """Yield each page's results in order; ``make_call(token)`` builds the request for a page."""
-    token: str | None = None
+    """Yield each page's results in order; ``make_call(token)`` builds the request for a page.
+
+    The request for page N+1 is sent before page N is handed over, so what the caller does
+    with a page overlaps the next round trip instead of adding to it.
+    """
     seen: set[str] = set()
-    while True:
-        call = make_call(token)
-        page = await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
-        yield page.results
-        token = page.next_page_token
-        if not token:
-            return
-        if token in seen:
-            raise ResponseError(f"{call.route}: the server repeated page token {token!r}")
-        seen.add(token)
+    pending = asyncio.ensure_future(_fetch(session, make_call(None), model))
+    try:
+        while True:
+            page = await pending
+            token = page.next_page_token
+            if token and token in seen:
+                raise ResponseError(
+                    f"{make_call(token).route}: the server repeated page token {token!r}"
+                )
+            if token:
+                seen.add(token)
+                pending = asyncio.ensure_future(_fetch(session, make_call(token), model))
+            yield page.results
+            if not token:
+                return
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+
+
+async def _fetch(session: Session, call: Call, model: type[M]) -> Page[M]:
+    return await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
 
 
 async def one_page(session: Session, call: Call, model: type[M]) -> list[M]:
@@ -84,6 +108,7 @@ def uuid_parser(route: str) -> Callable[[Any], UUID]:
     """For answers that are a bare JSON string holding a UUID (sync start)."""
 
     def parse(value: Any) -> UUID:
+        value = json_value(value)
         try:
             return UUID(value)
         except (TypeError, ValueError, AttributeError):

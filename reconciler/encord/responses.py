@@ -43,12 +43,37 @@ _V1_CODES: dict[str, type[EncordError]] = {
 _MAX_MESSAGE = 300
 
 
+class RawJSON:
+    """A 200 body not parsed yet: typed parsers validate the bytes directly (pydantic's JSON
+    parser is faster than ``json.loads`` and then validating the objects); others call
+    ``value()``."""
+
+    __slots__ = ("content", "route")
+
+    def __init__(self, content: bytes, route: str) -> None:
+        self.content = content
+        self.route = route
+
+    def value(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            raise ResponseError(f"{self.route}: the answer is not JSON") from None
+
+
+def json_value(answer: Any) -> Any:
+    """The JSON value of an answer, parsing it if it is still raw."""
+    return answer.value() if isinstance(answer, RawJSON) else answer
+
+
 def decode_v2(call: Call, response: httpx.Response, identity: str) -> Any:
     status = response.status_code
     if status == 204:
         return None
     if status == 200:
-        return _json(call, response)
+        if not response.content:
+            raise ResponseError(f"{call.route}: empty body in a 200 answer")
+        return RawJSON(response.content, call.route)
     raise v2_error(call, response, identity)
 
 
@@ -149,15 +174,6 @@ def _forbidden(call: Call, said: str) -> str:
     subject = call.subject or call.route
     text = f"forbidden: you need {call.needs} {subject}"
     return text + (f" (Encord said: {said})" if said else "")
-
-
-def _json(call: Call, response: httpx.Response) -> Any:
-    if not response.content:
-        raise ResponseError(f"{call.route}: empty body in a 200 answer")
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise ResponseError(f"{call.route}: the answer is not JSON") from None
 
 
 def _server_message(response: httpx.Response) -> str:

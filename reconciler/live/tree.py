@@ -16,9 +16,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from uuid import UUID
 
 from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, NotFoundError
-from reconciler.live.tasks import gather_all
+from reconciler.live.tasks import gather_all, task_group
 from reconciler.model.addresses import join_path, parent_path, split_path
 from reconciler.model.live import LiveFolder, LiveItem
 
@@ -97,9 +98,9 @@ class TreeReader:
     # --- one root's subtree ----------------------------------------------------------------------
 
     async def _subtree(self, root: str, root_folder: Folder) -> None:
+        """Items page in while the folders are placed and their role reads go out."""
         descendants: list[Folder] = []
         items: list[Item] = []
-        roles: list[Awaitable[None]] = [self._roles(root_folder, root)]
 
         async def list_folders() -> None:
             listing = self._client.folders.list_subfolders(
@@ -115,13 +116,14 @@ class TreeReader:
             async for page in pages:
                 items.extend(page)
 
-        await gather_all([self._soft(list_folders(), f"folders under {root}"),
-                          self._soft(list_items(), f"items under {root}")])  # fmt: skip
-        paths = self._place(root, root_folder, descendants)
-        roles.extend(
-            self._roles(f, paths[str(f.uuid)]) for f in descendants if str(f.uuid) in paths
-        )
-        await gather_all(roles)
+        async with task_group() as group:
+            group.create_task(self._soft(list_items(), f"items under {root}"))
+            await self._soft(list_folders(), f"folders under {root}")
+            paths = self._place(root, root_folder, descendants)
+            for folder in [root_folder, *descendants]:
+                path = paths.get(str(folder.uuid))
+                if path is not None:
+                    group.create_task(self._roles(folder, path))
         self._add_items(items, paths)
         count = len(descendants) + len(items)
         self.tree.listing_counts[root] = self.tree.listing_counts.get(root, 0) + count
@@ -157,13 +159,15 @@ class TreeReader:
         self.tree.folders[str(folder.uuid)] = to_live_folder(folder, path)
 
     def _add_items(self, items: list[Item], paths: dict[str, str]) -> None:
+        by_parent = {UUID(uuid): (uuid, path) for uuid, path in paths.items()}
         orphans = 0
         for item in items:
-            folder_path = paths.get(str(item.parent))
-            if folder_path is None:
+            parent = by_parent.get(item.parent)
+            if parent is None:
                 orphans += 1
                 continue
-            self.tree.items[str(item.uuid)] = to_live_item(item, folder_path)
+            live = to_live_item(item, parent[1], parent[0])
+            self.tree.items[live.uuid] = live
         if orphans:
             self._problem(f"{orphans} items are in folders that were not listed")
 
@@ -210,10 +214,11 @@ def to_live_folder(folder: Folder, path: str) -> LiveFolder:
     )
 
 
-def to_live_item(item: Item, folder_path: str) -> LiveItem:
+def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> LiveItem:
+    """``parent``: the folder UUID as text, when the caller has it (saves a conversion)."""
     return LiveItem(
         uuid=str(item.uuid),
-        parent=str(item.parent),
+        parent=parent if parent is not None else str(item.parent),
         folder_path=folder_path,
         name=item.name,
         item_type=item.item_type.value,
@@ -227,7 +232,7 @@ def to_live_item(item: Item, folder_path: str) -> LiveItem:
 
 def parse_metadata(text: str | None, where: str) -> dict[str, Any]:
     """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata."""
-    if not text:
+    if not text or text == "{}":
         return {}
     try:
         value = json.loads(text)
