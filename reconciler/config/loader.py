@@ -108,7 +108,7 @@ def _parse(
         return None
     errors, bad = schema_errors(doc, kind)
     # A node already reported while reading (a bad tag, say) needs no schema error too.
-    taken = {(d.line, d.col) for d in problems}
+    taken = {(d.line, d.col) for d in problems} | set(doc.tainted)
     ctx.diagnostics.extend(e for e in errors if (e.line, e.col) not in taken)
     if problems:  # interpolation or key problems: do not build from this file's values
         bad.add(())

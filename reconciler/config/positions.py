@@ -55,6 +55,7 @@ class YamlDoc:
     file: str
     data: Any
     tree: PosNode
+    tainted: frozenset[Pos] = frozenset()  # nodes already reported (e.g. a missing ${VAR})
 
     def _walk(self, path: Iterable[PathPart]) -> tuple[Pos, PosNode]:
         """The deepest node along ``path`` and the position of its key (or itself)."""

@@ -82,7 +82,9 @@ def parse_yaml(
         composer.dispose()
     if root is None:
         return YamlDoc(rel, None, PosNode(Pos(1, 1))), composer.diagnostics
-    return YamlDoc(rel, root.value, root.pos_node), composer.diagnostics
+    return YamlDoc(
+        rel, root.value, root.pos_node, frozenset(composer.tainted)
+    ), composer.diagnostics
 
 
 def _decode(raw: bytes, rel: str) -> tuple[str, Diagnostic | None]:
@@ -136,6 +138,7 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.stack: list[Frame] = []
         self.nodes = 0
+        self.tainted: set[Pos] = set()
 
     def dispose(self) -> None:
         self.loader.dispose()
@@ -188,6 +191,7 @@ class _Composer:
             self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
         if event.tag not in _COLLECTION_TAGS:
             self.report(event.start_mark, unsupported_tag(event.tag))
+            self.tainted.add(pos_of(event.start_mark))
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
         is_map = isinstance(event, yaml.MappingStartEvent)
@@ -208,6 +212,7 @@ class _Composer:
                 value = resolve_scalar(text, tag, plain)
             except ScalarError as exc:
                 self.report(mark, str(exc))
+                self.tainted.add(pos_of(mark))
                 value = text
         if type(value) is str:
             if "${" in value:
@@ -239,6 +244,8 @@ class _Composer:
 
     def interpolate(self, text: str, event: Any) -> str:
         result, problems = interpolate(text, self.env)
+        if problems:
+            self.tainted.add(pos_of(event.start_mark))
         for problem in problems:
             self.report_pos(_offset_pos(event, problem.offset), problem.message)
         return result
