@@ -179,3 +179,43 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def plan_copy_path(journal: Path) -> Path:
+    """Where ``reconciler apply PATH`` keeps the plan it applies, for ``--resume``."""
+    return journal.with_name(journal.name.removesuffix(".jsonl") + ".plan.json")
+
+
+def store_plan_copy(journal: Path, text: str) -> None:
+    """Write the plan beside its journal (atomically: a torn copy would not load)."""
+    target = plan_copy_path(journal)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(target)
+    except OSError as exc:
+        raise JournalError(f"cannot write {target}: {exc.strerror or exc}") from None
+    _fsync_dir(target.parent)
+
+
+def unfinished_journals(directory: Path) -> list[Path]:
+    """Journals under ``directory`` whose run stopped before the end and whose plan was kept,
+    newest first."""
+    folder = directory / JOURNAL_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob("*.jsonl"):
+        if not plan_copy_path(path).is_file():
+            continue
+        try:
+            if read_journal(path).finished:
+                continue
+        except JournalError:
+            continue
+        found.append(path)
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)

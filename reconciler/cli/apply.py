@@ -1,0 +1,343 @@
+"""``reconciler apply [PATH | PLANFILE]``: plan (or load a saved plan), confirm, apply, verify.
+
+* ``PATH`` (a config directory, default ``.``): read live, plan, show the plan, ask, apply.
+  The plan is kept beside the journal (``PATH/.reconciler/journal/``) so that
+  ``apply PATH --resume`` can finish exactly that plan after a crash.
+* ``PLANFILE`` (a ``plan --out`` file): its checksum and target must match; its objects are
+  checked again before each bundle. The journal lives beside the plan file.
+
+Exit code 0 when everything was applied and a fresh plan is empty (or there was nothing to
+do), 1 for anything else. Every error is one line; none is a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.apply import (
+    ApplyError,
+    ApplyOptions,
+    ApplyResult,
+    TargetMismatchError,
+    apply_plan,
+    journal_path,
+)
+from reconciler.apply.journal import plan_copy_path, store_plan_copy, unfinished_journals
+from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
+from reconciler.cli.main import cli
+from reconciler.cli.target_flags import target_flags, target_options
+from reconciler.config import ConfigError, load_config
+from reconciler.encord import EncordClient, EncordError
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import DesiredState
+from reconciler.plan import (
+    DiffOptions,
+    Plan,
+    PlanError,
+    PlanFileError,
+    can_apply,
+    diff,
+    dumps,
+    loads,
+    plan_document,
+    render_text,
+)
+from reconciler.targets import TargetError, connect
+
+logger = logging.getLogger(__name__)
+_YAML = (".yaml", ".yml")
+
+
+class Abort(Exception):
+    """Stop with exit code 1; the lines are printed as they are (one problem a line)."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0] if lines else "")
+        self.lines = lines
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    path: Path
+    auto_approve: bool
+    resume: bool
+    force: bool
+    only: tuple[str, ...]
+    fmt: str
+    target: dict[str, Any]
+
+
+@cli.command("apply")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal)."
+)
+@click.option("--resume", is_flag=True, help="Finish a run that stopped, from its journal.")
+@click.option(
+    "--force", is_flag=True, help="Apply a plan that has refusals (thresholds, replacements)."
+)
+@click.option("--only", multiple=True, metavar="ADDRESS_GLOB", help="Plan only matching changes.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan and then every event, one JSON object a line, on stdout.",
+)
+@target_flags
+def apply_command(
+    path: Path,
+    auto_approve: bool,
+    resume: bool,
+    force: bool,
+    only: tuple[str, ...],
+    fmt: str,
+    **target: Any,
+) -> None:
+    """Make the organisation match PATH (a config directory, default .) or a saved PLANFILE.
+
+    Shows the plan and asks before changing anything, unless --auto-approve. Exit code 0
+    when applied and a fresh plan is empty, 1 otherwise.
+    """
+    request = Request(
+        path=path,
+        auto_approve=auto_approve,
+        resume=resume,
+        force=force,
+        only=only,
+        fmt=fmt,
+        target=target,
+    )
+    printer = printer_for(fmt)
+    try:
+        code = asyncio.run(_apply(request, printer))
+    except Abort as abort:
+        _error(abort.lines, printer)
+        code = 1
+    except KeyboardInterrupt:
+        _error(("interrupted; finish the run with `reconciler apply --resume`",), printer)
+        code = 1
+    except Exception as exc:  # never a traceback; -vv logs it
+        logger.debug("apply failed", exc_info=True)
+        _error(
+            (f"internal error: {type(exc).__name__}: {exc} (run with -vv for details)",), printer
+        )
+        code = 1
+    finally:
+        printer.close()
+    sys.exit(code)
+
+
+def _error(lines: tuple[str, ...], printer: Printer) -> None:
+    if isinstance(printer, JsonLines):
+        printer.write({"event": "error", "messages": list(lines)})
+    for line in lines:
+        click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+async def _apply(request: Request, printer: Printer) -> int:
+    plan_file = _plan_file(request.path)
+    saved = _load_plan(plan_file) if plan_file is not None else None
+    desired = _load_config(_config_dir(request.path, saved))
+    journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
+    client = _connect(request, desired)
+    async with client:
+        plan, fresh = await _the_plan(request, client, desired, saved, journal_dir)
+        if plan.target != client.target:
+            raise Abort(_mismatch(plan, client))
+        _show(plan, request, printer)
+        if plan.is_empty:
+            return 0
+        _confirm(plan, request)
+        journal = journal_path(journal_dir, plan.checksum)
+        if fresh:
+            store_plan_copy(journal, dumps(plan))
+        try:
+            result = await apply_plan(
+                plan,
+                client=client,
+                options=ApplyOptions(journal=journal, resume=request.resume, desired=desired),
+                emit=printer,
+            )
+        except ApplyError as error:
+            raise Abort(str(error)) from None
+    printer.close()
+    if request.fmt == "text":
+        _summary(result)
+    return 0 if result.ok else 1
+
+
+def _plan_file(path: Path) -> Path | None:
+    if path.is_file() and path.suffix.lower() not in _YAML:
+        return path
+    return None
+
+
+def _load_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Abort(f"cannot read plan file {path}: {exc}") from None
+    try:
+        return loads(text)
+    except PlanFileError as exc:
+        raise Abort(f"{path}: {exc}") from None
+
+
+def _config_dir(path: Path, saved: Plan | None) -> Path:
+    """The config a saved plan was made from (recorded in it), else the current directory."""
+    if saved is None:
+        return path
+    recorded = Path(saved.config_dir) if saved.config_dir else None
+    if recorded is not None and recorded.is_dir():
+        return recorded
+    if Path("reconciler.yaml").is_file():
+        return Path(".")
+    raise Abort(
+        f"the plan was made from the config in {saved.config_dir or '(unknown)'}, which is not "
+        "here; run apply from that config directory"
+    )
+
+
+def _load_config(path: Path) -> DesiredState:
+    if not path.exists():
+        raise Abort(f"{path}: no such file or directory")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Abort(*(str(d) for d in exc.diagnostics)) from None
+
+
+def _connect(request: Request, desired: DesiredState) -> EncordClient:
+    try:
+        return connect(target_options(request.target, config=desired.target))
+    except TargetError as exc:
+        raise Abort(str(exc)) from None
+
+
+async def _the_plan(
+    request: Request,
+    client: EncordClient,
+    desired: DesiredState,
+    saved: Plan | None,
+    journal_dir: Path,
+) -> tuple[Plan, bool]:
+    """The plan to apply, and whether it was made just now (then it is kept for --resume)."""
+    if saved is not None:
+        _check_saved(request)
+        return saved, False
+    if request.resume:
+        return _resumable(journal_dir), False
+    try:
+        live = await read_live(client, Scope.from_desired(desired))
+    except EncordError as exc:
+        raise Abort(f"cannot read the organisation at {client.target}: {exc}") from None
+    try:
+        plan = diff(
+            desired,
+            live,
+            options=DiffOptions(
+                force=request.force,
+                only=request.only,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
+        )
+    except PlanError as exc:
+        raise Abort(*(str(d) for d in exc.diagnostics)) from None
+    return plan, True
+
+
+def _check_saved(request: Request) -> None:
+    if request.only:
+        raise Abort("--only shapes a new plan; it cannot be used with a saved plan file")
+
+
+def _resumable(directory: Path) -> Plan:
+    found = unfinished_journals(directory)
+    if not found:
+        raise Abort(
+            f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "
+            "before the end; run `reconciler apply` without --resume"
+        )
+    return _load_plan(plan_copy_path(found[0]))
+
+
+def _mismatch(plan: Plan, client: EncordClient) -> str:
+    return str(
+        TargetMismatchError(
+            f"the plan was made for {plan.target}, but this apply would write to "
+            f"{client.target}; make the plan against {client.target}, or point apply at "
+            f"{plan.target}"
+        )
+    )
+
+
+def _show(plan: Plan, request: Request, printer: Printer) -> None:
+    if isinstance(printer, JsonLines):
+        printer.write({"event": "plan", "plan": plan_document(plan)})
+    else:
+        click.echo(render_text(plan), nl=False)
+
+
+def _confirm(plan: Plan, request: Request) -> None:
+    if not can_apply(plan, force=request.force):
+        raise Abort(
+            "the plan has refusals (listed with the plan); resolve them, or pass --force to "
+            "apply what the plan holds"
+        )
+    if request.auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise Abort(
+            "refusing to apply without confirmation: stdin is not a terminal; review the "
+            "plan and pass --auto-approve"
+        )
+    if not click.confirm("Apply these changes?", default=False, err=request.fmt == "json"):
+        raise Abort("apply cancelled; nothing was changed")
+
+
+# --- the summary ---------------------------------------------------------------------------
+
+
+def _summary(result: ApplyResult) -> None:
+    failed = sorted({f.address for f in result.failures})
+    head = "Apply complete" if result.ok else "Apply finished with problems"
+    resumed = (
+        f" ({result.already_done} steps done by an earlier run)" if result.already_done else ""
+    )
+    click.echo(
+        f"{head}: {result.applied} changes applied, {len(failed)} failed{resumed}; "
+        f"{result.requests} requests in {result.seconds:.1f} s."
+    )
+    if result.failures:
+        click.echo("Failed:")
+        for failure in result.failures:
+            click.echo(f"  ! {failure.address} [{failure.phase}]: {failure.message}")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    verification = result.verification
+    if verification is None:
+        click.echo("Not verified: no configuration to plan again from.")
+    elif verification.error is not None:
+        click.echo(f"Not verified: {verification.error}")
+    elif verification.remaining:
+        count = len(verification.remaining)
+        click.echo(f"Did not converge: a fresh plan still wants {count} changes:")
+        for line in verification.remaining[:50]:
+            click.echo(f"  {line}")
+        if count > 50:
+            click.echo(f"  … and {count - 50} more (run `reconciler plan` for all)")
+    else:
+        click.echo("Verified: a fresh plan is empty.")

@@ -1,0 +1,125 @@
+"""Printers for apply events: rich bars per phase on a terminal, JSON lines for automation.
+
+The engine emits events; these turn them into output. ``Bars`` draws on stderr (and only
+when stderr is a terminal: logs and CI output stay clean); ``JsonLines`` writes one JSON
+object per event to stdout, flushed at once so a consumer sees progress live.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from reconciler.apply import (
+    BundleDone,
+    Event,
+    PhaseFinished,
+    PhaseStarted,
+    StepFailed,
+    SyncFinished,
+    SyncStarted,
+    VerifyFinished,
+    VerifyStarted,
+)
+
+
+class JsonLines:
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self._stream = stream or sys.stdout
+
+    def __call__(self, event: Event) -> None:
+        self.write(event.to_json())
+
+    def write(self, document: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class Bars:
+    """One bar per phase (steps done of steps planned); failures printed above the bars."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._started = False
+
+    def __call__(self, event: Event) -> None:
+        if not self._started:
+            self._progress.start()
+            self._started = True
+        if isinstance(event, PhaseStarted):
+            self._tasks[event.phase] = self._progress.add_task(event.phase, total=event.steps)
+        elif isinstance(event, BundleDone):
+            self._advance(event.phase, len(event.addresses) + len(event.already))
+        elif isinstance(event, StepFailed):
+            self._advance(event.phase, 1)
+            self._progress.console.print(f"[red]! {event.address}: {event.message}[/red]")
+        elif isinstance(event, PhaseFinished):
+            task = self._tasks.get(event.phase)
+            if task is not None:
+                self._progress.update(task, completed=event.done + event.failed)
+        else:
+            self._note(event)
+
+    def _note(self, event: Event) -> None:
+        if isinstance(event, SyncStarted):
+            self._progress.console.print(f"syncing {event.address} (job {event.job})")
+        elif isinstance(event, SyncFinished):
+            self._progress.console.print(
+                f"sync of {event.address} {event.status}: {event.items} items"
+            )
+        elif isinstance(event, VerifyStarted):
+            self._tasks["verify"] = self._progress.add_task("verify", total=None)
+        elif isinstance(event, VerifyFinished) and "verify" in self._tasks:
+            self._progress.update(self._tasks["verify"], total=1, completed=1)
+
+    def _advance(self, phase: str, count: int) -> None:
+        task = self._tasks.get(phase)
+        if task is not None:
+            self._progress.advance(task, count)
+
+    def close(self) -> None:
+        if self._started:
+            self._progress.stop()
+            self._started = False
+
+
+class Quiet:
+    """No progress (stderr is not a terminal); the summary says what happened."""
+
+    def __call__(self, event: Event) -> None:
+        """Nothing while running."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+Printer = JsonLines | Bars | Quiet
+
+
+def printer_for(fmt: str) -> Printer:
+    if fmt == "json":
+        return JsonLines()
+    console = Console(stderr=True)
+    return Bars(console) if console.is_terminal else Quiet()

@@ -1,0 +1,174 @@
+"""``reconciler apply`` through the CLI (subprocesses) on the embedded sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+from reconciler.config import load_config
+from reconciler.live import Scope, read_live
+from reconciler.model.live import LiveState
+from reconciler.plan import diff, dumps
+from reconciler.targets import TargetOptions, connect
+
+DATA = Path(__file__).parent / "apply_data" / "small"
+
+
+def _config(tmp_path: Path, *, items: int = 4) -> Path:
+    """A copy of the small config with a sandbox holding ``items`` items in /team/raw."""
+    config = tmp_path / "config"
+    shutil.copytree(DATA, config)
+    db = config / ".reconciler" / "sandbox.sqlite"
+    db.parent.mkdir()
+    init = run_cli(
+        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
+        "--key-out", str(tmp_path / "admin.key"),
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    seed = run_cli(
+        "sandbox", "seed", "--db", str(db), "--under", "/team/raw", "--items", str(items)
+    )
+    assert seed.returncode == 0, seed.stderr
+    return config
+
+
+def _live(config: Path) -> LiveState:
+    desired = load_config(config)
+
+    async def read() -> LiveState:
+        async with connect(TargetOptions(config=desired.target)) as client:
+            return await read_live(client, Scope.from_desired(desired))
+
+    return asyncio.run(read())
+
+
+def _saved_plan(config: Path, out: Path) -> None:
+    desired = load_config(config)
+
+    async def make() -> str:
+        async with connect(TargetOptions(config=desired.target)) as client:
+            live = await read_live(client, Scope.from_desired(desired))
+            return dumps(diff(desired, live))
+
+    out.write_text(asyncio.run(make()))
+
+
+def test_without_a_terminal_apply_refuses_unless_auto_approved(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "apply", str(config)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "~ folder:/team" in result.stdout  # the plan was shown
+    assert result.stderr.strip().splitlines() == [
+        "Error: refusing to apply without confirmation: stdin is not a terminal; review the "
+        "plan and pass --auto-approve"
+    ]
+    live = _live(config)  # nothing changed
+    assert live.folders[live.paths["/team"]].description == ""
+    assert not live.groups and not live.datasets
+
+
+def test_auto_approve_applies_verifies_and_a_rerun_has_nothing_to_do(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    result = run_cli("apply", str(config), "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Plan: " in result.stdout
+    assert "Apply complete: " in result.stdout and ", 0 failed;" in result.stdout
+    assert "Verified: a fresh plan is empty." in result.stdout
+    assert "Traceback" not in result.stderr
+    live = _live(config)
+    team = live.folders[live.paths["/team"]]
+    assert team.description == "Team space" and team.metadata["team"] == "ml"
+    raw = [i for i in live.items.values() if i.folder_path == "/team/raw"]
+    assert len(raw) == 4 and all(i.metadata == {"stage": "raw"} for i in raw)
+    (dataset,) = live.datasets.values()
+    assert {r.item_uuid for r in dataset.rows} == {i.uuid for i in raw}
+    journal = list((config / ".reconciler" / "journal").glob("*.jsonl"))
+    assert len(journal) == 1 and '"type":"finish","ok":true' in journal[0].read_text()
+    again = run_cli("apply", str(config), "--auto-approve")
+    assert again.returncode == 0
+    assert "No changes." in again.stdout
+
+
+def test_json_format_streams_the_plan_then_events(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=2)
+    result = run_cli("apply", str(config), "--auto-approve", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "plan" and kinds[1] == "apply_started"
+    assert kinds[-3:] == ["verify_started", "verify_finished", "apply_finished"]
+    assert events[-1]["ok"] is True and events[-1]["failed"] == 0
+    done = {a for e in events if e["event"] == "bundle_done" for a in e["addresses"]}
+    assert {"folder:/team", "group:crew", "dataset:team-set"} <= done
+    assert events[0]["plan"]["checksum"].startswith("sha256:")
+
+
+def test_a_saved_plan_applies_once_and_is_refused_after(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=2)
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    result = run_cli("apply", str(plan_file), "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / ".reconciler" / "journal").is_dir()  # beside the plan file
+    again = run_cli("apply", str(plan_file), "--auto-approve")
+    assert again.returncode == 1
+    assert again.stderr.strip().startswith("Error: this plan was already applied (journal ")
+
+
+@pytest.mark.parametrize(
+    ("mangle", "expected"),
+    [
+        (lambda text: text.replace('"cli-tests"', '"someone"', 1), "plan checksum does not match"),
+        (lambda text: "{not json", "not a plan file: invalid JSON"),
+    ],
+)
+def test_a_tampered_plan_file_is_refused_in_one_line(
+    tmp_path: Path, mangle: object, expected: str
+) -> None:
+    config = _config(tmp_path, items=1)
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    plan_file.write_text(mangle(plan_file.read_text()))  # type: ignore[operator]
+    result = run_cli("apply", str(plan_file), "--auto-approve")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_a_plan_for_another_target_is_refused(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=1)
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    other = tmp_path / "other.sqlite"
+    result = run_cli("apply", str(plan_file), "--auto-approve", "--sandbox", str(other))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: the plan was made for sandbox:")
+    assert f"but this apply would write to sandbox:{other}" in line
+
+
+def test_bad_input_is_one_line_each(tmp_path: Path) -> None:
+    missing = run_cli("apply", str(tmp_path / "nowhere"), "--auto-approve")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'nowhere'}: no such file or directory"
+    ]
+    config = _config(tmp_path, items=1)
+    nothing = run_cli("apply", str(config), "--resume", "--auto-approve")
+    assert nothing.returncode == 1
+    (line,) = nothing.stderr.strip().splitlines()
+    assert line.startswith("Error: nothing to resume in ")
