@@ -6,6 +6,7 @@ Every check reports and returns False instead of raising, so one run lists every
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +59,14 @@ class Context:
 
     def check_glob(self, doc: YamlDoc, path: Path_, pattern: str) -> bool:
         try:
-            compile_glob(pattern)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # e.g. "possible nested set" for '[[a]'
+                compile_glob(pattern)
         except GlobError as exc:
             self.report(doc, path, f"bad glob: {exc}")
+            return False
+        except Warning as exc:
+            self.report(doc, path, f"ambiguous glob {pattern!r} ({exc}); escape it differently")
             return False
         return True
 

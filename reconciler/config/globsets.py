@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 import string
+import warnings
 from collections import deque
 from dataclasses import dataclass
-
-from reconciler.model.globs import compile_glob
+from functools import lru_cache
 
 _MAX_STATES = 250_000
 _PRINTABLE = string.printable
@@ -30,8 +30,27 @@ class _Tok:
         if self.kind == "lit":
             return char == self.text
         if self.kind == "class":
-            return compile_glob(self.text).match(char) is not None
+            regex = _class_regex(self.text)
+            return regex is None or regex.match(char) is not None
         return True
+
+
+class _Unknown(Exception):
+    """A glob this analysis does not model exactly: answer "maybe"."""
+
+
+@lru_cache(maxsize=1024)
+def _class_regex(text: str) -> re.Pattern[str] | None:
+    """``[...]`` as ``model.globs`` translates it, or None when it is not self-contained."""
+    body = text[1:-1]
+    if body.startswith("!"):
+        body = "^" + body[1:]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return re.compile("[" + body.replace("\\", "\\\\") + r"]\Z", re.DOTALL)
+    except re.error:
+        return None
 
 
 def _tokens(pattern: str) -> list[_Tok]:
@@ -48,6 +67,8 @@ def _tokens(pattern: str) -> list[_Tok]:
             out.append(_Tok("any"))
         elif char == "[":
             end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
+            if end < 0 or _class_regex(pattern[i : end + 1]) is None:
+                raise _Unknown
             out.append(_Tok("class", pattern[i : end + 1]))
             i = end
         else:
@@ -73,7 +94,10 @@ def may_overlap(first: str, second: str) -> bool:
     """False only when no string matches both globs (both must compile)."""
     if first == second:
         return True
-    a, b = _tokens(first), _tokens(second)
+    try:
+        a, b = _tokens(first), _tokens(second)
+    except _Unknown:
+        return True
     if (len(a) + 1) * (len(b) + 1) > _MAX_STATES:
         return True
     seen = {(0, 0)}
