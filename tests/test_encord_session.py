@@ -540,3 +540,37 @@ def test_bulk_bodies_are_split_at_1000_and_results_kept_in_order() -> None:
     items = run(handler, lambda c: c.items.get_bulk(ids))
     assert sorted(len(b["itemUuids"]) for b in bodies) == [500, 1000, 1000]
     assert [str(i.uuid) for i in items] == ids
+
+
+def test_a_listing_stopped_early_sends_no_further_request() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.params.get("pageToken", "-"))
+        page = {"results": [folder_json(F1, "a")], "nextPageToken": f"t{len(sent)}"}
+        return httpx.Response(200, json=page)
+
+    async def op(c: EncordClient) -> None:
+        async for _ in c.folders.list_root(page_size=1):
+            break
+
+    run(handler, op)
+    assert sent == ["-"]
+
+
+def test_the_reader_listing_requests_the_next_page_while_a_page_is_handled() -> None:
+    events: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("pageToken")
+        events.append(f"request {token or 'first'}")
+        following = {None: "p2", "p2": "p3", "p3": None}[token]
+        return httpx.Response(200, json={"results": [], "nextPageToken": following})
+
+    async def op(c: EncordClient) -> None:
+        async for _ in c.items.list_pages(F1, recursive=True):
+            events.append("handled")
+            await asyncio.sleep(0.01)
+
+    run(handler, op)
+    assert events == ["request first", "request p2", "handled", "request p3", "handled", "handled"]

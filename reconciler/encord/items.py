@@ -83,11 +83,12 @@ class ItemsAPI:
         page_size: int = PAGE_SIZE,
         subject: str | None = None,
     ) -> AsyncIterator[list[Item]]:
-        """Page by page: the recursive listing, or the flat ``list_items`` one."""
+        """Page by page, to the end (the next page is requested while the caller handles one):
+        the recursive listing, or the flat ``list_items`` one."""
         if recursive:
-            source = self._pages(folder, None, True, ITEM_TYPES_ALL, page_size, None, subject)
+            source = self._pages(folder, None, True, ITEM_TYPES_ALL, page_size, None, subject, True)
         else:
-            source = self._pages(folder, None, False, (), page_size, True, subject)
+            source = self._pages(folder, None, False, (), page_size, True, subject, True)
         async for page in source:
             yield page
 
@@ -108,6 +109,7 @@ class ItemsAPI:
         page_size: int,
         include_client_metadata: bool | None,
         subject: str | None,
+        prefetch: bool = False,
     ) -> AsyncIterator[list[Item]]:
         fid = uuid_text(folder)
 
@@ -128,7 +130,7 @@ class ItemsAPI:
                 subject=subject or f"folder {fid}",
             )
 
-        async for page in pages(self._session, make, Item):
+        async for page in pages(self._session, make, Item, prefetch=prefetch):
             yield page
 
     async def get(self, item: UUID | str, *, subject: str | None = None) -> Item:

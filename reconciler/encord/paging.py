@@ -60,29 +60,37 @@ def ignore(value: Any) -> None:
 
 
 async def pages(
-    session: Session, make_call: Callable[[str | None], Call], model: type[M]
+    session: Session,
+    make_call: Callable[[str | None], Call],
+    model: type[M],
+    *,
+    prefetch: bool = False,
 ) -> AsyncIterator[list[M]]:
     """Yield each page's results in order; ``make_call(token)`` builds the request for a page.
 
-    The request for page N+1 is sent before page N is handed over, so what the caller does
-    with a page overlaps the next round trip instead of adding to it.
+    With ``prefetch`` the request for page N+1 goes out as soon as page N's token is known,
+    before page N is validated and handed over, so validating and handling a page overlap the
+    next round trip. Only for callers that read to the end: one that stops early has then
+    sent one request too many.
     """
     seen: set[str] = set()
-    pending = asyncio.ensure_future(_fetch(session, make_call(None), model))
+    token: str | None = None
+    pending = asyncio.ensure_future(_raw(session, make_call(None)))
     try:
         while True:
-            page = await pending
-            token = page.next_page_token
-            if token and token in seen:
-                raise ResponseError(
-                    f"{make_call(token).route}: the server repeated page token {token!r}"
-                )
-            if token:
-                seen.add(token)
-                pending = asyncio.ensure_future(_fetch(session, make_call(token), model))
+            call, answer = await pending
+            data = json_value(answer)
+            token = _next_token(call, data, seen)
+            if token is not None and prefetch:
+                pending = asyncio.ensure_future(_raw(session, make_call(token)))
+                await asyncio.sleep(0)  # let the request go out before the CPU work below
+            # Validate the raw bytes when we have them: faster than the objects just parsed.
+            page = parser(Page[model], call.route)(answer)  # type: ignore[valid-type]
             yield page.results
-            if not token:
+            if token is None:
                 return
+            if not prefetch:
+                pending = asyncio.ensure_future(_raw(session, make_call(token)))
     finally:
         if not pending.done():
             pending.cancel()
@@ -90,8 +98,23 @@ async def pages(
                 await pending
 
 
-async def _fetch(session: Session, call: Call, model: type[M]) -> Page[M]:
-    return await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
+async def _raw(session: Session, call: Call) -> tuple[Call, Any]:
+    return call, await session.call(call, lambda answer: answer)
+
+
+def _next_token(call: Call, data: Any, seen: set[str]) -> str | None:
+    """The page's ``nextPageToken`` (either spelling); None at the end, ``""`` included."""
+    if not isinstance(data, dict):
+        raise ResponseError(f"{call.route}: expected a page object, got {type(data).__name__}")
+    token = data.get("nextPageToken", data.get("next_page_token"))
+    if token is not None and not isinstance(token, str):
+        raise ResponseError(f"{call.route}: nextPageToken is not a string")
+    if not token:
+        return None
+    if token in seen:
+        raise ResponseError(f"{call.route}: the server repeated page token {token!r}")
+    seen.add(token)
+    return token
 
 
 async def one_page(session: Session, call: Call, model: type[M]) -> list[M]:
