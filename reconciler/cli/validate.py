@@ -83,8 +83,14 @@ def _counts(desired: DesiredState) -> dict[str, int]:
     }
 
 
+def _plural(count: int, noun_plural: str) -> str:
+    if count == 1:
+        noun_plural = noun_plural.removesuffix("s")
+    return f"{count} {noun_plural}"
+
+
 def _summary(desired: DesiredState) -> str:
     counts = _counts(desired)
     target = "sandbox" if desired.target.sandbox is not None else "encord"
-    parts = [f"{n} {name.replace('_', ' ')}" for name, n in counts.items()]
+    parts = [_plural(n, name.replace("_", " ")) for name, n in counts.items()]
     return f"{desired.root_dir} ({target} target): " + ", ".join(parts)

@@ -1,0 +1,99 @@
+"""``reconciler validate``: output and exit codes, in-process and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
+from reconciler.cli.main import cli
+from tests.helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = Path(__file__).parent / "config_cases"
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
+
+
+def test_valid_config_prints_a_summary_and_exits_0() -> None:
+    result = invoke(str(ROOT / "examples" / "realistic"))
+    assert result.exit_code == 0
+    assert result.output == (
+        f"valid: {ROOT / 'examples' / 'realistic'} (sandbox target): 8 folders, 3 groups, "
+        "7 rules, 1 manifest, 8 manifest rows, 4 datasets, 8 metadata keys\n"
+    )
+
+
+def test_each_problem_on_its_own_line_and_exit_1() -> None:
+    case = CASES / "bad-roles"
+    result = CliRunner().invoke(cli, ["validate", str(case)])
+    assert result.exit_code == 1
+    assert result.stdout == (case / "expected.txt").read_text()
+    assert result.stderr == "5 problems found\n"
+
+
+def test_json_format() -> None:
+    result = CliRunner().invoke(cli, ["validate", "--format", "json", str(CASES / "target-both")])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document == {
+        "format_version": 1,
+        "valid": False,
+        "diagnostics": [
+            {
+                "file": "reconciler.yaml",
+                "line": 2,
+                "col": 1,
+                "message": "target: needs exactly one of 'encord' (a real organisation) or "
+                "'sandbox' (the embedded sandbox)",
+            }
+        ],
+        "summary": None,
+    }
+    ok = CliRunner().invoke(
+        cli, ["validate", "--format", "json", str(ROOT / "examples" / "quickstart")]
+    )
+    assert ok.exit_code == 0
+    assert json.loads(ok.stdout)["summary"] == {
+        "folders": 3,
+        "groups": 2,
+        "rules": 1,
+        "manifests": 0,
+        "manifest_rows": 0,
+        "datasets": 1,
+        "metadata_keys": 0,
+    }
+
+
+def test_default_path_is_the_working_directory() -> None:
+    result = run_cli("validate", cwd=ROOT / "examples" / "quickstart")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("valid: ")
+    assert result.stderr == ""
+
+
+@pytest.mark.slow
+def test_subprocess_never_prints_a_traceback_for_hostile_input(tmp_path: Path) -> None:
+    for case in ("alias-bomb", "binary-bytes", "deep-nesting", "no-settings-file"):
+        result = run_cli("validate", str(CASES / case))
+        assert result.returncode == 1
+        assert "Traceback" not in result.stdout + result.stderr
+        expected = (CASES / case / "expected.txt").read_text()
+        assert result.stdout == expected.replace("<case>", str((CASES / case).resolve()))
+    missing = run_cli("validate", str(tmp_path / "nope"))
+    assert missing.returncode == 1
+    assert (
+        missing.stdout
+        == f"{tmp_path / 'nope'}:1:1: no such directory; pass a config directory (default: .)\n"
+    )
+
+
+def test_bad_flag_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["validate", "--format", "xml"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.output
