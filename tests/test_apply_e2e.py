@@ -1,0 +1,270 @@
+"""``reconciler apply`` end to end over a loopback socket (``reconciler sandbox serve``), with
+the official SDK as an independent client: moves keep identity, stale objects are refused,
+a ``kill -9`` resumes, and faults do not stop convergence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from encord.user_client import EncordUserClient
+from helpers import SandboxServer, run_cli, running_sandbox
+
+from reconciler.config import load_config
+from reconciler.live import Scope, read_live
+from reconciler.plan import diff, dumps
+from reconciler.targets import TargetOptions, connect
+
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
+
+SETTINGS = """\
+version: 1
+target:
+  sandbox:
+    path: .reconciler/unused.sqlite
+ownership: {id: e2e-tests}
+"""
+
+
+def write_config(directory: Path, body: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "reconciler.yaml").write_text(SETTINGS)
+    (directory / "main.yaml").write_text(body)
+    return directory
+
+
+@contextlib.contextmanager
+def served(tmp_path: Path, *seeds: tuple[str, int]) -> Iterator[SandboxServer]:
+    """A sandbox server over a socket, seeded before it starts."""
+    db, key = tmp_path / "sandbox.sqlite", tmp_path / "admin.key"
+    init = run_cli(
+        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
+        "--key-out", str(key),
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    for under, items in seeds:
+        seeded = run_cli(
+            "sandbox", "seed", "--db", str(db), "--under", under, "--items", str(items)
+        )
+        assert seeded.returncode == 0, seeded.stderr
+    with running_sandbox(tmp_path, init=False) as server:
+        yield server
+
+
+def flags(server: SandboxServer) -> tuple[str, ...]:
+    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+
+
+def apply(config: Path, server: SandboxServer, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("apply", str(config), "--auto-approve", *flags(server), *extra, timeout=300)
+
+
+def save_plan(config: Path, server: SandboxServer, out: Path) -> None:
+    """What ``reconciler plan --out`` writes, made in-process against the served sandbox."""
+    desired = load_config(config)
+    options = TargetOptions(domain=server.url, ssh_key_file=server.key_path, config=desired.target)
+
+    async def make() -> str:
+        async with connect(options) as client:
+            live = await read_live(client, Scope.from_desired(desired))
+            return dumps(diff(desired, live))
+
+    out.write_text(asyncio.run(make()))
+
+
+def sdk(server: SandboxServer) -> EncordUserClient:
+    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
+
+
+def assert_converged(config: Path, server: SandboxServer) -> None:
+    again = apply(config, server)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes." in again.stdout
+
+
+def folder_by_path(uc: EncordUserClient, path: str) -> object:
+    parts = [p for p in path.split("/") if p]
+    (current,) = [
+        f
+        for f in uc.find_storage_folders(search=parts[0])
+        if f.name == parts[0] and f.parent_uuid is None
+    ]
+    for part in parts[1:]:
+        (current,) = [f for f in current.list_subfolders() if f.name == part]
+    return current
+
+
+CAMS = """\
+folders:
+  {path}:
+{previously}    description: cameras
+datasets:
+  cams-ds:
+    items:
+      - {{folder: {path}, recursive: true}}
+"""
+
+
+def test_a_moved_folder_keeps_its_uuid_items_and_links(tmp_path: Path) -> None:
+    with served(tmp_path, ("/cams", 6)) as server:
+        before = write_config(tmp_path / "before", CAMS.format(path="/cams", previously=""))
+        first = apply(before, server)
+        assert first.returncode == 0, first.stdout + first.stderr
+        uc = sdk(server)
+        cams = folder_by_path(uc, "/cams")
+        items = {i.uuid for i in cams.list_items()}  # type: ignore[attr-defined]
+        assert len(items) == 6
+        (listed,) = uc.get_datasets(title_eq="cams-ds")
+        dataset = uc.get_dataset(listed["dataset"].dataset_hash)
+        assert {UUID(str(r.backing_item_uuid)) for r in dataset.list_data_rows()} == items
+
+        after = write_config(
+            tmp_path / "after",
+            CAMS.format(path="/archive/cams", previously="    previously: [/cams]\n"),
+        )
+        moved = apply(after, server)
+        assert moved.returncode == 0, moved.stdout + moved.stderr
+        assert "→ folder:/archive/cams (from folder:/cams)" in moved.stdout
+        assert "to delete" in moved.stdout and " 0 to delete" in moved.stdout
+        again = uc.get_storage_folder(cams.uuid)  # type: ignore[attr-defined]
+        archive = folder_by_path(uc, "/archive")
+        assert again.parent_uuid == archive.uuid  # type: ignore[attr-defined]
+        assert again.name == "cams" and again.description == "cameras"
+        assert {i.uuid for i in again.list_items()} == items
+        dataset = uc.get_dataset(listed["dataset"].dataset_hash)
+        assert {UUID(str(r.backing_item_uuid)) for r in dataset.list_data_rows()} == items
+        assert_converged(after, server)
+
+
+RULES = """\
+folders:
+  /data:
+    description: declared
+items:
+  - folder: /data
+    metadata: {{stage: {stage}}}
+"""
+
+
+def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
+    tmp_path: Path,
+) -> None:
+    with served(tmp_path, ("/data", 5)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="one"))
+        plan_file = tmp_path / "plan.json"
+        save_plan(config, server, plan_file)
+        uc = sdk(server)
+        data = folder_by_path(uc, "/data")
+        by_name = {i.name: i for i in data.list_items()}  # type: ignore[attr-defined]
+        by_name["item-0000003.jpg"].update(client_metadata={"stage": "manual"})
+        result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server), timeout=300)
+        assert result.returncode == 1
+        assert (
+            "! item:/data/item-0000003.jpg [patch-items]: item /data/item-0000003.jpg changed "
+            "since the plan: lastEditedAt "
+        ) in result.stdout
+        assert "metadata differ; re-run plan" in result.stdout
+        assert "Did not converge: a fresh plan still wants 1 changes:" in result.stdout
+        fresh = {i.name: i for i in folder_by_path(uc, "/data").list_items()}  # type: ignore[attr-defined]
+        assert fresh["item-0000003.jpg"].client_metadata == {"stage": "manual"}
+        for name in (
+            "item-0000000.jpg",
+            "item-0000001.jpg",
+            "item-0000002.jpg",
+            "item-0000004.jpg",
+        ):
+            assert fresh[name].client_metadata == {"stage": "one"}
+        assert folder_by_path(uc, "/data").description == "declared"  # type: ignore[attr-defined]
+
+
+def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
+    with served(tmp_path, ("/data", 5000)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="killed"))
+        server.set_faults(latency_ms=150)
+        command = [
+            sys.executable, "-m", "reconciler", "apply", str(config), "--auto-approve",
+            "--concurrency", "1", *flags(server),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        journal_dir = config / ".reconciler" / "journal"
+        deadline = time.monotonic() + 120
+        try:
+            while time.monotonic() < deadline and process.poll() is None:
+                journals = list(journal_dir.glob("*.jsonl")) if journal_dir.is_dir() else []
+                if journals and '"phase":"patch-items"' in journals[0].read_text():
+                    break
+                time.sleep(0.02)
+            assert process.poll() is None, "apply finished before it could be killed"
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        (journal,) = journal_dir.glob("*.jsonl")
+        records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+        assert records[-1]["type"] != "finish"
+        done_before = sum(len(r["done"]) for r in records if r["type"] == "bundle")
+        assert 0 < done_before < 5000 + 1
+        server.set_faults(latency_ms=0)
+        resumed = apply(config, server, "--resume")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert f"({done_before} steps done by an earlier run)" in resumed.stdout
+        assert "Verified: a fresh plan is empty." in resumed.stdout
+        uc = sdk(server)
+        items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
+        assert len(items) == 5000
+        assert all(i.client_metadata == {"stage": "killed"} for i in items)
+        assert_converged(config, server)
+
+
+FAULTY = """\
+folders:
+  /data:
+    description: under fire
+    groups: {{crew: user}}
+  /data/new-a: {{}}
+  /data/new-b: {{}}
+groups:
+  crew: {{description: stormy}}
+items:
+  - folder: /data
+    metadata: {{weather: storm}}
+datasets:
+  stormy:
+    items:
+      - {{folder: /data}}
+"""
+
+
+def test_apply_converges_under_5xx_and_429_storms(tmp_path: Path) -> None:
+    with served(tmp_path, ("/data", 2500)) as server:
+        config = write_config(tmp_path / "config", FAULTY.format())
+        server.set_faults(
+            error_rate=0.1, error_after_rate=0.05, storm_requests=10, storm_rate=0.05,
+            storm_retry_after=1, seed=20260101,
+        )  # fmt: skip
+        result = run_cli("-v", "apply", str(config), "--auto-approve", *flags(server), timeout=300)
+        server.set_faults(error_rate=0, error_after_rate=0, storm_requests=0, storm_rate=0)
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        assert "Verified: a fresh plan is empty." in result.stdout
+        statuses = [line.rsplit(" ", 2)[-2] for line in result.stderr.splitlines() if "ms" in line]
+        assert statuses.count("429") >= 10  # the faults really happened
+        assert sum(statuses.count(code) for code in ("500", "502", "503")) >= 5
+        uc = sdk(server)
+        items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
+        assert len(items) == 2500 and all(i.client_metadata == {"weather": "storm"} for i in items)
+        names = [f.name for f in folder_by_path(uc, "/data").list_subfolders()]  # type: ignore[attr-defined]
+        assert sorted(names) == ["new-a", "new-b"]  # each created exactly once
+        assert [g.name for g in uc.list_groups()].count("crew") == 1
+        assert_converged(config, server)
