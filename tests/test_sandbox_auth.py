@@ -92,7 +92,8 @@ def test_bearer_tokens(sb: Harness, tmp_path: Path) -> None:
     assert send(sb, {"Authorization": "Bearer not-a-token"}) == 401
     assert send(sb, {"Authorization": "Bearer "}) == 401
     minted = sb.ok(sb.get("/user/bearer-token"))["token"]
-    listing = sb.client.request("GET", FOLDERS, headers={"Authorization": f"Bearer {minted}"})
+    everything = FOLDERS + "?includeOrgAccess=True"  # the admin owns none of them
+    listing = sb.client.request("GET", everything, headers={"Authorization": f"Bearer {minted}"})
     assert listing.status_code == 200
     assert [f["owner"] for f in listing.json()["results"]] == ["bot@example.com"]
 

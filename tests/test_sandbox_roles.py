@@ -13,6 +13,7 @@ import pytest
 from sandbox_data.harness import Harness, open_harness
 
 ALICE = "alice@example.com"
+ADMIN = "admin@example.com"
 
 
 @dataclass
@@ -52,9 +53,37 @@ def test_a_member_without_grants_sees_nothing_but_its_own(sb: Harness, tree: Tre
     child = sb.folder("mine-child", own["uuid"], who=ALICE)
     assert child["userRole"] == "admin"
     assert visible_roots(sb, ALICE) == ["mine"]
-    assert sorted(visible_roots(sb, "admin@example.com")) == ["mine", "other", "team"]
     searched = sb.ok(sb.get("/storage/search/folders", query=[("search", "u")], who=ALICE))
     assert searched["results"] == []
+
+
+def test_org_admins_list_the_organisation_only_when_they_ask(sb: Harness, tree: Tree) -> None:
+    """Organisation-wide listings show an admin its own access unless ``includeOrgAccess``;
+    direct reads and changes are never restricted."""
+    mine = sb.folder("mine", who=ALICE)
+    dataset = sb.ok(
+        sb.post("/datasets", {"title": "alice-ds", "createBackingFolder": False}, who=ALICE)
+    )
+    everything = [("includeOrgAccess", True)]
+    assert visible_roots(sb, ADMIN) == ["other", "team"]
+    assert sorted(
+        f["name"] for f in sb.ok(sb.get("/storage/folders", query=everything))["results"]
+    ) == ["mine", "other", "team"]
+    found = sb.ok(sb.get("/storage/search/folders", query=[("search", "mine")]))["results"]
+    assert found == []
+    found = sb.ok(sb.get("/storage/search/folders", query=[("search", "mine"), *everything]))[
+        "results"
+    ]
+    assert [(f["uuid"], f["userRole"]) for f in found] == [(mine["uuid"], "admin")]
+    assert sb.ok(sb.get(f"/storage/folders/{mine['uuid']}"))["userRole"] == "admin"
+    assert (
+        sb.patch(f"/storage/folders/{mine['uuid']}", {"description": "admin was here"}).status_code
+        == 200
+    )
+    listed = sb.ok(sb.get("/datasets/list", query=[("includeOrgAccess", False)]))["result"]
+    assert listed == []
+    listed = sb.ok(sb.get("/datasets/list", query=everything))["result"]
+    assert [(d["datasetUuid"], d["userRole"]) for d in listed] == [(dataset["datasetUuid"], None)]
 
 
 def test_user_grant_reads_the_subtree_but_changes_nothing(sb: Harness, tree: Tree) -> None:

@@ -144,7 +144,7 @@ def apply_scan(
             new_rows.append(_new_item(root, parent, entry, kind, url, target, now))
             counts.created += 1
         else:
-            _refresh_item(conn, row, entry, counts, now)
+            _refresh_item(conn, row, entry, target, counts, now)
     insert_items(conn, new_rows)
     gone = [row["id"] for url, row in known.items() if url not in seen and not row["is_tombstone"]]
     conn.executemany(
@@ -186,7 +186,7 @@ def _known_items(
     conn: sqlite3.Connection, root: sqlite3.Row, integration_id: int
 ) -> dict[str, sqlite3.Row]:
     rows = conn.execute(
-        "SELECT id, url, is_tombstone, file_size, source_mtime_ns FROM items "
+        "SELECT id, url, item_type, is_tombstone, file_size, source_mtime_ns FROM items "
         "WHERE folder_path >= ? AND folder_path < ? AND url IS NOT NULL AND integration_id = ?",
         (root["path"], path_end(root["path"]), integration_id),
     ).fetchall()
@@ -204,9 +204,7 @@ def _new_item(
 ) -> tuple[object, ...]:
     """Values in ``items.INSERT_COLUMNS`` order."""
     name = entry.relpath.rpartition("/")[2]
-    path = target.location.directory / entry.relpath
-    size = image_size(path) if kind[0] == "image" else None
-    width, height = size if size else (None, None)
+    width, height = _dimensions(kind[0], target, entry)
     return (
         new_uuid(),
         parent["id"],
@@ -231,7 +229,12 @@ def _new_item(
 
 
 def _refresh_item(
-    conn: sqlite3.Connection, row: sqlite3.Row, entry: ScannedFile, counts: SyncCounts, now: str
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    entry: ScannedFile,
+    target: SyncTarget,
+    counts: SyncCounts,
+    now: str,
 ) -> None:
     changed = (row["file_size"], row["source_mtime_ns"]) != (entry.size, entry.mtime_ns)
     if not row["is_tombstone"] and not changed:
@@ -240,8 +243,17 @@ def _refresh_item(
         counts.restored += 1
     else:
         counts.updated += 1
+    width, height = _dimensions(row["item_type"], target, entry)
     conn.execute(
-        "UPDATE items SET is_tombstone = 0, file_size = ?, source_mtime_ns = ?, "
-        "last_edited_at = ? WHERE id = ?",
-        (entry.size, entry.mtime_ns, now, row["id"]),
+        "UPDATE items SET is_tombstone = 0, file_size = ?, source_mtime_ns = ?, width = ?, "
+        "height = ?, last_edited_at = ? WHERE id = ?",
+        (entry.size, entry.mtime_ns, width, height, now, row["id"]),
     )
+
+
+def _dimensions(
+    item_type: str, target: SyncTarget, entry: ScannedFile
+) -> tuple[int | None, int | None]:
+    """Width and height of an image whose header tells them cheaply; else (None, None)."""
+    size = image_size(target.location.directory / entry.relpath) if item_type == "image" else None
+    return size if size else (None, None)

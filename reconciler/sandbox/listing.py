@@ -7,8 +7,8 @@ from typing import Any
 
 from reconciler.sandbox.errors import bad_request, forbidden
 from reconciler.sandbox.pipeline import Call
-from reconciler.sandbox.serialize import folder_json, item_json, page
-from reconciler.sandbox.store.access import Visibility, folder_rank
+from reconciler.sandbox.serialize import folder_json, item_json_columns, page, page_text
+from reconciler.sandbox.store.access import Visibility, folder_rank, visibility
 from reconciler.sandbox.store.folders import FolderFilters, ancestors
 from reconciler.sandbox.store.items import ItemFilters
 from reconciler.sandbox.store.paging import PageSpec, page_spec
@@ -26,10 +26,17 @@ def page_spec_of(call: Call) -> PageSpec:
     )
 
 
-def check_org_access(call: Call) -> None:
+def check_org_access(call: Call) -> bool:
     """``includeOrgAccess=True`` widens a listing to the whole organisation: admins only."""
-    if call.q_bool("includeOrgAccess", False) and not call.caller.is_admin:
+    org_access = bool(call.q_bool("includeOrgAccess", False))
+    if org_access and not call.caller.is_admin:
         raise forbidden("includeOrgAccess=True needs the organisation admin role")
+    return org_access
+
+
+def listing_visibility(call: Call) -> Visibility:
+    """Whose folders an organisation-wide listing shows (see ``store.access``)."""
+    return visibility(call.conn, call.caller, org_access=check_org_access(call))
 
 
 def folder_filters(call: Call) -> FolderFilters:
@@ -64,7 +71,13 @@ def folders_page(
     return page([folder_json(row, anc, vis.rank_of(row["path"])) for row in rows], token)
 
 
-def items_page(call: Call, rows: list[sqlite3.Row], token: str | None) -> dict[str, Any]:
+def item_columns(call: Call) -> str:
+    """The select list of item JSON for a listing, from its ``signUrls``/metadata flags."""
     sign = bool(call.q_bool("signUrls", False))
     metadata = bool(call.q_bool("includeClientMetadata", True))
-    return page([item_json(row, sign_urls=sign, metadata=metadata) for row in rows], token)
+    return item_json_columns(sign_urls=sign, metadata=metadata)
+
+
+def items_page(rows: list[sqlite3.Row], token: str | None) -> str:
+    """A page of items selected with ``item_columns``: JSON text."""
+    return page_text([row["json"] for row in rows], token)

@@ -11,11 +11,13 @@ from starlette.responses import Response
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A response: JSON ``body`` with ``status`` 200 (or an error), or 204 without a body."""
+    """A response: JSON ``body`` (or ready ``text``) with ``status`` 200 or an error status, or
+    204 without a body."""
 
     status: int = 200
     body: Any = None
     headers: tuple[tuple[str, str], ...] = ()
+    text: str | None = None  # the body already encoded as JSON text (wins over ``body``)
     # A handler may ask to be run again once ``wait`` (a threading.Event) is set or
     # ``wait_seconds`` have passed; the pipeline waits without holding a thread or transaction.
     wait: Any = None
@@ -24,7 +26,8 @@ class Reply:
     def to_response(self) -> Response:
         if self.status == 204:
             return Response(status_code=204, headers=dict(self.headers))
-        content = json.dumps(self.body, separators=(",", ":")).encode()
+        text = self.text if self.text is not None else json.dumps(self.body, separators=(",", ":"))
+        content = text.encode()
         return Response(content, self.status, dict(self.headers), "application/json")
 
 

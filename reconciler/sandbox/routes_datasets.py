@@ -66,7 +66,7 @@ _TIME_PARAMS = {
 
 @routes.get(f"{DATASETS}/list")
 def list_datasets(call: Call) -> Reply:
-    check_org_access(call)
+    org_access = check_org_access(call)
     values: dict[str, str] = {}
     for param, name in _FILTER_PARAMS.items():
         if call.q(param) is not None:
@@ -75,7 +75,8 @@ def list_datasets(call: Call) -> Reply:
         text = call.q(param)
         if text is not None:
             values[name] = _timestamp(param, text)
-    found = datasets.list_datasets(call.conn, call.caller, datasets.DatasetFilters(**values))
+    filters = datasets.DatasetFilters(**values)
+    found = datasets.list_datasets(call.conn, call.caller, filters, org_access=org_access)
     return Reply(200, {"result": [dataset_json(row, role) for row, role in found]})
 
 

@@ -14,6 +14,7 @@ from reconciler.sandbox.listing import (
     folder_body,
     folder_filters,
     folders_page,
+    listing_visibility,
     page_spec_of,
 )
 from reconciler.sandbox.metadata import check_values, parse_metadata_text
@@ -73,8 +74,7 @@ def _cloud_fields(call: Call, body: CreateFolderPayload) -> dict[str, Any]:
 
 @routes.get(FOLDERS)
 def list_root_folders(call: Call) -> Reply:
-    check_org_access(call)
-    vis = access.visibility(call.conn, call.caller)
+    vis = listing_visibility(call)
     recursive = call.q_bool("isRecursive", False)
     scope = folders.scope_visible(vis) if recursive else folders.scope_top(vis)
     rows, token = folders.list_folders(call.conn, scope, folder_filters(call), page_spec_of(call))
@@ -83,8 +83,7 @@ def list_root_folders(call: Call) -> Reply:
 
 @routes.get("/v2/public/storage/search/folders")
 def search_folders(call: Call) -> Reply:
-    check_org_access(call)
-    vis = access.visibility(call.conn, call.caller)
+    vis = listing_visibility(call)
     scope = folders.scope_visible(vis)
     rows, token = folders.list_folders(call.conn, scope, folder_filters(call), page_spec_of(call))
     return Reply(200, folders_page(call, rows, token, vis))

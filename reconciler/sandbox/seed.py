@@ -10,6 +10,7 @@ Encord).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 import uuid
@@ -24,6 +25,8 @@ from reconciler.sandbox.store.common import now_text
 from reconciler.sandbox.store.db import Database
 from reconciler.sandbox.store.folders import NewFolder, insert_folder
 from reconciler.sandbox.store.items import insert_items
+
+REBUILD_AT_LEAST = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,4 +117,29 @@ def _seed_items(
                 now, now, "encord", None, None, 1000 + index % 9000, "image/jpeg", 640, 480, None,
             )  # fmt: skip
 
-    insert_items(conn, rows())
+    with _indexes_rebuilt_if_cheaper(conn, count):
+        insert_items(conn, rows())
+
+
+@contextlib.contextmanager
+def _indexes_rebuilt_if_cheaper(conn: sqlite3.Connection, count: int) -> Iterator[None]:
+    """Build the item indexes once after a large insert instead of row by row.
+
+    Sorting 100,000 keys once is several times faster than 100,000 random B-tree inserts per
+    index, but rebuilding costs the whole table: only worth it when the batch is at least as
+    large as what is already there. Inside the caller's transaction, so readers never see the
+    table without its indexes.
+    """
+    existing = conn.execute("SELECT count(*) FROM items").fetchone()[0]
+    if count < max(REBUILD_AT_LEAST, existing):
+        yield
+        return
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items' "
+        "AND sql IS NOT NULL"
+    ).fetchall()
+    for index in indexes:
+        conn.execute(f'DROP INDEX "{index["name"]}"')
+    yield
+    for index in indexes:
+        conn.execute(index["sql"])

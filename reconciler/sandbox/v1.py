@@ -9,7 +9,9 @@ status line), 5xx with an error envelope.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +28,7 @@ from reconciler.sandbox.pipeline import Call, Incoming, keepable, lower_headers,
 from reconciler.sandbox.replay import replay_key
 from reconciler.sandbox.reply import Reply, error_reply
 from reconciler.sandbox.runtime import Runtime
-from reconciler.sandbox.serialize import data_row_json
+from reconciler.sandbox.serialize import data_row_json_column, json_array_text
 from reconciler.sandbox.store import access, datasets, items
 from reconciler.sandbox.store.common import canonical_uuid
 from reconciler.wire.base import format_datetime
@@ -61,30 +63,37 @@ def _settings(payload: Any) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    """A response already encoded as JSON text (large row lists are built by SQLite)."""
+
+    text: str
+
+
 def get_dataset(call: Call, values: V1Values) -> Any:
     row = datasets.require_dataset(call.conn, call.caller, _dataset_uuid(call, values), admin=False)
     settings = _settings(values.payload)
-    rows: list[dict[str, Any]] = []
+    rows: list[str] = []
     if settings.get("fetch_rows", True):
-        found = datasets.data_rows(call.conn, row["id"], datasets.RowFilters())
-        metadata = bool(settings.get("fetch_client_metadata", False))
-        rows = [data_row_json(r, client_metadata=metadata) for r in found]
-    return {
+        column = data_row_json_column(client_metadata=bool(settings.get("fetch_client_metadata")))
+        rows = datasets.data_rows(call.conn, row["id"], datasets.RowFilters(), column)
+    head = {
         "dataset_hash": row["uuid"],
         "title": row["title"],
         "description": row["description"],
         "dataset_type": LEGACY_DATASET_TYPE[LegacyStorageLocation(row["storage_location"])],
         "backing_folder_uuid": row["backing_folder_uuid"],
-        "data_rows": rows,
     }
+    return JsonText(json.dumps(head)[:-1] + f', "data_rows": {json_array_text(rows)}}}')
 
 
 def list_data_rows(call: Call, values: V1Values) -> Any:
     row = datasets.require_dataset(call.conn, call.caller, _dataset_uuid(call, values), admin=False)
     payload = values.payload if isinstance(values.payload, dict) else {}
-    found = datasets.data_rows(call.conn, row["id"], _row_filters(payload))
     metadata = bool(_settings(payload).get("fetch_client_metadata", False))
-    return [data_row_json(r, client_metadata=metadata) for r in found]
+    column = data_row_json_column(client_metadata=metadata)
+    found = datasets.data_rows(call.conn, row["id"], _row_filters(payload), column)
+    return JsonText(json_array_text(found))
 
 
 def _row_filters(payload: dict[str, Any]) -> datasets.RowFilters:
@@ -128,10 +137,9 @@ def link_items(call: Call, values: V1Values) -> Any:
     created = datasets.link_items(
         call.conn, dataset["id"], [row["id"] for row in rows], payload.duplicates_behavior.value
     )
-    found = datasets.data_rows(
-        call.conn, dataset["id"], datasets.RowFilters(row_ids=tuple(created))
-    )
-    return [data_row_json(r, client_metadata=False) for r in found]
+    filters = datasets.RowFilters(row_ids=tuple(created))
+    column = data_row_json_column(client_metadata=False)
+    return JsonText(json_array_text(datasets.data_rows(call.conn, dataset["id"], filters, column)))
 
 
 def delete_rows(call: Call, values: V1Values) -> Any:
@@ -254,7 +262,10 @@ async def _run(
     headers: dict[str, str],
 ) -> Reply:
     def handle(call: Call) -> Reply:
-        return Reply(200, envelope(handler(call, rpc.values)))
+        response = handler(call, rpc.values)
+        if isinstance(response, JsonText):
+            return Reply(200, text=f'{{"status": 200, "response": {response.text}}}')
+        return Reply(200, envelope(response))
 
     write = rpc.query_method != "GET"
     incoming = Incoming("POST", {}, QueryParams(""), body, "/public", headers, write=write)

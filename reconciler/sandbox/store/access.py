@@ -5,6 +5,10 @@ ancestor; the role any of the caller's groups holds on the folder or an ancestor
 admins hold ``admin`` everywhere. A grant reaches down the whole subtree and nothing revokes
 it below, so the folders a caller can see are the union of the subtrees of its *access roots*
 (granted or owned folders), and the role on a folder is the best root above it.
+
+Organisation-wide listings (the root listing, searches) show an organisation admin, too, only
+its own access roots unless it asks for ``includeOrgAccess`` (as the SDK documents); its direct
+reads and changes are never restricted.
 """
 
 from __future__ import annotations
@@ -36,14 +40,16 @@ class AccessRoot:
 
 @dataclass(frozen=True, slots=True)
 class Visibility:
-    """What one caller may see: everything, or the subtrees of ``roots`` (sorted by path)."""
+    """What one caller lists: everything, or the subtrees of ``roots`` (sorted by path).
+    ``admin``: an organisation admin, whose role is ``admin`` wherever it looks."""
 
     everything: bool
     roots: tuple[AccessRoot, ...] = ()
+    admin: bool = False
 
     def rank_of(self, path: str) -> int:
         """0 (invisible), 1 (user) or 2 (admin) on the folder with this materialised path."""
-        if self.everything:
+        if self.everything or self.admin:
             return ADMIN
         return max((r.rank for r in self.roots if path.startswith(r.path)), default=0)
 
@@ -69,9 +75,10 @@ class Visibility:
         return f"({clauses})", [bound for top in tops for bound in (top, path_end(top))]
 
 
-def visibility(conn: sqlite3.Connection, caller: Caller) -> Visibility:
-    if caller.is_admin:
-        return Visibility(everything=True)
+def visibility(conn: sqlite3.Connection, caller: Caller, *, org_access: bool = False) -> Visibility:
+    """What ``caller`` lists; ``org_access`` (admins only) widens it to the organisation."""
+    if caller.is_admin and org_access:
+        return Visibility(everything=True, admin=True)
     rows = conn.execute(
         f"SELECT f.path AS path, max({_RANK_SQL}) AS rank FROM folder_grants g "
         "JOIN group_members m ON m.group_id = g.group_id JOIN folders f ON f.id = g.folder_id "
@@ -83,7 +90,7 @@ def visibility(conn: sqlite3.Connection, caller: Caller) -> Visibility:
     for row in rows:
         best[row["path"]] = max(best.get(row["path"], 0), int(row["rank"]))
     roots = tuple(AccessRoot(path, rank) for path, rank in sorted(best.items()))
-    return Visibility(everything=False, roots=roots)
+    return Visibility(everything=False, roots=roots, admin=caller.is_admin)
 
 
 def folder_rank(conn: sqlite3.Connection, caller: Caller, path: str) -> int:

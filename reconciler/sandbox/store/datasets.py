@@ -67,9 +67,14 @@ def dataset_by_uuid(conn: sqlite3.Connection, dataset_uuid: str) -> sqlite3.Row:
 
 
 def dataset_role(conn: sqlite3.Connection, caller: Caller, dataset_id: int) -> int | None:
-    """0 (admin), 1 (user) or None (no access)."""
+    """0 (admin), 1 (user) or None (no access); organisation admins are admins of all."""
     if caller.is_admin:
         return DATASET_ADMIN
+    return held_role(conn, caller, dataset_id)
+
+
+def held_role(conn: sqlite3.Connection, caller: Caller, dataset_id: int) -> int | None:
+    """The role the caller itself or one of its groups holds on the dataset, if any."""
     row = conn.execute(
         "SELECT min(role) FROM (SELECT role FROM dataset_users WHERE dataset_id = ? AND "
         "user_id = ? UNION ALL SELECT g.role FROM dataset_groups g JOIN group_members m "
@@ -121,9 +126,10 @@ _FILTER_SQL = {
 
 
 def list_datasets(
-    conn: sqlite3.Connection, caller: Caller, filters: DatasetFilters
-) -> list[tuple[sqlite3.Row, int]]:
-    """Datasets the caller can see that match every filter, with the caller's role."""
+    conn: sqlite3.Connection, caller: Caller, filters: DatasetFilters, *, org_access: bool
+) -> list[tuple[sqlite3.Row, int | None]]:
+    """Datasets matching every filter on which the caller holds a role, with that role; with
+    ``org_access`` (organisation admins) every dataset, the role None where it holds none."""
     where, params = ["1"], []
     for name, sql in _FILTER_SQL.items():
         value = getattr(filters, name)
@@ -133,10 +139,11 @@ def list_datasets(
     rows = conn.execute(
         f"{DATASET_SELECT} WHERE {' AND '.join(where)} ORDER BY d.created_at, d.id", params
     ).fetchall()
-    out: list[tuple[sqlite3.Row, int]] = []
+    everything = org_access and caller.is_admin
+    out: list[tuple[sqlite3.Row, int | None]] = []
     for row in rows:
-        role = dataset_role(conn, caller, row["id"])
-        if role is not None:
+        role = held_role(conn, caller, row["id"])
+        if role is not None or everything:
             out.append((row, role))
     return out
 
@@ -290,8 +297,11 @@ class RowFilters:
     row_ids: tuple[int, ...] | None = None
 
 
-def data_rows(conn: sqlite3.Connection, dataset_id: int, filters: RowFilters) -> list[sqlite3.Row]:
-    """Rows of a dataset with their items' fields, oldest link first."""
+def data_rows(
+    conn: sqlite3.Connection, dataset_id: int, filters: RowFilters, select: str
+) -> list[str]:
+    """``select`` (one expression over ``data_rows d`` and ``items it``, normally a row's JSON
+    text) for each row of a dataset that passes ``filters``, oldest link first."""
     where: list[str] = ["d.dataset_id = ?"]
     params: list[object] = [dataset_id]
     scalar = (
@@ -312,9 +322,9 @@ def data_rows(conn: sqlite3.Connection, dataset_id: int, filters: RowFilters) ->
         if values is not None:
             where.append(f"{column} IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(list(values)))
-    return conn.execute(
-        "SELECT d.data_hash, d.created_at AS row_created_at, d.last_edited_at AS row_edited_at, "
-        f"it.* FROM data_rows d JOIN items it ON it.id = d.item_id WHERE {' AND '.join(where)} "
-        "ORDER BY d.id",
+    rows = conn.execute(
+        f"SELECT {select} FROM data_rows d JOIN items it ON it.id = d.item_id "
+        f"WHERE {' AND '.join(where)} ORDER BY d.id",
         params,
     ).fetchall()
+    return [row[0] for row in rows]

@@ -20,12 +20,13 @@ from reconciler.sandbox.store.common import canonical_uuid, now_text, path_end
 from reconciler.sandbox.store.folders import check_name, page_of
 from reconciler.sandbox.store.paging import PageSpec
 
-ITEM_SELECT = (
-    "SELECT it.*, pf.uuid AS folder_uuid, u.email AS owner_email, ig.uuid AS integration_uuid, "
-    "(SELECT count(*) FROM data_rows d WHERE d.item_id = it.id) AS data_units "
+ITEM_FROM = (
     "FROM items it {hint} JOIN folders pf ON pf.id = it.folder_id "
     "JOIN users u ON u.id = it.owner_id LEFT JOIN integrations ig ON ig.id = it.integration_id"
 )
+# What handlers use of an item row; answers select ``serialize.item_json_columns`` instead.
+ITEM_COLUMNS = "it.*, pf.uuid AS folder_uuid, u.email AS owner_email, ig.uuid AS integration_uuid"
+
 
 # Columns a new item row is inserted with, in order (see ``insert_items``).
 INSERT_COLUMNS = (
@@ -60,9 +61,11 @@ def insert_items(conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> Non
     conn.executemany(f"INSERT INTO items ({','.join(INSERT_COLUMNS)}) VALUES ({marks})", rows)
 
 
-def item_by_uuid(conn: sqlite3.Connection, item_uuid: str) -> sqlite3.Row:
+def item_by_uuid(
+    conn: sqlite3.Connection, item_uuid: str, select: str = ITEM_COLUMNS
+) -> sqlite3.Row:
     row: sqlite3.Row | None = conn.execute(
-        ITEM_SELECT.format(hint="") + " WHERE it.uuid = ?",
+        f"SELECT {select} {ITEM_FROM.format(hint='')} WHERE it.uuid = ?",
         (canonical_uuid(item_uuid, "item UUID"),),
     ).fetchone()
     if row is None:
@@ -70,15 +73,20 @@ def item_by_uuid(conn: sqlite3.Connection, item_uuid: str) -> sqlite3.Row:
     return row
 
 
-def items_by_uuid(conn: sqlite3.Connection, item_uuids: Sequence[str]) -> list[sqlite3.Row]:
-    """Rows in the order asked (duplicates kept); 404 naming the first unknown UUID."""
+def items_by_uuid(
+    conn: sqlite3.Connection, item_uuids: Sequence[str], select: str = ITEM_COLUMNS
+) -> list[sqlite3.Row]:
+    """Rows in the order asked (duplicates kept); 404 naming the first unknown UUID.
+
+    ``select`` must include the item's ``uuid`` column."""
     wanted = [canonical_uuid(u, "item UUID") for u in item_uuids]
     found: dict[str, sqlite3.Row] = {}
     unique = list(dict.fromkeys(wanted))
     for start in range(0, len(unique), 900):
         chunk = unique[start : start + 900]
         rows = conn.execute(
-            ITEM_SELECT.format(hint="") + f" WHERE it.uuid IN ({','.join('?' * len(chunk))})",
+            f"SELECT {select} {ITEM_FROM.format(hint='')} "
+            f"WHERE it.uuid IN ({','.join('?' * len(chunk))})",
             chunk,
         ).fetchall()
         found.update((row["uuid"], row) for row in rows)
@@ -88,32 +96,45 @@ def items_by_uuid(conn: sqlite3.Connection, item_uuids: Sequence[str]) -> list[s
     return [found[item_uuid] for item_uuid in wanted]
 
 
-def patch_item(
+def patch_items(
     conn: sqlite3.Connection,
-    item: sqlite3.Row,
-    patch: Mapping[str, Any],
+    patches: Sequence[tuple[sqlite3.Row, Mapping[str, Any]]],
     schema: Mapping[str, Mapping[str, Any]] | None,
 ) -> None:
-    """Apply ``name``/``description``/``clientMetadata`` (a whole replacement) where given."""
-    sets: list[str] = []
-    params: list[Any] = []
+    """Apply each ``name``/``description``/``clientMetadata`` (a whole replacement) given.
+
+    Items patched alike (the same fields) are updated by one ``executemany``; every item that
+    changes gets the same new ``last_edited_at``.
+    """
+    now = now_text()
+    grouped: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for item, patch in patches:
+        columns, values = _patch_values(patch, schema)
+        if columns:
+            grouped.setdefault(columns, []).append((*values, now, item["id"]))
+    for columns, rows in grouped.items():
+        sets = ", ".join(f"{column} = ?" for column in columns)
+        conn.executemany(f"UPDATE items SET {sets}, last_edited_at = ? WHERE id = ?", rows)
+
+
+def _patch_values(
+    patch: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]] | None
+) -> tuple[tuple[str, ...], list[Any]]:
+    columns: list[str] = []
+    values: list[Any] = []
     if patch.get("name") is not None:
         check_name(patch["name"], "item")
-        sets += ["name = ?", "name_lower = ?"]
-        params += [patch["name"], patch["name"].lower()]
+        columns += ["name", "name_lower"]
+        values += [patch["name"], patch["name"].lower()]
     if patch.get("description") is not None:
-        sets.append("description = ?")
-        params.append(patch["description"])
+        columns.append("description")
+        values.append(patch["description"])
     if "client_metadata" in patch:
         metadata = patch["client_metadata"] or {}
         check_values(schema, metadata)
-        sets.append("client_metadata = ?")
-        params.append(json.dumps(metadata))
-    if sets:
-        conn.execute(
-            f"UPDATE items SET {', '.join(sets)}, last_edited_at = ? WHERE id = ?",
-            (*params, now_text(), item["id"]),
-        )
+        columns.append("client_metadata")
+        values.append(json.dumps(metadata))
+    return tuple(columns), values
 
 
 def move_items(conn: sqlite3.Connection, items: Sequence[sqlite3.Row], target: sqlite3.Row) -> None:
@@ -182,9 +203,15 @@ def ranges_scope(ranges: Sequence[tuple[str, str]]) -> ItemScope:
 
 
 def list_items(
-    conn: sqlite3.Connection, scope: ItemScope, filters: ItemFilters, spec: PageSpec
+    conn: sqlite3.Connection,
+    scope: ItemScope,
+    filters: ItemFilters,
+    spec: PageSpec,
+    select: str = ITEM_COLUMNS,
 ) -> tuple[list[sqlite3.Row], str | None]:
-    """One page of items and the token of the next page (None at the end)."""
+    """One page of items and the token of the next page (None at the end).
+
+    ``select`` must include the item's ``uuid`` and the sort column (``name``/``created_at``)."""
     where, params, hint = _scope_sql(scope, spec)
     if filters.search:
         where.append("instr(it.name_lower, ?) > 0")
@@ -197,7 +224,7 @@ def list_items(
         where.append(f"{exists} (SELECT 1 FROM data_rows d WHERE d.item_id = it.id)")
     keyset, keyset_params = spec.keyset("it")
     sql = (
-        f"{ITEM_SELECT.format(hint=hint)} WHERE {' AND '.join(where)} AND {keyset} "
+        f"SELECT {select} {ITEM_FROM.format(hint=hint)} WHERE {' AND '.join(where)} AND {keyset} "
         f"ORDER BY {spec.order_by('it')} LIMIT ?"
     )
     rows = conn.execute(sql, (*params, *keyset_params, spec.size + 1)).fetchall()
@@ -216,16 +243,3 @@ def _scope_sql(scope: ItemScope, spec: PageSpec) -> tuple[list[str], list[Any], 
     else:
         hint = "INDEXED BY items_name" if spec.order == "name" else "INDEXED BY items_created"
     return [f"({clauses})"], params, hint
-
-
-def data_row_counts(conn: sqlite3.Connection, item_ids: Sequence[int]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for start in range(0, len(item_ids), 900):
-        chunk = list(item_ids[start : start + 900])
-        rows = conn.execute(
-            "SELECT item_id, count(*) AS n FROM data_rows "
-            f"WHERE item_id IN ({','.join('?' * len(chunk))}) GROUP BY item_id",
-            chunk,
-        ).fetchall()
-        counts.update((row["item_id"], row["n"]) for row in rows)
-    return counts
