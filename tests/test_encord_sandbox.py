@@ -27,6 +27,9 @@ async def _folders(c: EncordClient) -> dict[str, Folder]:
     assert (got.name, got.description, got.metadata()) == ("recon-root", "root", {"team": "ml"})
     assert [f.uuid async for f in c.folders.list_root(search="recon-root")] == [root.uuid]
     assert [f.name async for f in c.folders.list_subfolders(root.uuid)] == ["child"]
+    found = await c.folders.find_child(root.uuid, "child")
+    assert found is not None and found.uuid == child.uuid
+    assert await c.folders.find_child(None, "no-such-folder") is None
     subtree = {f.name async for f in c.folders.list_subfolders(root.uuid, recursive=True)}
     assert subtree == {"child", "grand"}
     assert grand.uuid in [f.uuid async for f in c.folders.search("gran")]
@@ -52,9 +55,16 @@ async def _synced_items(c: EncordClient, root: Folder) -> tuple[Folder, dict[str
     job = await c.folders.start_sync(cams.uuid)
     result = await c.folders.wait_for_sync(cams.uuid, job, timeout_seconds=30)
     assert result.status == SyncStatus.DONE
+    again = await c.folders.poll_sync(cams.uuid, job, timeout_seconds=5)
+    assert (again.status, again.upload_jobs_units_done) == (
+        SyncStatus.DONE,
+        result.upload_jobs_units_done,
+    )
     items = {i.name: i async for i in c.items.list_recursive(cams.uuid)}
     assert sorted(items) == ["a.jpg", "b.jpg", "c.png", "d.txt"]
     assert sorted([i.name async for i in c.items.list_direct(cams.uuid)]) == ["a.jpg", "b.jpg"]
+    pages = [page async for page in c.items.list_pages(cams.uuid, recursive=True, page_size=3)]
+    assert [len(p) for p in pages] == [3, 1]
     assert (await c.items.get(items["a.jpg"].uuid)).name == "a.jpg"
     order = [items[n].uuid for n in ("d.txt", "a.jpg", "c.png")]
     assert [i.uuid for i in await c.items.get_bulk(order)] == order
@@ -161,6 +171,21 @@ async def scenario(s: Sandboxed) -> None:
     theirs = await s.stats()
     assert theirs.pop("total") == c.stats.total
     assert theirs == dict(c.stats.by_route)
+
+
+def test_the_scenario_calls_every_client_operation() -> None:
+    from reconciler.encord import datasets, folders, items, org
+
+    methods = {
+        name
+        for module in (folders, items, org, datasets)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and cls.__name__.endswith("API")
+        for name in vars(cls)
+        if not name.startswith("_")
+    }
+    source = Path(__file__).read_text()
+    assert [m for m in sorted(methods) if f".{m}(" not in source] == []
 
 
 def test_every_operation_in_process(tmp_path: Path) -> None:
