@@ -104,12 +104,11 @@ def test_export_writes_a_config_directory(tmp_path: Path) -> None:
 
 
 def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
-    schema_path = Path(__file__).resolve().parents[1] / "reconciler/schemas/config.schema.json"
-    if not schema_path.exists():
-        pytest.skip("config.schema.json has not landed yet")
     import jsonschema
 
-    schema = json.loads(schema_path.read_text())
+    from reconciler.config.schema import config_schema
+
+    schema = config_schema()
     out = tmp_path / "out"
     result = run_cli(
         "export", "--root", "/curated", "--sandbox", str(prepare(tmp_path)), "--out", str(out)
