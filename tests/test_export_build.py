@@ -216,3 +216,20 @@ def test_ambiguous_paths_and_duplicate_names_are_left_out_with_warnings() -> Non
 def test_a_missing_or_ambiguous_root_stops_the_export(overrides: Any, message: str) -> None:
     with pytest.raises(ExportError, match=message):
         export_state(_state(**overrides), roots=("/cur",), target=TARGET)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e3", "0o17", "-.5", "1e-3", "yes", "NO", "on", "~", "", "true", "0x1F", "12:30", "${X}"],
+)
+def test_strings_read_back_as_the_same_strings_by_the_config_loader(text: str) -> None:
+    """The loader reads YAML 1.2 and interpolates ${...}; every exported string survives it."""
+    from reconciler.config.yamlread import parse_yaml
+
+    folder = _folder("f-root", None, "/cur", description=text, metadata={text or "k": text})
+    state = _state(folders={"f-root": folder}, items={}, datasets={}, folder_groups={})
+    files = dict(export_state(state, roots=("/cur",), target=TARGET).files)
+    doc, problems = parse_yaml(files["folders.yaml"].encode(), "folders.yaml", {"X": "set"})
+    assert problems == [] and doc is not None
+    declared = {"description": text} if text else {}  # "" is the default: not declared
+    assert doc.data["folders"]["/cur"] == {**declared, "metadata": {text or "k": text}}

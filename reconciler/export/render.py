@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.config.scalars import resolve_plain
 from reconciler.export.build import Documents
 from reconciler.export.errors import ExportError
 
@@ -63,9 +64,28 @@ def _settings(docs: Documents, header: str) -> str:
     return text.replace(placeholder, note, 1)
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML quotes what YAML 1.1 would not read back as a string; the config loader reads
+    YAML 1.2, where ``1e3``, ``0o17`` or ``-.5`` are numbers. Quote those too."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if resolve_plain(value) != value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def _yaml(document: Mapping[str, Any], header: str) -> str:
-    body = yaml.safe_dump(
-        _escape(document), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    body = yaml.dump(
+        _escape(document),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
     return f"{SCHEMA_COMMENT}\n{header}\n{body}"
 
