@@ -418,6 +418,9 @@ def test_bearer_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureF
     auth = BearerAuth("s3cr3t-bearer-token")
     with pytest.raises(AuthenticationError) as info:
         run(lambda r: httpx.Response(401), lambda c: c.folders.get(F1), auth=auth)
+    assert str(info.value) == (
+        "authentication failed for the bearer token: is the token valid for this organisation?"
+    )
     assert "s3cr3t" not in str(info.value) + caplog.text + repr(auth)
 
 

@@ -176,15 +176,17 @@ def test_no_target_and_no_database_are_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
 
 
-def test_verbose_logs_requests_without_key_material(tmp_path: Path) -> None:
+def test_verbose_and_debug_logs_show_requests_without_key_material(tmp_path: Path) -> None:
     db = prepare(tmp_path)
     result = run_cli(
-        "-v", "export", "--root", "/curated", "--sandbox", str(db), "--out", str(tmp_path / "o")
+        "-vv", "export", "--root", "/curated", "--sandbox", str(db), "--out", str(tmp_path / "o")
     )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "reconciler.encord.session" in line]
     assert any(" GET /v2/public/storage/folders/" in line and line.endswith("ms") for line in lines)
     assert any("POST /public datarows 200" in line for line in lines)
+    assert any(line.startswith("INFO httpx: HTTP Request:") for line in result.stderr.splitlines())
     key_text = Path(f"{db}.admin-key").read_text()
     for secret in key_text.splitlines()[1:-1]:
         assert secret not in result.stderr and secret not in result.stdout
+    assert "encord-sig=:" not in result.stderr  # no signature (or any header) is logged

@@ -16,6 +16,8 @@ def cli(verbose: int) -> None:
     """Encord storage as code: validate, plan, apply and audit YAML against Encord."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:  # -v: our one line per request; httpx's own request lines only with -vv
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def main() -> None:

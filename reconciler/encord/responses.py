@@ -165,8 +165,9 @@ def _rate_limited(response: httpx.Response) -> RateLimitedError:
 
 
 def _authentication(identity: str) -> AuthenticationError:
+    what = "key registered with" if identity.startswith("key id") else "token valid for"
     return AuthenticationError(
-        f"authentication failed for {identity}: is the key registered with this organisation?"
+        f"authentication failed for {identity}: is the {what} this organisation?"
     )
 
 
