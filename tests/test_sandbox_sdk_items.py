@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import pytest
-from encord.exceptions import AuthorisationError, ResourceNotFoundError
+from encord.exceptions import AuthorisationError, InvalidArgumentsError, ResourceNotFoundError
 from encord.http.bundle import Bundle
 from encord.orm.storage import (
     FoldersSortBy,
@@ -284,6 +284,20 @@ def test_delete_storage_items(uc: EncordUserClient, synced: Synced) -> None:
             uc.get_storage_item(uuid)
     assert names(synced.folder.list_items()) == ["b-dog.jpg", "d-notes.txt"]
     assert synced.folder.get_summary().files == 2
+
+
+def test_move_and_delete_need_direct_children(uc: EncordUserClient, synced: Synced) -> None:
+    # "All the items should be immediate children of the current folder" (SDK docs).
+    other = uc.create_storage_folder(unique("not-the-parent"))
+    cat = synced.items["a-cat.png"].uuid
+
+    with pytest.raises(InvalidArgumentsError):
+        other.delete_storage_items([cat])
+    with pytest.raises(InvalidArgumentsError):
+        other.move_items_to_folder(other, [cat])
+
+    assert uc.get_storage_item(cat).parent_folder_uuid == synced.folder.uuid
+    assert names(synced.folder.list_items()) == NAMES
 
 
 # --- summary ----------------------------------------------------------------------------------
