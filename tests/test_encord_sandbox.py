@@ -30,6 +30,7 @@ async def _folders(c: EncordClient) -> dict[str, Folder]:
     found = await c.folders.find_child(root.uuid, "child")
     assert found is not None and found.uuid == child.uuid
     assert await c.folders.find_child(None, "no-such-folder") is None
+    assert [f.uuid for f in await c.folders.find_children(root.uuid, "child")] == [child.uuid]
     subtree = {f.name async for f in c.folders.list_subfolders(root.uuid, recursive=True)}
     assert subtree == {"child", "grand"}
     assert grand.uuid in [f.uuid async for f in c.folders.search("gran")]

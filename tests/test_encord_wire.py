@@ -453,7 +453,7 @@ def test_every_client_operation_is_in_the_table() -> None:
     """A new public API method must get a conformance row (or a SDK-params comparison)."""
     from reconciler.encord import datasets, folders, items, org
 
-    covered_elsewhere = {"find_child", "list_pages", "wait_for_sync"}
+    covered_elsewhere = {"find_child", "find_children", "list_pages", "wait_for_sync"}
     methods = {
         f"{cls.__name__}.{name}"
         for module in (folders, items, org, datasets)

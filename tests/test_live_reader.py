@@ -280,3 +280,37 @@ def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path: Path
                 )
 
         asyncio.run(go())
+
+
+class _SearchBlind(httpx.AsyncBaseTransport):
+    """The real sandbox, except that ``search`` finds nothing (unknown server semantics)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "search" in request.url.params:
+            return httpx.Response(200, json={"results": [], "nextPageToken": None})
+        return await self._inner.handle_async_request(request)
+
+
+def test_a_root_the_search_misses_is_confirmed_by_a_plain_listing(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with embedded(tmp_path) as s:
+            top = await s.client.folders.create("x")
+            await s.client.folders.create("y", parent=top.uuid)
+        sandbox = open_embedded(sandbox_target(tmp_path))
+        options = ClientOptions(
+            domain="http://sandbox.local",
+            auth=KeyAuth(sandbox.private_key),
+            transport=_SearchBlind(httpx.ASGITransport(app=sandbox.app)),
+        )
+        try:
+            async with EncordClient(options) as client:
+                live = await read_live(client, Scope(roots=("/x/y", "/x/absent")))
+        finally:
+            sandbox.close()
+        assert live.missing_roots == ("/x/absent",)
+        assert set(live.paths) == {"/x", "/x/y"}
+
+    asyncio.run(go())

@@ -93,16 +93,29 @@ class FoldersAPI:
         recovery = Recovery(check, before_resend=True)
         return await self._session.call(call, parser(Folder, call.route), recovery=recovery)
 
+    async def find_children(self, parent: UUID | str | None, name: str) -> list[Folder]:
+        """Every folder named exactly ``name`` under ``parent`` (the root when None).
+
+        Asks the server with ``search=name`` first. The server's search semantics are not
+        documented (the sandbox matches substrings), so "none found" is confirmed with an
+        unfiltered listing before it is believed: a missed folder would otherwise be created
+        a second time.
+        """
+        for search in (name, None):
+            if parent is None:
+                listing = self.list_root(search=search)
+            else:
+                listing = self.list_subfolders(parent, search=search)
+            matches = [f async for f in listing if f.name == name]
+            if matches:
+                return matches
+        return []
+
     async def find_child(
         self, parent: UUID | str | None, name: str, *, created_since: datetime | None = None
     ) -> Folder | None:
         """The newest folder named exactly ``name`` under ``parent`` (the root when None)."""
-        listing = (
-            self.list_root(search=name)
-            if parent is None
-            else self.list_subfolders(parent, search=name)
-        )
-        matches = [f async for f in listing if f.name == name]
+        matches = await self.find_children(parent, name)
         if created_since is not None:
             matches = [f for f in matches if f.created_at >= created_since]
         return max(matches, key=lambda f: f.created_at, default=None)

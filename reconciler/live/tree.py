@@ -85,14 +85,10 @@ class TreeReader:
         name = path.rsplit("/", 1)[1]
         parent = parent_path(path)
         if parent is None:
-            listing = self._client.folders.list_root(search=name)
-            return [f async for f in listing if f.name == name]
+            return await self._client.folders.find_children(None, name)
         matches: list[Folder] = []
         for folder in found.get(parent, []):
-            children = self._client.folders.list_subfolders(
-                folder.uuid, search=name, subject=f"folder {parent}"
-            )
-            matches.extend([f async for f in children if f.name == name])
+            matches.extend(await self._client.folders.find_children(folder.uuid, name))
         return matches
 
     # --- one root's subtree ----------------------------------------------------------------------
