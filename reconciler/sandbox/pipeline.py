@@ -264,7 +264,8 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
     )
 
     async def work() -> Reply:
-        return await run_handler(runtime, endpoint.handler, credential, incoming)
+        reply = await run_handler(runtime, endpoint.handler, credential, incoming)
+        return reply.encoded()  # kept for re-sends by its encoded size
 
     key = replay_key(endpoint.method, target, body, headers) if incoming.write else None
     reply = await work() if key is None else await runtime.replay.run(key, work, keep=keepable)

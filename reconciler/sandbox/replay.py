@@ -19,12 +19,19 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 TTL_SECONDS = 600.0
 MAX_ENTRIES = 20_000
+MAX_BYTES = 64 * 1024 * 1024  # a kept patch-bulk answer can weigh 700 KB
 
-R = TypeVar("R")
+
+class Weighed(Protocol):
+    def weight(self) -> int:
+        """Approximate bytes kept for this answer."""
+
+
+R = TypeVar("R", bound=Weighed)
 
 
 def replay_key(method: str, target: str, body: bytes, headers: Mapping[str, str]) -> str | None:
@@ -45,9 +52,13 @@ def replay_key(method: str, target: str, body: bytes, headers: Mapping[str, str]
 class ReplayCache(Generic[R]):
     """Kept responses by replay key. Used from the event loop only (no locking)."""
 
-    def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES
+    ) -> None:
         self._ttl = ttl
         self._max = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._done: OrderedDict[str, tuple[float, R]] = OrderedDict()
         self._running: dict[str, asyncio.Future[R | None]] = {}
 
@@ -69,14 +80,19 @@ class ReplayCache(Generic[R]):
             result = await work()
             if keep(result):
                 self._done[key] = (time.monotonic() + self._ttl, result)
+                self._bytes += result.weight()
             return result
         finally:
             del self._running[key]
             future.set_result(result if result is not None and keep(result) else None)
 
     def _expire(self) -> None:
+        """Drop the oldest answers while they are stale or the cache is over a bound."""
         now = time.monotonic()
         while self._done and (
-            len(self._done) > self._max or next(iter(self._done.values()))[0] < now
+            len(self._done) > self._max
+            or self._bytes > self._max_bytes
+            or next(iter(self._done.values()))[0] < now
         ):
-            self._done.popitem(last=False)
+            _, (_, dropped) = self._done.popitem(last=False)
+            self._bytes -= dropped.weight()

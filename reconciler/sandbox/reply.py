@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,15 @@ class Reply:
     # ``wait_seconds`` have passed; the pipeline waits without holding a thread or transaction.
     wait: Any = None
     wait_seconds: float = 0.0
+
+    def encoded(self) -> Reply:
+        """The same answer with its body as JSON text (encoded once, here)."""
+        if self.text is not None or self.status == 204 or self.wait is not None:
+            return self
+        return dataclasses.replace(self, text=json.dumps(self.body, separators=(",", ":")))
+
+    def weight(self) -> int:
+        return 256 + (len(self.text) if self.text is not None else 0)
 
     def to_response(self) -> Response:
         if self.status == 204:

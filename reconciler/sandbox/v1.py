@@ -271,7 +271,7 @@ async def _run(
     incoming = Incoming("POST", {}, QueryParams(""), body, "/public", headers, write=write)
 
     async def work() -> Reply:
-        return await run_handler(runtime, handle, credential, incoming, v1_error)
+        return (await run_handler(runtime, handle, credential, incoming, v1_error)).encoded()
 
     key = replay_key("POST", "/public", body, headers) if write else None
     return await work() if key is None else await runtime.replay.run(key, work, keep=keepable)
