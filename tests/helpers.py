@@ -12,12 +12,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 STARTUP_TIMEOUT_S = 30.0
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -92,41 +93,31 @@ def running_sandbox(
             str(key_path),
         )
         assert result.returncode == 0, result.stderr
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "sandbox",
-            "serve",
-            "--db",
-            str(db_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            *serve_args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = _wait_for_url(process)
-        yield SandboxServer(url, db_path, key_path, admin_email, process)
-    finally:
-        process.terminate()
+    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db_path)]
+    command += ["--host", "127.0.0.1", "--port", "0", *serve_args]
+    # stderr goes to a file, not a pipe: nobody drains it while the server runs, and a full
+    # pipe would block the server on its next log line.
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+            url = _wait_for_url(process, errors)
+            yield SandboxServer(url, db_path, key_path, admin_email, process)
+        finally:
+            _stop(process)
 
 
-def _wait_for_url(process: subprocess.Popen[str]) -> str:
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
+
+
+def _wait_for_url(process: subprocess.Popen[str], errors: IO[str]) -> str:
     """Read the ``listening on http://127.0.0.1:PORT`` line the server prints once bound."""
     assert process.stdout is not None
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -134,8 +125,8 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
         line = process.stdout.readline()
         if not line:
             if process.poll() is not None:
-                err = process.stderr.read() if process.stderr else ""
-                raise RuntimeError(f"sandbox exited with {process.returncode}: {err}")
+                errors.seek(0)
+                raise RuntimeError(f"sandbox exited with {process.returncode}: {errors.read()}")
             continue
         if "listening on " in line:
             return line.rsplit("listening on ", 1)[1].strip()

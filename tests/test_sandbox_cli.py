@@ -347,3 +347,8 @@ def test_serve_stops_cleanly_on_interrupt(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     # Shut down through the lifespan: the last connection closed, so SQLite removed its WAL.
     assert not (tmp_path / "s.sqlite-wal").exists()
+
+
+def test_helper_reports_why_a_server_did_not_start(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="not found"), running_sandbox(tmp_path, init=False):
+        pass
