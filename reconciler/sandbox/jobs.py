@@ -59,7 +59,8 @@ class SyncCounts:
 
 
 class SyncRunner:
-    """Runs sync jobs on one background thread; ``done_event`` lets long-polls wait."""
+    """Runs sync jobs on one background thread; ``done_event`` lets long-polls wait for a job
+    that is queued or running (None once it is finished: its row says so)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -93,7 +94,8 @@ class SyncRunner:
             with self._db.write() as conn:
                 finish_job(conn, job_uuid, "error", empty_result(scanPagesProcessingError=1))
         finally:
-            event = self.done_event(job_uuid)
+            with self._lock:  # a later poll reads the finished job from the store
+                event = self._events.pop(job_uuid, None)
             if event is not None:
                 event.set()
 
