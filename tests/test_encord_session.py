@@ -578,3 +578,29 @@ def test_the_reader_listing_requests_the_next_page_while_a_page_is_handled() -> 
 
     run(handler, op)
     assert events == ["request first", "request p2", "handled", "request p3", "handled", "handled"]
+
+
+def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        org = request.url.params.get("includeOrgAccess")
+        sent.append(f"{request.url.path.rsplit('/', 1)[1]} {org}")
+        if request.url.path.endswith("/datasets/list") and org == "True":
+            return httpx.Response(403, json={"message": "admins only"})
+        if request.url.path.endswith("/datasets/list"):
+            return httpx.Response(200, json={"result": []})
+        return httpx.Response(200, json={"result": []})
+
+    async def op(c: EncordClient) -> None:
+        for _ in range(2):
+            await c.datasets.list_all(include_org_access="auto")
+            await c.integrations.list_all(include_org_access="auto")
+        await c.datasets.list_all()
+
+    run(handler, op)
+    assert sent == [
+        "list True", "list False", "cloud-integrations True",
+        "list False", "cloud-integrations True",
+        "list False",
+    ]  # fmt: skip

@@ -314,3 +314,36 @@ def test_a_root_the_search_misses_is_confirmed_by_a_plain_listing(tmp_path: Path
         assert set(live.paths) == {"/x", "/x/y"}
 
     asyncio.run(go())
+
+
+@pytest.mark.slow
+def test_roots_and_datasets_of_other_members_are_found_with_organisation_access(
+    tmp_path: Path,
+) -> None:
+    """An admin lists others' root folders and datasets only with includeOrgAccess=True; a
+    member is refused it (403) and reads what it can see."""
+    with served(tmp_path) as server:
+        alice_key = tmp_path / "alice@example.com.key"
+
+        async def go() -> None:
+            async with over_socket(server, key_path=alice_key) as alice:
+                mine = await alice.client.folders.create("alices")
+                await alice.client.folders.create("inner", parent=mine.uuid)
+                await alice.client.datasets.create("alices-ds")
+                as_member = await read_live(
+                    alice.client, Scope(roots=("/alices",), datasets=frozenset({"alices-ds"}))
+                )
+                assert set(as_member.paths) == {"/alices", "/alices/inner"}
+                assert [d.title for d in as_member.datasets.values()] == ["alices-ds"]
+            async with over_socket(server) as admin:
+                c = admin.client
+                assert [f async for f in c.folders.list_root(search="alices")] == []
+                live = await read_live(
+                    c, Scope(roots=("/alices",), datasets=frozenset({"alices-ds"}))
+                )
+                assert live.missing_roots == () and set(live.paths) == {"/alices", "/alices/inner"}
+                assert [(d.title, d.user_role) for d in live.datasets.values()] == [
+                    ("alices-ds", None)
+                ]
+
+        asyncio.run(go())

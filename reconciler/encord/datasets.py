@@ -18,6 +18,7 @@ from reconciler.encord.calls import Done, Recovery, V1Call, V2Call, json_body, u
 from reconciler.encord.dto import Dataset
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE
+from reconciler.encord.orgwide import AUTO, OrgAccess, org_wide
 from reconciler.encord.paging import chunks, collect, ignore, list_parser, parser
 from reconciler.encord.session import Session
 from reconciler.wire.base import ResultList
@@ -65,7 +66,8 @@ class DatasetsAPI:
         since = datetime.now(UTC) - CLOCK_TOLERANCE
 
         async def check() -> Done[CreateDatasetResponse] | None:
-            fresh = [d for d in await self.list_all(title_eq=title) if d.created_at >= since]
+            listed = await self.list_all(title_eq=title, include_org_access=AUTO)
+            fresh = [d for d in listed if d.created_at >= since]
             newest = max(fresh, key=lambda d: d.created_at, default=None)
             if newest is None:
                 return None
@@ -85,17 +87,23 @@ class DatasetsAPI:
         *,
         title_eq: str | None = None,
         title_like: str | None = None,
-        include_org_access: bool = False,
+        include_org_access: OrgAccess = False,
     ) -> list[Dataset]:
-        """Datasets visible to the caller, with the caller's role (an unpaged answer)."""
-        query = (
-            ("titleEq", title_eq),
-            ("titleLike", title_like),
-            ("includeOrgAccess", include_org_access),
-        )
-        call = V2Call("GET", "datasets/list", "datasets/list", query=query, subject="datasets")
-        answer = await self._session.call(call, parser(ResultList[Dataset], call.route))
-        return answer.result
+        """Datasets visible to the caller, with the caller's role (an unpaged answer; the role
+        is None where an organisation admin sees a dataset only through organisation access).
+        ``include_org_access="auto"``: organisation-wide when this caller may ask for it."""
+
+        async def listed(org: bool | None) -> list[Dataset]:
+            query = (
+                ("titleEq", title_eq),
+                ("titleLike", title_like),
+                ("includeOrgAccess", org),
+            )
+            call = V2Call("GET", "datasets/list", "datasets/list", query=query, subject="datasets")
+            answer = await self._session.call(call, parser(ResultList[Dataset], call.route))
+            return answer.result
+
+        return await org_wide(self._session, include_org_access, "datasets/list", listed)
 
     async def list_users(
         self, dataset: UUID | str, *, subject: str | None = None

@@ -19,6 +19,7 @@ from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.dto import Folder
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
+from reconciler.encord.orgwide import AUTO, org_wide
 from reconciler.encord.paging import chunks, collect, ignore, one_page, pages, parser, uuid_parser
 from reconciler.encord.session import Session
 from reconciler.wire.enums import StorageUserRole, SyncStatus
@@ -39,12 +40,18 @@ _ADMIN = "admin on"
 
 
 def folder_query(
-    *, search: str | None, recursive: bool, page_token: str | None, page_size: int
+    *,
+    search: str | None,
+    recursive: bool,
+    page_token: str | None,
+    page_size: int,
+    org_access: bool | None = None,
 ) -> Query:
     """``ListFoldersParams`` in the SDK's field order (``None`` values are left out)."""
     return (
         ("search", search),
         ("isRecursive", recursive),
+        ("includeOrgAccess", org_access),
         ("order", "name"),
         ("desc", False),
         ("pageToken", page_token),
@@ -96,17 +103,23 @@ class FoldersAPI:
     async def find_children(self, parent: UUID | str | None, name: str) -> list[Folder]:
         """Every folder named exactly ``name`` under ``parent`` (the root when None).
 
-        Asks the server with ``search=name`` first. The server's search semantics are not
+        At the root it asks for organisation-wide access when the caller may have it (see
+        ``orgwide``). It asks with ``search=name`` first. The server's search semantics are not
         documented (the sandbox matches substrings), so "none found" is confirmed with an
         unfiltered listing before it is believed: a missed folder would otherwise be created
         a second time.
         """
         for search in (name, None):
             if parent is None:
-                listing = self.list_root(search=search)
+
+                async def named(org: bool | None, search: str | None = search) -> list[Folder]:
+                    listing = self.list_root(search=search, include_org_access=org)
+                    return [f async for f in listing if f.name == name]
+
+                matches = await org_wide(self._session, AUTO, "storage/folders", named)
             else:
                 listing = self.list_subfolders(parent, search=search)
-            matches = [f async for f in listing if f.name == name]
+                matches = [f async for f in listing if f.name == name]
             if matches:
                 return matches
         return []
@@ -131,13 +144,22 @@ class FoldersAPI:
         return await self._session.call(call, parser(Folder, call.route))
 
     async def list_root(
-        self, *, search: str | None = None, page_size: int = PAGE_SIZE
+        self,
+        *,
+        search: str | None = None,
+        page_size: int = PAGE_SIZE,
+        include_org_access: bool | None = None,
     ) -> AsyncIterator[Folder]:
-        """Top-level folders (``GET storage/folders``), optionally filtered by name substring."""
+        """Top-level folders (``GET storage/folders``), optionally filtered by name substring;
+        an organisation admin sees others' folders only with ``include_org_access``."""
 
         def make(token: str | None) -> V2Call:
             query = folder_query(
-                search=search, recursive=False, page_token=token, page_size=page_size
+                search=search,
+                recursive=False,
+                page_token=token,
+                page_size=page_size,
+                org_access=include_org_access,
             )
             return V2Call(
                 "GET", "storage/folders", "storage/folders", query=query, subject="the storage root"
@@ -175,12 +197,18 @@ class FoldersAPI:
             for child in page:
                 yield child
 
-    async def search(self, search: str, *, page_size: int = PAGE_SIZE) -> AsyncIterator[Folder]:
+    async def search(
+        self, search: str, *, page_size: int = PAGE_SIZE, include_org_access: bool | None = None
+    ) -> AsyncIterator[Folder]:
         """Folders anywhere in the visible tree whose name contains ``search``."""
 
         def make(token: str | None) -> V2Call:
             query = folder_query(
-                search=search, recursive=False, page_token=token, page_size=page_size
+                search=search,
+                recursive=False,
+                page_token=token,
+                page_size=page_size,
+                org_access=include_org_access,
             )
             return V2Call("GET", "storage/search/folders", "storage/search/folders", query=query)
 

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.errors import NotFoundError, ResponseError
+from reconciler.encord.orgwide import OrgAccess, org_wide
 from reconciler.encord.paging import collect, ignore, one_page, parser
 from reconciler.encord.responses import json_value
 from reconciler.encord.session import Session
@@ -229,17 +230,23 @@ class IntegrationsAPI:
         *,
         uuids: Iterable[UUID | str] = (),
         titles: Iterable[str] = (),
-        include_org_access: bool = False,
+        include_org_access: OrgAccess = False,
     ) -> list[CloudIntegration]:
         """Cloud integrations (an unpaged ``{"result": [...]}`` answer)."""
-        query = (
-            ("filterIntegrationUuids", [uuid_text(u) for u in uuids]),
-            ("filterIntegrationTitles", list(titles)),
-            ("includeOrgAccess", include_org_access),
-        )
-        call = V2Call("GET", "cloud-integrations", "cloud-integrations", query=query, subject=_ORG)
-        answer = await self._session.call(call, parser(ResultList[CloudIntegration], call.route))
-        return answer.result
+        ids, names = [uuid_text(u) for u in uuids], list(titles)
+
+        async def listed(org: bool | None) -> list[CloudIntegration]:
+            query = (
+                ("filterIntegrationUuids", ids),
+                ("filterIntegrationTitles", names),
+                ("includeOrgAccess", org),
+            )
+            route = "cloud-integrations"
+            call = V2Call("GET", route, route, query=query, subject=_ORG)
+            answer = await self._session.call(call, parser(ResultList[CloudIntegration], route))
+            return answer.result
+
+        return await org_wide(self._session, include_org_access, "cloud-integrations", listed)
 
 
 class MetadataSchemaAPI:

@@ -67,6 +67,8 @@ class Session:
         self._semaphore = asyncio.Semaphore(options.concurrency)
         self._not_before = 0.0  # time.monotonic() before which no request may start
         self._random = random.Random()
+        # Routes on which this caller was refused includeOrgAccess=True (see ``orgwide``).
+        self.org_wide: dict[str, bool] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()

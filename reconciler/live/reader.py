@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
+from reconciler.encord.orgwide import AUTO
 from reconciler.live.scope import Scope
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.live.tree import TreeReader
@@ -100,7 +101,7 @@ class _Reader:
     async def _datasets(self) -> dict[str, LiveDataset]:
         if self._scope.datasets is not None and not self._scope.datasets:
             return {}
-        listed = await self._client.datasets.list_all()
+        listed = await self._client.datasets.list_all(include_org_access=AUTO)
         chosen = [d for d in listed if self._scope.wants_dataset(d.title)]
         read = await gather_all(self._dataset(d) for d in chosen)
         return {d.uuid: d for d in read}
@@ -141,7 +142,8 @@ class _Reader:
     async def _integrations(self) -> dict[str, LiveIntegration]:
         if not self._scope.read_integrations:
             return {}
-        listed = await self._soft(self._client.integrations.list_all(), "cloud integrations")
+        listing = self._client.integrations.list_all(include_org_access=AUTO)
+        listed = await self._soft(listing, "cloud integrations")
         return {
             str(i.integration_uuid): LiveIntegration(uuid=str(i.integration_uuid), title=i.title)
             for i in listed or ()
