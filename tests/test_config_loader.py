@@ -293,7 +293,7 @@ def test_all_problems_are_reported_at_once_sorted(tmp_path: Path) -> None:
 def test_a_trailing_newline_in_a_path_is_caught(tmp_path: Path) -> None:
     write(tmp_path, {"reconciler.yaml": SETTINGS + 'folders:\n  "/a\\n": {}\n'})
     assert [str(d) for d in validate_config(tmp_path, env={})] == [
-        "reconciler.yaml:6:3: folders[\"/a\n\"]: expected an absolute path like /a/b (no trailing '/', "
+        "reconciler.yaml:6:3: folders[\"/a\\n\"]: expected an absolute path like /a/b (no trailing '/', "
         "no empty, '.' or '..' segments, no control characters)"
     ]
 

@@ -26,7 +26,14 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        return f"{_one_line(self.file)}:{self.line}:{self.col}: {_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    """Control characters escaped, so that every diagnostic prints as exactly one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

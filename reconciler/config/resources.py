@@ -45,7 +45,7 @@ def build_metadata_schema(files: list[ParsedFile], ctx: Context) -> MetadataSche
     found: MetadataSchema | None = None
     for parsed in files:
         data = parsed.doc.data
-        if not isinstance(data, dict) or "metadata_schema" not in data:
+        if not isinstance(data, dict) or not isinstance(data.get("metadata_schema"), dict):
             continue
         source = parsed.doc.source(("metadata_schema",))
         if found is not None:
@@ -55,7 +55,7 @@ def build_metadata_schema(files: list[ParsedFile], ctx: Context) -> MetadataSche
             continue
         keys = {
             key: descriptor(spec)
-            for key, spec in (data["metadata_schema"] or {}).items()
+            for key, spec in data["metadata_schema"].items()
             if not parsed.skipped(("metadata_schema", key))
         }
         found = MetadataSchema(keys=keys, source=source)
@@ -73,8 +73,9 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
         _each(parsed, data, "folders", ctx, out.folders, _folder)
         _each(parsed, data, "groups", ctx, out.groups, _group)
         _each(parsed, data, "datasets", ctx, out.datasets, _dataset)
-        for index, entry in enumerate(data.get("items") or ()):
-            if parsed.skipped(("items", index)):
+        items = data.get("items")
+        for index, entry in enumerate(items if isinstance(items, list) else ()):
+            if parsed.skipped(("items", index)) or not isinstance(entry, dict):
                 continue
             if "manifest" in entry:
                 manifest = _manifest(parsed.doc, index, entry, ctx)
@@ -98,7 +99,10 @@ def _each(
     into: dict[str, Any],
     build: Callable[[YamlDoc, str, dict[str, Any], Context], Any],
 ) -> None:
-    for key, spec in (data.get(section) or {}).items():
+    entries = data.get(section)
+    if not isinstance(entries, dict):  # None, or a schema error already reported
+        return
+    for key, spec in entries.items():
         if parsed.skipped((section, key)):
             continue
         model = build(parsed.doc, key, spec or {}, ctx)

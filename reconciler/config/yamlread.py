@@ -41,6 +41,7 @@ except AttributeError:  # pragma: no cover - libyaml missing: the pure Python pa
 
 # Characters YAML forbids anywhere in a stream (YAML 1.2, 5.1).
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -91,9 +92,8 @@ def _decode(raw: bytes, rel: str) -> tuple[str, Diagnostic | None]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        prefix = raw[: exc.start].decode("utf-8", "replace")
+        line, col = line_col(prefix, len(prefix))
         byte = raw[exc.start]
         message = f"not UTF-8 text (byte 0x{byte:02x}); YAML files must be UTF-8 encoded"
         return "", Diagnostic(rel, line, col, message)
@@ -109,8 +109,11 @@ def _decode(raw: bytes, rel: str) -> tuple[str, Diagnostic | None]:
 
 
 def line_col(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    """1-based position of ``text[index]``, counting line breaks as YAML (and editors) do."""
+    before = text[:index]
+    breaks = list(_LINE_BREAK.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, len(before) - start + 1
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, rel: str, text: str) -> Diagnostic:
