@@ -6,16 +6,12 @@ is a string. Linking, listing rows and adding users are v1 calls (``v1.py``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from reconciler.sandbox.errors import bad_request
 from reconciler.sandbox.listing import check_org_access
 from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import NO_CONTENT, Reply
 from reconciler.sandbox.serialize import dataset_json, page, role_group_json
 from reconciler.sandbox.store import datasets, folders, groups
-from reconciler.sandbox.store.common import new_uuid
-from reconciler.wire.base import format_datetime
+from reconciler.sandbox.store.common import new_uuid, stored_time
 from reconciler.wire.datasets import CreateDatasetPayload
 from reconciler.wire.org import AddDatasetGroupsPayload, GroupUsersPayload
 
@@ -74,19 +70,10 @@ def list_datasets(call: Call) -> Reply:
     for param, name in _TIME_PARAMS.items():
         text = call.q(param)
         if text is not None:
-            values[name] = _timestamp(param, text)
+            values[name] = stored_time(text, param)
     filters = datasets.DatasetFilters(**values)
     found = datasets.list_datasets(call.conn, call.caller, filters, org_access=org_access)
     return Reply(200, {"result": [dataset_json(row, role) for row, role in found]})
-
-
-def _timestamp(param: str, text: str) -> str:
-    """A query datetime in the stored form, so that text comparison orders correctly."""
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"{param} must be an ISO 8601 datetime, got {text!r}") from None
-    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 @routes.get(f"{DATASETS}/{{dataset_hash}}/groups")

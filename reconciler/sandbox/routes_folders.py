@@ -22,7 +22,7 @@ from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import NO_CONTENT, Reply
 from reconciler.sandbox.serialize import page, role_group_json
 from reconciler.sandbox.store import access, folders, groups, mirrors, org, sync
-from reconciler.sandbox.store.common import now_text, path_end
+from reconciler.sandbox.store.common import path_end
 from reconciler.wire.org import AddStorageFolderGroupsPayload
 from reconciler.wire.storage import (
     CreateFolderPayload,
@@ -179,11 +179,7 @@ def folder_summary(call: Call) -> Reply:
 @routes.get(f"{FOLDERS}/{{uuid}}/groups")
 def list_folder_groups(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "user")
-    rows = call.conn.execute(
-        "SELECT g.*, fg.role AS role FROM folder_grants fg JOIN groups g ON g.id = fg.group_id "
-        "WHERE fg.folder_id = ? ORDER BY fg.created_at, g.id",
-        (folder["id"],),
-    ).fetchall()
+    rows = access.folder_grants(call.conn, folder["id"])
     return Reply(200, page([role_group_json(row, row["role"]) for row in rows], None))
 
 
@@ -192,12 +188,7 @@ def add_folder_groups(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "admin")
     body = call.payload(AddStorageFolderGroupsPayload)
     rows = groups.groups_by_uuid(call.conn, [str(g) for g in body.group_hash_list])
-    now = now_text()
-    call.conn.executemany(
-        "INSERT INTO folder_grants (folder_id, group_id, role, created_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (folder_id, group_id) DO UPDATE SET role = excluded.role",
-        [(folder["id"], row["id"], body.user_role.value, now) for row in rows],
-    )
+    access.grant(call.conn, folder["id"], [row["id"] for row in rows], body.user_role.value)
     return NO_CONTENT
 
 
@@ -205,10 +196,7 @@ def add_folder_groups(call: Call) -> Reply:
 def remove_folder_groups(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "admin")
     rows = groups.groups_by_uuid(call.conn, call.q_list("groupHashList"))
-    call.conn.executemany(
-        "DELETE FROM folder_grants WHERE folder_id = ? AND group_id = ?",
-        [(folder["id"], row["id"]) for row in rows],
-    )
+    access.revoke(call.conn, folder["id"], [row["id"] for row in rows])
     return NO_CONTENT
 
 

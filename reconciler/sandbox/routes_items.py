@@ -18,9 +18,8 @@ from reconciler.sandbox.listing import (
 from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import Reply
 from reconciler.sandbox.serialize import item_json_columns, page, page_text
-from reconciler.sandbox.store import access, items, mirrors, org
+from reconciler.sandbox.store import access, datasets, items, mirrors, org
 from reconciler.sandbox.store.common import ROLE_RANK, Caller
-from reconciler.sandbox.store.datasets import dataset_role
 from reconciler.wire.storage import (
     DeleteItemsPayload,
     GetItemsBulkPayload,
@@ -164,39 +163,28 @@ def delete_items(call: Call) -> Reply:
 @routes.get(f"{FOLDERS}/{{uuid}}/items/{{item_uuid}}/summary")
 def item_summary(call: Call) -> Reply:
     item = _require_items(call, [call.path_params["item_uuid"]], "user")[0]
-    rows = call.conn.execute(
-        "SELECT ds.id, ds.uuid, ds.title, f.uuid AS backing_folder_uuid, d.data_hash, "
-        "d.created_at FROM data_rows d JOIN datasets ds ON ds.id = d.dataset_id "
-        "LEFT JOIN folders f ON f.id = ds.backing_folder_id WHERE d.item_id = ? ORDER BY d.id",
-        (item["id"],),
-    ).fetchall()
-    datasets: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        entry = datasets.setdefault(row["id"], _short_dataset(row))
-        entry["dataHashes"].append(row["data_hash"])
+    using = datasets.datasets_using(call.conn, item["id"])
     visible = [
-        entry
-        for dataset_id, entry in datasets.items()
-        if dataset_role(call.conn, call.caller, dataset_id) is not None
+        _short_dataset(entry)
+        for entry in using
+        if datasets.dataset_role(call.conn, call.caller, entry.dataset_id) is not None
     ]
-    return Reply(
-        200,
-        {
-            "frameInGroups": 0,
-            "accessibleGroupItems": [],
-            "usedInDatasets": len(datasets),
-            "accessibleDatasets": visible,
-        },
-    )
+    summary = {
+        "frameInGroups": 0,  # the sandbox holds no group items
+        "accessibleGroupItems": [],
+        "usedInDatasets": len(using),
+        "accessibleDatasets": visible,
+    }
+    return Reply(200, summary)
 
 
-def _short_dataset(row: sqlite3.Row) -> dict[str, Any]:
+def _short_dataset(entry: datasets.DatasetUse) -> dict[str, Any]:
     return {
-        "datasetHash": row["uuid"],
-        "backingFolderUuid": row["backing_folder_uuid"],
-        "title": row["title"],
-        "dataHashes": [],
-        "dataUnitsCreatedAt": row["created_at"],
+        "datasetHash": entry.dataset_uuid,
+        "backingFolderUuid": entry.backing_folder_uuid,
+        "title": entry.title,
+        "dataHashes": list(entry.data_hashes),
+        "dataUnitsCreatedAt": entry.first_linked_at,
     }
 
 

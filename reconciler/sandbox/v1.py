@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -30,8 +29,7 @@ from reconciler.sandbox.reply import Reply, error_reply
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.serialize import data_row_json_column, json_array_text
 from reconciler.sandbox.store import access, datasets, items
-from reconciler.sandbox.store.common import canonical_uuid
-from reconciler.wire.base import format_datetime
+from reconciler.sandbox.store.common import canonical_uuid, stored_time
 from reconciler.wire.datasets import AddDatasetUsersPayload, LinkItemsPayload, V1Request, V1Values
 from reconciler.wire.enums import LEGACY_DATASET_TYPE, V1_DATA_TYPE, LegacyStorageLocation
 
@@ -108,21 +106,15 @@ def _row_filters(payload: dict[str, Any]) -> datasets.RowFilters:
     return datasets.RowFilters(
         title_eq=payload.get("title_eq"),
         title_like=payload.get("title_like"),
-        created_before=_timestamp(payload.get("created_before")),
-        created_after=_timestamp(payload.get("created_after")),
+        created_before=_timestamp(payload.get("created_before"), "created_before"),
+        created_after=_timestamp(payload.get("created_after"), "created_after"),
         item_types=item_types,
         data_hashes=None if hashes is None else tuple(str(h) for h in hashes),
     )
 
 
-def _timestamp(text: Any) -> str | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"not an ISO 8601 datetime: {text!r}") from None
-    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+def _timestamp(text: Any, what: str) -> str | None:
+    return None if text is None else stored_time(text, what)
 
 
 def link_items(call: Call, values: V1Values) -> Any:

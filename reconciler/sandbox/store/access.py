@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from reconciler.sandbox.errors import forbidden, not_found
 from reconciler.sandbox.store.common import (
-    RANK_ROLE,
     ROLE_RANK,
     Caller,
     canonical_uuid,
+    now_text,
     path_end,
     path_ids,
 )
@@ -52,9 +52,6 @@ class Visibility:
         if self.everything or self.admin:
             return ADMIN
         return max((r.rank for r in self.roots if path.startswith(r.path)), default=0)
-
-    def role_of(self, path: str) -> str:
-        return RANK_ROLE[self.rank_of(path)]
 
     def top_paths(self) -> list[str]:
         """Roots not inside another root: the subtrees that together hold every visible folder."""
@@ -156,3 +153,32 @@ def folder_display(conn: sqlite3.Connection, path: str) -> str:
     ).fetchall()
     names = {row["id"]: row["name"] for row in rows}
     return "/" + "/".join(names.get(i, "?") for i in ids)
+
+
+# --- grants ----------------------------------------------------------------------------------
+
+
+def folder_grants(conn: sqlite3.Connection, folder_id: int) -> list[sqlite3.Row]:
+    """The groups granted a role directly on this folder (not inherited ones), with ``role``."""
+    return conn.execute(
+        "SELECT g.*, fg.role AS role FROM folder_grants fg JOIN groups g ON g.id = fg.group_id "
+        "WHERE fg.folder_id = ? ORDER BY fg.created_at, g.id",
+        (folder_id,),
+    ).fetchall()
+
+
+def grant(conn: sqlite3.Connection, folder_id: int, group_ids: list[int], role: str) -> None:
+    """Give groups a role on the folder; a group granted already gets the new role."""
+    now = now_text()
+    conn.executemany(
+        "INSERT INTO folder_grants (folder_id, group_id, role, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (folder_id, group_id) DO UPDATE SET role = excluded.role",
+        [(folder_id, group_id, role, now) for group_id in group_ids],
+    )
+
+
+def revoke(conn: sqlite3.Connection, folder_id: int, group_ids: list[int]) -> None:
+    conn.executemany(
+        "DELETE FROM folder_grants WHERE folder_id = ? AND group_id = ?",
+        [(folder_id, group_id) for group_id in group_ids],
+    )

@@ -30,6 +30,16 @@ def now_text() -> str:
     return format_datetime(now)
 
 
+def stored_time(text: str, what: str) -> str:
+    """A client's ISO 8601 datetime (``Z``, offset, or naive = UTC) in the stored form, so that
+    it compares with stored timestamps as text; 400 when unreadable."""
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"{what} must be an ISO 8601 datetime, got {text!r}") from None
+    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
 def new_uuid() -> str:
     return str(uuid.uuid4())
 

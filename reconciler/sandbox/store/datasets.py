@@ -328,3 +328,38 @@ def data_rows(
         params,
     ).fetchall()
     return [row[0] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetUse:
+    """One dataset an item is linked into, and its rows for the item."""
+
+    dataset_id: int
+    dataset_uuid: str
+    title: str
+    backing_folder_uuid: str | None
+    data_hashes: tuple[str, ...]
+    first_linked_at: str
+
+
+def datasets_using(conn: sqlite3.Connection, item_id: int) -> list[DatasetUse]:
+    rows = conn.execute(
+        "SELECT ds.id, ds.uuid, ds.title, f.uuid AS backing_folder_uuid, d.data_hash, "
+        "d.created_at FROM data_rows d JOIN datasets ds ON ds.id = d.dataset_id "
+        "LEFT JOIN folders f ON f.id = ds.backing_folder_id WHERE d.item_id = ? ORDER BY d.id",
+        (item_id,),
+    ).fetchall()
+    grouped: dict[int, list[sqlite3.Row]] = {}
+    for row in rows:
+        grouped.setdefault(row["id"], []).append(row)
+    return [
+        DatasetUse(
+            dataset_id=dataset_id,
+            dataset_uuid=links[0]["uuid"],
+            title=links[0]["title"],
+            backing_folder_uuid=links[0]["backing_folder_uuid"],
+            data_hashes=tuple(link["data_hash"] for link in links),
+            first_linked_at=links[0]["created_at"],
+        )
+        for dataset_id, links in grouped.items()
+    ]

@@ -114,10 +114,3 @@ def remove_members(conn: sqlite3.Connection, group: sqlite3.Row, emails: list[st
             "(SELECT id FROM users WHERE email = ?)",
             (group["id"], email),
         )
-
-
-def caller_group_ids(conn: sqlite3.Connection, caller: Caller) -> list[int]:
-    rows = conn.execute(
-        "SELECT group_id FROM group_members WHERE user_id = ?", (caller.user_id,)
-    ).fetchall()
-    return [int(row["group_id"]) for row in rows]
