@@ -1,6 +1,7 @@
 """The export contract: ``reconciler export`` then a plan against the same organisation plans
-zero changes. Export through the CLI, validate through the CLI, then load the directory,
-read the live state and diff with the real config loader, reader and planner."""
+zero changes. Export through the CLI, validate through the CLI, load the directory, read the
+live state and diff with the real config loader, reader and planner; then ``reconciler apply``
+finds nothing to do and the live state is unchanged."""
 
 from __future__ import annotations
 
@@ -90,6 +91,13 @@ def test_export_then_plan_is_empty(tmp_path: Path) -> None:
     assert live.complete and live.missing_roots == ()
     assert plan.changes == (), [(c.address, c.actions, c.reason) for c in plan.changes]  # type: ignore[attr-defined]
     assert plan.refusals == ()  # type: ignore[attr-defined]
+    # Through the CLI as well: apply sees nothing to do, and nothing changes live.
+    applied = run_cli("apply", str(out), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "No changes. The organisation matches the configuration." in applied.stdout
+    after, _ = asyncio.run(_plan(out))
+    assert after.to_json() == live.to_json()
+
     datasets = yaml.safe_load((out / "datasets.yaml").read_text())["datasets"]
     assert datasets["everything"]["items"] == [{"folder": "/team", "recursive": True}]
     assert datasets["train set"]["items"] == [
