@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from encord_data.kit import INTEGRATION, embedded
+from encord_data.kit import INTEGRATION, embedded, over_socket, served
 from helpers import run_cli
 
 from reconciler.wire.enums import DatasetUserRole, StorageUserRole
@@ -190,3 +190,28 @@ def test_verbose_and_debug_logs_show_requests_without_key_material(tmp_path: Pat
     for secret in key_text.splitlines()[1:-1]:
         assert secret not in result.stderr and secret not in result.stdout
     assert "encord-sig=:" not in result.stderr  # no signature (or any header) is logged
+
+
+@pytest.mark.slow
+def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+
+        async def go() -> None:
+            async with over_socket(server) as s:
+                top = await s.client.folders.create("net", description="over a socket")
+                await s.client.folders.create("child", parent=top.uuid, metadata={"k": 1})
+
+        asyncio.run(go())
+        flags = ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+        by_flags = run_cli("export", "--root", "/net", *flags, "--out", str(tmp_path / "a"))
+        env = {"ENCORD_DOMAIN": server.url, "ENCORD_SSH_KEY": server.key_text}
+        by_env = run_cli("export", "--root", "/net", "--out", str(tmp_path / "b"), env=env)
+    for result, out in ((by_flags, tmp_path / "a"), (by_env, tmp_path / "b")):
+        assert result.returncode == 0, result.stderr
+        docs = _read(out)
+        assert docs["reconciler.yaml"]["target"] == {"encord": {"domain": server.url}}
+        assert docs["folders.yaml"]["folders"] == {
+            "/net": {"description": "over a socket"},
+            "/net/child": {"metadata": {"k": 1}},
+        }
+        assert server.key_text.splitlines()[1] not in result.stdout + result.stderr
