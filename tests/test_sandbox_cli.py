@@ -62,6 +62,7 @@ def test_init_writes_a_private_key_the_sdk_accepts(tmp_path: Path) -> None:
     assert "already exists" in one_error_line(again)
 
 
+@pytest.mark.slow
 def test_add_user_integration_and_seed(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     assert (
@@ -290,6 +291,7 @@ def test_fault_flags_and_environment(tmp_path: Path) -> None:
             os.environ["RECONCILER_SANDBOX_STORM_REQUESTS"] = env_before
 
 
+@pytest.mark.slow
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         _, folder = call(
@@ -316,6 +318,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert groups["results"] == [group]
 
 
+@pytest.mark.slow
 def test_port_in_use_is_one_line(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         port = server.url.rsplit(":", 1)[1]
