@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 import yaml
 from encord_data.kit import embedded
 from helpers import run_cli
@@ -78,6 +79,7 @@ async def _plan(config: Path) -> tuple[LiveState, object]:
     return live, diff(desired, live)
 
 
+@pytest.mark.slow
 def test_export_then_plan_is_empty(tmp_path: Path) -> None:
     asyncio.run(_organisation(tmp_path))
     db, out = tmp_path / "embedded.sqlite", tmp_path / "adopted"
