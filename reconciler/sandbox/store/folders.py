@@ -18,7 +18,7 @@ from reconciler.sandbox.errors import bad_request
 from reconciler.sandbox.metadata import check_values
 from reconciler.sandbox.store.access import FOLDER_SELECT, Visibility, folder_display
 from reconciler.sandbox.store.common import new_uuid, now_text, path_end, path_ids
-from reconciler.sandbox.store.paging import PageSpec
+from reconciler.sandbox.store.paging import PageSpec, fetch_page
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,20 +204,7 @@ def list_folders(
         where.append(f"f.synced_dataset_uuid IS {'NOT ' if filters.dataset_synced else ''}NULL")
     if filters.tags:
         where.append("0")  # the sandbox has no organisation tags, so no folder carries them
-    keyset, keyset_params = spec.keyset("f")
-    sql = (
-        f"{FOLDER_SELECT} WHERE {' AND '.join(where)} AND {keyset} "
-        f"ORDER BY {spec.order_by('f')} LIMIT ?"
-    )
-    rows = conn.execute(sql, (*params, *keyset_params, spec.size + 1)).fetchall()
-    return page_of(rows, spec)
-
-
-def page_of(rows: list[sqlite3.Row], spec: PageSpec) -> tuple[list[sqlite3.Row], str | None]:
-    if len(rows) <= spec.size:
-        return rows, None
-    last = rows[spec.size - 1]
-    return rows[: spec.size], spec.token_after(last[spec.column], last["uuid"])
+    return fetch_page(conn, FOLDER_SELECT, where, params, "f", spec)
 
 
 def ancestors(conn: sqlite3.Connection, folders: list[sqlite3.Row]) -> dict[int, sqlite3.Row]:

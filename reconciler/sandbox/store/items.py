@@ -17,8 +17,8 @@ from typing import Any
 from reconciler.sandbox.errors import bad_request, not_found
 from reconciler.sandbox.metadata import check_values
 from reconciler.sandbox.store.common import canonical_uuid, now_text, path_end
-from reconciler.sandbox.store.folders import check_name, page_of
-from reconciler.sandbox.store.paging import PageSpec
+from reconciler.sandbox.store.folders import check_name
+from reconciler.sandbox.store.paging import PageSpec, fetch_page
 
 ITEM_FROM = (
     "FROM items it {hint} JOIN folders pf ON pf.id = it.folder_id "
@@ -222,13 +222,8 @@ def list_items(
     if filters.is_in_dataset is not None:
         exists = "EXISTS" if filters.is_in_dataset else "NOT EXISTS"
         where.append(f"{exists} (SELECT 1 FROM data_rows d WHERE d.item_id = it.id)")
-    keyset, keyset_params = spec.keyset("it")
-    sql = (
-        f"SELECT {select} {ITEM_FROM.format(hint=hint)} WHERE {' AND '.join(where)} AND {keyset} "
-        f"ORDER BY {spec.order_by('it')} LIMIT ?"
-    )
-    rows = conn.execute(sql, (*params, *keyset_params, spec.size + 1)).fetchall()
-    return page_of(rows, spec)
+    head = f"SELECT {select} {ITEM_FROM.format(hint=hint)}"
+    return fetch_page(conn, head, where, params, "it", spec)
 
 
 def _scope_sql(scope: ItemScope, spec: PageSpec) -> tuple[list[str], list[Any], str]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.sandbox.errors import bad_request
 
@@ -69,3 +72,22 @@ def _decode(token: str, order: str, desc: bool) -> tuple[str, str]:
     if token_order != order or token_desc != desc:
         raise bad_request("pageToken belongs to a listing with another order or direction")
     return str(value), str(uuid)
+
+
+def fetch_page(
+    conn: sqlite3.Connection,
+    head: str,
+    where: Sequence[str],
+    params: Sequence[Any],
+    alias: str,
+    spec: PageSpec,
+) -> tuple[list[sqlite3.Row], str | None]:
+    """One page of ``head WHERE where…`` (``head`` selects ``uuid`` and the sort column of
+    table ``alias``) in ``spec``'s order, and the token of the next page (None at the end)."""
+    keyset, keyset_params = spec.keyset(alias)
+    sql = f"{head} WHERE {' AND '.join((*where, keyset))} ORDER BY {spec.order_by(alias)} LIMIT ?"
+    rows = conn.execute(sql, (*params, *keyset_params, spec.size + 1)).fetchall()
+    if len(rows) <= spec.size:
+        return rows, None
+    last = rows[spec.size - 1]
+    return rows[: spec.size], spec.token_after(last[spec.column], last["uuid"])
