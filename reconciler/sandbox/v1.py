@@ -23,9 +23,16 @@ from starlette.responses import Response
 from reconciler.sandbox.auth import Credential, v1_credential
 from reconciler.sandbox.errors import ApiError, bad_request, forbidden
 from reconciler.sandbox.faults import Fate
-from reconciler.sandbox.pipeline import Call, Incoming, keepable, lower_headers, run_handler
+from reconciler.sandbox.pipeline import (
+    Call,
+    Incoming,
+    fault_reply,
+    keepable,
+    lower_headers,
+    run_handler,
+)
 from reconciler.sandbox.replay import replay_key
-from reconciler.sandbox.reply import Reply, error_reply
+from reconciler.sandbox.reply import Reply
 from reconciler.sandbox.runtime import Runtime
 from reconciler.sandbox.serialize import data_row_json_column, json_array_text
 from reconciler.sandbox.store import access, datasets, items
@@ -204,9 +211,7 @@ def v1_error(error: ApiError) -> Reply:
 
 def _fault(fate: Fate) -> Reply:
     if fate.status_before == 429:  # plain, no envelope: the SDK reads 429 off the status line
-        return error_reply(
-            429, "rate limited (injected)", (("Retry-After", str(fate.retry_after)),)
-        )
+        return fault_reply(fate)
     status = fate.status_before or 500
     return Reply(status, error_envelope(ApiError(status, "injected server error")))
 
@@ -238,7 +243,13 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         handler, rpc = _malformed, V1Request(query_type="", query_method="GET", values=V1Values())
     else:
         handler = HANDLERS.get((path, rpc.query_type, rpc.query_method), _unsupported)
-    reply = await _run(runtime, handler, rpc, credential, body, headers)
+    reply = await _run(
+        runtime,
+        handler,
+        rpc,
+        credential,
+        Incoming("POST", {}, QueryParams(""), body, path, headers, write=rpc.query_method != "GET"),
+    )
     if fate.status_after is not None:
         error = ApiError(fate.status_after, "injected server error after the work was done")
         return Reply(fate.status_after, error_envelope(error)).to_response()
@@ -246,12 +257,7 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
 
 
 async def _run(
-    runtime: Runtime,
-    handler: V1Handler,
-    rpc: V1Request,
-    credential: Credential,
-    body: bytes,
-    headers: dict[str, str],
+    runtime: Runtime, handler: V1Handler, rpc: V1Request, credential: Credential, incoming: Incoming
 ) -> Reply:
     def handle(call: Call) -> Reply:
         response = handler(call, rpc.values)
@@ -259,11 +265,10 @@ async def _run(
             return Reply(200, text=f'{{"status": 200, "response": {response.text}}}')
         return Reply(200, envelope(response))
 
-    write = rpc.query_method != "GET"
-    incoming = Incoming("POST", {}, QueryParams(""), body, "/public", headers, write=write)
-
     async def work() -> Reply:
         return (await run_handler(runtime, handle, credential, incoming, v1_error)).encoded()
 
-    key = replay_key("POST", "/public", body, headers) if write else None
+    key = None
+    if incoming.write:
+        key = replay_key("POST", incoming.raw_path, incoming.body, incoming.headers)
     return await work() if key is None else await runtime.replay.run(key, work, keep=keepable)
