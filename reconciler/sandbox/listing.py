@@ -59,9 +59,9 @@ def item_filters(call: Call) -> ItemFilters:
     )
 
 
-def folder_body(conn: sqlite3.Connection, call: Call, folder: sqlite3.Row) -> dict[str, Any]:
-    rank = folder_rank(conn, call.caller, folder["path"])
-    return folder_json(folder, ancestors(conn, [folder]), rank)
+def folder_body(call: Call, folder: sqlite3.Row) -> dict[str, Any]:
+    rank = folder_rank(call.conn, call.caller, folder["path"])
+    return folder_json(folder, ancestors(call.conn, [folder]), rank)
 
 
 def folders_page(

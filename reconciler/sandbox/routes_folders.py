@@ -56,7 +56,7 @@ def create_folder(call: Call) -> Reply:
         client_metadata=metadata_text,
         **_cloud_fields(call, body),
     )
-    return Reply(200, folder_body(conn, call, folders.insert_folder(conn, new)))
+    return Reply(200, folder_body(call, folders.insert_folder(conn, new)))
 
 
 def _cloud_fields(call: Call, body: CreateFolderPayload) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def _mirrored(conn: sqlite3.Connection, folder: sqlite3.Row) -> mirrors.Pairs:
 @routes.get(f"{FOLDERS}/{{uuid}}")
 def get_folder(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "user")
-    return Reply(200, folder_body(call.conn, call, folder))
+    return Reply(200, folder_body(call, folder))
 
 
 @routes.patch(f"{FOLDERS}/{{uuid}}")
@@ -144,9 +144,7 @@ def patch_folder(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "admin")
     patch = call.payload(PatchFolderPayload)
     folders.patch_folder(call.conn, folder, _patch_fields(patch), org.metadata_schema(call.conn))
-    return Reply(
-        200, folder_body(call.conn, call, access.folder_by_uuid(call.conn, folder["uuid"]))
-    )
+    return Reply(200, folder_body(call, access.folder_by_uuid(call.conn, folder["uuid"])))
 
 
 @routes.delete(f"{FOLDERS}/{{uuid}}")
