@@ -8,12 +8,12 @@ schema (enum values, UUIDs, lengths) happens afterwards, as for JSONL rows.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from reconciler.config.jsontext import loads
 from reconciler.config.metadata import reserved_key_problem
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def parse_boolean(cell: str) -> bool:
 
 def parse_json(cell: str) -> Any:
     try:
-        return json.loads(cell)
+        return loads(cell)
     except ValueError:
         raise ValueError(f"{cell[:40]!r} is not JSON") from None
 

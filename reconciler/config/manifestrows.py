@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.config.errors import Diagnostic
 from reconciler.config.metadata import SchemaIndex, reserved_key_problem
-from reconciler.config.paths import item_path_problem
+from reconciler.config.paths import is_item_path, item_path_problem
 from reconciler.model.desired import OWNER_KEY, ManifestEntry, ManifestRows
 
 MAX_REPORTED = 50
@@ -40,6 +40,7 @@ class RowSink:
         self.diagnostics: list[Diagnostic] = []
         self.hidden = 0
         self.shared: dict[Any, dict[str, Any]] = {}
+        self.strings: dict[str, str] = {}
         self.full = False
 
     def report(self, line: int, col: int, message: str) -> None:
@@ -73,20 +74,18 @@ class RowSink:
         raw: bytes | None,
         locate: Callable[[str], int] | None = None,
     ) -> None:
-        def col(key: str) -> int:
-            return locate(key) if locate is not None else self.col_of(raw, key)
-
-        problem = item_path_problem(path)
-        if problem is not None:
-            self.report(line, col("path"), problem)
+        """Check one row and keep it; the fast path does no work beyond the checks."""
+        if not is_item_path(path):
+            self._report_at(line, raw, locate, "path", item_path_problem(path) or "bad path")
             return
-        if previously is not None and not self._previously_ok(line, path, previously, col):
+        if previously is not None and not self._previously_ok(line, path, previously, raw, locate):
             return
-        if metadata and not self._metadata_ok(line, metadata, col):
+        if metadata and not self._metadata_ok(line, metadata, raw, locate):
             return
         first = self.rows.get(path)
         if first is not None:
-            self.report(line, col("path"), f"{path} is also on line {first.line}; one row per item")
+            message = f"{path} is also on line {first.line}; one row per item"
+            self._report_at(line, raw, locate, "path", message)
             return
         if len(self.rows) >= MAX_ROWS:
             if not self.full:
@@ -95,8 +94,24 @@ class RowSink:
             return
         self.rows[path] = ManifestEntry(self._shared(metadata), line, previously)
 
+    def _report_at(
+        self,
+        line: int,
+        raw: bytes | None,
+        locate: Callable[[str], int] | None,
+        key: str,
+        message: str,
+    ) -> None:
+        col = locate(key) if locate is not None else self.col_of(raw, key)
+        self.report(line, col, message)
+
     def _previously_ok(
-        self, line: int, path: str, previously: Any, col: Callable[[str], int]
+        self,
+        line: int,
+        path: str,
+        previously: Any,
+        raw: bytes | None,
+        locate: Callable[[str], int] | None,
     ) -> bool:
         problem = item_path_problem(previously)
         if problem is None and previously == path:
@@ -105,41 +120,57 @@ class RowSink:
             first = self.previous[previously]
             problem = f"line {first} already moves {previously}; an item moves to one place"
         if problem is not None:
-            self.report(line, col("previously"), f"previously: {problem}")
+            self._report_at(line, raw, locate, "previously", f"previously: {problem}")
             return False
         self.previous[previously] = line
         return True
 
-    def _metadata_ok(self, line: int, metadata: dict[str, Any], col: Callable[[str], int]) -> bool:
+    def _metadata_ok(
+        self,
+        line: int,
+        metadata: dict[str, Any],
+        raw: bytes | None,
+        locate: Callable[[str], int] | None,
+    ) -> bool:
         ok = True
         if OWNER_KEY in metadata or "" in metadata:
             key = OWNER_KEY if OWNER_KEY in metadata else ""
-            self.report(
-                line, col(key), reserved_key_problem(key) or "metadata keys must not be empty"
-            )
+            message = reserved_key_problem(key) or "metadata keys must not be empty"
+            self._report_at(line, raw, locate, key, message)
             ok = False
-        if self.schema is not None and self.typed:
+        schema = self.schema
+        if schema is not None and self.typed:
+            predicates = schema.predicates
             for key, value in metadata.items():
-                if key in self.typed:
-                    problem = self.schema.problem(key, value)
-                    if problem is not None:
-                        self.report(line, col(key), problem)
-                        ok = False
+                predicate = predicates.get(key)
+                if predicate is not None and not predicate(value):
+                    self._report_at(line, raw, locate, key, schema.problem(key, value) or "")
+                    ok = False
         return ok
 
     def _shared(self, metadata: dict[str, Any]) -> dict[str, Any]:
-        """One mapping object for equal metadata (types included: 1, 1.0 and true differ)."""
+        """One mapping object for equal metadata (types included: 1, 1.0 and true differ).
+        Metadata seen for the first time is rebuilt over one shared tuple of its keys and
+        with short strings stored once, which is most of a manifest's memory."""
+        keys = tuple(metadata)
         values = tuple(metadata.values())
-        key = (tuple(metadata), tuple(map(type, values)), values)
+        signature: tuple[Any, ...] | None = (keys, tuple(map(type, values)), values)
         try:
-            hit = self.shared.get(key)
+            hit = self.shared.get(signature)
         except TypeError:  # lists or objects as values: not shared
-            return metadata
+            hit, signature = None, None
         if hit is not None:
             return hit
-        if len(self.shared) < _SHARED_LIMIT:
-            self.shared[key] = metadata
-        return metadata
+        strings = self.strings
+        if len(strings) < _SHARED_LIMIT:
+            keys = tuple([strings.setdefault(k, k) for k in keys])
+            values = tuple(
+                [strings.setdefault(v, v) if type(v) is str and len(v) <= 64 else v for v in values]
+            )
+        compact = dict(zip(keys, values, strict=True))
+        if signature is not None and len(self.shared) < _SHARED_LIMIT:
+            self.shared[signature] = compact
+        return compact
 
     def csv_header(self, cells: list[str] | None) -> CsvColumns | None:
         from reconciler.config.csvcells import columns_from_header

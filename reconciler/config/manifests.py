@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from reconciler.config.errors import Diagnostic
+from reconciler.config.jsontext import loads as _loads
+from reconciler.config.jsontext import parse_line as _parse_line
 from reconciler.config.manifestrows import RowSink
 from reconciler.config.metadata import SchemaIndex
 from reconciler.config.paths import item_path_problem
@@ -71,9 +73,7 @@ def _lines(handle: BinaryIO, sink: RowSink) -> Iterator[tuple[int, bytes]]:
             return
         line_no += 1
         if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            sink.report(line_no, 1, f"line longer than {MAX_LINE_BYTES // 1024} KiB; skipped")
-            while raw and not raw.endswith(b"\n"):
-                raw = readline(MAX_LINE_BYTES)
+            _skip_long_line(handle, line_no, sink)
             continue
         if raw.isspace():
             continue
@@ -81,17 +81,23 @@ def _lines(handle: BinaryIO, sink: RowSink) -> Iterator[tuple[int, bytes]]:
 
 
 def _read_jsonl(handle: BinaryIO, sink: RowSink) -> None:
-    loads, add = json.loads, sink.add
-    for line_no, raw in _lines(handle, sink):
+    parse, add, readline = _parse_line, sink.add, handle.readline
+    line_no = 0
+    while raw := readline(MAX_LINE_BYTES):
+        line_no += 1
+        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            _skip_long_line(handle, line_no, sink)
+            continue
         try:
-            row = loads(raw)
+            row = parse(raw.decode("utf-8"))
         except ValueError as exc:
-            _json_problem(exc, raw, line_no, sink)
+            if not raw.isspace():
+                _json_problem(exc, raw, line_no, sink)
             continue
         if type(row) is not dict:
             sink.report(line_no, 1, 'expected a JSON object like {"path": "/f/a.jpg", ...}')
             continue
-        if len(row) > 3 or not row.keys() <= _JSONL_KEYS:
+        if not row.keys() <= _JSONL_KEYS:
             unknown = sorted(set(row) - _JSONL_KEYS)
             sink.report(
                 line_no, 1, f"unknown key {unknown[0]!r} (known: metadata, path, previously)"
@@ -104,6 +110,13 @@ def _read_jsonl(handle: BinaryIO, sink: RowSink) -> None:
             sink.report(line_no, sink.col_of(raw, "metadata"), "metadata must be a JSON object")
             continue
         add(line_no, row.get("path"), metadata, row.get("previously"), raw)
+
+
+def _skip_long_line(handle: BinaryIO, line_no: int, sink: RowSink) -> None:
+    sink.report(line_no, 1, f"line longer than {MAX_LINE_BYTES // 1024} KiB; skipped")
+    raw = handle.readline(MAX_LINE_BYTES)
+    while raw and not raw.endswith(b"\n"):
+        raw = handle.readline(MAX_LINE_BYTES)
 
 
 def _json_problem(exc: ValueError, raw: bytes, line_no: int, sink: RowSink) -> None:
@@ -123,7 +136,7 @@ def _link_path(raw: bytes, line_no: int, sink: RowSink, *, text: bool) -> str | 
             if value.lstrip().startswith("#"):
                 return None
         else:
-            row = json.loads(raw)
+            row = _loads(raw.decode("utf-8"))
             if type(row) is not dict or set(row) != {"path"}:
                 sink.report(line_no, 1, 'expected a JSON object like {"path": "/f/a.jpg"}')
                 return None
@@ -161,9 +174,7 @@ def _csv_lines(handle: BinaryIO, sink: RowSink) -> Iterator[str]:
             return
         line_no += 1
         if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            sink.report(line_no, 1, f"line longer than {MAX_LINE_BYTES // 1024} KiB; skipped")
-            while raw and not raw.endswith(b"\n"):
-                raw = readline(MAX_LINE_BYTES)
+            _skip_long_line(handle, line_no, sink)
             yield "\n"
             continue
         try:

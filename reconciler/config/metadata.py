@@ -21,8 +21,8 @@ import datetime
 import json
 import math
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.desired import OWNER_KEY
@@ -51,10 +51,23 @@ def descriptor(spec: str | Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class SchemaIndex:
-    """Descriptors by key plus where the schema was declared (for messages)."""
+    """Descriptors by key plus where the schema was declared (for messages).
+
+    ``accepts`` is the fast test used per manifest row (a predicate per key, built once);
+    ``problem`` phrases the message when it fails.
+    """
 
     keys: Mapping[str, Mapping[str, Any]]
     where: str  # "file:line" of ``metadata_schema``
+    predicates: Mapping[str, Callable[[Any], bool]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        preds = {key: _predicate(desc) for key, desc in self.keys.items()}
+        object.__setattr__(self, "predicates", preds)
+
+    def accepts(self, key: str, value: Any) -> bool:
+        predicate = self.predicates.get(key)
+        return predicate is None or predicate(value)
 
     def problem(self, key: str, value: Any) -> str | None:
         """Why ``value`` cannot be stored under ``key``, or None when it can."""
@@ -68,6 +81,20 @@ class SchemaIndex:
             f"metadata {key!r} is {_type_name(desc)} (metadata_schema at {self.where}): "
             f"{_show(value)} is not {expected}"
         )
+
+
+def _predicate(desc: Mapping[str, Any]) -> Callable[[Any], bool]:
+    ty = desc.get("ty")
+    if ty == "enum":
+        values = frozenset(desc.get("values", ()))
+        return lambda v: type(v) is str and v in values
+    if ty == "number":
+        return lambda v: (type(v) is int or type(v) is float) and math.isfinite(v)
+    if ty == "boolean":
+        return lambda v: type(v) is bool
+    if ty in ("text", "user"):
+        return lambda v: type(v) is str
+    return lambda v: value_problem(desc, v) is None
 
 
 def reserved_key_problem(key: str) -> str | None:

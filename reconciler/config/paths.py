@@ -10,6 +10,7 @@ import re
 
 PATH_PATTERN = r"^(?:/(?!\.\.?(?:/|$))[^/\x00-\x1f]+)+$"
 _PATH = re.compile(PATH_PATTERN)
+_ITEM_PATH = re.compile(r"(?:/(?!\.\.?(?:/|$))[^/\x00-\x1f]+){2,}")
 
 PATH_MESSAGE = (
     "expected an absolute path like /a/b (no trailing '/', no empty, '.' or '..' segments, "
@@ -19,6 +20,11 @@ PATH_MESSAGE = (
 
 def is_path(text: str) -> bool:
     return _PATH.fullmatch(text) is not None
+
+
+def is_item_path(value: object) -> bool:
+    """The fast test of ``item_path_problem(value) is None``."""
+    return type(value) is str and _ITEM_PATH.fullmatch(value) is not None
 
 
 def item_path_problem(value: object) -> str | None:
