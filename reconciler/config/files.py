@@ -33,6 +33,8 @@ def resource_files(root: Path, skip_dirs: Iterable[Path]) -> list[Path]:
                 continue
             if here == root and name == SETTINGS_NAME:
                 continue
+            if not (here / name).is_file():  # a FIFO or device would block or never end
+                continue
             found.append(here / name)
             if len(found) > MAX_FILES:
                 raise TooManyFilesError
