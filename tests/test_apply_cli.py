@@ -87,7 +87,7 @@ def test_auto_approve_applies_verifies_and_a_rerun_has_nothing_to_do(tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Plan: " in result.stdout
     assert "Apply complete: " in result.stdout and ", 0 failed;" in result.stdout
-    assert "Verified: a fresh plan is empty." in result.stdout
+    assert "Verified: a fresh plan is empty" in result.stdout
     assert "Traceback" not in result.stderr
     live = _live(config)
     team = live.folders[live.paths["/team"]]

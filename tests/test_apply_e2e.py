@@ -220,7 +220,7 @@ def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
         resumed = apply(config, server, "--resume")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert f"({done_before} steps done by an earlier run)" in resumed.stdout
-        assert "Verified: a fresh plan is empty." in resumed.stdout
+        assert "Verified: a fresh plan is empty" in resumed.stdout
         uc = sdk(server)
         items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
         assert len(items) == 5000
@@ -257,7 +257,7 @@ def test_apply_converges_under_5xx_and_429_storms(tmp_path: Path) -> None:
         result = run_cli("-v", "apply", str(config), "--auto-approve", *flags(server), timeout=300)
         server.set_faults(error_rate=0, error_after_rate=0, storm_requests=0, storm_rate=0)
         assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-        assert "Verified: a fresh plan is empty." in result.stdout
+        assert "Verified: a fresh plan is empty" in result.stdout
         statuses = [line.rsplit(" ", 2)[-2] for line in result.stderr.splitlines() if "ms" in line]
         assert statuses.count("429") >= 10  # the faults really happened
         assert sum(statuses.count(code) for code in ("500", "502", "503")) >= 5

@@ -412,3 +412,33 @@ def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
     assert d1.groups == {}
     assert d1.users[alice] == "admin" and d1.users[bob] == "user"
     assert [live.items[r.item_uuid].name for r in d1.rows if r.item_uuid] == ["item-0000000.jpg"]
+
+
+def test_an_item_only_plan_is_verified_by_reading_back_the_touched_items(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/many", folders=3, items=2400)
+    desired = sandbox.desired(rules=(rule("/many", {"checked": True}, recursive=True),))
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            live = await read_live(client, Scope.from_desired(desired))
+            plan = await plan_for(client, desired)
+            victim = next(iter(live.items.values()))
+            await client.items.patch_bulk({victim.uuid: PatchItemPayload(client_metadata={"x": 1})})
+            client.reset_stats()
+            result = await apply_plan(
+                plan, client=client, options=ApplyOptions(desired=desired, live=live)
+            )
+            routes = client.stats.by_route
+        verification = result.verification
+        assert verification is not None and verification.reread == "touched"
+        assert [f.address for f in result.failures] == [f"item:{victim.path}"]
+        assert verification.remaining == (f"~ item:{victim.path}  [items.yaml:30]",)
+        # 3 reads before the writes and 3 writes, which answer with the stored items; only
+        # the stale item, never written, is read back: nothing is listed again
+        assert routes["POST /v2/public/storage/items/get-bulk"] == 4
+        assert routes["PATCH /v2/public/storage/items/patch-bulk"] == 3
+        assert sum(routes.values()) == 7
+
+    asyncio.run(scenario())

@@ -15,7 +15,7 @@ from reconciler.apply.bundles import dependency
 from reconciler.apply.errors import StepError
 from reconciler.apply.events import Event
 from reconciler.apply.journal import Journal
-from reconciler.encord import EncordClient
+from reconciler.encord import EncordClient, Item
 from reconciler.model import addresses as addr
 from reconciler.plan.model import Change
 
@@ -28,16 +28,17 @@ class RunState:
     * ``created``: address of a created folder, group or dataset -> its new id;
     * ``failed``: change key -> why (a change with one failed step is failed);
     * ``failed_addresses``: address -> why, for dependents;
-    * ``touched``: ids of objects this run changed (their fingerprints moved because of us);
-    * ``sync_jobs``: address of a synced folder -> job id started for it.
+    * ``sync_jobs``: address of a synced folder -> job id started for it;
+    * ``written_items``: item UUID -> the item as the API answered our last write of it
+      (patch-bulk answers with every stored item), for verification.
     """
 
     done: set[str] = field(default_factory=set)
     created: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     failed_addresses: dict[str, str] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set)
     sync_jobs: dict[str, str] = field(default_factory=dict)
+    written_items: dict[str, Item] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -53,7 +54,6 @@ class RunContext:
     def record_created(self, address: str, uuid: str) -> None:
         """Remember a new id at once, durably: a crash right after must not create it twice."""
         self.state.created[address] = uuid
-        self.state.touched.add(uuid)
         if self.journal is not None:
             self.journal.created(address, uuid)
 

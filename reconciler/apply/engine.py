@@ -36,6 +36,7 @@ from reconciler.apply.verify import Verification, verify
 from reconciler.encord import EncordClient, EncordError
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredState
+from reconciler.model.live import LiveState
 from reconciler.plan import Plan
 
 
@@ -52,12 +53,15 @@ class ApplyOptions:
       without it an existing journal for this plan is refused;
     * ``desired``: the configuration, needed to plan deferred items after cloud syncs and
       to verify; without it neither happens (and the result is not ``ok``);
+    * ``live``: the live state the plan was made from, when this process read it: then a
+      plan that only patches and moves items is verified by reading back just those items;
     * ``verify``: plan again after applying (the default).
     """
 
     journal: Path | None = None
     resume: bool = False
     desired: DesiredState | None = None
+    live: LiveState | None = None
     verify: bool = True
     sync_timeout_seconds: int = 3600
     clock: Callable[[], str] = now_text
@@ -187,7 +191,7 @@ class _Run:
         tally = self.executor.tally
         if self.journal is not None:
             self.journal.finish(ok=not tally.failures, at=self.options.clock())
-        verification = await self._verify()
+        verification = await self._verify(all_steps)
         result = ApplyResult(
             applied=_applied(all_steps, self.ctx.state.done),
             failures=tuple(tally.failures),
@@ -246,17 +250,20 @@ class _Run:
         self.emit(DeferredPlanned(folders=tuple(d.folder for d in ready), changes=len(changes)))
         return steps_of(changes, prefix="d")
 
-    async def _verify(self) -> Verification | None:
+    async def _verify(self, steps: list[Step]) -> Verification | None:
         desired = self.options.desired
         if not self.options.verify or desired is None:
             return None
         self.emit(VerifyStarted())
-        verification = await verify(self.client, desired, self.plan)
+        verification = await verify(
+            self.ctx, desired, self.plan, steps=steps, live=self.options.live
+        )
         self.emit(
             VerifyFinished(
                 converged=verification.converged,
                 remaining=verification.remaining,
                 error=verification.error,
+                reread=verification.reread,
             )
         )
         return verification

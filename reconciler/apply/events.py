@@ -114,6 +114,7 @@ class VerifyFinished(Event):
     converged: bool
     remaining: tuple[str, ...] = ()
     error: str | None = None
+    reread: str = "scope"  # "touched": only the objects apply touched were read again
 
 
 @dataclass(frozen=True, slots=True)

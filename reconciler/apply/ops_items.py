@@ -16,7 +16,7 @@ from uuid import UUID
 from reconciler.apply.bundles import BUNDLE_SIZE
 from reconciler.apply.context import RunContext
 from reconciler.apply.freshness import Checked, Expectation, Observed, gone_message, judge
-from reconciler.apply.phases import Step, item_renamed
+from reconciler.apply.phases import Step, item_renamed, touches
 from reconciler.encord import Item, NotFoundError
 from reconciler.plan.actions import Action
 from reconciler.wire.storage import PatchItemPayload
@@ -71,7 +71,7 @@ def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectat
         wanted["parent"] = ctx.parent(change)
     if item_renamed(change):
         wanted["name"] = _name(after.get("path"))
-    if "metadata" in change.changed_fields():
+    if touches(change, "metadata"):
         wanted["metadata"] = after["metadata"]
     return Expectation(before=planned, after=wanted, writes=writes & wanted.keys())
 
@@ -135,11 +135,10 @@ class PatchItems:
             after = change.after or {}
             patches[ctx.object_id(change)] = PatchItemPayload(
                 name=_name(after.get("path")) if item_renamed(change) else None,
-                client_metadata=dict(after["metadata"])
-                if "metadata" in change.changed_fields()
-                else None,
+                client_metadata=dict(after["metadata"]) if touches(change, "metadata") else None,
             )
-        await ctx.client.items.patch_bulk(patches, subject=f"{len(patches)} items")
+        written = await ctx.client.items.patch_bulk(patches, subject=f"{len(patches)} items")
+        ctx.state.written_items.update((str(i.uuid), i) for i in written)
 
 
 class DeleteItems:

@@ -1,38 +1,114 @@
-"""Verification: after apply, read the scope again and plan again; a converged run plans
-nothing. What a fresh plan still wants is reported one line per change."""
+"""Verification: after apply, read again and plan again; a converged run plans nothing.
+
+Two ways to read again:
+
+* **touched objects** (plans that only patch and move items, made from a live state this
+  process read): each item the plan touched is taken as the API last answered for it (a
+  patch-bulk answers with every item as stored after the write) or, if it was not patched,
+  read back with ``get-bulk``, and put in place of its earlier read; everything else in
+  scope is as read for the plan, which apply did not touch. A plan over 100,000 items is
+  verified without relisting the whole scope;
+* **the whole scope** (everything else: folders, groups, grants, datasets, links, deletes,
+  syncs, saved plans): ``read_live`` again, exactly as ``plan`` does.
+
+Either way the same planner plans again; what it still wants is reported one line per change.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from reconciler.encord import EncordClient, EncordError
+from reconciler.apply.context import RunContext
+from reconciler.apply.ops_items import read_items
+from reconciler.apply.phases import Phase, Step
+from reconciler.encord import EncordError
 from reconciler.live import Scope, read_live
+from reconciler.live.tree import to_live_item
 from reconciler.model.desired import DesiredState
+from reconciler.model.live import LiveItem, LiveState
 from reconciler.plan import DiffOptions, Plan, PlanError, diff
 from reconciler.plan.render_text import headline
+
+_ITEM_PHASES = frozenset({Phase.PATCH_ITEMS, Phase.MOVE_ITEMS})
 
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """``remaining``: headlines of what a fresh plan still wants; ``error``: why none was made."""
+    """``remaining``: headlines of what a fresh plan still wants; ``error``: why none was made.
+    ``reread``: ``"touched"`` or ``"scope"``, how the organisation was read again."""
 
     remaining: tuple[str, ...] = ()
     error: str | None = None
+    reread: str = "scope"
 
     @property
     def converged(self) -> bool:
         return self.error is None and not self.remaining
 
 
-async def verify(client: EncordClient, desired: DesiredState, plan: Plan) -> Verification:
+async def verify(
+    ctx: RunContext,
+    desired: DesiredState,
+    plan: Plan,
+    *,
+    steps: Sequence[Step],
+    live: LiveState | None,
+) -> Verification:
+    client = ctx.client
     try:
-        live = await read_live(client, Scope.from_desired(desired))
+        touched = _touched_items(plan, steps, live)
+        if touched is not None and live is not None:
+            again = await _reread_items(ctx, live, touched)
+            reread = "touched"
+        else:
+            again = None
+        if again is None:
+            again = await read_live(client, Scope.from_desired(desired))
+            reread = "scope"
     except EncordError as error:
         return Verification(error=f"cannot read the organisation again to verify: {error}")
+    return _replan(desired, plan, again, reread)
+
+
+def _replan(desired: DesiredState, plan: Plan, live: LiveState, reread: str) -> Verification:
     try:
         again = diff(desired, live, options=DiffOptions(force=True, only=plan.only))
     except PlanError as error:
         first = error.diagnostics[0] if error.diagnostics else error
-        return Verification(error=f"cannot plan again to verify: {first}")
-    problems = tuple(f"! {p}" for p in live.problems)
-    return Verification(remaining=tuple(headline(c) for c in again.changes) + problems)
+        return Verification(error=f"cannot plan again to verify: {first}", reread=reread)
+    problems = tuple(f"! could not verify: {p}" for p in live.problems)
+    return Verification(
+        remaining=tuple(headline(c) for c in again.changes) + problems, reread=reread
+    )
+
+
+def _touched_items(plan: Plan, steps: Sequence[Step], live: LiveState | None) -> list[str] | None:
+    """UUIDs of the items an item-only plan touched, or None when the whole scope is needed."""
+    if live is None or plan.deferred or not steps:
+        return None
+    if any(s.phase not in _ITEM_PHASES for s in steps):
+        return None
+    uuids = [s.change.refs.uuid for s in steps]
+    if any(u is None or u not in live.items for u in uuids):
+        return None
+    return list(dict.fromkeys(u for u in uuids if u is not None))
+
+
+async def _reread_items(ctx: RunContext, live: LiveState, uuids: list[str]) -> LiveState | None:
+    """``live`` with these items read again; None if one landed in a folder it does not hold."""
+    written = ctx.state.written_items
+    fresh = dict(written)
+    fresh.update(await read_items(ctx, [u for u in uuids if u not in written]))
+    items: dict[str, LiveItem] = dict(live.items)
+    for uuid in uuids:
+        item = fresh.get(uuid)
+        if item is None:
+            del items[uuid]
+            continue
+        parent = str(item.parent)
+        folder = live.folders.get(parent)
+        if folder is None:
+            return None
+        items[uuid] = to_live_item(item, folder.path, parent)
+    return replace(live, items=items)

@@ -38,6 +38,7 @@ from reconciler.config import ConfigError, load_config
 from reconciler.encord import EncordClient, EncordError
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import DesiredState
+from reconciler.model.live import LiveState
 from reconciler.plan import (
     DiffOptions,
     Plan,
@@ -154,7 +155,7 @@ async def _apply(request: Request, printer: Printer) -> int:
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
     client = _connect(request, desired)
     async with client:
-        plan, fresh = await _the_plan(request, client, desired, saved, journal_dir)
+        plan, live = await _the_plan(request, client, desired, saved, journal_dir)
         if plan.target != client.target:
             raise Abort(_mismatch(plan, client))
         _show(plan, request, printer)
@@ -162,13 +163,15 @@ async def _apply(request: Request, printer: Printer) -> int:
             return 0
         _confirm(plan, request)
         journal = journal_path(journal_dir, plan.checksum)
-        if fresh:
+        if live is not None:  # made just now: kept so that --resume can finish it
             store_plan_copy(journal, dumps(plan))
         try:
             result = await apply_plan(
                 plan,
                 client=client,
-                options=ApplyOptions(journal=journal, resume=request.resume, desired=desired),
+                options=ApplyOptions(
+                    journal=journal, resume=request.resume, desired=desired, live=live
+                ),
                 emit=printer,
             )
         except ApplyError as error:
@@ -233,13 +236,13 @@ async def _the_plan(
     desired: DesiredState,
     saved: Plan | None,
     journal_dir: Path,
-) -> tuple[Plan, bool]:
-    """The plan to apply, and whether it was made just now (then it is kept for --resume)."""
+) -> tuple[Plan, LiveState | None]:
+    """The plan to apply, and the live state when it was made just now from a fresh read."""
     if saved is not None:
         _check_saved(request)
-        return saved, False
+        return saved, None
     if request.resume:
-        return _resumable(journal_dir), False
+        return _resumable(journal_dir), None
     try:
         live = await read_live(client, Scope.from_desired(desired))
     except EncordError as exc:
@@ -256,7 +259,7 @@ async def _the_plan(
         )
     except PlanError as exc:
         raise Abort(*(str(d) for d in exc.diagnostics)) from None
-    return plan, True
+    return plan, live
 
 
 def _check_saved(request: Request) -> None:
@@ -339,5 +342,7 @@ def _summary(result: ApplyResult) -> None:
             click.echo(f"  {line}")
         if count > 50:
             click.echo(f"  … and {count - 50} more (run `reconciler plan` for all)")
+    elif verification.reread == "touched":
+        click.echo("Verified: a fresh plan is empty (the touched items were read back).")
     else:
         click.echo("Verified: a fresh plan is empty.")
