@@ -302,3 +302,24 @@ def test_missing_directory() -> None:
     assert [str(d) for d in validate_config(Path("/nonexistent/dir"), env={})] == [
         "/nonexistent/dir:1:1: no such directory; pass a config directory (default: .)"
     ]
+
+
+def test_fixture_roots_are_not_searched_even_when_settings_are_invalid(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "reconciler.yaml": """\
+                version: 1
+                target:
+                  sandbox:
+                    integrations: {s3: {provider: s3, root: ./buckets}}
+                    users: [{email: nope}]
+                ownership: {id: ab}
+                """,
+            "buckets/bucket/notes.yaml": "this: [is not, valid\n",
+        },
+    )
+    assert [str(d) for d in validate_config(tmp_path, env={})] == [
+        "reconciler.yaml:5:21: target.sandbox.users[0].email: expected an email address like "
+        "alice@example.com"
+    ]

@@ -20,7 +20,7 @@ from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
 from reconciler.config.resources import build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
-from reconciler.config.settings import Settings, build_settings
+from reconciler.config.settings import Settings, build_settings, fixture_roots
 from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
 
@@ -39,7 +39,8 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredS
     )
     ctx.target = settings.target
     files = [settings_file] if settings_file else []
-    files += _resource_files(root, settings, environment, ctx)
+    fixtures = fixture_roots(settings_file.doc.data if settings_file else None, root)
+    files += _resource_files(root, fixtures, environment, ctx)
     schema = build_metadata_schema(files, ctx)
     resources = build_resources(files, ctx)
     check_moves(resources.folders, resources.rules, resources.datasets.values(), ctx)
@@ -116,11 +117,8 @@ def _parse(
 
 
 def _resource_files(
-    root: Path, settings: Settings, env: Mapping[str, str], ctx: Context
+    root: Path, skip: list[Path], env: Mapping[str, str], ctx: Context
 ) -> list[ParsedFile]:
-    skip: list[Path] = []
-    if settings.target is not None and settings.target.sandbox is not None:
-        skip = [Path(i.root).resolve() for i in settings.target.sandbox.integrations]
     try:
         paths = resource_files(root, skip)
     except TooManyFilesError:

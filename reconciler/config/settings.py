@@ -83,6 +83,24 @@ def _target(parsed: ParsedFile, spec: Any, ctx: Context) -> Target | None:
     return Target(sandbox=SandboxTarget(path=path, integrations=tuple(integrations), users=users))
 
 
+def fixture_roots(data: Any, root: Path) -> list[Path]:
+    """Fixture directories named in reconciler.yaml, read leniently: even when the settings
+    have schema errors, the directories standing in for buckets are not searched for YAML."""
+    try:
+        integrations = data["target"]["sandbox"]["integrations"]
+        roots = [i["root"] for i in integrations.values() if isinstance(i, dict)]
+    except (KeyError, TypeError, AttributeError):
+        return []
+    out = []
+    for value in roots:
+        if isinstance(value, str) and value:
+            try:
+                out.append(Path(_absolute(root, value)).resolve())
+            except (OSError, RuntimeError, ValueError):
+                continue
+    return out
+
+
 def _absolute(root: Path, value: str) -> str:
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else root / path)
