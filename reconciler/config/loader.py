@@ -18,7 +18,7 @@ from reconciler.config.errors import ConfigError, Diagnostic
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, TooManyFilesError, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
-from reconciler.config.resources import build_metadata_schema, build_resources
+from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
 from reconciler.config.settings import Settings, build_settings, fixture_roots
 from reconciler.config.yamlread import read_yaml
@@ -43,10 +43,7 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredS
     files += _resource_files(root, fixtures, environment, ctx)
     schema = build_metadata_schema(files, ctx)
     resources = build_resources(files, ctx)
-    check_moves(resources.folders, resources.rules, resources.datasets.values(), ctx)
-    check_rule_conflicts(resources.rules, ctx)
-    check_manifest_conflicts(resources.manifests, ctx)
-    check_cloud_syncs(resources.folders.values(), settings.target, ctx)
+    _check_across_resources(resources, settings, ctx)
     if ctx.diagnostics or settings.target is None or settings.ownership is None:
         raise ConfigError(ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")])
     return DesiredState(
@@ -63,6 +60,13 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredS
         metadata_schema=schema,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
     )
+
+
+def _check_across_resources(resources: Resources, settings: Settings, ctx: Context) -> None:
+    check_moves(resources.folders, resources.rules, resources.datasets.values(), ctx)
+    check_rule_conflicts(resources.rules, ctx)
+    check_manifest_conflicts(resources.manifests, ctx)
+    check_cloud_syncs(resources.folders.values(), settings.target, ctx)
 
 
 def validate_config(path: Path, *, env: Mapping[str, str] | None = None) -> list[Diagnostic]:

@@ -27,6 +27,7 @@ from reconciler.model.desired import (
     Manifest,
     MetadataRule,
     MetadataSchema,
+    Source,
 )
 
 
@@ -120,32 +121,16 @@ def _each(
 
 def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> DesiredFolder | None:
     base = ("folders", path)
-    ok = ctx.check_path(doc, base, path, at_key=True)
     sources = {name: doc.source((*base, name)) for name in spec}
-    previously = spec.get("previously", ())
-    previously = (previously,) if isinstance(previously, str) else tuple(previously)
-    for index, previous in enumerate(previously):
-        where = (
-            (*base, "previously")
-            if isinstance(spec["previously"], str)
-            else (*base, "previously", index)
-        )
-        ok = ctx.check_path(doc, where, previous) and ok
+    ok = ctx.check_path(doc, base, path, at_key=True)
+    previously, previously_ok = _previously(doc, base, spec.get("previously", ()), ctx)
     ok = ctx.check_globs(doc, (*base, "owned_keys"), spec.get("owned_keys", ())) and ok
     metadata = spec.get("metadata")
     if metadata is not None:
         ok = ctx.check_metadata(doc, (*base, "metadata"), metadata, to_set=True) and ok
-    cloud = spec.get("cloud_sync")
-    cloud_sync = None
-    if cloud is not None:
-        cloud_sync = CloudSync(
-            integration=cloud["integration"],
-            remote_url=cloud["remote_url"],
-            sync=cloud.get("sync", "on_create"),
-            source=sources["cloud_sync"],
-        )
-    if not ok:
+    if not (ok and previously_ok):
         return None
+    cloud = spec.get("cloud_sync")
     return DesiredFolder(
         path=path,
         description=spec.get("description"),
@@ -154,9 +139,30 @@ def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> Desi
         owned_keys=tuple(spec.get("owned_keys", ())),
         groups=None if spec.get("groups") is None else dict(spec["groups"]),
         previously=previously,
-        cloud_sync=cloud_sync,
+        cloud_sync=None if cloud is None else _cloud_sync(cloud, sources["cloud_sync"]),
         source=doc.source(base),
         field_sources=sources,
+    )
+
+
+def _previously(
+    doc: YamlDoc, base: tuple[Any, ...], value: str | list[str], ctx: Context
+) -> tuple[tuple[str, ...], bool]:
+    """``previously:`` is one path or a list of them."""
+    if isinstance(value, str):
+        return (value,), ctx.check_path(doc, (*base, "previously"), value)
+    ok = True
+    for index, previous in enumerate(value):
+        ok = ctx.check_path(doc, (*base, "previously", index), previous) and ok
+    return tuple(value), ok
+
+
+def _cloud_sync(spec: dict[str, Any], source: Source) -> CloudSync:
+    return CloudSync(
+        integration=spec["integration"],
+        remote_url=spec["remote_url"],
+        sync=spec.get("sync", "on_create"),
+        source=source,
     )
 
 

@@ -35,14 +35,18 @@ def cyclic_nodes(edges: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
             if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
+                component = _pop_component(node, stack, on_stack)
                 if len(component) > 1:
-                    members = sorted(component)
-                    out.update((m, members) for m in members)
+                    out.update((m, component) for m in component)
     return out
+
+
+def _pop_component(root: str, stack: list[str], on_stack: set[str]) -> list[str]:
+    """The component whose root is ``root``: the stack down to it, sorted."""
+    component = []
+    while True:
+        member = stack.pop()
+        on_stack.discard(member)
+        component.append(member)
+        if member == root:
+            return sorted(component)
