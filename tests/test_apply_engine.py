@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from apply_kit import (
     OWNER,
+    Sandbox,
     dataset,
     ensure_created,
     folder,
@@ -442,3 +443,71 @@ def test_an_item_only_plan_is_verified_by_reading_back_the_touched_items(tmp_pat
         assert sum(routes.values()) == 7
 
     asyncio.run(scenario())
+
+
+def test_a_refused_bulk_call_is_split_to_fail_only_the_bad_object(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/pool", items=8)
+    desired = sandbox.desired(datasets={"pool": dataset("pool", select("/pool"))})
+    first = sandbox.desired(datasets={"pool": dataset("pool")})
+    _, made = asyncio.run(plan_and_apply(sandbox, first))
+    assert made.ok
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, desired)
+            assert sum(1 for c in plan.changes if c.kind == "link") == 8
+            live = await read_live(client, Scope.from_desired(desired))
+            gone = sorted(live.items.values(), key=lambda i: i.name)[5]
+            await client.items.delete(gone.parent, [gone.uuid])
+            client.reset_stats()
+            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+            links = client.stats.by_route["POST /public datasetlinkitems"]
+            assert [f.address for f in result.failures] == [f"link:pool#{gone.path}"]
+            assert links <= 1 + 2 * 3  # the whole call, then halves down to the bad item
+            after = await read_live(client, Scope.from_desired(desired))
+            (pool,) = after.datasets.values()
+            assert {r.item_uuid for r in pool.rows} == set(after.items) and len(after.items) == 7
+            assert result.verification is not None and result.verification.remaining == ()
+
+    asyncio.run(scenario())
+
+
+def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> None:
+    buckets = tmp_path / "buckets"
+    (buckets / "b").mkdir(parents=True)
+    sandbox = make_sandbox(
+        tmp_path, integrations=(SandboxIntegration(title="lake", provider="s3", root=str(buckets)),)
+    )
+    asyncio.run(ensure_created(sandbox))
+    desired = sandbox.desired(
+        folders={
+            "/bad": folder(
+                "/bad",
+                groups={"crew": "user"},
+                cloud_sync=CloudSync(integration="lake", remote_url="gs://b/x/", source=src(11)),
+            ),
+            "/bad/child": folder("/bad/child"),
+            "/good": folder("/good"),
+        },
+        groups={"crew": group("crew")},
+    )
+    _, result = asyncio.run(plan_and_apply(sandbox, desired))
+    failures = {f.address: f for f in result.failures}
+    assert set(failures) == {"folder:/bad", "folder:/bad/child", "folder-group:/bad#crew"}
+    assert not failures["folder:/bad"].skipped
+    assert "does not fit a s3 integration" in failures["folder:/bad"].message
+    assert failures["folder:/bad/child"].skipped
+    assert failures["folder:/bad/child"].message == (
+        "not applied: it depends on folder /bad, which failed"
+    )
+    assert failures["folder-group:/bad#crew"].skipped
+    live = asyncio.run(_read(sandbox, desired))
+    assert "/good" in live.paths and "/bad" not in live.paths
+    assert [g.name for g in live.groups.values()] == ["crew"]
+
+
+async def _read(sandbox: Sandbox, desired: DesiredState) -> LiveState:
+    async with sandbox.connect() as client:
+        return await read_live(client, Scope.from_desired(desired))

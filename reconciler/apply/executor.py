@@ -101,6 +101,17 @@ class Executor:
     # --- one bundle ----------------------------------------------------------------------
 
     async def _run_bundle(self, bundle: Bundle) -> None:
+        try:
+            await self._bundle(bundle)
+        except Exception as error:  # a bug must not stop independent work; it is reported
+            logger.debug("internal error in a %s bundle", bundle.phase, exc_info=True)
+            pending = [s for s in bundle.steps if s.key not in self._ctx.state.done]
+            self._fail_all(
+                [s for s in pending if s.change_key not in self._ctx.state.failed],
+                f"internal error: {type(error).__name__}: {error}",
+            )
+
+    async def _bundle(self, bundle: Bundle) -> None:
         steps = self._runnable(bundle.steps)
         if not steps:
             return
