@@ -1,0 +1,80 @@
+"""The apply printers: bars per phase on a terminal, JSON lines for automation."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from reconciler.apply import (
+    ApplyFinished,
+    BundleDone,
+    PhaseFinished,
+    PhaseStarted,
+    StepFailed,
+    VerifyFinished,
+    VerifyStarted,
+)
+from reconciler.cli.apply_progress import Bars, JsonLines, Quiet, printer_for
+
+EVENTS = [
+    PhaseStarted(phase="patch-items", steps=3, bundles=1),
+    BundleDone(phase="patch-items", addresses=("item:/a/x.jpg", "item:/a/y.jpg")),
+    StepFailed(
+        phase="patch-items",
+        address="item:/a/z.jpg",
+        message="item /a/z.jpg changed since the plan: metadata differ; re-run plan",
+        stale=True,
+    ),
+    PhaseFinished(phase="patch-items", done=2, failed=1),
+    VerifyStarted(),
+    VerifyFinished(converged=False, remaining=("~ item:/a/z.jpg",)),
+    ApplyFinished(ok=False, applied=2, failed=1, already_done=0, requests=5, seconds=0.25),
+]
+
+
+def test_json_lines_are_one_parseable_object_per_event() -> None:
+    out = io.StringIO()
+    printer = JsonLines(out)
+    for event in EVENTS:
+        printer(event)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == [
+        "phase_started",
+        "bundle_done",
+        "step_failed",
+        "phase_finished",
+        "verify_started",
+        "verify_finished",
+        "apply_finished",
+    ]
+    assert lines[1]["addresses"] == ["item:/a/x.jpg", "item:/a/y.jpg"]
+    assert lines[2] == {
+        "event": "step_failed",
+        "phase": "patch-items",
+        "address": "item:/a/z.jpg",
+        "message": "item /a/z.jpg changed since the plan: metadata differ; re-run plan",
+        "stale": True,
+        "skipped": False,
+    }
+    assert lines[-1]["ok"] is False and lines[-1]["requests"] == 5
+
+
+def test_bars_show_each_phase_and_print_failures_above() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100, color_system=None)
+    bars = Bars(console)
+    for event in EVENTS:
+        bars(event)
+    bars.close()
+    bars.close()  # closing twice is harmless
+    text = out.getvalue()
+    assert "patch-items" in text and "3/3" in text
+    assert "! item:/a/z.jpg: item /a/z.jpg changed since the plan" in text
+    assert "verify" in text
+
+
+def test_without_a_terminal_there_is_no_progress() -> None:
+    assert isinstance(printer_for("json"), JsonLines)
+    assert isinstance(printer_for("text"), Quiet)  # pytest captures stderr: not a terminal
