@@ -1,6 +1,7 @@
 """Imports every command module so that each registers itself on ``cli``."""
 from reconciler.cli import (
     apply,  # noqa: F401
+    drift,  # noqa: F401
     export,  # noqa: F401
     sandbox,  # noqa: F401
     validate,  # noqa: F401

@@ -1,0 +1,217 @@
+"""``reconciler drift [PATH]``: read the organisation, plan, and report the plan as an audit.
+
+Read-only: it reads live state and plans; nothing is ever written to the API.
+
+Exit codes (the same contract as ``plan --detailed-exitcode`` and ``apply``):
+0 in sync; 2 drift; 1 error (bad config or flags, unreachable target, an incomplete read, a
+refusal that withholds changes from the plan). The report is printed in every case where one
+could be made, so a failing CI job still shows what it found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.main import cli
+from reconciler.cli.target_flags import target_flags, target_options
+from reconciler.config import ConfigError, load_config
+from reconciler.drift import (
+    AuditOptions,
+    DriftReport,
+    audit,
+    dumps,
+    render_junit,
+    render_markdown,
+    render_text,
+)
+from reconciler.encord import EncordError
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import DesiredState
+from reconciler.model.globs import GlobError, compile_glob
+from reconciler.plan import DiffOptions, PlanError, diff
+from reconciler.targets import TargetError, connect
+
+logger = logging.getLogger(__name__)
+
+EXIT_IN_SYNC = 0
+EXIT_ERROR = 1
+EXIT_DRIFT = 2
+
+
+class Failed(Exception):
+    """Stop with exit code 1; each line is printed as it is."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0] if lines else "")
+        self.lines = lines
+
+
+class AuditCommand(click.Command):
+    """A command whose usage errors exit 1, not click's 2: exit code 2 means "drift" here, and
+    a mistyped flag in a CI job must not read as drift."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click reads it per instance
+            raise
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    path: Path
+    fmt: str
+    junit: Path | None
+    only: tuple[str, ...]
+    target: dict[str, Any]
+
+
+@cli.command("drift", cls=AuditCommand)
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: the document of schemas/drift.schema.json; markdown: at most 65,536 "
+    "characters, for a PR comment or a job summary.",
+)
+@click.option(
+    "--junit",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write a JUnit XML report: one test case per declared object, failed where it "
+    "drifted.",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="ADDRESS_GLOB",
+    help="Report only objects whose address matches (repeatable), as for plan.",
+)
+@target_flags
+def drift_command(
+    path: Path, fmt: str, junit: Path | None, only: tuple[str, ...], **target: Any
+) -> None:
+    """Audit the organisation against the config in PATH (default .). Never writes to Encord.
+
+    For each drifted object it says what differs, field by field (live → declared), and
+    which declaration (file:line) it is. Kinds: extra (prune would delete it), changed,
+    missing, moved (renamed or moved by hand), access, membership, links, metadata.
+
+    Unmanaged folders (under the declared roots, not declared, and not something prune would
+    delete) are listed separately; they are not drift and do not change the exit code.
+
+    Exit code 0 in sync, 2 drift, 1 error (bad config or flags, unreachable target, an
+    incomplete read, or a refusal that withholds changes from the plan).
+    """
+    request = Request(path=path, fmt=fmt, junit=junit, only=only, target=target)
+    try:
+        code = _run(request)
+    except Failed as failed:
+        for line in failed.lines:
+            click.echo(f"Error: {line}" if len(failed.lines) == 1 else line, err=True)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted; nothing was changed", err=True)
+        code = EXIT_ERROR
+    except Exception as exc:  # never a traceback; -vv logs it
+        logger.debug("drift failed", exc_info=True)
+        click.echo(
+            f"Error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
+            err=True,
+        )
+        code = EXIT_ERROR
+    sys.exit(code)
+
+
+def _run(request: Request) -> int:
+    for pattern in request.only:
+        try:
+            compile_glob(pattern)
+        except GlobError as exc:
+            raise Failed(f"--only {pattern!r}: {exc}") from None
+    desired = _load(request.path)
+    report = asyncio.run(_audit(request, desired))
+    _write_junit(request.junit, report)
+    click.echo(_render(report, request.fmt), nl=False)
+    return exit_code(report, err=True)
+
+
+def exit_code(report: DriftReport, *, err: bool = False) -> int:
+    """0 in sync, 2 drift, 1 when the audit cannot vouch for its answer."""
+    problems = []
+    if report.problems:
+        problems.append(
+            f"the organisation could not be read completely ({len(report.problems)} reads "
+            "failed, listed above); check the key's access and run drift again"
+        )
+    if report.withheld:
+        problems.append(
+            f"the plan withholds changes ({len(report.withheld)} refusals, listed above), so "
+            "part of the drift cannot be planned; resolve them and run drift again"
+        )
+    if err:
+        for line in problems:
+            click.echo(f"Error: {line}", err=True)
+    if problems:
+        return EXIT_ERROR
+    return EXIT_IN_SYNC if report.in_sync else EXIT_DRIFT
+
+
+def _load(path: Path) -> DesiredState:
+    if not path.exists():
+        raise Failed(f"{path}: no such file or directory; pass the config directory")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Failed(*(str(d) for d in exc.diagnostics)) from None
+
+
+async def _audit(request: Request, desired: DesiredState) -> DriftReport:
+    try:
+        client = connect(target_options(request.target, config=desired.target))
+    except TargetError as exc:
+        raise Failed(str(exc)) from None
+    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+    async with client:
+        try:
+            live = await read_live(client, Scope.from_desired(desired))
+        except EncordError as exc:
+            raise Failed(f"cannot read the organisation at {client.target}: {exc}") from None
+    try:
+        plan = diff(desired, live, options=DiffOptions(created_at=checked_at))
+    except PlanError as exc:
+        raise Failed(*(str(d) for d in exc.diagnostics)) from None
+    return audit(
+        plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)
+    )
+
+
+def _render(report: DriftReport, fmt: str) -> str:
+    if fmt == "json":
+        return dumps(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    return render_text(report)
+
+
+def _write_junit(path: Path | None, report: DriftReport) -> None:
+    if path is None:
+        return
+    text = render_junit(report, hostname=socket.gethostname())
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise Failed(f"cannot write the JUnit report to {path}: {exc.strerror or exc}") from None

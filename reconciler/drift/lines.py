@@ -1,0 +1,76 @@
+"""Lines shared by the drift renderers: an entry's symbol and headline, a field's
+``live → declared`` line, and an unmanaged folder's line."""
+
+from __future__ import annotations
+
+from reconciler.drift.model import Drift, DriftKind, Unmanaged
+from reconciler.plan.actions import Action
+from reconciler.plan.model import FieldDiff
+from reconciler.plan.render_text import path_text, value_text
+
+ABSENT = "(absent)"
+_SYMBOLS = {
+    DriftKind.EXTRA: "-",
+    DriftKind.MISSING: "+",
+    DriftKind.MOVED: "→",
+    DriftKind.CHANGED: "~",
+    DriftKind.ACCESS: "~",
+    DriftKind.MEMBERSHIP: "~",
+    DriftKind.METADATA: "~",
+}
+
+
+def symbol(entry: Drift) -> str:
+    if entry.kind is DriftKind.MOVED:
+        return "→"
+    if entry.kind is DriftKind.LINKS:
+        return "+" if Action.LINK in entry.actions else "-"
+    if Action.DELETE in entry.actions and Action.CREATE in entry.actions:
+        return "-/+"
+    return _SYMBOLS[entry.kind]
+
+
+def headline(entry: Drift, *, with_source: bool = True) -> str:
+    line = f"{symbol(entry)} {entry.kind.value:<10} {entry.address}"
+    if entry.live_address is not None:
+        line += f" (live at {entry.live_address})"
+    if with_source and entry.source:
+        line += f"  [{entry.source}]"
+    return line
+
+
+def field_line(entry: FieldDiff) -> str:
+    """``where: live → declared``; an absent side is written ``(absent)``."""
+    live = ABSENT if entry.op == "add" else value_text(entry.before)
+    declared = ABSENT if entry.op == "remove" else value_text(entry.after)
+    return f"{path_text(entry.path)}: {live} → {declared}"
+
+
+def folded_line(entry: Drift) -> str | None:
+    if not entry.related:
+        return None
+    kinds: dict[str, int] = {}
+    for address in entry.related:
+        kind = address.split(":", 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    count = len(entry.related)
+    return f"also covers {count} planned change{'s' if count != 1 else ''} ({what})"
+
+
+def detail_lines(entry: Drift, *, max_fields: int | None = None) -> list[str]:
+    """The entry's summary, its fields (live → declared) and what was folded into it."""
+    lines = [entry.summary] if entry.summary else []
+    fields = entry.fields if max_fields is None else entry.fields[:max_fields]
+    lines.extend(field_line(f) for f in fields)
+    if max_fields is not None and len(entry.fields) > max_fields:
+        lines.append(f"… and {len(entry.fields) - max_fields} more fields")
+    folded = folded_line(entry)
+    if folded:
+        lines.append(folded)
+    return lines
+
+
+def unmanaged_line(entry: Unmanaged) -> str:
+    items = f", {entry.items} item{'s' if entry.items != 1 else ''} inside" if entry.items else ""
+    return f"{entry.address} (under {entry.root}{items})"

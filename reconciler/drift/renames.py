@@ -1,0 +1,180 @@
+"""Declared folders that are live at another path: renamed or moved by hand.
+
+The planner knows folders by path, so a folder renamed in Encord reads as "declared one is
+missing" plus "an undeclared one appeared". For an audit that is one fact, and the
+dangerous kind: apply would create the declared folder empty and prune the renamed one with
+its items. A missing declared folder ``D`` and an undeclared live folder ``L`` under the roots
+are paired when ``L`` sits where a rename or move would put it (same parent, or same name)
+and there is evidence that it is the same folder (our ownership marker, the declared
+description, metadata, sub-folders or cloud source), and each is the other's only best
+match. Declared folders below a paired one that exist at the same place below ``L`` moved
+with it and are not paired again. Anything less certain stays two entries (missing, and
+extra or unmanaged): a wrong pairing would hide a real difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under, parent_path, split_path
+from reconciler.model.desired import OWNER_KEY, DesiredFolder, DesiredState
+from reconciler.model.live import LiveFolder, LiveState
+from reconciler.plan.actions import Action
+from reconciler.plan.canonical import equivalent
+from reconciler.plan.model import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Rename:
+    """Declared ``path`` is the live folder ``live`` (``how``: renamed or moved)."""
+
+    path: str
+    live: LiveFolder
+    how: str
+    evidence: tuple[str, ...]
+    pruned: bool
+
+
+@dataclass(slots=True)
+class Renames:
+    """The pairs found, and every declared path below them that moved along (declared path →
+    live path), so their own "missing" changes can be folded into the pair."""
+
+    pairs: list[Rename] = field(default_factory=list)
+    carried: dict[str, str] = field(default_factory=dict)
+
+    def live_path_of(self, declared: str) -> str | None:
+        """Where a declared path inside a renamed folder is live now."""
+        for pair in self.pairs:
+            if is_under(declared, pair.path):
+                return pair.live.path + declared[len(pair.path) :]
+        return None
+
+
+def _missing(plan: Plan, desired: DesiredState) -> list[str]:
+    out = [
+        addr.key_of(c.address)
+        for c in plan.changes
+        if c.kind == addr.Kind.FOLDER
+        and Action.CREATE in c.actions
+        and not c.is_replace
+        and addr.key_of(c.address) in desired.folders
+    ]
+    return sorted(out, key=lambda p: (len(split_path(p)), p))
+
+
+def _loose(plan: Plan, desired: DesiredState, live: LiveState) -> dict[str, bool]:
+    """Undeclared live folders in scope: path → whether prune would delete it."""
+    out: dict[str, bool] = {}
+    for address in plan.unmanaged:
+        out[addr.key_of(address)] = False
+    for change in plan.changes:
+        if change.kind == addr.Kind.FOLDER and change.is_delete:
+            key = addr.key_of(change.address)
+            if "#" not in key:
+                out[key] = True
+    return {p: pruned for p, pruned in out.items() if p in live.paths and p not in desired.folders}
+
+
+class _Finder:
+    def __init__(self, plan: Plan, desired: DesiredState, live: LiveState) -> None:
+        self.desired, self.live = desired, live
+        self.owner = desired.ownership.id
+        self.loose = _loose(plan, desired, live)
+        self.children: dict[str | None, set[str]] = {}
+        for folder in live.folders.values():
+            self.children.setdefault(folder.parent, set()).add(folder.name)
+        self.result = Renames()
+
+    def run(self, missing: list[str]) -> Renames:
+        self._pair(missing)
+        for path in missing:  # declared folders below a pair that moved along with it
+            inside = self.result.live_path_of(path)
+            if path not in self.paired and inside is not None and inside in self.live.paths:
+                self.result.carried[path] = inside
+        return self.result
+
+    @property
+    def paired(self) -> set[str]:
+        return {p.path for p in self.result.pairs}
+
+    def _pair(self, paths: list[str]) -> None:
+        scores: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        for path in paths:
+            for live_path in self.loose:
+                found = self._candidate(self.desired.folders[path], live_path)
+                if found is not None:
+                    scores[(path, live_path)] = found
+        for (path, live_path), (how, evidence) in sorted(scores.items()):
+            if self._best(scores, path, live_path, by_declared=True) and self._best(
+                scores, path, live_path, by_declared=False
+            ):
+                if any(
+                    is_under(path, p.path) or is_under(live_path, p.live.path)
+                    for p in self.result.pairs
+                ):
+                    continue
+                self.result.pairs.append(
+                    Rename(
+                        path=path,
+                        live=self.live.folders[self.live.paths[live_path]],
+                        how=how,
+                        evidence=evidence,
+                        pruned=self.loose[live_path],
+                    )
+                )
+
+    @staticmethod
+    def _best(
+        scores: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
+        path: str,
+        live_path: str,
+        *,
+        by_declared: bool,
+    ) -> bool:
+        mine = len(scores[(path, live_path)][1])
+        rivals = [
+            len(ev)
+            for (p, lp), (_, ev) in scores.items()
+            if (p == path if by_declared else lp == live_path) and (p, lp) != (path, live_path)
+        ]
+        return all(r < mine for r in rivals)
+
+    def _candidate(
+        self, folder: DesiredFolder, live_path: str
+    ) -> tuple[str, tuple[str, ...]] | None:
+        live = self.live.folders[self.live.paths[live_path]]
+        if parent_path(live.path) == parent_path(folder.path):
+            how = "renamed"
+        elif live.name == folder.name:
+            how = "moved"
+        else:
+            return None
+        marker = live.metadata.get(OWNER_KEY)
+        if marker is not None and marker != self.owner:
+            return None  # another config's folder is never taken for one of ours
+        evidence = tuple(self._evidence(folder, live))
+        return (how, evidence) if evidence else None
+
+    def _evidence(self, folder: DesiredFolder, live: LiveFolder) -> Iterable[str]:
+        if live.metadata.get(OWNER_KEY) == self.owner:
+            yield "it carries our ownership marker"
+        if folder.description and live.description == folder.description:
+            yield "it has the declared description"
+        declared_md = folder.metadata or {}
+        if declared_md and all(
+            k in live.metadata and equivalent(live.metadata[k], v) for k, v in declared_md.items()
+        ):
+            yield "it has the declared metadata"
+        below = {p.rsplit("/", 1)[1] for p in self.desired.folders if parent_path(p) == folder.path}
+        if below and below <= self.children.get(live.uuid, set()):
+            yield "it holds the declared sub-folders"
+        sync = folder.cloud_sync
+        if sync is not None and live.remote_url == sync.remote_url:
+            yield "it syncs the declared remote URL"
+
+
+def find_renames(plan: Plan, desired: DesiredState, live: LiveState) -> Renames:
+    return _Finder(plan, desired, live).run(_missing(plan, desired))

@@ -1,0 +1,55 @@
+"""The drift report as text for a terminal or a log. Pure: returns a string.
+
+Worst first, every entry with its ``file:line`` and its fields written ``live → declared``;
+then unmanaged folders (reported, not drift), the plan's refusals, incomplete reads, and a
+summary line.
+"""
+
+from __future__ import annotations
+
+from reconciler.drift.lines import detail_lines, headline, unmanaged_line
+from reconciler.drift.model import DriftReport
+
+
+def render_text(report: DriftReport) -> str:
+    lines = [
+        f"reconciler drift for {report.target or 'unknown target'} "
+        f"(ownership: {report.ownership_id})",
+        "",
+    ]
+    if report.only:
+        lines += [f"Only: {', '.join(report.only)}", ""]
+    if report.drift:
+        lines.append("Drift, worst first (fields are live → declared):")
+        for entry in report.drift:
+            lines.append(f"  {headline(entry)}")
+            lines.extend(f"        {line}" for line in detail_lines(entry))
+        lines.append("")
+    else:
+        lines += ["No drift. The organisation matches the configuration.", ""]
+    lines.extend(_trailer(report))
+    return "\n".join(lines) + "\n"
+
+
+def _trailer(report: DriftReport) -> list[str]:
+    lines: list[str] = []
+    if report.unmanaged:
+        lines.append(
+            f"Unmanaged: {len(report.unmanaged)} folders under the declared roots are not "
+            "declared and are left alone (not drift):"
+        )
+        lines.extend(f"  ? {unmanaged_line(u)}" for u in report.unmanaged)
+        lines.append("")
+    if report.refusals:
+        lines.append("Refusals (the plan holds these back; apply cannot fix them as is):")
+        for refusal in report.refusals:
+            kind = "withheld" if refusal.withheld else "needs --force"
+            lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
+            lines.extend(f"      {a}" for a in refusal.addresses)
+        lines.append("")
+    if report.problems:
+        lines.append("Incomplete: some of the organisation could not be read:")
+        lines.extend(f"  ! {p}" for p in report.problems)
+        lines.append("")
+    lines.append(report.summary_line())
+    return lines
