@@ -20,7 +20,7 @@ from reconciler.drift.model import Check, Drift, DriftReport, Unmanaged, drift_o
 from reconciler.drift.moved import rename_entries
 from reconciler.drift.renames import Renames, find_renames
 from reconciler.model import addresses as addr
-from reconciler.model.addresses import is_under
+from reconciler.model.addresses import is_under, parent_path
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import compile_glob
 from reconciler.model.live import LiveState
@@ -98,18 +98,35 @@ def _unmanaged(
     plan: Plan, desired: DesiredState, live: LiveState, renames: Renames
 ) -> tuple[Unmanaged, ...]:
     taken = [p.live.path for p in renames.pairs]
-    paths = [addr.key_of(a) for a in plan.unmanaged if addr.kind_of(a) == addr.Kind.FOLDER]
-    paths = [p for p in paths if not any(is_under(p, t) for t in taken)]
-    if not paths:
+    paths = {addr.key_of(a) for a in plan.unmanaged if addr.kind_of(a) == addr.Kind.FOLDER}
+    paths = {p for p in paths if not any(is_under(p, t) for t in taken)}
+    # a folder inside an unmanaged one is reported with it (its items counted there)
+    tops = {p for p in paths if not any(a in paths for a in _ancestors(p))}
+    if not tops:
         return ()
-    per_folder = Counter(item.folder_path for item in live.items.values())
+    items: Counter[str] = Counter()
+    for folder, count in Counter(i.folder_path for i in live.items.values()).items():
+        for path in (folder, *_ancestors(folder)):
+            if path in tops:
+                items[path] += count
     roots = desired.roots()
+    return tuple(
+        Unmanaged(
+            address=addr.folder(path),
+            root=next((r for r in roots if is_under(path, r)), ""),
+            items=items[path],
+        )
+        for path in sorted(tops)
+    )
+
+
+def _ancestors(path: str) -> list[str]:
     out = []
-    for path in sorted(paths):
-        root = next((r for r in roots if is_under(path, r)), "")
-        items = sum(n for folder, n in per_folder.items() if is_under(folder, path))
-        out.append(Unmanaged(address=addr.folder(path), root=root, items=items))
-    return tuple(out)
+    current = parent_path(path)
+    while current is not None:
+        out.append(current)
+        current = parent_path(current)
+    return out
 
 
 # --- --only --------------------------------------------------------------------------------

@@ -1,0 +1,525 @@
+"""``reconciler.drift.audit``: a plan read as an audit, on hand-built live states.
+
+The desired state comes from real YAML (so ``file:line`` is what a user sees); the live state
+is built here. Each kind of drift is asserted on the right object, with its fields written
+live → declared and the check (declared object) it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.config import load_config
+from reconciler.drift import AuditOptions, Drift, DriftKind, DriftReport, audit
+from reconciler.model.desired import OWNER_KEY, DesiredState, ownership_tag
+from reconciler.model.live import (
+    LiveDataRow,
+    LiveDataset,
+    LiveFolder,
+    LiveGroup,
+    LiveIntegration,
+    LiveItem,
+    LiveState,
+    LiveUser,
+)
+from reconciler.plan import diff
+from reconciler.plan.model import FieldDiff
+
+OWNER = "drift-tests"
+MINE = {OWNER_KEY: OWNER}
+SETTINGS = f"""\
+version: 1
+target:
+  sandbox: {{path: sandbox.sqlite}}
+ownership: {{id: {OWNER}}}
+policy: {{prune: owned}}
+"""
+MAIN = """\
+groups:
+  annotators:
+    description: People who label
+    members: [ada@example.com]
+folders:
+  /drift:
+    description: root
+    groups: {annotators: admin}
+  /drift/cams:
+    description: cameras
+  /drift/archive:
+    description: old data
+  /drift/archive/2023:
+    description: last year
+items:
+  - folder: /drift/cams
+    metadata: {split: train}
+datasets:
+  cams:
+    description: camera images
+    items:
+      - {folder: /drift/cams}
+"""
+
+
+def desired_from(tmp_path: Path, main: str = MAIN, settings: str = SETTINGS) -> DesiredState:
+    (tmp_path / "reconciler.yaml").write_text(settings)
+    (tmp_path / "main.yaml").write_text(main)
+    return load_config(tmp_path)
+
+
+class Org:
+    """A live organisation built by hand: folders by path, items, grants, groups, datasets."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, LiveFolder] = {}
+        self.items: dict[str, LiveItem] = {}
+        self.grants: dict[str, dict[str, str]] = {}
+        self.groups: dict[str, LiveGroup] = {}
+        self.datasets: dict[str, LiveDataset] = {}
+        self.integrations: dict[str, LiveIntegration] = {}
+
+    def folder(self, path: str, description: str = "", **metadata: Any) -> Org:
+        parent_path, _, name = path.rpartition("/")
+        parent = self.folders[parent_path].uuid if parent_path else None
+        self.folders[path] = LiveFolder(
+            uuid=f"f:{path}",
+            parent=parent,
+            name=name,
+            path=path,
+            description=description,
+            metadata=dict(metadata),
+        )
+        return self
+
+    def item(self, path: str, **metadata: Any) -> Org:
+        folder_path, _, name = path.rpartition("/")
+        self.items[path] = LiveItem(
+            uuid=f"i:{path}",
+            parent=self.folders[folder_path].uuid,
+            folder_path=folder_path,
+            name=name,
+            item_type="IMAGE",
+            metadata=dict(metadata),
+        )
+        return self
+
+    def group(self, name: str, *members: str, description: str = "") -> Org:
+        self.groups[name] = LiveGroup(
+            hash=f"g:{name}", name=name, description=description, members=tuple(sorted(members))
+        )
+        return self
+
+    def grant(self, path: str, group: str, role: str) -> Org:
+        self.grants.setdefault(self.folders[path].uuid, {})[f"g:{group}"] = role
+        return self
+
+    def dataset(self, title: str, description: str, linked: Iterable[str] = ()) -> Org:
+        rows = tuple(LiveDataRow(data_hash=f"h:{p}", item_uuid=f"i:{p}") for p in linked)
+        self.datasets[title] = LiveDataset(
+            uuid=f"d:{title}", title=title, description=description, rows=rows
+        )
+        return self
+
+    def state(self, roots: tuple[str, ...] = ("/drift",)) -> LiveState:
+        return LiveState(
+            target="test-org",
+            scope=roots,
+            folders={f.uuid: f for f in self.folders.values()},
+            paths={p: f.uuid for p, f in self.folders.items()},
+            items={i.uuid: i for i in self.items.values()},
+            folder_groups=self.grants,
+            groups={g.hash: g for g in self.groups.values()},
+            datasets={d.uuid: d for d in self.datasets.values()},
+            users={"ada@example.com": LiveUser("ada@example.com")},
+            integrations=self.integrations,
+            listing_counts={r: len(self.folders) + len(self.items) for r in roots},
+        )
+
+
+def in_sync_org() -> Org:
+    """What ``MAIN`` looks like once applied."""
+    tag = ownership_tag(OWNER)
+    org = Org().group("annotators", "ada@example.com", description=f"People who label {tag}")
+    org.folder("/drift", "root", **MINE).grant("/drift", "annotators", "admin")
+    org.folder("/drift/cams", "cameras", **MINE)
+    org.folder("/drift/archive", "old data", **MINE)
+    org.folder("/drift/archive/2023", "last year", **MINE)
+    for n in range(3):
+        org.item(f"/drift/cams/img-{n}.jpg", split="train", other=n)
+    paths = [f"/drift/cams/img-{n}.jpg" for n in range(3)]
+    return org.dataset("cams", f"camera images {tag}", linked=paths)
+
+
+def report_for(desired: DesiredState, org: Org, **options: Any) -> DriftReport:
+    live = org.state()
+    return audit(diff(desired, live), desired, live, options=AuditOptions(**options))
+
+
+def only_entry(report: DriftReport) -> Drift:
+    assert len(report.drift) == 1, [(d.kind, d.address) for d in report.drift]
+    return report.drift[0]
+
+
+def fields(entry: Drift) -> dict[str, tuple[Any, Any]]:
+    return {".".join(map(str, f.path)): (f.before, f.after) for f in entry.fields}
+
+
+def test_an_organisation_that_matches_has_no_drift_and_every_check_passes(
+    tmp_path: Path,
+) -> None:
+    desired = desired_from(tmp_path)
+    report = report_for(desired, in_sync_org())
+    assert report.in_sync and report.drift == () and report.unmanaged == ()
+    assert report.refusals == () and report.problems == ()
+    assert [c.id for c in report.checks] == [
+        "group:annotators",
+        "folder:/drift",
+        "folder-group:/drift#annotators",
+        "folder:/drift/archive",
+        "folder:/drift/archive/2023",
+        "folder:/drift/cams",
+        "dataset:cams",
+        "links:cams",
+        "rule:/drift/cams",
+        "policy:prune",
+    ]
+    sources = {c.id: c.source for c in report.checks}
+    assert sources["folder:/drift/cams"] == "main.yaml:9"
+    assert sources["folder-group:/drift#annotators"] == "main.yaml:8"
+    assert sources["rule:/drift/cams"] == "main.yaml:16"
+    assert sources["links:cams"] == "main.yaml:22"
+    assert sources["policy:prune"] == "reconciler.yaml:1"
+
+
+def test_a_changed_description_is_changed_drift_with_live_and_declared(tmp_path: Path) -> None:
+    org = in_sync_org().folder("/drift/cams", "edited by hand", **MINE)
+    entry = only_entry(report_for(desired_from(tmp_path), org))
+    assert (entry.kind, entry.address, entry.check) == (
+        DriftKind.CHANGED,
+        "folder:/drift/cams",
+        "folder:/drift/cams",
+    )
+    assert entry.source == "main.yaml:10"  # the description line itself
+    assert fields(entry) == {"description": ("edited by hand", "cameras")}
+
+
+def test_a_missing_folder_is_missing_drift(tmp_path: Path) -> None:
+    org = in_sync_org()
+    del org.folders["/drift/archive/2023"]
+    entry = only_entry(report_for(desired_from(tmp_path), org))
+    assert (entry.kind, entry.address, entry.source) == (
+        DriftKind.MISSING,
+        "folder:/drift/archive/2023",
+        "main.yaml:13",
+    )
+    assert fields(entry)["exists"] == (False, True)
+    assert fields(entry)["description"] == (None, "last year")
+
+
+def test_a_revoked_grant_is_access_drift_on_the_grant(tmp_path: Path) -> None:
+    org = in_sync_org()
+    org.grants.clear()
+    entry = only_entry(report_for(desired_from(tmp_path), org))
+    assert (entry.kind, entry.address, entry.check) == (
+        DriftKind.ACCESS,
+        "folder-group:/drift#annotators",
+        "folder-group:/drift#annotators",
+    )
+    assert entry.fields == (FieldDiff(("role",), "add", None, "admin"),)
+    assert entry.summary == "no role in Encord; declared admin"
+
+
+def test_a_role_changed_by_hand_and_an_extra_grant_are_access_drift(tmp_path: Path) -> None:
+    org = in_sync_org().group("outsiders").grant("/drift", "annotators", "user")
+    org.grant("/drift", "outsiders", "admin")
+    report = report_for(desired_from(tmp_path), org)
+    by_address = {d.address: d for d in report.drift}
+    assert set(by_address) == {"folder-group:/drift#annotators", "folder-group:/drift#outsiders"}
+    changed = by_address["folder-group:/drift#annotators"]
+    assert fields(changed) == {"role": ("user", "admin")}
+    extra = by_address["folder-group:/drift#outsiders"]
+    assert extra.kind is DriftKind.ACCESS and fields(extra) == {"role": ("admin", None)}
+    assert extra.check == "folder:/drift"  # the folder's authoritative groups map
+
+
+def test_group_members_differ_is_membership_drift(tmp_path: Path) -> None:
+    org = in_sync_org()
+    tag = ownership_tag(OWNER)
+    org.group("annotators", "bob@example.com", description=f"People who label {tag}")
+    org_state_users = org.state().users
+    assert "bob@example.com" not in org_state_users  # bob is a plain member, not an admin
+    entry = only_entry(report_for(desired_from(tmp_path), org))
+    assert (entry.kind, entry.address, entry.source) == (
+        DriftKind.MEMBERSHIP,
+        "group:annotators",
+        "main.yaml:2",
+    )
+    assert "declared but not members: ada@example.com" in entry.summary
+    assert "members not declared: bob@example.com" in entry.summary
+
+
+def test_changed_item_metadata_is_metadata_drift_failing_its_rule(tmp_path: Path) -> None:
+    org = in_sync_org().item("/drift/cams/img-1.jpg", split="test", other=1)
+    entry = only_entry(report_for(desired_from(tmp_path), org))
+    assert (entry.kind, entry.address, entry.check, entry.source) == (
+        DriftKind.METADATA,
+        "item:/drift/cams/img-1.jpg",
+        "rule:/drift/cams",
+        "main.yaml:16",
+    )
+    assert fields(entry) == {"metadata.split": ("test", "train")}
+
+
+def test_an_unlinked_item_is_links_drift(tmp_path: Path) -> None:
+    org = in_sync_org()
+    tag = ownership_tag(OWNER)
+    org.dataset("cams", f"camera images {tag}", linked=["/drift/cams/img-0.jpg"])
+    report = report_for(desired_from(tmp_path), org)
+    assert [(d.kind, d.address, d.check) for d in report.drift] == [
+        (DriftKind.LINKS, "link:cams#/drift/cams/img-1.jpg", "links:cams"),
+        (DriftKind.LINKS, "link:cams#/drift/cams/img-2.jpg", "links:cams"),
+    ]
+    assert fields(report.drift[0]) == {"linked": (False, True)}
+
+
+def test_an_extra_owned_folder_is_extra_drift_with_its_items_folded_in(tmp_path: Path) -> None:
+    org = in_sync_org().folder("/drift/leftover", "", **MINE)
+    org.folder("/drift/leftover/deep", "", **MINE).item("/drift/leftover/a.jpg").item(
+        "/drift/leftover/deep/b.jpg"
+    )
+    report = report_for(desired_from(tmp_path), org)
+    entry = only_entry(report)
+    assert (entry.kind, entry.address, entry.check, entry.source) == (
+        DriftKind.EXTRA,
+        "folder:/drift/leftover",
+        "policy:prune",
+        None,
+    )
+    assert fields(entry) == {"exists": (True, False)}
+    assert set(entry.related) == {
+        "folder:/drift/leftover/deep",
+        "item:/drift/leftover/a.jpg",
+        "item:/drift/leftover/deep/b.jpg",
+    }
+    assert report.unmanaged == ()
+
+
+def test_an_undeclared_folder_not_ours_is_unmanaged_not_drift(tmp_path: Path) -> None:
+    org = in_sync_org().folder("/drift/hand-made", "made by a person")
+    org.item("/drift/hand-made/x.jpg").folder("/drift/hand-made/sub").item(
+        "/drift/hand-made/sub/y.jpg"
+    )
+    report = report_for(desired_from(tmp_path), org)
+    assert report.in_sync
+    assert [(u.address, u.root, u.items) for u in report.unmanaged] == [
+        ("folder:/drift/hand-made", "/drift", 2)
+    ]
+
+
+def test_with_prune_never_even_our_own_leftovers_are_unmanaged(tmp_path: Path) -> None:
+    settings = SETTINGS.replace("prune: owned", "prune: never")
+    org = in_sync_org().folder("/drift/leftover", "", **MINE)
+    report = report_for(desired_from(tmp_path, settings=settings), org)
+    assert report.in_sync
+    assert [u.address for u in report.unmanaged] == ["folder:/drift/leftover"]
+
+
+def test_a_folder_renamed_by_hand_is_one_moved_entry_not_missing_plus_extra(
+    tmp_path: Path,
+) -> None:
+    org = in_sync_org()
+    renamed = Org()
+    for path, folder in org.folders.items():
+        new_path = path.replace("/drift/archive", "/drift/archive-old")
+        renamed.folder(new_path, folder.description, **folder.metadata)
+    renamed.items, renamed.groups, renamed.datasets = org.items, org.groups, org.datasets
+    renamed.grant("/drift", "annotators", "admin")
+    renamed.item("/drift/archive-old/2023/scan.tif")
+    report = report_for(desired_from(tmp_path), renamed)
+    assert [(d.kind, d.address, d.live_address) for d in report.drift] == [
+        (DriftKind.MOVED, "folder:/drift/archive", "folder:/drift/archive-old"),
+        (DriftKind.MOVED, "folder:/drift/archive/2023", "folder:/drift/archive-old/2023"),
+    ]
+    top, below = report.drift
+    assert top.source == "main.yaml:11" and below.source == "main.yaml:13"
+    assert fields(top) == {
+        "name": ("archive-old", "archive"),
+        "path": ("/drift/archive-old", "/drift/archive"),
+    }
+    assert "renamed in Encord" in top.summary and "previously: [/drift/archive-old]" in top.summary
+    assert "1 sub-folders, 1 items" in top.summary  # what apply would delete
+    assert top.is_destructive_fix and top.severity == 0
+    assert set(top.related) == {
+        "folder:/drift/archive",
+        "folder:/drift/archive/2023",
+        "folder:/drift/archive-old",
+        "folder:/drift/archive-old/2023",
+        "item:/drift/archive-old/2023/scan.tif",
+    }
+    assert report.unmanaged == ()
+
+
+def test_a_renamed_folder_that_is_not_ours_is_paired_by_its_description(tmp_path: Path) -> None:
+    org = in_sync_org()
+    del org.folders["/drift/archive/2023"]
+    del org.folders["/drift/archive"]
+    org.folder("/drift/old-stuff", "old data").folder("/drift/old-stuff/2023", "last year")
+    report = report_for(desired_from(tmp_path), org)
+    top = report.drift[0]
+    assert (top.kind, top.address, top.live_address) == (
+        DriftKind.MOVED,
+        "folder:/drift/archive",
+        "folder:/drift/old-stuff",
+    )
+    assert not top.is_destructive_fix  # not ours: prune would leave it alone
+    assert "has the declared description" in top.summary
+    # it is the declared folder now, so it is not reported as unmanaged too
+    assert report.unmanaged == ()
+    assert fields(top) == {
+        "name": ("old-stuff", "archive"),
+        "path": ("/drift/old-stuff", "/drift/archive"),
+    }
+
+
+def test_no_pairing_without_evidence_or_when_two_declared_folders_compete(
+    tmp_path: Path,
+) -> None:
+    org = in_sync_org()
+    del org.folders["/drift/archive/2023"]
+    del org.folders["/drift/archive"]
+    org.folder("/drift/unrelated")  # same parent, but nothing says it is /drift/archive
+    report = report_for(desired_from(tmp_path), org)
+    assert {(d.kind, d.address) for d in report.drift} == {
+        (DriftKind.MISSING, "folder:/drift/archive"),
+        (DriftKind.MISSING, "folder:/drift/archive/2023"),
+    }
+    assert [u.address for u in report.unmanaged] == ["folder:/drift/unrelated"]
+
+    main = MAIN.replace("  /drift/archive/2023:\n    description: last year\n", "")
+    main = main.replace("  /drift/cams:\n", "  /drift/more:\n    description: x\n  /drift/cams:\n")
+    org = in_sync_org()
+    del org.folders["/drift/archive/2023"]
+    del org.folders["/drift/archive"]
+    org.folder("/drift/renamed", "", **MINE)  # ours, but /drift/archive or /drift/more?
+    report = report_for(desired_from(tmp_path, main=main), org)
+    kinds = {(d.kind, d.address) for d in report.drift}
+    assert (DriftKind.EXTRA, "folder:/drift/renamed") in kinds
+    assert (DriftKind.MISSING, "folder:/drift/archive") in kinds
+    assert (DriftKind.MISSING, "folder:/drift/more") in kinds
+
+
+def test_a_folder_marked_by_another_config_is_never_taken_for_ours(tmp_path: Path) -> None:
+    org = in_sync_org()
+    del org.folders["/drift/archive/2023"]
+    del org.folders["/drift/archive"]
+    org.folder("/drift/archive-old", "old data", **{OWNER_KEY: "someone-else"})
+    report = report_for(desired_from(tmp_path), org)
+    assert {d.kind for d in report.drift} == {DriftKind.MISSING}
+    assert [u.address for u in report.unmanaged] == ["folder:/drift/archive-old"]
+
+
+def test_a_declared_move_not_applied_yet_is_moved_drift(tmp_path: Path) -> None:
+    main = MAIN.replace("  /drift/cams:\n", "  /drift/cams:\n    previously: [/drift/cameras]\n")
+    org = in_sync_org()
+    cams = org.folders.pop("/drift/cams")
+    org.folders["/drift/cameras"] = LiveFolder(
+        **{**_fields_of(cams), "name": "cameras", "path": "/drift/cameras"}
+    )
+    report = report_for(desired_from(tmp_path, main=main), org)
+    moved = [d for d in report.drift if d.kind is DriftKind.MOVED]
+    assert [(d.address, d.live_address) for d in moved] == [
+        ("folder:/drift/cams", "folder:/drift/cameras")
+    ]
+
+
+def _fields_of(folder: LiveFolder) -> Mapping[str, Any]:
+    return {name: getattr(folder, name) for name in folder.__slots__}
+
+
+def test_drift_is_sorted_worst_first(tmp_path: Path) -> None:
+    org = in_sync_org().folder("/drift/leftover", "", **MINE)
+    org.folder("/drift/cams", "edited", **MINE).item("/drift/cams/img-1.jpg", split="x", other=1)
+    org.grants.clear()
+    report = report_for(desired_from(tmp_path), org)
+    assert [d.kind for d in report.drift] == [
+        DriftKind.EXTRA,
+        DriftKind.ACCESS,
+        DriftKind.CHANGED,
+        DriftKind.METADATA,
+    ]
+    assert [d.severity for d in report.drift] == [0, 1, 3, 4]
+
+
+def test_only_keeps_matching_entries_unmanaged_and_checks(tmp_path: Path) -> None:
+    org = in_sync_org().folder("/drift/cams", "edited", **MINE).folder("/drift/hand-made")
+    org.grants.clear()
+    report = report_for(desired_from(tmp_path), org, only=("folder:/drift/cams",))
+    assert [d.address for d in report.drift] == ["folder:/drift/cams"]
+    assert report.unmanaged == ()
+    assert [c.id for c in report.checks] == ["folder:/drift/cams"]
+    grants = report_for(desired_from(tmp_path), org, only=("*:/drift/**",))
+    assert {d.address for d in grants.drift} == {
+        "folder:/drift/cams",
+        "folder-group:/drift#annotators",
+    }
+    assert [u.address for u in grants.unmanaged] == ["folder:/drift/hand-made"]
+
+
+def test_an_incomplete_read_is_recorded_as_problems(tmp_path: Path) -> None:
+    desired = desired_from(tmp_path)
+    live = in_sync_org().state()
+    broken = LiveState(
+        **{
+            **{n: getattr(live, n) for n in live.__slots__},
+            "complete": False,
+            "problems": ("403 on /drift/cams",),
+        }
+    )
+    report = audit(diff(desired, broken), desired, broken)
+    assert report.problems == ("403 on /drift/cams",)
+
+
+def test_a_withheld_change_is_a_refusal_the_report_keeps(tmp_path: Path) -> None:
+    settings = SETTINGS.replace(
+        "policy: {prune: owned}", 'policy: {prune: owned, protect: ["/drift/leftover/**"]}'
+    )
+    org = in_sync_org().folder("/drift/leftover", "", **MINE)
+    report = report_for(desired_from(tmp_path, settings=settings), org)
+    assert report.drift == ()
+    assert [r.code for r in report.refusals] == ["protected"]
+    assert report.withheld == report.refusals
+
+
+def test_folders_a_cloud_sync_made_are_not_unmanaged(tmp_path: Path) -> None:
+    main = MAIN.replace(
+        "  /drift/cams:\n",
+        "  /drift/raw:\n    cloud_sync: {integration: bucket, remote_url: 's3://b/raw/'}\n"
+        "  /drift/cams:\n",
+    )
+    org = in_sync_org()
+    org.folders["/drift/raw"] = LiveFolder(
+        uuid="f:/drift/raw",
+        parent="f:/drift",
+        name="raw",
+        path="/drift/raw",
+        metadata=MINE,
+        folder_type="cloudLinked",
+        integration_uuid="int-1",
+        remote_url="s3://b/raw/",
+    )
+    org.folder("/drift/raw/cats").folder("/drift/raw/dogs").item("/drift/raw/cats/a.jpg")
+    org.integrations["int-1"] = LiveIntegration("int-1", "bucket")
+    live = org.state()
+    settings = SETTINGS.replace(
+        "sandbox: {path: sandbox.sqlite}",
+        "sandbox: {path: sandbox.sqlite, integrations: {bucket: {provider: s3, root: ./b}}}",
+    )
+    (tmp_path / "b").mkdir()
+    desired = desired_from(tmp_path, main=main, settings=settings)
+    report = audit(diff(desired, live), desired, live)
+    assert report.in_sync and report.unmanaged == ()
+    # the same sub-folders under a plain folder would be unmanaged
+    org.folder("/drift/cams/cats")
+    report = audit(diff(desired, org.state()), desired, org.state())
+    assert "folder:/drift/cams/cats" in [u.address for u in report.unmanaged]
