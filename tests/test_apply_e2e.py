@@ -219,8 +219,13 @@ def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
         server.set_faults(latency_ms=0)
         resumed = apply(config, server, "--resume")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-        assert f"({done_before} steps done by an earlier run)" in resumed.stdout
+        assert f"Carrying on from a run that stopped ({journal.name}): {done_before} steps" in (
+            resumed.stdout
+        )
+        left = int(resumed.stdout.split("Plan: 0 to create, ", 1)[1].split(" to change", 1)[0])
+        assert 0 < left <= 5000 - done_before  # acknowledged work is not done again
         assert "Verified: a fresh plan is empty" in resumed.stdout
+        assert '"superseded":true' in journal.read_text()
         uc = sdk(server)
         items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
         assert len(items) == 5000

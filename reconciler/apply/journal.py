@@ -7,12 +7,16 @@ JSON object per line, each written, flushed and fsynced before apply goes on:
     {"type": "created", "address": "folder:/a", "uuid": …}       as soon as the API answers
     {"type": "sync", "address": "folder:/a", "job": …}            a cloud sync was started
     {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
-    {"type": "finish", "ok": true, "at": …}
+    {"type": "finish", "ok": true, "at": …}                        ("superseded": true when
+                                                                  a fresh plan took over)
 
-``apply --resume`` reads it back (``read_journal``): steps listed as done are skipped and
-created ids are reused. A line torn by a crash (the last one, unterminated) is ignored;
-anything else unreadable is a ``JournalError``. One apply at a time may hold a journal
-(an exclusive lock on the file).
+``apply PLANFILE --resume`` reads it back (``read_journal``): steps listed as done are skipped
+and created ids are reused. ``apply PATH --resume`` (no saved plan) finds the stopped run
+(``unfinished_journals``), closes it (``supersede``) and plans afresh from what is live now:
+acknowledged work is no longer in the plan and created objects are found by their ids, so
+nothing is done twice, without keeping a copy of a plan that may hold 100,000 changes.
+A line torn by a crash (the last one, unterminated) is ignored; anything else unreadable is
+a ``JournalError``. One apply at a time may hold a journal (an exclusive lock on the file).
 """
 
 from __future__ import annotations
@@ -181,41 +185,25 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def plan_copy_path(journal: Path) -> Path:
-    """Where ``reconciler apply PATH`` keeps the plan it applies, for ``--resume``."""
-    return journal.with_name(journal.name.removesuffix(".jsonl") + ".plan.json")
-
-
-def store_plan_copy(journal: Path, text: str) -> None:
-    """Write the plan beside its journal (atomically: a torn copy would not load)."""
-    target = plan_copy_path(journal)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(target)
-    except OSError as exc:
-        raise JournalError(f"cannot write {target}: {exc.strerror or exc}") from None
-    _fsync_dir(target.parent)
-
-
-def unfinished_journals(directory: Path) -> list[Path]:
-    """Journals under ``directory`` whose run stopped before the end and whose plan was kept,
-    newest first."""
+def unfinished_journals(directory: Path) -> list[JournalState]:
+    """Runs under ``directory`` that stopped before the end (killed, interrupted), newest
+    first. Unreadable journals are left out: a damaged one cannot be resumed from anyway."""
     folder = directory / JOURNAL_DIR
     if not folder.is_dir():
         return []
-    found = []
+    found: list[tuple[float, JournalState]] = []
     for path in folder.glob("*.jsonl"):
-        if not plan_copy_path(path).is_file():
-            continue
         try:
-            if read_journal(path).finished:
-                continue
-        except JournalError:
+            state = read_journal(path)
+            stamp = path.stat().st_mtime
+        except (JournalError, OSError):
             continue
-        found.append(path)
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+        if not state.finished:
+            found.append((stamp, state))
+    return [state for _, state in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+def supersede(state: JournalState, *, at: str) -> None:
+    """Close a stopped run's journal: a fresh plan carries on from what it left."""
+    with Journal.open(state.path) as journal:
+        journal.record({"type": "finish", "ok": False, "superseded": True, "at": at})

@@ -30,7 +30,7 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
-from reconciler.apply.journal import plan_copy_path, store_plan_copy, unfinished_journals
+from reconciler.apply.journal import JournalState, supersede, unfinished_journals
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
@@ -46,7 +46,6 @@ from reconciler.plan import (
     PlanFileError,
     can_apply,
     diff,
-    dumps,
     loads,
     plan_document,
     render_text,
@@ -153,25 +152,25 @@ async def _apply(request: Request, printer: Printer) -> int:
     saved = _load_plan(plan_file) if plan_file is not None else None
     desired = _load_config(_config_dir(request.path, saved))
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
+    stopped = [] if saved is not None else _stopped(journal_dir, request)
     client = _connect(request, desired)
     async with client:
-        plan, live = await _the_plan(request, client, desired, saved, journal_dir)
+        plan, live = await _the_plan(request, client, desired, saved)
         if plan.target != client.target:
             raise Abort(_mismatch(plan, client))
         _show(plan, request, printer)
         if plan.is_empty:
+            _carry_on(stopped, plan, request)
             return 0
         _confirm(plan, request)
         journal = journal_path(journal_dir, plan.checksum)
-        if live is not None:  # made just now: kept so that --resume can finish it
-            store_plan_copy(journal, dumps(plan))
+        exact = _carry_on(stopped, plan, request)
+        resume = request.resume if saved is not None else exact
         try:
             result = await apply_plan(
                 plan,
                 client=client,
-                options=ApplyOptions(
-                    journal=journal, resume=request.resume, desired=desired, live=live
-                ),
+                options=ApplyOptions(journal=journal, resume=resume, desired=desired, live=live),
                 emit=printer,
             )
         except ApplyError as error:
@@ -235,14 +234,11 @@ async def _the_plan(
     client: EncordClient,
     desired: DesiredState,
     saved: Plan | None,
-    journal_dir: Path,
 ) -> tuple[Plan, LiveState | None]:
     """The plan to apply, and the live state when it was made just now from a fresh read."""
     if saved is not None:
         _check_saved(request)
         return saved, None
-    if request.resume:
-        return _resumable(journal_dir), None
     try:
         live = await read_live(client, Scope.from_desired(desired))
     except EncordError as exc:
@@ -267,14 +263,36 @@ def _check_saved(request: Request) -> None:
         raise Abort("--only shapes a new plan; it cannot be used with a saved plan file")
 
 
-def _resumable(directory: Path) -> Plan:
-    found = unfinished_journals(directory)
-    if not found:
+def _stopped(directory: Path, request: Request) -> list[JournalState]:
+    """Runs of this config that stopped before the end; ``--resume`` needs one."""
+    stopped = unfinished_journals(directory)
+    if request.resume and not stopped:
         raise Abort(
             f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "
             "before the end; run `reconciler apply` without --resume"
         )
-    return _load_plan(plan_copy_path(found[0]))
+    return stopped
+
+
+def _carry_on(stopped: list[JournalState], plan: Plan, request: Request) -> bool:
+    """Close stopped runs: the fresh plan, made from what is live now, does what they left.
+    True when one of them ran this very plan (then its journal is resumed step by step)."""
+    exact = False
+    for state in stopped:
+        if state.checksum == plan.checksum:
+            exact = True
+            continue
+        click.echo(
+            f"Carrying on from a run that stopped ({state.path.name}): {len(state.done)} "
+            f"steps and {len(state.created)} creates were acknowledged; this plan holds what "
+            "is left.",
+            err=request.fmt == "json",
+        )
+        try:
+            supersede(state, at=datetime.now(UTC).isoformat(timespec="seconds"))
+        except ApplyError as error:
+            raise Abort(str(error)) from None
+    return exact
 
 
 def _mismatch(plan: Plan, client: EncordClient) -> str:
