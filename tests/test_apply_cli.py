@@ -115,6 +115,11 @@ def test_json_format_streams_the_plan_then_events(tmp_path: Path) -> None:
     done = {a for e in events if e["event"] == "bundle_done" for a in e["addresses"]}
     assert {"folder:/team", "group:crew", "dataset:team-set"} <= done
     assert events[0]["plan"]["checksum"].startswith("sha256:")
+    again = run_cli("apply", str(config), "--auto-approve", "--format", "json")
+    assert again.returncode == 0
+    lines = [json.loads(line) for line in again.stdout.splitlines()]
+    assert [line["event"] for line in lines] == ["plan", "apply_finished"]
+    assert lines[0]["plan"]["changes"] == [] and lines[1]["ok"] is True
 
 
 def test_a_saved_plan_applies_once_and_is_refused_after(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import click
 
 from reconciler.apply import (
     ApplyError,
+    ApplyFinished,
     ApplyOptions,
     ApplyResult,
     TargetMismatchError,
@@ -161,6 +162,9 @@ async def _apply(request: Request, printer: Printer) -> int:
         _show(plan, request, printer)
         if plan.is_empty:
             _carry_on(stopped, plan, request)
+            printer(
+                ApplyFinished(ok=True, applied=0, failed=0, already_done=0, requests=0, seconds=0)
+            )
             return 0
         _confirm(plan, request)
         journal = journal_path(journal_dir, plan.checksum)
