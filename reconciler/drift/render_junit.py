@@ -71,6 +71,7 @@ def _failure(check: Check, entries: list[Drift], refusals: list[Refusal]) -> ET.
     where = f"{check.source}: " if check.source else ""
     if entries:
         first = entries[0]
+        where = f"{first.source or check.source}: " if first.source or check.source else ""
         kind = f"drift.{first.kind.value}"
         message = f"{where}{first.address}: {first.summary}"
         if len(entries) > 1:

@@ -1,0 +1,1 @@
+"""Builders and data for the drift and CI tests."""

@@ -1,0 +1,116 @@
+"""``reconciler drift --format json``: the document conforms to ``schemas/drift.schema.json``
+(versioned ``$id``), and the text renderer says the same things in lines."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from drift_data.kit import desired_from, every_kind_org, in_sync_org, report_for
+
+from reconciler.drift import SCHEMA_ID, DriftReport, drift_schema, dumps, render_text
+from reconciler.drift import report_document as document
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(drift_schema())
+
+
+def drifted(tmp_path: Path) -> DriftReport:
+    return report_for(desired_from(tmp_path), every_kind_org(), checked_at="2024-05-01T03:00:00Z")
+
+
+def test_the_schema_is_a_valid_2020_12_schema_with_a_versioned_id() -> None:
+    schema = drift_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"] == SCHEMA_ID == "https://reconciler.dev/schemas/drift/v1.json"
+    on_disk = json.loads((REPO / "schemas" / "drift.schema.json").read_text())
+    assert on_disk == schema  # the top-level schemas/ is the package's directory
+
+
+def test_a_drifted_report_conforms_and_says_live_and_declared(tmp_path: Path) -> None:
+    doc = json.loads(dumps(drifted(tmp_path)))
+    validator().validate(doc)
+    assert doc["$schema"] == SCHEMA_ID and doc["in_sync"] is False
+    by_address = {d["address"]: d for d in doc["drift"]}
+    cams = by_address["folder:/drift/cams"]
+    assert cams["kind"] == "changed" and cams["source"] == "main.yaml:10"
+    assert cams["fields"] == [
+        {
+            "path": ["description"],
+            "op": "change",
+            "live": 'edited <by> "hand" & more',
+            "declared": "cameras",
+        }
+    ]
+    moved = by_address["folder:/drift/archive"]
+    assert moved["live_address"] == "folder:/drift/archive-old"
+    assert moved["actions"] == ["create", "delete"] and moved["severity"] == 0
+    assert doc["summary"]["by_kind"] == {
+        "extra": 1,
+        "changed": 1,
+        "missing": 0,
+        "moved": 2,
+        "access": 1,
+        "membership": 1,
+        "links": 2,
+        "metadata": 1,
+    }
+    assert doc["summary"]["drifted"] == len(doc["drift"]) == 9
+    assert doc["unmanaged"] == [
+        {"address": "folder:/drift/hand-made", "root": "/drift", "items": 0}
+    ]
+    checks = {c["id"]: c["drifted"] for c in doc["checks"]}
+    assert checks["folder:/drift/cams"] is True and checks["dataset:cams"] is False
+    assert doc["summary"]["failing_checks"] == sum(checks.values())
+
+
+def test_an_in_sync_report_conforms(tmp_path: Path) -> None:
+    doc = document(report_for(desired_from(tmp_path), in_sync_org()))
+    validator().validate(doc)
+    assert doc["in_sync"] is True and doc["drift"] == [] and doc["summary"]["failing_checks"] == 0
+
+
+@pytest.mark.parametrize(
+    ("where", "bad"),
+    [
+        (("drift", 0, "kind"), "renamed"),
+        (("drift", 0, "fields", 0, "op"), "replace"),
+        (("summary", "by_kind", "moved"), -1),
+        (("format_version",), 2),
+        (("$schema",), "https://reconciler.dev/schemas/drift/v2.json"),
+    ],
+)
+def test_the_schema_rejects_what_the_tool_never_writes(
+    tmp_path: Path, where: tuple[Any, ...], bad: Any
+) -> None:
+    doc = copy.deepcopy(document(drifted(tmp_path)))
+    target = doc
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = bad
+    assert list(validator().iter_errors(doc))
+
+
+def test_text_lists_worst_first_with_lines_and_a_summary(tmp_path: Path) -> None:
+    text = render_text(drifted(tmp_path))
+    lines = text.splitlines()
+    heads = [line.strip() for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    kinds = [h.split()[1] for h in heads if h.split()[0] in {"-", "+", "~", "→", "-/+", "?"}]
+    assert kinds[:2] == ["extra", "moved"] and kinds[-1] == "folder:/drift/hand-made"
+    assert '        description: "edited <by> \\"hand\\" & more" → "cameras"' in lines
+    assert "  ~ changed    folder:/drift/cams  [main.yaml:10]" in lines
+    assert "  ? folder:/drift/hand-made (under /drift)" in lines
+    assert lines[-1] == (
+        "Drift: 9 objects differ (1 extra, 1 changed, 2 moved, 1 access, 1 membership, "
+        "2 links, 1 metadata). 1 unmanaged (not drift)."
+    )
+    clean = render_text(report_for(desired_from(tmp_path), in_sync_org()))
+    assert "No drift. The organisation matches the configuration." in clean
+    assert clean.splitlines()[-1] == "In sync: no drift."
