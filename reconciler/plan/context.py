@@ -11,7 +11,7 @@ from reconciler import __version__
 from reconciler.model.desired import OWNER_KEY, DesiredState
 from reconciler.model.live import LiveFolder, LiveItem, LiveState, content_fingerprint
 from reconciler.plan.errors import PlanDiagnostic
-from reconciler.plan.model import Change, Deferral, Refusal
+from reconciler.plan.model import Change, Deferral, Refusal, RefusalCode
 from reconciler.plan.resolve import Resolved
 from reconciler.plan.tree import Tree
 
@@ -48,7 +48,7 @@ class Context:
     deferred: list[Deferral] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     problems: list[PlanDiagnostic] = field(default_factory=list)
-    blocked: dict[str, str] = field(default_factory=dict)  # unplannable subtree -> why
+    blocked: dict[str, tuple[RefusalCode, str]] = field(default_factory=dict)  # subtree -> why
     synced_on_create: list[str] = field(default_factory=list)  # folder paths
     replaced: dict[str, str] = field(default_factory=dict)  # desired path -> old folder uuid
     desired_meta: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # item uuid -> md

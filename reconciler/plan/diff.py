@@ -15,12 +15,15 @@ a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe be
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import compile_glob
 from reconciler.model.live import LiveItem, LiveState
 from reconciler.plan.access import plan_folder_access
+from reconciler.plan.actions import Action
 from reconciler.plan.context import Context, DiffOptions
 from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
@@ -47,7 +50,7 @@ from reconciler.plan.safety import (
     withhold_foreign,
     withhold_protected,
 )
-from reconciler.plan.tree import Tree
+from reconciler.plan.tree import Tree, moving_ancestor
 
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
@@ -114,6 +117,34 @@ def _plan_everything(ctx: Context) -> None:
     plan_item_metadata(ctx, index)
     plan_datasets(ctx, index)
     plan_deferred(ctx)
+    ctx.changes[:] = [_with_move_dependency(ctx, c) for c in ctx.changes]
+
+
+def _anchor(ctx: Context, change: Change) -> str | None:
+    """The live folder whose (projected) place the change relies on."""
+    refs, kind = change.refs, change.kind
+    if kind == addr.Kind.FOLDER:
+        if Action.CREATE in change.actions or Action.MOVE in change.actions:
+            return refs.parent_uuid
+        return refs.uuid
+    if kind == addr.Kind.FOLDER_GROUP:
+        return refs.folder_uuid
+    if kind == addr.Kind.ITEM:
+        return refs.parent_uuid if Action.MOVE in change.actions else refs.from_parent_uuid
+    item = ctx.live.items.get(refs.item_uuid or "")
+    if kind == addr.Kind.LINK and item is not None:
+        return item.parent
+    return None
+
+
+def _with_move_dependency(ctx: Context, change: Change) -> Change:
+    """Anything placed by a folder move depends on that move (so it is withheld with it)."""
+    if not ctx.tree.moves:
+        return change
+    dep = moving_ancestor(ctx.tree, _anchor(ctx, change))
+    if dep is None or dep == change.address or dep in change.depends_on:
+        return change
+    return replace(change, depends_on=(*change.depends_on, dep))
 
 
 def _withhold(ctx: Context) -> tuple[list[Change], list[Refusal]]:

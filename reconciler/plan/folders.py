@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, split_path
 from reconciler.model.desired import OWNER_KEY, DesiredFolder
+from reconciler.model.globs import glob_match
 from reconciler.model.live import LiveFolder
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
@@ -51,15 +52,20 @@ def _plan_moves(ctx: Context) -> None:
 
 
 def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> None:
+    """Pick the live folder to move here. A move that safety would hold back is not made at
+    all (and its subtree is blocked), so nothing else is planned as if it had happened."""
     tree, live = ctx.tree, ctx.live
+    if any(is_under(folder.path, root) for root in tree.ambiguous):
+        return  # the declared path itself is ambiguous: refused by the ambiguity check
     for previous in folder.previously:
         ambiguous = [root for root in live.ambiguous if is_under(previous, root)]
         if ambiguous:
             uuids = sorted(u for root in ambiguous for u in live.ambiguous[root])
             ctx.blocked[folder.path] = (
+                "ambiguous-path",
                 f"folder:{folder.path} was previously {previous}, but {ambiguous[0]} is "
                 f"ambiguous (folders {', '.join(uuids)} share that path); rename or remove the "
-                "duplicates in Encord, then plan again"
+                "duplicates in Encord, then plan again",
             )
             return
         uuid = live.paths.get(previous)
@@ -67,6 +73,8 @@ def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> Non
             continue
         if tree.path_of.get(uuid) in declared:
             continue  # that folder is another declaration's; config validation reports it
+        if _unmovable(ctx, folder, previous, live.folders[uuid]):
+            return
         if is_under(folder.path, tree.path_of[uuid]):
             source = folder.field_sources.get("previously", folder.source)
             ctx.problems.append(
@@ -80,6 +88,26 @@ def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> Non
             return
         tree.moves[uuid] = folder.path
         return
+
+
+def _unmovable(ctx: Context, folder: DesiredFolder, previous: str, live: LiveFolder) -> bool:
+    owner = ctx.folder_owner(live)
+    if owner is not None and owner != ctx.owner:
+        ctx.blocked[folder.path] = (
+            "foreign-owned",
+            f"folder:{previous} is managed by another config ('{owner}'); it cannot be moved to "
+            f"{folder.path} from here. Remove 'previously' or have '{owner}' give it up",
+        )
+        return True
+    protect = ctx.desired.policy.protect
+    if any(glob_match(p, previous) for p in protect):
+        ctx.blocked[folder.path] = (
+            "protected",
+            f"folder:{previous} matches policy.protect ({', '.join(protect)}) and may not move "
+            f"to {folder.path}; remove 'previously' or narrow policy.protect",
+        )
+        return True
+    return False
 
 
 def _cloud_differs(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> bool:
@@ -98,10 +126,34 @@ def _find_replacements(ctx: Context) -> None:
     for path in sorted(ctx.desired.folders):
         folder = ctx.desired.folders[path]
         uuid = tree.index.get(path)
-        if uuid is None or not _cloud_differs(ctx, folder, ctx.live.folders[uuid]):
+        if uuid is None or uuid in tree.gone:
+            continue  # absent, or inside a folder replaced already: created fresh
+        if not _cloud_differs(ctx, folder, ctx.live.folders[uuid]):
+            continue
+        for moved in [u for u in tree.moves if _below(ctx, u, uuid)]:
+            if is_under(tree.moves[moved], path):
+                del tree.moves[moved]  # cannot outlive its replaced parent: created afresh
+        inside = [ctx.live.folders[u].path for u in tree.subtree(uuid)]
+        ambiguous = sorted(a for a in ctx.live.ambiguous if any(is_under(p, a) for p in inside))
+        if ambiguous:
+            ctx.blocked[path] = (
+                "ambiguous-path",
+                f"folder:{path} must be replaced, but {ambiguous[0]} inside it is ambiguous "
+                f"(folders {', '.join(ctx.live.ambiguous[ambiguous[0]])} share that path), so its "
+                "contents cannot be deleted one by one; remove the duplicates in Encord first",
+            )
             continue
         ctx.replaced[path] = uuid
         tree.gone.update(tree.subtree(uuid))
+
+
+def _below(ctx: Context, uuid: str, ancestor: str) -> bool:
+    parent = ctx.live.folders[uuid].parent
+    while parent is not None and parent in ctx.live.folders:
+        if parent == ancestor:
+            return True
+        parent = ctx.live.folders[parent].parent
+    return False
 
 
 def _ensure_ancestors(ctx: Context, path: str) -> None:
@@ -241,9 +293,7 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
     titles = ctx.resolved.integration_titles
     before = live_folder_view(live, with_cloud=True, titles=titles)
     after = _create_view(ctx, folder)
-    contents = subtree_deletes(
-        ctx, live.uuid, include_root=False, reason=f"inside {live.path}, which is replaced"
-    )
+    contents = subtree_deletes(ctx, live.uuid, include_root=False, reason="", why="replaced")
     items = sum(1 for c in contents if c.kind == addr.Kind.ITEM)
     links = ctx.links_to(c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM)
     _ensure_ancestors(ctx, folder.path)
@@ -252,14 +302,17 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
     if folder.cloud_sync is not None and folder.cloud_sync.sync == "on_create":
         actions.append(Action.SYNC)
         ctx.synced_on_create.append(folder.path)
-    what = "integration" if before.get("cloud_sync") else "folder type"
+    what = "a generic folder cannot become cloud-synced"
     if before.get("cloud_sync") and after["cloud_sync"]:
         old, new = before["cloud_sync"], after["cloud_sync"]
-        what = "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
+        changed = (
+            "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
+        )
+        what = f"{changed} changed and a cloud-synced folder cannot be re-pointed"
     reason = (
-        f"{what} changed: a cloud-synced folder cannot be re-pointed, it is deleted and "
-        f"created again; lost: the folder's UUID, {items} items, {links} dataset links, its "
-        "group grants (re-granted) and item metadata (re-applied after the sync)"
+        f"{what}: it is deleted and created again; lost: the folder's UUID, {items} items, "
+        f"{links} dataset links, its group grants (re-granted) and item metadata (re-applied "
+        "after the sync)"
     )
     address = addr.folder(folder.path)
     ctx.changes.extend(contents)
@@ -275,11 +328,7 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
             source=str(folder.cloud_sync.source if folder.cloud_sync else folder.source),
             reason=reason,
             fingerprint=fingerprint_of(live.last_edited_at, before),
-            depends_on=tuple(
-                sorted(
-                    {c.address for c in contents if _is_child(c, live)} | ({dep} if dep else set())
-                )
-            ),
+            depends_on=tuple(sorted(_replacement_deps(ctx, live, contents, dep))),
             refs=Refs(
                 uuid=live.uuid,
                 parent_uuid=parent_uuid,
@@ -292,6 +341,17 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
         )
     )
     ctx.tree.created[folder.path] = address
+
+
+def _replacement_deps(
+    ctx: Context, live: LiveFolder, contents: list[Change], parent_dep: str | None
+) -> set[str]:
+    """Direct content deletes, folders moving out first, and the new parent's creation."""
+    deps = {c.address for c in contents if _is_child(c, live)}
+    deps.update(addr.folder(p) for u, p in ctx.tree.moves.items() if _below(ctx, u, live.uuid))
+    if parent_dep:
+        deps.add(parent_dep)
+    return deps
 
 
 def _is_child(change: Change, parent: LiveFolder) -> bool:

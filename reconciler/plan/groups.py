@@ -109,7 +109,7 @@ def _prune(ctx: Context) -> None:
         before = group_view(live)
         ctx.changes.append(
             Change(
-                address=addr.group(live.name),
+                address=addr.group(ctx.resolved.group_names[live.hash]),
                 kind=addr.Kind.GROUP,
                 actions=(Action.DELETE,),
                 before=before,

@@ -31,6 +31,12 @@ def _removes_admin(change: Change) -> bool:
     return before == "admin" and after != "admin"
 
 
+def _adds_admin(change: Change) -> bool:
+    before = (change.before or {}).get("role")
+    after = (change.after or {}).get("role")
+    return after == "admin" and before != "admin"
+
+
 def withhold_lost_admin(ctx: Context, changes: list[Change], held: Withholding) -> None:
     deleted_groups = {c.refs.uuid for c in changes if c.kind == addr.Kind.GROUP and c.is_delete}
     _folders(ctx, changes, deleted_groups, held)
@@ -60,7 +66,11 @@ def _folders(
             if canonical_role(r) == "admin"
         ]
         kept = [(f, h) for f, h in had if (f, h) not in removing and h not in deleted]
-        if had and not kept:
+        gained = any(
+            c.kind == addr.Kind.FOLDER_GROUP and c.refs.folder_uuid in chain and _adds_admin(c)
+            for c in changes
+        )
+        if had and not kept and not gained:
             culprits = [removing[k] for k in had if k in removing] + [
                 addr.group(ctx.resolved.group_names.get(h, h)) for _, h in had if h in deleted
             ]
@@ -99,7 +109,13 @@ def _datasets(
             dataset.users, addr.Kind.DATASET_USER
         )
         kept = [a for a in had if a not in removed and a[1] not in deleted]
-        if had and not kept:
+        gained = any(
+            c.refs.dataset_uuid == dataset.uuid
+            and c.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER)
+            and _adds_admin(c)
+            for c in changes
+        )
+        if had and not kept and not gained:
             culprits = [c.address for c in removing] + [
                 addr.group(ctx.resolved.group_names.get(h, h)) for h in groups_gone
             ]
@@ -128,11 +144,13 @@ def _listing_problems(ctx: Context) -> list[str]:
     live, desired = ctx.live, ctx.desired
     problems = []
     if not live.complete:
-        problems.append("the live listing is incomplete (a page or a subtree could not be read)")
-    missing = sorted(set(live.missing_roots) & set(ctx.roots))
+        why = "; ".join(live.problems[:3]) or "a page or a subtree could not be read"
+        problems.append(f"the live listing is incomplete ({why})")
+    missing = [r for r in sorted(set(live.missing_roots) & set(ctx.roots)) if _expected(ctx, r)]
     if missing:
-        problems.append(f"declared roots were not found live: {', '.join(missing)}")
-    if live.listing_counts and sum(live.listing_counts.values()) == 0:
+        problems.append(f"roots that should exist were not found live: {', '.join(missing)}")
+    below = [p for p in desired.folders if p not in ctx.roots]
+    if live.listing_counts and sum(live.listing_counts.values()) == 0 and below:
         problems.append("every root listing came back empty")
     declared = len(desired.folders)
     if declared >= desired.policy.min_existing:
@@ -140,6 +158,15 @@ def _listing_problems(ctx: Context) -> list[str]:
         if found < declared * _SHRUNK_SHARE:
             problems.append(f"only {found} of {declared} declared folders were found live")
     return problems
+
+
+def _expected(ctx: Context, root: str) -> bool:
+    """A missing root is suspicious unless this plan creates it or it is a past path."""
+    if ctx.tree.exists(root):
+        return False
+    if any(root in f.previously for f in ctx.desired.folders.values()):
+        return False
+    return not any(is_under(root, created) for created in ctx.tree.created)
 
 
 def withhold_unsafe_listing(ctx: Context, changes: list[Change], held: Withholding) -> None:

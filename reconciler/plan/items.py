@@ -84,26 +84,37 @@ def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
     raw: dict[str, LiveItem] | None = None
     for manifest in ctx.desired.manifests:
         for path, entry in manifest.entries.rows.items():
-            if entry.previously is None or path in index.by_path:
+            if entry.previously is None or path in index.by_path or path in index.duplicates:
                 continue
             if raw is None:
-                raw = {i.path: i for i in ctx.live.items.values()}
+                raw = _raw_paths(index)
             item = raw.get(entry.previously) or index.by_path.get(entry.previously)
-            if item is None or item.uuid not in index.path_of or item.uuid in index.moved_from:
+            if item is None or item.uuid in index.moved_from:
                 continue
             folder = path.rsplit("/", 1)[0]
+            if any(is_under(folder, a) for a in ctx.tree.ambiguous):
+                continue  # refused as an ambiguous path; nothing under it is planned
             if not ctx.tree.exists(folder):
                 ctx.problems.append(
                     PlanDiagnostic(
                         manifest.file,
                         entry.line,
                         1,
-                        f"cannot move {entry.previously} to {path}: folder {folder} is neither "
-                        "in Encord nor declared; declare it under 'folders:'",
+                        f"cannot move {entry.previously} to {path}: folder {folder} will not "
+                        "exist (it is not in Encord after this plan's folder moves, and not "
+                        "declared); declare it under 'folders:'",
                     )
                 )
                 continue
             index.move(item, path, entry.previously)
+
+
+def _raw_paths(index: ItemIndex) -> dict[str, LiveItem]:
+    """Plannable items by their path before any folder moves (``previously`` is a live path)."""
+    out: dict[str, LiveItem] = {}
+    for item in index.by_path.values():
+        out[item.path] = item
+    return out
 
 
 def plan_item_metadata(ctx: Context, index: ItemIndex) -> None:

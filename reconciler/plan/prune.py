@@ -29,30 +29,36 @@ def item_address(folder_path: str, item: LiveItem, duplicates: Counter[str]) -> 
     return addr.item(path) + (f"#{item.uuid}" if duplicates[item.name] > 1 else "")
 
 
-def subtree_deletes(ctx: Context, uuid: str, *, include_root: bool, reason: str) -> list[Change]:
+def subtree_deletes(
+    ctx: Context, uuid: str, *, include_root: bool, reason: str, why: str = "deleted"
+) -> list[Change]:
     """Delete changes for everything in a folder's subtree, children before parents."""
     tree = ctx.tree
     out: list[Change] = []
     for folder_uuid in reversed(tree.subtree(uuid)):
         folder = ctx.live.folders[folder_uuid]
         path = tree.path_of[folder_uuid]
-        item_changes = _item_deletes(ctx, folder, path)
+        item_changes = _item_deletes(ctx, folder, path, why)
         out.extend(item_changes)
         tree.deleted.add(folder_uuid)
         if folder_uuid == uuid and not include_root:
             continue
         children = [
-            addr.folder(tree.path_of[c]) for c in sorted(tree.children.get(folder_uuid, ()))
+            _folder_address(ctx, c)
+            for c in sorted(tree.children.get(folder_uuid, ()))
+            if c not in tree.moves
         ]
         before = live_folder_view(folder, with_cloud=False, titles=ctx.resolved.integration_titles)
         out.append(
             Change(
-                address=addr.folder(path),
+                address=_folder_address(ctx, folder_uuid),
                 kind=addr.Kind.FOLDER,
                 actions=(Action.DELETE,),
                 before=before,
                 source=None,
-                reason=reason if folder_uuid == uuid else f"inside {tree.path_of[uuid]}",
+                reason=reason
+                if folder_uuid == uuid
+                else f"inside {tree.path_of[uuid]}, which is {why}",
                 fingerprint=fingerprint_of(folder.last_edited_at, before),
                 depends_on=tuple(children) + tuple(c.address for c in item_changes),
                 refs=Refs(uuid=folder.uuid, from_parent_uuid=folder.parent),
@@ -61,7 +67,14 @@ def subtree_deletes(ctx: Context, uuid: str, *, include_root: bool, reason: str)
     return out
 
 
-def _item_deletes(ctx: Context, folder: LiveFolder, path: str) -> list[Change]:
+def _folder_address(ctx: Context, uuid: str) -> str:
+    """``folder:/a/b``; ``#<uuid>`` is added when a declared folder will take that path again
+    (the content of a replaced folder), so each address in a plan names one thing."""
+    path = ctx.tree.path_of[uuid]
+    return addr.folder(path) + (f"#{uuid}" if path in ctx.desired.folders else "")
+
+
+def _item_deletes(ctx: Context, folder: LiveFolder, path: str, why: str) -> list[Change]:
     items = sorted(ctx.items_by_parent.get(folder.uuid, ()), key=lambda i: (i.name, i.uuid))
     duplicates = Counter(i.name for i in items)
     out = []
@@ -73,7 +86,7 @@ def _item_deletes(ctx: Context, folder: LiveFolder, path: str) -> list[Change]:
                 kind=addr.Kind.ITEM,
                 actions=(Action.DELETE,),
                 before=before,
-                reason=f"inside folder {path}, which is deleted",
+                reason=f"inside folder {path}, which is {why}",
                 fingerprint=fingerprint_of(item.last_edited_at, before),
                 refs=Refs(uuid=item.uuid, from_parent_uuid=folder.uuid),
             )
@@ -96,7 +109,7 @@ def _referenced_paths(ctx: Context) -> set[str]:
 
 
 def _kept(ctx: Context) -> set[str]:
-    tree, live = ctx.tree, ctx.live
+    tree = ctx.tree
     kept: set[str] = set(tree.moves)
     for path in _referenced_paths(ctx):
         current: str | None = path
@@ -105,11 +118,6 @@ def _kept(ctx: Context) -> set[str]:
             if uuid is not None:
                 kept.add(uuid)
             current = parent_path(current)
-    for uuid in list(kept):
-        parent = live.folders[uuid].parent
-        while parent is not None and parent in live.folders and parent not in kept:
-            kept.add(parent)
-            parent = live.folders[parent].parent
     return kept
 
 

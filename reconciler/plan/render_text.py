@@ -73,14 +73,12 @@ def detail_lines(change: Change) -> list[str]:
     lines: list[str] = []
     if change.is_delete or change.is_replace:
         lines.append(f"# {change.reason}")
-    if change.diff and not change.is_replace:
-        lines.extend(diff_line(d) for d in change.diff if d.path[:1] != ("path",))
+    if change.diff:
+        lines.extend(diff_line(d) for d in change.diff if d.path[:1] not in (("path",), ("name",)))
     elif Action.CREATE in change.actions and change.after:
         for key, value in change.after.items():
             if key not in ("path", "name", "title") and value not in (None, "", {}, []):
                 lines.append(f"{key}: {value_text(value)}")
-    if change.is_replace:
-        lines.extend(diff_line(d) for d in change.diff if d.path[:1] == ("cloud_sync",))
     return lines
 
 

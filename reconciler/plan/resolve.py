@@ -22,7 +22,7 @@ from reconciler.plan.errors import PlanDiagnostic, PlanError
 @dataclass(frozen=True, slots=True)
 class Resolved:
     groups: Mapping[str, str | None]  # group name -> live hash (None: created by this plan)
-    group_names: Mapping[str, str]  # live hash -> name
+    group_names: Mapping[str, str]  # live hash -> name, or "name#hash" when names repeat
     integrations: Mapping[str, str]  # title or UUID as written -> integration UUID
     integration_titles: Mapping[str, str]  # UUID -> title
     datasets: Mapping[str, LiveDataset | None]  # declared title -> live dataset
@@ -40,12 +40,23 @@ def resolve(desired: DesiredState, live: LiveState) -> Resolved:
         raise PlanError(problems)
     return Resolved(
         groups=groups,
-        group_names={g.hash: g.name for g in live.groups.values()},
+        group_names=_group_labels(live),
         integrations=integrations,
         integration_titles={i.uuid: i.title for i in live.integrations.values()},
         datasets=datasets,
         emails=emails,
     )
+
+
+def _group_labels(live: LiveState) -> dict[str, str]:
+    """The name addresses use for each live group; a repeated name gets ``#hash``."""
+    counts: dict[str, int] = defaultdict(int)
+    for group in live.groups.values():
+        counts[group.name] += 1
+    return {
+        g.hash: g.name if counts[g.name] == 1 else f"{g.name}#{g.hash}"
+        for g in live.groups.values()
+    }
 
 
 def _at(source: Source, message: str) -> PlanDiagnostic:

@@ -17,7 +17,7 @@ from reconciler.model.globs import compile_glob
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import description_owner
 from reconciler.plan.context import Context
-from reconciler.plan.model import Change, Refusal
+from reconciler.plan.model import Change, Refusal, RefusalCode
 
 _PATH_KINDS = {addr.Kind.FOLDER, addr.Kind.ITEM}
 
@@ -55,17 +55,26 @@ class Withholding:
             self.reasons.setdefault(address, index)
 
     def cascade(self, changes: list[Change]) -> None:
+        """Withhold what depends on a withheld change, and the content deletes of a withheld
+        delete or replacement (a folder's subtree is deleted as one unit or not at all)."""
+        by_address = {c.address: c for c in changes}
         grew = True
         while grew:
             grew = False
             for change in changes:
-                if change.address in self.reasons:
-                    continue
-                for dep in change.depends_on:
-                    if dep in self.reasons:
-                        self.reasons[change.address] = self.reasons[dep]
-                        grew = True
-                        break
+                index = self.reasons.get(change.address)
+                if index is None:
+                    for dep in change.depends_on:
+                        if dep in self.reasons:
+                            self.reasons[change.address] = self.reasons[dep]
+                            grew = True
+                            break
+                elif Action.DELETE in change.actions:
+                    for dep in change.depends_on:
+                        found = by_address.get(dep)
+                        if found is not None and found.is_delete and dep not in self.reasons:
+                            self.reasons[dep] = index
+                            grew = True
 
     def finish(self, changes: list[Change]) -> tuple[list[Change], list[Refusal]]:
         """The changes left, and each refusal naming everything it withheld."""
@@ -87,21 +96,20 @@ class Withholding:
 
 
 def withhold_ambiguous(ctx: Context, changes: list[Change], held: Withholding) -> None:
-    live = ctx.live
-    blocked: list[tuple[str, str, tuple[str, ...]]] = [
-        (path, message, ()) for path, message in sorted(ctx.blocked.items())
+    blocked: list[tuple[str, RefusalCode, str, tuple[str, ...]]] = [
+        (path, code, message, ()) for path, (code, message) in sorted(ctx.blocked.items())
     ]
-    for root in sorted(live.ambiguous):
+    for root in sorted(ctx.tree.ambiguous):
         if _referenced_under(ctx, root):
-            uuids = ", ".join(live.ambiguous[root])
+            uuids = ", ".join(ctx.tree.ambiguous[root])
             message = (
-                f"{root} names {len(live.ambiguous[root])} sibling folders ({uuids}); nothing "
+                f"{root} names {len(ctx.tree.ambiguous[root])} sibling folders ({uuids}); nothing "
                 "under it is planned. Rename or remove the duplicates in Encord, then plan again"
             )
-            blocked.append((root, message, (addr.folder(root),)))
-    for path, message, shown in blocked:
+            blocked.append((root, "ambiguous-path", message, (addr.folder(root),)))
+    for path, code, message, shown in blocked:
         hit = [c.address for c in changes if any(is_under(p, path) for p in _paths_of(c))]
-        held.add(Refusal(code="ambiguous-path", message=message, addresses=shown), hit)
+        held.add(Refusal(code=code, message=message, addresses=shown), hit)
 
 
 def _referenced_under(ctx: Context, root: str) -> bool:

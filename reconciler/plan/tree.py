@@ -1,5 +1,8 @@
 """The live folder tree as it will look after this plan's folder moves (the "projection").
 
+``live.ambiguous`` names live paths; ``Tree.ambiguous`` names the same sibling sets by the
+path they will have after the moves, which is what declarations and changes are compared with.
+
 Folder moves come first in apply, and everything else (patches, item rules, dataset
 selectors, prune) is decided against the tree they produce: a folder moved from ``/old`` to
 ``/new`` takes its subtree and items with it, so a rule over ``/new/**`` already covers them.
@@ -29,6 +32,7 @@ class Tree:
     created: dict[str, str] = field(default_factory=dict)  # path -> creating address
     deleted: set[str] = field(default_factory=set)  # uuids pruned
     children: dict[str | None, list[str]] = field(default_factory=dict)  # uuid -> child uuids
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)  # projected path ->
 
     def project(self) -> None:
         """Recompute ``path_of`` and ``index`` from ``moves`` and ``gone``."""
@@ -42,6 +46,11 @@ class Tree:
         if not self.children:
             for folder in self.live.folders.values():
                 self.children.setdefault(folder.parent, []).append(folder.uuid)
+        self.ambiguous = {}
+        for path, uuids in self.live.ambiguous.items():
+            first = self.live.folders.get(uuids[0]) if uuids else None
+            moved = self.path_of.get(first.uuid) if first is not None else None
+            self.ambiguous[moved or path] = uuids
 
     def folder_at(self, path: str) -> LiveFolder | None:
         uuid = self.index.get(path)
@@ -60,13 +69,15 @@ class Tree:
         return self.index.get(parent), parent, None
 
     def subtree(self, uuid: str) -> list[str]:
-        """``uuid`` and every live folder below it, parents before children."""
+        """``uuid`` and every live folder below it, parents before children. Folders this plan
+        moves elsewhere are not part of it (they leave before anything here is deleted)."""
         out: list[str] = []
         stack = [uuid]
         while stack:
             current = stack.pop()
             out.append(current)
-            stack.extend(sorted(self.children.get(current, ()), reverse=True))
+            children = self.children.get(current, ())
+            stack.extend(sorted((c for c in children if c not in self.moves), reverse=True))
         return out
 
     def is_sync_owned(self, uuid: str) -> bool:
@@ -106,3 +117,13 @@ def _projected_paths(folders: Mapping[str, LiveFolder], moves: dict[str, str]) -
                 # A root folder, or one whose parent lies outside what was read: keep its path.
                 out[link] = folder.path
     return out
+
+
+def moving_ancestor(tree: Tree, uuid: str | None) -> str | None:
+    """The address of the move that carries ``uuid`` (itself or its nearest moved ancestor)."""
+    current = uuid
+    while current is not None and current in tree.live.folders:
+        if current in tree.moves:
+            return f"folder:{tree.moves[current]}"
+        current = tree.live.folders[current].parent
+    return None

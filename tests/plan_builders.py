@@ -1,0 +1,313 @@
+"""Builders for planner tests: DesiredState parts with sources, and random organisations and
+configurations (hypothesis strategies) for the property tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+from simulator import Dataset, Group, Org
+
+from reconciler.model.desired import (
+    OWNER_KEY,
+    CloudSync,
+    DesiredDataset,
+    DesiredFolder,
+    DesiredGroup,
+    DesiredState,
+    ItemMatch,
+    ItemSelector,
+    Manifest,
+    ManifestEntry,
+    ManifestRows,
+    MetadataRule,
+    Ownership,
+    Policy,
+    Source,
+    Target,
+    ownership_tag,
+)
+
+OWNER = "acme"
+OTHER = "someone-else"
+
+
+def src(line: int, file: str = "reconciler.yaml") -> Source:
+    return Source(file=file, line=line)
+
+
+def desired_state(**parts: Any) -> DesiredState:
+    base: dict[str, Any] = {
+        "root_dir": "/config",
+        "target": Target(),
+        "ownership": Ownership(id=OWNER),
+        "source": src(1),
+    }
+    base.update(parts)
+    return DesiredState(**base)
+
+
+def folder(path: str, line: int = 10, **fields: Any) -> DesiredFolder:
+    return DesiredFolder(path=path, source=src(line, "folders.yaml"), **fields)
+
+
+def manifest(
+    rows: Mapping[str, Mapping[str, Any]],
+    *,
+    previously: Mapping[str, str] | None = None,
+    **fields: Any,
+) -> Manifest:
+    entries = {
+        path: ManifestEntry(metadata=md, line=n + 1, previously=(previously or {}).get(path))
+        for n, (path, md) in enumerate(sorted(rows.items()))
+    }
+    return Manifest(
+        file="manifests/m.jsonl",
+        format="jsonl",
+        entries=ManifestRows(entries),
+        source=src(40, "items.yaml"),
+        **fields,
+    )
+
+
+# --- random organisations and configurations ---------------------------------------------------
+
+NAMES = ("a", "b", "c")
+ITEM_NAMES = ("x.jpg", "y.jpg", "z.mp4")
+USERS = ("alice@example.com", "bob@example.com", "boss@example.com")
+GROUPS = ("g1", "g2", "g3")
+DATASETS = ("d1", "d2")
+MARKS = ("ours", "theirs", "none")
+values = st.one_of(
+    st.integers(-2, 2), st.booleans(), st.sampled_from(["s", "t"]), st.sampled_from([1.0, 2.5])
+)
+metadata = st.dictionaries(st.sampled_from(["k", "split", "qa.s", "note"]), values, max_size=3)
+roles = st.sampled_from(["user", "admin"])
+PATHS = ("/a", "/b", "/a/b", "/a/c", "/b/a", "/c", "/c/a")
+
+
+def _mark(tag: str) -> dict[str, Any]:
+    return {"ours": {OWNER_KEY: OWNER}, "theirs": {OWNER_KEY: OTHER}, "none": {}}[tag]
+
+
+def _tagged(text: str, tag: str) -> str:
+    return {
+        "ours": f"{text} {ownership_tag(OWNER)}",
+        "theirs": f"{text} {ownership_tag(OTHER)}",
+        "none": text,
+    }[tag]
+
+
+@st.composite
+def organisations(draw: st.DrawFn) -> Org:
+    org = Org()
+    org.users.update(
+        {"alice@example.com": "MEMBER", "bob@example.com": "MEMBER", "boss@example.com": "ADMIN"}
+    )
+    org.integrations["int-1"] = "s3-raw"
+    org.buckets["s3://bucket/one/"] = ["p.jpg", "sub/q.jpg"]
+    org.buckets["s3://bucket/two/"] = ["r.jpg"]
+    folders: list[str] = []
+    for _ in range(draw(st.integers(0, 7))):
+        parent = draw(st.sampled_from([None, *folders])) if folders else None
+        depth = 0 if parent is None else org.path_of(parent).count("/")
+        if depth >= 2:
+            parent = None
+        meta = {**draw(metadata), **_mark(draw(st.sampled_from(MARKS)))}
+        if draw(st.integers(0, 5)) == 0:
+            uuid = org.add_folder(
+                parent,
+                draw(st.sampled_from(NAMES)),
+                metadata=meta,
+                folder_type="cloudLinked",
+                integration_uuid="int-1",
+                remote_url="s3://bucket/one/",
+            )
+        else:
+            uuid = org.add_folder(
+                parent,
+                draw(st.sampled_from(NAMES)),
+                metadata=meta,
+                description=draw(st.sampled_from(["", "d"])),
+            )
+        folders.append(uuid)
+    items: list[str] = []
+    for _ in range(draw(st.integers(0, 12))) if folders else ():
+        items.append(
+            org.add_item(
+                draw(st.sampled_from(folders)),
+                draw(st.sampled_from(ITEM_NAMES)),
+                metadata=draw(metadata),
+                item_type="image",
+            )
+        )
+    for name in draw(st.lists(st.sampled_from(GROUPS), unique=True, max_size=3)):
+        uuid = org.new_id("g")
+
+        org.groups[uuid] = Group(
+            uuid,
+            name,
+            _tagged("team", draw(st.sampled_from(MARKS))),
+            set(draw(st.lists(st.sampled_from(USERS), unique=True))),
+        )
+    for folder_uuid in folders:
+        for group in draw(
+            st.lists(st.sampled_from(sorted(org.groups) or ["none"]), unique=True, max_size=2)
+        ):
+            if group in org.groups:
+                org.folder_groups.setdefault(folder_uuid, {})[group] = draw(roles)
+    for title in draw(st.lists(st.sampled_from(DATASETS), unique=True, max_size=2)):
+        uuid = org.new_id("d")
+        ds = Dataset(uuid, title, _tagged("set", draw(st.sampled_from(MARKS))), edited=org.tick())
+        ds.users = {
+            u: draw(roles) for u in draw(st.lists(st.sampled_from(USERS), unique=True, max_size=2))
+        }
+        ds.groups = {
+            g: draw(roles)
+            for g in draw(
+                st.lists(st.sampled_from(sorted(org.groups) or ["x"]), unique=True, max_size=2)
+            )
+            if g in org.groups
+        }
+        for item in (
+            draw(st.lists(st.sampled_from(items), unique=True, max_size=3)) if items else ()
+        ):
+            ds.rows[org.new_id("h")] = item
+        org.datasets[uuid] = ds
+    return org
+
+
+@st.composite
+def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
+    paths = sorted(draw(st.lists(st.sampled_from(PATHS), unique=True, max_size=4)))
+    live_paths = sorted({org.path_of(u) for u in org.folders})
+    used_previous: set[str] = set()
+    group_names: set[str] = set()
+    folders = {}
+    for n, path in enumerate(paths):
+        fields: dict[str, Any] = {}
+        if draw(st.booleans()):
+            fields["description"] = draw(st.sampled_from(["", "desc"]))
+        if draw(st.booleans()):
+            fields["metadata"] = draw(metadata)
+            fields["metadata_mode"] = draw(st.sampled_from(["merge", "replace"]))
+            fields["owned_keys"] = draw(st.sampled_from([(), ("qa.*",)]))
+        if draw(st.booleans()):
+            grants = draw(st.dictionaries(st.sampled_from(GROUPS), roles, max_size=2))
+            fields["groups"] = grants
+            group_names.update(grants)
+        options = [
+            p
+            for p in live_paths
+            if p not in paths
+            and p not in used_previous
+            and not p.startswith(path + "/")
+            and not path.startswith(p + "/")
+        ]
+        if options and draw(st.booleans()):
+            previous = draw(st.sampled_from(options))
+            used_previous.add(previous)
+            fields["previously"] = (previous,)
+        if draw(st.integers(0, 4)) == 0:
+            url = draw(st.sampled_from(["s3://bucket/one/", "s3://bucket/two/"]))
+            fields["cloud_sync"] = CloudSync(
+                integration="s3-raw", remote_url=url, sync="on_create", source=src(50 + n)
+            )
+        folders[path] = folder(path, 10 + n, **fields)
+    targets = st.sampled_from(sorted({*PATHS, *live_paths}))
+    rules = []
+    for n in range(draw(st.integers(0, 2))):
+        match = ItemMatch(name=draw(st.sampled_from([None, "*.jpg"])))
+        rules.append(
+            MetadataRule(
+                folder=draw(targets),
+                recursive=draw(st.booleans()),
+                match=match,
+                metadata={f"r{n}": draw(values)},
+                mode=draw(st.sampled_from(["merge", "replace"])),
+                owned_keys=draw(st.sampled_from([(), ("qa.*",)])),
+                source=src(30 + n, "items.yaml"),
+            )
+        )
+    manifests = ()
+    if draw(st.booleans()):
+        item_paths = sorted({f"{p}/{n}" for p in (*PATHS, *live_paths) for n in ITEM_NAMES})
+        rows = draw(
+            st.dictionaries(
+                st.sampled_from(item_paths), st.fixed_dictionaries({"m": values}), max_size=4
+            )
+        )
+        moves = {}
+        for path in rows:
+            if draw(st.integers(0, 2)) == 0:
+                moves[path] = draw(st.sampled_from(item_paths))
+        folders_there = {
+            p for p in live_paths if not any(p == q or p.startswith(q + "/") for q in used_previous)
+        }
+        folders_there |= set(paths)
+        synced = [p for p, f in folders.items() if f.cloud_sync is not None]
+        folders_there = {p for p in folders_there if not any(p.startswith(q + "/") for q in synced)}
+        moves = {
+            p: q
+            for p, q in moves.items()
+            if q != p and q not in rows and p.rsplit("/", 1)[0] in folders_there
+        }
+        manifests = (manifest(rows, previously=moves),)
+    datasets = {}
+    for title in draw(st.lists(st.sampled_from(DATASETS), unique=True, max_size=2)):
+        selectors = tuple(
+            ItemSelector(
+                folder=draw(targets),
+                recursive=draw(st.booleans()),
+                match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
+                source=src(60 + i, "datasets.yaml"),
+            )
+            for i in range(draw(st.integers(0, 3)))
+        )
+        users = draw(
+            st.one_of(st.none(), st.dictionaries(st.sampled_from(USERS), roles, max_size=2))
+        )
+        groups = draw(
+            st.one_of(st.none(), st.dictionaries(st.sampled_from(GROUPS), roles, max_size=2))
+        )
+        group_names.update(groups or ())
+        datasets[title] = DesiredDataset(
+            title=title,
+            items=selectors,
+            users=users,
+            groups=groups,
+            unlink=draw(st.sampled_from(["never", "owned", "all"])),
+            description=draw(st.sampled_from([None, "set", "new"])),
+            source=src(70, "datasets.yaml"),
+        )
+    declared_groups = (
+        set(draw(st.lists(st.sampled_from(GROUPS), unique=True, max_size=3))) | group_names
+    )
+    live_group_names = {g.name for g in org.groups.values()}
+    groups = {
+        name: DesiredGroup(
+            name=name,
+            description=draw(st.sampled_from([None, "team", "other"])),
+            members=draw(
+                st.one_of(st.none(), st.lists(st.sampled_from(USERS), unique=True).map(tuple))
+            ),
+            source=src(20, "groups.yaml"),
+        )
+        for name in sorted(declared_groups)
+        if name in group_names or draw(st.booleans()) or name not in live_group_names
+    }
+    policy = Policy(
+        prune=draw(st.sampled_from(["never", "owned", "all"])),
+        protect=draw(st.sampled_from([(), ("/b/**",)])),
+        max_delete_ratio=1.0,
+        min_existing=draw(st.sampled_from([0, 10])),
+    )
+    return desired_state(
+        folders=folders,
+        rules=tuple(rules),
+        manifests=manifests,
+        datasets=datasets,
+        groups=groups,
+        policy=policy,
+    )
