@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
+from reconciler.model.globs import GlobError, compile_glob
+
 _MAX_STATES = 250_000
 _PRINTABLE = string.printable
 
@@ -90,16 +92,57 @@ def _intersect(a: _Tok, b: _Tok) -> bool:
     return a.text.startswith("[!") or b.text.startswith("[!")
 
 
+@lru_cache(maxsize=65_536)
 def may_overlap(first: str, second: str) -> bool:
     """False only when no string matches both globs (both must compile)."""
     if first == second:
         return True
-    try:
-        a, b = _tokens(first), _tokens(second)
-    except _Unknown:
+    if is_literal(first) or is_literal(second):
+        literal, pattern = (first, second) if is_literal(first) else (second, first)
+        regex = _glob_regex(pattern)
+        return regex is None or regex.match(literal) is not None
+    shape_a, shape_b = _shape(first), _shape(second)
+    if shape_a is None or shape_b is None:
         return True
+    (a, pa, sa), (b, pb, sb) = shape_a, shape_b
+    prefixes_agree = pa.startswith(pb) or pb.startswith(pa)
+    if not (prefixes_agree and (sa.endswith(sb) or sb.endswith(sa))):
+        return False  # a common name would start with both prefixes and end with both suffixes
     if (len(a) + 1) * (len(b) + 1) > _MAX_STATES:
         return True
+    return _walk(a, b)
+
+
+@lru_cache(maxsize=65_536)
+def _shape(pattern: str) -> tuple[list[_Tok], str, str] | None:
+    """Tokens, literal prefix and literal suffix; None when the glob is not modelled."""
+    try:
+        tokens = _tokens(pattern)
+    except _Unknown:
+        return None
+    return tokens, _literal_run(tokens), _literal_run(tokens[::-1])[::-1]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return compile_glob(pattern)
+    except GlobError:
+        return None
+
+
+def _literal_run(tokens: list[_Tok]) -> str:
+    out = []
+    for token in tokens:
+        if token.kind != "lit":
+            break
+        out.append(token.text)
+    return "".join(out)
+
+
+def _walk(a: list[_Tok], b: list[_Tok]) -> bool:
+    """Breadth-first search for a pair of end positions reached by one string."""
     seen = {(0, 0)}
     queue = deque([(0, 0)])
     while queue:
@@ -131,5 +174,6 @@ def _steps(a: list[_Tok], b: list[_Tok], i: int, j: int) -> list[tuple[int, int]
     return out
 
 
+@lru_cache(maxsize=65_536)
 def is_literal(pattern: str) -> bool:
     return re.search(r"[*?\[]", pattern) is None

@@ -17,7 +17,8 @@ for a key are a conflict, reported at the later row. ``mode: replace`` is not a 
 the desired metadata is the union of what every applicable rule declares.
 
 Rules are indexed by folder (and literal name), so the common layouts cost linear time; a
-budget of pair comparisons bounds hostile inputs.
+budget of ``MAX_PAIRS`` comparisons bounds hostile inputs. Each rule reports the first
+earlier rule it conflicts with, and reporting stops after ``MAX_RULE_CONFLICTS`` rules.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from reconciler.config.globsets import is_literal, may_overlap
 from reconciler.model.addresses import parent_path
 from reconciler.model.desired import Manifest, MetadataRule
 
-MAX_PAIRS = 5_000_000
+MAX_PAIRS = 1_000_000
+MAX_RULE_CONFLICTS = 100
 MAX_MANIFEST_CONFLICTS = 50
 
 
@@ -64,8 +66,10 @@ def may_select_same(a: MetadataRule, b: MetadataRule) -> bool:
 
 
 def check_rule_conflicts(rules: Sequence[MetadataRule], ctx: Context) -> None:
+    """Report, per rule, the first earlier rule it conflicts with (at most
+    ``MAX_RULE_CONFLICTS`` rules, then stop: the list is long enough to act on)."""
     index = _RuleIndex(rules)
-    pairs = 0
+    pairs = reported = 0
     for later, rule in enumerate(rules):
         for earlier in index.candidates(later):
             pairs += 1
@@ -76,64 +80,88 @@ def check_rule_conflicts(rules: Sequence[MetadataRule], ctx: Context) -> None:
                     "checks stopped here (move per-item metadata into a manifest)",
                 )
                 return
-            _compare(rules[earlier], rule, ctx)
+            message = _conflict(rules[earlier], rule)
+            if message is not None:
+                reported += 1
+                if reported > MAX_RULE_CONFLICTS:
+                    ctx.report_at(rule.source, "more conflicting rules; fix the ones above first")
+                    return
+                ctx.report_at(rule.source, message)
+                break
 
 
-def _compare(first: MetadataRule, second: MetadataRule, ctx: Context) -> None:
+def _conflict(first: MetadataRule, second: MetadataRule) -> str | None:
     clashing = [
         key
         for key in first.metadata.keys() & second.metadata.keys()
         if not same_value(first.metadata[key], second.metadata[key])
     ]
     if not clashing or not may_select_same(first, second):
-        return
+        return None
     key = sorted(clashing)[0]
-    ctx.report_at(
-        second.source,
+    return (
         f"rule sets {key}={_show(second.metadata[key])} but the rule at "
         f"{first.source.position()} sets {key}={_show(first.metadata[key])}, and both can "
         "match the same items; make their folder, name, type or metadata matches disjoint, "
-        "or agree on the value",
+        "or agree on the value"
     )
 
 
 class _RuleIndex:
-    """Earlier rules whose scope overlaps a rule's scope, by folder and literal name."""
+    """Earlier rules whose scope overlaps a rule's scope.
+
+    Rules are listed per folder, per (folder, literal name) and per folder for recursive
+    rules, each list in declaration order, so a rule naming one file (``name: a.jpg``) meets
+    only rules for that name or with a wildcard, and never walks its siblings.
+    """
 
     def __init__(self, rules: Sequence[MetadataRule]) -> None:
         self.rules = rules
-        self.by_folder: dict[str, list[int]] = {}
+        self.at: dict[str, list[int]] = {}
+        self.literal: dict[tuple[str, str], list[int]] = {}
+        self.wild: dict[str, list[int]] = {}
+        self.recursive: dict[str, list[int]] = {}
         for i, rule in enumerate(rules):
-            self.by_folder.setdefault(rule.folder, []).append(i)
-        self.folders = sorted(self.by_folder)
+            self.at.setdefault(rule.folder, []).append(i)
+            name = _literal_name(rule)
+            if name is None:
+                self.wild.setdefault(rule.folder, []).append(i)
+            else:
+                self.literal.setdefault((rule.folder, name), []).append(i)
+            if rule.recursive:
+                self.recursive.setdefault(rule.folder, []).append(i)
+        self.folders = sorted(self.at)
 
     def candidates(self, later: int) -> Iterator[int]:
         rule = self.rules[later]
-        yield from self._at(rule.folder, later, rule, any_recursive=True)
+        name = _literal_name(rule)
+        yield from self._in(rule.folder, name, later)
         parent = parent_path(rule.folder)
         while parent is not None:
-            yield from self._at(parent, later, rule, any_recursive=False)
+            yield from _before(self.recursive.get(parent, ()), later)
             parent = parent_path(parent)
         if rule.recursive:
             lo = bisect_left(self.folders, rule.folder + "/")
             hi = bisect_left(self.folders, rule.folder + "0")  # "0" sorts right after "/"
             for folder in self.folders[lo:hi]:
-                yield from self._at(folder, later, rule, any_recursive=True)
+                yield from self._in(folder, name, later)
 
-    def _at(
-        self, folder: str, later: int, rule: MetadataRule, *, any_recursive: bool
-    ) -> Iterator[int]:
-        literal = rule.match.name if rule.match.name and is_literal(rule.match.name) else None
-        for i in self.by_folder.get(folder, ()):
-            if i >= later:
-                break
-            other = self.rules[i]
-            if not any_recursive and not other.recursive:
-                continue
-            name = other.match.name
-            if literal is not None and name and is_literal(name) and name != literal:
-                continue
-            yield i
+    def _in(self, folder: str, name: str | None, later: int) -> Iterator[int]:
+        """Earlier rules at ``folder`` that can match a name ``name`` (None: any name)."""
+        if name is None:
+            yield from _before(self.at.get(folder, ()), later)
+            return
+        yield from _before(self.literal.get((folder, name), ()), later)
+        yield from _before(self.wild.get(folder, ()), later)
+
+
+def _literal_name(rule: MetadataRule) -> str | None:
+    name = rule.match.name
+    return name if name and is_literal(name) else None
+
+
+def _before(indices: Sequence[int], later: int) -> Sequence[int]:
+    return indices[: bisect_left(indices, later)]
 
 
 def check_manifest_conflicts(manifests: Sequence[Manifest], ctx: Context) -> None:
