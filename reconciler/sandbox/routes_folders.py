@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from typing import Any
 
 from reconciler.sandbox.cloud import remote_location
@@ -216,9 +217,14 @@ def poll_sync(call: Call) -> Reply:
     folder, _ = access.require_folder(call.conn, call.caller, call.path_params["uuid"], "user")
     job = sync.job_by_uuid(call.conn, folder["id"], call.path_params["job_uuid"])
     if job["status"] == "pending" and not call.waited:
-        event = call.runtime.jobs.done_event(job["uuid"])
         cap = call.runtime.options.long_poll_cap_seconds
         timeout = min(float(call.q_int("timeoutSeconds") or cap), cap)
-        if event is not None and timeout > 0:
+        # No event: the job finished after this transaction's snapshot; a re-run sees it.
+        event = call.runtime.jobs.done_event(job["uuid"]) or _SETTLED
+        if timeout > 0:
             return Reply(wait=event, wait_seconds=timeout)
     return Reply(200, sync.job_result(job))
+
+
+_SETTLED = threading.Event()
+_SETTLED.set()
