@@ -33,6 +33,7 @@ from reconciler.apply import (
 )
 from reconciler.apply.journal import JournalState, supersede, unfinished_journals
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
+from reconciler.cli.exit_codes import ExitCodeCommand
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.config import ConfigError, load_config
@@ -76,7 +77,7 @@ class Request:
     target: dict[str, Any]
 
 
-@cli.command("apply")
+@cli.command("apply", cls=ExitCodeCommand)
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal)."
@@ -160,6 +161,7 @@ async def _apply(request: Request, printer: Printer) -> int:
         if plan.target != client.target:
             raise Abort(_mismatch(plan, client))
         _show(plan, request, printer)
+        _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
             _carry_on(stopped, plan, request)
             printer(
@@ -316,12 +318,15 @@ def _show(plan: Plan, request: Request, printer: Printer) -> None:
         click.echo(render_text(plan), nl=False)
 
 
-def _confirm(plan: Plan, request: Request) -> None:
+def _check_refusals(plan: Plan, request: Request) -> None:
     if not can_apply(plan, force=request.force):
         raise Abort(
             "the plan has refusals (listed with the plan); resolve them, or pass --force to "
             "apply what the plan holds"
         )
+
+
+def _confirm(plan: Plan, request: Request) -> None:
     if request.auto_approve:
         return
     if not sys.stdin.isatty():

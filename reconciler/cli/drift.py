@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.config import ConfigError, load_config
@@ -42,10 +43,6 @@ from reconciler.targets import TargetError, connect
 
 logger = logging.getLogger(__name__)
 
-EXIT_IN_SYNC = 0
-EXIT_ERROR = 1
-EXIT_DRIFT = 2
-
 
 class Failed(Exception):
     """Stop with exit code 1; each line is printed as it is."""
@@ -53,18 +50,6 @@ class Failed(Exception):
     def __init__(self, *lines: str) -> None:
         super().__init__(lines[0] if lines else "")
         self.lines = lines
-
-
-class AuditCommand(click.Command):
-    """A command whose usage errors exit 1, not click's 2: exit code 2 means "drift" here, and
-    a mistyped flag in a CI job must not read as drift."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click reads it per instance
-            raise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +61,7 @@ class Request:
     target: dict[str, Any]
 
 
-@cli.command("drift", cls=AuditCommand)
+@cli.command("drift", cls=ExitCodeCommand)
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -167,7 +152,7 @@ def exit_code(report: DriftReport, *, err: bool = False) -> int:
             click.echo(f"Error: {line}", err=True)
     if problems:
         return EXIT_ERROR
-    return EXIT_IN_SYNC if report.in_sync else EXIT_DRIFT
+    return EXIT_OK if report.in_sync else EXIT_CHANGES
 
 
 def _load(path: Path) -> DesiredState:
