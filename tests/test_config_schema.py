@@ -207,3 +207,28 @@ def test_resource_files_refuse_settings() -> None:
 )
 def test_minimal_settings_files_are_valid(document: dict[str, Any]) -> None:
     assert list(_validator("settings_file").iter_errors(document)) == []
+
+
+@pytest.mark.parametrize("kind", ["settings_file", "resource_file"])
+def test_inlined_validator_agrees_with_the_reference_one(kind: str) -> None:
+    """The loader validates against an inlined copy (speed); errors must be the same."""
+    from reconciler.config.schema import _validator, reference_validator
+
+    documents: list[Any] = [
+        {},
+        [],
+        {"version": 2, "target": {"encord": {}, "sandbox": {}}, "ownership": {}},
+        {"folders": {"/a/": {"groups": {"g": "owner"}, "previously": ["x"]}}},
+        {"items": [{"manifest": "a.txt"}, {"folder": "/a"}, 5]},
+        {"datasets": {"d": {"items": [{"folder": "a", "match": {"type": "vidoe"}}]}}},
+        {"metadata_schema": {"$x": "number", "k": {"type": "enum"}, "j": "enum"}},
+        {"target": {"sandbox": {"users": [{"email": "x"}]}}, "policy": {"prune": "x"}},
+    ]
+    for document in documents:
+
+        def key(e: Any) -> tuple[Any, ...]:
+            return (tuple(e.absolute_path), e.validator, e.message)
+
+        inlined = sorted(map(key, _validator(kind).iter_errors(document)))
+        reference = sorted(map(key, reference_validator(kind).iter_errors(document)))
+        assert inlined == reference

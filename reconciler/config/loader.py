@@ -8,8 +8,10 @@ conflicts, cloud syncs); raise ``ConfigError`` with all diagnostics, or return t
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.config.cloud import check_cloud_syncs
@@ -30,9 +32,27 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredS
 
     Raises ``ConfigError`` carrying every diagnostic when anything is wrong.
     """
-    root = _locate(Path(path))
+    with _collector_paused():
+        return _load(Path(path), os.environ if env is None else env)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds millions of small acyclic containers; the cycle collector would walk
+    all of them again and again (most of the time of a large load). Reference counting
+    frees everything here, so it is paused for the load and restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: Path, environment: Mapping[str, str]) -> DesiredState:
+    root = _locate(path)
     ctx = Context(root=root)
-    environment = os.environ if env is None else env
     settings_file = _parse(root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, environment, ctx)
     settings = (
         build_settings(settings_file, ctx) if settings_file else Settings(None, None, None, 1)
