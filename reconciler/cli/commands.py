@@ -3,6 +3,7 @@ from reconciler.cli import (
     apply,  # noqa: F401
     drift,  # noqa: F401
     export,  # noqa: F401
+    plan,  # noqa: F401
     sandbox,  # noqa: F401
     validate,  # noqa: F401
 )

@@ -48,9 +48,22 @@ def _describe_value(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDi
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         _walk(path, old, new, out)
     elif isinstance(old, list | tuple) and isinstance(new, list | tuple):
-        _deep(path, canonical(old), canonical(new), out)
+        if _set_like(old) and _set_like(new) and set(old) != set(new):
+            _members(path, old, new, out)
+        else:
+            _deep(path, canonical(old), canonical(new), out)
     else:
         out.append(FieldDiff(path, "change", canonical(old), canonical(new)))
+
+
+def _set_like(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Distinct strings (member emails, paths): shown as additions and removals, not by index."""
+    return all(isinstance(v, str) for v in values) and len(set(values)) == len(values)
+
+
+def _members(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:
+    out.extend(FieldDiff(path, "remove", v, None) for v in sorted(set(old) - set(new)))
+    out.extend(FieldDiff(path, "add", None, v) for v in sorted(set(new) - set(old)))
 
 
 def _deep(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:

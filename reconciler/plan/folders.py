@@ -22,7 +22,7 @@ from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
 from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.model import Change, Refs
-from reconciler.plan.prune import subtree_deletes
+from reconciler.plan.prune import plural, subtree_deletes
 from reconciler.plan.views import cloud_view, desired_folder_metadata, live_folder_view
 
 
@@ -156,8 +156,9 @@ def _below(ctx: Context, uuid: str, ancestor: str) -> bool:
     return False
 
 
-def _ensure_ancestors(ctx: Context, path: str) -> None:
-    """Create undeclared ancestors that do not exist yet (declared ones come first anyway)."""
+def _ensure_ancestors(ctx: Context, path: str, source: str | None = None) -> None:
+    """Create undeclared ancestors that do not exist yet (declared ones come first anyway);
+    they cite the declaration that needs them."""
     parts = split_path(path)
     for depth in range(1, len(parts)):
         ancestor = "/" + "/".join(parts[:depth])
@@ -170,7 +171,7 @@ def _ensure_ancestors(ctx: Context, path: str) -> None:
             "metadata": {OWNER_KEY: ctx.owner},
             "cloud_sync": None,
         }
-        _add_create(ctx, ancestor, after, source=None, reason=f"parent of {path}")
+        _add_create(ctx, ancestor, after, source=source, reason=f"parent of {path}")
 
 
 def _add_create(
@@ -223,7 +224,7 @@ def _plan_declared(ctx: Context, folder: DesiredFolder) -> None:
         return
     live = ctx.tree.folder_at(folder.path)
     if live is None:
-        _ensure_ancestors(ctx, folder.path)
+        _ensure_ancestors(ctx, folder.path, str(folder.source))
         _add_create(
             ctx,
             folder.path,
@@ -253,7 +254,7 @@ def _plan_existing(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> Non
     refs = Refs(uuid=live.uuid, from_parent_uuid=live.parent)
     dep = None
     if moved:
-        _ensure_ancestors(ctx, folder.path)
+        _ensure_ancestors(ctx, folder.path, str(folder.source))
         parent_uuid, parent, dep = ctx.tree.parent_ref(folder.path)
         refs = Refs(
             uuid=live.uuid,
@@ -296,7 +297,7 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
     contents = subtree_deletes(ctx, live.uuid, include_root=False, reason="", why="replaced")
     items = sum(1 for c in contents if c.kind == addr.Kind.ITEM)
     links = ctx.links_to(c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM)
-    _ensure_ancestors(ctx, folder.path)
+    _ensure_ancestors(ctx, folder.path, str(folder.source))
     parent_uuid, parent, dep = ctx.tree.parent_ref(folder.path)
     actions = [Action.DELETE, Action.CREATE]
     if folder.cloud_sync is not None and folder.cloud_sync.sync == "on_create":
@@ -310,9 +311,9 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
         )
         what = f"{changed} changed and a cloud-synced folder cannot be re-pointed"
     reason = (
-        f"{what}: it is deleted and created again; lost: the folder's UUID, {items} items, "
-        f"{links} dataset links, its group grants (re-granted) and item metadata (re-applied "
-        "after the sync)"
+        f"{what}: it is deleted and created again; lost: the folder's UUID, "
+        f"{plural(items, 'item')}, {plural(links, 'dataset link')}, its group grants (re-granted) "
+        "and item metadata (re-applied after the sync)"
     )
     address = addr.folder(folder.path)
     ctx.changes.extend(contents)
@@ -324,7 +325,7 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
             previous_address=addr.folder(live.path) if live.path != folder.path else None,
             before=before,
             after=after,
-            diff=field_diff(before, after),
+            diff=field_diff(before, _without_sync(after)),
             source=str(folder.cloud_sync.source if folder.cloud_sync else folder.source),
             reason=reason,
             fingerprint=fingerprint_of(live.last_edited_at, before),
@@ -341,6 +342,14 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
         )
     )
     ctx.tree.created[folder.path] = address
+
+
+def _without_sync(view: dict[str, Any]) -> dict[str, Any]:
+    """``sync`` is what apply does once, not a property the live folder shows."""
+    cloud = view.get("cloud_sync")
+    if not cloud:
+        return view
+    return {**view, "cloud_sync": {k: v for k, v in cloud.items() if k != "sync"}}
 
 
 def _replacement_deps(

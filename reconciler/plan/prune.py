@@ -23,6 +23,10 @@ from reconciler.plan.model import Change, Refs, Refusal
 from reconciler.plan.views import live_folder_view
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def item_address(folder_path: str, item: LiveItem, duplicates: Counter[str]) -> str:
     """``item:/a/b.jpg``; items sharing a path get ``#<uuid>`` so each address is unique."""
     path = join_path(folder_path, item.name)
@@ -201,6 +205,7 @@ def _delete_reason(ctx: Context, uuid: str) -> str:
     mode = ctx.desired.policy.prune
     why = "carries our ownership marker" if mode == "owned" else "is not owned by another config"
     lost = (
-        f"; lost with it: {len(folders) - 1} subfolders, {len(items)} items, {links} dataset links"
+        f"; lost with it: {plural(len(folders) - 1, 'subfolder')}, {plural(len(items), 'item')}, "
+        f"{plural(links, 'dataset link')}"
     )
     return f"not declared; prune: {mode} and it {why}{lost}"

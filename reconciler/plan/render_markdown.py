@@ -77,7 +77,8 @@ def _header(plan: Plan) -> str:
         "",
     ]
     if not plan.changes:
-        lines += ["No changes. The organisation matches the configuration.", ""]
+        matches = "" if plan.refusals else " The organisation matches the configuration."
+        lines += ["No changes." + matches, ""]
     if plan.refusals:
         state = (
             "overridden with `--force`" if plan.forced else "this plan is refused unless `--force`"

@@ -94,7 +94,8 @@ def render_text(plan: Plan) -> str:
     destructive = [c for c in plan.changes if c.is_delete or c.is_replace]
     rest = [c for c in plan.changes if not (c.is_delete or c.is_replace)]
     if not plan.changes:
-        lines.append("No changes. The organisation matches the configuration.")
+        matches = "" if plan.refusals else " The organisation matches the configuration."
+        lines += ["No changes." + matches, ""]
     if destructive:
         lines.append("Deletes and replacements:")
         for change in destructive:
