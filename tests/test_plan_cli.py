@@ -1,0 +1,171 @@
+"""``reconciler plan`` through the command line: against a sandbox served on a loopback
+socket (it must only read) and against the embedded sandbox of a config (exit codes, formats,
+refusals, one-line errors)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+from helpers import run_cli, running_sandbox
+
+from reconciler.plan import PLAN_SCHEMA, loads
+
+SETTINGS = """\
+version: 1
+target:
+  encord: {domain: https://api.encord.com}
+ownership: {id: plan-cli}
+"""
+RESOURCES = """\
+folders:
+  /team:
+    description: Team space
+    metadata: {team: ml}
+    groups: {ops: admin}
+  /team/raw: {}
+groups:
+  ops:
+    description: Operators
+    members: [admin@example.com]
+datasets:
+  team-set:
+    description: Everything under /team
+    groups: {ops: admin}
+    items:
+      - {folder: /team, recursive: true}
+"""
+READS = {"POST /public dataset", "POST /public datarows"}  # v1 queries with query_method GET
+
+
+def _config(root: Path, resources: str = RESOURCES, settings: str = SETTINGS) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "reconciler.yaml").write_text(settings)
+    (root / "resources.yaml").write_text(resources)
+    return root
+
+
+@pytest.mark.slow
+def test_plan_against_a_served_sandbox_only_reads(tmp_path: Path) -> None:
+    with running_sandbox(tmp_path) as server:
+        flags = ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+        config = _config(tmp_path / "config")
+        applied = run_cli("apply", str(config), "--auto-approve", *flags)
+        assert applied.returncode == 0, applied.stderr
+        same = run_cli("plan", str(config), "--detailed-exitcode", *flags)
+        assert same.returncode == 0, same.stderr
+        assert "No changes. The organisation matches the configuration." in same.stdout
+
+        edited = RESOURCES.replace("description: Team space", "description: Team space v2")
+        edited = edited.replace("  /team/raw: {}\n", "  /team/raw: {}\n  /team/new: {}\n")
+        (config / "resources.yaml").write_text(edited)
+        server.reset_stats()
+        out = tmp_path / "plan.json"
+        changed = run_cli("plan", str(config), "--detailed-exitcode", "--out", str(out), *flags)
+        stats = server.stats()
+
+    assert changed.returncode == 2, changed.stderr
+    assert "~ folder:/team" in changed.stdout and "+ folder:/team/new" in changed.stdout
+    plan = loads(out.read_text())
+    assert plan.summary.create == 1 and plan.summary.change == 1
+    assert plan.target == server.url
+    routes = {k for k in stats if k != "total"}
+    assert stats["total"] > 0
+    writes = {r for r in routes if not r.startswith("GET ") and r not in READS}
+    assert writes == set(), f"plan sent writes: {writes}"
+
+
+def _embedded(tmp_path: Path, resources: str = RESOURCES) -> Path:
+    settings = textwrap.dedent(
+        """\
+        version: 1
+        target:
+          sandbox:
+            path: .reconciler/sandbox.sqlite
+        ownership: {id: plan-cli}
+        """
+    )
+    resources = resources.replace("members: [admin@example.com]", "members: []")
+    return _config(tmp_path / "config", resources, settings)
+
+
+def test_exit_codes_and_formats_on_the_embedded_sandbox(tmp_path: Path) -> None:
+    config = _embedded(tmp_path)
+    text = run_cli("plan", str(config))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("reconciler plan for sandbox:")
+    assert text.stdout.rstrip().endswith(
+        "Plan: 4 to create, 0 to change, 0 to move, 0 to delete, 0 to replace, 0 to link, "
+        "0 to unlink, 2 to grant, 0 to revoke, 0 to sync."
+    )
+    detailed = run_cli("plan", str(config), "--detailed-exitcode")
+    assert detailed.returncode == 2
+    doc = json.loads(run_cli("plan", str(config), "--format", "json").stdout)
+    jsonschema.validate(doc, PLAN_SCHEMA)
+    assert [c["address"] for c in doc["changes"]][:3] == [
+        "group:ops",
+        "folder:/team",
+        "folder:/team/raw",
+    ]
+    markdown = run_cli("plan", str(config), "--format", "markdown")
+    assert markdown.stdout.startswith("### reconciler plan for `sandbox:")
+    assert "<details><summary>Creates (4)</summary>" in markdown.stdout
+    only = json.loads(run_cli("plan", str(config), "--format", "json", "--only", "group:*").stdout)
+    assert [c["address"] for c in only["changes"]] == ["group:ops"]
+
+
+def test_a_refused_plan_exits_1_unless_forced(tmp_path: Path) -> None:
+    config = _embedded(tmp_path)
+    assert run_cli("apply", str(config), "--auto-approve").returncode == 0
+    shrunk = RESOURCES.replace(
+        "    groups: {ops: admin}\n  /team/raw", "    groups: {}\n  /team/raw"
+    )
+    (config / "resources.yaml").write_text(
+        shrunk.replace("members: [admin@example.com]", "members: []")
+    )
+    refused = run_cli("plan", str(config), "--detailed-exitcode")
+    assert refused.returncode == 1
+    assert "! [no-admin, withheld] folder:/team would be left without an admin" in refused.stdout
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "Error: the plan has 1 refusal(s), listed with the plan; resolve them, or pass --force "
+        "to accept what the plan holds"
+    )
+    forced = run_cli("plan", str(config), "--detailed-exitcode", "--force")
+    assert forced.returncode == 0, forced.stderr  # the revoke is withheld: nothing left to do
+    assert "(overridden by --force)" in forced.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "{missing}"), "no such file or directory; pass the config directory"),
+        (("plan", "{config}", "--only", "[oops"), "--only '[oops': unclosed '[' in glob"),
+        (("plan", "{config}", "--format", "yaml"), "Invalid value for '--format'"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_1(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    config = _embedded(tmp_path)
+    values = {"missing": str(tmp_path / "nope"), "config": str(config)}
+    result = run_cli(*(a.format(**values) for a in args))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_names_that_do_not_resolve_are_listed_with_file_and_line(tmp_path: Path) -> None:
+    broken = RESOURCES.replace(
+        "groups: {ops: admin}\n  /team/raw", "groups: {nobody: admin}\n  /team/raw"
+    )
+    config = _embedded(tmp_path, broken)
+    result = run_cli("plan", str(config))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: resources.yaml:5:5: unknown group 'nobody': declare it under 'groups:' or "
+        "create it in Encord"
+    ]
+    assert result.stdout == ""

@@ -1,0 +1,268 @@
+"""``diff`` behaviours the golden scenarios do not pin down: resolution errors, item roots and
+deferrals, rules that depend on each other, prune modes, guards and thresholds."""
+
+from __future__ import annotations
+
+import pytest
+from plan_builders import desired_state, folder, src
+from simulator import Group, Org
+
+from reconciler.model.desired import (
+    OWNER_KEY,
+    CloudSync,
+    DesiredDataset,
+    DesiredGroup,
+    ItemMatch,
+    ItemSelector,
+    MetadataRule,
+    Policy,
+)
+from reconciler.plan import DiffOptions, PlanError, diff
+from reconciler.plan.canonical import tagged
+
+OURS = {OWNER_KEY: "acme"}
+
+
+def _rule(
+    folder_path: str, metadata: dict[str, object], line: int, **fields: object
+) -> MetadataRule:
+    return MetadataRule(
+        folder=folder_path, metadata=metadata, source=src(line, "items.yaml"), **fields
+    )  # type: ignore[arg-type]
+
+
+def test_every_unresolved_name_is_reported_at_once_with_its_position() -> None:
+    org = Org()
+    org.users["alice@example.com"] = "MEMBER"
+    for n in (1, 2):
+        org.groups[f"g{n}"] = Group(f"g{n}", "twin")
+    desired = desired_state(
+        folders={
+            "/a": folder("/a", 3, groups={"ghost": "user", "twin": "admin"}),
+            "/b": folder(
+                "/b",
+                7,
+                cloud_sync=CloudSync(
+                    integration="nope", remote_url="s3://x/", source=src(8, "folders.yaml")
+                ),
+            ),
+        },
+        groups={
+            "team": DesiredGroup(
+                name="team",
+                members=("alice@example.com", "zed@example.com"),
+                source=src(2, "groups.yaml"),
+            )
+        },
+    )
+    with pytest.raises(PlanError) as raised:
+        diff(desired, org.live_state(desired.roots()))
+    assert [str(d) for d in raised.value.diagnostics] == [
+        "folders.yaml:3:1: group 'twin' matches 2 live groups (g1, g2); rename one of them in Encord so the name is unique",
+        "folders.yaml:3:1: unknown group 'ghost': declare it under 'groups:' or create it in Encord",
+        "folders.yaml:8:1: unknown cloud integration 'nope' (known: none)",
+        "groups.yaml:2:1: zed@example.com (member of group 'team') is not a user of this organisation; add them to the organisation first",
+    ]
+
+
+def test_item_roots_limit_item_level_planning_and_a_sync_is_replanned_after_it_ran() -> None:
+    org = Org()
+    org.integrations["int"] = "bucket"
+    org.buckets["s3://b/cams/"] = ["a.jpg", "night/b.jpg"]
+    data = org.add_folder(None, "data", metadata=OURS)
+    org.add_item(data, "x.jpg")
+    desired = desired_state(
+        folders={
+            "/data": folder("/data"),
+            "/data/cams": folder(
+                "/data/cams",
+                cloud_sync=CloudSync(
+                    integration="bucket", remote_url="s3://b/cams/", source=src(4)
+                ),
+            ),
+        },
+        rules=(_rule("/data", {"seen": True}, 10, recursive=True),),
+        datasets={
+            "set": DesiredDataset(
+                title="set",
+                items=(ItemSelector(folder="/data", recursive=True, source=src(20)),),
+                source=src(19),
+            )
+        },
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [(d.folder, d.rules, d.datasets) for d in plan.deferred] == [
+        ("/data/cams", ("items.yaml:10",), ("set",))
+    ]
+    assert {c.address for c in plan.changes} == {
+        "folder:/data/cams", "item:/data/x.jpg", "dataset:set", "link:set#/data/x.jpg",
+    }  # fmt: skip
+    org.apply(plan)  # without the re-plan: the synced items are not planned yet
+    live = org.live_state(desired.roots())
+    later = diff(desired, live, options=DiffOptions(item_roots=("/data/cams",)))
+    assert sorted(c.address for c in later.changes) == [
+        "item:/data/cams/a.jpg", "item:/data/cams/night/b.jpg",
+        "link:set#/data/cams/a.jpg", "link:set#/data/cams/night/b.jpg",
+    ]  # fmt: skip
+    org.apply(later)
+    assert diff(desired, org.live_state(desired.roots())).changes == ()
+
+
+def test_a_rule_matching_on_keys_another_rule_sets_converges_in_one_plan() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    org.add_item(data, "a.jpg")
+    org.add_item(data, "b.mp4", item_type="video")
+    desired = desired_state(
+        rules=(
+            _rule("/data", {"stage": "ready"}, 3, match=ItemMatch(metadata={"split": "train"})),
+            _rule("/data", {"split": "train"}, 6, match=ItemMatch(name="*.jpg")),
+        )
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [(c.address, c.after["metadata"]) for c in plan.changes if c.after] == [
+        ("item:/data/a.jpg", {"split": "train", "stage": "ready"}),
+    ]
+    org.apply(plan)
+    assert diff(desired, org.live_state(desired.roots())).changes == ()
+
+
+def test_rules_that_keep_flipping_each_other_are_an_error() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    org.add_item(data, "a.jpg", metadata={"a": 1})
+    desired = desired_state(
+        rules=(
+            _rule("/data", {"b": 1}, 3, match=ItemMatch(metadata={"a": 1})),
+            _rule("/data", {"a": 2}, 6, match=ItemMatch(metadata={"b": 1})),
+        )
+    )
+    with pytest.raises(PlanError) as raised:
+        diff(desired, org.live_state(desired.roots()))
+    assert "metadata rules never settle for item /data/a.jpg" in str(raised.value)
+
+
+def test_items_sharing_a_path_are_refused_not_guessed() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    first, second = org.add_item(data, "a.jpg"), org.add_item(data, "a.jpg")
+    org.add_item(data, "b.jpg")
+    desired = desired_state(rules=(_rule("/data", {"k": 1}, 3),))
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [c.address for c in plan.changes] == ["item:/data/b.jpg"]
+    (refusal,) = plan.refusals
+    assert refusal.code == "ambiguous-item" and refusal.addresses == ("item:/data/a.jpg",)
+    assert f"/data/a.jpg: {first}, {second}" in refusal.message
+
+
+@pytest.mark.parametrize(
+    ("prune", "deleted"),
+    [
+        ("never", []),
+        ("owned", ["folder:/data/ours"]),
+        ("all", ["folder:/data/by-hand", "folder:/data/ours"]),
+    ],
+)
+def test_prune_modes(prune: str, deleted: list[str]) -> None:
+    org = Org()
+    data = org.add_folder(None, "data", metadata=OURS)
+    org.add_folder(data, "ours", metadata=OURS)
+    org.add_folder(data, "by-hand")
+    org.add_folder(data, "theirs", metadata={OWNER_KEY: "team-b"})
+    org.groups["g-mine"] = Group("g-mine", "old", tagged("", "acme"))
+    org.groups["g-hand"] = Group("g-hand", "hand-made", "")
+    desired = desired_state(
+        folders={"/data": folder("/data")}, policy=Policy(prune=prune, min_existing=100)
+    )  # type: ignore[arg-type]
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert sorted(c.address for c in plan.changes if c.kind == "folder") == deleted
+    groups = [c.address for c in plan.changes if c.kind == "group"]
+    assert groups == ([] if prune == "never" else ["group:old"])
+    assert "folder:/data/theirs" in plan.unmanaged
+
+
+def _owned_tree(org: Org, children: int) -> None:
+    data = org.add_folder(None, "data", metadata=OURS)
+    for n in range(children):
+        org.add_folder(data, f"c{n}", metadata=OURS)
+
+
+def test_a_listing_much_smaller_than_the_declared_scope_never_deletes() -> None:
+    org = Org()
+    _owned_tree(org, 1)
+    org.add_folder(org.folders[next(iter(org.folders))].uuid, "stray", metadata=OURS)
+    declared = {f"/data/c{n}": folder(f"/data/c{n}") for n in range(12)}
+    desired = desired_state(
+        folders={"/data": folder("/data"), **declared},
+        policy=Policy(min_existing=10, max_delete_ratio=1.0),
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert not any(c.is_delete for c in plan.changes)
+    (guard,) = [r for r in plan.refusals if r.code == "listing-guard"]
+    assert "only 2 of 13 declared folders were found live" in guard.message
+    assert guard.addresses == ("folder:/data/stray",)
+
+
+def test_a_missing_root_that_should_exist_blocks_deletes_elsewhere() -> None:
+    org = Org()
+    _owned_tree(org, 0)
+    org.add_folder(next(iter(org.folders)), "stray", metadata=OURS)
+    desired = desired_state(
+        folders={"/data": folder("/data")}, rules=(_rule("/elsewhere", {"k": 1}, 3),)
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    (guard,) = plan.refusals
+    assert guard.code == "listing-guard"
+    assert "roots that should exist were not found live: /elsewhere" in guard.message
+
+
+def test_change_ratio_threshold_keeps_changes_but_needs_force() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    for n in range(20):
+        org.add_item(data, f"{n}.jpg")
+    desired = desired_state(
+        rules=(_rule("/data", {"k": 1}, 3),), policy=Policy(max_change_ratio=0.5, min_existing=10)
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert len(plan.changes) == 20
+    (refusal,) = plan.refusals
+    assert refusal.code == "change-threshold" and not refusal.withheld
+    assert "would change 20 of 21 live objects in scope (95%)" in refusal.message
+    forced = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
+    assert forced.forced and forced.refusals == plan.refusals
+
+
+def test_allow_replace_lifts_the_replacement_refusal() -> None:
+    org = Org()
+    org.integrations["int"] = "bucket"
+    org.add_folder(
+        None,
+        "cams",
+        metadata=OURS,
+        folder_type="cloudLinked",
+        integration_uuid="int",
+        remote_url="s3://b/old/",
+    )
+    sync = CloudSync(integration="bucket", remote_url="s3://b/new/", sync="never", source=src(4))
+    for allow, codes in ((False, ["replace"]), (True, [])):
+        desired = desired_state(
+            folders={"/cams": folder("/cams", cloud_sync=sync)}, policy=Policy(allow_replace=allow)
+        )
+        plan = diff(desired, org.live_state(desired.roots()))
+        assert [c.actions for c in plan.changes] == [("delete", "create")]
+        assert [r.code for r in plan.refusals] == codes
+
+
+def test_fingerprints_are_last_edited_or_a_content_hash() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    org.folders[data].edited = ""
+    org.groups["g"] = Group("g", "team", "old")
+    desired = desired_state(
+        folders={"/data": folder("/data", description="new")},
+        groups={"team": DesiredGroup(name="team", description="new", source=src(2))},
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert {c.address: c.fingerprint for c in plan.changes} == plan.fingerprints
+    assert all(fp and fp.startswith("sha256:") for fp in plan.fingerprints.values())

@@ -1,0 +1,118 @@
+"""The plan as an artifact: schema, plan file, checksum, ``can_apply``, the public surface."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+from plan_builders import desired_state, folder
+from simulator import Org
+
+import reconciler.plan as plan_pkg
+from reconciler.plan import (
+    PLAN_SCHEMA,
+    Action,
+    Plan,
+    PlanFileError,
+    Refusal,
+    can_apply,
+    compute_checksum,
+    diff,
+    dumps,
+    loads,
+)
+from reconciler.plan.actions import is_delete, is_destructive, is_replace, is_role_change
+
+SCHEMA_FILE = Path(__file__).parents[1] / "reconciler" / "schemas" / "plan.schema.json"
+
+
+def _a_plan() -> Plan:
+    org = Org()
+    data = org.add_folder(None, "data", metadata={"reconciler.owner": "acme"})
+    org.add_folder(data, "old", metadata={"reconciler.owner": "acme"})
+    desired = desired_state(folders={"/data": folder("/data", description="All data")})
+    return diff(desired, org.live_state(desired.roots()))
+
+
+def test_the_schema_file_is_the_schema_value_and_a_valid_2020_12_schema() -> None:
+    assert json.loads(SCHEMA_FILE.read_text()) == PLAN_SCHEMA
+    jsonschema.Draft202012Validator.check_schema(PLAN_SCHEMA)
+    assert PLAN_SCHEMA["$id"] == "https://reconciler.dev/schemas/plan/v1.json"
+
+
+def test_plan_file_round_trip_and_schema() -> None:
+    plan = _a_plan()
+    text = dumps(plan)
+    jsonschema.validate(json.loads(text), PLAN_SCHEMA)
+    assert loads(text) == plan
+    assert [c.address for c in plan.changes] == ["folder:/data/old", "folder:/data"]
+    assert plan.changes[0].actions == (Action.DELETE,)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["changes"][0].update(reason="harmless?"), "plan checksum does not match"),
+        (lambda d: d["changes"].pop(0), "plan checksum does not match"),
+        (lambda d: d.update(format_version=2), "plan format version 2 is not supported"),
+        (
+            lambda d: d["changes"][0].update(actions=["explode"]),
+            "not a valid plan file: at changes/0/actions/0",
+        ),
+        (lambda d: d.pop("summary"), "not a valid plan file: at (root): 'summary' is a required"),
+    ],
+)
+def test_an_edited_plan_file_is_refused(edit: object, message: str) -> None:
+    doc = json.loads(dumps(_a_plan()))
+    edit(doc)  # type: ignore[operator]
+    with pytest.raises(PlanFileError, match=None) as raised:
+        loads(json.dumps(doc))
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(("text", "message"), [("{", "invalid JSON"), ("[1]", "not a JSON object")])
+def test_garbage_is_not_a_plan(text: str, message: str) -> None:
+    with pytest.raises(PlanFileError) as raised:
+        loads(text)
+    assert message in str(raised.value)
+
+
+def test_the_checksum_covers_every_field() -> None:
+    plan = _a_plan()
+    assert plan.checksum == compute_checksum(plan)
+    assert compute_checksum(replace(plan, forced=True)) != plan.checksum
+    assert compute_checksum(replace(plan, target="elsewhere")) != plan.checksum
+
+
+def test_can_apply_is_the_one_rule() -> None:
+    plan = _a_plan()
+    assert can_apply(plan)
+    refused = replace(plan, refusals=(Refusal("delete-threshold", "too many", (), False, 1),))
+    assert not can_apply(refused)
+    assert can_apply(refused, force=True)
+    assert can_apply(replace(refused, forced=True))
+
+
+def test_action_predicates() -> None:
+    assert is_replace((Action.DELETE, Action.CREATE, Action.SYNC))
+    assert not is_delete((Action.DELETE, Action.CREATE))
+    assert is_delete((Action.DELETE,))
+    assert is_destructive((Action.UNLINK,)) and is_destructive((Action.REVOKE, Action.GRANT))
+    assert not is_destructive((Action.MOVE, Action.PATCH))
+    assert is_role_change((Action.REVOKE, Action.GRANT))
+    assert [a.value for a in Action] == [
+        "create", "patch", "move", "delete", "link", "unlink", "grant", "revoke", "sync",
+    ]  # fmt: skip
+
+
+def test_public_surface_is_pinned() -> None:
+    assert plan_pkg.__all__ == [
+        "FORMAT_VERSION", "PLAN_SCHEMA", "Action", "Change", "Deferral", "DiffOptions",
+        "FieldDiff", "Plan", "PlanDiagnostic", "PlanError", "PlanFileError", "Refs", "Refusal",
+        "Summary", "can_apply", "canonical", "compute_checksum", "diff", "dumps", "equivalent",
+        "is_destructive", "is_replace", "loads", "plan_document", "plan_from_document",
+        "render_markdown", "render_text",
+    ]  # fmt: skip
