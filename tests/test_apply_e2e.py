@@ -4,7 +4,6 @@ a ``kill -9`` resumes, and faults do not stop convergence."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -19,11 +18,6 @@ from uuid import UUID
 import pytest
 from encord.user_client import EncordUserClient
 from helpers import SandboxServer, run_cli, running_sandbox
-
-from reconciler.config import load_config
-from reconciler.live import Scope, read_live
-from reconciler.plan import diff, dumps
-from reconciler.targets import TargetOptions, connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
@@ -67,19 +61,6 @@ def flags(server: SandboxServer) -> tuple[str, ...]:
 
 def apply(config: Path, server: SandboxServer, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("apply", str(config), "--auto-approve", *flags(server), *extra, timeout=300)
-
-
-def save_plan(config: Path, server: SandboxServer, out: Path) -> None:
-    """What ``reconciler plan --out`` writes, made in-process against the served sandbox."""
-    desired = load_config(config)
-    options = TargetOptions(domain=server.url, ssh_key_file=server.key_path, config=desired.target)
-
-    async def make() -> str:
-        async with connect(options) as client:
-            live = await read_live(client, Scope.from_desired(desired))
-            return dumps(diff(desired, live))
-
-    out.write_text(asyncio.run(make()))
 
 
 def sdk(server: SandboxServer) -> EncordUserClient:
@@ -162,7 +143,8 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
     with served(tmp_path, ("/data", 5)) as server:
         config = write_config(tmp_path / "config", RULES.format(stage="one"))
         plan_file = tmp_path / "plan.json"
-        save_plan(config, server, plan_file)
+        made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
+        assert made.returncode == 0, made.stdout + made.stderr
         uc = sdk(server)
         data = folder_by_path(uc, "/data")
         by_name = {i.name: i for i in data.list_items()}  # type: ignore[attr-defined]
