@@ -15,7 +15,6 @@ from helpers import run_cli
 from reconciler.config import load_config
 from reconciler.live import Scope, read_live
 from reconciler.model.live import LiveState
-from reconciler.plan import diff, dumps
 from reconciler.targets import TargetOptions, connect
 
 DATA = Path(__file__).parent / "apply_data" / "small"
@@ -50,14 +49,8 @@ def _live(config: Path) -> LiveState:
 
 
 def _saved_plan(config: Path, out: Path) -> None:
-    desired = load_config(config)
-
-    async def make() -> str:
-        async with connect(TargetOptions(config=desired.target)) as client:
-            live = await read_live(client, Scope.from_desired(desired))
-            return dumps(diff(desired, live))
-
-    out.write_text(asyncio.run(make()))
+    made = run_cli("plan", str(config), "--out", str(out))
+    assert made.returncode == 0, made.stdout + made.stderr
 
 
 def test_without_a_terminal_apply_refuses_unless_auto_approved(tmp_path: Path) -> None:
