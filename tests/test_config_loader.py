@@ -323,3 +323,15 @@ def test_fixture_roots_are_not_searched_even_when_settings_are_invalid(tmp_path:
         "reconciler.yaml:5:21: target.sandbox.users[0].email: expected an email address like "
         "alice@example.com"
     ]
+
+
+def test_a_flood_of_problems_is_capped_with_a_count(tmp_path: Path) -> None:
+    folders = "".join(f"  /a{i:04d}/: {{}}\n" for i in range(1500))
+    write(tmp_path, {"reconciler.yaml": SETTINGS + "folders:\n" + folders})
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path, env={})
+    assert info.value.total == 1500
+    assert len(info.value.diagnostics) == 1001
+    assert str(info.value.diagnostics[-1]) == (
+        "reconciler.yaml:1005:3: … and 500 more problems not shown"
+    )

@@ -34,7 +34,7 @@ def validate_command(path: Path, fmt: str) -> None:
     try:
         desired = load_config(path)
     except ConfigError as exc:
-        _report(exc.diagnostics, fmt)
+        _report(exc.diagnostics, fmt, total=exc.total)
         raise SystemExit(1) from None
     except Exception as exc:  # never a traceback for any input; the log keeps the details
         logger.debug("validate failed", exc_info=True)
@@ -47,14 +47,14 @@ def validate_command(path: Path, fmt: str) -> None:
         click.echo(f"valid: {_summary(desired)}")
 
 
-def _report(diagnostics: list[Diagnostic], fmt: str) -> None:
+def _report(diagnostics: list[Diagnostic], fmt: str, *, total: int | None = None) -> None:
     if fmt == "json":
         click.echo(json.dumps(_document(diagnostics, summary=None), indent=2))
         return
     for diagnostic in diagnostics:
         click.echo(str(diagnostic))
-    count = len(diagnostics)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+    count = len(diagnostics) if total is None else total
+    click.echo(f"{count:,} problem{'s' if count != 1 else ''} found", err=True)
 
 
 def _document(

@@ -42,8 +42,10 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 class ConfigError(Exception):
-    """The config is invalid. ``diagnostics`` is non-empty, sorted and de-duplicated."""
+    """The config is invalid. ``diagnostics`` is non-empty, sorted and de-duplicated;
+    ``total`` counts every problem found, also those left out of a capped list."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic], *, total: int | None = None) -> None:
         self.diagnostics = sort_diagnostics(diagnostics)
+        self.total = len(self.diagnostics) if total is None else total
         super().__init__("\n".join(str(d) for d in self.diagnostics))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler.config.cloud import check_cloud_syncs
 from reconciler.config.context import Context, ParsedFile
-from reconciler.config.errors import ConfigError, Diagnostic
+from reconciler.config.errors import ConfigError, Diagnostic, sort_diagnostics
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, TooManyFilesError, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
@@ -34,6 +34,9 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredS
     """
     with _collector_paused():
         return _load(Path(path), os.environ if env is None else env)
+
+
+MAX_DIAGNOSTICS = 1000
 
 
 @contextmanager
@@ -65,7 +68,8 @@ def _load(path: Path, environment: Mapping[str, str]) -> DesiredState:
     resources = build_resources(files, ctx)
     _check_across_resources(resources, settings, ctx)
     if ctx.diagnostics or settings.target is None or settings.ownership is None:
-        raise ConfigError(ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")])
+        problems = ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")]
+        raise ConfigError(_capped(problems), total=len(sort_diagnostics(problems)))
     return DesiredState(
         root_dir=str(root),
         version=settings.version,
@@ -80,6 +84,17 @@ def _load(path: Path, environment: Mapping[str, str]) -> DesiredState:
         metadata_schema=schema,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
     )
+
+
+def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """At most ``MAX_DIAGNOSTICS``, then one line counting the rest."""
+    ordered = sort_diagnostics(diagnostics)
+    if len(ordered) <= MAX_DIAGNOSTICS:
+        return ordered
+    last = ordered[MAX_DIAGNOSTICS - 1]
+    rest = len(ordered) - MAX_DIAGNOSTICS
+    summary = Diagnostic(last.file, last.line, last.col, f"… and {rest:,} more problems not shown")
+    return [*ordered[:MAX_DIAGNOSTICS], summary]
 
 
 def _check_across_resources(resources: Resources, settings: Settings, ctx: Context) -> None:

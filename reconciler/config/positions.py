@@ -89,7 +89,10 @@ def describe_path(path: Iterable[PathPart]) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part.replace("_", "a").isalnum() and not part[:1].isdigit():
+            continue
+        if len(part) > 60:
+            part = part[:59] + "…"
+        if part.replace("_", "a").isalnum() and not part[:1].isdigit():
             out += f".{part}" if out else part
         else:
             out += f'["{part}"]'
