@@ -86,61 +86,64 @@ class _Finder:
         self.children: dict[str | None, set[str]] = {}
         for folder in live.folders.values():
             self.children.setdefault(folder.parent, set()).add(folder.name)
+        self.declared_below: dict[str | None, set[str]] = {}
+        for path in desired.folders:
+            self.declared_below.setdefault(parent_path(path), set()).add(path.rsplit("/", 1)[1])
         self.result = Renames()
 
     def run(self, missing: list[str]) -> Renames:
         self._pair(missing)
+        paired = {p.path for p in self.result.pairs}
         for path in missing:  # declared folders below a pair that moved along with it
             inside = self.result.live_path_of(path)
-            if path not in self.paired and inside is not None and inside in self.live.paths:
+            if path not in paired and inside is not None and inside in self.live.paths:
                 self.result.carried[path] = inside
         return self.result
 
-    @property
-    def paired(self) -> set[str]:
-        return {p.path for p in self.result.pairs}
-
-    def _pair(self, paths: list[str]) -> None:
-        scores: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    def _scores(self, paths: list[str]) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+        """Every plausible (declared, live) pair; only same-parent or same-name ones are tried."""
+        by_place: dict[tuple[str, str | None], list[str]] = {}
+        for live_path in self.loose:
+            by_place.setdefault(("parent", parent_path(live_path)), []).append(live_path)
+            by_place.setdefault(("name", live_path.rsplit("/", 1)[1]), []).append(live_path)
+        scores = {}
         for path in paths:
-            for live_path in self.loose:
+            tried = by_place.get(("parent", parent_path(path)), []) + by_place.get(
+                ("name", path.rsplit("/", 1)[1]), []
+            )
+            for live_path in dict.fromkeys(tried):
                 found = self._candidate(self.desired.folders[path], live_path)
                 if found is not None:
                     scores[(path, live_path)] = found
-        for (path, live_path), (how, evidence) in sorted(scores.items()):
-            if self._best(scores, path, live_path, by_declared=True) and self._best(
-                scores, path, live_path, by_declared=False
-            ):
-                if any(
-                    is_under(path, p.path) or is_under(live_path, p.live.path)
-                    for p in self.result.pairs
-                ):
-                    continue
-                self.result.pairs.append(
-                    Rename(
-                        path=path,
-                        live=self.live.folders[self.live.paths[live_path]],
-                        how=how,
-                        evidence=evidence,
-                        pruned=self.loose[live_path],
-                    )
-                )
+        return scores
 
-    @staticmethod
-    def _best(
-        scores: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
-        path: str,
-        live_path: str,
-        *,
-        by_declared: bool,
-    ) -> bool:
-        mine = len(scores[(path, live_path)][1])
-        rivals = [
-            len(ev)
-            for (p, lp), (_, ev) in scores.items()
-            if (p == path if by_declared else lp == live_path) and (p, lp) != (path, live_path)
-        ]
-        return all(r < mine for r in rivals)
+    def _pair(self, paths: list[str]) -> None:
+        scores = self._scores(paths)
+        best_declared: dict[str, list[int]] = {}
+        best_live: dict[str, list[int]] = {}
+        for (path, live_path), (_, evidence) in scores.items():
+            best_declared.setdefault(path, []).append(len(evidence))
+            best_live.setdefault(live_path, []).append(len(evidence))
+        for (path, live_path), (how, evidence) in sorted(scores.items()):
+            mine = len(evidence)
+            if not (
+                _unique_best(best_declared[path], mine) and _unique_best(best_live[live_path], mine)
+            ):
+                continue
+            if any(
+                is_under(path, p.path) or is_under(live_path, p.live.path)
+                for p in self.result.pairs
+            ):
+                continue
+            self.result.pairs.append(
+                Rename(
+                    path=path,
+                    live=self.live.folders[self.live.paths[live_path]],
+                    how=how,
+                    evidence=evidence,
+                    pruned=self.loose[live_path],
+                )
+            )
 
     def _candidate(
         self, folder: DesiredFolder, live_path: str
@@ -168,7 +171,7 @@ class _Finder:
             k in live.metadata and equivalent(live.metadata[k], v) for k, v in declared_md.items()
         ):
             yield "it has the declared metadata"
-        below = {p.rsplit("/", 1)[1] for p in self.desired.folders if parent_path(p) == folder.path}
+        below = self.declared_below.get(folder.path, set())
         if below and below <= self.children.get(live.uuid, set()):
             yield "it holds the declared sub-folders"
         sync = folder.cloud_sync
@@ -178,3 +181,8 @@ class _Finder:
 
 def find_renames(plan: Plan, desired: DesiredState, live: LiveState) -> Renames:
     return _Finder(plan, desired, live).run(_missing(plan, desired))
+
+
+def _unique_best(scores: list[int], mine: int) -> bool:
+    """``mine`` is the highest of ``scores`` (which include it) and no other equals it."""
+    return max(scores) == mine and scores.count(mine) == 1

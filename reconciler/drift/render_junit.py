@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from reconciler.drift.checks import refusal_checks
+from reconciler.drift.checks import failing_checks, refusal_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import Check, Drift, DriftReport, drift_order
 from reconciler.plan.model import Refusal
@@ -115,26 +115,8 @@ def render_junit(report: DriftReport, *, hostname: str = "localhost") -> str:
     root = ET.Element("testsuites")
     files = sorted(by_file, key=lambda f: (f != "reconciler.yaml", f))
     for index, name in enumerate(files):
-        checks = by_file[name]
-        failed = [c for c in checks if c.id in drifted or c.id in refused]
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            {
-                "name": _text(name),
-                "package": "reconciler.drift",
-                "id": str(index),
-                "hostname": _text(hostname or "localhost"),
-                "timestamp": _timestamp(report.checked_at),
-                "tests": str(len(checks)),
-                "failures": str(len(failed)),
-                "errors": "0",
-                "skipped": "0",
-                "time": "0",
-            },
-        )
-        _properties(suite, report, checks)
-        for check in checks:
+        suite = _suite(root, report, name, index, by_file[name], hostname)
+        for check in by_file[name]:
             case = ET.SubElement(
                 suite,
                 "testcase",
@@ -146,6 +128,35 @@ def render_junit(report: DriftReport, *, hostname: str = "localhost") -> str:
         ET.SubElement(suite, "system-err").text = ""
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(
+    root: ET.Element,
+    report: DriftReport,
+    name: str,
+    index: int,
+    checks: list[Check],
+    hostname: str,
+) -> ET.Element:
+    failing = failing_checks(report)
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": _text(name),
+            "package": "reconciler.drift",
+            "id": str(index),
+            "hostname": _text(hostname or "localhost"),
+            "timestamp": _timestamp(report.checked_at),
+            "tests": str(len(checks)),
+            "failures": str(sum(1 for c in checks if c.id in failing)),
+            "errors": "0",
+            "skipped": "0",
+            "time": "0",
+        },
+    )
+    _properties(suite, report, checks)
+    return suite
 
 
 def _properties(suite: ET.Element, report: DriftReport, checks: list[Check]) -> None:
