@@ -103,3 +103,57 @@ def test_link_manifests(tmp_path: Path) -> None:
     paths, problems = read_link_manifest(path, "l.txt")
     assert paths == frozenset({"/f/a", "/f/b"})
     assert [str(p) for p in problems] == ["l.txt:5:1: not UTF-8 text"]
+
+
+def test_metadata_schema_spellings_become_wire_descriptors() -> None:
+    assert descriptor("number") == {"ty": "number", "format": "F64"}
+    for plain in ("boolean", "text", "uuid", "user", "geospatial"):
+        assert descriptor(plain) == {"ty": plain}
+    assert descriptor("varchar") == {"ty": "varchar", "max_length": 8192}
+    assert descriptor({"type": "varchar", "max_length": 12}) == {"ty": "varchar", "max_length": 12}
+    assert descriptor("datetime") == {"ty": "datetime", "timezone": "UTC"}
+    assert descriptor({"type": "enum", "values": ["a", "b"]}) == {
+        "ty": "enum",
+        "values": ["a", "b"],
+    }
+    assert descriptor({"type": "embedding", "size": 8}) == {
+        "ty": "embedding",
+        "size": 8,
+        "api": None,
+    }
+
+
+def test_schema_predicates_agree_with_the_messages() -> None:
+    index = SchemaIndex(
+        {
+            "n": descriptor("number"),
+            "b": descriptor("boolean"),
+            "t": descriptor("text"),
+            "v": descriptor({"type": "varchar", "max_length": 3}),
+            "u": descriptor("uuid"),
+            "d": descriptor("datetime"),
+            "e": descriptor({"type": "enum", "values": ["x"]}),
+            "m": descriptor({"type": "embedding", "size": 2}),
+            "g": descriptor("geospatial"),
+        },
+        "s.yaml:1",
+    )
+    samples = [
+        None,
+        True,
+        0,
+        1.5,
+        float("inf"),
+        "",
+        "x",
+        "abcd",
+        "2024-05-01T12:00:00Z",
+        "123e4567-e89b-12d3-a456-426614174000",
+        [1, 2],
+        [1, "2"],
+        {"type": "Point"},
+    ]
+    for key in index.keys:
+        for value in samples:
+            assert index.accepts(key, value) is (index.problem(key, value) is None), (key, value)
+    assert index.accepts("undeclared", object())
