@@ -335,3 +335,11 @@ def test_a_flood_of_problems_is_capped_with_a_count(tmp_path: Path) -> None:
     assert str(info.value.diagnostics[-1]) == (
         "reconciler.yaml:1005:3: … and 500 more problems not shown"
     )
+
+
+def test_an_empty_sandbox_target_means_the_defaults(tmp_path: Path) -> None:
+    write(tmp_path, {"reconciler.yaml": "version: 1\ntarget:\n  sandbox:\nownership: {id: ab}\n"})
+    sandbox = load_config(tmp_path, env={}).target.sandbox
+    assert sandbox is not None
+    assert sandbox.path == str(tmp_path.resolve() / ".reconciler" / "sandbox.sqlite")
+    assert (sandbox.integrations, sandbox.users) == ((), ())
