@@ -254,3 +254,13 @@ def test_unreadable_file(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         "missing.yaml:1:1: cannot read file: No such file or directory"
     ]
+
+
+def test_unquoted_reference_in_a_flow_mapping_gets_a_hint() -> None:
+    _, problems = parse("ownership: {id: ${OWNER}}\n", {"OWNER": "ab"})
+    assert problems == [
+        "f.yaml:1:18: YAML syntax error: did not find expected ',' or '}' while parsing a flow "
+        "mapping (started at line 1, column 12); inside { } or [ ], quote values holding ${...}"
+    ]
+    doc, problems = parse('ownership: {id: "${OWNER}"}\n', {"OWNER": "ab"})
+    assert problems == [] and doc is not None and doc.data == {"ownership": {"id": "ab"}}

@@ -126,6 +126,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, rel: str, text: str) -> Diagnostic:
     ctx = exc.context_mark
     if exc.context and ctx is not None and (ctx.line, ctx.column) != (line - 1, col - 1):
         message += f" {exc.context} (started at line {ctx.line + 1}, column {ctx.column + 1})"
+    context_line = lines[ctx.line] if ctx is not None and ctx.line < len(lines) else ""
+    if "flow" in (exc.context or "") and "${" in context_line:
+        message += "; inside { } or [ ], quote values holding ${...}"
     return Diagnostic(rel, line, col, message)
 
 
