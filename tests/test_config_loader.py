@@ -343,3 +343,19 @@ def test_an_empty_sandbox_target_means_the_defaults(tmp_path: Path) -> None:
     assert sandbox is not None
     assert sandbox.path == str(tmp_path.resolve() / ".reconciler" / "sandbox.sqlite")
     assert (sandbox.integrations, sandbox.users) == ((), ())
+
+
+def test_public_interface_is_pinned() -> None:
+    import reconciler.config as config
+    from reconciler.config.schema import config_schema
+
+    assert config.__all__ == ["ConfigError", "Diagnostic", "load_config", "validate_config"]
+    assert config_schema()["$id"] == "https://reconciler.dev/schemas/config/v1.json"
+    diagnostic = config.Diagnostic("a.yaml", 3, 7, "msg")
+    assert (diagnostic.file, diagnostic.line, diagnostic.col, diagnostic.message) == (
+        "a.yaml",
+        3,
+        7,
+        "msg",
+    )
+    assert str(diagnostic) == "a.yaml:3:7: msg"

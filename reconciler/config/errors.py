@@ -5,6 +5,14 @@
     ConfigError          the config directory is invalid; ``diagnostics`` holds every
                          problem found (schema and semantic), sorted by file, line, column
 
+Internal signals, never seen outside the package (each already became a diagnostic, or
+becomes one where it is caught)::
+
+    FileAbortedError     composing one YAML file cannot go on (alias bomb, depth, ...)
+    ScalarError          a tagged scalar that does not read as its tag says
+    TooManyFilesError    more YAML files below the config directory than MAX_FILES
+    UnmodelledGlobError  a glob the overlap analysis cannot model exactly ("maybe")
+
 A ``Diagnostic`` is one problem at one position. Positions are 1-based; ``file`` is relative
 to the config directory (POSIX separators), so the same config reports the same text on
 every machine.
@@ -39,6 +47,22 @@ def _one_line(text: str) -> str:
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted, without exact duplicates (one mistake reached by two paths prints once)."""
     return sorted(set(diagnostics))
+
+
+class FileAbortedError(Exception):
+    """Composing this file cannot go on; the reason is already a diagnostic."""
+
+
+class ScalarError(ValueError):
+    """A scalar that cannot be read as its tag says; the message names the value."""
+
+
+class TooManyFilesError(Exception):
+    """More YAML files below the config directory than the loader reads."""
+
+
+class UnmodelledGlobError(Exception):
+    """A glob the overlap analysis does not model exactly: it answers "maybe"."""
 
 
 class ConfigError(Exception):

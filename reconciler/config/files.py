@@ -12,13 +12,11 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler.config.errors import TooManyFilesError
+
 SETTINGS_NAME = "reconciler.yaml"
 MAX_FILES = 10_000
 _SUFFIXES = (".yaml", ".yml")
-
-
-class TooManyFilesError(Exception):
-    """More than ``MAX_FILES`` YAML files: surely not the intended directory."""
 
 
 def resource_files(root: Path, skip_dirs: Iterable[Path]) -> list[Path]:

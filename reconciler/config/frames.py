@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from reconciler.config.yamlread import _Composer
 
 
-class Abort(Exception):
-    """Composing this file cannot go on; the reason is already a diagnostic."""
-
-
 @dataclass(slots=True)
 class Node:
     """A finished node: its value, positions, expanded size and text when used as a key."""

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
+from reconciler.config.errors import UnmodelledGlobError
 from reconciler.model.globs import GlobError, compile_glob
 
 _MAX_STATES = 250_000
@@ -35,10 +36,6 @@ class _Tok:
             regex = _class_regex(self.text)
             return regex is None or regex.match(char) is not None
         return True
-
-
-class _Unknown(Exception):
-    """A glob this analysis does not model exactly: answer "maybe"."""
 
 
 @lru_cache(maxsize=1024)
@@ -70,7 +67,7 @@ def _tokens(pattern: str) -> list[_Tok]:
         elif char == "[":
             end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
             if end < 0 or _class_regex(pattern[i : end + 1]) is None:
-                raise _Unknown
+                raise UnmodelledGlobError
             out.append(_Tok("class", pattern[i : end + 1]))
             i = end
         else:
@@ -118,7 +115,7 @@ def _shape(pattern: str) -> tuple[list[_Tok], str, str] | None:
     """Tokens, literal prefix and literal suffix; None when the glob is not modelled."""
     try:
         tokens = _tokens(pattern)
-    except _Unknown:
+    except UnmodelledGlobError:
         return None
     return tokens, _literal_run(tokens), _literal_run(tokens[::-1])[::-1]
 

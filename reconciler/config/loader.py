@@ -16,8 +16,8 @@ from pathlib import Path
 
 from reconciler.config.cloud import check_cloud_syncs
 from reconciler.config.context import Context, ParsedFile
-from reconciler.config.errors import ConfigError, Diagnostic, sort_diagnostics
-from reconciler.config.files import MAX_FILES, SETTINGS_NAME, TooManyFilesError, resource_files
+from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
+from reconciler.config.files import MAX_FILES, SETTINGS_NAME, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources

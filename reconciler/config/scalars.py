@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reconciler.config.errors import ScalarError
+
 _NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
 _TRUE = re.compile(r"(?:true|True|TRUE)\Z")
 _FALSE = re.compile(r"(?:false|False|FALSE)\Z")
@@ -23,10 +25,6 @@ _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 
 _TAG = "tag:yaml.org,2002:"
-
-
-class ScalarError(ValueError):
-    """A scalar that cannot be read as its tag says; the message names the value."""
 
 
 def resolve_scalar(text: str, tag: str | None, plain: bool) -> Any:

@@ -24,11 +24,11 @@ from typing import Any, NoReturn
 
 import yaml
 
-from reconciler.config.errors import Diagnostic
-from reconciler.config.frames import Abort, Frame, Node
+from reconciler.config.errors import Diagnostic, FileAbortedError, ScalarError
+from reconciler.config.frames import Frame, Node
 from reconciler.config.interpolate import interpolate
 from reconciler.config.positions import Pos, PosNode, YamlDoc
-from reconciler.config.scalars import ScalarError, resolve_plain, resolve_scalar, unsupported_tag
+from reconciler.config.scalars import resolve_plain, resolve_scalar, unsupported_tag
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -73,7 +73,7 @@ def parse_yaml(
     composer = _Composer(rel, env, text)
     try:
         root = composer.compose()
-    except Abort:
+    except FileAbortedError:
         return None, composer.diagnostics
     except yaml.MarkedYAMLError as exc:
         return None, [*composer.diagnostics, _syntax_error(exc, rel, text)]
@@ -273,7 +273,7 @@ class _Composer:
 
     def fail(self, mark: Any, message: str) -> NoReturn:
         self.report(mark, message)
-        raise Abort
+        raise FileAbortedError
 
 
 def pos_of(mark: Any) -> Pos:
