@@ -149,14 +149,20 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
         data = folder_by_path(uc, "/data")
         by_name = {i.name: i for i in data.list_items()}  # type: ignore[attr-defined]
         by_name["item-0000003.jpg"].update(client_metadata={"stage": "manual"})
+        by_name["item-0000001.jpg"].update(description="a note")  # a field the plan leaves be
+        data.update(description="edited by hand")  # type: ignore[attr-defined]
         result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server), timeout=300)
         assert result.returncode == 1
+        assert (
+            "! folder:/data [patch-folders]: folder /data changed since the plan: lastEditedAt "
+        ) in result.stdout
+        assert "description differ; re-run plan" in result.stdout
         assert (
             "! item:/data/item-0000003.jpg [patch-items]: item /data/item-0000003.jpg changed "
             "since the plan: lastEditedAt "
         ) in result.stdout
         assert "metadata differ; re-run plan" in result.stdout
-        assert "Did not converge: a fresh plan still wants 1 changes:" in result.stdout
+        assert "Did not converge: a fresh plan still wants 2 changes:" in result.stdout
         fresh = {i.name: i for i in folder_by_path(uc, "/data").list_items()}  # type: ignore[attr-defined]
         assert fresh["item-0000003.jpg"].client_metadata == {"stage": "manual"}
         for name in (
@@ -166,7 +172,7 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
             "item-0000004.jpg",
         ):
             assert fresh[name].client_metadata == {"stage": "one"}
-        assert folder_by_path(uc, "/data").description == "declared"  # type: ignore[attr-defined]
+        assert folder_by_path(uc, "/data").description == "edited by hand"  # type: ignore[attr-defined]
 
 
 def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
