@@ -400,3 +400,43 @@ def test_folders_a_cloud_sync_made_are_not_unmanaged(tmp_path: Path) -> None:
     org.folder("/drift/cams/cats")
     report = audit(diff(desired, org.state()), desired, org.state())
     assert "folder:/drift/cams/cats" in [u.address for u in report.unmanaged]
+
+
+def test_manifest_rows_and_the_metadata_schema_are_checks_of_their_own(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "qa.jsonl").write_text(
+        '{"path": "/drift/cams/img-0.jpg", "metadata": {"qa": "ok"}}\n'
+        '{"path": "/drift/cams/img-2.jpg", "metadata": {"qa": "redo"}}\n'
+    )
+    main = MAIN.replace(
+        "\nitems:\n",
+        "\nmetadata_schema:\n  split: {type: enum, values: [train, test]}\n  qa: text\n"
+        "items:\n  - manifest: manifests/qa.jsonl\n",
+        1,
+    )
+    desired = desired_from(tmp_path, main=main)
+    org = in_sync_org().item("/drift/cams/img-0.jpg", split="train", other=0, qa="ok")
+    org.item("/drift/cams/img-2.jpg", split="train", other=2, qa="ok")
+    live = org.state()
+    live = LiveState(
+        **{
+            **{n: getattr(live, n) for n in live.__slots__},
+            "metadata_schema": {"split": {"ty": "enum", "values": ["train"]}},
+        }
+    )
+    report = audit(diff(desired, live), desired, live)
+    checks = {c.id: c for c in report.checks}
+    assert checks["manifest:manifests/qa.jsonl"].source == "main.yaml:19"
+    assert checks["metadata-schema:organisation"].source == "main.yaml:15"
+    by_check = {d.check: d for d in report.drift}
+    assert set(by_check) == {"manifest:manifests/qa.jsonl", "metadata-schema:organisation"}
+    row = by_check["manifest:manifests/qa.jsonl"]
+    assert (row.kind, row.address, row.source) == (
+        DriftKind.METADATA,
+        "item:/drift/cams/img-2.jpg",
+        "manifests/qa.jsonl:2",
+    )
+    assert fields(row) == {"metadata.qa": ("ok", "redo")}
+    schema = by_check["metadata-schema:organisation"]
+    assert schema.kind is DriftKind.CHANGED
+    assert fields(schema)["qa"] == (None, {"ty": "text"})
