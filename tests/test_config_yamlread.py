@@ -7,6 +7,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.config.positions import Pos, describe_path
 from reconciler.config.yamlread import MAX_DEPTH, MAX_FILE_BYTES, parse_yaml, read_yaml
@@ -264,3 +266,57 @@ def test_unquoted_reference_in_a_flow_mapping_gets_a_hint() -> None:
     ]
     doc, problems = parse('ownership: {id: "${OWNER}"}\n', {"OWNER": "ab"})
     assert problems == [] and doc is not None and doc.data == {"ownership": {"id": "ab"}}
+
+
+YAMLISH = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            ":",
+            " ",
+            "\n",
+            "  ",
+            "-",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "&x",
+            "*x",
+            "<<",
+            "!!str",
+            "!!int",
+            "'",
+            '"',
+            "#",
+            "?",
+            "|",
+            ">",
+            "${A}",
+            "$${",
+            "\t",
+            "\r",
+            "---",
+            "...",
+            "1.5",
+            "~",
+            "\xff",
+            "\x00",
+            "é",
+            "%YAML 1.2",
+            "!tag",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200), YAMLISH.map(str.encode)))
+def test_any_bytes_give_data_or_diagnostics_never_an_exception(raw: bytes) -> None:
+    doc, problems = parse_yaml(raw, "f.yaml", {"A": "a"})
+    assert doc is not None or problems
+    for problem in problems:
+        assert problem.line >= 1 and problem.col >= 1 and problem.message
+        assert "\n" not in str(problem)
