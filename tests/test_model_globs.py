@@ -23,6 +23,12 @@ from reconciler.model.globs import GlobError, compile_glob, glob_match
         ("folder:/curated/**", "folder:/curated/cameras", True),
         ("*:/curated/**", "folder-group:/curated#ml", True),
         ("a+b(c)", "a+b(c)", True),
+        ("[!]a]x", "bx", True),
+        ("[!]a]x", "]x", False),
+        ("[]a]x", "]x", True),
+        ("[[]x", "[x", True),
+        ("[^a]x", "^x", True),
+        ("[^a]x", "bx", False),
     ],
 )
 def test_glob_match(pattern: str, text: str, expected: bool) -> None:

@@ -36,18 +36,36 @@ def _translate(pattern: str) -> str:
             out.append("[^/]")
             i += 1
         elif char == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
-            if end < 0:
-                raise GlobError(f"unclosed '[' in glob {pattern!r}")
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
+            out.append(_char_class(pattern, i))
+            i = pattern.index("]", _class_body_start(pattern, i)) + 1
         else:
             out.append(re.escape(char))
             i += 1
     return "".join(out)
+
+
+def _class_body_start(pattern: str, i: int) -> int:
+    """Index where a ``[...]`` class's closing ``]`` may first appear: after an optional ``!``
+    and a leading ``]``, which is a literal (``[]a]``, ``[!]a]``)."""
+    start = i + 1
+    if pattern[start : start + 1] == "!":
+        start += 1
+    if pattern[start : start + 1] == "]":
+        start += 1
+    return start
+
+
+def _char_class(pattern: str, i: int) -> str:
+    body_start = _class_body_start(pattern, i)
+    end = pattern.find("]", body_start)
+    if end < 0:
+        raise GlobError(f"unclosed '[' in glob {pattern!r}")
+    negate = pattern[i + 1 : i + 2] == "!"
+    body = pattern[i + 2 if negate else i + 1 : end]
+    # Escape everything but ranges so "[" or "^" inside a class stays literal (and Python does
+    # not warn about possible nested sets).
+    escaped = "".join(c if c == "-" else re.escape(c) for c in body)
+    return "[" + ("^" if negate else "") + escaped + "]"
 
 
 @lru_cache(maxsize=4096)
