@@ -135,7 +135,7 @@ def _ours(
             domain=url, auth=key_auth_from_file(key), concurrency=args.concurrency
         )
         async with EncordClient(options) as client:
-            started = time.perf_counter()
+            started = time.perf_counter()  # perf_counter is the monotonic clock here too
             live = await read_live(client, Scope.from_desired(desired))
             read = time.perf_counter()
             plan = diff(desired, live, options=DiffOptions())
@@ -150,7 +150,10 @@ def _ours(
                 plan,
                 client=client,
                 options=ApplyOptions(
-                    desired=desired, live=live, journal=journal_path(workdir, plan.checksum)
+                    desired=desired,
+                    live=live,
+                    read_at=started,
+                    journal=journal_path(workdir, plan.checksum),
                 ),
                 emit=emit,
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -511,3 +513,32 @@ def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> No
 async def _read(sandbox: Sandbox, desired: DesiredState) -> LiveState:
     async with sandbox.connect() as client:
         return await read_live(client, Scope.from_desired(desired))
+
+
+def test_a_plan_read_moments_ago_is_trusted_an_older_one_is_read_again(tmp_path: Path) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/many", folders=2, items=1500)
+
+    async def run(value: int, age: float) -> Mapping[str, int]:
+        desired = sandbox.desired(rules=(rule("/many", {"v": value}, recursive=True),))
+        async with sandbox.connect() as client:
+            read_at = time.monotonic() - age
+            live = await read_live(client, Scope.from_desired(desired))
+            plan = await plan_for(client, desired)
+            client.reset_stats()
+            result = await apply_plan(
+                plan,
+                client=client,
+                options=ApplyOptions(desired=desired, live=live, read_at=read_at),
+            )
+            assert result.ok, result.failures
+            return dict(client.stats.by_route)
+
+    fresh = asyncio.run(run(1, age=0))
+    assert fresh == {"PATCH /v2/public/storage/items/patch-bulk": 2}  # the writes, nothing else
+    old = asyncio.run(run(2, age=120))
+    assert old == {
+        "POST /v2/public/storage/items/get-bulk": 2,
+        "PATCH /v2/public/storage/items/patch-bulk": 2,
+    }

@@ -8,6 +8,7 @@ once the create was acknowledged (in this run or, on ``--resume``, in the journa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,6 +51,11 @@ class RunContext:
     emit: Callable[[Event], None]
     journal: Journal | None = None
     sync_timeout_seconds: int = 3600
+    trusted_until: float | None = None  # time.monotonic() until which the plan's read holds
+
+    def trusted(self) -> bool:
+        """Is the plan's own read recent enough to write without reading again?"""
+        return self.trusted_until is not None and time.monotonic() < self.trusted_until
 
     def record_created(self, address: str, uuid: str) -> None:
         """Remember a new id at once, durably: a crash right after must not create it twice."""

@@ -55,6 +55,10 @@ class ApplyOptions:
       to verify; without it neither happens (and the result is not ``ok``);
     * ``live``: the live state the plan was made from, when this process read it: then a
       plan that only patches and moves items is verified by reading back just those items;
+    * ``read_at``: when (``time.monotonic()``) that live state was read. For
+      ``trust_seconds`` after it, bundles trust the plan's read and are not read again
+      before writing; after that (a slow confirmation, a long run) and for saved plans
+      (``read_at`` None), every bundle re-reads what it touches;
     * ``verify``: plan again after applying (the default).
     """
 
@@ -62,6 +66,8 @@ class ApplyOptions:
     resume: bool = False
     desired: DesiredState | None = None
     live: LiveState | None = None
+    read_at: float | None = None
+    trust_seconds: float = 60.0
     verify: bool = True
     sync_timeout_seconds: int = 3600
     clock: Callable[[], str] = now_text
@@ -169,6 +175,9 @@ class _Run:
             emit=emit,
             journal=journal,
             sync_timeout_seconds=options.sync_timeout_seconds,
+            trusted_until=None
+            if options.read_at is None or options.resume
+            else options.read_at + options.trust_seconds,
         )
         self.executor = Executor(self.ctx, Operations())
         self.notes: list[str] = []

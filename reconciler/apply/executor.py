@@ -5,7 +5,8 @@ For each bundle the executor
 1. drops steps already done (``--resume``), steps of changes that already failed, and fails
    steps whose dependencies failed (with a message naming the dependency);
 2. asks the bundle's operation to ``check`` what it will touch: stale steps fail, steps
-   found already in effect are done;
+   found already in effect are done (skipped while the plan's own read is recent: a plan
+   made by this process from a read seconds ago is the check);
 3. asks it to ``write`` the rest. A refused bulk call (404/400/409: one bad object spoils
    the whole call) is split in halves until the bad objects are isolated, within a budget;
 4. journals what was acknowledged, before anything else happens.
@@ -117,7 +118,10 @@ class Executor:
             return
         operation = self._operation_for(steps[0])
         try:
-            checked = await operation.check(self._ctx, steps)
+            if self._ctx.trusted():
+                checked = Checked(fresh=list(steps))
+            else:
+                checked = await operation.check(self._ctx, steps)
         except (EncordError, StepError) as error:
             self._fail_all(steps, _message(error))
             return

@@ -9,9 +9,10 @@ For each step, the object is read again (as cheaply as the API allows) and judge
 * **stale**: anything else. The step fails with a message naming what changed (and how
   ``lastEditedAt`` moved), and only this change (and what depends on it) is held back.
 
-The fields decide, not ``lastEditedAt`` alone: our own earlier steps and edits of fields the
-plan does not manage (an item's description) move it without making the plan wrong, and a
-server whose timestamps are coarse could leave it unchanged across a real edit.
+An unchanged fingerprint (``lastEditedAt`` as the plan read it) settles it at once: fresh.
+A moved one is not enough to refuse: our own earlier steps (a patch before a move), an
+unacknowledged attempt, and edits of fields the plan does not manage (an item's description)
+move it without making the plan wrong, so then the fields decide.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class Expectation:
 
 def judge(step: Step, observed: Observed, expected: Expectation) -> str:
     """``"already"``, ``"fresh"`` or a stale message (one line)."""
+    fingerprint = step.change.fingerprint
+    if fingerprint and observed.edited == fingerprint:
+        return "fresh"  # untouched since the plan read it: nothing to compare
     if expected.writes and all(
         _same(observed.fields.get(f, _MISSING), expected.after.get(f)) for f in expected.writes
     ):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,7 +158,7 @@ async def _apply(request: Request, printer: Printer) -> int:
     stopped = [] if saved is not None else _stopped(journal_dir, request)
     client = _connect(request, desired)
     async with client:
-        plan, live = await _the_plan(request, client, desired, saved)
+        plan, live, read_at = await _the_plan(request, client, desired, saved)
         if plan.target != client.target:
             raise Abort(_mismatch(plan, client))
         _show(plan, request, printer)
@@ -176,7 +177,15 @@ async def _apply(request: Request, printer: Printer) -> int:
             result = await apply_plan(
                 plan,
                 client=client,
-                options=ApplyOptions(journal=journal, resume=resume, desired=desired, live=live),
+                options=ApplyOptions(
+                    journal=journal,
+                    resume=resume,
+                    desired=desired,
+                    live=live,
+                    # Trust the plan's own read only when no one waited at a prompt: after a
+                    # confirmation, every bundle re-reads what it is about to change.
+                    read_at=read_at if request.auto_approve else None,
+                ),
                 emit=printer,
             )
         except ApplyError as error:
@@ -240,12 +249,14 @@ async def _the_plan(
     client: EncordClient,
     desired: DesiredState,
     saved: Plan | None,
-) -> tuple[Plan, LiveState | None]:
-    """The plan to apply, and the live state when it was made just now from a fresh read."""
+) -> tuple[Plan, LiveState | None, float | None]:
+    """The plan to apply; and when it was made just now, the live state it was made from and
+    when (``time.monotonic()``) that read began."""
     if saved is not None:
         _check_saved(request)
-        return saved, None
+        return saved, None, None
     try:
+        read_at = time.monotonic()  # the oldest object in the plan was read after this
         live = await read_live(client, Scope.from_desired(desired))
     except EncordError as exc:
         raise Abort(f"cannot read the organisation at {client.target}: {exc}") from None
@@ -261,7 +272,7 @@ async def _the_plan(
         )
     except PlanError as exc:
         raise Abort(*(str(d) for d in exc.diagnostics)) from None
-    return plan, live
+    return plan, live, read_at
 
 
 def _check_saved(request: Request) -> None:
