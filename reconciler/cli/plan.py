@@ -33,10 +33,10 @@ from reconciler.plan import (
     PlanError,
     can_apply,
     diff,
-    dumps,
     render_markdown,
     render_text,
 )
+from reconciler.plan.planfile import iter_dumps
 from reconciler.targets import TargetError, connect
 
 logger = logging.getLogger(__name__)
@@ -156,9 +156,20 @@ def _run(request: Request) -> int:
     desired = _load(request.path)
     plan, live = asyncio.run(_plan(request, desired))
     if request.out is not None:
-        _write(request.out, dumps(plan))
-    click.echo(_render(plan, request.fmt), nl=False)
+        _write(request.out, plan)
+    _print(plan, request.fmt)
     return _exit_code(plan, live, request)
+
+
+def _print(plan: Plan, fmt: str) -> None:
+    if fmt == "json":  # in pieces: a plan over a million items is a large document
+        for piece in iter_dumps(plan):
+            sys.stdout.write(piece)
+        sys.stdout.flush()
+    elif fmt == "markdown":
+        click.echo(render_markdown(plan), nl=False)
+    else:
+        click.echo(render_text(plan), nl=False)
 
 
 def _load(path: Path) -> DesiredState:
@@ -191,19 +202,13 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
         raise Failed(*(str(d) for d in exc.diagnostics)) from None
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, plan: Plan) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        with path.open("w", encoding="utf-8") as handle:
+            for piece in iter_dumps(plan):
+                handle.write(piece)
     except OSError as exc:
         raise Failed(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
-
-
-def _render(plan: Plan, fmt: str) -> str:
-    if fmt == "json":
-        return dumps(plan)
-    if fmt == "markdown":
-        return render_markdown(plan)
-    return render_text(plan)
 
 
 def _exit_code(plan: Plan, live: LiveState, request: Request) -> int:

@@ -48,6 +48,13 @@ def equivalent(a: Any, b: Any) -> bool:
     """``canonical(a) == canonical(b)``, computed directly."""
     if a is b:
         return True
+    kind = type(a)
+    if kind is type(b) and (kind is str or kind is int):
+        return bool(a == b)  # the common case, decided without the checks below
+    if kind is dict and type(b) is dict:
+        if len(a) != len(b):
+            return False
+        return all(k in b and equivalent(v, b[k]) for k, v in a.items())
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):

@@ -34,7 +34,7 @@ def _walk(
     after: Mapping[str, Any],
     out: list[FieldDiff],
 ) -> None:
-    for key in sorted(set(before) | set(after), key=str):
+    for key in sorted(set(before) | set(after)):
         path = (*prefix, key)
         if key not in after:
             out.append(FieldDiff(path, "remove", canonical(before[key]), None))

@@ -46,10 +46,11 @@ def change_document(change: Change) -> dict[str, Any]:
         "previous_address": change.previous_address,
         "kind": change.kind,
         "actions": [str(a) for a in change.actions],
-        "before": _plain(change.before),
-        "after": _plain(change.after),
+        # Views and diff values are plain JSON data by construction (``canonical``).
+        "before": change.before,
+        "after": change.after,
         "diff": [
-            {"path": list(d.path), "op": d.op, "before": _plain(d.before), "after": _plain(d.after)}
+            {"path": list(d.path), "op": d.op, "before": d.before, "after": d.after}
             for d in change.diff
         ],
         "source": change.source,
@@ -167,12 +168,3 @@ def _change_from(doc: Mapping[str, Any]) -> Change:
         depends_on=tuple(doc.get("depends_on", ())),
         refs=Refs(**refs),
     )
-
-
-def _plain(value: Any) -> Any:
-    """Mappings to dicts and tuples to lists, so the document is plain JSON data."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

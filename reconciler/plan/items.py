@@ -13,70 +13,26 @@ select the same items and a second plan is empty. Rules that keep flipping each 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
-from reconciler.model.desired import Manifest, MetadataRule
-from reconciler.model.globs import compile_glob
 from reconciler.model.live import LiveItem
 from reconciler.plan.actions import Action
-from reconciler.plan.canonical import canonical, equivalent
+from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
 from reconciler.plan.errors import PlanDiagnostic
+from reconciler.plan.item_metadata import (
+    CompiledRule,
+    Contribution,
+    NoFixpointError,
+    Settler,
+    compile_rules,
+)
 from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.model import Change, Refs
-from reconciler.plan.views import merged_metadata, owned_pattern
-
-_FIXPOINT_ROUNDS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    metadata: Mapping[str, Any]
-    replace: bool
-    owned: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    rule: MetadataRule
-    name: re.Pattern[str] | None
-    types: frozenset[str]
-    contribution: Contribution
-
-    def covers(self, folder_path: str) -> bool:
-        folder = self.rule.folder
-        return folder_path == folder or (self.rule.recursive and is_under(folder_path, folder))
-
-    def matches(self, item: LiveItem, metadata: Mapping[str, Any]) -> bool:
-        if self.name is not None and self.name.match(item.name) is None:
-            return False
-        if self.types and item.item_type not in self.types:
-            return False
-        wanted = self.rule.match.metadata
-        return not wanted or all(
-            k in metadata and equivalent(metadata[k], v) for k, v in wanted.items()
-        )
-
-
-def compile_rules(rules: tuple[MetadataRule, ...]) -> list[CompiledRule]:
-    return [
-        CompiledRule(
-            rule=rule,
-            name=compile_glob(rule.match.name) if rule.match.name else None,
-            types=frozenset(rule.match.types),
-            contribution=Contribution(
-                rule.metadata, rule.mode == "replace", rule.owned_keys, str(rule.source)
-            ),
-        )
-        for rule in rules
-    ]
 
 
 def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
@@ -119,86 +75,25 @@ def _raw_paths(index: ItemIndex) -> dict[str, LiveItem]:
 
 def plan_item_metadata(ctx: Context, index: ItemIndex) -> None:
     rules = compile_rules(ctx.desired.rules)
-    manifests = ctx.desired.manifests
+    settler = Settler(ctx.desired.manifests)
     for folder_path in sorted(index.by_folder):
         applicable = [r for r in rules if r.covers(folder_path)]
-        if not applicable and not manifests and not index.moved_from:
+        if not applicable and not ctx.desired.manifests and not index.moved_from:
             continue
+        conditional = any(r.rule.match.metadata for r in applicable)
         for item in index.by_folder[folder_path]:
             path = index.path_of[item.uuid]
-            desired = _desired_metadata(ctx, item, path, applicable, manifests)
-            moved = item.uuid in index.moved_from
+            try:
+                desired, contributions = settler.desired(
+                    item, path, applicable, conditional=conditional
+                )
+            except NoFixpointError:
+                _no_fixpoint(ctx, path, applicable)
+                continue
             if desired is not None:
                 ctx.desired_meta[item.uuid] = desired
-            if desired is not None or moved:
-                ctx.changes.append(
-                    _item_change(ctx, index, item, path, desired, applicable, manifests)
-                )
-
-
-def _contributions(
-    item: LiveItem,
-    path: str,
-    metadata: Mapping[str, Any],
-    rules: list[CompiledRule],
-    manifests: tuple[Manifest, ...],
-) -> list[Contribution]:
-    out = [r.contribution for r in rules if r.matches(item, metadata)]
-    for manifest in manifests:
-        entry = manifest.entries.rows.get(path)
-        if entry is not None:
-            out.append(
-                Contribution(
-                    entry.metadata,
-                    manifest.mode == "replace",
-                    manifest.owned_keys,
-                    f"{manifest.file}:{entry.line}",
-                )
-            )
-    return out
-
-
-def _apply(live: Mapping[str, Any], contributions: list[Contribution]) -> Mapping[str, Any]:
-    if not contributions:
-        return live
-    if len(contributions) == 1 and not contributions[0].replace and not contributions[0].owned:
-        declared = contributions[0].metadata
-        if all(k in live and equivalent(live[k], v) for k, v in declared.items()):
-            return live
-        return {**live, **declared}
-    declared = {}
-    owned: list[str] = []
-    for c in contributions:
-        declared.update(c.metadata)
-        owned.extend(c.owned)
-    replace = any(c.replace for c in contributions)
-    return merged_metadata(live, declared, replace=replace, owned=owned_pattern(tuple(owned)))
-
-
-def _desired_metadata(
-    ctx: Context,
-    item: LiveItem,
-    path: str,
-    rules: list[CompiledRule],
-    manifests: tuple[Manifest, ...],
-) -> Mapping[str, Any] | None:
-    """The item's desired metadata, or None when it equals the live metadata."""
-    live = item.metadata
-    conditional = any(r.rule.match.metadata for r in rules)
-    result = _apply(live, _contributions(item, path, live, rules, manifests))
-    rounds = 0
-    while conditional:
-        again = _apply(live, _contributions(item, path, result, rules, manifests))
-        if equivalent(again, result):
-            break
-        rounds += 1
-        if rounds >= _FIXPOINT_ROUNDS:
-            _no_fixpoint(ctx, path, rules)
-            return None
-        result = again
-    if result is live or equivalent(result, live):
-        return None
-    return result
+            if desired is not None or item.uuid in index.moved_from:
+                ctx.changes.append(_item_change(ctx, index, item, path, desired, contributions))
 
 
 def _no_fixpoint(ctx: Context, path: str, rules: list[CompiledRule]) -> None:
@@ -221,15 +116,14 @@ def _item_change(
     item: LiveItem,
     path: str,
     desired: Mapping[str, Any] | None,
-    rules: list[CompiledRule],
-    manifests: tuple[Manifest, ...],
+    contributions: list[Contribution],
 ) -> Change:
     previous = index.moved_from.get(item.uuid)
     before_path = previous if previous is not None else path
-    before = {"path": before_path, "metadata": canonical(dict(item.metadata))}
+    before = {"path": before_path, "metadata": canonical(item.metadata)}
     after = {
         "path": path,
-        "metadata": canonical(dict(desired if desired is not None else item.metadata)),
+        "metadata": canonical(desired) if desired is not None else before["metadata"],
     }
     diff = field_diff(before, after)
     actions: list[Action] = []
@@ -247,6 +141,9 @@ def _item_change(
         depends = (dep,) if dep else ()
     if desired is not None:
         actions.append(Action.PATCH)
+    reasons = (["moved by manifest (previously)"] if previous else []) + (
+        ["declared metadata differs"] if desired is not None else []
+    )
     return Change(
         address=addr.item(path),
         kind=addr.Kind.ITEM,
@@ -255,10 +152,8 @@ def _item_change(
         before=before,
         after=after,
         diff=diff,
-        source=_source(item, path, diff, rules, manifests, previous),
-        reason=("moved by manifest (previously)" if previous else "")
-        + (" and " if previous and desired is not None else "")
-        + ("declared metadata differs" if desired is not None else ""),
+        source=_source(ctx, path, diff, contributions, previous),
+        reason=" and ".join(reasons),
         fingerprint=fingerprint_of(item.last_edited_at, before),
         depends_on=depends,
         refs=refs,
@@ -266,16 +161,15 @@ def _item_change(
 
 
 def _source(
-    item: LiveItem,
+    ctx: Context,
     path: str,
     diff: tuple[Any, ...],
-    rules: list[CompiledRule],
-    manifests: tuple[Manifest, ...],
+    contributions: list[Contribution],
     previous: str | None,
 ) -> str | None:
-    contributions = _contributions(item, path, item.metadata, rules, manifests)
+    """The manifest row that moves the item, else the contributor behind the first change."""
     if previous is not None:
-        for manifest in manifests:
+        for manifest in ctx.desired.manifests:
             entry = manifest.entries.rows.get(path)
             if entry is not None and entry.previously == previous:
                 return f"{manifest.file}:{entry.line}"

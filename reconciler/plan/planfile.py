@@ -8,6 +8,7 @@ content: apply must run exactly what was reviewed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -20,7 +21,14 @@ from reconciler.plan.schema import PLAN_SCHEMA
 
 def dumps(plan: Plan) -> str:
     """The plan document as indented, key-stable JSON text (ends with a newline)."""
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(iter_dumps(plan))
+
+
+def iter_dumps(plan: Plan) -> Iterator[str]:
+    """``dumps`` in pieces, so a large plan is written without one huge string."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
+    yield from encoder.iterencode(plan_document(plan))
+    yield "\n"
 
 
 def loads(text: str) -> Plan:
