@@ -12,6 +12,7 @@ admin user, which would otherwise never converge).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredDataset, DesiredFolder, Role
@@ -36,17 +37,14 @@ def plan_dataset_access(
     live = ctx.live.datasets.get(uuid) if uuid else None
     if dataset.groups is not None:
         live_groups = {h: canonical_role(r) for h, r in (live.groups if live else {}).items()}
-        for change in _group_relations(
-            ctx,
-            wanted=dataset.groups,
-            live=live_groups,
+        holder = _Holder(
             address=lambda name: addr.dataset_group(dataset.title, name),
             kind=addr.Kind.DATASET_GROUP,
             source=str(dataset.source),
-            owner_dep=created,
+            created=created,
             refs=lambda h: Refs(dataset_uuid=uuid, group_hash=h),
-        ):
-            ctx.changes.append(change)
+        )
+        ctx.changes.extend(_group_relations(ctx, holder, dataset.groups, live_groups))
     if dataset.users is not None:
         live_users = {e: canonical_role(r) for e, r in (live.users if live else {}).items()}
         _dataset_users(ctx, dataset, live_users, uuid, created)
@@ -59,18 +57,14 @@ def _folder_grants(ctx: Context, folder: DesiredFolder) -> None:
     live = {h: canonical_role(r) for h, r in ctx.live.folder_groups.get(uuid or "", {}).items()}
     source = folder.field_sources.get("groups", folder.source)
     assert folder.groups is not None
-    ctx.changes.extend(
-        _group_relations(
-            ctx,
-            wanted=folder.groups,
-            live=live,
-            address=lambda name: addr.folder_group(folder.path, name),
-            kind=addr.Kind.FOLDER_GROUP,
-            source=str(source),
-            owner_dep=created,
-            refs=lambda h: Refs(folder_uuid=uuid, group_hash=h),
-        )
+    holder = _Holder(
+        address=lambda name: addr.folder_group(folder.path, name),
+        kind=addr.Kind.FOLDER_GROUP,
+        source=str(source),
+        created=created,
+        refs=lambda h: Refs(folder_uuid=uuid, group_hash=h),
     )
+    ctx.changes.extend(_group_relations(ctx, holder, folder.groups, live))
 
 
 def _role_diff(before: str | None, after: str | None) -> tuple[FieldDiff, ...]:
@@ -107,59 +101,60 @@ def _relation(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    """The folder or dataset whose group grants are planned: how to address and refer to
+    its relations, and the change that creates it (None when it exists)."""
+
+    address: Callable[[str], str]
+    kind: str
+    source: str
+    created: str | None
+    refs: Callable[[str | None], Refs]
+
+
 def _group_relations(
-    ctx: Context,
-    *,
-    wanted: Mapping[str, Role],
-    live: Mapping[str, str],
-    address: Callable[[str], str],
-    kind: str,
-    source: str,
-    owner_dep: str | None,
-    refs: Callable[[str | None], Refs],
+    ctx: Context, holder: _Holder, wanted: Mapping[str, Role], live: Mapping[str, str]
 ) -> list[Change]:
-    out: list[Change] = []
-    wanted_hashes: set[str] = set()
-    for name in sorted(wanted):
-        role = wanted[name]
-        group_hash = ctx.resolved.groups.get(name)
-        deps = tuple(
-            sorted({d for d in (owner_dep, None if group_hash else addr.group(name)) if d})
-        )
-        have = live.get(group_hash) if group_hash else None
-        if group_hash:
-            wanted_hashes.add(group_hash)
-        if have == role:
-            continue
-        out.append(
-            _relation(
-                address=address(name),
-                kind=kind,
-                actions=(Action.GRANT,),
-                before=have,
-                after=role,
-                source=source,
-                reason="declared role" if have is None else f"declared role {role}, live {have}",
-                depends_on=deps,
-                refs=refs(group_hash),
-            )
-        )
-    for group_hash in sorted(set(live) - wanted_hashes):
+    out = [c for name in sorted(wanted) if (c := _grant(ctx, holder, name, wanted[name], live))]
+    kept = {h for name in wanted if (h := ctx.resolved.groups.get(name))}
+    for group_hash in sorted(set(live) - kept):
         name = ctx.resolved.group_names.get(group_hash, group_hash)
         out.append(
             _relation(
-                address=address(name),
-                kind=kind,
+                address=holder.address(name),
+                kind=holder.kind,
                 actions=(Action.REVOKE,),
                 before=live[group_hash],
                 after=None,
-                source=source,
+                source=holder.source,
                 reason="not declared in an authoritative groups map",
                 depends_on=(),
-                refs=refs(group_hash),
+                refs=holder.refs(group_hash),
             )
         )
     return out
+
+
+def _grant(
+    ctx: Context, holder: _Holder, name: str, role: Role, live: Mapping[str, str]
+) -> Change | None:
+    group_hash = ctx.resolved.groups.get(name)
+    have = live.get(group_hash) if group_hash else None
+    if have == role:
+        return None
+    deps = {holder.created, None if group_hash else addr.group(name)}
+    return _relation(
+        address=holder.address(name),
+        kind=holder.kind,
+        actions=(Action.GRANT,),
+        before=have,
+        after=role,
+        source=holder.source,
+        reason="declared role" if have is None else f"declared role {role}, live {have}",
+        depends_on=tuple(sorted(d for d in deps if d)),
+        refs=holder.refs(group_hash),
+    )
 
 
 def _dataset_users(

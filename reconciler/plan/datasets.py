@@ -145,7 +145,20 @@ def _links(
     for row in live.rows if live else ():
         if row.item_uuid is not None:
             rows.setdefault(row.item_uuid, []).append(row.data_hash)
-    uuid = live.uuid if live else None
+    _link(ctx, dataset, selected, rows, live.uuid if live else None, created)
+    if live is not None and _may_unlink(ctx, dataset, live):
+        chosen = {item.uuid for item, _ in selected.values()}
+        _unlink(ctx, index, dataset, {u: h for u, h in rows.items() if u not in chosen}, live.uuid)
+
+
+def _link(
+    ctx: Context,
+    dataset: DesiredDataset,
+    selected: dict[str, tuple[LiveItem, ItemSelector]],
+    rows: dict[str, list[str]],
+    uuid: str | None,
+    created: str | None,
+) -> None:
     for path in sorted(selected):
         item, selector = selected[path]
         if item.uuid in rows:
@@ -162,12 +175,15 @@ def _links(
                 refs=Refs(dataset_uuid=uuid, item_uuid=item.uuid),
             )
         )
-    if live is None or not _may_unlink(ctx, dataset, live):
-        return
-    chosen = {item.uuid for item, _ in selected.values()}
+
+
+def _unlink(
+    ctx: Context, index: ItemIndex, dataset: DesiredDataset, rows: dict[str, list[str]], uuid: str
+) -> None:
+    """One change per unselected item read in scope, with every data hash it backs."""
     for item_uuid in sorted(rows, key=lambda u: index.path_of.get(u, "")):
         linked = index.path_of.get(item_uuid)
-        if linked is None or item_uuid in chosen or linked in index.duplicates:
+        if linked is None or linked in index.duplicates:
             continue
         hashes = sorted(rows[item_uuid])
         before = {"item": linked, "data_hashes": hashes}

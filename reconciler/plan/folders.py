@@ -295,26 +295,13 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
     before = live_folder_view(live, with_cloud=True, titles=titles)
     after = _create_view(ctx, folder)
     contents = subtree_deletes(ctx, live.uuid, include_root=False, reason="", why="replaced")
-    items = sum(1 for c in contents if c.kind == addr.Kind.ITEM)
-    links = ctx.links_to(c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM)
     _ensure_ancestors(ctx, folder.path, str(folder.source))
     parent_uuid, parent, dep = ctx.tree.parent_ref(folder.path)
     actions = [Action.DELETE, Action.CREATE]
     if folder.cloud_sync is not None and folder.cloud_sync.sync == "on_create":
         actions.append(Action.SYNC)
         ctx.synced_on_create.append(folder.path)
-    what = "a generic folder cannot become cloud-synced"
-    if before.get("cloud_sync") and after["cloud_sync"]:
-        old, new = before["cloud_sync"], after["cloud_sync"]
-        changed = (
-            "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
-        )
-        what = f"{changed} changed and a cloud-synced folder cannot be re-pointed"
-    reason = (
-        f"{what}: it is deleted and created again; lost: the folder's UUID, "
-        f"{plural(items, 'item')}, {plural(links, 'dataset link')}, its group grants (re-granted) "
-        "and item metadata (re-applied after the sync)"
-    )
+    reason = _replacement_reason(ctx, before, after, contents)
     address = addr.folder(folder.path)
     ctx.changes.extend(contents)
     ctx.changes.append(
@@ -342,6 +329,25 @@ def _plan_replacement(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> 
         )
     )
     ctx.tree.created[folder.path] = address
+
+
+def _replacement_reason(
+    ctx: Context, before: dict[str, Any], after: dict[str, Any], contents: list[Change]
+) -> str:
+    """Why the folder cannot be patched, and what is lost by deleting it."""
+    items = [c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM]
+    what = "a generic folder cannot become cloud-synced"
+    if before.get("cloud_sync") and after["cloud_sync"]:
+        old, new = before["cloud_sync"], after["cloud_sync"]
+        changed = (
+            "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
+        )
+        what = f"{changed} changed and a cloud-synced folder cannot be re-pointed"
+    return (
+        f"{what}: it is deleted and created again; lost: the folder's UUID, "
+        f"{plural(len(items), 'item')}, {plural(ctx.links_to(items), 'dataset link')}, its "
+        "group grants (re-granted) and item metadata (re-applied after the sync)"
+    )
 
 
 def _without_sync(view: dict[str, Any]) -> dict[str, Any]:

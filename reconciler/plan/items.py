@@ -126,19 +126,11 @@ def _item_change(
         "metadata": canonical(desired) if desired is not None else before["metadata"],
     }
     diff = field_diff(before, after)
-    actions: list[Action] = []
+    actions: list[Action] = [Action.MOVE] if previous is not None else []
     refs = Refs(uuid=item.uuid, from_parent_uuid=item.parent)
     depends: tuple[str, ...] = ()
     if previous is not None:
-        actions.append(Action.MOVE)
-        parent_uuid, parent, dep = ctx.tree.parent_ref(path)
-        refs = Refs(
-            uuid=item.uuid,
-            parent_uuid=parent_uuid,
-            parent_path=parent,
-            from_parent_uuid=item.parent,
-        )
-        depends = (dep,) if dep else ()
+        refs, depends = _move_refs(ctx, item, path)
     if desired is not None:
         actions.append(Action.PATCH)
     reasons = (["moved by manifest (previously)"] if previous else []) + (
@@ -158,6 +150,14 @@ def _item_change(
         depends_on=depends,
         refs=refs,
     )
+
+
+def _move_refs(ctx: Context, item: LiveItem, path: str) -> tuple[Refs, tuple[str, ...]]:
+    parent_uuid, parent, dep = ctx.tree.parent_ref(path)
+    refs = Refs(
+        uuid=item.uuid, parent_uuid=parent_uuid, parent_path=parent, from_parent_uuid=item.parent
+    )
+    return refs, (dep,) if dep else ()
 
 
 def _source(
