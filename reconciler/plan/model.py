@@ -80,6 +80,23 @@ class Change:
     * ``reason`` is display-only. Never branch on it.
     * ``source`` is the ``file:line`` that caused the change (``None`` for prune deletes of
       undeclared objects, which the policy in ``reconciler.yaml`` causes).
+    * ``depends_on`` names changes that must succeed first, whatever their phase: parents
+      are created before children, content is deleted before its folder, and anything placed
+      under a moved folder waits for the move (so it is withheld with it).
+    * Addresses are unique within a plan. Where two live objects would share one (items with
+      one path inside a deleted folder, the old content of a replaced folder whose path is
+      declared again) the address carries ``#<uuid>``.
+
+    What apply does per kind (only ``actions``, ``refs``, ``after``/``before`` count):
+
+    * folder ``move``: move to the parent in ``refs`` when it differs from
+      ``from_parent_uuid``, and rename when ``after["name"]`` differs from ``before``.
+    * group ``patch``: add ``after["members"] - before["members"]``, remove the reverse.
+    * dataset ``create``: no backing folder; the API makes the creator an admin user.
+    * item ``move``: move from ``from_parent_uuid`` to the parent in ``refs``, renaming when
+      the last segment of ``after["path"]`` differs.
+    * ``("delete", "create"[, "sync"])``: delete ``refs.uuid`` (its content is in
+      ``depends_on``), create the folder ``after`` describes, then start its sync.
     """
 
     address: str
