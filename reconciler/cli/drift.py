@@ -44,7 +44,7 @@ from reconciler.targets import TargetError, connect
 logger = logging.getLogger(__name__)
 
 
-class Failed(Exception):
+class CommandError(Exception):
     """Stop with exit code 1; each line is printed as it is."""
 
     def __init__(self, *lines: str) -> None:
@@ -104,7 +104,7 @@ def drift_command(
     request = Request(path=path, fmt=fmt, junit=junit, only=only, target=target)
     try:
         code = _run(request)
-    except Failed as failed:
+    except CommandError as failed:
         for line in failed.lines:
             click.echo(f"Error: {line}" if len(failed.lines) == 1 else line, err=True)
         code = EXIT_ERROR
@@ -126,7 +126,7 @@ def _run(request: Request) -> int:
         try:
             compile_glob(pattern)
         except GlobError as exc:
-            raise Failed(f"--only {pattern!r}: {exc}") from None
+            raise CommandError(f"--only {pattern!r}: {exc}") from None
     desired = _load(request.path)
     report = asyncio.run(_audit(request, desired))
     _write_junit(request.junit, report)
@@ -157,28 +157,28 @@ def exit_code(report: DriftReport, *, err: bool = False) -> int:
 
 def _load(path: Path) -> DesiredState:
     if not path.exists():
-        raise Failed(f"{path}: no such file or directory; pass the config directory")
+        raise CommandError(f"{path}: no such file or directory; pass the config directory")
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise Failed(*(str(d) for d in exc.diagnostics)) from None
+        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
 
 
 async def _audit(request: Request, desired: DesiredState) -> DriftReport:
     try:
         client = connect(target_options(request.target, config=desired.target))
     except TargetError as exc:
-        raise Failed(str(exc)) from None
+        raise CommandError(str(exc)) from None
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
     async with client:
         try:
             live = await read_live(client, Scope.from_desired(desired))
         except EncordError as exc:
-            raise Failed(f"cannot read the organisation at {client.target}: {exc}") from None
+            raise CommandError(f"cannot read the organisation at {client.target}: {exc}") from None
     try:
         plan = diff(desired, live, options=DiffOptions(created_at=checked_at))
     except PlanError as exc:
-        raise Failed(*(str(d) for d in exc.diagnostics)) from None
+        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
     return audit(
         plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)
     )
@@ -199,4 +199,6 @@ def _write_junit(path: Path | None, report: DriftReport) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise Failed(f"cannot write the JUnit report to {path}: {exc.strerror or exc}") from None
+        raise CommandError(
+            f"cannot write the JUnit report to {path}: {exc.strerror or exc}"
+        ) from None
