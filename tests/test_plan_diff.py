@@ -266,3 +266,27 @@ def test_fingerprints_are_last_edited_or_a_content_hash() -> None:
     plan = diff(desired, org.live_state(desired.roots()))
     assert {c.address: c.fingerprint for c in plan.changes} == plan.fingerprints
     assert all(fp and fp.startswith("sha256:") for fp in plan.fingerprints.values())
+
+
+def test_what_a_sync_made_is_neither_pruned_nor_unmanaged_but_rules_reach_it() -> None:
+    org = Org()
+    org.integrations["int"] = "bucket"
+    raw = org.add_folder(
+        None,
+        "raw",
+        metadata=OURS,
+        folder_type="cloudLinked",
+        integration_uuid="int",
+        remote_url="s3://b/",
+    )
+    day = org.add_folder(raw, "day")  # made by the sync: no marker
+    org.add_item(day, "a.jpg")
+    sync = CloudSync(integration="bucket", remote_url="s3://b/", source=src(3))
+    desired = desired_state(
+        folders={"/raw": folder("/raw", cloud_sync=sync)},
+        rules=(_rule("/raw", {"seen": True}, 9, recursive=True),),
+        policy=Policy(prune="all"),
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [c.address for c in plan.changes] == ["item:/raw/day/a.jpg"]
+    assert plan.unmanaged == () and plan.refusals == ()
