@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -170,3 +172,35 @@ def test_bad_input_is_one_line_each(tmp_path: Path) -> None:
     assert nothing.returncode == 1
     (line,) = nothing.stderr.strip().splitlines()
     assert line.startswith("Error: nothing to resume in ")
+
+
+def _on_a_terminal(config: Path, answer: bytes) -> subprocess.CompletedProcess[str]:
+    """Run apply with a pseudo-terminal on stdin and type ``answer`` at the prompt."""
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "apply", str(config)],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(slave)
+        os.write(master, answer)
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_on_a_terminal_apply_asks_and_only_yes_applies(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=1)
+    declined = _on_a_terminal(config, b"n\n")
+    assert declined.returncode == 1
+    assert "Apply these changes? [y/N]: " in declined.stdout
+    assert declined.stderr.strip().splitlines() == ["Error: apply cancelled; nothing was changed"]
+    assert not _live(config).groups
+    accepted = _on_a_terminal(config, b"y\n")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "Apply complete: " in accepted.stdout
+    assert [g.name for g in _live(config).groups.values()] == ["crew"]

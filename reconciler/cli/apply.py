@@ -345,7 +345,11 @@ def _confirm(plan: Plan, request: Request) -> None:
             "refusing to apply without confirmation: stdin is not a terminal; review the "
             "plan and pass --auto-approve"
         )
-    if not click.confirm("Apply these changes?", default=False, err=request.fmt == "json"):
+    try:
+        approved = click.confirm("Apply these changes?", default=False, err=request.fmt == "json")
+    except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
+        approved = False
+    if not approved:
         raise Abort("apply cancelled; nothing was changed")
 
 
