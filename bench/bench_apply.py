@@ -4,9 +4,10 @@ For each size N (default 10,000 and 100,000) a sandbox is seeded with N items in
 folders under /bench and served on a loopback port with LATENCY ms injected before every API
 request. The same job is then done, side by side in one run, three ways:
 
-* ``reconciler``: ``reconciler apply`` as a library call: read live, plan, apply (bundled,
-  concurrent, fresh objects re-checked before each bundle, journaled), then read and plan
-  again to verify;
+* ``reconciler``: ``reconciler apply --auto-approve`` as a library call: read live, plan,
+  apply (bundled, concurrent, journaled; the plan's own read is trusted for a minute, as for
+  an auto-approved plan; ``--recheck`` re-reads each bundle first, as for a saved plan), then
+  plan again over what was read back to verify;
 * ``sdk Bundle``: the official SDK lists the items (page size 1000) and updates each inside
   ``with Bundle()`` (patch-bulk, 1000 per request);
 * ``sdk per-item``: the SDK lists the items and calls ``item.update(client_metadata=...)``
@@ -93,6 +94,11 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--skip-moves", action="store_true")
     parser.add_argument("--skip-per-item", action="store_true")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="re-read every bundle's objects before writing, as for a saved or confirmed plan",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser.parse_args()
 
@@ -152,7 +158,7 @@ def _ours(
                 options=ApplyOptions(
                     desired=desired,
                     live=live,
-                    read_at=started,
+                    read_at=None if args.recheck else started,
                     journal=journal_path(workdir, plan.checksum),
                 ),
                 emit=emit,
