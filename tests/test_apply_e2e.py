@@ -175,36 +175,51 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
         assert folder_by_path(uc, "/data").description == "edited by hand"  # type: ignore[attr-defined]
 
 
+def kill_partway(target: Path, server: SandboxServer, journal_dir: Path) -> Path:
+    """Start ``apply TARGET`` slowly, ``kill -9`` it once a patch bundle is journaled."""
+    command = [
+        sys.executable, "-m", "reconciler", "apply", str(target), "--auto-approve",
+        "--concurrency", "1", *flags(server),
+    ]  # fmt: skip
+    server.set_faults(latency_ms=150)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            journals = list(journal_dir.glob("*.jsonl")) if journal_dir.is_dir() else []
+            if journals and '"phase":"patch-items"' in journals[0].read_text():
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "apply finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+        server.set_faults(latency_ms=0)
+    assert process.returncode == -signal.SIGKILL
+    (journal,) = journal_dir.glob("*.jsonl")
+    return journal
+
+
+def acknowledged(journal: Path) -> int:
+    records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    assert records[-1]["type"] != "finish"
+    return sum(len(r["done"]) for r in records if r["type"] == "bundle")
+
+
+def assert_all_items(server: SandboxServer, count: int, metadata: dict[str, str]) -> None:
+    items = list(folder_by_path(sdk(server), "/data").list_items())  # type: ignore[attr-defined]
+    assert len(items) == count
+    assert all(i.client_metadata == metadata for i in items)
+
+
 def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
     with served(tmp_path, ("/data", 5000)) as server:
         config = write_config(tmp_path / "config", RULES.format(stage="killed"))
-        server.set_faults(latency_ms=150)
-        command = [
-            sys.executable, "-m", "reconciler", "apply", str(config), "--auto-approve",
-            "--concurrency", "1", *flags(server),
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        journal_dir = config / ".reconciler" / "journal"
-        deadline = time.monotonic() + 120
-        try:
-            while time.monotonic() < deadline and process.poll() is None:
-                journals = list(journal_dir.glob("*.jsonl")) if journal_dir.is_dir() else []
-                if journals and '"phase":"patch-items"' in journals[0].read_text():
-                    break
-                time.sleep(0.02)
-            assert process.poll() is None, "apply finished before it could be killed"
-            os.kill(process.pid, signal.SIGKILL)
-        finally:
-            process.wait(timeout=30)
-        assert process.returncode == -signal.SIGKILL
-        (journal,) = journal_dir.glob("*.jsonl")
-        records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
-        assert records[-1]["type"] != "finish"
-        done_before = sum(len(r["done"]) for r in records if r["type"] == "bundle")
-        assert 0 < done_before < 5000 + 1
-        server.set_faults(latency_ms=0)
+        journal = kill_partway(config, server, config / ".reconciler" / "journal")
+        done_before = acknowledged(journal)
+        assert 0 < done_before < 5000
         resumed = apply(config, server, "--resume")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert f"Carrying on from a run that stopped ({journal.name}): {done_before} steps" in (
@@ -214,10 +229,27 @@ def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
         assert 0 < left <= 5000 - done_before  # acknowledged work is not done again
         assert "Verified: a fresh plan is empty" in resumed.stdout
         assert '"superseded":true' in journal.read_text()
-        uc = sdk(server)
-        items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
-        assert len(items) == 5000
-        assert all(i.client_metadata == {"stage": "killed"} for i in items)
+        assert_all_items(server, 5000, {"stage": "killed"})
+        assert_converged(config, server)
+
+
+def test_a_killed_saved_plan_resumes_step_by_step(tmp_path: Path) -> None:
+    with served(tmp_path, ("/data", 5000)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="saved"))
+        plan_file = tmp_path / "plans" / "plan.json"
+        plan_file.parent.mkdir()
+        made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
+        assert made.returncode == 0, made.stdout + made.stderr
+        journal = kill_partway(plan_file, server, plan_file.parent / ".reconciler" / "journal")
+        done_before = acknowledged(journal)
+        plain = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
+        assert plain.returncode == 1
+        assert "partly applied by a run that stopped" in plain.stderr
+        resumed = run_cli("apply", str(plan_file), "--auto-approve", "--resume", *flags(server))
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert f"({done_before} steps done by an earlier run)" in resumed.stdout
+        assert "Verified: a fresh plan is empty" in resumed.stdout
+        assert_all_items(server, 5000, {"stage": "saved"})
         assert_converged(config, server)
 
 
