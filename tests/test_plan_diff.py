@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from plan_builders import desired_state, folder, src
-from simulator import Group, Org
+from simulator import Dataset, Group, Org
 
 from reconciler.model.desired import (
     OWNER_KEY,
@@ -290,3 +290,34 @@ def test_what_a_sync_made_is_neither_pruned_nor_unmanaged_but_rules_reach_it() -
     plan = diff(desired, org.live_state(desired.roots()))
     assert [c.address for c in plan.changes] == ["item:/raw/day/a.jpg"]
     assert plan.unmanaged == () and plan.refusals == ()
+
+
+def test_a_dataset_description_the_api_cannot_change_is_refused_not_planned() -> None:
+    org = Org()
+    org.datasets["d1"] = Dataset("d1", "train", description=tagged("old words", "acme"))
+    desired = desired_state(
+        datasets={
+            "train": DesiredDataset(
+                title="train", description="new words", source=src(7, "datasets.yaml")
+            )
+        }
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert plan.changes == ()
+    (refusal,) = plan.refusals
+    assert refusal.code == "unsupported" and refusal.withheld
+    assert refusal.addresses == ("dataset:train",)
+    assert refusal.message == (
+        "dataset:train (datasets.yaml:7): the live description 'old words' differs from the "
+        "declared 'new words', and the Encord API cannot change a dataset's description; edit "
+        "it in the Encord app or declare the live text"
+    )
+    # Declaring the live text makes the plan empty again.
+    same = desired_state(
+        datasets={
+            "train": DesiredDataset(
+                title="train", description="old words", source=src(7, "datasets.yaml")
+            )
+        }
+    )
+    assert diff(same, org.live_state(same.roots())).refusals == ()

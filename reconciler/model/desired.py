@@ -19,7 +19,9 @@ Semantics that the planner relies on (the config layer must preserve them):
 * **Groups** are keyed by name. ``members`` (emails) is authoritative when declared.
 * **Datasets** are keyed by title. ``groups`` and ``users`` are authoritative when declared;
   ``items`` selectors decide which items are linked; ``unlink`` decides whether links that no
-  selector selects are removed.
+  selector selects are removed. The public API cannot change or delete a dataset once it
+  exists, so ``description`` is written at creation only (a later difference is refused
+  with what to do) and datasets are never pruned.
 * **Ownership**: what the tool creates is marked with ``ownership.id`` (``OWNER_KEY`` in folder
   client metadata; an ``ownership_tag`` suffix in group and dataset descriptions, which have
   no metadata). Prune and unlink only ever touch objects carrying our own marker, unless the

@@ -49,6 +49,7 @@ from reconciler.plan.safety import (
     withhold_ambiguous,
     withhold_foreign,
     withhold_protected,
+    withhold_unsupported,
 )
 from reconciler.plan.tree import Tree, moving_ancestor
 
@@ -153,6 +154,7 @@ def _withhold(ctx: Context) -> tuple[list[Change], list[Refusal]]:
     withhold_ambiguous(ctx, changes, held)
     withhold_foreign(ctx, changes, held)
     withhold_protected(ctx, changes, held)
+    withhold_unsupported(changes, held)
     held.cascade(changes)
     withhold_lost_admin(ctx, [c for c in changes if c.address not in held.reasons], held)
     withhold_unsafe_listing(ctx, [c for c in changes if c.address not in held.reasons], held)

@@ -134,6 +134,7 @@ RefusalCode = Literal[
     "foreign-owned",
     "protected",
     "not-prunable",
+    "unsupported",
     "replace",
     "delete-threshold",
     "change-threshold",

@@ -15,7 +15,7 @@ from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.globs import compile_glob
 from reconciler.plan.actions import Action
-from reconciler.plan.canonical import description_owner
+from reconciler.plan.canonical import description_owner, strip_tag
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal, RefusalCode
 
@@ -175,6 +175,31 @@ def withhold_foreign(ctx: Context, changes: list[Change], held: Withholding) -> 
                 addresses=(subject,),
             ),
             hit,
+        )
+
+
+def withhold_unsupported(changes: list[Change], held: Withholding) -> None:
+    """Withhold what the public API cannot do, so a plan never holds a change apply cannot
+    carry out: a dataset's description cannot be changed once the dataset exists (SDK 0.1.211
+    has no dataset update call). Runs after the ownership check, which explains first."""
+    for change in changes:
+        if change.kind != addr.Kind.DATASET or Action.PATCH not in change.actions:
+            continue
+        if change.address in held.reasons:
+            continue
+        before = strip_tag((change.before or {}).get("description", ""))
+        after = strip_tag((change.after or {}).get("description", ""))
+        held.add(
+            Refusal(
+                code="unsupported",
+                message=(
+                    f"{change.address} ({change.source}): the live description {before!r} "
+                    f"differs from the declared {after!r}, and the Encord API cannot change a "
+                    "dataset's description; edit it in the Encord app or declare the live text"
+                ),
+                addresses=(change.address,),
+            ),
+            [change.address],
         )
 
 

@@ -20,6 +20,7 @@ _REFUSAL_CODES = [
     "foreign-owned",
     "protected",
     "not-prunable",
+    "unsupported",
     "replace",
     "delete-threshold",
     "change-threshold",
