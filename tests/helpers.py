@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 STARTUP_TIMEOUT_S = 30.0
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# The API contract beside the project (``../shared``), or wherever RECONCILER_SHARED points.
+SHARED = Path(
+    os.environ.get("RECONCILER_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+)
+CAPTURES = SHARED / "encord-api" / "captures.jsonl"
 
 
 def run_cli(

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from helpers import CAPTURES
 
 from reconciler.encord import (
     BearerAuth,
@@ -42,7 +43,7 @@ from reconciler.wire.storage import (
     PatchItemPayload,
 )
 
-CAPTURES_PATH = Path(__file__).resolve().parents[1].parent / "shared/encord-api/captures.jsonl"
+CAPTURES_PATH = CAPTURES
 CAPTURES = {
     c["seq"]: c for c in (json.loads(line) for line in CAPTURES_PATH.read_text().splitlines())
 }

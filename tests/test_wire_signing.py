@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from helpers import CAPTURES
 
 from reconciler.wire import signing
 from reconciler.wire.errors import SignatureError, UnusableKeyError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "encord-api"
 VECTOR_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 VECTOR_KEYID = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
 
@@ -59,8 +58,7 @@ def test_v1_vector() -> None:
 
 
 def _captures() -> list[dict[str, object]]:
-    path = SHARED / "captures.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in CAPTURES.read_text().splitlines() if line.strip()]
 
 
 def test_every_captured_v2_signature_verifies() -> None:
