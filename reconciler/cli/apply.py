@@ -13,7 +13,6 @@ do), 1 for anything else. Every error is one line; none is a traceback.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 from dataclasses import dataclass
@@ -34,37 +33,33 @@ from reconciler.apply import (
 )
 from reconciler.apply.journal import JournalState, supersede, unfinished_journals
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
+from reconciler.cli.common import (
+    CommandError,
+    connect_client,
+    echo_error,
+    load_desired,
+    make_plan,
+    now_iso,
+    read_scope,
+    run_command,
+)
 from reconciler.cli.exit_codes import ExitCodeCommand
 from reconciler.cli.main import cli
-from reconciler.cli.target_flags import target_flags, target_options
-from reconciler.config import ConfigError, load_config
-from reconciler.encord import EncordClient, EncordError
-from reconciler.live import Scope, read_live
+from reconciler.cli.target_flags import target_flags
+from reconciler.encord import EncordClient
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import (
     DiffOptions,
     Plan,
-    PlanError,
     PlanFileError,
     can_apply,
-    diff,
     loads,
     plan_document,
     render_text,
 )
-from reconciler.targets import TargetError, connect
 
-logger = logging.getLogger(__name__)
 _YAML = (".yaml", ".yml")
-
-
-class Abort(Exception):
-    """Stop with exit code 1; the lines are printed as they are (one problem a line)."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__(lines[0] if lines else "")
-        self.lines = lines
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,30 +116,25 @@ def apply_command(
         target=target,
     )
     printer = printer_for(fmt)
-    try:
-        code = asyncio.run(_apply(request, printer))
-    except Abort as abort:
-        _error(abort.lines, printer)
-        code = 1
-    except KeyboardInterrupt:
-        _error(("interrupted; finish the run with `reconciler apply --resume`",), printer)
-        code = 1
-    except Exception as exc:  # never a traceback; -vv logs it
-        logger.debug("apply failed", exc_info=True)
-        _error(
-            (f"internal error: {type(exc).__name__}: {exc} (run with -vv for details)",), printer
-        )
-        code = 1
-    finally:
-        printer.close()
-    sys.exit(code)
+
+    def body() -> int:
+        try:
+            return asyncio.run(_apply(request, printer))
+        finally:
+            printer.close()  # stop the bars before any error line is printed
+
+    run_command(
+        "apply",
+        body,
+        report=lambda lines: _error(lines, printer),
+        interrupted="interrupted; finish the run with `reconciler apply --resume`",
+    )
 
 
 def _error(lines: tuple[str, ...], printer: Printer) -> None:
     if isinstance(printer, JsonLines):
         printer.write({"event": "error", "messages": list(lines)})
-    for line in lines:
-        click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
+    echo_error(lines)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -153,14 +143,14 @@ def _error(lines: tuple[str, ...], printer: Printer) -> None:
 async def _apply(request: Request, printer: Printer) -> int:
     plan_file = _plan_file(request.path)
     saved = _load_plan(plan_file) if plan_file is not None else None
-    desired = _load_config(_config_dir(request.path, saved))
+    desired = load_desired(_config_dir(request.path, saved), hint="")
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
     stopped = [] if saved is not None else _stopped(journal_dir, request)
-    client = _connect(request, desired)
+    client = connect_client(request.target, desired)
     async with client:
         plan, live, read_at = await _the_plan(request, client, desired, saved)
         if plan.target != client.target:
-            raise Abort(_mismatch(plan, client))
+            raise CommandError(_mismatch(plan, client))
         _show(plan, request, printer)
         _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
@@ -189,7 +179,7 @@ async def _apply(request: Request, printer: Printer) -> int:
                 emit=printer,
             )
         except ApplyError as error:
-            raise Abort(str(error)) from None
+            raise CommandError(str(error)) from None
     printer.close()
     if request.fmt == "text":
         _summary(result)
@@ -206,11 +196,11 @@ def _load_plan(path: Path) -> Plan:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise Abort(f"cannot read plan file {path}: {exc}") from None
+        raise CommandError(f"cannot read plan file {path}: {exc}") from None
     try:
         return loads(text)
     except PlanFileError as exc:
-        raise Abort(f"{path}: {exc}") from None
+        raise CommandError(f"{path}: {exc}") from None
 
 
 def _config_dir(path: Path, saved: Plan | None) -> Path:
@@ -222,26 +212,10 @@ def _config_dir(path: Path, saved: Plan | None) -> Path:
         return recorded
     if Path("reconciler.yaml").is_file():
         return Path(".")
-    raise Abort(
+    raise CommandError(
         f"the plan was made from the config in {saved.config_dir or '(unknown)'}, which is not "
         "here; run apply from that config directory"
     )
-
-
-def _load_config(path: Path) -> DesiredState:
-    if not path.exists():
-        raise Abort(f"{path}: no such file or directory")
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise Abort(*(str(d) for d in exc.diagnostics)) from None
-
-
-def _connect(request: Request, desired: DesiredState) -> EncordClient:
-    try:
-        return connect(target_options(request.target, config=desired.target))
-    except TargetError as exc:
-        raise Abort(str(exc)) from None
 
 
 async def _the_plan(
@@ -255,36 +229,23 @@ async def _the_plan(
     if saved is not None:
         _check_saved(request)
         return saved, None, None
-    try:
-        read_at = time.monotonic()  # the oldest object in the plan was read after this
-        live = await read_live(client, Scope.from_desired(desired))
-    except EncordError as exc:
-        raise Abort(f"cannot read the organisation at {client.target}: {exc}") from None
-    try:
-        plan = diff(
-            desired,
-            live,
-            options=DiffOptions(
-                force=request.force,
-                only=request.only,
-                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            ),
-        )
-    except PlanError as exc:
-        raise Abort(*(str(d) for d in exc.diagnostics)) from None
+    read_at = time.monotonic()  # the oldest object in the plan was read after this
+    live = await read_scope(client, desired)
+    options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
+    plan = make_plan(desired, live, options)
     return plan, live, read_at
 
 
 def _check_saved(request: Request) -> None:
     if request.only:
-        raise Abort("--only shapes a new plan; it cannot be used with a saved plan file")
+        raise CommandError("--only shapes a new plan; it cannot be used with a saved plan file")
 
 
 def _stopped(directory: Path, request: Request) -> list[JournalState]:
     """Runs of this config that stopped before the end; ``--resume`` needs one."""
     stopped = unfinished_journals(directory)
     if request.resume and not stopped:
-        raise Abort(
+        raise CommandError(
             f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "
             "before the end; run `reconciler apply` without --resume"
         )
@@ -308,7 +269,7 @@ def _carry_on(stopped: list[JournalState], plan: Plan, request: Request) -> bool
         try:
             supersede(state, at=datetime.now(UTC).isoformat(timespec="seconds"))
         except ApplyError as error:
-            raise Abort(str(error)) from None
+            raise CommandError(str(error)) from None
     return exact
 
 
@@ -331,7 +292,7 @@ def _show(plan: Plan, request: Request, printer: Printer) -> None:
 
 def _check_refusals(plan: Plan, request: Request) -> None:
     if not can_apply(plan, force=request.force):
-        raise Abort(
+        raise CommandError(
             "the plan has refusals (listed with the plan); resolve them, or pass --force to "
             "apply what the plan holds"
         )
@@ -341,7 +302,7 @@ def _confirm(plan: Plan, request: Request) -> None:
     if request.auto_approve:
         return
     if not sys.stdin.isatty():
-        raise Abort(
+        raise CommandError(
             "refusing to apply without confirmation: stdin is not a terminal; review the "
             "plan and pass --auto-approve"
         )
@@ -350,7 +311,7 @@ def _confirm(plan: Plan, request: Request) -> None:
     except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
         approved = False
     if not approved:
-        raise Abort("apply cancelled; nothing was changed")
+        raise CommandError("apply cancelled; nothing was changed")
 
 
 # --- the summary ---------------------------------------------------------------------------

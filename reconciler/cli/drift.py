@@ -11,20 +11,26 @@ could be made, so a failing CI job still shows what it found.
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
-import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler.cli.common import (
+    CommandError,
+    check_globs,
+    connect_client,
+    load_desired,
+    make_plan,
+    now_iso,
+    read_scope,
+    run_command,
+)
 from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
-from reconciler.cli.target_flags import target_flags, target_options
-from reconciler.config import ConfigError, load_config
+from reconciler.cli.target_flags import target_flags
 from reconciler.drift import (
     AuditOptions,
     DriftReport,
@@ -34,22 +40,8 @@ from reconciler.drift import (
     render_markdown,
     render_text,
 )
-from reconciler.encord import EncordError
-from reconciler.live import Scope, read_live
 from reconciler.model.desired import DesiredState
-from reconciler.model.globs import GlobError, compile_glob
-from reconciler.plan import DiffOptions, PlanError, diff
-from reconciler.targets import TargetError, connect
-
-logger = logging.getLogger(__name__)
-
-
-class CommandError(Exception):
-    """Stop with exit code 1; each line is printed as it is."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__(lines[0] if lines else "")
-        self.lines = lines
+from reconciler.plan import DiffOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,32 +94,12 @@ def drift_command(
     incomplete read, or a refusal that withholds changes from the plan).
     """
     request = Request(path=path, fmt=fmt, junit=junit, only=only, target=target)
-    try:
-        code = _run(request)
-    except CommandError as failed:
-        for line in failed.lines:
-            click.echo(f"Error: {line}" if len(failed.lines) == 1 else line, err=True)
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        click.echo("Error: interrupted; nothing was changed", err=True)
-        code = EXIT_ERROR
-    except Exception as exc:  # never a traceback; -vv logs it
-        logger.debug("drift failed", exc_info=True)
-        click.echo(
-            f"Error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
-            err=True,
-        )
-        code = EXIT_ERROR
-    sys.exit(code)
+    run_command("drift", lambda: _run(request))
 
 
 def _run(request: Request) -> int:
-    for pattern in request.only:
-        try:
-            compile_glob(pattern)
-        except GlobError as exc:
-            raise CommandError(f"--only {pattern!r}: {exc}") from None
-    desired = _load(request.path)
+    check_globs(request.only)
+    desired = load_desired(request.path)
     report = asyncio.run(_audit(request, desired))
     _write_junit(request.junit, report)
     click.echo(_render(report, request.fmt), nl=False)
@@ -155,30 +127,11 @@ def exit_code(report: DriftReport, *, err: bool = False) -> int:
     return EXIT_OK if report.in_sync else EXIT_CHANGES
 
 
-def _load(path: Path) -> DesiredState:
-    if not path.exists():
-        raise CommandError(f"{path}: no such file or directory; pass the config directory")
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
-
-
 async def _audit(request: Request, desired: DesiredState) -> DriftReport:
-    try:
-        client = connect(target_options(request.target, config=desired.target))
-    except TargetError as exc:
-        raise CommandError(str(exc)) from None
-    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-    async with client:
-        try:
-            live = await read_live(client, Scope.from_desired(desired))
-        except EncordError as exc:
-            raise CommandError(f"cannot read the organisation at {client.target}: {exc}") from None
-    try:
-        plan = diff(desired, live, options=DiffOptions(created_at=checked_at))
-    except PlanError as exc:
-        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
+    checked_at = now_iso()
+    async with connect_client(request.target, desired) as client:
+        live = await read_scope(client, desired)
+    plan = make_plan(desired, live, DiffOptions(created_at=checked_at))
     return audit(
         plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)
     )

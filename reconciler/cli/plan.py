@@ -10,59 +10,30 @@ shows what it found and why it is refused.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.cli.main import cli
-from reconciler.cli.target_flags import target_flags, target_options
-from reconciler.config import ConfigError, load_config
-from reconciler.encord import EncordError
-from reconciler.live import Scope, read_live
-from reconciler.model.desired import DesiredState
-from reconciler.model.globs import GlobError, compile_glob
-from reconciler.model.live import LiveState
-from reconciler.plan import (
-    DiffOptions,
-    Plan,
-    PlanError,
-    can_apply,
-    diff,
-    render_markdown,
-    render_text,
+from reconciler.cli.common import (
+    CommandError,
+    check_globs,
+    connect_client,
+    load_desired,
+    make_plan,
+    now_iso,
+    read_scope,
+    run_command,
 )
+from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
+from reconciler.cli.main import cli
+from reconciler.cli.target_flags import target_flags
+from reconciler.model.desired import DesiredState
+from reconciler.model.live import LiveState
+from reconciler.plan import DiffOptions, Plan, can_apply, render_markdown, render_text
 from reconciler.plan.planfile import iter_dumps
-from reconciler.targets import TargetError, connect
-
-logger = logging.getLogger(__name__)
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-
-
-class Failed(Exception):
-    """Stop with exit code 1; each line is printed as it is."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__(lines[0] if lines else "")
-        self.lines = lines
-
-
-class PlanCommand(click.Command):
-    """Usage errors exit 1, not click's 2: with ``--detailed-exitcode`` 2 means "changes"."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = EXIT_ERROR  # type: ignore[misc]  # click reads it per instance
-            raise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +47,7 @@ class Request:
     target: dict[str, Any]
 
 
-@cli.command("plan", cls=PlanCommand)
+@cli.command("plan", cls=ExitCodeCommand)
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -128,32 +99,12 @@ def plan_command(
     request = Request(
         path=path, out=out, fmt=fmt, detailed=detailed, only=only, force=force, target=target
     )
-    try:
-        code = _run(request)
-    except Failed as failed:
-        for line in failed.lines:
-            click.echo(f"Error: {line}" if len(failed.lines) == 1 else line, err=True)
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        click.echo("Error: interrupted; nothing was changed", err=True)
-        code = EXIT_ERROR
-    except Exception as exc:  # never a traceback; -vv logs it
-        logger.debug("plan failed", exc_info=True)
-        click.echo(
-            f"Error: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
-            err=True,
-        )
-        code = EXIT_ERROR
-    sys.exit(code)
+    run_command("plan", lambda: _run(request))
 
 
 def _run(request: Request) -> int:
-    for pattern in request.only:
-        try:
-            compile_glob(pattern)
-        except GlobError as exc:
-            raise Failed(f"--only {pattern!r}: {exc}") from None
-    desired = _load(request.path)
+    check_globs(request.only)
+    desired = load_desired(request.path)
     plan, live = asyncio.run(_plan(request, desired))
     if request.out is not None:
         _write(request.out, plan)
@@ -172,34 +123,11 @@ def _print(plan: Plan, fmt: str) -> None:
         click.echo(render_text(plan), nl=False)
 
 
-def _load(path: Path) -> DesiredState:
-    if not path.exists():
-        raise Failed(f"{path}: no such file or directory; pass the config directory")
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise Failed(*(str(d) for d in exc.diagnostics)) from None
-
-
 async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveState]:
-    try:
-        client = connect(target_options(request.target, config=desired.target))
-    except TargetError as exc:
-        raise Failed(str(exc)) from None
-    async with client:
-        try:
-            live = await read_live(client, Scope.from_desired(desired))
-        except EncordError as exc:
-            raise Failed(f"cannot read the organisation at {client.target}: {exc}") from None
-    options = DiffOptions(
-        force=request.force,
-        only=request.only,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    try:
-        return diff(desired, live, options=options), live
-    except PlanError as exc:
-        raise Failed(*(str(d) for d in exc.diagnostics)) from None
+    async with connect_client(request.target, desired) as client:
+        live = await read_scope(client, desired)
+    options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
+    return make_plan(desired, live, options), live
 
 
 def _write(path: Path, plan: Plan) -> None:
@@ -208,7 +136,7 @@ def _write(path: Path, plan: Plan) -> None:
             for piece in iter_dumps(plan):
                 handle.write(piece)
     except OSError as exc:
-        raise Failed(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+        raise CommandError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
 
 
 def _exit_code(plan: Plan, live: LiveState, request: Request) -> int:

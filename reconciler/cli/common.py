@@ -1,0 +1,107 @@
+"""What the commands that read Encord share: one way to stop with an error, one way to run a
+command body so that nothing ever ends in a traceback, and the steps from a config directory
+to a plan (load, connect, read, diff) with their errors turned into lines a user can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from reconciler.cli.exit_codes import EXIT_ERROR
+from reconciler.cli.target_flags import target_options
+from reconciler.config import ConfigError, load_config
+from reconciler.encord import EncordClient, EncordError
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import DesiredState
+from reconciler.model.globs import GlobError, compile_glob
+from reconciler.model.live import LiveState
+from reconciler.plan import DiffOptions, Plan, PlanError, diff
+from reconciler.targets import TargetError, connect
+
+logger = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """Stop the command with exit code 1; each line is printed as it is (one problem a line)."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0] if lines else "")
+        self.lines = lines
+
+
+def echo_error(lines: tuple[str, ...]) -> None:
+    for line in lines:
+        click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
+
+
+def run_command(
+    name: str,
+    body: Callable[[], int],
+    *,
+    report: Callable[[tuple[str, ...]], None] = echo_error,
+    interrupted: str = "interrupted; nothing was changed",
+) -> NoReturn:
+    """Run ``body`` and exit with its code; every failure becomes lines on stderr and exit 1."""
+    try:
+        code = body()
+    except CommandError as failed:
+        report(failed.lines)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        report((interrupted,))
+        code = EXIT_ERROR
+    except Exception as exc:  # never a traceback; -vv logs it
+        logger.debug("%s failed", name, exc_info=True)
+        report((f"internal error: {type(exc).__name__}: {exc} (run with -vv for details)",))
+        code = EXIT_ERROR
+    sys.exit(code)
+
+
+def check_globs(patterns: tuple[str, ...], flag: str = "--only") -> None:
+    for pattern in patterns:
+        try:
+            compile_glob(pattern)
+        except GlobError as exc:
+            raise CommandError(f"{flag} {pattern!r}: {exc}") from None
+
+
+def load_desired(path: Path, *, hint: str = "; pass the config directory") -> DesiredState:
+    if not path.exists():
+        raise CommandError(f"{path}: no such file or directory{hint}")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
+
+
+def connect_client(target: Mapping[str, Any], desired: DesiredState) -> EncordClient:
+    """A client for the target the flags, the environment or the config name (in that order)."""
+    try:
+        return connect(target_options(target, config=desired.target))
+    except TargetError as exc:
+        raise CommandError(str(exc)) from None
+
+
+async def read_scope(client: EncordClient, desired: DesiredState) -> LiveState:
+    try:
+        return await read_live(client, Scope.from_desired(desired))
+    except EncordError as exc:
+        raise CommandError(f"cannot read the organisation at {client.target}: {exc}") from None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def make_plan(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
+    try:
+        return diff(desired, live, options=options)
+    except PlanError as exc:
+        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
