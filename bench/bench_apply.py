@@ -33,17 +33,14 @@ import argparse
 import asyncio
 import json
 import math
-import os
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from served import cli, control, serve
 
 from reconciler.apply import ApplyOptions, Event, VerifyStarted, apply_plan, journal_path
 from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
@@ -73,7 +70,7 @@ def main() -> None:
             workdir = Path(tmp) / f"n{size}"
             workdir.mkdir()
             key = _seeded(workdir, size)
-            with _serve(workdir / "bench.sqlite", args.latency_ms) as url:
+            with serve(workdir / "bench.sqlite", args.latency_ms) as url:
                 results["sizes"][size] = _metadata_jobs(url, key, workdir, size, args)
                 if n == 0 and not args.skip_moves:
                     results["moves"] = _move_jobs(url, key, workdir, args)
@@ -105,10 +102,10 @@ def _arguments() -> argparse.Namespace:
 
 def _seeded(workdir: Path, size: int) -> Path:
     db, key = workdir / "bench.sqlite", workdir / "admin.key"
-    _cli("sandbox", "init", "--db", str(db), "--key-out", str(key))
+    cli("sandbox", "init", "--db", str(db), "--key-out", str(key))
     started = time.perf_counter()
     folders = max(1, math.ceil(size / 1000))
-    _cli("sandbox", "seed", "--db", str(db), "--under", ROOT,
+    cli("sandbox", "seed", "--db", str(db), "--under", ROOT,
          "--folders", str(folders), "--items", str(size))  # fmt: skip
     print(f"\nseeded {size} items in {folders} folders in {time.perf_counter() - started:.1f} s")
     return key
@@ -333,11 +330,11 @@ def _move_jobs(url: str, key: Path, workdir: Path, args: argparse.Namespace) -> 
 
 
 def _measure(name: str, url: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    _control(url, "POST", "/_sandbox/stats/reset")
+    control(url, "POST", "/_sandbox/stats/reset")
     started = time.perf_counter()
     row = job()
     seconds = time.perf_counter() - started
-    stats = _control(url, "GET", "/_sandbox/stats")
+    stats = control(url, "GET", "/_sandbox/stats")
     row.update(way=name, requests=stats["total"], seconds=round(seconds, 2), by_route=stats)
     parts = ", ".join(
         f"{k.removesuffix('_seconds')} {v} s" for k, v in row.items() if k.endswith("_seconds")
@@ -367,40 +364,6 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
                   f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s | {ratio:.1f}× |")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-
-
-def _control(url: str, method: str, path: str) -> Any:
-    request = urllib.request.Request(
-        url + path, method=method, data=b"" if method == "POST" else None
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        raw = response.read()
-    return json.loads(raw) if raw else None
-
-
-def _cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "reconciler", *args], check=True, capture_output=True)
-
-
-@contextmanager
-def _serve(db: Path, latency_ms: float) -> Iterator[str]:
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db),
-               "--port", "0", "--latency-ms", str(latency_ms)]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "listening on " in line:
-                yield line.rsplit("listening on ", 1)[1].strip()
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
 
 
 if __name__ == "__main__":

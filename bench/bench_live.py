@@ -24,17 +24,14 @@ import argparse
 import asyncio
 import json
 import math
-import os
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from served import cli, control, serve
 
 from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
 from reconciler.live import Scope, read_live
@@ -46,13 +43,13 @@ def main() -> None:
     args = _arguments()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         db, key = Path(tmp) / "bench.sqlite", Path(tmp) / "admin.key"
-        _cli("sandbox", "init", "--db", str(db), "--key-out", str(key))
+        cli("sandbox", "init", "--db", str(db), "--key-out", str(key))
         started = time.perf_counter()
-        _cli("sandbox", "seed", "--db", str(db), "--under", ROOT,
+        cli("sandbox", "seed", "--db", str(db), "--under", ROOT,
              "--folders", str(args.folders), "--items", str(args.items))  # fmt: skip
         print(f"seeded {args.items} items in {args.folders} folders "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        with _serve(db, args.latency_ms) as url:
+        with serve(db, args.latency_ms) as url:
             minimum = (
                 math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1
             )
@@ -134,11 +131,11 @@ def _sdk_find_items(url: str, key: Path) -> tuple[int, int]:
 
 
 def _measure(name: str, url: str, read: Callable[[], tuple[int, int]]) -> dict[str, Any]:
-    _control(url, "POST", "/_sandbox/stats/reset")
+    control(url, "POST", "/_sandbox/stats/reset")
     started = time.perf_counter()
     folders, items = read()
     seconds = time.perf_counter() - started
-    requests = _control(url, "GET", "/_sandbox/stats")["total"]
+    requests = control(url, "GET", "/_sandbox/stats")["total"]
     print(f"{name}: {folders} folders, {items} items, {requests} requests, {seconds:.1f} s")
     return {"reader": name, "folders": folders, "items": items, "requests": requests,
             "seconds": round(seconds, 2)}  # fmt: skip
@@ -155,40 +152,6 @@ def _report(rows: list[dict[str, Any]], minimum: int, args: argparse.Namespace) 
               f"| {row['seconds']:.1f} s |")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({"minimum": minimum, "rows": rows}, indent=2))
-
-
-def _control(url: str, method: str, path: str) -> Any:
-    request = urllib.request.Request(
-        url + path, method=method, data=b"" if method == "POST" else None
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        raw = response.read()
-    return json.loads(raw) if raw else None
-
-
-def _cli(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "reconciler", *args], check=True, capture_output=True)
-
-
-@contextmanager
-def _serve(db: Path, latency_ms: float) -> Iterator[str]:
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db),
-               "--port", "0", "--latency-ms", str(latency_ms)]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "listening on " in line:
-                yield line.rsplit("listening on ", 1)[1].strip()
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
 
 
 if __name__ == "__main__":
