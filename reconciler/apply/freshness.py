@@ -17,7 +17,7 @@ move it without making the plan wrong, so then the fields decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,35 @@ def judge(step: Step, observed: Observed, expected: Expectation) -> str:
     if not changed:
         return "fresh"
     return stale_message(step, changed, observed.edited)
+
+
+def sort_steps(
+    steps: Sequence[Step],
+    uuids: Sequence[str],
+    observed: Mapping[str, Observed | None],
+    expect: Callable[[Step], Expectation],
+    *,
+    writes: frozenset[str],
+) -> Checked:
+    """Judge each step against its object as read now (``None``: the object is gone, which
+    is done already for a delete or replacement and stale for anything else)."""
+    out = Checked()
+    for step, uuid in zip(steps, uuids, strict=True):
+        seen = observed.get(uuid)
+        if seen is None:
+            if step.change.is_delete or step.change.is_replace:
+                out.already.append(step)
+            else:
+                out.stale.append((step, gone_message(step)))
+            continue
+        verdict = judge(step, seen, expect(step))
+        if verdict == "already" and writes:
+            out.already.append(step)
+        elif verdict in ("fresh", "already"):
+            out.fresh.append(step)
+        else:
+            out.stale.append((step, verdict))
+    return out
 
 
 def _same(live: Any, planned: Any) -> bool:

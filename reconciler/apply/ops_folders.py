@@ -19,8 +19,7 @@ from reconciler.apply.freshness import (
     Expectation,
     Observed,
     describe,
-    gone_message,
-    judge,
+    sort_steps,
 )
 from reconciler.apply.phases import Step
 from reconciler.encord import Folder, NotFoundError
@@ -75,23 +74,8 @@ async def check_existing(ctx: RunContext, steps: Sequence[Step], writes: frozens
     """Verdicts for steps on live folders (patch, move, delete)."""
     uuids = [ctx.object_id(s.change) for s in steps]
     live = await read_folders(ctx, list(dict.fromkeys(uuids)))
-    out = Checked()
-    for step, uuid in zip(steps, uuids, strict=True):
-        folder = live[uuid]
-        if folder is None:
-            if step.change.is_delete or step.change.is_replace:
-                out.already.append(step)
-            else:
-                out.stale.append((step, gone_message(step)))
-            continue
-        verdict = judge(step, observe(folder), expectation(ctx, step, writes))
-        if verdict == "already" and writes:
-            out.already.append(step)
-        elif verdict in ("fresh", "already"):
-            out.fresh.append(step)
-        else:
-            out.stale.append((step, verdict))
-    return out
+    observed = {uuid: observe(folder) for uuid, folder in live.items() if folder is not None}
+    return sort_steps(steps, uuids, observed, lambda s: expectation(ctx, s, writes), writes=writes)
 
 
 # --- create --------------------------------------------------------------------------------

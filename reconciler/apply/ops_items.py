@@ -15,7 +15,7 @@ from uuid import UUID
 
 from reconciler.apply.bundles import BUNDLE_SIZE
 from reconciler.apply.context import RunContext
-from reconciler.apply.freshness import Checked, Expectation, Observed, gone_message, judge
+from reconciler.apply.freshness import Checked, Expectation, Observed, sort_steps
 from reconciler.apply.phases import Step, item_renamed, touches
 from reconciler.encord import Item, NotFoundError
 from reconciler.plan.actions import Action
@@ -79,23 +79,8 @@ def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectat
 async def check_items(ctx: RunContext, steps: Sequence[Step], writes: frozenset[str]) -> Checked:
     uuids = [ctx.object_id(s.change) for s in steps]
     live = await read_items(ctx, uuids)
-    out = Checked()
-    for step, uuid in zip(steps, uuids, strict=True):
-        item = live.get(uuid)
-        if item is None:
-            if step.change.is_delete:
-                out.already.append(step)
-            else:
-                out.stale.append((step, gone_message(step)))
-            continue
-        verdict = judge(step, observe(item), expectation(ctx, step, writes))
-        if verdict == "already" and writes:
-            out.already.append(step)
-        elif verdict in ("fresh", "already"):
-            out.fresh.append(step)
-        else:
-            out.stale.append((step, verdict))
-    return out
+    observed = {uuid: observe(item) for uuid, item in live.items()}
+    return sort_steps(steps, uuids, observed, lambda s: expectation(ctx, s, writes), writes=writes)
 
 
 class MoveItems:
