@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 90.0  # generous: a loaded CI machine can be slow to start a Python server
 # The API contract beside the project (``../shared``), or wherever RECONCILER_SHARED points.
 SHARED = Path(
     os.environ.get("RECONCILER_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
