@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -122,11 +123,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def _wait_for_url(process: subprocess.Popen[str], errors: IO[str]) -> str:
-    """Read the ``listening on http://127.0.0.1:PORT`` line the server prints once bound."""
+    """Read the ``listening on http://127.0.0.1:PORT`` line the server prints once bound.
+
+    Bounded in time even if the server hangs before printing: ``select`` waits for a line with
+    a timeout instead of blocking in ``readline``.
+    """
     assert process.stdout is not None
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([process.stdout], [], [], min(left, 1.0))
+        line = process.stdout.readline() if ready else ""
         if not line:
             if process.poll() is not None:
                 errors.seek(0)
@@ -134,4 +140,4 @@ def _wait_for_url(process: subprocess.Popen[str], errors: IO[str]) -> str:
             continue
         if "listening on " in line:
             return line.rsplit("listening on ", 1)[1].strip()
-    raise RuntimeError("sandbox did not report its URL in time")
+    raise RuntimeError(f"sandbox did not report its URL within {STARTUP_TIMEOUT_S:.0f} s")
