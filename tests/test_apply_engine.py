@@ -232,7 +232,7 @@ def test_an_interrupted_run_resumes_from_its_journal(tmp_path: Path) -> None:
                     emit=emit,
                 )
             )
-            await bundles.wait()
+            await asyncio.wait_for(bundles.wait(), timeout=120)  # bounded if none comes
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import stat
 import subprocess
@@ -337,6 +338,8 @@ def test_serve_stops_cleanly_on_interrupt(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)  # bounded start-up wait
+        assert ready, "the server did not print its URL within 60 s"
         url = process.stdout.readline().rsplit("listening on ", 1)[1].strip()
         with urllib.request.urlopen(url + "/_sandbox/health", timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}
