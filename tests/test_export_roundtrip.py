@@ -93,7 +93,10 @@ def test_export_then_plan_is_empty(tmp_path: Path) -> None:
     assert live.complete and live.missing_roots == ()
     assert plan.changes == (), [(c.address, c.actions, c.reason) for c in plan.changes]  # type: ignore[attr-defined]
     assert plan.refusals == ()  # type: ignore[attr-defined]
-    # Through the CLI as well: apply sees nothing to do, and nothing changes live.
+    # Through the CLI as well: plan reports no changes, apply sees nothing to do, and nothing
+    # changes live.
+    planned = run_cli("plan", str(out), "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
     applied = run_cli("apply", str(out), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "No changes. The organisation matches the configuration." in applied.stdout
