@@ -7,26 +7,14 @@ planner validates plan files without reading any file. Bump ``$id`` (``v2``) and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from reconciler.model.addresses import Kind
 from reconciler.plan.actions import Action
 from reconciler.plan.document import SCHEMA_ID
-from reconciler.plan.model import FORMAT_VERSION, SUMMARY_KEYS
+from reconciler.plan.model import FORMAT_VERSION, SUMMARY_KEYS, RefusalCode
 
-_REFUSAL_CODES = [
-    "ambiguous-path",
-    "ambiguous-item",
-    "foreign-owned",
-    "protected",
-    "not-prunable",
-    "unsupported",
-    "replace",
-    "delete-threshold",
-    "change-threshold",
-    "listing-guard",
-    "no-admin",
-]
+_REFUSAL_CODES = list(get_args(RefusalCode))  # one list: the Literal in model.py
 _KINDS = [k.value for k in Kind]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
