@@ -1,4 +1,5 @@
 """Imports every command module so that each registers itself on ``cli``."""
+
 from reconciler.cli import (
     apply,  # noqa: F401
     drift,  # noqa: F401
