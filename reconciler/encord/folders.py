@@ -20,7 +20,15 @@ from reconciler.encord.dto import Folder
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
 from reconciler.encord.orgwide import AUTO, org_wide
-from reconciler.encord.paging import chunks, collect, ignore, one_page, pages, parser, uuid_parser
+from reconciler.encord.paging import (
+    collect,
+    ignore,
+    in_bundles,
+    one_page,
+    pages,
+    parser,
+    uuid_parser,
+)
 from reconciler.encord.session import Session
 from reconciler.wire.enums import StorageUserRole, SyncStatus
 from reconciler.wire.org import AddStorageFolderGroupsPayload, StorageFolderGroup
@@ -234,8 +242,7 @@ class FoldersAPI:
             )
             return await one_page(self._session, call, Folder)
 
-        results = await asyncio.gather(*(send(c) for c in chunks(list(keyed.items()), BUNDLE_SIZE)))
-        return [folder for result in results for folder in result]
+        return await in_bundles(list(keyed.items()), BUNDLE_SIZE, send)
 
     async def move(
         self,

@@ -7,7 +7,6 @@ follow the SDK's ``ListItemsParams`` field order.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.dto import Item
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
-from reconciler.encord.paging import chunks, ignore, one_page, pages, parser
+from reconciler.encord.paging import ignore, in_bundles, one_page, pages, parser
 from reconciler.encord.session import Session
 from reconciler.wire.enums import StorageItemType
 from reconciler.wire.query import Query
@@ -158,8 +157,7 @@ class ItemsAPI:
             )
             return await one_page(self._session, call, Item)
 
-        results = await asyncio.gather(*(send(c) for c in chunks(items, BUNDLE_SIZE)))
-        return [item for result in results for item in result]
+        return await in_bundles(items, BUNDLE_SIZE, send)
 
     async def patch_bulk(
         self, patches: Mapping[UUID | str, PatchItemPayload], *, subject: str | None = None
@@ -179,8 +177,7 @@ class ItemsAPI:
             )
             return await one_page(self._session, call, Item)
 
-        results = await asyncio.gather(*(send(c) for c in chunks(keyed, BUNDLE_SIZE)))
-        return [item for result in results for item in result]
+        return await in_bundles(keyed, BUNDLE_SIZE, send)
 
     async def move(
         self,

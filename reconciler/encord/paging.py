@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from reconciler.wire.base import Page
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def parser(model: type[M], route: str) -> Callable[[Any], M]:
@@ -125,6 +126,15 @@ async def one_page(session: Session, call: Call, model: type[M]) -> list[M]:
 
 def chunks(rows: Sequence[R], size: int) -> list[list[R]]:
     return [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+
+
+async def in_bundles(
+    rows: Sequence[R], size: int, send: Callable[[list[R]], Awaitable[list[T]]]
+) -> list[T]:
+    """Send ``rows`` in chunks of ``size``, all chunks concurrently (the client's one limit
+    still applies), and return every chunk's results in order."""
+    results = await asyncio.gather(*(send(chunk) for chunk in chunks(rows, size)))
+    return [row for result in results for row in result]
 
 
 def uuid_parser(route: str) -> Callable[[Any], UUID]:
