@@ -204,3 +204,24 @@ def test_on_a_terminal_apply_asks_and_only_yes_applies(tmp_path: Path) -> None:
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "Apply complete: " in accepted.stdout
     assert [g.name for g in _live(config).groups.values()] == ["crew"]
+
+
+def test_apply_shows_the_grouped_plan_once(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=40)
+    result = run_cli("apply", str(config), "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.count("reconciler plan for ") == 1 and out.count("Plan: ") == 1
+    lines = out.splitlines()
+    assert any(line.startswith("  ~ 40 × item  [") for line in lines)
+    assert any(line.startswith("  + 40 × link  [") for line in lines)
+    assert len([line for line in lines if "item:/team/raw/" in line]) <= 3
+    assert len(lines) < 40
+
+
+def test_apply_detail_full_lists_every_change(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=6)
+    result = run_cli("apply", str(config), "--auto-approve", "--detail", "full")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len([x for x in result.stdout.splitlines() if x.startswith("  ~ item:/team/raw/")]) == 6
+    assert " × " not in result.stdout

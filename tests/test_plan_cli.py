@@ -169,3 +169,12 @@ def test_names_that_do_not_resolve_are_listed_with_file_and_line(tmp_path: Path)
         "create it in Encord"
     ]
     assert result.stdout == ""
+
+
+def test_detail_summary_prints_only_the_counts(tmp_path: Path) -> None:
+    config = _embedded(tmp_path)
+    summary = run_cli("plan", str(config), "--detail", "summary")
+    assert summary.returncode == 0, summary.stderr
+    rows = [line.split() for line in summary.stdout.splitlines()]
+    assert ["create", "4"] in rows and ["grant", "2"] in rows
+    assert "folder:/team" not in summary.stdout

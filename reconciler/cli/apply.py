@@ -36,6 +36,7 @@ from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
 from reconciler.cli.common import (
     CommandError,
     connect_client,
+    detail_option,
     echo_error,
     load_desired,
     make_plan,
@@ -58,6 +59,7 @@ from reconciler.plan import (
     plan_document,
     render_text,
 )
+from reconciler.plan.render_text import Detail
 
 _YAML = (".yaml", ".yml")
 
@@ -70,6 +72,7 @@ class Request:
     force: bool
     only: tuple[str, ...]
     fmt: str
+    detail: Detail
     target: dict[str, Any]
 
 
@@ -91,6 +94,7 @@ class Request:
     show_default=True,
     help="json: the plan and then every event, one JSON object a line, on stdout.",
 )
+@detail_option
 @target_flags
 def apply_command(
     path: Path,
@@ -99,6 +103,7 @@ def apply_command(
     force: bool,
     only: tuple[str, ...],
     fmt: str,
+    detail: Detail,
     **target: Any,
 ) -> None:
     """Make the organisation match PATH (a config directory, default .) or a saved PLANFILE.
@@ -113,6 +118,7 @@ def apply_command(
         force=force,
         only=only,
         fmt=fmt,
+        detail=detail,
         target=target,
     )
     printer = printer_for(fmt)
@@ -287,7 +293,7 @@ def _show(plan: Plan, request: Request, printer: Printer) -> None:
     if isinstance(printer, JsonLines):
         printer.write({"event": "plan", "plan": plan_document(plan)})
     else:
-        click.echo(render_text(plan), nl=False)
+        click.echo(render_text(plan, detail=request.detail), nl=False)
 
 
 def _check_refusals(plan: Plan, request: Request) -> None:

@@ -64,6 +64,16 @@ def run_command(
     sys.exit(code)
 
 
+detail_option = click.option(
+    "--detail",
+    type=click.Choice(["grouped", "full", "summary"]),
+    default="grouped",
+    show_default=True,
+    help="Text: grouped folds many alike changes into one block (never deletes, unlinks or "
+    "revokes); full lists every change; summary prints only the counts.",
+)
+
+
 def check_globs(patterns: tuple[str, ...], flag: str = "--only") -> None:
     for pattern in patterns:
         try:

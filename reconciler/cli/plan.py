@@ -21,6 +21,7 @@ from reconciler.cli.common import (
     CommandError,
     check_globs,
     connect_client,
+    detail_option,
     load_desired,
     make_plan,
     now_iso,
@@ -34,6 +35,7 @@ from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import DiffOptions, Plan, can_apply, render_markdown, render_text
 from reconciler.plan.planfile import iter_dumps
+from reconciler.plan.render_text import Detail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +43,7 @@ class Request:
     path: Path
     out: Path | None
     fmt: str
+    detail: Detail
     detailed: bool
     only: tuple[str, ...]
     force: bool
@@ -64,6 +67,7 @@ class Request:
     help="json: the document of schemas/plan.schema.json; markdown: at most 65,536 "
     "characters, for a pull-request comment.",
 )
+@detail_option
 @click.option(
     "--detailed-exitcode",
     "detailed",
@@ -86,6 +90,7 @@ def plan_command(
     path: Path,
     out: Path | None,
     fmt: str,
+    detail: Detail,
     detailed: bool,
     only: tuple[str, ...],
     force: bool,
@@ -97,7 +102,14 @@ def plan_command(
     held back and why.
     """
     request = Request(
-        path=path, out=out, fmt=fmt, detailed=detailed, only=only, force=force, target=target
+        path=path,
+        out=out,
+        fmt=fmt,
+        detail=detail,
+        detailed=detailed,
+        only=only,
+        force=force,
+        target=target,
     )
     run_command("plan", lambda: _run(request))
 
@@ -108,11 +120,11 @@ def _run(request: Request) -> int:
     plan, live = asyncio.run(_plan(request, desired))
     if request.out is not None:
         _write(request.out, plan)
-    _print(plan, request.fmt)
+    _print(plan, request.fmt, request.detail)
     return _exit_code(plan, live, request)
 
 
-def _print(plan: Plan, fmt: str) -> None:
+def _print(plan: Plan, fmt: str, detail: Detail) -> None:
     if fmt == "json":  # in pieces: a plan over a million items is a large document
         for piece in iter_dumps(plan):
             sys.stdout.write(piece)
@@ -120,7 +132,7 @@ def _print(plan: Plan, fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(render_markdown(plan), nl=False)
     else:
-        click.echo(render_text(plan), nl=False)
+        click.echo(render_text(plan, detail=detail), nl=False)
 
 
 async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveState]:

@@ -3,16 +3,24 @@
 Symbols: ``+`` create/link/grant, ``~`` patch/role change, ``-`` delete/unlink/revoke,
 ``→`` move (with the previous address), ``-/+`` replace. Deletes and replacements come
 first and are never elided; refusals, deferrals and the summary line follow.
+
+Detail levels: ``grouped`` (the default) folds many alike changes into one block (see
+``grouping``: never anything destructive, never fewer than ``GROUP_AT``), ``full`` lists
+every change, ``summary`` prints only the counts.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.plan.actions import Action
-from reconciler.plan.model import Change, FieldDiff, Plan
+from reconciler.plan.grouping import SHOWN, VARIES, Group, group_changes
+from reconciler.plan.model import SUMMARY_KEYS, Change, FieldDiff, Plan
+
+Detail = Literal["grouped", "full", "summary"]
+DETAILS: tuple[Detail, ...] = ("grouped", "full", "summary")
 
 _PLAIN = re.compile(r"[A-Za-z0-9_\-]+\Z")
 _VALUE_LIMIT = 160
@@ -34,6 +42,8 @@ def symbol(change: Change) -> str:
 
 
 def value_text(value: Any) -> str:
+    if value is VARIES:
+        return "(varies)"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
     return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 1] + "…"
 
@@ -86,11 +96,49 @@ def _change_block(change: Change) -> list[str]:
     return [f"  {headline(change)}"] + [f"        {line}" for line in detail_lines(change)]
 
 
-def render_text(plan: Plan) -> str:
+def group_headline(group: Group) -> str:
+    return f"{symbol(group.first)} {len(group)} × {group.first.kind}  [{group.cause}]"
+
+
+def group_detail_lines(group: Group) -> list[str]:
+    """The field diff the members share (``(varies)`` where their values differ)."""
+    if group.diff:
+        return [diff_line(d) for d in group.diff]
+    return [f"{key}: {value_text(value)}" for key, value in group.created]
+
+
+def member_line(change: Change) -> str:
+    line = change.address
+    if change.previous_address is not None:
+        line += f" (from {change.previous_address})"
+    return line
+
+
+def _group_block(group: Group) -> list[str]:
+    lines = [f"  {group_headline(group)}"]
+    lines += [f"        {line}" for line in group_detail_lines(group)]
+    lines += [f"      {member_line(c)}" for c in group.changes[:SHOWN]]
+    if len(group) > SHOWN:
+        lines.append(f"      … and {len(group) - SHOWN} more")
+    return lines
+
+
+def _blocks(changes: list[Change], detail: Detail) -> list[str]:
+    if detail == "full":
+        return [line for change in changes for line in _change_block(change)]
+    lines: list[str] = []
+    for entry in group_changes(changes):
+        lines += _group_block(entry) if isinstance(entry, Group) else _change_block(entry)
+    return lines
+
+
+def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
     lines = [
         f"reconciler plan for {plan.target or 'unknown target'} (ownership: {plan.ownership_id})",
         "",
     ]
+    if detail == "summary":
+        return "\n".join(lines + _counts_table(plan) + ["", plan.summary.line()]) + "\n"
     destructive = [c for c in plan.changes if c.is_delete or c.is_replace]
     rest = [c for c in plan.changes if not (c.is_delete or c.is_replace)]
     if not plan.changes:
@@ -98,13 +146,11 @@ def render_text(plan: Plan) -> str:
         lines += ["No changes." + matches, ""]
     if destructive:
         lines.append("Deletes and replacements:")
-        for change in destructive:
-            lines.extend(_change_block(change))
+        lines.extend(_blocks(destructive, detail))
         lines.append("")
     if rest:
         lines.append("Changes:")
-        for change in rest:
-            lines.extend(_change_block(change))
+        lines.extend(_blocks(rest, detail))
         lines.append("")
     lines.extend(_trailer(plan))
     return "\n".join(lines) + "\n"
@@ -135,3 +181,18 @@ def _trailer(plan: Plan) -> list[str]:
         lines.append("")
     lines.append(plan.summary.line())
     return lines
+
+
+def _counts_table(plan: Plan) -> list[str]:
+    counts = plan.summary.as_dict()
+    rows = [(key, counts[key]) for key in SUMMARY_KEYS if counts[key]]
+    if plan.refusals:
+        state = "overridden by --force" if plan.forced else "refused unless --force"
+        rows.append((f"refusals ({state})", len(plan.refusals)))
+    if plan.deferred:
+        rows.append(("deferred folders", len(plan.deferred)))
+    if not rows:
+        return ["No changes."]
+    width = max(len(name) for name, _ in rows)
+    digits = max(len(str(n)) for _, n in rows)
+    return [f"  {name:<{width}}  {n:>{digits}}" for name, n in rows]
