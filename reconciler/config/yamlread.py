@@ -76,6 +76,9 @@ def parse_yaml(
     except FileAbortedError:
         return None, composer.diagnostics
     except yaml.MarkedYAMLError as exc:
+        deeper = _too_deep_for_us(composer, exc, text)
+        if deeper is not None:
+            return None, deeper
         return None, [*composer.diagnostics, _syntax_error(exc, rel, text)]
     except yaml.YAMLError as exc:  # reader errors carry no mark
         return None, [*composer.diagnostics, Diagnostic(rel, 1, 1, f"YAML error: {exc}")]
@@ -132,6 +135,45 @@ def _syntax_error(exc: yaml.MarkedYAMLError, rel: str, text: str) -> Diagnostic:
     return Diagnostic(rel, line, col, message)
 
 
+def _too_deep_for_us(
+    composer: _Composer, exc: yaml.MarkedYAMLError, text: str
+) -> list[Diagnostic] | None:
+    """This file's diagnostics when nesting deeper than ``MAX_DEPTH`` is why libyaml stopped.
+
+    libyaml (as bundled since PyYAML 6.0.4) has a nesting limit of its own (1000), and its
+    scanner can reach it while reading ahead on one line (up to about 1024 characters),
+    before the composer has seen the events that pass ``MAX_DEPTH``. When the text read
+    ahead could hold enough openings, growing prefixes of the file starting just past the
+    last event are read again: too short to reach libyaml's limit, long enough for
+    ``MAX_DEPTH`` to decide, at the position it reports whatever the PyYAML version.
+    """
+    mark = exc.problem_mark
+    if mark is None:
+        return None
+    ahead = text[composer.consumed : mark.index]
+    # Each collection opened in the read-ahead starts at one of these characters (a block
+    # mapping after a line break, ``-`` or ``?``; a flow pair after ``[`` or ``,``), at most
+    # two per character: below this bound the depth cannot have passed the limit.
+    bound = len(composer.stack) + 2 + 2 * sum(ahead.count(c) for c in "[{,-?\n")
+    size = 4 * MAX_DEPTH
+    while bound > MAX_DEPTH:
+        end = min(composer.consumed + size, mark.index + 1)
+        again = _Composer(composer.rel, composer.env, text[:end])
+        try:
+            again.compose()
+        except FileAbortedError:
+            if again.too_deep:
+                return again.diagnostics
+        except yaml.YAMLError:
+            pass  # the truncated end, or another mistake before it
+        finally:
+            again.dispose()
+        if end > mark.index:
+            break
+        size *= 2
+    return None
+
+
 class _Composer:
     """Builds ``Node``s from libyaml events with an explicit stack (no recursion)."""
 
@@ -139,6 +181,8 @@ class _Composer:
         self.rel = rel
         self.env = env
         self.loader = _Loader(text)
+        self.consumed = 0  # index just past the last event read (for _too_deep_for_us)
+        self.too_deep = False
         self.diagnostics: list[Diagnostic] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -165,18 +209,25 @@ class _Composer:
     def _document(self) -> Node | None:
         get_event, stack = self.loader.get_event, self.stack
         scalar_event, scalar = yaml.ScalarEvent, self._scalar
-        while True:
-            event = get_event()
-            if type(event) is scalar_event:
-                node = scalar(event)
-            else:
-                found = self._event(event)
-                if found is None:
-                    continue
-                node = found
-            if not stack:
-                return node
-            stack[-1].add(node, self)
+        event: Any = None
+        try:
+            while True:
+                event = get_event()
+                if type(event) is scalar_event:
+                    node = scalar(event)
+                else:
+                    found = self._event(event)
+                    if found is None:
+                        continue
+                    node = found
+                if not stack:
+                    self.consumed = event.end_mark.index
+                    return node
+                stack[-1].add(node, self)
+        except yaml.YAMLError:
+            if event is not None:  # ``event`` is the last one read before the error
+                self.consumed = event.end_mark.index
+            raise
 
     def _event(self, event: Any) -> Node | None:
         """A finished node, or None when the event opened a collection."""
@@ -194,6 +245,7 @@ class _Composer:
 
     def _open(self, event: Any) -> None:
         if len(self.stack) >= MAX_DEPTH:
+            self.too_deep = True
             self.fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
         if event.tag not in _COLLECTION_TAGS:
             self.report(event.start_mark, unsupported_tag(event.tag))
