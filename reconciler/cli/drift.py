@@ -40,6 +40,7 @@ from reconciler.drift import (
     render_markdown,
     render_text,
 )
+from reconciler.drift.render_html import render_html
 from reconciler.model.desired import DesiredState
 from reconciler.plan import DiffOptions
 
@@ -58,11 +59,12 @@ class Request:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
     help="json: the document of schemas/drift.schema.json; markdown: at most 65,536 "
-    "characters, for a PR comment or a job summary.",
+    "characters, for a PR comment or a job summary; html: one self-contained page for a "
+    "browser.",
 )
 @click.option(
     "--junit",
@@ -142,6 +144,8 @@ def _render(report: DriftReport, fmt: str) -> str:
         return dumps(report)
     if fmt == "markdown":
         return render_markdown(report)
+    if fmt == "html":
+        return render_html(report)
     return render_text(report)
 
 

@@ -35,6 +35,7 @@ from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import DiffOptions, Plan, can_apply, render_markdown, render_text
 from reconciler.plan.planfile import iter_dumps
+from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
 
 
@@ -61,11 +62,11 @@ class Request:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
     help="json: the document of schemas/plan.schema.json; markdown: at most 65,536 "
-    "characters, for a pull-request comment.",
+    "characters, for a pull-request comment; html: one self-contained page for a browser.",
 )
 @detail_option
 @click.option(
@@ -131,6 +132,8 @@ def _print(plan: Plan, fmt: str, detail: Detail) -> None:
         sys.stdout.flush()
     elif fmt == "markdown":
         click.echo(render_markdown(plan), nl=False)
+    elif fmt == "html":
+        click.echo(render_html(plan), nl=False)
     else:
         click.echo(render_text(plan, detail=detail), nl=False)
 

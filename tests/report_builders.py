@@ -1,0 +1,120 @@
+"""Plans for the report tests and benchmarks: one with hostile live names, and a large one
+built by the real planner (a metadata rule over N items, plus folders it deletes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.config import load_config
+from reconciler.model.desired import OWNER_KEY
+from reconciler.model.live import LiveFolder, LiveItem, LiveState
+from reconciler.plan import Change, FieldDiff, Plan, Refusal, diff
+from reconciler.plan.actions import Action
+from reconciler.plan.model import summarise
+
+# Each one tries something: close the data's <script>, inject markup or an attribute, break
+# out of a JS string, hide or reorder text (bidi override, zero-width), fake a new line.
+HOSTILE = (
+    "</script><script>window.pwned=1</script>",
+    '<img src=x onerror="window.pwned=2">&amp;"quoted"\'single\'',
+    "line one\nline two\r\u2028",
+    "invoice\u202egpj.exe",
+    "zero\u200bwidth\u2066isolate\u2069",
+    "<!--",
+)
+
+
+def hostile_plan() -> Plan:
+    """Every kind of change, each on an object whose name is one of ``HOSTILE``."""
+    changes: list[Change] = []
+    for n, name in enumerate(HOSTILE):
+        path = f"/data/{name}"
+        changes.append(
+            Change(
+                address=f"folder:{path}",
+                kind="folder",
+                actions=(Action.DELETE,),
+                before={"path": path, "name": name, "description": name},
+                source=None,
+                reason=f"not declared; {name}",
+            )
+        )
+        changes.append(
+            Change(
+                address=f"item:{path}/{name}.jpg",
+                kind="item",
+                actions=(Action.PATCH,),
+                before={"path": f"{path}/{name}.jpg", "metadata": {name: 1}},
+                after={"path": f"{path}/{name}.jpg", "metadata": {name: 2}},
+                diff=(FieldDiff(("metadata", name), "change", 1, 2),),
+                source=f"items.yaml:{n + 1}",
+                reason=name,
+            )
+        )
+    changes.append(
+        Change(
+            address=f"dataset-user:{HOSTILE[1]}#{HOSTILE[0]}@example.com",
+            kind="dataset-user",
+            actions=(Action.REVOKE,),
+            before={"role": "admin"},
+            reason=HOSTILE[3],
+        )
+    )
+    refusal = Refusal(
+        code="protected", message=HOSTILE[0], addresses=(f"folder:/data/{HOSTILE[1]}",)
+    )
+    return Plan(
+        tool_version="0",
+        target=HOSTILE[0],
+        ownership_id=HOSTILE[1],
+        changes=tuple(changes),
+        summary=summarise(tuple(changes)),
+        checksum="sha256:0",
+        refusals=(refusal,),
+    )
+
+
+def many_item_plan(directory: Path, items: int, *, extra_folders: int = 20) -> Plan:
+    """A plan made by ``diff``: one rule sets metadata on ``items`` items in /big (patches),
+    and ``extra_folders`` undeclared owned folders are pruned (deletes)."""
+    (directory / "reconciler.yaml").write_text(
+        "version: 1\ntarget: {sandbox: {path: s.sqlite}}\nownership: {id: md}\n"
+        "policy: {max_delete_ratio: 1.0, max_change_ratio: 1.0}\n"
+    )
+    (directory / "items.yaml").write_text(
+        "folders:\n  /big:\n    description: big\n"
+        "items:\n  - folder: /big\n    metadata: {split: train, reviewed: true}\n"
+    )
+    desired = load_config(directory)
+    big = LiveFolder(uuid="f-big", parent=None, name="big", path="/big", description="big")
+    folders = {"f-big": big}
+    for n in range(extra_folders):
+        uuid = f"f-old-{n}"
+        folders[uuid] = LiveFolder(
+            uuid=uuid,
+            parent="f-big",
+            name=f"old-{n:03d}",
+            path=f"/big/old-{n:03d}",
+            metadata={OWNER_KEY: "md"},
+        )
+    per_folder = items // 10
+    live_items = {
+        f"i{n}": LiveItem(
+            uuid=f"i{n}",
+            parent="f-big",
+            folder_path="/big",
+            name=f"camera-{n % 10}/frame-{n:06d}.jpg".replace("/", "-"),
+            item_type="IMAGE",
+            metadata={"split": "test" if n // max(per_folder, 1) % 2 else "val", OWNER_KEY: "md"},
+        )
+        for n in range(items)
+    }
+    live = LiveState(
+        target="https://api.encord.com",
+        scope=("/big",),
+        folders=folders,
+        paths={f.path: uuid for uuid, f in folders.items()},
+        items=live_items,
+        listing_counts={"/big": items + 1 + extra_folders},
+    )
+    return diff(desired, live)
