@@ -7,9 +7,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.config import yamlread
 from reconciler.config.positions import Pos, describe_path
 from reconciler.config.yamlread import MAX_DEPTH, MAX_FILE_BYTES, parse_yaml, read_yaml
 
@@ -223,7 +225,8 @@ def test_deep_nesting_is_refused_quickly(text: str, col: int) -> None:
 def test_a_syntax_error_in_deep_but_allowed_nesting_stays_a_syntax_error() -> None:
     _, problems = parse("x: " + "[" * 60 + "a: b: c\n")
     assert len(problems) == 1
-    assert problems[0].startswith("f.yaml:1:68: YAML syntax error")
+    assert problems[0].startswith("f.yaml:1:") and "YAML syntax error" in problems[0]
+    assert "nesting" not in problems[0]
 
 
 def test_deep_block_nesting_is_refused() -> None:
@@ -333,3 +336,62 @@ def test_any_bytes_give_data_or_diagnostics_never_an_exception(raw: bytes) -> No
     for problem in problems:
         assert problem.line >= 1 and problem.col >= 1 and problem.message
         assert "\n" not in str(problem)
+
+
+# The frequent mistakes, in plain words at the line to fix (the parser notices most of them a
+# line later). Both parsers (libyaml and pure Python) give the same diagnostic.
+SYNTAX_MISTAKES = [
+    (
+        "folders:\n  /a:\n    description: hello\n      metadata: {k: v}\n",
+        "4:7: 'metadata' is indented deeper than 'description' on line 3, which already has a "
+        "value; indent it to column 5 like 'description'",
+    ),
+    (
+        "groups:\n  annotators\n    members: [a@b.co]\n",
+        "2:3: 'annotators' has no ':' after it, so the next line reads as part of it; "
+        "write 'annotators:' if it is a key",
+    ),
+    (
+        "folders:\n  /a\n  /b: {}\n",
+        "2:3: '/a' has no ':' after it, so the next line reads as part of it; "
+        "write '/a:' if it is a key",
+    ),
+    (
+        "folders:\n  /a:\n    description: note: this\n",
+        "3:18: the value of 'description' holds ': '; put the value in quotes",
+    ),
+    (
+        "folders:\n  /a:\n    description: x\n   metadata: {k: v}\n",
+        "4:4: 'metadata' at column 4 lines up with nothing above (the mapping at line 2 has its "
+        "entries at column 3); move it to column 5 (like line 3) or column 3 (like line 2)",
+    ),
+    (
+        "items:\n  - folder: /a\n  metadata: {k: v}\n",
+        "3:3: 'metadata' at column 3 lines up with nothing above (the list at line 2 has its "
+        "entries at column 3); move it to column 5 (like line 2)",
+    ),
+    (
+        "a: 1\n- b\n",
+        "2:1: a '-' list item where the mapping at line 1 expects a key; put the list under a "
+        "key that ends with ':', indented deeper than the key",
+    ),
+    ('a: "unclosed\nb: 1\n', "1:4: this quote is never closed; add the closing quote"),
+    (
+        "a: [1, 2\nb: 1\n",
+        "1:4: this '[' is never closed, or a ',' is missing inside it; add the ']' or the ','",
+    ),
+    ("a: @x\n", "1:4: a value cannot start with '@'; put it in quotes"),
+    ("a: *\n", "1:4: '*' starts an alias (*name); put a value starting with '*' in quotes"),
+]
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+@pytest.mark.parametrize(("text", "expected"), SYNTAX_MISTAKES)
+def test_frequent_syntax_mistakes_in_plain_words(
+    text: str, expected: str, loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(yamlread, "_Loader", getattr(yaml, loader))
+    doc, problems = parse(text)
+    assert doc is None
+    where, message = expected.split(": ", 1)
+    assert problems == [f"f.yaml:{where}: YAML syntax error: {message}"]

@@ -29,6 +29,7 @@ from reconciler.config.frames import Frame, Node
 from reconciler.config.interpolate import interpolate
 from reconciler.config.positions import Pos, PosNode, YamlDoc
 from reconciler.config.scalars import resolve_plain, resolve_scalar, unsupported_tag
+from reconciler.config.yamlerrors import syntax_error
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -79,7 +80,7 @@ def parse_yaml(
         deeper = _too_deep_for_us(composer, exc, text)
         if deeper is not None:
             return None, deeper
-        return None, [*composer.diagnostics, _syntax_error(exc, rel, text)]
+        return None, [*composer.diagnostics, syntax_error(exc, rel, text)]
     except yaml.YAMLError as exc:  # reader errors carry no mark
         return None, [*composer.diagnostics, Diagnostic(rel, 1, 1, f"YAML error: {exc}")]
     finally:
@@ -117,22 +118,6 @@ def line_col(text: str, index: int) -> tuple[int, int]:
     breaks = list(_LINE_BREAK.finditer(before))
     start = breaks[-1].end() if breaks else 0
     return len(breaks) + 1, len(before) - start + 1
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, rel: str, text: str) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    lines = text.split("\n", line)
-    if 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t":
-        return Diagnostic(rel, line, col, "YAML syntax error: a tab character; indent with spaces")
-    message = f"YAML syntax error: {exc.problem or 'invalid YAML'}"
-    ctx = exc.context_mark
-    if exc.context and ctx is not None and (ctx.line, ctx.column) != (line - 1, col - 1):
-        message += f" {exc.context} (started at line {ctx.line + 1}, column {ctx.column + 1})"
-    context_line = lines[ctx.line] if ctx is not None and ctx.line < len(lines) else ""
-    if "flow" in (exc.context or "") and "${" in context_line:
-        message += "; inside { } or [ ], quote values holding ${...}"
-    return Diagnostic(rel, line, col, message)
 
 
 def _too_deep_for_us(
