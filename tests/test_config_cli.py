@@ -93,7 +93,7 @@ def test_subprocess_never_prints_a_traceback_for_hostile_input(tmp_path: Path) -
     )
 
 
-def test_bad_flag_is_a_usage_error() -> None:
+def test_bad_flag_is_a_usage_error_exit_1() -> None:
     result = CliRunner().invoke(cli, ["validate", "--format", "xml"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Invalid value for '--format'" in result.output

@@ -6,8 +6,10 @@
 * 1: any error: bad config or flags, unreachable target, refusal, apply failure or
   non-convergence.
 
-Click exits 2 on a usage error; ``ExitCodeCommand`` makes that 1, because 2 means "changes"
-or "drift" here and a mistyped flag in a CI job must not read as either.
+Click exits 2 on a usage error; the root ``CommandGroup`` (``cli/main.py``) makes that 1 for
+every command and sub-group, because 2 means "changes" or "drift" here and a mistyped flag in
+a CI job must not read as either. ``ExitCodeCommand`` does the same for a command run on its
+own (``command.main()``), outside the group.
 """
 
 from __future__ import annotations
