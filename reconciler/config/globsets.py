@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from reconciler.config.errors import UnmodelledGlobError
-from reconciler.model.globs import GlobError, compile_glob
+from reconciler.model.globs import Glob, GlobError, compile_glob
 
 _MAX_STATES = 250_000
 _PRINTABLE = string.printable
@@ -97,7 +97,7 @@ def may_overlap(first: str, second: str) -> bool:
     if is_literal(first) or is_literal(second):
         literal, pattern = (first, second) if is_literal(first) else (second, first)
         regex = _glob_regex(pattern)
-        return regex is None or regex.match(literal) is not None
+        return regex is None or regex.match(literal)
     shape_a, shape_b = _shape(first), _shape(second)
     if shape_a is None or shape_b is None:
         return True
@@ -120,7 +120,7 @@ def _shape(pattern: str) -> tuple[list[_Tok], str, str] | None:
     return tokens, _literal_run(tokens), _literal_run(tokens[::-1])[::-1]
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str] | None:
+def _glob_regex(pattern: str) -> Glob | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -107,7 +107,7 @@ def _select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tupl
         wanted = selector.match.metadata or {}
         for folder in folders:
             for item in index.by_folder.get(folder, ()):
-                if name is not None and name.match(item.name) is None:
+                if name is not None and not name.match(item.name):
                     continue
                 if types and item.item_type not in types:
                     continue

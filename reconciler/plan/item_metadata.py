@@ -12,14 +12,13 @@ and reused; an unchanged item is recognised without building any dictionary.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import Manifest, MetadataRule
-from reconciler.model.globs import compile_glob
+from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
 from reconciler.plan.canonical import equivalent
 from reconciler.plan.views import merged_metadata, owned_pattern
@@ -43,7 +42,7 @@ class Combined:
 
     declared: dict[str, Any]
     replace: bool
-    owned: re.Pattern[str] | None
+    owned: GlobSet | None
     # Key sets seen -> "holds an owned key nobody declares": items share a handful of shapes.
     _stale: dict[tuple[str, ...], bool] = field(default_factory=dict)
 
@@ -60,7 +59,7 @@ class Combined:
         stale = self._stale.get(shape)
         if stale is None:
             owned, declared = self.owned, self.declared
-            stale = any(k not in declared and owned.match(k) is not None for k in shape)
+            stale = any(k not in declared and owned.match(k) for k in shape)
             if len(self._stale) < 4096:
                 self._stale[shape] = stale
         return stale
@@ -82,7 +81,7 @@ def combine(contributions: list[Contribution]) -> Combined:
 @dataclass(frozen=True, slots=True, eq=False)
 class CompiledRule:
     rule: MetadataRule
-    name: re.Pattern[str] | None
+    name: Glob | None
     types: frozenset[str]
     contribution: Contribution
 
@@ -91,7 +90,7 @@ class CompiledRule:
         return folder_path == folder or (self.rule.recursive and is_under(folder_path, folder))
 
     def matches(self, item: LiveItem, metadata: Mapping[str, Any]) -> bool:
-        if self.name is not None and self.name.match(item.name) is None:
+        if self.name is not None and not self.name.match(item.name):
             return False
         if self.types and item.item_type not in self.types:
             return False

@@ -6,21 +6,18 @@ both sides go through the same functions here and in ``canonical``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model.desired import OWNER_KEY, DesiredFolder
-from reconciler.model.globs import compile_glob
+from reconciler.model.globs import GlobSet
 from reconciler.model.live import LiveFolder
 from reconciler.plan.canonical import canonical
 
 
-def owned_pattern(globs: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex for a set of ``owned_keys`` globs (None when there are none)."""
-    if not globs:
-        return None
-    return re.compile("|".join(f"(?:{compile_glob(g).pattern})" for g in sorted(set(globs))))
+def owned_pattern(globs: tuple[str, ...]) -> GlobSet | None:
+    """The set of ``owned_keys`` globs (None when there are none)."""
+    return GlobSet(globs) if globs else None
 
 
 def merged_metadata(
@@ -28,7 +25,7 @@ def merged_metadata(
     declared: Mapping[str, Any],
     *,
     replace: bool,
-    owned: re.Pattern[str] | None,
+    owned: GlobSet | None,
 ) -> dict[str, Any]:
     """Declared keys set; in merge mode other keys kept unless they match ``owned`` (and are
     not declared); in replace mode only declared keys survive. Our ownership marker is never
