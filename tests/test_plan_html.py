@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_cli
 from report_builders import HOSTILE, hostile_plan
 from test_plan_golden import CASES, plan_case
 
 from reconciler.config import load_config
-from reconciler.drift import AuditOptions, audit
+from reconciler.drift import AuditOptions, DriftReport, audit
+from reconciler.drift import dumps as drift_dumps
 from reconciler.drift.render_html import render_html as render_drift_html
 from reconciler.model.live import LiveState
-from reconciler.plan import diff
+from reconciler.plan import diff, dumps, loads
 from reconciler.plan.html_shell import embed_json, tree_node
 from reconciler.plan.model import category
 from reconciler.plan.render_html import render_html
@@ -123,11 +125,15 @@ def test_tree_places(address: str, path: str | None, node: list[str], how: str) 
     assert tree_node(address, path) == (node, how)
 
 
-def test_drift_page_carries_the_audit_and_its_verdict() -> None:
+def _delete_owned_only_audit() -> DriftReport:
     root = GOLDEN / "delete-owned-only"
     desired = load_config(root / "config", env={})
     live = LiveState.from_json(json.loads((root / "live.json").read_text()))
-    report = audit(diff(desired, live), desired, live, options=AuditOptions())
+    return audit(diff(desired, live), desired, live, options=AuditOptions())
+
+
+def test_drift_page_carries_the_audit_and_its_verdict() -> None:
+    report = _delete_owned_only_audit()
     data = page_data(render_drift_html(report))
     assert data["report"] == "drift"
     assert [e["a"] for e in data["entries"]] == [d.address for d in report.drift]
@@ -136,3 +142,21 @@ def test_drift_page_carries_the_audit_and_its_verdict() -> None:
     assert data["verdict"]["text"].startswith(f"Drift: {len(report.drift)} objects differ")
     extra = [e for e in data["entries"] if e["c"] == "extra"]
     assert extra and all(e.get("d") == 1 for e in extra)
+
+
+def test_show_renders_a_saved_plan_and_a_saved_drift_report_as_html(tmp_path: Path) -> None:
+    plan = plan_case("delete-owned-only")
+    saved = tmp_path / "plan.json"
+    saved.write_text(dumps(plan))
+    shown = run_cli("show", str(saved), "--format", "html")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == render_html(loads(saved.read_text()))
+    assert [e["a"] for e in page_data(shown.stdout)["entries"]] == [c.address for c in plan.changes]
+    report = _delete_owned_only_audit()
+    saved_report = tmp_path / "drift.json"
+    saved_report.write_text(drift_dumps(report))
+    shown = run_cli("show", "--drift", str(saved_report), "--format", "html")
+    assert shown.returncode == 0, shown.stderr
+    data = page_data(shown.stdout)
+    assert data["report"] == "drift"
+    assert [e["a"] for e in data["entries"]] == [d.address for d in report.drift]

@@ -22,9 +22,11 @@ from reconciler.drift import dumps as drift_dumps
 from reconciler.drift import render_markdown as drift_markdown
 from reconciler.drift import render_text as drift_text
 from reconciler.drift.errors import DriftFileError
+from reconciler.drift.render_html import render_html as drift_html
 from reconciler.drift.reportfile import loads as load_report
 from reconciler.plan import Plan, PlanFileError, loads, render_markdown, render_text
 from reconciler.plan.planfile import iter_dumps
+from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
 
 
@@ -40,7 +42,7 @@ from reconciler.plan.render_text import Detail
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
     help="The same renderings as `plan` and `drift` make.",
@@ -103,6 +105,8 @@ def _show_plan(plan: Plan, fmt: str, detail: Detail) -> None:
         sys.stdout.flush()
     elif fmt == "markdown":
         click.echo(render_markdown(plan), nl=False)
+    elif fmt == "html":
+        click.echo(render_html(plan), nl=False)
     else:
         click.echo(render_text(plan, detail=detail), nl=False)
 
@@ -112,5 +116,7 @@ def _show_report(report: DriftReport, fmt: str) -> None:
         click.echo(drift_dumps(report), nl=False)
     elif fmt == "markdown":
         click.echo(drift_markdown(report), nl=False)
+    elif fmt == "html":
+        click.echo(drift_html(report), nl=False)
     else:
         click.echo(drift_text(report), nl=False)
