@@ -38,6 +38,10 @@ def test_scope_from_desired_reads_the_roots_declared_datasets_and_groups() -> No
     assert scope.datasets == frozenset({"train"}) and scope.groups == frozenset({"annotators"})
     assert scope.wants_dataset("train") and not scope.wants_dataset("other")
     assert scope.wants_members("annotators") and not scope.wants_members("other")
+    # Groups tagged with our id may be pruned: their members are read, so the plan shows and
+    # fingerprints the members a delete removes (and apply re-reads the same).
+    assert scope.wants_members("old", "leaving [managed by reconciler: acme]")
+    assert not scope.wants_members("theirs", "x [managed by reconciler: someone-else]")
     everything = Scope(roots=("/a",), datasets=None, groups=None)
     assert everything.wants_dataset("any") and everything.wants_members("any")
 

@@ -15,9 +15,10 @@ from reconciler.apply.errors import StepError
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
-from reconciler.model.live import content_fingerprint
+from reconciler.model.live import LiveGroup, content_fingerprint
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_descriptor, description_owner, equivalent
+from reconciler.plan.groups import group_view
 
 
 def _appeared(step: Step) -> str:
@@ -176,14 +177,20 @@ class DeleteGroups:
             except NotFoundError:
                 out.already.append(step)
                 continue
-            members = sorted(await ctx.client.groups.list_members(str(group.group_hash)))
-            view = {"name": group.name, "description": group.description, "members": members}
+            members = await ctx.client.groups.list_members(str(group.group_hash))
+            # The very view the planner fingerprinted (``group_view``), from what is read now.
+            view = group_view(
+                LiveGroup(
+                    hash=str(group.group_hash),
+                    name=group.name,
+                    description=group.description,
+                    members=tuple(sorted(members)),
+                )
+            )
             if content_fingerprint(view) == step.change.fingerprint:
                 out.fresh.append(step)
             else:
-                out.stale.append(
-                    (step, f"{describe(step.address)} changed since the plan; re-run plan")
-                )
+                out.stale.append((step, _group_changed(step, view)))
         return out
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
@@ -194,6 +201,14 @@ class DeleteGroups:
                     "delete it in the Encord app"
                 )
             await ctx.client.groups.delete(ctx.object_id(step.change))
+
+
+def _group_changed(step: Step, view: dict[str, Any]) -> str:
+    before = step.change.before or {}
+    fields = [k for k in view if before.get(k) != view[k]] or ["content"]
+    return (
+        f"{describe(step.address)} changed since the plan: {', '.join(fields)} differ; re-run plan"
+    )
 
 
 # --- datasets ------------------------------------------------------------------------------

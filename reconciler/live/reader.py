@@ -82,7 +82,7 @@ class _Reader:
 
     async def _groups(self) -> dict[str, LiveGroup]:
         groups = await self._client.groups.list_all()
-        wanted = [g for g in groups if self._scope.wants_members(g.name)]
+        wanted = [g for g in groups if self._scope.wants_members(g.name, g.description)]
         members = await gather_all(
             self._soft(self._client.groups.list_members(g.group_hash), f"members of group {g.name}")
             for g in wanted

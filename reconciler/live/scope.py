@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.desired import DesiredState
+from reconciler.plan.canonical import description_owner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -15,8 +16,11 @@ class Scope:
     each is read in full: its folders, its items, the group roles on each of its folders.
     ``datasets`` are the titles read in depth (data rows, groups, users); ``None`` reads every
     dataset the caller can see. ``groups`` are the names whose members are read; ``None``
-    reads the members of every group. All groups are always listed (names and hashes, one
-    request), so grants can be resolved whatever the scope.
+    reads the members of every group. ``owner``: the ownership id whose tagged groups have
+    their members read too, whatever their name: prune may delete them, and the plan shows
+    (and fingerprints) the members it deletes, so they must be the members that are there.
+    All groups are always listed (names and hashes, one request), so grants can be resolved
+    whatever the scope.
     """
 
     roots: tuple[str, ...]
@@ -25,6 +29,7 @@ class Scope:
     read_users: bool = True
     read_integrations: bool = True
     read_metadata_schema: bool = True
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -38,10 +43,13 @@ class Scope:
             datasets=frozenset(desired.datasets),
             groups=frozenset(desired.groups),
             read_metadata_schema=True,
+            owner=desired.ownership.id,
         )
 
     def wants_dataset(self, title: str) -> bool:
         return self.datasets is None or title in self.datasets
 
-    def wants_members(self, group_name: str) -> bool:
-        return self.groups is None or group_name in self.groups
+    def wants_members(self, group_name: str, description: str = "") -> bool:
+        if self.groups is None or group_name in self.groups:
+            return True
+        return self.owner is not None and description_owner(description) == self.owner

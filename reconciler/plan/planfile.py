@@ -17,6 +17,7 @@ from reconciler.plan.document import compute_checksum, plan_document, plan_from_
 from reconciler.plan.errors import PlanFileError
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
+from reconciler.plan.shapes import odd_shapes
 
 
 def dumps(plan: Plan) -> str:
@@ -54,5 +55,11 @@ def loads(text: str) -> Plan:
         raise PlanFileError(
             "plan checksum does not match its content: the file was edited after it was "
             "made; make a new plan and review it"
+        )
+    odd = odd_shapes(plan.changes)
+    if odd:
+        raise PlanFileError(
+            f"not a plan this reconciler can apply: {odd[0]} is not a change it makes; "
+            "make the plan again with this version"
         )
     return plan

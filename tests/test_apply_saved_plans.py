@@ -1,0 +1,181 @@
+"""Saved plans (``plan --out`` then ``apply PLANFILE``), the CI flow, for every shape of change.
+
+What a plan fingerprints must be exactly what apply reads again and compares, or a saved plan
+of an unchanged organisation is refused as stale. ``SHAPES`` is the closed table of
+(kind, actions) a plan may hold; the test below applies saved plans that hold every one of
+them, end to end through ``reconciler sandbox serve``, and fails when the table gains a kind
+or an action that no scenario here produces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import SandboxServer, run_cli, running_sandbox
+
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+from reconciler.plan.shapes import SHAPES
+
+BUCKET_FILES = Path(__file__).parents[1] / "examples" / "quickstart" / "buckets" / "demo" / "raw"
+SETTINGS = """\
+version: 1
+target:
+  sandbox:
+    path: .reconciler/unused.sqlite
+    integrations: {{s3-raw: {{provider: s3, root: {buckets}}}}}
+ownership: {{id: saved-plans}}
+policy: {{prune: owned, max_delete_ratio: 1.0}}
+"""
+
+FIRST = """\
+metadata_schema:
+  stage: text
+groups:
+  crew: {description: the crew, members: [alice@example.com]}
+  old-crew: {description: leaving, members: [bob@example.com]}
+  readers: {description: readers}
+folders:
+  /proj:
+    description: project
+    groups: {crew: user, old-crew: admin}
+  /proj/a: {}
+  /proj/moveme: {}
+  /proj/moveme2: {}
+  /proj/gone: {}
+  /proj/synced:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
+  /proj/resync:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/old/", sync: on_create}
+  /proj/quiet:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/old/", sync: never}
+items:
+  - folder: /data
+    metadata: {stage: one}
+  - folder: /proj/synced
+    metadata: {stage: synced}
+datasets:
+  ds1:
+    groups: {crew: user, readers: user}
+    users: {alice@example.com: user, bob@example.com: admin}
+    items:
+      - {folder: /data}
+      - {folder: /proj/synced}
+"""
+
+SECOND = """\
+metadata_schema:
+  stage: text
+  score: number
+groups:
+  crew: {description: the crew, members: [alice@example.com, bob@example.com]}
+  readers: {description: readers}
+folders:
+  /proj:
+    description: project, edited
+    groups: {crew: admin}
+  /proj/a: {}
+  /proj/a/moved: {previously: [/proj/moveme]}
+  /proj/moved2: {previously: [/proj/moveme2], description: moved and edited}
+  /proj/synced:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
+  /proj/resync:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/new/", sync: on_create}
+  /proj/quiet:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/new/", sync: never}
+items:
+  - folder: /data
+    metadata: {stage: two}
+  - folder: /proj/synced
+    metadata: {stage: synced}
+  - manifest: moves.jsonl
+datasets:
+  ds1:
+    groups: {crew: admin}
+    users: {alice@example.com: admin}
+    items:
+      - {folder: /data, match: {name: item-0000003.jpg}}
+      - {folder: /proj/synced}
+"""
+
+MOVES = (
+    '{"path": "/proj/a/moved-1.jpg", "previously": "/data/item-0000001.jpg"}\n'
+    '{"path": "/proj/a/moved-2.jpg", "previously": "/data/item-0000002.jpg", '
+    '"metadata": {"stage": "picked"}}\n'
+)
+
+
+def test_the_shape_table_names_every_kind_and_every_action() -> None:
+    assert set(SHAPES) == set(Kind), "a kind without plan shapes: add them to SHAPES"
+    used = {action for shapes in SHAPES.values() for shape in shapes for action in shape}
+    assert used == set(Action), "an action no shape uses: add the shapes to SHAPES"
+
+
+@contextlib.contextmanager
+def served(tmp_path: Path) -> Iterator[SandboxServer]:
+    """A served sandbox with /data (5 items), two members and an integration over a bucket."""
+    db, key = tmp_path / "sandbox.sqlite", tmp_path / "admin.key"
+    buckets = tmp_path / "buckets"
+    for prefix in ("cams", "old", "new"):
+        shutil.copytree(BUCKET_FILES / "cats", buckets / "bucket" / prefix)
+    commands = [
+        ("init", "--admin-email", "admin@example.com", "--key-out", str(key)),
+        ("seed", "--under", "/data", "--items", "5"),
+        ("add-user", "--email", "alice@example.com", "--token-out", str(tmp_path / "a.tok")),
+        ("add-user", "--email", "bob@example.com", "--token-out", str(tmp_path / "b.tok")),
+        ("add-integration", "--title", "s3-raw", "--provider", "s3", "--root", str(buckets)),
+    ]
+    for command in commands:
+        done = run_cli("sandbox", command[0], "--db", str(db), *command[1:])
+        assert done.returncode == 0, done.stderr
+    with running_sandbox(tmp_path, init=False) as server:
+        yield server
+
+
+def flags(server: SandboxServer) -> tuple[str, ...]:
+    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+
+
+def write_config(directory: Path, body: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    buckets = directory.parent / "buckets"
+    (directory / "reconciler.yaml").write_text(SETTINGS.format(buckets=buckets))
+    (directory / "main.yaml").write_text(body)
+    (directory / "moves.jsonl").write_text(MOVES)
+    return directory
+
+
+def shapes_of(plan_file: Path) -> set[tuple[str, tuple[str, ...]]]:
+    doc = json.loads(plan_file.read_text())
+    return {(c["kind"], tuple(c["actions"])) for c in doc["changes"]}
+
+
+@pytest.mark.slow
+def test_a_saved_plan_of_every_shape_applies_on_an_unchanged_organisation(
+    tmp_path: Path,
+) -> None:
+    table = {(str(k), tuple(map(str, shape))) for k, shapes in SHAPES.items() for shape in shapes}
+    covered: set[tuple[str, tuple[str, ...]]] = set()
+    with served(tmp_path) as server:
+        for number, body in enumerate((FIRST, SECOND), start=1):
+            config = write_config(tmp_path / "config", body)
+            plan_file = tmp_path / f"plan-{number}.json"
+            made = run_cli("plan", str(config), "--out", str(plan_file), "--force", *flags(server))
+            assert made.returncode == 0, made.stdout + made.stderr
+            shapes = shapes_of(plan_file)
+            assert shapes <= table, shapes - table
+            covered |= shapes
+            applied = run_cli(
+                "apply", str(plan_file), "--auto-approve", *flags(server), timeout=300
+            )
+            assert applied.returncode == 0, f"round {number}:\n{applied.stdout}{applied.stderr}"
+            assert "changed since the plan" not in applied.stdout
+            assert "Verified: a fresh plan is empty." in applied.stdout
+        again = run_cli("plan", str(config), "--detailed-exitcode", *flags(server))
+        assert again.returncode == 0, again.stdout + again.stderr
+    assert covered == table, f"shapes no scenario covers: {sorted(table - covered)}"
