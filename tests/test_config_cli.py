@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.main import cli
+from reconciler.config import ConfigError, load_config
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +98,34 @@ def test_bad_flag_is_a_usage_error_exit_1() -> None:
     result = CliRunner().invoke(cli, ["validate", "--format", "xml"])
     assert result.exit_code == 1
     assert "Invalid value for '--format'" in result.output
+
+
+ENCORD_SETTINGS = """\
+version: 1
+target:
+  encord:
+    domain: ${MY_DOMAIN}
+    ssh_key_file: ${MY_KEY_FILE}
+ownership: {id: team-a}
+"""
+
+
+def test_validate_needs_no_target_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MY_DOMAIN", "MY_KEY_FILE", "MY_DESCRIPTION"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "reconciler.yaml").write_text(ENCORD_SETTINGS)
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("valid: ")
+    # What every command needs is still checked, and the commands that connect still
+    # refuse the unset variables in the target.
+    (tmp_path / "folders.yaml").write_text("folders:\n  /a: {description: '${MY_DESCRIPTION}'}\n")
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "folders.yaml:2:22: environment variable MY_DESCRIPTION is not set; set it, or write "
+        "${MY_DESCRIPTION:-default}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, env={"MY_DESCRIPTION": "x"})
+    assert [(d.line, d.col) for d in caught.value.diagnostics] == [(4, 13), (5, 19)]

@@ -32,7 +32,7 @@ def validate_command(path: Path, fmt: str) -> None:
     Exit code 0 when valid, 1 when there are problems.
     """
     try:
-        desired = load_config(path)
+        desired = load_config(path, connecting=False)
     except ConfigError as exc:
         _report(exc.diagnostics, fmt, total=exc.total)
         raise SystemExit(1) from None

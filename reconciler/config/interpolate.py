@@ -19,6 +19,7 @@ _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$
 class InterpolationProblem:
     offset: int  # index of the ``$`` in the scalar's text
     message: str
+    unset: bool = False  # a variable that is not set (not a malformed reference)
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[InterpolationProblem]]:
@@ -46,6 +47,7 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[Interpolat
             InterpolationProblem(
                 match.start(),
                 f"environment variable {name} is not set; set it, or write ${{{name}:-default}}",
+                unset=True,
             )
         )
         return whole

@@ -20,6 +20,7 @@ from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError,
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
+from reconciler.config.positions import Pos, YamlDoc
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
 from reconciler.config.settings import Settings, build_settings, fixture_roots
@@ -27,13 +28,18 @@ from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
 
 
-def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> DesiredState:
+def load_config(
+    path: Path, *, env: Mapping[str, str] | None = None, connecting: bool = True
+) -> DesiredState:
     """The desired state declared in ``path`` (a config directory or its reconciler.yaml).
 
-    Raises ``ConfigError`` carrying every diagnostic when anything is wrong.
+    ``connecting=False`` (``validate``): an unset ``${VAR}`` in ``target.encord`` (the
+    domain, the key file) is not a problem, since only commands that talk to the
+    organisation use them; the value stays as written. Raises ``ConfigError`` carrying
+    every diagnostic when anything is wrong.
     """
     with _collector_paused():
-        return _load(Path(path), os.environ if env is None else env)
+        return _load(Path(path), os.environ if env is None else env, connecting)
 
 
 MAX_DIAGNOSTICS = 1000
@@ -53,10 +59,20 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(path: Path, environment: Mapping[str, str]) -> DesiredState:
+_CONNECTION = ("target", "encord")
+
+
+def _load(path: Path, environment: Mapping[str, str], connecting: bool) -> DesiredState:
     root = _locate(path)
     ctx = Context(root=root)
-    settings_file = _parse(root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, environment, ctx)
+    settings_file = _parse(
+        root / SETTINGS_NAME,
+        SETTINGS_NAME,
+        SETTINGS_FILE,
+        environment,
+        ctx,
+        defer=None if connecting else _CONNECTION,
+    )
     settings = (
         build_settings(settings_file, ctx) if settings_file else Settings(None, None, None, 1)
     )
@@ -140,19 +156,35 @@ def _single(file: str, message: str) -> ConfigError:
 
 
 def _parse(
-    path: Path, rel: str, kind: str, env: Mapping[str, str], ctx: Context
+    path: Path,
+    rel: str,
+    kind: str,
+    env: Mapping[str, str],
+    ctx: Context,
+    *,
+    defer: tuple[str, ...] | None = None,
 ) -> ParsedFile | None:
     doc, problems = read_yaml(path, rel, env)
+    deferred: dict[Pos, Pos] = {}
+    if doc is not None and defer is not None:
+        deferred = _unset_under(doc, defer)
+        problems = [d for d in problems if Pos(d.line, d.col) not in deferred]
     ctx.diagnostics.extend(problems)
     if doc is None:
         return None
-    errors, bad = schema_errors(doc, kind)
+    errors, bad = schema_errors(doc, kind, frozenset(deferred.values()))
     # A node already reported while reading (a bad tag, say) needs no schema error too.
     taken = {(d.line, d.col) for d in problems} | set(doc.tainted)
     ctx.diagnostics.extend(e for e in errors if (e.line, e.col) not in taken)
     if problems:  # interpolation or key problems: do not build from this file's values
         bad.add(())
     return ParsedFile(doc, bad)
+
+
+def _unset_under(doc: YamlDoc, path: tuple[str, ...]) -> dict[Pos, Pos]:
+    """Unset variables in the scalars at or below ``path``: diagnostic → scalar position."""
+    scalars = doc.scalars_under(path)
+    return {at: scalar for at, scalar in doc.unset if scalar in scalars}
 
 
 def _resource_files(

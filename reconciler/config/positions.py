@@ -56,6 +56,26 @@ class YamlDoc:
     data: Any
     tree: PosNode
     tainted: frozenset[Pos] = frozenset()  # nodes already reported (e.g. a missing ${VAR})
+    unset: frozenset[tuple[Pos, Pos]] = frozenset()  # (diagnostic, scalar) of unset ${VAR}s
+
+    def scalars_under(self, path: Iterable[PathPart]) -> set[Pos]:
+        """Where each scalar at or below ``path`` starts; empty when ``path`` is absent."""
+        node: PosNode | None = self.tree
+        for part in path:
+            found = node.child(part) if node is not None else None
+            node = None if found is None else found[1]
+        out: set[Pos] = set()
+        stack = [] if node is None else [node]
+        while stack:
+            here = stack.pop()
+            children = here.children
+            if children is None:
+                out.add(here.pos)
+            elif isinstance(children, dict):
+                stack.extend(child for _, child in children.values())
+            else:
+                stack.extend(children)
+        return out
 
     def _walk(self, path: Iterable[PathPart]) -> tuple[Pos, PosNode]:
         """The deepest node along ``path`` and the position of its key (or itself)."""

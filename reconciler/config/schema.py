@@ -82,13 +82,18 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return out
 
 
-def schema_errors(doc: YamlDoc, kind: str) -> tuple[list[Diagnostic], set[tuple[PathPart, ...]]]:
-    """Diagnostics for ``doc`` and the data paths they concern (so builders skip them)."""
+def schema_errors(
+    doc: YamlDoc, kind: str, exempt: frozenset[Pos] = frozenset()
+) -> tuple[list[Diagnostic], set[tuple[PathPart, ...]]]:
+    """Diagnostics for ``doc`` and the data paths they concern (so builders skip them).
+    Errors at ``exempt`` positions (values left as written on purpose) do not count."""
     diagnostics: list[Diagnostic] = []
     bad_paths: set[tuple[PathPart, ...]] = set()
     data = {} if doc.data is None else doc.data
     for error in _leaf_errors(_validator(kind).iter_errors(data)):
         path, pos, message = _explain(doc, error)
+        if pos in exempt:
+            continue
         bad_paths.add(path)
         where = describe_path(path)
         text = f"{where}: {message}" if where else message

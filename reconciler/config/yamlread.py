@@ -88,7 +88,7 @@ def parse_yaml(
     if root is None:
         return YamlDoc(rel, None, PosNode(Pos(1, 1))), composer.diagnostics
     return YamlDoc(
-        rel, root.value, root.pos_node, frozenset(composer.tainted)
+        rel, root.value, root.pos_node, frozenset(composer.tainted), frozenset(composer.unset)
     ), composer.diagnostics
 
 
@@ -174,6 +174,7 @@ class _Composer:
         self.stack: list[Frame] = []
         self.nodes = 0
         self.tainted: set[Pos] = set()
+        self.unset: set[tuple[Pos, Pos]] = set()
 
     def dispose(self) -> None:
         self.loader.dispose()
@@ -290,7 +291,10 @@ class _Composer:
         if problems:
             self.tainted.add(pos_of(event.start_mark))
         for problem in problems:
-            self.report_pos(_offset_pos(event, problem.offset), problem.message)
+            pos = _offset_pos(event, problem.offset)
+            self.report_pos(pos, problem.message)
+            if problem.unset:
+                self.unset.add((pos, pos_of(event.start_mark)))
         return result
 
     def count(self, mark: Any, size: int) -> None:
