@@ -57,7 +57,7 @@ def _folder_delete(path: str, items: int = 0) -> list[Change]:
     return out
 
 
-def _patch(n: int) -> Change:
+def _patch(n: int, source: str = "items.yaml:3") -> Change:
     path = f"/big/part{n // 1000:03d}/item{n:06d}.jpg"
     return Change(
         address=addr.item(path),
@@ -66,7 +66,7 @@ def _patch(n: int) -> Change:
         before={"path": path, "metadata": {"split": "val"}},
         after={"path": path, "metadata": {"split": "train"}},
         diff=(FieldDiff(("metadata", "split"), "change", "val", "train"),),
-        source="items.yaml:3",
+        source=source,
         refs=Refs(uuid=f"u{n}"),
     )
 
@@ -124,7 +124,8 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
 
 @pytest.mark.slow
 def test_markdown_of_100000_changes_fits_and_keeps_every_delete() -> None:
-    changes = [_patch(n) for n in range(100_000)]
+    # Each change from its own line: nothing groups, so the fold must truncate.
+    changes = [_patch(n, source=f"items.yaml:{n}") for n in range(100_000)]
     deleted_folders = [f"/gone/f{n:03d}" for n in range(300)]
     for n, path in enumerate(deleted_folders):
         changes += _folder_delete(path, items=n % 7)
@@ -147,6 +148,7 @@ def test_markdown_of_100000_changes_fits_and_keeps_every_delete() -> None:
         assert f"- folder:{path}" in text
     assert "- group:old-team" in text
     assert "(and 6 items inside)" in text  # item deletes summarised on their folder's line
+    assert text.count("#   not declared; prune: owned") == 300  # each with its reason
     assert "<details><summary>Changes (100000)</summary>" in text
     assert re.search(r"… and \d+ more \(see the JSON plan\)", text)
     assert "**delete-threshold**: too many deletes" in text
@@ -169,3 +171,97 @@ def test_markdown_of_an_empty_plan() -> None:
     text = render_markdown(_plan([]))
     assert "No changes. The organisation matches the configuration." in text
     assert "<details>" not in text
+
+
+def _unlink(n: int, dataset: str = "train") -> Change:
+    path = f"/big/part{n // 1000:03d}/item{n:06d}.jpg"
+    return Change(
+        address=addr.link(dataset, path),
+        kind=addr.Kind.LINK,
+        actions=(Action.UNLINK,),
+        before={"dataset": dataset, "item": path},
+        source="datasets.yaml:7",
+        reason="not selected by any selector; unlink: owned",
+        refs=Refs(dataset_uuid="d", item_uuid=f"u{n}", data_hashes=(f"h{n}",)),
+    )
+
+
+def _revoke(n: int) -> Change:
+    return Change(
+        address=addr.folder_group(f"/team{n}", "old-admins"),
+        kind=addr.Kind.FOLDER_GROUP,
+        actions=(Action.REVOKE,),
+        before={"role": "admin"},
+        source=f"folders.yaml:{n + 1}",
+        reason="not declared in an authoritative groups map",
+        refs=Refs(folder_uuid=f"f{n}", group_hash="g"),
+    )
+
+
+def test_markdown_gives_each_delete_unlink_and_revoke_its_reason_and_source() -> None:
+    replaced = Change(
+        address="folder:/synced",
+        kind="folder",
+        actions=(Action.DELETE, Action.CREATE, Action.SYNC),
+        before={"path": "/synced"},
+        after={"path": "/synced"},
+        source="folders.yaml:12",
+        reason="remote URL changed; lost: the folder's UUID, 3 items, 2 dataset links",
+        refs=Refs(uuid="s"),
+    )
+    changes = [*_folder_delete("/old", items=2), replaced, _unlink(1), _revoke(1)]
+    text = render_markdown(_plan(changes))
+    lines = text.splitlines()
+    at = lines.index("- folder:/old  (and 2 items inside)")
+    assert lines[at + 1] == "#   not declared; prune: owned"
+    at = lines.index("-/+ folder:/synced  [folders.yaml:12]")
+    assert lines[at + 1] == "#   " + replaced.reason
+    at = lines.index("- link:train#/big/part000/item000001.jpg  [datasets.yaml:7]")
+    assert lines[at + 1] == "#   not selected by any selector; unlink: owned"
+    at = lines.index("- folder-group:/team1#old-admins  [folders.yaml:2]")
+    assert lines[at + 1] == "#   not declared in an authoritative groups map"
+    assert text.index("#### Unlinks and revokes (2)") < text.find("<details>") or (
+        "<details>" not in text
+    )
+
+
+@pytest.mark.slow
+def test_markdown_keeps_100000_unlinks_visible_as_counted_groups() -> None:
+    changes = [_unlink(n, dataset=f"set{n % 4}") for n in range(100_000)]
+    changes += [_revoke(n) for n in range(3)]
+    text = render_markdown(_plan(changes))
+    assert len(text) <= LIMIT
+    assert "<details>" not in text  # nothing destructive is folded away
+    lines = text.splitlines()
+    assert lines.count("- 100000 × link unlinked  [datasets.yaml:7]") == 1
+    for n in range(3):
+        assert f"- 1 × folder-group revoked  [folders.yaml:{n + 1}]" in lines
+
+
+@pytest.mark.slow
+def test_markdown_folds_each_group_of_alike_changes_into_its_own_details() -> None:
+    changes = [_patch(n, source=f"items.yaml:{3 + n % 3}") for n in range(100_000)]
+    text = render_markdown(_plan(changes))
+    assert len(text) <= LIMIT
+    for line in (3, 4, 5):
+        count = len(range(line - 3, 100_000, 3))
+        assert (
+            f"<details><summary><code>~ {count} × item  [items.yaml:{line}]</code></summary>"
+            in text
+        )
+    assert text.count('metadata.split: "val" → "train"') == 3
+    assert text.count("  … and ") == 3
+    assert "see the JSON plan" not in text  # everything fits once grouped
+
+
+def test_markdown_of_a_golden_plan_carries_every_destructive_reason() -> None:
+    from test_plan_golden import CASES, plan_case
+
+    for case in CASES:
+        plan = plan_case(case)
+        text = render_markdown(plan)
+        for change in plan.changes:
+            if change.is_destructive and change.reason and change.kind != "item":
+                assert f"#   {change.reason}" in text, (case, change.address)
+            if change.is_destructive and change.source:
+                assert f"  [{change.source}]" in text, (case, change.address)
