@@ -65,6 +65,8 @@ def test_enums_match_the_models() -> None:
         "target",
         "ownership",
         "policy",
+        "include",
+        "exclude",
         "folders",
         "groups",
         "items",

@@ -17,13 +17,13 @@ from pathlib import Path
 from reconciler.config.cloud import check_cloud_syncs
 from reconciler.config.context import Context, ParsedFile
 from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
-from reconciler.config.files import MAX_FILES, SETTINGS_NAME, resource_files
+from reconciler.config.files import MAX_FILES, SETTINGS_NAME, FileGlobs, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
 from reconciler.config.positions import Pos, YamlDoc
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
-from reconciler.config.settings import Settings, build_settings, fixture_roots
+from reconciler.config.settings import Settings, build_settings, file_globs, fixture_roots
 from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
 
@@ -79,7 +79,7 @@ def _load(path: Path, environment: Mapping[str, str], connecting: bool) -> Desir
     ctx.target = settings.target
     files = [settings_file] if settings_file else []
     fixtures = fixture_roots(settings_file.doc.data if settings_file else None, root)
-    files += _resource_files(root, fixtures, environment, ctx)
+    files += _resource_files(root, fixtures, file_globs(settings_file, ctx), environment, ctx)
     schema = build_metadata_schema(files, ctx)
     resources = build_resources(files, ctx)
     _check_across_resources(resources, settings, ctx)
@@ -188,10 +188,10 @@ def _unset_under(doc: YamlDoc, path: tuple[str, ...]) -> dict[Pos, Pos]:
 
 
 def _resource_files(
-    root: Path, skip: list[Path], env: Mapping[str, str], ctx: Context
+    root: Path, skip: list[Path], globs: FileGlobs, env: Mapping[str, str], ctx: Context
 ) -> list[ParsedFile]:
     try:
-        paths = resource_files(root, skip)
+        paths = resource_files(root, skip, globs)
     except TooManyFilesError:
         ctx.diagnostics.append(
             Diagnostic(".", 1, 1, f"more than {MAX_FILES:,} YAML files below the config directory")

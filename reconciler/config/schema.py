@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -90,6 +91,9 @@ def schema_errors(
     diagnostics: list[Diagnostic] = []
     bad_paths: set[tuple[PathPart, ...]] = set()
     data = {} if doc.data is None else doc.data
+    foreign = _foreign(doc) if kind == RESOURCE_FILE else None
+    if foreign is not None:
+        return [foreign], {()}
     for error in _leaf_errors(_validator(kind).iter_errors(data)):
         path, pos, message = _explain(doc, error)
         if pos in exempt:
@@ -99,6 +103,32 @@ def schema_errors(
         text = f"{where}: {message}" if where else message
         diagnostics.append(Diagnostic(doc.file, pos.line, pos.col, text))
     return diagnostics, bad_paths
+
+
+def _foreign(doc: YamlDoc) -> Diagnostic | None:
+    """One diagnostic for a file that is plainly another tool's YAML (a ``mkdocs.yml``): no
+    top-level key is, or is close to, a key of a config file."""
+    if not isinstance(doc.data, dict) or not doc.data:
+        return None
+    known = list(config_schema()["$defs"]["document"]["properties"])
+    for key in doc.data:
+        if key in known or key.startswith("x-") or _near(key, known):
+            return None
+    keys = ", ".join(list(doc.data)[:3]) + (", …" if len(doc.data) > 3 else "")
+    pos = doc.key_pos((next(iter(doc.data)),))
+    return Diagnostic(
+        doc.file,
+        pos.line,
+        pos.col,
+        f"not a reconciler file (top-level keys: {keys}); list it under 'exclude:' in "
+        "reconciler.yaml, or narrow 'include:'",
+    )
+
+
+def _near(word: str, choices: list[str]) -> bool:
+    """A likely typo of one of ``choices`` (stricter than the "did you mean" hints)."""
+    folded = word.lower()
+    return any(difflib.SequenceMatcher(None, folded, c).ratio() >= 0.75 for c in choices)
 
 
 def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
@@ -137,8 +167,11 @@ def _explain(doc: YamlDoc, error: ValidationError) -> tuple[tuple[PathPart, ...]
 def _unexpected_keys(error: ValidationError) -> list[str]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     known = set(schema.get("properties", {}))
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     instance = error.instance if isinstance(error.instance, dict) else {}
-    return [key for key in instance if key not in known]
+    return [
+        key for key in instance if key not in known and not any(p.search(key) for p in patterns)
+    ]
 
 
 def _message(error: ValidationError, extra: list[str] | None = None) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config.context import Context, ParsedFile
+from reconciler.config.files import FileGlobs
 from reconciler.model.desired import (
     EncordTarget,
     Ownership,
@@ -81,6 +82,21 @@ def _target(parsed: ParsedFile, spec: Any, ctx: Context) -> Target | None:
     )
     path = _absolute(ctx.root, sandbox.get("path", DEFAULT_SANDBOX_PATH))
     return Target(sandbox=SandboxTarget(path=path, integrations=tuple(integrations), users=users))
+
+
+def file_globs(parsed: ParsedFile | None, ctx: Context) -> FileGlobs:
+    """``include`` and ``exclude``; the default for one that is absent or invalid."""
+    data = parsed.doc.data if parsed is not None else None
+    if parsed is None or not isinstance(data, dict):
+        return FileGlobs()
+    given: dict[str, tuple[str, ...]] = {}
+    for key in ("include", "exclude"):
+        value = data.get(key)
+        if value is None or parsed.skipped((key,)):
+            continue
+        if ctx.check_globs(parsed.doc, (key,), value):
+            given[key] = tuple(value)
+    return FileGlobs(**given)
 
 
 def fixture_roots(data: Any, root: Path) -> list[Path]:
