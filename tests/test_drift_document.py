@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from drift_data.kit import desired_from, every_kind_org, in_sync_org, report_for
+from drift_data.kit import MINE, SETTINGS, desired_from, every_kind_org, in_sync_org, report_for
 
-from reconciler.drift import SCHEMA_ID, DriftReport, drift_schema, dumps, render_text
+from reconciler.cli.drift import exit_code
+from reconciler.drift import (
+    SCHEMA_ID,
+    DriftReport,
+    drift_schema,
+    dumps,
+    render_junit,
+    render_markdown,
+    render_text,
+)
 from reconciler.drift import report_document as document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,3 +124,48 @@ def test_text_lists_worst_first_with_lines_and_a_summary(tmp_path: Path) -> None
     clean = render_text(report_for(desired_from(tmp_path), in_sync_org()))
     assert "No drift. The organisation matches the configuration." in clean
     assert clean.splitlines()[-1] == "In sync: no drift."
+
+
+# --- one verdict, the exit code's ------------------------------------------------------------
+
+
+def withheld(tmp_path: Path) -> DriftReport:
+    """No drift entry, but prune may not delete a leftover of ours: it is protected."""
+    settings = SETTINGS.replace(
+        "policy: {prune: owned}", 'policy: {prune: owned, protect: ["/drift/leftover/**"]}'
+    )
+    org = in_sync_org().folder("/drift/leftover", "", **MINE)
+    return report_for(desired_from(tmp_path, settings=settings), org)
+
+
+def test_a_withheld_change_is_not_in_sync_in_any_rendering(tmp_path: Path) -> None:
+    report = withheld(tmp_path)
+    assert report.drift == () and not report.in_sync
+    text = render_text(report)
+    assert "matches the configuration" not in text and "In sync" not in text
+    assert text.splitlines()[-1] == (
+        "Not in sync: 1 refusal withholds changes that the plan cannot make."
+    )
+    markdown = render_markdown(report)
+    assert "In sync" not in markdown
+    assert "> **Not in sync: 1 refusal withholds changes that the plan cannot make.**" in markdown
+    assert document(report)["in_sync"] is False
+    assert "In sync" not in render_junit(report)
+    assert exit_code(report) == 1
+
+
+def test_an_incomplete_read_is_not_verified_rather_than_in_sync(tmp_path: Path) -> None:
+    report = replace(report_for(desired_from(tmp_path), in_sync_org()), problems=("x: 503",))
+    assert not report.in_sync and exit_code(report) == 1
+    text = render_text(report)
+    assert "matches the configuration" not in text and "In sync" not in text
+    assert text.splitlines()[-1] == "Not verified: the organisation could not be read completely."
+
+
+def test_a_selection_in_sync_does_not_claim_the_whole_organisation_is(tmp_path: Path) -> None:
+    report = report_for(desired_from(tmp_path), every_kind_org(), only=("folder:/drift",))
+    assert report.drift == () and report.in_sync and exit_code(report) == 0
+    text = render_text(report)
+    assert "No drift in what --only selects; other objects may still differ." in text
+    assert "matches the configuration" not in text
+    assert text.splitlines()[-1] == "In sync: no drift in what --only selects."

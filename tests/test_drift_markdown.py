@@ -189,5 +189,5 @@ def test_the_bound_holds_for_any_mix_and_any_limit(
 
 def test_in_sync_says_so() -> None:
     text = render_markdown(_report([]))
-    assert "**In sync.** All 1 declared objects match the organisation." in text
+    assert "**In sync.** 1 declared object matches the organisation." in text  # not "All 1 …s"
     assert "<details>" not in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from reconciler.cli.exit_codes import EXIT_ERROR
+from reconciler.cli.only import selects_nothing
 from reconciler.cli.target_flags import target_options
 from reconciler.config import ConfigError, load_config
 from reconciler.encord import EncordClient, EncordError
@@ -111,6 +113,24 @@ def now_iso() -> str:
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
+    """The plan; an empty one narrowed by ``--only`` globs that name nothing is an error."""
+    plan = _diff(desired, live, options)
+    if options.only and not plan.changes:
+        full = _diff(desired, live, replace(options, only=()))
+        check_selects(options.only, full=full, desired=desired, live=live)
+    return plan
+
+
+def check_selects(
+    patterns: tuple[str, ...], *, full: Plan, desired: DesiredState, live: LiveState
+) -> None:
+    """Stop when the ``--only`` globs match no address at all (``cli/only.py``)."""
+    problem = selects_nothing(patterns, full=full, desired=desired, live=live)
+    if problem is not None:
+        raise CommandError(problem)
+
+
+def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
     try:
         return diff(desired, live, options=options)
     except PlanError as exc:

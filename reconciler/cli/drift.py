@@ -21,6 +21,7 @@ import click
 from reconciler.cli.common import (
     CommandError,
     check_globs,
+    check_selects,
     connect_client,
     load_desired,
     make_plan,
@@ -40,6 +41,7 @@ from reconciler.drift import (
     render_markdown,
     render_text,
 )
+from reconciler.drift.model import plural
 from reconciler.drift.render_html import render_html
 from reconciler.model.desired import DesiredState
 from reconciler.plan import DiffOptions
@@ -112,14 +114,16 @@ def exit_code(report: DriftReport, *, err: bool = False) -> int:
     """0 in sync, 2 drift, 1 when the audit cannot vouch for its answer."""
     problems = []
     if report.problems:
+        failed = plural(len(report.problems), "read", "reads")
         problems.append(
-            f"the organisation could not be read completely ({len(report.problems)} reads "
-            "failed, listed above); check the key's access and run drift again"
+            f"the organisation could not be read completely ({failed} failed, listed above); "
+            "check the key's access and run drift again"
         )
     if report.withheld:
+        refusals = plural(len(report.withheld), "refusal", "refusals")
         problems.append(
-            f"the plan withholds changes ({len(report.withheld)} refusals, listed above), so "
-            "part of the drift cannot be planned; resolve them and run drift again"
+            f"the plan withholds changes ({refusals}, listed above), so part of the drift "
+            "cannot be planned; resolve them and run drift again"
         )
     if err:
         for line in problems:
@@ -134,9 +138,12 @@ async def _audit(request: Request, desired: DesiredState) -> DriftReport:
     async with connect_client(request.target, desired) as client:
         live = await read_scope(client, desired)
     plan = make_plan(desired, live, DiffOptions(created_at=checked_at))
-    return audit(
+    report = audit(
         plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)
     )
+    if request.only and not (report.drift or report.unmanaged):
+        check_selects(request.only, full=plan, desired=desired, live=live)
+    return report
 
 
 def _render(report: DriftReport, fmt: str) -> str:

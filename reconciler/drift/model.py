@@ -151,7 +151,9 @@ class DriftReport:
 
     @property
     def in_sync(self) -> bool:
-        return not self.drift
+        """Nothing differs: no drift, no difference withheld from the plan by a refusal, and
+        a complete read (otherwise the audit cannot vouch for "in sync")."""
+        return not self.drift and not self.withheld and not self.problems
 
     @property
     def withheld(self) -> tuple[Refusal, ...]:
@@ -165,10 +167,35 @@ class DriftReport:
         return out
 
     def summary_line(self) -> str:
-        if not self.drift:
-            head = "In sync: no drift."
-        else:
+        """The one verdict, consistent with ``reconciler drift``'s exit code (0 in sync, 2
+        drift, 1 when a refusal or an incomplete read leaves part of it unknown)."""
+        if self.drift:
             parts = ", ".join(f"{n} {k}" for k, n in self.counts().items() if n)
-            head = f"Drift: {len(self.drift)} objects differ ({parts})."
+            head = (
+                f"Drift: {plural(len(self.drift), 'object differs', 'objects differ')} ({parts})."
+            )
+        elif self.problems:
+            head = "Not verified: the organisation could not be read completely."
+        elif self.withheld:
+            count = plural(len(self.withheld), "refusal withholds", "refusals withhold")
+            head = f"Not in sync: {count} changes that the plan cannot make."
+        elif self.only:
+            head = "In sync: no drift in what --only selects."
+        else:
+            head = "In sync: no drift."
         tail = f" {len(self.unmanaged)} unmanaged (not drift)." if self.unmanaged else ""
         return head + tail
+
+    def no_drift_line(self) -> str:
+        """The first line of a report without drift entries (``summary_line`` says why)."""
+        if self.problems:
+            return "No drift found in what could be read; the read was incomplete (see below)."
+        if self.withheld:
+            return "No drift that the plan can fix; refusals withhold changes (see below)."
+        if self.only:
+            return "No drift in what --only selects; other objects may still differ."
+        return "No drift. The organisation matches the configuration."
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"

@@ -15,7 +15,7 @@ from collections import Counter
 
 from reconciler.drift.checks import failing_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
-from reconciler.drift.model import Drift, DriftReport
+from reconciler.drift.model import Drift, DriftReport, plural
 
 LIMIT = 65_536
 MIN_LIMIT = 1_000
@@ -144,16 +144,17 @@ def _status(report: DriftReport) -> str:
             f"{len(report.checks)} declared objects fail.",
             "",
         ]
-    else:
+    elif report.in_sync:
+        declared = plural(len(report.checks), "declared object matches", "declared objects match")
         lines += [
-            f"**In sync.** All {len(report.checks)} declared objects match the organisation.",
+            f"**In sync.** {'All ' if len(report.checks) > 1 else ''}{declared} the organisation.",
             "",
         ]
+    else:  # no drift entry, and yet not in sync: one verdict, the exit code's
+        lines += ["> [!CAUTION]", f"> **{report.summary_line()}**", ""]
     if report.unmanaged:
-        lines += [
-            f"{len(report.unmanaged)} unmanaged folders under the declared roots (not drift).",
-            "",
-        ]
+        folders = plural(len(report.unmanaged), "unmanaged folder", "unmanaged folders")
+        lines += [f"{folders} under the declared roots (not drift).", ""]
     if report.only:
         lines += [_clip(f"Only: `{'`, `'.join(report.only)}`"), ""]
     return "\n".join(lines) + "\n"
@@ -177,7 +178,7 @@ def _refusals(report: DriftReport, budget: int) -> str:
     if not report.refusals:
         return ""
     lines = [f"! [{r.code}] {r.message}" for r in report.refusals]
-    title = f"{len(report.refusals)} refusals (held back by the plan)"
+    title = f"{plural(len(report.refusals), 'refusal', 'refusals')} (held back by the plan)"
     return _block(title, lines, budget) or _fits(f"**{title}.**\n\n", budget)
 
 

@@ -8,7 +8,7 @@ summary line.
 from __future__ import annotations
 
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
-from reconciler.drift.model import DriftReport
+from reconciler.drift.model import DriftReport, plural
 
 
 def render_text(report: DriftReport) -> str:
@@ -26,7 +26,7 @@ def render_text(report: DriftReport) -> str:
             lines.extend(f"        {line}" for line in detail_lines(entry))
         lines.append("")
     else:
-        lines += ["No drift. The organisation matches the configuration.", ""]
+        lines += [report.no_drift_line(), ""]
     lines.extend(_trailer(report))
     return "\n".join(lines) + "\n"
 
@@ -34,9 +34,11 @@ def render_text(report: DriftReport) -> str:
 def _trailer(report: DriftReport) -> list[str]:
     lines: list[str] = []
     if report.unmanaged:
+        folders = plural(len(report.unmanaged), "folder", "folders")
+        are = "is" if len(report.unmanaged) == 1 else "are"
         lines.append(
-            f"Unmanaged: {len(report.unmanaged)} folders under the declared roots are not "
-            "declared and are left alone (not drift):"
+            f"Unmanaged: {folders} under the declared roots {are} not declared and left alone "
+            "(not drift):"
         )
         lines.extend(f"  ? {unmanaged_line(u)}" for u in report.unmanaged)
         lines.append("")

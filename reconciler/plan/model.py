@@ -279,6 +279,16 @@ class Plan:
         return not self.changes
 
 
+def no_changes_line(plan: Plan) -> str:
+    """What an empty plan says. "The organisation matches the configuration" only when that
+    is true: nothing was left out by ``--only`` and nothing is held back by a refusal."""
+    if plan.refusals:
+        return "No changes."
+    if plan.only:
+        return "No changes to what --only selects; other objects may still differ."
+    return "No changes. The organisation matches the configuration."
+
+
 def can_apply(plan: Plan, *, force: bool = False) -> bool:
     """The one rule: a plan with refusals applies only when forced (now, or when planned).
 

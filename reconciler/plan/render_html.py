@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.plan.html_shell import Nodes, categories, page
-from reconciler.plan.model import Change, Plan, Refusal, category
+from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
 from reconciler.plan.render_text import path_text
 
 _CATEGORIES = categories(
@@ -93,7 +93,7 @@ def _verdict(plan: Plan) -> dict[str, str]:
         return {"level": "danger", "text": text}
     destructive = sum(1 for change in plan.changes if change.is_destructive)
     if not plan.changes:
-        return {"level": "ok", "text": "No changes. The organisation matches the configuration."}
+        return {"level": "ok", "text": no_changes_line(plan)}
     text = f"{len(plan.changes)} changes"
     if destructive:
         return {"level": "danger", "text": f"{text}, {destructive} of them destructive (in red)."}

@@ -20,7 +20,7 @@ from reconciler.plan.markdown_destructive import (
     relations_block,
     removes_relation,
 )
-from reconciler.plan.model import Change, Plan, Refusal, category
+from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
 from reconciler.plan.render_text import group_detail_lines, group_headline, member_line
 
 LIMIT = 65_536
@@ -56,8 +56,7 @@ def _header(plan: Plan) -> str:
         "",
     ]
     if not plan.changes:
-        matches = "" if plan.refusals else " The organisation matches the configuration."
-        lines += ["No changes." + matches, ""]
+        lines += [no_changes_line(plan), ""]
     if plan.refusals:
         state = (
             "overridden with `--force`" if plan.forced else "this plan is refused unless `--force`"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from reconciler.plan.actions import Action
 from reconciler.plan.grouping import SHOWN, VARIES, Group, group_changes
-from reconciler.plan.model import SUMMARY_KEYS, Change, FieldDiff, Plan
+from reconciler.plan.model import SUMMARY_KEYS, Change, FieldDiff, Plan, no_changes_line
 
 Detail = Literal["grouped", "full", "summary"]
 DETAILS: tuple[Detail, ...] = ("grouped", "full", "summary")
@@ -142,8 +142,7 @@ def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
     destructive = [c for c in plan.changes if c.is_delete or c.is_replace]
     rest = [c for c in plan.changes if not (c.is_delete or c.is_replace)]
     if not plan.changes:
-        matches = "" if plan.refusals else " The organisation matches the configuration."
-        lines += ["No changes." + matches, ""]
+        lines += [no_changes_line(plan), ""]
     if destructive:
         lines.append("Deletes and replacements:")
         lines.extend(_blocks(destructive, detail))
