@@ -27,12 +27,19 @@ class ParsedFile:
     """A file that parsed, with the data paths its schema errors concern."""
 
     doc: YamlDoc
-    bad: set[Path_] = field(default_factory=set)
+    bad: frozenset[Path_] = frozenset()
+    # Every prefix of a bad path, so "is an error under this path" is one lookup: a file with
+    # thousands of schema errors must not cost errors x nodes.
+    _above_bad: frozenset[Path_] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._above_bad = frozenset(b[:n] for b in self.bad for n in range(len(b) + 1))
 
     def skipped(self, path: Path_) -> bool:
         """True when a schema error lies at, under or above ``path`` (then it is not built)."""
-        n = len(path)
-        return any(b[:n] == path or path[: len(b)] == b for b in self.bad)
+        if path in self._above_bad:
+            return True
+        return any(path[:n] in self.bad for n in range(len(path)))
 
 
 @dataclass(slots=True)

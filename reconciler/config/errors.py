@@ -12,6 +12,7 @@ becomes one where it is caught)::
     ScalarError          a tagged scalar that does not read as its tag says
     TooManyFilesError    more YAML files below the config directory than MAX_FILES
     UnmodelledGlobError  a glob the overlap analysis cannot model exactly ("maybe")
+    OverlapBudgetError   comparing name globs used up the work one validation may spend
 
 A ``Diagnostic`` is one problem at one position. Positions are 1-based; ``file`` is relative
 to the config directory (POSIX separators), so the same config reports the same text on
@@ -63,6 +64,10 @@ class TooManyFilesError(Exception):
 
 class UnmodelledGlobError(Exception):
     """A glob the overlap analysis does not model exactly: it answers "maybe"."""
+
+
+class OverlapBudgetError(Exception):
+    """Comparing name globs used up the work one validation may spend on it."""
 
 
 class ConfigError(Exception):

@@ -6,6 +6,10 @@ which item names never contain), and a breadth-first walk over pairs of position
 a string both accept. Classes are compared on the characters they mention plus printable
 ASCII; when that finds no common character and a class is negated, the answer is "maybe"
 (yes), so the test never misses a real overlap. Very long globs are not analysed (yes).
+
+A walk costs up to (tokens of one + 1) x (tokens of the other + 1) states, so hostile configs
+(hundreds of long globs in one folder) could cost minutes: callers pass an ``OverlapBudget``
+shared by one validation, and ``OverlapBudgetError`` stops the comparisons when it runs out.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reconciler.config.errors import UnmodelledGlobError
+from reconciler.config.errors import OverlapBudgetError, UnmodelledGlobError
 from reconciler.model.globs import Glob, GlobError, compile_glob
 
 _MAX_STATES = 250_000
@@ -76,6 +80,7 @@ def _tokens(pattern: str) -> list[_Tok]:
     return out
 
 
+@lru_cache(maxsize=65_536)
 def _intersect(a: _Tok, b: _Tok) -> bool:
     if a.kind == "lit":
         return b.accepts(a.text)
@@ -89,9 +94,25 @@ def _intersect(a: _Tok, b: _Tok) -> bool:
     return a.text.startswith("[!") or b.text.startswith("[!")
 
 
-@lru_cache(maxsize=65_536)
-def may_overlap(first: str, second: str) -> bool:
-    """False only when no string matches both globs (both must compile)."""
+class OverlapBudget:
+    """How many pairs of positions glob comparisons may still visit."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, states: int) -> None:
+        self.left = states
+
+    def spend(self, states: int) -> None:
+        self.left -= states
+
+
+_WALKS: dict[tuple[str, str], bool] = {}  # answers of finished walks, across budgets
+
+
+def may_overlap(first: str, second: str, budget: OverlapBudget | None = None) -> bool:
+    """False only when no string matches both globs (both must compile).
+
+    Raises ``OverlapBudgetError`` when ``budget`` is spent before a walk it needs."""
     if first == second:
         return True
     if is_literal(first) or is_literal(second):
@@ -107,7 +128,18 @@ def may_overlap(first: str, second: str) -> bool:
         return False  # a common name would start with both prefixes and end with both suffixes
     if (len(a) + 1) * (len(b) + 1) > _MAX_STATES:
         return True
-    return _walk(a, b)
+    known = _WALKS.get((first, second))
+    if known is not None:
+        return known
+    if budget is not None and budget.left <= 0:
+        raise OverlapBudgetError
+    answer, visited = _walk(a, b)
+    if budget is not None:
+        budget.spend(visited)
+    if len(_WALKS) >= 65_536:
+        _WALKS.clear()
+    _WALKS[first, second] = _WALKS[second, first] = answer
+    return answer
 
 
 @lru_cache(maxsize=65_536)
@@ -138,19 +170,20 @@ def _literal_run(tokens: list[_Tok]) -> str:
     return "".join(out)
 
 
-def _walk(a: list[_Tok], b: list[_Tok]) -> bool:
-    """Breadth-first search for a pair of end positions reached by one string."""
+def _walk(a: list[_Tok], b: list[_Tok]) -> tuple[bool, int]:
+    """Breadth-first search for a pair of end positions reached by one string; also how many
+    pairs it visited."""
     seen = {(0, 0)}
     queue = deque([(0, 0)])
     while queue:
         i, j = queue.popleft()
         if i == len(a) and j == len(b):
-            return True
+            return True, len(seen)
         for step in _steps(a, b, i, j):
             if step not in seen:
                 seen.add(step)
                 queue.append(step)
-    return False
+    return False, len(seen)
 
 
 def _steps(a: list[_Tok], b: list[_Tok], i: int, j: int) -> list[tuple[int, int]]:

@@ -178,7 +178,7 @@ def _parse(
     ctx.diagnostics.extend(e for e in errors if (e.line, e.col) not in taken)
     if problems:  # interpolation or key problems: do not build from this file's values
         bad.add(())
-    return ParsedFile(doc, bad)
+    return ParsedFile(doc, frozenset(bad))
 
 
 def _unset_under(doc: YamlDoc, path: tuple[str, ...]) -> dict[Pos, Pos]:

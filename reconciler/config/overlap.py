@@ -17,7 +17,8 @@ for a key are a conflict, reported at the later row. ``mode: replace`` is not a 
 the desired metadata is the union of what every applicable rule declares.
 
 Rules are indexed by folder (and literal name), so the common layouts cost linear time; a
-budget of ``MAX_PAIRS`` comparisons bounds hostile inputs. Each rule reports the first
+budget of ``MAX_PAIRS`` comparisons, and of ``MAX_GLOB_STATES`` states for the name globs they
+compare, bounds hostile inputs. Each rule reports the first
 earlier rule it conflicts with, and reporting stops after ``MAX_RULE_CONFLICTS`` rules.
 """
 
@@ -29,12 +30,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconciler.config.context import Context
-from reconciler.config.errors import Diagnostic
-from reconciler.config.globsets import is_literal, may_overlap
+from reconciler.config.errors import Diagnostic, OverlapBudgetError
+from reconciler.config.globsets import OverlapBudget, is_literal, may_overlap
 from reconciler.model.addresses import parent_path
 from reconciler.model.desired import Manifest, MetadataRule
 
 MAX_PAIRS = 1_000_000
+MAX_GLOB_STATES = 5_000_000  # about ten seconds of glob comparison per validation
 MAX_RULE_CONFLICTS = 100
 MAX_MANIFEST_CONFLICTS = 50
 
@@ -51,7 +53,7 @@ def same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def may_select_same(a: MetadataRule, b: MetadataRule) -> bool:
+def may_select_same(a: MetadataRule, b: MetadataRule, budget: OverlapBudget | None = None) -> bool:
     """Name, type and metadata conditions (scope is checked by the index)."""
     ma, mb = a.match, b.match
     if ma.types and mb.types and not set(ma.types) & set(mb.types):
@@ -62,13 +64,14 @@ def may_select_same(a: MetadataRule, b: MetadataRule) -> bool:
                 return False
     if ma.name is None or mb.name is None:
         return True
-    return may_overlap(ma.name, mb.name)
+    return may_overlap(ma.name, mb.name, budget)
 
 
 def check_rule_conflicts(rules: Sequence[MetadataRule], ctx: Context) -> None:
     """Report, per rule, the first earlier rule it conflicts with (at most
     ``MAX_RULE_CONFLICTS`` rules, then stop: the list is long enough to act on)."""
     index = _RuleIndex(rules)
+    budget = OverlapBudget(MAX_GLOB_STATES)
     pairs = reported = 0
     for later, rule in enumerate(rules):
         for earlier in index.candidates(later):
@@ -80,7 +83,16 @@ def check_rule_conflicts(rules: Sequence[MetadataRule], ctx: Context) -> None:
                     "checks stopped here (move per-item metadata into a manifest)",
                 )
                 return
-            message = _conflict(rules[earlier], rule)
+            try:
+                message = _conflict(rules[earlier], rule, budget)
+            except OverlapBudgetError:
+                ctx.report_at(
+                    rule.source,
+                    "match.name globs too long and too many to compare with the rules above; "
+                    "conflict checks stopped here (shorten the globs, or move per-item "
+                    "metadata into a manifest)",
+                )
+                return
             if message is not None:
                 reported += 1
                 if reported > MAX_RULE_CONFLICTS:
@@ -90,13 +102,13 @@ def check_rule_conflicts(rules: Sequence[MetadataRule], ctx: Context) -> None:
                 break
 
 
-def _conflict(first: MetadataRule, second: MetadataRule) -> str | None:
+def _conflict(first: MetadataRule, second: MetadataRule, budget: OverlapBudget) -> str | None:
     clashing = [
         key
         for key in first.metadata.keys() & second.metadata.keys()
         if not same_value(first.metadata[key], second.metadata[key])
     ]
-    if not clashing or not may_select_same(first, second):
+    if not clashing or not may_select_same(first, second, budget):
         return None
     key = sorted(clashing)[0]
     return (
