@@ -20,7 +20,7 @@ from reconciler.cli.only import selects_nothing
 from reconciler.cli.target_flags import target_options
 from reconciler.config import ConfigError, load_config
 from reconciler.encord import EncordClient, EncordError
-from reconciler.live import Scope, read_live
+from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import GlobError, compile_glob
 from reconciler.model.live import LiveState
@@ -101,9 +101,11 @@ def connect_client(target: Mapping[str, Any], desired: DesiredState) -> EncordCl
         raise CommandError(str(exc)) from None
 
 
-async def read_scope(client: EncordClient, desired: DesiredState) -> LiveState:
+async def read_scope(
+    client: EncordClient, desired: DesiredState, *, on_progress: ReadListener | None = None
+) -> LiveState:
     try:
-        return await read_live(client, Scope.from_desired(desired))
+        return await read_live(client, Scope.from_desired(desired), on_progress=on_progress)
     except EncordError as exc:
         raise CommandError(f"cannot read the organisation at {client.target}: {exc}") from None
 

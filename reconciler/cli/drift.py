@@ -31,6 +31,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
+from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags
 from reconciler.drift import (
     AuditOptions,
@@ -136,7 +137,8 @@ def exit_code(report: DriftReport, *, err: bool = False) -> int:
 async def _audit(request: Request, desired: DesiredState) -> DriftReport:
     checked_at = now_iso()
     async with connect_client(request.target, desired) as client:
-        live = await read_scope(client, desired)
+        with read_progress(request.fmt) as listener:
+            live = await read_scope(client, desired, on_progress=listener)
     plan = make_plan(desired, live, DiffOptions(created_at=checked_at))
     report = audit(
         plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from reconciler.cli.main import cli
+from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.encord import EncordError
 from reconciler.export import Export, ExportError, export_live, write
@@ -70,7 +71,8 @@ async def _export(
     options: TargetOptions, roots: tuple[str, ...], target: Callable[[], dict[str, Any]]
 ) -> Export:
     async with connect(options) as client:
-        return await export_live(client, roots=roots, target=target())
+        with read_progress("text") as listener:
+            return await export_live(client, roots=roots, target=target(), on_progress=listener)
 
 
 def _root(text: str) -> str:

@@ -30,6 +30,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
+from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
@@ -140,7 +141,8 @@ def _print(plan: Plan, fmt: str, detail: Detail) -> None:
 
 async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveState]:
     async with connect_client(request.target, desired) as client:
-        live = await read_scope(client, desired)
+        with read_progress(request.fmt) as listener:
+            live = await read_scope(client, desired, on_progress=listener)
     options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
     return make_plan(desired, live, options), live
 

@@ -51,6 +51,11 @@ class EncordClient:
     def stats(self) -> StatsSnapshot:
         return self._session.stats.snapshot()
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not answered yet."""
+        return self._session.in_flight
+
     def reset_stats(self) -> None:
         self._session.stats.reset()
 

@@ -65,6 +65,7 @@ class Session:
             follow_redirects=False,
         )
         self._semaphore = asyncio.Semaphore(options.concurrency)
+        self.in_flight = 0  # requests sent and not answered yet (progress displays read it)
         self._not_before = 0.0  # time.monotonic() before which no request may start
         self._random = random.Random()
         # Routes on which this caller was refused includeOrgAccess=True (see ``orgwide``).
@@ -140,6 +141,7 @@ class Session:
                 call.route if isinstance(call, V1Call) else f"{call.method} {V2_PREFIX}{call.route}"
             )
             began = time.perf_counter()
+            self.in_flight += 1
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
@@ -150,6 +152,8 @@ class Session:
                     f"cannot reach Encord at {self._origin}: {type(exc).__name__}: {exc}",
                     sent=not isinstance(exc, _NOT_SENT),
                 ) from None
+            finally:
+                self.in_flight -= 1
             seconds = time.perf_counter() - began
             self.stats.record(route, response.status_code, seconds, retry=retried)
             self._log(call, response.status_code, seconds)

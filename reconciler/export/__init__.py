@@ -15,7 +15,7 @@ from reconciler.encord import EncordClient
 from reconciler.export.build import Documents, build
 from reconciler.export.errors import ExportError
 from reconciler.export.render import render, write
-from reconciler.live import Scope, read_live
+from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveState
 
@@ -30,11 +30,15 @@ class Export:
 
 
 async def export_live(
-    client: EncordClient, *, roots: tuple[str, ...], target: Mapping[str, Any]
+    client: EncordClient,
+    *,
+    roots: tuple[str, ...],
+    target: Mapping[str, Any],
+    on_progress: ReadListener | None = None,
 ) -> Export:
     """Read every folder, item, grant, group and dataset under ``roots`` and export them."""
     scope = Scope(roots=roots, datasets=None, groups=None)
-    live = await read_live(client, scope)
+    live = await read_live(client, scope, on_progress=on_progress)
     return export_state(live, roots=roots, target=target)
 
 

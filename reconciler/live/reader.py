@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
 from reconciler.encord.orgwide import AUTO
+from reconciler.live.progress import ReadCounter, ReadListener
 from reconciler.live.scope import Scope
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.live.tree import TreeReader
@@ -34,22 +35,31 @@ T = TypeVar("T")
 _ROLE = {DatasetUserRole.ADMIN: "admin", DatasetUserRole.USER: "user"}
 
 
-async def read_live(client: EncordClient, scope: Scope) -> LiveState:
+async def read_live(
+    client: EncordClient, scope: Scope, *, on_progress: ReadListener | None = None
+) -> LiveState:
     """Read the live state of ``scope``. Raises ``EncordError`` when a read fails for good;
-    a 403/404 on part of the scope is recorded in ``problems`` and clears ``complete``."""
-    return await _Reader(client, scope).read()
+    a 403/404 on part of the scope is recorded in ``problems`` and clears ``complete``.
+    ``on_progress`` receives ``ReadProgress`` events while the read runs, and a last one."""
+    counter = ReadCounter(client, on_progress)
+    state = await _Reader(client, scope, counter).read()
+    counter.finish()
+    return state
 
 
 class _Reader:
-    def __init__(self, client: EncordClient, scope: Scope) -> None:
+    def __init__(self, client: EncordClient, scope: Scope, counter: ReadCounter) -> None:
         self._client = client
         self._scope = scope
+        self._counter = counter
         self._problems: list[str] = []
         self._complete = True
 
     async def read(self) -> LiveState:
         async with task_group() as group:
-            tree_task = group.create_task(TreeReader(self._client).read(self._scope.roots))
+            tree_task = group.create_task(
+                TreeReader(self._client, self._counter).read(self._scope.roots)
+            )
             groups = group.create_task(self._groups())
             datasets = group.create_task(self._datasets())
             integrations = group.create_task(self._integrations())

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, NotFoundError
+from reconciler.live.progress import ReadCounter
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.model.addresses import join_path, parent_path, split_path
 from reconciler.model.live import LiveFolder, LiveItem
@@ -42,8 +43,9 @@ class Tree:
 
 
 class TreeReader:
-    def __init__(self, client: EncordClient) -> None:
+    def __init__(self, client: EncordClient, counter: ReadCounter | None = None) -> None:
         self._client = client
+        self._counter = counter or ReadCounter(client, None)
         self.tree = Tree()
 
     async def read(self, roots: Iterable[str]) -> Tree:
@@ -104,6 +106,7 @@ class TreeReader:
             )
             async for folder in listing:
                 descendants.append(folder)
+                self._counter.add(folders=1)
 
         async def list_items() -> None:
             pages = self._client.items.list_pages(
@@ -111,6 +114,7 @@ class TreeReader:
             )
             async for page in pages:
                 items.extend(page)
+                self._counter.add(items=len(page))
 
         async with task_group() as group:
             group.create_task(self._soft(list_items(), f"items under {root}"))
@@ -170,6 +174,7 @@ class TreeReader:
     async def _roles(self, folder: Folder, path: str) -> None:
         async def read() -> None:
             groups = await self._client.folders.list_groups(folder.uuid, subject=f"folder {path}")
+            self._counter.add()
             self.tree.folder_groups[str(folder.uuid)] = {
                 str(g.group_hash): g.user_role.value for g in groups
             }
