@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
+from reconciler.cli.common import CommandError, load_desired
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, load_config
 from tests.helpers import run_cli
@@ -34,8 +37,32 @@ def test_each_problem_on_its_own_line_and_exit_1() -> None:
     case = CASES / "bad-roles"
     result = CliRunner().invoke(cli, ["validate", str(case)])
     assert result.exit_code == 1
-    assert result.stdout == (case / "expected.txt").read_text()
-    assert result.stderr == "5 problems found\n"
+    assert result.stdout == from_cwd(case, (case / "expected.txt").read_text())
+    assert result.stderr == "5 problems found:\n"
+
+
+def from_cwd(case: Path, expected: str) -> str:
+    """Golden lines as a command prints them: files relative to the working directory."""
+    prefix = Path(os.path.relpath(case)).as_posix() + "/"
+    return "".join(prefix + line + "\n" for line in expected.splitlines())
+
+
+def test_paths_are_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "repo" / "config"
+    shutil.copytree(CASES / "bad-roles", config)
+    monkeypatch.chdir(tmp_path / "repo")
+    result = CliRunner().invoke(cli, ["validate", "config"])
+    assert result.stdout.splitlines()[0] == (
+        "config/reconciler.yaml:8:26: folders[\"/a\"].groups.annotators: 'owner' is not one of: "
+        "user, admin"
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = CliRunner().invoke(cli, ["validate", "--format", "json", "../repo/config"])
+    first = json.loads(result.stdout)["diagnostics"][0]
+    assert (first["file"], first["path"]) == ("reconciler.yaml", "../repo/config/reconciler.yaml")
 
 
 def test_json_format() -> None:
@@ -48,6 +75,7 @@ def test_json_format() -> None:
         "diagnostics": [
             {
                 "file": "reconciler.yaml",
+                "path": "tests/config_cases/target-both/reconciler.yaml",
                 "line": 2,
                 "col": 1,
                 "message": "target: needs exactly one of 'encord' (a real organisation) or "
@@ -85,7 +113,7 @@ def test_subprocess_never_prints_a_traceback_for_hostile_input(tmp_path: Path) -
         assert result.returncode == 1
         assert "Traceback" not in result.stdout + result.stderr
         expected = (CASES / case / "expected.txt").read_text()
-        assert result.stdout == expected.replace("<case>", str((CASES / case).resolve()))
+        assert result.stdout == from_cwd(CASES / case, expected)
     missing = run_cli("validate", str(tmp_path / "nope"))
     assert missing.returncode == 1
     assert (
@@ -114,6 +142,7 @@ def test_validate_needs_no_target_secrets(tmp_path: Path, monkeypatch: pytest.Mo
     for name in ("MY_DOMAIN", "MY_KEY_FILE", "MY_DESCRIPTION"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "reconciler.yaml").write_text(ENCORD_SETTINGS)
+    monkeypatch.chdir(tmp_path)
     result = invoke(str(tmp_path))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("valid: ")
@@ -129,3 +158,19 @@ def test_validate_needs_no_target_secrets(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path, env={"MY_DESCRIPTION": "x"})
     assert [(d.line, d.col) for d in caught.value.diagnostics] == [(4, 13), (5, 19)]
+
+
+def test_plan_drift_and_apply_list_config_problems_with_a_count_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(CASES / "bad-roles", tmp_path / "cfg")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CommandError) as caught:
+        load_desired(Path("cfg"))
+    lines = caught.value.lines
+    assert lines[0] == "5 problems in the config:"
+    assert lines[1] == (
+        "cfg/reconciler.yaml:8:26: folders[\"/a\"].groups.annotators: 'owner' is not one of: "
+        "user, admin"
+    )
+    assert len(lines) == 6

@@ -234,7 +234,7 @@ def test_a_missing_config_directory_is_one_line(tmp_path: Path) -> None:
 def test_an_invalid_config_lists_file_line_col(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     (cfg / "main.yaml").write_text("folders:\n  /drift:\n    descriptionn: typo\n")
-    result = run_cli("drift", str(cfg))
+    result = run_cli("drift", ".", cwd=cfg)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: main.yaml:3:5: ")
     assert "Traceback" not in result.stderr

@@ -162,10 +162,10 @@ def test_names_that_do_not_resolve_are_listed_with_file_and_line(tmp_path: Path)
         "groups: {ops: admin}\n  /team/raw", "groups: {nobody: admin}\n  /team/raw"
     )
     config = _embedded(tmp_path, broken)
-    result = run_cli("plan", str(config))
+    result = run_cli("plan", "config", cwd=config.parent)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: resources.yaml:5:5: unknown group 'nobody': declare it under 'groups:' or "
+        "Error: config/resources.yaml:5:5: unknown group 'nobody': declare it under 'groups:' or "
         "create it in Encord"
     ]
     assert result.stdout == ""

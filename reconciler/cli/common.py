@@ -19,6 +19,7 @@ from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.cli.only import selects_nothing
 from reconciler.cli.target_flags import target_options
 from reconciler.config import ConfigError, load_config
+from reconciler.config.errors import cwd_relative
 from reconciler.encord import EncordClient, EncordError
 from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
@@ -90,7 +91,7 @@ def load_desired(path: Path, *, hint: str = "; pass the config directory") -> De
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
+        raise CommandError(*exc.lines()) from None
 
 
 def connect_client(target: Mapping[str, Any], desired: DesiredState) -> EncordClient:
@@ -136,4 +137,10 @@ def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
     try:
         return diff(desired, live, options=options)
     except PlanError as exc:
-        raise CommandError(*(str(d) for d in exc.diagnostics)) from None
+        lines = [
+            f"{cwd_relative(desired.root_dir, d.file)}:{d.line}:{d.col}: {d.message}"
+            for d in exc.diagnostics
+        ]
+        if len(lines) > 1:
+            lines.insert(0, f"{len(lines):,} problems in the config:")
+        raise CommandError(*lines) from None

@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, Diagnostic, load_config
+from reconciler.config.errors import cwd_relative
 from reconciler.model.desired import DesiredState
 
 logger = logging.getLogger(__name__)
@@ -34,37 +35,46 @@ def validate_command(path: Path, fmt: str) -> None:
     try:
         desired = load_config(path, connecting=False)
     except ConfigError as exc:
-        _report(exc.diagnostics, fmt, total=exc.total)
+        _report(exc, fmt)
         raise SystemExit(1) from None
     except Exception as exc:  # never a traceback for any input; the log keeps the details
         logger.debug("validate failed", exc_info=True)
         message = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
-        _report([Diagnostic(str(path), 1, 1, message)], fmt)
+        _report(ConfigError([Diagnostic(str(path), 1, 1, message)]), fmt)
         raise SystemExit(1) from None
     if fmt == "json":
-        click.echo(json.dumps(_document([], summary=_counts(desired)), indent=2))
+        click.echo(json.dumps(_document(None, summary=_counts(desired)), indent=2))
     else:
         click.echo(f"valid: {_summary(desired)}")
 
 
-def _report(diagnostics: list[Diagnostic], fmt: str, *, total: int | None = None) -> None:
+def _report(error: ConfigError, fmt: str) -> None:
+    """Text: the count first (on stderr), then one problem a line, its file relative to the
+    working directory so that editors and CI annotators can open it."""
     if fmt == "json":
-        click.echo(json.dumps(_document(diagnostics, summary=None), indent=2))
+        click.echo(json.dumps(_document(error, summary=None), indent=2))
         return
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic))
-    count = len(diagnostics) if total is None else total
-    click.echo(f"{count:,} problem{'s' if count != 1 else ''} found", err=True)
+    count = error.total
+    click.echo(f"{count:,} problem{'s' if count != 1 else ''} found:", err=True)
+    for diagnostic in error.diagnostics:
+        click.echo(diagnostic.shown(error.root))
 
 
-def _document(
-    diagnostics: list[Diagnostic], *, summary: dict[str, int] | None
-) -> dict[str, object]:
+def _document(error: ConfigError | None, *, summary: dict[str, int] | None) -> dict[str, object]:
+    """``file`` is relative to the config directory, ``path`` to the working directory."""
+    diagnostics = [] if error is None else error.diagnostics
+    root = None if error is None else error.root
     return {
         "format_version": JSON_FORMAT_VERSION,
         "valid": not diagnostics,
         "diagnostics": [
-            {"file": d.file, "line": d.line, "col": d.col, "message": d.message}
+            {
+                "file": d.file,
+                "path": d.file if root is None else cwd_relative(root, d.file),
+                "line": d.line,
+                "col": d.col,
+                "message": d.message,
+            }
             for d in diagnostics
         ],
         "summary": summary,

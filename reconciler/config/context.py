@@ -108,7 +108,7 @@ class Context:
             self.report(doc, path, f"cannot resolve {value!r}")
             return None
         except ValueError:
-            self.report(doc, path, f"{value!r} is outside the config directory {self.root}")
+            self.report(doc, path, f"{value!r} is outside the config directory")
             return None
         if not target.is_file():
             self.report(doc, path, f"file {rel} does not exist (paths are relative to {doc.file})")

@@ -16,13 +16,16 @@ becomes one where it is caught)::
 
 A ``Diagnostic`` is one problem at one position. Positions are 1-based; ``file`` is relative
 to the config directory (POSIX separators), so the same config reports the same text on
-every machine.
+every machine. Commands print it relative to the working directory instead (``shown``), so
+that editors and CI annotators can open the file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,6 +39,22 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{_one_line(self.file)}:{self.line}:{self.col}: {_one_line(self.message)}"
+
+    def shown(self, root: str | Path | None) -> str:
+        """This diagnostic with its file relative to the working directory; ``root`` is the
+        config directory ``file`` is relative to (None: ``file`` is already as given)."""
+        where = self.file if root is None else cwd_relative(root, self.file)
+        return f"{_one_line(where)}:{self.line}:{self.col}: {_one_line(self.message)}"
+
+
+def cwd_relative(root: str | Path, file: str) -> str:
+    """``root/file`` relative to the working directory (POSIX separators); absolute when
+    no relative path exists (another drive)."""
+    full = os.path.normpath(os.path.join(root, file))
+    try:
+        return Path(os.path.relpath(full)).as_posix()
+    except ValueError:
+        return Path(full).as_posix()
 
 
 def _one_line(text: str) -> str:
@@ -74,7 +93,22 @@ class ConfigError(Exception):
     """The config is invalid. ``diagnostics`` is non-empty, sorted and de-duplicated;
     ``total`` counts every problem found, also those left out of a capped list."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic], *, total: int | None = None) -> None:
+    def __init__(
+        self,
+        diagnostics: Iterable[Diagnostic],
+        *,
+        total: int | None = None,
+        root: str | Path | None = None,
+    ) -> None:
         self.diagnostics = sort_diagnostics(diagnostics)
         self.total = len(self.diagnostics) if total is None else total
+        self.root = root  # the config directory the files are relative to, when known
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def lines(self) -> list[str]:
+        """What a command prints: a count first when there is more than one problem, then
+        each problem with its file relative to the working directory."""
+        shown = [d.shown(self.root) for d in self.diagnostics]
+        if self.total == 1:
+            return shown
+        return [f"{self.total:,} problems in the config:", *shown]

@@ -85,7 +85,7 @@ def _load(path: Path, environment: Mapping[str, str], connecting: bool) -> Desir
     _check_across_resources(resources, settings, ctx)
     if ctx.diagnostics or settings.target is None or settings.ownership is None:
         problems = ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")]
-        raise ConfigError(_capped(problems), total=len(sort_diagnostics(problems)))
+        raise ConfigError(_capped(problems), total=len(sort_diagnostics(problems)), root=root)
     return DesiredState(
         root_dir=str(root),
         version=settings.version,
@@ -138,7 +138,9 @@ def _locate(path: Path) -> Path:
     if resolved.is_file():
         if resolved.name != SETTINGS_NAME:
             raise _single(
-                resolved.name, f"expected a config directory or its {SETTINGS_NAME}, not this file"
+                resolved.name,
+                f"expected a config directory or its {SETTINGS_NAME}, not this file",
+                root=resolved.parent,
             )
         return resolved.parent
     if not resolved.is_dir():
@@ -146,13 +148,14 @@ def _locate(path: Path) -> Path:
     if not (resolved / SETTINGS_NAME).is_file():
         raise _single(
             SETTINGS_NAME,
-            f"no {SETTINGS_NAME} in {resolved}; run in a config directory, or pass its path",
+            f"no {SETTINGS_NAME} in this directory; run in a config directory, or pass its path",
+            root=resolved,
         )
     return resolved
 
 
-def _single(file: str, message: str) -> ConfigError:
-    return ConfigError([Diagnostic(file, 1, 1, message)])
+def _single(file: str, message: str, *, root: Path | None = None) -> ConfigError:
+    return ConfigError([Diagnostic(file, 1, 1, message)], root=root)
 
 
 def _parse(
