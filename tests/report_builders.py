@@ -118,3 +118,77 @@ def many_item_plan(directory: Path, items: int, *, extra_folders: int = 20) -> P
         listing_counts={"/big": items + 1 + extra_folders},
     )
     return diff(desired, live)
+
+
+def synthetic_plan(changes: int, *, folders: int = 100, deletes: int = 10) -> Plan:
+    """``changes`` item patches spread over ``folders`` folders, and ``deletes`` folder
+    deletes: the shape of a large plan, made in a second (the planner takes a minute)."""
+    out: list[Change] = [
+        Change(
+            address=f"folder:/big/old-{n:03d}",
+            kind="folder",
+            actions=(Action.DELETE,),
+            before={"path": f"/big/old-{n:03d}", "name": f"old-{n:03d}"},
+            reason="not declared; prune: owned and it carries our ownership marker",
+        )
+        for n in range(deletes)
+    ]
+    for n in range(changes):
+        path = f"/big/part-{n % folders:03d}/frame-{n:06d}.jpg"
+        before = {"path": path, "metadata": {"split": "val", OWNER_KEY: "md"}}
+        after = {"path": path, "metadata": {"split": "train", OWNER_KEY: "md"}}
+        out.append(
+            Change(
+                address=f"item:{path}",
+                kind="item",
+                actions=(Action.PATCH,),
+                before=before,
+                after=after,
+                diff=(FieldDiff(("metadata", "split"), "change", "val", "train"),),
+                source="items.yaml:5",
+                reason="declared metadata differs",
+            )
+        )
+    return Plan(
+        tool_version="0",
+        target="https://api.encord.com",
+        ownership_id="md",
+        changes=tuple(out),
+        summary=summarise(tuple(out)),
+        checksum="sha256:0",
+    )
+
+
+# A second day on examples/realistic: a folder dropped from the config (pruned), one renamed,
+# one described anew, a dataset's selection and grants changed, the camera rule's source moved.
+DAY_TWO_EDITS: dict[str, tuple[tuple[str, str], ...]] = {
+    "folders/curated.yaml": (
+        (
+            "  /curated/edge-cases:\n    description: Hard examples found in review\n"
+            "    groups: {data-qa: admin, labeling-ops: user}\n",
+            "",
+        ),
+        ("description: Highway scenes", "description: Highway and motorway scenes"),
+        (
+            "  /curated/driving/urban:\n    description: Urban scenes",
+            "  /curated/driving/city:\n    description: Urban scenes\n"
+            "    previously: [/curated/driving/urban]",
+        ),
+    ),
+    "datasets.yaml": (
+        ("match: {metadata: {split: val}}", "match: {metadata: {split: train}}"),
+        ("groups: {perception-ml: admin, labeling-ops: user}", "groups: {perception-ml: admin}"),
+    ),
+    "items.yaml": (('source: "s3://acme-raw/cameras/"', 'source: "s3://acme-raw/cameras-v2/"'),),
+}
+
+
+def edit_day_two(config: Path) -> None:
+    """Apply ``DAY_TWO_EDITS`` to a copy of examples/realistic (each edit must apply)."""
+    for name, edits in DAY_TWO_EDITS.items():
+        path = config / name
+        text = path.read_text()
+        for old, new in edits:
+            assert old in text, f"{name}: {old!r} not found; update DAY_TWO_EDITS"
+            text = text.replace(old, new, 1)
+        path.write_text(text)

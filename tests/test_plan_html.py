@@ -122,7 +122,7 @@ def test_the_content_security_policy_allows_only_the_inline_assets() -> None:
     ],
 )
 def test_tree_places(address: str, path: str | None, node: list[str], how: str) -> None:
-    assert tree_node(address, path) == (node, how)
+    assert tree_node(address, path) == (tuple(node), how)
 
 
 def _delete_owned_only_audit() -> DriftReport:
@@ -160,3 +160,13 @@ def test_show_renders_a_saved_plan_and_a_saved_drift_report_as_html(tmp_path: Pa
     data = page_data(shown.stdout)
     assert data["report"] == "drift"
     assert [e["a"] for e in data["entries"]] == [d.address for d in report.drift]
+
+
+def test_the_title_verdict_and_counts_are_plain_html_before_the_data() -> None:
+    plan = hostile_plan()
+    page = render_html(plan)
+    early = re.search(r'<div id="first-paint">(.*?)</div></section>', page, re.S)
+    assert early is not None and early.start() < page.index('id="report-data"')
+    assert f'<span class="count">{plan.summary.delete}</span>' in early.group(1)
+    assert "&lt;/script&gt;" in early.group(1)  # the target's name, escaped
+    assert "<script" not in early.group(1)

@@ -33,8 +33,9 @@ import hashlib
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -49,6 +50,8 @@ _SCRIPT_UNSAFE = {
     "\u2029": "\\u2029",
 }
 _SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+# As report.js's HIDDEN: characters that would hide or reorder text.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # An address made unique by the live object's id (``item:/a/x.jpg#<uuid>``).
 _UNIQUE_SUFFIX = re.compile(r"#[0-9A-Za-z][0-9A-Za-z-]{7,}\Z")
 
@@ -83,11 +86,37 @@ class Nodes:
         self._index: dict[tuple[tuple[str, ...], str], int] = {}
 
     def index(self, address: str, path: str | None = None) -> int:
-        parts, how = tree_node(address, path)
-        return self._index.setdefault((tuple(parts), how), len(self._index))
+        return self._index.setdefault(tree_node(address, path), len(self._index))
 
     def rows(self) -> list[list[Any]]:
         return [[list(parts), how] for parts, how in self._index]
+
+
+def visible(text: str) -> str:
+    """Escaped for HTML, with control, bidi and zero-width characters shown as ⟨U+XXXX⟩ (as
+    ``report.js`` shows them), so a name can neither hide text nor reorder it."""
+    return html.escape(_HIDDEN.sub(lambda m: f"⟨U+{ord(m.group(0)):04X}⟩", text))
+
+
+def first_paint(data: Mapping[str, Any]) -> str:
+    """The title, the verdict and the counts as plain HTML, drawn before the data is even
+    parsed (a large plan's JSON takes the browser seconds); the script replaces it."""
+    counts = Counter(entry["c"] for entry in data["entries"])
+    zones = {True: "", False: ""}
+    for cat in data["categories"]:
+        n = counts[cat["key"]]
+        zones[cat["danger"]] += (
+            f'<span class="pill{"" if n else " zero"}"><span class="count">{n:,}</span>'
+            f'<span class="label">{visible(cat["label"])}</span></span>'
+        )
+    verdict = data["verdict"]
+    return (
+        f'<div id="first-paint"><header class="head"><h1>{visible(data["title"])}</h1>'
+        f'<p class="verdict {verdict["level"]}">{visible(verdict["text"])}</p></header>'
+        '<section class="summary"><div class="zone danger"><h2>Destructive</h2>'
+        f'{zones[True]}</div><div class="zone safe"><h2>Other changes</h2>{zones[False]}'
+        f'</div></section><p class="loading">Drawing {len(data["entries"]):,} entries…</p></div>'
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -114,17 +143,19 @@ def page(data: Mapping[str, Any], *, title: str, fallback: str) -> str:
         f"<style>{css}</style>\n</head>\n<body>\n"
         f'<noscript><p class="noscript">{html.escape(fallback)} '
         "(Turn on JavaScript to see the details.)</p></noscript>\n"
+        f"{first_paint(data)}\n"
         '<div id="app" aria-live="polite"></div>\n'
         f'<script type="application/json" id="report-data">{embed_json(data)}</script>\n'
         f"<script>{js}</script>\n</body>\n</html>\n"
     )
 
 
-def _folder_parts(path: str) -> list[str]:
-    return [ROOT_FOLDERS, *(part for part in path.split("/") if part)]
+@lru_cache(maxsize=4096)  # items share their folder: split each folder path once
+def _folder_parts(path: str) -> tuple[str, ...]:
+    return (ROOT_FOLDERS, *(part for part in path.split("/") if part))
 
 
-def tree_node(address: str, path: str | None = None) -> tuple[list[str], str]:
+def tree_node(address: str, path: str | None = None) -> tuple[tuple[str, ...], str]:
     """Where an address hangs in the report's tree, and how: its own node (``self``), the
     access of a folder or dataset (``access``), or rolled up as an item or a link.
 
@@ -133,22 +164,23 @@ def tree_node(address: str, path: str | None = None) -> tuple[list[str], str]:
     kind, _, key = address.partition(":")
     if kind in (addr.Kind.FOLDER, addr.Kind.ITEM):
         where = path if path is not None else _UNIQUE_SUFFIX.sub("", key)
-        parts = _folder_parts(where)
-        return (parts, "self") if kind == addr.Kind.FOLDER else (parts[:-1], "item")
+        if kind == addr.Kind.FOLDER:
+            return _folder_parts(where), "self"
+        return _folder_parts(where.rpartition("/")[0]), "item"
     if kind == addr.Kind.FOLDER_GROUP:
         return _folder_parts(key.rpartition("#")[0]), "access"
     if kind == addr.Kind.GROUP:
-        return [ROOT_GROUPS, key], "self"
+        return (ROOT_GROUPS, key), "self"
     if kind == addr.Kind.DATASET:
-        return [ROOT_DATASETS, key], "self"
+        return (ROOT_DATASETS, key), "self"
     if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER):
-        return [ROOT_DATASETS, key.rpartition("#")[0]], "access"
+        return (ROOT_DATASETS, key.rpartition("#")[0]), "access"
     if kind == addr.Kind.LINK:
         cut = key.find("#/")
-        return [ROOT_DATASETS, key[:cut] if cut >= 0 else key], "link"
+        return (ROOT_DATASETS, key[:cut] if cut >= 0 else key), "link"
     if kind == addr.Kind.METADATA_SCHEMA:
-        return [ROOT_ORG, "metadata schema"], "self"
-    return [ROOT_ORG, address], "self"
+        return (ROOT_ORG, "metadata schema"), "self"
+    return (ROOT_ORG, address), "self"
 
 
 def categories(

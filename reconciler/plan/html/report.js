@@ -5,7 +5,9 @@
 (function () {
   "use strict";
   var PAGE = 200;
+  performance.mark("report-start");
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  performance.mark("report-parsed");
   var entries = data.entries;
   var cats = {};
   data.categories.forEach(function (c) { cats[c.key] = c; });
@@ -389,6 +391,7 @@
     }
     var box = row.querySelector("details");
     box.open = true;
+    if (box.childNodes.length === 1) box.appendChild(detail(i));
     row.scrollIntoView();
   }
 
@@ -409,5 +412,8 @@
   applyFilter();
   window.addEventListener("hashchange", follow);
   follow();
+  var early = document.getElementById("first-paint");
+  if (early) early.parentNode.removeChild(early);
+  performance.mark("report-drawn");
   document.documentElement.setAttribute("data-ready", "1");
 })();
