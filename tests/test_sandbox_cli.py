@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
+import socket
 import stat
+import struct
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -358,3 +362,57 @@ def test_serve_stops_cleanly_on_interrupt(tmp_path: Path) -> None:
 def test_helper_reports_why_a_server_did_not_start(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="not found"), running_sandbox(tmp_path, init=False):
         pass
+
+
+def _hang_up(url: str, request: bytes, *, reset: bool = False) -> None:
+    """Send ``request`` over a fresh loopback connection and close it without reading."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        if reset:  # close with RST, as a killed process does
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(request)
+        time.sleep(0.2)
+
+
+def test_a_client_hanging_up_is_one_log_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    run_cli("sandbox", "init", "--db", str(db))
+    serve = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db)]
+    process = subprocess.Popen(
+        [*serve, "--port", "0", "--latency-ms", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)  # bounded start-up wait
+        assert ready, "the server did not print its URL within 60 s"
+        url = process.stdout.readline().rsplit("listening on ", 1)[1].strip()
+        # mid-request: the body is announced but never comes (v2 and v1 routes)
+        partial = b"Host: x\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n{"
+        _hang_up(url, b"POST /v2/public/storage/items/get-bulk HTTP/1.1\r\n" + partial)
+        _hang_up(url, b"POST /public HTTP/1.1\r\n" + partial, reset=True)
+        # mid-response: the answer is still being made (--latency-ms) when the client goes
+        _hang_up(url, b"GET /v2/public/storage/folders HTTP/1.1\r\nHost: x\r\n\r\n", reset=True)
+        time.sleep(1)  # let the latency of the last request pass
+        with urllib.request.urlopen(url + "/_sandbox/health", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok"}  # still serving
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    assert "Traceback" not in err
+    line = re.compile(
+        r"WARNING reconciler\.sandbox\.app: 127\.0\.0\.1:\d+ hung up before its request was "
+        r"answered: (?P<request>.+)"
+    )
+    found = [line.fullmatch(text) for text in err.splitlines()]  # one line a disconnect
+    assert all(found), err
+    assert sorted(m["request"] for m in found if m) == [
+        "GET /v2/public/storage/folders",
+        "POST /public",
+        "POST /v2/public/storage/items/get-bulk",
+    ]

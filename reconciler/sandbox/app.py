@@ -9,12 +9,13 @@ that its lifespan closes on shutdown; without lifespan events (ASGITransport), c
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -32,6 +33,8 @@ from reconciler.sandbox.routes_control import control_routes
 from reconciler.sandbox.runtime import Runtime
 
 __all__ = ["SandboxOptions", "close_app", "create_app"]
+
+log = logging.getLogger(__name__)
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(
     endpoint
@@ -52,7 +55,7 @@ def create_app(db_path: Path, *, options: SandboxOptions = DEFAULT_OPTIONS) -> S
     app = Starlette(
         routes=_routes(runtime),
         lifespan=lifespan,
-        exception_handlers={HTTPException: _unrouted(runtime)},
+        exception_handlers={HTTPException: _unrouted(runtime), ClientDisconnect: _disconnected},
     )
     app.state.runtime = runtime
     return app
@@ -95,3 +98,16 @@ def _unrouted(runtime: Runtime) -> Callable[[Request, Exception], Awaitable[Resp
         return error_reply(status, f"{message}: {request.method} {request.url.path}").to_response()
 
     return handle
+
+
+async def _disconnected(request: Request, _exc: Exception) -> Response:
+    """A client that hangs up before its answer is routine (a killed run, a timeout): one
+    log line, not uvicorn's traceback of the whole middleware stack."""
+    peer = f"{request.client.host}:{request.client.port}" if request.client else "a client"
+    log.warning(
+        "%s hung up before its request was answered: %s %s",
+        peer,
+        request.method,
+        request.url.path,
+    )
+    return Response(status_code=499)  # nginx's "client closed request"; nobody receives it
