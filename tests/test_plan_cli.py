@@ -178,3 +178,35 @@ def test_detail_summary_prints_only_the_counts(tmp_path: Path) -> None:
     rows = [line.split() for line in summary.stdout.splitlines()]
     assert ["create", "4"] in rows and ["grant", "2"] in rows
     assert "folder:/team" not in summary.stdout
+
+
+RENAME_SETTINGS = "version: 1\ntarget:\n  sandbox: {path: unused.sqlite}\nownership: {id: ren}\n"
+
+
+@pytest.mark.slow
+def test_a_folder_renamed_out_of_band_gets_drifts_previously_hint(tmp_path: Path) -> None:
+    """Someone else (here another config of ours, with ``previously:``) renames /r/old to
+    /r/new in Encord; planning the config that still declares /r/old explains the delete and
+    create it shows, as drift does, in text after the plan and on stderr beside JSON."""
+    sandbox = ("--sandbox", str(tmp_path / "shared.sqlite"))
+    ours = _config(tmp_path / "ours", "folders:\n  /r: {}\n  /r/old: {description: data}\n")
+    (ours / "reconciler.yaml").write_text(RENAME_SETTINGS)
+    assert run_cli("apply", str(ours), "--auto-approve", *sandbox).returncode == 0
+    theirs = _config(tmp_path / "theirs", "folders:\n  /r/new: {previously: [/r/old]}\n")
+    (theirs / "reconciler.yaml").write_text(RENAME_SETTINGS)
+    renamed = run_cli("apply", str(theirs), "--auto-approve", *sandbox)
+    assert renamed.returncode == 0, renamed.stdout + renamed.stderr
+
+    note = (
+        "Note: folder:/r/old is live at /r/new (renamed in Encord; it carries our ownership "
+        "marker, it has the declared description); this plan creates /r/old anew and deletes "
+        "/r/new with what it holds. To keep it, rename it back in Encord or declare "
+        "previously: [/r/new]"
+    )
+    plan = run_cli("plan", str(ours), *sandbox)
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.splitlines()[-1] == note
+    applying = run_cli("apply", str(ours), "--format", "json", *sandbox)  # no terminal: stops
+    assert applying.returncode == 1
+    assert note in applying.stderr.splitlines()
+    assert all(json.loads(line) for line in applying.stdout.splitlines())

@@ -41,6 +41,7 @@ from reconciler.cli.common import (
     load_desired,
     make_plan,
     now_iso,
+    print_rename_notes,
     read_scope,
     run_command,
 )
@@ -158,6 +159,8 @@ async def _apply(request: Request, printer: Printer) -> int:
         if plan.target != client.target:
             raise CommandError(_mismatch(plan, client))
         _show(plan, request, printer)
+        if live is not None:  # a plan made just now: say which folders were renamed by hand
+            print_rename_notes(plan, desired, live, request.fmt)
         _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
             _carry_on(stopped, plan, request)

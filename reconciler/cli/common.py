@@ -20,6 +20,7 @@ from reconciler.cli.only import selects_nothing
 from reconciler.cli.target_flags import target_options
 from reconciler.config import ConfigError, load_config
 from reconciler.config.errors import cwd_relative
+from reconciler.drift.renames import rename_notes
 from reconciler.encord import EncordClient, EncordError
 from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
@@ -144,3 +145,14 @@ def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
         if len(lines) > 1:
             lines.insert(0, f"{len(lines):,} problems in the config:")
         raise CommandError(*lines) from None
+
+
+def print_rename_notes(plan: Plan, desired: DesiredState, live: LiveState, fmt: str) -> None:
+    """Declared folders the plan would create anew although they are live at another path
+    (renamed or moved by hand), with drift's advice: after a text plan, or on stderr beside a
+    document (json, markdown, html) so that the document stays exactly what it is."""
+    notes = rename_notes(plan, desired, live)
+    if notes and fmt == "text":
+        click.echo("")
+    for note in notes:
+        click.echo(f"Note: {note}", err=fmt != "text")

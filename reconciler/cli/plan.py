@@ -25,6 +25,7 @@ from reconciler.cli.common import (
     load_desired,
     make_plan,
     now_iso,
+    print_rename_notes,
     read_scope,
     run_command,
 )
@@ -123,6 +124,7 @@ def _run(request: Request) -> int:
     if request.out is not None:
         _write(request.out, plan)
     _print(plan, request.fmt, request.detail)
+    print_rename_notes(plan, desired, live, request.fmt)
     return _exit_code(plan, live, request)
 
 

@@ -9,7 +9,7 @@ prune with its contents, grants the renamed folder still holds, links of its ite
 from __future__ import annotations
 
 from reconciler.drift.model import Drift, DriftKind
-from reconciler.drift.renames import Rename, Renames
+from reconciler.drift.renames import Rename, Renames, keep_advice, where_now
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
@@ -35,11 +35,7 @@ def rename_entries(
         fix = f"apply would create {pair.path} anew"
         if pair.pruned:
             fix += f" and delete {pair.live.path} with what it holds ({_holds(folded, pair)})"
-        summary = (
-            f"live at {pair.live.path} ({pair.how} in Encord; {', '.join(pair.evidence)}); "
-            f"{fix}. To keep it, rename it back in Encord or declare "
-            f"previously: [{pair.live.path}]"
-        )
+        summary = f"{where_now(pair)}; {fix}. {keep_advice(pair)}"
         entries.append(
             _entry(desired, pair.path, pair.live, actions, summary, tuple(sorted(folded)))
         )

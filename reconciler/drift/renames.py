@@ -183,6 +183,26 @@ def find_renames(plan: Plan, desired: DesiredState, live: LiveState) -> Renames:
     return _Finder(plan, desired, live).run(_missing(plan, desired))
 
 
+def where_now(pair: Rename) -> str:
+    return f"live at {pair.live.path} ({pair.how} in Encord; {', '.join(pair.evidence)})"
+
+
+def keep_advice(pair: Rename) -> str:
+    return f"To keep it, rename it back in Encord or declare previously: [{pair.live.path}]"
+
+
+def rename_notes(plan: Plan, desired: DesiredState, live: LiveState) -> list[str]:
+    """For ``plan`` and ``apply``: one line per declared folder the plan would create anew
+    although it is live at another path, with the same advice ``drift`` gives."""
+    notes = []
+    for pair in find_renames(plan, desired, live).pairs:
+        fix = f"this plan creates {pair.path} anew"
+        if pair.pruned:
+            fix += f" and deletes {pair.live.path} with what it holds"
+        notes.append(f"{addr.folder(pair.path)} is {where_now(pair)}; {fix}. {keep_advice(pair)}")
+    return notes
+
+
 def _unique_best(scores: list[int], mine: int) -> bool:
     """``mine`` is the highest of ``scores`` (which include it) and no other equals it."""
     return max(scores) == mine and scores.count(mine) == 1
