@@ -65,6 +65,42 @@ def test_every_unresolved_name_is_reported_at_once_with_its_position() -> None:
     ]
 
 
+def test_names_that_do_not_resolve_get_the_closest_live_or_declared_name() -> None:
+    org = Org()
+    org.users["alice@example.com"] = "MEMBER"
+    org.groups["g1"] = Group("g1", "ml-admins")
+    org.integrations["int"] = "s3-raw"
+    desired = desired_state(
+        folders={
+            "/a": folder("/a", 3, groups={"ml-admin": "admin", "anotators": "user"}),
+            "/b": folder(
+                "/b",
+                7,
+                cloud_sync=CloudSync(
+                    integration="s3_raw", remote_url="s3://x/", source=src(8, "folders.yaml")
+                ),
+            ),
+        },
+        groups={
+            "annotators": DesiredGroup(
+                name="annotators", members=("alcie@example.com",), source=src(2, "groups.yaml")
+            )
+        },
+    )
+    with pytest.raises(PlanError) as raised:
+        diff(desired, org.live_state(desired.roots()))
+    assert [str(d) for d in raised.value.diagnostics] == [
+        "folders.yaml:3:1: unknown group 'anotators': declare it under 'groups:' or create it "
+        "in Encord (did you mean 'annotators'?)",
+        "folders.yaml:3:1: unknown group 'ml-admin': declare it under 'groups:' or create it "
+        "in Encord (did you mean 'ml-admins'?)",
+        "folders.yaml:8:1: unknown cloud integration 's3_raw' (did you mean 's3-raw'?)",
+        "groups.yaml:2:1: alcie@example.com (member of group 'annotators') is not a user of "
+        "this organisation; add them to the organisation first (did you mean "
+        "'alice@example.com'?)",
+    ]
+
+
 def test_item_roots_limit_item_level_planning_and_a_sync_is_replanned_after_it_ran() -> None:
     org = Org()
     org.integrations["int"] = "bucket"

@@ -11,6 +11,7 @@ import click
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, Diagnostic, load_config
 from reconciler.config.errors import cwd_relative
+from reconciler.config.names import name_problems, sandbox_names
 from reconciler.model.desired import DesiredState
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def validate_command(path: Path, fmt: str) -> None:
     """
     try:
         desired = load_config(path, connecting=False)
+        _check_names(desired)
     except ConfigError as exc:
         _report(exc, fmt)
         raise SystemExit(1) from None
@@ -46,6 +48,17 @@ def validate_command(path: Path, fmt: str) -> None:
         click.echo(json.dumps(_document(None, summary=_counts(desired)), indent=2))
     else:
         click.echo(f"valid: {_summary(desired)}")
+
+
+def _check_names(desired: DesiredState) -> None:
+    """Names that can be checked offline: those of an embedded sandbox (a local file)."""
+    sandbox = desired.target.sandbox
+    known = None if sandbox is None else sandbox_names(sandbox)
+    if known is None:
+        return
+    problems = name_problems(desired, known)
+    if problems:
+        raise ConfigError(problems, root=desired.root_dir)
 
 
 def _report(error: ConfigError, fmt: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from reconciler.model.desired import DesiredState, Source
 from reconciler.model.live import LiveDataset, LiveState
+from reconciler.model.names import EMAIL_CUTOFF, did_you_mean, email_uses, group_uses
 from reconciler.plan.errors import PlanDiagnostic, PlanError
 
 
@@ -70,23 +71,12 @@ def _by_name(names: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _group_uses(desired: DesiredState) -> Iterable[tuple[str, Source]]:
-    for folder in desired.folders.values():
-        for name in folder.groups or {}:
-            yield name, folder.field_sources.get("groups", folder.source)
-    for ds in desired.datasets.values():
-        for name in ds.groups or {}:
-            yield name, ds.source
-    for name, group in desired.groups.items():
-        yield name, group.source
-
-
 def _resolve_groups(
     desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
 ) -> dict[str, str | None]:
     live_names = _by_name((g.name, g.hash) for g in live.groups.values())
     out: dict[str, str | None] = {}
-    for name, source in _group_uses(desired):
+    for name, source in group_uses(desired):
         hashes = sorted(live_names.get(name, ()))
         if len(hashes) > 1:
             problems.append(
@@ -101,10 +91,12 @@ def _resolve_groups(
         elif name in desired.groups:
             out[name] = None
         else:
+            hint = did_you_mean(name, [*live_names, *desired.groups])
             problems.append(
                 _at(
                     source,
-                    f"unknown group {name!r}: declare it under 'groups:' or create it in Encord",
+                    f"unknown group {name!r}: declare it under 'groups:' or create it in Encord"
+                    + hint,
                 )
             )
     return out
@@ -135,10 +127,9 @@ def _resolve_integrations(
                 )
             )
         else:
-            known = ", ".join(sorted(by_title)) or "none"
-            problems.append(
-                _at(sync.source, f"unknown cloud integration {written!r} (known: {known})")
-            )
+            hint = did_you_mean(written, by_title)
+            known = hint or f" (known: {', '.join(sorted(by_title)) or 'none'})"
+            problems.append(_at(sync.source, f"unknown cloud integration {written!r}{known}"))
     return out
 
 
@@ -162,21 +153,12 @@ def _resolve_datasets(
     return out
 
 
-def _email_uses(desired: DesiredState) -> Iterable[tuple[str, Source, str]]:
-    for group in desired.groups.values():
-        for email in group.members or ():
-            yield email, group.source, f"member of group {group.name!r}"
-    for ds in desired.datasets.values():
-        for email in ds.users or {}:
-            yield email, ds.source, f"user of dataset {ds.title!r}"
-
-
 def _resolve_emails(
     desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
 ) -> dict[str, str]:
     folded = {email.lower(): email for email in live.users}
     out: dict[str, str] = {}
-    for email, source, role in _email_uses(desired):
+    for email, source, role in email_uses(desired):
         if email in live.users or not live.users:
             out[email] = email
         elif email.lower() in folded:
@@ -186,7 +168,8 @@ def _resolve_emails(
                 _at(
                     source,
                     f"{email} ({role}) is not a user of this organisation; "
-                    "add them to the organisation first",
+                    "add them to the organisation first"
+                    + did_you_mean(email.lower(), folded, cutoff=EMAIL_CUTOFF),
                 )
             )
     return out

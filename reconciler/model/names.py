@@ -1,0 +1,43 @@
+"""Where a desired state names groups and users, and the "did you mean" hint for a name that
+does not resolve: shared by ``validate`` (offline, against an embedded sandbox) and ``plan``
+(against the live organisation), so both say the same thing at the same ``file:line``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+from reconciler.model.desired import DesiredState, Source
+
+# Emails share their domain, so a looser cutoff would offer bob@x.com for alice@x.com.
+EMAIL_CUTOFF = 0.85
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice (a case-insensitive equal first), or ""."""
+    options = sorted(set(choices))
+    folded = [c for c in options if c.lower() == word.lower() and c != word]
+    close = folded or difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def group_uses(desired: DesiredState) -> Iterator[tuple[str, Source]]:
+    """Every group name a role or a declaration uses, with where it is written."""
+    for folder in desired.folders.values():
+        for name in folder.groups or {}:
+            yield name, folder.field_sources.get("groups", folder.source)
+    for dataset in desired.datasets.values():
+        for name in dataset.groups or {}:
+            yield name, dataset.source
+    for name, group in desired.groups.items():
+        yield name, group.source
+
+
+def email_uses(desired: DesiredState) -> Iterator[tuple[str, Source, str]]:
+    """Every email a group's members or a dataset's users name: (email, where, as what)."""
+    for group in desired.groups.values():
+        for email in group.members or ():
+            yield email, group.source, f"member of group {group.name!r}"
+    for dataset in desired.datasets.values():
+        for email in dataset.users or {}:
+            yield email, dataset.source, f"user of dataset {dataset.title!r}"
