@@ -149,3 +149,20 @@ def test_detail_summary_prints_only_the_counts() -> None:
     assert ["unlink", "1"] in rows
     assert ["refusals", "(refused", "unless", "--force)", "1"] in rows
     assert text.rstrip().splitlines()[-1].startswith("Plan: 0 to create, 50 to change")
+
+
+def test_alike_creates_group_with_their_shared_and_varying_values() -> None:
+    changes = [
+        Change(
+            address=f"folder:/synced/s{n}",
+            kind="folder",
+            actions=(Action.CREATE, Action.SYNC),
+            after={"path": f"/synced/s{n}", "name": f"s{n}", "description": f"d{n}", "team": "ml"},
+            source="folders.yaml:20",
+        )
+        for n in range(GROUP_AT)
+    ]
+    lines = render_text(_plan(changes)).splitlines()
+    assert f"  + {GROUP_AT} × folder (then sync)  [folders.yaml:20]" in lines
+    assert "        description: (varies)" in lines
+    assert '        team: "ml"' in lines

@@ -97,7 +97,8 @@ def _change_block(change: Change) -> list[str]:
 
 
 def group_headline(group: Group) -> str:
-    return f"{symbol(group.first)} {len(group)} × {group.first.kind}  [{group.cause}]"
+    then = " (then sync)" if Action.SYNC in group.first.actions else ""
+    return f"{symbol(group.first)} {len(group)} × {group.first.kind}{then}  [{group.cause}]"
 
 
 def group_detail_lines(group: Group) -> list[str]:
