@@ -13,6 +13,9 @@ from reconciler.encord.auth import Auth
 DEFAULT_DOMAIN = "https://api.encord.com"
 PAGE_SIZE = 1000  # the API's maximum page size: listing N objects costs ceil(N / 1000) requests
 BUNDLE_SIZE = 1000  # the SDK's STORAGE_BUNDLE_CREATE_LIMIT, used for every bulk body we send
+# A page of 1000 items is about 1 MB of JSON; 32 KB an item leaves room for rich metadata. A
+# larger answer (once decompressed: a gzip bomb) is refused before it is held in memory.
+MAX_RESPONSE_BYTES = 32 * 2**20
 
 
 def default_user_agent() -> str:
@@ -58,6 +61,7 @@ class ClientOptions:
     retry: RetryOptions = RetryOptions()
     user_agent: str = field(default_factory=default_user_agent)
     label: str = ""  # how plans and logs name the target; the domain when empty
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

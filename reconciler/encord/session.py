@@ -25,6 +25,7 @@ from reconciler.encord.errors import (
     AmbiguousOperationError,
     EncordError,
     RateLimitedError,
+    ResponseError,
     ServerError,
     TransportError,
 )
@@ -143,7 +144,7 @@ class Session:
             began = time.perf_counter()
             self.in_flight += 1
             try:
-                response = await self._http.send(request)
+                response = await self._receive(request, call)
             except httpx.TransportError as exc:
                 seconds = time.perf_counter() - began
                 self.stats.record(route, "transport-error", seconds, retry=retried)
@@ -161,6 +162,38 @@ class Session:
         if isinstance(call, V1Call):
             return decode_v1(call, response, identity)
         return decode_v2(call, response, identity)
+
+    async def _receive(self, request: httpx.Request, call: Call) -> httpx.Response:
+        """Send ``request`` and read its answer, decompressed, up to ``max_response_bytes``."""
+        limit = self.options.max_response_bytes
+        response = await self._http.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseError(
+                        f"{_what(call)}: the answer is larger than {limit // 2**20} MiB once "
+                        "decompressed; refused (an Encord answer is never that large: check "
+                        "the domain)"
+                    )
+                chunks.append(chunk)
+        except httpx.DecodingError:
+            raise ResponseError(
+                f"{_what(call)}: the answer's compressed body cannot be decoded; check the domain"
+            ) from None
+        finally:
+            await response.aclose()
+        # The body is decoded already, so the copy drops the headers that describe the encoding.
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
     async def _wait_for_pause(self) -> None:
         while (wait := self._not_before - time.monotonic()) > 0:
@@ -212,6 +245,10 @@ class Session:
         else:
             path = V2_PREFIX + call.path
             logger.info("%s %s %s %.0fms", call.method, path, status, seconds * 1000)
+
+
+def _what(call: Call) -> str:
+    return call.route if isinstance(call, V1Call) else f"{call.method} {V2_PREFIX}{call.path}"
 
 
 def _trace() -> str:

@@ -1,0 +1,122 @@
+"""A hostile or broken server cannot exhaust the client's memory: answers are read up to a
+bound once decompressed, pages claiming far more results than the API serves are refused,
+and each failure is one ``ResponseError`` line (no traceback, no retry storm).
+
+The server is a real HTTP server on a loopback port that answers every request the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reconciler.encord import ClientOptions, EncordClient, KeyAuth
+from reconciler.encord.errors import ResponseError
+
+FOLDER = "adba34d6-829d-427b-bcab-1ddee5134713"
+
+
+@contextlib.contextmanager
+def answering(body: bytes, *, encoding: str | None = None) -> Iterator[str]:
+    """A loopback server answering every request 200 with ``body``; yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def get_folder(url: str) -> ResponseError:
+    async def go() -> None:
+        options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
+        async with EncordClient(options) as client:
+            await client.folders.get(FOLDER)
+
+    with pytest.raises(ResponseError) as info:
+        asyncio.run(go())
+    return info.value
+
+
+def list_groups(url: str) -> ResponseError:
+    async def go() -> None:
+        options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
+        async with EncordClient(options) as client:
+            await client.groups.list_all()
+
+    with pytest.raises(ResponseError) as info:
+        asyncio.run(go())
+    return info.value
+
+
+def gzip_bomb(size: int) -> bytes:
+    """``size`` bytes of JSON whitespace, gzipped to about a thousandth of that."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip container
+    chunk = b" " * 2**20
+    parts = [packer.compress(b"{")]
+    parts += [packer.compress(chunk) for _ in range(size // len(chunk))]
+    parts += [packer.compress(b"}"), packer.flush()]
+    return b"".join(parts)
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_held_in_memory() -> None:
+    bomb = gzip_bomb(256 * 2**20)  # 256 MiB once decompressed
+    assert len(bomb) < 2**20
+    with answering(bomb, encoding="gzip") as url:
+        error = get_folder(url)
+    assert "larger than 32 MiB once decompressed" in str(error)
+    assert "\n" not in str(error)
+
+
+def test_a_body_that_does_not_decompress_is_one_line() -> None:
+    with answering(b"this is not gzip", encoding="gzip") as url:
+        error = get_folder(url)
+    assert "cannot be decoded" in str(error)
+
+
+def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused() -> None:
+    group = {"groupHash": FOLDER, "name": "g", "description": "", "createdAt": "2026-01-01T00:00:00"}
+    page = {"results": [group] * 200_000, "nextPageToken": None}  # valid, but 200x a page
+    with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
+        error = list_groups(url)
+    assert "results" in str(error)
+    assert "\n" not in str(error)
+
+
+def test_an_ordinary_gzipped_answer_still_reads() -> None:
+    page = {"results": [], "nextPageToken": None}
+
+    async def go() -> int:
+        options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
+        async with EncordClient(options) as client:
+            return len(await client.groups.list_all())
+
+    with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
+        assert asyncio.run(go()) == 0
