@@ -4,7 +4,11 @@ the environment beats ``reconciler.yaml``.
 * The kind of target: ``--sandbox PATH`` or ``--domain URL`` on the command line; else
   ``ENCORD_DOMAIN`` in the environment (a real Encord); else the config's ``target``.
 * Encord domain: ``--domain``, ``ENCORD_DOMAIN``, ``target.encord.domain``, then
-  ``https://api.encord.com``.
+  ``https://api.encord.com``. ``ENCORD_DOMAIN`` set but empty (an unset CI secret) means the
+  default, never the config's domain. The config is written by whoever opens a pull request,
+  so a domain taken from it must be ``https://`` on ``encord.com`` or a subdomain, or a host
+  the operator lists in ``RECONCILER_ALLOWED_DOMAINS`` (comma-separated): a config alone
+  cannot send requests signed with the organisation's key to a host of its choosing.
 * Encord credentials: ``--ssh-key-file`` or ``--bearer-token-file``; else
   ``ENCORD_SSH_KEY_FILE``, ``ENCORD_SSH_KEY`` (key text) or ``ENCORD_BEARER_TOKEN``; else
   ``target.encord.ssh_key_file``.
@@ -40,6 +44,7 @@ from reconciler.encord.options import DEFAULT_DOMAIN
 from reconciler.model.desired import SandboxIntegration, SandboxTarget, Target
 
 SANDBOX_ORIGIN = "http://sandbox.local"
+ENCORD_HOST = "encord.com"
 
 
 class TargetError(Exception):
@@ -117,13 +122,32 @@ def connect(options: TargetOptions) -> EncordClient:
 
 
 def _domain(options: TargetOptions, env: Mapping[str, str], config: Target | None) -> str:
-    domain = options.domain or env.get("ENCORD_DOMAIN")
-    if not domain and config is not None and config.encord is not None:
-        domain = config.encord.domain
-    domain = (domain or DEFAULT_DOMAIN).rstrip("/")
+    if options.domain is not None:
+        domain = options.domain
+    elif "ENCORD_DOMAIN" in env:  # even empty: an unset secret must not defer to the config
+        domain = env["ENCORD_DOMAIN"] or DEFAULT_DOMAIN
+    elif config is not None and config.encord is not None and config.encord.domain:
+        domain = _trusted_config_domain(config.encord.domain, env)
+    else:
+        domain = DEFAULT_DOMAIN
+    domain = domain.rstrip("/")
     if not domain.startswith(("http://", "https://")):
         raise TargetError(f"domain must start with https:// (or http://), got {domain!r}")
     return domain
+
+
+def _trusted_config_domain(domain: str, env: Mapping[str, str]) -> str:
+    host = httpx.URL(domain).host if domain.startswith(("http://", "https://")) else ""
+    allowed = {h.strip().lower() for h in env.get("RECONCILER_ALLOWED_DOMAINS", "").split(",")}
+    if host in allowed - {""}:
+        return domain
+    if domain.startswith("https://") and (host == ENCORD_HOST or host.endswith("." + ENCORD_HOST)):
+        return domain
+    raise TargetError(
+        f"target.encord.domain {domain!r} is not an https:// Encord domain (*.{ENCORD_HOST}); "
+        "a config cannot choose where signed requests go: pass --domain or set ENCORD_DOMAIN, "
+        f"or list {host or 'the host'} in RECONCILER_ALLOWED_DOMAINS"
+    )
 
 
 def _credentials(options: TargetOptions, env: Mapping[str, str], label: str) -> Auth:

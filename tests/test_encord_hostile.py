@@ -102,7 +102,12 @@ def test_a_body_that_does_not_decompress_is_one_line() -> None:
 
 
 def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused() -> None:
-    group = {"groupHash": FOLDER, "name": "g", "description": "", "createdAt": "2026-01-01T00:00:00"}
+    group = {
+        "groupHash": FOLDER,
+        "name": "g",
+        "description": "",
+        "createdAt": "2026-01-01T00:00:00",
+    }
     page = {"results": [group] * 200_000, "nextPageToken": None}  # valid, but 200x a page
     with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
         error = list_groups(url)

@@ -33,9 +33,9 @@ def _auth(client: EncordClient) -> object:
 
 
 def test_domain_flag_beats_env_beats_config() -> None:
-    config = Target(encord=EncordTarget(domain="https://config.example"))
+    config = Target(encord=EncordTarget(domain="https://api.us.encord.com"))
     env = {"ENCORD_DOMAIN": "https://env.example/"}
-    assert resolve(TargetOptions(config=config, env={})).domain == "https://config.example"
+    assert resolve(TargetOptions(config=config, env={})).domain == "https://api.us.encord.com"
     assert resolve(TargetOptions(config=config, env=env)).domain == "https://env.example"
     flagged = TargetOptions(domain="https://flag.example", config=config, env=env)
     assert resolve(flagged).domain == "https://flag.example"
@@ -87,7 +87,7 @@ def test_key_from_flag_env_file_env_text_and_config(tmp_path: Path) -> None:
     from_flag = connect(TargetOptions(ssh_key_file=path, env=base))
     from_env_file = connect(TargetOptions(env={**base, "ENCORD_SSH_KEY_FILE": str(path)}))
     from_env_text = connect(TargetOptions(env={**base, "ENCORD_SSH_KEY": KEY_TEXT}))
-    config = Target(encord=EncordTarget(domain="https://api.test", ssh_key_file=str(path)))
+    config = Target(encord=EncordTarget(domain="https://api.test.encord.com", ssh_key_file=str(path)))
     from_config = connect(TargetOptions(config=config, env={}))
     for client in (from_flag, from_env_file, from_env_text, from_config):
         auth = _auth(client)
@@ -155,3 +155,42 @@ def test_key_flags_do_not_apply_to_the_sandbox(tmp_path: Path) -> None:
         connect(
             TargetOptions(sandbox=tmp_path / "s.sqlite", ssh_key_file=_key_file(tmp_path), env={})
         )
+
+
+def test_an_empty_encord_domain_means_the_default_not_the_config() -> None:
+    # An unset GitHub secret arrives as an empty variable: the pull request's config must not
+    # then choose the host that receives signed requests.
+    config = Target(encord=EncordTarget(domain="https://api.us.encord.com"))
+    resolved = resolve(TargetOptions(config=config, env={"ENCORD_DOMAIN": ""}))
+    assert resolved.domain == "https://api.encord.com"
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "https://attacker.example",
+        "http://api.encord.com",  # signed requests in clear text
+        "https://encord.com.attacker.example",
+        "https://attacker-encord.com",
+    ],
+)
+def test_a_config_cannot_send_signed_requests_to_a_host_of_its_choosing(domain: str) -> None:
+    config = Target(encord=EncordTarget(domain=domain))
+    with pytest.raises(TargetError) as info:
+        resolve(TargetOptions(config=config, env={}))
+    message = str(info.value)
+    assert "\n" not in message
+    assert "--domain" in message and "RECONCILER_ALLOWED_DOMAINS" in message
+
+
+def test_the_operator_may_allow_another_host_outside_the_config() -> None:
+    config = Target(encord=EncordTarget(domain="https://encord.internal.example"))
+    env = {"RECONCILER_ALLOWED_DOMAINS": "other.example, encord.internal.example"}
+    assert resolve(TargetOptions(config=config, env=env)).domain == (
+        "https://encord.internal.example"
+    )
+    for allowed in ("https://api.encord.com", "https://api.us.encord.com"):
+        resolved = resolve(TargetOptions(config=Target(encord=EncordTarget(domain=allowed))))
+        assert resolved.domain == allowed
+    flagged = TargetOptions(domain="http://127.0.0.1:8080", config=config, env={})
+    assert resolve(flagged).domain == "http://127.0.0.1:8080"  # a flag is the operator's word
