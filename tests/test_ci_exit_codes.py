@@ -75,7 +75,8 @@ def test_bad_flags_are_1_everywhere_not_clicks_2(tmp_path: Path) -> None:
     for command in ("plan", "drift", "apply"):
         result = run_cli(command, str(cfg), "--no-such-flag")
         assert result.returncode == 1, (command, result.stderr)
-        assert "Error: No such option '--no-such-flag'." in result.stderr
+        # the bad flag is named, in whatever words click uses
+        assert "Error: " in result.stderr and "--no-such-flag" in result.stderr
 
 
 @pytest.mark.slow

@@ -270,9 +270,9 @@ def test_a_large_legitimate_file_parses_in_bounded_time() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     doc, problems = read_yaml(tmp_path / "missing.yaml", "missing.yaml", {})
     assert doc is None
-    assert [str(p) for p in problems] == [
-        "missing.yaml:1:1: cannot read file: No such file or directory"
-    ]
+    # one diagnostic at the file; the reason is the operating system's words
+    assert len(problems) == 1
+    assert str(problems[0]).startswith("missing.yaml:1:1: cannot read file: ")
 
 
 def test_unquoted_reference_in_a_flow_mapping_gets_a_hint() -> None:
