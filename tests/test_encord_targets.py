@@ -87,7 +87,9 @@ def test_key_from_flag_env_file_env_text_and_config(tmp_path: Path) -> None:
     from_flag = connect(TargetOptions(ssh_key_file=path, env=base))
     from_env_file = connect(TargetOptions(env={**base, "ENCORD_SSH_KEY_FILE": str(path)}))
     from_env_text = connect(TargetOptions(env={**base, "ENCORD_SSH_KEY": KEY_TEXT}))
-    config = Target(encord=EncordTarget(domain="https://api.test.encord.com", ssh_key_file=str(path)))
+    config = Target(
+        encord=EncordTarget(domain="https://api.test.encord.com", ssh_key_file=str(path))
+    )
     from_config = connect(TargetOptions(config=config, env={}))
     for client in (from_flag, from_env_file, from_env_text, from_config):
         auth = _auth(client)

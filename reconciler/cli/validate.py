@@ -116,4 +116,5 @@ def _summary(desired: DesiredState) -> str:
     counts = _counts(desired)
     target = "sandbox" if desired.target.sandbox is not None else "encord"
     parts = [_plural(n, name.replace("_", " ")) for name, n in counts.items()]
-    return f"{desired.root_dir} ({target} target): " + ", ".join(parts)
+    where = cwd_relative(desired.root_dir, ".")
+    return f"{where} ({target} target): " + ", ".join(parts)
