@@ -70,7 +70,7 @@ def _with_terminal_stderr(*args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), b"".join(chunks).decode(errors="replace")
 
 
-_FINAL = re.compile(r"reading: ([\d,]+) pages, ([\d,]+) folders, ([\d,]+) items; \d+ requests")
+_FINAL = re.compile(r"reading: ([\d,]+) pages?, ([\d,]+) folders?, ([\d,]+) items?; \d+ requests?")
 
 
 def _final_counts(terminal: str) -> tuple[int, int, int]:

@@ -225,7 +225,7 @@ def test_a_folder_renamed_by_hand_is_one_moved_entry_not_missing_plus_extra(
         "path": ("/drift/archive-old", "/drift/archive"),
     }
     assert "renamed in Encord" in top.summary and "previously: [/drift/archive-old]" in top.summary
-    assert "1 sub-folders, 1 items" in top.summary  # what apply would delete
+    assert "1 sub-folder, 1 item" in top.summary  # what apply would delete
     assert top.is_destructive_fix and top.severity == 0
     assert set(top.related) == {
         "folder:/drift/archive",

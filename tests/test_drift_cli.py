@@ -294,4 +294,4 @@ def test_a_withheld_change_is_a_refusal_and_exits_1_with_the_report(tmp_path: Pa
     result = run_cli("drift", str(cfg), "--sandbox", str(db))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "! [protected, withheld]" in result.stdout
-    assert "the plan withholds changes (1 refusals, listed above)" in result.stderr
+    assert "the plan withholds changes (1 refusal, listed above)" in result.stderr

@@ -130,7 +130,7 @@ def test_a_refused_plan_exits_1_unless_forced(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "! [no-admin, withheld] folder:/team would be left without an admin" in refused.stdout
     assert refused.stderr.strip().splitlines()[-1] == (
-        "Error: the plan has 1 refusal(s), listed with the plan; resolve them, or pass --force "
+        "Error: the plan has 1 refusal, listed with the plan; resolve them, or pass --force "
         "to accept what the plan holds"
     )
     forced = run_cli("plan", str(config), "--detailed-exitcode", "--force")

@@ -61,6 +61,7 @@ from reconciler.plan import (
     render_text,
 )
 from reconciler.plan.render_text import Detail
+from reconciler.words import plural
 
 _YAML = (".yaml", ".yml")
 
@@ -270,9 +271,10 @@ def _carry_on(stopped: list[JournalState], plan: Plan, request: Request) -> bool
             exact = True
             continue
         click.echo(
-            f"Carrying on from a run that stopped ({state.path.name}): {len(state.done)} "
-            f"steps and {len(state.created)} creates were acknowledged; this plan holds what "
-            "is left.",
+            f"Carrying on from a run that stopped ({state.path.name}): "
+            f"{plural(len(state.done), 'step')} and {plural(len(state.created), 'create')} "
+            f"{'was' if len(state.done) + len(state.created) == 1 else 'were'} acknowledged; "
+            "this plan holds what is left.",
             err=request.fmt == "json",
         )
         try:
@@ -330,11 +332,13 @@ def _summary(result: ApplyResult) -> None:
     failed = sorted({f.address for f in result.failures})
     head = "Apply complete" if result.ok else "Apply finished with problems"
     resumed = (
-        f" ({result.already_done} steps done by an earlier run)" if result.already_done else ""
+        f" ({plural(result.already_done, 'step')} done by an earlier run)"
+        if result.already_done
+        else ""
     )
     click.echo(
-        f"{head}: {result.applied} changes applied, {len(failed)} failed{resumed}; "
-        f"{result.requests} requests in {result.seconds:.1f} s."
+        f"{head}: {plural(result.applied, 'change')} applied, {len(failed)} failed{resumed}; "
+        f"{plural(result.requests, 'request')} in {result.seconds:.1f} s."
     )
     if result.failures:
         click.echo("Failed:")
@@ -349,7 +353,7 @@ def _summary(result: ApplyResult) -> None:
         click.echo(f"Not verified: {verification.error}")
     elif verification.remaining:
         count = len(verification.remaining)
-        click.echo(f"Did not converge: a fresh plan still wants {count} changes:")
+        click.echo(f"Did not converge: a fresh plan still wants {plural(count, 'change')}:")
         for line in verification.remaining[:50]:
             click.echo(f"  {line}")
         if count > 50:

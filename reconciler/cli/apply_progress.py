@@ -32,6 +32,7 @@ from reconciler.apply import (
     VerifyFinished,
     VerifyStarted,
 )
+from reconciler.words import plural
 
 
 class JsonLines:
@@ -87,7 +88,7 @@ class Bars:
             self._progress.console.print(f"syncing {event.address} (job {event.job})")
         elif isinstance(event, SyncFinished):
             self._progress.console.print(
-                f"sync of {event.address} {event.status}: {event.items} items"
+                f"sync of {event.address} {event.status}: {plural(event.items, 'item')}"
             )
         elif isinstance(event, VerifyStarted):
             self._tasks["verify"] = self._progress.add_task("verify", total=None)

@@ -42,10 +42,10 @@ from reconciler.drift import (
     render_markdown,
     render_text,
 )
-from reconciler.drift.model import plural
 from reconciler.drift.render_html import render_html
 from reconciler.model.desired import DesiredState
 from reconciler.plan import DiffOptions
+from reconciler.words import plural
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,7 @@ from reconciler.plan import DiffOptions, Plan, can_apply, render_markdown, rende
 from reconciler.plan.planfile import iter_dumps
 from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
+from reconciler.words import plural
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +172,7 @@ def _exit_code(plan: Plan, live: LiveState, request: Request) -> int:
         )
     if not can_apply(plan, force=request.force):
         problems.append(
-            f"the plan has {len(plan.refusals)} refusal(s), listed with the plan; resolve "
+            f"the plan has {plural(len(plan.refusals), 'refusal')}, listed with the plan; resolve "
             "them, or pass --force to accept what the plan holds"
         )
     for line in problems:

@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from reconciler.live import ReadListener, ReadProgress
+from reconciler.words import plural
 
 
 def describe(event: ReadProgress) -> str:
-    return (
-        f"reading: {event.pages:,} pages, {event.folders:,} folders, {event.items:,} items; "
-        f"{event.in_flight} requests in flight"
-    )
+    pages = plural(event.pages, "page", thousands=True)
+    folders = plural(event.folders, "folder", thousands=True)
+    items = plural(event.items, "item", thousands=True)
+    return f"reading: {pages}, {folders}, {items}; {plural(event.in_flight, 'request')} in flight"
 
 
 class ReadLine:

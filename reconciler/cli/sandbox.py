@@ -22,6 +22,7 @@ from reconciler.sandbox.provision import (
     write_secret,
 )
 from reconciler.wire.signing import key_id, private_key_to_openssh
+from reconciler.words import plural
 
 DB_OPTION = click.option(
     "--db",
@@ -142,7 +143,8 @@ def seed_command(db_path: Path, under: str, folders: int, items: int) -> None:
     except SandboxError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"seeded {result.folders} folders and {result.items} items under {under} "
+        f"seeded {plural(result.folders, 'folder')} and {plural(result.items, 'item')} "
+        f"under {under} "
         f"({result.root_uuid}) in {result.seconds:.2f} s"
     )
 

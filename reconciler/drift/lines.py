@@ -7,6 +7,7 @@ from reconciler.drift.model import Drift, DriftKind, Unmanaged
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.render_text import path_text, value_text
+from reconciler.words import plural
 
 ABSENT = "(absent)"
 _SYMBOLS = {
@@ -64,7 +65,7 @@ def detail_lines(entry: Drift, *, max_fields: int | None = None) -> list[str]:
     fields = entry.fields if max_fields is None else entry.fields[:max_fields]
     lines.extend(field_line(f) for f in fields)
     if max_fields is not None and len(entry.fields) > max_fields:
-        lines.append(f"… and {len(entry.fields) - max_fields} more fields")
+        lines.append(f"… and {plural(len(entry.fields) - max_fields, 'more field')}")
     folded = folded_line(entry)
     if folded:
         lines.append(folded)

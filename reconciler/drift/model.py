@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff, Refusal
+from reconciler.words import plural
 
 FORMAT_VERSION = 1
 
@@ -195,7 +196,3 @@ class DriftReport:
         if self.only:
             return "No drift in what --only selects; other objects may still differ."
         return "No drift. The organisation matches the configuration."
-
-
-def plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"

@@ -20,6 +20,7 @@ from reconciler.plan.describe import field_diff
 from reconciler.plan.model import Change, FieldDiff, Plan
 from reconciler.plan.safety import address_path
 from reconciler.plan.views import desired_folder_metadata, live_folder_view
+from reconciler.words import plural
 
 
 def rename_entries(
@@ -123,4 +124,4 @@ def _holds(folded: set[str], pair: Rename) -> str:
     inside = [a for a in folded if (address_path(a) or "").startswith(pair.live.path + "/")]
     folders = sum(1 for a in inside if addr.kind_of(a) == addr.Kind.FOLDER)
     items = sum(1 for a in inside if addr.kind_of(a) == addr.Kind.ITEM)
-    return f"{folders} sub-folders, {items} items"
+    return f"{plural(folders, 'sub-folder')}, {plural(items, 'item')}"

@@ -15,6 +15,7 @@ from reconciler.drift.model import Drift, DriftReport
 from reconciler.plan.html_shell import Nodes, categories, page
 from reconciler.plan.render_html import refusal_data
 from reconciler.plan.render_text import path_text
+from reconciler.words import plural
 
 _CATEGORIES = categories(
     (
@@ -66,13 +67,20 @@ def verdict(report: DriftReport) -> dict[str, str]:
         failing = len(failing_checks(report))
         return {
             "level": "warn",
-            "text": f"Drift: {len(report.drift)} objects differ; {failing} of "
-            f"{len(report.checks)} declared objects fail.",
+            "text": f"Drift: {plural(len(report.drift), 'object differs', 'objects differ')}; "
+            f"{failing} of {plural(len(report.checks), 'declared object')} "
+            f"{'fails' if failing == 1 else 'fail'}.",
         }
     return {
         "level": "ok",
-        "text": f"In sync: all {len(report.checks)} declared objects match the organisation.",
+        "text": f"In sync: {_all(len(report.checks))} the organisation.",
     }
+
+
+def _all(count: int) -> str:
+    if count == 1:
+        return "the 1 declared object matches"
+    return f"all {count} declared objects match"
 
 
 def _meta(report: DriftReport) -> list[list[str]]:

@@ -26,6 +26,7 @@ from reconciler.drift.checks import failing_checks, refusal_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import Check, Drift, DriftReport, drift_order
 from reconciler.plan.model import Refusal
+from reconciler.words import plural
 
 _BODY_MAX_ENTRIES = 1000
 # Characters XML 1.0 cannot carry at all (metadata may hold anything).
@@ -75,7 +76,7 @@ def _failure(check: Check, entries: list[Drift], refusals: list[Refusal]) -> ET.
         kind = f"drift.{first.kind.value}"
         message = f"{where}{first.address}: {first.summary}"
         if len(entries) > 1:
-            message += f" (and {len(entries) - 1} more differences)"
+            message += f" (and {plural(len(entries) - 1, 'more difference')})"
     else:
         kind = "drift.refused"
         message = f"{where}{refusals[0].message}"

@@ -15,7 +15,8 @@ from collections import Counter
 
 from reconciler.drift.checks import failing_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
-from reconciler.drift.model import Drift, DriftReport, plural
+from reconciler.drift.model import Drift, DriftReport
+from reconciler.words import plural
 
 LIMIT = 65_536
 MIN_LIMIT = 1_000
@@ -141,7 +142,8 @@ def _status(report: DriftReport) -> str:
         lines += [
             "> [!WARNING]",
             f"> **{len(report.drift)} drifted** ({counts}); {failing} of "
-            f"{len(report.checks)} declared objects fail.",
+            f"{plural(len(report.checks), 'declared object')} "
+            f"{'fails' if failing == 1 else 'fail'}.",
             "",
         ]
     elif report.in_sync:

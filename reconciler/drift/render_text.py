@@ -8,7 +8,8 @@ summary line.
 from __future__ import annotations
 
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
-from reconciler.drift.model import DriftReport, plural
+from reconciler.drift.model import DriftReport
+from reconciler.words import plural
 
 
 def render_text(report: DriftReport) -> str:

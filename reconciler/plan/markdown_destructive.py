@@ -19,6 +19,7 @@ from reconciler.model.addresses import parent_path
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, category
 from reconciler.plan.render_text import diff_line, symbol
+from reconciler.words import plural
 
 Level = Callable[[list[Change]], list[str]]
 
@@ -145,7 +146,7 @@ def _every_folder(changes: list[Change], *, reasons: bool) -> list[str]:
     folders, items = _deleted_folders(changes), _items_in(changes)
     lines = []
     for path, change in folders.items():
-        extra = f"  (and {items[path]} items inside)" if items[path] else ""
+        extra = f"  (and {plural(items[path], 'item')} inside)" if items[path] else ""
         lines.extend(_line(change, extra, reasons))
     return lines + _loose(changes, folders, reasons)
 
@@ -172,7 +173,7 @@ def _top_folders(changes: list[Change], *, reasons: bool) -> list[str]:
     lines = []
     for path, below in _top(folders).items():
         inside = items[path] + sum(items[b] for b in below)
-        extra = f"  (and {len(below)} subfolders, {inside} items inside)"
+        extra = f"  (and {plural(len(below), 'subfolder')}, {plural(inside, 'item')} inside)"
         lines.extend(_line(folders[path], extra, reasons))
     return lines + _loose(changes, folders, reasons)
 
@@ -185,11 +186,16 @@ def _grouped(changes: list[Change], key: Callable[[str], str]) -> list[str]:
     lines = []
     for where, paths in sorted(groups.items()):
         count = sum(items[p] for p in paths)
-        lines.append(f"- {len(paths)} folders under {where}/ (with {count} items inside)")
+        lines.append(
+            f"- {plural(len(paths), 'folder')} under {where}/ (with {plural(count, 'item')} inside)"
+        )
     loose = Counter(
         _folder_of(c) for c in changes if c.kind == addr.Kind.ITEM and _folder_of(c) not in folders
     )
-    lines += [f"- {n} items in {where}/ (the folder stays)" for where, n in sorted(loose.items())]
+    lines += [
+        f"- {plural(n, 'item')} in {where}/ (the folder stays)"
+        for where, n in sorted(loose.items())
+    ]
     others = [c for c in changes if c.kind not in (addr.Kind.FOLDER, addr.Kind.ITEM)]
     return lines + [change_line(c) for c in others]
 

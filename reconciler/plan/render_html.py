@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.plan.html_shell import Nodes, categories, page
 from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
 from reconciler.plan.render_text import path_text
+from reconciler.words import plural
 
 _CATEGORIES = categories(
     (
@@ -87,14 +88,14 @@ def _meta(plan: Plan) -> list[list[str]]:
 def _verdict(plan: Plan) -> dict[str, str]:
     if plan.refusals and not plan.forced:
         text = (
-            f"Refused: {len(plan.refusals)} refusal(s) below; apply will not run this plan "
+            f"Refused: {plural(len(plan.refusals), 'refusal')} below; apply will not run this plan "
             "unless forced."
         )
         return {"level": "danger", "text": text}
     destructive = sum(1 for change in plan.changes if change.is_destructive)
     if not plan.changes:
         return {"level": "ok", "text": no_changes_line(plan)}
-    text = f"{len(plan.changes)} changes"
+    text = plural(len(plan.changes), "change")
     if destructive:
         return {"level": "danger", "text": f"{text}, {destructive} of them destructive (in red)."}
     return {"level": "ok", "text": f"{text}, none destructive."}

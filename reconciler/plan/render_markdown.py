@@ -22,6 +22,7 @@ from reconciler.plan.markdown_destructive import (
 )
 from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
 from reconciler.plan.render_text import group_detail_lines, group_headline, member_line
+from reconciler.words import plural
 
 LIMIT = 65_536
 _FOOTER_RESERVE = 600
@@ -61,13 +62,14 @@ def _header(plan: Plan) -> str:
         state = (
             "overridden with `--force`" if plan.forced else "this plan is refused unless `--force`"
         )
-        lines += ["> [!CAUTION]", f"> **{len(plan.refusals)} refusal(s)**, {state}:"]
+        lines += ["> [!CAUTION]", f"> **{plural(len(plan.refusals), 'refusal')}**, {state}:"]
         used = 0
         for index, refusal in enumerate(plan.refusals):
             line = _refusal_line(refusal)
             if used + len(line) > _REFUSALS_BUDGET:
                 lines.append(
-                    f"> - … and {len(plan.refusals) - index} more refusals (see the JSON plan)"
+                    f"> - … and {plural(len(plan.refusals) - index, 'more refusal')} "
+                    "(see the JSON plan)"
                 )
                 break
             lines.append(line)
