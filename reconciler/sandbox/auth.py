@@ -18,7 +18,7 @@ from reconciler.sandbox.errors import ApiError
 from reconciler.sandbox.store.common import Caller
 from reconciler.sandbox.store.org import caller_for_key, caller_for_token
 from reconciler.wire.errors import SignatureError
-from reconciler.wire.signing import verify_v1, verify_v2
+from reconciler.wire.signing import check_content_digest, verify_v1, verify_v2_headers
 
 BEARER = "bearer "
 
@@ -46,26 +46,37 @@ def request_target(scope: Mapping[str, Any]) -> str:
 def v2_credential(
     method: str,
     target: str,
-    body: bytes,
     headers: Mapping[str, str],
     *,
     max_skew_seconds: int,
 ) -> Credential:
+    """The caller's credential from the headers alone, before the body is read."""
     token = _bearer(headers)
     if token is not None:
         return Credential("token", token)
     try:
-        verified = verify_v2(
-            method,
-            target,
-            body,
-            dict(headers),
-            now=time.time(),
-            max_skew_seconds=max_skew_seconds,
+        verified = verify_v2_headers(
+            method, target, dict(headers), now=time.time(), max_skew_seconds=max_skew_seconds
         )
     except SignatureError as exc:
         raise ApiError(401, f"authentication failed: {exc}") from None
     return Credential("key", verified.keyid)
+
+
+def check_v2_body(credential: Credential, headers: Mapping[str, str], body: bytes) -> None:
+    """A signed request's body is the one its signed digest names (tokens sign nothing)."""
+    if credential.kind != "key":
+        return
+    try:
+        check_content_digest(dict(headers), body)
+    except SignatureError as exc:
+        raise ApiError(401, f"authentication failed: {exc}") from None
+
+
+def require_v1_authorization(headers: Mapping[str, str]) -> None:
+    """Refuse a v1 call with no credential at all before its body is read."""
+    if _bearer(headers) is None and not headers.get("authorization"):
+        raise ApiError(401, "authentication failed: missing Authorization header")
 
 
 def v1_credential(body: bytes, headers: Mapping[str, str]) -> Credential:

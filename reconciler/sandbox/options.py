@@ -50,11 +50,13 @@ class SandboxOptions(FaultSettings):
     """Everything ``create_app`` needs besides the database path.
 
     ``max_skew_seconds`` bounds how far a v2 signature's ``created`` may be from the server
-    clock; ``long_poll_cap_seconds`` bounds one sync long-poll; control routes answer only
+    clock; ``max_body_bytes`` bounds a request body (413 past it, refused before it is all read);
+    ``long_poll_cap_seconds`` bounds one sync long-poll; control routes answer only
     loopback peers unless ``allow_remote_control``.
     """
 
     max_skew_seconds: int = 300
+    max_body_bytes: int = 32 * 2**20  # a bundle of 1000 items with rich metadata fits easily
     long_poll_cap_seconds: float = 55.0
     allow_remote_control: bool = False
 

@@ -27,7 +27,13 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reconciler.sandbox.auth import Credential, request_target, resolve, v2_credential
+from reconciler.sandbox.auth import (
+    Credential,
+    check_v2_body,
+    request_target,
+    resolve,
+    v2_credential,
+)
 from reconciler.sandbox.errors import ApiError, bad_request
 from reconciler.sandbox.faults import Fate
 from reconciler.sandbox.replay import replay_key
@@ -229,6 +235,21 @@ def fault_reply(fate: Fate) -> Reply:
     return error_reply(fate.status_before or 500, "injected server error")
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes (before it is all read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def lower_headers(request: Request) -> dict[str, str]:
     return {key.lower(): value for key, value in request.headers.items()}
 
@@ -240,17 +261,14 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:
         return fault_reply(fate).to_response()
-    body = await request.body()
     headers = lower_headers(request)
     target = request_target(request.scope)
     try:
         credential = v2_credential(
-            endpoint.method,
-            target,
-            body,
-            headers,
-            max_skew_seconds=runtime.options.max_skew_seconds,
+            endpoint.method, target, headers, max_skew_seconds=runtime.options.max_skew_seconds
         )
+        body = await read_body(request, runtime.options.max_body_bytes)
+        check_v2_body(credential, headers, body)
     except ApiError as exc:
         return v2_error(exc).to_response()
     incoming = Incoming(

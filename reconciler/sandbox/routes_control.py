@@ -1,7 +1,9 @@
 """Control routes under ``/_sandbox/``: health, request counters and fault settings.
 
 No authentication, never counted, never faulted, and refused (403) to any peer that is not
-loopback unless the server was started with ``allow_remote_control``.
+loopback unless the server was started with ``allow_remote_control``. Also refused: a
+``Host`` that is not a loopback name and any cross-origin ``Origin``, so a web page open in a
+browser on the same machine cannot reach them (directly, or by DNS rebinding).
 """
 
 from __future__ import annotations
@@ -58,10 +60,36 @@ async def set_faults(request: Request, runtime: Runtime) -> Reply:
     return Reply(200, runtime.faults.snapshot())
 
 
+def _is_loopback_name(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def _host_name(authority: str) -> str:
+    """``127.0.0.1:8080`` -> ``127.0.0.1``; ``[::1]:8080`` -> ``::1``."""
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+def _foreign(request: Request) -> str | None:
+    """Why a request must not reach the control routes, or None."""
+    host = request.headers.get("host", "")
+    if not _is_loopback_name(_host_name(host).lower()):
+        return f"Host {host!r} is not a loopback name"
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{host}":
+        return f"cross-origin request from {origin!r}"
+    return None
+
+
 def _guarded(handler: ControlHandler, runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        if not runtime.options.allow_remote_control and not is_loopback(request):
-            return error_reply(403, "control routes answer loopback clients only").to_response()
+        if not runtime.options.allow_remote_control:
+            if not is_loopback(request):
+                message = "control routes answer loopback clients only"
+                return error_reply(403, message).to_response()
+            if (why := _foreign(request)) is not None:
+                return error_reply(403, f"control routes refused: {why}").to_response()
         return (await handler(request, runtime)).to_response()
 
     return endpoint

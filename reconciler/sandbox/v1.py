@@ -20,7 +20,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reconciler.sandbox.auth import Credential, v1_credential
+from reconciler.sandbox.auth import Credential, require_v1_authorization, v1_credential
 from reconciler.sandbox.errors import ApiError, bad_request, forbidden
 from reconciler.sandbox.faults import Fate
 from reconciler.sandbox.pipeline import (
@@ -29,6 +29,7 @@ from reconciler.sandbox.pipeline import (
     fault_reply,
     keepable,
     lower_headers,
+    read_body,
     run_handler,
 )
 from reconciler.sandbox.replay import replay_key
@@ -225,7 +226,13 @@ def _request(body: bytes) -> V1Request | None:
 
 async def serve_v1(request: Request, runtime: Runtime) -> Response:
     path = request.url.path
-    body = await request.body()
+    headers = lower_headers(request)
+    try:
+        require_v1_authorization(headers)
+        body = await read_body(request, runtime.options.max_body_bytes)
+    except ApiError as exc:
+        runtime.stats.count(f"POST {path} (refused)")
+        return v1_error(exc).to_response()
     rpc = _request(body)
     runtime.stats.count(f"POST {path} {rpc.query_type if rpc else '(invalid)'}")
     fate = runtime.faults.decide()
@@ -233,7 +240,6 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:
         return _fault(fate).to_response()
-    headers = lower_headers(request)
     try:
         credential = v1_credential(body, headers)
     except ApiError as exc:

@@ -147,6 +147,32 @@ def verify_v2(
     max_skew_seconds: int = 300,
 ) -> VerifiedSignature:
     """Check digest, freshness and signature of one v2 request; raise ``SignatureError``."""
+    verified = verify_v2_headers(
+        method, target, headers, now=now, max_skew_seconds=max_skew_seconds
+    )
+    check_content_digest(headers, body)
+    return verified
+
+
+def check_content_digest(headers: dict[str, str], body: bytes) -> None:
+    """The body is the one the signed ``Content-Digest`` names; raise ``SignatureError``."""
+    if headers.get("content-digest") != content_digest(body):
+        raise SignatureError("Content-Digest does not match the request body")
+
+
+def verify_v2_headers(
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    *,
+    now: float | None = None,
+    max_skew_seconds: int = 300,
+) -> VerifiedSignature:
+    """Check freshness and signature of one v2 request, without its body.
+
+    The signature covers the ``Content-Digest`` header, not the body, so a server can refuse
+    an unsigned or forged request before reading a byte of its body (then it checks the body
+    against the digest with ``check_content_digest``)."""
     signature_input = headers.get("signature-input")
     signature_header = headers.get("signature")
     digest = headers.get("content-digest")
@@ -156,8 +182,6 @@ def verify_v2(
     match = _PARAMS_RE.match(params)
     if label != SIGNATURE_LABEL or not match:
         raise SignatureError("malformed Signature-Input header")
-    if digest != content_digest(body):
-        raise SignatureError("Content-Digest does not match the request body")
     created = int(match["created"])
     clock = time.time() if now is None else now
     if abs(clock - created) > max_skew_seconds:
