@@ -77,7 +77,7 @@ def test_a_signed_body_that_is_not_the_one_signed_is_refused(tmp_path: Path) -> 
 def test_control_routes_refuse_foreign_hosts_and_cross_origin_requests(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         here = host(server)
-        ok, body = exchange(server, f"GET /_sandbox/stats HTTP/1.1\nHost: {here}\n")
+        ok, _ = exchange(server, f"GET /_sandbox/stats HTTP/1.1\nHost: {here}\n")
         assert ok == 200
         rebound, _ = exchange(server, "GET /_sandbox/stats HTTP/1.1\nHost: evil.example:80\n")
         assert rebound == 403
