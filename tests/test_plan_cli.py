@@ -5,6 +5,7 @@ refusals, one-line errors)."""
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -210,3 +211,26 @@ def test_a_folder_renamed_out_of_band_gets_drifts_previously_hint(tmp_path: Path
     assert applying.returncode == 1
     assert note in applying.stderr.splitlines()
     assert all(json.loads(line) for line in applying.stdout.splitlines())
+
+
+@pytest.mark.slow
+def test_one_rule_over_20000_items_prints_in_under_100_lines(tmp_path: Path) -> None:
+    """The trial of issue 16: a metadata rule and a dataset selector over 20,000 items."""
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).parent / "apply_data" / "small", config)
+    db = config / ".reconciler" / "sandbox.sqlite"
+    db.parent.mkdir()
+    init = run_cli(
+        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
+        "--key-out", str(tmp_path / "admin.key"),
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    seed = run_cli("sandbox", "seed", "--db", str(db), "--under", "/team/raw", "--items", "20000")
+    assert seed.returncode == 0, seed.stderr
+    text = run_cli("plan", str(config), timeout=600)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert len(lines) < 100
+    assert any(line.startswith("  ~ 20000 × item  [items.yaml:") for line in lines)
+    assert any(line.startswith("  + 20000 × link  [items.yaml:") for line in lines)
+    assert lines[-1].startswith("Plan: 2 to create, 20001 to change, 0 to move, 0 to delete")
