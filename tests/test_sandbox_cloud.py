@@ -109,6 +109,33 @@ def test_scan_lists_files_and_directories_parents_first(tmp_path: Path) -> None:
         scan(RemoteLocation(tmp_path / "nobucket", tmp_path / "nobucket" / "p"))
 
 
+def test_links_fifos_and_devices_are_not_objects(tmp_path: Path) -> None:
+    # A link could lead outside the bucket (leaking what it points at into sizes and image
+    # headers); a FIFO would block the sync that opened it for its image header.
+    secret = tmp_path / "outside" / "secret.png"
+    write(tmp_path / "outside", {"secret.png": png(7, 7), "dir/x.png": png(1, 1)})
+    prefix = tmp_path / "bucket" / "p"
+    write(prefix, {"real.png": png(2, 2)})
+    (prefix / "leak.png").symlink_to(secret)
+    (prefix / "leakdir").symlink_to(tmp_path / "outside" / "dir")
+    os.mkfifo(prefix / "pipe.png")
+    found = within_seconds(20, lambda: scan(RemoteLocation(tmp_path / "bucket", prefix)))
+    assert [f.relpath for f in found.files] == ["real.png"]
+    assert found.dirs == ()
+    assert within_seconds(20, lambda: image_size(prefix / "pipe.png")) is None
+    assert image_size(prefix / "leak.png") is None
+
+
+def within_seconds(seconds: float, work: Any) -> Any:
+    """Run ``work`` in a thread and fail (not hang) if it is still running after ``seconds``."""
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(work()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
 # --- sync through the API ------------------------------------------------------------------
 
 

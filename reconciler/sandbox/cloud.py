@@ -16,6 +16,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from urllib.parse import urlsplit
 
 from reconciler.sandbox.errors import bad_request
@@ -125,6 +126,10 @@ class Scan:
 def scan(location: RemoteLocation) -> Scan:
     """Walk the prefix directory; hidden entries (names starting with '.') are not objects.
 
+    Only regular files are objects and only real directories are walked: a symbolic link
+    could lead outside the bucket (and leak what it points at into item sizes and image
+    headers), and a FIFO or device would block the sync that opens it.
+
     Object stores have no directories: a prefix whose directory is gone simply lists empty.
     A missing bucket, though, is an error (the sync fails rather than tombstone everything).
     """
@@ -138,11 +143,14 @@ def scan(location: RemoteLocation) -> Scan:
     for current, subdirs, names in os.walk(directory):
         base = Path(current).relative_to(directory).as_posix()
         prefix = "" if base == "." else base + "/"
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        subdirs[:] = sorted(
+            d for d in subdirs if not d.startswith(".") and not os.path.islink(f"{current}/{d}")
+        )
         dirs.extend(prefix + d for d in subdirs)
         for name in sorted(n for n in names if not n.startswith(".")):
-            stat = os.stat(os.path.join(current, name))
-            files.append(ScannedFile(prefix + name, stat.st_size, stat.st_mtime_ns))
+            stat = os.lstat(os.path.join(current, name))
+            if S_ISREG(stat.st_mode):
+                files.append(ScannedFile(prefix + name, stat.st_size, stat.st_mtime_ns))
     return Scan(tuple(sorted(dirs, key=lambda d: (d.count("/"), d))), tuple(files))
 
 
@@ -154,8 +162,9 @@ _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0
 
 def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from a PNG or JPEG header; None for other formats or unreadable files."""
-    try:
-        with path.open("rb") as handle:
+    try:  # O_NONBLOCK and O_NOFOLLOW: a file swapped for a FIFO or a link since the scan
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as handle:
             head = handle.read(65536)
     except OSError:
         return None
