@@ -155,6 +155,8 @@ def test_a_change_link_opens_its_detail(driver: Any, realistic: Realistic) -> No
     assert detail.is_displayed()
     assert "Declared at folders/curated.yaml:13" in detail.text
     assert "Highway and motorway scenes" in detail.text and "Highway scenes" in detail.text
+    views = [e.text for e in driver.find_elements("css selector", f"#c-{index} .sides pre")]
+    assert len(views) == 2 and all('"path": "/curated/driving/highway",\n' in v for v in views)
     assert console_errors(driver) == []
 
 

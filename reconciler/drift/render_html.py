@@ -31,6 +31,17 @@ _CATEGORIES = categories(
     danger=frozenset({"extra"}),
 )
 
+_WORDS = {
+    "other": "Other drift",
+    "one": "difference",
+    "many": "differences",
+    "from": "live at",
+    "tree": "Tree of what drifted",
+    "all": "All drift",
+    "danger_title": "Fixed by deleting",
+    "danger_hint": "Apply would delete these to match the configuration. Open one for its detail.",
+}
+
 
 def render_html(report: DriftReport) -> str:
     title = f"reconciler drift for {report.target or 'unknown target'}"
@@ -48,6 +59,7 @@ def drift_data(report: DriftReport) -> dict[str, Any]:
         "categories": _CATEGORIES,
         "kinds": sorted({entry.address.split(":", 1)[0] for entry in report.drift}),
         "columns": ["Live", "Declared"],
+        "words": _WORDS,
         "nodes": nodes.rows(),
         "entries": entries,
         "refusals": [refusal_data(r) for r in report.refusals],

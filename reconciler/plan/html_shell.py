@@ -14,7 +14,8 @@ The data contract (what ``report.js`` reads):
 * ``verdict``: ``{"level": "ok" | "warn" | "danger", "text": ...}``.
 * ``categories``: ``[{"key", "label", "marker", "symbol", "danger"}]`` in display order; every entry's
   ``c`` is one of these keys. ``danger`` categories form the red zone of the summary bar.
-* ``kinds``: the address kinds present, for the filter; ``columns``: the two diff column titles.
+* ``kinds``: the address kinds present, for the filter; ``columns``: the two diff column
+  titles; ``words``: the report's nouns and headings (see ``render_html.WORDS``).
 * ``nodes``: ``[names, how]``: a place in the tree (a list of names) and how entries hang
   on it (``self``, ``access``, ``item``, ``link``); entries name it by index.
 * ``entries``: one per change (or drift entry), short keys because there may be 100,000:
@@ -114,7 +115,8 @@ def first_paint(data: Mapping[str, Any]) -> str:
         f'<div id="first-paint"><header class="head"><h1>{visible(data["title"])}</h1>'
         f'<p class="verdict {verdict["level"]}">{visible(verdict["text"])}</p></header>'
         '<section class="summary"><div class="zone danger"><h2>Destructive</h2>'
-        f'{zones[True]}</div><div class="zone safe"><h2>Other changes</h2>{zones[False]}'
+        f'{zones[True]}</div><div class="zone safe"><h2>{visible(data["words"]["other"])}</h2>'
+        f"{zones[False]}"
         f'</div></section><p class="loading">Drawing {len(data["entries"]):,} entries…</p></div>'
     )
 

@@ -31,6 +31,17 @@ _CATEGORIES = categories(
     danger=frozenset({"delete", "replace", "unlink", "revoke"}),
 )
 
+WORDS = {
+    "other": "Other changes",
+    "one": "change",
+    "many": "changes",
+    "from": "from",
+    "tree": "Folder tree",
+    "all": "All changes",
+    "danger_title": "Destructive changes",
+    "danger_hint": "Each of these removes data, a link or access. Open one for its detail.",
+}
+
 # What a reviewer can do about each refusal (the message says what was found).
 TODO: dict[str, str] = {
     "ambiguous-path": "Make the paths unique in Encord (rename or remove the duplicates), then plan again.",
@@ -63,6 +74,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "categories": _CATEGORIES,
         "kinds": sorted({change.kind for change in plan.changes}),
         "columns": ["Before (live)", "After (desired)"],
+        "words": WORDS,
         "nodes": nodes.rows(),
         "entries": entries,
         "refusals": [refusal_data(r) for r in plan.refusals],

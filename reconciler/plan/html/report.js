@@ -12,6 +12,7 @@
   var cats = {};
   data.categories.forEach(function (c) { cats[c.key] = c; });
   var app = document.getElementById("app");
+  var words = data.words;
   var listState = { indices: [], shown: 0 };
 
   /* Control characters, bidi overrides and zero-width characters are shown as ⟨U+XXXX⟩
@@ -22,6 +23,15 @@
       var hex = c.charCodeAt(0).toString(16).toUpperCase();
       return "\u27e8U+" + "0000".slice(hex.length) + hex + "\u27e9";
     });
+  }
+
+  /* Pretty-printed JSON: its own line breaks stay; JSON already escapes control characters
+     inside strings, and vis() shows what it does not (bidi, zero-width). */
+  function pre(value) {
+    var node = el("pre");
+    node.textContent = value === undefined || value === null ? "(none)"
+      : JSON.stringify(value, null, 2).split("\n").map(vis).join("\n");
+    return node;
   }
 
   function el(tag, cls, text) {
@@ -101,7 +111,7 @@
     var bar = el("section", "summary");
     bar.id = "summary";
     var danger = add(el("div", "zone danger"), el("h2", null, "Destructive"));
-    var safe = add(el("div", "zone safe"), el("h2", null, "Other changes"));
+    var safe = add(el("div", "zone safe"), el("h2", null, words.other));
     data.categories.forEach(function (c) { (c.danger ? danger : safe).appendChild(pill(c, n[c.key])); });
     return add(bar, danger, safe);
   }
@@ -132,8 +142,8 @@
     for (var i = 0; i < entries.length; i++) if (entries[i].d) picked.push(i);
     if (!picked.length) return null;
     var sec = add(el("section", "destructive"),
-      el("h2", null, "Destructive changes (" + picked.length.toLocaleString("en") + ")"),
-      el("p", "hint", "Each of these removes data, a link or access. Open one for its detail."));
+      el("h2", null, words.danger_title + " (" + picked.length.toLocaleString("en") + ")"),
+      el("p", "hint", words.danger_hint));
     sec.id = "destructive";
     var ul = el("ul", "rows");
     paged(ul, picked.length, function (k) { return destructiveRow(picked[k]); });
@@ -144,7 +154,7 @@
     var e = entries[i];
     var li = el("li", "row cat-" + e.c);
     add(li, el("span", "sym", cats[e.c].symbol), link(i, e.a, "address"));
-    if (e.p) li.appendChild(el("span", "from", " (from " + e.p + ")"));
+    if (e.p) li.appendChild(el("span", "from", " (" + words.from + " " + e.p + ")"));
     if (e.s) li.appendChild(el("span", "source", e.s));
     if (e.r) li.appendChild(el("div", "reason", e.r));
     return li;
@@ -201,7 +211,7 @@
   function markers(n, line) {
     n.own.forEach(function (i) {
       var e = entries[i];
-      var text = cats[e.c].marker + (e.c === "move" && e.p ? " from " + e.p : "");
+      var text = cats[e.c].marker + (e.p ? " " + words.from + " " + e.p : "");
       line.appendChild(link(i, text, "mark cat-" + e.c));
     });
     if (n.access.length) {
@@ -215,7 +225,7 @@
     var li = el("li", "node" + (n.danger ? " has-danger" : ""));
     var line = add(el("span", "line"), el("span", "name", n.name));
     markers(n, line);
-    var badge = el("span", "badge", n.total.toLocaleString("en") + " change" + (n.total === 1 ? "" : "s"));
+    var badge = el("span", "badge", n.total.toLocaleString("en") + " " + (n.total === 1 ? words.one : words.many));
     if (n.danger) badge.appendChild(el("span", "danger-text", ", " + n.danger.toLocaleString("en") + " destructive"));
     line.appendChild(badge);
     if (!n.order.length) return add(li, line);
@@ -239,7 +249,7 @@
   }
 
   function tree() {
-    var sec = add(el("section", "tree-section"), el("h2", null, data.report === "plan" ? "Folder tree" : "Tree of what drifted"));
+    var sec = add(el("section", "tree-section"), el("h2", null, words.tree));
     sec.id = "tree";
     return add(sec, treeLevel(buildTree(), 0));
   }
@@ -273,8 +283,8 @@
     if (e.f) box.appendChild(diffTable(e.f));
     if (e.b || e.af) {
       var sides = el("div", "sides");
-      add(sides, add(el("div"), el("h4", null, data.columns[0]), el("pre", null, e.b ? JSON.stringify(e.b, null, 2) : "(none)")),
-        add(el("div"), el("h4", null, data.columns[1]), el("pre", null, e.af ? JSON.stringify(e.af, null, 2) : "(none)")));
+      add(sides, add(el("div"), el("h4", null, data.columns[0]), pre(e.b)),
+        add(el("div"), el("h4", null, data.columns[1]), pre(e.af)));
       box.appendChild(sides);
     }
     return box;
@@ -287,7 +297,7 @@
     li.setAttribute("data-i", String(i));
     var head = add(el("summary"), el("span", "sym", cats[e.c].symbol), el("span", "kindtag cat-" + e.c, cats[e.c].marker),
       el("span", "address", e.a));
-    if (e.p) head.appendChild(el("span", "from", "from " + e.p));
+    if (e.p) head.appendChild(el("span", "from", words.from + " " + e.p));
     if (e.s) head.appendChild(el("span", "source", e.s));
     var self = link(i, "\u00b6 link", "permalink");
     self.title = "Link to this change";
@@ -369,7 +379,7 @@
   }
 
   function changes() {
-    var sec = add(el("section", "changes"), el("h2", null, data.report === "plan" ? "All changes" : "All drift"), filterBar());
+    var sec = add(el("section", "changes"), el("h2", null, words.all), filterBar());
     sec.id = "changes";
     var pinned = el("div", "pinned");
     pinned.id = "linked";
