@@ -270,7 +270,9 @@ def legacy_types(schema: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 def from_legacy(body: Any) -> dict[str, dict[str, Any]]:
     """A v2 schema from a legacy set body (``{"metadataSchema": {...}}`` or the bare map)."""
     mapping = body.get("metadataSchema", body) if isinstance(body, dict) else body
-    if not isinstance(mapping, dict) or not all(v in _V2_OF_LEGACY for v in mapping.values()):
+    if not isinstance(mapping, dict) or not all(
+        isinstance(v, str) and v in _V2_OF_LEGACY for v in mapping.values()
+    ):
         raise bad_request(f"legacy metadata schema values must be one of {sorted(_V2_OF_LEGACY)}")
     for key in mapping:
         _check_key(key)
