@@ -225,3 +225,48 @@ def test_apply_detail_full_lists_every_change(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert len([x for x in result.stdout.splitlines() if x.startswith("  ~ item:/team/raw/")]) == 6
     assert " × " not in result.stdout
+
+
+def _checkout(config: Path, where: Path) -> Path:
+    """A copy of the config's files (not its sandbox or journal) at ``where/config``."""
+    shutil.copytree(config, where / "config", ignore=shutil.ignore_patterns(".reconciler"))
+    return where / "config"
+
+
+def test_a_saved_plan_applies_in_another_checkout_of_the_same_repository(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=1)
+    db = str(config / ".reconciler" / "sandbox.sqlite")
+    first = tmp_path / "first"
+    _checkout(config, first)
+    made = run_cli(
+        "plan", str(first / "config"), "--out", str(first / "plan.json"), "--sandbox", db
+    )
+    assert made.returncode == 0, made.stderr
+    assert json.loads((first / "plan.json").read_text())["config_dir"] == "config"
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    shutil.rmtree(first)  # the checkout the plan was made in is gone (another CI runner)
+    applied = run_cli(
+        "apply", str(second / "plan.json"), "--auto-approve", "--sandbox", db, cwd=tmp_path
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Verified: a fresh plan is empty." in applied.stdout
+    assert [g.name for g in _live(config).groups.values()] == ["crew"]
+
+
+def test_a_saved_plan_is_refused_with_another_config_naming_both(tmp_path: Path) -> None:
+    config = _config(tmp_path, items=1)
+    db = str(config / ".reconciler" / "sandbox.sqlite")
+    made_in = _checkout(config, tmp_path / "first")
+    plan_file = tmp_path / "elsewhere" / "plan.json"
+    plan_file.parent.mkdir()
+    made = run_cli("plan", str(made_in), "--out", str(plan_file), "--sandbox", db)
+    assert made.returncode == 0, made.stderr
+    shutil.rmtree(made_in)
+    other = _checkout(config, tmp_path / "other")
+    (other / "groups.yaml").write_text("groups:\n  another: {description: not reviewed}\n")
+    applied = run_cli("apply", str(plan_file), "--auto-approve", "--sandbox", db, cwd=other)
+    assert applied.returncode == 1
+    (line,) = applied.stderr.strip().splitlines()
+    assert f"was made from the config in {made_in}, not the one in {other}" in line
+    assert not _live(config).groups  # refused before anything was applied

@@ -83,7 +83,7 @@ def test_the_workflows_trigger_and_authenticate_as_documented() -> None:
     assert "--out plan.json --format markdown" in commands["plan"]
     assert 'cat plan.md >> "$GITHUB_STEP_SUMMARY"' in commands["plan"]
     assert "gh pr comment" in commands["plan"]
-    assert "reconciler apply reviewed/plan.json --auto-approve" in commands["apply"]
+    assert "reconciler apply plan.json --auto-approve" in commands["apply"]
     assert "reconciler drift" in commands["drift"] and "--junit drift.xml" in commands["drift"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in commands["drift"]
 

@@ -48,6 +48,7 @@ from reconciler.cli.common import (
 from reconciler.cli.exit_codes import ExitCodeCommand
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
+from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
@@ -214,18 +215,30 @@ def _load_plan(path: Path) -> Plan:
 
 
 def _config_dir(path: Path, saved: Plan | None) -> Path:
-    """The config a saved plan was made from (recorded in it), else the current directory."""
+    """The config a saved plan was made from: recorded relative to the plan file (absolute in
+    plans made before), so that it applies in any checkout of the same repository. Never
+    another one: its apply would run, then verify against other declarations and fail."""
     if saved is None:
         return path
-    recorded = Path(saved.config_dir) if saved.config_dir else None
-    if recorded is not None and recorded.is_dir():
-        return recorded
-    if Path("reconciler.yaml").is_file():
-        return Path(".")
-    raise CommandError(
-        f"the plan was made from the config in {saved.config_dir or '(unknown)'}, which is not "
-        "here; run apply from that config directory"
+    if not saved.config_dir:
+        raise CommandError(
+            f"{path}: the plan does not say which config it was made from; make it again "
+            "with `reconciler plan --out`"
+        )
+    made_in = (path.resolve().parent / saved.config_dir).resolve()
+    if (made_in / SETTINGS_NAME).is_file():
+        return made_in
+    fix = (
+        f"put the plan file where {saved.config_dir!r} (relative to it) is the config it "
+        "was made from"
     )
+    here = Path.cwd()
+    if (here / SETTINGS_NAME).is_file():
+        raise CommandError(
+            f"{path} was made from the config in {made_in}, not the one in {here}, and that "
+            f"config is not there; {fix}, or make a new plan from {here}"
+        )
+    raise CommandError(f"{path} was made from the config in {made_in}, which is not there; {fix}")
 
 
 async def _the_plan(

@@ -10,8 +10,9 @@ shows what it found and why it is refused.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from reconciler.cli.target_flags import target_flags
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import DiffOptions, Plan, can_apply, render_markdown, render_text
+from reconciler.plan.document import sealed
 from reconciler.plan.planfile import iter_dumps
 from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
@@ -123,6 +125,7 @@ def _run(request: Request) -> int:
     desired = load_desired(request.path)
     plan, live = asyncio.run(_plan(request, desired))
     if request.out is not None:
+        plan = _as_saved(plan, request.out)
         _write(request.out, plan)
     _print(plan, request.fmt, request.detail)
     print_rename_notes(plan, desired, live, request.fmt)
@@ -148,6 +151,13 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
             live = await read_scope(client, desired, on_progress=listener)
     options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
     return make_plan(desired, live, options), live
+
+
+def _as_saved(plan: Plan, out: Path) -> Plan:
+    """The plan as ``--out`` saves it: its config directory relative to the plan file, so
+    that it applies in any checkout where the two sit as they did here (and nowhere else)."""
+    where = os.path.relpath(Path(plan.config_dir).resolve(), out.resolve().parent)
+    return sealed(replace(plan, config_dir=Path(where).as_posix()))
 
 
 def _write(path: Path, plan: Plan) -> None:
