@@ -164,6 +164,40 @@ def test_an_object_changed_since_the_plan_fails_alone(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_an_edit_of_an_object_the_plan_never_touched_is_drift_not_a_failure(
+    tmp_path: Path,
+) -> None:
+    sandbox = make_sandbox(tmp_path)
+    asyncio.run(ensure_created(sandbox))
+    sandbox.seed("/data", items=3)
+    folders = {
+        "/data": folder("/data", description="declared"),
+        "/other": folder("/other", description="kept"),
+    }
+    _, first = asyncio.run(plan_and_apply(sandbox, sandbox.desired(folders=folders)))
+    assert first.ok
+    desired = sandbox.desired(folders=folders, rules=(rule("/data", {"split": "train"}),))
+
+    async def scenario() -> None:
+        async with sandbox.connect() as client:
+            plan = await plan_for(client, desired)  # saved: apply gets no live state
+            assert {c.kind for c in plan.changes} == {"item"}
+            live = await read_live(client, Scope.from_desired(desired))
+            await client.folders.patch_bulk(
+                {live.paths["/other"]: PatchFolderPayload(description="edited by hand")}
+            )
+            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+            assert result.failures == () and result.ok
+            verification = result.verification
+            assert verification is not None and verification.remaining == ()
+            assert [line.split()[:2] for line in verification.drift] == [["~", "folder:/other"]]
+            after = await read_live(client, Scope.from_desired(desired))
+            assert all(i.metadata == {"split": "train"} for i in after.items.values())
+            assert after.folders[after.paths["/other"]].description == "edited by hand"
+
+    asyncio.run(scenario())
+
+
 def test_prune_deletes_only_what_the_plan_showed(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
     asyncio.run(ensure_created(sandbox))

@@ -273,6 +273,7 @@ class _Run:
                 remaining=verification.remaining,
                 error=verification.error,
                 reread=verification.reread,
+                drift=verification.drift,
             )
         )
         return verification

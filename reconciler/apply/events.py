@@ -108,13 +108,15 @@ class VerifyStarted(Event):
 
 @dataclass(frozen=True, slots=True)
 class VerifyFinished(Event):
-    """``remaining``: one line per change a fresh plan still wants (empty: converged)."""
+    """``remaining``: one line per change a fresh plan still wants of what the plan covered
+    (empty: converged); ``drift``: what it wants elsewhere (edits the plan never touched)."""
 
     kind: ClassVar[str] = "verify_finished"
     converged: bool
     remaining: tuple[str, ...] = ()
     error: str | None = None
     reread: str = "scope"  # "touched": only the objects apply touched were read again
+    drift: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

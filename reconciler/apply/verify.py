@@ -11,7 +11,10 @@ Two ways to read again:
 * **the whole scope** (everything else: folders, groups, grants, datasets, links, deletes,
   syncs, saved plans): ``read_live`` again, exactly as ``plan`` does.
 
-Either way the same planner plans again; what it still wants is reported one line per change.
+Either way the same planner plans again, and judges only what the plan covered: what it
+still wants for an address the plan (or the work planned after a sync) changed, or inside a
+folder whose sync the plan started, is ``remaining`` and fails the run; anything else
+(someone edited an object the plan never touched) is ``drift``, reported and not a failure.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from reconciler.apply.phases import Phase, Step
 from reconciler.encord import EncordError
 from reconciler.live import Scope, read_live
 from reconciler.live.tree import to_live_item
+from reconciler.model import addresses as addr
+from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveItem, LiveState
-from reconciler.plan import DiffOptions, Plan, PlanError, diff
+from reconciler.plan import Change, DiffOptions, Plan, PlanError, diff
 from reconciler.plan.render_text import headline
 
 _ITEM_PHASES = frozenset({Phase.PATCH_ITEMS, Phase.MOVE_ITEMS})
@@ -35,12 +40,14 @@ _ITEM_PHASES = frozenset({Phase.PATCH_ITEMS, Phase.MOVE_ITEMS})
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """``remaining``: headlines of what a fresh plan still wants; ``error``: why none was made.
-    ``reread``: ``"touched"`` or ``"scope"``, how the organisation was read again."""
+    """``remaining``: headlines of what a fresh plan still wants of what the plan covered;
+    ``drift``: of everything else; ``error``: why no fresh plan was made. ``reread``:
+    ``"touched"`` or ``"scope"``, how the organisation was read again."""
 
     remaining: tuple[str, ...] = ()
     error: str | None = None
     reread: str = "scope"
+    drift: tuple[str, ...] = ()
 
     @property
     def converged(self) -> bool:
@@ -68,19 +75,45 @@ async def verify(
             reread = "scope"
     except EncordError as error:
         return Verification(error=f"cannot read the organisation again to verify: {error}")
-    return _replan(desired, plan, again, reread)
+    return _replan(desired, plan, again, reread, covered=_Covered.of(plan, steps))
 
 
-def _replan(desired: DesiredState, plan: Plan, live: LiveState, reread: str) -> Verification:
+def _replan(
+    desired: DesiredState, plan: Plan, live: LiveState, reread: str, *, covered: _Covered
+) -> Verification:
     try:
         again = diff(desired, live, options=DiffOptions(force=True, only=plan.only))
     except PlanError as error:
         first = error.diagnostics[0] if error.diagnostics else error
         return Verification(error=f"cannot plan again to verify: {first}", reread=reread)
     problems = tuple(f"! could not verify: {p}" for p in live.problems)
-    return Verification(
-        remaining=tuple(headline(c) for c in again.changes) + problems, reread=reread
-    )
+    mine = tuple(headline(c) for c in again.changes if covered(c))
+    drift = tuple(headline(c) for c in again.changes if not covered(c))
+    return Verification(remaining=mine + problems, reread=reread, drift=drift)
+
+
+@dataclass(frozen=True, slots=True)
+class _Covered:
+    """Is a change of the fresh plan about something this plan covered? Its addresses (old
+    and new), the changes planned after its syncs, and whatever lies in a synced folder."""
+
+    addresses: frozenset[str]
+    synced: tuple[str, ...]
+
+    @classmethod
+    def of(cls, plan: Plan, steps: Sequence[Step]) -> _Covered:
+        changes = [*plan.changes, *(s.change for s in steps)]
+        found = {c.address for c in changes}
+        found.update(c.previous_address for c in changes if c.previous_address)
+        return cls(frozenset(found), tuple(d.folder for d in plan.deferred))
+
+    def __call__(self, change: Change) -> bool:
+        if change.address in self.addresses or change.previous_address in self.addresses:
+            return True
+        key = addr.key_of(change.address)
+        # ``link:<dataset>#<item path>``; elsewhere a ``#`` ends the path (``#<uuid>``, group)
+        path = key.split("#", 1)[1] if change.kind == addr.Kind.LINK else key.split("#", 1)[0]
+        return any(is_under(path, folder) for folder in self.synced)
 
 
 def _touched_items(plan: Plan, steps: Sequence[Step], live: LiveState | None) -> list[str] | None:

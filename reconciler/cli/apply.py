@@ -371,7 +371,23 @@ def _summary(result: ApplyResult) -> None:
             click.echo(f"  {line}")
         if count > 50:
             click.echo(f"  … and {count - 50} more (run `reconciler plan` for all)")
+    elif verification.drift:
+        click.echo("Verified: a fresh plan wants nothing more of what this plan covered.")
     elif verification.reread == "touched":
         click.echo("Verified: a fresh plan is empty (the touched items were read back).")
     else:
         click.echo("Verified: a fresh plan is empty.")
+    if verification is not None and verification.drift:
+        _drift(verification.drift)
+
+
+def _drift(lines: tuple[str, ...]) -> None:
+    """What a fresh plan wants of objects the plan never touched: edited by someone since."""
+    click.echo(
+        f"Drift outside this plan (not applied, not a failure): a fresh plan also wants "
+        f"{len(lines)} changes of objects this plan did not touch; run `reconciler plan`:"
+    )
+    for line in lines[:50]:
+        click.echo(f"  {line}")
+    if len(lines) > 50:
+        click.echo(f"  … and {len(lines) - 50} more")
