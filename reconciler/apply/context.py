@@ -8,6 +8,7 @@ once the create was acknowledged (in this run or, on ``--resume``, in the journa
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ class RunContext:
     journal: Journal | None = None
     sync_timeout_seconds: int = 3600
     trusted_until: float | None = None  # time.monotonic() until which the plan's read holds
+    stop: asyncio.Event | None = None  # set: start no new bundle (Ctrl-C, SIGTERM)
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def trusted(self) -> bool:
         """Is the plan's own read recent enough to write without reading again?"""

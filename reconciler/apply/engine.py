@@ -10,6 +10,7 @@ empty.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,7 +60,9 @@ class ApplyOptions:
       ``trust_seconds`` after it, bundles trust the plan's read and are not read again
       before writing; after that (a slow confirmation, a long run) and for saved plans
       (``read_at`` None), every bundle re-reads what it touches;
-    * ``verify``: plan again after applying (the default).
+    * ``verify``: plan again after applying (the default);
+    * ``stop``: once set (Ctrl-C, SIGTERM), no new bundle starts; those in flight finish and
+      are journaled, the journal stays open for ``--resume``, and nothing is verified.
     """
 
     journal: Path | None = None
@@ -71,6 +74,7 @@ class ApplyOptions:
     verify: bool = True
     sync_timeout_seconds: int = 3600
     clock: Callable[[], str] = now_text
+    stop: asyncio.Event | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class ApplyResult:
     seconds: float
     deferred: int = 0
     notes: tuple[str, ...] = field(default=())
+    interrupted: bool = False  # stopped before the end (``ApplyOptions.stop``); resumable
 
     @property
     def converged(self) -> bool:
@@ -90,7 +95,7 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.converged
+        return not self.failures and self.converged and not self.interrupted
 
 
 async def apply_plan(
@@ -178,6 +183,7 @@ class _Run:
             trusted_until=None
             if options.read_at is None or options.resume
             else options.read_at + options.trust_seconds,
+            stop=options.stop,
         )
         self.executor = Executor(self.ctx, Operations())
         self.notes: list[str] = []
@@ -198,9 +204,10 @@ class _Run:
         )
         all_steps = await self._phases(steps)
         tally = self.executor.tally
-        if self.journal is not None:
+        interrupted = self.ctx.stopping()
+        if self.journal is not None and not interrupted:  # an open journal is resumable
             self.journal.finish(ok=not tally.failures, at=self.options.clock())
-        verification = await self._verify(all_steps)
+        verification = None if interrupted else await self._verify(all_steps)
         result = ApplyResult(
             applied=_applied(all_steps, self.ctx.state.done),
             failures=tuple(tally.failures),
@@ -210,6 +217,7 @@ class _Run:
             seconds=time.monotonic() - started,
             deferred=self.deferred_changes,
             notes=tuple(self.notes),
+            interrupted=interrupted,
         )
         self.emit(
             ApplyFinished(
@@ -228,9 +236,11 @@ class _Run:
         pending = by_phase(steps)
         all_steps = list(steps)
         for phase in PHASES:
+            if self.ctx.stopping():
+                break
             if pending.get(phase):
                 await self.executor.run_phase(phase, pending[phase])
-            if phase == Phase.SYNC and self.plan.deferred:
+            if phase == Phase.SYNC and self.plan.deferred and not self.ctx.stopping():
                 extra = await self._deferred()
                 all_steps.extend(extra)
                 for step in extra:

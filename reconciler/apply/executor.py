@@ -113,6 +113,8 @@ class Executor:
             )
 
     async def _bundle(self, bundle: Bundle) -> None:
+        if self._ctx.stopping():
+            return  # asked to stop: bundles in flight finish and are journaled, no new one
         steps = self._runnable(bundle.steps)
         if not steps:
             return

@@ -46,6 +46,13 @@ from reconciler.cli.common import (
     run_command,
 )
 from reconciler.cli.exit_codes import ExitCodeCommand
+from reconciler.cli.interrupts import (
+    Progress,
+    graceful_stop,
+    interrupted_message,
+    resume_command,
+    terminate_as_interrupt,
+)
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
 from reconciler.config.files import SETTINGS_NAME
@@ -125,19 +132,18 @@ def apply_command(
         target=target,
     )
     printer = printer_for(fmt)
+    progress = Progress(printer)
 
     def body() -> int:
         try:
-            return asyncio.run(_apply(request, printer))
+            with terminate_as_interrupt():
+                return asyncio.run(_apply(request, printer, progress))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM before apply, or a second one during
+            raise CommandError(interrupted_message(progress, request.path)) from None
         finally:
             printer.close()  # stop the bars before any error line is printed
 
-    run_command(
-        "apply",
-        body,
-        report=lambda lines: _error(lines, printer),
-        interrupted="interrupted; finish the run with `reconciler apply --resume`",
-    )
+    run_command("apply", body, report=lambda lines: _error(lines, printer))
 
 
 def _error(lines: tuple[str, ...], printer: Printer) -> None:
@@ -149,7 +155,7 @@ def _error(lines: tuple[str, ...], printer: Printer) -> None:
 # --- the run -------------------------------------------------------------------------------
 
 
-async def _apply(request: Request, printer: Printer) -> int:
+async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
     plan_file = _plan_file(request.path)
     saved = _load_plan(plan_file) if plan_file is not None else None
     desired = load_desired(_config_dir(request.path, saved), hint="")
@@ -175,25 +181,32 @@ async def _apply(request: Request, printer: Printer) -> int:
         exact = _carry_on(stopped, plan, request)
         resume = request.resume if saved is not None else exact
         try:
-            result = await apply_plan(
-                plan,
-                client=client,
-                options=ApplyOptions(
-                    journal=journal,
-                    resume=resume,
-                    desired=desired,
-                    live=live,
-                    # Trust the plan's own read only when no one waited at a prompt: after a
-                    # confirmation, every bundle re-reads what it is about to change.
-                    read_at=read_at if request.auto_approve else None,
-                ),
-                emit=printer,
-            )
+            with graceful_stop(to_stderr=True) as stop:
+                result = await apply_plan(
+                    plan,
+                    client=client,
+                    options=ApplyOptions(
+                        journal=journal,
+                        resume=resume,
+                        desired=desired,
+                        live=live,
+                        # Trust the plan's own read only when no one waited at a prompt:
+                        # after a confirmation, every bundle re-reads what it will change.
+                        read_at=read_at if request.auto_approve else None,
+                        stop=stop,
+                    ),
+                    emit=progress,
+                )
         except ApplyError as error:
             raise CommandError(str(error)) from None
     printer.close()
     if request.fmt == "text":
         _summary(result)
+    if result.interrupted:
+        raise CommandError(
+            f"interrupted: {result.applied} changes were applied and journaled, the rest not "
+            f"started; finish the run with `{resume_command(request.path)}`"
+        )
     return 0 if result.ok else 1
 
 
@@ -344,6 +357,8 @@ def _confirm(plan: Plan, request: Request) -> None:
 def _summary(result: ApplyResult) -> None:
     failed = sorted({f.address for f in result.failures})
     head = "Apply complete" if result.ok else "Apply finished with problems"
+    if result.interrupted:
+        head = "Apply interrupted"
     resumed = (
         f" ({plural(result.already_done, 'step')} done by an earlier run)"
         if result.already_done
@@ -360,7 +375,9 @@ def _summary(result: ApplyResult) -> None:
     for note in result.notes:
         click.echo(f"Note: {note}")
     verification = result.verification
-    if verification is None:
+    if result.interrupted:
+        click.echo("Interrupted: not verified; what was started finished and is journaled.")
+    elif verification is None:
         click.echo("Not verified: no configuration to plan again from.")
     elif verification.error is not None:
         click.echo(f"Not verified: {verification.error}")
