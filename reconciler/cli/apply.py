@@ -57,8 +57,9 @@ from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
 from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
+from reconciler.live.identity import read_caller
 from reconciler.model.desired import DesiredState
-from reconciler.model.live import LiveState
+from reconciler.model.live import Caller, LiveState
 from reconciler.plan import (
     DiffOptions,
     Plan,
@@ -169,6 +170,8 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
         _show(plan, request, printer)
         if live is not None:  # a plan made just now: say which folders were renamed by hand
             print_rename_notes(plan, desired, live, request.fmt)
+        if saved is not None:  # the plan names who planned it; say who applies it
+            _show_caller(await read_caller(client), printer)
         _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
             _carry_on(stopped, plan, request)
@@ -325,6 +328,13 @@ def _show(plan: Plan, request: Request, printer: Printer) -> None:
         printer.write({"event": "plan", "plan": plan_document(plan)})
     else:
         click.echo(render_text(plan, detail=request.detail), nl=False)
+
+
+def _show_caller(caller: Caller, printer: Printer) -> None:
+    if isinstance(printer, JsonLines):
+        printer.write({"event": "caller", "caller": caller.to_json()})
+    else:
+        click.echo(f"Applying as: {caller.text()}")
 
 
 def _check_refusals(plan: Plan, request: Request) -> None:

@@ -8,4 +8,5 @@ from reconciler.cli import (
     sandbox,  # noqa: F401
     show,  # noqa: F401
     validate,  # noqa: F401
+    whoami,  # noqa: F401
 )

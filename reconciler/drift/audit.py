@@ -68,6 +68,8 @@ def audit(
         refusals=plan.refusals,
         checks=checks,
         problems=() if live.complete else tuple(live.problems),
+        caller=plan.caller,
+        warnings=plan.warnings,
     )
     return select(report, options.only)
 

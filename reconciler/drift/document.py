@@ -57,6 +57,7 @@ def report_document(report: DriftReport) -> dict[str, Any]:
         "tool_version": report.tool_version,
         "target": report.target,
         "ownership_id": report.ownership_id,
+        "caller": None if report.caller is None else report.caller.to_json(),
         "config_dir": report.config_dir,
         "checked_at": report.checked_at,
         "only": list(report.only),
@@ -94,6 +95,7 @@ def report_document(report: DriftReport) -> dict[str, Any]:
             for c in report.checks
         ],
         "problems": list(report.problems),
+        "warnings": list(report.warnings),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff, Refusal
 from reconciler.words import plural
@@ -149,6 +150,8 @@ class DriftReport:
     checks: tuple[Check, ...]
     problems: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
+    caller: Caller | None = None  # who read the organisation (the plan's caller)
+    warnings: tuple[str, ...] = ()  # the plan's warnings (selectors matching nothing, …)
 
     @property
     def in_sync(self) -> bool:

@@ -135,7 +135,13 @@ def _section(title: str, entries: list[Drift], is_open: bool, budget: int) -> st
 
 
 def _status(report: DriftReport) -> str:
-    lines = [f"### reconciler drift for `{_clip(report.target or 'unknown target')}`", ""]
+    caller = report.caller.text() if report.caller else "unknown"
+    lines = [
+        f"### reconciler drift for `{_clip(report.target or 'unknown target')}`",
+        "",
+        _clip(f"Caller: {caller}"),
+        "",
+    ]
     if report.drift:
         counts = ", ".join(f"{n} {k}" for k, n in report.counts().items() if n)
         failing = len(failing_checks(report))
@@ -184,6 +190,13 @@ def _refusals(report: DriftReport, budget: int) -> str:
     return _block(title, lines, budget) or _fits(f"**{title}.**\n\n", budget)
 
 
+def _warnings(report: DriftReport, budget: int) -> str:
+    if not report.warnings:
+        return ""
+    title = f"{len(report.warnings)} warnings"
+    return _block(title, list(report.warnings), budget) or _fits(f"**{title}.**\n\n", budget)
+
+
 def _problems(report: DriftReport, budget: int) -> str:
     if not report.problems:
         return ""
@@ -223,6 +236,7 @@ def render_markdown(report: DriftReport, *, limit: int = LIMIT) -> str:
     out = _fits(_status(report), budget - later)
     out += _refusals(report, min(12_000, (budget - later - len(out)) // 4))
     out += _problems(report, min(6_000, (budget - later - len(out)) // 4))
+    out += _warnings(report, min(6_000, (budget - later - len(out)) // 4))
     for position, (title, entries, is_open) in enumerate(groups):
         later = (len(groups) - position) * _LATER_RESERVE  # the rest and the unmanaged list
         out += _section(title, entries, is_open, budget - len(out) - later)

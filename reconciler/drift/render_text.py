@@ -16,6 +16,7 @@ def render_text(report: DriftReport) -> str:
     lines = [
         f"reconciler drift for {report.target or 'unknown target'} "
         f"(ownership: {report.ownership_id})",
+        f"Caller: {report.caller.text() if report.caller else 'unknown'}",
         "",
     ]
     if report.only:
@@ -49,6 +50,10 @@ def _trailer(report: DriftReport) -> list[str]:
             kind = "withheld" if refusal.withheld else "needs --force"
             lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
             lines.extend(f"      {a}" for a in refusal.addresses)
+        lines.append("")
+    if report.warnings:
+        lines.append(f"Warnings ({len(report.warnings)}):")
+        lines.extend(f"  ! {w}" for w in report.warnings)
         lines.append("")
     if report.problems:
         lines.append("Incomplete: some of the organisation could not be read:")

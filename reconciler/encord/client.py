@@ -20,6 +20,7 @@ from reconciler.encord.folders import FoldersAPI
 from reconciler.encord.items import ItemsAPI
 from reconciler.encord.options import ClientOptions
 from reconciler.encord.org import GroupsAPI, IntegrationsAPI, MetadataSchemaAPI, UsersAPI
+from reconciler.encord.orgwide import probe_org_wide
 from reconciler.encord.session import Session
 from reconciler.encord.stats import StatsSnapshot
 
@@ -46,6 +47,16 @@ class EncordClient:
     def target(self) -> str:
         """The API this client talks to, as plans and logs name it."""
         return self.options.label or self.options.domain
+
+    async def org_wide_listing(self) -> bool:
+        """Whether the organisation-wide root listing is open to this caller, i.e. whether
+        the caller is an organisation admin (one request; see ``orgwide.probe_org_wide``)."""
+
+        async def first_page() -> None:
+            async for _ in self.folders.list_root(page_size=1, include_org_access=True):
+                break
+
+        return await probe_org_wide(self._session, first_page)
 
     @property
     def stats(self) -> StatsSnapshot:

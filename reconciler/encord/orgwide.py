@@ -38,3 +38,20 @@ async def org_wide(
         except ForbiddenError:
             session.org_wide[route] = False
     return await attempt(False)
+
+
+async def probe_org_wide(session: Session, first_page: Callable[[], Awaitable[object]]) -> bool:
+    """Whether this caller may list the storage root organisation-wide (organisation admins
+    only): one ``storage/folders`` page of one folder with ``includeOrgAccess=True``. A 403
+    is remembered, so the reads that follow do not ask again."""
+    if session.org_wide.get(_ROOT) is False:
+        return False
+    try:
+        await first_page()
+    except ForbiddenError:
+        session.org_wide[_ROOT] = False
+        return False
+    return True
+
+
+_ROOT = "storage/folders"

@@ -1,8 +1,8 @@
 """``read_live``: the live state of a scope, read with as few round trips as the API allows.
 
 Everything independent runs at once under the client's one concurrency limit: the folder tree
-(``tree.py``), groups and their members, datasets in depth, integrations, organisation users
-and the metadata schema. The request count stays within a small constant of the minimum:
+(``tree.py``), groups and their members, datasets in depth, integrations, organisation users,
+the metadata schema and who the caller is (``identity.py``). The request count stays within a small constant of the minimum:
 ceil(items / 1000) + ceil(folders / 1000) per root, one group-role read per folder, three
 reads per dataset in scope, one member read per group in scope, plus a handful of lists.
 """
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
 from reconciler.encord.orgwide import AUTO
+from reconciler.live.identity import read_caller
 from reconciler.live.progress import ReadCounter, ReadListener
 from reconciler.live.scope import Scope
 from reconciler.live.tasks import gather_all, task_group
@@ -65,6 +66,7 @@ class _Reader:
             integrations = group.create_task(self._integrations())
             users = group.create_task(self._users())
             schema = group.create_task(self._schema())
+            caller = group.create_task(read_caller(self._client))
         tree = tree_task.result()
         paths = {
             f.path: f.uuid
@@ -88,6 +90,7 @@ class _Reader:
             complete=tree.complete and self._complete,
             listing_counts=tree.listing_counts,
             problems=tuple(tree.problems + self._problems),
+            caller=caller.result(),
         )
 
     async def _groups(self) -> dict[str, LiveGroup]:

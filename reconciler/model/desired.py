@@ -82,6 +82,9 @@ class Policy(Model):
     min_existing: int = 10  # ratios apply only when at least this many live objects are in scope
     protect: tuple[str, ...] = ()  # path globs never deleted or moved
     allow_replace: bool = False  # allow cloud-sync replacements (delete + create) without --force
+    # refuse plans unlinking or revoking more than this share of one dataset's links and grants
+    max_unlink_ratio: float = 0.25
+    manifest_unmatched: Literal["error", "warn"] = "warn"  # manifest rows that match no item
 
 
 class Ownership(Model):

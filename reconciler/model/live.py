@@ -110,6 +110,38 @@ class LiveUser:
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """Who the credentials act as. ``admin``: whether the organisation-wide listing
+    (``includeOrgAccess``, organisation admins only) was granted; None when not probed.
+    ``email`` and ``role`` (an organisation role mnemonic) are None when the organisation
+    users listing could not single the caller out (see ``reconciler.live.identity``)."""
+
+    email: str | None = None
+    role: str | None = None
+    admin: bool | None = None
+
+    def text(self) -> str:
+        """``alice@example.com (MEMBER)``; unknown parts said as such, never guessed."""
+        who = self.email or "unknown email"
+        if self.role is not None:
+            role = self.role
+        elif self.admin is None:
+            role = "role unknown"
+        else:
+            role = "organisation admin" if self.admin else "not an organisation admin"
+        return f"{who} ({role})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "role": self.role, "admin": self.admin}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Caller | None:
+        if data is None:
+            return None
+        return cls(email=data.get("email"), role=data.get("role"), admin=data.get("admin"))
+
+
+@dataclass(frozen=True, slots=True)
 class LiveState:
     target: str = ""
     scope: tuple[str, ...] = ()  # the roots that were read
@@ -127,6 +159,7 @@ class LiveState:
     complete: bool = True
     listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
     problems: tuple[str, ...] = ()  # reads that failed (what and why), one line each
+    caller: Caller | None = None  # who read it (None: not known, e.g. a golden test)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +178,7 @@ class LiveState:
             "complete": self.complete,
             "listing_counts": dict(self.listing_counts),
             "problems": list(self.problems),
+            "caller": None if self.caller is None else self.caller.to_json(),
         }
 
     @classmethod
@@ -180,6 +214,7 @@ class LiveState:
             complete=data.get("complete", True),
             listing_counts=data.get("listing_counts", {}),
             problems=tuple(data.get("problems", ())),
+            caller=Caller.from_json(data.get("caller")),
         )
 
 

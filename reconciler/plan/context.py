@@ -48,6 +48,7 @@ class Context:
     deferred: list[Deferral] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     problems: list[PlanDiagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each, in the plan as is
     blocked: dict[str, tuple[RefusalCode, str]] = field(default_factory=dict)  # subtree -> why
     synced_on_create: list[str] = field(default_factory=list)  # folder paths
     replaced: dict[str, str] = field(default_factory=dict)  # desired path -> old folder uuid

@@ -90,12 +90,13 @@ def selected_items(
     """Projected item path -> (item, the first selector that selects it)."""
     out: dict[str, tuple[LiveItem, ItemSelector]] = {}
     for selector in dataset.items:
-        for path, item in _select(ctx, index, selector):
+        for path, item in select(ctx, index, selector):
             out.setdefault(path, (item, selector))
     return out
 
 
-def _select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tuple[str, LiveItem]]:
+def select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tuple[str, LiveItem]]:
+    """(projected path, item) for every item one selector selects."""
     found: list[tuple[str, LiveItem]] = []
     if selector.folder is not None:
         root = selector.folder

@@ -6,7 +6,7 @@ The pipeline, each step a pure function over a shared ``Context``:
     → prune → folder grants → item index → item moves → item metadata → datasets
     (+ grants, links) → deferrals → withhold (ambiguity, foreign, protect, last admin,
     unsafe listing; dependents follow) → --only → refuse (replacements, thresholds)
-    → order, summarise, checksum.
+    (+ unlinks, top-level creates a non-admin cannot see) → order, summarise, checksum.
 
 Anything that cannot be planned at all (unknown names, rules that never settle, moves into
 a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe becomes a
@@ -24,6 +24,7 @@ from reconciler.model.globs import compile_glob
 from reconciler.model.live import LiveItem, LiveState
 from reconciler.plan.access import plan_folder_access
 from reconciler.plan.actions import Action
+from reconciler.plan.caller import caller_warnings, refuse_invisible_roots
 from reconciler.plan.context import Context, DiffOptions
 from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
@@ -43,6 +44,7 @@ from reconciler.plan.metadata_schema import plan_metadata_schema
 from reconciler.plan.model import Change, Plan, Refusal, summarise
 from reconciler.plan.order import only, ordered
 from reconciler.plan.prune import plan_prune
+from reconciler.plan.removals import refuse_unlinks
 from reconciler.plan.resolve import resolve
 from reconciler.plan.safety import (
     Withholding,
@@ -51,6 +53,7 @@ from reconciler.plan.safety import (
     withhold_protected,
     withhold_unsupported,
 )
+from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
 from reconciler.plan.tree import Tree, moving_ancestor
 
@@ -74,6 +77,8 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     kept = only(changes, options.only)
     refusals = _relevant(refusals, kept, options.only)
     refusals += refuse_replacements(ctx, kept) + refuse_thresholds(ctx, kept)
+    refusals += refuse_unlinks(ctx, kept) + refuse_invisible_roots(ctx, kept)
+    ctx.warnings[:0] = caller_warnings(ctx)
     final = ordered(kept)
     odd = odd_shapes(final)
     if odd:  # a planner bug: apply was never designed (nor tested) for this shape
@@ -94,6 +99,8 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
             refusals=tuple(refusals),
             deferred=tuple(sorted(ctx.deferred, key=lambda d: d.folder)),
             unmanaged=tuple(sorted(set(ctx.unmanaged))),
+            caller=live.caller,
+            warnings=tuple(ctx.warnings),
             checksum="",
         )
     )
@@ -122,6 +129,7 @@ def _plan_everything(ctx: Context) -> None:
     plan_item_metadata(ctx, index)
     plan_datasets(ctx, index)
     plan_deferred(ctx)
+    check_selectors(ctx, index)
     ctx.changes[:] = [_with_move_dependency(ctx, c) for c in ctx.changes]
 
 

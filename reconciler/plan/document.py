@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
 from reconciler.plan.model import (
     Change,
@@ -70,6 +71,7 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
         "created_at": plan.created_at,
         "config_dir": plan.config_dir,
         "ownership_id": plan.ownership_id,
+        "caller": None if plan.caller is None else plan.caller.to_json(),
         "forced": plan.forced,
         "only": list(plan.only),
         "item_roots": None if plan.item_roots is None else list(plan.item_roots),
@@ -91,6 +93,7 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
             for d in plan.deferred
         ],
         "unmanaged": list(plan.unmanaged),
+        "warnings": list(plan.warnings),
     }
     if with_checksum:
         doc["checksum"] = plan.checksum
@@ -143,6 +146,8 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
             for d in doc.get("deferred", ())
         ),
         unmanaged=tuple(doc.get("unmanaged", ())),
+        caller=Caller.from_json(doc.get("caller")),
+        warnings=tuple(doc.get("warnings", ())),
         checksum=doc.get("checksum", ""),
     )
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.model.live import Caller
 from reconciler.plan.actions import Action, is_delete, is_replace
 
 FORMAT_VERSION = 1
@@ -124,6 +125,16 @@ class Change:
     def is_destructive(self) -> bool:
         return any(action.is_destructive for action in self.actions)
 
+    @property
+    def is_removal(self) -> bool:
+        """Listed first, with deletes, in every rendering: a delete, a replacement, or a
+        relation removed outright (unlink, revoke). A role change is not a removal."""
+        return (
+            self.is_delete
+            or self.is_replace
+            or self.actions in ((Action.UNLINK,), (Action.REVOKE,))
+        )
+
     def changed_fields(self) -> frozenset[str]:
         return frozenset(str(d.path[0]) for d in self.diff if d.path)
 
@@ -140,6 +151,10 @@ RefusalCode = Literal[
     "change-threshold",
     "listing-guard",
     "no-admin",
+    "unlink-threshold",
+    "invisible-root",
+    "selector-unlink",
+    "manifest-unmatched",
 ]
 
 
@@ -254,7 +269,9 @@ class Plan:
     (deletes and replacements first, children before parents); every ``depends_on``
     address is the address of another change in the plan; ``summary`` counts ``changes``;
     ``checksum`` is ``sha256:`` over the canonical JSON of every other field, so a plan
-    edited after review is refused by ``reconciler.plan.planfile.loads``.
+    edited after review is refused by ``reconciler.plan.planfile.loads``. ``caller`` is who
+    read the live state (None when unknown); ``warnings`` are one line each and never block
+    apply (what must block is a ``Refusal``).
     """
 
     tool_version: str
@@ -273,6 +290,8 @@ class Plan:
     refusals: tuple[Refusal, ...] = ()
     deferred: tuple[Deferral, ...] = ()
     unmanaged: tuple[str, ...] = ()
+    caller: Caller | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:

@@ -1,7 +1,7 @@
 """Deterministic order of changes, and ``--only``.
 
 Order: replacements, then deletes (items, folders children before parents, groups), then
-everything else by kind (schema, groups, folders parents first, folder grants, items,
+relations removed outright (unlinks, revokes), then everything else by kind (schema, groups, folders parents first, folder grants, items,
 datasets, dataset grants, links) and path. Equal inputs give byte-equal plans.
 """
 
@@ -39,12 +39,15 @@ def _key(change: Change) -> tuple[object, ...]:
 def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     replaces: list[Change] = []
     deletes: dict[int, list[Change]] = {}
+    removals: list[Change] = []
     rest: list[Change] = []
     for change in changes:
         if change.is_replace:
             replaces.append(change)
         elif change.is_delete:
             deletes.setdefault(_DELETE_RANK.get(change.kind, 3), []).append(change)
+        elif change.is_removal:
+            removals.append(change)
         else:
             rest.append(change)
     out = sorted(replaces, key=_key)
@@ -53,6 +56,7 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
         out.extend(
             sorted(deletes[rank], key=lambda c: (_segments(c.address), c.address), reverse=True)
         )
+    out.extend(sorted(removals, key=_key))
     out.extend(sorted(rest, key=_key))
     return tuple(out)
 

@@ -21,7 +21,12 @@ from reconciler.plan.markdown_destructive import (
     removes_relation,
 )
 from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
-from reconciler.plan.render_text import group_detail_lines, group_headline, member_line
+from reconciler.plan.render_text import (
+    caller_line,
+    group_detail_lines,
+    group_headline,
+    member_line,
+)
 from reconciler.words import plural
 
 LIMIT = 65_536
@@ -53,9 +58,17 @@ def _header(plan: Plan) -> str:
     lines = [
         f"### reconciler plan for `{plan.target or 'unknown target'}`",
         "",
+        caller_line(plan),
+        "",
         f"**{plan.summary.line()}**",
         "",
     ]
+    if plan.warnings:
+        lines += ["> [!WARNING]", f"> **{len(plan.warnings)} warning(s)**:"]
+        lines += [f"> - {warning[:600]}" for warning in plan.warnings[:50]]
+        if len(plan.warnings) > 50:
+            lines.append(f"> - … and {len(plan.warnings) - 50} more (see the JSON plan)")
+        lines.append("")
     if not plan.changes:
         lines += [no_changes_line(plan), ""]
     if plan.refusals:

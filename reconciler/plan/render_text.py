@@ -1,8 +1,9 @@
 """Terraform-style text rendering of a plan. Pure: returns a string; the CLI prints it.
 
 Symbols: ``+`` create/link/grant, ``~`` patch/role change, ``-`` delete/unlink/revoke,
-``→`` move (with the previous address), ``-/+`` replace. Deletes and replacements come
-first and are never elided; refusals, deferrals and the summary line follow.
+``→`` move (with the previous address), ``-/+`` replace. The header names the target and
+the caller. Deletes, replacements, unlinks and revokes come first and are never elided;
+refusals, warnings, deferrals and the summary line follow.
 
 Detail levels: ``grouped`` (the default) folds many alike changes into one block (see
 ``grouping``: never anything destructive, never fewer than ``GROUP_AT``), ``full`` lists
@@ -133,19 +134,31 @@ def _blocks(changes: list[Change], detail: Detail) -> list[str]:
     return lines
 
 
+def caller_line(plan: Plan) -> str:
+    """``Caller: alice@example.com (MEMBER)``: who read the live state this plan is from."""
+    return f"Caller: {plan.caller.text() if plan.caller else 'unknown'}"
+
+
+def removals_title(changes: list[Change]) -> str:
+    """What the first section holds: "Deletes and replacements", plus unlinks and revokes."""
+    relations = any(not (c.is_delete or c.is_replace) for c in changes)
+    return "Deletes, replacements, unlinks and revokes" if relations else "Deletes and replacements"
+
+
 def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
     lines = [
         f"reconciler plan for {plan.target or 'unknown target'} (ownership: {plan.ownership_id})",
+        caller_line(plan),
         "",
     ]
     if detail == "summary":
         return "\n".join(lines + _counts_table(plan) + ["", plan.summary.line()]) + "\n"
-    destructive = [c for c in plan.changes if c.is_delete or c.is_replace]
-    rest = [c for c in plan.changes if not (c.is_delete or c.is_replace)]
+    destructive = [c for c in plan.changes if c.is_removal]
+    rest = [c for c in plan.changes if not c.is_removal]
     if not plan.changes:
         lines += [no_changes_line(plan), ""]
     if destructive:
-        lines.append("Deletes and replacements:")
+        lines.append(removals_title(destructive) + ":")
         lines.extend(_blocks(destructive, detail))
         lines.append("")
     if rest:
@@ -165,6 +178,10 @@ def _trailer(plan: Plan) -> list[str]:
             kind = "withheld" if refusal.withheld else "needs --force"
             lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
             lines.extend(f"      {a}" for a in refusal.addresses)
+        lines.append("")
+    if plan.warnings:
+        lines.append(f"Warnings ({len(plan.warnings)}):")
+        lines.extend(f"  ! {warning}" for warning in plan.warnings)
         lines.append("")
     if plan.deferred:
         lines.append("Deferred until cloud syncs finish (apply re-plans these folders):")

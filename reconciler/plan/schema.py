@@ -95,6 +95,23 @@ _REFUSAL = _object(
     }
 )
 
+CALLER_SCHEMA = {
+    "description": (
+        "Who read the live state: email and organisation role, null when the API could not "
+        "single the caller out; admin: whether the organisation-wide listing was granted."
+    ),
+    "oneOf": [
+        {"type": "null"},
+        _object(
+            {
+                "email": _NULLABLE_STRING,
+                "role": _NULLABLE_STRING,
+                "admin": {"type": ["boolean", "null"]},
+            }
+        ),
+    ],
+}
+
 _DEFERRAL = _object({"folder": {"type": "string"}, "rules": _STRINGS, "datasets": _STRINGS})
 
 PLAN_SCHEMA: dict[str, Any] = {
@@ -114,6 +131,7 @@ PLAN_SCHEMA: dict[str, Any] = {
             "created_at": _NULLABLE_STRING,
             "config_dir": {"type": "string"},
             "ownership_id": {"type": "string"},
+            "caller": CALLER_SCHEMA,
             "forced": {"type": "boolean"},
             "only": _STRINGS,
             "item_roots": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -123,6 +141,11 @@ PLAN_SCHEMA: dict[str, Any] = {
             "refusals": {"type": "array", "items": {"$ref": "#/$defs/refusal"}},
             "deferred": {"type": "array", "items": {"$ref": "#/$defs/deferral"}},
             "unmanaged": _STRINGS,
+            "warnings": {
+                **_STRINGS,
+                "description": "One line each: selectors and manifest rows that match nothing, "
+                "a caller that may not see everything. Never block apply.",
+            },
             "checksum": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
         },
         required=[

@@ -1,0 +1,54 @@
+"""``unlink-threshold``: unlinks and revokes count, per dataset, toward a threshold.
+
+A selector with a typo under ``unlink: all`` selects nothing, so every link of the dataset
+is planned away. Deletes have ``max_delete_ratio``; relations removed outright (a link, a
+group's or a user's role on a dataset) have ``policy.max_unlink_ratio``: a plan that removes
+more than that share of one dataset's live links and grants is refused unless ``--force``.
+Like the delete threshold, it applies from ``policy.min_existing`` live relations up.
+"""
+
+from __future__ import annotations
+
+from reconciler.model import addresses as addr
+from reconciler.model.live import LiveDataset
+from reconciler.plan.context import Context
+from reconciler.plan.model import Change, Refusal
+
+_DATASET_KINDS = (addr.Kind.LINK, addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER)
+
+
+def _relations(dataset: LiveDataset) -> int:
+    return len(dataset.rows) + len(dataset.groups) + len(dataset.users)
+
+
+def refuse_unlinks(ctx: Context, changes: list[Change]) -> list[Refusal]:
+    by_dataset: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.kind in _DATASET_KINDS and change.is_removal and change.refs.dataset_uuid:
+            by_dataset.setdefault(change.refs.dataset_uuid, []).append(change)
+    policy = ctx.desired.policy
+    out = []
+    for uuid in sorted(by_dataset):
+        live = ctx.live.datasets.get(uuid)
+        total = _relations(live) if live is not None else 0
+        hits = by_dataset[uuid]
+        if live is None or total < max(policy.min_existing, 1):
+            continue
+        if len(hits) / total > policy.max_unlink_ratio:
+            out.append(_refusal(live.title, hits, total, policy.max_unlink_ratio))
+    return out
+
+
+def _refusal(title: str, hits: list[Change], total: int, limit: float) -> Refusal:
+    return Refusal(
+        code="unlink-threshold",
+        message=(
+            f"this plan would unlink or revoke {len(hits)} of the {total} links and grants of "
+            f"{addr.dataset(title)} ({len(hits) / total:.0%}), more than "
+            f"policy.max_unlink_ratio {limit:.0%}; check its selectors and use --force if "
+            "intended"
+        ),
+        addresses=tuple(sorted(c.address for c in hits)),
+        withheld=False,
+        count=len(hits),
+    )
