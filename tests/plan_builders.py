@@ -215,9 +215,15 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
                 integration="s3-raw", remote_url=url, sync="on_create", source=src(50 + n)
             )
         folders[path] = folder(path, 10 + n, **fields)
-    targets = st.sampled_from(sorted({*PATHS, *live_paths}))
+    # Rules and selectors name folders that exist after the plan (declared, or live and not
+    # moved away): one naming no folder at all is a plan error (``plan.selectors``).
+    existing = sorted(
+        {*paths}
+        | {p for p in live_paths if not any(p == q or p.startswith(q + "/") for q in used_previous)}
+    )
+    targets = st.sampled_from(existing or ["/"])
     rules = []
-    for n in range(draw(st.integers(0, 2))):
+    for n in range(draw(st.integers(0, 2 if existing else 0))):
         match = ItemMatch(name=draw(st.sampled_from([None, "*.jpg"])))
         rules.append(
             MetadataRule(
@@ -263,7 +269,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
                 match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
                 source=src(60 + i, "datasets.yaml"),
             )
-            for i in range(draw(st.integers(0, 3)))
+            for i in range(draw(st.integers(0, 3 if existing else 0)))
         )
         users = draw(
             st.one_of(st.none(), st.dictionaries(st.sampled_from(USERS), roles, max_size=2))

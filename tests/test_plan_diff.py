@@ -4,7 +4,7 @@ deferrals, rules that depend on each other, prune modes, guards and thresholds."
 from __future__ import annotations
 
 import pytest
-from plan_builders import desired_state, folder, src
+from plan_builders import desired_state, folder, manifest, src
 from simulator import Dataset, Group, Org
 
 from reconciler.model.desired import (
@@ -244,7 +244,8 @@ def test_a_missing_root_that_should_exist_blocks_deletes_elsewhere() -> None:
     _owned_tree(org, 0)
     org.add_folder(next(iter(org.folders)), "stray", metadata=OURS)
     desired = desired_state(
-        folders={"/data": folder("/data")}, rules=(_rule("/elsewhere", {"k": 1}, 3),)
+        folders={"/data": folder("/data")},
+        manifests=(manifest({"/elsewhere/a.jpg": {"k": 1}}),),
     )
     plan = diff(desired, org.live_state(desired.roots()))
     (guard,) = plan.refusals
@@ -357,3 +358,30 @@ def test_a_dataset_description_the_api_cannot_change_is_refused_not_planned() ->
         }
     )
     assert diff(same, org.live_state(same.roots())).refusals == ()
+
+
+def test_a_rule_on_a_folder_that_does_not_exist_is_an_error_naming_the_closest_path() -> None:
+    org = Org()
+    data = org.add_folder(None, "data")
+    org.add_folder(data, "rear")
+    desired = desired_state(
+        folders={"/data": folder("/data")}, rules=(_rule("/data/raer", {"k": 1}, 7),)
+    )
+    with pytest.raises(PlanError) as failed:
+        diff(desired, org.live_state(desired.roots()))
+    (problem,) = failed.value.diagnostics
+    assert (problem.file, problem.line) == ("items.yaml", 7)
+    assert "rule folder /data/raer does not exist" in problem.message
+    assert "closest existing path: /data/rear" in problem.message
+
+
+def test_a_rule_on_a_folder_this_plan_creates_is_no_error() -> None:
+    org = Org()
+    org.add_folder(None, "data")
+    desired = desired_state(
+        folders={"/data": folder("/data"), "/data/new": folder("/data/new", 11)},
+        rules=(_rule("/data/new", {"k": 1}, 7),),
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert plan.summary.create == 1
+    assert plan.warnings == ("items.yaml:7: the rule on /data/new matches no item",)
