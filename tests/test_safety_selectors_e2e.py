@@ -160,7 +160,7 @@ def test_manifest_rows_that_match_no_item_are_listed_and_can_be_an_error(tmp_pat
     assert warned.returncode == 0, warned.stderr
     line = "manifest row manifests/rows.jsonl:2: /raw/cameras/rear/missing.jpg matches no item"
     assert line in warned.stdout
-    assert "1 manifest rows match no item" in warned.stdout
+    assert "1 manifest row matches no item" in warned.stdout
     assert line in loads(out.read_text()).warnings
     assert line in markdown.stdout
     assert line in drift.stdout

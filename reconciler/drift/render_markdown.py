@@ -193,7 +193,7 @@ def _refusals(report: DriftReport, budget: int) -> str:
 def _warnings(report: DriftReport, budget: int) -> str:
     if not report.warnings:
         return ""
-    title = f"{len(report.warnings)} warnings"
+    title = plural(len(report.warnings), "warning")
     return _block(title, list(report.warnings), budget) or _fits(f"**{title}.**\n\n", budget)
 
 

@@ -18,6 +18,7 @@ from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
+from reconciler.words import plural
 
 
 def _limited(ctx: Context) -> bool:
@@ -62,7 +63,7 @@ def refuse_invisible_roots(ctx: Context, changes: list[Change]) -> list[Refusal]
         Refusal(
             code="invisible-root",
             message=(
-                f"{len(creates)} top-level folder(s) would be created by {caller.text()}, "
+                f"{plural(len(creates), 'top-level folder')} would be created by {caller.text()}, "
                 "who cannot list the whole organisation: this key may not see an existing "
                 "folder of that name. Plan with an organisation admin's key, or use --force "
                 "if the folder really does not exist"

@@ -64,7 +64,7 @@ def _header(plan: Plan) -> str:
         "",
     ]
     if plan.warnings:
-        lines += ["> [!WARNING]", f"> **{len(plan.warnings)} warning(s)**:"]
+        lines += ["> [!WARNING]", f"> **{plural(len(plan.warnings), 'warning')}**:"]
         lines += [f"> - {warning[:600]}" for warning in plan.warnings[:50]]
         if len(plan.warnings) > 50:
             lines.append(f"> - … and {len(plan.warnings) - 50} more (see the JSON plan)")

@@ -30,6 +30,7 @@ from reconciler.plan.datasets import select
 from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.model import Refusal
+from reconciler.words import plural
 
 SHOWN = 20
 
@@ -137,7 +138,7 @@ def _withhold_unlinks(ctx: Context, title: str, empty: list[ItemSelector]) -> No
         Refusal(
             code="selector-unlink",
             message=(
-                f"{len(unlinks)} unlinks from {addr.dataset(title)} held back: a selector that "
+                f"{plural(len(unlinks), 'unlink')} from {addr.dataset(title)} held back: a selector that "
                 f"matches no item ({where}) must not decide what is unlinked. Fix the selector, "
                 "or remove it if the dataset should really lose these links"
             ),
@@ -153,7 +154,7 @@ def _check_manifests(ctx: Context, index: ItemIndex) -> None:
         return
     lines = [f"{where}: {path}" for where, path in unmatched[:SHOWN]]
     more = len(unmatched) - len(lines)
-    head = f"{len(unmatched)} manifest rows match no item"
+    head = f"{plural(len(unmatched), 'manifest row matches', 'manifest rows match')} no item"
     listed = "; ".join(lines) + (f"; and {more} more" if more else "")
     if ctx.desired.policy.manifest_unmatched == "error":
         ctx.refusals.append(
@@ -167,7 +168,9 @@ def _check_manifests(ctx: Context, index: ItemIndex) -> None:
     ctx.warnings.append(f"{head}" + (f" (the first {SHOWN} follow)" if more else ""))
     ctx.warnings.extend(f"manifest row {line} matches no item" for line in lines)
     if more:
-        ctx.warnings.append(f"… and {more} more manifest rows match no item")
+        ctx.warnings.append(
+            f"… and {plural(more, 'more manifest row matches', 'more manifest rows match')} no item"
+        )
 
 
 def _unmatched_rows(ctx: Context, index: ItemIndex) -> Iterable[tuple[str, str]]:
