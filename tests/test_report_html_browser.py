@@ -141,6 +141,15 @@ def test_the_filter_narrows_the_list(driver: Any, realistic: Realistic) -> None:
     )
     _wait_for(driver, rows + " === 1")
     assert _texts(driver, "#change-list > li .address") == ["folder:/curated/edge-cases"]
+    driver.execute_script(
+        "const a = document.getElementById('filter-action'); a.value = '';"
+        "const k = document.getElementById('filter-kind'); k.value = 'dataset-group';"
+        "k.dispatchEvent(new Event('change'));"
+    )
+    _wait_for(driver, rows + " === 1")
+    assert _texts(driver, "#change-list > li .address") == [
+        "dataset-group:front-camera-train#labeling-ops"
+    ]
     assert console_errors(driver) == []
 
 
