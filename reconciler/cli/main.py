@@ -53,7 +53,8 @@ class CommandGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help and not ctx.resilient_parsing:
-            # click prints the help and exits 0 (8.1) or 2 (8.2+); neither is "an error"
+            # a group without its command is a usage error: the help, and exit 1 (click
+            # itself exits 0 in 8.1 and 2 from 8.2 on)
             click.echo(ctx.get_help(), err=True)
             ctx.exit(EXIT_ERROR)
         with _usage_errors_exit_1():
