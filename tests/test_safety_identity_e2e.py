@@ -53,6 +53,12 @@ def test_a_member_key_without_grants_is_named_warned_and_refused(tmp_path: Path)
         applied = run_cli("apply", str(config), "--auto-approve", *admin)
         assert applied.returncode == 0, applied.stderr
         assert "Caller: admin@example.com (ADMIN)" in applied.stdout
+        (config / "resources.yaml").write_text(RESOURCES + "  /team/new: {}\n")
+        saved = tmp_path / "admin-plan.json"
+        assert run_cli("plan", str(config), "--out", str(saved), *admin).returncode == 0
+        replayed = run_cli("apply", str(saved), "--auto-approve", *admin)
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+        assert "Applying as: admin@example.com (ADMIN)" in replayed.stdout
 
         out = tmp_path / "member-plan.json"
         planned = run_cli("plan", str(config), "--out", str(out), *member)
