@@ -1,5 +1,5 @@
 """The client's sending rules against scripted servers (``httpx.MockTransport``): retries and
-their bounds, ``Retry-After`` and the client-wide 429 pause, recovery of non-idempotent calls
+their bounds, ``Retry-After`` and the per-route 429 pause, recovery of non-idempotent calls
 after ambiguous failures, error mapping and messages, paging guards, concurrency, logging and
 the secrecy of key material."""
 
@@ -188,8 +188,8 @@ def test_client_errors_are_not_retried() -> None:
     assert len(calls) == 1
 
 
-def test_retry_after_is_honoured_and_pauses_the_whole_client() -> None:
-    """One 429 with Retry-After: 1 holds back every request of the client, not just its own."""
+def test_retry_after_is_honoured_and_pauses_the_route() -> None:
+    """One 429 with Retry-After: 1 holds back every request of its route, not just its own."""
     sent: list[tuple[str, float]] = []
     limited: list[float] = []
 
@@ -213,6 +213,50 @@ def test_retry_after_is_honoured_and_pauses_the_whole_client() -> None:
     assert len(later) == 6
     assert min(later) >= limited[0] + 0.95
     assert stats.rate_limited == 1 and stats.retries == 1
+
+
+def test_retrying_is_bounded_by_time_not_by_a_count_of_attempts() -> None:
+    """A server down for twenty quick attempts does not fail a call with time left (six
+    counted attempts gave up within 2-12 s of a restarting server)."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) <= 20:
+            return httpx.Response(503, json={"message": "restarting"})
+        return httpx.Response(200, json=folder_json(F1, "a"))
+
+    retry = RetryOptions(max_total_seconds=30, base_backoff_seconds=0.001, cap_backoff_seconds=0.01)
+    folder = run(handler, lambda c: c.folders.get(F1), retry=retry)
+    assert folder.name == "a" and len(calls) == 21
+    assert RetryOptions().max_attempts is None and RetryOptions().max_total_seconds >= 60
+
+
+def test_a_429_pauses_its_own_route_and_leaves_slots_to_the_others() -> None:
+    """With one slot, a route held back by Retry-After neither delays nor blocks another."""
+    sent: list[tuple[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.path, time.monotonic()))
+        if request.url.path.endswith(F1):
+            if len([p for p, _ in sent if p.endswith(F1)]) == 1:
+                return httpx.Response(429, headers={"Retry-After": "2"})
+            return httpx.Response(200, json=folder_json(F1, "a"))
+        return httpx.Response(200, json={"results": [], "nextPageToken": None})
+
+    async def op(c: EncordClient) -> float:
+        limited = asyncio.create_task(c.folders.get(F1))
+        await asyncio.sleep(0.1)  # the 429 has been answered: its route is paused
+        asked = time.monotonic()
+        await c.groups.list_all()
+        waited = time.monotonic() - asked
+        await limited
+        return waited
+
+    waited = run(handler, op, concurrency=1)
+    assert waited < 1.0  # not held behind the paused route's two seconds
+    folder_times = [t for path, t in sent if path.endswith(F1)]
+    assert folder_times[1] - folder_times[0] >= 1.9
 
 
 def test_concurrency_is_bounded_by_one_semaphore() -> None:
@@ -604,3 +648,41 @@ def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
         "list False", "cloud-integrations True",
         "list False",
     ]  # fmt: skip
+
+
+def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered() -> None:
+    """Refused connections before any answer: a wrong domain, not a restart (short budget);
+    after one answer, the same failures are ridden out for the whole budget."""
+    calls: list[float] = []
+    answered = {"yet": False}
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        raise httpx.ConnectError("connection refused", request=request)
+
+    retry = RetryOptions(
+        max_total_seconds=60, first_contact_seconds=0.3, base_backoff_seconds=0.01,
+        cap_backoff_seconds=0.05,
+    )  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="cannot reach Encord"):
+        run(refusing, lambda c: c.folders.get(F1), retry=retry)
+    assert time.monotonic() - started < 5
+
+    def restarting(request: httpx.Request) -> httpx.Response:
+        if not answered["yet"]:
+            answered["yet"] = True
+            return httpx.Response(200, json=folder_json(F1, "a"))
+        calls.append(time.monotonic())
+        if len(calls) < 80:  # longer than the first-contact budget allows
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json=folder_json(F2, "b"))
+
+    calls.clear()
+
+    async def twice(c: EncordClient) -> str:
+        await c.folders.get(F1)
+        return (await c.folders.get(F2)).name
+
+    assert run(restarting, twice, retry=retry) == "b"
+    assert calls[-1] - calls[0] > 0.3

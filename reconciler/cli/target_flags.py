@@ -1,6 +1,6 @@
 """The target flags every command that talks to Encord shares (``plan``, ``apply``, ``drift``,
 ``export``): ``--domain``, ``--ssh-key-file``, ``--bearer-token-file``, ``--sandbox``,
-``--concurrency``. Resolution rules live in ``reconciler.targets``.
+``--concurrency``, ``--retry-seconds``. Resolution rules live in ``reconciler.targets``.
 
     @cli.command()
     @target_flags
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.encord.options import DEFAULT_RETRY_SECONDS, RetryOptions
 from reconciler.model.desired import Target
 from reconciler.targets import TargetOptions
 
@@ -49,6 +50,15 @@ _FLAGS = (
         show_default=True,
         help="Requests in flight at once.",
     ),
+    click.option(
+        "--retry-seconds",
+        type=click.FloatRange(0, 3600),
+        default=DEFAULT_RETRY_SECONDS,
+        show_default=True,
+        envvar="RECONCILER_RETRY_SECONDS",
+        help="How long one call keeps retrying 429s, 5xx and lost connections (else "
+        "RECONCILER_RETRY_SECONDS).",
+    ),
 )
 
 
@@ -67,4 +77,5 @@ def target_options(params: Mapping[str, Any], *, config: Target | None = None) -
         sandbox=params.get("sandbox_path"),
         config=config,
         concurrency=params.get("concurrency") or 16,
+        retry=RetryOptions(max_total_seconds=params.get("retry_seconds", DEFAULT_RETRY_SECONDS)),
     )

@@ -1,9 +1,10 @@
 """Sending calls: URL and signature, one concurrency limit, retries, a client-wide 429 pause.
 
 Every attempt is signed afresh (a new ``created``), counted and timed. Retries follow
-``RetryOptions``. A 429 anywhere moves a shared "not before" time forward, and every request
-of the client waits for it, so a rate-limit storm slows the whole run instead of one worker
-hammering on. Non-idempotent calls are never resent blindly after an ambiguous failure (a
+``RetryOptions``. A 429 moves the "not before" time of its route forward, and every request
+of that route waits for it (outside the concurrency limit, so other routes go on), so a
+rate-limit storm on one route slows that route instead of one worker hammering on, without
+stalling unrelated work. Non-idempotent calls are never resent blindly after an ambiguous failure (a
 5xx or a dropped connection after the request went out): a ``Recovery`` reads the live state
 first, and without one the session raises ``AmbiguousOperationError``.
 """
@@ -67,7 +68,9 @@ class Session:
         )
         self._semaphore = asyncio.Semaphore(options.concurrency)
         self.in_flight = 0  # requests sent and not answered yet (progress displays read it)
-        self._not_before = 0.0  # time.monotonic() before which no request may start
+        self._answered = False  # has the server answered anything yet?
+        # Per route: time.monotonic() before which no request of the route may start.
+        self._not_before: dict[str, float] = {}
         self._random = random.Random()
         # Routes on which this caller was refused includeOrgAccess=True (see ``orgwide``).
         self.org_wide: dict[str, bool] = {}
@@ -106,11 +109,13 @@ class Session:
                             return done.value
                 delay = self._delay(attempt, error)
                 elapsed = time.monotonic() - started
-                if attempt >= retry.max_attempts or elapsed + delay > retry.max_total_seconds:
+                counted_out = retry.max_attempts is not None and attempt >= retry.max_attempts
+                if counted_out or elapsed + delay > self._budget(error):
                     error.args = (f"{error} (gave up after {attempt} attempts, {elapsed:.1f} s)",)
                     raise
                 if isinstance(error, RateLimitedError):
-                    self._not_before = max(self._not_before, time.monotonic() + delay)
+                    paused = self._not_before.get(call.route, 0.0)
+                    self._not_before[call.route] = max(paused, time.monotonic() + delay)
                 await asyncio.sleep(delay)
 
     async def _recover(
@@ -127,6 +132,13 @@ class Session:
             "have taken effect: check, then run again"
         ) from error
 
+    def _budget(self, error: EncordError) -> float:
+        """Seconds a call may keep retrying after ``error``."""
+        retry = self.options.retry
+        if isinstance(error, TransportError) and not self._answered:
+            return min(retry.max_total_seconds, retry.first_contact_seconds)
+        return retry.max_total_seconds
+
     def _delay(self, attempt: int, error: EncordError) -> float:
         retry = self.options.retry
         ceiling = min(retry.cap_backoff_seconds, retry.base_backoff_seconds * 2 ** (attempt - 1))
@@ -135,8 +147,9 @@ class Session:
         return max(jitter, after) if after is not None else jitter
 
     async def _attempt(self, call: Call, *, retried: bool) -> Any:
+        await self._wait_for_pause(call.route)  # a paused route holds no concurrency slot
         async with self._semaphore:
-            await self._wait_for_pause()
+            await self._wait_for_pause(call.route)
             request = self._build(call)
             route = (
                 call.route if isinstance(call, V1Call) else f"{call.method} {V2_PREFIX}{call.route}"
@@ -156,6 +169,7 @@ class Session:
             finally:
                 self.in_flight -= 1
             seconds = time.perf_counter() - began
+            self._answered = True
             self.stats.record(route, response.status_code, seconds, retry=retried)
             self._log(call, response.status_code, seconds)
         identity = self.options.auth.identity
@@ -195,8 +209,8 @@ class Session:
             response.status_code, headers=headers, content=b"".join(chunks), request=request
         )
 
-    async def _wait_for_pause(self) -> None:
-        while (wait := self._not_before - time.monotonic()) > 0:
+    async def _wait_for_pause(self, route: str) -> None:
+        while (wait := self._not_before.get(route, 0.0) - time.monotonic()) > 0:
             await asyncio.sleep(wait)
 
     def _build(self, call: Call) -> httpx.Request:
