@@ -270,3 +270,42 @@ def test_a_saved_plan_is_refused_with_another_config_naming_both(tmp_path: Path)
     (line,) = applied.stderr.strip().splitlines()
     assert f"was made from the config in {made_in}, not the one in {other}" in line
     assert not _live(config).groups  # refused before anything was applied
+
+
+QUICKSTART = Path(__file__).parents[1] / "examples" / "quickstart"
+
+
+def _quickstart(tmp_path: Path) -> Path:
+    """The quickstart: a folder synced on create, with a rule and a dataset reaching into it."""
+    config = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART, config, ignore=shutil.ignore_patterns(".reconciler"))
+    return config
+
+
+def test_the_plan_made_after_a_sync_is_shown_before_it_is_applied(tmp_path: Path) -> None:
+    config = _quickstart(tmp_path)
+    result = run_cli("apply", str(config), "--auto-approve", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Deferred until cloud syncs finish" in out  # the main plan says what comes later
+    shown = out.index("Planned after the cloud syncs, for the items they brought:")
+    follow_up = out[shown : out.index("Apply complete")]
+    assert "item:/quickstart/raw/cats/cat-01.png" in follow_up
+    assert "link:quickstart-images#/quickstart/raw/cats/cat-01.png" in follow_up
+    assert "metadata.source" in follow_up
+    assert "item:/quickstart/raw" not in out[:shown]  # never applied unseen
+    assert "Verified: a fresh plan is empty" in out
+
+
+def test_the_plan_made_after_a_sync_asks_again_and_no_leaves_it_out(tmp_path: Path) -> None:
+    config = _quickstart(tmp_path)
+    answered = _on_a_terminal(config, b"y\nn\n")  # yes to the plan, no to the follow-up
+    assert answered.returncode == 1, answered.stdout + answered.stderr
+    text = answered.stdout + answered.stderr
+    assert "Planned after the cloud syncs" in text and "Apply these changes too?" in text
+    assert "were not applied (not approved); run plan and apply again" in text
+    live = _live(config)
+    synced = [i for i in live.items.values() if i.folder_path.startswith("/quickstart/raw")]
+    assert synced and all("source" not in i.metadata for i in synced)  # declined: untouched
+    (dataset,) = live.datasets.values()
+    assert not dataset.rows

@@ -5,11 +5,14 @@ The re-plan reads just the synced folders (and the datasets the deferrals name) 
 the planner for item-level changes under them (``DiffOptions(item_roots=...)``). Only
 metadata patches of items and new links are taken: deferred work never deletes, moves or
 unlinks anything, and everything outside the synced folders is the main plan's business.
+The result is a plan of its own, which apply shows and approves (prompt, refusals) before
+running any of it: nobody reviewed these changes when the main plan was made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reconciler.encord import EncordClient
 from reconciler.live import Scope, read_live
@@ -17,15 +20,17 @@ from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
 from reconciler.plan import Action, Change, Deferral, DiffOptions, Plan, diff
+from reconciler.plan.document import sealed
+from reconciler.plan.model import summarise
 
 
 async def plan_deferred(
     client: EncordClient, desired: DesiredState, plan: Plan, deferrals: Sequence[Deferral]
-) -> list[Change]:
-    """The additive item-level changes for ``deferrals`` (whose syncs have finished)."""
+) -> Plan:
+    """The follow-up plan for ``deferrals`` (whose syncs have finished): its additive
+    item-level changes, and the refusals that concern them. It is shown and approved like the
+    main plan before any of it is applied (``ApplyOptions.approve_deferred``)."""
     roots = tuple(sorted({d.folder for d in deferrals}))
-    if not roots:
-        return []
     datasets = frozenset(t for d in deferrals for t in d.datasets)
     scope = Scope(
         roots=_outermost(roots),
@@ -38,11 +43,21 @@ async def plan_deferred(
     again = diff(
         desired,
         live,
-        options=DiffOptions(
-            force=True, only=plan.only, item_roots=roots, created_at=plan.created_at
-        ),
+        options=DiffOptions(only=plan.only, item_roots=roots, created_at=plan.created_at),
     )
-    return [c for c in again.changes if _additive_under(c, roots)]
+    kept = tuple(c for c in again.changes if _additive_under(c, roots))
+    addresses = {c.address for c in kept}
+    return sealed(
+        replace(
+            again,
+            changes=kept,
+            summary=summarise(kept),
+            fingerprints={c.address: c.fingerprint for c in kept if c.fingerprint},
+            refusals=tuple(r for r in again.refusals if addresses & set(r.addresses)),
+            deferred=(),
+            unmanaged=(),
+        )
+    )
 
 
 def _outermost(paths: tuple[str, ...]) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from reconciler.encord import EncordClient, EncordError
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
-from reconciler.plan import Plan
+from reconciler.plan import Plan, PlanError
 
 
 def now_text() -> str:
@@ -61,6 +61,9 @@ class ApplyOptions:
       before writing; after that (a slow confirmation, a long run) and for saved plans
       (``read_at`` None), every bundle re-reads what it touches;
     * ``verify``: plan again after applying (the default);
+    * ``approve_deferred``: shown the plan made after the cloud syncs (the items they
+      brought), says whether to apply it; it is not applied when it answers False
+      (``None``: applied, as the main plan was);
     * ``stop``: once set (Ctrl-C, SIGTERM), no new bundle starts; those in flight finish and
       are journaled, the journal stays open for ``--resume``, and nothing is verified.
     """
@@ -75,6 +78,7 @@ class ApplyOptions:
     sync_timeout_seconds: int = 3600
     clock: Callable[[], str] = now_text
     stop: asyncio.Event | None = None
+    approve_deferred: Callable[[Plan], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +252,8 @@ class _Run:
         return all_steps
 
     async def _deferred(self) -> list[Step]:
-        """Plan the items of synced folders whose sync (and creation) succeeded."""
+        """Plan the items of synced folders whose sync (and creation) succeeded; apply that
+        plan only once ``approve_deferred`` says so."""
         failed = self.ctx.state.failed_addresses
         ready = [d for d in self.plan.deferred if addr.folder(d.folder) not in failed]
         if not ready:
@@ -261,13 +266,21 @@ class _Run:
             )
             return []
         try:
-            changes = await plan_deferred(self.client, desired, self.plan, ready)
-        except EncordError as error:
+            follow_up = await plan_deferred(self.client, desired, self.plan, ready)
+        except (EncordError, PlanError) as error:
             self.notes.append(f"items of newly synced folders were not planned: {error}")
             return []
-        self.deferred_changes = len(changes)
-        self.emit(DeferredPlanned(folders=tuple(d.folder for d in ready), changes=len(changes)))
-        return steps_of(changes, prefix="d")
+        folders = tuple(d.folder for d in ready)
+        self.emit(DeferredPlanned(folders=folders, changes=len(follow_up.changes)))
+        approve = self.options.approve_deferred
+        if follow_up.changes and approve is not None and not approve(follow_up):
+            self.notes.append(
+                f"the {len(follow_up.changes)} changes planned after the cloud syncs were not "
+                "applied (not approved); run plan and apply again"
+            )
+            return []
+        self.deferred_changes = len(follow_up.changes)
+        return steps_of(follow_up.changes, prefix="d")
 
     async def _verify(self, steps: list[Step]) -> Verification | None:
         desired = self.options.desired

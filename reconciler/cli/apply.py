@@ -46,6 +46,7 @@ from reconciler.cli.common import (
     run_command,
 )
 from reconciler.cli.exit_codes import ExitCodeCommand
+from reconciler.cli.follow_up import follow_up_approval
 from reconciler.cli.interrupts import (
     Progress,
     graceful_stop,
@@ -197,6 +198,12 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
                         # after a confirmation, every bundle re-reads what it will change.
                         read_at=read_at if request.auto_approve else None,
                         stop=stop,
+                        approve_deferred=follow_up_approval(
+                            printer,
+                            auto_approve=request.auto_approve,
+                            force=request.force,  # unseen changes: forcing the plan is not enough
+                            json_lines=request.fmt == "json",
+                        ),
                     ),
                     emit=progress,
                 )
