@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.export import ExportError, export_state
+from reconciler.export import Export, ExportError, ExportOptions, export_state
 from reconciler.model.live import (
     LiveDataRow,
     LiveDataset,
@@ -95,6 +95,10 @@ def _state(**overrides: Any) -> LiveState:
     return LiveState(**base)
 
 
+def _export(state: LiveState, **options: Any) -> Export:
+    return export_state(state, ExportOptions(roots=("/cur",), target=TARGET, **options))
+
+
 def _load(files: dict[str, str], name: str) -> Any:
     text = files[name]
     if name.endswith(".jsonl"):
@@ -103,7 +107,7 @@ def _load(files: dict[str, str], name: str) -> Any:
 
 
 def test_folders_groups_and_cloud_sync_are_the_live_values() -> None:
-    files = dict(export_state(_state(), roots=("/cur",), target=TARGET).files)
+    files = dict(_export(_state()).files)
     assert _load(files, "folders.yaml") == {
         "folders": {
             "/cur": {
@@ -139,7 +143,7 @@ def test_folders_groups_and_cloud_sync_are_the_live_values() -> None:
 
 
 def test_dataset_links_become_folder_selectors_or_a_path_manifest() -> None:
-    export = export_state(_state(), roots=("/cur",), target=TARGET)
+    export = _export(_state())
     files = dict(export.files)
     # /cur/a: x, y and the whole of /cur/a/one linked -> recursive; /cur/b has an unlinked
     # tombstone -> b1 by path; all of /cur/cams (its one item is in night) -> recursive.
@@ -165,12 +169,12 @@ def test_dataset_links_become_folder_selectors_or_a_path_manifest() -> None:
 def test_direct_items_alone_give_a_non_recursive_selector() -> None:
     rows = tuple(LiveDataRow(f"h-{u}", u) for u in ("i-a1", "i-a2"))
     state = _state(datasets={"d-1": LiveDataset(uuid="d-1", title="t", rows=rows)})
-    docs = _load(dict(export_state(state, roots=("/cur",), target=TARGET).files), "datasets.yaml")
+    docs = _load(dict(_export(state).files), "datasets.yaml")
     assert docs["datasets"]["t"]["items"] == [{"folder": "/cur/a"}]
 
 
 def test_item_metadata_goes_to_a_manifest_and_the_schema_is_spelled_for_the_config() -> None:
-    files = dict(export_state(_state(), roots=("/cur",), target=TARGET).files)
+    files = dict(_export(_state()).files)
     assert _load(files, "items.yaml") == {"items": [{"manifest": "manifests/metadata.jsonl"}]}
     assert _load(files, "manifests/metadata.jsonl") == [
         {"path": "/cur/a/x.jpg", "metadata": {"split": "train"}},
@@ -183,7 +187,7 @@ def test_item_metadata_goes_to_a_manifest_and_the_schema_is_spelled_for_the_conf
 
 def test_a_schema_the_config_cannot_spell_is_left_out_whole() -> None:
     schema = {"split": {"ty": "text"}, "f": {"ty": "number", "format": "F32"}}
-    export = export_state(_state(metadata_schema=schema), roots=("/cur",), target=TARGET)
+    export = _export(_state(metadata_schema=schema))
     assert "metadata_schema.yaml" not in export.files
     assert any("metadata schema left out" in w and "F32" in w for w in export.warnings)
 
@@ -193,7 +197,7 @@ def test_ambiguous_paths_and_duplicate_names_are_left_out_with_warnings() -> Non
     folders = {**_state().folders, twin.uuid: twin}
     groups = {**_state().groups, "g-4": LiveGroup("g-4", "annotators", "", ())}
     state = _state(folders=folders, ambiguous={"/cur/a": ("f-a", "f-a-twin")}, groups=groups)
-    export = export_state(state, roots=("/cur",), target=TARGET)
+    export = _export(state)
     files = dict(export.files)
     folder_paths = set(_load(files, "folders.yaml")["folders"])
     assert not {"/cur/a", "/cur/a/one"} & folder_paths
@@ -215,7 +219,7 @@ def test_ambiguous_paths_and_duplicate_names_are_left_out_with_warnings() -> Non
 )
 def test_a_missing_or_ambiguous_root_stops_the_export(overrides: Any, message: str) -> None:
     with pytest.raises(ExportError, match=message):
-        export_state(_state(**overrides), roots=("/cur",), target=TARGET)
+        _export(_state(**overrides))
 
 
 @pytest.mark.parametrize(
@@ -228,8 +232,111 @@ def test_strings_read_back_as_the_same_strings_by_the_config_loader(text: str) -
 
     folder = _folder("f-root", None, "/cur", description=text, metadata={text or "k": text})
     state = _state(folders={"f-root": folder}, items={}, datasets={}, folder_groups={})
-    files = dict(export_state(state, roots=("/cur",), target=TARGET).files)
+    files = dict(_export(state).files)
     doc, problems = parse_yaml(files["folders.yaml"].encode(), "folders.yaml", {"X": "set"})
     assert problems == [] and doc is not None
     declared = {"description": text} if text else {}  # "" is the default: not declared
     assert doc.data["folders"]["/cur"] == {**declared, "metadata": {text or "k": text}}
+
+
+# --- reconciler's own marks -------------------------------------------------------------------
+
+TAG = " [managed by reconciler: acme]"
+
+
+def _managed_state(**overrides: Any) -> LiveState:
+    """The state after reconciler (ownership id ``acme``) created the folders, a group and a
+    dataset: the marker in folder metadata, the tag in descriptions."""
+    root = _folder(
+        "f-root", None, "/cur", description="Curated", metadata={"reconciler.owner": "acme", "t": 1}
+    )
+    only_marker = _folder("f-a", "f-root", "/cur/a", metadata={"reconciler.owner": "acme"})
+    folders = {f.uuid: f for f in (root, only_marker)}
+    base: dict[str, Any] = {
+        "folders": folders,
+        "paths": {f.path: f.uuid for f in folders.values()},
+        "items": {"i-1": _item("i-1", only_marker, "x.jpg")},
+        "folder_groups": {"f-root": {"g-1": "user"}, "f-a": {"g-2": "admin"}},
+        "groups": {
+            "g-1": LiveGroup("g-1", "annotators", "People" + TAG, ("a@x.io",)),
+            "g-2": LiveGroup("g-2", "leads", TAG.strip(), ("b@x.io",)),
+        },
+        "datasets": {
+            "d-1": LiveDataset(
+                uuid="d-1", title="train", description="Training" + TAG,
+                rows=(LiveDataRow("h-1", "i-1"),),
+            ),
+        },
+        "metadata_schema": None,
+    }  # fmt: skip
+    base.update(overrides)
+    return _state(**base)
+
+
+def test_ownership_marks_are_not_declared_and_the_id_goes_to_reconciler_yaml() -> None:
+    export = _export(_managed_state())
+    files = dict(export.files)
+    assert _load(files, "folders.yaml")["folders"] == {
+        "/cur": {"description": "Curated", "metadata": {"t": 1}, "groups": {"annotators": "user"}},
+        "/cur/a": {"groups": {"leads": "admin"}},  # no empty ``metadata:`` left behind
+    }
+    assert _load(files, "groups.yaml")["groups"] == {
+        "annotators": {"description": "People", "members": ["a@x.io"]},
+        "leads": {"members": ["b@x.io"]},
+    }
+    assert _load(files, "datasets.yaml")["datasets"]["train"]["description"] == "Training"
+    assert _load(files, "reconciler.yaml")["ownership"] == {"id": "acme"}
+    assert export.ownership_id == "acme" and export.warnings == ()
+    assert "managed by reconciler" not in "".join(files.values())
+    assert "reconciler.owner" not in "".join(
+        v for k, v in files.items() if k != "config.schema.json"
+    )
+
+
+def test_several_ownership_ids_are_refused_unless_one_is_chosen() -> None:
+    state = _managed_state()
+    beta = _folder("f-b", "f-root", "/cur/b", metadata={"reconciler.owner": "beta"})
+    folders = {**state.folders, beta.uuid: beta}
+    state = _managed_state(folders=folders, paths={f.path: f.uuid for f in folders.values()})
+    with pytest.raises(ExportError) as refused:
+        _export(state)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "acme (5 objects), beta (1 object)" in message and "--ownership-id" in message
+
+    chosen = _export(state, ownership_id="beta")
+    assert _load(dict(chosen.files), "reconciler.yaml")["ownership"] == {"id": "beta"}
+    assert chosen.warnings == (
+        "5 objects exported carry ownership id 'acme', not 'beta': "
+        "plans from this config never change them",
+    )
+    assert "metadata" not in _load(dict(chosen.files), "folders.yaml")["folders"]["/cur/b"]
+
+
+def test_no_mark_found_leaves_the_placeholder_or_takes_the_chosen_id() -> None:
+    assert _load(dict(_export(_state()).files), "reconciler.yaml")["ownership"] == {
+        "id": "change-me"
+    }
+    chosen = _export(_state(), ownership_id="team-a")
+    assert chosen.ownership_id == "team-a"
+    assert _load(dict(chosen.files), "reconciler.yaml")["ownership"] == {"id": "team-a"}
+
+
+# --- what makes the directory usable in git and in an editor -------------------------------------
+
+
+def test_schema_reference_resolves_to_the_packaged_schema_and_reconciler_is_ignored() -> None:
+    from reconciler.config.schema import config_schema
+
+    files = dict(_export(_state()).files)
+    assert json.loads(files["config.schema.json"]) == config_schema()
+    for name, text in files.items():
+        if name.endswith(".yaml"):
+            assert text.splitlines()[0] == "# yaml-language-server: $schema=config.schema.json"
+            assert "/" not in name  # so the relative reference resolves from the file
+    assert files[".gitignore"].splitlines() == [".reconciler/"]
+
+
+def test_no_file_names_the_target_of_this_machine() -> None:
+    files = dict(_export(_state(target="sandbox:/home/me/secret-place/s.sqlite")).files)
+    assert not any("/home/me" in text for text in files.values())

@@ -67,17 +67,20 @@ def test_export_writes_a_config_directory(tmp_path: Path) -> None:
     result = run_cli("export", "--root", "/curated/", "--sandbox", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        f"exported /curated from sandbox:{db}: 3 folders, 1 groups, 1 datasets, metadata of 1 items"
+        f"exported /curated from sandbox:{db}: 3 folders, 1 group, 1 dataset, "
+        "metadata of 1 item (0 rules, 1 manifest row)"
     )
     docs = _read(out)
     assert sorted(docs) == [
-        "datasets.yaml", "folders.yaml", "groups.yaml", "items.yaml",
-        "manifests/links-cams-train.jsonl", "manifests/metadata.jsonl", "reconciler.yaml",
+        ".gitignore", "config.schema.json", "datasets.yaml", "folders.yaml", "groups.yaml",
+        "items.yaml", "manifests/links-cams-train.jsonl", "manifests/metadata.jsonl",
+        "reconciler.yaml",
     ]  # fmt: skip
+    # relative to the config directory, which is how the config reads them
     assert docs["reconciler.yaml"]["target"] == {
         "sandbox": {
-            "path": str(db),
-            "integrations": {INTEGRATION: {"provider": "s3", "root": str(tmp_path / "buckets")}},
+            "path": "../embedded.sqlite",
+            "integrations": {INTEGRATION: {"provider": "s3", "root": "../buckets"}},
         }
     }
     assert docs["folders.yaml"]["folders"] == {
@@ -215,3 +218,70 @@ def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path)
             "/net/child": {"metadata": {"k": 1}},
         }
         assert server.key_text.splitlines()[1] not in result.stdout + result.stderr
+
+
+def test_nothing_written_names_a_path_of_this_machine(tmp_path: Path) -> None:
+    """The directory is meant for git: no absolute path, however the paths were given."""
+    db = prepare(tmp_path)
+    out = tmp_path / "deep" / "out"
+    result = run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert str(tmp_path) not in path.read_text(), path
+    assert run_cli("validate", str(out)).returncode == 0  # the relative paths resolve
+    # from another working directory, with a relative --sandbox and --out
+    again = run_cli(
+        "export", "--root", "/curated", "--sandbox", "embedded.sqlite", "--out", "o2", cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    target = yaml.safe_load((tmp_path / "o2" / "reconciler.yaml").read_text())["target"]
+    assert target["sandbox"]["path"] == "../embedded.sqlite"
+
+
+def test_gitignore_keeps_the_state_directory_out_and_an_existing_one_is_extended(
+    tmp_path: Path,
+) -> None:
+    db = prepare(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".gitignore").write_text("*.log")  # the user's own, without a final newline
+    result = run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / ".gitignore").read_text() == "*.log\n.reconciler/\n"
+    forced = run_cli(
+        "export", "--root", "/curated", "--sandbox", str(db), "--out", str(out), "--force"
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert (out / ".gitignore").read_text() == "*.log\n.reconciler/\n"  # not twice
+
+
+def test_schema_command_prints_what_the_export_references(tmp_path: Path) -> None:
+    from reconciler.config.schema import config_schema
+
+    printed = run_cli("schema")
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == config_schema()
+    db = prepare(tmp_path)
+    out = tmp_path / "out"
+    assert (
+        run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out)).returncode
+        == 0
+    )
+    for path in out.glob("*.yaml"):
+        reference = path.read_text().splitlines()[0].split("$schema=", 1)[1]
+        assert (path.parent / reference).read_text() == printed.stdout
+
+
+def test_ownership_id_flag_and_items_flag(tmp_path: Path) -> None:
+    db = prepare(tmp_path)
+    out = tmp_path / "out"
+    result = run_cli(
+        "export", "--root", "/curated", "--sandbox", str(db), "--out", str(out),
+        "--ownership-id", "team-a", "--items", "none",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load((out / "reconciler.yaml").read_text())["ownership"] == {"id": "team-a"}
+    assert not (out / "items.yaml").exists() and not (out / "manifests/metadata.jsonl").exists()
+    bad = run_cli("export", "--root", "/curated", "--sandbox", str(db), "--items", "all")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr

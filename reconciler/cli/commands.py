@@ -6,6 +6,7 @@ from reconciler.cli import (
     export,  # noqa: F401
     plan,  # noqa: F401
     sandbox,  # noqa: F401
+    schema,  # noqa: F401
     show,  # noqa: F401
     validate,  # noqa: F401
     whoami,  # noqa: F401

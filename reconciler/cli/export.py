@@ -1,9 +1,11 @@
-"""``reconciler export --root /FOLDER [--out DIR]``: write a config directory describing the
-live folders, groups, grants, cloud-synced settings, datasets and links under the roots."""
+"""``reconciler export --root /FOLDER [--out DIR] [--items rules|manifest|none]
+[--ownership-id ID]``: write a config directory describing the live folders, groups, grants,
+cloud-synced settings, datasets, links and item metadata under the roots."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,16 @@ from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.encord import EncordError
-from reconciler.export import Export, ExportError, export_live, write
+from reconciler.export import (
+    ITEMS_MODES,
+    Export,
+    ExportError,
+    ExportOptions,
+    ItemsMode,
+    export_live,
+    write,
+)
+from reconciler.export.ownership import PLACEHOLDER
 from reconciler.targets import (
     Resolved,
     TargetError,
@@ -41,9 +52,30 @@ from reconciler.targets import (
     show_default=True,
     help="Directory to write the config into.",
 )
+@click.option(
+    "--items",
+    "items",
+    type=click.Choice(ITEMS_MODES),
+    default="rules",
+    show_default=True,
+    help="Item metadata: a rule per folder for what its items share plus a manifest for the "
+    "rest, a manifest row per item, or none (left unmanaged).",
+)
+@click.option(
+    "--ownership-id",
+    metavar="ID",
+    help="The config's ownership id (default: the one found on the exported objects).",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out.")
 @target_flags
-def export_command(roots: tuple[str, ...], out: Path, force: bool, **target: Any) -> None:
+def export_command(
+    roots: tuple[str, ...],
+    out: Path,
+    items: ItemsMode,
+    ownership_id: str | None,
+    force: bool,
+    **target: Any,
+) -> None:
     """Write YAML describing live storage under --root, so it can be brought under management."""
     options = target_options(target)
     try:
@@ -51,28 +83,41 @@ def export_command(roots: tuple[str, ...], out: Path, force: bool, **target: Any
         resolved = resolve(options)
         if resolved.sandbox is not None and not Path(resolved.sandbox.path).is_file():
             raise ExportError(f"no sandbox database at {resolved.sandbox.path}")
-        result = asyncio.run(_export(options, paths, lambda: _target_document(resolved)))
+
+        def export_options() -> ExportOptions:
+            document = _target_document(resolved, out)
+            return ExportOptions(
+                roots=paths, target=document, ownership_id=ownership_id, items=items
+            )
+
+        result = asyncio.run(_export(options, export_options))
         written = write(result.files, out, force=force)
     except (TargetError, EncordError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    counts = result.counts
+    c = result.counts
     click.echo(
-        f"exported {', '.join(paths)} from {resolved.label}: {counts['folders']} folders, "
-        f"{counts['groups']} groups, {counts['datasets']} datasets, "
-        f"metadata of {counts['item_metadata']} items"
+        f"exported {', '.join(paths)} from {resolved.label}: {_n(c['folders'], 'folder')}, "
+        f"{_n(c['groups'], 'group')}, {_n(c['datasets'], 'dataset')}, metadata of "
+        f"{_n(c['item_metadata'], 'item')} ({_n(c['metadata_rules'], 'rule')}, "
+        f"{_n(c['metadata_rows'], 'manifest row')})"
     )
-    click.echo(f"wrote {len(written)} files to {out}: " + ", ".join(sorted(result.files)))
-    click.echo("next: set ownership.id in reconciler.yaml, then run `reconciler plan` (0 changes)")
+    click.echo(f"wrote {_n(len(written), 'file')} to {out}: " + ", ".join(sorted(result.files)))
+    if result.ownership_id == PLACEHOLDER:
+        click.echo(
+            "next: set ownership.id in reconciler.yaml, then run `reconciler plan` (0 changes)"
+        )
+    else:
+        click.echo(
+            f"ownership id: {result.ownership_id}; next: run `reconciler plan {out}` (0 changes)"
+        )
 
 
-async def _export(
-    options: TargetOptions, roots: tuple[str, ...], target: Callable[[], dict[str, Any]]
-) -> Export:
+async def _export(options: TargetOptions, export_options: Callable[[], ExportOptions]) -> Export:
     async with connect(options) as client:
         with read_progress("text") as listener:
-            return await export_live(client, roots=roots, target=target(), on_progress=listener)
+            return await export_live(client, export_options(), on_progress=listener)
 
 
 def _root(text: str) -> str:
@@ -82,18 +127,29 @@ def _root(text: str) -> str:
     return path
 
 
-def _target_document(resolved: Resolved) -> dict[str, Any]:
+def _target_document(resolved: Resolved, out: Path) -> dict[str, Any]:
     """The ``target`` of reconciler.yaml, in the config's spelling, without secrets. A sandbox
-    declares its integrations as fixtures, so exported cloud-synced folders validate."""
+    declares its integrations as fixtures, so exported cloud-synced folders validate. Paths
+    are relative to ``out`` (the config resolves them from its directory): the directory is
+    meant for git, where a path of this machine means nothing."""
     if resolved.sandbox is None:
         return {"encord": {"domain": resolved.label}}
-    sandbox: dict[str, Any] = {"path": resolved.sandbox.path}
+    sandbox: dict[str, Any] = {"path": _relative(resolved.sandbox.path, out)}
     fixtures = {i.title: i for i in resolved.sandbox.integrations}
     fixtures.update({i.title: i for i in sandbox_integrations(resolved.sandbox.path)})
     if fixtures:
         sandbox["integrations"] = {
-            title: {"provider": i.provider, "root": i.root} for title, i in sorted(fixtures.items())
+            title: {"provider": i.provider, "root": _relative(i.root, out)}
+            for title, i in sorted(fixtures.items())
         }
     if resolved.sandbox.users:
         sandbox["users"] = [{"email": u.email, "role": u.role} for u in resolved.sandbox.users]
     return {"sandbox": sandbox}
+
+
+def _relative(path: str, out: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), out.resolve())).as_posix()
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -5,6 +5,8 @@ So every declared value is the live value, undeclared fields stay undeclared (ab
 unmanaged), dataset links outside the roots are kept (``unlink: never``), nothing may be
 pruned (``prune: never``), and what cannot be declared exactly (ambiguous paths, duplicate
 group or dataset names, a metadata schema the config cannot spell) is left out with a warning.
+Reconciler's own ownership marks are never declared; the id they carry goes into
+``reconciler.yaml`` (see ``ownership``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.export import schema as schema_spelling
+from reconciler.export.items import ItemsMode, item_metadata
 from reconciler.export.links import TreeIndex, select
+from reconciler.export.ownership import (
+    choose_id,
+    count_ids,
+    declarable_metadata,
+    plain_description,
+)
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveDataset, LiveFolder, LiveState
 
-OWNERSHIP_PLACEHOLDER = "change-me"
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportOptions:
+    """``roots``: absolute folder paths; ``target``: the ``target`` of ``reconciler.yaml``;
+    ``ownership_id``: the config's id when the user chose one; ``items``: how item metadata
+    is declared (``export.items``)."""
+
+    roots: tuple[str, ...]
+    target: Mapping[str, Any]
+    ownership_id: str | None = None
+    items: ItemsMode = "rules"
 
 
 @dataclass(slots=True)
@@ -31,30 +50,53 @@ class Documents:
     folders: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, Any] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
+    metadata_rules: list[dict[str, Any]] = field(default_factory=list)
     metadata_rows: list[dict[str, Any]] = field(default_factory=list)
     link_manifests: dict[str, list[str]] = field(default_factory=dict)  # file -> item paths
     metadata_schema: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    items_with_metadata: int = 0
 
 
-def build(live: LiveState, *, roots: tuple[str, ...], target: Mapping[str, Any]) -> Documents:
-    docs = Documents(
-        settings={
-            "version": 1,
-            "target": dict(target),
-            "ownership": {"id": OWNERSHIP_PLACEHOLDER},
-            "policy": {"prune": "never"},
-        }
-    )
-    exported = _Exported(live, roots, docs.warnings)
+def build(live: LiveState, options: ExportOptions) -> Documents:
+    docs = Documents(settings={})
+    exported = _Exported(live, options.roots, docs.warnings)
     names = _group_names(live, docs.warnings)
     granted: set[str] = set()
     docs.folders = _folders(exported, names, granted, docs.warnings)
     docs.datasets, docs.link_manifests = _datasets(exported, names, granted, docs.warnings)
     docs.groups = _groups(live, granted, names)
-    docs.metadata_rows = _metadata_rows(exported)
+    _item_metadata(docs, exported, options.items)
     docs.metadata_schema = _schema(live, docs.warnings)
+    owner = choose_id(_found_ids(exported, granted, docs), options.ownership_id, docs.warnings)
+    docs.settings = {
+        "version": 1,
+        "target": dict(options.target),
+        "ownership": {"id": owner},
+        "policy": {"prune": "never"},
+    }
     return docs
+
+
+def _found_ids(exported: _Exported, granted: set[str], docs: Documents) -> Counter[str]:
+    """Ids on the objects the export declares (dataset titles there are unique)."""
+    live = exported.live
+    return count_ids(
+        (f.metadata for f in exported.declarable() if f.path in docs.folders),
+        [live.groups[h].description for h in granted]
+        + [d.description for d in live.datasets.values() if d.title in docs.datasets],
+    )
+
+
+def _item_metadata(docs: Documents, exported: _Exported, mode: ItemsMode) -> None:
+    found = item_metadata(exported.index, mode)
+    docs.metadata_rules, docs.metadata_rows = found.rules, found.rows
+    docs.items_with_metadata = found.items
+    if found.undeclared:
+        docs.warnings.append(
+            f"{found.undeclared} items share their path with another item: "
+            "their metadata is left out"
+        )
 
 
 class _Exported:
@@ -130,8 +172,9 @@ def _folders(
         entry: dict[str, Any] = {}
         if folder.description:
             entry["description"] = folder.description
-        if folder.metadata:
-            entry["metadata"] = dict(sorted(folder.metadata.items()))
+        metadata = declarable_metadata(folder.metadata)
+        if metadata:  # never an empty mapping: it would not validate
+            entry["metadata"] = metadata
         roles = live.folder_groups.get(folder.uuid, {})
         grants = _grants(roles, names, granted, f"folder {folder.path}", warnings)
         if roles and grants is not None:
@@ -190,8 +233,9 @@ def _dataset_entry(
     warnings: list[str],
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {}
-    if dataset.description:
-        entry["description"] = dataset.description
+    description = plain_description(dataset.description)
+    if description:
+        entry["description"] = description
     where = f"dataset {dataset.title}"
     grants = _grants(dataset.groups, names, granted, where, warnings)
     if dataset.groups and grants is not None:
@@ -208,22 +252,12 @@ def _groups(live: LiveState, granted: set[str], names: Mapping[str, str]) -> dic
     for group_hash in sorted(granted, key=lambda h: names[h]):
         group = live.groups[group_hash]
         entry: dict[str, Any] = {}
-        if group.description:
-            entry["description"] = group.description
+        description = plain_description(group.description)
+        if description:
+            entry["description"] = description
         entry["members"] = sorted(group.members)
         out[group.name] = entry
     return out
-
-
-def _metadata_rows(exported: _Exported) -> list[dict[str, Any]]:
-    rows = [
-        {"path": item.path, "metadata": dict(sorted(item.metadata.items()))}
-        for item in exported.items.values()
-        if item.metadata
-        and item.parent not in exported.blocked
-        and item.uuid not in exported.index.duplicate_items
-    ]
-    return sorted(rows, key=lambda row: row["path"])
 
 
 def _schema(live: LiveState, warnings: list[str]) -> dict[str, Any] | None:

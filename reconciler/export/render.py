@@ -1,5 +1,11 @@
 """Documents to file text (YAML and JSONL), and writing them into a directory.
 
+Each YAML file names its JSON Schema for editors by a relative path that resolves wherever the
+directory lives: ``config.schema.json`` is written beside it (the packaged schema, which
+``reconciler schema`` prints to refresh it after an upgrade). ``.gitignore`` keeps
+``.reconciler/`` (the journal, a sandbox database) out of git; an existing ``.gitignore`` is
+extended, never replaced.
+
 Strings that contain ``${`` are written as ``$${``: the config loader interpolates ``${VAR}``
 in YAML scalars and keys, and an exported description must read back as itself. Manifests are JSON
 lines, read without interpolation, so they carry values unchanged.
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +24,17 @@ import yaml
 from reconciler.config.scalars import resolve_plain
 from reconciler.export.build import Documents
 from reconciler.export.errors import ExportError
+from reconciler.export.ownership import PLACEHOLDER
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=https://reconciler.dev/schemas/config/v1.json"
+SCHEMA_FILE = "config.schema.json"
+SCHEMA_COMMENT = f"# yaml-language-server: $schema={SCHEMA_FILE}"
+GITIGNORE = ".gitignore"
+IGNORED = ".reconciler/"
+
+
+def schema_text() -> str:
+    """The packaged config JSON Schema, as shipped."""
+    return resources.files("reconciler.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
 
 
 def render(docs: Documents, *, header: str) -> dict[str, str]:
@@ -30,37 +46,64 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
         files["groups.yaml"] = _yaml({"groups": docs.groups}, header)
     if docs.datasets:
         files["datasets.yaml"] = _yaml({"datasets": docs.datasets}, header)
+    if docs.metadata_rules or docs.metadata_rows:
+        files["items.yaml"] = _items(docs, header)
     if docs.metadata_rows:
-        comment = header + "\n# item metadata lives in the manifest, one JSON object a line"
-        files["items.yaml"] = _yaml({"items": [{"manifest": "manifests/metadata.jsonl"}]}, comment)
         files["manifests/metadata.jsonl"] = _jsonl(docs.metadata_rows)
     for name, paths in docs.link_manifests.items():
         files[name] = _jsonl([{"path": path} for path in paths])
     if docs.metadata_schema is not None:
         files["metadata_schema.yaml"] = _yaml({"metadata_schema": docs.metadata_schema}, header)
+    files[SCHEMA_FILE] = schema_text()
+    files[GITIGNORE] = IGNORED + "\n"
     return files
 
 
+def _items(docs: Documents, header: str) -> str:
+    notes = []
+    if docs.metadata_rules:
+        notes.append("# a rule: the metadata every item of a folder shares (and items added later)")
+    entries: list[dict[str, Any]] = list(docs.metadata_rules)
+    if docs.metadata_rows:
+        notes.append("# the manifest: what is particular to each item, one JSON object a line")
+        entries.append({"manifest": "manifests/metadata.jsonl"})
+    return _yaml({"items": entries}, "\n".join([header, *notes]))
+
+
 def write(files: Mapping[str, str], out: Path, *, force: bool) -> list[Path]:
-    """Write every file under ``out``; refuse to overwrite unless ``force``."""
+    """Write every file under ``out``; refuse to overwrite unless ``force``. ``.gitignore``
+    is merged: the user's own lines stay."""
     targets = [out / name for name in files]
-    existing = [p for p in targets if p.exists()]
+    existing = [p for p in targets if p.exists() and p.name != GITIGNORE]
     if existing and not force:
         names = ", ".join(str(p) for p in existing[:3]) + (" …" if len(existing) > 3 else "")
         raise ExportError(f"{names} already exists; choose another --out or pass --force")
     try:
         for path, text in zip(targets, files.values(), strict=True):
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.name == GITIGNORE:
+                text = _merged_gitignore(path, text)
             path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ExportError(f"cannot write {exc.filename or out}: {exc.strerror}") from None
     return targets
 
 
+def _merged_gitignore(path: Path, text: str) -> str:
+    if not path.exists():
+        return text
+    old = path.read_text(encoding="utf-8")
+    lines = {line.strip().strip("/") for line in old.splitlines()}
+    missing = [line for line in text.splitlines() if line.strip("/") not in lines]
+    if not missing:
+        return old
+    return old + ("" if old.endswith("\n") or not old else "\n") + "\n".join(missing) + "\n"
+
+
 def _settings(docs: Documents, header: str) -> str:
     text = _yaml(docs.settings, header)
-    placeholder = "  id: change-me\n"
-    note = "  id: change-me  # EDIT: the id reconciler writes into what it creates\n"
+    placeholder = f"  id: {PLACEHOLDER}\n"
+    note = f"  id: {PLACEHOLDER}  # EDIT: the id reconciler writes into what it creates\n"
     return text.replace(placeholder, note, 1)
 
 
