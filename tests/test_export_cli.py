@@ -150,6 +150,11 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> Non
         ),
         (("--root", "/missing"), "Error: no folder at /missing in sandbox:{db}"),
         (
+            ("--root", "/curated", "--ownership-id", "Team A"),
+            "Error: --ownership-id 'Team A': expected 2 to 63 characters of a-z, 0-9, '.', '_' "
+            "and '-', starting with a letter or digit",
+        ),
+        (
             ("--root", "/curated", "--domain", "https://x.test"),
             "Error: use either --sandbox or --domain, not both",
         ),

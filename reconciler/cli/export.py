@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import click
 from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags, target_options
+from reconciler.config.schema import config_schema
 from reconciler.encord import EncordError
 from reconciler.export import (
     ITEMS_MODES,
@@ -80,6 +82,8 @@ def export_command(
     options = target_options(target)
     try:
         paths = tuple(_root(r) for r in roots)
+        if ownership_id is not None:
+            _check_id(ownership_id)
         resolved = resolve(options)
         if resolved.sandbox is not None and not Path(resolved.sandbox.path).is_file():
             raise ExportError(f"no sandbox database at {resolved.sandbox.path}")
@@ -125,6 +129,13 @@ def _root(text: str) -> str:
     if not text.startswith("/") or path == "/" or any(p in (".", "..") for p in path.split("/")):
         raise ExportError(f"--root must be an absolute folder path like /curated, got {text!r}")
     return path
+
+
+def _check_id(ownership_id: str) -> None:
+    """The pattern ``reconciler.yaml`` accepts, so the export never writes an id that fails."""
+    spec = config_schema()["$defs"]["ownership"]["properties"]["id"]
+    if re.fullmatch(spec["pattern"], ownership_id) is None:
+        raise ExportError(f"--ownership-id {ownership_id!r}: {spec['patternErrorMessage']}")
 
 
 def _target_document(resolved: Resolved, out: Path) -> dict[str, Any]:
