@@ -170,3 +170,12 @@ def test_the_real_loader_and_planner_find_nothing_to_change(
     write(files, tmp_path, force=False)
     plan = diff(load_config(tmp_path), state)
     assert plan.changes == () and plan.refusals == ()
+
+
+def test_a_root_inside_another_root_declares_nothing_twice() -> None:
+    items = _items(FRONT, 3, lambda n: {"s": "x", "id": n})
+    state = _state(TREE, items)
+    options = ExportOptions(roots=("/cur", "/cur/cams"), target=TARGET)
+    files = dict(export_state(state, options).files)
+    assert _rules(files) == [{"folder": "/cur/cams/front", "metadata": {"s": "x"}}]
+    assert len(_rows(files)) == 3

@@ -117,7 +117,10 @@ class _Exported:
                     f"{path} names {len(uuids)} folders ({', '.join(uuids)}): left out; "
                     "rename one so every path is unique, then export again"
                 )
-        root_uuids = [u for u, f in self.folders.items() if f.path in roots]
+        # a root inside another root is walked from the outer one only, or its items would be
+        # selected (and their metadata declared) twice
+        outer = {r for r in roots if not any(o != r and is_under(r, o) for o in roots)}
+        root_uuids = [u for u, f in self.folders.items() if f.path in outer]
         self.index = TreeIndex.build(self.folders, self.items, root_uuids, self.blocked)
 
     def declarable(self) -> list[LiveFolder]:
