@@ -138,6 +138,7 @@ target:
     domain: ${MY_DOMAIN}
     ssh_key_file: ${MY_KEY_FILE}
 ownership: {id: team-a}
+variables: [MY_DOMAIN, MY_KEY_FILE, MY_DESCRIPTION]
 """
 
 

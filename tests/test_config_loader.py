@@ -177,6 +177,7 @@ def test_encord_target_and_interpolation(tmp_path: Path) -> None:
                     domain: ${DOMAIN:-https://api.encord.com}
                     ssh_key_file: keys/${WHO}.pem
                 ownership: {id: "${OWNER}"}
+                variables: [DOMAIN, WHO, OWNER]
                 """,
         },
     )
@@ -195,8 +196,8 @@ def test_encord_target_and_interpolation(tmp_path: Path) -> None:
 def test_env_defaults_to_the_process_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path, {"reconciler.yaml": SETTINGS.replace("team-a", '"${TEAM_ID_FOR_TEST}"')})
-    monkeypatch.setenv("TEAM_ID_FOR_TEST", "from-env")
+    write(tmp_path, {"reconciler.yaml": SETTINGS.replace("team-a", '"${RECONCILER_VAR_TEAM}"')})
+    monkeypatch.setenv("RECONCILER_VAR_TEAM", "from-env")
     assert load_config(tmp_path).ownership.id == "from-env"
 
 

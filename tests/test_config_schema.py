@@ -67,6 +67,7 @@ def test_enums_match_the_models() -> None:
         "policy",
         "include",
         "exclude",
+        "variables",
         "folders",
         "groups",
         "items",

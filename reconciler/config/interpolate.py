@@ -3,7 +3,8 @@
 ``$${`` is a literal ``${``. ``:-`` uses the default when the variable is unset or empty (as
 in a POSIX shell). The result is always a string: ``${N}`` does not become a number. A
 missing variable without a default, or a malformed reference, is a problem reported at its
-offset in the scalar, so that every one in the config is listed at once.
+offset in the scalar, so that every one in the config is listed at once. Given ``Variables``
+(as the loader always does), a name they refuse is a problem too and is never read.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from reconciler.config.variables import Variables
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 
@@ -35,6 +38,10 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[Interpolat
         name, default = match.group(1), match.group(2)
         if name is None:
             problems.append(InterpolationProblem(match.start(), _malformed(text, match.start())))
+            return whole
+        refused = env.refusal(name) if isinstance(env, Variables) else None
+        if refused is not None:
+            problems.append(InterpolationProblem(match.start(), refused))
             return whole
         value = env.get(name)
         if value:

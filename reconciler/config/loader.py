@@ -24,6 +24,7 @@ from reconciler.config.positions import Pos, YamlDoc
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
 from reconciler.config.settings import Settings, build_settings, file_globs, fixture_roots
+from reconciler.config.variables import Variables
 from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
 
@@ -62,9 +63,10 @@ def _collector_paused() -> Iterator[None]:
 _CONNECTION = ("target", "encord")
 
 
-def _load(path: Path, environment: Mapping[str, str], connecting: bool) -> DesiredState:
+def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredState:
     root = _locate(path)
     ctx = Context(root=root)
+    environment = Variables(environ, declared_variables(root / SETTINGS_NAME))
     settings_file = _parse(
         root / SETTINGS_NAME,
         SETTINGS_NAME,
@@ -100,6 +102,15 @@ def _load(path: Path, environment: Mapping[str, str], connecting: bool) -> Desir
         metadata_schema=schema,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
     )
+
+
+def declared_variables(settings: Path) -> tuple[str, ...]:
+    """The names ``reconciler.yaml`` lists under ``variables:`` (read before the file itself is
+    interpolated, since it may use them; its shape is checked by the schema afterwards)."""
+    doc, _ = read_yaml(settings, SETTINGS_NAME, {})
+    data = doc.data if doc is not None else None
+    names = data.get("variables") if isinstance(data, dict) else None
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -167,6 +178,12 @@ def _parse(
     *,
     defer: tuple[str, ...] | None = None,
 ) -> ParsedFile | None:
+    if path.exists() and not path.resolve().is_relative_to(ctx.root):
+        # A link leading out of the config directory: reading it could echo a file such as a
+        # private key into a diagnostic, a CI log or a pull-request comment.
+        message = "is a link to a file outside the config directory; not read"
+        ctx.diagnostics.append(Diagnostic(rel, 1, 1, message))
+        return None
     doc, problems = read_yaml(path, rel, env)
     deferred: dict[Pos, Pos] = {}
     if doc is not None and defer is not None:
