@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from helpers import run_cli
 
 from reconciler.config import ConfigError, load_config
 
@@ -77,3 +78,33 @@ def test_hundreds_of_long_overlapping_name_globs_stop_with_one_line(tmp_path: Pa
     (problem,) = error.diagnostics
     assert problem.file == "hostile.yaml"
     assert "conflict checks stopped here" in problem.message
+
+
+def test_a_manifest_row_nested_without_end_is_one_diagnostic(tmp_path: Path) -> None:
+    # "internal error: RecursionError" before.
+    root = write(tmp_path / "c", "items:\n  - manifest: rows.jsonl\n")
+    deep = '{"path": "/a/b.jpg", "metadata": {"k": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    inside_a_string = '{"path": "/a/c.jpg", "metadata": {"k": "' + "[" * 1000 + '"}}'
+    (root / "rows.jsonl").write_text(deep + "\n" + inside_a_string + "\n")
+    (problem,) = refusal(root).diagnostics
+    assert (problem.file, problem.line) == ("rows.jsonl", 1)
+    assert "nested more than" in problem.message
+
+
+def test_a_plan_file_nested_without_end_is_one_line(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text("[" * 200_000 + "]" * 200_000)
+    result = run_cli("show", str(plan))
+    assert result.returncode == 1
+    assert "nested too deeply" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_config_too_large_in_total_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    # Twelve files just under the per-file limit took 4.6 GB, then a MemoryError.
+    root = write(tmp_path / "c", "folders: {}\n")
+    line = "  /f{i}: {{description: " + "x" * 60 + "}}\n"
+    body = "folders:\n" + "".join(line.format(i=i) for i in range(50_000))  # ~4 MB
+    for n in range(12):
+        (root / f"part{n:02d}.yaml").write_text(body.replace("/f", f"/p{n}/f"))
+    (problem,) = refusal(root).diagnostics
+    assert "add up to" in problem.message and "MB limit" in problem.message

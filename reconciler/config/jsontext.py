@@ -17,8 +17,12 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _SCAN = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]  # typeshed: a class
 
 
+MAX_DEPTH = 64  # deeper values are refused before parsing (the C scanner recurses)
+
+
 def parse_line(text: str) -> Any:
     """``json.loads(text)`` for one line, through the C scanner on the fast path."""
+    _check_depth(text)
     try:
         value, end = _SCAN(text, 0)
     except StopIteration:
@@ -29,4 +33,31 @@ def parse_line(text: str) -> Any:
 
 
 def loads(text: str) -> Any:
+    _check_depth(text)
     return _DECODER.decode(text)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse values nested deeper than ``MAX_DEPTH`` (a ``ValueError``), without recursing.
+
+    Only a line with that many brackets at all is scanned, so ordinary rows cost two counts.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        elif char in "]}":
+            depth -= 1

@@ -104,6 +104,16 @@ def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredSt
     )
 
 
+MAX_CONFIG_BYTES = 16 * 2**20  # all YAML files together; each is also capped (yamlread)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it will say what is wrong
+
+
 def declared_variables(settings: Path) -> tuple[str, ...]:
     """The names ``reconciler.yaml`` lists under ``variables:`` (read before the file itself is
     interpolated, since it may use them; its shape is checked by the schema afterwards)."""
@@ -215,6 +225,20 @@ def _resource_files(
     except TooManyFilesError:
         ctx.diagnostics.append(
             Diagnostic(".", 1, 1, f"more than {MAX_FILES:,} YAML files below the config directory")
+        )
+        return []
+    total = sum(_size(path) for path in paths)
+    if total > MAX_CONFIG_BYTES:
+        # Checked before parsing: parsed YAML takes about a hundred times its size in memory.
+        ctx.diagnostics.append(
+            Diagnostic(
+                ".",
+                1,
+                1,
+                f"the config's YAML files add up to {total / 2**20:.0f} MB, more than the "
+                f"{MAX_CONFIG_BYTES // 2**20} MB limit; move item metadata into manifests, or "
+                "exclude files that are not config",
+            )
         )
         return []
     out = []

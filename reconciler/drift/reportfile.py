@@ -25,6 +25,8 @@ def loads(text: str) -> DriftReport:
         doc: Any = json.loads(text)
     except ValueError as exc:
         raise DriftFileError(f"not a drift report: invalid JSON ({exc})") from None
+    except RecursionError:  # the C scanner recurses: a tampered file nested without end
+        raise DriftFileError("not a drift report: JSON nested too deeply") from None
     if not isinstance(doc, dict):
         raise DriftFileError("not a drift report: the document is not a JSON object")
     version = doc.get("format_version")

@@ -37,6 +37,8 @@ def loads(text: str) -> Plan:
         doc: Any = json.loads(text)
     except ValueError as exc:
         raise PlanFileError(f"not a plan file: invalid JSON ({exc})") from None
+    except RecursionError:  # the C scanner recurses: a tampered file nested without end
+        raise PlanFileError("not a plan file: JSON nested too deeply") from None
     if not isinstance(doc, dict):
         raise PlanFileError("not a plan file: the document is not a JSON object")
     version = doc.get("format_version")
