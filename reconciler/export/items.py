@@ -13,7 +13,6 @@ what ``rules`` means, and why ``manifest`` exists.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,14 +20,14 @@ from typing import Any, Literal
 from reconciler.export.links import TreeIndex
 from reconciler.export.ownership import declarable_metadata
 from reconciler.model.live import LiveItem
-from reconciler.plan.canonical import canonical
+from reconciler.plan.canonical import equivalent
 
 ItemsMode = Literal["rules", "manifest", "none"]
 ITEMS_MODES: tuple[ItemsMode, ...] = ("rules", "manifest", "none")
 MIN_ITEMS_PER_RULE = 2  # one item is better said by its own row
 
-# key -> (comparable form, value as read); None: no items seen yet (the neutral element)
-_Common = dict[str, tuple[str, Any]] | None
+# key -> value shared; None: no items seen yet (the neutral element)
+_Common = dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -44,7 +43,7 @@ def item_metadata(index: TreeIndex, mode: ItemsMode) -> ItemMetadata:
     if mode == "none":
         return out
     subtree = _subtree_commons(index) if mode == "rules" else {}
-    stack: list[tuple[str, dict[str, tuple[str, Any]]]] = [
+    stack: list[tuple[str, dict[str, Any]]] = [
         (u, {}) for u in reversed(index.root_uuids)
     ]
     while stack:
@@ -64,7 +63,7 @@ def _direct(
     out: ItemMetadata,
     index: TreeIndex,
     uuid: str,
-    covered: dict[str, tuple[str, Any]],
+    covered: dict[str, Any],
     *,
     rules: bool,
 ) -> None:
@@ -89,10 +88,10 @@ def _rule(
     index: TreeIndex,
     uuid: str,
     found: tuple[int, _Common] | None,
-    covered: dict[str, tuple[str, Any]],
+    covered: dict[str, Any],
     *,
     recursive: bool,
-) -> dict[str, tuple[str, Any]]:
+) -> dict[str, Any]:
     """Write a rule for the keys ``found`` adds to ``covered``; returns what is covered now."""
     if found is None or found[0] < MIN_ITEMS_PER_RULE or not found[1]:
         return covered
@@ -102,7 +101,7 @@ def _rule(
     rule: dict[str, Any] = {"folder": index.folders[uuid].path}
     if recursive:
         rule["recursive"] = True
-    rule["metadata"] = {k: value for k, (_, value) in sorted(extra.items())}
+    rule["metadata"] = dict(sorted(extra.items()))
     out.rules.append(rule)
     return {**covered, **extra}
 
@@ -151,23 +150,17 @@ def _planned(items: tuple[LiveItem, ...]) -> list[LiveItem]:
 def _common_of(items: list[LiveItem]) -> _Common:
     common: _Common = None
     for item in items:
-        common = _intersect(common, _comparable(item.metadata))
-        if common == {}:
+        common = _intersect(common, item.metadata)
+        if not common:
             break
     return common
 
 
-def _comparable(metadata: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
-    # canonical: 1 and 1.0 are one value to the planner, True and 1 are not
-    return {
-        k: (json.dumps(canonical(v), sort_keys=True), v)
-        for k, v in declarable_metadata(metadata).items()
-    }
-
-
-def _intersect(a: _Common, b: _Common) -> _Common:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return {k: v for k, v in a.items() if k in b and b[k][0] == v[0]}
+def _intersect(common: _Common, metadata: Mapping[str, Any] | None) -> _Common:
+    """The key-values both share, compared as the planner compares them (``1`` and ``1.0``
+    are one value, ``True`` and ``1`` are not)."""
+    if metadata is None:
+        return common
+    if common is None:
+        return declarable_metadata(metadata)
+    return {k: v for k, v in common.items() if k in metadata and equivalent(metadata[k], v)}
