@@ -43,9 +43,7 @@ def item_metadata(index: TreeIndex, mode: ItemsMode) -> ItemMetadata:
     if mode == "none":
         return out
     subtree = _subtree_commons(index) if mode == "rules" else {}
-    stack: list[tuple[str, dict[str, Any]]] = [
-        (u, {}) for u in reversed(index.root_uuids)
-    ]
+    stack: list[tuple[str, dict[str, Any]]] = [(u, {}) for u in reversed(index.root_uuids)]
     while stack:
         uuid, covered = stack.pop()
         if uuid in index.blocked:
