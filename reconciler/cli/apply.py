@@ -26,13 +26,13 @@ from reconciler.apply import (
     ApplyError,
     ApplyFinished,
     ApplyOptions,
-    ApplyResult,
     TargetMismatchError,
     apply_plan,
     journal_path,
 )
 from reconciler.apply.journal import JournalState, supersede, unfinished_journals
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
+from reconciler.cli.apply_summary import print_summary
 from reconciler.cli.common import (
     CommandError,
     connect_client,
@@ -211,7 +211,7 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
             raise CommandError(str(error)) from None
     printer.close()
     if request.fmt == "text":
-        _summary(result)
+        print_summary(result)
     if result.interrupted:
         raise CommandError(
             f"interrupted: {result.applied} changes were applied and journaled, the rest not "
@@ -366,62 +366,3 @@ def _confirm(plan: Plan, request: Request) -> None:
         approved = False
     if not approved:
         raise CommandError("apply cancelled; nothing was changed")
-
-
-# --- the summary ---------------------------------------------------------------------------
-
-
-def _summary(result: ApplyResult) -> None:
-    failed = sorted({f.address for f in result.failures})
-    head = "Apply complete" if result.ok else "Apply finished with problems"
-    if result.interrupted:
-        head = "Apply interrupted"
-    resumed = (
-        f" ({plural(result.already_done, 'step')} done by an earlier run)"
-        if result.already_done
-        else ""
-    )
-    click.echo(
-        f"{head}: {plural(result.applied, 'change')} applied, {len(failed)} failed{resumed}; "
-        f"{plural(result.requests, 'request')} in {result.seconds:.1f} s."
-    )
-    if result.failures:
-        click.echo("Failed:")
-        for failure in result.failures:
-            click.echo(f"  ! {failure.address} [{failure.phase}]: {failure.message}")
-    for note in result.notes:
-        click.echo(f"Note: {note}")
-    verification = result.verification
-    if result.interrupted:
-        click.echo("Interrupted: not verified; what was started finished and is journaled.")
-    elif verification is None:
-        click.echo("Not verified: no configuration to plan again from.")
-    elif verification.error is not None:
-        click.echo(f"Not verified: {verification.error}")
-    elif verification.remaining:
-        count = len(verification.remaining)
-        click.echo(f"Did not converge: a fresh plan still wants {plural(count, 'change')}:")
-        for line in verification.remaining[:50]:
-            click.echo(f"  {line}")
-        if count > 50:
-            click.echo(f"  … and {count - 50} more (run `reconciler plan` for all)")
-    elif verification.drift:
-        click.echo("Verified: a fresh plan wants nothing more of what this plan covered.")
-    elif verification.reread == "touched":
-        click.echo("Verified: a fresh plan is empty (the touched items were read back).")
-    else:
-        click.echo("Verified: a fresh plan is empty.")
-    if verification is not None and verification.drift:
-        _drift(verification.drift)
-
-
-def _drift(lines: tuple[str, ...]) -> None:
-    """What a fresh plan wants of objects the plan never touched: edited by someone since."""
-    click.echo(
-        f"Drift outside this plan (not applied, not a failure): a fresh plan also wants "
-        f"{len(lines)} changes of objects this plan did not touch; run `reconciler plan`:"
-    )
-    for line in lines[:50]:
-        click.echo(f"  {line}")
-    if len(lines) > 50:
-        click.echo(f"  … and {len(lines) - 50} more")
