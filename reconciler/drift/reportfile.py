@@ -16,6 +16,7 @@ import jsonschema
 from reconciler.drift.errors import DriftFileError
 from reconciler.drift.model import FORMAT_VERSION, Check, Drift, DriftKind, DriftReport, Unmanaged
 from reconciler.drift.schema import drift_schema
+from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff, Refusal
 
@@ -73,6 +74,8 @@ def report_from_document(doc: Mapping[str, Any]) -> DriftReport:
         ),
         problems=tuple(doc.get("problems", ())),
         format_version=int(doc["format_version"]),
+        caller=Caller.from_json(doc.get("caller")),
+        warnings=tuple(doc.get("warnings", ())),
     )
 
 
