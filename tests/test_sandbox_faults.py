@@ -195,3 +195,13 @@ def test_v1_resend_links_once(sb: Harness) -> None:
     assert first == again
     rows = sb.v1("datarows", "GET", payload={}, resource=ds)["response"]
     assert len(rows) == 1
+
+
+def test_write_budget_lets_n_writes_through_then_refuses_writes_only(sb: Harness) -> None:
+    sb.runtime.faults.update({"writes_allowed": 2})  # what POST /_sandbox/faults sets
+    statuses = [sb.post("/storage/folders", {"name": f"f{i}"}).status_code for i in range(4)]
+    assert statuses[:2] == [200, 200] and statuses[2:] == [503, 503]
+    assert sb.runtime.faults.snapshot()["writes_left"] == 0
+    assert folder_names(sb) == ["f0", "f1"]  # reads still answer; refused writes did nothing
+    sb.runtime.faults.update({"writes_allowed": None})
+    assert sb.post("/storage/folders", {"name": "f9"}).status_code == 200

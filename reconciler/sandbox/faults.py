@@ -1,4 +1,4 @@
-"""Fault injection: latency, 5xx before or after the work, and 429 storms.
+"""Fault injection: latency, 5xx before or after the work, 429 storms, and a write budget.
 
 One ``Faults`` object per server, changed at run time through ``POST /_sandbox/faults``.
 Each API request draws its fate once (``decide``) from a random stream that ``seed`` makes
@@ -37,6 +37,7 @@ class Faults:
         self._settings = settings
         self._storm_left = settings.storm_requests
         self._random = random.Random(settings.seed)
+        self._writes_left = settings.writes_allowed
 
     @property
     def settings(self) -> FaultSettings:
@@ -55,18 +56,26 @@ class Faults:
                 self._storm_left = settings.storm_requests
             if "seed" in changes:
                 self._random = random.Random(settings.seed)
+            if "writes_allowed" in changes:
+                self._writes_left = settings.writes_allowed
         return settings
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             out = dataclasses.asdict(self._settings)
             out["storm_requests_left"] = self._storm_left
+            out["writes_left"] = self._writes_left
         return out
 
-    def decide(self) -> Fate:
+    def decide(self, *, write: bool = False) -> Fate:
         with self._lock:
             s = self._settings
             latency = s.latency_ms / 1000.0
+            if write and self._writes_left is not None:
+                # Drawn before the random faults, so a budgeted run draws nothing else.
+                if self._writes_left == 0:
+                    return Fate(latency, 503)
+                self._writes_left -= 1
             if self._storm_left > 0:
                 self._storm_left -= 1
                 return Fate(latency, 429, s.storm_retry_after)

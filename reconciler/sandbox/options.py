@@ -21,6 +21,9 @@ class FaultSettings:
     * ``storm_rate``: share of requests answered 429 with ``Retry-After``.
     * ``storm_retry_after``: the ``Retry-After`` seconds of those 429s.
     * ``seed``: seed of the random stream that picks faulted requests (None: unseeded).
+    * ``writes_allowed``: when set, the next N write requests are handled, and every write
+      after them is answered 503 before anything happens (until it is set again): a client
+      that stopped after exactly N writes, at a boundary a test can enumerate.
     """
 
     latency_ms: float = 0.0
@@ -30,6 +33,7 @@ class FaultSettings:
     storm_rate: float = 0.0
     storm_retry_after: int = 1
     seed: int | None = None
+    writes_allowed: int | None = None
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""
@@ -37,8 +41,8 @@ class FaultSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("latency_ms", "storm_requests", "storm_retry_after"):
-            if getattr(self, name) < 0:
+        for name in ("latency_ms", "storm_requests", "storm_retry_after", "writes_allowed"):
+            if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
 

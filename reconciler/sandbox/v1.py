@@ -235,7 +235,7 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         return v1_error(exc).to_response()
     rpc = _request(body)
     runtime.stats.count(f"POST {path} {rpc.query_type if rpc else '(invalid)'}")
-    fate = runtime.faults.decide()
+    fate = runtime.faults.decide(write=rpc is not None and rpc.query_method != "GET")
     if fate.latency_s:
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:
