@@ -12,7 +12,8 @@ from reconciler.plan.canonical import description_owner
 class Scope:
     """The part of an organisation a run looks at.
 
-    ``roots`` are absolute folder paths with no root inside another (``DesiredState.roots()``);
+    ``roots`` are absolute folder paths with no root inside another
+    (``DesiredState.read_roots()``);
     each is read in full: its folders, its items, the group roles on each of its folders.
     ``datasets`` are the titles read in depth (data rows, groups, users); ``None`` reads every
     dataset the caller can see. ``groups`` are the names whose members are read; ``None``
@@ -39,7 +40,7 @@ class Scope:
     @classmethod
     def from_desired(cls, desired: DesiredState) -> Scope:
         return cls(
-            roots=desired.roots(),
+            roots=desired.read_roots(),
             datasets=frozenset(desired.datasets),
             groups=frozenset(desired.groups),
             read_metadata_schema=True,

@@ -89,6 +89,16 @@ def parent_path(path: str) -> str | None:
     return head or None
 
 
+def move_stops(path: str, previous: str) -> tuple[str, ...]:
+    """Where a folder moving from ``previous`` to ``path`` is between the two requests of a
+    move that also renames: moved but not renamed, then renamed but not moved. A pure move or
+    a pure rename is one request and has none."""
+    name, old_name = path.rpartition("/")[2], previous.rpartition("/")[2]
+    moved = join_path(parent_path(path) or "", old_name)
+    renamed = join_path(parent_path(previous) or "", name)
+    return tuple(dict.fromkeys(p for p in (moved, renamed) if p not in (path, previous)))
+
+
 def split_path(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.model.addresses import parent_path
+from reconciler.model.addresses import move_stops, parent_path
 
 Role = Literal["user", "admin"]
 PruneMode = Literal["never", "owned", "all"]
@@ -261,6 +261,16 @@ class DesiredState(Model):
                 if sel.folder is not None:
                     paths.add(sel.folder)
                 paths.update(_folder_of(p) for p in sel.paths)
+        return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
+
+    def read_roots(self) -> tuple[str, ...]:
+        """``roots`` and the paths a ``previously`` folder has half-way through its move (see
+        ``move_stops``): read, so a run that stopped between a move and its rename is seen,
+        but not places to prune."""
+        paths = set(self.roots())
+        for folder in self.folders.values():
+            for previous in folder.previously:
+                paths.update(move_stops(folder.path, previous))
         return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
 
     def declared_ancestors(self, path: str) -> list[str]:

@@ -52,6 +52,7 @@ class Context:
     blocked: dict[str, tuple[RefusalCode, str]] = field(default_factory=dict)  # subtree -> why
     synced_on_create: list[str] = field(default_factory=list)  # folder paths
     replaced: dict[str, str] = field(default_factory=dict)  # desired path -> old folder uuid
+    resumed_moves: dict[str, str] = field(default_factory=dict)  # half-moved uuid -> previously
     desired_meta: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # item uuid -> md
     items_by_parent: dict[str, list[LiveItem]] = field(default_factory=dict)  # folder uuid ->
     _link_counts: dict[str, int] | None = None

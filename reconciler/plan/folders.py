@@ -21,6 +21,7 @@ from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
 from reconciler.plan.errors import PlanDiagnostic
+from reconciler.plan.halfmoved import candidate, half_moved
 from reconciler.plan.model import Change, Refs
 from reconciler.plan.prune import plural, subtree_deletes
 from reconciler.plan.views import cloud_view, desired_folder_metadata, live_folder_view
@@ -52,8 +53,10 @@ def _plan_moves(ctx: Context) -> None:
 
 
 def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> None:
-    """Pick the live folder to move here. A move that safety would hold back is not made at
-    all (and its subtree is blocked), so nothing else is planned as if it had happened."""
+    """Pick the live folder to move here: at a ``previously`` path, else half-way there (a
+    run stopped between the move and the rename). A move that safety would hold back is not
+    made at all (and its subtree is blocked), so nothing else is planned as if it had
+    happened."""
     tree, live = ctx.tree, ctx.live
     if any(is_under(folder.path, root) for root in tree.ambiguous):
         return  # the declared path itself is ambiguous: refused by the ambiguity check
@@ -68,26 +71,32 @@ def _choose_move(ctx: Context, folder: DesiredFolder, declared: set[str]) -> Non
                 "duplicates in Encord, then plan again",
             )
             return
-        uuid = live.paths.get(previous)
-        if uuid is None or uuid in tree.moves:
-            continue
-        if tree.path_of.get(uuid) in declared:
-            continue  # that folder is another declaration's; config validation reports it
-        if _unmovable(ctx, folder, previous, live.folders[uuid]):
+        uuid = candidate(ctx, live.paths.get(previous), declared)
+        if uuid is not None:
+            _take(ctx, folder, previous, uuid)
             return
-        if is_under(folder.path, tree.path_of[uuid]):
-            source = folder.field_sources.get("previously", folder.source)
-            ctx.problems.append(
-                PlanDiagnostic(
-                    source.file,
-                    source.line,
-                    source.col,
-                    f"cannot move {previous} to {folder.path}: a folder cannot move into itself",
-                )
-            )
-            return
-        tree.moves[uuid] = folder.path
+    uuid, previous = half_moved(ctx, folder, declared)
+    if uuid is not None:
+        ctx.resumed_moves[uuid] = previous
+        _take(ctx, folder, live.folders[uuid].path, uuid)
+
+
+def _take(ctx: Context, folder: DesiredFolder, previous: str, uuid: str) -> None:
+    tree = ctx.tree
+    if _unmovable(ctx, folder, previous, ctx.live.folders[uuid]):
         return
+    if is_under(folder.path, tree.path_of[uuid]):
+        source = folder.field_sources.get("previously", folder.source)
+        ctx.problems.append(
+            PlanDiagnostic(
+                source.file,
+                source.line,
+                source.col,
+                f"cannot move {previous} to {folder.path}: a folder cannot move into itself",
+            )
+        )
+        return
+    tree.moves[uuid] = folder.path
 
 
 def _unmovable(ctx: Context, folder: DesiredFolder, previous: str, live: LiveFolder) -> bool:
@@ -272,11 +281,21 @@ def _plan_existing(ctx: Context, folder: DesiredFolder, live: LiveFolder) -> Non
             after=after,
             diff=diff,
             source=str(_source_of(folder, diff, moved)),
-            reason=f"moved from {live.path} (previously)" if moved else "declared fields differ",
+            reason=_move_reason(ctx, live) if moved else "declared fields differ",
             fingerprint=fingerprint_of(live.last_edited_at, before),
             depends_on=(dep,) if dep else (),
             refs=refs,
         )
+    )
+
+
+def _move_reason(ctx: Context, live: LiveFolder) -> str:
+    origin = ctx.resumed_moves.get(live.uuid)
+    if origin is None:
+        return f"moved from {live.path} (previously)"
+    return (
+        f"moved from {live.path}, where a stopped run left it on its way from {origin} "
+        "(previously); this finishes that move"
     )
 
 

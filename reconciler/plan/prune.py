@@ -15,7 +15,9 @@ from collections import Counter
 
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, join_path, parent_path
+from reconciler.model.globs import glob_match
 from reconciler.model.live import LiveFolder, LiveItem
+from reconciler.plan import halfmoved
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
@@ -178,6 +180,8 @@ def _consider(ctx: Context, uuid: str, candidates: set[str]) -> None:
             if child in candidates:
                 _consider(ctx, child, candidates)
         return
+    if _maybe_moving(ctx, uuid):
+        return
     blockers = _blockers(ctx, uuid, candidates)
     if blockers:
         shown = ", ".join(f"folder:{b}" for b in blockers[:5])
@@ -196,6 +200,36 @@ def _consider(ctx: Context, uuid: str, candidates: set[str]) -> None:
         return
     reason = _delete_reason(ctx, uuid)
     ctx.changes.extend(subtree_deletes(ctx, uuid, include_root=True, reason=reason))
+
+
+def _maybe_moving(ctx: Context, uuid: str) -> bool:
+    """Refuse to delete a folder a ``previously:`` may mean (at its old path, or half-way
+    after a stopped run): it may be the declared folder itself, with everything in it."""
+    referred = halfmoved.referred(ctx.desired.folders, ctx.live.paths)
+    for inside in ctx.tree.subtree(uuid):
+        live_path = ctx.live.folders[inside].path
+        declared = referred.get(live_path)
+        if declared is None or _protected(ctx, live_path):
+            continue  # a protected folder's delete is refused by safety, saying so
+        path = ctx.tree.path_of[uuid]
+        ctx.refusals.append(
+            Refusal(
+                code="not-prunable",
+                message=(
+                    f"folder:{path} is not declared, but folder:{live_path} may be "
+                    f"folder:{declared} (a previously path of it, or half-way there after a run "
+                    "that stopped), so nothing there is deleted; move what it holds into "
+                    f"{declared} and delete it by hand, or fix previously of {declared}"
+                ),
+                addresses=(addr.folder(path),),
+            )
+        )
+        return True
+    return False
+
+
+def _protected(ctx: Context, path: str) -> bool:
+    return any(glob_match(p, path) for p in ctx.desired.policy.protect)
 
 
 def _delete_reason(ctx: Context, uuid: str) -> str:

@@ -1,0 +1,58 @@
+"""Where a ``previously:`` folder may be when a run stopped part-way through moving it.
+
+A move that also renames is two requests: move to the new parent, then rename. A run stopped
+between them (killed, Ctrl-C, a rename that failed after its retries) leaves the folder at
+``<new parent>/<old name>``; a rename sent first would leave it at ``<old parent>/<new name>``.
+Neither is the declared path nor a ``previously`` path, so without this module the next plan
+would create an empty folder at the declared path and prune the real one with its items.
+
+``stops`` lists those intermediate paths; ``referred`` maps every live path a declaration's
+``previously`` may refer to (the path itself and its intermediates) to that declaration, so
+prune never deletes such a folder (it is refused instead, saying how to finish).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.model.addresses import is_under
+from reconciler.model.addresses import move_stops as stops
+from reconciler.model.desired import DesiredFolder
+from reconciler.plan.context import Context
+
+
+def referred(folders: Mapping[str, DesiredFolder], live_paths: Mapping[str, str]) -> dict[str, str]:
+    """Live path -> the declared path whose ``previously`` may mean the folder there. The
+    half-way paths count only while nothing is at the ``previously`` path itself: a folder
+    there is the one meant, and the move has not started."""
+    out: dict[str, str] = {}
+    for path in sorted(folders):
+        for previous in folders[path].previously:
+            half_way = () if previous in live_paths else stops(path, previous)
+            for where in (previous, *half_way):
+                if where not in folders:
+                    out.setdefault(where, path)
+    return out
+
+
+def candidate(ctx: Context, uuid: str | None, declared: set[str]) -> str | None:
+    """``uuid`` when it may be moved to a declared path: not moved already, not declared."""
+    if uuid is None or uuid in ctx.tree.moves:
+        return None
+    if ctx.tree.path_of.get(uuid) in declared:
+        return None  # that folder is another declaration's; config validation reports it
+    return uuid
+
+
+def half_moved(ctx: Context, folder: DesiredFolder, declared: set[str]) -> tuple[str | None, str]:
+    """A folder of ours at an intermediate path of one of ``folder``'s ``previously`` moves.
+    Only one carrying our marker is taken: anything else there may be somebody's folder that
+    merely shares the name (prune then refuses to touch it, see ``halfmoved.referred``)."""
+    for previous in folder.previously:
+        for stop in stops(folder.path, previous):
+            if any(is_under(stop, root) for root in ctx.live.ambiguous):
+                continue
+            uuid = candidate(ctx, ctx.live.paths.get(stop), declared)
+            if uuid is not None and ctx.folder_owner(ctx.live.folders[uuid]) == ctx.owner:
+                return uuid, previous
+    return None, ""
