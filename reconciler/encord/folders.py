@@ -224,6 +224,30 @@ class FoldersAPI:
             for folder in page:
                 yield folder
 
+    async def patch(
+        self,
+        folder: UUID | str,
+        payload: PatchFolderPayload,
+        *,
+        timeout_seconds: float | None = None,
+        subject: str | None = None,
+    ) -> Folder:
+        """Patch one folder, sent once: a write whose answer was lost is an
+        ``AmbiguousOperationError``, never resent, so a caller that times its writes (the
+        organisation lock) knows that an acknowledged write landed before the answer came."""
+        fid = uuid_text(folder)
+        call = V2Call(
+            "PATCH",
+            f"storage/folders/{fid}",
+            "storage/folders/{uuid}",
+            body=json_body(payload.to_request()),
+            subject=subject or f"folder {fid}",
+            needs=_ADMIN,
+            idempotent=False,
+            timeout_seconds=timeout_seconds,
+        )
+        return await self._session.call(call, parser(Folder, call.route))
+
     async def patch_bulk(
         self, patches: Mapping[UUID | str, PatchFolderPayload], *, subject: str | None = None
     ) -> list[Folder]:
