@@ -5,7 +5,10 @@
     ApplyError               apply cannot start or go on at all; the message says what to do
      ├── JournalError        the journal cannot be used: missing for --resume, already
      │                       present for a fresh run, locked by another apply, unreadable
-     └── TargetMismatchError a saved plan made for another target
+     ├── TargetMismatchError a saved plan made for another target
+     └── LockError           the organisation lock (``lock.py``)
+          ├── LockHeldError  another apply holds it and did not let go in time
+          └── LockLostError  this apply no longer holds it: it stops before the next phase
 
 Failures of single changes are not exceptions: they are reported in ``ApplyResult.failures``
 (and as ``StepFailed`` events) while independent work goes on. ``StepError`` is what an
@@ -25,6 +28,18 @@ class JournalError(ApplyError):
 
 class TargetMismatchError(ApplyError):
     """A saved plan was made for another target than the one apply would write to."""
+
+
+class LockError(ApplyError):
+    """The organisation lock could not be taken or kept."""
+
+
+class LockHeldError(LockError):
+    """Another apply holds the lock; the message names its holder, run id and since when."""
+
+
+class LockLostError(LockError):
+    """The lock was taken over (expired or forced) or cannot be confirmed any more."""
 
 
 class StepError(Exception):

@@ -52,6 +52,16 @@ OrganisationRole = Literal["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"]
 OWNER_KEY = "reconciler.owner"
 
 
+# The apply lock of an ownership id lives in the client metadata of a top-level folder of this
+# name (``reconciler.apply.lock``): outside every declared root, so no plan ever reads it.
+LOCK_FOLDER_PREFIX = ".reconciler-lock."
+LOCK_KEY = "reconciler.lock"
+
+
+def lock_folder_name(ownership_id: str) -> str:
+    return LOCK_FOLDER_PREFIX + ownership_id
+
+
 def ownership_tag(ownership_id: str) -> str:
     """Suffix appended to descriptions of groups and datasets we create."""
     return f"[managed by reconciler: {ownership_id}]"
