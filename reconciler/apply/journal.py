@@ -3,7 +3,8 @@
 ``.reconciler/journal/<plan checksum hex>.jsonl`` beside the config (or the plan file). One
 JSON object per line, each written, flushed and fsynced before apply goes on:
 
-    {"type": "start", "checksum": …, "target": …, "at": …, "resume": false}
+    {"type": "start", "checksum": …, "target": …, "at": …, "resume": false,
+     "pid": …, "host": …}                                          (whose run: ``owner.py``)
     {"type": "created", "address": "folder:/a", "uuid": …}       as soon as the API answers
     {"type": "sync", "address": "folder:/a", "job": …}            a cloud sync was started
     {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reconciler.apply.errors import JournalError
+from reconciler.apply.owner import Owner, this_process
 
 try:  # POSIX; elsewhere two concurrent applies of one plan are not detected.
     import fcntl
@@ -59,6 +61,7 @@ class JournalState:
     sync_jobs: dict[str, str] = field(default_factory=dict)
     finished: bool = False
     runs: int = 0
+    owner: Owner | None = None  # the process of the last start, when the journal names it
 
 
 def read_journal(path: Path) -> JournalState:
@@ -98,6 +101,12 @@ def _absorb(state: JournalState, record: Mapping[str, Any]) -> None:
         state.target = str(record.get("target", ""))
         state.finished = False
         state.runs += 1
+        pid = record.get("pid")
+        state.owner = (
+            Owner(pid=pid, host=str(record.get("host", "")), started=str(record.get("at", "")))
+            if isinstance(pid, int)
+            else None
+        )
     elif kind == "created":
         state.created[str(record["address"])] = str(record["uuid"])
     elif kind == "sync":
@@ -146,7 +155,14 @@ class Journal:
 
     def start(self, *, checksum: str, target: str, at: str, resume: bool) -> None:
         self.record(
-            {"type": "start", "checksum": checksum, "target": target, "at": at, "resume": resume}
+            {
+                "type": "start",
+                "checksum": checksum,
+                "target": target,
+                "at": at,
+                "resume": resume,
+                **this_process(),
+            }
         )
 
     def created(self, address: str, uuid: str) -> None:
