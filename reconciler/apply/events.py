@@ -108,8 +108,9 @@ class VerifyStarted(Event):
 
 @dataclass(frozen=True, slots=True)
 class VerifyFinished(Event):
-    """``remaining``: one line per change a fresh plan still wants of what the plan covered
-    (empty: converged); ``drift``: what it wants elsewhere (edits the plan never touched)."""
+    """``remaining``: one line per change a fresh plan still wants of what the plan covered;
+    ``withheld``: one line per refusal that withholds changes from it (converged: both
+    empty); ``drift``: what it wants elsewhere (edits the plan never touched)."""
 
     kind: ClassVar[str] = "verify_finished"
     converged: bool
@@ -117,6 +118,7 @@ class VerifyFinished(Event):
     error: str | None = None
     reread: str = "scope"  # "touched": only the objects apply touched were read again
     drift: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

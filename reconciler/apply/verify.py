@@ -41,17 +41,20 @@ _ITEM_PHASES = frozenset({Phase.PATCH_ITEMS, Phase.MOVE_ITEMS})
 @dataclass(frozen=True, slots=True)
 class Verification:
     """``remaining``: headlines of what a fresh plan still wants of what the plan covered;
-    ``drift``: of everything else; ``error``: why no fresh plan was made. ``reread``:
-    ``"touched"`` or ``"scope"``, how the organisation was read again."""
+    ``withheld``: what it refuses to do whatever the flags (a plan that withholds something
+    is not converged, even with no change left); ``drift``: changes to everything else;
+    ``error``: why no fresh plan was made. ``reread``: ``"touched"`` or ``"scope"``, how the
+    organisation was read again."""
 
     remaining: tuple[str, ...] = ()
     error: str | None = None
     reread: str = "scope"
     drift: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
 
     @property
     def converged(self) -> bool:
-        return self.error is None and not self.remaining
+        return self.error is None and not self.remaining and not self.withheld
 
 
 async def verify(
@@ -89,7 +92,8 @@ def _replan(
     problems = tuple(f"! could not verify: {p}" for p in live.problems)
     mine = tuple(headline(c) for c in again.changes if covered(c))
     drift = tuple(headline(c) for c in again.changes if not covered(c))
-    return Verification(remaining=mine + problems, reread=reread, drift=drift)
+    withheld = tuple(f"! {r.code}: {r.message}" for r in again.refusals if r.withheld)
+    return Verification(remaining=mine + problems, reread=reread, drift=drift, withheld=withheld)
 
 
 @dataclass(frozen=True, slots=True)
