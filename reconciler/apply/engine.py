@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from reconciler.apply.events import (
 from reconciler.apply.executor import Executor, Failure
 from reconciler.apply.journal import Journal, JournalState, read_journal
 from reconciler.apply.operations import Operations
+from reconciler.apply.owner import is_running, running_message
 from reconciler.apply.phases import PHASES, Phase, Step, by_phase, steps_of
 from reconciler.apply.verify import Verification, verify
 from reconciler.encord import EncordClient, EncordError
@@ -66,6 +67,8 @@ class ApplyOptions:
       (``None``: applied, as the main plan was);
     * ``stop``: once set (Ctrl-C, SIGTERM), no new bundle starts; those in flight finish and
       are journaled, the journal stays open for ``--resume``, and nothing is verified.
+    * ``before_phase``: awaited before each phase that has work, with the phase's name; it
+      stops the run by raising ``ApplyError`` (the organisation lock checks it still holds).
     """
 
     journal: Path | None = None
@@ -79,6 +82,7 @@ class ApplyOptions:
     clock: Callable[[], str] = now_text
     stop: asyncio.Event | None = None
     approve_deferred: Callable[[Plan], bool] | None = None
+    before_phase: Callable[[str], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,8 @@ def _previous(path: Path, plan: Plan, *, resume: bool) -> JournalState | None:
             )
         return None
     recorded = read_journal(path)
+    if is_running(recorded.owner, path):
+        raise JournalError(running_message(recorded))
     if recorded.checksum and recorded.checksum != plan.checksum:
         raise JournalError(f"journal {path} belongs to another plan ({recorded.checksum})")
     if recorded.finished:
@@ -243,6 +249,8 @@ class _Run:
             if self.ctx.stopping():
                 break
             if pending.get(phase):
+                if self.options.before_phase is not None:
+                    await self.options.before_phase(phase.value)
                 await self.executor.run_phase(phase, pending[phase])
             if phase == Phase.SYNC and self.plan.deferred and not self.ctx.stopping():
                 extra = await self._deferred()
@@ -294,6 +302,7 @@ class _Run:
             VerifyFinished(
                 converged=verification.converged,
                 remaining=verification.remaining,
+                withheld=verification.withheld,
                 error=verification.error,
                 reread=verification.reread,
                 drift=verification.drift,

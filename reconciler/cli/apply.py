@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ from reconciler.apply import (
     journal_path,
 )
 from reconciler.apply.journal import JournalState, supersede, unfinished_journals
+from reconciler.apply.lock import OrgLock
+from reconciler.apply.owner import is_running, running_message
+from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
 from reconciler.cli.apply_summary import print_summary
 from reconciler.cli.common import (
@@ -86,6 +90,8 @@ class Request:
     fmt: str
     detail: Detail
     target: dict[str, Any]
+    lock_timeout: float
+    force_unlock: str | None
 
 
 @cli.command("apply", cls=ExitCodeCommand)
@@ -107,6 +113,7 @@ class Request:
     help="json: the plan and then every event, one JSON object a line, on stdout.",
 )
 @detail_option
+@lock_flags
 @target_flags
 def apply_command(
     path: Path,
@@ -116,6 +123,8 @@ def apply_command(
     only: tuple[str, ...],
     fmt: str,
     detail: Detail,
+    lock_timeout: float,
+    force_unlock: str | None,
     **target: Any,
 ) -> None:
     """Make the organisation match PATH (a config directory, default .) or a saved PLANFILE.
@@ -132,6 +141,8 @@ def apply_command(
         fmt=fmt,
         detail=detail,
         target=target,
+        lock_timeout=lock_timeout,
+        force_unlock=force_unlock,
     )
     printer = printer_for(fmt)
     progress = Progress(printer)
@@ -162,9 +173,10 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
     saved = _load_plan(plan_file) if plan_file is not None else None
     desired = load_desired(_config_dir(request.path, saved), hint="")
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
-    stopped = [] if saved is not None else _stopped(journal_dir, request)
     client = connect_client(request.target, desired)
-    async with client:
+    async with client, _locked(client, desired, request) as lock:
+        # Only now: a run that was still going when this one started has finished meanwhile.
+        stopped = [] if saved is not None else _stopped(journal_dir, request)
         plan, live, read_at = await _the_plan(request, client, desired, saved)
         if plan.target != client.target:
             raise CommandError(_mismatch(plan, client))
@@ -185,28 +197,30 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
         exact = _carry_on(stopped, plan, request)
         resume = request.resume if saved is not None else exact
         try:
-            with graceful_stop(to_stderr=True) as stop:
-                result = await apply_plan(
-                    plan,
-                    client=client,
-                    options=ApplyOptions(
-                        journal=journal,
-                        resume=resume,
-                        desired=desired,
-                        live=live,
-                        # Trust the plan's own read only when no one waited at a prompt:
-                        # after a confirmation, every bundle re-reads what it will change.
-                        read_at=read_at if request.auto_approve else None,
-                        stop=stop,
-                        approve_deferred=follow_up_approval(
-                            printer,
-                            auto_approve=request.auto_approve,
-                            force=request.force,  # unseen changes: forcing the plan is not enough
-                            json_lines=request.fmt == "json",
+            async with heartbeat(journal):
+                with graceful_stop(to_stderr=True) as stop:
+                    result = await apply_plan(
+                        plan,
+                        client=client,
+                        options=ApplyOptions(
+                            journal=journal,
+                            resume=resume,
+                            desired=desired,
+                            live=live,
+                            # Trust the plan's own read only when no one waited at a prompt:
+                            # after a confirmation, every bundle re-reads what it will change.
+                            read_at=read_at if request.auto_approve else None,
+                            stop=stop,
+                            before_phase=lock.check,
+                            approve_deferred=follow_up_approval(
+                                printer,
+                                auto_approve=request.auto_approve,
+                                force=request.force,  # unseen changes: forcing the plan is not enough
+                                json_lines=request.fmt == "json",
+                            ),
                         ),
-                    ),
-                    emit=progress,
-                )
+                        emit=progress,
+                    )
         except ApplyError as error:
             raise CommandError(str(error)) from None
     printer.close()
@@ -218,6 +232,17 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
             f"started; finish the run with `{resume_command(request.path)}`"
         )
     return 0 if result.ok else 1
+
+
+def _locked(
+    client: EncordClient, desired: DesiredState, request: Request
+) -> AbstractAsyncContextManager[OrgLock]:
+    return apply_lock(
+        client,
+        desired.ownership.id,
+        timeout=request.lock_timeout,
+        force_unlock=request.force_unlock,
+    )
 
 
 def _plan_file(path: Path) -> Path | None:
@@ -288,8 +313,12 @@ def _check_saved(request: Request) -> None:
 
 
 def _stopped(directory: Path, request: Request) -> list[JournalState]:
-    """Runs of this config that stopped before the end; ``--resume`` needs one."""
+    """Runs of this config that stopped before the end; ``--resume`` needs one. A run that
+    is still going (its process is alive) is not a stopped run: wait for it."""
     stopped = unfinished_journals(directory)
+    for state in stopped:
+        if is_running(state.owner, state.path):
+            raise CommandError(running_message(state))
     if request.resume and not stopped:
         raise CommandError(
             f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "

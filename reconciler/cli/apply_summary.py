@@ -44,10 +44,8 @@ def print_summary(result: ApplyResult) -> None:
 def _verdict(verification: Verification) -> None:
     if verification.error is not None:
         click.echo(f"Not verified: {verification.error}")
-    elif verification.remaining:
-        count = len(verification.remaining)
-        click.echo(f"Did not converge: a fresh plan still wants {plural(count, 'change')}:")
-        _lines(verification.remaining, "(run `reconciler plan` for all)")
+    elif verification.remaining or verification.withheld:
+        _not_converged(verification)
     elif verification.drift:
         click.echo("Verified: a fresh plan wants nothing more of what this plan covered.")
     elif verification.reread == "touched":
@@ -62,6 +60,18 @@ def _verdict(verification: Verification) -> None:
             "run `reconciler plan`:"
         )
         _lines(verification.drift, "")
+
+
+def _not_converged(verification: Verification) -> None:
+    count = len(verification.remaining)
+    if count:
+        click.echo(f"Did not converge: a fresh plan still wants {plural(count, 'change')}:")
+        _lines(verification.remaining, "(run `reconciler plan` for all)")
+    if verification.withheld:  # refusals are few: never truncated
+        refusals = plural(len(verification.withheld), "refusal")
+        click.echo(f"Not verified: a fresh plan withholds changes ({refusals}):")
+        for line in verification.withheld:
+            click.echo(f"  {line}")
 
 
 def _lines(lines: tuple[str, ...], more: str) -> None:
