@@ -88,6 +88,17 @@ def test_the_workflows_trigger_and_authenticate_as_documented() -> None:
     assert '>> "$GITHUB_STEP_SUMMARY"' in commands["drift"]
 
 
+def test_applies_queue_per_organisation_and_wait_for_the_lock() -> None:
+    apply = load_workflow(CI / "apply.yml")
+    group = apply["concurrency"]["group"]
+    assert "reconciler-apply" in group and "vars.ENCORD_ORGANISATION" in group
+    assert apply["concurrency"]["cancel-in-progress"] is False  # queue, never cut an apply
+    commands = "\n".join(script for _, script in run_steps(apply, "apply"))
+    assert "--lock-timeout" in commands
+    for name in ("plan.yml", "drift.yml"):  # read-only: they never queue behind an apply
+        assert "reconciler-apply" not in str(load_workflow(CI / name).get("concurrency"))
+
+
 # --- the story -----------------------------------------------------------------------------
 
 
@@ -144,7 +155,11 @@ def sdk(server: SandboxServer) -> EncordUserClient:
 
 def folder(uc: EncordUserClient, path: str) -> Any:
     parts = path.strip("/").split("/")
-    (current,) = [f for f in uc.find_storage_folders(search=parts[0]) if f.parent_uuid is None]
+    (current,) = [
+        f
+        for f in uc.find_storage_folders(search=parts[0])
+        if f.parent_uuid is None and f.name == parts[0]  # not the apply lock's folder
+    ]
     for part in parts[1:]:
         (current,) = [f for f in current.list_subfolders() if f.name == part]
     return current
