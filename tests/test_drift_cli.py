@@ -107,7 +107,11 @@ def by_name(folders: Any) -> dict[str, Any]:
 
 def change_out_of_band(uc: EncordUserClient) -> dict[str, str]:
     """The five hand edits; returns the names of the item and link it touched."""
-    (root,) = [f for f in uc.find_storage_folders(search="drift") if f.parent_uuid is None]
+    (root,) = [
+        f
+        for f in uc.find_storage_folders(search="drift")
+        if f.parent_uuid is None and f.name == "drift"
+    ]
     subs = by_name(root.list_subfolders())
     subs["archive"].update(name="archive-old")
     cams = subs["cams"]
@@ -184,7 +188,11 @@ def test_out_of_band_changes_are_each_reported_on_the_right_object(tmp_path: Pat
         assert xml.count("<failure ") == 5 and 'type="drift.moved"' in xml
 
         # the audit changed nothing: the hand edits are all still there
-        (root,) = [f for f in uc.find_storage_folders(search="drift") if f.parent_uuid is None]
+        (root,) = [
+            f
+            for f in uc.find_storage_folders(search="drift")
+            if f.parent_uuid is None and f.name == "drift"
+        ]
         assert set(by_name(root.list_subfolders())) == {"archive-old", "cams", "hand-made"}
 
         text = drift(cfg, server)
