@@ -23,6 +23,7 @@ from reconciler.live.progress import ReadCounter
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.model.addresses import join_path, parent_path, split_path
 from reconciler.model.live import LiveFolder, LiveItem
+from reconciler.wire.base import format_datetime
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -212,6 +213,7 @@ def to_live_folder(folder: Folder, path: str) -> LiveFolder:
         integration_uuid=str(folder.integration_hash) if folder.integration_hash else None,
         remote_url=folder.remote_url,
         synced_dataset_hash=str(folder.synced_dataset_hash) if folder.synced_dataset_hash else None,
+        created_at=format_datetime(folder.created_at),
     )
 
 

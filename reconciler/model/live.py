@@ -48,6 +48,7 @@ class LiveFolder:
     integration_uuid: str | None = None
     remote_url: str | None = None
     synced_dataset_hash: str | None = None
+    created_at: str = ""  # ISO 8601 in UTC; orders duplicates (``plan/heal.py``)
 
 
 @dataclass(frozen=True, slots=True)

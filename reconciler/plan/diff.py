@@ -38,6 +38,7 @@ from reconciler.plan.guards import (
     withhold_lost_admin,
     withhold_unsafe_listing,
 )
+from reconciler.plan.heal import heal_duplicates
 from reconciler.plan.itemindex import ItemIndex, build_index
 from reconciler.plan.items import plan_item_metadata, plan_item_moves
 from reconciler.plan.metadata_schema import plan_metadata_schema
@@ -61,6 +62,7 @@ from reconciler.plan.tree import Tree, moving_ancestor
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
     """Plan how to make ``live`` look like ``desired``. Pure: reads nothing, writes nothing."""
     options = options or DiffOptions()
+    live, healing = heal_duplicates(desired, live)
     ctx = Context(
         desired=desired,
         live=live,
@@ -71,6 +73,7 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
         items_by_parent=_items_by_parent(live),
     )
     _plan_everything(ctx)
+    ctx.changes.extend(healing)  # our own empty duplicates: deleted, each saying why
     if ctx.problems:
         raise PlanError(ctx.problems)
     changes, refusals = _withhold(ctx)
