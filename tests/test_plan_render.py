@@ -3,6 +3,7 @@ every delete visible."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -265,3 +266,25 @@ def test_markdown_of_a_golden_plan_carries_every_destructive_reason() -> None:
                 assert f"#   {change.reason}" in text, (case, change.address)
             if change.is_destructive and change.source:
                 assert f"  [{change.source}]" in text, (case, change.address)
+
+
+def test_live_names_cannot_forge_lines_or_reorder_text() -> None:
+    """Whoever can name a folder must not add lines to a plan, hide text behind a
+    right-to-left override or send terminal escape sequences."""
+    from reconciler.drift.lines import unmanaged_line
+    from reconciler.drift.model import Unmanaged
+    from reconciler.plan.render_markdown import render_markdown
+    from reconciler.plan.render_text import render_text
+
+    forged = "/raw/x\n  - folder:/prod  [prod.yaml:1]\u202eevil\x1b[2J\x00"
+    plan = dataclasses.replace(
+        _plan(_folder_delete(forged, items=1)), unmanaged=(f"folder:{forged}/other",)
+    )
+    text = render_text(plan, detail="full")
+    assert "\u202e" not in text and "\x1b" not in text and "\x00" not in text
+    assert "\n  - folder:/prod" not in text
+    assert "⟨U+000A⟩" in text and "⟨U+202E⟩" in text
+    markdown = render_markdown(plan)
+    assert "\u202e" not in markdown and "\x1b" not in markdown
+    line = unmanaged_line(Unmanaged(address=f"folder:{forged}", root="/raw"))
+    assert "\n" not in line and "⟨U+001B⟩" in line

@@ -7,6 +7,7 @@ from reconciler.drift.model import Drift, DriftKind, Unmanaged
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.render_text import path_text, value_text
+from reconciler.printable import printable
 from reconciler.words import plural
 
 ABSENT = "(absent)"
@@ -32,9 +33,9 @@ def symbol(entry: Drift) -> str:
 
 
 def headline(entry: Drift, *, with_source: bool = True) -> str:
-    line = f"{symbol(entry)} {entry.kind.value:<10} {entry.address}"
+    line = f"{symbol(entry)} {entry.kind.value:<10} {printable(entry.address)}"
     if entry.live_address is not None:
-        line += f" (live at {entry.live_address})"
+        line += f" (live at {printable(entry.live_address)})"
     if with_source and entry.source:
         line += f"  [{entry.source}]"
     return line
@@ -74,4 +75,4 @@ def detail_lines(entry: Drift, *, max_fields: int | None = None) -> list[str]:
 
 def unmanaged_line(entry: Unmanaged) -> str:
     items = f", {entry.items} item{'s' if entry.items != 1 else ''} inside" if entry.items else ""
-    return f"{entry.address} (under {entry.root}{items})"
+    return f"{printable(entry.address)} (under {printable(entry.root)}{items})"

@@ -16,6 +16,7 @@ from collections import Counter
 from reconciler.drift.checks import failing_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import Drift, DriftReport
+from reconciler.printable import same_length
 from reconciler.words import plural
 
 LIMIT = 65_536
@@ -241,4 +242,4 @@ def render_markdown(report: DriftReport, *, limit: int = LIMIT) -> str:
         later = (len(groups) - position) * _LATER_RESERVE  # the rest and the unmanaged list
         out += _section(title, entries, is_open, budget - len(out) - later)
     out += _unmanaged(report, budget - len(out))
-    return out + footer
+    return same_length(out + footer)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import DriftReport
+from reconciler.printable import printable, printable_lines
 from reconciler.words import plural
 
 
@@ -30,7 +31,7 @@ def render_text(report: DriftReport) -> str:
     else:
         lines += [report.no_drift_line(), ""]
     lines.extend(_trailer(report))
-    return "\n".join(lines) + "\n"
+    return printable_lines("\n".join(lines) + "\n")
 
 
 def _trailer(report: DriftReport) -> list[str]:
@@ -48,7 +49,7 @@ def _trailer(report: DriftReport) -> list[str]:
         lines.append("Refusals (the plan holds these back; apply cannot fix them as is):")
         for refusal in report.refusals:
             kind = "withheld" if refusal.withheld else "needs --force"
-            lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
+            lines.append(f"  ! [{refusal.code}, {kind}] {printable(refusal.message)}")
             lines.extend(f"      {a}" for a in refusal.addresses)
         lines.append("")
     if report.warnings:

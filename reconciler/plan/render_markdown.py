@@ -27,6 +27,7 @@ from reconciler.plan.render_text import (
     group_headline,
     member_line,
 )
+from reconciler.printable import same_length
 from reconciler.words import plural
 
 LIMIT = 65_536
@@ -51,7 +52,7 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
             out += _section(title, changes, limit - len(out) - _FOOTER_RESERVE)
     out += _extras(plan, limit - len(out) - 200)
     out += "\n_Full plan: `reconciler plan --format json`; apply runs exactly what was reviewed._\n"
-    return out if len(out) <= limit else out[: limit - 2] + "\n"
+    return same_length(out if len(out) <= limit else out[: limit - 2] + "\n")
 
 
 def _header(plan: Plan) -> str:

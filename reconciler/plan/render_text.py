@@ -19,6 +19,7 @@ from typing import Any, Literal
 from reconciler.plan.actions import Action
 from reconciler.plan.grouping import SHOWN, VARIES, Group, group_changes
 from reconciler.plan.model import SUMMARY_KEYS, Change, FieldDiff, Plan, no_changes_line
+from reconciler.printable import printable, printable_lines
 
 Detail = Literal["grouped", "full", "summary"]
 DETAILS: tuple[Detail, ...] = ("grouped", "full", "summary")
@@ -70,9 +71,9 @@ def diff_line(entry: FieldDiff) -> str:
 
 
 def headline(change: Change) -> str:
-    line = f"{symbol(change)} {change.address}"
+    line = f"{symbol(change)} {printable(change.address)}"
     if change.previous_address is not None:
-        line += f" (from {change.previous_address})"
+        line += f" (from {printable(change.previous_address)})"
     if Action.SYNC in change.actions:
         line += " (then sync)"
     if change.source:
@@ -83,7 +84,7 @@ def headline(change: Change) -> str:
 def detail_lines(change: Change) -> list[str]:
     lines: list[str] = []
     if change.is_delete or change.is_replace:
-        lines.append(f"# {change.reason}")
+        lines.append(f"# {printable(change.reason)}")
     if change.diff:
         lines.extend(diff_line(d) for d in change.diff if d.path[:1] not in (("path",), ("name",)))
     elif Action.CREATE in change.actions and change.after:
@@ -166,7 +167,7 @@ def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
         lines.extend(_blocks(rest, detail))
         lines.append("")
     lines.extend(_trailer(plan))
-    return "\n".join(lines) + "\n"
+    return printable_lines("\n".join(lines) + "\n")
 
 
 def _trailer(plan: Plan) -> list[str]:
@@ -176,12 +177,12 @@ def _trailer(plan: Plan) -> list[str]:
         lines.append(f"Refusals ({state}):")
         for refusal in plan.refusals:
             kind = "withheld" if refusal.withheld else "needs --force"
-            lines.append(f"  ! [{refusal.code}, {kind}] {refusal.message}")
-            lines.extend(f"      {a}" for a in refusal.addresses)
+            lines.append(f"  ! [{refusal.code}, {kind}] {printable(refusal.message)}")
+            lines.extend(f"      {printable(a)}" for a in refusal.addresses)
         lines.append("")
     if plan.warnings:
         lines.append(f"Warnings ({len(plan.warnings)}):")
-        lines.extend(f"  ! {warning}" for warning in plan.warnings)
+        lines.extend(f"  ! {printable(warning)}" for warning in plan.warnings)
         lines.append("")
     if plan.deferred:
         lines.append("Deferred until cloud syncs finish (apply re-plans these folders):")
@@ -194,7 +195,7 @@ def _trailer(plan: Plan) -> list[str]:
         lines.append("")
     if plan.unmanaged:
         lines.append(f"Unmanaged (in scope, not declared, left alone): {len(plan.unmanaged)}")
-        lines.extend(f"  {a}" for a in plan.unmanaged)
+        lines.extend(f"  {printable(a)}" for a in plan.unmanaged)
         lines.append("")
     lines.append(plan.summary.line())
     return lines
