@@ -11,7 +11,7 @@ from drift_data.kit import MINE, SETTINGS, desired_from, in_sync_org, report_for
 
 from reconciler.apply import ApplyResult
 from reconciler.apply.verify import Verification
-from reconciler.cli.apply import _summary
+from reconciler.cli.apply_summary import print_summary
 from reconciler.cli.read_progress import describe
 from reconciler.drift import render_junit
 from reconciler.drift import render_markdown as drift_markdown
@@ -79,7 +79,7 @@ def test_apply_summary_counts_one_right(capsys: pytest.CaptureFixture[str]) -> N
         requests=1,
         seconds=0.5,
     )
-    _summary(result)
+    print_summary(result)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
         "Apply finished with problems: 1 change applied, 0 failed (1 step done by an earlier "
