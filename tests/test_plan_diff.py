@@ -385,3 +385,27 @@ def test_a_rule_on_a_folder_this_plan_creates_is_no_error() -> None:
     plan = diff(desired, org.live_state(desired.roots()))
     assert plan.summary.create == 1
     assert plan.warnings == ("items.yaml:7: the rule on /data/new matches no item",)
+
+
+def test_allow_replace_does_not_cover_a_folder_that_is_not_ours() -> None:
+    """Replacing someone else's cloud-synced folder loses their UUID and metadata: --force."""
+    org = Org()
+    org.integrations["int"] = "bucket"
+    org.add_folder(
+        None,
+        "cams",
+        metadata={"team": "vision"},
+        folder_type="cloudLinked",
+        integration_uuid="int",
+        remote_url="s3://b/old/",
+    )
+    sync = CloudSync(integration="bucket", remote_url="s3://b/new/", sync="never", source=src(4))
+    desired = desired_state(
+        folders={"/cams": folder("/cams", cloud_sync=sync)}, policy=Policy(allow_replace=True)
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    (refusal,) = plan.refusals
+    assert refusal.code == "replace" and not refusal.withheld
+    assert "not created by ownership id" in refusal.message and "loses its UUID" in refusal.message
+    forced = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
+    assert forced.forced and [c.actions for c in forced.changes] == [("delete", "create")]

@@ -190,26 +190,44 @@ def withhold_unsafe_listing(ctx: Context, changes: list[Change], held: Withholdi
 
 
 def refuse_replacements(ctx: Context, changes: list[Change]) -> list[Refusal]:
-    if ctx.desired.policy.allow_replace:
-        return []
+    """A replacement needs --force; ``policy.allow_replace`` lifts that only for folders this
+    ownership id created: replacing anyone else's loses what was theirs."""
     by_address = {c.address: c for c in changes}
     out = []
     for change in changes:
-        if change.is_replace:
-            inside = _closure(change, by_address)
-            out.append(
-                Refusal(
-                    code="replace",
-                    message=(
-                        f"{change.address} must be replaced: {change.reason}. Set "
-                        "policy.allow_replace: true or use --force to accept"
-                    ),
-                    addresses=(change.address,),
-                    withheld=False,
-                    count=1 + len(inside),
-                )
+        if not change.is_replace:
+            continue
+        ours = _replaces_ours(ctx, change)
+        if ours and ctx.desired.policy.allow_replace:
+            continue
+        if ours:
+            message = (
+                f"{change.address} must be replaced: {change.reason}. Set "
+                "policy.allow_replace: true or use --force to accept"
             )
+        else:
+            message = (
+                f"{change.address} must be replaced: {change.reason}. It was not created by "
+                f"ownership id {ctx.owner}: replacing it loses its UUID, its metadata and the "
+                "dataset links and grants on what it holds (policy.allow_replace covers only "
+                "our own folders); use --force to accept"
+            )
+        out.append(
+            Refusal(
+                code="replace",
+                message=message,
+                addresses=(change.address,),
+                withheld=False,
+                count=1 + len(_closure(change, by_address)),
+            )
+        )
     return out
+
+
+def _replaces_ours(ctx: Context, change: Change) -> bool:
+    uuid = change.refs.uuid if change.refs is not None else None
+    live = ctx.live.folders.get(uuid) if uuid is not None else None
+    return live is not None and ctx.folder_owner(live) == ctx.owner
 
 
 def _closure(change: Change, by_address: Mapping[str, Change]) -> set[str]:
