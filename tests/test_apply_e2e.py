@@ -189,7 +189,7 @@ def kill_partway(target: Path, server: SandboxServer, journal_dir: Path) -> Path
     try:
         while time.monotonic() < deadline and process.poll() is None:
             journals = list(journal_dir.glob("*.jsonl")) if journal_dir.is_dir() else []
-            if journals and '"phase":"patch-items"' in journals[0].read_text():
+            if journals and '"type":"bundle","phase":"patch-items"' in journals[0].read_text():
                 break
             time.sleep(0.02)
         assert process.poll() is None, "apply finished before it could be killed"

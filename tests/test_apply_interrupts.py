@@ -58,7 +58,8 @@ def _journal_records(journal_dir: Path) -> list[dict[str, object]]:
 def _patched_in_journal(journal_dir: Path) -> bool:
     if not journal_dir.is_dir() or not list(journal_dir.glob("*.jsonl")):
         return False
-    return any(r.get("phase") == "patch-items" for r in _journal_records(journal_dir))
+    records = _journal_records(journal_dir)
+    return any(r["type"] == "bundle" and r.get("phase") == "patch-items" for r in records)
 
 
 def test_sigterm_while_applying_finishes_the_bundle_in_flight_and_says_how_to_resume(
@@ -87,7 +88,11 @@ def test_sigterm_while_applying_finishes_the_bundle_in_flight_and_says_how_to_re
         assert line.endswith(f"finish the run with `reconciler apply {config} --resume`")
         records = _journal_records(journal_dir)
         assert records[-1]["type"] != "finish"  # open: resumable
-        journaled = sum(len(r["done"]) for r in records if r.get("phase") == "patch-items")  # type: ignore[arg-type]
+        journaled = sum(
+            len(r["done"])
+            for r in records
+            if r["type"] == "bundle" and r.get("phase") == "patch-items"
+        )  # type: ignore[arg-type]
         items = list(folder_by_path(sdk(server), "/data").list_items())  # type: ignore[attr-defined]
         written = sum(1 for i in items if i.client_metadata == {"stage": "term"})
         assert written == journaled > 0  # the bundles in flight finished and were journaled

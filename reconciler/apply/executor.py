@@ -157,6 +157,7 @@ class Executor:
     async def _write(
         self, operation: Operation, phase: Phase, steps: list[Step], budget: list[int]
     ) -> None:
+        self._intend(phase, steps)
         try:
             await operation.write(self._ctx, steps)
         except StepError as error:
@@ -177,6 +178,15 @@ class Executor:
         self._acknowledge(phase, steps, [])
 
     # --- bookkeeping ---------------------------------------------------------------------
+
+    def _intend(self, phase: Phase, steps: Sequence[Step]) -> None:
+        """Journal what is about to be sent, so a run stopped mid-bundle (or between the
+        requests of one step, like a move and its rename) leaves the UUIDs it was changing."""
+        if self._ctx.journal is not None:
+            self._ctx.journal.intent(
+                str(phase),
+                ((s.key, s.address, uuid) for s in steps if (uuid := s.change.refs.uuid)),
+            )
 
     def _acknowledge(self, phase: Phase, written: Sequence[Step], already: Sequence[Step]) -> None:
         if not written and not already:

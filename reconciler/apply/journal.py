@@ -7,6 +7,8 @@ JSON object per line, each written, flushed and fsynced before apply goes on:
      "pid": …, "host": …}                                          (whose run: ``owner.py``)
     {"type": "created", "address": "folder:/a", "uuid": …}       as soon as the API answers
     {"type": "sync", "address": "folder:/a", "job": …}            a cloud sync was started
+    {"type": "intent", "phase": …, "steps": [{"key": …,             a bundle about to be sent
+      "address": "folder:/b", "uuid": …}]}                          (may have happened, or not)
     {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
     {"type": "finish", "ok": true, "at": …}                        ("superseded": true when
                                                                   a fresh plan took over)
@@ -59,9 +61,17 @@ class JournalState:
     done: set[str] = field(default_factory=set)
     created: dict[str, str] = field(default_factory=dict)
     sync_jobs: dict[str, str] = field(default_factory=dict)
+    intents: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (address, uuid)
     finished: bool = False
     runs: int = 0
     owner: Owner | None = None  # the process of the last start, when the journal names it
+
+    def in_flight(self) -> tuple[tuple[str, str], ...]:
+        """``(uuid, address)`` of steps on live objects sent (or about to be) and never
+        acknowledged: each may be done, half done (a move without its rename), or not begun,
+        so the next plan must know the object by its UUID wherever it is now."""
+        pending = {v for k, v in self.intents.items() if k not in self.done}
+        return tuple(sorted(pending))
 
 
 def read_journal(path: Path) -> JournalState:
@@ -113,6 +123,9 @@ def _absorb(state: JournalState, record: Mapping[str, Any]) -> None:
         state.sync_jobs[str(record["address"])] = str(record["job"])
     elif kind == "bundle":
         state.done.update(str(k) for k in record.get("done", ()))
+    elif kind == "intent":
+        for step in record.get("steps", ()):
+            state.intents[str(step["key"])] = (str(step["uuid"]), str(step["address"]))
     elif kind == "finish":
         state.finished = True
 
@@ -171,6 +184,12 @@ class Journal:
     def sync_started(self, address: str, job: str) -> None:
         self.record({"type": "sync", "address": address, "job": job})
 
+    def intent(self, phase: str, steps: Iterable[tuple[str, str, str]]) -> None:
+        """Before a bundle is sent: ``(key, address, uuid)`` of its steps on live objects."""
+        rows = [{"key": k, "address": a, "uuid": u} for k, a, u in steps]
+        if rows:
+            self.record({"type": "intent", "phase": phase, "steps": rows})
+
     def bundle(self, phase: str, done: Iterable[str]) -> None:
         self.record({"type": "bundle", "phase": phase, "done": sorted(done)})
 
@@ -217,6 +236,11 @@ def unfinished_journals(directory: Path) -> list[JournalState]:
         if not state.finished:
             found.append((stamp, state))
     return [state for _, state in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+def in_flight(stopped: Iterable[JournalState]) -> tuple[tuple[str, str], ...]:
+    """Every unacknowledged ``(uuid, address)`` of these stopped runs (``DiffOptions``)."""
+    return tuple(sorted({step for state in stopped for step in state.in_flight()}))
 
 
 def supersede(state: JournalState, *, at: str) -> None:

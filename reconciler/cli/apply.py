@@ -31,7 +31,7 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
-from reconciler.apply.journal import JournalState, supersede, unfinished_journals
+from reconciler.apply.journal import JournalState, in_flight, supersede, unfinished_journals
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.owner import is_running, running_message
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
@@ -177,7 +177,7 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
     async with client, _locked(client, desired, request) as lock:
         # Only now: a run that was still going when this one started has finished meanwhile.
         stopped = [] if saved is not None else _stopped(journal_dir, request)
-        plan, live, read_at = await _the_plan(request, client, desired, saved)
+        plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
         if plan.target != client.target:
             raise CommandError(_mismatch(plan, client))
         _show(plan, request, printer)
@@ -294,6 +294,7 @@ async def _the_plan(
     client: EncordClient,
     desired: DesiredState,
     saved: Plan | None,
+    stopped: list[JournalState],
 ) -> tuple[Plan, LiveState | None, float | None]:
     """The plan to apply; and when it was made just now, the live state it was made from and
     when (``time.monotonic()``) that read began."""
@@ -302,7 +303,9 @@ async def _the_plan(
         return saved, None, None
     read_at = time.monotonic()  # the oldest object in the plan was read after this
     live = await read_scope(client, desired)
-    options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
+    options = DiffOptions(
+        force=request.force, only=request.only, created_at=now_iso(), in_flight=in_flight(stopped)
+    )
     plan = make_plan(desired, live, options)
     return plan, live, read_at
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from reconciler.apply.journal import in_flight, unfinished_journals
 from reconciler.cli.common import (
     CommandError,
     check_globs,
@@ -149,7 +150,11 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
     async with connect_client(request.target, desired) as client:
         with read_progress(request.fmt) as listener:
             live = await read_scope(client, desired, on_progress=listener)
-    options = DiffOptions(force=request.force, only=request.only, created_at=now_iso())
+    # A run that stopped mid-move left the UUIDs it was changing: plan them as those folders.
+    stopped = in_flight(unfinished_journals(Path(desired.root_dir)))
+    options = DiffOptions(
+        force=request.force, only=request.only, created_at=now_iso(), in_flight=stopped
+    )
     return make_plan(desired, live, options), live
 
 

@@ -26,12 +26,16 @@ class DiffOptions:
     * ``item_roots``: plan item-level changes (metadata, item moves, links, unlinks) only for
       items under these folders. Apply uses it to re-plan what a cloud sync created.
     * ``created_at``: timestamp recorded in the plan (the planner reads no clock).
+    * ``in_flight``: ``(uuid, address)`` of steps a stopped run sent and never acknowledged
+      (its journal's intents): a folder moving to a declared path is known by its UUID
+      wherever it is now, and is never pruned.
     """
 
     force: bool = False
     only: tuple[str, ...] = ()
     item_roots: tuple[str, ...] | None = None
     created_at: str | None = None
+    in_flight: tuple[tuple[str, str], ...] = ()
     tool_version: str = __version__
 
 

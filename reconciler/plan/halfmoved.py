@@ -45,9 +45,15 @@ def candidate(ctx: Context, uuid: str | None, declared: set[str]) -> str | None:
 
 
 def half_moved(ctx: Context, folder: DesiredFolder, declared: set[str]) -> tuple[str | None, str]:
-    """A folder of ours at an intermediate path of one of ``folder``'s ``previously`` moves.
-    Only one carrying our marker is taken: anything else there may be somebody's folder that
-    merely shares the name (prune then refuses to touch it, see ``halfmoved.referred``)."""
+    """The folder a stopped run was moving here (by the UUID its journal names, wherever it is
+    now), else a folder of ours at an intermediate path of one of ``folder``'s ``previously``
+    moves. Only one carrying our marker is taken by path: anything else there may be
+    somebody's folder that merely shares the name (prune then refuses to touch it)."""
+    journaled = journaled_moves(ctx).get(folder.path)
+    if journaled is not None and journaled in ctx.live.folders:
+        uuid = candidate(ctx, journaled, declared)
+        if uuid is not None and ctx.live.folders[uuid].path != folder.path:
+            return uuid, ", ".join(folder.previously)
     for previous in folder.previously:
         for stop in stops(folder.path, previous):
             if any(is_under(stop, root) for root in ctx.live.ambiguous):
@@ -56,3 +62,13 @@ def half_moved(ctx: Context, folder: DesiredFolder, declared: set[str]) -> tuple
             if uuid is not None and ctx.folder_owner(ctx.live.folders[uuid]) == ctx.owner:
                 return uuid, previous
     return None, ""
+
+
+def journaled_moves(ctx: Context) -> dict[str, str]:
+    """Declared folder path -> the UUID a stopped run's unacknowledged step was changing."""
+    out: dict[str, str] = {}
+    for uuid, address in ctx.options.in_flight:
+        kind, _, path = address.partition(":")
+        if kind == "folder" and path in ctx.desired.folders:
+            out[path] = uuid
+    return out

@@ -206,9 +206,10 @@ def _maybe_moving(ctx: Context, uuid: str) -> bool:
     """Refuse to delete a folder a ``previously:`` may mean (at its old path, or half-way
     after a stopped run): it may be the declared folder itself, with everything in it."""
     referred = halfmoved.referred(ctx.desired.folders, ctx.live.paths)
+    by_uuid = {u: p for p, u in halfmoved.journaled_moves(ctx).items()}
     for inside in ctx.tree.subtree(uuid):
         live_path = ctx.live.folders[inside].path
-        declared = referred.get(live_path)
+        declared = by_uuid.get(inside) or referred.get(live_path)
         if declared is None or _protected(ctx, live_path):
             continue  # a protected folder's delete is refused by safety, saying so
         path = ctx.tree.path_of[uuid]
@@ -218,7 +219,8 @@ def _maybe_moving(ctx: Context, uuid: str) -> bool:
                 message=(
                     f"folder:{path} is not declared, but folder:{live_path} may be "
                     f"folder:{declared} (a previously path of it, or half-way there after a run "
-                    "that stopped), so nothing there is deleted; move what it holds into "
+                    "that stopped, or named by its journal), so nothing there is deleted; move "
+                    "what it holds into "
                     f"{declared} and delete it by hand, or fix previously of {declared}"
                 ),
                 addresses=(addr.folder(path),),
