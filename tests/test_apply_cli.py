@@ -309,3 +309,41 @@ def test_the_plan_made_after_a_sync_asks_again_and_no_leaves_it_out(tmp_path: Pa
     assert synced and all("source" not in i.metadata for i in synced)  # declined: untouched
     (dataset,) = live.datasets.values()
     assert not dataset.rows
+
+
+def _resealed(plan_file: Path) -> None:
+    """Edit a saved plan the way an attacker would: change it, then recompute its checksum."""
+    from reconciler.plan.document import plan_document, plan_from_document, sealed
+
+    doc = json.loads(plan_file.read_text())
+    doc["ownership_id"] = "someone-else"
+    plan_file.write_text(json.dumps(plan_document(sealed(plan_from_document(doc)))))
+
+
+def test_a_plan_signed_with_the_ci_key_applies_and_a_resealed_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, items=1)
+    plan_file = tmp_path / "plan.json"
+    key = {"RECONCILER_PLAN_KEY": "ci-secret-0123456789"}
+    made = run_cli("plan", str(config), "--out", str(plan_file), env=key)
+    assert made.returncode == 0, made.stdout + made.stderr
+    signature = (tmp_path / "plan.json.sig").read_text()
+    assert signature.startswith("hmac-sha256:") and key["RECONCILER_PLAN_KEY"] not in signature
+    pristine = plan_file.read_text()
+
+    _resealed(plan_file)  # a valid checksum, so only the signature can tell
+    forged = run_cli("apply", str(plan_file), "--auto-approve", env=key)
+    assert forged.returncode == 1
+    assert "does not authenticate this plan" in forged.stderr
+    assert len(forged.stderr.strip().splitlines()) == 1
+
+    plan_file.write_text(pristine)
+    wrong = run_cli("apply", str(plan_file), "--auto-approve", env={"RECONCILER_PLAN_KEY": "x"})
+    assert wrong.returncode == 1 and "does not authenticate" in wrong.stderr
+    (tmp_path / "plan.json.sig").rename(tmp_path / "elsewhere.sig")
+    missing = run_cli("apply", str(plan_file), "--auto-approve", env=key)
+    assert missing.returncode == 1 and "cannot be read" in missing.stderr
+    (tmp_path / "elsewhere.sig").rename(tmp_path / "plan.json.sig")
+    applied = run_cli("apply", str(plan_file), "--auto-approve", env=key)
+    assert applied.returncode == 0, applied.stdout + applied.stderr

@@ -13,6 +13,7 @@ do), 1 for anything else. Every error is one line; none is a traceback.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from contextlib import AbstractAsyncContextManager
@@ -75,6 +76,7 @@ from reconciler.plan import (
     render_text,
 )
 from reconciler.plan.render_text import Detail
+from reconciler.plan.signature import PlanSignatureError, check_signature, plan_key
 from reconciler.words import plural
 
 _YAML = (".yaml", ".yml")
@@ -257,9 +259,16 @@ def _load_plan(path: Path) -> Plan:
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read plan file {path}: {exc}") from None
     try:
-        return loads(text)
+        plan = loads(text)
     except PlanFileError as exc:
         raise CommandError(f"{path}: {exc}") from None
+    key = plan_key(os.environ)
+    if key is not None:
+        try:
+            check_signature(path, plan.checksum, key)
+        except PlanSignatureError as exc:
+            raise CommandError(str(exc)) from None
+    return plan
 
 
 def _config_dir(path: Path, saved: Plan | None) -> Path:

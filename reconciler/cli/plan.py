@@ -42,6 +42,7 @@ from reconciler.plan.document import sealed
 from reconciler.plan.planfile import iter_dumps
 from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
+from reconciler.plan.signature import plan_key, sign, signature_path
 from reconciler.words import plural
 
 
@@ -166,10 +167,13 @@ def _as_saved(plan: Plan, out: Path) -> Plan:
 
 
 def _write(path: Path, plan: Plan) -> None:
+    key = plan_key(os.environ)
     try:
         with path.open("w", encoding="utf-8") as handle:
             for piece in iter_dumps(plan):
                 handle.write(piece)
+        if key is not None:
+            signature_path(path).write_text(sign(plan.checksum, key) + "\n", encoding="ascii")
     except OSError as exc:
         raise CommandError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
 

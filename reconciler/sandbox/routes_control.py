@@ -60,8 +60,13 @@ async def set_faults(request: Request, runtime: Runtime) -> Reply:
     return Reply(200, runtime.faults.snapshot())
 
 
+# The name in-process clients (httpx.ASGITransport: the embedded target, tests) give the app;
+# no socket serves it, so no browser can send it.
+IN_PROCESS_HOST = "sandbox.local"
+
+
 def _is_loopback_name(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
+    return host in LOOPBACK or host.startswith("127.") or host == IN_PROCESS_HOST
 
 
 def _host_name(authority: str) -> str:
