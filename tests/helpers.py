@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +51,25 @@ class SandboxServer:
     key_path: Path
     admin_email: str
     process: subprocess.Popen[str]
+    command: list[str] = field(default_factory=list)
+    errors: IO[str] | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].rstrip("/"))
+
+    def restart(self, pause: float) -> None:
+        """Stop the server, wait ``pause`` seconds, serve the same database on the SAME port
+        (what a deploy or a crash-and-restart looks like to a client holding the URL)."""
+        _stop(self.process)
+        time.sleep(pause)
+        command = [*self.command]
+        command[command.index("--port") + 1] = str(self.port)
+        assert self.errors is not None
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self.errors, text=True
+        )
+        _wait_for_url(self.process, self.errors)
 
     @property
     def key_text(self) -> str:
@@ -104,11 +123,13 @@ def running_sandbox(
     # pipe would block the server on its next log line.
     with tempfile.TemporaryFile(mode="w+") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        server = None
         try:
             url = _wait_for_url(process, errors)
-            yield SandboxServer(url, db_path, key_path, admin_email, process)
+            server = SandboxServer(url, db_path, key_path, admin_email, process, command, errors)
+            yield server
         finally:
-            _stop(process)
+            _stop(server.process if server else process)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
