@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -27,23 +28,39 @@ def cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "reconciler", *args], check=True, capture_output=True)
 
 
-@contextmanager
-def serve(db: Path, latency_ms: float) -> Iterator[str]:
-    """``reconciler sandbox serve`` on a free port with latency injected; yields its URL."""
+def free_port() -> int:
+    """A loopback port free now, for a server that must come back on the same one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(db: Path, latency_ms: float, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """Start ``reconciler sandbox serve`` (``port`` 0: any free one); the process and its URL."""
     command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db),
-               "--port", "0", "--latency-ms", str(latency_ms)]  # fmt: skip
+               "--port", str(port), "--latency-ms", str(latency_ms)]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "listening on " in line:
+            return process, line.rsplit("listening on ", 1)[1].strip()
+    stop(process)
+    raise RuntimeError("the sandbox did not start")
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
+
+
+@contextmanager
+def serve(db: Path, latency_ms: float, port: int = 0) -> Iterator[str]:
+    """``reconciler sandbox serve`` with latency injected; yields its URL."""
+    process, url = start(db, latency_ms, port)
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "listening on " in line:
-                yield line.rsplit("listening on ", 1)[1].strip()
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
+        yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+        stop(process)
