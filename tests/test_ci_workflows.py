@@ -74,7 +74,10 @@ def test_the_workflows_trigger_and_authenticate_as_documented() -> None:
     assert drift["on"]["schedule"][0]["cron"] and "workflow_dispatch" in drift["on"]
     for workflow in (plan, apply, drift):
         assert workflow["env"]["ENCORD_SSH_KEY"] == "${{ secrets.ENCORD_SSH_KEY }}"
-        assert workflow["env"]["ENCORD_DOMAIN"] == "${{ secrets.ENCORD_DOMAIN }}"
+        # pinned: an unset secret must not let the config choose the host
+        assert workflow["env"]["ENCORD_DOMAIN"] == (
+            "${{ secrets.ENCORD_DOMAIN || 'https://api.encord.com' }}"
+        )
     commands = {
         name: "\n".join(script for _, script in run_steps(wf, next(iter(wf["jobs"]))))
         for name, wf in (("plan", plan), ("apply", apply), ("drift", drift))
@@ -129,7 +132,11 @@ class Repository:
     def __init__(self, tmp_path: Path, server: SandboxServer) -> None:
         self.workspace = tmp_path / "work" / "repo"
         self.gh = GhState(tmp_path / "gh")
-        self.secrets = {"ENCORD_DOMAIN": server.url, "ENCORD_SSH_KEY": server.key_text}
+        self.secrets = {
+            "ENCORD_DOMAIN": server.url,
+            "ENCORD_SSH_KEY": server.key_text,
+            "RECONCILER_PLAN_KEY": "ci-plan-key-for-tests",  # plans travel signed
+        }
 
     def job(self, workflow: str, job: str, **github: Any) -> JobResult:
         context = {"repository": "acme/encord-config", "token": "ghs_test", **github}

@@ -300,7 +300,9 @@ class Runner:
     # --- stand-ins for actions --------------------------------------------------------------
 
     def upload_artifact(self, inputs: Mapping[str, str]) -> str | None:
-        found = [Path(p) for p in glob.glob(str(self.workspace / inputs["path"]))]
+        # One pattern a line, as the real action takes them.
+        patterns = [line.strip() for line in inputs["path"].splitlines() if line.strip()]
+        found = [Path(p) for pattern in patterns for p in glob.glob(str(self.workspace / pattern))]
         if not found:
             missing = inputs.get("if-no-files-found", "warn")
             return f"no files at {inputs['path']}" if missing == "error" else None
