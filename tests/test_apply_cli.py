@@ -347,3 +347,31 @@ def test_a_plan_signed_with_the_ci_key_applies_and_a_resealed_one_is_refused(
     (tmp_path / "elsewhere.sig").rename(tmp_path / "plan.json.sig")
     applied = run_cli("apply", str(plan_file), "--auto-approve", env=key)
     assert applied.returncode == 0, applied.stdout + applied.stderr
+
+
+def test_a_saved_plan_that_removes_what_the_config_would_not_is_refused(tmp_path: Path) -> None:
+    """Apply re-plans from the config: a delete the config does not (or no longer) make is
+    refused before anything is applied, whatever the plan file's checksum says."""
+    config = _config(tmp_path, items=1)
+    settings = config / "reconciler.yaml"
+    settings.write_text(settings.read_text() + "policy: {prune: owned, min_existing: 0}\n")
+    resources = config / "folders.yaml"
+    declared = resources.read_text()
+    assert declared.rstrip().splitlines()[-2] == "  crew:"  # groups: is the last mapping
+    resources.write_text(declared + "  old-crew: {description: leaving}\n")
+    first = run_cli("apply", str(config), "--auto-approve")
+    assert first.returncode == 0, first.stdout + first.stderr
+    resources.write_text(declared)  # old-crew removed: prune (owned) deletes it
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    assert '"group:old-crew"' in plan_file.read_text()
+    resources.write_text(declared + "  old-crew: {description: leaving}\n")  # declared again
+    refused = run_cli("apply", str(plan_file), "--auto-approve")
+    assert refused.returncode == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert "removes what the config would not remove now (group:old-crew)" in line
+    assert "old-crew" in {g.name for g in _live(config).groups.values()}  # nothing deleted
+    resources.write_text(declared)
+    agreed = run_cli("apply", str(plan_file), "--auto-approve")
+    assert agreed.returncode == 0, agreed.stdout + agreed.stderr
+    assert "old-crew" not in {g.name for g in _live(config).groups.values()}

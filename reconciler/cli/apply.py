@@ -32,7 +32,13 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
-from reconciler.apply.journal import JournalState, in_flight, supersede, unfinished_journals
+from reconciler.apply.journal import (
+    JournalState,
+    in_flight,
+    read_journal,
+    supersede,
+    unfinished_journals,
+)
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.owner import is_running, running_message
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
@@ -75,6 +81,7 @@ from reconciler.plan import (
     plan_document,
     render_text,
 )
+from reconciler.plan.recheck import refusal_line, unplanned_removals
 from reconciler.plan.render_text import Detail
 from reconciler.plan.signature import PlanSignatureError, check_signature, plan_key
 from reconciler.words import plural
@@ -309,6 +316,7 @@ async def _the_plan(
     when (``time.monotonic()``) that read began."""
     if saved is not None:
         _check_saved(request)
+        await _recheck(saved, request, client, desired)
         return saved, None, None
     read_at = time.monotonic()  # the oldest object in the plan was read after this
     live = await read_scope(client, desired)
@@ -317,6 +325,29 @@ async def _the_plan(
     )
     plan = make_plan(desired, live, options)
     return plan, live, read_at
+
+
+async def _recheck(
+    saved: Plan, request: Request, client: EncordClient, desired: DesiredState
+) -> None:
+    """Refuse a saved plan that removes what the config would not (``plan/recheck.py``)."""
+    live = await read_scope(client, desired)
+    fresh = make_plan(desired, live, DiffOptions(force=saved.forced, created_at=now_iso()))
+    done = _done_indices(request, saved) if request.resume else set()
+    unplanned = unplanned_removals(saved, fresh, done=done)
+    if unplanned:
+        raise CommandError(refusal_line(unplanned))
+
+
+def _done_indices(request: Request, saved: Plan) -> set[int]:
+    """Indices of the saved plan's changes its journal shows finished."""
+    plan_file = _plan_file(request.path)
+    assert plan_file is not None
+    path = journal_path(plan_file.resolve().parent, saved.checksum)
+    if not path.is_file():
+        return set()
+    keys = read_journal(path).done
+    return {int(key.split(":", 1)[0]) for key in keys if key.split(":", 1)[0].isdigit()}
 
 
 def _check_saved(request: Request) -> None:

@@ -1,0 +1,38 @@
+"""A saved plan judged against the config it claims to come from, before it is applied.
+
+The checksum (and the optional signature) say a plan file is the one that was made; they do
+not say the config would make it. A plan spliced by hand and re-sealed could delete what the
+config protects, what another ownership id owns, or what prune never allows. So apply plans
+afresh from the config and the live organisation, and every destructive change of the saved
+plan must be one the fresh plan makes too (same address, same actions). Creates and patches
+are not judged: they are re-checked against live state before each bundle as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from reconciler.plan.model import Change, Plan
+
+
+def unplanned_removals(saved: Plan, fresh: Plan, *, done: Collection[int] = ()) -> list[Change]:
+    """Destructive changes of ``saved`` that ``fresh`` does not make; ``done``: indices of
+    ``saved`` changes an earlier run of it finished (gone from live, so not planned now)."""
+    planned = {(c.address, c.actions) for c in fresh.changes}
+    return [
+        change
+        for n, change in enumerate(saved.changes)
+        if change.is_destructive
+        and n not in done
+        and (change.address, change.actions) not in planned
+    ]
+
+
+def refusal_line(unplanned: list[Change]) -> str:
+    shown = ", ".join(c.address for c in unplanned[:3])
+    more = f" and {len(unplanned) - 3} more" if len(unplanned) > 3 else ""
+    return (
+        f"the saved plan removes what the config would not remove now ({shown}{more}): it was "
+        "edited, or made from another config, or the organisation changed; nothing was "
+        "applied; make a new plan and review it"
+    )
