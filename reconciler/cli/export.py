@@ -36,6 +36,7 @@ from reconciler.targets import (
     resolve,
     sandbox_integrations,
 )
+from reconciler.words import plural
 
 
 @cli.command("export")
@@ -102,12 +103,12 @@ def export_command(
         click.echo(f"warning: {warning}", err=True)
     c = result.counts
     click.echo(
-        f"exported {', '.join(paths)} from {resolved.label}: {_n(c['folders'], 'folder')}, "
-        f"{_n(c['groups'], 'group')}, {_n(c['datasets'], 'dataset')}, metadata of "
-        f"{_n(c['item_metadata'], 'item')} ({_n(c['metadata_rules'], 'rule')}, "
-        f"{_n(c['metadata_rows'], 'manifest row')})"
+        f"exported {', '.join(paths)} from {resolved.label}: {plural(c['folders'], 'folder')}, "
+        f"{plural(c['groups'], 'group')}, {plural(c['datasets'], 'dataset')}, metadata of "
+        f"{plural(c['item_metadata'], 'item')} ({plural(c['metadata_rules'], 'rule')}, "
+        f"{plural(c['metadata_rows'], 'manifest row')})"
     )
-    click.echo(f"wrote {_n(len(written), 'file')} to {out}: " + ", ".join(sorted(result.files)))
+    click.echo(f"wrote {plural(len(written), 'file')} to {out}: " + ", ".join(sorted(result.files)))
     if result.ownership_id == PLACEHOLDER:
         click.echo(
             "next: set ownership.id in reconciler.yaml, then run `reconciler plan` (0 changes)"
@@ -160,7 +161,3 @@ def _target_document(resolved: Resolved, out: Path) -> dict[str, Any]:
 
 def _relative(path: str, out: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), out.resolve())).as_posix()
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
