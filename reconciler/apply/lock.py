@@ -33,7 +33,8 @@ created one: each sees the other's lease, both back off, and the next round has 
 **Keeping it.** Renewed every ``renew_every`` seconds in the background and before every
 phase (``check``): the holder reads its lease back and stops (``LockLostError``) if it is no
 longer its own. Released at the end, also after an error or Ctrl-C; a killed holder's lease
-expires after ``ttl`` and is then taken over, or at once with ``--force-unlock RUN_ID``.
+expires after ``ttl`` and is then taken over, or at once with ``--force-unlock RUN_ID``, or at
+once when its holder ran on this machine and its process is gone (``kill -9``, a crash).
 
 **What it cannot do.** Expiry is judged by the reader's wall clock against the holder's
 ``expires``: a holder whose clock runs ahead, or one cut off from the API for longer than
@@ -51,6 +52,7 @@ import json
 import logging
 import os
 import random
+import re
 import socket
 import time
 import uuid
@@ -60,6 +62,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.apply.errors import LockHeldError, LockLostError
+from reconciler.apply.owner import dead_here
 from reconciler.encord import EncordClient, EncordError, Folder
 from reconciler.model.desired import LOCK_KEY, OWNER_KEY, lock_folder_name
 from reconciler.wire.storage import PatchFolderPayload
@@ -101,10 +104,15 @@ class Lease:
     folder: str = ""
 
     def expired(self, now: datetime) -> bool:
+        """Nobody can be relying on it: past its expiry, unreadable, or held by a process of
+        this machine that is gone (a run killed with kill -9 here need not be waited out)."""
         try:
-            return datetime.fromisoformat(self.expires) <= now
+            if datetime.fromisoformat(self.expires) <= now:
+                return True
         except ValueError:
-            return True  # unreadable: nobody can be relying on it
+            return True
+        match = _HOLDER.fullmatch(self.holder)
+        return match is not None and dead_here(match["host"], int(match["pid"]))
 
     def record(self) -> dict[str, str]:
         return {
@@ -116,6 +124,9 @@ class Lease:
 
     def describe(self) -> str:
         return f"run {self.run} by {self.holder} since {self.since}"
+
+
+_HOLDER = re.compile(r"[^@]*@(?P<host>\S+) pid (?P<pid>\d+)")  # as default_holder writes it
 
 
 def default_holder() -> str:

@@ -70,6 +70,11 @@ def is_running(owner: Owner | None, journal: Path) -> bool:
         return False
 
 
+def dead_here(host: str, pid: int) -> bool:
+    """True when ``pid`` on ``host`` is a process of this machine that no longer runs."""
+    return host == socket.gethostname() and pid != os.getpid() and not _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
