@@ -2,7 +2,8 @@
 stops between them leaves the folder at ``<new parent>/<old name>``; the next run must finish
 the move, never create an empty folder at the declared path and prune the real one.
 
-Over a served sandbox whose write budget (``writes_allowed``) stops the run after the move."""
+Over a served sandbox that refuses the rename (``refuse_body``), so the run stops after the
+move."""
 
 from __future__ import annotations
 
@@ -51,9 +52,10 @@ def _items(folder: object) -> set[str]:
 
 
 def _stop_after_the_move(config: Path, server: SandboxServer, *, kill: bool) -> None:
-    """Apply with a budget of one write: the move goes through, the rename is refused. Either
-    let the rename fail after its retries, or ``kill -9`` the run while it retries."""
-    server.set_faults(writes_allowed=1)
+    """Apply while the sandbox refuses the rename (any write naming "footage"): the move goes
+    through. Either let the rename fail after its retries, or ``kill -9`` the run while it
+    retries."""
+    server.set_faults(refuse_body="footage")
     try:
         if not kill:
             stopped = apply(config, server, "--retry-seconds", "1")
@@ -75,7 +77,7 @@ def _stop_after_the_move(config: Path, server: SandboxServer, *, kill: bool) -> 
         finally:
             process.wait(timeout=30)
     finally:
-        server.set_faults(writes_allowed=None)
+        server.set_faults(refuse_body=None)
 
 
 @pytest.mark.parametrize(

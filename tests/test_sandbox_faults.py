@@ -205,3 +205,10 @@ def test_write_budget_lets_n_writes_through_then_refuses_writes_only(sb: Harness
     assert folder_names(sb) == ["f0", "f1"]  # reads still answer; refused writes did nothing
     sb.runtime.faults.update({"writes_allowed": None})
     assert sb.post("/storage/folders", {"name": "f9"}).status_code == 200
+
+
+def test_refuse_body_refuses_only_writes_naming_it(sb: Harness) -> None:
+    sb.runtime.faults.update({"refuse_body": "forbidden"})
+    assert sb.post("/storage/folders", {"name": "forbidden-one"}).status_code == 503
+    assert sb.post("/storage/folders", {"name": "fine"}).status_code == 200
+    assert folder_names(sb) == ["fine"]

@@ -24,6 +24,8 @@ class FaultSettings:
     * ``writes_allowed``: when set, the next N write requests are handled, and every write
       after them is answered 503 before anything happens (until it is set again): a client
       that stopped after exactly N writes, at a boundary a test can enumerate.
+    * ``refuse_body``: when set, every v2 write whose body contains this text is answered
+      503 without being carried out (one kind of request failing for good, e.g. a rename).
     """
 
     latency_ms: float = 0.0
@@ -34,6 +36,7 @@ class FaultSettings:
     storm_retry_after: int = 1
     seed: int | None = None
     writes_allowed: int | None = None
+    refuse_body: str | None = None
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""

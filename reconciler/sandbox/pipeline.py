@@ -271,6 +271,9 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
         check_v2_body(credential, headers, body)
     except ApiError as exc:
         return v2_error(exc).to_response()
+    refused = runtime.faults.settings.refuse_body
+    if endpoint.write and refused and refused.encode() in body:
+        return error_reply(503, "injected server error (refused body)").to_response()
     incoming = Incoming(
         endpoint.method,
         dict(request.path_params),
