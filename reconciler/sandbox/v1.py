@@ -229,6 +229,13 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
     headers = lower_headers(request)
     try:
         require_v1_authorization(headers)
+    except ApiError as exc:  # no credential at all: the body is never read
+        runtime.stats.count(f"POST {path} (unauthenticated)")
+        fate = runtime.faults.decide(write=False)  # faults come first, as for every request
+        if fate.status_before is not None:
+            return _fault(fate).to_response()
+        return v1_error(exc).to_response()
+    try:
         body = await read_body(request, runtime.options.max_body_bytes)
     except ApiError as exc:
         runtime.stats.count(f"POST {path} (refused)")

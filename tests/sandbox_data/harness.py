@@ -228,7 +228,8 @@ def open_harness(
     transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
     try:
         with anyio.from_thread.start_blocking_portal() as portal:
-            client = httpx.AsyncClient(transport=transport, base_url="http://sandbox.test")
+            # sandbox.local: the in-process name the control routes accept
+            client = httpx.AsyncClient(transport=transport, base_url="http://sandbox.local")
             try:
                 yield Harness(SyncClient(portal, client), db_path, {ADMIN: key}, app.state.runtime)
             finally:
