@@ -38,6 +38,8 @@ async def _folders(c: EncordClient) -> dict[str, Folder]:
         {child.uuid: PatchFolderPayload(description="d2", client_metadata={"k": 1})}
     )
     assert [(f.description, f.metadata()) for f in patched] == [("d2", {"k": 1})]
+    one = await c.folders.patch(child.uuid, PatchFolderPayload(description="d3"))
+    assert (one.uuid, one.description) == (child.uuid, "d3")
     await c.folders.move([grand.uuid], None)
     assert (await c.folders.get(grand.uuid)).parent is None
     await c.folders.move([grand.uuid], child.uuid)

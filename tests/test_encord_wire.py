@@ -212,6 +212,16 @@ ROWS: dict[str, Row] = {
         lambda c: c.items.get_bulk([I0, I1]),
         lambda items: [str(i.uuid) for i in items] == [I0, I1],
     ),
+    "patch one folder": Row(
+        (33,),
+        lambda c: c.folders.patch(
+            F_ROOT,
+            PatchFolderPayload(
+                name="root-a-renamed", description="new desc", client_metadata={"k": "v"}
+            ),
+        ),
+        lambda f: str(f.uuid) == F_ROOT and f.name == "root-a-renamed",
+    ),
     "patch folders in bulk": Row(
         (35,),
         lambda c: c.folders.patch_bulk(

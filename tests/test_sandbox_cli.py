@@ -389,12 +389,19 @@ def test_a_client_hanging_up_is_one_log_line_not_a_traceback(tmp_path: Path) -> 
         ready, _, _ = select.select([process.stdout], [], [], 60)  # bounded start-up wait
         assert ready, "the server did not print its URL within 60 s"
         url = process.stdout.readline().rsplit("listening on ", 1)[1].strip()
-        # mid-request: the body is announced but never comes (v2 and v1 routes)
-        partial = b"Host: x\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n{"
+        # mid-request: the body is announced but never comes (v2 and v1 routes). A credential
+        # is sent, since a request without one is refused before its body is read.
+        partial = (
+            b"Host: x\r\nAuthorization: Bearer some-token\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 999\r\n\r\n{"
+        )
         _hang_up(url, b"POST /v2/public/storage/items/get-bulk HTTP/1.1\r\n" + partial)
         _hang_up(url, b"POST /public HTTP/1.1\r\n" + partial, reset=True)
         # mid-response: the answer is still being made (--latency-ms) when the client goes
-        _hang_up(url, b"GET /v2/public/storage/folders HTTP/1.1\r\nHost: x\r\n\r\n", reset=True)
+        get = (
+            b"GET /v2/public/storage/folders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n"
+        )
+        _hang_up(url, get, reset=True)
         time.sleep(1)  # let the latency of the last request pass
         with urllib.request.urlopen(url + "/_sandbox/health", timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}  # still serving
