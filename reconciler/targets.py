@@ -41,13 +41,14 @@ from reconciler.encord import (
 )
 from reconciler.encord.auth import KeyAuth, bearer_auth_from_file
 from reconciler.encord.options import DEFAULT_DOMAIN
+from reconciler.errors import ReconcilerError
 from reconciler.model.desired import SandboxIntegration, SandboxTarget, Target
 
 SANDBOX_ORIGIN = "http://sandbox.local"
 ENCORD_HOST = "encord.com"
 
 
-class TargetError(Exception):
+class TargetError(ReconcilerError):
     """No usable target or credentials; the message says which flag or variable to set."""
 
 

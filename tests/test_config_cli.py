@@ -171,7 +171,7 @@ def test_plan_drift_and_apply_list_config_problems_with_a_count_first(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CommandError) as caught:
         load_desired(Path("cfg"))
-    lines = caught.value.lines
+    lines = caught.value.lines()
     assert lines[0] == "5 problems in the config:"
     assert lines[1] == (
         "cfg/reconciler.yaml:8:26: folders[\"/a\"].groups.annotators: 'owner' is not one of: "

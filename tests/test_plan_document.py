@@ -111,7 +111,7 @@ def test_action_predicates() -> None:
 def test_public_surface_is_pinned() -> None:
     assert plan_pkg.__all__ == [
         "FORMAT_VERSION", "PLAN_SCHEMA", "Action", "Change", "Deferral", "DiffOptions",
-        "FieldDiff", "Plan", "PlanDiagnostic", "PlanError", "PlanFileError", "Refs", "Refusal",
+        "FieldDiff", "Plan", "PlanError", "PlanFileError", "Refs", "Refusal",
         "Summary", "can_apply", "canonical", "compute_checksum", "diff", "dumps", "equivalent",
         "is_destructive", "is_replace", "loads", "plan_document", "plan_from_document",
         "render_markdown", "render_text",

@@ -1,4 +1,4 @@
-"""Errors of the apply engine, in one place.
+"""Errors of the apply engine, in one place; ``ApplyError`` is a ``ReconcilerError``.
 
 ::
 
@@ -12,13 +12,16 @@
 
 Failures of single changes are not exceptions: they are reported in ``ApplyResult.failures``
 (and as ``StepFailed`` events) while independent work goes on. ``StepError`` is what an
-operation raises internally to fail the steps of one bundle with a message of its own.
+operation raises internally to fail the steps of one bundle with a message of its own: the
+executor catches it, so it stays outside the ``ReconcilerError`` tree (``reconciler.errors``).
 """
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class ApplyError(Exception):
+
+class ApplyError(ReconcilerError):
     """Apply cannot run; one line saying what is wrong and what to do."""
 
 

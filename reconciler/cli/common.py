@@ -22,6 +22,7 @@ from reconciler.config import ConfigError, load_config
 from reconciler.config.errors import cwd_relative
 from reconciler.drift.renames import rename_notes
 from reconciler.encord import EncordClient, EncordError
+from reconciler.errors import ReconcilerError
 from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import GlobError, compile_glob
@@ -32,12 +33,15 @@ from reconciler.targets import TargetError, connect
 logger = logging.getLogger(__name__)
 
 
-class CommandError(Exception):
+class CommandError(ReconcilerError):
     """Stop the command with exit code 1; each line is printed as it is (one problem a line)."""
 
     def __init__(self, *lines: str) -> None:
         super().__init__(lines[0] if lines else "")
-        self.lines = lines
+        self._lines = lines
+
+    def lines(self) -> tuple[str, ...]:
+        return self._lines
 
 
 def echo_error(lines: tuple[str, ...]) -> None:
@@ -56,7 +60,7 @@ def run_command(
     try:
         code = body()
     except CommandError as failed:
-        report(failed.lines)
+        report(failed.lines())
         code = EXIT_ERROR
     except KeyboardInterrupt:
         report((interrupted,))

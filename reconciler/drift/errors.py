@@ -10,6 +10,8 @@ Drift itself is not an error: it is the report's content.
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class DriftFileError(Exception):
+
+class DriftFileError(ReconcilerError):
     """A saved drift report that cannot be read; the message says what to do."""

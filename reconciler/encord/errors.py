@@ -20,8 +20,10 @@ key that ever appears is the first four hex digits of its public key id.
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class EncordError(Exception):
+
+class EncordError(ReconcilerError):
     """Base of every client error. ``status`` is the HTTP (or v1 envelope) status, if any."""
 
     status: int | None = None

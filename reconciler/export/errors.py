@@ -6,6 +6,8 @@ ExportError     the export cannot be made or written (missing or ambiguous root,
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class ExportError(Exception):
+
+class ExportError(ReconcilerError):
     """One line for the user: what stops the export and what to do about it."""

@@ -19,8 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from reconciler.errors import ReconcilerError
 
-class GlobError(ValueError):
+
+class GlobError(ReconcilerError, ValueError):
     """A pattern that cannot be compiled (for example an unclosed ``[``)."""
 
 

@@ -15,7 +15,7 @@ from reconciler.plan.canonical import canonical, equivalent
 from reconciler.plan.context import DiffOptions
 from reconciler.plan.diff import diff
 from reconciler.plan.document import compute_checksum, plan_document, plan_from_document
-from reconciler.plan.errors import PlanDiagnostic, PlanError, PlanFileError
+from reconciler.plan.errors import PlanError, PlanFileError
 from reconciler.plan.model import (
     FORMAT_VERSION,
     Change,
@@ -41,7 +41,6 @@ __all__ = [
     "DiffOptions",
     "FieldDiff",
     "Plan",
-    "PlanDiagnostic",
     "PlanError",
     "PlanFileError",
     "Refs",

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
+from reconciler.errors import Diagnostic
 from reconciler.model.desired import OWNER_KEY, DesiredState
 from reconciler.model.live import LiveFolder, LiveItem, LiveState, content_fingerprint
-from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.model import Change, Deferral, Refusal, RefusalCode
 from reconciler.plan.resolve import Resolved
 from reconciler.plan.tree import Tree
@@ -51,7 +51,7 @@ class Context:
     refusals: list[Refusal] = field(default_factory=list)
     deferred: list[Deferral] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
-    problems: list[PlanDiagnostic] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # one line each, in the plan as is
     blocked: dict[str, tuple[RefusalCode, str]] = field(default_factory=dict)  # subtree -> why
     synced_on_create: list[str] = field(default_factory=list)  # folder paths

@@ -75,7 +75,7 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     _plan_everything(ctx)
     ctx.changes.extend(healing)  # our own empty duplicates: deleted, each saying why
     if ctx.problems:
-        raise PlanError(ctx.problems)
+        raise PlanError(ctx.problems, root=desired.root_dir)
     changes, refusals = _withhold(ctx)
     kept = only(changes, options.only)
     refusals = _relevant(refusals, kept, options.only)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, split_path
 from reconciler.model.desired import OWNER_KEY, DesiredFolder
@@ -20,7 +21,6 @@ from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
-from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.halfmoved import candidate, half_moved
 from reconciler.plan.model import Change, Refs
 from reconciler.plan.prune import plural, subtree_deletes
@@ -88,7 +88,7 @@ def _take(ctx: Context, folder: DesiredFolder, previous: str, uuid: str) -> None
     if is_under(folder.path, tree.path_of[uuid]):
         source = folder.field_sources.get("previously", folder.source)
         ctx.problems.append(
-            PlanDiagnostic(
+            Diagnostic(
                 source.file,
                 source.line,
                 source.col,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveItem
@@ -23,7 +24,6 @@ from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
-from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.item_metadata import (
     CompiledRule,
     Contribution,
@@ -52,7 +52,7 @@ def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
                 continue  # refused as an ambiguous path; nothing under it is planned
             if not ctx.tree.exists(folder):
                 ctx.problems.append(
-                    PlanDiagnostic(
+                    Diagnostic(
                         manifest.file,
                         entry.line,
                         1,
@@ -100,7 +100,7 @@ def _no_fixpoint(ctx: Context, path: str, rules: list[CompiledRule]) -> None:
     source = rules[0].rule.source
     sources = ", ".join(str(r.rule.source) for r in rules if r.rule.match.metadata)
     ctx.problems.append(
-        PlanDiagnostic(
+        Diagnostic(
             source.file,
             source.line,
             source.col,

@@ -14,10 +14,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.errors import Diagnostic
 from reconciler.model.desired import DesiredState, Source
 from reconciler.model.live import LiveDataset, LiveState
 from reconciler.model.names import EMAIL_CUTOFF, did_you_mean, email_uses, group_uses
-from reconciler.plan.errors import PlanDiagnostic, PlanError
+from reconciler.plan.errors import PlanError
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +33,13 @@ class Resolved:
 
 def resolve(desired: DesiredState, live: LiveState) -> Resolved:
     """Resolve every name in ``desired`` or raise ``PlanError`` with all diagnostics."""
-    problems: list[PlanDiagnostic] = []
+    problems: list[Diagnostic] = []
     groups = _resolve_groups(desired, live, problems)
     integrations = _resolve_integrations(desired, live, problems)
     datasets = _resolve_datasets(desired, live, problems)
     emails = _resolve_emails(desired, live, problems)
     if problems:
-        raise PlanError(problems)
+        raise PlanError(problems, root=desired.root_dir)
     return Resolved(
         groups=groups,
         group_names=_group_labels(live),
@@ -60,8 +61,8 @@ def _group_labels(live: LiveState) -> dict[str, str]:
     }
 
 
-def _at(source: Source, message: str) -> PlanDiagnostic:
-    return PlanDiagnostic(source.file, source.line, source.col, message)
+def _at(source: Source, message: str) -> Diagnostic:
+    return Diagnostic(source.file, source.line, source.col, message)
 
 
 def _by_name(names: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -72,7 +73,7 @@ def _by_name(names: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _resolve_groups(
-    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+    desired: DesiredState, live: LiveState, problems: list[Diagnostic]
 ) -> dict[str, str | None]:
     live_names = _by_name((g.name, g.hash) for g in live.groups.values())
     out: dict[str, str | None] = {}
@@ -103,7 +104,7 @@ def _resolve_groups(
 
 
 def _resolve_integrations(
-    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+    desired: DesiredState, live: LiveState, problems: list[Diagnostic]
 ) -> dict[str, str]:
     by_title = _by_name((i.title, i.uuid) for i in live.integrations.values())
     out: dict[str, str] = {}
@@ -134,7 +135,7 @@ def _resolve_integrations(
 
 
 def _resolve_datasets(
-    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+    desired: DesiredState, live: LiveState, problems: list[Diagnostic]
 ) -> dict[str, LiveDataset | None]:
     by_title = _by_name((d.title, d.uuid) for d in live.datasets.values())
     out: dict[str, LiveDataset | None] = {}
@@ -154,7 +155,7 @@ def _resolve_datasets(
 
 
 def _resolve_emails(
-    desired: DesiredState, live: LiveState, problems: list[PlanDiagnostic]
+    desired: DesiredState, live: LiveState, problems: list[Diagnostic]
 ) -> dict[str, str]:
     folded = {email.lower(): email for email in live.users}
     out: dict[str, str] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, parent_path
 from reconciler.model.desired import ItemSelector, MetadataRule, Source
@@ -27,7 +28,6 @@ from reconciler.model.globs import compile_glob
 from reconciler.plan.actions import Action
 from reconciler.plan.context import Context
 from reconciler.plan.datasets import select
-from reconciler.plan.errors import PlanDiagnostic
 from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.model import Refusal
 from reconciler.words import plural
@@ -64,7 +64,7 @@ def _exists(ctx: Context, folder: str, source: Source, what: str) -> bool:
     if any(is_under(folder, created) for created in tree.created):
         return True  # under a folder this plan creates: empty, but not a typo we can see
     ctx.problems.append(
-        PlanDiagnostic(
+        Diagnostic(
             source.file,
             source.line,
             source.col,

@@ -15,11 +15,13 @@ import hmac
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.errors import ReconcilerError
+
 KEY_VARIABLE = "RECONCILER_PLAN_KEY"
 PREFIX = "hmac-sha256:"
 
 
-class PlanSignatureError(Exception):
+class PlanSignatureError(ReconcilerError):
     """The plan's signature is missing or wrong; the message says what to do."""
 
 

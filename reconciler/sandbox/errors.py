@@ -1,6 +1,6 @@
 """Exceptions of the sandbox.
 
-    Exception
+    ReconcilerError (reconciler.errors)
      └── SandboxError              base of everything below; the message is one line for a user
           ├── StoreError           the database file cannot be used
           │    ├── DatabaseMissingError    no file at the path
@@ -16,8 +16,10 @@ request that fails half way changes nothing.
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class SandboxError(Exception):
+
+class SandboxError(ReconcilerError):
     """Base of every sandbox error; ``str(error)`` is one line fit for a user."""
 
 

@@ -1,8 +1,8 @@
 """Exceptions of the wire layer.
 
-    ValueError
-     └── UnusableKeyError      a private key that cannot sign (format, passphrase, not Ed25519)
-    Exception
+    ReconcilerError (reconciler.errors)
+     ├── UnusableKeyError      a private key that cannot sign (format, passphrase, not Ed25519);
+     │                         a ValueError too
      └── SignatureError        a request whose authentication does not verify (sandbox side)
 
 Messages are safe to show and to return to a client: they never contain key material.
@@ -10,10 +10,12 @@ Messages are safe to show and to return to a client: they never contain key mate
 
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class UnusableKeyError(ValueError):
+
+class UnusableKeyError(ReconcilerError, ValueError):
     """A private key that cannot be used: not OpenSSH, not Ed25519, or a wrong passphrase."""
 
 
-class SignatureError(Exception):
+class SignatureError(ReconcilerError):
     """A request whose authentication headers do not verify. The message is safe to return."""
