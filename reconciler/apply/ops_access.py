@@ -76,7 +76,7 @@ class FolderGrants:
             ctx.folder_of(change),
             [ctx.group_of(s.change) for s in steps],
             role,
-            subject=f"folder {addr.key_of(change.address).split('#', 1)[0]}",
+            subject=f"folder {addr.Address.parse(change.address).key}",
         )
 
 
@@ -114,7 +114,7 @@ async def _dataset_user_roles(ctx: RunContext, dataset: str) -> dict[str, str]:
 
 
 def _email(step: Step) -> str:
-    return step.change.refs.email or addr.key_of(step.address).rsplit("#", 1)[1]
+    return step.change.refs.email or str(addr.Address.parse(step.address).member)
 
 
 def _email_key(step: Step) -> str:

@@ -114,10 +114,8 @@ class _Covered:
     def __call__(self, change: Change) -> bool:
         if change.address in self.addresses or change.previous_address in self.addresses:
             return True
-        key = addr.key_of(change.address)
-        # ``link:<dataset>#<item path>``; elsewhere a ``#`` ends the path (``#<uuid>``, group)
-        path = key.split("#", 1)[1] if change.kind == addr.Kind.LINK else key.split("#", 1)[0]
-        return any(is_under(path, folder) for folder in self.synced)
+        path = addr.Address.parse(change.address).path
+        return path is not None and any(is_under(path, folder) for folder in self.synced)
 
 
 def _touched_items(plan: Plan, steps: Sequence[Step], live: LiveState | None) -> list[str] | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from reconciler.drift.model import Drift, DriftKind, Unmanaged
+from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.render_text import path_text, value_text
@@ -53,7 +54,7 @@ def folded_line(entry: Drift) -> str | None:
         return None
     kinds: dict[str, int] = {}
     for address in entry.related:
-        kind = address.split(":", 1)[0]
+        kind = str(addr.kind_of(address))
         kinds[kind] = kinds.get(kind, 0) + 1
     what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     count = len(entry.related)

@@ -112,7 +112,7 @@ def _grant_holds(change: Change, live_path: str | None, live: LiveState) -> bool
     if Action.GRANT not in change.actions or live_path is None or wanted is None:
         return False
     uuid = live.paths.get(live_path)
-    group_name = addr.key_of(change.address).split("#", 1)[1]
+    group_name = addr.Address.parse(change.address).member
     hashes = [h for h, g in live.groups.items() if g.name == group_name]
     if uuid is None or len(hashes) != 1:
         return False

@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.drift.checks import failing_checks
 from reconciler.drift.lines import folded_line, unmanaged_line
 from reconciler.drift.model import Drift, DriftReport
+from reconciler.model import addresses as addr
 from reconciler.plan.html_shell import Nodes, categories, page
 from reconciler.plan.render_html import refusal_data
 from reconciler.plan.render_text import path_text
@@ -57,7 +58,7 @@ def drift_data(report: DriftReport) -> dict[str, Any]:
         "meta": _meta(report),
         "verdict": verdict(report),
         "categories": _CATEGORIES,
-        "kinds": sorted({entry.address.split(":", 1)[0] for entry in report.drift}),
+        "kinds": sorted({str(addr.kind_of(entry.address)) for entry in report.drift}),
         "columns": ["Live", "Declared"],
         "words": _WORDS,
         "nodes": nodes.rows(),

@@ -20,6 +20,8 @@ one is the change's ``previous_address``. They sort so that a plan reads top-dow
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -68,6 +70,73 @@ def link(title: str, item_path: str) -> str:
 
 
 METADATA_SCHEMA = f"{Kind.METADATA_SCHEMA}:organisation"
+
+
+# Where a relation's key splits into owner and member. The string form cannot be made
+# unambiguous (paths, titles and group labels may all contain ``#``), so each kind splits
+# where its member cannot be confused: an item path starts with ``/``, an email has no ``#``,
+# a group label may (``name#hash`` for repeated names), so it takes everything after the
+# first ``#``. Anything that needs certainty reads ``Change.refs``, never the address.
+_SPLIT_FIRST = frozenset({Kind.FOLDER_GROUP, Kind.DATASET_GROUP})
+# ``#<uuid>`` that makes a folder or item address unique (see ``Change``).
+_UNIQUE_SUFFIX = re.compile(r"#([0-9A-Za-z][0-9A-Za-z-]{7,})\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A parsed address: ``kind:key`` or ``kind:key#member``.
+
+    ``member`` is the second object of a relation (the group, the user, the linked item's
+    path), or for a folder or item address made unique the live UUID after ``#``.
+    ``str(Address.parse(s)) == s`` for every address; plans and JSON keep the string form.
+    """
+
+    kind: Kind
+    key: str
+    member: str | None = None
+
+    @classmethod
+    def parse(cls, address: str) -> Address:
+        kind_text, _, rest = address.partition(":")
+        kind = Kind(kind_text)
+        if kind in _SPLIT_FIRST:
+            key, sep, member = rest.partition("#")
+        elif kind == Kind.DATASET_USER:
+            key, sep, member = rest.rpartition("#")
+        elif kind == Kind.LINK:
+            key, sep, member = rest.partition("#/")
+            member = sep[1:] + member
+        elif kind in (Kind.FOLDER, Kind.ITEM):
+            found = _UNIQUE_SUFFIX.search(rest)
+            if found is None:
+                return cls(kind, rest)
+            return cls(kind, rest[: found.start()], found.group(1))
+        else:
+            return cls(kind, rest)
+        return cls(kind, key, member) if sep else cls(kind, rest)
+
+    def __str__(self) -> str:
+        tail = "" if self.member is None else f"#{self.member}"
+        return f"{self.kind}:{self.key}{tail}"
+
+    @property
+    def path(self) -> str | None:
+        """The storage path the address names or hangs from (None for groups, datasets,
+        dataset access and the schema)."""
+        if self.kind in (Kind.FOLDER, Kind.ITEM, Kind.FOLDER_GROUP):
+            return self.key
+        if self.kind == Kind.LINK:
+            return self.member
+        return None
+
+    def sort_key(self) -> tuple[str, ...]:
+        return sort_key(str(self))
+
+
+def sort_key(address: str) -> tuple[str, ...]:
+    """How addresses of one kind sort: by path segments, so a folder's children follow it
+    and a relation follows its owner (``#`` starts a segment of its own)."""
+    return tuple(key_of(address).replace("#", "/#").split("/"))
 
 
 def kind_of(address: str) -> Kind:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
 
@@ -85,8 +86,9 @@ def cause_key(change: Change) -> tuple[str, str]:
 
 
 def _parent(address: str) -> str:
-    key = address.split(":", 1)[-1].split("#")[-1]
-    return key.rsplit("/", 1)[0] or "/"
+    parsed = addr.Address.parse(address)
+    where = parsed.key if parsed.path is None else parsed.path
+    return where.rsplit("/", 1)[0] or "/"
 
 
 def shape_key(change: Change) -> tuple[object, ...]:

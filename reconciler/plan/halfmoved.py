@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.addresses import move_stops as stops
 from reconciler.model.desired import DesiredFolder
@@ -68,7 +69,8 @@ def journaled_moves(ctx: Context) -> dict[str, str]:
     """Declared folder path -> the UUID a stopped run's unacknowledged step was changing."""
     out: dict[str, str] = {}
     for uuid, address in ctx.options.in_flight:
-        kind, _, path = address.partition(":")
-        if kind == "folder" and path in ctx.desired.folders:
-            out[path] = uuid
+        parsed = addr.Address.parse(address)  # a folder made unique by ``#uuid`` is not declared
+        declared = parsed.member is None and parsed.key in ctx.desired.folders
+        if parsed.kind == addr.Kind.FOLDER and declared:
+            out[parsed.key] = uuid
     return out

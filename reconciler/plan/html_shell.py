@@ -53,8 +53,6 @@ _SCRIPT_UNSAFE = {
 _SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 # As report.js's HIDDEN: characters that would hide or reorder text.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-# An address made unique by the live object's id (``item:/a/x.jpg#<uuid>``).
-_UNIQUE_SUFFIX = re.compile(r"#[0-9A-Za-z][0-9A-Za-z-]{7,}\Z")
 
 ROOT_FOLDERS = "Folders"
 ROOT_DATASETS = "Datasets"
@@ -163,26 +161,22 @@ def tree_node(address: str, path: str | None = None) -> tuple[tuple[str, ...], s
 
     ``path`` is the object's path when a view gives it (safer than parsing a name that
     contains ``#``)."""
-    kind, _, key = address.partition(":")
+    parsed = addr.Address.parse(address)
+    kind, key = parsed.kind, parsed.key
     if kind in (addr.Kind.FOLDER, addr.Kind.ITEM):
-        where = path if path is not None else _UNIQUE_SUFFIX.sub("", key)
+        where = path if path is not None else key
         if kind == addr.Kind.FOLDER:
             return _folder_parts(where), "self"
         return _folder_parts(where.rpartition("/")[0]), "item"
     if kind == addr.Kind.FOLDER_GROUP:
-        return _folder_parts(key.rpartition("#")[0]), "access"
-    if kind == addr.Kind.GROUP:
-        return (ROOT_GROUPS, key), "self"
-    if kind == addr.Kind.DATASET:
-        return (ROOT_DATASETS, key), "self"
+        return _folder_parts(key), "access"
+    if kind in (addr.Kind.GROUP, addr.Kind.DATASET):
+        return (ROOT_GROUPS if kind == addr.Kind.GROUP else ROOT_DATASETS, key), "self"
     if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER):
-        return (ROOT_DATASETS, key.rpartition("#")[0]), "access"
+        return (ROOT_DATASETS, key), "access"
     if kind == addr.Kind.LINK:
-        cut = key.find("#/")
-        return (ROOT_DATASETS, key[:cut] if cut >= 0 else key), "link"
-    if kind == addr.Kind.METADATA_SCHEMA:
-        return (ROOT_ORG, "metadata schema"), "self"
-    return (ROOT_ORG, address), "self"
+        return (ROOT_DATASETS, key), "link"
+    return (ROOT_ORG, "metadata schema"), "self"
 
 
 def categories(

@@ -122,7 +122,7 @@ def _deleted_folders(changes: list[Change]) -> dict[str, Change]:
 
 
 def _folder_of(change: Change) -> str:
-    return addr.key_of(change.address).split("#", 1)[0].rsplit("/", 1)[0]
+    return (addr.Address.parse(change.address).path or "").rsplit("/", 1)[0]
 
 
 def _items_in(changes: list[Change]) -> Counter[str]:

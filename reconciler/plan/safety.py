@@ -24,14 +24,7 @@ _PATH_KINDS = {addr.Kind.FOLDER, addr.Kind.ITEM}
 
 def address_path(address: str) -> str | None:
     """The storage path an address names or hangs from (None for groups, datasets, schema)."""
-    kind, _, key = address.partition(":")
-    if kind in _PATH_KINDS:
-        return key.split("#", 1)[0]
-    if kind == addr.Kind.FOLDER_GROUP:
-        return key.split("#", 1)[0]
-    if kind == addr.Kind.LINK:
-        return key.split("#", 1)[1] if "#" in key else None
-    return None
+    return addr.Address.parse(address).path
 
 
 def _paths_of(change: Change) -> list[str]:
@@ -149,12 +142,11 @@ def _owner_of(ctx: Context, change: Change) -> str | None:
 
 def _subject(change: Change) -> str:
     """The object a change touches: relations belong to their folder or dataset."""
-    kind, _, key = change.address.partition(":")
-    owner = key.split("#", 1)[0]
-    if kind == addr.Kind.FOLDER_GROUP:
-        return addr.folder(owner)
-    if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
-        return addr.dataset(owner)
+    parsed = addr.Address.parse(change.address)
+    if parsed.kind == addr.Kind.FOLDER_GROUP:
+        return addr.folder(parsed.key)
+    if parsed.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
+        return addr.dataset(parsed.key)
     return change.address
 
 
