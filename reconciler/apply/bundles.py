@@ -4,7 +4,8 @@ A phase is a sequence of *waves*; the bundles of one wave are independent and ru
 concurrently, waves run one after another. Most phases are one wave; creates run parents
 first and deletes children first, one wave per folder depth.
 
-Bundles follow what one API call can carry:
+What may share a call is the kind's to say (``KindSpec.bundle_key``, ``wave``, ``weight``
+in ``reconciler.kinds``), following what one API call can carry:
 
 * patch-bulk (folders, items): up to ``BUNDLE_SIZE`` objects;
 * item moves: one source folder and one target folder per call;
@@ -17,14 +18,33 @@ Bundles follow what one API call can carry:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from reconciler.apply.phases import Phase, Step
-from reconciler.model import addresses as addr
-from reconciler.model.addresses import split_path
-from reconciler.plan.actions import Action
-from reconciler.plan.model import Change
+from reconciler.kinds import spec_of
+from reconciler.kinds.refs import (
+    dataset_key,
+    delete_path,
+    dependency,
+    desired_path,
+    folder_key,
+    target_parent,
+)
+
+__all__ = [
+    "BUNDLE_SIZE",
+    "Bundle",
+    "Wave",
+    "bundle_phase",
+    "chunked",
+    "dataset_key",
+    "delete_path",
+    "dependency",
+    "desired_path",
+    "folder_key",
+    "target_parent",
+]
 
 BUNDLE_SIZE = 1000  # the API's limit for every bulk body (patch-bulk, get-bulk, link, …)
 
@@ -49,215 +69,50 @@ Wave = tuple[Bundle, ...]
 
 
 def bundle_phase(phase: Phase, steps: Sequence[Step], *, size: int = BUNDLE_SIZE) -> list[Wave]:
-    """The waves of ``phase`` for ``steps`` (all of which must be in ``phase``)."""
+    """The waves of ``phase`` for ``steps`` (all of which must be in ``phase``).
+
+    Kinds that share a phase run in their delete order (items before the folders holding
+    them); within a kind, in the order of its wave key."""
     if any(s.phase != phase for s in steps):
         raise ValueError(f"bundle_phase({phase}) got steps of another phase")
-    if not steps:
-        return []
-    return _BUNDLERS.get(phase, _singles)(phase, steps, size)
+    levels: dict[tuple[int, ...], list[Step]] = {}
+    for step in steps:
+        spec = spec_of(step.change.kind)
+        levels.setdefault((spec.delete_rank, *spec.wave(step)), []).append(step)
+    return [tuple(_bundles(phase, levels[level], size)) for level in sorted(levels)]
 
 
 def chunked(items: Sequence[Step], size: int) -> list[tuple[Step, ...]]:
     return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _grouped(
-    phase: Phase, steps: Sequence[Step], size: int, key: Callable[[Step], tuple[Hashable, ...]]
-) -> list[Bundle]:
-    groups: dict[tuple[Hashable, ...], list[Step]] = {}
+def _bundles(phase: Phase, steps: Sequence[Step], size: int) -> list[Bundle]:
+    """Steps with one bundle key share bundles of up to ``size`` weight (a step is never
+    split); steps without a key are a bundle each. Bundles keep the order of their first step."""
+    groups: dict[object, list[Step]] = {}
+    for n, step in enumerate(steps):
+        shared = spec_of(step.change.kind).bundle_key(step)
+        groups.setdefault(n if shared is None else shared, []).append(step)
+    out: list[Bundle] = []
+    for key, group in groups.items():
+        if not isinstance(key, tuple):
+            out.append(Bundle(phase, (group[0].address,), tuple(group)))
+            continue
+        out.extend(Bundle(phase, key, chunk) for chunk in _weighed(group, size))
+    return out
+
+
+def _weighed(steps: list[Step], size: int) -> list[tuple[Step, ...]]:
+    chunks: list[tuple[Step, ...]] = []
+    chunk: list[Step] = []
+    total = 0
     for step in steps:
-        groups.setdefault(key(step), []).append(step)
-    return [
-        Bundle(phase, k, chunk) for k, group in groups.items() for chunk in chunked(group, size)
-    ]
-
-
-def _one_wave(bundles: list[Bundle]) -> list[Wave]:
-    return [tuple(bundles)] if bundles else []
-
-
-def _singles(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    return _one_wave([Bundle(phase, (s.address,), (s,)) for s in steps])
-
-
-def _patches(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    return _one_wave([Bundle(phase, ("patch-bulk",), c) for c in chunked(steps, size)])
-
-
-# --- references ----------------------------------------------------------------------------
-
-
-def dependency(change: Change, kind: addr.Kind) -> str | None:
-    """The address of the object of ``kind`` this change waits for (created by the plan)."""
-    prefix = f"{kind}:"
-    return next((d for d in change.depends_on if d.startswith(prefix)), None)
-
-
-def target_parent(change: Change) -> Hashable:
-    """Where a create or move puts the object: a live UUID, a creating address, or root."""
-    refs = change.refs
-    if refs.parent_path is None:
-        return None
-    return refs.parent_uuid or addr.folder(refs.parent_path)
-
-
-def dataset_key(change: Change) -> Hashable:
-    return change.refs.dataset_uuid or dependency(change, addr.Kind.DATASET)
-
-
-def folder_key(change: Change) -> Hashable:
-    return change.refs.folder_uuid or dependency(change, addr.Kind.FOLDER)
-
-
-def _depth(path: str | None) -> int:
-    return len(split_path(path or ""))
-
-
-def delete_path(change: Change) -> str:
-    """The live path of something being deleted (for a replacement, its old address)."""
-    before = change.before or {}
-    if isinstance(before.get("path"), str):
-        return str(before["path"])
-    return addr.key_of(change.previous_address or change.address)
-
-
-def desired_path(change: Change) -> str:
-    after = change.after or {}
-    return str(after.get("path") or addr.key_of(change.address))
-
-
-# --- folders -------------------------------------------------------------------------------
-
-
-def _creates(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    levels: dict[int, list[Bundle]] = {}
-    for step in steps:
-        depth = _depth(desired_path(step.change))
-        levels.setdefault(depth, []).append(Bundle(phase, (step.address,), (step,)))
-    return [tuple(levels[d]) for d in sorted(levels)]
-
-
-def _folder_deletes(phase: Phase, steps: Sequence[Step]) -> list[Wave]:
-    levels: dict[int, list[Bundle]] = {}
-    for step in steps:
-        depth = _depth(delete_path(step.change))
-        levels.setdefault(depth, []).append(Bundle(phase, (step.address,), (step,)))
-    return [tuple(levels[d]) for d in sorted(levels, reverse=True)]
-
-
-def _item_deletes(phase: Phase, steps: Sequence[Step], size: int) -> list[Bundle]:
-    return _grouped(phase, steps, size, lambda s: ("delete-items", s.change.refs.from_parent_uuid))
-
-
-def _deletes(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    """Item deletes (one wave), then folder deletes children first (one wave per depth)."""
-    items = [s for s in steps if s.change.kind == addr.Kind.ITEM]
-    folders = [s for s in steps if s.change.kind == addr.Kind.FOLDER]
-    others = [s for s in steps if s.change.kind not in (addr.Kind.ITEM, addr.Kind.FOLDER)]
-    waves = _one_wave(_item_deletes(phase, items, size))
-    waves += _folder_deletes(phase, folders)
-    waves += _singles(phase, others, size)
-    return waves
-
-
-def _folder_moves(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    """Shallow targets first: moving ``/x/y`` to ``/y`` must precede moving ``/x`` into it."""
-    levels: dict[int, list[Step]] = {}
-    for step in steps:
-        levels.setdefault(_depth(desired_path(step.change)), []).append(step)
-    waves: list[Wave] = []
-    for depth in sorted(levels):
-        bundles = _grouped(
-            phase, levels[depth], size, lambda s: ("move-folders", target_parent(s.change))
-        )
-        waves.append(tuple(bundles))
-    return waves
-
-
-# --- items ---------------------------------------------------------------------------------
-
-
-def _item_moves(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    return _one_wave(
-        _grouped(
-            phase,
-            steps,
-            size,
-            lambda s: ("move-items", s.change.refs.from_parent_uuid, target_parent(s.change)),
-        )
-    )
-
-
-# --- access and datasets -------------------------------------------------------------------
-
-
-def _role(step: Step) -> str | None:
-    after = step.change.after or {}
-    role = after.get("role")
-    return str(role) if role is not None else None
-
-
-def _folder_grants(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    return _one_wave(
-        _grouped(phase, steps, size, lambda s: ("grant", folder_key(s.change), _role(s)))
-    )
-
-
-def _dataset_grants(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    def key(step: Step) -> tuple[Hashable, ...]:
-        change = step.change
-        change_kind = "role-change" if Action.REVOKE in step.actions else "grant"
-        return (change.kind, change_kind, dataset_key(change), _role(step))
-
-    return _one_wave(_grouped(phase, steps, size, key))
-
-
-def _revokes(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    def key(step: Step) -> tuple[Hashable, ...]:
-        change = step.change
-        owner = folder_key(change) if change.kind == addr.Kind.FOLDER_GROUP else dataset_key(change)
-        return (change.kind, owner)
-
-    return _one_wave(_grouped(phase, steps, size, key))
-
-
-def _links(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    return _one_wave(_grouped(phase, steps, size, lambda s: ("link", dataset_key(s.change))))
-
-
-def _unlinks(phase: Phase, steps: Sequence[Step], size: int) -> list[Wave]:
-    """One dataset per bundle, up to ``size`` data hashes; one change's hashes never split."""
-    by_dataset: dict[Hashable, list[Step]] = {}
-    for step in steps:
-        by_dataset.setdefault(dataset_key(step.change), []).append(step)
-    bundles: list[Bundle] = []
-    for dataset, group in by_dataset.items():
-        chunk: list[Step] = []
-        hashes = 0
-        for step in group:
-            count = max(1, len(step.change.refs.data_hashes))
-            if chunk and hashes + count > size:
-                bundles.append(Bundle(phase, ("unlink", dataset), tuple(chunk)))
-                chunk, hashes = [], 0
-            chunk.append(step)
-            hashes += count
-        if chunk:
-            bundles.append(Bundle(phase, ("unlink", dataset), tuple(chunk)))
-    return _one_wave(bundles)
-
-
-_BUNDLERS: dict[Phase, Callable[[Phase, Sequence[Step], int], list[Wave]]] = {
-    Phase.REPLACE: _deletes,
-    Phase.CREATE_FOLDERS: _creates,
-    Phase.PATCH_FOLDERS: _patches,
-    Phase.MOVE_FOLDERS: _folder_moves,
-    Phase.MOVE_ITEMS: _item_moves,
-    Phase.PATCH_ITEMS: _patches,
-    Phase.GRANTS: _folder_grants,
-    Phase.DATASET_GRANTS: _dataset_grants,
-    Phase.LINK: _links,
-    Phase.UNLINK: _unlinks,
-    Phase.REVOKE: _revokes,
-    Phase.DELETE_ITEMS: lambda p, s, n: _one_wave(_item_deletes(p, s, n)),
-    Phase.DELETE_FOLDERS: lambda p, s, n: _folder_deletes(p, s),
-}
+        weight = spec_of(step.change.kind).weight(step)
+        if chunk and total + weight > size:
+            chunks.append(tuple(chunk))
+            chunk, total = [], 0
+        chunk.append(step)
+        total += weight
+    if chunk:
+        chunks.append(tuple(chunk))
+    return chunks

@@ -2,58 +2,31 @@
 
 A change may need work in several phases (a moved and edited folder is patched in
 ``patch-folders`` and moved in ``move-folders``); each such piece is a ``Step``. Phases run
-in the order of ``PHASES``, derived from the domain:
-
-    schema → replace (contents of replaced folders, then the old folders, children first)
-    → create-folders (parents first) → sync (start, await, then the plan's deferrals)
-    → patch-folders → move-folders → move-items → patch-items → groups (and members)
-    → grants (on folders) → datasets → dataset-grants → link → unlink → revoke
-    → delete-items → delete-folders (children first) → delete-groups
-
-Grants come before revokes so that no folder or dataset passes through a state without an
-admin; the metadata schema comes first because the API type-checks metadata values against
-it. A replacement (a cloud-synced folder re-pointed) must delete the old folder before the
-new one is created at the same path, so its deletes run in ``replace``, before any create.
+in the order of ``PHASES`` (see ``reconciler.kinds.phase`` for why that order); which
+phases a change runs in is its kind's (``reconciler.kinds``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from reconciler.model import addresses as addr
+from reconciler.kinds import PHASES, Phase, spec_of
+from reconciler.kinds.item import item_renamed
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change
 
-
-class Phase(StrEnum):
-    SCHEMA = "schema"
-    REPLACE = "replace"
-    CREATE_FOLDERS = "create-folders"
-    SYNC = "sync"
-    PATCH_FOLDERS = "patch-folders"
-    MOVE_FOLDERS = "move-folders"
-    MOVE_ITEMS = "move-items"
-    PATCH_ITEMS = "patch-items"
-    GROUPS = "groups"
-    GRANTS = "grants"
-    DATASETS = "datasets"
-    DATASET_GRANTS = "dataset-grants"
-    LINK = "link"
-    UNLINK = "unlink"
-    REVOKE = "revoke"
-    DELETE_ITEMS = "delete-items"
-    DELETE_FOLDERS = "delete-folders"
-    DELETE_GROUPS = "delete-groups"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-
-PHASES: tuple[Phase, ...] = tuple(Phase)
-_RANK = {phase: n for n, phase in enumerate(PHASES)}
+__all__ = [
+    "PHASES",
+    "Phase",
+    "Step",
+    "by_phase",
+    "item_renamed",
+    "phases_of",
+    "replaced_contents",
+    "steps_of",
+    "touches",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +58,6 @@ def touches(change: Change, field: str) -> bool:
     """Does the change's diff touch this top-level field? (``Change.changed_fields`` without
     building a set: it is asked once or twice for each of possibly 100,000 items.)"""
     return any(d.path and d.path[0] == field for d in change.diff)
-
-
-def item_renamed(change: Change) -> bool:
-    """An item whose name changes (moved under another name by a manifest)."""
-    before, after = change.before or {}, change.after or {}
-    if "path" not in before or "path" not in after:
-        return False
-    return _basename(before["path"]) != _basename(after["path"])
-
-
-def _basename(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
 
 
 def replaced_contents(changes: Sequence[Change]) -> frozenset[int]:
@@ -133,65 +94,7 @@ def steps_of(changes: Sequence[Change], *, prefix: str | None = None) -> list[St
 
 def phases_of(change: Change, *, replaced: bool = False) -> list[tuple[Phase, tuple[Action, ...]]]:
     """The phases one change runs in, with the actions of each, in execution order."""
-    kind = change.kind
-    if kind == addr.Kind.METADATA_SCHEMA:
-        return [(Phase.SCHEMA, change.actions)]
-    if kind == addr.Kind.FOLDER:
-        return _folder_phases(change, replaced)
-    if kind == addr.Kind.ITEM:
-        return _item_phases(change, replaced)
-    if kind == addr.Kind.GROUP:
-        phase = Phase.DELETE_GROUPS if change.is_delete else Phase.GROUPS
-        return [(phase, change.actions)]
-    if kind == addr.Kind.DATASET:
-        phase = Phase.DELETE_GROUPS if change.is_delete else Phase.DATASETS
-        return [(phase, change.actions)]
-    if kind == addr.Kind.LINK:
-        return [(Phase.LINK if Action.LINK in change.actions else Phase.UNLINK, change.actions)]
-    return _relation_phases(change)
-
-
-def _folder_phases(change: Change, replaced: bool) -> list[tuple[Phase, tuple[Action, ...]]]:
-    acts = change.actions
-    out: list[tuple[Phase, tuple[Action, ...]]] = []
-    if change.is_replace:
-        out.append((Phase.REPLACE, (Action.DELETE,)))
-    elif change.is_delete:
-        return [(Phase.REPLACE if replaced else Phase.DELETE_FOLDERS, acts)]
-    if Action.CREATE in acts:
-        out.append((Phase.CREATE_FOLDERS, (Action.CREATE,)))
-        if Action.SYNC in acts:
-            out.append((Phase.SYNC, (Action.SYNC,)))
-        return out
-    if Action.PATCH in acts:
-        out.append((Phase.PATCH_FOLDERS, (Action.PATCH,)))
-    if Action.MOVE in acts:
-        out.append((Phase.MOVE_FOLDERS, (Action.MOVE,)))
-    return out
-
-
-def _item_phases(change: Change, replaced: bool) -> list[tuple[Phase, tuple[Action, ...]]]:
-    acts = change.actions
-    if acts == (Action.PATCH,):  # by far the most common change: answer it at once
-        return [(Phase.PATCH_ITEMS, acts)]
-    if change.is_delete:
-        return [(Phase.REPLACE if replaced else Phase.DELETE_ITEMS, acts)]
-    out: list[tuple[Phase, tuple[Action, ...]]] = []
-    if Action.MOVE in acts:
-        out.append((Phase.MOVE_ITEMS, (Action.MOVE,)))
-    if Action.PATCH in acts or (Action.MOVE in acts and item_renamed(change)):
-        # A rename travels in the item patch (one patch-bulk sets name and metadata).
-        out.append((Phase.PATCH_ITEMS, (Action.PATCH,)))
-    return out
-
-
-def _relation_phases(change: Change) -> list[tuple[Phase, tuple[Action, ...]]]:
-    acts = change.actions
-    on_dataset = change.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER)
-    if Action.GRANT in acts:
-        # A role change (revoke, grant) is one step: removing first, then adding at once.
-        return [(Phase.DATASET_GRANTS if on_dataset else Phase.GRANTS, acts)]
-    return [(Phase.REVOKE, acts)]
+    return spec_of(change.kind).phases(change, replaced)
 
 
 def by_phase(steps: Iterable[Step]) -> dict[Phase, list[Step]]:

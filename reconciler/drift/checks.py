@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.drift.model import Check, DriftReport
+from reconciler.kinds import spec_of
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState, MetadataRule
 from reconciler.plan.model import Change, Refusal
-from reconciler.plan.safety import address_path
 
 POLICY = "policy:prune"
 
@@ -100,7 +100,6 @@ class CheckIndex:
         return check_id in self._ids
 
     def check_for(self, change: Change) -> str:
-        kind, key = change.kind, addr.key_of(change.address)
         if change.is_delete:
             return POLICY
         if change.address in self._ids:
@@ -108,15 +107,15 @@ class CheckIndex:
         folded = self._folded.get(change.address.casefold())
         if folded is not None:  # emails are matched without regard to case
             return folded
-        if kind == addr.Kind.FOLDER:
-            return self._declared_below(key.split("#", 1)[0])
-        if kind == addr.Kind.FOLDER_GROUP:
-            return self._declared_below(key.split("#", 1)[0])
-        if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER):
-            return addr.dataset(key.split("#", 1)[0])
-        if kind == addr.Kind.LINK:
-            return links_check(key.split("#", 1)[0])
-        if kind == addr.Kind.ITEM:
+        route = spec_of(change.kind).check
+        owner = addr.Address.parse(change.address).key
+        if route == "folder":
+            return self._declared_below(owner)
+        if route == "dataset":
+            return addr.dataset(owner)
+        if route == "links":
+            return links_check(owner)
+        if route == "item":
             return self._item_check(change)
         return POLICY
 
@@ -135,7 +134,7 @@ class CheckIndex:
         manifest = self._manifests.get(source.rsplit(":", 1)[0])
         if manifest is not None:
             return manifest
-        path = address_path(change.address) or ""
+        path = addr.Address.parse(change.address).path or ""
         folder = path.rsplit("/", 1)[0]
         for check_id, rule in self._rules:
             if folder == rule.folder or (rule.recursive and is_under(folder, rule.folder)):

@@ -12,26 +12,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.drift.model import Drift, DriftKind
+from reconciler.kinds import spec_of
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
 
-_ACCESS_KINDS = {addr.Kind.FOLDER_GROUP, addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER}
 _QUIET_FIELDS = {"path", "name", "title"}
 
 
 def kind_of(change: Change) -> DriftKind:
+    """A delete is extra, a move moved (only folders and items move); otherwise the kind's
+    own class if it has one (``KindSpec.drift``: links, access, an item's metadata), a
+    create missing, anything else changed."""
     acts = set(change.actions)
     if change.is_delete:
         return DriftKind.EXTRA
-    if change.kind == addr.Kind.LINK:
-        return DriftKind.LINKS
-    if change.kind in _ACCESS_KINDS:
-        return DriftKind.ACCESS
     if Action.MOVE in acts:
         return DriftKind.MOVED
-    if change.kind == addr.Kind.ITEM:
-        return DriftKind.METADATA
+    drift = spec_of(change.kind).drift
+    if drift is not None:
+        return DriftKind(drift)
     if Action.CREATE in acts and not change.is_replace:
         return DriftKind.MISSING
     return DriftKind.CHANGED
@@ -41,9 +41,10 @@ def fields_of(change: Change) -> tuple[FieldDiff, ...]:
     """What differs, live (``before``) → declared (``after``)."""
     if change.is_delete:
         return (FieldDiff(("exists",), "change", True, False),)
-    if change.kind == addr.Kind.LINK:
+    field = spec_of(change.kind).drift_field
+    if field is not None:  # a relation that is there or not: a link
         linked = Action.LINK in change.actions
-        return (FieldDiff(("linked",), "change", not linked, linked),)
+        return (FieldDiff((field,), "change", not linked, linked),)
     if Action.CREATE in change.actions and not change.is_replace:
         return (FieldDiff(("exists",), "change", False, True), *_created_fields(change.after))
     return change.diff
@@ -62,8 +63,9 @@ def entries_for(change: Change, *, check: str, related: tuple[str, ...] = ()) ->
     """The drift entries one change stands for (two for a group's description + members)."""
     kind = kind_of(change)
     fields = fields_of(change)
-    if change.kind == addr.Kind.GROUP and Action.PATCH in change.actions:
-        return _group_entries(change, check)
+    split = spec_of(change.kind).drift_split
+    if split is not None and Action.PATCH in change.actions:
+        return _split_entries(change, check, split)
     return [
         Drift(
             kind=kind,
@@ -79,9 +81,11 @@ def entries_for(change: Change, *, check: str, related: tuple[str, ...] = ()) ->
     ]
 
 
-def _group_entries(change: Change, check: str) -> list[Drift]:
-    members = tuple(d for d in change.diff if d.path[:1] == ("members",))
-    others = tuple(d for d in change.diff if d.path[:1] != ("members",))
+def _split_entries(change: Change, check: str, split: str) -> list[Drift]:
+    """A patch whose ``split`` field (a group's members) is reported as membership drift,
+    apart from the rest."""
+    members = tuple(d for d in change.diff if d.path[:1] == (split,))
+    others = tuple(d for d in change.diff if d.path[:1] != (split,))
     out = []
     for kind, fields in ((DriftKind.CHANGED, others), (DriftKind.MEMBERSHIP, members)):
         if fields:
@@ -93,7 +97,7 @@ def _group_entries(change: Change, check: str) -> list[Drift]:
                     source=change.source,
                     fields=fields,
                     actions=change.actions,
-                    summary=_membership_line(change)
+                    summary=_membership_line(change, split)
                     if kind is DriftKind.MEMBERSHIP
                     else _changed_line(fields),
                 )
@@ -101,9 +105,9 @@ def _group_entries(change: Change, check: str) -> list[Drift]:
     return out
 
 
-def _membership_line(change: Change) -> str:
-    before = set((change.before or {}).get("members", ()))
-    after = set((change.after or {}).get("members", ()))
+def _membership_line(change: Change, split: str) -> str:
+    before = set((change.before or {}).get(split, ()))
+    after = set((change.after or {}).get(split, ()))
     added, removed = sorted(after - before), sorted(before - after)
     parts = []
     if added:

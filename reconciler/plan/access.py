@@ -77,7 +77,7 @@ def _role_diff(before: str | None, after: str | None) -> tuple[FieldDiff, ...]:
 def _relation(
     *,
     address: str,
-    kind: str,
+    kind: addr.Kind,
     actions: tuple[Action, ...],
     before: str | None,
     after: str | None,
@@ -107,7 +107,7 @@ class _Holder:
     its relations, and the change that creates it (None when it exists)."""
 
     address: Callable[[str], str]
-    kind: str
+    kind: addr.Kind
     source: str
     created: str | None
     refs: Callable[[str | None], Refs]

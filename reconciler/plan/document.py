@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
 from reconciler.plan.model import (
@@ -159,7 +160,7 @@ def _change_from(doc: Mapping[str, Any]) -> Change:
     return Change(
         address=doc["address"],
         previous_address=doc.get("previous_address"),
-        kind=doc["kind"],
+        kind=Kind(doc["kind"]),  # the schema admits only kinds
         actions=tuple(Action(a) for a in doc["actions"]),
         before=doc.get("before"),
         after=doc.get("after"),

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action, is_delete, is_replace
 
@@ -101,7 +102,7 @@ class Change:
     """
 
     address: str
-    kind: str
+    kind: Kind
     actions: tuple[Action, ...]
     previous_address: str | None = None
     before: Mapping[str, Any] | None = None

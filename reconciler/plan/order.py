@@ -1,7 +1,8 @@
 """Deterministic order of changes, and ``--only``.
 
-Order: replacements, then deletes (items, folders children before parents, groups), then
-relations removed outright (unlinks, revokes), then everything else by kind (schema, groups, folders parents first, folder grants, items,
+Order: replacements, then deletes (by the kind's delete rank: items, folders children before
+parents, groups), then relations removed outright (unlinks, revokes), then everything else
+by the kind's display rank (schema, groups, folders parents first, folder grants, items,
 datasets, dataset grants, links) and path. Equal inputs give byte-equal plans.
 """
 
@@ -9,31 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.model import addresses as addr
+from reconciler.kinds import spec_of
+from reconciler.model.addresses import sort_key
 from reconciler.model.globs import compile_glob
 from reconciler.plan.model import Change
 
-_KIND_RANK: dict[str, int] = {
-    addr.Kind.METADATA_SCHEMA: 0,
-    addr.Kind.GROUP: 1,
-    addr.Kind.FOLDER: 2,
-    addr.Kind.FOLDER_GROUP: 3,
-    addr.Kind.ITEM: 4,
-    addr.Kind.DATASET: 5,
-    addr.Kind.DATASET_GROUP: 6,
-    addr.Kind.DATASET_USER: 7,
-    addr.Kind.LINK: 8,
-}
-_DELETE_RANK: dict[str, int] = {addr.Kind.ITEM: 0, addr.Kind.FOLDER: 1, addr.Kind.GROUP: 2}
-
-
-def _segments(address: str) -> tuple[str, ...]:
-    key = address.partition(":")[2]
-    return tuple(key.replace("#", "/#").split("/"))
-
 
 def _key(change: Change) -> tuple[object, ...]:
-    return (_KIND_RANK.get(change.kind, 9), _segments(change.address), change.address)
+    return (spec_of(change.kind).display_rank, sort_key(change.address), change.address)
 
 
 def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
@@ -45,7 +29,7 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
         if change.is_replace:
             replaces.append(change)
         elif change.is_delete:
-            deletes.setdefault(_DELETE_RANK.get(change.kind, 3), []).append(change)
+            deletes.setdefault(spec_of(change.kind).delete_rank, []).append(change)
         elif change.is_removal:
             removals.append(change)
         else:
@@ -54,7 +38,7 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     for rank in sorted(deletes):
         # Reverse tree order: every child sorts after its parent, so reversed it comes first.
         out.extend(
-            sorted(deletes[rank], key=lambda c: (_segments(c.address), c.address), reverse=True)
+            sorted(deletes[rank], key=lambda c: (sort_key(c.address), c.address), reverse=True)
         )
     out.extend(sorted(removals, key=_key))
     out.extend(sorted(rest, key=_key))

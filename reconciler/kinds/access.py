@@ -1,0 +1,104 @@
+"""Access relations: a group's role on a folder, a group's or a user's role on a dataset.
+
+Grants run before revokes, so no folder or dataset passes through a state without an
+admin; a role change the API cannot make in place (revoke, grant) is one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.phase import Phase
+from reconciler.kinds.refs import dataset_key, folder_key, role
+from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import Operation
+    from reconciler.apply.phases import Step
+    from reconciler.plan.model import Change
+
+
+def _phases(grants: Phase) -> Callable[[Change, bool], list[PhaseWork]]:
+    def phases(change: Change, replaced: bool) -> list[PhaseWork]:
+        return [(grants if Action.GRANT in change.actions else Phase.REVOKE, change.actions)]
+
+    return phases
+
+
+# --- folder-group --------------------------------------------------------------------------
+
+
+def _folder_operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_access import FolderGrants, FolderRevokes
+
+    return {Phase.GRANTS: FolderGrants, Phase.REVOKE: FolderRevokes}
+
+
+def _folder_bundle(step: Step) -> BundleKey | None:
+    """Grants: one folder and one role per call; revokes: one folder per call."""
+    if step.phase == Phase.GRANTS:
+        return ("grant", folder_key(step.change), role(step))
+    return (step.change.kind, folder_key(step.change))
+
+
+FOLDER_GROUP = KindSpec(
+    kind=Kind.FOLDER_GROUP,
+    display_rank=3,
+    delete_rank=3,
+    phases=_phases(Phase.GRANTS),
+    operations=_folder_operations,
+    bundle_key=_folder_bundle,
+    drift="access",
+    check="folder",
+)
+
+
+# --- dataset-group, dataset-user -----------------------------------------------------------
+
+
+def _dataset_bundle(step: Step) -> BundleKey | None:
+    """Grants: one dataset and one role per call (a role change apart from plain grants);
+    revokes: one dataset per call."""
+    change = step.change
+    if step.phase == Phase.DATASET_GRANTS:
+        grant = "role-change" if Action.REVOKE in step.actions else "grant"
+        return (change.kind, grant, dataset_key(change), role(step))
+    return (change.kind, dataset_key(change))
+
+
+def _dataset_group_operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_access import DatasetGroupGrants, DatasetGroupRevokes
+
+    return {Phase.DATASET_GRANTS: DatasetGroupGrants, Phase.REVOKE: DatasetGroupRevokes}
+
+
+def _dataset_user_operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_access import DatasetUserGrants, DatasetUserRevokes
+
+    return {Phase.DATASET_GRANTS: DatasetUserGrants, Phase.REVOKE: DatasetUserRevokes}
+
+
+DATASET_GROUP = KindSpec(
+    kind=Kind.DATASET_GROUP,
+    display_rank=6,
+    delete_rank=3,
+    phases=_phases(Phase.DATASET_GRANTS),
+    operations=_dataset_group_operations,
+    bundle_key=_dataset_bundle,
+    drift="access",
+    check="dataset",
+)
+
+DATASET_USER = KindSpec(
+    kind=Kind.DATASET_USER,
+    display_rank=7,
+    delete_rank=3,
+    phases=_phases(Phase.DATASET_GRANTS),
+    operations=_dataset_user_operations,
+    bundle_key=_dataset_bundle,
+    drift="access",
+    check="dataset",
+)

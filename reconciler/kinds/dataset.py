@@ -1,0 +1,40 @@
+"""Datasets: only ever created. The API has no call to delete a dataset or to change its
+description, so the planner plans neither (``reconciler.plan.shapes``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.phase import Phase
+from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model.addresses import Kind
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import Operation
+    from reconciler.apply.phases import Step
+    from reconciler.plan.model import Change
+
+
+def phases(change: Change, replaced: bool) -> list[PhaseWork]:
+    return [(Phase.DATASETS, change.actions)]
+
+
+def operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_org import Datasets
+
+    return {Phase.DATASETS: Datasets}
+
+
+def bundle_key(step: Step) -> BundleKey | None:
+    return None
+
+
+SPEC = KindSpec(
+    kind=Kind.DATASET,
+    display_rank=5,
+    delete_rank=3,
+    phases=phases,
+    operations=operations,
+    bundle_key=bundle_key,
+)

@@ -1,0 +1,79 @@
+"""Storage items: patched (metadata, name) through patch-bulk, moved per source and target
+folder, deleted per parent folder. There are often a hundred thousand of them: keep this fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.phase import Phase
+from reconciler.kinds.refs import target_parent
+from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import Operation
+    from reconciler.apply.phases import Step
+    from reconciler.plan.model import Change
+
+
+def item_renamed(change: Change) -> bool:
+    """An item whose name changes (moved under another name by a manifest)."""
+    before, after = change.before or {}, change.after or {}
+    if "path" not in before or "path" not in after:
+        return False
+    return _basename(before["path"]) != _basename(after["path"])
+
+
+def _basename(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def phases(change: Change, replaced: bool) -> list[PhaseWork]:
+    acts = change.actions
+    if acts == (Action.PATCH,):  # by far the most common change: answer it at once
+        return [(Phase.PATCH_ITEMS, acts)]
+    if change.is_delete:
+        return [(Phase.REPLACE if replaced else Phase.DELETE_ITEMS, acts)]
+    out: list[PhaseWork] = []
+    if Action.MOVE in acts:
+        out.append((Phase.MOVE_ITEMS, (Action.MOVE,)))
+    if Action.PATCH in acts or (Action.MOVE in acts and item_renamed(change)):
+        # A rename travels in the item patch (one patch-bulk sets name and metadata).
+        out.append((Phase.PATCH_ITEMS, (Action.PATCH,)))
+    return out
+
+
+def operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_items import DeleteItems, MoveItems, PatchItems
+
+    return {
+        Phase.REPLACE: DeleteItems,
+        Phase.MOVE_ITEMS: MoveItems,
+        Phase.PATCH_ITEMS: PatchItems,
+        Phase.DELETE_ITEMS: DeleteItems,
+    }
+
+
+def bundle_key(step: Step) -> BundleKey | None:
+    """The API moves items from one source folder to one target folder per call, and
+    deletes them from one parent folder per call."""
+    change = step.change
+    if step.phase == Phase.PATCH_ITEMS:
+        return ("patch-bulk",)
+    if step.phase == Phase.MOVE_ITEMS:
+        return ("move-items", change.refs.from_parent_uuid, target_parent(change))
+    return ("delete-items", change.refs.from_parent_uuid)
+
+
+SPEC = KindSpec(
+    kind=Kind.ITEM,
+    display_rank=4,
+    delete_rank=0,
+    phases=phases,
+    operations=operations,
+    bundle_key=bundle_key,
+    drift="metadata",
+    check="item",
+)

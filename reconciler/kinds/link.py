@@ -1,0 +1,53 @@
+"""Items linked into datasets: links per dataset; unlinks per dataset by data hash, up to
+the bundle size (one item may back several rows, and its hashes never split)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.phase import Phase
+from reconciler.kinds.refs import dataset_key
+from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import Operation
+    from reconciler.apply.phases import Step
+    from reconciler.plan.model import Change
+
+
+def phases(change: Change, replaced: bool) -> list[PhaseWork]:
+    return [(Phase.LINK if Action.LINK in change.actions else Phase.UNLINK, change.actions)]
+
+
+def operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_links import Links, Unlinks
+
+    return {Phase.LINK: Links, Phase.UNLINK: Unlinks}
+
+
+def bundle_key(step: Step) -> BundleKey | None:
+    return (str(step.phase), dataset_key(step.change))
+
+
+def weight(step: Step) -> int:
+    """An unlink weighs its data hashes (the API's limit counts rows, not items)."""
+    if step.phase == Phase.UNLINK:
+        return max(1, len(step.change.refs.data_hashes))
+    return 1
+
+
+SPEC = KindSpec(
+    kind=Kind.LINK,
+    display_rank=8,
+    delete_rank=3,
+    phases=phases,
+    operations=operations,
+    bundle_key=bundle_key,
+    weight=weight,
+    drift="links",
+    drift_field="linked",
+    check="links",
+)

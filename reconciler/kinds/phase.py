@@ -1,0 +1,49 @@
+"""Phases: the order in which apply runs the parts of a plan, derived from the domain:
+
+    schema → replace (contents of replaced folders, then the old folders, children first)
+    → create-folders (parents first) → sync (start, await, then the plan's deferrals)
+    → patch-folders → move-folders → move-items → patch-items → groups (and members)
+    → grants (on folders) → datasets → dataset-grants → link → unlink → revoke
+    → delete-items → delete-folders (children first) → delete-groups
+
+Grants come before revokes so that no folder or dataset passes through a state without an
+admin; the metadata schema comes first because the API type-checks metadata values against
+it. A replacement (a cloud-synced folder re-pointed) must delete the old folder before the
+new one is created at the same path, so its deletes run in ``replace``, before any create.
+
+The vocabulary lives here, below both the kind registry (each kind names its phases) and
+``reconciler.apply`` (which runs them); ``reconciler.apply.phases`` re-exports it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    SCHEMA = "schema"
+    REPLACE = "replace"
+    CREATE_FOLDERS = "create-folders"
+    SYNC = "sync"
+    PATCH_FOLDERS = "patch-folders"
+    MOVE_FOLDERS = "move-folders"
+    MOVE_ITEMS = "move-items"
+    PATCH_ITEMS = "patch-items"
+    GROUPS = "groups"
+    GRANTS = "grants"
+    DATASETS = "datasets"
+    DATASET_GRANTS = "dataset-grants"
+    LINK = "link"
+    UNLINK = "unlink"
+    REVOKE = "revoke"
+    DELETE_ITEMS = "delete-items"
+    DELETE_FOLDERS = "delete-folders"
+    DELETE_GROUPS = "delete-groups"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+PHASES: tuple[Phase, ...] = tuple(Phase)
+_RANK = {phase: n for n, phase in enumerate(PHASES)}

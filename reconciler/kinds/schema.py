@@ -1,0 +1,40 @@
+"""The organisation's metadata schema: one shared object, written first (the API checks
+metadata values against it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.phase import Phase
+from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model.addresses import Kind
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import Operation
+    from reconciler.apply.phases import Step
+    from reconciler.plan.model import Change
+
+
+def phases(change: Change, replaced: bool) -> list[PhaseWork]:
+    return [(Phase.SCHEMA, change.actions)]
+
+
+def operations() -> Mapping[Phase, Callable[[], Operation]]:
+    from reconciler.apply.ops_org import SetSchema
+
+    return {Phase.SCHEMA: SetSchema}
+
+
+def bundle_key(step: Step) -> BundleKey | None:
+    return None
+
+
+SPEC = KindSpec(
+    kind=Kind.METADATA_SCHEMA,
+    display_rank=0,
+    delete_rank=3,
+    phases=phases,
+    operations=operations,
+    bundle_key=bundle_key,
+)
