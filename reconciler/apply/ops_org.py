@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.apply.context import RunContext
-from reconciler.apply.errors import StepError
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
@@ -162,16 +161,13 @@ class Groups:
 
 
 class DeleteGroups:
-    """Groups (with their grants). Datasets are never deleted: the API has no such call."""
+    """Groups (with their grants)."""
 
     splittable = False
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
         for step in steps:
-            if step.change.kind != "group":
-                out.fresh.append(step)  # write explains why it cannot be done
-                continue
             try:
                 group = await ctx.client.groups.get(ctx.object_id(step.change))
             except NotFoundError:
@@ -195,11 +191,6 @@ class DeleteGroups:
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
-            if step.change.kind != "group":
-                raise StepError(
-                    f"{describe(step.address)}: the Encord API has no call to delete it; "
-                    "delete it in the Encord app"
-                )
             await ctx.client.groups.delete(ctx.object_id(step.change))
 
 
@@ -215,7 +206,8 @@ def _group_changed(step: Step, view: dict[str, Any]) -> str:
 
 
 class Datasets:
-    """Create datasets (without a backing folder). A description change has no API call."""
+    """Create datasets (without a backing folder). The only dataset change a plan holds:
+    the API has no call to change a description or to delete a dataset."""
 
     splittable = False
 
@@ -226,38 +218,22 @@ class Datasets:
         return out
 
     async def _check_one(self, ctx: RunContext, step: Step) -> str:
-        after = step.change.after or {}
-        title = str(after["title"])
-        if Action.CREATE in step.actions and step.address in ctx.state.created:
+        title = str((step.change.after or {})["title"])
+        if step.address in ctx.state.created:
             return "already"
         found = await ctx.client.datasets.list_all(title_eq=title)
         found = [d for d in found if d.title == title]
-        if Action.CREATE in step.actions:
-            if not found:
-                return "fresh"
-            ours = [d for d in found if description_owner(d.description) == ctx.ownership_id]
-            if not ours:
-                return _appeared(step)
-            ctx.record_created(step.address, str(ours[0].dataset_uuid))
-            return "already"
-        live = [d for d in found if str(d.dataset_uuid) == step.change.refs.uuid]
-        if not live:
-            return (
-                f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
-            )
-        if live[0].description == after.get("description"):
-            return "already"
-        return "fresh"
+        if not found:
+            return "fresh"
+        ours = [d for d in found if description_owner(d.description) == ctx.ownership_id]
+        if not ours:
+            return _appeared(step)
+        ctx.record_created(step.address, str(ours[0].dataset_uuid))
+        return "already"
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
             after = step.change.after or {}
-            if Action.CREATE not in step.actions:
-                raise StepError(
-                    f"{describe(step.address)}: the Encord API has no call to change a "
-                    "dataset's description; change it in the Encord app, or leave "
-                    "'description' out of the declaration"
-                )
             created = await ctx.client.datasets.create(
                 str(after["title"]), description=str(after.get("description") or "") or None
             )
