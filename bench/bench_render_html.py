@@ -10,7 +10,7 @@ contentful paint, when the embedded JSON is parsed, and when the page is fully d
 
 ``--screenshots DIR`` also writes the pictures kept in docs/: the quickstart's first plan, and
 the plan and drift report of examples/realistic on a second day (applied, then edited as in
-``tests/report_builders.DAY_TWO_EDITS``), each made with the ``reconciler`` command.
+``tests/helpers/plans.DAY_TWO_EDITS``), each made with the ``reconciler`` command.
 
     python bench/bench_render_html.py
     python bench/bench_render_html.py --sizes 10 1000 --screenshots docs
@@ -31,9 +31,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import chromium_driver, load, missing  # noqa: E402
 from helpers import run_cli  # noqa: E402
-from report_builders import edit_day_two, many_item_plan, synthetic_plan  # noqa: E402
+from helpers.browser import chromium_driver, load, missing  # noqa: E402
+from helpers.plans import edit_day_two, many_item_plan, synthetic_plan  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from reconciler.plan import Plan  # noqa: E402

@@ -4,20 +4,18 @@ a ``kill -9`` resumes, and faults do not stop convergence."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from encord.user_client import EncordUserClient
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
@@ -30,41 +28,8 @@ ownership: {id: e2e-tests}
 """
 
 
-def write_config(directory: Path, body: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "reconciler.yaml").write_text(SETTINGS)
-    (directory / "main.yaml").write_text(body)
-    return directory
-
-
-@contextlib.contextmanager
-def served(tmp_path: Path, *seeds: tuple[str, int]) -> Iterator[SandboxServer]:
-    """A sandbox server over a socket, seeded before it starts."""
-    db, key = tmp_path / "sandbox.sqlite", tmp_path / "admin.key"
-    init = run_cli(
-        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
-        "--key-out", str(key),
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    for under, items in seeds:
-        seeded = run_cli(
-            "sandbox", "seed", "--db", str(db), "--under", under, "--items", str(items)
-        )
-        assert seeded.returncode == 0, seeded.stderr
-    with running_sandbox(tmp_path, init=False) as server:
-        yield server
-
-
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
-
-
 def apply(config: Path, server: SandboxServer, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("apply", str(config), "--auto-approve", *flags(server), *extra, timeout=300)
-
-
-def sdk(server: SandboxServer) -> EncordUserClient:
-    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
 
 
 def assert_converged(config: Path, server: SandboxServer) -> None:
@@ -97,8 +62,10 @@ datasets:
 
 
 def test_a_moved_folder_keeps_its_uuid_items_and_links(tmp_path: Path) -> None:
-    with served(tmp_path, ("/cams", 6)) as server:
-        before = write_config(tmp_path / "before", CAMS.format(path="/cams", previously=""))
+    with running_sandbox(tmp_path, seeds=(("/cams", 6),)) as server:
+        before = write_config(
+            tmp_path / "before", CAMS.format(path="/cams", previously=""), SETTINGS
+        )
         first = apply(before, server)
         assert first.returncode == 0, first.stdout + first.stderr
         uc = sdk(server)
@@ -112,6 +79,7 @@ def test_a_moved_folder_keeps_its_uuid_items_and_links(tmp_path: Path) -> None:
         after = write_config(
             tmp_path / "after",
             CAMS.format(path="/archive/cams", previously="    previously: [/cams]\n"),
+            SETTINGS,
         )
         moved = apply(after, server)
         assert moved.returncode == 0, moved.stdout + moved.stderr
@@ -140,8 +108,8 @@ items:
 def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
     tmp_path: Path,
 ) -> None:
-    with served(tmp_path, ("/data", 5)) as server:
-        config = write_config(tmp_path / "config", RULES.format(stage="one"))
+    with running_sandbox(tmp_path, seeds=(("/data", 5),)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="one"), SETTINGS)
         plan_file = tmp_path / "plan.json"
         made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
         assert made.returncode == 0, made.stdout + made.stderr
@@ -217,8 +185,8 @@ def assert_all_items(server: SandboxServer, count: int, metadata: dict[str, str]
 
 
 def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
-    with served(tmp_path, ("/data", 5000)) as server:
-        config = write_config(tmp_path / "config", RULES.format(stage="killed"))
+    with running_sandbox(tmp_path, seeds=(("/data", 5000),)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="killed"), SETTINGS)
         journal = kill_partway(config, server, config / ".reconciler" / "journal")
         done_before = acknowledged(journal)
         items_done = acknowledged(journal, "patch-items")
@@ -239,8 +207,8 @@ def test_a_run_killed_partway_resumes_and_converges(tmp_path: Path) -> None:
 
 
 def test_a_killed_saved_plan_resumes_step_by_step(tmp_path: Path) -> None:
-    with served(tmp_path, ("/data", 5000)) as server:
-        config = write_config(tmp_path / "config", RULES.format(stage="saved"))
+    with running_sandbox(tmp_path, seeds=(("/data", 5000),)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="saved"), SETTINGS)
         plan_file = tmp_path / "plans" / "plan.json"
         plan_file.parent.mkdir()
         made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
@@ -278,8 +246,8 @@ datasets:
 
 
 def test_apply_converges_under_5xx_and_429_storms(tmp_path: Path) -> None:
-    with served(tmp_path, ("/data", 2500)) as server:
-        config = write_config(tmp_path / "config", FAULTY.format())
+    with running_sandbox(tmp_path, seeds=(("/data", 2500),)) as server:
+        config = write_config(tmp_path / "config", FAULTY.format(), SETTINGS)
         server.set_faults(
             error_rate=0.1, error_after_rate=0.05, storm_requests=10, storm_rate=0.05,
             storm_retry_after=1, seed=20260101,

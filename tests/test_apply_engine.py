@@ -8,19 +8,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from apply_kit import (
+from helpers.desired import dataset, folder, group, rule, select, src
+from helpers.embedded import (
     OWNER,
     Sandbox,
-    dataset,
     ensure_created,
-    folder,
-    group,
     make_sandbox,
     plan_and_apply,
     plan_for,
-    rule,
-    select,
-    src,
 )
 
 from reconciler.apply import (

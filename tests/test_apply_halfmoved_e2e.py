@@ -14,16 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer
-from test_apply_e2e import (
-    apply,
-    assert_converged,
-    flags,
-    folder_by_path,
-    sdk,
-    served,
-    write_config,
-)
+from helpers import SandboxServer, flags, running_sandbox, sdk, write_config
+from test_apply_e2e import SETTINGS, apply, assert_converged, folder_by_path
 
 from reconciler.model.desired import OWNER_KEY
 
@@ -88,8 +80,8 @@ def _stop_after_the_move(config: Path, server: SandboxServer, *, kill: bool) -> 
 def test_a_run_stopped_between_move_and_rename_loses_nothing_on_the_next_run(
     tmp_path: Path, kill: bool, again: tuple[str, ...]
 ) -> None:
-    with served(tmp_path, ("/cams", 4)) as server:
-        first = apply(write_config(tmp_path / "before", BEFORE), server)
+    with running_sandbox(tmp_path, seeds=(("/cams", 4),)) as server:
+        first = apply(write_config(tmp_path / "before", BEFORE, SETTINGS), server)
         assert first.returncode == 0, first.stdout + first.stderr
         uc = sdk(server)
         cams = folder_by_path(uc, "/cams")
@@ -98,7 +90,7 @@ def test_a_run_stopped_between_move_and_rename_loses_nothing_on_the_next_run(
         items = _items(cams)
         assert len(items) == 4
 
-        after = write_config(tmp_path / "after", AFTER)
+        after = write_config(tmp_path / "after", AFTER, SETTINGS)
         _stop_after_the_move(after, server, kill=kill)
         half = folder_by_path(uc, "/archive/cams")  # moved, not renamed
         assert str(half.uuid) == str(cams.uuid)  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from apply_kit import ensure_created, folder, make_sandbox, plan_for
-from plan_builders import desired_state
+from helpers.desired import desired_state, folder
+from helpers.embedded import ensure_created, make_sandbox, plan_for
 from simulator import Org
 
 from reconciler.apply import ApplyOptions, apply_plan

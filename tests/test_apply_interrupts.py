@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, run_cli
-from test_apply_e2e import RULES, flags, folder_by_path, sdk, served, write_config
+from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk, write_config
+from test_apply_e2e import RULES, SETTINGS, folder_by_path
 
 LINKED = (
     RULES
@@ -65,8 +65,8 @@ def _patched_in_journal(journal_dir: Path) -> bool:
 def test_sigterm_while_applying_finishes_the_bundle_in_flight_and_says_how_to_resume(
     tmp_path: Path,
 ) -> None:
-    with served(tmp_path, ("/data", 5000)) as server:
-        config = write_config(tmp_path / "config", LINKED.format(stage="term"))
+    with running_sandbox(tmp_path, seeds=(("/data", 5000),)) as server:
+        config = write_config(tmp_path / "config", LINKED.format(stage="term"), SETTINGS)
         journal_dir = config / ".reconciler" / "journal"
         server.set_faults(latency_ms=400)
         process = _start(config, server)
@@ -103,8 +103,8 @@ def test_sigterm_while_applying_finishes_the_bundle_in_flight_and_says_how_to_re
 
 
 def test_ctrl_c_while_reading_says_nothing_was_changed(tmp_path: Path) -> None:
-    with served(tmp_path, ("/data", 3)) as server:
-        config = write_config(tmp_path / "config", RULES.format(stage="never"))
+    with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="never"), SETTINGS)
         server.reset_stats()
         server.set_faults(latency_ms=3000)
         process = _start(config, server)
@@ -139,8 +139,8 @@ def _read_until(master: int, wanted: bytes, seconds: float) -> bytes:
 
 
 def test_sigterm_at_the_prompt_cancels_like_ctrl_c(tmp_path: Path) -> None:
-    with served(tmp_path, ("/data", 3)) as server:
-        config = write_config(tmp_path / "config", RULES.format(stage="never"))
+    with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
+        config = write_config(tmp_path / "config", RULES.format(stage="never"), SETTINGS)
         master, slave = pty.openpty()
         try:
             command = [sys.executable, "-m", "reconciler", "apply", str(config), *flags(server)]

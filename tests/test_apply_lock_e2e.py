@@ -18,14 +18,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from encord.user_client import EncordUserClient
-from helpers import SandboxServer, running_sandbox
+from helpers import SandboxServer, running_sandbox, sdk, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
@@ -39,13 +38,6 @@ target:
     path: .reconciler/unused.sqlite
 ownership: {{id: {OWNER}}}
 """
-
-
-def write_config(directory: Path, body: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "reconciler.yaml").write_text(SETTINGS)
-    (directory / "main.yaml").write_text(body)
-    return directory
 
 
 def tree(root: str, children: int = 3) -> str:
@@ -83,10 +75,6 @@ def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, s
     return process.returncode, out, err
 
 
-def sdk(server: SandboxServer) -> EncordUserClient:
-    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
-
-
 def duplicates(uc: EncordUserClient) -> list[str]:
     """Paths held by more than one folder, over the whole organisation."""
     folders: dict[Any, Any] = {}
@@ -119,20 +107,14 @@ def applied(out: str) -> bool:
     return "Apply complete:" in out and "Verified: a fresh plan is empty" in out
 
 
-@contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    with running_sandbox(tmp_path) as server:
-        yield server
-
-
 def test_two_processes_started_together_never_apply_twice(tmp_path: Path) -> None:
     outcomes: Counter[str] = Counter()
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path) as server:
         uc = sdk(server)
         for n in range(ROUNDS):
             body = tree(f"/race{n}")
-            a = write_config(tmp_path / f"a{n}", body)
-            b = write_config(tmp_path / f"b{n}", body)
+            a = write_config(tmp_path / f"a{n}", body, SETTINGS)
+            b = write_config(tmp_path / f"b{n}", body, SETTINGS)
             # Even rounds wait for each other; odd rounds give up at once.
             extra = ("--lock-timeout", "120") if n % 2 == 0 else ("--lock-timeout", "0")
             runs = [start_apply(a, server, *extra), start_apply(b, server, *extra)]
@@ -172,15 +154,15 @@ def write_lease(uc: EncordUserClient, *, run: str, expires: datetime) -> None:
 def test_a_stale_lease_is_taken_over_and_a_live_one_only_with_force_unlock(
     tmp_path: Path,
 ) -> None:
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path) as server:
         uc = sdk(server)
-        config = write_config(tmp_path / "c", tree("/stale"))
+        config = write_config(tmp_path / "c", tree("/stale"), SETTINGS)
         write_lease(uc, run="dead-run", expires=datetime.now(UTC) - timedelta(seconds=5))
         code, out, err = finish(start_apply(config, server, "--lock-timeout", "0"))
         assert code == 0 and applied(out), out + err
         assert lease(uc) is None  # released at the end
 
-        write_config(config, tree("/stale") + "  /stale/more:\n    description: x\n")
+        write_config(config, tree("/stale") + "  /stale/more:\n    description: x\n", SETTINGS)
         write_lease(uc, run="live-run", expires=datetime.now(UTC) + timedelta(hours=1))
         code, out, err = finish(start_apply(config, server, "--lock-timeout", "2"))
         assert code == 1, out + err
@@ -212,9 +194,9 @@ def wait_for_lease(uc: EncordUserClient, timeout: float = 120) -> dict[str, Any]
 
 
 def test_ctrl_c_releases_the_lock(tmp_path: Path) -> None:
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path) as server:
         uc = sdk(server)
-        config = write_config(tmp_path / "c", chain("/slow", 12))
+        config = write_config(tmp_path / "c", chain("/slow", 12), SETTINGS)
         server.set_faults(latency_ms=300)
         process = start_apply(config, server)
         held = wait_for_lease(uc)
@@ -229,9 +211,9 @@ def test_ctrl_c_releases_the_lock(tmp_path: Path) -> None:
 
 
 def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path) -> None:
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path) as server:
         uc = sdk(server)
-        config = write_config(tmp_path / "c", tree("/same"))
+        config = write_config(tmp_path / "c", tree("/same"), SETTINGS)
         runs = [start_apply(config, server), start_apply(config, server)]
         results = [finish(p) for p in runs]
         assert sum(1 for r in results if r[0] == 0 and applied(r[1])) == 1, results
@@ -240,7 +222,7 @@ def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path
         assert duplicates(uc) == []
 
         # The lock taken from under a live run: its journal still names a live process.
-        write_config(config, chain("/same-slow", 14))
+        write_config(config, chain("/same-slow", 14), SETTINGS)
         first = start_apply(config, server)
         held = wait_for_lease(uc)
         journals = config / ".reconciler" / "journal"

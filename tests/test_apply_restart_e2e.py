@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox, write_config
 
 pytestmark = [pytest.mark.slow]
 
@@ -69,17 +69,6 @@ datasets:
   ds:
     items: [{{folder: /data/folder-00000}}, {{folder: /data/folder-00001}}]
 """
-
-
-def write_config(directory: Path, body: str) -> Path:
-    directory.mkdir()
-    (directory / "reconciler.yaml").write_text(SETTINGS)
-    (directory / "main.yaml").write_text(body)
-    return directory
-
-
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
 
 
 def prepared(tmp_path: Path) -> None:
@@ -134,10 +123,10 @@ def folder_paths(db: sqlite3.Connection) -> dict[int, str]:
 def test_a_server_restart_mid_apply_converges_in_one_run(tmp_path: Path) -> None:
     prepared(tmp_path)
     with running_sandbox(tmp_path, init=False) as server:
-        first = run_cli("apply", str(write_config(tmp_path / "before", BEFORE)), "--auto-approve",
+        first = run_cli("apply", str(write_config(tmp_path / "before", BEFORE, SETTINGS)), "--auto-approve",
                         *flags(server))  # fmt: skip
         assert first.returncode == 0, first.stdout + first.stderr
-        config = write_config(tmp_path / "after", AFTER)
+        config = write_config(tmp_path / "after", AFTER, SETTINGS)
         code, output = apply_restarting_the_server(config, server)
         assert code == 0, output[-3000:]
         assert "Verified: a fresh plan is empty" in output

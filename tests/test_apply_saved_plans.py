@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox
 
 from reconciler.model.addresses import Kind
 from reconciler.plan.actions import Action
@@ -135,10 +135,6 @@ def served(tmp_path: Path) -> Iterator[SandboxServer]:
         assert done.returncode == 0, done.stderr
     with running_sandbox(tmp_path, init=False) as server:
         yield server
-
-
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
 
 
 def write_config(directory: Path, body: str) -> Path:

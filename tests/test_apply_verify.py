@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from apply_kit import OWNER, ensure_created, folder, make_sandbox, plan_and_apply
+from helpers.desired import folder
+from helpers.embedded import OWNER, ensure_created, make_sandbox, plan_and_apply
 
 from reconciler.model.desired import OWNER_KEY
 

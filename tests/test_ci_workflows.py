@@ -10,11 +10,9 @@ refused, and the nightly audit fails on drift with a JUnit report.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ import pytest
 import xmlschema
 from drift_data.actions import GhState, JobResult, Runner, load_workflow, run_steps
 from encord.user_client import EncordUserClient
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, running_sandbox, sdk
 
 from reconciler.plan import loads
 
@@ -111,20 +109,6 @@ def write_config(workspace: Path, *, raw: str = "raw camera dumps") -> None:
     (workspace / "storage.yaml").write_text(STORAGE.format(raw=raw))
 
 
-@contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    db, key = tmp_path / "sandbox.sqlite", tmp_path / "admin.key"
-    init = run_cli(
-        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
-        "--key-out", str(key),
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    seeded = run_cli("sandbox", "seed", "--db", str(db), "--under", "/ci/raw", "--items", "3")
-    assert seeded.returncode == 0, seeded.stderr
-    with running_sandbox(tmp_path, init=False) as server:
-        yield server
-
-
 class Repository:
     """One checkout (the runner's workspace path never changes, as on GitHub) and the jobs
     that run in it."""
@@ -156,10 +140,6 @@ class Repository:
         return self.job("drift.yml", "drift", event_name="schedule", sha="main")
 
 
-def sdk(server: SandboxServer) -> EncordUserClient:
-    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
-
-
 def folder(uc: EncordUserClient, path: str) -> Any:
     parts = path.strip("/").split("/")
     (current,) = [
@@ -184,7 +164,7 @@ def junit_cases(path: Path) -> dict[str, bool]:
 @pytest.mark.slow
 @pytest.mark.sdk
 def test_plan_on_a_pull_request_apply_on_merge_then_a_clean_audit(tmp_path: Path) -> None:
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path, seeds=(("/ci/raw", 3),)) as server:
         repo = Repository(tmp_path, server)
         write_config(repo.workspace)
 

@@ -5,10 +5,8 @@ organisation reports none."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import jsonschema
 import pytest
 import xmlschema
 from encord.user_client import EncordUserClient
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk
 
 from reconciler.drift import drift_schema
 
@@ -67,24 +65,6 @@ def config(directory: Path) -> Path:
     return directory
 
 
-@contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[SandboxServer]:
-    db, key = tmp_path / "sandbox.sqlite", tmp_path / "admin.key"
-    init = run_cli(
-        "sandbox", "init", "--db", str(db), "--admin-email", "admin@example.com",
-        "--key-out", str(key),
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    seeded = run_cli("sandbox", "seed", "--db", str(db), "--under", "/drift/cams", "--items", "4")
-    assert seeded.returncode == 0, seeded.stderr
-    with running_sandbox(tmp_path, init=False) as server:
-        yield server
-
-
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
-
-
 def drift(cfg: Path, server: SandboxServer, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("drift", str(cfg), *flags(server), *extra)
 
@@ -95,10 +75,6 @@ def assert_only_reads(server: SandboxServer) -> None:
     assert stats["total"] > 0
     writes = {r for r in routes if not r.startswith("GET ") and r not in READ_POSTS}
     assert writes == set(), stats
-
-
-def sdk(server: SandboxServer) -> EncordUserClient:
-    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
 
 
 def by_name(folders: Any) -> dict[str, Any]:
@@ -131,7 +107,7 @@ def change_out_of_band(uc: EncordUserClient) -> dict[str, str]:
 @pytest.mark.sdk
 def test_out_of_band_changes_are_each_reported_on_the_right_object(tmp_path: Path) -> None:
     cfg = config(tmp_path / "cfg")
-    with served(tmp_path) as server:
+    with running_sandbox(tmp_path, seeds=(("/drift/cams", 4),)) as server:
         applied = run_cli("apply", str(cfg), "--auto-approve", *flags(server))
         assert applied.returncode == 0, applied.stdout + applied.stderr
 

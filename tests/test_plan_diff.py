@@ -4,7 +4,7 @@ deferrals, rules that depend on each other, prune modes, guards and thresholds."
 from __future__ import annotations
 
 import pytest
-from plan_builders import desired_state, folder, manifest, src
+from helpers.desired import desired_state, folder, manifest, src
 from simulator import Dataset, Group, Org
 
 from reconciler.model.desired import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from plan_builders import desired_state, folder
+from helpers.desired import desired_state, folder
 from simulator import Org
 
 import reconciler.plan as plan_pkg

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from helpers.plans import sealed_plan
 
 from reconciler.model import addresses as addr
-from reconciler.plan import Action, Change, Plan, Refs, Refusal, render_text
-from reconciler.plan.document import sealed
+from reconciler.plan import Action, Change, Refs, Refusal, render_text
 from reconciler.plan.grouping import GROUP_AT, VARIES, Group, group_changes
-from reconciler.plan.model import FieldDiff, summarise
-from reconciler.plan.order import ordered
-
-
-def _plan(changes: list[Change], refusals: tuple[Refusal, ...] = ()) -> Plan:
-    final = ordered(changes)
-    return sealed(
-        Plan(
-            tool_version="test",
-            target="sandbox:/tmp/x",
-            ownership_id="acme",
-            changes=final,
-            summary=summarise(final),
-            refusals=refusals,
-            checksum="",
-        )
-    )
+from reconciler.plan.model import FieldDiff
 
 
 def _patch(n: int, *, source: str = "items.yaml:3", before: object = "val") -> Change:
@@ -88,7 +72,7 @@ def test_100000_changes_from_three_rules_print_in_under_100_lines_with_every_des
     changes += [_patch(n, source="items.yaml:9") for n in range(60_000, 80_000)]
     changes += [_add_key(n, "items.yaml:14") for n in range(20_000)]
     changes += [_unlink(n) for n in range(30)] + [_item_delete(n) for n in range(20)]
-    text = render_text(_plan(changes))
+    text = render_text(sealed_plan(changes))
     lines = text.splitlines()
     assert len(lines) < 100 + 50  # 50 destructive changes, each on its own line
     assert len([x for x in lines if x.strip().startswith("- ")]) == 50
@@ -107,34 +91,34 @@ def test_100000_changes_from_three_rules_print_in_under_100_lines_with_every_des
 @pytest.mark.slow
 def test_without_destructive_changes_100000_changes_print_in_under_100_lines() -> None:
     changes = [_patch(n, source=f"items.yaml:{3 + n % 3}") for n in range(100_000)]
-    assert len(render_text(_plan(changes)).splitlines()) < 100
+    assert len(render_text(sealed_plan(changes)).splitlines()) < 100
 
 
 def test_a_plan_of_heterogeneous_changes_prints_as_in_full() -> None:
     changes = [_patch(n, source=f"items.yaml:{n}") for n in range(6)]
     changes += [_add_key(n, "items.yaml:40") for n in range(GROUP_AT - 1)]
-    plan = _plan(changes)
+    plan = sealed_plan(changes)
     assert render_text(plan) == render_text(plan, detail="full")
     assert "×" not in render_text(plan)
 
 
 def test_the_shared_diff_says_which_values_vary() -> None:
     changes = [_patch(n, before=f"v{n % 2}") for n in range(GROUP_AT)]
-    lines = render_text(_plan(changes)).splitlines()
+    lines = render_text(sealed_plan(changes)).splitlines()
     assert '        metadata.split: (varies) → "train"' in lines
-    (group,) = group_changes(_plan(changes).changes)
+    (group,) = group_changes(sealed_plan(changes).changes)
     assert isinstance(group, Group) and group.diff[0].before is VARIES
 
 
 def test_manifest_rows_group_by_manifest_file_with_their_line_range() -> None:
     changes = [_patch(n, source=f"manifests/splits.jsonl:{n + 1}") for n in range(40)]
-    lines = render_text(_plan(changes)).splitlines()
+    lines = render_text(sealed_plan(changes)).splitlines()
     assert "  ~ 40 × item  [manifests/splits.jsonl:1-40]" in lines
 
 
 def test_detail_full_lists_every_change() -> None:
     changes = [_patch(n) for n in range(50)]
-    text = render_text(_plan(changes), detail="full")
+    text = render_text(sealed_plan(changes), detail="full")
     assert text.count("  ~ item:/big/") == 50
     assert "×" not in text
 
@@ -142,7 +126,7 @@ def test_detail_full_lists_every_change() -> None:
 def test_detail_summary_prints_only_the_counts() -> None:
     changes = [_patch(n) for n in range(50)] + [_unlink(1)]
     refusal = Refusal("change-threshold", "too many", (), False, 50)
-    text = render_text(_plan(changes, (refusal,)), detail="summary")
+    text = render_text(sealed_plan(changes, (refusal,)), detail="summary")
     assert "item:" not in text and "link:" not in text
     rows = [line.split() for line in text.splitlines()]
     assert ["change", "50"] in rows
@@ -162,7 +146,7 @@ def test_alike_creates_group_with_their_shared_and_varying_values() -> None:
         )
         for n in range(GROUP_AT)
     ]
-    lines = render_text(_plan(changes)).splitlines()
+    lines = render_text(sealed_plan(changes)).splitlines()
     assert f"  + {GROUP_AT} × folder (then sync)  [folders.yaml:20]" in lines
     assert "        description: (varies)" in lines
     assert '        team: "ml"' in lines

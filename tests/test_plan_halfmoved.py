@@ -5,7 +5,7 @@ a folder that a ``previously:`` may refer to, by any of those paths."""
 from __future__ import annotations
 
 import pytest
-from plan_builders import desired_state, folder
+from helpers.desired import desired_state, folder
 from simulator import Org
 
 from reconciler.model.desired import OWNER_KEY, Policy

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from encord.user_client import EncordUserClient
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import flags, run_cli, running_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
@@ -28,10 +28,6 @@ folders:
   /heal/full: {description: "twice, one holds a folder"}
   /heal/full/inner: {description: inside}
 """
-
-
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
 
 
 def children(folder: Any, name: str) -> list[Any]:

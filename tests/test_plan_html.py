@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from helpers import run_cli
-from report_builders import HOSTILE, hostile_plan
+from helpers.plans import HOSTILE, hostile_plan
 from test_plan_golden import CASES, plan_case
 
 from reconciler.config import load_config

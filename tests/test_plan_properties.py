@@ -7,9 +7,10 @@ import os
 
 import jsonschema
 import pytest
+from helpers.desired import OTHER, OWNER
+from helpers.strategies import configurations, organisations
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from plan_builders import OTHER, OWNER, configurations, organisations
 from simulator import Org
 
 from reconciler.model import addresses as addr

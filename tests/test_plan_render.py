@@ -7,29 +7,13 @@ import dataclasses
 import re
 
 import pytest
+from helpers.plans import sealed_plan
 
 from reconciler.model import addresses as addr
-from reconciler.plan import Action, Change, Plan, Refs, Refusal, render_markdown, render_text
-from reconciler.plan.document import sealed
-from reconciler.plan.model import FieldDiff, summarise
-from reconciler.plan.order import ordered
+from reconciler.plan import Action, Change, Refs, Refusal, render_markdown, render_text
+from reconciler.plan.model import FieldDiff
 
 LIMIT = 65_536
-
-
-def _plan(changes: list[Change], refusals: tuple[Refusal, ...] = ()) -> Plan:
-    final = ordered(changes)
-    return sealed(
-        Plan(
-            tool_version="test",
-            target="sandbox:/tmp/x",
-            ownership_id="acme",
-            changes=final,
-            summary=summarise(final),
-            refusals=refusals,
-            checksum="",
-        )
-    )
 
 
 def _folder_delete(path: str, items: int = 0) -> list[Change]:
@@ -103,7 +87,7 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
             diff=(FieldDiff(("role",), "change", "user", "admin"),),
         ),
     ]
-    text = render_text(_plan(changes))
+    text = render_text(sealed_plan(changes))
     heads = [line.strip() for line in text.splitlines() if re.match(r"^  \S", line)]
     assert heads == [
         "- item:/old/i00001.jpg",
@@ -139,7 +123,7 @@ def test_markdown_of_100000_changes_fits_and_keeps_every_delete() -> None:
             refs=Refs(uuid="g"),
         )
     )
-    plan = _plan(
+    plan = sealed_plan(
         changes,
         (Refusal("delete-threshold", "too many deletes", ("folder:/gone/f000",), False, 1),),
     )
@@ -162,14 +146,14 @@ def test_markdown_groups_deletes_when_even_the_folder_lines_do_not_fit() -> None
     for team in range(40):
         for n in range(600):
             changes += _folder_delete(f"/org/team{team:02d}/run{n:04d}", items=1)
-    text = render_markdown(_plan(changes))
+    text = render_markdown(sealed_plan(changes))
     assert len(text) <= LIMIT
     for team in range(40):  # every delete still visible, as a counted group
         assert f"- 600 folders under /org/team{team:02d}/ (with 600 items inside)" in text
 
 
 def test_markdown_of_an_empty_plan() -> None:
-    text = render_markdown(_plan([]))
+    text = render_markdown(sealed_plan([]))
     assert "No changes. The organisation matches the configuration." in text
     assert "<details>" not in text
 
@@ -211,7 +195,7 @@ def test_markdown_gives_each_delete_unlink_and_revoke_its_reason_and_source() ->
         refs=Refs(uuid="s"),
     )
     changes = [*_folder_delete("/old", items=2), replaced, _unlink(1), _revoke(1)]
-    text = render_markdown(_plan(changes))
+    text = render_markdown(sealed_plan(changes))
     lines = text.splitlines()
     at = lines.index("- folder:/old  (and 2 items inside)")
     assert lines[at + 1] == "#   not declared; prune: owned"
@@ -230,7 +214,7 @@ def test_markdown_gives_each_delete_unlink_and_revoke_its_reason_and_source() ->
 def test_markdown_keeps_100000_unlinks_visible_as_counted_groups() -> None:
     changes = [_unlink(n, dataset=f"set{n % 4}") for n in range(100_000)]
     changes += [_revoke(n) for n in range(3)]
-    text = render_markdown(_plan(changes))
+    text = render_markdown(sealed_plan(changes))
     assert len(text) <= LIMIT
     assert "<details>" not in text  # nothing destructive is folded away
     lines = text.splitlines()
@@ -242,7 +226,7 @@ def test_markdown_keeps_100000_unlinks_visible_as_counted_groups() -> None:
 @pytest.mark.slow
 def test_markdown_folds_each_group_of_alike_changes_into_its_own_details() -> None:
     changes = [_patch(n, source=f"items.yaml:{3 + n % 3}") for n in range(100_000)]
-    text = render_markdown(_plan(changes))
+    text = render_markdown(sealed_plan(changes))
     assert len(text) <= LIMIT
     for line in (3, 4, 5):
         count = len(range(line - 3, 100_000, 3))
@@ -278,7 +262,7 @@ def test_live_names_cannot_forge_lines_or_reorder_text() -> None:
 
     forged = "/raw/x\n  - folder:/prod  [prod.yaml:1]\u202eevil\x1b[2J\x00"
     plan = dataclasses.replace(
-        _plan(_folder_delete(forged, items=1)), unmanaged=(f"folder:{forged}/other",)
+        sealed_plan(_folder_delete(forged, items=1)), unmanaged=(f"folder:{forged}/other",)
     )
     text = render_text(plan, detail="full")
     assert "\u202e" not in text and "\x1b" not in text and "\x00" not in text

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium_driver, console_errors, load, require_browser
 from helpers import run_cli
-from report_builders import edit_day_two, hostile_plan, synthetic_plan
+from helpers.browser import chromium_driver, console_errors, load, require_browser
+from helpers.plans import edit_day_two, hostile_plan, synthetic_plan
 
 from reconciler.plan.render_html import render_html
 

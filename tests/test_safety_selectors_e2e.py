@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import flags, run_cli, running_sandbox
 
 from reconciler.drift.schema import drift_schema
 from reconciler.plan import PLAN_SCHEMA, loads
@@ -71,26 +71,22 @@ def _seeded(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
 
 
-def _flags(server: SandboxServer) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
-
-
 @pytest.mark.slow
 def test_a_typo_with_unlink_all_is_an_error_and_mass_unlinks_are_refused(tmp_path: Path) -> None:
     _seeded(tmp_path)
     with running_sandbox(tmp_path, init=False) as server:
-        flags = _flags(server)
+        target = flags(server)
         config = _config(tmp_path / "config", "/raw/cameras/rear")
-        applied = run_cli("apply", str(config), "--auto-approve", *flags)
+        applied = run_cli("apply", str(config), "--auto-approve", *target)
         assert applied.returncode == 0, applied.stdout + applied.stderr
 
         _config(config, "/raw/cameras/raer")
-        typo = run_cli("plan", str(config), *flags)
+        typo = run_cli("plan", str(config), *target)
 
         _config(config, "/raw/cameras")  # exists, holds no item directly
         empty_out = tmp_path / "empty.json"
-        empty = run_cli("plan", str(config), "--out", str(empty_out), *flags)
-        empty_drift = run_cli("drift", str(config), "--format", "json", *flags)
+        empty = run_cli("plan", str(config), "--out", str(empty_out), *target)
+        empty_drift = run_cli("drift", str(config), "--format", "json", *target)
 
         (config / "datasets.yaml").write_text(
             DATASETS.replace(
@@ -99,9 +95,9 @@ def test_a_typo_with_unlink_all_is_an_error_and_mass_unlinks_are_refused(tmp_pat
             )
         )
         most_out = tmp_path / "most.json"
-        most = run_cli("plan", str(config), "--out", str(most_out), *flags)
-        most_md = run_cli("plan", str(config), "--format", "markdown", *flags)
-        forced = run_cli("plan", str(config), "--force", *flags)
+        most = run_cli("plan", str(config), "--out", str(most_out), *target)
+        most_md = run_cli("plan", str(config), "--format", "markdown", *target)
+        forced = run_cli("plan", str(config), "--force", *target)
 
     # The typo: a plan error at the selector's line, with the closest existing path.
     assert typo.returncode == 1
@@ -144,18 +140,18 @@ def test_a_typo_with_unlink_all_is_an_error_and_mass_unlinks_are_refused(tmp_pat
 def test_manifest_rows_that_match_no_item_are_listed_and_can_be_an_error(tmp_path: Path) -> None:
     _seeded(tmp_path)
     with running_sandbox(tmp_path, init=False) as server:
-        flags = _flags(server)
+        target = flags(server)
         config = _config(tmp_path / "config", "/raw/cameras/rear")
         (config / "items.yaml").write_text(MANIFEST_RULES)
         (config / "manifests").mkdir()
         rows = "".join(json.dumps(row) + "\n" for row in ROWS)
         (config / "manifests" / "rows.jsonl").write_text(rows)
         out = tmp_path / "plan.json"
-        warned = run_cli("plan", str(config), "--out", str(out), *flags)
-        markdown = run_cli("plan", str(config), "--format", "markdown", *flags)
-        drift = run_cli("drift", str(config), *flags)
+        warned = run_cli("plan", str(config), "--out", str(out), *target)
+        markdown = run_cli("plan", str(config), "--format", "markdown", *target)
+        drift = run_cli("drift", str(config), *target)
         _config(config, "/raw/cameras/rear", manifest_policy="error")
-        refused = run_cli("plan", str(config), *flags)
+        refused = run_cli("plan", str(config), *target)
 
     assert warned.returncode == 0, warned.stderr
     line = "manifest row manifests/rows.jsonl:2: /raw/cameras/rear/missing.jpg matches no item"

@@ -1,29 +1,22 @@
-"""Builders for the apply tests: declarations in code, an embedded sandbox with data, and
-plan-then-apply through the real client (in-process, ``httpx.ASGITransport``)."""
+"""The apply tests' harness: an embedded sandbox with data, and plan-then-apply through the
+real client (in-process, ``httpx.ASGITransport``). Declarations come from ``helpers.desired``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.desired import src
 from reconciler.apply import ApplyOptions, ApplyResult, Event, apply_plan
 from reconciler.encord import EncordClient
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import (
-    DesiredDataset,
-    DesiredFolder,
-    DesiredGroup,
     DesiredState,
-    ItemMatch,
-    ItemSelector,
-    MetadataRule,
     Ownership,
     SandboxIntegration,
     SandboxTarget,
     SandboxUser,
-    Source,
     Target,
 )
 from reconciler.plan import DiffOptions, Plan, diff
@@ -31,37 +24,6 @@ from reconciler.sandbox.seed import seed
 from reconciler.targets import TargetOptions, connect
 
 OWNER = "apply-tests"
-
-
-def src(line: int, file: str = "reconciler.yaml") -> Source:
-    return Source(file=file, line=line)
-
-
-def folder(path: str, **fields: Any) -> DesiredFolder:
-    return DesiredFolder(path=path, source=src(10, "folders.yaml"), **fields)
-
-
-def group(name: str, **fields: Any) -> DesiredGroup:
-    return DesiredGroup(name=name, source=src(20, "groups.yaml"), **fields)
-
-
-def rule(folder_path: str, metadata: Mapping[str, Any], **fields: Any) -> MetadataRule:
-    return MetadataRule(
-        folder=folder_path, metadata=metadata, source=src(30, "items.yaml"), **fields
-    )
-
-
-def dataset(title: str, *selectors: ItemSelector, **fields: Any) -> DesiredDataset:
-    return DesiredDataset(title=title, items=selectors, source=src(40, "datasets.yaml"), **fields)
-
-
-def select(folder_path: str, *, recursive: bool = False, **match: Any) -> ItemSelector:
-    return ItemSelector(
-        folder=folder_path,
-        recursive=recursive,
-        match=ItemMatch(**match),
-        source=src(41, "datasets.yaml"),
-    )
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Plans for the report tests and benchmarks: one with hostile live names, and a large one
-built by the real planner (a metadata rule over N items, plus folders it deletes)."""
+"""Plans built in code: a sealed plan from a list of changes (for the renderers), one with
+hostile live names, a large one built by the real planner (a metadata rule over N items,
+plus folders it deletes), a large synthetic one, and the day-two edits of examples/realistic."""
 
 from __future__ import annotations
 
@@ -10,7 +11,26 @@ from reconciler.model.desired import OWNER_KEY
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import Change, FieldDiff, Plan, Refusal, diff
 from reconciler.plan.actions import Action
+from reconciler.plan.document import sealed
 from reconciler.plan.model import summarise
+from reconciler.plan.order import ordered
+
+
+def sealed_plan(changes: list[Change], refusals: tuple[Refusal, ...] = ()) -> Plan:
+    """``changes`` in the planner's order, summarised and sealed as ``reconciler plan`` would."""
+    final = ordered(changes)
+    return sealed(
+        Plan(
+            tool_version="test",
+            target="sandbox:/tmp/x",
+            ownership_id="acme",
+            changes=final,
+            summary=summarise(final),
+            refusals=refusals,
+            checksum="",
+        )
+    )
+
 
 # Each one tries something: close the data's <script>, inject markup or an attribute, break
 # out of a JS string, hide or reorder text (bidi override, zero-width), fake a new line.

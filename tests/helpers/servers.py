@@ -1,4 +1,4 @@
-"""Shared builders for tests. One place, so every test starts servers the same way.
+"""Servers and subprocesses: one place, so every test starts servers the same way.
 
 ``running_sandbox`` starts the real ``reconciler sandbox serve`` in a subprocess on a loopback
 port chosen by the OS (``--port 0``; the server prints the URL it bound), and stops it when the
@@ -16,15 +16,18 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from encord.user_client import EncordUserClient
 
 STARTUP_TIMEOUT_S = 90.0  # generous: a loaded CI machine can be slow to start a Python server
 # The API contract beside the project (``../shared``), or wherever RECONCILER_SHARED points.
 SHARED = Path(
-    os.environ.get("RECONCILER_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+    os.environ.get("RECONCILER_SHARED") or Path(__file__).resolve().parents[2].parent / "shared"
 )
 CAPTURES = SHARED / "encord-api" / "captures.jsonl"
 
@@ -102,7 +105,10 @@ def running_sandbox(
     admin_email: str = "admin@example.com",
     serve_args: tuple[str, ...] = (),
     init: bool = True,
+    seeds: tuple[tuple[str, int], ...] = (),
 ) -> Iterator[SandboxServer]:
+    """Serve a sandbox database in ``tmp_path`` (made by ``sandbox init`` unless ``init`` is
+    false), with ``seeds`` (folder, item count) put in by ``sandbox seed`` before it starts."""
     db_path = tmp_path / "sandbox.sqlite"
     key_path = tmp_path / "admin.key"
     if init:
@@ -117,6 +123,11 @@ def running_sandbox(
             str(key_path),
         )
         assert result.returncode == 0, result.stderr
+    for under, items in seeds:
+        seeded = run_cli(
+            "sandbox", "seed", "--db", str(db_path), "--under", under, "--items", str(items)
+        )
+        assert seeded.returncode == 0, seeded.stderr
     command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db_path)]
     command += ["--host", "127.0.0.1", "--port", "0", *serve_args]
     # stderr goes to a file, not a pipe: nobody drains it while the server runs, and a full
@@ -130,6 +141,32 @@ def running_sandbox(
             yield server
         finally:
             _stop(server.process if server else process)
+
+
+def flags(server: SandboxServer) -> tuple[str, ...]:
+    """The CLI flags that point ``plan``/``apply`` at ``server`` as its admin."""
+    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+
+
+def sdk(server: SandboxServer) -> EncordUserClient:
+    """The official SDK, signed in to ``server`` as its admin."""
+    # Imported here: the SDK is slow to import and most tests never use it.
+    from encord.user_client import EncordUserClient
+
+    return EncordUserClient.create_with_ssh_private_key(server.key_text, domain=server.url)
+
+
+def write_config(
+    directory: Path, body: str, settings: str, files: Mapping[str, str] | None = None
+) -> Path:
+    """A configuration directory: ``settings`` in reconciler.yaml, ``body`` in main.yaml, and
+    ``files`` (name: text) beside them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "reconciler.yaml").write_text(settings)
+    (directory / "main.yaml").write_text(body)
+    for name, text in (files or {}).items():
+        (directory / name).write_text(text)
+    return directory
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

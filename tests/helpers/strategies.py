@@ -1,75 +1,25 @@
-"""Builders for planner tests: DesiredState parts with sources, and random organisations and
-configurations (hypothesis strategies) for the property tests."""
+"""Random organisations and configurations (hypothesis strategies) for the property tests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import strategies as st
 from simulator import Dataset, Group, Org
 
+from helpers.desired import OTHER, OWNER, desired_state, folder, manifest, src
 from reconciler.model.desired import (
     OWNER_KEY,
     CloudSync,
     DesiredDataset,
-    DesiredFolder,
     DesiredGroup,
     DesiredState,
     ItemMatch,
     ItemSelector,
-    Manifest,
-    ManifestEntry,
-    ManifestRows,
     MetadataRule,
-    Ownership,
     Policy,
-    Source,
-    Target,
     ownership_tag,
 )
-
-OWNER = "acme"
-OTHER = "someone-else"
-
-
-def src(line: int, file: str = "reconciler.yaml") -> Source:
-    return Source(file=file, line=line)
-
-
-def desired_state(**parts: Any) -> DesiredState:
-    base: dict[str, Any] = {
-        "root_dir": "/config",
-        "target": Target(),
-        "ownership": Ownership(id=OWNER),
-        "source": src(1),
-    }
-    base.update(parts)
-    return DesiredState(**base)
-
-
-def folder(path: str, line: int = 10, **fields: Any) -> DesiredFolder:
-    return DesiredFolder(path=path, source=src(line, "folders.yaml"), **fields)
-
-
-def manifest(
-    rows: Mapping[str, Mapping[str, Any]],
-    *,
-    previously: Mapping[str, str] | None = None,
-    **fields: Any,
-) -> Manifest:
-    entries = {
-        path: ManifestEntry(metadata=md, line=n + 1, previously=(previously or {}).get(path))
-        for n, (path, md) in enumerate(sorted(rows.items()))
-    }
-    return Manifest(
-        file="manifests/m.jsonl",
-        format="jsonl",
-        entries=ManifestRows(entries),
-        source=src(40, "items.yaml"),
-        **fields,
-    )
-
 
 # --- random organisations and configurations ---------------------------------------------------
 
