@@ -212,3 +212,13 @@ def test_refuse_body_refuses_only_writes_naming_it(sb: Harness) -> None:
     assert sb.post("/storage/folders", {"name": "forbidden-one"}).status_code == 503
     assert sb.post("/storage/folders", {"name": "fine"}).status_code == 200
     assert folder_names(sb) == ["fine"]
+
+
+def test_forbid_reads_answers_403_to_matching_reads_only(sb: Harness) -> None:
+    folder = sb.ok(sb.post("/storage/folders", {"name": "kept"}))
+    sb.runtime.faults.update({"forbid_reads": "/items"})
+    assert sb.get(f"/storage/folders/{folder['uuid']}/items").status_code == 403
+    assert folder_names(sb) == ["kept"]  # other reads answer
+    assert sb.post("/storage/folders", {"name": "items"}).status_code == 200  # writes too
+    sb.runtime.faults.update({"forbid_reads": None})
+    assert sb.get(f"/storage/folders/{folder['uuid']}/items").status_code == 200

@@ -41,6 +41,11 @@ from reconciler.apply.journal import (
 )
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.owner import is_running, running_message
+from reconciler.cli.apply_checks import (
+    incomplete_read_line,
+    invisible_creates,
+    invisible_creates_line,
+)
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
 from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
 from reconciler.cli.apply_summary import print_summary
@@ -320,6 +325,7 @@ async def _the_plan(
         return saved, None, None
     read_at = time.monotonic()  # the oldest object in the plan was read after this
     live = await read_scope(client, desired)
+    _check_complete(live, request)
     options = DiffOptions(
         force=request.force, only=request.only, created_at=now_iso(), in_flight=in_flight(stopped)
     )
@@ -332,11 +338,22 @@ async def _recheck(
 ) -> None:
     """Refuse a saved plan that removes what the config would not (``plan/recheck.py``)."""
     live = await read_scope(client, desired)
+    _check_complete(live, request)
     fresh = make_plan(desired, live, DiffOptions(force=saved.forced, created_at=now_iso()))
     done = _done_indices(request, saved) if request.resume else set()
     unplanned = unplanned_removals(saved, fresh, done=done)
     if unplanned:
         raise CommandError(refusal_line(unplanned))
+    invisible = invisible_creates(saved, fresh)
+    if invisible and not request.force:
+        raise CommandError(invisible_creates_line(invisible, fresh))
+
+
+def _check_complete(live: LiveState, request: Request) -> None:
+    """Nothing is written from an incomplete read unless forced (``cli/apply_checks.py``)."""
+    line = incomplete_read_line(live)
+    if line is not None and not request.force:
+        raise CommandError(line)
 
 
 def _done_indices(request: Request, saved: Plan) -> set[int]:

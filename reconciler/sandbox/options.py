@@ -26,6 +26,9 @@ class FaultSettings:
       that stopped after exactly N writes, at a boundary a test can enumerate.
     * ``refuse_body``: when set, every v2 write whose body contains this text is answered
       503 without being carried out (one kind of request failing for good, e.g. a rename).
+    * ``forbid_reads``: when set, every v2 read whose request target (path and query) contains
+      this text is answered 403 (a key that lost access to part of the organisation: the
+      read of that part comes back incomplete).
     """
 
     latency_ms: float = 0.0
@@ -37,6 +40,7 @@ class FaultSettings:
     seed: int | None = None
     writes_allowed: int | None = None
     refuse_body: str | None = None
+    forbid_reads: str | None = None
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""

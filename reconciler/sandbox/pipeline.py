@@ -274,6 +274,9 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
     refused = runtime.faults.settings.refuse_body
     if endpoint.write and refused and refused.encode() in body:
         return error_reply(503, "injected server error (refused body)").to_response()
+    forbidden = runtime.faults.settings.forbid_reads
+    if not endpoint.write and forbidden and forbidden in target:
+        return error_reply(403, "no access (injected)").to_response()
     incoming = Incoming(
         endpoint.method,
         dict(request.path_params),
