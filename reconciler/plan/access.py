@@ -21,20 +21,26 @@ from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_role
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, DiffOp, FieldDiff, Refs
+from reconciler.plan.tree import Tree
 
 
-def plan_folder_access(ctx: Context) -> None:
+def plan_folder_access(ctx: Context, tree: Tree) -> tuple[Change, ...]:
+    """Group grants on declared folders; ``tree`` says which exist and which this plan
+    creates (a grant on a created folder depends on its creation)."""
+    out: list[Change] = []
     for path in sorted(ctx.desired.folders):
         folder = ctx.desired.folders[path]
         if folder.groups is not None:
-            _folder_grants(ctx, folder)
+            out.extend(_folder_grants(ctx, tree, folder))
+    return tuple(out)
 
 
 def plan_dataset_access(
     ctx: Context, dataset: DesiredDataset, uuid: str | None, created: str | None
-) -> None:
+) -> list[Change]:
     """Grants for one declared dataset; ``uuid`` None when ``created`` (an address) makes it."""
     live = ctx.live.datasets.get(uuid) if uuid else None
+    out: list[Change] = []
     if dataset.groups is not None:
         live_groups = {h: canonical_role(r) for h, r in (live.groups if live else {}).items()}
         holder = _Holder(
@@ -44,14 +50,14 @@ def plan_dataset_access(
             created=created,
             refs=lambda h: Refs(dataset_uuid=uuid, group_hash=h),
         )
-        ctx.changes.extend(_group_relations(ctx, holder, dataset.groups, live_groups))
+        out.extend(_group_relations(ctx, holder, dataset.groups, live_groups))
     if dataset.users is not None:
         live_users = {e: canonical_role(r) for e, r in (live.users if live else {}).items()}
-        _dataset_users(ctx, dataset, live_users, uuid, created)
+        out.extend(_dataset_users(ctx, dataset, live_users, uuid, created))
+    return out
 
 
-def _folder_grants(ctx: Context, folder: DesiredFolder) -> None:
-    tree = ctx.tree
+def _folder_grants(ctx: Context, tree: Tree, folder: DesiredFolder) -> list[Change]:
     created = tree.created.get(folder.path)
     uuid = None if created else tree.index.get(folder.path)
     live = {h: canonical_role(r) for h, r in ctx.live.folder_groups.get(uuid or "", {}).items()}
@@ -64,7 +70,7 @@ def _folder_grants(ctx: Context, folder: DesiredFolder) -> None:
         created=created,
         refs=lambda h: Refs(folder_uuid=uuid, group_hash=h),
     )
-    ctx.changes.extend(_group_relations(ctx, holder, folder.groups, live))
+    return _group_relations(ctx, holder, folder.groups, live)
 
 
 def _role_diff(before: str | None, after: str | None) -> tuple[FieldDiff, ...]:
@@ -163,10 +169,11 @@ def _dataset_users(
     live: Mapping[str, str],
     uuid: str | None,
     created: str | None,
-) -> None:
+) -> list[Change]:
     assert dataset.users is not None
     wanted = {ctx.resolved.emails.get(e, e): role for e, role in dataset.users.items()}
     deps = (created,) if created else ()
+    out: list[Change] = []
     for email in sorted(set(wanted) | set(live)):
         have, role = live.get(email), wanted.get(email)
         if have == role:
@@ -182,7 +189,7 @@ def _dataset_users(
         else:
             actions = (Action.REVOKE, Action.GRANT)
             reason = f"declared role {role}, live {have}; the API cannot change it in place"
-        ctx.changes.append(
+        out.append(
             _relation(
                 address=addr.dataset_user(dataset.title, email),
                 kind=addr.Kind.DATASET_USER,
@@ -195,3 +202,4 @@ def _dataset_users(
                 refs=Refs(dataset_uuid=uuid, email=email),
             )
         )
+    return out

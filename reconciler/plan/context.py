@@ -1,5 +1,5 @@
-"""What every part of the diff shares: inputs, options, the projected tree, and the outputs
-collected so far. Internal to ``reconciler.plan``; the public entry point is ``diff``."""
+"""What every stage of the diff reads: the inputs and the options, never a stage's output.
+Internal to ``reconciler.plan``; the public entry point is ``diff``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import __version__
-from reconciler.errors import Diagnostic
 from reconciler.model.desired import OWNER_KEY, DesiredState
 from reconciler.model.live import LiveFolder, LiveItem, LiveState, content_fingerprint
-from reconciler.plan.model import Change, Deferral, Refusal, RefusalCode
-from reconciler.plan.resolve import Resolved
-from reconciler.plan.tree import Tree
+from reconciler.plan.resolve import Resolved, resolve
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,38 +36,44 @@ class DiffOptions:
     tool_version: str = __version__
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Context:
+    """The planner's read-only inputs, shared by every stage.
+
+    Stages never write here: each returns what it planned (``FolderPlan``, ``PrunePlan``,
+    ...) and ``diff`` hands later stages what they need, so the data flow is in the
+    signatures. ``items_by_parent`` is derived from ``live`` once (a million items).
+    """
+
     desired: DesiredState
     live: LiveState
     resolved: Resolved
     options: DiffOptions
-    tree: Tree
     roots: tuple[str, ...]
-    changes: list[Change] = field(default_factory=list)
-    refusals: list[Refusal] = field(default_factory=list)
-    deferred: list[Deferral] = field(default_factory=list)
-    unmanaged: list[str] = field(default_factory=list)
-    problems: list[Diagnostic] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # one line each, in the plan as is
-    blocked: dict[str, tuple[RefusalCode, str]] = field(default_factory=dict)  # subtree -> why
-    synced_on_create: list[str] = field(default_factory=list)  # folder paths
-    replaced: dict[str, str] = field(default_factory=dict)  # desired path -> old folder uuid
-    resumed_moves: dict[str, str] = field(default_factory=dict)  # half-moved uuid -> previously
-    desired_meta: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # item uuid -> md
-    items_by_parent: dict[str, list[LiveItem]] = field(default_factory=dict)  # folder uuid ->
-    _link_counts: dict[str, int] | None = None
+    items_by_parent: Mapping[str, list[LiveItem]] = field(default_factory=dict)  # folder uuid ->
+    _link_counts: dict[str, int] = field(default_factory=dict)  # a cache, filled on first use
+
+    @classmethod
+    def build(cls, desired: DesiredState, live: LiveState, options: DiffOptions) -> Context:
+        return cls(
+            desired=desired,
+            live=live,
+            resolved=resolve(desired, live),
+            options=options,
+            roots=desired.roots(),
+            items_by_parent=_items_by_parent(live),
+        )
 
     def links_to(self, item_uuids: Iterable[str | None]) -> int:
         """How many dataset rows are backed by these items (what deleting them loses)."""
-        if self._link_counts is None:
-            counts: dict[str, int] = {}
+        counts = self._link_counts
+        if not counts:
             for ds in self.live.datasets.values():
                 for row in ds.rows:
                     if row.item_uuid is not None:
                         counts[row.item_uuid] = counts.get(row.item_uuid, 0) + 1
-            self._link_counts = counts
-        return sum(self._link_counts.get(u, 0) for u in item_uuids if u is not None)
+            counts[""] = 0  # no item has this UUID: marks the cache filled
+        return sum(counts.get(u, 0) for u in item_uuids if u is not None)
 
     @property
     def owner(self) -> str:
@@ -79,6 +82,17 @@ class Context:
     def folder_owner(self, folder: LiveFolder) -> str | None:
         value = folder.metadata.get(OWNER_KEY)
         return value if isinstance(value, str) else None
+
+
+def _items_by_parent(live: LiveState) -> dict[str, list[LiveItem]]:
+    out: dict[str, list[LiveItem]] = {}
+    for item in live.items.values():
+        bucket = out.get(item.parent)
+        if bucket is None:
+            out[item.parent] = [item]
+        else:
+            bucket.append(item)
+    return out
 
 
 def fingerprint_of(last_edited_at: str, view: Any) -> str:

@@ -27,26 +27,34 @@ from reconciler.plan.describe import field_diff
 from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.model import Change, Refs
 
+DesiredMetadata = Mapping[str, Mapping[str, Any]]  # item uuid -> desired metadata
 
-def plan_datasets(ctx: Context, index: ItemIndex) -> None:
+
+def plan_datasets(
+    ctx: Context, index: ItemIndex, desired_meta: DesiredMetadata
+) -> tuple[Change, ...]:
+    """Datasets, their grants and links; selectors see the projected ``index`` and each
+    item's desired metadata (``ItemPlan.desired_meta``), so one apply converges."""
+    out: list[Change] = []
     for title in sorted(ctx.desired.datasets):
         dataset = ctx.desired.datasets[title]
         live = ctx.resolved.datasets.get(title)
-        created = _create(ctx, dataset) if live is None else None
+        created = _create(ctx, dataset, out) if live is None else None
         if live is not None:
-            _patch(ctx, dataset, live)
-        plan_dataset_access(ctx, dataset, live.uuid if live else None, created)
-        _links(ctx, index, dataset, live, created)
+            _patch(ctx, dataset, live, out)
+        out.extend(plan_dataset_access(ctx, dataset, live.uuid if live else None, created))
+        _links(ctx, index, desired_meta, dataset, live, created, out)
+    return tuple(out)
 
 
 def dataset_view(live: LiveDataset) -> dict[str, Any]:
     return {"title": live.title, "description": live.description}
 
 
-def _create(ctx: Context, dataset: DesiredDataset) -> str:
+def _create(ctx: Context, dataset: DesiredDataset, out: list[Change]) -> str:
     after = {"title": dataset.title, "description": tagged(dataset.description or "", ctx.owner)}
     address = addr.dataset(dataset.title)
-    ctx.changes.append(
+    out.append(
         Change(
             address=address,
             kind=addr.Kind.DATASET,
@@ -59,7 +67,7 @@ def _create(ctx: Context, dataset: DesiredDataset) -> str:
     return address
 
 
-def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> None:
+def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset, out: list[Change]) -> None:
     if dataset.description is None or strip_tag(live.description) == dataset.description:
         return
     before = dataset_view(live)
@@ -68,7 +76,7 @@ def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> None:
         **before,
         "description": tagged(dataset.description, ctx.owner) if owned else dataset.description,
     }
-    ctx.changes.append(
+    out.append(
         Change(
             address=addr.dataset(dataset.title),
             kind=addr.Kind.DATASET,
@@ -85,17 +93,19 @@ def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> None:
 
 
 def selected_items(
-    ctx: Context, index: ItemIndex, dataset: DesiredDataset
+    index: ItemIndex, desired_meta: DesiredMetadata, dataset: DesiredDataset
 ) -> dict[str, tuple[LiveItem, ItemSelector]]:
     """Projected item path -> (item, the first selector that selects it)."""
     out: dict[str, tuple[LiveItem, ItemSelector]] = {}
     for selector in dataset.items:
-        for path, item in select(ctx, index, selector):
+        for path, item in select(index, desired_meta, selector):
             out.setdefault(path, (item, selector))
     return out
 
 
-def select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tuple[str, LiveItem]]:
+def select(
+    index: ItemIndex, desired_meta: DesiredMetadata, selector: ItemSelector
+) -> list[tuple[str, LiveItem]]:
     """(projected path, item) for every item one selector selects."""
     found: list[tuple[str, LiveItem]] = []
     if selector.folder is not None:
@@ -112,7 +122,7 @@ def select(ctx: Context, index: ItemIndex, selector: ItemSelector) -> list[tuple
                     continue
                 if types and item.item_type not in types:
                     continue
-                if wanted and not _has(ctx.desired_meta.get(item.uuid, item.metadata), wanted):
+                if wanted and not _has(desired_meta.get(item.uuid, item.metadata), wanted):
                     continue
                 found.append((index.path_of[item.uuid], item))
     for path in sorted(selector.paths):
@@ -137,34 +147,37 @@ def _may_unlink(ctx: Context, dataset: DesiredDataset, live: LiveDataset) -> boo
 def _links(
     ctx: Context,
     index: ItemIndex,
+    desired_meta: DesiredMetadata,
     dataset: DesiredDataset,
     live: LiveDataset | None,
     created: str | None,
+    out: list[Change],
 ) -> None:
-    selected = selected_items(ctx, index, dataset)
+    selected = selected_items(index, desired_meta, dataset)
     rows: dict[str, list[str]] = {}
     for row in live.rows if live else ():
         if row.item_uuid is not None:
             rows.setdefault(row.item_uuid, []).append(row.data_hash)
-    _link(ctx, dataset, selected, rows, live.uuid if live else None, created)
+    out.extend(_link(dataset, selected, rows, live.uuid if live else None, created))
     if live is not None and _may_unlink(ctx, dataset, live):
         chosen = {item.uuid for item, _ in selected.values()}
-        _unlink(ctx, index, dataset, {u: h for u, h in rows.items() if u not in chosen}, live.uuid)
+        unselected = {u: h for u, h in rows.items() if u not in chosen}
+        out.extend(_unlink(index, dataset, unselected, live.uuid))
 
 
 def _link(
-    ctx: Context,
     dataset: DesiredDataset,
     selected: dict[str, tuple[LiveItem, ItemSelector]],
     rows: dict[str, list[str]],
     uuid: str | None,
     created: str | None,
-) -> None:
+) -> list[Change]:
+    out: list[Change] = []
     for path in sorted(selected):
         item, selector = selected[path]
         if item.uuid in rows:
             continue
-        ctx.changes.append(
+        out.append(
             Change(
                 address=addr.link(dataset.title, path),
                 kind=addr.Kind.LINK,
@@ -176,19 +189,21 @@ def _link(
                 refs=Refs(dataset_uuid=uuid, item_uuid=item.uuid),
             )
         )
+    return out
 
 
 def _unlink(
-    ctx: Context, index: ItemIndex, dataset: DesiredDataset, rows: dict[str, list[str]], uuid: str
-) -> None:
+    index: ItemIndex, dataset: DesiredDataset, rows: dict[str, list[str]], uuid: str
+) -> list[Change]:
     """One change per unselected item read in scope, with every data hash it backs."""
+    out: list[Change] = []
     for item_uuid in sorted(rows, key=lambda u: index.path_of.get(u, "")):
         linked = index.path_of.get(item_uuid)
         if linked is None or linked in index.duplicates:
             continue
         hashes = sorted(rows[item_uuid])
         before = {"item": linked, "data_hashes": hashes}
-        ctx.changes.append(
+        out.append(
             Change(
                 address=addr.link(dataset.title, linked),
                 kind=addr.Kind.LINK,
@@ -200,3 +215,4 @@ def _unlink(
                 refs=Refs(dataset_uuid=uuid, item_uuid=item_uuid, data_hashes=tuple(hashes)),
             )
         )
+    return out

@@ -7,6 +7,8 @@ manifests and datasets reach into it; apply re-plans those folders with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.model.addresses import is_under
 from reconciler.plan.context import Context
 from reconciler.plan.model import Deferral
@@ -17,9 +19,11 @@ def _reaches(root: str, recursive: bool, folder: str) -> bool:
     return is_under(root, folder) or (recursive and is_under(folder, root))
 
 
-def plan_deferred(ctx: Context) -> None:
+def plan_deferred(ctx: Context, synced_on_create: Iterable[str]) -> tuple[Deferral, ...]:
+    """What waits for the syncs of ``synced_on_create`` (``FolderPlan.synced_on_create``)."""
     desired = ctx.desired
-    for folder in sorted(set(ctx.synced_on_create)):
+    out: list[Deferral] = []
+    for folder in sorted(set(synced_on_create)):
         rules = [str(r.source) for r in desired.rules if _reaches(r.folder, r.recursive, folder)]
         for manifest in desired.manifests:
             prefix = folder.rstrip("/") + "/"
@@ -35,6 +39,5 @@ def plan_deferred(ctx: Context) -> None:
             )
         )
         if rules or datasets:
-            ctx.deferred.append(
-                Deferral(folder=folder, rules=tuple(rules), datasets=tuple(datasets))
-            )
+            out.append(Deferral(folder=folder, rules=tuple(rules), datasets=tuple(datasets)))
+    return tuple(out)

@@ -1,12 +1,26 @@
 """``diff(desired, live, *, options) -> Plan``: the one entry point of the planner.
 
-The pipeline, each step a pure function over a shared ``Context``:
+The stages are functions of the read-only ``Context`` and of the earlier stages' outputs,
+which ``_plan_everything`` passes on by name; none writes to anything it did not create.
+The order of the calls follows from those arguments, and the reasons for it are:
 
-    resolve names → schema → groups → folders (moves, replacements, creates, patches)
-    → prune → folder grants → item index → item moves → item metadata → datasets
-    (+ grants, links) → deferrals → withhold (ambiguity, foreign, protect, last admin,
-    unsafe listing; dependents follow) → --only → refuse (replacements, thresholds)
-    (+ unlinks, top-level creates a non-admin cannot see) → order, summarise, checksum.
+* ``plan_folders`` first among the storage stages: it decides the folder moves,
+  replacements and creates, and returns the projected ``Tree`` that every later stage
+  reads (a rule over ``/new/**`` must see the items of a folder moving to ``/new``).
+* ``plan_prune`` after it: undeclared folders are judged where they will be, and what the
+  folder stage moves or replaces is not pruned.
+* ``place_items`` after both: items in folders this plan deletes or replaces
+  (``FolderPlan.deleted``, ``PrunePlan.deleted``, ``Tree.gone``) are not planned.
+* ``plan_item_metadata`` before ``plan_datasets``: selectors match items' DESIRED
+  metadata (``ItemPlan.desired_meta``), so one apply converges.
+* ``check_selectors`` after ``plan_datasets``: it judges the selectors against the
+  placed items and withholds the unlinks an empty selector would decide.
+* ``plan_metadata_schema``, ``plan_groups``, ``plan_folder_access`` and ``plan_deferred``
+  depend on nothing but what their arguments name.
+
+Then safety: withhold (ambiguity, foreign, protect, last admin, unsafe listing; dependents
+follow) → ``--only`` → refuse (replacements, thresholds, unlinks, top-level creates a
+non-admin cannot see) → order, summarise, checksum.
 
 Anything that cannot be planned at all (unknown names, rules that never settle, moves into
 a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe becomes a
@@ -15,13 +29,14 @@ a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe be
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import compile_glob
-from reconciler.model.live import LiveItem, LiveState
+from reconciler.model.live import LiveState
 from reconciler.plan.access import plan_folder_access
 from reconciler.plan.actions import Action
 from reconciler.plan.caller import caller_warnings, refuse_invisible_roots
@@ -30,7 +45,7 @@ from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
 from reconciler.plan.document import sealed
 from reconciler.plan.errors import PlanError
-from reconciler.plan.folders import plan_folders
+from reconciler.plan.folders import FolderPlan, plan_folders
 from reconciler.plan.groups import plan_groups
 from reconciler.plan.guards import (
     refuse_replacements,
@@ -39,14 +54,13 @@ from reconciler.plan.guards import (
     withhold_unsafe_listing,
 )
 from reconciler.plan.heal import heal_duplicates
-from reconciler.plan.itemindex import ItemIndex, build_index
-from reconciler.plan.items import plan_item_metadata, plan_item_moves
+from reconciler.plan.itemindex import ItemIndex
+from reconciler.plan.items import place_items, plan_item_metadata
 from reconciler.plan.metadata_schema import plan_metadata_schema
-from reconciler.plan.model import Change, Plan, Refusal, summarise
+from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
 from reconciler.plan.order import only, ordered
 from reconciler.plan.prune import plan_prune
 from reconciler.plan.removals import refuse_unlinks
-from reconciler.plan.resolve import resolve
 from reconciler.plan.safety import (
     Withholding,
     withhold_ambiguous,
@@ -63,25 +77,18 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     """Plan how to make ``live`` look like ``desired``. Pure: reads nothing, writes nothing."""
     options = options or DiffOptions()
     live, healing = heal_duplicates(desired, live)
-    ctx = Context(
-        desired=desired,
-        live=live,
-        resolved=resolve(desired, live),
-        options=options,
-        tree=Tree(live),
-        roots=desired.roots(),
-        items_by_parent=_items_by_parent(live),
-    )
-    _plan_everything(ctx)
-    ctx.changes.extend(healing)  # our own empty duplicates: deleted, each saying why
-    if ctx.problems:
-        raise PlanError(ctx.problems, root=desired.root_dir)
-    changes, refusals = _withhold(ctx)
+    ctx = Context.build(desired, live, options)
+    staged = _plan_everything(ctx)
+    if staged.problems:
+        raise PlanError(list(staged.problems), root=desired.root_dir)
+    planned = [*staged.changes, *healing]  # our own empty duplicates: deleted, each saying why
+    changes, refusals = _withhold(ctx, staged, planned)
     kept = only(changes, options.only)
     refusals = _relevant(refusals, kept, options.only)
-    refusals += refuse_replacements(ctx, kept) + refuse_thresholds(ctx, kept)
+    tree = staged.folders.tree
+    refusals += refuse_replacements(ctx, kept) + refuse_thresholds(ctx, tree, kept)
     refusals += refuse_unlinks(ctx, kept) + refuse_invisible_roots(ctx, kept)
-    ctx.warnings[:0] = caller_warnings(ctx)
+    warnings = caller_warnings(ctx) + list(staged.warnings)
     final = ordered(kept)
     odd = odd_shapes(final)
     if odd:  # a planner bug: apply was never designed (nor tested) for this shape
@@ -100,40 +107,63 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
             summary=summarise(final),
             fingerprints={c.address: c.fingerprint for c in final if c.fingerprint},
             refusals=tuple(refusals),
-            deferred=tuple(sorted(ctx.deferred, key=lambda d: d.folder)),
-            unmanaged=tuple(sorted(set(ctx.unmanaged))),
+            deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
+            unmanaged=tuple(sorted(set(staged.unmanaged))),
             caller=live.caller,
-            warnings=tuple(ctx.warnings),
+            warnings=tuple(warnings),
             checksum="",
         )
     )
 
 
-def _items_by_parent(live: LiveState) -> dict[str, list[LiveItem]]:
-    out: dict[str, list[LiveItem]] = {}
-    for item in live.items.values():
-        bucket = out.get(item.parent)
-        if bucket is None:
-            out[item.parent] = [item]
-        else:
-            bucket.append(item)
-    return out
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What the stages planned, before safety: the changes in stage order, the folder stage's
+    outcome (the projected tree, the subtrees it withheld, what it replaced), the live folders
+    the plan deletes, and what the stages found to report."""
+
+    changes: tuple[Change, ...]
+    folders: FolderPlan
+    deleted: frozenset[str]
+    refusals: tuple[Refusal, ...]
+    deferred: tuple[Deferral, ...]
+    unmanaged: tuple[str, ...]
+    problems: tuple[Diagnostic, ...]
+    warnings: tuple[str, ...]
 
 
-def _plan_everything(ctx: Context) -> None:
-    plan_metadata_schema(ctx)
-    plan_groups(ctx)
-    plan_folders(ctx)
-    plan_prune(ctx)
-    plan_folder_access(ctx)
-    index = build_index(ctx)
-    _refuse_duplicates(ctx, index)
-    plan_item_moves(ctx, index)
-    plan_item_metadata(ctx, index)
-    plan_datasets(ctx, index)
-    plan_deferred(ctx)
-    check_selectors(ctx, index)
-    ctx.changes[:] = [_with_move_dependency(ctx, c) for c in ctx.changes]
+def _plan_everything(ctx: Context) -> Staged:
+    """Each stage gets what it reads; see the module docstring for why this order."""
+    schema = plan_metadata_schema(ctx)
+    groups = plan_groups(ctx)
+    folders = plan_folders(ctx)
+    tree = folders.tree
+    pruned = plan_prune(ctx, tree)
+    grants = plan_folder_access(ctx, tree)
+    deleted = folders.deleted | pruned.deleted
+    placed = place_items(ctx, tree, deleted | tree.gone)
+    items = plan_item_metadata(ctx, tree, placed.index)
+    datasets = plan_datasets(ctx, placed.index, items.desired_meta)
+    deferred = plan_deferred(ctx, folders.synced_on_create)
+    selectors = check_selectors(
+        ctx, tree, placed.index, items.desired_meta, folders.synced_on_create, datasets
+    )
+    stages = (schema, groups, folders.changes, pruned.changes, grants, items.changes, datasets)
+    return Staged(
+        changes=tuple(
+            _with_move_dependency(ctx, tree, c)
+            for stage in stages
+            for c in stage
+            if c.address not in selectors.withheld
+        ),
+        folders=folders,
+        deleted=deleted,
+        refusals=(*pruned.refusals, *_refuse_duplicates(ctx, placed.index), *selectors.refusals),
+        deferred=deferred,
+        unmanaged=pruned.unmanaged,
+        problems=(*folders.problems, *placed.problems, *items.problems, *selectors.problems),
+        warnings=selectors.warnings,
+    )
 
 
 def _anchor(ctx: Context, change: Change) -> str | None:
@@ -153,29 +183,33 @@ def _anchor(ctx: Context, change: Change) -> str | None:
     return None
 
 
-def _with_move_dependency(ctx: Context, change: Change) -> Change:
+def _with_move_dependency(ctx: Context, tree: Tree, change: Change) -> Change:
     """Anything placed by a folder move depends on that move (so it is withheld with it)."""
-    if not ctx.tree.moves:
+    if not tree.moves:
         return change
-    dep = moving_ancestor(ctx.tree, _anchor(ctx, change))
+    dep = moving_ancestor(tree, _anchor(ctx, change))
     if dep is None or dep == change.address or dep in change.depends_on:
         return change
     return replace(change, depends_on=(*change.depends_on, dep))
 
 
-def _withhold(ctx: Context) -> tuple[list[Change], list[Refusal]]:
+def _withhold(
+    ctx: Context, staged: Staged, changes: list[Change]
+) -> tuple[list[Change], list[Refusal]]:
     held = Withholding()
-    changes = ctx.changes
-    withhold_ambiguous(ctx, changes, held)
+    tree, folders = staged.folders.tree, staged.folders
+    withhold_ambiguous(ctx, tree, folders.withheld, changes, held)
     withhold_foreign(ctx, changes, held)
     withhold_protected(ctx, changes, held)
     withhold_unsupported(changes, held)
     held.cascade(changes)
-    withhold_lost_admin(ctx, [c for c in changes if c.address not in held.reasons], held)
-    withhold_unsafe_listing(ctx, [c for c in changes if c.address not in held.reasons], held)
+    left = [c for c in changes if c.address not in held.reasons]
+    withhold_lost_admin(ctx, tree, staged.deleted, left, held)
+    left = [c for c in changes if c.address not in held.reasons]
+    withhold_unsafe_listing(ctx, tree, folders.replaced, left, held)
     held.cascade(changes)
     kept, refusals = held.finish(changes)
-    return kept, ctx.refusals + refusals
+    return kept, list(staged.refusals) + refusals
 
 
 def _relevant(
@@ -214,12 +248,12 @@ def _covered(ctx: Context, path: str) -> bool:
     return False
 
 
-def _refuse_duplicates(ctx: Context, index: ItemIndex) -> None:
+def _refuse_duplicates(ctx: Context, index: ItemIndex) -> tuple[Refusal, ...]:
     hits = sorted(p for p in index.duplicates if _covered(ctx, p))
     if not hits:
-        return
+        return ()
     first = hits[0]
-    ctx.refusals.append(
+    return (
         Refusal(
             code="ambiguous-item",
             message=(
@@ -229,5 +263,5 @@ def _refuse_duplicates(ctx: Context, index: ItemIndex) -> None:
             ),
             addresses=tuple(addr.item(p) for p in hits),
             count=sum(len(index.duplicates[p]) for p in hits),
-        )
+        ),
     )

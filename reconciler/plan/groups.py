@@ -22,16 +22,20 @@ from reconciler.plan.describe import field_diff
 from reconciler.plan.model import Change, Refs
 
 
-def plan_groups(ctx: Context) -> None:
+def plan_groups(ctx: Context) -> tuple[Change, ...]:
+    out: list[Change] = []
     for name in sorted(ctx.desired.groups):
         group = ctx.desired.groups[name]
         live_hash = ctx.resolved.groups.get(name)
         if live_hash is None:
-            _create(ctx, group)
+            out.append(_create(ctx, group))
         else:
-            _patch(ctx, group, ctx.live.groups[live_hash])
+            patch = _patch(ctx, group, ctx.live.groups[live_hash])
+            if patch is not None:
+                out.append(patch)
     if ctx.desired.policy.prune != "never":
-        _prune(ctx)
+        out.extend(_prune(ctx))
+    return tuple(out)
 
 
 def group_view(group: LiveGroup) -> dict[str, Any]:
@@ -42,21 +46,19 @@ def _members(ctx: Context, group: DesiredGroup) -> list[str]:
     return sorted({ctx.resolved.emails.get(e, e) for e in group.members or ()})
 
 
-def _create(ctx: Context, group: DesiredGroup) -> None:
+def _create(ctx: Context, group: DesiredGroup) -> Change:
     after = {
         "name": group.name,
         "description": tagged(group.description or "", ctx.owner),
         "members": _members(ctx, group),
     }
-    ctx.changes.append(
-        Change(
-            address=addr.group(group.name),
-            kind=addr.Kind.GROUP,
-            actions=(Action.CREATE,),
-            after=after,
-            source=str(group.source),
-            reason="declared, not in Encord",
-        )
+    return Change(
+        address=addr.group(group.name),
+        kind=addr.Kind.GROUP,
+        actions=(Action.CREATE,),
+        after=after,
+        source=str(group.source),
+        reason="declared, not in Encord",
     )
 
 
@@ -65,7 +67,7 @@ def _is_org_admin(ctx: Context, email: str) -> bool:
     return user is not None and user.role.upper() == "ADMIN"
 
 
-def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> None:
+def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> Change | None:
     before = group_view(live)
     after = dict(before)
     if group.description is not None and strip_tag(live.description) != group.description:
@@ -77,29 +79,28 @@ def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> None:
         after["members"] = sorted(wanted | kept)
     diff = field_diff(before, after)
     if not diff:
-        return
+        return None
     added = sorted(set(after["members"]) - set(before["members"]))
     removed = sorted(set(before["members"]) - set(after["members"]))
     parts = [f"+{len(added)}/-{len(removed)} members"] if added or removed else []
     if before["description"] != after["description"]:
         parts.insert(0, "description")
-    ctx.changes.append(
-        Change(
-            address=addr.group(group.name),
-            kind=addr.Kind.GROUP,
-            actions=(Action.PATCH,),
-            before=before,
-            after=after,
-            diff=diff,
-            source=str(group.source),
-            reason="declared " + " and ".join(parts) + " differ",
-            fingerprint=content_fingerprint(before),
-            refs=Refs(uuid=live.hash),
-        )
+    return Change(
+        address=addr.group(group.name),
+        kind=addr.Kind.GROUP,
+        actions=(Action.PATCH,),
+        before=before,
+        after=after,
+        diff=diff,
+        source=str(group.source),
+        reason="declared " + " and ".join(parts) + " differ",
+        fingerprint=content_fingerprint(before),
+        refs=Refs(uuid=live.hash),
     )
 
 
-def _prune(ctx: Context) -> None:
+def _prune(ctx: Context) -> list[Change]:
+    out: list[Change] = []
     declared = {h for h in ctx.resolved.groups.values() if h is not None}
     for live in sorted(ctx.live.groups.values(), key=lambda g: (g.name, g.hash)):
         if live.hash in declared or live.name in ctx.desired.groups:
@@ -107,7 +108,7 @@ def _prune(ctx: Context) -> None:
         if description_owner(live.description) != ctx.owner:
             continue
         before = group_view(live)
-        ctx.changes.append(
+        out.append(
             Change(
                 address=addr.group(ctx.resolved.group_names[live.hash]),
                 kind=addr.Kind.GROUP,
@@ -121,3 +122,4 @@ def _prune(ctx: Context) -> None:
                 refs=Refs(uuid=live.hash),
             )
         )
+    return out

@@ -21,6 +21,7 @@ from reconciler.plan.canonical import canonical_role
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
 from reconciler.plan.safety import Withholding
+from reconciler.plan.tree import Tree
 
 _SHRUNK_SHARE = 0.5  # fewer than half the declared folders found live counts as "much smaller"
 
@@ -37,14 +38,22 @@ def _adds_admin(change: Change) -> bool:
     return after == "admin" and before != "admin"
 
 
-def withhold_lost_admin(ctx: Context, changes: list[Change], held: Withholding) -> None:
+def withhold_lost_admin(
+    ctx: Context, tree: Tree, deleted: frozenset[str], changes: list[Change], held: Withholding
+) -> None:
+    """``deleted``: live folders this plan deletes (they need no admin)."""
     deleted_groups = {c.refs.uuid for c in changes if c.kind == addr.Kind.GROUP and c.is_delete}
-    _folders(ctx, changes, deleted_groups, held)
+    _folders(ctx, tree, deleted, changes, deleted_groups, held)
     _datasets(ctx, changes, deleted_groups, held)
 
 
 def _folders(
-    ctx: Context, changes: list[Change], deleted: set[str | None], held: Withholding
+    ctx: Context,
+    tree: Tree,
+    gone: frozenset[str],
+    changes: list[Change],
+    deleted: set[str | None],
+    held: Withholding,
 ) -> None:
     live = ctx.live
     removing: dict[tuple[str | None, str | None], str] = {
@@ -55,9 +64,7 @@ def _folders(
     touched: set[str | None] = {f for f, _ in removing} | {
         f for f, grants in live.folder_groups.items() if any(h in deleted for h in grants)
     }
-    for uuid in sorted(
-        u for u in touched if u is not None and u in live.folders and u not in ctx.tree.deleted
-    ):
+    for uuid in sorted(u for u in touched if u is not None and u in live.folders and u not in gone):
         chain = _chain(ctx, uuid)
         had = [
             (f, h)
@@ -74,7 +81,7 @@ def _folders(
             culprits = [removing[k] for k in had if k in removing] + [
                 addr.group(ctx.resolved.group_names.get(h, h)) for _, h in had if h in deleted
             ]
-            _refuse_admin(held, addr.folder(ctx.tree.path_of[uuid]), culprits)
+            _withhold_admin(held, addr.folder(tree.path_of[uuid]), culprits)
 
 
 def _chain(ctx: Context, uuid: str) -> list[str]:
@@ -119,14 +126,14 @@ def _datasets(
             culprits = [c.address for c in removing] + [
                 addr.group(ctx.resolved.group_names.get(h, h)) for h in groups_gone
             ]
-            _refuse_admin(held, addr.dataset(dataset.title), culprits)
+            _withhold_admin(held, addr.dataset(dataset.title), culprits)
 
 
 def _admins(roles: Mapping[str, str], kind: str) -> list[tuple[str, str]]:
     return [(kind, who) for who, role in roles.items() if canonical_role(role) == "admin"]
 
 
-def _refuse_admin(held: Withholding, subject: str, culprits: list[str]) -> None:
+def _withhold_admin(held: Withholding, subject: str, culprits: list[str]) -> None:
     held.add(
         Refusal(
             code="no-admin",
@@ -140,13 +147,15 @@ def _refuse_admin(held: Withholding, subject: str, culprits: list[str]) -> None:
     )
 
 
-def _listing_problems(ctx: Context) -> list[str]:
+def _listing_problems(ctx: Context, tree: Tree, replaced: Mapping[str, str]) -> list[str]:
     live, desired = ctx.live, ctx.desired
     problems = []
     if not live.complete:
         why = "; ".join(live.problems[:3]) or "a page or a subtree could not be read"
         problems.append(f"the live listing is incomplete ({why})")
-    missing = [r for r in sorted(set(live.missing_roots) & set(ctx.roots)) if _expected(ctx, r)]
+    missing = [
+        r for r in sorted(set(live.missing_roots) & set(ctx.roots)) if _expected(ctx, tree, r)
+    ]
     if missing:
         problems.append(f"roots that should exist were not found live: {', '.join(missing)}")
     below = [p for p in desired.folders if p not in ctx.roots]
@@ -154,26 +163,32 @@ def _listing_problems(ctx: Context) -> list[str]:
         problems.append("every root listing came back empty")
     declared = len(desired.folders)
     if declared >= desired.policy.min_existing:
-        found = sum(1 for p in desired.folders if p in ctx.tree.index or p in ctx.replaced)
+        found = sum(1 for p in desired.folders if p in tree.index or p in replaced)
         if found < declared * _SHRUNK_SHARE:
             problems.append(f"only {found} of {declared} declared folders were found live")
     return problems
 
 
-def _expected(ctx: Context, root: str) -> bool:
+def _expected(ctx: Context, tree: Tree, root: str) -> bool:
     """A missing root is suspicious unless this plan creates it or it is a past path."""
-    if ctx.tree.exists(root):
+    if tree.exists(root):
         return False
     if any(root in f.previously for f in ctx.desired.folders.values()):
         return False
-    return not any(is_under(root, created) for created in ctx.tree.created)
+    return not any(is_under(root, created) for created in tree.created)
 
 
-def withhold_unsafe_listing(ctx: Context, changes: list[Change], held: Withholding) -> None:
+def withhold_unsafe_listing(
+    ctx: Context,
+    tree: Tree,
+    replaced: Mapping[str, str],
+    changes: list[Change],
+    held: Withholding,
+) -> None:
     destructive = [c.address for c in changes if c.is_destructive]
     if not destructive:
         return
-    problems = _listing_problems(ctx)
+    problems = _listing_problems(ctx, tree, replaced)
     if not problems:
         return
     held.add(
@@ -243,17 +258,16 @@ def _closure(change: Change, by_address: Mapping[str, Change]) -> set[str]:
     return seen
 
 
-def live_objects_in_scope(ctx: Context) -> int:
-    tree = ctx.tree
+def live_objects_in_scope(ctx: Context, tree: Tree) -> int:
     folders = sum(1 for p in tree.path_of.values() if any(is_under(p, r) for r in ctx.roots))
     groups = sum(1 for h in ctx.resolved.groups.values() if h is not None)
     datasets = sum(1 for d in ctx.resolved.datasets.values() if d is not None)
     return folders + len(ctx.live.items) + groups + datasets
 
 
-def refuse_thresholds(ctx: Context, changes: list[Change]) -> list[Refusal]:
+def refuse_thresholds(ctx: Context, tree: Tree, changes: list[Change]) -> list[Refusal]:
     policy = ctx.desired.policy
-    total = live_objects_in_scope(ctx)
+    total = live_objects_in_scope(ctx, tree)
     if total < policy.min_existing or total == 0:
         return []
     objects = (addr.Kind.FOLDER, addr.Kind.ITEM, addr.Kind.GROUP, addr.Kind.DATASET)

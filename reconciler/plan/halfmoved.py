@@ -20,6 +20,7 @@ from reconciler.model.addresses import is_under
 from reconciler.model.addresses import move_stops as stops
 from reconciler.model.desired import DesiredFolder
 from reconciler.plan.context import Context
+from reconciler.plan.tree import Tree
 
 
 def referred(folders: Mapping[str, DesiredFolder], live_paths: Mapping[str, str]) -> dict[str, str]:
@@ -36,30 +37,32 @@ def referred(folders: Mapping[str, DesiredFolder], live_paths: Mapping[str, str]
     return out
 
 
-def candidate(ctx: Context, uuid: str | None, declared: set[str]) -> str | None:
+def candidate(tree: Tree, uuid: str | None, declared: set[str]) -> str | None:
     """``uuid`` when it may be moved to a declared path: not moved already, not declared."""
-    if uuid is None or uuid in ctx.tree.moves:
+    if uuid is None or uuid in tree.moves:
         return None
-    if ctx.tree.path_of.get(uuid) in declared:
+    if tree.path_of.get(uuid) in declared:
         return None  # that folder is another declaration's; config validation reports it
     return uuid
 
 
-def half_moved(ctx: Context, folder: DesiredFolder, declared: set[str]) -> tuple[str | None, str]:
+def half_moved(
+    ctx: Context, tree: Tree, folder: DesiredFolder, declared: set[str]
+) -> tuple[str | None, str]:
     """The folder a stopped run was moving here (by the UUID its journal names, wherever it is
     now), else a folder of ours at an intermediate path of one of ``folder``'s ``previously``
     moves. Only one carrying our marker is taken by path: anything else there may be
     somebody's folder that merely shares the name (prune then refuses to touch it)."""
     journaled = journaled_moves(ctx).get(folder.path)
     if journaled is not None and journaled in ctx.live.folders:
-        uuid = candidate(ctx, journaled, declared)
+        uuid = candidate(tree, journaled, declared)
         if uuid is not None and ctx.live.folders[uuid].path != folder.path:
             return uuid, ", ".join(folder.previously)
     for previous in folder.previously:
         for stop in stops(folder.path, previous):
             if any(is_under(stop, root) for root in ctx.live.ambiguous):
                 continue
-            uuid = candidate(ctx, ctx.live.paths.get(stop), declared)
+            uuid = candidate(tree, ctx.live.paths.get(stop), declared)
             if uuid is not None and ctx.folder_owner(ctx.live.folders[uuid]) == ctx.owner:
                 return uuid, previous
     return None, ""

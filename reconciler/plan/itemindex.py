@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveItem
 from reconciler.plan.context import Context
+from reconciler.plan.tree import Tree
 
 
 @dataclass(slots=True)
@@ -34,11 +35,12 @@ class ItemIndex:
         self.moved_from[item.uuid] = previous
 
 
-def build_index(ctx: Context) -> ItemIndex:
-    tree, live = ctx.tree, ctx.live
+def build_index(ctx: Context, tree: Tree, excluded: frozenset[str]) -> ItemIndex:
+    """Items by projected path, leaving out those in the ``excluded`` folders (deleted or
+    replaced by this plan)."""
+    live = ctx.live
     roots = ctx.options.item_roots
     ambiguous = tuple(live.ambiguous)
-    excluded = tree.deleted | tree.gone
     index = ItemIndex()
     by_path, path_of, dups = index.by_path, index.path_of, index.duplicates
     for parent, items in ctx.items_by_parent.items():

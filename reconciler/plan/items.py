@@ -14,6 +14,7 @@ select the same items and a second plan is empty. Rules that keep flipping each 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Diagnostic
@@ -31,12 +32,35 @@ from reconciler.plan.item_metadata import (
     Settler,
     compile_rules,
 )
-from reconciler.plan.itemindex import ItemIndex
+from reconciler.plan.itemindex import ItemIndex, build_index
 from reconciler.plan.model import Change, Refs
+from reconciler.plan.tree import Tree
 
 
-def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
-    """Apply manifest ``previously`` moves to the index (changes are emitted with metadata)."""
+@dataclass(frozen=True, slots=True)
+class PlacedItems:
+    """Live items where they will be after this plan: folder moves (``tree``) and manifest
+    ``previously`` moves (``index.moved_from``). Nothing changes the index afterwards."""
+
+    index: ItemIndex
+    problems: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPlan:
+    """Item changes (moves and metadata), each item's desired metadata (what dataset
+    selectors match on), and the items whose rules never settle."""
+
+    changes: tuple[Change, ...]
+    desired_meta: Mapping[str, Mapping[str, Any]]
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def place_items(ctx: Context, tree: Tree, excluded: frozenset[str]) -> PlacedItems:
+    """The item index over ``tree``, without items in ``excluded`` folders, after manifest
+    ``previously`` moves (their changes are made with the metadata, by ``plan_item_metadata``)."""
+    index = build_index(ctx, tree, excluded)
+    problems: list[Diagnostic] = []
     raw: dict[str, LiveItem] | None = None
     for manifest in ctx.desired.manifests:
         for path, entry in manifest.entries.rows.items():
@@ -48,10 +72,10 @@ def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
             if item is None or item.uuid in index.moved_from:
                 continue
             folder = path.rsplit("/", 1)[0]
-            if any(is_under(folder, a) for a in ctx.tree.ambiguous):
-                continue  # refused as an ambiguous path; nothing under it is planned
-            if not ctx.tree.exists(folder):
-                ctx.problems.append(
+            if any(is_under(folder, a) for a in tree.ambiguous):
+                continue  # withheld as an ambiguous path; nothing under it is planned
+            if not tree.exists(folder):
+                problems.append(
                     Diagnostic(
                         manifest.file,
                         entry.line,
@@ -63,6 +87,7 @@ def plan_item_moves(ctx: Context, index: ItemIndex) -> None:
                 )
                 continue
             index.move(item, path, entry.previously)
+    return PlacedItems(index, tuple(problems))
 
 
 def _raw_paths(index: ItemIndex) -> dict[str, LiveItem]:
@@ -73,7 +98,10 @@ def _raw_paths(index: ItemIndex) -> dict[str, LiveItem]:
     return out
 
 
-def plan_item_metadata(ctx: Context, index: ItemIndex) -> None:
+def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
+    changes: list[Change] = []
+    desired_meta: dict[str, Mapping[str, Any]] = {}
+    problems: list[Diagnostic] = []
     rules = compile_rules(ctx.desired.rules)
     settler = Settler(ctx.desired.manifests)
     for folder_path in sorted(index.by_folder):
@@ -88,30 +116,31 @@ def plan_item_metadata(ctx: Context, index: ItemIndex) -> None:
                     item, path, applicable, conditional=conditional
                 )
             except NoFixpointError:
-                _no_fixpoint(ctx, path, applicable)
+                problems.append(_no_fixpoint(path, applicable))
                 continue
             if desired is not None:
-                ctx.desired_meta[item.uuid] = desired
+                desired_meta[item.uuid] = desired
             if desired is not None or item.uuid in index.moved_from:
-                ctx.changes.append(_item_change(ctx, index, item, path, desired, contributions))
+                change = _item_change(ctx, tree, index, item, path, desired, contributions)
+                changes.append(change)
+    return ItemPlan(tuple(changes), desired_meta, tuple(problems))
 
 
-def _no_fixpoint(ctx: Context, path: str, rules: list[CompiledRule]) -> None:
+def _no_fixpoint(path: str, rules: list[CompiledRule]) -> Diagnostic:
     source = rules[0].rule.source
     sources = ", ".join(str(r.rule.source) for r in rules if r.rule.match.metadata)
-    ctx.problems.append(
-        Diagnostic(
-            source.file,
-            source.line,
-            source.col,
-            f"metadata rules never settle for item {path}: rules at {sources} match on keys "
-            "that other rules keep changing; make their matches independent",
-        )
+    return Diagnostic(
+        source.file,
+        source.line,
+        source.col,
+        f"metadata rules never settle for item {path}: rules at {sources} match on keys "
+        "that other rules keep changing; make their matches independent",
     )
 
 
 def _item_change(
     ctx: Context,
+    tree: Tree,
     index: ItemIndex,
     item: LiveItem,
     path: str,
@@ -130,7 +159,7 @@ def _item_change(
     refs = Refs(uuid=item.uuid, from_parent_uuid=item.parent)
     depends: tuple[str, ...] = ()
     if previous is not None:
-        refs, depends = _move_refs(ctx, item, path)
+        refs, depends = _move_refs(tree, item, path)
     if desired is not None:
         actions.append(Action.PATCH)
     reasons = (["moved by manifest (previously)"] if previous else []) + (
@@ -152,8 +181,8 @@ def _item_change(
     )
 
 
-def _move_refs(ctx: Context, item: LiveItem, path: str) -> tuple[Refs, tuple[str, ...]]:
-    parent_uuid, parent, dep = ctx.tree.parent_ref(path)
+def _move_refs(tree: Tree, item: LiveItem, path: str) -> tuple[Refs, tuple[str, ...]]:
+    parent_uuid, parent, dep = tree.parent_ref(path)
     refs = Refs(
         uuid=item.uuid, parent_uuid=parent_uuid, parent_path=parent, from_parent_uuid=item.parent
     )

@@ -16,18 +16,18 @@ from reconciler.plan.describe import field_diff
 from reconciler.plan.model import Change
 
 
-def plan_metadata_schema(ctx: Context) -> None:
+def plan_metadata_schema(ctx: Context) -> tuple[Change, ...]:
     declared = ctx.desired.metadata_schema
     if declared is None:
-        return
+        return ()
     raw = ctx.live.metadata_schema
     live = {k: canonical_descriptor(v) for k, v in (raw or {}).items()}
     wanted = {k: canonical_descriptor(v) for k, v in declared.keys.items()}
     if all(k in live and equivalent(live[k], v) for k, v in wanted.items()):
-        return
+        return ()
     before = None if raw is None else dict(sorted(live.items()))
     after = dict(sorted({**live, **wanted}.items()))
-    ctx.changes.append(
+    return (
         Change(
             address=addr.METADATA_SCHEMA,
             kind=addr.Kind.METADATA_SCHEMA,
@@ -38,5 +38,5 @@ def plan_metadata_schema(ctx: Context) -> None:
             source=str(declared.source),
             reason="declared keys differ (keys declared by others are kept)",
             fingerprint=None if raw is None else content_fingerprint(before),
-        )
+        ),
     )

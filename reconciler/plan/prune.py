@@ -12,6 +12,8 @@ delete is refused, never half-deleted. Candidates left alone are reported as unm
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, join_path, parent_path
@@ -22,7 +24,35 @@ from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.model import Change, Refs, Refusal
+from reconciler.plan.tree import Tree
 from reconciler.plan.views import live_folder_view
+
+
+@dataclass(frozen=True, slots=True)
+class PrunePlan:
+    """What ``plan_prune`` decided: the deletes, the refusals to prune (``not-prunable``),
+    the undeclared folders left alone, and the live folder UUIDs the deletes remove."""
+
+    changes: tuple[Change, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
+    unmanaged: tuple[str, ...] = ()
+    deleted: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Draft:
+    changes: list[Change] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)
+
+
+def deleted_folders(changes: Iterable[Change]) -> frozenset[str]:
+    """The live folders these changes delete (outright, or to create them again)."""
+    return frozenset(
+        c.refs.uuid
+        for c in changes
+        if c.kind == addr.Kind.FOLDER and Action.DELETE in c.actions and c.refs.uuid
+    )
 
 
 def plural(count: int, noun: str) -> str:
@@ -36,28 +66,26 @@ def item_address(folder_path: str, item: LiveItem, duplicates: Counter[str]) -> 
 
 
 def subtree_deletes(
-    ctx: Context, uuid: str, *, include_root: bool, reason: str, why: str = "deleted"
+    ctx: Context, tree: Tree, uuid: str, *, include_root: bool, reason: str, why: str = "deleted"
 ) -> list[Change]:
     """Delete changes for everything in a folder's subtree, children before parents."""
-    tree = ctx.tree
     out: list[Change] = []
     for folder_uuid in reversed(tree.subtree(uuid)):
         folder = ctx.live.folders[folder_uuid]
         path = tree.path_of[folder_uuid]
         item_changes = _item_deletes(ctx, folder, path, why)
         out.extend(item_changes)
-        tree.deleted.add(folder_uuid)
         if folder_uuid == uuid and not include_root:
             continue
         children = [
-            _folder_address(ctx, c)
+            _folder_address(ctx, tree, c)
             for c in sorted(tree.children.get(folder_uuid, ()))
             if c not in tree.moves
         ]
         before = live_folder_view(folder, with_cloud=False, titles=ctx.resolved.integration_titles)
         out.append(
             Change(
-                address=_folder_address(ctx, folder_uuid),
+                address=_folder_address(ctx, tree, folder_uuid),
                 kind=addr.Kind.FOLDER,
                 actions=(Action.DELETE,),
                 before=before,
@@ -73,10 +101,10 @@ def subtree_deletes(
     return out
 
 
-def _folder_address(ctx: Context, uuid: str) -> str:
+def _folder_address(ctx: Context, tree: Tree, uuid: str) -> str:
     """``folder:/a/b``; ``#<uuid>`` is added when a declared folder will take that path again
     (the content of a replaced folder), so each address in a plan names one thing."""
-    path = ctx.tree.path_of[uuid]
+    path = tree.path_of[uuid]
     return addr.folder(path) + (f"#{uuid}" if path in ctx.desired.folders else "")
 
 
@@ -114,8 +142,7 @@ def _referenced_paths(ctx: Context) -> set[str]:
     return paths
 
 
-def _kept(ctx: Context) -> set[str]:
-    tree = ctx.tree
+def _kept(ctx: Context, tree: Tree) -> set[str]:
     kept: set[str] = set(tree.moves)
     for path in _referenced_paths(ctx):
         current: str | None = path
@@ -127,9 +154,10 @@ def _kept(ctx: Context) -> set[str]:
     return kept
 
 
-def plan_prune(ctx: Context) -> None:
-    tree, live = ctx.tree, ctx.live
-    kept = _kept(ctx)
+def plan_prune(ctx: Context, tree: Tree) -> PrunePlan:
+    """Deletes of undeclared folders in scope, judged against the projected ``tree``."""
+    live = ctx.live
+    kept = _kept(ctx, tree)
     ambiguous = tuple(live.ambiguous)
     candidates = {
         uuid
@@ -144,8 +172,15 @@ def plan_prune(ctx: Context) -> None:
         (u for u in candidates if live.folders[u].parent not in candidates),
         key=lambda u: tree.path_of[u],
     )
+    out = _Draft()
     for uuid in tops:
-        _consider(ctx, uuid, candidates)
+        _consider(ctx, tree, uuid, candidates, out)
+    return PrunePlan(
+        changes=tuple(out.changes),
+        refusals=tuple(out.refusals),
+        unmanaged=tuple(out.unmanaged),
+        deleted=deleted_folders(out.changes),
+    )
 
 
 def _allowed(ctx: Context, folder: LiveFolder) -> bool:
@@ -158,35 +193,37 @@ def _allowed(ctx: Context, folder: LiveFolder) -> bool:
     return False
 
 
-def _blockers(ctx: Context, uuid: str, candidates: set[str]) -> list[str]:
+def _in_the_way(ctx: Context, tree: Tree, uuid: str, candidates: set[str]) -> list[str]:
     """Folders below ``uuid`` that stop its deletion (not ours to delete, or ambiguous)."""
     out = []
-    for child in ctx.tree.subtree(uuid)[1:]:
+    for child in tree.subtree(uuid)[1:]:
         folder = ctx.live.folders[child]
         if child in candidates and _allowed(ctx, folder):
             continue
-        if child not in candidates and ctx.tree.is_sync_owned(child):
+        if child not in candidates and tree.is_sync_owned(child):
             continue
-        out.append(ctx.tree.path_of[child])
+        out.append(tree.path_of[child])
     return out
 
 
-def _consider(ctx: Context, uuid: str, candidates: set[str]) -> None:
+def _consider(ctx: Context, tree: Tree, uuid: str, candidates: set[str], out: _Draft) -> None:
     folder = ctx.live.folders[uuid]
-    path = ctx.tree.path_of[uuid]
+    path = tree.path_of[uuid]
     if not _allowed(ctx, folder):
-        ctx.unmanaged.append(addr.folder(path))
-        for child in sorted(ctx.tree.children.get(uuid, ())):
+        out.unmanaged.append(addr.folder(path))
+        for child in sorted(tree.children.get(uuid, ())):
             if child in candidates:
-                _consider(ctx, child, candidates)
+                _consider(ctx, tree, child, candidates, out)
         return
-    if _maybe_moving(ctx, uuid):
+    moving = _maybe_moving(ctx, tree, uuid)
+    if moving is not None:
+        out.refusals.append(moving)
         return
-    blockers = _blockers(ctx, uuid, candidates)
-    if blockers:
-        shown = ", ".join(f"folder:{b}" for b in blockers[:5])
-        more = f" and {len(blockers) - 5} more" if len(blockers) > 5 else ""
-        ctx.refusals.append(
+    in_the_way = _in_the_way(ctx, tree, uuid, candidates)
+    if in_the_way:
+        shown = ", ".join(f"folder:{b}" for b in in_the_way[:5])
+        more = f" and {len(in_the_way) - 5} more" if len(in_the_way) > 5 else ""
+        out.refusals.append(
             Refusal(
                 code="not-prunable",
                 message=(
@@ -198,44 +235,41 @@ def _consider(ctx: Context, uuid: str, candidates: set[str]) -> None:
             )
         )
         return
-    reason = _delete_reason(ctx, uuid)
-    ctx.changes.extend(subtree_deletes(ctx, uuid, include_root=True, reason=reason))
+    reason = _delete_reason(ctx, tree, uuid)
+    out.changes.extend(subtree_deletes(ctx, tree, uuid, include_root=True, reason=reason))
 
 
-def _maybe_moving(ctx: Context, uuid: str) -> bool:
-    """Refuse to delete a folder a ``previously:`` may mean (at its old path, or half-way
+def _maybe_moving(ctx: Context, tree: Tree, uuid: str) -> Refusal | None:
+    """Why not to delete a folder a ``previously:`` may mean (at its old path, or half-way
     after a stopped run): it may be the declared folder itself, with everything in it."""
     referred = halfmoved.referred(ctx.desired.folders, ctx.live.paths)
     by_uuid = {u: p for p, u in halfmoved.journaled_moves(ctx).items()}
-    for inside in ctx.tree.subtree(uuid):
+    for inside in tree.subtree(uuid):
         live_path = ctx.live.folders[inside].path
         declared = by_uuid.get(inside) or referred.get(live_path)
         if declared is None or _protected(ctx, live_path):
-            continue  # a protected folder's delete is refused by safety, saying so
-        path = ctx.tree.path_of[uuid]
-        ctx.refusals.append(
-            Refusal(
-                code="not-prunable",
-                message=(
-                    f"folder:{path} is not declared, but folder:{live_path} may be "
-                    f"folder:{declared} (a previously path of it, or half-way there after a run "
-                    "that stopped, or named by its journal), so nothing there is deleted; move "
-                    "what it holds into "
-                    f"{declared} and delete it by hand, or fix previously of {declared}"
-                ),
-                addresses=(addr.folder(path),),
-            )
+            continue  # a protected folder's delete is withheld by policy.protect, saying so
+        path = tree.path_of[uuid]
+        return Refusal(
+            code="not-prunable",
+            message=(
+                f"folder:{path} is not declared, but folder:{live_path} may be "
+                f"folder:{declared} (a previously path of it, or half-way there after a run "
+                "that stopped, or named by its journal), so nothing there is deleted; move "
+                "what it holds into "
+                f"{declared} and delete it by hand, or fix previously of {declared}"
+            ),
+            addresses=(addr.folder(path),),
         )
-        return True
-    return False
+    return None
 
 
 def _protected(ctx: Context, path: str) -> bool:
     return any(glob_match(p, path) for p in ctx.desired.policy.protect)
 
 
-def _delete_reason(ctx: Context, uuid: str) -> str:
-    folders = ctx.tree.subtree(uuid)
+def _delete_reason(ctx: Context, tree: Tree, uuid: str) -> str:
+    folders = tree.subtree(uuid)
     items = {i.uuid for f in folders for i in ctx.items_by_parent.get(f, ())}
     links = ctx.links_to(items)
     mode = ctx.desired.policy.prune

@@ -17,7 +17,9 @@ from reconciler.model.globs import compile_glob
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import description_owner, strip_tag
 from reconciler.plan.context import Context
+from reconciler.plan.folder_moves import Withheld
 from reconciler.plan.model import Change, Refusal, RefusalCode
+from reconciler.plan.tree import Tree
 
 _PATH_KINDS = {addr.Kind.FOLDER, addr.Kind.ITEM}
 
@@ -88,19 +90,27 @@ class Withholding:
         return [c for c in changes if c.address not in self.reasons], out
 
 
-def withhold_ambiguous(ctx: Context, changes: list[Change], held: Withholding) -> None:
-    blocked: list[tuple[str, RefusalCode, str, tuple[str, ...]]] = [
-        (path, code, message, ()) for path, (code, message) in sorted(ctx.blocked.items())
+def withhold_ambiguous(
+    ctx: Context,
+    tree: Tree,
+    subtrees: Iterable[Withheld],
+    changes: list[Change],
+    held: Withholding,
+) -> None:
+    """Changes under ``subtrees`` (moves and replacements ``plan_folders`` did not make) and
+    under ambiguous paths the config refers to."""
+    found: list[tuple[str, RefusalCode, str, tuple[str, ...]]] = [
+        (s.path, s.code, s.message, ()) for s in subtrees
     ]
-    for root in sorted(ctx.tree.ambiguous):
+    for root in sorted(tree.ambiguous):
         if _referenced_under(ctx, root):
-            uuids = ", ".join(ctx.tree.ambiguous[root])
+            uuids = ", ".join(tree.ambiguous[root])
             message = (
-                f"{root} names {len(ctx.tree.ambiguous[root])} sibling folders ({uuids}); nothing "
+                f"{root} names {len(tree.ambiguous[root])} sibling folders ({uuids}); nothing "
                 "under it is planned. Rename or remove the duplicates in Encord, then plan again"
             )
-            blocked.append((root, "ambiguous-path", message, (addr.folder(root),)))
-    for path, code, message, shown in blocked:
+            found.append((root, "ambiguous-path", message, (addr.folder(root),)))
+    for path, code, message, shown in found:
         hit = [c.address for c in changes if any(is_under(p, path) for p in _paths_of(c))]
         held.add(Refusal(code=code, message=message, addresses=shown), hit)
 

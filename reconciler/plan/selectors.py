@@ -18,7 +18,8 @@ are planned after the sync) and ambiguous paths (refused elsewhere) are not judg
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
@@ -27,62 +28,100 @@ from reconciler.model.desired import ItemSelector, MetadataRule, Source
 from reconciler.model.globs import compile_glob
 from reconciler.plan.actions import Action
 from reconciler.plan.context import Context
-from reconciler.plan.datasets import select
+from reconciler.plan.datasets import DesiredMetadata, select
 from reconciler.plan.itemindex import ItemIndex
-from reconciler.plan.model import Refusal
+from reconciler.plan.model import Change, Refusal
+from reconciler.plan.tree import Tree
 from reconciler.words import plural
 
 SHOWN = 20
 
 
-def check_selectors(ctx: Context, index: ItemIndex) -> None:
-    """Run after ``plan_datasets``: errors into ``problems``, the rest into ``warnings``."""
+@dataclass(frozen=True, slots=True)
+class SelectorCheck:
+    """What ``check_selectors`` found: plan errors, warnings, refusals (in the order found),
+    and the unlinks it withholds (already explained by one of ``refusals``)."""
+
+    problems: tuple[Diagnostic, ...] = ()
+    warnings: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
+    withheld: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Check:
+    ctx: Context
+    tree: Tree
+    index: ItemIndex
+    desired_meta: DesiredMetadata
+    synced_on_create: tuple[str, ...]
+    changes: Sequence[Change]
+    problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    withheld: set[str] = field(default_factory=set)
+
+
+def check_selectors(
+    ctx: Context,
+    tree: Tree,
+    index: ItemIndex,
+    desired_meta: DesiredMetadata,
+    synced_on_create: tuple[str, ...],
+    changes: Sequence[Change],
+) -> SelectorCheck:
+    """Judge selectors against what the plan selects (``index``, ``desired_meta``) and the
+    unlinks among ``changes``: errors into ``problems``, the rest into ``warnings``."""
     if not ctx.live.complete:
-        return  # an incomplete read already withholds every unlink (listing guard)
+        return SelectorCheck()  # an incomplete read already withholds every unlink (listing)
+    k = _Check(ctx, tree, index, desired_meta, synced_on_create, changes)
     for rule in ctx.desired.rules:
-        judged = _judged(ctx, rule.folder)
-        if judged and _exists(ctx, rule.folder, rule.source, "rule") and not _matches(index, rule):
-            ctx.warnings.append(f"{rule.source}: the rule on {rule.folder} matches no item")
+        judged = _judged(k, rule.folder)
+        if judged and _exists(k, rule.folder, rule.source, "rule") and not _matches(index, rule):
+            k.warnings.append(f"{rule.source}: the rule on {rule.folder} matches no item")
     for title in sorted(ctx.desired.datasets):
-        _check_dataset(ctx, index, title)
-    _check_manifests(ctx, index)
+        _check_dataset(k, title)
+    _check_manifests(k)
+    return SelectorCheck(
+        tuple(k.problems), tuple(k.warnings), tuple(k.refusals), frozenset(k.withheld)
+    )
 
 
-def _judged(ctx: Context, folder: str) -> bool:
-    roots = ctx.options.item_roots
+def _judged(k: _Check, folder: str) -> bool:
+    roots = k.ctx.options.item_roots
     if roots is not None and not any(is_under(folder, r) for r in roots):
         return False
-    if any(is_under(folder, a) for a in ctx.tree.ambiguous):
-        return False  # refused as ambiguous, with the UUIDs, elsewhere
-    return not any(is_under(folder, synced) for synced in ctx.synced_on_create)
+    if any(is_under(folder, a) for a in k.tree.ambiguous):
+        return False  # withheld as ambiguous, with the UUIDs, elsewhere
+    return not any(is_under(folder, synced) for synced in k.synced_on_create)
 
 
-def _exists(ctx: Context, folder: str, source: Source, what: str) -> bool:
-    tree = ctx.tree
+def _exists(k: _Check, folder: str, source: Source, what: str) -> bool:
+    tree = k.tree
     if tree.exists(folder):
         return True
     if any(is_under(folder, created) for created in tree.created):
         return True  # under a folder this plan creates: empty, but not a typo we can see
-    ctx.problems.append(
+    k.problems.append(
         Diagnostic(
             source.file,
             source.line,
             source.col,
             f"{what} folder {folder} does not exist and this plan does not create it"
-            f"{_closest(ctx, folder)}; fix the path or declare the folder",
+            f"{_closest(tree, folder)}; fix the path or declare the folder",
         )
     )
     return False
 
 
-def _closest(ctx: Context, folder: str) -> str:
-    known = sorted(set(ctx.tree.index) | set(ctx.tree.created))
+def _closest(tree: Tree, folder: str) -> str:
+    known = sorted(set(tree.index) | set(tree.created))
     near = difflib.get_close_matches(folder, known, n=1, cutoff=0.75)
     if near:
         return f" (closest existing path: {near[0]})"
     current = parent_path(folder)
     while current is not None:
-        if current in ctx.tree.index:
+        if current in tree.index:
             return f" (closest existing path: {current})"
         current = parent_path(current)
     return " (no folder on that path is visible to this key)"
@@ -105,36 +144,36 @@ def _matches(index: ItemIndex, rule: MetadataRule) -> bool:
     )
 
 
-def _check_dataset(ctx: Context, index: ItemIndex, title: str) -> None:
-    dataset = ctx.desired.datasets[title]
+def _check_dataset(k: _Check, title: str) -> None:
+    dataset = k.ctx.desired.datasets[title]
     empty: list[ItemSelector] = []
     for selector in dataset.items:
         folder = selector.folder
-        if folder is not None and not _judged(ctx, folder):
+        if folder is not None and not _judged(k, folder):
             continue
-        if folder is not None and not _exists(ctx, folder, selector.source, "selector"):
+        if folder is not None and not _exists(k, folder, selector.source, "selector"):
             continue
-        if not select(ctx, index, selector):
+        if not select(k.index, k.desired_meta, selector):
             empty.append(selector)
             what = f"folder {folder}" if folder is not None else f"manifest {selector.manifest}"
-            ctx.warnings.append(
+            k.warnings.append(
                 f"{selector.source}: a selector of {addr.dataset(title)} ({what}) matches no item"
             )
     if empty:
-        _withhold_unlinks(ctx, title, empty)
+        _withhold_unlinks(k, title, empty)
 
 
-def _withhold_unlinks(ctx: Context, title: str, empty: list[ItemSelector]) -> None:
+def _withhold_unlinks(k: _Check, title: str, empty: list[ItemSelector]) -> None:
     prefix = addr.link(title, "")
     unlinks = [
-        c for c in ctx.changes if c.actions == (Action.UNLINK,) and c.address.startswith(prefix)
+        c for c in k.changes if c.actions == (Action.UNLINK,) and c.address.startswith(prefix)
     ]
     if not unlinks:
         return
     held = {c.address for c in unlinks}
-    ctx.changes[:] = [c for c in ctx.changes if c.address not in held]
+    k.withheld.update(held)
     where = ", ".join(str(s.source) for s in empty)
-    ctx.refusals.append(
+    k.refusals.append(
         Refusal(
             code="selector-unlink",
             message=(
@@ -148,16 +187,16 @@ def _withhold_unlinks(ctx: Context, title: str, empty: list[ItemSelector]) -> No
     )
 
 
-def _check_manifests(ctx: Context, index: ItemIndex) -> None:
-    unmatched = sorted(_unmatched_rows(ctx, index))
+def _check_manifests(k: _Check) -> None:
+    unmatched = sorted(_unmatched_rows(k))
     if not unmatched:
         return
     lines = [f"{where}: {path}" for where, path in unmatched[:SHOWN]]
     more = len(unmatched) - len(lines)
     head = f"{plural(len(unmatched), 'manifest row matches', 'manifest rows match')} no item"
     listed = "; ".join(lines) + (f"; and {more} more" if more else "")
-    if ctx.desired.policy.manifest_unmatched == "error":
-        ctx.refusals.append(
+    if k.ctx.desired.policy.manifest_unmatched == "error":
+        k.refusals.append(
             Refusal(
                 code="manifest-unmatched",
                 message=f"{head} (policy.manifest_unmatched: error): {listed}",
@@ -165,19 +204,20 @@ def _check_manifests(ctx: Context, index: ItemIndex) -> None:
             )
         )
         return
-    ctx.warnings.append(f"{head}" + (f" (the first {SHOWN} follow)" if more else ""))
-    ctx.warnings.extend(f"manifest row {line} matches no item" for line in lines)
+    k.warnings.append(f"{head}" + (f" (the first {SHOWN} follow)" if more else ""))
+    k.warnings.extend(f"manifest row {line} matches no item" for line in lines)
     if more:
-        ctx.warnings.append(
+        k.warnings.append(
             f"… and {plural(more, 'more manifest row matches', 'more manifest rows match')} no item"
         )
 
 
-def _unmatched_rows(ctx: Context, index: ItemIndex) -> Iterable[tuple[str, str]]:
-    for manifest in ctx.desired.manifests:
+def _unmatched_rows(k: _Check) -> Iterable[tuple[str, str]]:
+    index = k.index
+    for manifest in k.ctx.desired.manifests:
         for path, entry in manifest.entries.rows.items():
             if path in index.by_path or path in index.duplicates:
                 continue
-            if not _judged(ctx, path.rsplit("/", 1)[0] or "/"):
+            if not _judged(k, path.rsplit("/", 1)[0] or "/"):
                 continue
             yield f"{manifest.file}:{entry.line}", path

@@ -11,6 +11,9 @@ Invariants: ``path_of`` has every live folder; ``index`` maps each projected pat
 folder there and leaves out ambiguous subtrees (siblings sharing a name) and folders this
 plan replaces (``gone``); ``created`` maps the path of every folder this plan creates
 (replacements included) to the address of the creating change.
+
+``plan_folders`` builds the tree (moves, replacements, creates) and returns it in its
+``FolderPlan``; every later stage only reads it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ class Tree:
     index: dict[str, str] = field(default_factory=dict)  # projected path -> folder uuid
     gone: set[str] = field(default_factory=set)  # uuids removed by a replacement
     created: dict[str, str] = field(default_factory=dict)  # path -> creating address
-    deleted: set[str] = field(default_factory=set)  # uuids pruned
     children: dict[str | None, list[str]] = field(default_factory=dict)  # uuid -> child uuids
     ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)  # projected path ->
 
