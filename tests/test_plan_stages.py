@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from plan_builders import OTHER, desired_state, folder
+from helpers.desired import OTHER, desired_state, folder
 from simulator import Org
 
 from reconciler.model.desired import OWNER_KEY, Policy
