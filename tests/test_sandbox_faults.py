@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,3 +223,28 @@ def test_forbid_reads_answers_403_to_matching_reads_only(sb: Harness) -> None:
     assert sb.post("/storage/folders", {"name": "items"}).status_code == 200  # writes too
     sb.runtime.faults.update({"forbid_reads": None})
     assert sb.get(f"/storage/folders/{folder['uuid']}/items").status_code == 200
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-the-work", "after-the-work"])
+def test_hang_write_holds_the_write_after_n_until_released(sb: Harness, after: bool) -> None:
+    sb.runtime.faults.update({"hang_write": 1, "hang_after": after})
+    assert sb.post("/storage/folders", {"name": "f0"}).status_code == 200
+    answers: dict[str, int] = {}
+
+    def send() -> None:
+        answers["f1"] = sb.post("/storage/folders", {"name": "f1"}).status_code
+
+    worker = threading.Thread(target=send)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not sb.runtime.faults.snapshot()["hanging"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sb.runtime.faults.snapshot()["hanging"] and worker.is_alive()  # no answer yet
+    held = ["f0", "f1"] if after else ["f0"]  # committed with its answer held, or not begun
+    assert folder_names(sb) == held  # reads (and the control routes) still answer
+    assert sb.runtime.faults.snapshot()["writes_seen"] == 2
+    sb.runtime.faults.update({"hang_write": None})  # what a test does once it killed the client
+    worker.join(10)
+    assert answers == {"f1": 200 if after else 503}
+    assert folder_names(sb) == held
+    assert sb.post("/storage/folders", {"name": "f2"}).status_code == 200  # nothing else hangs

@@ -1,4 +1,5 @@
-"""Fault injection: latency, 5xx before or after the work, 429 storms, and a write budget.
+"""Fault injection: latency, 5xx before or after the work, 429 storms, a write budget, and
+a write that hangs.
 
 One ``Faults`` object per server, changed at run time through ``POST /_sandbox/faults``.
 Each API request draws its fate once (``decide``) from a random stream that ``seed`` makes
@@ -10,24 +11,31 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+import anyio
 
 from reconciler.sandbox.options import FAULT_FIELDS, FaultSettings
 
 ERROR_STATUSES = (500, 502, 503)
 AFTER_STATUS = 502
+HANG_CAP_SECONDS = 300.0  # a hanging write nobody releases answers after this
 
 
 @dataclass(frozen=True, slots=True)
 class Fate:
     """What happens to one request. ``status_before``: answer this instead of handling it
-    (429 carries ``retry_after``); ``status_after``: handle and commit, then answer this."""
+    (429 carries ``retry_after``); ``status_after``: handle and commit, then answer this;
+    ``hang``: wait for ``Faults.hang`` before handling it (then answer 503 without handling
+    it) or after (then answer as handled)."""
 
     latency_s: float = 0.0
     status_before: int | None = None
     retry_after: int = 0
     status_after: int | None = None
+    hang: Literal["before", "after"] | None = None
 
 
 class Faults:
@@ -38,6 +46,9 @@ class Faults:
         self._storm_left = settings.storm_requests
         self._random = random.Random(settings.seed)
         self._writes_left = settings.writes_allowed
+        self._writes_seen = 0  # since the start, or since hang_write was last set
+        self._hanging = 0
+        self._hang_generation = 0  # bumped whenever hang_write is set: releases hangs
 
     @property
     def settings(self) -> FaultSettings:
@@ -58,6 +69,9 @@ class Faults:
                 self._random = random.Random(settings.seed)
             if "writes_allowed" in changes:
                 self._writes_left = settings.writes_allowed
+            if "hang_write" in changes:
+                self._writes_seen = 0
+                self._hang_generation += 1
         return settings
 
     def snapshot(self) -> dict[str, Any]:
@@ -65,12 +79,18 @@ class Faults:
             out = dataclasses.asdict(self._settings)
             out["storm_requests_left"] = self._storm_left
             out["writes_left"] = self._writes_left
+            out["writes_seen"] = self._writes_seen
+            out["hanging"] = self._hanging > 0
         return out
 
     def decide(self, *, write: bool = False) -> Fate:
         with self._lock:
             s = self._settings
             latency = s.latency_ms / 1000.0
+            if write:
+                self._writes_seen += 1
+                if s.hang_write is not None and self._writes_seen == s.hang_write + 1:
+                    return Fate(latency, hang="after" if s.hang_after else "before")
             if write and self._writes_left is not None:
                 # Drawn before the random faults, so a budgeted run draws nothing else.
                 if self._writes_left == 0:
@@ -86,3 +106,16 @@ class Faults:
             if s.error_after_rate and self._random.random() < s.error_after_rate:
                 return Fate(latency, status_after=AFTER_STATUS)
             return Fate(latency)
+
+    async def hang(self) -> None:
+        """Hold a request until ``hang_write`` is set again (or ``HANG_CAP_SECONDS``)."""
+        with self._lock:
+            self._hanging += 1
+            generation = self._hang_generation
+        deadline = time.monotonic() + HANG_CAP_SECONDS
+        try:
+            while self._hang_generation == generation and time.monotonic() < deadline:
+                await anyio.sleep(0.01)
+        finally:
+            with self._lock:
+                self._hanging -= 1

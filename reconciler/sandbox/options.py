@@ -29,6 +29,12 @@ class FaultSettings:
     * ``forbid_reads``: when set, every v2 read whose request target (path and query) contains
       this text is answered 403 (a key that lost access to part of the organisation: the
       read of that part comes back incomplete).
+    * ``hang_write``: when set to N, the next N writes are handled and the one after them
+      hangs: it gets no answer until the setting is changed (or ``HANG_CAP_SECONDS``), and
+      then answers 503 without being carried out, or, with ``hang_after``, is carried out
+      and committed first and answered normally once released. What a client sees when a
+      server or the network stops mid-request; a test kills the client while it waits, at
+      a boundary it can enumerate (``GET /_sandbox/faults`` says ``hanging``).
     """
 
     latency_ms: float = 0.0
@@ -41,6 +47,8 @@ class FaultSettings:
     writes_allowed: int | None = None
     refuse_body: str | None = None
     forbid_reads: str | None = None
+    hang_write: int | None = None
+    hang_after: bool = False
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""
@@ -48,7 +56,13 @@ class FaultSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("latency_ms", "storm_requests", "storm_retry_after", "writes_allowed"):
+        for name in (
+            "latency_ms",
+            "storm_requests",
+            "storm_retry_after",
+            "writes_allowed",
+            "hang_write",
+        ):
             if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 

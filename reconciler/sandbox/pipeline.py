@@ -7,7 +7,8 @@ them. The order of the steps is part of the contract:
 
 1. count the request (``Stats``); 2. draw its fate (``Faults``): sleep, maybe answer 429/5xx
 now; 3. verify the signature or token (401); 4. for non-GET, answer an identical re-send from
-the ``ReplayCache``; 5. run the handler; 6. maybe answer 502 although the work was committed.
+the ``ReplayCache``; 5. run the handler; 6. maybe answer 502 although the work was committed. A write the faults make hang waits
+after step 3 (then it is never carried out) or after step 5 (committed, its answer held).
 """
 
 from __future__ import annotations
@@ -277,6 +278,8 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
     forbidden = runtime.faults.settings.forbid_reads
     if not endpoint.write and forbidden and forbidden in target:
         return error_reply(403, "no access (injected)").to_response()
+    if fate.hang == "before":
+        return (await hung_reply(runtime)).to_response()
     incoming = Incoming(
         endpoint.method,
         dict(request.path_params),
@@ -293,10 +296,18 @@ async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Re
 
     key = replay_key(endpoint.method, target, body, headers) if incoming.write else None
     reply = await work() if key is None else await runtime.replay.run(key, work, keep=keepable)
+    if fate.hang == "after":
+        await runtime.faults.hang()
     if fate.status_after is not None:
         message = "injected server error after the work was done"
         return error_reply(fate.status_after, message).to_response()
     return reply.to_response()
+
+
+async def hung_reply(runtime: Runtime) -> Reply:
+    """A write that hung before it was handled: released, it is dropped, never carried out."""
+    await runtime.faults.hang()
+    return error_reply(503, "injected server error (the write hung and was dropped)")
 
 
 def keepable(reply: Reply) -> bool:

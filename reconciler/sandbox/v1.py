@@ -251,6 +251,9 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         credential = v1_credential(body, headers)
     except ApiError as exc:
         return v1_error(exc).to_response()
+    if fate.hang == "before":  # released, it is dropped: never carried out
+        await runtime.faults.hang()
+        return _fault(Fate(status_before=503)).to_response()
     handler: V1Handler
     if rpc is None:
         handler, rpc = _malformed, V1Request(query_type="", query_method="GET", values=V1Values())
@@ -263,6 +266,8 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         credential,
         Incoming("POST", {}, QueryParams(""), body, path, headers, write=rpc.query_method != "GET"),
     )
+    if fate.hang == "after":
+        await runtime.faults.hang()
     if fate.status_after is not None:
         error = ApiError(fate.status_after, "injected server error after the work was done")
         return Reply(fate.status_after, error_envelope(error)).to_response()
