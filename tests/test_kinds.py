@@ -3,12 +3,18 @@ what apply runs."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 from reconciler.kinds import PHASES, Phase, all_specs, spec_of
+from reconciler.kinds.group import GroupPayload
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
+from reconciler.plan import PlanFileError, compute_checksum, dumps, loads
 from reconciler.plan.actions import Action
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, Plan, summarise
 from reconciler.plan.shapes import SHAPES
 
 
@@ -48,3 +54,46 @@ def test_a_dataset_is_only_ever_created() -> None:
     either (the planner never emits them; ``planfile.loads`` refuses them)."""
     assert SHAPES[Kind.DATASET] == frozenset({(Action.CREATE,)})
     assert set(spec_of(Kind.DATASET).operations()) == {Phase.DATASETS}
+
+
+def test_group_payload_is_the_plan_json_both_ways() -> None:
+    doc = {"name": "qa", "description": "QA [x]", "members": ["a@x.io", "b@x.io"]}
+    payload = spec_of(Kind.GROUP).decode(doc)
+    assert payload == GroupPayload("qa", "QA [x]", ("a@x.io", "b@x.io"))
+    assert isinstance(payload, GroupPayload)
+    assert payload.encode() == doc
+    assert list(payload.encode()) == ["name", "description", "members"]  # JSON key order
+
+
+def _group_plan_text() -> str:
+    group = Change(
+        address=addr.group("qa"),
+        kind=Kind.GROUP,
+        actions=(Action.CREATE,),
+        after=GroupPayload("qa", "", ("a@x.io",)),
+    )
+    plan = Plan(
+        tool_version="0",
+        target="t",
+        ownership_id="o",
+        changes=(group,),
+        summary=summarise((group,)),
+        checksum="",
+    )
+    return dumps(replace(plan, checksum=compute_checksum(plan)))
+
+
+def test_a_saved_plan_loads_back_typed_and_equal() -> None:
+    text = _group_plan_text()
+    plan = loads(text)
+    assert isinstance(plan.changes[0].after, GroupPayload)
+    assert plan.changes[0].after.members == ("a@x.io",)
+    assert dumps(plan) == text
+
+
+def test_a_payload_without_its_fields_is_refused_in_one_line() -> None:
+    doc = json.loads(_group_plan_text())
+    del doc["changes"][0]["after"]["members"]
+    doc["checksum"] = "sha256:" + "0" * 64  # decoding fails before the checksum is compared
+    with pytest.raises(PlanFileError, match="does not hold what its kind needs"):
+        loads(json.dumps(doc))

@@ -14,6 +14,7 @@ from reconciler.apply.context import RunContext
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
+from reconciler.kinds.group import GroupPayload
 from reconciler.model.live import LiveGroup, content_fingerprint
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_descriptor, description_owner, equivalent
@@ -95,7 +96,7 @@ class Groups:
     async def _check_create(self, ctx: RunContext, step: Step) -> str:
         if step.address in ctx.state.created:
             return "already"
-        name = str((step.change.after or {})["name"])
+        name = GroupPayload.of(step.change.after).name
         found = [g for g in await ctx.client.groups.list_all() if g.name == name]
         if not found:
             return "fresh"
@@ -106,7 +107,7 @@ class Groups:
         return "fresh"  # adopted; members may still be missing, adding them is idempotent
 
     async def _check_patch(self, ctx: RunContext, step: Step) -> str:
-        before, after = step.change.before or {}, step.change.after or {}
+        before, after = GroupPayload.of(step.change.before), GroupPayload.of(step.change.after)
         group_hash = ctx.object_id(step.change)
         try:
             group = await ctx.client.groups.get(group_hash)
@@ -115,15 +116,15 @@ class Groups:
                 f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
             )
         members = set(await ctx.client.groups.list_members(group_hash))
-        planned, wanted = set(before.get("members", ())), set(after.get("members", ()))
-        if group.description == after.get("description") and members == wanted:
+        planned, wanted = set(before.members), set(after.members)
+        if group.description == after.description and members == wanted:
             return "already"
         changed = []
-        if group.description not in (before.get("description"), after.get("description")):
+        if group.description not in (before.description, after.description):
             changed.append("description")
         if not (planned & wanted) <= members or not members <= planned | wanted:
             changed.append("members")
-        if group.name != before.get("name"):
+        if group.name != before.name:
             changed.append("name")
         if changed:
             return (
@@ -134,26 +135,24 @@ class Groups:
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
-            after = step.change.after or {}
+            after = GroupPayload.of(step.change.after)
             if Action.CREATE in step.actions:
                 group_hash = ctx.state.created.get(step.address)
                 if group_hash is None:
-                    group = await ctx.client.groups.create(
-                        str(after["name"]), str(after.get("description", ""))
-                    )
+                    group = await ctx.client.groups.create(after.name, after.description)
                     group_hash = str(group.group_hash)
                     ctx.record_created(step.address, group_hash)
-                if after.get("members"):
-                    await ctx.client.groups.add_members(group_hash, list(after["members"]))
+                if after.members:
+                    await ctx.client.groups.add_members(group_hash, list(after.members))
             else:
                 await self._patch(ctx, step)
 
     async def _patch(self, ctx: RunContext, step: Step) -> None:
-        before, after = step.change.before or {}, step.change.after or {}
+        before, after = GroupPayload.of(step.change.before), GroupPayload.of(step.change.after)
         group_hash = ctx.object_id(step.change)
-        if after.get("description") != before.get("description"):
-            await ctx.client.groups.update(group_hash, description=str(after["description"]))
-        planned, wanted = set(before.get("members", ())), set(after.get("members", ()))
+        if after.description != before.description:
+            await ctx.client.groups.update(group_hash, description=after.description)
+        planned, wanted = set(before.members), set(after.members)
         if wanted - planned:
             await ctx.client.groups.add_members(group_hash, sorted(wanted - planned))
         if planned - wanted:
@@ -183,7 +182,7 @@ class DeleteGroups:
                     members=tuple(sorted(members)),
                 )
             )
-            if content_fingerprint(view) == step.change.fingerprint:
+            if content_fingerprint(view.encode()) == step.change.fingerprint:
                 out.fresh.append(step)
             else:
                 out.stale.append((step, _group_changed(step, view)))
@@ -194,9 +193,14 @@ class DeleteGroups:
             await ctx.client.groups.delete(ctx.object_id(step.change))
 
 
-def _group_changed(step: Step, view: dict[str, Any]) -> str:
-    before = step.change.before or {}
-    fields = [k for k in view if before.get(k) != view[k]] or ["content"]
+def _group_changed(step: Step, view: GroupPayload) -> str:
+    before = GroupPayload.of(step.change.before)
+    differ = {
+        "name": before.name != view.name,
+        "description": before.description != view.description,
+        "members": before.members != view.members,
+    }
+    fields = [name for name, differs in differ.items() if differs] or ["content"]
     return (
         f"{describe(step.address)} changed since the plan: {', '.join(fields)} differ; re-run plan"
     )

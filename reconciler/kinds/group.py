@@ -4,8 +4,10 @@ last. Drift reports a description change and a membership change as two entries.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
@@ -14,6 +16,30 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPayload(Payload):
+    """A group as plans show it: ``members`` are sorted emails; ``description`` carries
+    the ownership tag when the group is ours."""
+
+    name: str
+    description: str
+    members: tuple[str, ...]
+
+    def encode(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "members": list(self.members)}
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> GroupPayload:
+        return cls(str(value["name"]), str(value["description"]), tuple(value["members"]))
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> GroupPayload:
+        """The payload of a group change (``before`` or ``after``; None reads as empty)."""
+        if isinstance(value, GroupPayload):
+            return value
+        return cls.decode(value) if value else cls("", "", ())
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -38,4 +64,5 @@ SPEC = KindSpec(
     operations=operations,
     bundle_key=bundle_key,
     drift_split="members",
+    decode=GroupPayload.decode,
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from reconciler.kinds.payload import untyped
 from reconciler.kinds.phase import Phase
 from reconciler.model.addresses import Kind
 
@@ -57,6 +58,8 @@ class KindSpec:
       ``wave(step)``: within a phase, steps run in waves by this key, ascending.
     * ``drift``, ``drift_field``, ``drift_split``: how drift files and words a change;
       ``check``: which declared check it fails (see ``DriftClass``, ``CheckRoute``).
+    * ``decode``: a ``before``/``after`` of the kind read from plan JSON: its typed payload
+      (``reconciler.kinds.payload``), or the JSON object itself for a kind not typed yet.
     """
 
     kind: Kind
@@ -71,3 +74,4 @@ class KindSpec:
     drift_field: str | None = None
     drift_split: str | None = None
     check: CheckRoute = "policy"
+    decode: Callable[[Mapping[str, Any]], Mapping[str, Any]] = untyped

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
+from reconciler.kinds import spec_of
+from reconciler.kinds.payload import encoded
 from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
@@ -49,8 +51,8 @@ def change_document(change: Change) -> dict[str, Any]:
         "kind": change.kind,
         "actions": [str(a) for a in change.actions],
         # Views and diff values are plain JSON data by construction (``canonical``).
-        "before": change.before,
-        "after": change.after,
+        "before": encoded(change.before),
+        "after": encoded(change.after),
         "diff": [
             {"path": list(d.path), "op": d.op, "before": d.before, "after": d.after}
             for d in change.diff
@@ -157,13 +159,16 @@ def _change_from(doc: Mapping[str, Any]) -> Change:
     refs = dict(doc.get("refs", {}))
     if "data_hashes" in refs:
         refs["data_hashes"] = tuple(refs["data_hashes"])
+    kind = Kind(doc["kind"])  # the schema admits only kinds
+    decode = spec_of(kind).decode
+    before, after = doc.get("before"), doc.get("after")
     return Change(
         address=doc["address"],
         previous_address=doc.get("previous_address"),
-        kind=Kind(doc["kind"]),  # the schema admits only kinds
+        kind=kind,
         actions=tuple(Action(a) for a in doc["actions"]),
-        before=doc.get("before"),
-        after=doc.get("after"),
+        before=None if before is None else decode(before),
+        after=None if after is None else decode(after),
         diff=tuple(
             FieldDiff(path=tuple(d["path"]), op=d["op"], before=d["before"], after=d["after"])
             for d in doc.get("diff", ())

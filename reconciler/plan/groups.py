@@ -10,8 +10,9 @@ config is never touched, and only groups tagged with our id are pruned.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
+from reconciler.kinds.group import GroupPayload
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredGroup
 from reconciler.model.live import LiveGroup, content_fingerprint
@@ -38,20 +39,18 @@ def plan_groups(ctx: Context) -> tuple[Change, ...]:
     return tuple(out)
 
 
-def group_view(group: LiveGroup) -> dict[str, Any]:
-    return {"name": group.name, "description": group.description, "members": sorted(group.members)}
+def group_view(group: LiveGroup) -> GroupPayload:
+    return GroupPayload(group.name, group.description, tuple(sorted(group.members)))
 
 
-def _members(ctx: Context, group: DesiredGroup) -> list[str]:
-    return sorted({ctx.resolved.emails.get(e, e) for e in group.members or ()})
+def _members(ctx: Context, group: DesiredGroup) -> tuple[str, ...]:
+    return tuple(sorted({ctx.resolved.emails.get(e, e) for e in group.members or ()}))
 
 
 def _create(ctx: Context, group: DesiredGroup) -> Change:
-    after = {
-        "name": group.name,
-        "description": tagged(group.description or "", ctx.owner),
-        "members": _members(ctx, group),
-    }
+    after = GroupPayload(
+        group.name, tagged(group.description or "", ctx.owner), _members(ctx, group)
+    )
     return Change(
         address=addr.group(group.name),
         kind=addr.Kind.GROUP,
@@ -68,22 +67,22 @@ def _is_org_admin(ctx: Context, email: str) -> bool:
 
 
 def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> Change | None:
-    before = group_view(live)
-    after = dict(before)
+    before = after = group_view(live)
     if group.description is not None and strip_tag(live.description) != group.description:
         owned = description_owner(live.description) == ctx.owner
-        after["description"] = tagged(group.description, ctx.owner) if owned else group.description
+        description = tagged(group.description, ctx.owner) if owned else group.description
+        after = replace(after, description=description)
     if group.members is not None:
         wanted = set(_members(ctx, group))
         kept = {m for m in live.members if m not in wanted and _is_org_admin(ctx, m)}
-        after["members"] = sorted(wanted | kept)
+        after = replace(after, members=tuple(sorted(wanted | kept)))
     diff = field_diff(before, after)
     if not diff:
         return None
-    added = sorted(set(after["members"]) - set(before["members"]))
-    removed = sorted(set(before["members"]) - set(after["members"]))
+    added = sorted(set(after.members) - set(before.members))
+    removed = sorted(set(before.members) - set(after.members))
     parts = [f"+{len(added)}/-{len(removed)} members"] if added or removed else []
-    if before["description"] != after["description"]:
+    if before.description != after.description:
         parts.insert(0, "description")
     return Change(
         address=addr.group(group.name),
@@ -94,7 +93,7 @@ def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> Change | None:
         diff=diff,
         source=str(group.source),
         reason="declared " + " and ".join(parts) + " differ",
-        fingerprint=content_fingerprint(before),
+        fingerprint=content_fingerprint(before.encode()),
         refs=Refs(uuid=live.hash),
     )
 
@@ -118,7 +117,7 @@ def _prune(ctx: Context) -> list[Change]:
                     f"not declared; prune: {ctx.desired.policy.prune} and it carries our "
                     "ownership tag; its grants on folders and datasets go with it"
                 ),
-                fingerprint=content_fingerprint(before),
+                fingerprint=content_fingerprint(before.encode()),
                 refs=Refs(uuid=live.hash),
             )
         )

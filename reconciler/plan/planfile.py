@@ -52,7 +52,13 @@ def loads(text: str) -> Plan:
     if first is not None:
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"
         raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
-    plan = plan_from_document(doc)
+    try:
+        plan = plan_from_document(doc)
+    except (KeyError, TypeError, ValueError) as exc:  # a payload without its kind's fields
+        raise PlanFileError(
+            f"not a valid plan file: a change does not hold what its kind needs ({exc!r}); "
+            "make the plan again with this version"
+        ) from None
     if compute_checksum(plan) != plan.checksum:
         raise PlanFileError(
             "plan checksum does not match its content: the file was edited after it was "
