@@ -36,3 +36,29 @@ def printable_lines(text: str) -> str:
 def same_length(text: str) -> str:
     """A rendering with unsafe characters (but newlines and tabs) replaced one for one."""
     return _UNSAFE_IN_LINES.sub("\ufffd", text)
+
+
+_CODE_RUN = re.compile("`+")
+_MARKDOWN_ACTIVE = re.compile(r"([\\`<>\[\]|])")
+
+
+def code_span(text: str) -> str:
+    """``text`` as one markdown code span on one line: shown ``printable``, and delimited by
+    more backticks than any run inside it, so that no name can close the span early."""
+    text = printable(text)
+    run = max((len(m) for m in _CODE_RUN.findall(text)), default=0)
+    ticks = "`" * (run + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as markdown prose on one line: shown ``printable``, with the characters that
+    would open a code span, a link, an image, raw HTML or a table cell escaped."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", printable(text))
+
+
+def table_cell(markdown: str) -> str:
+    """Markdown (a code span included) safe in a table cell: a ``|`` ends a cell even inside
+    a code span unless it is escaped."""
+    return markdown.replace("|", "\\|")

@@ -12,6 +12,7 @@ import sys
 from typing import IO, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,7 +33,13 @@ from reconciler.apply import (
     VerifyFinished,
     VerifyStarted,
 )
+from reconciler.printable import printable
 from reconciler.words import plural
+
+
+def _shown(text: object) -> str:
+    """Live text for the console: one line, and no rich markup it could smuggle in."""
+    return escape(printable(str(text)))
 
 
 class JsonLines:
@@ -75,7 +82,9 @@ class Bars:
             self._advance(event.phase, len(event.addresses) + len(event.already))
         elif isinstance(event, StepFailed):
             self._advance(event.phase, 1)
-            self._progress.console.print(f"[red]! {event.address}: {event.message}[/red]")
+            self._progress.console.print(
+                f"[red]! {_shown(event.address)}: {_shown(event.message)}[/red]"
+            )
         elif isinstance(event, PhaseFinished):
             task = self._tasks.get(event.phase)
             if task is not None:
@@ -85,10 +94,10 @@ class Bars:
 
     def _note(self, event: Event) -> None:
         if isinstance(event, SyncStarted):
-            self._progress.console.print(f"syncing {event.address} (job {event.job})")
+            self._progress.console.print(f"syncing {_shown(event.address)} (job {event.job})")
         elif isinstance(event, SyncFinished):
             self._progress.console.print(
-                f"sync of {event.address} {event.status}: {plural(event.items, 'item')}"
+                f"sync of {_shown(event.address)} {event.status}: {plural(event.items, 'item')}"
             )
         elif isinstance(event, VerifyStarted):
             self._tasks["verify"] = self._progress.add_task("verify", total=None)

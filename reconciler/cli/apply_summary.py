@@ -7,6 +7,7 @@ import click
 
 from reconciler.apply import ApplyResult
 from reconciler.apply.verify import Verification
+from reconciler.printable import printable
 from reconciler.words import plural
 
 _SHOWN = 50
@@ -29,9 +30,11 @@ def print_summary(result: ApplyResult) -> None:
     if result.failures:
         click.echo("Failed:")
         for failure in result.failures:
-            click.echo(f"  ! {failure.address} [{failure.phase}]: {failure.message}")
+            click.echo(
+                f"  ! {printable(failure.address)} [{failure.phase}]: {printable(failure.message)}"
+            )
     for note in result.notes:
-        click.echo(f"Note: {note}")
+        click.echo(f"Note: {printable(note)}")
     verification = result.verification
     if result.interrupted:
         click.echo("Interrupted: not verified; what was started finished and is journaled.")
@@ -43,7 +46,7 @@ def print_summary(result: ApplyResult) -> None:
 
 def _verdict(verification: Verification) -> None:
     if verification.error is not None:
-        click.echo(f"Not verified: {verification.error}")
+        click.echo(f"Not verified: {printable(verification.error)}")
     elif verification.remaining or verification.withheld:
         _not_converged(verification)
     elif verification.drift:
@@ -71,11 +74,11 @@ def _not_converged(verification: Verification) -> None:
         refusals = plural(len(verification.withheld), "refusal")
         click.echo(f"Not verified: a fresh plan withholds changes ({refusals}):")
         for line in verification.withheld:
-            click.echo(f"  {line}")
+            click.echo(f"  {printable(line)}")
 
 
 def _lines(lines: tuple[str, ...], more: str) -> None:
     for line in lines[:_SHOWN]:
-        click.echo(f"  {line}")
+        click.echo(f"  {printable(line)}")
     if len(lines) > _SHOWN:
         click.echo(f"  … and {len(lines) - _SHOWN} more {more}".rstrip())

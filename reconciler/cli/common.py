@@ -28,6 +28,7 @@ from reconciler.model.desired import DesiredState
 from reconciler.model.globs import GlobError, compile_glob
 from reconciler.model.live import LiveState
 from reconciler.plan import DiffOptions, Plan, PlanError, diff
+from reconciler.printable import printable
 from reconciler.targets import TargetError, connect
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class CommandError(ReconcilerError):
 
 
 def echo_error(lines: tuple[str, ...]) -> None:
-    for line in lines:
+    for line in map(printable, lines):  # a live name in a message must not forge a line
         click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
 
 

@@ -43,6 +43,7 @@ from reconciler.plan.planfile import iter_dumps
 from reconciler.plan.render_html import render_html
 from reconciler.plan.render_text import Detail
 from reconciler.plan.signature import plan_key, sign, signature_path
+from reconciler.printable import printable
 from reconciler.words import plural
 
 
@@ -183,7 +184,7 @@ def _exit_code(plan: Plan, live: LiveState, request: Request) -> int:
     if live.problems:
         click.echo("Warning: some reads failed; the plan may be incomplete:", err=True)
         for line in live.problems:
-            click.echo(f"  {line}", err=True)
+            click.echo(f"  {printable(line)}", err=True)
     if not live.complete and not request.force:
         problems.append(
             "the organisation could not be read completely (see the warnings); check the "

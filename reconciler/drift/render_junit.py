@@ -26,6 +26,7 @@ from reconciler.drift.checks import failing_checks, refusal_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import Check, Drift, DriftReport, drift_order
 from reconciler.plan.model import Refusal
+from reconciler.printable import printable, printable_lines
 from reconciler.words import plural
 
 _BODY_MAX_ENTRIES = 1000
@@ -35,7 +36,9 @@ _EPOCH = "1970-01-01T00:00:00"
 
 
 def _text(value: str) -> str:
-    return _NOT_XML.sub("\ufffd", value)
+    """Text XML can carry, with controls and bidirectional marks shown (``printable_lines``):
+    each piece from live data is already one line (``printable``)."""
+    return _NOT_XML.sub("\ufffd", printable_lines(value))
 
 
 def _timestamp(checked_at: str | None) -> str:
@@ -74,12 +77,12 @@ def _failure(check: Check, entries: list[Drift], refusals: list[Refusal]) -> ET.
         first = entries[0]
         where = f"{first.source or check.source}: " if first.source or check.source else ""
         kind = f"drift.{first.kind.value}"
-        message = f"{where}{first.address}: {first.summary}"
+        message = f"{where}{printable(first.address)}: {printable(first.summary)}"
         if len(entries) > 1:
             message += f" (and {plural(len(entries) - 1, 'more difference')})"
     else:
         kind = "drift.refused"
-        message = f"{where}{refusals[0].message}"
+        message = f"{where}{printable(refusals[0].message)}"
     element = ET.Element("failure", {"type": kind, "message": _text(message[:2000])})
     element.text = _text("\n".join(_body(entries, refusals)) + "\n")
     return element
@@ -92,7 +95,7 @@ def _body(entries: list[Drift], refusals: list[Refusal]) -> Iterable[str]:
     if len(entries) > _BODY_MAX_ENTRIES:
         yield f"… and {len(entries) - _BODY_MAX_ENTRIES} more (reconciler drift --format json)"
     for refusal in refusals:
-        yield f"! refused [{refusal.code}]: {refusal.message}"
+        yield f"! refused [{refusal.code}]: {printable(refusal.message)}"
 
 
 def _suite_out(report: DriftReport) -> str:
@@ -101,10 +104,10 @@ def _suite_out(report: DriftReport) -> str:
         lines.append("Unmanaged (under the declared roots, not declared, left alone; not drift):")
         lines.extend(f"  {unmanaged_line(u)}" for u in report.unmanaged)
     for refusal in report.refusals:
-        lines.append(f"Refused [{refusal.code}]: {refusal.message}")
+        lines.append(f"Refused [{refusal.code}]: {printable(refusal.message)}")
     if report.problems:
         lines.append("Incomplete read:")
-        lines.extend(f"  {p}" for p in report.problems)
+        lines.extend(f"  {printable(p)}" for p in report.problems)
     return _text("\n".join(lines) + "\n")
 
 

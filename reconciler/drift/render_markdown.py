@@ -16,7 +16,7 @@ from collections import Counter
 from reconciler.drift.checks import failing_checks
 from reconciler.drift.lines import detail_lines, headline, unmanaged_line
 from reconciler.drift.model import Drift, DriftReport
-from reconciler.printable import same_length
+from reconciler.printable import code_span, printable, same_length, table_cell
 from reconciler.words import plural
 
 LIMIT = 65_536
@@ -43,6 +43,7 @@ def _clip(line: str) -> str:
 
 
 def _fence(lines: list[str]) -> str:
+    lines = [printable(line) for line in lines]  # no live name starts a line of its own
     longest = max((_backticks(line) for line in lines), default=0)
     fence = "`" * max(3, longest + 1)
     return "\n".join([f"{fence}diff", *lines, fence]) + "\n"
@@ -111,7 +112,9 @@ def _folded(title: str, entries: list[Drift], budget: int, table: str = "") -> s
 def _per_check(entries: list[Drift]) -> str:
     """How many entries each declared object has (one rule may account for thousands)."""
     counts = Counter(e.check for e in entries)
-    rows = [f"| `{_clip(check)}` | {n} |" for check, n in counts.most_common(20)]
+    rows = [
+        f"| {table_cell(code_span(_clip(check)))} | {n} |" for check, n in counts.most_common(20)
+    ]
     if len(counts) > 20:
         rows.append(f"| … {len(counts) - 20} more | |")
     return "| declared object | drifted |\n|---|---|\n" + "\n".join(rows) + "\n\n"
@@ -165,7 +168,7 @@ def _status(report: DriftReport) -> str:
         folders = plural(len(report.unmanaged), "unmanaged folder", "unmanaged folders")
         lines += [f"{folders} under the declared roots (not drift).", ""]
     if report.only:
-        lines += [_clip(f"Only: `{'`, `'.join(report.only)}`"), ""]
+        lines += [_clip(f"Only: {', '.join(code_span(o) for o in report.only)}"), ""]
     return "\n".join(lines) + "\n"
 
 

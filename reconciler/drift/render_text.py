@@ -50,15 +50,15 @@ def _trailer(report: DriftReport) -> list[str]:
         for refusal in report.refusals:
             kind = "withheld" if refusal.withheld else "needs --force"
             lines.append(f"  ! [{refusal.code}, {kind}] {printable(refusal.message)}")
-            lines.extend(f"      {a}" for a in refusal.addresses)
+            lines.extend(f"      {printable(a)}" for a in refusal.addresses)
         lines.append("")
     if report.warnings:
         lines.append(f"Warnings ({len(report.warnings)}):")
-        lines.extend(f"  ! {w}" for w in report.warnings)
+        lines.extend(f"  ! {printable(w)}" for w in report.warnings)
         lines.append("")
     if report.problems:
         lines.append("Incomplete: some of the organisation could not be read:")
-        lines.extend(f"  ! {p}" for p in report.problems)
+        lines.extend(f"  ! {printable(p)}" for p in report.problems)
         lines.append("")
     lines.append(report.summary_line())
     return lines

@@ -42,15 +42,9 @@ from typing import Any
 
 from reconciler.model import addresses as addr
 
-# Characters that must not appear raw inside a <script> element or a JS string literal.
-_SCRIPT_UNSAFE = {
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-_SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+# Characters that must not appear raw inside a <script> element or a JS string literal (<, >,
+# &, U+2028, U+2029), and those that hide or reorder text, so the page's source reads true too.
+_SCRIPT_UNSAFE_RE = re.compile("[<>&\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # As report.js's HIDDEN: characters that would hide or reorder text.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
@@ -75,7 +69,7 @@ def embed_json(data: Mapping[str, Any]) -> str:
     text = json.dumps(
         data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_plain
     )
-    return _SCRIPT_UNSAFE_RE.sub(lambda m: _SCRIPT_UNSAFE[m.group(0)], text)
+    return _SCRIPT_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 class Nodes:

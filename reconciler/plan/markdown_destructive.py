@@ -19,12 +19,16 @@ from reconciler.model.addresses import parent_path
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, category
 from reconciler.plan.render_text import diff_line, symbol
+from reconciler.printable import printable
 from reconciler.words import plural
 
 Level = Callable[[list[Change]], list[str]]
 
 
 def fence(lines: list[str]) -> list[str]:
+    """``lines`` in a diff fence no line can close; each shown ``printable``, so that a live
+    name cannot start a line of its own (a forged ``- folder:`` line) either."""
+    lines = [printable(line) for line in lines]
     longest = max((_run(line) for line in lines), default=0)
     mark = "`" * max(3, longest + 1)
     return [f"{mark}diff", *lines, mark]
@@ -40,9 +44,9 @@ def _run(text: str) -> int:
 
 def change_line(change: Change, extra: str = "") -> str:
     """One change on one line (at most 300 characters): symbol, address, a little diff."""
-    text = f"{symbol(change)} {change.address}"
+    text = f"{symbol(change)} {printable(change.address)}"
     if change.previous_address:
-        text += f" (from {change.previous_address})"
+        text += f" (from {printable(change.previous_address)})"
     details = [diff_line(d) for d in change.diff if d.path[:1] != ("path",)][:2]
     if details and not change.is_replace:
         text += "  " + "; ".join(details)
@@ -55,7 +59,7 @@ def change_line(change: Change, extra: str = "") -> str:
 def _with_reason(change: Change, extra: str = "") -> list[str]:
     lines = [change_line(change, extra)]
     if change.reason:
-        lines.append(f"#   {change.reason[:400]}")
+        lines.append(f"#   {printable(change.reason)[:400]}")
     return lines
 
 

@@ -27,7 +27,7 @@ from reconciler.plan.render_text import (
     group_headline,
     member_line,
 )
-from reconciler.printable import same_length
+from reconciler.printable import code_span, markdown_text, printable, same_length
 from reconciler.words import plural
 
 LIMIT = 65_536
@@ -66,7 +66,7 @@ def _header(plan: Plan) -> str:
     ]
     if plan.warnings:
         lines += ["> [!WARNING]", f"> **{plural(len(plan.warnings), 'warning')}**:"]
-        lines += [f"> - {warning[:600]}" for warning in plan.warnings[:50]]
+        lines += [f"> - {markdown_text(warning)[:600]}" for warning in plan.warnings[:50]]
         if len(plan.warnings) > 50:
             lines.append(f"> - … and {len(plan.warnings) - 50} more (see the JSON plan)")
         lines.append("")
@@ -93,9 +93,9 @@ def _header(plan: Plan) -> str:
 
 
 def _refusal_line(refusal: Refusal) -> str:
-    shown = ", ".join(f"`{a}`" for a in refusal.addresses[:10])
+    shown = ", ".join(code_span(a) for a in refusal.addresses[:10])
     more = f" and {len(refusal.addresses) - 10} more" if len(refusal.addresses) > 10 else ""
-    line = f"> - **{refusal.code}**: {refusal.message[:600]}"
+    line = f"> - **{refusal.code}**: {markdown_text(refusal.message)[:600]}"
     return line + (f" ({shown}{more})" if shown else "")
 
 
@@ -138,7 +138,7 @@ def _lines(change: Change) -> list[str]:
 
 
 def _group_fold(group: Group) -> str:
-    summary = html.escape(group_headline(group))
+    summary = html.escape(printable(group_headline(group)))
     lines = [line[:300] for line in group_detail_lines(group)]
     lines += [f"  {member_line(c)}"[:300] for c in group.changes[:SHOWN]]
     if len(group) > SHOWN:
@@ -154,7 +154,8 @@ def _extras(plan: Plan, budget: int) -> str:
     out = ""
     if plan.deferred:
         lines = [
-            f"- `folder:{d.folder}`: rules {', '.join(d.rules) or '–'}; datasets {', '.join(d.datasets) or '–'}"
+            f"- {code_span(f'folder:{d.folder}')}: rules {markdown_text(', '.join(d.rules)) or '–'}; "
+            f"datasets {markdown_text(', '.join(d.datasets)) or '–'}"
             for d in plan.deferred
         ]
         block = (
@@ -165,7 +166,7 @@ def _extras(plan: Plan, budget: int) -> str:
         if len(block) <= budget:
             out += block
     if plan.unmanaged:
-        lines = [f"- `{a}`" for a in plan.unmanaged[:200]]
+        lines = [f"- {code_span(a)}" for a in plan.unmanaged[:200]]
         if len(plan.unmanaged) > 200:
             lines.append(f"- … and {len(plan.unmanaged) - 200} more")
         block = (

@@ -100,7 +100,8 @@ def _change_block(change: Change) -> list[str]:
 
 def group_headline(group: Group) -> str:
     then = " (then sync)" if Action.SYNC in group.first.actions else ""
-    return f"{symbol(group.first)} {len(group)} × {group.first.kind}{then}  [{group.cause}]"
+    cause = printable(group.cause)
+    return f"{symbol(group.first)} {len(group)} × {group.first.kind}{then}  [{cause}]"
 
 
 def group_detail_lines(group: Group) -> list[str]:
@@ -111,9 +112,9 @@ def group_detail_lines(group: Group) -> list[str]:
 
 
 def member_line(change: Change) -> str:
-    line = change.address
+    line = printable(change.address)
     if change.previous_address is not None:
-        line += f" (from {change.previous_address})"
+        line += f" (from {printable(change.previous_address)})"
     return line
 
 
