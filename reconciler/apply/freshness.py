@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.phases import Step
+from reconciler.live.tree import parse_metadata
 from reconciler.model import addresses as addr
 from reconciler.plan.canonical import equivalent
 
@@ -64,6 +65,14 @@ class Expectation:
     before: Mapping[str, Any]
     after: Mapping[str, Any]
     writes: frozenset[str]
+
+
+def metadata_field(text: str | None, where: str) -> dict[str, Any]:
+    """``{"metadata": ...}`` for ``Observed.fields``; nothing when the live ``clientMetadata``
+    is not a JSON object, so that a step that looked at or writes metadata is stale (never
+    judged against ``{}``, which its write would then replace)."""
+    metadata = parse_metadata(text, where)
+    return {} if metadata is None else {"metadata": metadata}
 
 
 def judge(step: Step, observed: Observed, expected: Expectation) -> str:

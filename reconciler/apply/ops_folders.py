@@ -19,6 +19,7 @@ from reconciler.apply.freshness import (
     Expectation,
     Observed,
     describe,
+    metadata_field,
     sort_steps,
 )
 from reconciler.apply.phases import Step
@@ -49,7 +50,7 @@ def observe(folder: Folder) -> Observed:
             "parent": str(folder.parent) if folder.parent else None,
             "name": folder.name,
             "description": folder.description,
-            "metadata": folder.metadata(),
+            **metadata_field(folder.client_metadata, f"folder {folder.uuid}"),
         },
         edited=folder.last_edited_text,
     )
@@ -108,7 +109,9 @@ class CreateFolders:
         found = await ctx.client.folders.find_child(parent, name)
         if found is None:
             return None
-        if found.metadata().get(OWNER_KEY) == ctx.ownership_id:
+        if metadata_field(found.client_metadata, name).get("metadata", {}).get(OWNER_KEY) == (
+            ctx.ownership_id
+        ):
             ctx.record_created(change.address, str(found.uuid))
             return "already"
         return (

@@ -15,7 +15,13 @@ from uuid import UUID
 
 from reconciler.apply.bundles import BUNDLE_SIZE
 from reconciler.apply.context import RunContext
-from reconciler.apply.freshness import Checked, Expectation, Observed, sort_steps
+from reconciler.apply.freshness import (
+    Checked,
+    Expectation,
+    Observed,
+    metadata_field,
+    sort_steps,
+)
 from reconciler.apply.phases import Step, item_renamed, touches
 from reconciler.encord import Item, NotFoundError
 from reconciler.plan.actions import Action
@@ -52,7 +58,11 @@ def _name(path: Any) -> str | None:
 
 def observe(item: Item) -> Observed:
     return Observed(
-        fields={"parent": str(item.parent), "name": item.name, "metadata": item.metadata()},
+        fields={
+            "parent": str(item.parent),
+            "name": item.name,
+            **metadata_field(item.client_metadata, f"item {item.uuid}"),
+        },
         edited=item.last_edited_text,
     )
 

@@ -199,13 +199,15 @@ class TreeReader:
 
 
 def to_live_folder(folder: Folder, path: str) -> LiveFolder:
+    metadata = parse_metadata(folder.client_metadata, f"folder {path}")
     return LiveFolder(
         uuid=str(folder.uuid),
         parent=str(folder.parent) if folder.parent else None,
         name=folder.name,
         path=path,
         description=folder.description,
-        metadata=parse_metadata(folder.client_metadata, f"folder {path}"),
+        metadata=metadata or {},
+        metadata_unreadable=metadata is None,
         owner=folder.owner,
         last_edited_at=folder.last_edited_text,
         user_role=folder.user_role.value,
@@ -219,6 +221,7 @@ def to_live_folder(folder: Folder, path: str) -> LiveFolder:
 
 def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> LiveItem:
     """``parent``: the folder UUID as text, when the caller has it (saves a conversion)."""
+    metadata = parse_metadata(item.client_metadata, f"item {folder_path}/{item.name}")
     return LiveItem(
         uuid=str(item.uuid),
         parent=parent if parent is not None else str(item.parent),
@@ -226,20 +229,25 @@ def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> Liv
         name=item.name,
         item_type=item.item_type.value,
         description=item.description,
-        metadata=parse_metadata(item.client_metadata, f"item {folder_path}/{item.name}"),
+        metadata=metadata or {},
+        metadata_unreadable=metadata is None,
         last_edited_at=item.last_edited_text,
         is_tombstone=item.is_tombstone,
         is_placeholder=item.is_placeholder,
     )
 
 
-def parse_metadata(text: str | None, where: str) -> dict[str, Any]:
-    """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata."""
+def parse_metadata(text: str | None, where: str) -> dict[str, Any] | None:
+    """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata.
+    None when it is not a JSON object: unknown metadata, which is not the same as none (the
+    planner withholds every metadata change of such an object, ``plan/unreadable.py``)."""
     if not text or text == "{}":
         return {}
     try:
         value = json.loads(text)
-    except ValueError:
-        logger.warning("%s: clientMetadata is not JSON; read as empty", where)
-        return {}
-    return value if isinstance(value, dict) else {}
+    except (ValueError, RecursionError):
+        value = None
+    if isinstance(value, dict):
+        return value
+    logger.info("%s: clientMetadata is not a JSON object; its metadata is left alone", where)
+    return None

@@ -49,6 +49,9 @@ class LiveFolder:
     remote_url: str | None = None
     synced_dataset_hash: str | None = None
     created_at: str = ""  # ISO 8601 in UTC; orders duplicates (``plan/heal.py``)
+    # clientMetadata came back as something other than a JSON object (a broken or hostile
+    # server): ``metadata`` is then {} but unknown, never to be diffed against or written over.
+    metadata_unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class LiveItem:
     last_edited_at: str = ""
     is_tombstone: bool = False
     is_placeholder: bool = False
+    metadata_unreadable: bool = False  # as ``LiveFolder.metadata_unreadable``
 
     @property
     def path(self) -> str:

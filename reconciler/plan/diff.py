@@ -71,6 +71,7 @@ from reconciler.plan.safety import (
 from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
 from reconciler.plan.tree import Tree, moving_ancestor
+from reconciler.plan.unreadable import withhold_unreadable_metadata
 
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
@@ -202,6 +203,7 @@ def _withhold(
     withhold_foreign(ctx, changes, held)
     withhold_protected(ctx, changes, held)
     withhold_unsupported(changes, held)
+    withhold_unreadable_metadata(ctx, changes, held)
     held.cascade(changes)
     left = [c for c in changes if c.address not in held.reasons]
     withhold_lost_admin(ctx, tree, staged.deleted, left, held)

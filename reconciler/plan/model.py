@@ -156,6 +156,7 @@ RefusalCode = Literal[
     "invisible-root",
     "selector-unlink",
     "manifest-unmatched",
+    "unreadable-metadata",
 ]
 
 
