@@ -1,37 +1,215 @@
-"""Property tests on the simulator: plans converge, deletes only what we own, never touch what
-another config owns, and survive a JSON round trip."""
+"""Property tests of plan and apply over random organisations and configurations.
+
+The convergence test runs the real planner and the real apply engine, through the real
+client, against an embedded sandbox (in-process, ``httpx.ASGITransport``) holding the
+generated organisation: the plan it applies is the plan read back from JSON, a second plan
+is empty, and the store before and after shows that nothing changed that the plan did not
+name, nothing vanished that the plan did not delete, and nothing another ownership id owns
+changed at all. The org lock is the CLI's (``cli/apply_lock.py``), not the engine's: the
+engine entry point is called directly here, as in the other in-process engine tests.
+
+``CONVERGENCE_EXAMPLES`` sets how many organisations the engine test applies to (default 20:
+about a second each on a loaded 2-core machine); ``PLAN_EXAMPLES`` how many the planner-only
+tests plan for (default 300, over the in-memory ``simulator.Org``).
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from helpers.desired import OTHER, OWNER
+from helpers.provision import Key, provision, snapshot
 from helpers.strategies import configurations, organisations
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from simulator import Org
 
+from reconciler.apply import ApplyOptions, apply_plan
+from reconciler.encord import EncordClient
+from reconciler.live import Scope, read_live
 from reconciler.model import addresses as addr
-from reconciler.model.desired import OWNER_KEY
+from reconciler.model.desired import OWNER_KEY, DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import PLAN_SCHEMA, DiffOptions, Plan, diff, dumps, loads, plan_document
 from reconciler.plan.canonical import description_owner
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = settings(
+PLANNER = settings(
     max_examples=int(os.environ.get("PLAN_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+ENGINE = settings(
+    max_examples=int(os.environ.get("CONVERGENCE_EXAMPLES", "20")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+ROUNDS = 4
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[Org, object]:
+def scenarios(draw: st.DrawFn) -> tuple[Org, DesiredState]:
     org = draw(organisations())
     return org, draw(configurations(org))
+
+
+# --- the real engine ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"  # what ``reconciler apply`` runs on
+
+
+@pytest.mark.anyio
+@ENGINE
+@given(scenarios())
+async def test_the_real_engine_converges_and_changes_only_what_the_plan_names(
+    scenario: tuple[Org, DesiredState],
+) -> None:
+    """A second plan is empty, unless the first held changes back (then those may follow once
+    their reason is gone); nothing applied is planned again; it settles within 3 applies."""
+    org, desired = scenario
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = (await provision(org, Path(tmp))).sandbox
+        async with sandbox.connect() as client:
+            applied: set[str] = set()
+            held_back = False
+            for round_ in range(ROUNDS):
+                live = await read_live(client, Scope.from_desired(desired))
+                plan = diff(desired, live, options=DiffOptions(force=True))
+                if round_ == 0:
+                    _count(plan)
+                    _deletes_only_what_we_own(plan, live, desired)
+                addresses = {c.address for c in plan.changes}
+                if not addresses:
+                    event(f"applies to converge: {round_}")
+                    event(f"seconds per example: {_bucket(time.perf_counter() - started)}")
+                    return
+                assert round_ == 0 or held_back, f"second plan not empty: {sorted(addresses)}"
+                assert not addresses & applied, f"planned again: {sorted(addresses & applied)}"
+                applied |= addresses
+                held_back = any(r.withheld for r in plan.refusals)
+                before = snapshot(sandbox.db)
+                deferred = await _apply(client, _round_tripped(plan), desired, live)
+                _only_what_the_plan_names(plan, deferred, live, before, snapshot(sandbox.db))
+    raise AssertionError(f"no convergence after {ROUNDS} applies")
+
+
+async def _apply(
+    client: EncordClient, plan: Plan, desired: DesiredState, live: LiveState
+) -> list[Plan]:
+    """Apply as ``reconciler apply`` does right after planning; return the deferred plans."""
+    deferred: list[Plan] = []
+
+    def approve(later: Plan) -> bool:
+        deferred.append(later)
+        return True
+
+    result = await apply_plan(
+        plan,
+        client=client,
+        options=ApplyOptions(
+            desired=desired,
+            live=live,
+            read_at=time.monotonic(),
+            verify=False,  # the test plans again itself
+            approve_deferred=approve,
+        ),
+    )
+    assert not result.failures, [f.message for f in result.failures]
+    return deferred
+
+
+def _round_tripped(plan: Plan) -> Plan:
+    """The plan as ``reconciler apply plan.json`` reads it: what is applied is the JSON."""
+    text = dumps(plan)
+    again = loads(text)
+    assert again == plan
+    assert dumps(again) == text
+    jsonschema.validate(plan_document(plan), PLAN_SCHEMA)
+    return again
+
+
+def _only_what_the_plan_names(
+    plan: Plan,
+    deferred: Iterable[Plan],
+    live: LiveState,
+    before: Mapping[Key, tuple[Any, ...]],
+    after: Mapping[Key, tuple[Any, ...]],
+) -> None:
+    """Every object that existed and changed is one a change names; every one that is gone
+    is one a change deletes; nothing another ownership id owns changed at all."""
+    changes = [*plan.changes, *(c for p in deferred for c in p.changes)]
+    named = {key for c in changes for key in _named(c)}
+    deleted = {key for c in changes if c.is_delete or c.is_replace for key in _named(c)[:1]}
+    for key, was in before.items():
+        now = after.get(key)
+        if now == was or _only_cascaded(key, was, now, deleted):
+            continue
+        assert key in named, f"{key} changed but no change names it: {was} -> {now}"
+        assert now is not None or key in deleted, f"{key} is gone but no change deletes it"
+        assert _owner(live, *key) != OTHER, f"{key} belongs to {OTHER} and changed"
+
+
+def _named(change: Any) -> list[Key]:
+    """The existing objects a change may alter, the changed object itself first."""
+    refs, kind = change.refs, change.kind
+    if kind in (addr.Kind.FOLDER, addr.Kind.ITEM, addr.Kind.GROUP, addr.Kind.DATASET):
+        return [(str(kind), refs.uuid)] if refs.uuid else []
+    if kind == addr.Kind.FOLDER_GROUP:
+        return [("folder", refs.folder_uuid)] if refs.folder_uuid else []
+    if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
+        return [("dataset", refs.dataset_uuid)] if refs.dataset_uuid else []
+    return []
+
+
+def _only_cascaded(
+    key: Key, was: tuple[Any, ...], now: tuple[Any, ...] | None, deleted: set[Key]
+) -> bool:
+    """The change is what a planned delete takes with it: a deleted group's grants on folders
+    and datasets, a deleted item's data rows."""
+    if now is None:
+        return False
+    kind, _ = key
+    gone_groups = {uuid for k, uuid in deleted if k == "group"}
+    gone_items = {uuid for k, uuid in deleted if k == "item"}
+    if kind == "folder":
+        return _without(was, 4, gone_groups) == now
+    if kind == "dataset":
+        kept = _without(_without(was, 3, gone_groups), 4, gone_items, at=1)
+        return kept == now
+    return False
+
+
+def _without(value: tuple[Any, ...], field: int, gone: set[str], *, at: int = 0) -> tuple[Any, ...]:
+    """``value`` with the pairs of set ``field`` whose element ``at`` is in ``gone`` removed."""
+    pairs = frozenset(p for p in value[field] if p[at] not in gone)
+    return (*value[:field], pairs, *value[field + 1 :])
+
+
+def _count(plan: Plan) -> None:
+    for key, count in plan.summary.as_dict().items():
+        event(f"plans with {key}: {count > 0}")
+    for refusal in plan.refusals:
+        event(f"refusal {refusal.code}")
+    event(f"deferred: {bool(plan.deferred)}")
+
+
+def _bucket(seconds: float) -> str:
+    return next(f"< {b} s" for b in (0.5, 1, 2, 4, 8, float("inf")) if seconds < b)
+
+
+# --- the planner alone, over many more organisations ----------------------------------------
 
 
 def _owner(live: LiveState, kind: str, uuid: str | None) -> str | None:
@@ -42,59 +220,16 @@ def _owner(live: LiveState, kind: str, uuid: str | None) -> str | None:
         return value if isinstance(value, str) else None
     if kind == addr.Kind.GROUP and uuid in live.groups:
         return description_owner(live.groups[uuid].description)
-    if uuid in live.datasets:
+    if kind == addr.Kind.DATASET and uuid in live.datasets:
         return description_owner(live.datasets[uuid].description)
     return None
 
 
-def _touched(plan: Plan) -> list[tuple[str, str | None]]:
-    out = []
-    for c in plan.changes:
-        refs = c.refs
-        if c.kind in (addr.Kind.FOLDER, addr.Kind.GROUP, addr.Kind.DATASET):
-            out.append((c.kind, refs.uuid))
-        if c.kind == addr.Kind.FOLDER_GROUP:
-            out.append((addr.Kind.FOLDER, refs.folder_uuid))
-        if c.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
-            out.append((addr.Kind.DATASET, refs.dataset_uuid))
-    return out
-
-
-@SETTINGS
-@given(scenarios())
-def test_applying_a_plan_converges(scenario: tuple[Org, object]) -> None:
-    """A second plan is empty, unless the first held changes back (then those may follow once
-    their reason is gone); nothing applied is ever planned again, and it settles in 3 rounds."""
-    org, desired = scenario
-    applied: set[str] = set()
-    held_back = False
-    for round_ in range(4):
-        plan = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))  # type: ignore[arg-type]
-        if round_ == 0:
-            for key, count in plan.summary.as_dict().items():
-                event(f"plans with {key}: {count > 0}")
-            for refusal in plan.refusals:
-                event(f"refusal {refusal.code}")
-            event(f"deferred: {bool(plan.deferred)}")
-        addresses = {c.address for c in plan.changes}
-        if not addresses:
-            return
-        assert round_ == 0 or held_back, f"second plan not empty: {sorted(addresses)}"
-        assert not addresses & applied, f"planned again: {sorted(addresses & applied)}"
-        applied |= addresses
-        held_back = any(r.withheld for r in plan.refusals)
-        org.apply(plan, desired)  # type: ignore[arg-type]
-    raise AssertionError("no convergence after four applies")
-
-
-@SETTINGS
-@given(scenarios())
-def test_deletes_only_what_we_own_and_never_touch_foreign(scenario: tuple[Org, object]) -> None:
-    org, desired = scenario
-    live = org.live_state(desired.roots())  # type: ignore[attr-defined]
-    plan = diff(desired, live)  # type: ignore[arg-type]
-    prune = desired.policy.prune  # type: ignore[attr-defined]
-    deleted = {c.refs.uuid for c in plan.changes if c.kind == addr.Kind.FOLDER and Action_delete(c)}
+def _deletes_only_what_we_own(plan: Plan, live: LiveState, desired: DesiredState) -> None:
+    """Deletes are of ours (or, with ``prune: all``, of unmarked folders), never with
+    ``prune: never``; no change names an object another ownership id owns."""
+    prune = desired.policy.prune
+    deleted = {c.refs.uuid for c in plan.changes if c.kind == addr.Kind.FOLDER and c.is_delete}
     for change in plan.changes:
         if not change.is_delete or change.kind == addr.Kind.ITEM:
             continue
@@ -108,30 +243,33 @@ def test_deletes_only_what_we_own_and_never_touch_foreign(scenario: tuple[Org, o
         assert owner == OWNER or (
             prune == "all" and owner is None and change.kind == addr.Kind.FOLDER
         ), change.address
-    for kind, uuid in _touched(plan):
-        assert _owner(live, kind, uuid) != OTHER, (kind, uuid)
+    for change in plan.changes:
+        for kind, uuid in _named(change):
+            assert _owner(live, kind, uuid) != OTHER, (change.address, uuid)
 
 
-def Action_delete(change: object) -> bool:
-    return bool(getattr(change, "is_delete", False) or getattr(change, "is_replace", False))
-
-
-def _inside_replacement(plan: Plan, change: object) -> bool:
+def _inside_replacement(plan: Plan, change: Any) -> bool:
     replaced = [c for c in plan.changes if c.is_replace]
     path = (getattr(change, "before", None) or {}).get("path", "")
     return any(addr.is_under(path, (r.before or {}).get("path", "\0")) for r in replaced)
 
 
-@SETTINGS
+@PLANNER
 @given(scenarios())
-def test_plan_json_round_trips_and_matches_the_schema(scenario: tuple[Org, object]) -> None:
+def test_deletes_only_what_we_own_and_never_touch_foreign(
+    scenario: tuple[Org, DesiredState],
+) -> None:
     org, desired = scenario
-    plan = diff(desired, org.live_state(desired.roots()))  # type: ignore[arg-type,attr-defined]
+    live = org.live_state(desired.roots())
+    _deletes_only_what_we_own(diff(desired, live), live, desired)
+
+
+@PLANNER
+@given(scenarios())
+def test_plan_json_round_trips_and_matches_the_schema(scenario: tuple[Org, DesiredState]) -> None:
+    org, desired = scenario
+    plan = diff(desired, org.live_state(desired.roots()))
     addresses = [c.address for c in plan.changes]
     assert len(addresses) == len(set(addresses)), "addresses must be unique"
     assert all(d in set(addresses) for c in plan.changes for d in c.depends_on)
-    text = dumps(plan)
-    again = loads(text)
-    assert again == plan
-    assert dumps(again) == text
-    jsonschema.validate(plan_document(plan), PLAN_SCHEMA)
+    _round_tripped(plan)

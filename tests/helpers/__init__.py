@@ -6,6 +6,7 @@
 - ``embedded``: an embedded sandbox and plan-then-apply through the real client in-process.
 - ``plans``: plans built in code (sealed from changes, hostile names, large ones).
 - ``strategies``: random organisations and configurations for the property tests.
+- ``provision``: such an organisation made real in an embedded sandbox, and read back whole.
 - ``browser``: headless Chromium for the HTML report tests.
 """
 
