@@ -409,3 +409,22 @@ def test_allow_replace_does_not_cover_a_folder_that_is_not_ours() -> None:
     assert "not created by ownership id" in refusal.message and "loses its UUID" in refusal.message
     forced = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
     assert forced.forced and [c.actions for c in forced.changes] == [("delete", "create")]
+
+
+def test_duplicates_above_the_scope_are_not_healed_their_content_was_not_read() -> None:
+    """Two folders of ours at /b, read only as ancestors of the rule's /b/a: the read lists
+    them, not what they hold, so the one holding an unread item is not "empty" and is not
+    deleted (the real engine refused that delete; the convergence property test found it)."""
+    org = Org()
+    first = org.add_folder(None, "b", metadata=OURS)
+    org.add_folder(first, "a", metadata=OURS)
+    second = org.add_folder(None, "b", metadata=OURS)
+    org.add_item(second, "z.mp4")
+    desired = desired_state(
+        folders={"/a": folder("/a")},
+        rules=(_rule("/b/a", {"r": 1}, 30),),
+        policy=Policy(prune="all", max_delete_ratio=1.0),
+    )
+    plan = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
+    assert [c.address for c in plan.changes] == ["folder:/a"]
+    assert [r.code for r in plan.refusals] == ["ambiguous-path"]

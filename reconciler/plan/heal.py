@@ -2,14 +2,16 @@
 
 Two applies that ran at once (before the organisation lock, or with it forced) can leave a
 path held by two sibling folders with one name. When *every* folder at such a path carries
-our ownership marker, they share one parent, and the live read was complete, the plan keeps
-one and deletes the others:
+our ownership marker, they share one parent, the path lies in the read scope and the live
+read was complete, the plan keeps one and deletes the others:
 
 * the one holding something (items, and so links; subfolders; group grants) is kept, and the
   others must be empty; when none holds anything, the oldest is kept;
 * when two or more hold something, nothing is decided: the path stays ambiguous (a refusal
   listing the UUIDs), as it does for duplicates that are not all ours;
-* ``prune: never`` heals nothing: it never deletes.
+* ``prune: never`` heals nothing: it never deletes;
+* a path above the scope roots (read only as an ancestor of one) is never healed: the read
+  lists the ancestors themselves, not what they hold, so "empty" is unknown there.
 
 Each delete says why in its reason. The live state the rest of the planner sees is the one
 with the duplicates gone, so everything below the path is planned against the kept folder.
@@ -37,6 +39,8 @@ def heal_duplicates(desired: DesiredState, live: LiveState) -> tuple[LiveState, 
     doomed: dict[str, str] = {}  # duplicate uuid -> the reason it goes
     healed: list[str] = []
     for path, uuids in sorted(live.ambiguous.items()):
+        if not any(is_under(path, root) for root in live.scope):
+            continue  # an ancestor of a root: its items and subfolders were not read
         decision = _decide(live, owner, path, uuids)
         if decision is not None:
             doomed.update(decision)
