@@ -4,14 +4,18 @@ what apply runs."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
 
 from reconciler.kinds import PHASES, Phase, all_specs, spec_of
 from reconciler.kinds.group import GroupPayload
+from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
+from reconciler.model.live import content_fingerprint
 from reconciler.plan import PlanFileError, compute_checksum, dumps, loads
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, Plan, summarise
@@ -97,3 +101,30 @@ def test_a_payload_without_its_fields_is_refused_in_one_line() -> None:
     doc["checksum"] = "sha256:" + "0" * 64  # decoding fails before the checksum is compared
     with pytest.raises(PlanFileError, match="does not hold what its kind needs"):
         loads(json.dumps(doc))
+
+
+def test_item_payload_is_the_plan_json_both_ways() -> None:
+    doc = {"path": "/a/x.jpg", "metadata": {"k": 1}}
+    payload = spec_of(Kind.ITEM).decode(doc)
+    assert payload == ItemPayload("/a/x.jpg", {"k": 1})
+    assert isinstance(payload, ItemPayload)
+    assert payload.name == "x.jpg"
+    assert payload.encode() == doc
+    with pytest.raises(TypeError):
+        spec_of(Kind.ITEM).decode({"path": "/a/x.jpg", "metadata": [1]})
+
+
+def test_a_payload_fingerprints_as_its_plan_json() -> None:
+    """Fingerprints are compared between planning (payloads) and apply (what it reads)."""
+    payload = GroupPayload("qa", "", ("a@x.io",))
+    assert content_fingerprint(payload) == content_fingerprint(payload.encode())
+
+
+def test_the_registry_imports_neither_the_planner_nor_apply() -> None:
+    code = (
+        "import sys, reconciler.kinds as k; "
+        "print(sorted(m for m in sys.modules if m.startswith(('reconciler.plan', "
+        "'reconciler.apply', 'reconciler.drift'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -24,6 +24,7 @@ from reconciler.apply.freshness import (
 )
 from reconciler.apply.phases import Step, item_renamed, touches
 from reconciler.encord import Item, NotFoundError
+from reconciler.kinds.item import ItemPayload
 from reconciler.plan.actions import Action
 from reconciler.wire.storage import PatchItemPayload
 
@@ -52,10 +53,6 @@ async def _read_or_split(ctx: RunContext, uuids: list[str]) -> dict[str, Item]:
     return {str(i.uuid): i for i in items if not i.is_tombstone}
 
 
-def _name(path: Any) -> str | None:
-    return str(path).rsplit("/", 1)[-1] if isinstance(path, str) else None
-
-
 def observe(item: Item) -> Observed:
     return Observed(
         fields={
@@ -69,20 +66,18 @@ def observe(item: Item) -> Observed:
 
 def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectation:
     change = step.change
-    before, after = change.before or {}, change.after or {}
-    planned: dict[str, Any] = {
-        "parent": change.refs.from_parent_uuid,
-        "name": _name(before.get("path")),
-    }
-    if "metadata" in before:
-        planned["metadata"] = before["metadata"]
+    before, after = ItemPayload.of(change.before), ItemPayload.of(change.after)
+    planned: dict[str, Any] = {"parent": change.refs.from_parent_uuid, "name": None}
+    if before is not None:
+        planned["name"] = before.name
+        planned["metadata"] = before.metadata
     wanted: dict[str, Any] = {}
     if Action.MOVE in change.actions:
         wanted["parent"] = ctx.parent(change)
-    if item_renamed(change):
-        wanted["name"] = _name(after.get("path"))
-    if touches(change, "metadata"):
-        wanted["metadata"] = after["metadata"]
+    if after is not None and item_renamed(change):
+        wanted["name"] = after.name
+    if after is not None and touches(change, "metadata"):
+        wanted["metadata"] = after.metadata
     return Expectation(before=planned, after=wanted, writes=writes & wanted.keys())
 
 
@@ -127,10 +122,11 @@ class PatchItems:
         patches: dict[UUID | str, PatchItemPayload] = {}
         for step in steps:
             change = step.change
-            after = change.after or {}
+            after = ItemPayload.of(change.after)
+            assert after is not None  # a patch has an after
             patches[ctx.object_id(change)] = PatchItemPayload(
-                name=_name(after.get("path")) if item_renamed(change) else None,
-                client_metadata=dict(after["metadata"]) if touches(change, "metadata") else None,
+                name=after.name if item_renamed(change) else None,
+                client_metadata=dict(after.metadata) if touches(change, "metadata") else None,
             )
         written = await ctx.client.items.patch_bulk(patches, subject=f"{len(patches)} items")
         ctx.state.written_items.update((str(i.uuid), i) for i in written)

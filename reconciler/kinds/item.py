@@ -4,13 +4,15 @@ folder, deleted per parent folder. There are often a hundred thousand of them: k
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.actions import Action
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.refs import target_parent
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
-from reconciler.plan.actions import Action
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
@@ -18,16 +20,39 @@ if TYPE_CHECKING:
     from reconciler.plan.model import Change
 
 
+@dataclass(frozen=True, slots=True)
+class ItemPayload(Payload):
+    """An item as plans show it: its path and its whole client metadata (canonical)."""
+
+    path: str
+    metadata: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def encode(self) -> dict[str, Any]:
+        return {"path": self.path, "metadata": self.metadata}
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> ItemPayload:
+        metadata = value["metadata"]
+        if not isinstance(metadata, dict):
+            raise TypeError(f"an item's metadata is {type(metadata).__name__}, not an object")
+        return cls(str(value["path"]), metadata)
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> ItemPayload | None:
+        """The payload of an item change's ``before`` or ``after`` (None stays None)."""
+        if value is None or isinstance(value, ItemPayload):
+            return value
+        return cls.decode(value)
+
+
 def item_renamed(change: Change) -> bool:
     """An item whose name changes (moved under another name by a manifest)."""
-    before, after = change.before or {}, change.after or {}
-    if "path" not in before or "path" not in after:
-        return False
-    return _basename(before["path"]) != _basename(after["path"])
-
-
-def _basename(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
+    before, after = ItemPayload.of(change.before), ItemPayload.of(change.after)
+    return before is not None and after is not None and before.name != after.name
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -76,4 +101,5 @@ SPEC = KindSpec(
     bundle_key=bundle_key,
     drift="metadata",
     check="item",
+    decode=ItemPayload.decode,
 )

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from reconciler.kinds.actions import Action
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.refs import dataset_key
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
-from reconciler.plan.actions import Action
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation

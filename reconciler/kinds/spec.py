@@ -18,7 +18,7 @@ from reconciler.model.addresses import Kind
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
-    from reconciler.plan.actions import Action
+    from reconciler.kinds.actions import Action
     from reconciler.plan.model import Change
 
 PhaseWork = tuple[Phase, tuple["Action", ...]]

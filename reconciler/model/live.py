@@ -225,5 +225,11 @@ class LiveState:
 
 def content_fingerprint(value: Any) -> str:
     """A short stable hash of a JSON-able value, for objects without ``lastEditedAt``."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    """A mapping that is not a dict (a change's typed payload) as the JSON object it reads
+    as; anything else as its text."""
+    return dict(value) if isinstance(value, Mapping) else str(value)

@@ -12,6 +12,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from reconciler.kinds.payload import encoded
 from reconciler.plan.canonical import canonical, equivalent
 from reconciler.plan.model import FieldDiff
 
@@ -24,7 +25,7 @@ def field_diff(
 ) -> tuple[FieldDiff, ...]:
     """Every differing leaf between two views; keys sorted, so the result is deterministic."""
     out: list[FieldDiff] = []
-    _walk((), before or {}, after or {}, out)
+    _walk((), encoded(before) or {}, encoded(after) or {}, out)
     return tuple(out)
 
 

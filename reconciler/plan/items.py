@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Diagnostic
+from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveItem
@@ -149,11 +150,8 @@ def _item_change(
 ) -> Change:
     previous = index.moved_from.get(item.uuid)
     before_path = previous if previous is not None else path
-    before = {"path": before_path, "metadata": canonical(item.metadata)}
-    after = {
-        "path": path,
-        "metadata": canonical(desired) if desired is not None else before["metadata"],
-    }
+    before = ItemPayload(before_path, canonical(item.metadata))
+    after = ItemPayload(path, canonical(desired) if desired is not None else before.metadata)
     diff = field_diff(before, after)
     actions: list[Action] = [Action.MOVE] if previous is not None else []
     refs = Refs(uuid=item.uuid, from_parent_uuid=item.parent)

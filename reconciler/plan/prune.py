@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, join_path, parent_path
 from reconciler.model.globs import glob_match
@@ -113,7 +114,7 @@ def _item_deletes(ctx: Context, folder: LiveFolder, path: str, why: str) -> list
     duplicates = Counter(i.name for i in items)
     out = []
     for item in items:
-        before = {"path": join_path(path, item.name), "metadata": canonical(dict(item.metadata))}
+        before = ItemPayload(join_path(path, item.name), canonical(dict(item.metadata)))
         out.append(
             Change(
                 address=item_address(path, item, duplicates),
