@@ -243,6 +243,7 @@ def test_hang_write_holds_the_write_after_n_until_released(sb: Harness, after: b
     held = ["f0", "f1"] if after else ["f0"]  # committed with its answer held, or not begun
     assert folder_names(sb) == held  # reads (and the control routes) still answer
     assert sb.runtime.faults.snapshot()["writes_seen"] == 2
+    assert sb.runtime.faults.snapshot()["hung_route"] == "POST /v2/public/storage/folders"
     sb.runtime.faults.update({"hang_write": None})  # what a test does once it killed the client
     worker.join(10)
     assert answers == {"f1": 200 if after else 503}

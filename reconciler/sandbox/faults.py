@@ -49,6 +49,7 @@ class Faults:
         self._writes_seen = 0  # since the start, or since hang_write was last set
         self._hanging = 0
         self._hang_generation = 0  # bumped whenever hang_write is set: releases hangs
+        self._hung_route = ""  # the route of the write that hung last
 
     @property
     def settings(self) -> FaultSettings:
@@ -81,15 +82,18 @@ class Faults:
             out["writes_left"] = self._writes_left
             out["writes_seen"] = self._writes_seen
             out["hanging"] = self._hanging > 0
+            out["hung_route"] = self._hung_route
         return out
 
-    def decide(self, *, write: bool = False) -> Fate:
+    def decide(self, *, write: bool = False, route: str = "") -> Fate:
+        """The fate of one request (``route``: its stats key, to say which write hung)."""
         with self._lock:
             s = self._settings
             latency = s.latency_ms / 1000.0
             if write:
                 self._writes_seen += 1
                 if s.hang_write is not None and self._writes_seen == s.hang_write + 1:
+                    self._hung_route = route
                     return Fate(latency, hang="after" if s.hang_after else "before")
             if write and self._writes_left is not None:
                 # Drawn before the random faults, so a budgeted run draws nothing else.

@@ -257,7 +257,7 @@ def lower_headers(request: Request) -> dict[str, str]:
 
 async def serve_v2(request: Request, endpoint: Endpoint, runtime: Runtime) -> Response:
     runtime.stats.count(endpoint.key)
-    fate = runtime.faults.decide(write=endpoint.write)
+    fate = runtime.faults.decide(write=endpoint.write, route=endpoint.key)
     if fate.latency_s:
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:

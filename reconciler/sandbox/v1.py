@@ -241,8 +241,9 @@ async def serve_v1(request: Request, runtime: Runtime) -> Response:
         runtime.stats.count(f"POST {path} (refused)")
         return v1_error(exc).to_response()
     rpc = _request(body)
-    runtime.stats.count(f"POST {path} {rpc.query_type if rpc else '(invalid)'}")
-    fate = runtime.faults.decide(write=rpc is not None and rpc.query_method != "GET")
+    route = f"POST {path} {rpc.query_type if rpc else '(invalid)'}"
+    runtime.stats.count(route)
+    fate = runtime.faults.decide(write=rpc is not None and rpc.query_method != "GET", route=route)
     if fate.latency_s:
         await anyio.sleep(fate.latency_s)
     if fate.status_before is not None:
