@@ -28,6 +28,7 @@ from reconciler.export import (
     write,
 )
 from reconciler.export.ownership import PLACEHOLDER
+from reconciler.printable import printable
 from reconciler.targets import (
     Resolved,
     TargetError,
@@ -100,7 +101,7 @@ def export_command(
     except (TargetError, EncordError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(warning)}", err=True)  # live names, one line each
     c = result.counts
     click.echo(
         f"exported {', '.join(paths)} from {resolved.label}: {plural(c['folders'], 'folder')}, "

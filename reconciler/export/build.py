@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.config.paths import is_path
 from reconciler.export import schema as schema_spelling
 from reconciler.export.items import ItemsMode, item_metadata
 from reconciler.export.links import TreeIndex, select
@@ -28,6 +29,7 @@ from reconciler.export.ownership import (
 )
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveDataset, LiveFolder, LiveState
+from reconciler.printable import printable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,8 +96,8 @@ def _item_metadata(docs: Documents, exported: _Exported, mode: ItemsMode) -> Non
     docs.items_with_metadata = found.items
     if found.undeclared:
         docs.warnings.append(
-            f"{found.undeclared} items share their path with another item: "
-            "their metadata is left out"
+            f"{found.undeclared} items share their path with another item, or hold a control "
+            "character a config path cannot: their metadata is left out"
         )
 
 
@@ -108,8 +110,11 @@ class _Exported:
             u: f for u, f in live.folders.items() if any(is_under(f.path, r) for r in roots)
         }
         self.items = {u: i for u, i in live.items.items() if i.parent in self.folders}
+        unholdable = _unholdable_folders(self.folders.values(), warnings)
         self.blocked = frozenset(
-            u for u, f in self.folders.items() if any(is_under(f.path, a) for a in live.ambiguous)
+            u
+            for u, f in self.folders.items()
+            if any(is_under(f.path, a) for a in (*live.ambiguous, *unholdable))
         )
         for path, uuids in sorted(live.ambiguous.items()):
             if any(is_under(path, r) for r in roots):
@@ -136,6 +141,19 @@ class _Exported:
                 return folder.folder_type != "cloudLinked"
             parent = self.folders.get(parent.parent or "")
         return False
+
+
+def _unholdable_folders(folders: Iterable[LiveFolder], warnings: list[str]) -> list[str]:
+    """The top-most folders whose path the config cannot write (a control character in a
+    name): each is left out with its subtree, in one line (``prune: never`` keeps them)."""
+    bad = sorted(f.path for f in folders if not is_path(f.path))
+    tops = [p for p in bad if not any(o != p and is_under(p, o) for o in bad)]
+    warnings.extend(
+        f"folder {printable(p)}: left out with everything under it: a config path cannot hold "
+        "a control character; rename it in Encord, then export again"
+        for p in tops
+    )
+    return tops
 
 
 def _group_names(live: LiveState, warnings: list[str]) -> dict[str, str]:
@@ -214,7 +232,8 @@ def _datasets(
         if selection.skipped:
             warnings.append(
                 f"dataset {dataset.title}: {selection.skipped} linked items share their path "
-                "with another item and are left out"
+                "with another item, or hold a control character a config path cannot, and are "
+                "left out"
             )
         items: list[dict[str, Any]] = [
             {"folder": path, "recursive": True} if recursive else {"folder": path}

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.config.paths import is_path
 from reconciler.model.live import LiveFolder, LiveItem
 
 
@@ -31,7 +32,7 @@ class TreeIndex:
     children: Mapping[str, tuple[str, ...]]  # folder uuid -> child folder uuids
     items: Mapping[str, tuple[LiveItem, ...]]  # folder uuid -> direct items
     folders: Mapping[str, LiveFolder]
-    duplicate_items: frozenset[str]  # uuids of items sharing a path with another item
+    duplicate_items: frozenset[str]  # uuids of items no path names (shared, or unholdable)
     blocked: frozenset[str]  # folders under an ambiguous path: never selected, never "full"
 
     @classmethod
@@ -52,7 +53,11 @@ class TreeIndex:
             if item.parent in folders:
                 by_folder[item.parent].append(item)
                 by_path[item.path].append(item.uuid)
-        duplicates = frozenset(u for same in by_path.values() if len(same) > 1 for u in same)
+        # an item no manifest can name: its path is another item's too, or holds a control
+        # character a config path cannot
+        duplicates = frozenset(
+            u for path, same in by_path.items() if len(same) > 1 or not is_path(path) for u in same
+        )
         return cls(
             root_uuids=tuple(sorted(u for u in roots if u in folders)),
             children={
