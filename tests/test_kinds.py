@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from reconciler.kinds import PHASES, Phase, all_specs, spec_of
+from reconciler.kinds.folder import FolderPayload
 from reconciler.kinds.group import GroupPayload
 from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
@@ -128,3 +129,35 @@ def test_the_registry_imports_neither_the_planner_nor_apply() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"path": "/a", "name": "a", "description": "", "metadata": {"k": 1}},
+        {"path": "/a", "name": "a", "description": "d", "metadata": {}, "cloud_sync": None},
+        {
+            "path": "/a",
+            "name": "a",
+            "description": "",
+            "metadata": {},
+            "cloud_sync": {
+                "integration": "s3",
+                "integration_uuid": "u",
+                "remote_url": "s3://b/a",
+                "sync": "on_create",
+            },
+        },
+    ],
+)
+def test_folder_payload_is_the_plan_json_both_ways(doc: dict[str, object]) -> None:
+    """A folder's cloud sync is left out (patch, move), null (generic) or shown; ``sync``
+    only on the desired side: each comes back exactly."""
+    payload = spec_of(Kind.FOLDER).decode(doc)
+    assert isinstance(payload, FolderPayload)
+    assert payload.encode() == doc
+    assert list(payload.encode()) == list(doc)
+    cloud = payload.cloud
+    assert (cloud is not None) == bool(doc.get("cloud_sync"))
+    if cloud is not None:
+        assert "sync" not in payload.without_sync().encode()["cloud_sync"]

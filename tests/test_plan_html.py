@@ -22,6 +22,7 @@ from reconciler.config import load_config
 from reconciler.drift import AuditOptions, DriftReport, audit
 from reconciler.drift import dumps as drift_dumps
 from reconciler.drift.render_html import render_html as render_drift_html
+from reconciler.kinds.payload import encoded
 from reconciler.model.live import LiveState
 from reconciler.plan import diff, dumps, loads
 from reconciler.plan.html_shell import embed_json, tree_node
@@ -58,7 +59,7 @@ def test_a_change_carries_its_source_reason_diff_and_views() -> None:
     change = plan.changes[0]
     assert entry["p"] == change.previous_address and entry["s"] == change.source
     assert entry["r"] == change.reason
-    assert entry["b"] == change.before and entry["af"] == change.after
+    assert entry["b"] == encoded(change.before) and entry["af"] == encoded(change.after)
     assert ["description", "change", "Cameras", "Curated camera footage"] in entry["f"]
 
 

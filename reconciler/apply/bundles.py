@@ -23,14 +23,8 @@ from dataclasses import dataclass
 
 from reconciler.apply.phases import Phase, Step
 from reconciler.kinds import spec_of
-from reconciler.kinds.refs import (
-    dataset_key,
-    delete_path,
-    dependency,
-    desired_path,
-    folder_key,
-    target_parent,
-)
+from reconciler.kinds.folder import delete_path, desired_path
+from reconciler.kinds.refs import dataset_key, dependency, folder_key, target_parent
 
 __all__ = [
     "BUNDLE_SIZE",

@@ -24,8 +24,10 @@ from reconciler.apply.freshness import (
 )
 from reconciler.apply.phases import Step
 from reconciler.encord import Folder, NotFoundError
+from reconciler.kinds.folder import CloudSync, FolderPayload
 from reconciler.model.desired import OWNER_KEY
 from reconciler.plan.actions import Action
+from reconciler.plan.model import Change
 from reconciler.wire.storage import CloudSyncedFolderParams, PatchFolderPayload
 
 T = TypeVar("T")
@@ -59,16 +61,20 @@ def observe(folder: Folder) -> Observed:
 def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectation:
     """Planned-against and planned values of the fields a folder change touches."""
     change = step.change
-    before, after = change.before or {}, change.after or {}
-    planned: dict[str, Any] = {k: before[k] for k in _FIELDS if k in before}
+    before, after = FolderPayload.of(change.before), FolderPayload.of(change.after)
+    planned = _fields(before)
     planned["parent"] = change.refs.from_parent_uuid
-    wanted: dict[str, Any] = {k: after[k] for k in change.changed_fields() & _FIELDS if k in after}
+    wanted = {k: v for k, v in _fields(after).items() if k in change.changed_fields()}
     if Action.MOVE in change.actions:
         wanted["parent"] = ctx.parent(change)
     return Expectation(before=planned, after=wanted, writes=writes & wanted.keys())
 
 
-_FIELDS = frozenset({"name", "description", "metadata"})
+def _fields(view: FolderPayload | None) -> dict[str, Any]:
+    """The fields apply compares with what it reads (``observe``)."""
+    if view is None:
+        return {}
+    return {"name": view.name, "description": view.description, "metadata": view.metadata}
 
 
 async def check_existing(ctx: RunContext, steps: Sequence[Step], writes: frozenset[str]) -> Checked:
@@ -105,7 +111,7 @@ class CreateFolders:
         parent = ctx.parent(change)
         if parent is not None and parent in ctx.state.created.values() and not ctx.resume:
             return None  # created moments ago by this run: it has no children yet
-        name = str((change.after or {})["name"])
+        name = _after(change).name
         found = await ctx.client.folders.find_child(parent, name)
         if found is None:
             return None
@@ -122,28 +128,36 @@ class CreateFolders:
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
             change = step.change
-            after = change.after or {}
+            after = _after(change)
             folder = await ctx.client.folders.create(
-                str(after["name"]),
+                after.name,
                 parent=ctx.parent(change),
-                description=after.get("description") or None,
-                metadata=after.get("metadata"),
-                cloud_sync=_cloud_params(change.refs.integration_uuid, after.get("cloud_sync")),
+                description=after.description or None,
+                metadata=after.metadata,
+                cloud_sync=_cloud_params(change.refs.integration_uuid, after.cloud),
                 subject=f"folder {desired_path(change)}",
             )
             ctx.record_created(change.address, str(folder.uuid))
 
 
-def _cloud_params(integration: str | None, cloud: Any) -> CloudSyncedFolderParams | None:
-    if not cloud:
+def _after(change: Change) -> FolderPayload:
+    after = FolderPayload.of(change.after)
+    if after is None:
+        raise ValueError(f"{change.address}: a folder create, patch or move has an after")
+    return after
+
+
+def _cloud_params(
+    integration: str | None, cloud: CloudSync | None
+) -> CloudSyncedFolderParams | None:
+    if cloud is None:
         return None
     if integration is None:
         raise StepError(
-            f"cloud integration {cloud.get('integration')!r} is unknown; check the name, "
-            "then re-run plan"
+            f"cloud integration {cloud.integration!r} is unknown; check the name, then re-run plan"
         )
     return CloudSyncedFolderParams(
-        integration_uuid=UUID(integration), remote_url=str(cloud["remote_url"])
+        integration_uuid=UUID(integration), remote_url=str(cloud.remote_url)
     )
 
 
@@ -163,10 +177,10 @@ class PatchFolders:
         patches: dict[UUID | str, PatchFolderPayload] = {}
         for step in steps:
             fields = step.change.changed_fields()
-            after = step.change.after or {}
+            after = _after(step.change)
             patches[ctx.object_id(step.change)] = PatchFolderPayload(
-                description=after["description"] if "description" in fields else None,
-                client_metadata=dict(after["metadata"]) if "metadata" in fields else None,
+                description=after.description if "description" in fields else None,
+                client_metadata=dict(after.metadata) if "metadata" in fields else None,
             )
         await ctx.client.folders.patch_bulk(patches, subject=f"{len(patches)} folders")
 
@@ -193,9 +207,9 @@ class MoveFolders:
         if movers:
             await ctx.client.folders.move(movers, target, subject=f"{len(movers)} folders")
         renames: dict[UUID | str, PatchFolderPayload] = {
-            ctx.object_id(s.change): PatchFolderPayload(name=str((s.change.after or {})["name"]))
+            ctx.object_id(s.change): PatchFolderPayload(name=_after(s.change).name)
             for s in steps
-            if (s.change.after or {}).get("name") != (s.change.before or {}).get("name")
+            if _renamed(s.change)
         }
         if renames:
             await ctx.client.folders.patch_bulk(renames, subject=f"{len(renames)} folders")
@@ -243,3 +257,8 @@ async def _first(listing: AsyncIterator[T]) -> T | None:
         close = getattr(listing, "aclose", None)
         if close is not None:
             await close()
+
+
+def _renamed(change: Change) -> bool:
+    before = FolderPayload.of(change.before)
+    return before is None or _after(change).name != before.name

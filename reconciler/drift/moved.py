@@ -8,6 +8,8 @@ prune with its contents, grants the renamed folder still holds, links of its ite
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.drift.model import Drift, DriftKind
 from reconciler.drift.renames import Rename, Renames, keep_advice, where_now
 from reconciler.model import addresses as addr
@@ -73,11 +75,13 @@ def _fields(desired: DesiredState, path: str, live: LiveFolder) -> tuple[FieldDi
     """The live folder against the declaration, as a patch would compare them."""
     declared = desired.folders.get(path)
     before = live_folder_view(live, with_cloud=False, titles={})
-    after = dict(before, path=path, name=path.rsplit("/", 1)[1])
+    after = replace(before, path=path, name=path.rsplit("/", 1)[1])
     if declared is not None:
-        if declared.description is not None:
-            after["description"] = declared.description
-        after["metadata"] = canonical(desired_folder_metadata(declared, live.metadata))
+        after = replace(
+            after,
+            description=after.description if declared.description is None else declared.description,
+            metadata=canonical(desired_folder_metadata(declared, live.metadata)),
+        )
     return field_diff(before, after)
 
 

@@ -4,18 +4,126 @@ first; a cloud-synced folder re-pointed is replaced (deleted, created, synced)."
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.actions import Action
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
-from reconciler.kinds.refs import delete_path, depth, desired_path, target_parent
+from reconciler.kinds.refs import depth, target_parent
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
-from reconciler.model.addresses import Kind
+from reconciler.model.addresses import Address, Kind
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+class Omitted(Enum):
+    """A field the view leaves out: a folder's cloud sync is shown only when it is compared
+    (a replacement, a create), not for a patch or a move."""
+
+    OMITTED = "omitted"
+
+
+OMITTED = Omitted.OMITTED
+
+
+@dataclass(frozen=True, slots=True)
+class CloudSync:
+    """A folder's cloud sync as plans show it. ``integration`` is the integration's title
+    (its UUID when the title is unknown); ``sync`` is what apply does once, so only the
+    desired side has it."""
+
+    integration: str | None
+    integration_uuid: str | None
+    remote_url: str | None
+    sync: str | None = None
+
+    def encode(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "integration": self.integration,
+            "integration_uuid": self.integration_uuid,
+            "remote_url": self.remote_url,
+        }
+        if self.sync is not None:
+            out["sync"] = self.sync
+        return out
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> CloudSync:
+        return cls(
+            value["integration"], value["integration_uuid"], value["remote_url"], value.get("sync")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FolderPayload(Payload):
+    """A folder as plans show it (``metadata`` canonical, with our ownership marker when
+    ours). ``cloud_sync`` is None for a generic folder and ``OMITTED`` when not compared."""
+
+    path: str
+    name: str
+    description: str
+    metadata: Mapping[str, Any]
+    cloud_sync: CloudSync | Omitted | None = OMITTED
+
+    def encode(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "name": self.name,
+            "description": self.description,
+            "metadata": self.metadata,
+        }
+        if self.cloud_sync is not OMITTED:
+            out["cloud_sync"] = None if self.cloud_sync is None else self.cloud_sync.encode()
+        return out
+
+    @property
+    def cloud(self) -> CloudSync | None:
+        """The cloud sync when the view shows one."""
+        return self.cloud_sync if isinstance(self.cloud_sync, CloudSync) else None
+
+    def without_sync(self) -> FolderPayload:
+        """The view as the live folder could show it (``sync`` is not a property)."""
+        if self.cloud is None:
+            return self
+        return replace(self, cloud_sync=replace(self.cloud, sync=None))
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> FolderPayload:
+        metadata = value["metadata"]
+        if not isinstance(metadata, dict):
+            raise TypeError(f"a folder's metadata is {type(metadata).__name__}, not an object")
+        cloud: CloudSync | Omitted | None = OMITTED
+        if "cloud_sync" in value:
+            raw = value["cloud_sync"]
+            cloud = None if raw is None else CloudSync.decode(raw)
+        return cls(
+            str(value["path"]), str(value["name"]), str(value["description"]), metadata, cloud
+        )
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> FolderPayload | None:
+        """The payload of a folder change's ``before`` or ``after`` (None stays None)."""
+        if value is None or isinstance(value, FolderPayload):
+            return value
+        return cls.decode(value)
+
+
+def delete_path(change: Change) -> str:
+    """The live path of a folder being deleted (for a replacement, its old path)."""
+    if isinstance(change.before, FolderPayload):
+        return change.before.path
+    return Address.parse(change.previous_address or change.address).key
+
+
+def desired_path(change: Change) -> str:
+    if isinstance(change.after, FolderPayload):
+        return change.after.path
+    return Address.parse(change.address).key
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -80,4 +188,5 @@ SPEC = KindSpec(
     bundle_key=bundle_key,
     wave=wave,
     check="folder",
+    decode=FolderPayload.decode,
 )

@@ -1,4 +1,4 @@
-"""What kinds read from a change to bundle it: the objects it refers to, its paths."""
+"""What kinds read from a change to bundle it: the objects it refers to."""
 
 from __future__ import annotations
 
@@ -36,19 +36,6 @@ def folder_key(change: Change) -> Hashable:
 
 def depth(path: str | None) -> int:
     return len(addr.split_path(path or ""))
-
-
-def delete_path(change: Change) -> str:
-    """The live path of something being deleted (for a replacement, its old address)."""
-    before = change.before or {}
-    if isinstance(before.get("path"), str):
-        return str(before["path"])
-    return addr.Address.parse(change.previous_address or change.address).key
-
-
-def desired_path(change: Change) -> str:
-    after = change.after or {}
-    return str(after.get("path") or addr.Address.parse(change.address).key)
 
 
 def role(step: Step) -> str | None:

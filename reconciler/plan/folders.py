@@ -8,10 +8,11 @@ Order of decisions: which live folder goes where (moves, then replacements: see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.errors import Diagnostic
+from reconciler.kinds.folder import CloudSync, FolderPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import split_path
 from reconciler.model.desired import OWNER_KEY, DesiredFolder
@@ -81,23 +82,17 @@ def _ensure_ancestors(d: FolderDraft, path: str, source: str | None = None) -> N
         ancestor = "/" + "/".join(parts[:depth])
         if d.tree.exists(ancestor) or ancestor in d.ctx.desired.folders:
             continue
-        after = {
-            "path": ancestor,
-            "name": parts[depth - 1],
-            "description": "",
-            "metadata": {OWNER_KEY: d.ctx.owner},
-            "cloud_sync": None,
-        }
+        after = FolderPayload(ancestor, parts[depth - 1], "", {OWNER_KEY: d.ctx.owner}, None)
         _add_create(d, ancestor, after, source=source, reason=f"parent of {path}")
 
 
 def _add_create(
-    d: FolderDraft, path: str, after: dict[str, Any], *, source: str | None, reason: str
+    d: FolderDraft, path: str, after: FolderPayload, *, source: str | None, reason: str
 ) -> None:
     parent_uuid, parent, dep = d.tree.parent_ref(path)
     actions = [Action.CREATE]
-    cloud = after.get("cloud_sync")
-    if cloud is not None and cloud.get("sync") == "on_create":
+    cloud = after.cloud
+    if cloud is not None and cloud.sync == "on_create":
         actions.append(Action.SYNC)
         d.synced_on_create.append(path)
     address = addr.folder(path)
@@ -113,26 +108,26 @@ def _add_create(
             refs=Refs(
                 parent_uuid=parent_uuid,
                 parent_path=parent,
-                integration_uuid=cloud.get("integration_uuid") if cloud else None,
+                integration_uuid=cloud.integration_uuid if cloud else None,
             ),
         )
     )
     d.tree.created[path] = address
 
 
-def _create_view(ctx: Context, folder: DesiredFolder) -> dict[str, Any]:
-    cloud: dict[str, Any] | None = None
+def _create_view(ctx: Context, folder: DesiredFolder) -> FolderPayload:
+    cloud: CloudSync | None = None
     if folder.cloud_sync is not None:
         uuid = ctx.resolved.integrations.get(folder.cloud_sync.integration)
         cloud = cloud_view(uuid, folder.cloud_sync.remote_url, ctx.resolved.integration_titles)
-        cloud["sync"] = folder.cloud_sync.sync
-    return {
-        "path": folder.path,
-        "name": folder.name,
-        "description": folder.description or "",
-        "metadata": canonical({**(folder.metadata or {}), OWNER_KEY: ctx.owner}),
-        "cloud_sync": cloud,
-    }
+        cloud = replace(cloud, sync=folder.cloud_sync.sync)
+    return FolderPayload(
+        folder.path,
+        folder.name,
+        folder.description or "",
+        canonical({**(folder.metadata or {}), OWNER_KEY: ctx.owner}),
+        cloud,
+    )
 
 
 def _plan_declared(d: FolderDraft, folder: DesiredFolder) -> None:
@@ -155,12 +150,13 @@ def _plan_declared(d: FolderDraft, folder: DesiredFolder) -> None:
 
 def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> None:
     before = live_folder_view(live, with_cloud=False, titles=d.ctx.resolved.integration_titles)
-    after = dict(before)
-    after["path"] = folder.path
-    after["name"] = folder.name
-    if folder.description is not None:
-        after["description"] = folder.description
-    after["metadata"] = canonical(desired_folder_metadata(folder, live.metadata))
+    after = replace(
+        before,
+        path=folder.path,
+        name=folder.name,
+        description=before.description if folder.description is None else folder.description,
+        metadata=canonical(desired_folder_metadata(folder, live.metadata)),
+    )
     diff = field_diff(before, after)
     if not diff:
         return
@@ -242,7 +238,7 @@ def _plan_replacement(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -
             previous_address=addr.folder(live.path) if live.path != folder.path else None,
             before=before,
             after=after,
-            diff=field_diff(before, _without_sync(after)),
+            diff=field_diff(before, after.without_sync()),
             source=str(folder.cloud_sync.source if folder.cloud_sync else folder.source),
             reason=reason,
             fingerprint=fingerprint_of(live.last_edited_at, before),
@@ -252,9 +248,7 @@ def _plan_replacement(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -
                 parent_uuid=parent_uuid,
                 parent_path=parent,
                 from_parent_uuid=live.parent,
-                integration_uuid=after["cloud_sync"]["integration_uuid"]
-                if after["cloud_sync"]
-                else None,
+                integration_uuid=after.cloud.integration_uuid if after.cloud else None,
             ),
         )
     )
@@ -262,30 +256,20 @@ def _plan_replacement(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -
 
 
 def _replacement_reason(
-    ctx: Context, before: dict[str, Any], after: dict[str, Any], contents: list[Change]
+    ctx: Context, before: FolderPayload, after: FolderPayload, contents: list[Change]
 ) -> str:
     """Why the folder cannot be patched, and what is lost by deleting it."""
     items = [c.refs.uuid for c in contents if c.kind == addr.Kind.ITEM]
     what = "a generic folder cannot become cloud-synced"
-    if before.get("cloud_sync") and after["cloud_sync"]:
-        old, new = before["cloud_sync"], after["cloud_sync"]
-        changed = (
-            "integration" if old["integration_uuid"] != new["integration_uuid"] else "remote URL"
-        )
+    old, new = before.cloud, after.cloud
+    if old is not None and new is not None:
+        changed = "integration" if old.integration_uuid != new.integration_uuid else "remote URL"
         what = f"{changed} changed and a cloud-synced folder cannot be re-pointed"
     return (
         f"{what}: it is deleted and created again; lost: the folder's UUID, "
         f"{plural(len(items), 'item')}, {plural(ctx.links_to(items), 'dataset link')}, its "
         "group grants (re-granted) and item metadata (re-applied after the sync)"
     )
-
-
-def _without_sync(view: dict[str, Any]) -> dict[str, Any]:
-    """``sync`` is what apply does once, not a property the live folder shows."""
-    cloud = view.get("cloud_sync")
-    if not cloud:
-        return view
-    return {**view, "cloud_sync": {k: v for k, v in cloud.items() if k != "sync"}}
 
 
 def _replacement_deps(

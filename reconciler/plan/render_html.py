@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.kinds.payload import encoded
 from reconciler.plan.html_shell import Nodes, categories, page
 from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
 from reconciler.plan.render_text import path_text
@@ -140,8 +141,8 @@ def _entry(change: Change, nodes: Nodes, warnings: list[str] | None) -> dict[str
         "s": change.source,
         "r": change.reason,
         "f": [_diff_row(d.path, d.op, d.before, d.after) for d in change.diff],
-        "b": change.before,
-        "af": change.after,
+        "b": encoded(change.before),
+        "af": encoded(change.after),
         "w": warnings,
     }
     entry.update({key: value for key, value in optional.items() if value})

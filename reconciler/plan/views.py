@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.kinds.folder import OMITTED, CloudSync, FolderPayload, Omitted
 from reconciler.model.desired import OWNER_KEY, DesiredFolder
 from reconciler.model.globs import GlobSet
 from reconciler.model.live import LiveFolder
@@ -41,29 +42,23 @@ def merged_metadata(
 
 def cloud_view(
     integration_uuid: str | None, remote_url: str | None, titles: Mapping[str, str]
-) -> dict[str, Any]:
-    return {
-        "integration": titles.get(integration_uuid or "", integration_uuid),
-        "integration_uuid": integration_uuid,
-        "remote_url": remote_url,
-    }
+) -> CloudSync:
+    return CloudSync(
+        titles.get(integration_uuid or "", integration_uuid), integration_uuid, remote_url
+    )
 
 
 def live_folder_view(
     folder: LiveFolder, *, with_cloud: bool, titles: Mapping[str, str]
-) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "path": folder.path,
-        "name": folder.name,
-        "description": folder.description,
-        "metadata": canonical(dict(folder.metadata)),
-    }
+) -> FolderPayload:
+    cloud: CloudSync | Omitted | None = OMITTED
     if with_cloud:
+        cloud = None
         if folder.folder_type == "cloudLinked":
-            view["cloud_sync"] = cloud_view(folder.integration_uuid, folder.remote_url, titles)
-        else:
-            view["cloud_sync"] = None
-    return view
+            cloud = cloud_view(folder.integration_uuid, folder.remote_url, titles)
+    return FolderPayload(
+        folder.path, folder.name, folder.description, canonical(dict(folder.metadata)), cloud
+    )
 
 
 def desired_folder_metadata(folder: DesiredFolder, live: Mapping[str, Any]) -> dict[str, Any]:
