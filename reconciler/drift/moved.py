@@ -20,7 +20,6 @@ from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical, canonical_role
 from reconciler.plan.describe import field_diff
 from reconciler.plan.model import Change, FieldDiff, Plan
-from reconciler.plan.safety import address_path
 from reconciler.plan.views import desired_folder_metadata, live_folder_view
 from reconciler.words import plural
 
@@ -92,7 +91,7 @@ def _consequences(
     carried = {pair.path} | {p for p in renames.carried if is_under(p, pair.path)}
     out: set[str] = set()
     for change in plan.changes:
-        path = address_path(change.address)
+        path = addr.Address.parse(change.address).path
         if path is None:
             continue
         if change.kind == addr.Kind.FOLDER and Action.CREATE in change.actions:
@@ -125,7 +124,9 @@ def _grant_holds(change: Change, live_path: str | None, live: LiveState) -> bool
 
 
 def _holds(folded: set[str], pair: Rename) -> str:
-    inside = [a for a in folded if (address_path(a) or "").startswith(pair.live.path + "/")]
+    inside = [
+        a for a in folded if (addr.Address.parse(a).path or "").startswith(pair.live.path + "/")
+    ]
     folders = sum(1 for a in inside if addr.kind_of(a) == addr.Kind.FOLDER)
     items = sum(1 for a in inside if addr.kind_of(a) == addr.Kind.ITEM)
     return f"{plural(folders, 'sub-folder')}, {plural(items, 'item')}"

@@ -240,7 +240,7 @@ def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> Liv
 def parse_metadata(text: str | None, where: str) -> dict[str, Any] | None:
     """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata.
     None when it is not a JSON object: unknown metadata, which is not the same as none (the
-    planner withholds every metadata change of such an object, ``plan/unreadable.py``)."""
+    planner withholds every metadata change of such an object, ``plan/safety/unreadable.py``)."""
     if not text or text == "{}":
         return {}
     try:

@@ -7,28 +7,26 @@ listing (organisation admins only) is the one read that sees everything, so:
 * a caller that is not an organisation admin is warned about, and so is each declared root
   not found while that listing is unavailable (it may exist, out of this key's sight);
 * creating a top-level folder that such a caller does not see is refused unless ``--force``
-  (``invisible-root``): the folder may well exist, and apply would make a second one.
+  (``invisible-root``, in ``safety.invisible``): the folder may well exist, and apply would
+  make a second one.
 
 A plan whose caller is unknown (a live state read without one) gets neither.
 """
 
 from __future__ import annotations
 
-from reconciler.model import addresses as addr
-from reconciler.plan.actions import Action
 from reconciler.plan.context import Context
-from reconciler.plan.model import Change, Refusal
-from reconciler.words import plural
 
 
-def _limited(ctx: Context) -> bool:
+def limited(ctx: Context) -> bool:
+    """The caller is known and is not an organisation admin."""
     caller = ctx.live.caller
     return caller is not None and caller.admin is False
 
 
 def caller_warnings(ctx: Context) -> list[str]:
     caller = ctx.live.caller
-    if caller is None or not _limited(ctx):
+    if caller is None or not limited(ctx):
         return []
     out = [
         f"the caller {caller.text()} is not an organisation admin: folders and datasets "
@@ -40,36 +38,3 @@ def caller_warnings(ctx: Context) -> list[str]:
         for root in ctx.live.missing_roots
     ]
     return out
-
-
-def _creates_top_level(change: Change) -> bool:
-    return (
-        change.kind == addr.Kind.FOLDER
-        and change.actions[:1] == (Action.CREATE,)
-        and change.refs.parent_path is None
-        and change.refs.parent_uuid is None
-    )
-
-
-def refuse_invisible_roots(ctx: Context, changes: list[Change]) -> list[Refusal]:
-    """Top-level folders a non-admin caller would create: refused unless forced."""
-    caller = ctx.live.caller
-    if caller is None or not _limited(ctx):
-        return []
-    creates = sorted(c.address for c in changes if _creates_top_level(c))
-    if not creates:
-        return []
-    return [
-        Refusal(
-            code="invisible-root",
-            message=(
-                f"{plural(len(creates), 'top-level folder')} would be created by {caller.text()}, "
-                "who cannot list the whole organisation: this key may not see an existing "
-                "folder of that name. Plan with an organisation admin's key, or use --force "
-                "if the folder really does not exist"
-            ),
-            addresses=tuple(creates),
-            withheld=False,
-            count=len(creates),
-        )
-    ]

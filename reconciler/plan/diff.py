@@ -18,9 +18,9 @@ The order of the calls follows from those arguments, and the reasons for it are:
 * ``plan_metadata_schema``, ``plan_groups``, ``plan_folder_access`` and ``plan_deferred``
   depend on nothing but what their arguments name.
 
-Then safety: withhold (ambiguity, foreign, protect, last admin, unsafe listing; dependents
-follow) → ``--only`` → refuse (replacements, thresholds, unlinks, top-level creates a
-non-admin cannot see) → order, summarise, checksum.
+Then safety (``reconciler.plan.safety.screen``: every filter of ``FILTERS``; withheld
+changes leave the plan with their dependents, ``--only`` applies, refused ones need
+``--force``) → order, summarise, checksum.
 
 Anything that cannot be planned at all (unknown names, rules that never settle, moves into
 a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe becomes a
@@ -35,11 +35,10 @@ from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
-from reconciler.model.globs import compile_glob
 from reconciler.model.live import LiveState
 from reconciler.plan.access import plan_folder_access
 from reconciler.plan.actions import Action
-from reconciler.plan.caller import caller_warnings, refuse_invisible_roots
+from reconciler.plan.caller import caller_warnings
 from reconciler.plan.context import Context, DiffOptions
 from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
@@ -47,31 +46,17 @@ from reconciler.plan.document import sealed
 from reconciler.plan.errors import PlanError
 from reconciler.plan.folders import FolderPlan, plan_folders
 from reconciler.plan.groups import plan_groups
-from reconciler.plan.guards import (
-    refuse_replacements,
-    refuse_thresholds,
-    withhold_lost_admin,
-    withhold_unsafe_listing,
-)
 from reconciler.plan.heal import heal_duplicates
 from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.items import place_items, plan_item_metadata
 from reconciler.plan.metadata_schema import plan_metadata_schema
 from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
-from reconciler.plan.order import only, ordered
+from reconciler.plan.order import ordered
 from reconciler.plan.prune import plan_prune
-from reconciler.plan.removals import refuse_unlinks
-from reconciler.plan.safety import (
-    Withholding,
-    withhold_ambiguous,
-    withhold_foreign,
-    withhold_protected,
-    withhold_unsupported,
-)
+from reconciler.plan.safety import EmptySelectors, Facts, screen
 from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
 from reconciler.plan.tree import Tree, moving_ancestor
-from reconciler.plan.unreadable import withhold_unreadable_metadata
 
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
@@ -83,12 +68,16 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     if staged.problems:
         raise PlanError(list(staged.problems), root=desired.root_dir)
     planned = [*staged.changes, *healing]  # our own empty duplicates: deleted, each saying why
-    changes, refusals = _withhold(ctx, staged, planned)
-    kept = only(changes, options.only)
-    refusals = _relevant(refusals, kept, options.only)
-    tree = staged.folders.tree
-    refusals += refuse_replacements(ctx, kept) + refuse_thresholds(ctx, tree, kept)
-    refusals += refuse_unlinks(ctx, kept) + refuse_invisible_roots(ctx, kept)
+    facts = Facts(
+        ctx=ctx,
+        tree=staged.folders.tree,
+        subtrees=staged.folders.withheld,
+        replaced=staged.folders.replaced,
+        deleted=staged.deleted,
+        empty_selectors=staged.empty_selectors,
+    )
+    kept, refusals = screen(facts, planned, options.only)
+    refusals = [*staged.refusals, *refusals]
     warnings = caller_warnings(ctx) + list(staged.warnings)
     final = ordered(kept)
     odd = odd_shapes(final)
@@ -126,6 +115,7 @@ class Staged:
     changes: tuple[Change, ...]
     folders: FolderPlan
     deleted: frozenset[str]
+    empty_selectors: tuple[EmptySelectors, ...]
     refusals: tuple[Refusal, ...]
     deferred: tuple[Deferral, ...]
     unmanaged: tuple[str, ...]
@@ -147,18 +137,14 @@ def _plan_everything(ctx: Context) -> Staged:
     datasets = plan_datasets(ctx, placed.index, items.desired_meta)
     deferred = plan_deferred(ctx, folders.synced_on_create)
     selectors = check_selectors(
-        ctx, tree, placed.index, items.desired_meta, folders.synced_on_create, datasets
+        ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
     )
     stages = (schema, groups, folders.changes, pruned.changes, grants, items.changes, datasets)
     return Staged(
-        changes=tuple(
-            _with_move_dependency(ctx, tree, c)
-            for stage in stages
-            for c in stage
-            if c.address not in selectors.withheld
-        ),
+        changes=tuple(_with_move_dependency(ctx, tree, c) for stage in stages for c in stage),
         folders=folders,
         deleted=deleted,
+        empty_selectors=selectors.empty,
         refusals=(*pruned.refusals, *_refuse_duplicates(ctx, placed.index), *selectors.refusals),
         deferred=deferred,
         unmanaged=pruned.unmanaged,
@@ -192,42 +178,6 @@ def _with_move_dependency(ctx: Context, tree: Tree, change: Change) -> Change:
     if dep is None or dep == change.address or dep in change.depends_on:
         return change
     return replace(change, depends_on=(*change.depends_on, dep))
-
-
-def _withhold(
-    ctx: Context, staged: Staged, changes: list[Change]
-) -> tuple[list[Change], list[Refusal]]:
-    held = Withholding()
-    tree, folders = staged.folders.tree, staged.folders
-    withhold_ambiguous(ctx, tree, folders.withheld, changes, held)
-    withhold_foreign(ctx, changes, held)
-    withhold_protected(ctx, changes, held)
-    withhold_unsupported(changes, held)
-    withhold_unreadable_metadata(ctx, changes, held)
-    held.cascade(changes)
-    left = [c for c in changes if c.address not in held.reasons]
-    withhold_lost_admin(ctx, tree, staged.deleted, left, held)
-    left = [c for c in changes if c.address not in held.reasons]
-    withhold_unsafe_listing(ctx, tree, folders.replaced, left, held)
-    held.cascade(changes)
-    kept, refusals = held.finish(changes)
-    return kept, list(staged.refusals) + refusals
-
-
-def _relevant(
-    refusals: list[Refusal], kept: list[Change], patterns: tuple[str, ...]
-) -> list[Refusal]:
-    """With ``--only``, keep the refusals about what is left (and the global ones)."""
-    if not patterns:
-        return refusals
-    globs = [compile_glob(p) for p in patterns]
-    addresses = {c.address for c in kept}
-    return [
-        r
-        for r in refusals
-        if not r.addresses
-        or any(a in addresses or any(g.match(a) for g in globs) for a in r.addresses)
-    ]
 
 
 def _covered(ctx: Context, path: str) -> bool:

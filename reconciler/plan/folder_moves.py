@@ -70,12 +70,12 @@ def plan_moves(d: FolderDraft) -> None:
 
 def _choose_move(d: FolderDraft, folder: DesiredFolder, declared: set[str]) -> None:
     """Pick the live folder to move here: at a ``previously`` path, else half-way there (a
-    run stopped between the move and the rename). A move that safety would hold back is not
+    run stopped between the move and the rename). A move the safety filters would withhold is not
     made at all (and its subtree is withheld), so nothing else is planned as if it had
     happened."""
     tree, live = d.tree, d.ctx.live
     if any(is_under(folder.path, root) for root in tree.ambiguous):
-        return  # the declared path itself is ambiguous: refused by the ambiguity check
+        return  # the declared path itself is ambiguous: withheld by the ambiguity filter
     for previous in folder.previously:
         ambiguous = [root for root in live.ambiguous if is_under(previous, root)]
         if ambiguous:

@@ -8,7 +8,7 @@ would create an empty folder at the declared path and prune the real one with it
 
 ``stops`` lists those intermediate paths; ``referred`` maps every live path a declaration's
 ``previously`` may refer to (the path itself and its intermediates) to that declaration, so
-prune never deletes such a folder (it is refused instead, saying how to finish).
+prune never deletes such a folder (it withholds the delete instead, saying how to finish).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def half_moved(
     """The folder a stopped run was moving here (by the UUID its journal names, wherever it is
     now), else a folder of ours at an intermediate path of one of ``folder``'s ``previously``
     moves. Only one carrying our marker is taken by path: anything else there may be
-    somebody's folder that merely shares the name (prune then refuses to touch it)."""
+    somebody's folder that merely shares the name (prune then withholds its delete)."""
     journaled = journaled_moves(ctx).get(folder.path)
     if journaled is not None and journaled in ctx.live.folders:
         uuid = candidate(tree, journaled, declared)

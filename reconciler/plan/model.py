@@ -164,12 +164,13 @@ RefusalCode = Literal[
 class Refusal:
     """Why (part of) a plan must not be applied as is.
 
-    ``withheld`` True: the changes named in ``addresses`` are NOT in the plan and never will
-    be by forcing (foreign-owned, protected, ambiguous, unsafe listing, last admin).
-    ``withheld`` False: the changes ARE in the plan and apply only with ``--force``
-    (thresholds, replacements). Either way a plan with refusals is applied only when forced
-    (see ``can_apply``); ``count`` counts every affected change, items included, while
-    ``addresses`` lists the non-item ones (and items when there are no others).
+    ``withheld`` True (the change is *withheld*): the changes named in ``addresses`` are NOT
+    in the plan and never will be by forcing (foreign-owned, protected, ambiguous, unsafe
+    listing, last admin). ``withheld`` False (the plan is *refused*): the changes ARE in the
+    plan and apply only with ``--force`` (thresholds, replacements). The filters that make
+    both live in ``reconciler.plan.safety``. Either way a plan with refusals is applied only
+    when forced (see ``can_apply``); ``count`` counts every affected change, items included,
+    while ``addresses`` lists the non-item ones (and items when there are no others).
     """
 
     code: RefusalCode
@@ -272,8 +273,8 @@ class Plan:
     address is the address of another change in the plan; ``summary`` counts ``changes``;
     ``checksum`` is ``sha256:`` over the canonical JSON of every other field, so a plan
     edited after review is refused by ``reconciler.plan.planfile.loads``. ``caller`` is who
-    read the live state (None when unknown); ``warnings`` are one line each and never block
-    apply (what must block is a ``Refusal``).
+    read the live state (None when unknown); ``warnings`` are one line each and never stop
+    apply (what must stop it is a ``Refusal``).
     """
 
     tool_version: str

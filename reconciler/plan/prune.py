@@ -5,8 +5,8 @@ A live folder in scope is *kept* when a declaration refers to it or to something
 *sync-owned* when it lies below a cloud-synced folder. Everything else in scope is a
 candidate: ``prune: owned`` deletes candidates carrying our marker, ``prune: all`` those
 carrying no other id, ``never`` nothing. A folder is deleted only with its whole subtree
-(the API refuses to delete a non-empty folder), so a candidate holding something we may not
-delete is refused, never half-deleted. Candidates left alone are reported as unmanaged.
+(the API will not delete a non-empty folder), so the delete of a candidate holding something
+we may not delete is withheld (``not-prunable``), never half-made. Candidates left alone are reported as unmanaged.
 """
 
 from __future__ import annotations

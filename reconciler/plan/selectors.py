@@ -7,18 +7,19 @@ A typo in a folder (``/raw/cameras/raer``) must not read as "select nothing": un
   exist and is not created by this plan is a plan error at its ``file:line``, naming the
   closest existing path;
 * a selector or rule whose folder exists but that matches no item is a warning; where the
-  dataset it belongs to has unlinks planned, those unlinks are withheld (``selector-unlink``);
+  dataset it belongs to has unlinks planned, those unlinks are withheld (``selector-unlink``,
+  by the safety filter that reads ``SelectorCheck.empty``);
 * manifest rows whose path matches no item are counted and the first ``SHOWN`` listed, as
   warnings, or as a ``manifest-unmatched`` refusal under ``policy.manifest_unmatched: error``.
 
 Folders a cloud sync made by this plan will fill, paths outside ``item_roots`` (their items
-are planned after the sync) and ambiguous paths (refused elsewhere) are not judged.
+are planned after the sync) and ambiguous paths (withheld by the ambiguity filter) are not judged.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic
@@ -26,11 +27,11 @@ from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under, parent_path
 from reconciler.model.desired import ItemSelector, MetadataRule, Source
 from reconciler.model.globs import compile_glob
-from reconciler.plan.actions import Action
 from reconciler.plan.context import Context
 from reconciler.plan.datasets import DesiredMetadata, select
 from reconciler.plan.itemindex import ItemIndex
-from reconciler.plan.model import Change, Refusal
+from reconciler.plan.model import Refusal
+from reconciler.plan.safety.verdicts import EmptySelectors
 from reconciler.plan.tree import Tree
 from reconciler.words import plural
 
@@ -39,13 +40,14 @@ SHOWN = 20
 
 @dataclass(frozen=True, slots=True)
 class SelectorCheck:
-    """What ``check_selectors`` found: plan errors, warnings, refusals (in the order found),
-    and the unlinks it withholds (already explained by one of ``refusals``)."""
+    """What ``check_selectors`` found: plan errors, warnings, the ``manifest-unmatched``
+    refusal, and the datasets with a selector that matches nothing (whose unlinks the
+    ``selector-unlinks`` safety filter withholds)."""
 
     problems: tuple[Diagnostic, ...] = ()
     warnings: tuple[str, ...] = ()
     refusals: tuple[Refusal, ...] = ()
-    withheld: frozenset[str] = frozenset()
+    empty: tuple[EmptySelectors, ...] = ()
 
 
 @dataclass(slots=True)
@@ -55,11 +57,10 @@ class _Check:
     index: ItemIndex
     desired_meta: DesiredMetadata
     synced_on_create: tuple[str, ...]
-    changes: Sequence[Change]
     problems: list[Diagnostic] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
-    withheld: set[str] = field(default_factory=set)
+    empty: list[EmptySelectors] = field(default_factory=list)
 
 
 def check_selectors(
@@ -68,13 +69,12 @@ def check_selectors(
     index: ItemIndex,
     desired_meta: DesiredMetadata,
     synced_on_create: tuple[str, ...],
-    changes: Sequence[Change],
 ) -> SelectorCheck:
-    """Judge selectors against what the plan selects (``index``, ``desired_meta``) and the
-    unlinks among ``changes``: errors into ``problems``, the rest into ``warnings``."""
+    """Judge selectors against what the plan selects (``index``, ``desired_meta``): errors
+    into ``problems``, the rest into ``warnings``."""
     if not ctx.live.complete:
         return SelectorCheck()  # an incomplete read already withholds every unlink (listing)
-    k = _Check(ctx, tree, index, desired_meta, synced_on_create, changes)
+    k = _Check(ctx, tree, index, desired_meta, synced_on_create)
     for rule in ctx.desired.rules:
         judged = _judged(k, rule.folder)
         if judged and _exists(k, rule.folder, rule.source, "rule") and not _matches(index, rule):
@@ -82,9 +82,7 @@ def check_selectors(
     for title in sorted(ctx.desired.datasets):
         _check_dataset(k, title)
     _check_manifests(k)
-    return SelectorCheck(
-        tuple(k.problems), tuple(k.warnings), tuple(k.refusals), frozenset(k.withheld)
-    )
+    return SelectorCheck(tuple(k.problems), tuple(k.warnings), tuple(k.refusals), tuple(k.empty))
 
 
 def _judged(k: _Check, folder: str) -> bool:
@@ -160,31 +158,7 @@ def _check_dataset(k: _Check, title: str) -> None:
                 f"{selector.source}: a selector of {addr.dataset(title)} ({what}) matches no item"
             )
     if empty:
-        _withhold_unlinks(k, title, empty)
-
-
-def _withhold_unlinks(k: _Check, title: str, empty: list[ItemSelector]) -> None:
-    prefix = addr.link(title, "")
-    unlinks = [
-        c for c in k.changes if c.actions == (Action.UNLINK,) and c.address.startswith(prefix)
-    ]
-    if not unlinks:
-        return
-    held = {c.address for c in unlinks}
-    k.withheld.update(held)
-    where = ", ".join(str(s.source) for s in empty)
-    k.refusals.append(
-        Refusal(
-            code="selector-unlink",
-            message=(
-                f"{plural(len(unlinks), 'unlink')} from {addr.dataset(title)} held back: a selector that "
-                f"matches no item ({where}) must not decide what is unlinked. Fix the selector, "
-                "or remove it if the dataset should really lose these links"
-            ),
-            addresses=tuple(sorted(held)),
-            count=len(unlinks),
-        )
-    )
+        k.empty.append(EmptySelectors(title, tuple(str(s.source) for s in empty)))
 
 
 def _check_manifests(k: _Check) -> None:

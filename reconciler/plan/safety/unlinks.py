@@ -1,4 +1,4 @@
-"""``unlink-threshold``: unlinks and revokes count, per dataset, toward a threshold.
+"""``unlink-threshold``: unlinks and revokes count, per dataset, toward a threshold. Refuses.
 
 A selector with a typo under ``unlink: all`` selects nothing, so every link of the dataset
 is planned away. Deletes have ``max_delete_ratio``; relations removed outright (a link, a
@@ -9,10 +9,12 @@ Like the delete threshold, it applies from ``policy.min_existing`` live relation
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.model import addresses as addr
 from reconciler.model.live import LiveDataset
-from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
+from reconciler.plan.safety.verdicts import Facts, Verdict
 
 _DATASET_KINDS = (addr.Kind.LINK, addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER)
 
@@ -21,7 +23,8 @@ def _relations(dataset: LiveDataset) -> int:
     return len(dataset.rows) + len(dataset.groups) + len(dataset.users)
 
 
-def refuse_unlinks(ctx: Context, changes: list[Change]) -> list[Refusal]:
+def refuse_unlinks(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
+    ctx = facts.ctx
     by_dataset: dict[str, list[Change]] = {}
     for change in changes:
         if change.kind in _DATASET_KINDS and change.is_removal and change.refs.dataset_uuid:
@@ -35,7 +38,7 @@ def refuse_unlinks(ctx: Context, changes: list[Change]) -> list[Refusal]:
         if live is None or total < max(policy.min_existing, 1):
             continue
         if len(hits) / total > policy.max_unlink_ratio:
-            out.append(_refusal(live.title, hits, total, policy.max_unlink_ratio))
+            out.append(Verdict(_refusal(live.title, hits, total, policy.max_unlink_ratio)))
     return out
 
 

@@ -1,18 +1,21 @@
-"""Objects whose live metadata could not be read are never given new metadata.
+"""``unreadable-metadata``: objects whose live metadata could not be read are never given
+new metadata. Withholds.
 
 A server may answer a folder's or an item's ``clientMetadata`` with text that is not a JSON
 object (broken, truncated, hostile). Read as empty, a rule would diff against ``{}`` and its
 patch would replace the whole object with only the declared keys, and the ownership marker
 would read as absent. So the live reader marks such objects (``metadata_unreadable``) and
-every change that writes their metadata is withheld here, all under one refusal.
+every change that writes their metadata is withheld, all under one refusal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.model import addresses as addr
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
-from reconciler.plan.safety import Withholding
+from reconciler.plan.safety.verdicts import Facts, Verdict
 from reconciler.printable import printable
 from reconciler.words import plural
 
@@ -31,30 +34,24 @@ def _writes_metadata(change: Change) -> bool:
     return "metadata" in change.changed_fields()
 
 
-def withhold_unreadable_metadata(ctx: Context, changes: list[Change], held: Withholding) -> None:
-    unreadable = _unreadable(ctx)
+def withhold_unreadable_metadata(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
+    unreadable = _unreadable(facts.ctx)
     if not unreadable:
-        return
-    hits = [
-        c.address
-        for c in changes
-        if c.refs.uuid in unreadable and _writes_metadata(c) and c.address not in held.reasons
-    ]
+        return []
+    hits = [c.address for c in changes if c.refs.uuid in unreadable and _writes_metadata(c)]
     if not hits:
-        return
+        return []
     shown = ", ".join(printable(a) for a in hits[:_SHOWN])
     more = f" and {len(hits) - _SHOWN} more" if len(hits) > _SHOWN else ""
-    held.add(
-        Refusal(
-            code="unreadable-metadata",
-            message=(
-                f"{plural(len(hits), 'metadata change')} held back ({shown}{more}): Encord "
-                "returned clientMetadata that is not a JSON object for these objects, and "
-                "writing would replace what could not be read; fix or clear their metadata "
-                "in Encord and plan again"
-            ),
-            addresses=tuple(hits),
-            count=len(hits),
+    refusal = Refusal(
+        code="unreadable-metadata",
+        message=(
+            f"{plural(len(hits), 'metadata change')} held back ({shown}{more}): Encord "
+            "returned clientMetadata that is not a JSON object for these objects, and "
+            "writing would replace what could not be read; fix or clear their metadata "
+            "in Encord and plan again"
         ),
-        hits,
+        addresses=tuple(hits),
+        count=len(hits),
     )
+    return [Verdict(refusal, tuple(hits))]

@@ -1,0 +1,59 @@
+"""``foreign-owned``: what another config's ownership id marks is never touched from here.
+Withholds every change to such an object, its relations included."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.model import addresses as addr
+from reconciler.plan.canonical import description_owner
+from reconciler.plan.context import Context
+from reconciler.plan.model import Change, Refusal
+from reconciler.plan.safety.verdicts import Facts, Verdict
+
+
+def withhold_foreign(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
+    ctx = facts.ctx
+    by_object: dict[tuple[str, str], list[str]] = {}
+    for change in changes:
+        owner = _owner_of(ctx, change)
+        if owner is not None and owner != ctx.owner:
+            by_object.setdefault((_subject(change), owner), []).append(change.address)
+    return [
+        Verdict(
+            Refusal(
+                code="foreign-owned",
+                message=(
+                    f"{subject} is managed by another config ('{owner}'); it is never touched "
+                    f"from here. Remove it from this config, or have '{owner}' give it up"
+                ),
+                addresses=(subject,),
+            ),
+            tuple(hit),
+        )
+        for (subject, owner), hit in sorted(by_object.items())
+    ]
+
+
+def _owner_of(ctx: Context, change: Change) -> str | None:
+    live, refs, kind = ctx.live, change.refs, change.kind
+    folder = refs.uuid if kind == addr.Kind.FOLDER else refs.folder_uuid
+    if kind in (addr.Kind.FOLDER, addr.Kind.FOLDER_GROUP) and folder is not None:
+        found = live.folders.get(folder)
+        return None if found is None else ctx.folder_owner(found)
+    if kind == addr.Kind.GROUP and refs.uuid is not None and refs.uuid in live.groups:
+        return description_owner(live.groups[refs.uuid].description)
+    dataset = refs.uuid if kind == addr.Kind.DATASET else refs.dataset_uuid
+    if dataset is not None and dataset in live.datasets:
+        return description_owner(live.datasets[dataset].description)
+    return None
+
+
+def _subject(change: Change) -> str:
+    """The object a change touches: relations belong to their folder or dataset."""
+    parsed = addr.Address.parse(change.address)
+    if parsed.kind == addr.Kind.FOLDER_GROUP:
+        return addr.folder(parsed.key)
+    if parsed.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
+        return addr.dataset(parsed.key)
+    return change.address
