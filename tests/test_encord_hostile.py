@@ -12,12 +12,16 @@ import contextlib
 import gzip
 import json
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from helpers import run_cli
 
 from reconciler.encord import ClientOptions, EncordClient, KeyAuth
 from reconciler.encord.errors import ResponseError
@@ -39,6 +43,10 @@ def answering(body: bytes, *, encoding: str | None = None) -> Iterator[str]:
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+        def do_POST(self) -> None:  # v1 calls: the same answer
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
 
         def log_message(self, *args: object) -> None:
             pass
@@ -125,3 +133,51 @@ def test_an_ordinary_gzipped_answer_still_reads() -> None:
 
     with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
         assert asyncio.run(go()) == 0
+
+
+def test_a_page_nested_without_end_is_one_line() -> None:
+    # "RecursionError" escaped the client before: only ValueError was caught.
+    page = b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b', "nextPageToken": null}'
+    with answering(page) as url:
+        error = list_groups(url)
+    assert "nested too deeply" in str(error)
+    assert "\n" not in str(error)
+
+
+HOSTILE_ANSWERS = {
+    "gzip bomb": (gzip_bomb(256 * 2**20), "gzip"),
+    "nested without end": (b"[" * 200_000 + b"]" * 200_000, None),
+    "40 MB of JSON": (b'{"results": [], "pad": "' + b"x" * (40 * 2**20) + b'"}', None),
+    "200,000 results": (
+        gzip.compress(
+            json.dumps(
+                {"results": [{"groupHash": FOLDER, "name": "g"}] * 200_000, "nextPageToken": None}
+            ).encode()
+        ),
+        "gzip",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_ANSWERS))
+def test_the_cli_meets_a_hostile_server_with_one_line_within_30_s(
+    tmp_path: Path, case: str
+) -> None:
+    """Through the CLI, as a user meets such a server: exit 1, one error line, no traceback."""
+    key = tmp_path / "key"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()
+        )
+    )
+    body, encoding = HOSTILE_ANSWERS[case]
+    with answering(body, encoding=encoding) as url:
+        started = time.monotonic()
+        result = run_cli("whoami", "--domain", url, "--ssh-key-file", str(key), timeout=60)
+        seconds = time.monotonic() - started
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
+        result.stderr.strip()
+    ], result.stderr
+    assert seconds < 30, seconds

@@ -141,7 +141,7 @@ def default_holder() -> str:
 def _metadata(folder: Folder) -> dict[str, Any]:
     try:
         value = json.loads(folder.client_metadata or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # a broken or hostile server's metadata
         return {}
     return value if isinstance(value, dict) else {}
 

@@ -59,6 +59,8 @@ class RawJSON:
             return json.loads(self.content)
         except ValueError:
             raise ResponseError(f"{self.route}: the answer is not JSON") from None
+        except RecursionError:  # a broken or hostile server: "[[[[…" without end
+            raise ResponseError(f"{self.route}: the answer is JSON nested too deeply") from None
 
 
 def json_value(answer: Any) -> Any:
@@ -82,7 +84,7 @@ def decode_v1(call: V1Call, response: httpx.Response, identity: str) -> Any:
         raise _rate_limited(response)
     try:
         envelope = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         envelope = None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("status"), int):
         if response.status_code == 200:
@@ -180,7 +182,7 @@ def _forbidden(call: Call, said: str) -> str:
 def _server_message(response: httpx.Response) -> str:
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(body, dict):
         for key in ("message", "detail"):
