@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
-from reconciler.cli.common import CommandError, load_desired
+from reconciler.cli.common import load_desired
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, load_config
 from tests.helpers import run_cli
@@ -169,7 +169,7 @@ def test_plan_drift_and_apply_list_config_problems_with_a_count_first(
 ) -> None:
     shutil.copytree(CASES / "bad-roles", tmp_path / "cfg")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(CommandError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_desired(Path("cfg"))
     lines = caught.value.lines()
     assert lines[0] == "5 problems in the config:"

@@ -133,3 +133,47 @@ def test_within_says_where_an_error_happened() -> None:
             raise TargetError("no target")
     except TargetError as error:
         assert str(error) == "no target"
+
+
+def _catch_sites() -> list[tuple[str, str]]:
+    """``(module, function)`` of every ``except`` in ``reconciler.cli`` that catches a
+    ``ReconcilerError`` (or a subclass), its names looked up in the module's namespace."""
+    sites = []
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        module = importlib.import_module(f"reconciler.cli.{path.stem}")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                    caught = [_resolve(module, part) for part in _names(node.type)]
+                    if any(inspect.isclass(c) and issubclass(c, ReconcilerError) for c in caught):
+                        sites.append((module.__name__, function.name))
+    return sites
+
+
+def _names(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _resolve(module: object, node: ast.expr) -> object:
+    if isinstance(node, ast.Name):
+        return vars(module).get(node.id)
+    if isinstance(node, ast.Attribute):
+        return getattr(_resolve(module, node.value), node.attr, None)
+    return None
+
+
+def test_the_cli_catches_reconciler_errors_in_one_place() -> None:
+    assert _catch_sites() == [("reconciler.cli.common", "run_command")]
+
+
+def test_no_command_reports_an_error_around_the_catch_site() -> None:
+    """``click.ClickException`` would print its own "Error:" line past ``run_command``."""
+    raised = [
+        path.name
+        for path in (PACKAGE / "cli").glob("*.py")
+        if "ClickException" in path.read_text(encoding="utf-8")
+    ]
+    assert raised == []

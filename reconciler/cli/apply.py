@@ -25,7 +25,6 @@ from typing import Any
 import click
 
 from reconciler.apply import (
-    ApplyError,
     ApplyFinished,
     ApplyOptions,
     TargetMismatchError,
@@ -74,6 +73,7 @@ from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
 from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
+from reconciler.errors import ReconcilerError, within
 from reconciler.live.identity import read_caller
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import Caller, LiveState
@@ -88,7 +88,7 @@ from reconciler.plan import (
 )
 from reconciler.plan.recheck import refusal_line, unplanned_removals
 from reconciler.plan.render_text import Detail
-from reconciler.plan.signature import PlanSignatureError, check_signature, plan_key
+from reconciler.plan.signature import check_signature, plan_key
 from reconciler.words import plural
 
 _YAML = (".yaml", ".yml")
@@ -170,13 +170,13 @@ def apply_command(
         finally:
             printer.close()  # stop the bars before any error line is printed
 
-    run_command("apply", body, report=lambda lines: _error(lines, printer))
+    run_command("apply", body, report=lambda error: _error(error, printer))
 
 
-def _error(lines: tuple[str, ...], printer: Printer) -> None:
+def _error(error: ReconcilerError, printer: Printer) -> None:
     if isinstance(printer, JsonLines):
-        printer.write({"event": "error", "messages": list(lines)})
-    echo_error(lines)
+        printer.write({"event": "error", "messages": list(error.lines())})
+    echo_error(error)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
         stopped = [] if saved is not None else _stopped(journal_dir, request)
         plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
         if plan.target != client.target:
-            raise CommandError(_mismatch(plan, client))
+            raise _mismatch(plan, client)
         _show(plan, request, printer)
         if live is not None:  # a plan made just now: say which folders were renamed by hand
             print_rename_notes(plan, desired, live, request.fmt)
@@ -210,33 +210,30 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
         journal = journal_path(journal_dir, plan.checksum)
         exact = _carry_on(stopped, plan, request)
         resume = request.resume if saved is not None else exact
-        try:
-            async with heartbeat(journal):
-                with graceful_stop(to_stderr=True) as stop:
-                    result = await apply_plan(
-                        plan,
-                        client=client,
-                        options=ApplyOptions(
-                            journal=journal,
-                            resume=resume,
-                            desired=desired,
-                            live=live,
-                            # Trust the plan's own read only when no one waited at a prompt:
-                            # after a confirmation, every bundle re-reads what it will change.
-                            read_at=read_at if request.auto_approve else None,
-                            stop=stop,
-                            before_phase=lock.check,
-                            approve_deferred=follow_up_approval(
-                                printer,
-                                auto_approve=request.auto_approve,
-                                force=request.force,  # unseen changes: forcing the plan is not enough
-                                json_lines=request.fmt == "json",
-                            ),
+        async with heartbeat(journal):
+            with graceful_stop(to_stderr=True) as stop:
+                result = await apply_plan(
+                    plan,
+                    client=client,
+                    options=ApplyOptions(
+                        journal=journal,
+                        resume=resume,
+                        desired=desired,
+                        live=live,
+                        # Trust the plan's own read only when no one waited at a prompt:
+                        # after a confirmation, every bundle re-reads what it will change.
+                        read_at=read_at if request.auto_approve else None,
+                        stop=stop,
+                        before_phase=lock.check,
+                        approve_deferred=follow_up_approval(
+                            printer,
+                            auto_approve=request.auto_approve,
+                            force=request.force,  # unseen changes: forcing the plan is not enough
+                            json_lines=request.fmt == "json",
                         ),
-                        emit=progress,
-                    )
-        except ApplyError as error:
-            raise CommandError(str(error)) from None
+                    ),
+                    emit=progress,
+                )
     printer.close()
     if request.fmt == "text":
         print_summary(result)
@@ -270,16 +267,11 @@ def _load_plan(path: Path) -> Plan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read plan file {path}: {exc}") from None
-    try:
+    with within(str(path), PlanFileError):
         plan = loads(text)
-    except PlanFileError as exc:
-        raise CommandError(f"{path}: {exc}") from None
     key = plan_key(os.environ)
     if key is not None:
-        try:
-            check_signature(path, plan.checksum, key)
-        except PlanSignatureError as exc:
-            raise CommandError(str(exc)) from None
+        check_signature(path, plan.checksum, key)
     return plan
 
 
@@ -402,20 +394,15 @@ def _carry_on(stopped: list[JournalState], plan: Plan, request: Request) -> bool
             "this plan holds what is left.",
             err=request.fmt == "json",
         )
-        try:
-            supersede(state, at=datetime.now(UTC).isoformat(timespec="seconds"))
-        except ApplyError as error:
-            raise CommandError(str(error)) from None
+        supersede(state, at=datetime.now(UTC).isoformat(timespec="seconds"))
     return exact
 
 
-def _mismatch(plan: Plan, client: EncordClient) -> str:
-    return str(
-        TargetMismatchError(
-            f"the plan was made for {plan.target}, but this apply would write to "
-            f"{client.target}; make the plan against {client.target}, or point apply at "
-            f"{plan.target}"
-        )
+def _mismatch(plan: Plan, client: EncordClient) -> TargetMismatchError:
+    return TargetMismatchError(
+        f"the plan was made for {plan.target}, but this apply would write to "
+        f"{client.target}; make the plan against {client.target}, or point apply at "
+        f"{plan.target}"
     )
 
 

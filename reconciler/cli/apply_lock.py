@@ -18,11 +18,10 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.apply.errors import LockError
 from reconciler.apply.lock import EMBEDDED_TIMING, REMOTE_TIMING, Lease, OrgLock
 from reconciler.apply.owner import HEARTBEAT_SECONDS
-from reconciler.cli.common import CommandError
 from reconciler.encord import EncordClient, EncordError
+from reconciler.errors import within
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +50,8 @@ def lock_flags(command: F) -> F:
 async def apply_lock(
     client: EncordClient, ownership_id: str, *, timeout: float, force_unlock: str | None
 ) -> AsyncIterator[OrgLock]:
-    """Hold the lock of ``ownership_id`` for the body; every failure is a ``CommandError``."""
+    r"""Hold the lock of ``ownership_id`` for the body; failures are ``LockError``\ s, and
+    ``EncordError``\ s that say they happened taking the lock."""
     embedded = client.target.startswith("sandbox:")
     lock = OrgLock(client, ownership_id, timing=EMBEDDED_TIMING if embedded else REMOTE_TIMING)
 
@@ -62,12 +62,8 @@ async def apply_lock(
             err=True,
         )
 
-    try:
+    with within(f"cannot take the apply lock on {client.target}", EncordError):
         await lock.acquire(timeout=timeout, force_unlock=force_unlock, on_wait=waiting)
-    except LockError as error:
-        raise CommandError(str(error)) from None
-    except EncordError as error:
-        raise CommandError(f"cannot take the apply lock on {client.target}: {error}") from None
     async with lock.kept():
         yield lock
 

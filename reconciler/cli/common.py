@@ -1,6 +1,7 @@
 """What the commands that read Encord share: one way to stop with an error, one way to run a
-command body so that nothing ever ends in a traceback, and the steps from a config directory
-to a plan (load, connect, read, diff) with their errors turned into lines a user can act on.
+command body so that nothing ever ends in a traceback (``run_command``, the one place where
+the CLI catches a ``ReconcilerError``), and the steps from a config directory to a plan
+(load, connect, read, diff), each raising errors whose lines a user can act on.
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ import click
 from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.cli.only import selects_nothing
 from reconciler.cli.target_flags import target_options
-from reconciler.config import ConfigError, load_config
-from reconciler.config.errors import cwd_relative
+from reconciler.config import load_config
 from reconciler.drift.renames import rename_notes
 from reconciler.encord import EncordClient, EncordError
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, within
 from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import GlobError, compile_glob
 from reconciler.model.live import LiveState
-from reconciler.plan import DiffOptions, Plan, PlanError, diff
+from reconciler.plan import DiffOptions, Plan, diff
 from reconciler.printable import printable
-from reconciler.targets import TargetError, connect
+from reconciler.targets import connect
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,21 @@ class CommandError(ReconcilerError):
         return self._lines
 
 
-def echo_error(lines: tuple[str, ...]) -> None:
+class InternalError(ReconcilerError):
+    """Anything else that reached a command: a bug, said in one line (``-vv`` logs it)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(
+            f"internal error: {type(cause).__name__}: {cause} (run with -vv for details)"
+        )
+        self.cause = cause
+
+
+Report = Callable[[ReconcilerError], None]
+
+
+def echo_error(error: ReconcilerError) -> None:
+    lines = error.lines()
     for line in map(printable, lines):  # a live name in a message must not forge a line
         click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
 
@@ -54,21 +68,26 @@ def run_command(
     name: str,
     body: Callable[[], int],
     *,
-    report: Callable[[tuple[str, ...]], None] = echo_error,
-    interrupted: str = "interrupted; nothing was changed",
+    report: Report = echo_error,
+    interrupted: str | None = "interrupted; nothing was changed",
 ) -> NoReturn:
-    """Run ``body`` and exit with its code; every failure becomes lines on stderr and exit 1."""
+    """Run ``body`` and exit with its code. The one place where the CLI catches errors: a
+    ``ReconcilerError`` is printed as its ``lines()`` by ``report``, exit 1; anything else
+    is an ``InternalError`` (never a traceback). Ctrl-C says ``interrupted`` (None: click's
+    own "Aborted!")."""
     try:
         code = body()
-    except CommandError as failed:
-        report(failed.lines())
-        code = EXIT_ERROR
     except KeyboardInterrupt:
-        report((interrupted,))
+        if interrupted is None:
+            raise
+        report(CommandError(interrupted))
+        code = EXIT_ERROR
+    except ReconcilerError as failed:
+        report(failed)
         code = EXIT_ERROR
     except Exception as exc:  # never a traceback; -vv logs it
         logger.debug("%s failed", name, exc_info=True)
-        report((f"internal error: {type(exc).__name__}: {exc} (run with -vv for details)",))
+        report(InternalError(exc))
         code = EXIT_ERROR
     sys.exit(code)
 
@@ -85,36 +104,26 @@ detail_option = click.option(
 
 def check_globs(patterns: tuple[str, ...], flag: str = "--only") -> None:
     for pattern in patterns:
-        try:
+        with within(f"{flag} {pattern!r}", GlobError):
             compile_glob(pattern)
-        except GlobError as exc:
-            raise CommandError(f"{flag} {pattern!r}: {exc}") from None
 
 
 def load_desired(path: Path, *, hint: str = "; pass the config directory") -> DesiredState:
     if not path.exists():
         raise CommandError(f"{path}: no such file or directory{hint}")
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise CommandError(*exc.lines()) from None
+    return load_config(path)
 
 
 def connect_client(target: Mapping[str, Any], desired: DesiredState) -> EncordClient:
     """A client for the target the flags, the environment or the config name (in that order)."""
-    try:
-        return connect(target_options(target, config=desired.target))
-    except TargetError as exc:
-        raise CommandError(str(exc)) from None
+    return connect(target_options(target, config=desired.target))
 
 
 async def read_scope(
     client: EncordClient, desired: DesiredState, *, on_progress: ReadListener | None = None
 ) -> LiveState:
-    try:
+    with within(f"cannot read the organisation at {client.target}", EncordError):
         return await read_live(client, Scope.from_desired(desired), on_progress=on_progress)
-    except EncordError as exc:
-        raise CommandError(f"cannot read the organisation at {client.target}: {exc}") from None
 
 
 def now_iso() -> str:
@@ -123,9 +132,9 @@ def now_iso() -> str:
 
 def make_plan(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
     """The plan; an empty one narrowed by ``--only`` globs that name nothing is an error."""
-    plan = _diff(desired, live, options)
+    plan = diff(desired, live, options=options)
     if options.only and not plan.changes:
-        full = _diff(desired, live, replace(options, only=()))
+        full = diff(desired, live, options=replace(options, only=()))
         check_selects(options.only, full=full, desired=desired, live=live)
     return plan
 
@@ -137,19 +146,6 @@ def check_selects(
     problem = selects_nothing(patterns, full=full, desired=desired, live=live)
     if problem is not None:
         raise CommandError(problem)
-
-
-def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
-    try:
-        return diff(desired, live, options=options)
-    except PlanError as exc:
-        lines = [
-            f"{cwd_relative(desired.root_dir, d.file)}:{d.line}:{d.col}: {d.message}"
-            for d in exc.diagnostics
-        ]
-        if len(lines) > 1:
-            lines.insert(0, f"{len(lines):,} problems in the config:")
-        raise CommandError(*lines) from None
 
 
 def print_rename_notes(plan: Plan, desired: DesiredState, live: LiveState, fmt: str) -> None:

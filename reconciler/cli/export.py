@@ -13,11 +13,12 @@ from typing import Any
 
 import click
 
+from reconciler.cli.common import run_command
+from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.config.schema import config_schema
-from reconciler.encord import EncordError
 from reconciler.export import (
     ITEMS_MODES,
     Export,
@@ -31,7 +32,6 @@ from reconciler.export.ownership import PLACEHOLDER
 from reconciler.printable import printable
 from reconciler.targets import (
     Resolved,
-    TargetError,
     TargetOptions,
     connect,
     resolve,
@@ -81,25 +81,34 @@ def export_command(
     **target: Any,
 ) -> None:
     """Write YAML describing live storage under --root, so it can be brought under management."""
-    options = target_options(target)
-    try:
-        paths = tuple(_root(r) for r in roots)
-        if ownership_id is not None:
-            _check_id(ownership_id)
-        resolved = resolve(options)
-        if resolved.sandbox is not None and not Path(resolved.sandbox.path).is_file():
-            raise ExportError(f"no sandbox database at {resolved.sandbox.path}")
+    run_command(
+        "export",
+        lambda: _run(roots, out, items, ownership_id, force, target_options(target)),
+        interrupted=None,  # click's "Aborted!", as before: export writes nothing to Encord
+    )
 
-        def export_options() -> ExportOptions:
-            document = _target_document(resolved, out)
-            return ExportOptions(
-                roots=paths, target=document, ownership_id=ownership_id, items=items
-            )
 
-        result = asyncio.run(_export(options, export_options))
-        written = write(result.files, out, force=force)
-    except (TargetError, EncordError, ExportError) as exc:
-        raise click.ClickException(str(exc)) from None
+def _run(
+    roots: tuple[str, ...],
+    out: Path,
+    items: ItemsMode,
+    ownership_id: str | None,
+    force: bool,
+    options: TargetOptions,
+) -> int:
+    paths = tuple(_root(r) for r in roots)
+    if ownership_id is not None:
+        _check_id(ownership_id)
+    resolved = resolve(options)
+    if resolved.sandbox is not None and not Path(resolved.sandbox.path).is_file():
+        raise ExportError(f"no sandbox database at {resolved.sandbox.path}")
+
+    def export_options() -> ExportOptions:
+        document = _target_document(resolved, out)
+        return ExportOptions(roots=paths, target=document, ownership_id=ownership_id, items=items)
+
+    result = asyncio.run(_export(options, export_options))
+    written = write(result.files, out, force=force)
     for warning in result.warnings:
         click.echo(f"warning: {printable(warning)}", err=True)  # live names, one line each
     c = result.counts
@@ -118,6 +127,7 @@ def export_command(
         click.echo(
             f"ownership id: {result.ownership_id}; next: run `reconciler plan {out}` (0 changes)"
         )
+    return EXIT_OK
 
 
 async def _export(options: TargetOptions, export_options: Callable[[], ExportOptions]) -> Export:

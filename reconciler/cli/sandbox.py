@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from reconciler.cli.common import CommandError, run_command
+from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
-from reconciler.sandbox.errors import SandboxError
 from reconciler.sandbox.options import SandboxOptions
 from reconciler.sandbox.provision import (
     DEFAULT_ADMIN_EMAIL,
@@ -55,13 +57,14 @@ def sandbox() -> None:
 )
 def init(db_path: Path, admin_email: str, key_out: Path | None) -> None:
     """Create a sandbox database with an organisation and an admin user."""
-    key_out = key_out or default_key_path(db_path)
-    try:
-        key = init_database(db_path, admin_email=admin_email, key_out=key_out)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"created sandbox {db_path} with admin {admin_email}")
-    click.echo(f"admin key (key id {key_id(key)}) written to {key_out}")
+    out = key_out or default_key_path(db_path)
+
+    def body() -> None:
+        key = init_database(db_path, admin_email=admin_email, key_out=out)
+        click.echo(f"created sandbox {db_path} with admin {admin_email}")
+        click.echo(f"admin key (key id {key_id(key)}) written to {out}")
+
+    _run("init", body)
 
 
 @sandbox.command(name="add-user")
@@ -86,23 +89,26 @@ def add_user_command(
     """Add an organisation member (or give an existing one new credentials)."""
     if key_out is None and token_out is None:
         raise click.UsageError("give --key-out FILE, --token-out FILE or both")
+    _run("add-user", lambda: _add_user(db_path, email, org_role, key_out, token_out))
+
+
+def _add_user(
+    db_path: Path, email: str, org_role: str | None, key_out: Path | None, token_out: Path | None
+) -> None:
     for path in (key_out, token_out):
         if path is not None and path.exists():
-            raise click.ClickException(f"{path} already exists; choose another file")
-    try:
-        added = add_user(
-            db_path,
-            email=email,
-            org_role=ORG_ROLES[org_role] if org_role else None,
-            with_key=key_out is not None,
-            with_token=token_out is not None,
-        )
-        if key_out is not None and added.key is not None:
-            write_secret(key_out, private_key_to_openssh(added.key))
-        if token_out is not None and added.token is not None:
-            write_secret(token_out, added.token + "\n")
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from None
+            raise CommandError(f"{path} already exists; choose another file")
+    added = add_user(
+        db_path,
+        email=email,
+        org_role=ORG_ROLES[org_role] if org_role else None,
+        with_key=key_out is not None,
+        with_token=token_out is not None,
+    )
+    if key_out is not None and added.key is not None:
+        write_secret(key_out, private_key_to_openssh(added.key))
+    if token_out is not None and added.token is not None:
+        write_secret(token_out, added.token + "\n")
     click.echo(f"{'added' if added.created_user else 'updated'} {email}")
     if key_out is not None and added.key is not None:
         click.echo(f"private key (key id {key_id(added.key)}) written to {key_out}")
@@ -122,11 +128,12 @@ def add_user_command(
 )
 def add_integration_command(db_path: Path, title: str, provider: str, root: Path) -> None:
     """Add a cloud integration whose buckets are directories under ROOT."""
-    try:
+
+    def body() -> None:
         integration_uuid = add_integration(db_path, title=title, provider=provider, root=root)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"added integration {title!r} ({provider}, {root}) as {integration_uuid}")
+        click.echo(f"added integration {title!r} ({provider}, {root}) as {integration_uuid}")
+
+    _run("add-integration", body)
 
 
 @sandbox.command(name="seed")
@@ -138,15 +145,14 @@ def seed_command(db_path: Path, under: str, folders: int, items: int) -> None:
     """Bulk-create FOLDERS sub-folders and ITEMS items under a folder."""
     from reconciler.sandbox.seed import seed
 
-    try:
+    def body() -> None:
         result = seed(db_path, under=under, folders=folders, items=items)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(
-        f"seeded {plural(result.folders, 'folder')} and {plural(result.items, 'item')} "
-        f"under {under} "
-        f"({result.root_uuid}) in {result.seconds:.2f} s"
-    )
+        click.echo(
+            f"seeded {plural(result.folders, 'folder')} and {plural(result.items, 'item')} "
+            f"under {under} ({result.root_uuid}) in {result.seconds:.2f} s"
+        )
+
+    _run("seed", body)
 
 
 @sandbox.command()
@@ -236,15 +242,28 @@ def seed_command(db_path: Path, under: str, folders: int, items: int) -> None:
 def serve(db_path: Path, host: str, port: int, fault_seed: int | None, **settings: Any) -> None:
     """Serve the sandbox over HTTP until interrupted."""
     options = SandboxOptions(seed=fault_seed, **settings)
-    sock = _listen(host, port)
-    try:
-        _serve(db_path, sock, options)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is the normal way to stop, even before the server is up
-    finally:
-        sock.close()
+
+    def body() -> None:
+        sock = _listen(host, port)
+        try:
+            _serve(db_path, sock, options)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is the normal way to stop, even before the server is up
+        finally:
+            sock.close()
+
+    _run("serve", body)
+
+
+def _run(name: str, body: Callable[[], None]) -> NoReturn:
+    """Through the CLI's one catch site (a ``SandboxError`` is one line, exit 1); Ctrl-C
+    stays click's "Aborted!"."""
+
+    def run() -> int:
+        body()
+        return EXIT_OK
+
+    run_command(f"sandbox {name}", run, interrupted=None)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -254,16 +273,14 @@ def _listen(host: str, port: int) -> socket.socket:
         )[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+        raise CommandError(f"cannot listen on {host}:{port}: {exc}") from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-        ) from None
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
 
 

@@ -24,6 +24,7 @@ from reconciler.drift import render_text as drift_text
 from reconciler.drift.errors import DriftFileError
 from reconciler.drift.render_html import render_html as drift_html
 from reconciler.drift.reportfile import loads as load_report
+from reconciler.errors import within
 from reconciler.plan import Plan, PlanFileError, loads, render_markdown, render_text
 from reconciler.plan.planfile import iter_dumps
 from reconciler.plan.render_html import render_html
@@ -85,17 +86,13 @@ def _text(path: Path) -> str:
 
 
 def _read_plan(path: Path) -> Plan:
-    try:
+    with within(str(path), PlanFileError):
         return loads(_text(path))
-    except PlanFileError as exc:
-        raise CommandError(f"{path}: {exc}") from None
 
 
 def _read_report(path: Path) -> DriftReport:
-    try:
+    with within(str(path), DriftFileError):
         return load_report(_text(path))
-    except DriftFileError as exc:
-        raise CommandError(f"{path}: {exc}") from None
 
 
 def _show_plan(plan: Plan, fmt: str, detail: Detail) -> None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import click
 
+from reconciler.cli.common import InternalError, run_command
+from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
-from reconciler.config import ConfigError, Diagnostic, load_config
-from reconciler.config.errors import cwd_relative
+from reconciler.config import ConfigError, load_config
 from reconciler.config.names import name_problems, sandbox_names
+from reconciler.errors import Diagnostic, ReconcilerError, cwd_relative
 from reconciler.model.desired import DesiredState
 
-logger = logging.getLogger(__name__)
 JSON_FORMAT_VERSION = 1
 
 
@@ -33,21 +33,32 @@ def validate_command(path: Path, fmt: str) -> None:
 
     Exit code 0 when valid, 1 when there are problems.
     """
-    try:
-        desired = load_config(path, connecting=False)
-        _check_names(desired)
-    except ConfigError as exc:
-        _report(exc, fmt)
-        raise SystemExit(1) from None
-    except Exception as exc:  # never a traceback for any input; the log keeps the details
-        logger.debug("validate failed", exc_info=True)
-        message = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
-        _report(ConfigError([Diagnostic(str(path), 1, 1, message)]), fmt)
-        raise SystemExit(1) from None
+    run_command(
+        "validate",
+        lambda: _run(path, fmt),
+        report=lambda error: _report_error(error, path, fmt),
+        interrupted=None,  # Ctrl-C: click's "Aborted!", as before
+    )
+
+
+def _run(path: Path, fmt: str) -> int:
+    desired = load_config(path, connecting=False)
+    _check_names(desired)
     if fmt == "json":
         click.echo(json.dumps(_document(None, summary=_counts(desired)), indent=2))
     else:
         click.echo(f"valid: {_summary(desired)}")
+    return EXIT_OK
+
+
+def _report_error(error: ReconcilerError, path: Path, fmt: str) -> None:
+    """Problems are validate's answer, in its format; anything else (never a traceback for
+    any input) is one problem of its own at the top of the config."""
+    if not isinstance(error, ConfigError):
+        cause = error.cause if isinstance(error, InternalError) else error
+        message = f"internal error while validating {path}: {type(cause).__name__}: {cause}"
+        error = ConfigError([Diagnostic(str(path), 1, 1, message)])
+    _report(error, fmt)
 
 
 def _check_names(desired: DesiredState) -> None:

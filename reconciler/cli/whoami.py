@@ -15,14 +15,15 @@ from typing import Any
 
 import click
 
-from reconciler.cli.common import CommandError, connect_client, load_desired, run_command
+from reconciler.cli.common import connect_client, load_desired, run_command
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.encord import EncordClient, EncordError
+from reconciler.errors import within
 from reconciler.live.identity import read_caller
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import Caller
-from reconciler.targets import TargetError, connect
+from reconciler.targets import connect
 
 
 @cli.command("whoami")
@@ -54,15 +55,10 @@ def _run(path: Path, fmt: str, target: dict[str, Any]) -> int:
 def _client(target: dict[str, Any], desired: DesiredState | None) -> EncordClient:
     if desired is not None:
         return connect_client(target, desired)
-    try:
-        return connect(target_options(target))
-    except TargetError as exc:
-        raise CommandError(str(exc)) from None
+    return connect(target_options(target))
 
 
 async def _read(client: EncordClient) -> tuple[Caller, str]:
     async with client:
-        try:
+        with within(f"cannot read the caller at {client.target}", EncordError):
             return await read_caller(client), client.target
-        except EncordError as exc:
-            raise CommandError(f"cannot read the caller at {client.target}: {exc}") from None
