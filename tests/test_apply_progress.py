@@ -1,4 +1,4 @@
-"""The apply printers: bars per phase on a terminal, JSON lines for automation."""
+"""Apply progress: bars per phase on a terminal, JSON lines for automation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from reconciler.apply import (
     VerifyFinished,
     VerifyStarted,
 )
-from reconciler.cli.apply_progress import Bars, JsonLines, Quiet, printer_for
+from reconciler.cli.apply_progress import Bars, Quiet
+from reconciler.cli.apply_views import JsonLinesView, TextView, view_for
 
 EVENTS = [
     PhaseStarted(phase="patch-items", steps=3, bundles=1),
@@ -36,7 +37,7 @@ EVENTS = [
 
 def test_json_lines_are_one_parseable_object_per_event() -> None:
     out = io.StringIO()
-    printer = JsonLines(out)
+    printer = JsonLinesView(out)
     for event in EVENTS:
         printer(event)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
@@ -76,5 +77,7 @@ def test_bars_show_each_phase_and_print_failures_above() -> None:
 
 
 def test_without_a_terminal_there_is_no_progress() -> None:
-    assert isinstance(printer_for("json"), JsonLines)
-    assert isinstance(printer_for("text"), Quiet)  # pytest captures stderr: not a terminal
+    assert isinstance(view_for("json"), JsonLinesView)
+    text = view_for("text")
+    assert isinstance(text, TextView)
+    assert isinstance(text._progress, Quiet)  # pytest captures stderr: not a terminal

@@ -30,10 +30,10 @@ from reconciler.apply.events import (
     ignore,
 )
 from reconciler.apply.executor import Executor, Failure
-from reconciler.apply.journal import Journal, JournalState, read_journal
+from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Operations
-from reconciler.apply.owner import is_running, running_message
 from reconciler.apply.phases import PHASES, Phase, Step, by_phase, steps_of
+from reconciler.apply.resume import open_journal
 from reconciler.apply.verify import Verification, verify
 from reconciler.encord import EncordClient, EncordError
 from reconciler.model import addresses as addr
@@ -121,18 +121,16 @@ async def apply_plan(
 def _open_journal(
     plan: Plan, client: EncordClient, options: ApplyOptions
 ) -> tuple[RunState, Journal | None]:
+    """The run's state, seeded from the run it resumes (``resume.py`` decides), and its
+    journal, started."""
     state = RunState()
-    path = options.journal
-    if path is None:
-        if options.resume:
-            raise JournalError("--resume needs a journal, and none is kept for this run")
-        return state, None
-    recorded = _previous(path, plan, resume=options.resume)
+    recorded, journal = open_journal(options.journal, plan.checksum, resume=options.resume)
     if recorded is not None:
         state.done = set(recorded.done)
         state.created = dict(recorded.created)
         state.sync_jobs = dict(recorded.sync_jobs)
-    journal = Journal.open(path)
+    if journal is None:
+        return state, None
     try:
         journal.start(
             checksum=plan.checksum, target=client.target, at=options.clock(), resume=options.resume
@@ -141,30 +139,6 @@ def _open_journal(
         journal.close()
         raise
     return state, journal
-
-
-def _previous(path: Path, plan: Plan, *, resume: bool) -> JournalState | None:
-    if not path.exists():
-        if resume:
-            raise JournalError(
-                f"nothing to resume: no journal for this plan at {path}; apply without --resume"
-            )
-        return None
-    recorded = read_journal(path)
-    if is_running(recorded.owner, path):
-        raise JournalError(running_message(recorded))
-    if recorded.checksum and recorded.checksum != plan.checksum:
-        raise JournalError(f"journal {path} belongs to another plan ({recorded.checksum})")
-    if recorded.finished:
-        raise JournalError(
-            f"this plan was already applied (journal {path}); make a new plan and apply that"
-        )
-    if not resume:
-        raise JournalError(
-            f"this plan was partly applied by a run that stopped (journal {path}); "
-            "finish it with --resume, or make a new plan"
-        )
-    return recorded
 
 
 class _Run:

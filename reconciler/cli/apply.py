@@ -18,7 +18,6 @@ import sys
 import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,32 +30,23 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
-from reconciler.apply.journal import (
-    JournalState,
-    in_flight,
-    read_journal,
-    supersede,
-    unfinished_journals,
-)
+from reconciler.apply.journal import JournalState, in_flight
 from reconciler.apply.lock import OrgLock
-from reconciler.apply.owner import is_running, running_message
+from reconciler.apply.resume import carry_on, done_indices, resumes, stopped_runs
 from reconciler.cli.apply_checks import (
     incomplete_read_line,
     invisible_creates,
     invisible_creates_line,
 )
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
-from reconciler.cli.apply_progress import JsonLines, Printer, printer_for
-from reconciler.cli.apply_summary import print_summary
+from reconciler.cli.apply_views import ApplyView, view_for
 from reconciler.cli.common import (
     CommandError,
     connect_client,
     detail_option,
-    echo_error,
     load_desired,
     make_plan,
     now_iso,
-    print_rename_notes,
     read_scope,
     run_command,
 )
@@ -73,23 +63,20 @@ from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
 from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
-from reconciler.errors import ReconcilerError, within
+from reconciler.errors import within
 from reconciler.live.identity import read_caller
 from reconciler.model.desired import DesiredState
-from reconciler.model.live import Caller, LiveState
+from reconciler.model.live import LiveState
 from reconciler.plan import (
     DiffOptions,
     Plan,
     PlanFileError,
     can_apply,
     loads,
-    plan_document,
-    render_text,
 )
 from reconciler.plan.recheck import refusal_line, unplanned_removals
 from reconciler.plan.render_text import Detail
 from reconciler.plan.signature import check_signature, plan_key
-from reconciler.words import plural
 
 _YAML = (".yaml", ".yml")
 
@@ -158,31 +145,25 @@ def apply_command(
         lock_timeout=lock_timeout,
         force_unlock=force_unlock,
     )
-    printer = printer_for(fmt)
-    progress = Progress(printer)
+    view = view_for(fmt, detail=detail)
+    progress = Progress(view)
 
     def body() -> int:
         try:
             with terminate_as_interrupt():
-                return asyncio.run(_apply(request, printer, progress))
+                return asyncio.run(_apply(request, view, progress))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM before apply, or a second one during
             raise CommandError(interrupted_message(progress, request.path)) from None
         finally:
-            printer.close()  # stop the bars before any error line is printed
+            view.close()  # stop the bars before any error line is printed
 
-    run_command("apply", body, report=lambda error: _error(error, printer))
-
-
-def _error(error: ReconcilerError, printer: Printer) -> None:
-    if isinstance(printer, JsonLines):
-        printer.write({"event": "error", "messages": list(error.lines())})
-    echo_error(error)
+    run_command("apply", body, report=view.error)
 
 
 # --- the run -------------------------------------------------------------------------------
 
 
-async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
+async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
     plan_file = _plan_file(request.path)
     saved = _load_plan(plan_file) if plan_file is not None else None
     desired = load_desired(_config_dir(request.path, saved), hint="")
@@ -190,26 +171,24 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
     client = connect_client(request.target, desired)
     async with client, _locked(client, desired, request) as lock:
         # Only now: a run that was still going when this one started has finished meanwhile.
-        stopped = [] if saved is not None else _stopped(journal_dir, request)
+        stopped = [] if saved is not None else stopped_runs(journal_dir, resume=request.resume)
         plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
         if plan.target != client.target:
             raise _mismatch(plan, client)
-        _show(plan, request, printer)
+        view.plan(plan)
         if live is not None:  # a plan made just now: say which folders were renamed by hand
-            print_rename_notes(plan, desired, live, request.fmt)
+            view.rename_notes(plan, desired, live)
         if saved is not None:  # the plan names who planned it; say who applies it
-            _show_caller(await read_caller(client), printer)
+            view.caller(await read_caller(client))
         _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
-            _carry_on(stopped, plan, request)
-            printer(
-                ApplyFinished(ok=True, applied=0, failed=0, already_done=0, requests=0, seconds=0)
-            )
+            carry_on(stopped, plan.checksum, at=now_iso(), say=view.note)
+            view(ApplyFinished(ok=True, applied=0, failed=0, already_done=0, requests=0, seconds=0))
             return 0
-        _confirm(plan, request)
+        _confirm(request, view)
         journal = journal_path(journal_dir, plan.checksum)
-        exact = _carry_on(stopped, plan, request)
-        resume = request.resume if saved is not None else exact
+        exact = carry_on(stopped, plan.checksum, at=now_iso(), say=view.note)
+        resume = resumes(saved=saved is not None, requested=request.resume, exact=exact)
         async with heartbeat(journal):
             with graceful_stop(to_stderr=True) as stop:
                 result = await apply_plan(
@@ -226,17 +205,15 @@ async def _apply(request: Request, printer: Printer, progress: Progress) -> int:
                         stop=stop,
                         before_phase=lock.check,
                         approve_deferred=follow_up_approval(
-                            printer,
+                            view,
                             auto_approve=request.auto_approve,
                             force=request.force,  # unseen changes: forcing the plan is not enough
-                            json_lines=request.fmt == "json",
                         ),
                     ),
                     emit=progress,
                 )
-    printer.close()
-    if request.fmt == "text":
-        print_summary(result)
+    view.close()
+    view.summary(result)
     if result.interrupted:
         raise CommandError(
             f"interrupted: {result.applied} changes were applied and journaled, the rest not "
@@ -332,7 +309,7 @@ async def _recheck(
     live = await read_scope(client, desired)
     _check_complete(live, request)
     fresh = make_plan(desired, live, DiffOptions(force=saved.forced, created_at=now_iso()))
-    done = _done_indices(request, saved) if request.resume else set()
+    done = done_indices(_journal_of(request.path, saved)) if request.resume else set()
     unplanned = unplanned_removals(saved, fresh, done=done)
     if unplanned:
         raise CommandError(refusal_line(unplanned))
@@ -348,54 +325,13 @@ def _check_complete(live: LiveState, request: Request) -> None:
         raise CommandError(line)
 
 
-def _done_indices(request: Request, saved: Plan) -> set[int]:
-    """Indices of the saved plan's changes its journal shows finished."""
-    plan_file = _plan_file(request.path)
-    assert plan_file is not None
-    path = journal_path(plan_file.resolve().parent, saved.checksum)
-    if not path.is_file():
-        return set()
-    keys = read_journal(path).done
-    return {int(key.split(":", 1)[0]) for key in keys if key.split(":", 1)[0].isdigit()}
+def _journal_of(plan_file: Path, saved: Plan) -> Path:
+    return journal_path(plan_file.resolve().parent, saved.checksum)
 
 
 def _check_saved(request: Request) -> None:
     if request.only:
         raise CommandError("--only shapes a new plan; it cannot be used with a saved plan file")
-
-
-def _stopped(directory: Path, request: Request) -> list[JournalState]:
-    """Runs of this config that stopped before the end; ``--resume`` needs one. A run that
-    is still going (its process is alive) is not a stopped run: wait for it."""
-    stopped = unfinished_journals(directory)
-    for state in stopped:
-        if is_running(state.owner, state.path):
-            raise CommandError(running_message(state))
-    if request.resume and not stopped:
-        raise CommandError(
-            f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "
-            "before the end; run `reconciler apply` without --resume"
-        )
-    return stopped
-
-
-def _carry_on(stopped: list[JournalState], plan: Plan, request: Request) -> bool:
-    """Close stopped runs: the fresh plan, made from what is live now, does what they left.
-    True when one of them ran this very plan (then its journal is resumed step by step)."""
-    exact = False
-    for state in stopped:
-        if state.checksum == plan.checksum:
-            exact = True
-            continue
-        click.echo(
-            f"Carrying on from a run that stopped ({state.path.name}): "
-            f"{plural(len(state.done), 'step')} and {plural(len(state.created), 'create')} "
-            f"{'was' if len(state.done) + len(state.created) == 1 else 'were'} acknowledged; "
-            "this plan holds what is left.",
-            err=request.fmt == "json",
-        )
-        supersede(state, at=datetime.now(UTC).isoformat(timespec="seconds"))
-    return exact
 
 
 def _mismatch(plan: Plan, client: EncordClient) -> TargetMismatchError:
@@ -406,20 +342,6 @@ def _mismatch(plan: Plan, client: EncordClient) -> TargetMismatchError:
     )
 
 
-def _show(plan: Plan, request: Request, printer: Printer) -> None:
-    if isinstance(printer, JsonLines):
-        printer.write({"event": "plan", "plan": plan_document(plan)})
-    else:
-        click.echo(render_text(plan, detail=request.detail), nl=False)
-
-
-def _show_caller(caller: Caller, printer: Printer) -> None:
-    if isinstance(printer, JsonLines):
-        printer.write({"event": "caller", "caller": caller.to_json()})
-    else:
-        click.echo(f"Applying as: {caller.text()}")
-
-
 def _check_refusals(plan: Plan, request: Request) -> None:
     if not can_apply(plan, force=request.force):
         raise CommandError(
@@ -428,7 +350,7 @@ def _check_refusals(plan: Plan, request: Request) -> None:
         )
 
 
-def _confirm(plan: Plan, request: Request) -> None:
+def _confirm(request: Request, view: ApplyView) -> None:
     if request.auto_approve:
         return
     if not sys.stdin.isatty():
@@ -436,9 +358,5 @@ def _confirm(plan: Plan, request: Request) -> None:
             "refusing to apply without confirmation: stdin is not a terminal; review the "
             "plan and pass --auto-approve"
         )
-    try:
-        approved = click.confirm("Apply these changes?", default=False, err=request.fmt == "json")
-    except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
-        approved = False
-    if not approved:
+    if not view.confirm("Apply these changes?"):
         raise CommandError("apply cancelled; nothing was changed")

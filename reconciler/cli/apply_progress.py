@@ -1,15 +1,11 @@
-"""Printers for apply events: rich bars per phase on a terminal, JSON lines for automation.
+"""Progress of apply in text: rich bars per phase on a terminal, nothing otherwise.
 
-The engine emits events; these turn them into output. ``Bars`` draws on stderr (and only
-when stderr is a terminal: logs and CI output stay clean); ``JsonLines`` writes one JSON
-object per event to stdout, flushed at once so a consumer sees progress live.
+The engine emits events; ``TextView`` (``apply_views``) hands them to one of these. ``Bars``
+draws on stderr, and only when stderr is a terminal (logs and CI output stay clean);
+``Quiet`` draws nothing and leaves it to the summary. JSON lines are ``JsonLinesView``.
 """
 
 from __future__ import annotations
-
-import json
-import sys
-from typing import IO, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,21 +36,6 @@ from reconciler.words import plural
 def _shown(text: object) -> str:
     """Live text for the console: one line, and no rich markup it could smuggle in."""
     return escape(printable(str(text)))
-
-
-class JsonLines:
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self._stream = stream or sys.stdout
-
-    def __call__(self, event: Event) -> None:
-        self.write(event.to_json())
-
-    def write(self, document: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
-        self._stream.flush()
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 class Bars:
@@ -123,13 +104,3 @@ class Quiet:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-Printer = JsonLines | Bars | Quiet
-
-
-def printer_for(fmt: str) -> Printer:
-    if fmt == "json":
-        return JsonLines()
-    console = Console(stderr=True)
-    return Bars(console) if console.is_terminal else Quiet()

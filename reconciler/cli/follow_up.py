@@ -8,18 +8,18 @@ from collections.abc import Callable
 
 import click
 
-from reconciler.cli.apply_progress import JsonLines, Printer
-from reconciler.plan import Plan, can_apply, plan_document, render_text
+from reconciler.cli.apply_views import ApplyView
+from reconciler.plan import Plan, can_apply
 
 
 def follow_up_approval(
-    printer: Printer, *, auto_approve: bool, force: bool, json_lines: bool
+    view: ApplyView, *, auto_approve: bool, force: bool
 ) -> Callable[[Plan], bool]:
     """``ApplyOptions.approve_deferred`` for the CLI."""
 
     def approve(plan: Plan) -> bool:
-        printer.close()  # the bars stop (they start again with the next event) for the plan
-        _show(plan, printer)
+        view.close()  # the bars stop (they start again with the next event) for the plan
+        view.follow_up(plan)
         if not can_apply(plan, force=force):
             click.echo(
                 "Not applying the changes planned after the cloud syncs: they have refusals "
@@ -27,19 +27,6 @@ def follow_up_approval(
                 err=True,
             )
             return False
-        if auto_approve:
-            return True
-        try:
-            return click.confirm("Apply these changes too?", default=False, err=json_lines)
-        except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
-            return False
+        return auto_approve or view.confirm("Apply these changes too?")
 
     return approve
-
-
-def _show(plan: Plan, printer: Printer) -> None:
-    if isinstance(printer, JsonLines):
-        printer.write({"event": "plan", "after_sync": True, "plan": plan_document(plan)})
-        return
-    click.echo("Planned after the cloud syncs, for the items they brought:")
-    click.echo(render_text(plan), nl=False)

@@ -1,0 +1,86 @@
+"""One view per output format for apply: text for people, JSON lines (stdout only JSON)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from plan_builders import desired_state, folder
+
+from reconciler.apply import ApplyFinished, ApplyResult, Verification
+from reconciler.apply.errors import LockHeldError
+from reconciler.cli.apply_views import JsonLinesView, TextView
+from reconciler.model.live import Caller, LiveState
+from reconciler.plan import Plan, diff
+from reconciler.plan.render_text import render_text
+
+CALLER = Caller(email="ci@example.com", role="ADMIN", admin=True)
+RESULT = ApplyResult(
+    applied=1, failures=(), already_done=0, verification=Verification(), requests=3, seconds=0.5
+)
+ERROR = LockHeldError("the apply lock of team is held by run r1; wait, or pass --force-unlock r1")
+
+
+def _plan() -> Plan:
+    return diff(desired_state(folders={"/team": folder("/team")}), LiveState())
+
+
+def test_the_text_view_prints_what_people_read_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = _plan()
+    view = TextView(detail="full")
+    view.plan(plan)
+    view.caller(CALLER)
+    view.note("Carrying on from a run that stopped (x.jsonl)")
+    view.follow_up(plan)
+    view(ApplyFinished(ok=True, applied=1, failed=0, already_done=0, requests=3, seconds=0.5))
+    view.close()
+    view.summary(RESULT)
+    out, err = capsys.readouterr()
+    assert out.startswith(render_text(plan, detail="full"))
+    assert "Applying as: ci@example.com (ADMIN)\n" in out
+    assert "Carrying on from a run that stopped (x.jsonl)\n" in out
+    assert "Planned after the cloud syncs, for the items they brought:\n" in out
+    assert "Apply complete: 1 change applied, 0 failed; 3 requests in 0.5 s.\n" in out
+    assert "Verified: a fresh plan is empty.\n" in out
+    assert "\"event\"" not in out and err == ""  # no JSON, no progress without a terminal
+    view.error(ERROR)
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"Error: {ERROR}\n"
+
+
+def test_the_json_lines_view_keeps_stdout_pure_json(capsys: pytest.CaptureFixture[str]) -> None:
+    plan = _plan()
+    stream = io.StringIO()
+    view = JsonLinesView(stream)
+    view.plan(plan)
+    view.caller(CALLER)
+    view.note("Carrying on from a run that stopped (x.jsonl)")
+    view.follow_up(plan)
+    view(ApplyFinished(ok=True, applied=1, failed=0, already_done=0, requests=3, seconds=0.5))
+    view.close()
+    view.summary(RESULT)
+    view.error(ERROR)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == [
+        "plan", "caller", "plan", "apply_finished", "error",
+    ]  # fmt: skip
+    assert lines[0]["plan"]["checksum"] == plan.checksum and "after_sync" not in lines[0]
+    assert lines[1]["caller"]["email"] == "ci@example.com"
+    assert lines[2]["after_sync"] is True
+    assert lines[4] == {"event": "error", "messages": [str(ERROR)]}
+    out, err = capsys.readouterr()
+    assert out == ""  # the note, the summary and the error line stay off stdout
+    assert err == f"Carrying on from a run that stopped (x.jsonl)\nError: {ERROR}\n"
+
+
+@pytest.mark.parametrize("view", [TextView(), JsonLinesView(io.StringIO())])
+def test_end_of_input_at_the_prompt_is_no(
+    view: TextView | JsonLinesView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert view.confirm("Apply these changes?") is False
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert view.confirm("Apply these changes?") is True
