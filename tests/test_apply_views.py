@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from plan_builders import desired_state, folder
+from helpers.desired import desired_state, folder
 
 from reconciler.apply import ApplyFinished, ApplyResult, Verification
 from reconciler.apply.errors import LockHeldError
