@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers.desired import OTHER, desired_state, folder
+from helpers.desired import OTHER, desired_state, folder, src
 from simulator import Org
 
-from reconciler.model.desired import OWNER_KEY, Policy
+from reconciler.model.desired import OWNER_KEY, MetadataRule, Policy
 from reconciler.plan import DiffOptions, diff
 from reconciler.plan.context import Context
 from reconciler.plan.folders import plan_folders
@@ -85,3 +85,25 @@ def test_a_move_the_folder_stage_withholds_reaches_the_plan_through_its_output()
         True,
     )
     assert refusal.message == folders.withheld[0].message
+
+
+def test_item_placement_says_which_shared_paths_it_leaves_out() -> None:
+    org = Org()
+    data = org.add_folder(None, "data", metadata=OURS)
+    first, second = org.add_item(data, "a.jpg"), org.add_item(data, "a.jpg")
+    desired = desired_state(
+        folders={"/data": folder("/data")},
+        rules=(MetadataRule(folder="/data", metadata={"k": 1}, source=src(3, "items.yaml")),),
+    )
+    ctx = Context.build(desired, org.live_state(("/data",)), DiffOptions())
+    placed = place_items(ctx, plan_folders(ctx).tree, frozenset())
+    assert placed.index.by_path == {} and placed.index.duplicates == {
+        "/data/a.jpg": sorted([first, second])
+    }
+    (refusal,) = placed.refusals
+    assert (refusal.code, refusal.addresses, refusal.count) == (
+        "ambiguous-item",
+        ("item:/data/a.jpg",),
+        2,
+    )
+    assert diff(desired, ctx.live).refusals == placed.refusals

@@ -13,8 +13,9 @@ The order of the calls follows from those arguments, and the reasons for it are:
   (``FolderPlan.deleted``, ``PrunePlan.deleted``, ``Tree.gone``) are not planned.
 * ``plan_item_metadata`` before ``plan_datasets``: selectors match items' DESIRED
   metadata (``ItemPlan.desired_meta``), so one apply converges.
-* ``check_selectors`` after ``plan_datasets``: it judges the selectors against the
-  placed items and withholds the unlinks an empty selector would decide.
+* ``check_selectors`` after ``plan_item_metadata``: it judges the selectors against the
+  placed items and their desired metadata; the datasets it finds with a selector matching
+  nothing reach the ``selector-unlinks`` safety filter (``Facts.empty_selectors``).
 * ``plan_metadata_schema``, ``plan_groups``, ``plan_folder_access`` and ``plan_deferred``
   depend on nothing but what their arguments name.
 
@@ -33,7 +34,6 @@ from dataclasses import dataclass, replace
 
 from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
-from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan.access import plan_folder_access
@@ -47,7 +47,6 @@ from reconciler.plan.errors import PlanError
 from reconciler.plan.folders import FolderPlan, plan_folders
 from reconciler.plan.groups import plan_groups
 from reconciler.plan.heal import heal_duplicates
-from reconciler.plan.itemindex import ItemIndex
 from reconciler.plan.items import place_items, plan_item_metadata
 from reconciler.plan.metadata_schema import plan_metadata_schema
 from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
@@ -110,7 +109,8 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
 class Staged:
     """What the stages planned, before safety: the changes in stage order, the folder stage's
     outcome (the projected tree, the subtrees it withheld, what it replaced), the live folders
-    the plan deletes, and what the stages found to report."""
+    the plan deletes, and what the stages found to report (``refusals``: what a stage says it
+    did not plan, ``not-prunable``, ``ambiguous-item``, ``manifest-unmatched``)."""
 
     changes: tuple[Change, ...]
     folders: FolderPlan
@@ -145,7 +145,7 @@ def _plan_everything(ctx: Context) -> Staged:
         folders=folders,
         deleted=deleted,
         empty_selectors=selectors.empty,
-        refusals=(*pruned.refusals, *_refuse_duplicates(ctx, placed.index), *selectors.refusals),
+        refusals=(*pruned.refusals, *placed.refusals, *selectors.refusals),
         deferred=deferred,
         unmanaged=pruned.unmanaged,
         problems=(*folders.problems, *placed.problems, *items.problems, *selectors.problems),
@@ -178,42 +178,3 @@ def _with_move_dependency(ctx: Context, tree: Tree, change: Change) -> Change:
     if dep is None or dep == change.address or dep in change.depends_on:
         return change
     return replace(change, depends_on=(*change.depends_on, dep))
-
-
-def _covered(ctx: Context, path: str) -> bool:
-    folder = path.rsplit("/", 1)[0]
-    desired = ctx.desired
-    if any(
-        r.folder == folder or (r.recursive and is_under(folder, r.folder)) for r in desired.rules
-    ):
-        return True
-    if any(path in m.entries.rows for m in desired.manifests):
-        return True
-    for ds in desired.datasets.values():
-        for sel in ds.items:
-            if path in sel.paths:
-                return True
-            if sel.folder is not None and (
-                sel.folder == folder or (sel.recursive and is_under(folder, sel.folder))
-            ):
-                return True
-    return False
-
-
-def _refuse_duplicates(ctx: Context, index: ItemIndex) -> tuple[Refusal, ...]:
-    hits = sorted(p for p in index.duplicates if _covered(ctx, p))
-    if not hits:
-        return ()
-    first = hits[0]
-    return (
-        Refusal(
-            code="ambiguous-item",
-            message=(
-                f"{len(hits)} item paths are shared by several items (e.g. {first}: "
-                f"{', '.join(index.duplicates[first])}); their metadata and dataset links are "
-                "not planned. Rename or remove the duplicates in Encord, then plan again"
-            ),
-            addresses=tuple(addr.item(p) for p in hits),
-            count=sum(len(index.duplicates[p]) for p in hits),
-        ),
-    )

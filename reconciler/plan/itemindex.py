@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveItem
 from reconciler.plan.context import Context
+from reconciler.plan.model import Refusal
 from reconciler.plan.tree import Tree
 
 
@@ -78,3 +80,44 @@ def _under_ambiguous(
     folder = ctx.live.folders.get(parent)
     path = folder.path if folder is not None else folder_path
     return any(is_under(path, a) for a in ambiguous)
+
+
+def _covered(ctx: Context, path: str) -> bool:
+    folder = path.rsplit("/", 1)[0]
+    desired = ctx.desired
+    if any(
+        r.folder == folder or (r.recursive and is_under(folder, r.folder)) for r in desired.rules
+    ):
+        return True
+    if any(path in m.entries.rows for m in desired.manifests):
+        return True
+    for ds in desired.datasets.values():
+        for sel in ds.items:
+            if path in sel.paths:
+                return True
+            if sel.folder is not None and (
+                sel.folder == folder or (sel.recursive and is_under(folder, sel.folder))
+            ):
+                return True
+    return False
+
+
+def duplicate_paths(ctx: Context, index: ItemIndex) -> tuple[Refusal, ...]:
+    """``ambiguous-item``: item paths the config refers to that several items share; their
+    metadata and links are not planned (the index leaves them out), and this says so."""
+    hits = sorted(p for p in index.duplicates if _covered(ctx, p))
+    if not hits:
+        return ()
+    first = hits[0]
+    return (
+        Refusal(
+            code="ambiguous-item",
+            message=(
+                f"{len(hits)} item paths are shared by several items (e.g. {first}: "
+                f"{', '.join(index.duplicates[first])}); their metadata and dataset links are "
+                "not planned. Rename or remove the duplicates in Encord, then plan again"
+            ),
+            addresses=tuple(addr.item(p) for p in hits),
+            count=sum(len(index.duplicates[p]) for p in hits),
+        ),
+    )

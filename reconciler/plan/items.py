@@ -33,8 +33,8 @@ from reconciler.plan.item_metadata import (
     Settler,
     compile_rules,
 )
-from reconciler.plan.itemindex import ItemIndex, build_index
-from reconciler.plan.model import Change, Refs
+from reconciler.plan.itemindex import ItemIndex, build_index, duplicate_paths
+from reconciler.plan.model import Change, Refs, Refusal
 from reconciler.plan.tree import Tree
 
 
@@ -45,6 +45,7 @@ class PlacedItems:
 
     index: ItemIndex
     problems: tuple[Diagnostic, ...] = ()
+    refusals: tuple[Refusal, ...] = ()  # ``ambiguous-item``: paths several items share
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ def place_items(ctx: Context, tree: Tree, excluded: frozenset[str]) -> PlacedIte
                 )
                 continue
             index.move(item, path, entry.previously)
-    return PlacedItems(index, tuple(problems))
+    return PlacedItems(index, tuple(problems), duplicate_paths(ctx, index))
 
 
 def _raw_paths(index: ItemIndex) -> dict[str, LiveItem]:
