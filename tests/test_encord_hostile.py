@@ -62,6 +62,36 @@ def answering(body: bytes, *, encoding: str | None = None) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextlib.contextmanager
+def paging_forever() -> Iterator[tuple[str, list[int]]]:
+    """A loopback server whose every page is empty and names a new next page; yields its URL
+    and the count of pages it served."""
+    served = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served[0] += 1
+            body = json.dumps({"results": [], "nextPageToken": f"t{served[0]}"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 def get_folder(url: str) -> ResponseError:
     async def go() -> None:
         options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
@@ -181,3 +211,11 @@ def test_the_cli_meets_a_hostile_server_with_one_line_within_30_s(
         result.stderr.strip()
     ], result.stderr
     assert seconds < 30, seconds
+
+
+def test_a_listing_that_never_ends_is_refused() -> None:
+    # Looped for as long as the server kept answering before: every token was new.
+    with paging_forever() as (url, served):
+        error = list_groups(url)
+    assert "empty pages in a row" in str(error) and "\n" not in str(error)
+    assert served[0] <= 102  # the bound, and at most one page asked for ahead

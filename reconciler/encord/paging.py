@@ -24,6 +24,9 @@ from reconciler.wire.base import Page
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 T = TypeVar("T")
+# A broken or hostile server could page forever with fresh tokens and nothing in the pages;
+# an empty page before the last is rare, a hundred in a row is a listing that never ends.
+MAX_EMPTY_PAGES = 100
 
 
 def parser(model: type[M], route: str) -> Callable[[Any], M]:
@@ -76,12 +79,19 @@ async def pages(
     """
     seen: set[str] = set()
     token: str | None = None
+    empty = 0  # pages in a row with no results, yet a next token
     pending = asyncio.ensure_future(_raw(session, make_call(None)))
     try:
         while True:
             call, answer = await pending
             data = json_value(answer)
             token = _next_token(call, data, seen)
+            empty = empty + 1 if token is not None and not data.get("results") else 0
+            if empty > MAX_EMPTY_PAGES:
+                raise ResponseError(
+                    f"{call.route}: the server answered {MAX_EMPTY_PAGES} empty pages in a row, "
+                    "each with a new page token; refused (a listing that never ends)"
+                )
             if token is not None and prefetch:
                 pending = asyncio.ensure_future(_raw(session, make_call(token)))
                 await asyncio.sleep(0)  # let the request go out before the CPU work below
