@@ -67,21 +67,18 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     if staged.problems:
         raise PlanError(list(staged.problems), root=desired.root_dir)
     planned = [*staged.changes, *healing]  # our own empty duplicates: deleted, each saying why
-    facts = Facts(
-        ctx=ctx,
-        tree=staged.folders.tree,
-        subtrees=staged.folders.withheld,
-        replaced=staged.folders.replaced,
-        deleted=staged.deleted,
-        empty_selectors=staged.empty_selectors,
-    )
-    kept, refusals = screen(facts, planned, options.only)
-    refusals = [*staged.refusals, *refusals]
-    warnings = caller_warnings(ctx) + list(staged.warnings)
+    kept, refusals = screen(staged.facts(ctx), planned, options.only)
     final = ordered(kept)
     odd = odd_shapes(final)
     if odd:  # a planner bug: apply was never designed (nor tested) for this shape
         raise AssertionError(f"the planner made changes of unknown shape: {', '.join(odd[:3])}")
+    return _sealed(ctx, staged, final, (*staged.refusals, *refusals))
+
+
+def _sealed(
+    ctx: Context, staged: Staged, final: tuple[Change, ...], refusals: tuple[Refusal, ...]
+) -> Plan:
+    desired, live, options = ctx.desired, ctx.live, ctx.options
     return sealed(
         Plan(
             tool_version=options.tool_version,
@@ -95,11 +92,11 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
             changes=final,
             summary=summarise(final),
             fingerprints={c.address: c.fingerprint for c in final if c.fingerprint},
-            refusals=tuple(refusals),
+            refusals=refusals,
             deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
             unmanaged=tuple(sorted(set(staged.unmanaged))),
             caller=live.caller,
-            warnings=tuple(warnings),
+            warnings=(*caller_warnings(ctx), *staged.warnings),
             checksum="",
         )
     )
@@ -121,6 +118,17 @@ class Staged:
     unmanaged: tuple[str, ...]
     problems: tuple[Diagnostic, ...]
     warnings: tuple[str, ...]
+
+    def facts(self, ctx: Context) -> Facts:
+        """What the safety filters judge the changes by."""
+        return Facts(
+            ctx=ctx,
+            tree=self.folders.tree,
+            subtrees=self.folders.withheld,
+            replaced=self.folders.replaced,
+            deleted=self.deleted,
+            empty_selectors=self.empty_selectors,
+        )
 
 
 def _plan_everything(ctx: Context) -> Staged:
