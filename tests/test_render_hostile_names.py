@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,7 +25,8 @@ from reconciler.apply import ApplyResult, StepFailed
 from reconciler.apply.executor import Failure
 from reconciler.cli.apply_progress import Bars
 from reconciler.cli.apply_summary import print_summary
-from reconciler.cli.common import echo_error
+from reconciler.cli.common import CommandError, echo_error
+from reconciler.cli.main import OneLineFormatter
 from reconciler.config import load_config
 from reconciler.drift.audit import audit
 from reconciler.drift.document import dumps as drift_json
@@ -174,8 +176,8 @@ def test_errors_progress_and_the_apply_summary_keep_hostile_names_on_their_line(
         seconds=0.0, notes=NAMES,
     )  # fmt: skip
     print_summary(result)
-    echo_error(tuple(f"folder /team/{n} no longer exists" for n in NAMES))
-    echo_error((f"folder /team/{NAMES[0]} no longer exists",))
+    echo_error(CommandError(*(f"folder /team/{n} no longer exists" for n in NAMES)))
+    echo_error(CommandError(f"folder /team/{NAMES[0]} no longer exists"))
     out, err = capsys.readouterr()
     _check_lines("summary", out)
     _check_lines("errors", err)
@@ -192,3 +194,15 @@ def test_errors_progress_and_the_apply_summary_keep_hostile_names_on_their_line(
     _check_lines("progress", drawn)  # less the bars' own cursor moves
     assert "cr⟨U+000D⟩FORGED2" in drawn
     assert stream.getvalue().count("[bold]x[/bold]") == len(NAMES)  # markup shown, not run
+
+
+def test_log_lines_keep_hostile_names_on_their_line() -> None:
+    formatter = OneLineFormatter("%(levelname)s %(name)s: %(message)s")
+    for name in NAMES:
+        record = logging.LogRecord(
+            "reconciler.live.tree", logging.WARNING, __file__, 1,
+            "live read incomplete: %s", (f"items under /team/{name}: forbidden",), None,
+        )  # fmt: skip
+        line = formatter.format(record)
+        _check_lines("log", line)
+        assert "\n" not in line

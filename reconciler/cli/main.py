@@ -16,8 +16,18 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.exit_codes import EXIT_ERROR
+from reconciler.printable import printable
 
 _VERBOSITY = "reconciler.verbose"  # ctx.meta key: -v counted over the whole command line
+
+
+class OneLineFormatter(logging.Formatter):
+    """Each log record on one line, shown ``printable``: messages carry live names (a folder
+    named with a newline must not forge a log line in CI output). A traceback (``-vv``) is
+    appended as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 def _set_verbosity(ctx: click.Context, _param: click.Parameter, count: int) -> None:
@@ -25,7 +35,11 @@ def _set_verbosity(ctx: click.Context, _param: click.Parameter, count: int) -> N
     total = ctx.meta.get(_VERBOSITY, 0) + count
     ctx.meta[_VERBOSITY] = total
     level = logging.WARNING if total == 0 else logging.INFO if total == 1 else logging.DEBUG
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # once per process
+    root = logging.getLogger()
+    if not root.handlers:  # once per process, as ``logging.basicConfig``
+        handler = logging.StreamHandler()
+        handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
     logging.getLogger().setLevel(level)
     # -v: our one line per request; httpx's own request lines only with -vv
     logging.getLogger("httpx").setLevel(logging.WARNING if total < 2 else logging.NOTSET)
