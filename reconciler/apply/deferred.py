@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from reconciler.encord import EncordClient
+from reconciler.kinds.link import LinkPayload
 from reconciler.live import Scope, read_live
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
@@ -69,7 +70,8 @@ def _additive_under(change: Change, roots: tuple[str, ...]) -> bool:
         path = addr.key_of(change.address)
         return set(change.actions) <= {Action.PATCH} and _inside(path, roots)
     if change.kind == addr.Kind.LINK:
-        path = str((change.after or {}).get("item", ""))
+        link = LinkPayload.of(change.after)
+        path = "" if link is None else link.item
         return change.actions == (Action.LINK,) and _inside(path, roots)
     return False
 

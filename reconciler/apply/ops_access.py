@@ -10,10 +10,12 @@ phase, which would leave the user out in between).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
+from reconciler.kinds.access import role_of
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_role
@@ -22,10 +24,9 @@ from reconciler.wire.enums import DatasetUserRole
 _DATASET_ROLE = {"admin": DatasetUserRole.ADMIN, "user": DatasetUserRole.USER}
 
 
-def _role(value: Mapping[str, object] | None) -> str | None:
-    if not value or value.get("role") is None:
-        return None
-    return canonical_role(value["role"])
+def _role(value: Mapping[str, Any] | None) -> str | None:
+    role = role_of(value)
+    return None if role is None else canonical_role(role)
 
 
 def judge_roles(

@@ -7,14 +7,16 @@ made an object of that name since the plan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
+from reconciler.kinds.dataset import DatasetPayload
 from reconciler.kinds.group import GroupPayload
+from reconciler.kinds.schema import SchemaPayload
 from reconciler.model.live import LiveGroup, content_fingerprint
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_descriptor, description_owner, equivalent
@@ -57,11 +59,16 @@ class SetSchema:
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
-            await ctx.client.metadata_schema.set(dict(step.change.after or {}))
+            await ctx.client.metadata_schema.set(_descriptors(step.change.after))
+
+
+def _descriptors(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    schema = SchemaPayload.of(value)
+    return {} if schema is None else dict(schema.descriptors)
 
 
 def _schema_verdict(step: Step, raw: Any, live: dict[str, Any]) -> str:
-    after = step.change.after or {}
+    after = _descriptors(step.change.after)
     if all(k in live and equivalent(live[k], v) for k, v in after.items()):
         return "already"
     if step.change.before is None:
@@ -222,7 +229,7 @@ class Datasets:
         return out
 
     async def _check_one(self, ctx: RunContext, step: Step) -> str:
-        title = str((step.change.after or {})["title"])
+        title = DatasetPayload.of(step.change.after).title
         if step.address in ctx.state.created:
             return "already"
         found = await ctx.client.datasets.list_all(title_eq=title)
@@ -237,8 +244,8 @@ class Datasets:
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
-            after = step.change.after or {}
+            after = DatasetPayload.of(step.change.after)
             created = await ctx.client.datasets.create(
-                str(after["title"]), description=str(after.get("description") or "") or None
+                after.title, description=after.description or None
             )
             ctx.record_created(step.address, str(created.dataset_uuid))

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.drift.model import Drift, DriftKind
 from reconciler.kinds import spec_of
+from reconciler.kinds.access import role_of
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
@@ -122,13 +123,8 @@ def _changed_line(fields: tuple[FieldDiff, ...]) -> str:
     return f"declared {', '.join(names)} differ{'s' if len(names) == 1 else ''} from live"
 
 
-def _role(view: Mapping[str, Any] | None) -> str | None:
-    value = (view or {}).get("role")
-    return value if isinstance(value, str) else None
-
-
 def _access_line(change: Change) -> str:
-    live, declared = _role(change.before), _role(change.after)
+    live, declared = role_of(change.before), role_of(change.after)
     if live is None:
         return f"no role in Encord; declared {declared}"
     if declared is None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from reconciler.drift.model import Drift, DriftKind
 from reconciler.drift.renames import Rename, Renames, keep_advice, where_now
+from reconciler.kinds.access import role_of
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
@@ -111,7 +112,7 @@ def _consequences(
 
 def _grant_holds(change: Change, live_path: str | None, live: LiveState) -> bool:
     """The grant the plan wants on the declared path is there on the renamed folder."""
-    wanted = (change.after or {}).get("role")
+    wanted = role_of(change.after)
     if Action.GRANT not in change.actions or live_path is None or wanted is None:
         return False
     uuid = live.paths.get(live_path)

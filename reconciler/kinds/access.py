@@ -7,11 +7,13 @@ admin; a role change the API cannot make in place (revoke, grant) is one step.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.actions import Action
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
-from reconciler.kinds.refs import dataset_key, folder_key, role
+from reconciler.kinds.refs import dataset_key, folder_key
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
 
@@ -19,6 +21,35 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+@dataclass(frozen=True, slots=True)
+class RolePayload(Payload):
+    """A group's or a user's role on a folder or dataset (``before`` None: no role yet;
+    ``after`` None: revoked)."""
+
+    role: str
+
+    def encode(self) -> dict[str, Any]:
+        return {"role": self.role}
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> RolePayload:
+        role = value["role"]
+        if not isinstance(role, str):
+            raise TypeError(f"a role is {type(role).__name__}, not a string")
+        return cls(role)
+
+
+def role_of(value: Mapping[str, Any] | None) -> str | None:
+    """The role a relation's ``before`` or ``after`` holds (None when there is none)."""
+    if value is None:
+        return None
+    return (value if isinstance(value, RolePayload) else RolePayload.decode(value)).role
+
+
+def role(step: Step) -> str | None:
+    return role_of(step.change.after)
 
 
 def _phases(grants: Phase) -> Callable[[Change, bool], list[PhaseWork]]:
@@ -53,6 +84,7 @@ FOLDER_GROUP = KindSpec(
     bundle_key=_folder_bundle,
     drift="access",
     check="folder",
+    decode=RolePayload.decode,
 )
 
 
@@ -90,6 +122,7 @@ DATASET_GROUP = KindSpec(
     bundle_key=_dataset_bundle,
     drift="access",
     check="dataset",
+    decode=RolePayload.decode,
 )
 
 DATASET_USER = KindSpec(
@@ -101,4 +134,5 @@ DATASET_USER = KindSpec(
     bundle_key=_dataset_bundle,
     drift="access",
     check="dataset",
+    decode=RolePayload.decode,
 )

@@ -4,8 +4,10 @@ description, so the planner plans neither (``reconciler.plan.shapes``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
@@ -14,6 +16,28 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetPayload(Payload):
+    """A dataset as plans show it; ``description`` carries the ownership tag when ours."""
+
+    title: str
+    description: str
+
+    def encode(self) -> dict[str, Any]:
+        return {"title": self.title, "description": self.description}
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> DatasetPayload:
+        return cls(str(value["title"]), str(value["description"]))
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> DatasetPayload:
+        """The payload of a dataset change (None reads as empty)."""
+        if isinstance(value, DatasetPayload):
+            return value
+        return cls.decode(value) if value else cls("", "")
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -37,4 +61,5 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    decode=DatasetPayload.decode,
 )

@@ -4,9 +4,11 @@ the bundle size (one item may back several rows, and its hashes never split)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.actions import Action
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.refs import dataset_key
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
@@ -16,6 +18,32 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPayload(Payload):
+    """The linked item's path; an unlink's ``before`` also names the data hashes the item
+    backs in the dataset (None: not shown)."""
+
+    item: str
+    data_hashes: tuple[str, ...] | None = None
+
+    def encode(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"item": self.item}
+        if self.data_hashes is not None:
+            out["data_hashes"] = list(self.data_hashes)
+        return out
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> LinkPayload:
+        hashes = value.get("data_hashes")
+        return cls(str(value["item"]), None if hashes is None else tuple(hashes))
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> LinkPayload | None:
+        if value is None or isinstance(value, LinkPayload):
+            return value
+        return cls.decode(value)
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -50,4 +78,5 @@ SPEC = KindSpec(
     drift="links",
     drift_field="linked",
     check="links",
+    decode=LinkPayload.decode,
 )

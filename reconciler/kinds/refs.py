@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from reconciler.model import addresses as addr
 
 if TYPE_CHECKING:
-    from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
 
 
@@ -36,9 +35,3 @@ def folder_key(change: Change) -> Hashable:
 
 def depth(path: str | None) -> int:
     return len(addr.split_path(path or ""))
-
-
-def role(step: Step) -> str | None:
-    after = step.change.after or {}
-    value = after.get("role")
-    return str(value) if value is not None else None

@@ -4,8 +4,10 @@ metadata values against it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
 from reconciler.model.addresses import Kind
@@ -14,6 +16,27 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.plan.model import Change
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaPayload(Payload):
+    """The whole schema: key -> canonical descriptor, sorted by key (the API replaces the
+    schema as one object, so ``after`` is the live schema with our keys set)."""
+
+    descriptors: Mapping[str, Any]
+
+    def encode(self) -> dict[str, Any]:
+        return dict(self.descriptors)
+
+    @classmethod
+    def decode(cls, value: Mapping[str, Any]) -> SchemaPayload:
+        return cls(dict(value))
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any] | None) -> SchemaPayload | None:
+        if value is None or isinstance(value, SchemaPayload):
+            return value
+        return cls.decode(value)
 
 
 def phases(change: Change, replaced: bool) -> list[PhaseWork]:
@@ -37,4 +60,5 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    decode=SchemaPayload.decode,
 )

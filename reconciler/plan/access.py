@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from reconciler.kinds.access import RolePayload
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredDataset, DesiredFolder, Role
 from reconciler.model.live import content_fingerprint
@@ -96,8 +97,8 @@ def _relation(
         address=address,
         kind=kind,
         actions=actions,
-        before=None if before is None else {"role": before},
-        after=None if after is None else {"role": after},
+        before=None if before is None else RolePayload(before),
+        after=None if after is None else RolePayload(after),
         diff=_role_diff(before, after),
         source=source,
         reason=reason,

@@ -12,8 +12,11 @@ Only links to items read in scope are ever unlinked: a row whose item we did not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from reconciler.kinds.dataset import DatasetPayload
+from reconciler.kinds.link import LinkPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredDataset, ItemSelector
@@ -47,12 +50,12 @@ def plan_datasets(
     return tuple(out)
 
 
-def dataset_view(live: LiveDataset) -> dict[str, Any]:
-    return {"title": live.title, "description": live.description}
+def dataset_view(live: LiveDataset) -> DatasetPayload:
+    return DatasetPayload(live.title, live.description)
 
 
 def _create(ctx: Context, dataset: DesiredDataset, out: list[Change]) -> str:
-    after = {"title": dataset.title, "description": tagged(dataset.description or "", ctx.owner)}
+    after = DatasetPayload(dataset.title, tagged(dataset.description or "", ctx.owner))
     address = addr.dataset(dataset.title)
     out.append(
         Change(
@@ -72,10 +75,10 @@ def _patch(ctx: Context, dataset: DesiredDataset, live: LiveDataset, out: list[C
         return
     before = dataset_view(live)
     owned = description_owner(live.description) == ctx.owner
-    after = {
-        **before,
-        "description": tagged(dataset.description, ctx.owner) if owned else dataset.description,
-    }
+    after = replace(
+        before,
+        description=tagged(dataset.description, ctx.owner) if owned else dataset.description,
+    )
     out.append(
         Change(
             address=addr.dataset(dataset.title),
@@ -182,7 +185,7 @@ def _link(
                 address=addr.link(dataset.title, path),
                 kind=addr.Kind.LINK,
                 actions=(Action.LINK,),
-                after={"item": path},
+                after=LinkPayload(path),
                 source=str(selector.source),
                 reason="selected by the dataset's items",
                 depends_on=(created,) if created else (),
@@ -202,7 +205,7 @@ def _unlink(
         if linked is None or linked in index.duplicates:
             continue
         hashes = sorted(rows[item_uuid])
-        before = {"item": linked, "data_hashes": hashes}
+        before = LinkPayload(linked, tuple(hashes))
         out.append(
             Change(
                 address=addr.link(dataset.title, linked),
@@ -211,7 +214,7 @@ def _unlink(
                 before=before,
                 source=str(dataset.source),
                 reason=f"not selected by any selector; unlink: {dataset.unlink}",
-                fingerprint=content_fingerprint(before),
+                fingerprint=content_fingerprint(before.encode()),
                 refs=Refs(dataset_uuid=uuid, item_uuid=item_uuid, data_hashes=tuple(hashes)),
             )
         )

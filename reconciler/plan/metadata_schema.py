@@ -7,6 +7,7 @@ stay. Descriptors are compared in canonical form (``canonical_descriptor``).
 
 from __future__ import annotations
 
+from reconciler.kinds.schema import SchemaPayload
 from reconciler.model import addresses as addr
 from reconciler.model.live import content_fingerprint
 from reconciler.plan.actions import Action
@@ -25,8 +26,8 @@ def plan_metadata_schema(ctx: Context) -> tuple[Change, ...]:
     wanted = {k: canonical_descriptor(v) for k, v in declared.keys.items()}
     if all(k in live and equivalent(live[k], v) for k, v in wanted.items()):
         return ()
-    before = None if raw is None else dict(sorted(live.items()))
-    after = dict(sorted({**live, **wanted}.items()))
+    before = None if raw is None else SchemaPayload(dict(sorted(live.items())))
+    after = SchemaPayload(dict(sorted({**live, **wanted}.items())))
     return (
         Change(
             address=addr.METADATA_SCHEMA,
@@ -37,6 +38,6 @@ def plan_metadata_schema(ctx: Context) -> tuple[Change, ...]:
             diff=field_diff(before, after),
             source=str(declared.source),
             reason="declared keys differ (keys declared by others are kept)",
-            fingerprint=None if raw is None else content_fingerprint(before),
+            fingerprint=None if before is None else content_fingerprint(before.encode()),
         ),
     )

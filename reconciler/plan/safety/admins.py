@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from reconciler.kinds.access import role_of
 from reconciler.model import addresses as addr
 from reconciler.plan.canonical import canonical_role
 from reconciler.plan.context import Context
@@ -14,15 +15,11 @@ from reconciler.plan.tree import Tree
 
 
 def _removes_admin(change: Change) -> bool:
-    before = (change.before or {}).get("role")
-    after = (change.after or {}).get("role")
-    return before == "admin" and after != "admin"
+    return role_of(change.before) == "admin" and role_of(change.after) != "admin"
 
 
 def _adds_admin(change: Change) -> bool:
-    before = (change.before or {}).get("role")
-    after = (change.after or {}).get("role")
-    return after == "admin" and before != "admin"
+    return role_of(change.after) == "admin" and role_of(change.before) != "admin"
 
 
 def withhold_lost_admin(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:

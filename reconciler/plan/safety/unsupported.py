@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.kinds.dataset import DatasetPayload
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import strip_tag
@@ -22,8 +23,8 @@ def withhold_unsupported(facts: Facts, changes: Sequence[Change]) -> list[Verdic
 
 
 def _verdict(change: Change) -> Verdict:
-    before = strip_tag((change.before or {}).get("description", ""))
-    after = strip_tag((change.after or {}).get("description", ""))
+    before = strip_tag(DatasetPayload.of(change.before).description)
+    after = strip_tag(DatasetPayload.of(change.after).description)
     refusal = Refusal(
         code="unsupported",
         message=(
