@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from reconciler.kinds import PHASES, Phase, all_specs, spec_of
 from reconciler.kinds.folder import FolderPayload
 from reconciler.kinds.group import GroupPayload
 from reconciler.kinds.item import ItemPayload
+from reconciler.kinds.payload import Payload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
 from reconciler.model.live import content_fingerprint
@@ -161,3 +163,23 @@ def test_folder_payload_is_the_plan_json_both_ways(doc: dict[str, object]) -> No
     assert (cloud is not None) == bool(doc.get("cloud_sync"))
     if cloud is not None:
         assert "sync" not in payload.without_sync().encode()["cloud_sync"]
+
+
+def _golden_payloads() -> list[tuple[Kind, dict[str, object]]]:
+    out = []
+    for path in sorted((Path(__file__).parent / "golden").glob("*/expected.json")):
+        for change in json.loads(path.read_text())["changes"]:
+            for side in ("before", "after"):
+                if change[side] is not None:
+                    out.append((Kind(change["kind"]), change[side]))
+    return out
+
+
+def test_every_payload_in_the_golden_plans_decodes_typed_and_encodes_back() -> None:
+    payloads = _golden_payloads()
+    assert {kind for kind, _ in payloads} == set(Kind), "a kind no golden plan shows"
+    for kind, doc in payloads:
+        payload = spec_of(kind).decode(doc)
+        assert isinstance(payload, Payload)
+        assert payload.encode() == doc
+        assert list(payload.encode()) == list(doc)

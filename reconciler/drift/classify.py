@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.drift.model import Drift, DriftKind
 from reconciler.kinds import spec_of
 from reconciler.kinds.access import role_of
+from reconciler.kinds.group import GroupPayload
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
@@ -98,7 +99,7 @@ def _split_entries(change: Change, check: str, split: str) -> list[Drift]:
                     source=change.source,
                     fields=fields,
                     actions=change.actions,
-                    summary=_membership_line(change, split)
+                    summary=_membership_line(change)
                     if kind is DriftKind.MEMBERSHIP
                     else _changed_line(fields),
                 )
@@ -106,9 +107,9 @@ def _split_entries(change: Change, check: str, split: str) -> list[Drift]:
     return out
 
 
-def _membership_line(change: Change, split: str) -> str:
-    before = set((change.before or {}).get(split, ()))
-    after = set((change.after or {}).get(split, ()))
+def _membership_line(change: Change) -> str:
+    before = set(GroupPayload.of(change.before).members)
+    after = set(GroupPayload.of(change.after).members)
     added, removed = sorted(after - before), sorted(before - after)
     parts = []
     if added:

@@ -6,7 +6,8 @@ its plan JSON: ``encode`` gives exactly the object a plan file holds, the kind's
 unchanged. It is also a read-only ``Mapping`` of that JSON object, for the code that treats
 every payload alike, field by field (the field diff, fingerprints, renderings).
 
-Kinds whose payload is not typed yet keep a plain dict (their ``decode`` is ``untyped``).
+Every kind's payload is typed; ``of`` on each also reads a plain JSON object (as tests and
+older callers still pass), decoding it.
 """
 
 from __future__ import annotations
@@ -34,11 +35,8 @@ class Payload(Mapping[str, Any]):
         return len(self.encode())
 
 
-def untyped(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The decode of a kind whose payload is still the plan's JSON object."""
-    return value
-
-
-def encoded(value: Mapping[str, Any] | None) -> Any:
+def encoded(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The plan JSON of a payload (a typed one encoded, a plain one as it is)."""
-    return value.encode() if isinstance(value, Payload) else value
+    if value is None or isinstance(value, dict):
+        return value
+    return value.encode() if isinstance(value, Payload) else dict(value)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconciler.kinds.payload import untyped
+from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.model.addresses import Kind
 
@@ -59,7 +59,7 @@ class KindSpec:
     * ``drift``, ``drift_field``, ``drift_split``: how drift files and words a change;
       ``check``: which declared check it fails (see ``DriftClass``, ``CheckRoute``).
     * ``decode``: a ``before``/``after`` of the kind read from plan JSON: its typed payload
-      (``reconciler.kinds.payload``), or the JSON object itself for a kind not typed yet.
+      (``reconciler.kinds.payload``; ``Payload.encode`` is the way back).
     """
 
     kind: Kind
@@ -68,10 +68,10 @@ class KindSpec:
     phases: Callable[[Change, bool], list[PhaseWork]]
     operations: Callable[[], Mapping[Phase, Callable[[], Operation]]]
     bundle_key: Callable[[Step], BundleKey | None]
+    decode: Callable[[Mapping[str, Any]], Payload]
     wave: Callable[[Step], tuple[int, ...]] = no_wave
     weight: Callable[[Step], int] = one
     drift: DriftClass | None = None
     drift_field: str | None = None
     drift_split: str | None = None
     check: CheckRoute = "policy"
-    decode: Callable[[Mapping[str, Any]], Mapping[str, Any]] = untyped

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.kinds.payload import Payload
 from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action, is_delete, is_replace
@@ -73,10 +74,12 @@ class Change:
       the API cannot update in place. A move is never an action on its own address pair:
       the change's ``address`` is the desired one and ``previous_address`` the live one.
     * ``before`` is the canonical live view (None for a create); ``after`` the canonical
-      desired view (None for a delete). For a patch, ``after`` holds the COMPLETE value of
-      each changed field (metadata included: the API replaces metadata wholesale), and
-      ``diff`` names the changed fields; apply writes ``after[f]`` for each top-level field
-      ``f`` in ``changed_fields()`` and nothing else.
+      desired view (None for a delete); both are the kind's typed payload
+      (``reconciler.kinds``: ``FolderPayload``, ``ItemPayload``, …), whose ``encode`` is
+      the plan JSON. For a patch, ``after`` holds the COMPLETE value of each changed field
+      (metadata included: the API replaces metadata wholesale), and ``diff`` names the
+      changed fields; apply writes ``after``'s field ``f`` for each top-level field ``f`` in
+      ``changed_fields()`` and nothing else.
     * ``fingerprint`` is what the live object looked like when read (``lastEditedAt`` or a
       content hash); apply refuses to touch the object if it no longer matches.
     * ``reason`` is display-only. Never branch on it.
@@ -92,11 +95,11 @@ class Change:
     What apply does per kind (only ``actions``, ``refs``, ``after``/``before`` count):
 
     * folder ``move``: move to the parent in ``refs`` when it differs from
-      ``from_parent_uuid``, and rename when ``after["name"]`` differs from ``before``.
-    * group ``patch``: add ``after["members"] - before["members"]``, remove the reverse.
+      ``from_parent_uuid``, and rename when ``after.name`` differs from ``before.name``.
+    * group ``patch``: add ``after.members - before.members``, remove the reverse.
     * dataset ``create``: no backing folder; the API makes the creator an admin user.
     * item ``move``: move from ``from_parent_uuid`` to the parent in ``refs``, renaming when
-      the last segment of ``after["path"]`` differs.
+      the last segment of ``after.path`` differs (``ItemPayload.name``).
     * ``("delete", "create"[, "sync"])``: delete ``refs.uuid`` (its content is in
       ``depends_on``), create the folder ``after`` describes, then start its sync.
     """
@@ -105,8 +108,8 @@ class Change:
     kind: Kind
     actions: tuple[Action, ...]
     previous_address: str | None = None
-    before: Mapping[str, Any] | None = None
-    after: Mapping[str, Any] | None = None
+    before: Payload | None = None
+    after: Payload | None = None
     diff: tuple[FieldDiff, ...] = ()
     source: str | None = None
     reason: str = ""
