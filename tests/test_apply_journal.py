@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.errors import JournalError
-from reconciler.apply.journal import Journal, journal_path, read_journal
+from reconciler.apply.journal import Journal, journal_path, read_journal, unsynced
 
 CHECKSUM = "sha256:" + "ab" * 32
 
@@ -76,3 +76,29 @@ def test_unwritable_directory_is_one_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(JournalError, match="cannot write journal"):
         Journal.open(blocker / "j.jsonl")
+
+
+def test_folders_created_or_being_created_without_a_sync_seen_started_are_unsynced(
+    tmp_path: Path,
+) -> None:
+    """A run killed after creating a folder (or while creating one, the answer lost) and
+    before it saw that folder's sync started leaves it for the next plan to sync; a create's
+    intent has no UUID yet and is no folder in flight."""
+    path = journal_path(tmp_path, CHECKSUM)
+    with Journal.open(path) as journal:
+        journal.start(
+            checksum=CHECKSUM, target="sandbox:/x", at="2026-01-01T00:00:00", resume=False
+        )
+        journal.intent("create-folders", [("1:create-folders", "folder:/a", ""),
+                                          ("2:create-folders", "folder:/b", ""),
+                                          ("3:create-folders", "folder:/c", "")])  # fmt: skip
+        journal.created("folder:/a", "uuid-a")
+        journal.created("folder:/b", "uuid-b")
+        journal.created("group:g", "uuid-g")
+        journal.bundle("create-folders", ["1:create-folders", "2:create-folders"])
+        journal.sync_started("folder:/b", "job-1")
+        journal.intent("sync", [("4:sync", "folder:/d", "uuid-d")])  # an earlier run's folder
+    state = read_journal(path)
+    assert state.unsynced() == ("folder:/a", "folder:/c", "folder:/d")
+    assert unsynced([state]) == state.unsynced()
+    assert state.in_flight() == (("uuid-d", "folder:/d"),)

@@ -181,11 +181,17 @@ class Executor:
 
     def _intend(self, phase: Phase, steps: Sequence[Step]) -> None:
         """Journal what is about to be sent, so a run stopped mid-bundle (or between the
-        requests of one step, like a move and its rename) leaves the UUIDs it was changing."""
+        requests of one step, like a move and its rename) leaves the UUIDs it was changing,
+        and the folders it was creating (no UUID yet: a cloud-synced one may be made and
+        never synced, ``JournalState.unsynced``)."""
         if self._ctx.journal is not None:
             self._ctx.journal.intent(
                 str(phase),
-                ((s.key, s.address, uuid) for s in steps if (uuid := s.change.refs.uuid)),
+                (
+                    (s.key, s.address, s.change.refs.uuid or "")
+                    for s in steps
+                    if s.change.refs.uuid or phase == Phase.CREATE_FOLDERS
+                ),
             )
 
     def _acknowledge(self, phase: Phase, written: Sequence[Step], already: Sequence[Step]) -> None:

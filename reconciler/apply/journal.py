@@ -8,7 +8,8 @@ JSON object per line, each written, flushed and fsynced before apply goes on:
     {"type": "created", "address": "folder:/a", "uuid": …}       as soon as the API answers
     {"type": "sync", "address": "folder:/a", "job": …}            a cloud sync was started
     {"type": "intent", "phase": …, "steps": [{"key": …,             a bundle about to be sent
-      "address": "folder:/b", "uuid": …}]}                          (may have happened, or not)
+      "address": "folder:/b", "uuid": …}]}                          (may have happened, or not;
+                                                                  "uuid": "" for a create)
     {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
     {"type": "finish", "ok": true, "at": …}                        ("superseded": true when
                                                                   a fresh plan took over)
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 JOURNAL_DIR = Path(".reconciler") / "journal"
+_SYNCING = (":create-folders", ":sync")  # step keys end in their phase
 
 
 def journal_path(directory: Path, checksum: str) -> Path:
@@ -70,8 +72,18 @@ class JournalState:
         """``(uuid, address)`` of steps on live objects sent (or about to be) and never
         acknowledged: each may be done, half done (a move without its rename), or not begun,
         so the next plan must know the object by its UUID wherever it is now."""
-        pending = {v for k, v in self.intents.items() if k not in self.done}
+        pending = {v for k, v in self.intents.items() if k not in self.done and v[0]}
         return tuple(sorted(pending))
+
+    def unsynced(self) -> tuple[str, ...]:
+        """Addresses of folders this run created, or was creating or syncing, whose cloud
+        sync it never saw started: a cloud-synced folder among them may exist without its
+        items, and its ``sync: on_create`` would never come again (the folder is not created
+        a second time). A sync seen started runs on in the service, so it is not listed."""
+        begun = set(self.created) | {
+            address for key, (_, address) in self.intents.items() if key.endswith(_SYNCING)
+        }
+        return tuple(sorted(a for a in begun - set(self.sync_jobs) if a.startswith("folder:")))
 
 
 def read_journal(path: Path) -> JournalState:
@@ -241,6 +253,11 @@ def unfinished_journals(directory: Path) -> list[JournalState]:
 def in_flight(stopped: Iterable[JournalState]) -> tuple[tuple[str, str], ...]:
     """Every unacknowledged ``(uuid, address)`` of these stopped runs (``DiffOptions``)."""
     return tuple(sorted({step for state in stopped for step in state.in_flight()}))
+
+
+def unsynced(stopped: Iterable[JournalState]) -> tuple[str, ...]:
+    """Every folder address these stopped runs may have left unsynced (``DiffOptions``)."""
+    return tuple(sorted({address for state in stopped for address in state.unsynced()}))
 
 
 def supersede(state: JournalState, *, at: str) -> None:

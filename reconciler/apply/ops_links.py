@@ -18,6 +18,7 @@ from reconciler.apply.events import SyncFinished, SyncStarted
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
+from reconciler.plan.actions import Action
 from reconciler.wire.enums import DuplicatesBehavior, SyncStatus
 
 
@@ -92,7 +93,8 @@ class Unlinks:
 
 
 class Syncs:
-    """Start a cloud sync of a folder this plan created, and wait for it to finish."""
+    """Start a cloud sync of a folder this plan created (or one a stopped run created and
+    never synced), and wait for it to finish."""
 
     splittable = False
 
@@ -104,7 +106,10 @@ class Syncs:
             await self._sync(ctx, step)
 
     async def _sync(self, ctx: RunContext, step: Step) -> None:
-        folder = ctx.created_id(step.address)
+        if Action.CREATE in step.change.actions:
+            folder = ctx.created_id(step.address)
+        else:
+            folder = ctx.ref(step.change.refs.uuid, step.address, "folder")
         folders = ctx.client.folders
         job = ctx.state.sync_jobs.get(step.address)
         result = None

@@ -30,7 +30,7 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
-from reconciler.apply.journal import JournalState, in_flight
+from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.resume import carry_on, done_indices, resumes, stopped_runs
 from reconciler.cli.apply_checks import (
@@ -296,7 +296,11 @@ async def _the_plan(
     live = await read_scope(client, desired)
     _check_complete(live, request)
     options = DiffOptions(
-        force=request.force, only=request.only, created_at=now_iso(), in_flight=in_flight(stopped)
+        force=request.force,
+        only=request.only,
+        created_at=now_iso(),
+        in_flight=in_flight(stopped),
+        unsynced=unsynced(stopped),
     )
     plan = make_plan(desired, live, options)
     return plan, live, read_at

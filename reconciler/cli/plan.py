@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from reconciler.apply.journal import in_flight, unfinished_journals
+from reconciler.apply.journal import in_flight, unfinished_journals, unsynced
 from reconciler.cli.common import (
     CommandError,
     check_globs,
@@ -152,10 +152,15 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
     async with connect_client(request.target, desired) as client:
         with read_progress(request.fmt) as listener:
             live = await read_scope(client, desired, on_progress=listener)
-    # A run that stopped mid-move left the UUIDs it was changing: plan them as those folders.
-    stopped = in_flight(unfinished_journals(Path(desired.root_dir)))
+    # A run that stopped mid-move left the UUIDs it was changing: plan them as those folders;
+    # and one that stopped before a folder it created was synced: plan that sync.
+    stopped = unfinished_journals(Path(desired.root_dir))
     options = DiffOptions(
-        force=request.force, only=request.only, created_at=now_iso(), in_flight=stopped
+        force=request.force,
+        only=request.only,
+        created_at=now_iso(),
+        in_flight=in_flight(stopped),
+        unsynced=unsynced(stopped),
     )
     return make_plan(desired, live, options), live
 

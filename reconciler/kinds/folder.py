@@ -138,6 +138,8 @@ def phases(change: Change, replaced: bool) -> list[PhaseWork]:
         if Action.SYNC in acts:
             out.append((Phase.SYNC, (Action.SYNC,)))
         return out
+    if Action.SYNC in acts:  # a folder a stopped run created and never synced
+        out.append((Phase.SYNC, (Action.SYNC,)))
     if Action.PATCH in acts:
         out.append((Phase.PATCH_FOLDERS, (Action.PATCH,)))
     if Action.MOVE in acts:

@@ -26,6 +26,9 @@ class DiffOptions:
     * ``in_flight``: ``(uuid, address)`` of steps a stopped run sent and never acknowledged
       (its journal's intents): a folder moving to a declared path is known by its UUID
       wherever it is now, and is never pruned.
+    * ``unsynced``: addresses of folders a stopped run created (or was creating) and never
+      saw the cloud sync of started: a declared ``sync: on_create`` folder among them is
+      synced now (else it would stay without its items for good).
     """
 
     force: bool = False
@@ -33,6 +36,7 @@ class DiffOptions:
     item_roots: tuple[str, ...] | None = None
     created_at: str | None = None
     in_flight: tuple[tuple[str, str], ...] = ()
+    unsynced: tuple[str, ...] = ()
     tool_version: str = __version__
 
 

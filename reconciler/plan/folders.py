@@ -158,12 +158,16 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
         metadata=canonical(desired_folder_metadata(folder, live.metadata)),
     )
     diff = field_diff(before, after)
-    if not diff:
+    sync = _never_synced(d.ctx, folder)
+    if not diff and not sync:
         return
     moved = d.tree.moves.get(live.uuid) == folder.path
     actions: list[Action] = [Action.MOVE] if moved else []
     if any(d.path[0] in ("description", "metadata") for d in diff):
         actions.append(Action.PATCH)
+    if sync:
+        actions.append(Action.SYNC)
+        d.synced_on_create.append(folder.path)
     refs = Refs(uuid=live.uuid, from_parent_uuid=live.parent)
     dep = None
     if moved:
@@ -185,12 +189,26 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
             after=after,
             diff=diff,
             source=str(_source_of(folder, diff, moved)),
-            reason=_move_reason(d, live) if moved else "declared fields differ",
+            reason=_move_reason(d, live) if moved else _patch_reason(diff),
             fingerprint=fingerprint_of(live.last_edited_at, before),
             depends_on=(dep,) if dep else (),
             refs=refs,
         )
     )
+
+
+def _never_synced(ctx: Context, folder: DesiredFolder) -> bool:
+    """A ``sync: on_create`` folder that a stopped run created (or was creating) and never
+    saw the sync of started: sync it now, once, as its creation would have."""
+    cloud = folder.cloud_sync
+    synced_on_create = cloud is not None and cloud.sync == "on_create"
+    return synced_on_create and addr.folder(folder.path) in ctx.options.unsynced
+
+
+def _patch_reason(diff: tuple[Any, ...]) -> str:
+    if diff:
+        return "declared fields differ"
+    return "a run that stopped created it and never started its cloud sync (journal)"
 
 
 def _move_reason(d: FolderDraft, live: LiveFolder) -> str:

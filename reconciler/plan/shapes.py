@@ -27,6 +27,8 @@ SHAPES: Mapping[Kind, frozenset[Shape]] = {
     Kind.GROUP: frozenset({(_C,), (_P,), (_D,)}),
     Kind.FOLDER: frozenset(
         {(_C,), (_C, _S), (_P,), (_M,), (_M, _P), (_D,), (_D, _C), (_D, _C, _S)}
+        # a folder a stopped run created and never synced: synced now (``folders``)
+        | {(_S,), (_P, _S), (_M, _S), (_M, _P, _S)}
     ),
     Kind.ITEM: frozenset({(_P,), (_M,), (_M, _P), (_D,)}),
     Kind.FOLDER_GROUP: frozenset({(_G,), (_R,)}),

@@ -1,0 +1,57 @@
+"""A ``sync: on_create`` folder that a run created and was killed before it saw the sync
+started: the folder is never created again, so without the journal's word its sync would never
+come and its items would be missing for good. The journal (``JournalState.unsynced``) names
+it; the next plan syncs it once and defers its items, as its creation would have."""
+
+from __future__ import annotations
+
+from helpers.desired import desired_state, folder, src
+from simulator import Org
+
+from reconciler.model.desired import OWNER_KEY, CloudSync, MetadataRule
+from reconciler.plan import DiffOptions, diff
+
+OURS = {OWNER_KEY: "acme"}
+
+
+def _org() -> tuple[Org, str]:
+    org = Org()
+    org.integrations["int"] = "bucket"
+    uuid = org.add_folder(
+        None,
+        "cams",
+        metadata=OURS,
+        folder_type="cloudLinked",
+        integration_uuid="int",
+        remote_url="s3://b/cams/",
+    )
+    return org, uuid
+
+
+def _desired(sync: str = "on_create") -> object:
+    cloud = CloudSync(integration="bucket", remote_url="s3://b/cams/", sync=sync, source=src(3))  # type: ignore[arg-type]
+    rule = MetadataRule(folder="/cams", recursive=True, metadata={"seen": True}, source=src(5))
+    return desired_state(folders={"/cams": folder("/cams", cloud_sync=cloud)}, rules=(rule,))
+
+
+def test_a_folder_a_stopped_run_created_and_never_synced_is_synced_once() -> None:
+    org, uuid = _org()
+    desired = _desired()
+    plan = diff(
+        desired, org.live_state(desired.roots()), options=DiffOptions(unsynced=("folder:/cams",))
+    )  # type: ignore[attr-defined]
+    (change,) = plan.changes
+    assert change.address == "folder:/cams" and change.actions == ("sync",)
+    assert change.refs.uuid == uuid and change.diff == ()
+    assert "never started its cloud sync" in change.reason
+    assert [d.folder for d in plan.deferred] == ["/cams"]  # its items wait for the sync
+    assert plan.summary.sync == 1 and plan.refusals == ()
+
+
+def test_no_sync_without_the_journal_or_for_a_folder_that_never_syncs() -> None:
+    org, _ = _org()
+    desired = _desired()
+    live = org.live_state(desired.roots())  # type: ignore[attr-defined]
+    assert diff(desired, live).changes == ()  # type: ignore[arg-type]
+    never = _desired("never")
+    assert diff(never, live, options=DiffOptions(unsynced=("folder:/cams",))).changes == ()  # type: ignore[arg-type]
