@@ -296,14 +296,15 @@ def _meta(text: str | None) -> str:
 
 def fingerprint(work: Path) -> str:
     """What a continuation starts from: the organisation (the lock's lease left out) and the
-    journals (times and process ids left out). Two killed states with one fingerprint are one
-    state: continuing it once tells for both."""
+    journals (times, process ids and the plan's checksum, which covers the time it was made,
+    left out). Two killed states with one fingerprint are one state: continuing it once
+    tells for both (a kill just before and just after a lock renewal, say)."""
     state = org_state(work / "sandbox.sqlite")
     journals = []
     for path in sorted((work / "config" / ".reconciler" / "journal").glob("*.jsonl")):
         records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         for record in records:
-            for volatile in ("at", "pid", "host"):
+            for volatile in ("at", "pid", "host", "checksum"):
                 record.pop(volatile, None)
         journals.append(records)
     return json.dumps([state.shape, state.uuids, sorted(journals, key=json.dumps)], sort_keys=True)
