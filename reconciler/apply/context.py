@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.apply.bundles import dependency
 from reconciler.apply.errors import StepError
-from reconciler.apply.events import Event
-from reconciler.apply.journal import Journal
+from reconciler.apply.recorder import Recorder
 from reconciler.encord import EncordClient, Item
 from reconciler.model import addresses as addr
 from reconciler.plan.model import Change
@@ -49,8 +47,7 @@ class RunContext:
     state: RunState
     ownership_id: str
     resume: bool
-    emit: Callable[[Event], None]
-    journal: Journal | None = None
+    recorder: Recorder = field(default_factory=Recorder)  # journal and events, one place
     sync_timeout_seconds: int = 3600
     trusted_until: float | None = None  # time.monotonic() until which the plan's read holds
     stop: asyncio.Event | None = None  # set: start no new bundle (Ctrl-C, SIGTERM)
@@ -65,8 +62,7 @@ class RunContext:
     def record_created(self, address: str, uuid: str) -> None:
         """Remember a new id at once, durably: a crash right after must not create it twice."""
         self.state.created[address] = uuid
-        if self.journal is not None:
-            self.journal.created(address, uuid)
+        self.recorder.created(address, uuid)
 
     def created_id(self, address: str) -> str:
         uuid = self.state.created.get(address)

@@ -19,20 +19,16 @@ from pathlib import Path
 
 from reconciler.apply.context import RunContext, RunState
 from reconciler.apply.deferred import plan_deferred
-from reconciler.apply.errors import JournalError
 from reconciler.apply.events import (
     ApplyFinished,
     ApplyStarted,
-    DeferredPlanned,
     EventSink,
-    VerifyFinished,
-    VerifyStarted,
     ignore,
 )
 from reconciler.apply.executor import Executor, Failure
-from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Operations
 from reconciler.apply.phases import PHASES, Phase, Step, by_phase, steps_of
+from reconciler.apply.recorder import Recorder
 from reconciler.apply.resume import open_journal
 from reconciler.apply.verify import Verification, verify
 from reconciler.encord import EncordClient, EncordError
@@ -110,35 +106,29 @@ async def apply_plan(
     plan: Plan, *, client: EncordClient, options: ApplyOptions, emit: EventSink = ignore
 ) -> ApplyResult:
     """Apply ``plan`` through ``client``. Raises ``ApplyError`` only when it cannot start."""
-    state, journal = _open_journal(plan, client, options)
+    state, recorder = _open(plan, client, options, emit)
     try:
-        return await _Run(plan, client, options, emit, state, journal).run()
+        return await _Run(plan, client, options, state, recorder).run()
     finally:
-        if journal is not None:
-            journal.close()
+        recorder.close()
 
 
-def _open_journal(
-    plan: Plan, client: EncordClient, options: ApplyOptions
-) -> tuple[RunState, Journal | None]:
+def _open(
+    plan: Plan, client: EncordClient, options: ApplyOptions, emit: EventSink
+) -> tuple[RunState, Recorder]:
     """The run's state, seeded from the run it resumes (``resume.py`` decides), and its
-    journal, started."""
+    recorder, its journal started."""
     state = RunState()
     recorded, journal = open_journal(options.journal, plan.checksum, resume=options.resume)
     if recorded is not None:
         state.done = set(recorded.done)
         state.created = dict(recorded.created)
         state.sync_jobs = dict(recorded.sync_jobs)
-    if journal is None:
-        return state, None
-    try:
-        journal.start(
-            checksum=plan.checksum, target=client.target, at=options.clock(), resume=options.resume
-        )
-    except JournalError:
-        journal.close()
-        raise
-    return state, journal
+    recorder = Recorder(journal, emit)
+    recorder.open(
+        checksum=plan.checksum, target=client.target, at=options.clock(), resume=options.resume
+    )
+    return state, recorder
 
 
 class _Run:
@@ -147,22 +137,18 @@ class _Run:
         plan: Plan,
         client: EncordClient,
         options: ApplyOptions,
-        emit: EventSink,
         state: RunState,
-        journal: Journal | None,
+        recorder: Recorder,
     ) -> None:
         self.plan = plan
         self.client = client
         self.options = options
-        self.emit = emit
-        self.journal = journal
         self.ctx = RunContext(
             client=client,
             state=state,
             ownership_id=plan.ownership_id,
             resume=options.resume,
-            emit=emit,
-            journal=journal,
+            recorder=recorder,
             sync_timeout_seconds=options.sync_timeout_seconds,
             trusted_until=None
             if options.read_at is None or options.resume
@@ -170,13 +156,14 @@ class _Run:
             stop=options.stop,
         )
         self.executor = Executor(self.ctx, Operations())
+        self.record = self.executor.recorder
         self.notes: list[str] = []
         self.deferred_changes = 0
 
     async def run(self) -> ApplyResult:
         started, requests_before = time.monotonic(), self.client.stats.total
         steps = steps_of(self.plan.changes)
-        self.emit(
+        self.record.started(
             ApplyStarted(
                 checksum=self.plan.checksum,
                 target=self.client.target,
@@ -189,8 +176,8 @@ class _Run:
         all_steps = await self._phases(steps)
         tally = self.executor.tally
         interrupted = self.ctx.stopping()
-        if self.journal is not None and not interrupted:  # an open journal is resumable
-            self.journal.finish(ok=not tally.failures, at=self.options.clock())
+        if not interrupted:  # an open journal is resumable
+            self.record.phases_done(ok=not tally.failures, at=self.options.clock())
         verification = None if interrupted else await self._verify(all_steps)
         result = ApplyResult(
             applied=_applied(all_steps, self.ctx.state.done),
@@ -203,7 +190,7 @@ class _Run:
             notes=tuple(self.notes),
             interrupted=interrupted,
         )
-        self.emit(
+        self.record.finished(
             ApplyFinished(
                 ok=result.ok,
                 applied=result.applied,
@@ -253,7 +240,7 @@ class _Run:
             self.notes.append(f"items of newly synced folders were not planned: {error}")
             return []
         folders = tuple(d.folder for d in ready)
-        self.emit(DeferredPlanned(folders=folders, changes=len(follow_up.changes)))
+        self.record.deferred_planned(folders, changes=len(follow_up.changes))
         approve = self.options.approve_deferred
         if follow_up.changes and approve is not None and not approve(follow_up):
             self.notes.append(
@@ -268,20 +255,11 @@ class _Run:
         desired = self.options.desired
         if not self.options.verify or desired is None:
             return None
-        self.emit(VerifyStarted())
+        self.record.verify_started()
         verification = await verify(
             self.ctx, desired, self.plan, steps=steps, live=self.options.live
         )
-        self.emit(
-            VerifyFinished(
-                converged=verification.converged,
-                remaining=verification.remaining,
-                withheld=verification.withheld,
-                error=verification.error,
-                reread=verification.reread,
-                drift=verification.drift,
-            )
-        )
+        self.record.verified(verification)
         return verification
 
 

@@ -27,7 +27,7 @@ from typing import Protocol
 from reconciler.apply.bundles import Bundle, bundle_phase
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
-from reconciler.apply.events import BundleDone, PhaseFinished, PhaseStarted, StepFailed
+from reconciler.apply.events import StepFailed
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Phase, Step
 from reconciler.encord import (
@@ -81,22 +81,21 @@ class Executor:
     def __init__(self, ctx: RunContext, operation_for: OperationFor) -> None:
         self._ctx = ctx
         self._operation_for = operation_for
+        self.recorder = ctx.recorder  # the run's journal and events: through here only
         self.tally = Tally()
 
     async def run_phase(self, phase: Phase, steps: Sequence[Step]) -> None:
         waves = bundle_phase(phase, steps)
         done_before, failed_before = self.tally.done, self.tally.failed
-        self._ctx.emit(
-            PhaseStarted(phase=str(phase), steps=len(steps), bundles=sum(len(w) for w in waves))
+        self.recorder.phase_started(
+            str(phase), steps=len(steps), bundles=sum(len(w) for w in waves)
         )
         for wave in waves:
             await asyncio.gather(*(self._run_bundle(b) for b in wave))
-        self._ctx.emit(
-            PhaseFinished(
-                phase=str(phase),
-                done=self.tally.done - done_before,
-                failed=self.tally.failed - failed_before,
-            )
+        self.recorder.phase_finished(
+            str(phase),
+            done=self.tally.done - done_before,
+            failed=self.tally.failed - failed_before,
         )
 
     # --- one bundle ----------------------------------------------------------------------
@@ -157,7 +156,7 @@ class Executor:
     async def _write(
         self, operation: Operation, phase: Phase, steps: list[Step], budget: list[int]
     ) -> None:
-        self._intend(phase, steps)
+        self.recorder.intent(phase, steps)
         try:
             await operation.write(self._ctx, steps)
         except StepError as error:
@@ -179,37 +178,13 @@ class Executor:
 
     # --- bookkeeping ---------------------------------------------------------------------
 
-    def _intend(self, phase: Phase, steps: Sequence[Step]) -> None:
-        """Journal what is about to be sent, so a run stopped mid-bundle (or between the
-        requests of one step, like a move and its rename) leaves the UUIDs it was changing,
-        and the folders it was creating (no UUID yet: a cloud-synced one may be made and
-        never synced, ``JournalState.unsynced``)."""
-        if self._ctx.journal is not None:
-            self._ctx.journal.intent(
-                str(phase),
-                (
-                    (s.key, s.address, s.change.refs.uuid or "")
-                    for s in steps
-                    if s.change.refs.uuid or phase == Phase.CREATE_FOLDERS
-                ),
-            )
-
     def _acknowledge(self, phase: Phase, written: Sequence[Step], already: Sequence[Step]) -> None:
         if not written and not already:
             return
-        state = self._ctx.state
         keys = [s.key for s in (*written, *already)]
-        if self._ctx.journal is not None:
-            self._ctx.journal.bundle(str(phase), keys)
-        state.done.update(keys)
+        self.recorder.acknowledged(str(phase), written, already)  # journaled before it counts
+        self._ctx.state.done.update(keys)
         self.tally.done += len(keys)
-        self._ctx.emit(
-            BundleDone(
-                phase=str(phase),
-                addresses=tuple(s.address for s in written),
-                already=tuple(s.address for s in already),
-            )
-        )
 
     def _fail_all(self, steps: Sequence[Step], message: str) -> None:
         for step in steps:
@@ -224,7 +199,7 @@ class Executor:
         failure = Failure(step.address, str(step.phase), message, stale=stale, skipped=skipped)
         self.tally.failed += 1
         self.tally.failures.append(failure)
-        self._ctx.emit(
+        self.recorder.failed(
             StepFailed(
                 phase=failure.phase,
                 address=failure.address,

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
-from reconciler.apply.events import SyncFinished, SyncStarted
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
@@ -123,18 +122,12 @@ class Syncs:
         if result is None:
             job = str(await folders.start_sync(folder, resend_if_ambiguous=True))
             ctx.state.sync_jobs[step.address] = job
-            if ctx.journal is not None:
-                ctx.journal.sync_started(step.address, job)
-            ctx.emit(SyncStarted(address=step.address, job=job))
+            ctx.recorder.sync_started(step.address, job)
             result = await folders.wait_for_sync(
                 folder, job, timeout_seconds=ctx.sync_timeout_seconds
             )
-        ctx.emit(
-            SyncFinished(
-                address=step.address,
-                status=str(result.status),
-                items=result.upload_jobs_units_done,
-            )
+        ctx.recorder.sync_finished(
+            step.address, status=str(result.status), items=result.upload_jobs_units_done
         )
         if result.status != SyncStatus.DONE:
             raise StepError(
