@@ -6,6 +6,12 @@ import pytest
 from helpers import CAPTURES, SHARED
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The event loop of ``@pytest.mark.anyio`` tests: asyncio, what the CLI runs on."""
+    return "asyncio"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The wire-conformance and signing tests compare against the recorded SDK traffic in the
     # API contract beside the project. Without it they cannot run, and skipping them would

@@ -3,8 +3,11 @@ deferrals, rules that depend on each other, prune modes, guards and thresholds."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers.desired import desired_state, folder, manifest, src
+from helpers.provision import apply, provision, read
 from simulator import Dataset, Group, Org
 
 from reconciler.model.desired import (
@@ -101,7 +104,10 @@ def test_names_that_do_not_resolve_get_the_closest_live_or_declared_name() -> No
     ]
 
 
-def test_item_roots_limit_item_level_planning_and_a_sync_is_replanned_after_it_ran() -> None:
+@pytest.mark.anyio
+async def test_item_roots_limit_item_level_planning_and_a_sync_is_replanned_after_it_ran(
+    tmp_path: Path,
+) -> None:
     org = Org()
     org.integrations["int"] = "bucket"
     org.buckets["s3://b/cams/"] = ["a.jpg", "night/b.jpg"]
@@ -126,25 +132,30 @@ def test_item_roots_limit_item_level_planning_and_a_sync_is_replanned_after_it_r
             )
         },
     )
-    plan = diff(desired, org.live_state(desired.roots()))
-    assert [(d.folder, d.rules, d.datasets) for d in plan.deferred] == [
-        ("/data/cams", ("items.yaml:10",), ("set",))
-    ]
-    assert {c.address for c in plan.changes} == {
-        "folder:/data/cams", "item:/data/x.jpg", "dataset:set", "link:set#/data/x.jpg",
-    }  # fmt: skip
-    org.apply(plan)  # without the re-plan: the synced items are not planned yet
-    live = org.live_state(desired.roots())
-    later = diff(desired, live, options=DiffOptions(item_roots=("/data/cams",)))
-    assert sorted(c.address for c in later.changes) == [
-        "item:/data/cams/a.jpg", "item:/data/cams/night/b.jpg",
-        "link:set#/data/cams/a.jpg", "link:set#/data/cams/night/b.jpg",
-    ]  # fmt: skip
-    org.apply(later)
-    assert diff(desired, org.live_state(desired.roots())).changes == ()
+    sandbox = (await provision(org, tmp_path)).sandbox
+    async with sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired))
+        assert [(d.folder, d.rules, d.datasets) for d in plan.deferred] == [
+            ("/data/cams", ("items.yaml:10",), ("set",))
+        ]
+        assert {c.address for c in plan.changes} == {
+            "folder:/data/cams", "item:/data/x.jpg", "dataset:set", "link:set#/data/x.jpg",
+        }  # fmt: skip
+        await apply(client, plan)  # without desired, no re-plan: the synced items wait
+        live = await read(client, desired)
+        later = diff(desired, live, options=DiffOptions(item_roots=("/data/cams",)))
+        assert sorted(c.address for c in later.changes) == [
+            "item:/data/cams/a.jpg", "item:/data/cams/night/b.jpg",
+            "link:set#/data/cams/a.jpg", "link:set#/data/cams/night/b.jpg",
+        ]  # fmt: skip
+        await apply(client, later)
+        assert diff(desired, await read(client, desired)).changes == ()
 
 
-def test_a_rule_matching_on_keys_another_rule_sets_converges_in_one_plan() -> None:
+@pytest.mark.anyio
+async def test_a_rule_matching_on_keys_another_rule_sets_converges_in_one_plan(
+    tmp_path: Path,
+) -> None:
     org = Org()
     data = org.add_folder(None, "data")
     org.add_item(data, "a.jpg")
@@ -155,12 +166,14 @@ def test_a_rule_matching_on_keys_another_rule_sets_converges_in_one_plan() -> No
             _rule("/data", {"split": "train"}, 6, match=ItemMatch(name="*.jpg")),
         )
     )
-    plan = diff(desired, org.live_state(desired.roots()))
-    assert [(c.address, c.after["metadata"]) for c in plan.changes if c.after] == [
-        ("item:/data/a.jpg", {"split": "train", "stage": "ready"}),
-    ]
-    org.apply(plan)
-    assert diff(desired, org.live_state(desired.roots())).changes == ()
+    sandbox = (await provision(org, tmp_path)).sandbox
+    async with sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired))
+        assert [(c.address, c.after["metadata"]) for c in plan.changes if c.after] == [
+            ("item:/data/a.jpg", {"split": "train", "stage": "ready"}),
+        ]
+        await apply(client, plan)
+        assert diff(desired, await read(client, desired)).changes == ()
 
 
 def test_rules_that_keep_flipping_each_other_are_an_error() -> None:

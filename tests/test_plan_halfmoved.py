@@ -4,11 +4,14 @@ a folder that a ``previously:`` may refer to, by any of those paths."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers.desired import desired_state, folder
+from helpers.provision import apply, provision, read
 from simulator import Org
 
-from reconciler.model.desired import OWNER_KEY, Policy
+from reconciler.model.desired import OWNER_KEY, DesiredState, Policy
 from reconciler.plan import diff
 from reconciler.plan.halfmoved import referred, stops
 
@@ -45,36 +48,48 @@ def _org(where: str, *, metadata: dict[str, str]) -> tuple[Org, str, list[str]]:
     return org, uuid, items
 
 
-def _desired(**policy: object) -> object:
+def _desired(**policy: object) -> DesiredState:
     return desired_state(
         folders={
             "/archive": folder("/archive"),
             "/archive/footage": folder("/archive/footage", previously=("/cams",)),
         },
-        policy=Policy(min_existing=100, **policy),  # type: ignore[arg-type]
+        policy=Policy(min_existing=100, **policy),
     )
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("where", ["/archive/cams", "/footage"])
-def test_a_half_moved_folder_of_ours_is_moved_on_not_created_and_pruned(where: str) -> None:
-    org, uuid, _ = _org(where, metadata=OURS)
+async def test_a_half_moved_folder_of_ours_is_moved_on_not_created_and_pruned(
+    where: str, tmp_path: Path
+) -> None:
+    """Through the real engine and an embedded sandbox: the folder (and its items) end up at
+    the declared path under the same UUID, and a second plan is empty."""
+    org, org_uuid, items = _org(where, metadata=OURS)
+    provisioned = await provision(org, tmp_path)
+    uuid = provisioned.uuids[org_uuid]
     desired = _desired()
-    plan = diff(desired, org.live_state(desired.read_roots()))  # type: ignore[attr-defined]
-    (change,) = plan.changes
-    assert change.address == "folder:/archive/footage" and change.refs.uuid == uuid
-    assert [a.value for a in change.actions] == ["move"]
-    assert change.previous_address == f"folder:{where}"
-    assert "stopped run" in (change.reason or "") and "/cams" in (change.reason or "")
-    assert not plan.refusals
-    org.apply(plan)
-    again = diff(desired, org.live_state(desired.read_roots()))  # type: ignore[attr-defined]
-    assert again.changes == () and org.path_of(uuid) == "/archive/footage"
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired))
+        (change,) = plan.changes
+        assert change.address == "folder:/archive/footage" and change.refs.uuid == uuid
+        assert [a.value for a in change.actions] == ["move"]
+        assert change.previous_address == f"folder:{where}"
+        assert "stopped run" in (change.reason or "") and "/cams" in (change.reason or "")
+        assert not plan.refusals
+        await apply(client, plan)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert live.paths["/archive/footage"] == uuid
+    assert {i.uuid: i.folder_path for i in live.items.values()} == {
+        provisioned.uuids[i]: "/archive/footage" for i in items
+    }
 
 
 def test_a_folder_not_ours_half_way_is_neither_taken_nor_deleted() -> None:
     org, _, _ = _org("/archive/cams", metadata={})
     desired = _desired(prune="all")
-    plan = diff(desired, org.live_state(desired.read_roots()))  # type: ignore[attr-defined]
+    plan = diff(desired, org.live_state(desired.read_roots()))
     assert [(c.address, [a.value for a in c.actions]) for c in plan.changes] == [
         ("folder:/archive/footage", ["create"])
     ]
@@ -94,7 +109,7 @@ def test_prune_never_deletes_what_previously_may_mean_when_the_declared_path_exi
     archive = next(u for u, f in org.folders.items() if f.name == "archive")
     org.add_folder(archive, "footage", metadata=OURS)
     desired = _desired()
-    plan = diff(desired, org.live_state(desired.read_roots()))  # type: ignore[attr-defined]
+    plan = diff(desired, org.live_state(desired.read_roots()))
     assert not any(c.is_delete for c in plan.changes)
     assert org.path_of(uuid) == where
     if where != "/archive/cams":

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,17 @@ from helpers.provision import Key, provision, snapshot
 from helpers.strategies import configurations, organisations
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from simulator import Org
+from simulator import CALLER, Org
 
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.encord import EncordClient
 from reconciler.live import Scope, read_live
 from reconciler.model import addresses as addr
 from reconciler.model.desired import OWNER_KEY, DesiredState
-from reconciler.model.live import LiveState
+from reconciler.model.live import LiveDataset, LiveFolder, LiveState
 from reconciler.plan import PLAN_SCHEMA, DiffOptions, Plan, diff, dumps, loads, plan_document
 from reconciler.plan.canonical import description_owner
+from reconciler.sandbox.provision import DEFAULT_ADMIN_EMAIL
 
 pytestmark = pytest.mark.slow
 
@@ -207,6 +209,73 @@ def _count(plan: Plan) -> None:
 
 def _bucket(seconds: float) -> str:
     return next(f"< {b} s" for b in (0.5, 1, 2, 4, 8, float("inf")) if seconds < b)
+
+
+# --- the in-memory organisation the planner-only tests use reads back like the sandbox ------
+
+
+@pytest.mark.anyio
+@ENGINE
+@given(scenarios())
+async def test_the_fake_reads_back_like_the_sandbox(scenario: tuple[Org, DesiredState]) -> None:
+    """``Org.live_state`` (what the planner-only tests plan against) and the real reader on the
+    same organisation in a sandbox agree on everything the planner reads, once the fake's ids
+    are the sandbox's. The fake reads every dataset and every group's members in depth: so
+    does the real read here (``datasets=None``, ``groups=None``)."""
+    org, desired = scenario
+    with tempfile.TemporaryDirectory() as tmp:
+        provisioned = await provision(org, Path(tmp))
+        scope = replace(Scope.from_desired(desired), datasets=None, groups=None)
+        async with provisioned.sandbox.connect() as client:
+            real = await read_live(client, scope)
+    fake = org.live_state(real.scope)
+    ids = {**provisioned.uuids, CALLER: DEFAULT_ADMIN_EMAIL}  # the sandbox admin is the caller
+    assert _view(fake, ids.get) == _view(real, lambda x: x)
+
+
+def _view(live: LiveState, to: Callable[[str], str | None]) -> dict[str, Any]:
+    """What the planner reads of a live state, with every id passed through ``to``."""
+
+    def folder(f: LiveFolder) -> tuple[Any, ...]:
+        parent = to(f.parent) if f.parent else None
+        return (
+            parent,
+            f.name,
+            f.path,
+            f.description,
+            dict(f.metadata),
+            f.folder_type,
+            f.remote_url,
+        )
+
+    def dataset(d: LiveDataset) -> tuple[Any, ...]:
+        groups = {to(g): r for g, r in d.groups.items()}
+        items = sorted(str(to(r.item_uuid or "")) for r in d.rows)
+        return (d.title, d.description, groups, dict(d.users), items)
+
+    return {
+        "scope": (live.scope, live.missing_roots, dict(live.listing_counts)),
+        "folders": {to(u): folder(f) for u, f in live.folders.items()},
+        "paths": {p: to(u) for p, u in live.paths.items()},
+        "ambiguous": {p: sorted(str(to(u)) for u in us) for p, us in live.ambiguous.items()},
+        "items": {
+            to(u): (to(i.parent), i.folder_path, i.name, i.item_type, dict(i.metadata))
+            for u, i in live.items.items()
+        },
+        "grants": {
+            to(f): {to(g): r for g, r in grants.items()}
+            for f, grants in live.folder_groups.items()
+            if grants
+        },
+        "groups": {
+            to(h): (g.name, g.description, sorted(str(to(m) or m) for m in g.members))
+            for h, g in live.groups.items()
+        },
+        "datasets": {to(u): dataset(d) for u, d in live.datasets.items()},
+        "users": {to(e) or e: u.role for e, u in live.users.items()},
+        "integrations": sorted(i.title for i in live.integrations.values()),
+        "schema": live.metadata_schema,
+    }
 
 
 # --- the planner alone, over many more organisations ----------------------------------------

@@ -22,7 +22,12 @@ from typing import Any
 from simulator import CALLER, Dataset, Group, Org
 
 from helpers.embedded import Sandbox, ensure_created
-from reconciler.model.desired import SandboxIntegration, SandboxUser
+from reconciler.apply import ApplyOptions, apply_plan
+from reconciler.encord import EncordClient
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import DesiredState, SandboxIntegration, SandboxUser
+from reconciler.model.live import LiveState
+from reconciler.plan import Plan
 from reconciler.sandbox.store import access, datasets, groups
 from reconciler.sandbox.store import org as org_store
 from reconciler.sandbox.store.common import (
@@ -47,6 +52,18 @@ class Provisioned:
 
     sandbox: Sandbox
     uuids: dict[str, str] = field(default_factory=dict)
+
+
+async def read(client: EncordClient, desired: DesiredState) -> LiveState:
+    """The live state ``reconciler plan`` reads for ``desired``."""
+    return await read_live(client, Scope.from_desired(desired))
+
+
+async def apply(client: EncordClient, plan: Plan, desired: DesiredState | None = None) -> None:
+    """Apply ``plan`` with the real engine; every step must take effect. With ``desired``,
+    what cloud syncs bring is planned and applied after them, as ``reconciler apply`` does."""
+    result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+    assert not result.failures, [f.message for f in result.failures]
 
 
 async def provision(org: Org, tmp_path: Path) -> Provisioned:
