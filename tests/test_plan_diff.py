@@ -441,3 +441,19 @@ def test_duplicates_above_the_scope_are_not_healed_their_content_was_not_read() 
     plan = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
     assert [c.address for c in plan.changes] == ["folder:/a"]
     assert [r.code for r in plan.refusals] == ["ambiguous-path"]
+
+
+def test_a_declared_folder_inside_a_moved_one_is_not_a_change_of_its_own() -> None:
+    """/c moves to /a (previously); /a/c is the live /c/c, carried by that move: no change
+    with no action for it (the planner's shape check stopped the plan; found by the round
+    trip property)."""
+    org = Org()
+    old = org.add_folder(None, "c", metadata=OURS)
+    org.add_folder(old, "c", metadata=OURS)
+    desired = desired_state(
+        folders={"/a": folder("/a", previously=("/c",)), "/a/c": folder("/a/c", 11)},
+    )
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [(c.address, [a.value for a in c.actions]) for c in plan.changes] == [
+        ("folder:/a", ["move"])
+    ]

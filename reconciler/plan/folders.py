@@ -159,9 +159,11 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
     )
     diff = field_diff(before, after)
     sync = _never_synced(d.ctx, folder)
+    moved = d.tree.moves.get(live.uuid) == folder.path
+    if not moved and all(f.path[0] == "path" for f in diff):
+        diff = ()  # a new path alone comes from an ancestor's move, which that change makes
     if not diff and not sync:
         return
-    moved = d.tree.moves.get(live.uuid) == folder.path
     actions: list[Action] = [Action.MOVE] if moved else []
     if any(d.path[0] in ("description", "metadata") for d in diff):
         actions.append(Action.PATCH)
