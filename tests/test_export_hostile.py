@@ -62,6 +62,11 @@ async def _organisation(tmp_path: Path) -> None:
         dataset = await c.datasets.create("ds\u202e #: x *", description="d: # x")
         await c.datasets.link_items(dataset.dataset_uuid, list(items.values())[:3])
         await c.datasets.add_groups(dataset.dataset_uuid, [group.group_hash], DatasetUserRole.USER)
+        # a group and a dataset no config name can hold: left out, one line each
+        unnamed = await c.groups.create("grp\nx", "")
+        await c.folders.add_groups(raw.uuid, [unnamed.group_hash], StorageUserRole.ADMIN)
+        other = await c.datasets.create("ds\x00" + "z" * 300, description="")
+        await c.datasets.link_items(other.dataset_uuid, list(items.values())[:1])
 
 
 @pytest.mark.slow
@@ -77,6 +82,9 @@ def test_export_of_hostile_names_validates_and_plans_to_nothing(tmp_path: Path) 
         shown = re.sub(r"[\n\r\x00\t]", lambda m: f"⟨U+{ord(m.group(0)):04X}⟩", name)
         assert sum(f"folder /team/{shown}: left out" in w for w in warnings) == 1, warnings
 
+    assert sum("group grp⟨U+000A⟩x: left out" in w for w in warnings) == 1, warnings
+    assert sum("dataset ds⟨U+0000⟩zzz" in w and "left out" in w for w in warnings) == 1
+    assert "folder /team/raw: grants left unmanaged" in exported.stderr
     validated = run_cli("validate", str(out))
     assert validated.returncode == 0, validated.stdout + validated.stderr
     planned = run_cli("plan", str(out), "--detailed-exitcode")

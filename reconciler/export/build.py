@@ -157,12 +157,31 @@ def _unholdable_folders(folders: Iterable[LiveFolder], warnings: list[str]) -> l
 
 
 def _group_names(live: LiveState, warnings: list[str]) -> dict[str, str]:
-    """Group hash -> name, for names that identify one group only."""
+    """Group hash -> name, for names that identify one group only and that a config can
+    write (the grants of any other group are left unmanaged)."""
     counts = Counter(g.name for g in live.groups.values())
     for name, count in sorted(counts.items()):
         if count > 1:
             warnings.append(f"{count} groups are named {name!r}: their grants are left out")
-    return {h: g.name for h, g in live.groups.items() if counts[g.name] == 1}
+        elif not is_declarable_name(name):
+            warnings.append(f"group {printable(name)}: left out, and its grants: {_UNNAMEABLE}")
+    return {
+        h: g.name
+        for h, g in live.groups.items()
+        if counts[g.name] == 1 and is_declarable_name(g.name)
+    }
+
+
+_NAME = re.compile(r"[^\x00-\x1f]{1,255}")  # the config schema's $defs/name
+_UNNAMEABLE = (
+    "a config name cannot hold a control character or more than 255 characters; rename it "
+    "in Encord, then export again"
+)
+
+
+def is_declarable_name(name: str) -> bool:
+    """A group name or dataset title the config can write (``$defs/name`` of its schema)."""
+    return _NAME.fullmatch(name) is not None
 
 
 def _grants(
@@ -222,6 +241,9 @@ def _datasets(
     for dataset in sorted(exported.live.datasets.values(), key=lambda d: (d.title, d.uuid)):
         linked = {r.item_uuid for r in dataset.rows if r.item_uuid in exported.items}
         if not linked:
+            continue
+        if not is_declarable_name(dataset.title):
+            warnings.append(f"dataset {printable(dataset.title)}: left out: {_UNNAMEABLE}")
             continue
         if titles[dataset.title] > 1:
             warnings.append(
