@@ -75,6 +75,8 @@ def _folder_bundle(step: Step) -> BundleKey | None:
     return (step.change.kind, folder_key(step.change))
 
 
+GRANT_OR_REVOKE = frozenset({(Action.GRANT,), (Action.REVOKE,)})
+
 FOLDER_GROUP = KindSpec(
     kind=Kind.FOLDER_GROUP,
     display_rank=3,
@@ -82,6 +84,7 @@ FOLDER_GROUP = KindSpec(
     phases=_phases(Phase.GRANTS),
     operations=_folder_operations,
     bundle_key=_folder_bundle,
+    shapes=GRANT_OR_REVOKE,
     drift="access",
     check="folder",
     decode=RolePayload.decode,
@@ -120,6 +123,7 @@ DATASET_GROUP = KindSpec(
     phases=_phases(Phase.DATASET_GRANTS),
     operations=_dataset_group_operations,
     bundle_key=_dataset_bundle,
+    shapes=GRANT_OR_REVOKE,
     drift="access",
     check="dataset",
     decode=RolePayload.decode,
@@ -132,6 +136,8 @@ DATASET_USER = KindSpec(
     phases=_phases(Phase.DATASET_GRANTS),
     operations=_dataset_user_operations,
     bundle_key=_dataset_bundle,
+    # A user's dataset role cannot be updated in place: revoked, then granted.
+    shapes=GRANT_OR_REVOKE | {(Action.REVOKE, Action.GRANT)},
     drift="access",
     check="dataset",
     decode=RolePayload.decode,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
@@ -54,6 +55,9 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+# A dataset patch is planned but never kept (``withhold_unsupported``): not a shape.
+SHAPES = frozenset({(Action.CREATE,)})
+
 SPEC = KindSpec(
     kind=Kind.DATASET,
     display_rank=5,
@@ -61,5 +65,6 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     decode=DatasetPayload.decode,
 )

@@ -181,6 +181,13 @@ def wave(step: Step) -> tuple[int, ...]:
     return ()
 
 
+_C, _P, _M, _D, _S = Action.CREATE, Action.PATCH, Action.MOVE, Action.DELETE, Action.SYNC
+SHAPES = frozenset(
+    {(_C,), (_C, _S), (_P,), (_M,), (_M, _P), (_D,), (_D, _C), (_D, _C, _S)}
+    # a folder a stopped run created and never synced: synced now (``plan.folders``)
+    | {(_S,), (_P, _S), (_M, _S), (_M, _P, _S)}
+)
+
 SPEC = KindSpec(
     kind=Kind.FOLDER,
     display_rank=2,
@@ -188,6 +195,7 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     wave=wave,
     check="folder",
     decode=FolderPayload.decode,

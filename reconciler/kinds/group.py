@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
@@ -56,6 +57,8 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+SHAPES = frozenset({(Action.CREATE,), (Action.PATCH,), (Action.DELETE,)})
+
 SPEC = KindSpec(
     kind=Kind.GROUP,
     display_rank=1,
@@ -63,6 +66,7 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     drift_split="members",
     decode=GroupPayload.decode,
 )

@@ -92,6 +92,8 @@ def bundle_key(step: Step) -> BundleKey | None:
     return ("delete-items", change.refs.from_parent_uuid)
 
 
+SHAPES = frozenset({(Action.PATCH,), (Action.MOVE,), (Action.MOVE, Action.PATCH), (Action.DELETE,)})
+
 SPEC = KindSpec(
     kind=Kind.ITEM,
     display_rank=4,
@@ -99,6 +101,7 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     drift="metadata",
     check="item",
     decode=ItemPayload.decode,

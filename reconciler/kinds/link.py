@@ -67,6 +67,8 @@ def weight(step: Step) -> int:
     return 1
 
 
+SHAPES = frozenset({(Action.LINK,), (Action.UNLINK,)})
+
 SPEC = KindSpec(
     kind=Kind.LINK,
     display_rank=8,
@@ -74,6 +76,7 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     weight=weight,
     drift="links",
     drift_field="linked",

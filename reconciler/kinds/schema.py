@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
@@ -53,6 +54,8 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+SHAPES = frozenset({(Action.CREATE,), (Action.PATCH,)})
+
 SPEC = KindSpec(
     kind=Kind.METADATA_SCHEMA,
     display_rank=0,
@@ -60,5 +63,6 @@ SPEC = KindSpec(
     phases=phases,
     operations=operations,
     bundle_key=bundle_key,
+    shapes=SHAPES,
     decode=SchemaPayload.decode,
 )

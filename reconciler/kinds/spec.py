@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 PhaseWork = tuple[Phase, tuple["Action", ...]]
 BundleKey = tuple[Hashable, ...]
+Shape = tuple["Action", ...]
 # How drift files a change of the kind that is neither a delete nor a move nor a create
 # (values of ``reconciler.drift.model.DriftKind``; drift is not imported here, see
 # ``reconciler.kinds``). None: by its actions alone (missing, changed).
@@ -58,6 +59,8 @@ class KindSpec:
       ``wave(step)``: within a phase, steps run in waves by this key, ascending.
     * ``drift``, ``drift_field``, ``drift_split``: how drift files and words a change;
       ``check``: which declared check it fails (see ``DriftClass``, ``CheckRoute``).
+    * ``shapes``: every tuple of actions a change of the kind may have (the planner emits no
+      other, ``planfile.loads`` refuses any other; ``reconciler.plan.shapes``).
     * ``decode``: a ``before``/``after`` of the kind read from plan JSON: its typed payload
       (``reconciler.kinds.payload``; ``Payload.encode`` is the way back).
     """
@@ -69,6 +72,7 @@ class KindSpec:
     operations: Callable[[], Mapping[Phase, Callable[[], Operation]]]
     bundle_key: Callable[[Step], BundleKey | None]
     decode: Callable[[Mapping[str, Any]], Payload]
+    shapes: frozenset[Shape]
     wave: Callable[[Step], tuple[int, ...]] = no_wave
     weight: Callable[[Step], int] = one
     drift: DriftClass | None = None
