@@ -156,4 +156,4 @@ def print_rename_notes(plan: Plan, desired: DesiredState, live: LiveState, fmt: 
     if notes and fmt == "text":
         click.echo("")
     for note in notes:
-        click.echo(f"Note: {note}", err=fmt != "text")
+        click.echo(f"Note: {printable(note)}", err=fmt != "text")  # live paths: one line
