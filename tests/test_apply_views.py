@@ -84,3 +84,26 @@ def test_end_of_input_at_the_prompt_is_no(
     assert view.confirm("Apply these changes?") is False
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     assert view.confirm("Apply these changes?") is True
+
+
+def test_the_apply_command_never_tests_the_format() -> None:
+    """Only ``view_for`` reads ``--format``: no comparison with a format name, no isinstance
+    of a view, in the command or its helpers."""
+    import ast
+    from pathlib import Path
+
+    import reconciler.cli
+
+    cli_dir = Path(reconciler.cli.__file__).parent
+    tests = []
+    for name in ("apply.py", "follow_up.py", "apply_lock.py", "interrupts.py"):
+        tree = ast.parse((cli_dir / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) and any(
+                isinstance(c, ast.Constant) and c.value in ("json", "text")
+                for c in (node.left, *node.comparators)
+            ):
+                tests.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.Name) and node.id in ("JsonLinesView", "TextView"):
+                tests.append(f"{name}:{node.lineno}")
+    assert tests == []

@@ -88,8 +88,6 @@ class Request:
     resume: bool
     force: bool
     only: tuple[str, ...]
-    fmt: str
-    detail: Detail
     target: dict[str, Any]
     lock_timeout: float
     force_unlock: str | None
@@ -139,8 +137,6 @@ def apply_command(
         resume=resume,
         force=force,
         only=only,
-        fmt=fmt,
-        detail=detail,
         target=target,
         lock_timeout=lock_timeout,
         force_unlock=force_unlock,
