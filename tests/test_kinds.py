@@ -40,6 +40,8 @@ def test_display_ranks_are_distinct_and_deletes_put_contents_first() -> None:
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_every_shape_runs_in_phases_the_kind_has_operations_for(kind: Kind) -> None:
+    """Every action of every shape is carried out in a phase of ``PHASES`` that the kind
+    has an operation for, and every operation of the kind is reached by some shape."""
     spec = spec_of(kind)
     operations = spec.operations()
     assert set(operations) <= set(PHASES)
@@ -49,7 +51,7 @@ def test_every_shape_runs_in_phases_the_kind_has_operations_for(kind: Kind) -> N
         for replaced in (False, True):
             work = spec.phases(change, replaced)
             assert work, f"{kind} {shape} runs in no phase"
-            assert [a for _, acts in work for a in acts if a in shape]
+            assert {a for _, acts in work for a in acts} == set(shape), f"{kind} {shape}"
             for phase, _ in work:
                 assert phase in operations, f"{kind} {shape}: no operation for {phase}"
                 used.add(phase)
