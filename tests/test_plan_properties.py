@@ -316,9 +316,10 @@ def _deletes_only_what_we_own(plan: Plan, live: LiveState, desired: DesiredState
 
 
 def _inside_replacement(plan: Plan, change: Any) -> bool:
-    replaced = [c for c in plan.changes if c.is_replace]
-    path = (getattr(change, "before", None) or {}).get("path", "")
-    return any(addr.is_under(path, (r.before or {}).get("path", "\0")) for r in replaced)
+    """A folder delete inside a folder this plan replaces (its content goes with it)."""
+    path = addr.key_of(change.address).split("#", 1)[0]
+    replaced = [addr.key_of(c.address).split("#", 1)[0] for c in plan.changes if c.is_replace]
+    return any(addr.is_under(path, r) for r in replaced)
 
 
 @PLANNER

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator import CALLER, Dataset, Group, Org
+from simulator import CALLER, Dataset, Group, Item, Org
 
 from helpers.embedded import Sandbox, ensure_created
 from reconciler.apply import ApplyOptions, apply_plan
@@ -161,8 +161,7 @@ class _Writer:
         now = now_text()
         for uuid, item in self.org.items.items():
             folder = access.folder_by_uuid(self.conn, self.uuids[item.parent])
-            insert_items(self.conn, [_item_row(item.name, item.item_type, item.metadata, folder,
-                                               self.caller.user_id, now)])  # fmt: skip
+            insert_items(self.conn, [_item_row(item, folder, self.caller.user_id, now)])
             row = self.conn.execute(
                 "SELECT id, uuid FROM items WHERE id = last_insert_rowid()"
             ).fetchone()
@@ -200,19 +199,12 @@ class _Writer:
         self.ids[org_id] = int(row["id"])
 
 
-def _item_row(
-    name: str,
-    item_type: str,
-    metadata: dict[str, Any],
-    folder: sqlite3.Row,
-    owner_id: int,
-    now: str,
-) -> tuple[Any, ...]:
+def _item_row(item: Item, folder: sqlite3.Row, owner_id: int, now: str) -> tuple[Any, ...]:
     """The ``items.INSERT_COLUMNS`` values of one item stored by Encord."""
-    mime = _MIME.get(item_type, "application/octet-stream")
+    mime = _MIME.get(item.item_type, "application/octet-stream")
     return (
-        new_uuid(), folder["id"], folder["path"], item_type, name, name.lower(), "",
-        json.dumps(metadata), owner_id, now, now, "encord", None, None, 1000, mime, None, None,
+        new_uuid(), folder["id"], folder["path"], item.item_type, item.name, item.name.lower(),
+        "", json.dumps(item.metadata), owner_id, now, now, "encord", None, None, 1000, mime, None, None,
         None,
     )  # fmt: skip
 
