@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pty
@@ -40,14 +39,14 @@ def _config(tmp_path: Path, *, items: int = 4) -> Path:
     return config
 
 
-def _live(config: Path) -> LiveState:
+async def _live(config: Path) -> LiveState:
     desired = load_config(config)
 
     async def read() -> LiveState:
         async with connect(TargetOptions(config=desired.target)) as client:
             return await read_live(client, Scope.from_desired(desired))
 
-    return asyncio.run(read())
+    return await read()
 
 
 def _saved_plan(config: Path, out: Path) -> None:
@@ -55,7 +54,8 @@ def _saved_plan(config: Path, out: Path) -> None:
     assert made.returncode == 0, made.stdout + made.stderr
 
 
-def test_without_a_terminal_apply_refuses_unless_auto_approved(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_without_a_terminal_apply_refuses_unless_auto_approved(tmp_path: Path) -> None:
     config = _config(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "reconciler", "apply", str(config)],
@@ -71,12 +71,13 @@ def test_without_a_terminal_apply_refuses_unless_auto_approved(tmp_path: Path) -
         "Error: refusing to apply without confirmation: stdin is not a terminal; review the "
         "plan and pass --auto-approve"
     ]
-    live = _live(config)  # nothing changed
+    live = await _live(config)  # nothing changed
     assert live.folders[live.paths["/team"]].description == ""
     assert not live.groups and not live.datasets
 
 
-def test_auto_approve_applies_verifies_and_a_rerun_has_nothing_to_do(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_auto_approve_applies_verifies_and_a_rerun_has_nothing_to_do(tmp_path: Path) -> None:
     config = _config(tmp_path)
     result = run_cli("apply", str(config), "--auto-approve")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -84,7 +85,7 @@ def test_auto_approve_applies_verifies_and_a_rerun_has_nothing_to_do(tmp_path: P
     assert "Apply complete: " in result.stdout and ", 0 failed;" in result.stdout
     assert "Verified: a fresh plan is empty" in result.stdout
     assert "Traceback" not in result.stderr
-    live = _live(config)
+    live = await _live(config)
     team = live.folders[live.paths["/team"]]
     assert team.description == "Team space" and team.metadata["team"] == "ml"
     raw = [i for i in live.items.values() if i.folder_path == "/team/raw"]
@@ -193,17 +194,18 @@ def _on_a_terminal(config: Path, answer: bytes) -> subprocess.CompletedProcess[s
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-def test_on_a_terminal_apply_asks_and_only_yes_applies(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_on_a_terminal_apply_asks_and_only_yes_applies(tmp_path: Path) -> None:
     config = _config(tmp_path, items=1)
     declined = _on_a_terminal(config, b"n\n")
     assert declined.returncode == 1
     assert "Apply these changes? [y/N]: " in declined.stdout
     assert declined.stderr.strip().splitlines() == ["Error: apply cancelled; nothing was changed"]
-    assert not _live(config).groups
+    assert not (await _live(config)).groups
     accepted = _on_a_terminal(config, b"y\n")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "Apply complete: " in accepted.stdout
-    assert [g.name for g in _live(config).groups.values()] == ["crew"]
+    assert [g.name for g in (await _live(config)).groups.values()] == ["crew"]
 
 
 def test_apply_shows_the_grouped_plan_once(tmp_path: Path) -> None:
@@ -233,7 +235,10 @@ def _checkout(config: Path, where: Path) -> Path:
     return where / "config"
 
 
-def test_a_saved_plan_applies_in_another_checkout_of_the_same_repository(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_saved_plan_applies_in_another_checkout_of_the_same_repository(
+    tmp_path: Path,
+) -> None:
     config = _config(tmp_path, items=1)
     db = str(config / ".reconciler" / "sandbox.sqlite")
     first = tmp_path / "first"
@@ -251,10 +256,11 @@ def test_a_saved_plan_applies_in_another_checkout_of_the_same_repository(tmp_pat
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "Verified: a fresh plan is empty." in applied.stdout
-    assert [g.name for g in _live(config).groups.values()] == ["crew"]
+    assert [g.name for g in (await _live(config)).groups.values()] == ["crew"]
 
 
-def test_a_saved_plan_is_refused_with_another_config_naming_both(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_saved_plan_is_refused_with_another_config_naming_both(tmp_path: Path) -> None:
     config = _config(tmp_path, items=1)
     db = str(config / ".reconciler" / "sandbox.sqlite")
     made_in = _checkout(config, tmp_path / "first")
@@ -269,7 +275,7 @@ def test_a_saved_plan_is_refused_with_another_config_naming_both(tmp_path: Path)
     assert applied.returncode == 1
     (line,) = applied.stderr.strip().splitlines()
     assert f"was made from the config in {made_in}, not the one in {other}" in line
-    assert not _live(config).groups  # refused before anything was applied
+    assert not (await _live(config)).groups  # refused before anything was applied
 
 
 QUICKSTART = Path(__file__).parents[1] / "examples" / "quickstart"
@@ -297,14 +303,15 @@ def test_the_plan_made_after_a_sync_is_shown_before_it_is_applied(tmp_path: Path
     assert "Verified: a fresh plan is empty" in out
 
 
-def test_the_plan_made_after_a_sync_asks_again_and_no_leaves_it_out(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_the_plan_made_after_a_sync_asks_again_and_no_leaves_it_out(tmp_path: Path) -> None:
     config = _quickstart(tmp_path)
     answered = _on_a_terminal(config, b"y\nn\n")  # yes to the plan, no to the follow-up
     assert answered.returncode == 1, answered.stdout + answered.stderr
     text = answered.stdout + answered.stderr
     assert "Planned after the cloud syncs" in text and "Apply these changes too?" in text
     assert "were not applied (not approved); run plan and apply again" in text
-    live = _live(config)
+    live = await _live(config)
     synced = [i for i in live.items.values() if i.folder_path.startswith("/quickstart/raw")]
     assert synced and all("source" not in i.metadata for i in synced)  # declined: untouched
     (dataset,) = live.datasets.values()
@@ -349,7 +356,10 @@ def test_a_plan_signed_with_the_ci_key_applies_and_a_resealed_one_is_refused(
     assert applied.returncode == 0, applied.stdout + applied.stderr
 
 
-def test_a_saved_plan_that_removes_what_the_config_would_not_is_refused(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_saved_plan_that_removes_what_the_config_would_not_is_refused(
+    tmp_path: Path,
+) -> None:
     """Apply re-plans from the config: a delete the config does not (or no longer) make is
     refused before anything is applied, whatever the plan file's checksum says."""
     config = _config(tmp_path, items=1)
@@ -370,8 +380,8 @@ def test_a_saved_plan_that_removes_what_the_config_would_not_is_refused(tmp_path
     assert refused.returncode == 1
     (line,) = refused.stderr.strip().splitlines()
     assert "removes what the config would not remove now (group:old-crew)" in line
-    assert "old-crew" in {g.name for g in _live(config).groups.values()}  # nothing deleted
+    assert "old-crew" in {g.name for g in (await _live(config)).groups.values()}  # nothing deleted
     resources.write_text(declared)
     agreed = run_cli("apply", str(plan_file), "--auto-approve")
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
-    assert "old-crew" not in {g.name for g in _live(config).groups.values()}
+    assert "old-crew" not in {g.name for g in (await _live(config)).groups.values()}

@@ -42,9 +42,10 @@ from reconciler.plan import Plan
 from reconciler.wire.storage import PatchFolderPayload, PatchItemPayload
 
 
-def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/data", folders=2, items=10)
     desired = sandbox.desired(
         folders={
@@ -60,37 +61,34 @@ def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
         datasets={"train": dataset("train", select("/data/folder-00000"))},
     )
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            live = await read_live(client, Scope.from_desired(desired))
-            moved_uuid = live.paths["/data/folder-00001"]
-            moved_items = {i.uuid for i in live.items.values() if i.parent == moved_uuid}
-        plan, result = await plan_and_apply(sandbox, desired)
-        assert plan.summary.total > 0
-        assert result.failures == ()
-        assert result.verification is not None and result.verification.remaining == ()
-        assert result.ok
-        async with sandbox.connect() as client:
-            again = await plan_for(client, desired)
-            assert again.changes == ()
-            live = await read_live(client, Scope.from_desired(desired))
-            # the moved folder kept its UUID and its items
-            assert live.paths["/moved"] == moved_uuid
-            assert {i.uuid for i in live.items.values() if i.parent == moved_uuid} == moved_items
-            first = live.folders[live.paths["/data/folder-00000"]]
-            assert first.description == "first"
-            assert first.metadata["team"] == "a"
-            created = live.folders[live.paths["/curated"]]
-            assert created.metadata[OWNER_KEY] == OWNER
-            items = [i for i in live.items.values() if i.folder_path == "/data/folder-00000"]
-            assert items and all(i.metadata["split"] == "train" for i in items)
-            (train,) = [d for d in live.datasets.values() if d.title == "train"]
-            assert {r.item_uuid for r in train.rows} == {i.uuid for i in items}
-            sub = live.paths["/curated/sub"]
-            (annotators,) = [g for g in live.groups.values() if g.name == "annotators"]
-            assert live.folder_groups[sub] == {annotators.hash: "user"}
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        live = await read_live(client, Scope.from_desired(desired))
+        moved_uuid = live.paths["/data/folder-00001"]
+        moved_items = {i.uuid for i in live.items.values() if i.parent == moved_uuid}
+    plan, result = await plan_and_apply(sandbox, desired)
+    assert plan.summary.total > 0
+    assert result.failures == ()
+    assert result.verification is not None and result.verification.remaining == ()
+    assert result.ok
+    async with sandbox.connect() as client:
+        again = await plan_for(client, desired)
+        assert again.changes == ()
+        live = await read_live(client, Scope.from_desired(desired))
+        # the moved folder kept its UUID and its items
+        assert live.paths["/moved"] == moved_uuid
+        assert {i.uuid for i in live.items.values() if i.parent == moved_uuid} == moved_items
+        first = live.folders[live.paths["/data/folder-00000"]]
+        assert first.description == "first"
+        assert first.metadata["team"] == "a"
+        created = live.folders[live.paths["/curated"]]
+        assert created.metadata[OWNER_KEY] == OWNER
+        items = [i for i in live.items.values() if i.folder_path == "/data/folder-00000"]
+        assert items and all(i.metadata["split"] == "train" for i in items)
+        (train,) = [d for d in live.datasets.values() if d.title == "train"]
+        assert {r.item_uuid for r in train.rows} == {i.uuid for i in items}
+        sub = live.paths["/curated/sub"]
+        (annotators,) = [g for g in live.groups.values() if g.name == "annotators"]
+        assert live.folder_groups[sub] == {annotators.hash: "user"}
     phases = [e.phase for e in sandbox.events if isinstance(e, PhaseStarted)]
     assert phases == [
         "create-folders",
@@ -106,98 +104,95 @@ def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
     assert "folder:/moved" in done and "group:annotators" in done
 
 
-def test_an_object_changed_since_the_plan_fails_alone(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_object_changed_since_the_plan_fails_alone(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/data", items=5)
     desired = sandbox.desired(
         folders={"/data": folder("/data", description="declared")},
         rules=(rule("/data", {"split": "train"}),),
     )
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            plan = await plan_for(client, desired)
-            live = await read_live(client, Scope.from_desired(desired))
-            by_name = {i.name: i for i in live.items.values()}
-            # out of band, between plan and apply: one item's metadata (managed: stale),
-            # another's description (not managed: still fresh), the folder's metadata
-            await client.items.patch_bulk(
-                {
-                    by_name["item-0000000.jpg"].uuid: PatchItemPayload(
-                        client_metadata={"owner": "someone"}
-                    ),
-                    by_name["item-0000001.jpg"].uuid: PatchItemPayload(description="note"),
-                }
-            )
-            await client.folders.patch_bulk(
-                {live.paths["/data"]: PatchFolderPayload(client_metadata={"x": 1})}
-            )
-            result = await apply_plan(
-                plan,
-                client=client,
-                options=ApplyOptions(desired=desired),
-                emit=sandbox.events.append,
-            )
-            stale = {f.address: f for f in result.failures}
-            assert set(stale) == {"item:/data/item-0000000.jpg", "folder:/data"}
-            assert all(f.stale for f in stale.values())
-            message = stale["item:/data/item-0000000.jpg"].message
-            assert message.startswith("item /data/item-0000000.jpg changed since the plan: ")
-            assert "lastEditedAt " in message and "metadata differ; re-run plan" in message
-            assert not result.ok
-            after = await read_live(client, Scope.from_desired(desired))
-            items = {i.name: i for i in after.items.values()}
-            assert items["item-0000000.jpg"].metadata == {"owner": "someone"}  # untouched
-            for name in ("item-0000001.jpg", "item-0000002.jpg", "item-0000004.jpg"):
-                assert items[name].metadata == {"split": "train"}
-            assert after.folders[after.paths["/data"]].description == ""
-            assert result.verification is not None
-            remaining = "\n".join(result.verification.remaining)
-            assert "item:/data/item-0000000.jpg" in remaining and "folder:/data" in remaining
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+        live = await read_live(client, Scope.from_desired(desired))
+        by_name = {i.name: i for i in live.items.values()}
+        # out of band, between plan and apply: one item's metadata (managed: stale),
+        # another's description (not managed: still fresh), the folder's metadata
+        await client.items.patch_bulk(
+            {
+                by_name["item-0000000.jpg"].uuid: PatchItemPayload(
+                    client_metadata={"owner": "someone"}
+                ),
+                by_name["item-0000001.jpg"].uuid: PatchItemPayload(description="note"),
+            }
+        )
+        await client.folders.patch_bulk(
+            {live.paths["/data"]: PatchFolderPayload(client_metadata={"x": 1})}
+        )
+        result = await apply_plan(
+            plan,
+            client=client,
+            options=ApplyOptions(desired=desired),
+            emit=sandbox.events.append,
+        )
+        stale = {f.address: f for f in result.failures}
+        assert set(stale) == {"item:/data/item-0000000.jpg", "folder:/data"}
+        assert all(f.stale for f in stale.values())
+        message = stale["item:/data/item-0000000.jpg"].message
+        assert message.startswith("item /data/item-0000000.jpg changed since the plan: ")
+        assert "lastEditedAt " in message and "metadata differ; re-run plan" in message
+        assert not result.ok
+        after = await read_live(client, Scope.from_desired(desired))
+        items = {i.name: i for i in after.items.values()}
+        assert items["item-0000000.jpg"].metadata == {"owner": "someone"}  # untouched
+        for name in ("item-0000001.jpg", "item-0000002.jpg", "item-0000004.jpg"):
+            assert items[name].metadata == {"split": "train"}
+        assert after.folders[after.paths["/data"]].description == ""
+        assert result.verification is not None
+        remaining = "\n".join(result.verification.remaining)
+        assert "item:/data/item-0000000.jpg" in remaining and "folder:/data" in remaining
 
 
-def test_an_edit_of_an_object_the_plan_never_touched_is_drift_not_a_failure(
+@pytest.mark.anyio
+async def test_an_edit_of_an_object_the_plan_never_touched_is_drift_not_a_failure(
     tmp_path: Path,
 ) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/data", items=3)
     folders = {
         "/data": folder("/data", description="declared"),
         "/other": folder("/other", description="kept"),
     }
-    _, first = asyncio.run(plan_and_apply(sandbox, sandbox.desired(folders=folders)))
+    _, first = await plan_and_apply(sandbox, sandbox.desired(folders=folders))
     assert first.ok
     desired = sandbox.desired(folders=folders, rules=(rule("/data", {"split": "train"}),))
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            plan = await plan_for(client, desired)  # saved: apply gets no live state
-            assert {c.kind for c in plan.changes} == {"item"}
-            live = await read_live(client, Scope.from_desired(desired))
-            await client.folders.patch_bulk(
-                {live.paths["/other"]: PatchFolderPayload(description="edited by hand")}
-            )
-            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
-            assert result.failures == () and result.ok
-            verification = result.verification
-            assert verification is not None and verification.remaining == ()
-            assert [line.split()[:2] for line in verification.drift] == [["~", "folder:/other"]]
-            after = await read_live(client, Scope.from_desired(desired))
-            assert all(i.metadata == {"split": "train"} for i in after.items.values())
-            assert after.folders[after.paths["/other"]].description == "edited by hand"
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)  # saved: apply gets no live state
+        assert {c.kind for c in plan.changes} == {"item"}
+        live = await read_live(client, Scope.from_desired(desired))
+        await client.folders.patch_bulk(
+            {live.paths["/other"]: PatchFolderPayload(description="edited by hand")}
+        )
+        result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+        assert result.failures == () and result.ok
+        verification = result.verification
+        assert verification is not None and verification.remaining == ()
+        assert [line.split()[:2] for line in verification.drift] == [["~", "folder:/other"]]
+        after = await read_live(client, Scope.from_desired(desired))
+        assert all(i.metadata == {"split": "train"} for i in after.items.values())
+        assert after.folders[after.paths["/other"]].description == "edited by hand"
 
 
-def test_prune_deletes_only_what_the_plan_showed(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_prune_deletes_only_what_the_plan_showed(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     first = sandbox.desired(folders={"/work/a": folder("/work/a"), "/work/b": folder("/work/b")})
-    _, result = asyncio.run(plan_and_apply(sandbox, first))
+    _, result = await plan_and_apply(sandbox, first)
     assert result.ok
     sandbox.seed("/work/a", items=3)
     sandbox.seed("/work/b", items=2)
@@ -229,12 +224,13 @@ def test_prune_deletes_only_what_the_plan_showed(tmp_path: Path) -> None:
             left = [i.path for i in live.items.values()]
             assert left == ["/work/a/item-0000000.jpg"]  # the newcomer, nothing else
 
-    asyncio.run(scenario())
+    await scenario()
 
 
-def test_an_interrupted_run_resumes_from_its_journal(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_interrupted_run_resumes_from_its_journal(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/big", items=2500)
     desired = sandbox.desired(
         folders={"/big": folder("/big"), "/new/one": folder("/new/one")},
@@ -267,40 +263,38 @@ def test_an_interrupted_run_resumes_from_its_journal(tmp_path: Path) -> None:
                 await task
             return plan
 
-    plan = asyncio.run(interrupted())
+    plan = await interrupted()
     recorded = read_journal(journal)
     assert not recorded.finished
     assert set(recorded.created) == {"folder:/new", "folder:/new/one"}
     patched = {k for k in recorded.done if k.endswith(":patch-items")}
     assert 0 < len(patched) < 2500
 
-    async def resume() -> None:
-        async with sandbox.connect() as client:
-            with pytest.raises(JournalError, match=r"partly applied.*--resume"):
-                await apply_plan(plan, client=client, options=ApplyOptions(journal=journal))
-            result = await apply_plan(
-                plan,
-                client=client,
-                options=ApplyOptions(desired=desired, journal=journal, resume=True),
+    async with sandbox.connect() as client:
+        with pytest.raises(JournalError, match=r"partly applied.*--resume"):
+            await apply_plan(plan, client=client, options=ApplyOptions(journal=journal))
+        result = await apply_plan(
+            plan,
+            client=client,
+            options=ApplyOptions(desired=desired, journal=journal, resume=True),
+        )
+        assert result.ok, result.failures
+        assert result.already_done == len(recorded.done)
+        live = await read_live(client, Scope.from_desired(desired))
+        assert all(i.metadata == {"batch": 7} for i in live.items.values())
+        assert len(live.items) == 2500
+        news = [f for f in live.folders.values() if f.name == "new"]
+        assert len(news) == 1  # created once, its id reused
+        with pytest.raises(JournalError, match="already applied"):
+            await apply_plan(
+                plan, client=client, options=ApplyOptions(journal=journal, resume=True)
             )
-            assert result.ok, result.failures
-            assert result.already_done == len(recorded.done)
-            live = await read_live(client, Scope.from_desired(desired))
-            assert all(i.metadata == {"batch": 7} for i in live.items.values())
-            assert len(live.items) == 2500
-            news = [f for f in live.folders.values() if f.name == "new"]
-            assert len(news) == 1  # created once, its id reused
-            with pytest.raises(JournalError, match="already applied"):
-                await apply_plan(
-                    plan, client=client, options=ApplyOptions(journal=journal, resume=True)
-                )
-
-    asyncio.run(resume())
 
 
-def test_an_unacknowledged_create_is_adopted_not_repeated(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_unacknowledged_create_is_adopted_not_repeated(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     desired = sandbox.desired(
         folders={"/fresh": folder("/fresh", metadata={"k": "v"})},
         groups={"crew": group("crew")},
@@ -308,36 +302,34 @@ def test_an_unacknowledged_create_is_adopted_not_repeated(tmp_path: Path) -> Non
     )
     journal = tmp_path / "journal.jsonl"
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            plan = await plan_for(client, desired)
-            result = await apply_plan(
-                plan, client=client, options=ApplyOptions(desired=desired, journal=journal)
-            )
-            assert result.ok
-            # The process died after the API made everything, before any answer was journaled.
-            lines = journal.read_text().splitlines()
-            journal.write_text(lines[0] + "\n")
-            result = await apply_plan(
-                plan,
-                client=client,
-                options=ApplyOptions(desired=desired, journal=journal, resume=True),
-            )
-            assert result.ok, result.failures
-            live = await read_live(client, Scope.from_desired(desired))
-            assert [f.path for f in live.folders.values()] == ["/fresh"]
-            assert [g.name for g in live.groups.values()].count("crew") == 1
-            assert [d.title for d in live.datasets.values()] == ["made"]
-            assert set(read_journal(journal).created) == {
-                "folder:/fresh",
-                "group:crew",
-                "dataset:made",
-            }
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+        result = await apply_plan(
+            plan, client=client, options=ApplyOptions(desired=desired, journal=journal)
+        )
+        assert result.ok
+        # The process died after the API made everything, before any answer was journaled.
+        lines = journal.read_text().splitlines()
+        journal.write_text(lines[0] + "\n")
+        result = await apply_plan(
+            plan,
+            client=client,
+            options=ApplyOptions(desired=desired, journal=journal, resume=True),
+        )
+        assert result.ok, result.failures
+        live = await read_live(client, Scope.from_desired(desired))
+        assert [f.path for f in live.folders.values()] == ["/fresh"]
+        assert [g.name for g in live.groups.values()].count("crew") == 1
+        assert [d.title for d in live.datasets.values()] == ["made"]
+        assert set(read_journal(journal).created) == {
+            "folder:/fresh",
+            "group:crew",
+            "dataset:made",
+        }
 
 
-def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None:
     buckets = tmp_path / "buckets"
     for relative in ("acme/cams/a.jpg", "acme/cams/sub/b.jpg", "acme/other/c.mp4"):
         (buckets / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -346,7 +338,7 @@ def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None
         tmp_path,
         integrations=(SandboxIntegration(title="lake", provider="s3", root=str(buckets)),),
     )
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
 
     def declared(url: str) -> DesiredState:
         return sandbox.desired(
@@ -362,7 +354,7 @@ def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None
         )
 
     first = declared("s3://acme/cams/")
-    plan, result = asyncio.run(plan_and_apply(sandbox, first))
+    plan, result = await plan_and_apply(sandbox, first)
     assert [d.folder for d in plan.deferred] == ["/synced"]
     assert result.ok, (result.failures, result.verification)
     assert result.deferred == 4  # two item patches, two links
@@ -373,7 +365,7 @@ def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None
         async with sandbox.connect() as client:
             return await read_live(client, Scope.from_desired(desired))
 
-    live = asyncio.run(read(first))
+    live = await read(first)
     old_uuid = live.paths["/synced"]
     assert sorted(i.path for i in live.items.values()) == ["/synced/a.jpg", "/synced/sub/b.jpg"]
     assert all(i.metadata == {"source": "lake"} for i in live.items.values())
@@ -381,20 +373,21 @@ def test_cloud_sync_then_deferred_items_then_replacement(tmp_path: Path) -> None
     assert {r.item_uuid for r in cams.rows} == set(live.items)
 
     second = declared("s3://acme/other/")
-    plan, result = asyncio.run(plan_and_apply(sandbox, second))
+    plan, result = await plan_and_apply(sandbox, second)
     assert any(c.is_replace for c in plan.changes)
     assert result.ok, (result.failures, result.verification)
-    live = asyncio.run(read(second))
+    live = await read(second)
     assert live.paths["/synced"] != old_uuid
     assert [i.path for i in live.items.values()] == ["/synced/c.mp4"]
     (cams,) = live.datasets.values()
     assert [r.item_uuid for r in cams.rows] == list(live.items)
 
 
-def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
     people = ("alice@example.com", "bob@example.com", "carol@example.com")
     sandbox = make_sandbox(tmp_path, users=tuple(SandboxUser(email=e) for e in people))
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/acl", items=3)
     alice, bob, carol = people
     first = sandbox.desired(
@@ -404,7 +397,7 @@ def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
             "d1": dataset("d1", select("/acl"), groups={"crew": "admin"}, users={alice: "user"})
         },
     )
-    _, result = asyncio.run(plan_and_apply(sandbox, first))
+    _, result = await plan_and_apply(sandbox, first)
     assert result.ok, (result.failures, result.verification)
     second = sandbox.desired(
         folders={"/acl": folder("/acl", groups={"crew": "admin", "ops": "user"})},
@@ -421,7 +414,7 @@ def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
             )
         },
     )
-    plan, result = asyncio.run(plan_and_apply(sandbox, second))
+    plan, result = await plan_and_apply(sandbox, second)
     kinds = sorted((c.address, tuple(str(a) for a in c.actions)) for c in plan.changes)
     assert ("dataset-user:d1#alice@example.com", ("revoke", "grant")) in kinds
     assert ("dataset-group:d1#crew", ("revoke",)) in kinds
@@ -431,7 +424,7 @@ def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
         async with sandbox.connect() as client:
             return await read_live(client, Scope.from_desired(second))
 
-    live = asyncio.run(read())
+    live = await read()
     groups = {g.name: g for g in live.groups.values()}
     assert set(groups["crew"].members) >= {alice, carol}
     assert bob not in groups["crew"].members
@@ -446,72 +439,71 @@ def test_roles_members_and_links_change_in_place(tmp_path: Path) -> None:
     assert [live.items[r.item_uuid].name for r in d1.rows if r.item_uuid] == ["item-0000000.jpg"]
 
 
-def test_an_item_only_plan_is_verified_by_reading_back_the_touched_items(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_item_only_plan_is_verified_by_reading_back_the_touched_items(
+    tmp_path: Path,
+) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/many", folders=3, items=2400)
     desired = sandbox.desired(rules=(rule("/many", {"checked": True}, recursive=True),))
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            live = await read_live(client, Scope.from_desired(desired))
-            plan = await plan_for(client, desired)
-            victim = next(iter(live.items.values()))
-            await client.items.patch_bulk({victim.uuid: PatchItemPayload(client_metadata={"x": 1})})
-            client.reset_stats()
-            result = await apply_plan(
-                plan, client=client, options=ApplyOptions(desired=desired, live=live)
-            )
-            routes = client.stats.by_route
-        verification = result.verification
-        assert verification is not None and verification.reread == "touched"
-        assert [f.address for f in result.failures] == [f"item:{victim.path}"]
-        assert verification.remaining == (f"~ item:{victim.path}  [items.yaml:30]",)
-        # 3 reads before the writes and 3 writes, which answer with the stored items; only
-        # the stale item, never written, is read back: nothing is listed again
-        assert routes["POST /v2/public/storage/items/get-bulk"] == 4
-        assert routes["PATCH /v2/public/storage/items/patch-bulk"] == 3
-        assert sum(routes.values()) == 7
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        live = await read_live(client, Scope.from_desired(desired))
+        plan = await plan_for(client, desired)
+        victim = next(iter(live.items.values()))
+        await client.items.patch_bulk({victim.uuid: PatchItemPayload(client_metadata={"x": 1})})
+        client.reset_stats()
+        result = await apply_plan(
+            plan, client=client, options=ApplyOptions(desired=desired, live=live)
+        )
+        routes = client.stats.by_route
+    verification = result.verification
+    assert verification is not None and verification.reread == "touched"
+    assert [f.address for f in result.failures] == [f"item:{victim.path}"]
+    assert verification.remaining == (f"~ item:{victim.path}  [items.yaml:30]",)
+    # 3 reads before the writes and 3 writes, which answer with the stored items; only
+    # the stale item, never written, is read back: nothing is listed again
+    assert routes["POST /v2/public/storage/items/get-bulk"] == 4
+    assert routes["PATCH /v2/public/storage/items/patch-bulk"] == 3
+    assert sum(routes.values()) == 7
 
 
-def test_a_refused_bulk_call_is_split_to_fail_only_the_bad_object(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_refused_bulk_call_is_split_to_fail_only_the_bad_object(tmp_path: Path) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/pool", items=8)
     desired = sandbox.desired(datasets={"pool": dataset("pool", select("/pool"))})
     first = sandbox.desired(datasets={"pool": dataset("pool")})
-    _, made = asyncio.run(plan_and_apply(sandbox, first))
+    _, made = await plan_and_apply(sandbox, first)
     assert made.ok
 
-    async def scenario() -> None:
-        async with sandbox.connect() as client:
-            plan = await plan_for(client, desired)
-            assert sum(1 for c in plan.changes if c.kind == "link") == 8
-            live = await read_live(client, Scope.from_desired(desired))
-            gone = sorted(live.items.values(), key=lambda i: i.name)[5]
-            await client.items.delete(gone.parent, [gone.uuid])
-            client.reset_stats()
-            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
-            links = client.stats.by_route["POST /public datasetlinkitems"]
-            assert [f.address for f in result.failures] == [f"link:pool#{gone.path}"]
-            assert links <= 1 + 2 * 3  # the whole call, then halves down to the bad item
-            after = await read_live(client, Scope.from_desired(desired))
-            (pool,) = after.datasets.values()
-            assert {r.item_uuid for r in pool.rows} == set(after.items) and len(after.items) == 7
-            assert result.verification is not None and result.verification.remaining == ()
-
-    asyncio.run(scenario())
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+        assert sum(1 for c in plan.changes if c.kind == "link") == 8
+        live = await read_live(client, Scope.from_desired(desired))
+        gone = sorted(live.items.values(), key=lambda i: i.name)[5]
+        await client.items.delete(gone.parent, [gone.uuid])
+        client.reset_stats()
+        result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+        links = client.stats.by_route["POST /public datasetlinkitems"]
+        assert [f.address for f in result.failures] == [f"link:pool#{gone.path}"]
+        assert links <= 1 + 2 * 3  # the whole call, then halves down to the bad item
+        after = await read_live(client, Scope.from_desired(desired))
+        (pool,) = after.datasets.values()
+        assert {r.item_uuid for r in pool.rows} == set(after.items) and len(after.items) == 7
+        assert result.verification is not None and result.verification.remaining == ()
 
 
-def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> None:
     buckets = tmp_path / "buckets"
     (buckets / "b").mkdir(parents=True)
     sandbox = make_sandbox(
         tmp_path, integrations=(SandboxIntegration(title="lake", provider="s3", root=str(buckets)),)
     )
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     desired = sandbox.desired(
         folders={
             "/bad": folder(
@@ -524,7 +516,7 @@ def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> No
         },
         groups={"crew": group("crew")},
     )
-    _, result = asyncio.run(plan_and_apply(sandbox, desired))
+    _, result = await plan_and_apply(sandbox, desired)
     failures = {f.address: f for f in result.failures}
     assert set(failures) == {"folder:/bad", "folder:/bad/child", "folder-group:/bad#crew"}
     assert not failures["folder:/bad"].skipped
@@ -534,7 +526,7 @@ def test_when_a_create_fails_what_depends_on_it_is_skipped(tmp_path: Path) -> No
         "not applied: it depends on folder /bad, which failed"
     )
     assert failures["folder-group:/bad#crew"].skipped
-    live = asyncio.run(_read(sandbox, desired))
+    live = await _read(sandbox, desired)
     assert "/good" in live.paths and "/bad" not in live.paths
     assert [g.name for g in live.groups.values()] == ["crew"]
 
@@ -544,9 +536,12 @@ async def _read(sandbox: Sandbox, desired: DesiredState) -> LiveState:
         return await read_live(client, Scope.from_desired(desired))
 
 
-def test_a_plan_read_moments_ago_is_trusted_an_older_one_is_read_again(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_plan_read_moments_ago_is_trusted_an_older_one_is_read_again(
+    tmp_path: Path,
+) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/many", folders=2, items=1500)
 
     async def run(value: int, age: float) -> Mapping[str, int]:
@@ -564,9 +559,9 @@ def test_a_plan_read_moments_ago_is_trusted_an_older_one_is_read_again(tmp_path:
             assert result.ok, result.failures
             return dict(client.stats.by_route)
 
-    fresh = asyncio.run(run(1, age=0))
+    fresh = await run(1, age=0)
     assert fresh == {"PATCH /v2/public/storage/items/patch-bulk": 2}  # the writes, nothing else
-    old = asyncio.run(run(2, age=120))
+    old = await run(2, age=120)
     assert old == {
         "POST /v2/public/storage/items/get-bulk": 2,
         "PATCH /v2/public/storage/items/patch-bulk": 2,

@@ -4,11 +4,11 @@ failed is finished, even for a folder without our marker, and never becomes crea
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.desired import desired_state, folder
 from helpers.embedded import ensure_created, make_sandbox, plan_for
 from simulator import Org
@@ -21,11 +21,12 @@ from reconciler.plan import DiffOptions, diff
 from reconciler.plan.actions import Action
 
 
-def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are_in_flight(
+@pytest.mark.anyio
+async def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are_in_flight(
     tmp_path: Path,
 ) -> None:
     sandbox = make_sandbox(tmp_path)
-    asyncio.run(ensure_created(sandbox))
+    await ensure_created(sandbox)
     sandbox.seed("/cams", items=3)  # made by hand: no marker of ours
     desired = sandbox.desired(
         folders={
@@ -49,7 +50,7 @@ def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are_in_fl
             assert not result.ok
             return str(move.refs.uuid)
 
-    uuid = asyncio.run(stopped_half_way())
+    uuid = await stopped_half_way()
     records = [json.loads(line) for line in journal.read_text().splitlines()]
     intent = next(i for i, r in enumerate(records) if r["type"] == "intent")
     assert {"key", "address", "uuid"} <= set(records[intent]["steps"][0])
@@ -57,23 +58,20 @@ def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are_in_fl
     assert state.in_flight() == ((uuid, "folder:/archive/footage"),)
     assert in_flight([state]) == state.in_flight()
 
-    async def finish() -> None:
-        async with sandbox.connect() as client:
-            blind = await plan_for(client, desired)  # without the journal: a fresh folder
-            assert [c.address for c in blind.changes if Action.CREATE in c.actions] == [
-                "folder:/archive/footage"
-            ]
-            plan = await plan_for(client, desired, in_flight=state.in_flight())
-            (change,) = plan.changes
-            assert change.refs.uuid == uuid and change.previous_address == "folder:/archive/cams"
-            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
-            assert result.ok
-            again = await plan_for(client, desired)
-            assert again.changes == ()
-            moved = await client.folders.get(uuid)
-            assert moved.name == "footage"
-
-    asyncio.run(finish())
+    async with sandbox.connect() as client:
+        blind = await plan_for(client, desired)  # without the journal: a fresh folder
+        assert [c.address for c in blind.changes if Action.CREATE in c.actions] == [
+            "folder:/archive/footage"
+        ]
+        plan = await plan_for(client, desired, in_flight=state.in_flight())
+        (change,) = plan.changes
+        assert change.refs.uuid == uuid and change.previous_address == "folder:/archive/cams"
+        result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+        assert result.ok
+        again = await plan_for(client, desired)
+        assert again.changes == ()
+        moved = await client.folders.get(uuid)
+        assert moved.name == "footage"
 
 
 def test_prune_never_deletes_a_folder_an_unfinished_step_was_moving() -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import reconciler.encord as encord
@@ -24,7 +23,8 @@ def test_public_names_are_pinned() -> None:
         assert hasattr(encord, name)
 
 
-def test_close_runs_callbacks_and_target_prefers_the_label() -> None:
+@pytest.mark.anyio
+async def test_close_runs_callbacks_and_target_prefers_the_label() -> None:
     closed: list[str] = []
 
     async def close_async() -> None:
@@ -42,5 +42,5 @@ def test_close_runs_callbacks_and_target_prefers_the_label() -> None:
             client.close_with(close_async)
             return client.target
 
-    assert asyncio.run(go()) == "sandbox:/tmp/x.sqlite"
+    assert await go() == "sandbox:/tmp/x.sqlite"
     assert closed == ["async", "sync"]

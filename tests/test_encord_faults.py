@@ -56,8 +56,9 @@ async def _creates(s: Sandboxed) -> None:
     assert str((await c.folders.get(made[0].uuid)).parent) == str(made[1].uuid)
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_commit_then_502_never_duplicates_a_create(tmp_path: Path, seed: int) -> None:
+async def test_commit_then_502_never_duplicates_a_create(tmp_path: Path, seed: int) -> None:
     options = SandboxOptions(error_after_rate=0.3, error_rate=0.1, seed=seed)
 
     async def go() -> int:
@@ -65,28 +66,26 @@ def test_commit_then_502_never_duplicates_a_create(tmp_path: Path, seed: int) ->
             await _creates(sandbox)
             return sandbox.client.stats.retries
 
-    assert asyncio.run(go()) > 0  # the faults did hit
+    assert await go() > 0  # the faults did hit
 
 
-def test_links_are_not_duplicated_when_answers_are_lost(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path, options=SandboxOptions(seed=5)) as s:
-            c = s.client
-            root = await c.folders.create("links")
-            items = await _synced(s, root.uuid)
-            ds = (await c.datasets.create("linked")).dataset_uuid
-            await s.set_faults(error_after_rate=0.5, seed=11)
-            for item in items:
-                await c.datasets.link_items(ds, [item])
-            rows = await c.datasets.data_rows(ds)
-            await s.set_faults(error_after_rate=0.0)
-            assert sorted(r.backing_item_uuid or "" for r in rows) == sorted(items)
-            await s.set_faults(error_after_rate=0.5, seed=12)
-            await c.datasets.unlink(ds, [r.data_hash for r in rows])
-            await s.set_faults(error_after_rate=0.0)
-            assert await c.datasets.data_rows(ds) == []
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_links_are_not_duplicated_when_answers_are_lost(tmp_path: Path) -> None:
+    async with embedded(tmp_path, options=SandboxOptions(seed=5)) as s:
+        c = s.client
+        root = await c.folders.create("links")
+        items = await _synced(s, root.uuid)
+        ds = (await c.datasets.create("linked")).dataset_uuid
+        await s.set_faults(error_after_rate=0.5, seed=11)
+        for item in items:
+            await c.datasets.link_items(ds, [item])
+        rows = await c.datasets.data_rows(ds)
+        await s.set_faults(error_after_rate=0.0)
+        assert sorted(r.backing_item_uuid or "" for r in rows) == sorted(items)
+        await s.set_faults(error_after_rate=0.5, seed=12)
+        await c.datasets.unlink(ds, [r.data_hash for r in rows])
+        await s.set_faults(error_after_rate=0.0)
+        assert await c.datasets.data_rows(ds) == []
 
 
 async def _synced(s: Sandboxed, parent: object) -> list[str]:
@@ -103,43 +102,42 @@ async def _synced(s: Sandboxed, parent: object) -> list[str]:
     return sorted([str(i.uuid) async for i in c.items.list_recursive(cams.uuid)])
 
 
-def test_sync_start_after_a_lost_answer_is_reported_not_resent(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            c = s.client
-            integration = (await c.integrations.list_all())[0]
-            params = CloudSyncedFolderParams(
-                integration_uuid=integration.integration_uuid, remote_url="s3://acme-raw/cams/"
-            )
-            cams = await c.folders.create("cams", cloud_sync=params)
-            await s.set_faults(error_after_rate=1.0)
-            s.client.reset_stats()
-            with pytest.raises(AmbiguousOperationError, match="may or may not have taken effect"):
-                await c.folders.start_sync(cams.uuid)
-            assert c.stats.by_route == {
-                "POST /v2/public/storage/folders/{uuid}/cloud-synced-folder-syncs": 1
-            }
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_sync_start_after_a_lost_answer_is_reported_not_resent(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        c = s.client
+        integration = (await c.integrations.list_all())[0]
+        params = CloudSyncedFolderParams(
+            integration_uuid=integration.integration_uuid, remote_url="s3://acme-raw/cams/"
+        )
+        cams = await c.folders.create("cams", cloud_sync=params)
+        await s.set_faults(error_after_rate=1.0)
+        s.client.reset_stats()
+        with pytest.raises(AmbiguousOperationError, match="may or may not have taken effect"):
+            await c.folders.start_sync(cams.uuid)
+        assert c.stats.by_route == {
+            "POST /v2/public/storage/folders/{uuid}/cloud-synced-folder-syncs": 1
+        }
 
 
-def test_a_server_that_keeps_failing_fails_the_call_within_its_bounds(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_server_that_keeps_failing_fails_the_call_within_its_bounds(tmp_path: Path) -> None:
     retry = RetryOptions(max_attempts=4, max_total_seconds=5, base_backoff_seconds=0.01)
 
-    async def go() -> None:
-        async with embedded(tmp_path, retry=retry) as s:
-            await s.set_faults(error_rate=1.0)
-            started = time.monotonic()
-            with pytest.raises(ServerError, match="gave up after 4 attempts"):
-                await s.client.folders.get("adba34d6-829d-427b-bcab-1ddee5134713")
-            assert time.monotonic() - started < 2
-            assert (await s.stats())["total"] == 4
-
-    asyncio.run(go())
+    async with embedded(tmp_path, retry=retry) as s:
+        await s.set_faults(error_rate=1.0)
+        started = time.monotonic()
+        with pytest.raises(ServerError, match="gave up after 4 attempts"):
+            await s.client.folders.get("adba34d6-829d-427b-bcab-1ddee5134713")
+        assert time.monotonic() - started < 2
+        assert (await s.stats())["total"] == 4
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_a_429_storm_over_a_socket_slows_the_run_but_every_call_succeeds(tmp_path: Path) -> None:
+async def test_a_429_storm_over_a_socket_slows_the_run_but_every_call_succeeds(
+    tmp_path: Path,
+) -> None:
     """The next 6 requests get 429 + Retry-After: 1; the whole client waits, then finishes."""
     with served(tmp_path, serve_args=("--latency-ms", "20")) as server:
 
@@ -159,4 +157,4 @@ def test_a_429_storm_over_a_socket_slows_the_run_but_every_call_succeeds(tmp_pat
                 names = [f.name async for f in c.folders.list_subfolders(root.uuid)]
                 assert sorted(names) == sorted(f"s{n}" for n in range(10))
 
-        asyncio.run(go())
+        await go()

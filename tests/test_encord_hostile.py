@@ -7,7 +7,6 @@ The server is a real HTTP server on a loopback port that answers every request t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gzip
 import json
@@ -92,25 +91,25 @@ def paging_forever() -> Iterator[tuple[str, list[int]]]:
         thread.join(timeout=10)
 
 
-def get_folder(url: str) -> ResponseError:
+async def get_folder(url: str) -> ResponseError:
     async def go() -> None:
         options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
         async with EncordClient(options) as client:
             await client.folders.get(FOLDER)
 
     with pytest.raises(ResponseError) as info:
-        asyncio.run(go())
+        await go()
     return info.value
 
 
-def list_groups(url: str) -> ResponseError:
+async def list_groups(url: str) -> ResponseError:
     async def go() -> None:
         options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))
         async with EncordClient(options) as client:
             await client.groups.list_all()
 
     with pytest.raises(ResponseError) as info:
-        asyncio.run(go())
+        await go()
     return info.value
 
 
@@ -124,22 +123,25 @@ def gzip_bomb(size: int) -> bytes:
     return b"".join(parts)
 
 
-def test_a_gzip_bomb_is_refused_before_it_is_held_in_memory() -> None:
+@pytest.mark.anyio
+async def test_a_gzip_bomb_is_refused_before_it_is_held_in_memory() -> None:
     bomb = gzip_bomb(256 * 2**20)  # 256 MiB once decompressed
     assert len(bomb) < 2**20
     with answering(bomb, encoding="gzip") as url:
-        error = get_folder(url)
+        error = await get_folder(url)
     assert "larger than 32 MiB once decompressed" in str(error)
     assert "\n" not in str(error)
 
 
-def test_a_body_that_does_not_decompress_is_one_line() -> None:
+@pytest.mark.anyio
+async def test_a_body_that_does_not_decompress_is_one_line() -> None:
     with answering(b"this is not gzip", encoding="gzip") as url:
-        error = get_folder(url)
+        error = await get_folder(url)
     assert "cannot be decoded" in str(error)
 
 
-def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused() -> None:
+@pytest.mark.anyio
+async def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused() -> None:
     group = {
         "groupHash": FOLDER,
         "name": "g",
@@ -148,12 +150,13 @@ def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused() -> No
     }
     page = {"results": [group] * 200_000, "nextPageToken": None}  # valid, but 200x a page
     with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
-        error = list_groups(url)
+        error = await list_groups(url)
     assert "results" in str(error)
     assert "\n" not in str(error)
 
 
-def test_an_ordinary_gzipped_answer_still_reads() -> None:
+@pytest.mark.anyio
+async def test_an_ordinary_gzipped_answer_still_reads() -> None:
     page = {"results": [], "nextPageToken": None}
 
     async def go() -> int:
@@ -162,14 +165,15 @@ def test_an_ordinary_gzipped_answer_still_reads() -> None:
             return len(await client.groups.list_all())
 
     with answering(gzip.compress(json.dumps(page).encode()), encoding="gzip") as url:
-        assert asyncio.run(go()) == 0
+        assert await go() == 0
 
 
-def test_a_page_nested_without_end_is_one_line() -> None:
+@pytest.mark.anyio
+async def test_a_page_nested_without_end_is_one_line() -> None:
     # "RecursionError" escaped the client before: only ValueError was caught.
     page = b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b', "nextPageToken": null}'
     with answering(page) as url:
-        error = list_groups(url)
+        error = await list_groups(url)
     assert "nested too deeply" in str(error)
     assert "\n" not in str(error)
 
@@ -213,9 +217,10 @@ def test_the_cli_meets_a_hostile_server_with_one_line_within_30_s(
     assert seconds < 30, seconds
 
 
-def test_a_listing_that_never_ends_is_refused() -> None:
+@pytest.mark.anyio
+async def test_a_listing_that_never_ends_is_refused() -> None:
     # Looped for as long as the server kept answering before: every token was new.
     with paging_forever() as (url, served):
-        error = list_groups(url)
+        error = await list_groups(url)
     assert "empty pages in a row" in str(error) and "\n" not in str(error)
     assert served[0] <= 102  # the bound, and at most one page asked for ahead

@@ -6,7 +6,6 @@ The sandbox's own per-route counters must equal the client's: same routes, same 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from uuid import UUID
 
@@ -191,20 +190,19 @@ def test_the_scenario_calls_every_client_operation() -> None:
     assert [m for m in sorted(methods) if f".{m}(" not in source] == []
 
 
-def test_every_operation_in_process(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as sandbox:
-            await scenario(sandbox)
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_every_operation_in_process(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as sandbox:
+        await scenario(sandbox)
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_every_operation_over_a_socket(tmp_path: Path) -> None:
+async def test_every_operation_over_a_socket(tmp_path: Path) -> None:
     with served(tmp_path) as server:
 
         async def go() -> None:
             async with over_socket(server) as sandbox:
                 await scenario(sandbox)
 
-        asyncio.run(go())
+        await go()

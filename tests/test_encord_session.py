@@ -78,12 +78,14 @@ def client(handler: Handler, **options: Any) -> EncordClient:
     )
 
 
-def run(handler: Handler, op: Callable[[EncordClient], Awaitable[Any]], **options: Any) -> Any:
+async def run(
+    handler: Handler, op: Callable[[EncordClient], Awaitable[Any]], **options: Any
+) -> Any:
     async def go() -> Any:
         async with client(handler, **options) as c:
             return await op(c)
 
-    return asyncio.run(go())
+    return await go()
 
 
 def folder_json(uuid: str, name: str, parent: str | None = None) -> dict[str, Any]:
@@ -126,7 +128,8 @@ def v1_query_type(request: httpx.Request) -> str:
 # --- retries -----------------------------------------------------------------------------------
 
 
-def test_server_errors_are_retried_until_success() -> None:
+@pytest.mark.anyio
+async def test_server_errors_are_retried_until_success() -> None:
     answers = [503, 500, 200]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -139,14 +142,15 @@ def test_server_errors_are_retried_until_success() -> None:
         folder = await c.folders.get(F1)
         return folder, c.stats
 
-    folder, stats = run(handler, op)
+    folder, stats = await run(handler, op)
     assert folder.name == "a"
     assert (stats.total, stats.retries) == (3, 2)
     assert stats.by_route == {"GET /v2/public/storage/folders/{uuid}": 3}
     assert stats.by_status == {"503": 1, "500": 1, "200": 1}
 
 
-def test_retries_stop_after_max_attempts() -> None:
+@pytest.mark.anyio
+async def test_retries_stop_after_max_attempts() -> None:
     calls: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -154,11 +158,12 @@ def test_retries_stop_after_max_attempts() -> None:
         return httpx.Response(502, json={"message": "bad gateway"})
 
     with pytest.raises(ServerError, match=r"server error 502.*gave up after 4 attempts"):
-        run(handler, lambda c: c.folders.get(F1))
+        await run(handler, lambda c: c.folders.get(F1))
     assert len(calls) == 4
 
 
-def test_retries_stop_when_the_time_budget_is_spent() -> None:
+@pytest.mark.anyio
+async def test_retries_stop_when_the_time_budget_is_spent() -> None:
     """A Retry-After beyond the total budget ends retrying at once instead of sleeping."""
     calls: list[float] = []
 
@@ -169,12 +174,13 @@ def test_retries_stop_when_the_time_budget_is_spent() -> None:
     retry = RetryOptions(max_attempts=10, max_total_seconds=2.0, base_backoff_seconds=0.001)
     started = time.monotonic()
     with pytest.raises(RateLimitedError, match=r"Retry-After: 30 s.*gave up after 1 attempts"):
-        run(handler, lambda c: c.folders.get(F1), retry=retry)
+        await run(handler, lambda c: c.folders.get(F1), retry=retry)
     assert len(calls) == 1
     assert time.monotonic() - started < 1.0
 
 
-def test_client_errors_are_not_retried() -> None:
+@pytest.mark.anyio
+async def test_client_errors_are_not_retried() -> None:
     calls: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -184,11 +190,12 @@ def test_client_errors_are_not_retried() -> None:
     with pytest.raises(
         InvalidRequestError, match=r"invalid request for folder .*page size too big"
     ):
-        run(handler, lambda c: c.folders.get(F1))
+        await run(handler, lambda c: c.folders.get(F1))
     assert len(calls) == 1
 
 
-def test_retry_after_is_honoured_and_pauses_the_route() -> None:
+@pytest.mark.anyio
+async def test_retry_after_is_honoured_and_pauses_the_route() -> None:
     """One 429 with Retry-After: 1 holds back every request of its route, not just its own."""
     sent: list[tuple[str, float]] = []
     limited: list[float] = []
@@ -208,14 +215,15 @@ def test_retry_after_is_honoured_and_pauses_the_route() -> None:
         await asyncio.gather(first, *others)
         return c.stats
 
-    stats = run(handler, op)
+    stats = await run(handler, op)
     later = [t for _, t in sent[1:]]
     assert len(later) == 6
     assert min(later) >= limited[0] + 0.95
     assert stats.rate_limited == 1 and stats.retries == 1
 
 
-def test_retrying_is_bounded_by_time_not_by_a_count_of_attempts() -> None:
+@pytest.mark.anyio
+async def test_retrying_is_bounded_by_time_not_by_a_count_of_attempts() -> None:
     """A server down for twenty quick attempts does not fail a call with time left (six
     counted attempts gave up within 2-12 s of a restarting server)."""
     calls: list[str] = []
@@ -227,12 +235,13 @@ def test_retrying_is_bounded_by_time_not_by_a_count_of_attempts() -> None:
         return httpx.Response(200, json=folder_json(F1, "a"))
 
     retry = RetryOptions(max_total_seconds=30, base_backoff_seconds=0.001, cap_backoff_seconds=0.01)
-    folder = run(handler, lambda c: c.folders.get(F1), retry=retry)
+    folder = await run(handler, lambda c: c.folders.get(F1), retry=retry)
     assert folder.name == "a" and len(calls) == 21
     assert RetryOptions().max_attempts is None and RetryOptions().max_total_seconds >= 60
 
 
-def test_a_429_pauses_its_own_route_and_leaves_slots_to_the_others() -> None:
+@pytest.mark.anyio
+async def test_a_429_pauses_its_own_route_and_leaves_slots_to_the_others() -> None:
     """With one slot, a route held back by Retry-After neither delays nor blocks another."""
     sent: list[tuple[str, float]] = []
 
@@ -253,13 +262,14 @@ def test_a_429_pauses_its_own_route_and_leaves_slots_to_the_others() -> None:
         await limited
         return waited
 
-    waited = run(handler, op, concurrency=1)
+    waited = await run(handler, op, concurrency=1)
     assert waited < 1.0  # not held behind the paused route's two seconds
     folder_times = [t for path, t in sent if path.endswith(F1)]
     assert folder_times[1] - folder_times[0] >= 1.9
 
 
-def test_concurrency_is_bounded_by_one_semaphore() -> None:
+@pytest.mark.anyio
+async def test_concurrency_is_bounded_by_one_semaphore() -> None:
     in_flight = 0
     peak = 0
 
@@ -275,16 +285,17 @@ def test_concurrency_is_bounded_by_one_semaphore() -> None:
         await asyncio.gather(*(c.folders.get(F1) for _ in range(20)))
         return c.stats.total
 
-    assert run(handler, op, concurrency=3) == 20
+    assert await run(handler, op, concurrency=3) == 20
     assert peak == 3
 
 
-def test_connection_refused_is_retried_and_then_a_transport_error() -> None:
+@pytest.mark.anyio
+async def test_connection_refused_is_retried_and_then_a_transport_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused")
 
     with pytest.raises(TransportError, match=r"cannot reach Encord at https://api\.test"):
-        run(handler, lambda c: c.folders.get(F1))
+        await run(handler, lambda c: c.folders.get(F1))
 
 
 # --- non-idempotent calls after ambiguous failures --------------------------------------------
@@ -312,10 +323,11 @@ def _create_script(*, lost: str, exists_after: bool) -> tuple[Handler, list[str]
     return handler, log
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("lost", ["502", "timeout"])
-def test_create_folder_is_not_resent_when_the_first_attempt_took_effect(lost: str) -> None:
+async def test_create_folder_is_not_resent_when_the_first_attempt_took_effect(lost: str) -> None:
     handler, log = _create_script(lost=lost, exists_after=True)
-    folder = run(handler, lambda c: c.folders.create("new", parent=F1))
+    folder = await run(handler, lambda c: c.folders.create("new", parent=F1))
     assert str(folder.uuid) == F2
     assert log == [
         "POST /v2/public/storage/folders",
@@ -323,9 +335,10 @@ def test_create_folder_is_not_resent_when_the_first_attempt_took_effect(lost: st
     ]
 
 
-def test_create_folder_is_resent_when_the_first_attempt_did_not_take_effect() -> None:
+@pytest.mark.anyio
+async def test_create_folder_is_resent_when_the_first_attempt_did_not_take_effect() -> None:
     handler, log = _create_script(lost="502", exists_after=False)
-    folder = run(handler, lambda c: c.folders.create("new", parent=F1))
+    folder = await run(handler, lambda c: c.folders.create("new", parent=F1))
     assert str(folder.uuid) == F2
     assert log == [
         "POST /v2/public/storage/folders",
@@ -335,7 +348,8 @@ def test_create_folder_is_resent_when_the_first_attempt_did_not_take_effect() ->
     ]
 
 
-def test_create_folder_is_resent_without_reading_when_the_connection_never_opened() -> None:
+@pytest.mark.anyio
+async def test_create_folder_is_resent_without_reading_when_the_connection_never_opened() -> None:
     log: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -344,11 +358,12 @@ def test_create_folder_is_resent_without_reading_when_the_connection_never_opene
             raise httpx.ConnectError("refused")
         return httpx.Response(200, json=folder_json(F2, "new"))
 
-    run(handler, lambda c: c.folders.create("new"))
+    await run(handler, lambda c: c.folders.create("new"))
     assert log == ["POST", "POST"]
 
 
-def test_create_group_after_a_lost_answer_finds_the_group_instead_of_making_two() -> None:
+@pytest.mark.anyio
+async def test_create_group_after_a_lost_answer_finds_the_group_instead_of_making_two() -> None:
     groups: list[dict[str, Any]] = []
     posts: list[int] = []
 
@@ -360,11 +375,12 @@ def test_create_group_after_a_lost_answer_finds_the_group_instead_of_making_two(
             return httpx.Response(503, json={"message": "lost"})
         return httpx.Response(200, json={"results": groups})
 
-    group = run(handler, lambda c: c.groups.create("ann"))
+    group = await run(handler, lambda c: c.groups.create("ann"))
     assert str(group.group_hash) == F2 and posts == [1]
 
 
-def test_link_items_after_a_lost_answer_reads_the_rows_instead_of_linking_again() -> None:
+@pytest.mark.anyio
+async def test_link_items_after_a_lost_answer_reads_the_rows_instead_of_linking_again() -> None:
     rows: list[dict[str, Any]] = []
     sent: list[str] = []
 
@@ -376,12 +392,13 @@ def test_link_items_after_a_lost_answer_reads_the_rows_instead_of_linking_again(
             return httpx.Response(502)
         return v1(rows)
 
-    linked = run(handler, lambda c: c.datasets.link_items(DS, [I1]))
+    linked = await run(handler, lambda c: c.datasets.link_items(DS, [I1]))
     assert [r.backing_item_uuid for r in linked] == [I1]
     assert sent == ["datasetlinkitems", "datarows"]
 
 
-def test_sync_start_is_never_resent_blindly() -> None:
+@pytest.mark.anyio
+async def test_sync_start_is_never_resent_blindly() -> None:
     posts: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -391,14 +408,15 @@ def test_sync_start_is_never_resent_blindly() -> None:
         return httpx.Response(200, json="d0e6327f-1952-40dd-8db7-092727e2ff19")
 
     with pytest.raises(AmbiguousOperationError, match="may or may not have taken effect"):
-        run(handler, lambda c: c.folders.start_sync(F1))
+        await run(handler, lambda c: c.folders.start_sync(F1))
     assert posts == [1]
     posts.clear()
-    job = run(handler, lambda c: c.folders.start_sync(F1, resend_if_ambiguous=True))
+    job = await run(handler, lambda c: c.folders.start_sync(F1, resend_if_ambiguous=True))
     assert str(job) == "d0e6327f-1952-40dd-8db7-092727e2ff19" and posts == [1, 1]
 
 
-def test_delete_whose_answer_was_lost_succeeds_when_the_folder_is_gone() -> None:
+@pytest.mark.anyio
+async def test_delete_whose_answer_was_lost_succeeds_when_the_folder_is_gone() -> None:
     log: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -407,16 +425,18 @@ def test_delete_whose_answer_was_lost_succeeds_when_the_folder_is_gone() -> None
             return httpx.Response(502 if log.count("DELETE") == 1 else 404)
         return httpx.Response(404, json={"message": "no such folder"})
 
-    run(handler, lambda c: c.folders.delete(F1))
+    await run(handler, lambda c: c.folders.delete(F1))
     assert log == ["DELETE", "DELETE", "GET"]
 
 
-def test_delete_of_a_missing_folder_is_an_error_when_nothing_was_lost() -> None:
+@pytest.mark.anyio
+async def test_delete_of_a_missing_folder_is_an_error_when_nothing_was_lost() -> None:
     with pytest.raises(NotFoundError, match=f"not found: folder {F1}"):
-        run(lambda r: httpx.Response(404), lambda c: c.folders.delete(F1))
+        await run(lambda r: httpx.Response(404), lambda c: c.folders.delete(F1))
 
 
-def test_item_move_whose_resend_is_refused_checks_where_the_items_are() -> None:
+@pytest.mark.anyio
+async def test_item_move_whose_resend_is_refused_checks_where_the_items_are() -> None:
     log: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -426,7 +446,7 @@ def test_item_move_whose_resend_is_refused_checks_where_the_items_are() -> None:
             return httpx.Response(502 if first else 400, json={"message": "not a child"})
         return httpx.Response(200, json={"results": [item_json(I1, F2)]})
 
-    run(handler, lambda c: c.items.move(F1, [I1], F2))
+    await run(handler, lambda c: c.items.move(F1, [I1], F2))
     assert log == ["move", "move", "get-bulk"]
 
 
@@ -442,12 +462,15 @@ def _secrets() -> list[str]:
     return [raw.hex(), base64.b64encode(raw).decode(), body[20:60], "s3cr3t-bearer-token"]
 
 
-def test_authentication_failure_names_the_key_id_and_never_the_key(
+@pytest.mark.anyio
+async def test_authentication_failure_names_the_key_id_and_never_the_key(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(AuthenticationError) as info:
-        run(lambda r: httpx.Response(401, json={"message": "bad sig"}), lambda c: c.folders.get(F1))
+        await run(
+            lambda r: httpx.Response(401, json={"message": "bad sig"}), lambda c: c.folders.get(F1)
+        )
     keyid = KeyAuth(KEY).key_id
     assert str(info.value) == (
         f"authentication failed for key id {keyid[:4]}…: is the key registered with this organisation?"
@@ -458,29 +481,34 @@ def test_authentication_failure_names_the_key_id_and_never_the_key(
         assert secret not in shown
 
 
-def test_bearer_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.anyio
+async def test_bearer_token_never_appears_in_errors_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     auth = BearerAuth("s3cr3t-bearer-token")
     with pytest.raises(AuthenticationError) as info:
-        run(lambda r: httpx.Response(401), lambda c: c.folders.get(F1), auth=auth)
+        await run(lambda r: httpx.Response(401), lambda c: c.folders.get(F1), auth=auth)
     assert str(info.value) == (
         "authentication failed for the bearer token: is the token valid for this organisation?"
     )
     assert "s3cr3t" not in str(info.value) + caplog.text + repr(auth)
 
 
-def test_forbidden_names_the_role_and_the_subject_the_caller_knows() -> None:
+@pytest.mark.anyio
+async def test_forbidden_names_the_role_and_the_subject_the_caller_knows() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(403, json={"message": "no"})
 
     with pytest.raises(ForbiddenError) as info:
-        run(handler, lambda c: c.folders.patch_bulk(
+        await run(handler, lambda c: c.folders.patch_bulk(
             {F1: PatchFolderPayload(description="d")}, subject="folder /a/b"))  # fmt: skip
     assert str(info.value) == "forbidden: you need admin on folder /a/b (Encord said: no)"
     with pytest.raises(ForbiddenError, match=r"^forbidden: you need access to folder /x$"):
-        run(lambda r: httpx.Response(403), lambda c: c.folders.get(F1, subject="folder /x"))
+        await run(lambda r: httpx.Response(403), lambda c: c.folders.get(F1, subject="folder /x"))
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("code", "error"),
     [
@@ -495,14 +523,15 @@ def test_forbidden_names_the_role_and_the_subject_the_caller_knows() -> None:
         ("SOMETHING_NEW", InvalidRequestError),
     ],
 )
-def test_v1_error_codes_map_into_the_tree(code: str, error: type[EncordError]) -> None:
+async def test_v1_error_codes_map_into_the_tree(code: str, error: type[EncordError]) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"status": 400, "response": [code], "payload": "detail"})
 
     with pytest.raises(error):
-        run(handler, lambda c: c.datasets.data_rows(DS, subject="dataset cams"))
+        await run(handler, lambda c: c.datasets.data_rows(DS, subject="dataset cams"))
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("response", "error", "message"),
     [
@@ -516,19 +545,21 @@ def test_v1_error_codes_map_into_the_tree(code: str, error: type[EncordError]) -
         (httpx.Response(401, json={"message": "no"}), AuthenticationError, "authentication failed"),
     ],
 )
-def test_v1_answers_outside_the_envelope(
+async def test_v1_answers_outside_the_envelope(
     response: httpx.Response, error: type, message: str
 ) -> None:
     with pytest.raises(error, match=message):
-        run(lambda r: response, lambda c: c.datasets.get(DS, subject="dataset cams"))
+        await run(lambda r: response, lambda c: c.datasets.get(DS, subject="dataset cams"))
 
 
-def test_v1_http_429_is_retried() -> None:
+@pytest.mark.anyio
+async def test_v1_http_429_is_retried() -> None:
     answers = [httpx.Response(429, headers={"Retry-After": "0"}), v1([])]
-    rows = run(lambda r: answers.pop(0), lambda c: c.datasets.data_rows(DS))
+    rows = await run(lambda r: answers.pop(0), lambda c: c.datasets.data_rows(DS))
     assert rows == []
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("response", "message"),
     [
@@ -538,18 +569,19 @@ def test_v1_http_429_is_retried() -> None:
         (httpx.Response(200, json={"uuid": "not-a-uuid"}), "unexpected answer at uuid"),
     ],
 )
-def test_answers_the_contract_does_not_allow(response: httpx.Response, message: str) -> None:
+async def test_answers_the_contract_does_not_allow(response: httpx.Response, message: str) -> None:
     with pytest.raises(ResponseError, match=message):
-        run(lambda r: response, lambda c: c.folders.get(F1))
+        await run(lambda r: response, lambda c: c.folders.get(F1))
 
 
-def test_a_repeated_page_token_is_an_error_and_an_empty_one_ends_the_listing() -> None:
+@pytest.mark.anyio
+async def test_a_repeated_page_token_is_an_error_and_an_empty_one_ends_the_listing() -> None:
     def same_token(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"results": [], "nextPageToken": "t"})
 
     with pytest.raises(ResponseError, match="repeated page token"):
-        run(same_token, lambda c: _all(c.folders.list_root()))
-    empty = run(
+        await run(same_token, lambda c: _all(c.folders.list_root()))
+    empty = await run(
         lambda r: httpx.Response(
             200, json={"results": [folder_json(F1, "a")], "nextPageToken": ""}
         ),
@@ -562,12 +594,13 @@ async def _all(source: Any) -> list[Any]:
     return [x async for x in source]
 
 
-def test_verbose_log_shows_method_path_status_and_duration(
+@pytest.mark.anyio
+async def test_verbose_log_shows_method_path_status_and_duration(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="reconciler.encord")
-    run(lambda r: httpx.Response(200, json=folder_json(F1, "a")), lambda c: c.folders.get(F1))
-    run(lambda r: v1([]), lambda c: c.datasets.data_rows(DS))
+    await run(lambda r: httpx.Response(200, json=folder_json(F1, "a")), lambda c: c.folders.get(F1))
+    await run(lambda r: v1([]), lambda c: c.datasets.data_rows(DS))
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith(f"GET /v2/public/storage/folders/{F1} 200 ")
     assert lines[0].endswith("ms")
@@ -576,7 +609,8 @@ def test_verbose_log_shows_method_path_status_and_duration(
         assert secret not in caplog.text
 
 
-def test_bulk_bodies_are_split_at_1000_and_results_kept_in_order() -> None:
+@pytest.mark.anyio
+async def test_bulk_bodies_are_split_at_1000_and_results_kept_in_order() -> None:
     bodies: list[dict[str, Any]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -585,12 +619,13 @@ def test_bulk_bodies_are_split_at_1000_and_results_kept_in_order() -> None:
         return httpx.Response(200, json={"results": [item_json(i, F1) for i in body["itemUuids"]]})
 
     ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(2500)]
-    items = run(handler, lambda c: c.items.get_bulk(ids))
+    items = await run(handler, lambda c: c.items.get_bulk(ids))
     assert sorted(len(b["itemUuids"]) for b in bodies) == [500, 1000, 1000]
     assert [str(i.uuid) for i in items] == ids
 
 
-def test_a_listing_stopped_early_sends_no_further_request() -> None:
+@pytest.mark.anyio
+async def test_a_listing_stopped_early_sends_no_further_request() -> None:
     sent: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -602,11 +637,12 @@ def test_a_listing_stopped_early_sends_no_further_request() -> None:
         async for _ in c.folders.list_root(page_size=1):
             break
 
-    run(handler, op)
+    await run(handler, op)
     assert sent == ["-"]
 
 
-def test_the_reader_listing_requests_the_next_page_while_a_page_is_handled() -> None:
+@pytest.mark.anyio
+async def test_the_reader_listing_requests_the_next_page_while_a_page_is_handled() -> None:
     events: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -620,11 +656,12 @@ def test_the_reader_listing_requests_the_next_page_while_a_page_is_handled() -> 
             events.append("handled")
             await asyncio.sleep(0.01)
 
-    run(handler, op)
+    await run(handler, op)
     assert events == ["request first", "request p2", "handled", "request p3", "handled", "handled"]
 
 
-def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
+@pytest.mark.anyio
+async def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
     sent: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -642,7 +679,7 @@ def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
             await c.integrations.list_all(include_org_access="auto")
         await c.datasets.list_all()
 
-    run(handler, op)
+    await run(handler, op)
     assert sent == [
         "list True", "list False", "cloud-integrations True",
         "list False", "cloud-integrations True",
@@ -650,7 +687,8 @@ def test_organisation_access_is_asked_for_until_a_route_refuses_it() -> None:
     ]  # fmt: skip
 
 
-def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered() -> None:
+@pytest.mark.anyio
+async def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered() -> None:
     """Refused connections before any answer: a wrong domain, not a restart (short budget);
     after one answer, the same failures are ridden out for the whole budget."""
     calls: list[float] = []
@@ -666,7 +704,7 @@ def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered() -> 
     )  # fmt: skip
     started = time.monotonic()
     with pytest.raises(TransportError, match="cannot reach Encord"):
-        run(refusing, lambda c: c.folders.get(F1), retry=retry)
+        await run(refusing, lambda c: c.folders.get(F1), retry=retry)
     assert time.monotonic() - started < 5
 
     def restarting(request: httpx.Request) -> httpx.Response:
@@ -684,5 +722,5 @@ def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered() -> 
         await c.folders.get(F1)
         return (await c.folders.get(F2)).name
 
-    assert run(restarting, twice, retry=retry) == "b"
+    assert await run(restarting, twice, retry=retry) == "b"
     assert calls[-1] - calls[0] > 0.3

@@ -3,7 +3,6 @@ credentials load from each place with one-line errors that never echo key materi
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -26,9 +25,9 @@ def _key_file(tmp_path: Path, name: str = "id_ed25519") -> Path:
     return path
 
 
-def _auth(client: EncordClient) -> object:
+async def _auth(client: EncordClient) -> object:
     auth = client.options.auth
-    asyncio.run(client.aclose())
+    await client.aclose()
     return auth
 
 
@@ -81,7 +80,8 @@ def test_target_mistakes_are_one_line(options: TargetOptions, message: str) -> N
         resolve(options)
 
 
-def test_key_from_flag_env_file_env_text_and_config(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_key_from_flag_env_file_env_text_and_config(tmp_path: Path) -> None:
     path = _key_file(tmp_path)
     base = {"ENCORD_DOMAIN": "https://api.test"}
     from_flag = connect(TargetOptions(ssh_key_file=path, env=base))
@@ -92,26 +92,28 @@ def test_key_from_flag_env_file_env_text_and_config(tmp_path: Path) -> None:
     )
     from_config = connect(TargetOptions(config=config, env={}))
     for client in (from_flag, from_env_file, from_env_text, from_config):
-        auth = _auth(client)
+        auth = await _auth(client)
         assert isinstance(auth, KeyAuth) and auth.key_id == key_id(KEY)
 
 
-def test_flag_key_beats_env_key(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_flag_key_beats_env_key(tmp_path: Path) -> None:
     other = Ed25519PrivateKey.generate()
     env_file = tmp_path / "env_key"
     env_file.write_text(private_key_to_openssh(other))
     env = {"ENCORD_DOMAIN": "https://api.test", "ENCORD_SSH_KEY_FILE": str(env_file)}
-    auth = _auth(connect(TargetOptions(ssh_key_file=_key_file(tmp_path), env=env)))
+    auth = await _auth(connect(TargetOptions(ssh_key_file=_key_file(tmp_path), env=env)))
     assert isinstance(auth, KeyAuth) and auth.key_id == key_id(KEY)
 
 
-def test_bearer_token_from_file_and_env(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_bearer_token_from_file_and_env(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("tok-123\n")
     env = {"ENCORD_DOMAIN": "https://api.test"}
-    auth = _auth(connect(TargetOptions(bearer_token_file=token_file, env=env)))
+    auth = await _auth(connect(TargetOptions(bearer_token_file=token_file, env=env)))
     assert isinstance(auth, BearerAuth) and auth.token == "tok-123"
-    auth = _auth(connect(TargetOptions(env={**env, "ENCORD_BEARER_TOKEN": "tok-456"})))
+    auth = await _auth(connect(TargetOptions(env={**env, "ENCORD_BEARER_TOKEN": "tok-456"})))
     assert isinstance(auth, BearerAuth) and auth.token == "tok-456"
 
 

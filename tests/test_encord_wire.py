@@ -10,7 +10,6 @@ item type) are compared with the query string the SDK's own params models produc
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -442,8 +441,9 @@ ROWS: dict[str, Row] = {
 }
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("name", list(ROWS))
-def test_operation_matches_sdk_capture(name: str) -> None:
+async def test_operation_matches_sdk_capture(name: str) -> None:
     row = ROWS[name]
     handler, served = replay(row.seqs, bearer=row.bearer)
 
@@ -453,9 +453,9 @@ def test_operation_matches_sdk_capture(name: str) -> None:
 
     if row.raises is not None:
         with pytest.raises(row.raises):
-            asyncio.run(go())
+            await go()
     else:
-        result = asyncio.run(go())
+        result = await go()
         assert row.expect(result), result
     assert served == list(row.seqs)
 
@@ -500,17 +500,15 @@ def _record() -> tuple[Any, list[httpx.Request]]:
     return handler, seen
 
 
-def test_recursive_item_listing_is_the_sdk_find_items_request() -> None:
+@pytest.mark.anyio
+async def test_recursive_item_listing_is_the_sdk_find_items_request() -> None:
     from encord.orm.storage import FoldersSortBy, ListItemsParams
     from encord.orm.storage import StorageItemType as SdkItemType
 
     handler, seen = _record()
 
-    async def go() -> None:
-        async with _client(handler) as client:
-            await _drain(client.items.list_recursive(F_ROOT))
-
-    asyncio.run(go())
+    async with _client(handler) as client:
+        await _drain(client.items.list_recursive(F_ROOT))
     sdk = ListItemsParams(
         search=None,
         is_recursive=True,
@@ -526,19 +524,17 @@ def test_recursive_item_listing_is_the_sdk_find_items_request() -> None:
     assert {t.value for t in SdkItemType} == {t.value for t in ITEM_TYPES_ALL}
 
 
-def test_name_lookups_are_the_sdk_folder_listings() -> None:
+@pytest.mark.anyio
+async def test_name_lookups_are_the_sdk_folder_listings() -> None:
     from encord.orm.storage import ListFoldersParams
 
     handler, seen = _record()
     name = "raw data/2024 & co"
 
-    async def go() -> None:
-        async with _client(handler) as client:
-            await _drain(client.folders.list_root(search=name))
-            await _drain(client.folders.list_subfolders(F_ROOT, search=name))
-            await _drain(client.folders.list_subfolders(F_ROOT, recursive=True))
-
-    asyncio.run(go())
+    async with _client(handler) as client:
+        await _drain(client.folders.list_root(search=name))
+        await _drain(client.folders.list_subfolders(F_ROOT, search=name))
+        await _drain(client.folders.list_subfolders(F_ROOT, recursive=True))
     targets = [r.url.raw_path.decode() for r in seen]
     assert targets == [
         _sdk_target("storage/folders", ListFoldersParams(search=name, page_size=1000)),
@@ -552,16 +548,14 @@ def test_name_lookups_are_the_sdk_folder_listings() -> None:
     ]
 
 
-def test_dataset_title_lookup_is_the_sdk_get_datasets_request() -> None:
+@pytest.mark.anyio
+async def test_dataset_title_lookup_is_the_sdk_get_datasets_request() -> None:
     from encord.orm.dataset import DatasetsWithUserRolesListParams
 
     handler, seen = _record()
 
-    async def go() -> None:
-        async with _client(handler) as client:
-            await client.datasets.list_all(title_eq="cams & lidar 100%")
-
-    asyncio.run(go())
+    async with _client(handler) as client:
+        await client.datasets.list_all(title_eq="cams & lidar 100%")
     sdk = DatasetsWithUserRolesListParams(
         title_eq="cams & lidar 100%",
         title_like=None,

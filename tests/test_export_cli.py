@@ -3,7 +3,6 @@ errors for every user mistake."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from reconciler.wire.enums import DatasetUserRole, StorageUserRole
 from reconciler.wire.storage import CloudSyncedFolderParams, PatchItemPayload
 
 
-def prepare(tmp_path: Path) -> Path:
+async def prepare(tmp_path: Path) -> Path:
     """A small organisation in an embedded sandbox database; returns the database path."""
 
     async def go() -> None:
@@ -43,7 +42,7 @@ def prepare(tmp_path: Path) -> Path:
             )
             await c.datasets.add_groups(ds.dataset_uuid, [group.group_hash], DatasetUserRole.USER)
 
-    asyncio.run(go())
+    await go()
     return tmp_path / "embedded.sqlite"
 
 
@@ -61,8 +60,9 @@ def _read(out: Path) -> dict[str, Any]:
     return docs
 
 
-def test_export_writes_a_config_directory(tmp_path: Path) -> None:
-    db = prepare(tmp_path)
+@pytest.mark.anyio
+async def test_export_writes_a_config_directory(tmp_path: Path) -> None:
+    db = await prepare(tmp_path)
     out = tmp_path / "out"
     result = run_cli("export", "--root", "/curated/", "--sandbox", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -106,7 +106,8 @@ def test_export_writes_a_config_directory(tmp_path: Path) -> None:
     ]
 
 
-def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
     import jsonschema
 
     from reconciler.config.schema import config_schema
@@ -114,7 +115,7 @@ def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
     schema = config_schema()
     out = tmp_path / "out"
     result = run_cli(
-        "export", "--root", "/curated", "--sandbox", str(prepare(tmp_path)), "--out", str(out)
+        "export", "--root", "/curated", "--sandbox", str(await prepare(tmp_path)), "--out", str(out)
     )
     assert result.returncode == 0, result.stderr
     for name, doc in _read(out).items():
@@ -122,8 +123,9 @@ def test_the_export_validates_against_the_config_schema(tmp_path: Path) -> None:
             jsonschema.validate(doc, schema)
 
 
-def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> None:
-    db = prepare(tmp_path)
+@pytest.mark.anyio
+async def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> None:
+    db = await prepare(tmp_path)
     out = tmp_path / "out"
     assert (
         run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out)).returncode
@@ -141,6 +143,7 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> Non
     assert forced.returncode == 0, forced.stderr
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -160,8 +163,8 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> Non
         ),
     ],
 )
-def test_mistakes_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    db = prepare(tmp_path)
+async def test_mistakes_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    db = await prepare(tmp_path)
     result = run_cli("export", *args, "--sandbox", str(db), "--out", str(tmp_path / "o"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [message.format(db=db)]
@@ -184,8 +187,9 @@ def test_no_target_and_no_database_are_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
 
 
-def test_verbose_and_debug_logs_show_requests_without_key_material(tmp_path: Path) -> None:
-    db = prepare(tmp_path)
+@pytest.mark.anyio
+async def test_verbose_and_debug_logs_show_requests_without_key_material(tmp_path: Path) -> None:
+    db = await prepare(tmp_path)
     result = run_cli(
         "-vv", "export", "--root", "/curated", "--sandbox", str(db), "--out", str(tmp_path / "o")
     )
@@ -200,8 +204,9 @@ def test_verbose_and_debug_logs_show_requests_without_key_material(tmp_path: Pat
     assert "encord-sig=:" not in result.stderr  # no signature (or any header) is logged
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path) -> None:
+async def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path) -> None:
     with served(tmp_path) as server:
 
         async def go() -> None:
@@ -209,7 +214,7 @@ def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path)
                 top = await s.client.folders.create("net", description="over a socket")
                 await s.client.folders.create("child", parent=top.uuid, metadata={"k": 1})
 
-        asyncio.run(go())
+        await go()
         flags = ("--domain", server.url, "--ssh-key-file", str(server.key_path))
         by_flags = run_cli("export", "--root", "/net", *flags, "--out", str(tmp_path / "a"))
         env = {"ENCORD_DOMAIN": server.url, "ENCORD_SSH_KEY": server.key_text}
@@ -225,9 +230,10 @@ def test_export_over_the_network_with_flags_and_with_environment(tmp_path: Path)
         assert server.key_text.splitlines()[1] not in result.stdout + result.stderr
 
 
-def test_nothing_written_names_a_path_of_this_machine(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_nothing_written_names_a_path_of_this_machine(tmp_path: Path) -> None:
     """The directory is meant for git: no absolute path, however the paths were given."""
-    db = prepare(tmp_path)
+    db = await prepare(tmp_path)
     out = tmp_path / "deep" / "out"
     result = run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -244,10 +250,11 @@ def test_nothing_written_names_a_path_of_this_machine(tmp_path: Path) -> None:
     assert target["sandbox"]["path"] == "../embedded.sqlite"
 
 
-def test_gitignore_keeps_the_state_directory_out_and_an_existing_one_is_extended(
+@pytest.mark.anyio
+async def test_gitignore_keeps_the_state_directory_out_and_an_existing_one_is_extended(
     tmp_path: Path,
 ) -> None:
-    db = prepare(tmp_path)
+    db = await prepare(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     (out / ".gitignore").write_text("*.log")  # the user's own, without a final newline
@@ -261,13 +268,14 @@ def test_gitignore_keeps_the_state_directory_out_and_an_existing_one_is_extended
     assert (out / ".gitignore").read_text() == "*.log\n.reconciler/\n"  # not twice
 
 
-def test_schema_command_prints_what_the_export_references(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_schema_command_prints_what_the_export_references(tmp_path: Path) -> None:
     from reconciler.config.schema import config_schema
 
     printed = run_cli("schema")
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout) == config_schema()
-    db = prepare(tmp_path)
+    db = await prepare(tmp_path)
     out = tmp_path / "out"
     assert (
         run_cli("export", "--root", "/curated", "--sandbox", str(db), "--out", str(out)).returncode
@@ -278,8 +286,9 @@ def test_schema_command_prints_what_the_export_references(tmp_path: Path) -> Non
         assert (path.parent / reference).read_text() == printed.stdout
 
 
-def test_ownership_id_flag_and_items_flag(tmp_path: Path) -> None:
-    db = prepare(tmp_path)
+@pytest.mark.anyio
+async def test_ownership_id_flag_and_items_flag(tmp_path: Path) -> None:
+    db = await prepare(tmp_path)
     out = tmp_path / "out"
     result = run_cli(
         "export", "--root", "/curated", "--sandbox", str(db), "--out", str(out),

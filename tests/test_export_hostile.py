@@ -10,7 +10,6 @@ naming it; never a file that fails to load or that means something else.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -69,9 +68,10 @@ async def _organisation(tmp_path: Path) -> None:
         await c.datasets.link_items(other.dataset_uuid, list(items.values())[:1])
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_export_of_hostile_names_validates_and_plans_to_nothing(tmp_path: Path) -> None:
-    asyncio.run(_organisation(tmp_path))
+async def test_export_of_hostile_names_validates_and_plans_to_nothing(tmp_path: Path) -> None:
+    await _organisation(tmp_path)
     db, out = tmp_path / "embedded.sqlite", tmp_path / "exported"
     exported = run_cli("export", "--root", "/team", "--sandbox", str(db), "--out", str(out))
     assert exported.returncode == 0, exported.stderr

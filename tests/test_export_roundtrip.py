@@ -11,7 +11,6 @@ works under its own roots and group names.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,9 +96,10 @@ async def _plan(config: Path) -> tuple[LiveState, object]:
     return live, diff(desired, live)
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_export_then_plan_is_empty(tmp_path: Path) -> None:
-    asyncio.run(_organisation(tmp_path))
+async def test_export_then_plan_is_empty(tmp_path: Path) -> None:
+    await _organisation(tmp_path)
     db, out = tmp_path / "embedded.sqlite", tmp_path / "adopted"
     exported = run_cli("export", "--root", "/team", "--sandbox", str(db), "--out", str(out))
     assert exported.returncode == 0, exported.stderr
@@ -107,7 +107,7 @@ def test_export_then_plan_is_empty(tmp_path: Path) -> None:
     validated = run_cli("validate", str(out))
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
-    live, plan = asyncio.run(_plan(out))
+    live, plan = await _plan(out)
     assert live.complete and live.missing_roots == ()
     assert plan.changes == (), [(c.address, c.actions, c.reason) for c in plan.changes]  # type: ignore[attr-defined]
     assert plan.refusals == ()  # type: ignore[attr-defined]
@@ -118,7 +118,7 @@ def test_export_then_plan_is_empty(tmp_path: Path) -> None:
     applied = run_cli("apply", str(out), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "No changes. The organisation matches the configuration." in applied.stdout
-    after, _ = asyncio.run(_plan(out))
+    after, _ = await _plan(out)
     assert after.to_json() == live.to_json()
 
     datasets = yaml.safe_load((out / "datasets.yaml").read_text())["datasets"]

@@ -47,141 +47,123 @@ async def _sync(s: Sandboxed, parent: str, name: str = "cams") -> tuple[Folder, 
     return cams, {i.name: str(i.uuid) async for i in c.items.list_recursive(cams.uuid)}
 
 
-def test_a_tree_is_read_with_paths_metadata_roles_and_fingerprints(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            c = s.client
-            top = await c.folders.create("org")
-            tree = await c.folders.create("tree", parent=top.uuid, metadata={"team": "ml"})
-            a = await c.folders.create("a", parent=tree.uuid, description="A")
-            cams, items = await _sync(s, str(a.uuid))
-            await c.items.patch_bulk({items["c.png"]: PatchItemPayload(client_metadata={"n": 1})})
-            group = await c.groups.create("readers", "who reads")
-            await c.groups.add_members(group.group_hash, ["alice@example.com"])
-            await c.folders.add_groups(a.uuid, [group.group_hash], StorageUserRole.ADMIN)
-            live = await read_live(c, Scope(roots=("/org/tree",), groups=frozenset({"readers"})))
+@pytest.mark.anyio
+async def test_a_tree_is_read_with_paths_metadata_roles_and_fingerprints(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        c = s.client
+        top = await c.folders.create("org")
+        tree = await c.folders.create("tree", parent=top.uuid, metadata={"team": "ml"})
+        a = await c.folders.create("a", parent=tree.uuid, description="A")
+        cams, items = await _sync(s, str(a.uuid))
+        await c.items.patch_bulk({items["c.png"]: PatchItemPayload(client_metadata={"n": 1})})
+        group = await c.groups.create("readers", "who reads")
+        await c.groups.add_members(group.group_hash, ["alice@example.com"])
+        await c.folders.add_groups(a.uuid, [group.group_hash], StorageUserRole.ADMIN)
+        live = await read_live(c, Scope(roots=("/org/tree",), groups=frozenset({"readers"})))
 
-            assert live.paths == {
-                "/org": str(top.uuid), "/org/tree": str(tree.uuid), "/org/tree/a": str(a.uuid),
-                "/org/tree/a/cams": str(cams.uuid),
-                "/org/tree/a/cams/night": live.paths["/org/tree/a/cams/night"],
-            }  # fmt: skip
-            assert live.scope == ("/org/tree",) and live.complete and live.problems == ()
-            assert live.folders[str(tree.uuid)].metadata == {"team": "ml"}
-            assert live.folders[str(a.uuid)].description == "A"
-            synced = live.folders[str(cams.uuid)]
-            assert (synced.folder_type, synced.remote_url) == ("cloudLinked", "s3://acme-raw/cams/")
-            assert synced.integration_uuid is not None
-            by_path = {i.path: i for i in live.items.values()}
-            assert sorted(by_path) == [
-                "/org/tree/a/cams/a.jpg", "/org/tree/a/cams/b.jpg",
-                "/org/tree/a/cams/night/c.png", "/org/tree/a/cams/night/d.txt",
-            ]  # fmt: skip
-            assert by_path["/org/tree/a/cams/night/c.png"].metadata == {"n": 1}
-            assert by_path["/org/tree/a/cams/night/d.txt"].item_type == "plainText"
-            fetched = await c.folders.get(a.uuid)
-            assert live.folders[str(a.uuid)].last_edited_at == fetched.last_edited_text
-            assert all(FORMAT.match(i.last_edited_at) for i in live.items.values())
-            assert live.folder_groups[str(a.uuid)] == {str(group.group_hash): "admin"}
-            assert live.folder_groups[str(tree.uuid)] == {}
-            assert str(top.uuid) not in live.folder_groups  # ancestors are not in scope
-            assert live.listing_counts == {"/org/tree": 3 + 4}
-            readers = live.groups[str(group.group_hash)]
-            assert (readers.name, readers.description) == ("readers", "who reads")
-            assert readers.members == tuple(sorted([s.admin_email, "alice@example.com"]))
-            assert {i.title for i in live.integrations.values()} == {INTEGRATION}
-            assert set(MEMBERS) | {s.admin_email} <= set(live.users)
-            assert live.users["alice@example.com"].role == "MEMBER"
-
-    asyncio.run(go())
+        assert live.paths == {
+            "/org": str(top.uuid), "/org/tree": str(tree.uuid), "/org/tree/a": str(a.uuid),
+            "/org/tree/a/cams": str(cams.uuid),
+            "/org/tree/a/cams/night": live.paths["/org/tree/a/cams/night"],
+        }  # fmt: skip
+        assert live.scope == ("/org/tree",) and live.complete and live.problems == ()
+        assert live.folders[str(tree.uuid)].metadata == {"team": "ml"}
+        assert live.folders[str(a.uuid)].description == "A"
+        synced = live.folders[str(cams.uuid)]
+        assert (synced.folder_type, synced.remote_url) == ("cloudLinked", "s3://acme-raw/cams/")
+        assert synced.integration_uuid is not None
+        by_path = {i.path: i for i in live.items.values()}
+        assert sorted(by_path) == [
+            "/org/tree/a/cams/a.jpg", "/org/tree/a/cams/b.jpg",
+            "/org/tree/a/cams/night/c.png", "/org/tree/a/cams/night/d.txt",
+        ]  # fmt: skip
+        assert by_path["/org/tree/a/cams/night/c.png"].metadata == {"n": 1}
+        assert by_path["/org/tree/a/cams/night/d.txt"].item_type == "plainText"
+        fetched = await c.folders.get(a.uuid)
+        assert live.folders[str(a.uuid)].last_edited_at == fetched.last_edited_text
+        assert all(FORMAT.match(i.last_edited_at) for i in live.items.values())
+        assert live.folder_groups[str(a.uuid)] == {str(group.group_hash): "admin"}
+        assert live.folder_groups[str(tree.uuid)] == {}
+        assert str(top.uuid) not in live.folder_groups  # ancestors are not in scope
+        assert live.listing_counts == {"/org/tree": 3 + 4}
+        readers = live.groups[str(group.group_hash)]
+        assert (readers.name, readers.description) == ("readers", "who reads")
+        assert readers.members == tuple(sorted([s.admin_email, "alice@example.com"]))
+        assert {i.title for i in live.integrations.values()} == {INTEGRATION}
+        assert set(MEMBERS) | {s.admin_email} <= set(live.users)
+        assert live.users["alice@example.com"].role == "MEMBER"
 
 
-def test_siblings_with_one_name_are_ambiguous_not_merged(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            c = s.client
-            amb = await c.folders.create("amb")
-            one = await c.folders.create("dup", parent=amb.uuid)
-            two = await c.folders.create("dup", parent=amb.uuid)
-            inner = await c.folders.create("c", parent=two.uuid)
-            cams, items = await _sync(s, str(amb.uuid))
-            await c.items.move(
-                cams.uuid, [items["a.jpg"]], one.uuid, allow_synced_dataset_move=True
-            )
-            await c.items.move(
-                cams.uuid, [items["b.jpg"]], inner.uuid, allow_synced_dataset_move=True
-            )
+@pytest.mark.anyio
+async def test_siblings_with_one_name_are_ambiguous_not_merged(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        c = s.client
+        amb = await c.folders.create("amb")
+        one = await c.folders.create("dup", parent=amb.uuid)
+        two = await c.folders.create("dup", parent=amb.uuid)
+        inner = await c.folders.create("c", parent=two.uuid)
+        cams, items = await _sync(s, str(amb.uuid))
+        await c.items.move(cams.uuid, [items["a.jpg"]], one.uuid, allow_synced_dataset_move=True)
+        await c.items.move(cams.uuid, [items["b.jpg"]], inner.uuid, allow_synced_dataset_move=True)
 
-            live = await read_live(c, Scope(roots=("/amb",)))
-            pair = tuple(sorted([str(one.uuid), str(two.uuid)]))
-            assert live.ambiguous == {"/amb/dup": pair}
-            assert "/amb/dup" not in live.paths and "/amb/dup/c" not in live.paths
-            assert live.paths["/amb"] == str(amb.uuid)
-            assert {live.folders[u].path for u in pair} == {"/amb/dup"}
-            assert live.folders[str(inner.uuid)].path == "/amb/dup/c"
-            assert live.items[items["a.jpg"]].folder_path == "/amb/dup"
-            assert live.items[items["b.jpg"]].folder_path == "/amb/dup/c"
+        live = await read_live(c, Scope(roots=("/amb",)))
+        pair = tuple(sorted([str(one.uuid), str(two.uuid)]))
+        assert live.ambiguous == {"/amb/dup": pair}
+        assert "/amb/dup" not in live.paths and "/amb/dup/c" not in live.paths
+        assert live.paths["/amb"] == str(amb.uuid)
+        assert {live.folders[u].path for u in pair} == {"/amb/dup"}
+        assert live.folders[str(inner.uuid)].path == "/amb/dup/c"
+        assert live.items[items["a.jpg"]].folder_path == "/amb/dup"
+        assert live.items[items["b.jpg"]].folder_path == "/amb/dup/c"
 
-            # An ambiguous root: both subtrees are read, and the root path is reported.
-            live = await read_live(c, Scope(roots=("/amb/dup",)))
-            assert live.ambiguous == {"/amb/dup": pair}
-            assert {f.uuid for f in live.folders.values()} == {
-                str(amb.uuid),
-                *pair,
-                str(inner.uuid),
-            }
-            assert live.listing_counts == {"/amb/dup": 1 + 2}
-
-    asyncio.run(go())
+        # An ambiguous root: both subtrees are read, and the root path is reported.
+        live = await read_live(c, Scope(roots=("/amb/dup",)))
+        assert live.ambiguous == {"/amb/dup": pair}
+        assert {f.uuid for f in live.folders.values()} == {
+            str(amb.uuid),
+            *pair,
+            str(inner.uuid),
+        }
+        assert live.listing_counts == {"/amb/dup": 1 + 2}
 
 
-def test_missing_roots_are_reported_and_cost_no_listing(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            await s.client.folders.create("here")
-            s.client.reset_stats()
-            live = await read_live(s.client, Scope(roots=("/nope", "/here/nope/deeper")))
-            assert live.missing_roots == ("/here/nope/deeper", "/nope")
-            assert live.listing_counts == {"/nope": 0, "/here/nope/deeper": 0}
-            assert live.folders.keys() == {live.paths["/here"]}
-            routes = s.client.stats.by_route
-            assert "GET /v2/public/storage/folders/{uuid}/items" not in routes
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_missing_roots_are_reported_and_cost_no_listing(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        await s.client.folders.create("here")
+        s.client.reset_stats()
+        live = await read_live(s.client, Scope(roots=("/nope", "/here/nope/deeper")))
+        assert live.missing_roots == ("/here/nope/deeper", "/nope")
+        assert live.listing_counts == {"/nope": 0, "/here/nope/deeper": 0}
+        assert live.folders.keys() == {live.paths["/here"]}
+        routes = s.client.stats.by_route
+        assert "GET /v2/public/storage/folders/{uuid}/items" not in routes
 
 
-def test_datasets_in_scope_are_read_in_depth(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            c = s.client
-            root = await c.folders.create("d")
-            _, items = await _sync(s, str(root.uuid))
-            group = await c.groups.create("dsg")
-            wanted = await c.datasets.create("wanted", description="in scope")
-            other = await c.datasets.create("other")
-            rows = await c.datasets.link_items(
-                wanted.dataset_uuid, [items["a.jpg"], items["d.txt"]]
-            )
-            await c.datasets.link_items(other.dataset_uuid, [items["b.jpg"]])
-            await c.datasets.add_groups(
-                wanted.dataset_uuid, [group.group_hash], DatasetUserRole.USER
-            )
-            await c.datasets.add_users(
-                wanted.dataset_uuid, ["bob@example.com"], DatasetUserRole.USER
-            )
-            live = await read_live(c, Scope(roots=("/d",), datasets=frozenset({"wanted", "gone"})))
+@pytest.mark.anyio
+async def test_datasets_in_scope_are_read_in_depth(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        c = s.client
+        root = await c.folders.create("d")
+        _, items = await _sync(s, str(root.uuid))
+        group = await c.groups.create("dsg")
+        wanted = await c.datasets.create("wanted", description="in scope")
+        other = await c.datasets.create("other")
+        rows = await c.datasets.link_items(wanted.dataset_uuid, [items["a.jpg"], items["d.txt"]])
+        await c.datasets.link_items(other.dataset_uuid, [items["b.jpg"]])
+        await c.datasets.add_groups(wanted.dataset_uuid, [group.group_hash], DatasetUserRole.USER)
+        await c.datasets.add_users(wanted.dataset_uuid, ["bob@example.com"], DatasetUserRole.USER)
+        live = await read_live(c, Scope(roots=("/d",), datasets=frozenset({"wanted", "gone"})))
 
-            assert list(live.datasets) == [str(wanted.dataset_uuid)]
-            ds = live.datasets[str(wanted.dataset_uuid)]
-            assert (ds.title, ds.description, ds.user_role) == ("wanted", "in scope", "admin")
-            assert {(r.data_hash, r.item_uuid) for r in ds.rows} == {
-                (r.data_hash, r.backing_item_uuid) for r in rows
-            }
-            assert ds.groups == {str(group.group_hash): "user"}
-            assert ds.users == {s.admin_email: "admin", "bob@example.com": "user"}
-            assert FORMAT.match(ds.last_edited_at)
-
-    asyncio.run(go())
+        assert list(live.datasets) == [str(wanted.dataset_uuid)]
+        ds = live.datasets[str(wanted.dataset_uuid)]
+        assert (ds.title, ds.description, ds.user_role) == ("wanted", "in scope", "admin")
+        assert {(r.data_hash, r.item_uuid) for r in ds.rows} == {
+            (r.data_hash, r.backing_item_uuid) for r in rows
+        }
+        assert ds.groups == {str(group.group_hash): "user"}
+        assert ds.users == {s.admin_email: "admin", "bob@example.com": "user"}
+        assert FORMAT.match(ds.last_edited_at)
 
 
 class _ForbidOne(httpx.AsyncBaseTransport):
@@ -197,32 +179,31 @@ class _ForbidOne(httpx.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
 
-def test_a_forbidden_subtree_makes_the_read_incomplete(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            root = await s.client.folders.create("p")
-            await _sync(s, str(root.uuid))
-        sandbox = open_embedded(sandbox_target(tmp_path))
-        transport = _ForbidOne(httpx.ASGITransport(app=sandbox.app), str(root.uuid))
-        options = ClientOptions(
-            domain="http://sandbox.local", auth=KeyAuth(sandbox.private_key), transport=transport
-        )
-        try:
-            async with EncordClient(options) as client:
-                live = await read_live(client, Scope(roots=("/p",)))
-        finally:
-            sandbox.close()
-        assert not live.complete
-        assert live.items == {}
-        assert live.problems == (
-            "items under /p: forbidden: you need access to folder /p (Encord said: no access)",
-        )
-        assert "/p/cams" in live.paths  # what could be read is still there
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_a_forbidden_subtree_makes_the_read_incomplete(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        root = await s.client.folders.create("p")
+        await _sync(s, str(root.uuid))
+    sandbox = open_embedded(sandbox_target(tmp_path))
+    transport = _ForbidOne(httpx.ASGITransport(app=sandbox.app), str(root.uuid))
+    options = ClientOptions(
+        domain="http://sandbox.local", auth=KeyAuth(sandbox.private_key), transport=transport
+    )
+    try:
+        async with EncordClient(options) as client:
+            live = await read_live(client, Scope(roots=("/p",)))
+    finally:
+        sandbox.close()
+    assert not live.complete
+    assert live.items == {}
+    assert live.problems == (
+        "items under /p: forbidden: you need access to folder /p (Encord said: no access)",
+    )
+    assert "/p/cams" in live.paths  # what could be read is still there
 
 
-def test_independent_reads_run_concurrently(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_independent_reads_run_concurrently(tmp_path: Path) -> None:
     """30 folders at 40 ms a request: one at a time would take 30 × 40 ms for the roles alone."""
 
     async def go() -> float:
@@ -237,11 +218,12 @@ def test_independent_reads_run_concurrently(tmp_path: Path) -> None:
             assert len(live.folder_groups) == 31
             return time.monotonic() - started
 
-    assert asyncio.run(go()) < 0.6
+    assert await go() < 0.6
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path: Path) -> None:
+async def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path: Path) -> None:
     folders, items = 60, 4500
     with served(tmp_path) as server:
         seed(server.db_path, "/bench/seeded", folders=folders, items=items)
@@ -280,7 +262,7 @@ def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path: Path
                     items / 1000
                 )
 
-        asyncio.run(go())
+        await go()
 
 
 class _SearchBlind(httpx.AsyncBaseTransport):
@@ -295,30 +277,29 @@ class _SearchBlind(httpx.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
 
-def test_a_root_the_search_misses_is_confirmed_by_a_plain_listing(tmp_path: Path) -> None:
-    async def go() -> None:
-        async with embedded(tmp_path) as s:
-            top = await s.client.folders.create("x")
-            await s.client.folders.create("y", parent=top.uuid)
-        sandbox = open_embedded(sandbox_target(tmp_path))
-        options = ClientOptions(
-            domain="http://sandbox.local",
-            auth=KeyAuth(sandbox.private_key),
-            transport=_SearchBlind(httpx.ASGITransport(app=sandbox.app)),
-        )
-        try:
-            async with EncordClient(options) as client:
-                live = await read_live(client, Scope(roots=("/x/y", "/x/absent")))
-        finally:
-            sandbox.close()
-        assert live.missing_roots == ("/x/absent",)
-        assert set(live.paths) == {"/x", "/x/y"}
-
-    asyncio.run(go())
+@pytest.mark.anyio
+async def test_a_root_the_search_misses_is_confirmed_by_a_plain_listing(tmp_path: Path) -> None:
+    async with embedded(tmp_path) as s:
+        top = await s.client.folders.create("x")
+        await s.client.folders.create("y", parent=top.uuid)
+    sandbox = open_embedded(sandbox_target(tmp_path))
+    options = ClientOptions(
+        domain="http://sandbox.local",
+        auth=KeyAuth(sandbox.private_key),
+        transport=_SearchBlind(httpx.ASGITransport(app=sandbox.app)),
+    )
+    try:
+        async with EncordClient(options) as client:
+            live = await read_live(client, Scope(roots=("/x/y", "/x/absent")))
+    finally:
+        sandbox.close()
+    assert live.missing_roots == ("/x/absent",)
+    assert set(live.paths) == {"/x", "/x/y"}
 
 
+@pytest.mark.anyio
 @pytest.mark.slow
-def test_roots_and_datasets_of_other_members_are_found_with_organisation_access(
+async def test_roots_and_datasets_of_other_members_are_found_with_organisation_access(
     tmp_path: Path,
 ) -> None:
     """An admin lists others' root folders and datasets only with includeOrgAccess=True; a
@@ -347,4 +328,4 @@ def test_roots_and_datasets_of_other_members_are_found_with_organisation_access(
                     ("alices-ds", None)
                 ]
 
-        asyncio.run(go())
+        await go()

@@ -3,7 +3,6 @@ through ``httpx.ASGITransport`` with the admin key kept beside the database."""
 
 from __future__ import annotations
 
-import asyncio
 import stat
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from reconciler.sandbox.store.db import Database
 from reconciler.wire.signing import sign_v2
 
 
-def get(sandbox: EmbeddedSandbox, path: str) -> Any:
+async def get(sandbox: EmbeddedSandbox, path: str) -> Any:
     """A signed GET through the in-process transport, as the CLI's client does it."""
 
     async def run() -> Any:
@@ -32,7 +31,7 @@ def get(sandbox: EmbeddedSandbox, path: str) -> Any:
             assert response.status_code == 200, response.text
             return response.json()
 
-    return asyncio.run(run())
+    return await run()
 
 
 def target(tmp_path: Path, root: Path, role: str = "MEMBER") -> SandboxTarget:
@@ -43,32 +42,34 @@ def target(tmp_path: Path, root: Path, role: str = "MEMBER") -> SandboxTarget:
     )
 
 
-def test_first_open_creates_everything(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_first_open_creates_everything(tmp_path: Path) -> None:
     (tmp_path / "bucket").mkdir()
     with open_embedded(target(tmp_path, tmp_path / "bucket")) as sandbox:
         assert sandbox.db_path.is_file() and sandbox.admin_email == "admin@sandbox.local"
         key_file = sandbox.db_path.with_name("sandbox.sqlite.admin-key")
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        integrations = get(sandbox, "/v2/public/cloud-integrations?includeOrgAccess=False")[
+        integrations = (await get(sandbox, "/v2/public/cloud-integrations?includeOrgAccess=False"))[
             "result"
         ]
         assert [i["title"] for i in integrations] == ["s3-prod"]
-        users = get(sandbox, "/v2/public/organisation/users")["results"]
+        users = (await get(sandbox, "/v2/public/organisation/users"))["results"]
         assert {u["email"]: u["roleMnemonicName"] for u in users} == {
             "admin@sandbox.local": "ADMIN",
             "alice@example.com": "MEMBER",
         }
 
 
-def test_reopening_is_idempotent_and_follows_the_fixtures(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_reopening_is_idempotent_and_follows_the_fixtures(tmp_path: Path) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     with open_embedded(target(tmp_path, tmp_path / "one")) as first:
         key = first.private_key
     with open_embedded(target(tmp_path, tmp_path / "two", role="ADMIN")) as second:
         assert second.private_key.private_bytes_raw() == key.private_bytes_raw()
-        assert len(get(second, "/v2/public/cloud-integrations")["result"]) == 1
-        users = get(second, "/v2/public/organisation/users")["results"]
+        assert len((await get(second, "/v2/public/cloud-integrations"))["result"]) == 1
+        users = (await get(second, "/v2/public/organisation/users"))["results"]
         assert {u["email"]: u["roleMnemonicName"] for u in users}["alice@example.com"] == "ADMIN"
     db = first.db_path
     handle = Database.open(db)
@@ -80,13 +81,14 @@ def test_reopening_is_idempotent_and_follows_the_fixtures(tmp_path: Path) -> Non
     assert root == str((tmp_path / "two").resolve())
 
 
-def test_a_database_made_by_init_gets_a_key_beside_it(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_database_made_by_init_gets_a_key_beside_it(tmp_path: Path) -> None:
     db = tmp_path / ".reconciler" / "sandbox.sqlite"
     db.parent.mkdir()
     init_database(db, admin_email="boss@example.com", key_out=tmp_path / "elsewhere.key")
     with open_embedded(SandboxTarget(path=str(db))) as sandbox:
         assert sandbox.admin_email == "boss@example.com"
-        assert get(sandbox, "/v2/public/storage/folders")["results"] == []
+        assert (await get(sandbox, "/v2/public/storage/folders"))["results"] == []
     assert db.with_name("sandbox.sqlite.admin-key").is_file()
 
 

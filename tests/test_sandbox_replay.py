@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+
+import pytest
 
 from reconciler.sandbox.replay import ReplayCache, replay_key
 from reconciler.sandbox.reply import Reply
@@ -25,30 +26,34 @@ def test_keys_need_a_trace_id_and_cover_every_part() -> None:
     assert key not in others and len(set(others)) == len(others)
 
 
-def run(cache: ReplayCache[Reply], key: str, text: str, status: int = 200) -> Reply:
+async def run(cache: ReplayCache[Reply], key: str, text: str, status: int = 200) -> Reply:
     async def work() -> Reply:
         return Reply(status, text=text)
 
-    return asyncio.run(cache.run(key, work, keep=lambda r: r.status < 500))
+    return await cache.run(key, work, keep=lambda r: r.status < 500)
 
 
-def test_kept_answers_replay_until_they_expire() -> None:
+@pytest.mark.anyio
+async def test_kept_answers_replay_until_they_expire() -> None:
     cache: ReplayCache[Reply] = ReplayCache(ttl=0.2)
-    assert run(cache, "k", "first").text == "first"
-    assert run(cache, "k", "second").text == "first"
-    assert run(cache, "failed", "x", status=502).text == "x"
-    assert run(cache, "failed", "y", status=200).text == "y"  # server errors are not kept
+    assert (await run(cache, "k", "first")).text == "first"
+    assert (await run(cache, "k", "second")).text == "first"
+    assert (await run(cache, "failed", "x", status=502)).text == "x"
+    assert (await run(cache, "failed", "y", status=200)).text == "y"  # server errors are not kept
     time.sleep(0.25)
-    assert run(cache, "k", "third").text == "third"
+    assert (await run(cache, "k", "third")).text == "third"
 
 
-def test_entry_and_byte_bounds_drop_the_oldest() -> None:
+@pytest.mark.anyio
+async def test_entry_and_byte_bounds_drop_the_oldest() -> None:
     by_count: ReplayCache[Reply] = ReplayCache(max_entries=2)
     for name in ("a", "b", "c"):
-        run(by_count, name, name)
-    assert run(by_count, "a", "new").text == "new"  # evicted
+        await run(by_count, name, name)
+    assert (await run(by_count, "a", "new")).text == "new"  # evicted
     by_bytes: ReplayCache[Reply] = ReplayCache(max_bytes=3000)
-    run(by_bytes, "big-1", "x" * 2000)
-    run(by_bytes, "big-2", "y" * 2000)
-    assert run(by_bytes, "big-2", "again").text == "y" * 2000
-    assert run(by_bytes, "big-1", "again").text == "again"  # evicted to stay under 3000 bytes
+    await run(by_bytes, "big-1", "x" * 2000)
+    await run(by_bytes, "big-2", "y" * 2000)
+    assert (await run(by_bytes, "big-2", "again")).text == "y" * 2000
+    assert (
+        await run(by_bytes, "big-1", "again")
+    ).text == "again"  # evicted to stay under 3000 bytes

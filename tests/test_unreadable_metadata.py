@@ -9,7 +9,6 @@ stale instead of comparing with ``{}``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -62,8 +61,9 @@ class _Garble(httpx.AsyncBaseTransport):
         return value
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("broken", BROKEN[:3])
-def test_the_reader_marks_unreadable_metadata_instead_of_reading_it_as_empty(
+async def test_the_reader_marks_unreadable_metadata_instead_of_reading_it_as_empty(
     tmp_path: Path, broken: str
 ) -> None:
     async def go() -> LiveState:
@@ -81,7 +81,7 @@ def test_the_reader_marks_unreadable_metadata_instead_of_reading_it_as_empty(
         finally:
             sandbox.close()
 
-    live = asyncio.run(go())
+    live = await go()
     p, ok = live.folders[live.paths["/p"]], live.folders[live.paths["/p/ok"]]
     assert p.metadata_unreadable and p.metadata == {}
     assert not ok.metadata_unreadable and ok.metadata == {"team": "ml"}
