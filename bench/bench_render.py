@@ -90,7 +90,7 @@ def _small() -> list[Change]:
     changes.append(
         Change(
             address="folder:/curated/new",
-            kind="folder",
+            kind=addr.Kind.FOLDER,
             actions=(Action.CREATE,),
             after={"path": "/curated/new", "name": "new", "description": "New"},
             source="folders.yaml:4",
@@ -99,7 +99,7 @@ def _small() -> list[Change]:
     changes.append(
         Change(
             address="folder:/curated/b",
-            kind="folder",
+            kind=addr.Kind.FOLDER,
             actions=(Action.MOVE,),
             previous_address="folder:/raw/b",
             before={"path": "/raw/b"},

@@ -102,7 +102,7 @@ def run_cli(args: list[str], log: Path) -> Outcome:
 
 def start_cli(args: list[str], log: Path) -> int:
     def run() -> int:
-        apply_lock.OrgLock = _unwaited_lock  # type: ignore[assignment,misc]
+        apply_lock.OrgLock = _unwaited_lock  # type: ignore[attr-defined, assignment]  # a test double
         cli.main(args=args, prog_name="reconciler", standalone_mode=True)
         return 0
 

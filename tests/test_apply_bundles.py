@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -111,7 +113,7 @@ def test_replace_phase_deletes_items_then_folders_deepest_first() -> None:
         refs=Refs(uuid="i1", from_parent_uuid="sub"),
     )
     sub = _folder("/s/sub", Action.DELETE, uuid="sub", parent="s")
-    sub = Change(**{**_asdict(sub), "depends_on": ("item:/s/sub/x.jpg",)})
+    sub = dataclasses.replace(sub, depends_on=("item:/s/sub/x.jpg",))
     old = Change(
         address="folder:/s",
         kind=addr.Kind.FOLDER,
@@ -127,10 +129,6 @@ def test_replace_phase_deletes_items_then_folders_deepest_first() -> None:
         ["folder:/s/sub"],
         ["folder:/s"],
     ]
-
-
-def _asdict(change: Change) -> dict[str, object]:
-    return {name: getattr(change, name) for name in change.__slots__}  # type: ignore[attr-defined]
 
 
 def test_folder_moves_go_to_shallow_targets_first_grouped_by_parent() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from encord.storage import StorageFolder
 from encord.user_client import EncordUserClient
 from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk, write_config
 
@@ -38,7 +39,7 @@ def assert_converged(config: Path, server: SandboxServer) -> None:
     assert "No changes." in again.stdout
 
 
-def folder_by_path(uc: EncordUserClient, path: str) -> object:
+def folder_by_path(uc: EncordUserClient, path: str) -> StorageFolder:
     parts = [p for p in path.split("/") if p]
     (current,) = [
         f
@@ -70,7 +71,7 @@ def test_a_moved_folder_keeps_its_uuid_items_and_links(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stdout + first.stderr
         uc = sdk(server)
         cams = folder_by_path(uc, "/cams")
-        items = {i.uuid for i in cams.list_items()}  # type: ignore[attr-defined]
+        items = {i.uuid for i in cams.list_items()}
         assert len(items) == 6
         (listed,) = uc.get_datasets(title_eq="cams-ds")
         dataset = uc.get_dataset(listed["dataset"].dataset_hash)
@@ -85,9 +86,9 @@ def test_a_moved_folder_keeps_its_uuid_items_and_links(tmp_path: Path) -> None:
         assert moved.returncode == 0, moved.stdout + moved.stderr
         assert "→ folder:/archive/cams (from folder:/cams)" in moved.stdout
         assert "to delete" in moved.stdout and " 0 to delete" in moved.stdout
-        again = uc.get_storage_folder(cams.uuid)  # type: ignore[attr-defined]
+        again = uc.get_storage_folder(cams.uuid)
         archive = folder_by_path(uc, "/archive")
-        assert again.parent_uuid == archive.uuid  # type: ignore[attr-defined]
+        assert again.parent_uuid == archive.uuid
         assert again.name == "cams" and again.description == "cameras"
         assert {i.uuid for i in again.list_items()} == items
         dataset = uc.get_dataset(listed["dataset"].dataset_hash)
@@ -115,10 +116,10 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
         assert made.returncode == 0, made.stdout + made.stderr
         uc = sdk(server)
         data = folder_by_path(uc, "/data")
-        by_name = {i.name: i for i in data.list_items()}  # type: ignore[attr-defined]
+        by_name = {i.name: i for i in data.list_items()}
         by_name["item-0000003.jpg"].update(client_metadata={"stage": "manual"})
         by_name["item-0000001.jpg"].update(description="a note")  # a field the plan leaves be
-        data.update(description="edited by hand")  # type: ignore[attr-defined]
+        data.update(description="edited by hand")
         result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server), timeout=300)
         assert result.returncode == 1
         assert (
@@ -131,7 +132,7 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
         ) in result.stdout
         assert "metadata differ; re-run plan" in result.stdout
         assert "Did not converge: a fresh plan still wants 2 changes:" in result.stdout
-        fresh = {i.name: i for i in folder_by_path(uc, "/data").list_items()}  # type: ignore[attr-defined]
+        fresh = {i.name: i for i in folder_by_path(uc, "/data").list_items()}
         assert fresh["item-0000003.jpg"].client_metadata == {"stage": "manual"}
         for name in (
             "item-0000000.jpg",
@@ -140,7 +141,7 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
             "item-0000004.jpg",
         ):
             assert fresh[name].client_metadata == {"stage": "one"}
-        assert folder_by_path(uc, "/data").description == "edited by hand"  # type: ignore[attr-defined]
+        assert folder_by_path(uc, "/data").description == "edited by hand"
 
 
 def kill_partway(target: Path, server: SandboxServer, journal_dir: Path) -> Path:
@@ -179,7 +180,7 @@ def acknowledged(journal: Path, phase: str = "") -> int:
 
 
 def assert_all_items(server: SandboxServer, count: int, metadata: dict[str, str]) -> None:
-    items = list(folder_by_path(sdk(server), "/data").list_items())  # type: ignore[attr-defined]
+    items = list(folder_by_path(sdk(server), "/data").list_items())
     assert len(items) == count
     assert all(i.client_metadata == metadata for i in items)
 
@@ -260,9 +261,9 @@ def test_apply_converges_under_5xx_and_429_storms(tmp_path: Path) -> None:
         assert statuses.count("429") >= 10  # the faults really happened
         assert sum(statuses.count(code) for code in ("500", "502", "503")) >= 5
         uc = sdk(server)
-        items = list(folder_by_path(uc, "/data").list_items())  # type: ignore[attr-defined]
+        items = list(folder_by_path(uc, "/data").list_items())
         assert len(items) == 2500 and all(i.client_metadata == {"weather": "storm"} for i in items)
-        names = [f.name for f in folder_by_path(uc, "/data").list_subfolders()]  # type: ignore[attr-defined]
+        names = [f.name for f in folder_by_path(uc, "/data").list_subfolders()]
         assert sorted(names) == ["new-a", "new-b"]  # each created exactly once
         assert [g.name for g in uc.list_groups()].count("crew") == 1
         assert_converged(config, server)

@@ -61,7 +61,7 @@ def _stop_after_the_move(config: Path, server: SandboxServer, *, kill: bool) -> 
         try:
             uc, deadline = sdk(server), time.monotonic() + 120
             while time.monotonic() < deadline and process.poll() is None:
-                if [f.name for f in folder_by_path(uc, "/archive").list_subfolders()] == ["cams"]:  # type: ignore[attr-defined]
+                if [f.name for f in folder_by_path(uc, "/archive").list_subfolders()] == ["cams"]:
                     break
                 time.sleep(0.05)
             assert process.poll() is None, "apply stopped before it could be killed"
@@ -86,22 +86,22 @@ def test_a_run_stopped_between_move_and_rename_loses_nothing_on_the_next_run(
         uc = sdk(server)
         cams = folder_by_path(uc, "/cams")
         # Our marker, as on a folder this config created: prune: owned may delete it.
-        cams.update(client_metadata={OWNER_KEY: "e2e-tests"})  # type: ignore[attr-defined]
+        cams.update(client_metadata={OWNER_KEY: "e2e-tests"})
         items = _items(cams)
         assert len(items) == 4
 
         after = write_config(tmp_path / "after", AFTER, SETTINGS)
         _stop_after_the_move(after, server, kill=kill)
         half = folder_by_path(uc, "/archive/cams")  # moved, not renamed
-        assert str(half.uuid) == str(cams.uuid)  # type: ignore[attr-defined]
+        assert str(half.uuid) == str(cams.uuid)
 
         finished = apply(after, server, *again)
         assert finished.returncode == 0, finished.stdout + finished.stderr
         footage = folder_by_path(uc, "/archive/footage")
-        assert str(footage.uuid) == str(cams.uuid), finished.stdout  # type: ignore[attr-defined]
+        assert str(footage.uuid) == str(cams.uuid), finished.stdout
         assert _items(footage) == items
-        assert footage.description == "cameras"  # type: ignore[attr-defined]
+        assert footage.description == "cameras"
         assert "to delete" in finished.stdout and " 0 to delete" in finished.stdout
-        names = [f.name for f in folder_by_path(uc, "/archive").list_subfolders()]  # type: ignore[attr-defined]
+        names = [f.name for f in folder_by_path(uc, "/archive").list_subfolders()]
         assert names == ["footage"]
         assert_converged(after, server)

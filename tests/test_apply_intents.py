@@ -23,7 +23,7 @@ from reconciler.plan.actions import Action
 
 @pytest.mark.anyio
 async def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are_in_flight(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox = make_sandbox(tmp_path)
     await ensure_created(sandbox)
@@ -43,7 +43,7 @@ async def test_intent_is_journaled_before_the_bundle_and_unacknowledged_ones_are
         async with sandbox.connect() as client:
             plan = await plan_for(client, desired)
             (move,) = [c for c in plan.changes if Action.MOVE in c.actions]
-            client.folders.patch_bulk = rename_fails  # type: ignore[method-assign]
+            monkeypatch.setattr(client.folders, "patch_bulk", rename_fails)
             result = await apply_plan(
                 plan, client=client, options=ApplyOptions(desired=desired, journal=journal)
             )

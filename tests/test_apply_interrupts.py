@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk, write_config
@@ -31,7 +32,7 @@ datasets:
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
 
-def _start(config: Path, server: SandboxServer, **extra: object) -> subprocess.Popen[str]:
+def _start(config: Path, server: SandboxServer, **extra: Any) -> subprocess.Popen[str]:
     command = [
         sys.executable, "-m", "reconciler", "apply", str(config), "--auto-approve",
         "--concurrency", "1", *flags(server),
@@ -50,7 +51,7 @@ def _wait_for(check: object, what: str, seconds: float = 120) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _journal_records(journal_dir: Path) -> list[dict[str, object]]:
+def _journal_records(journal_dir: Path) -> list[dict[str, Any]]:
     (journal,) = journal_dir.glob("*.jsonl")
     return [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
 
@@ -92,8 +93,8 @@ def test_sigterm_while_applying_finishes_the_bundle_in_flight_and_says_how_to_re
             len(r["done"])
             for r in records
             if r["type"] == "bundle" and r.get("phase") == "patch-items"
-        )  # type: ignore[arg-type]
-        items = list(folder_by_path(sdk(server), "/data").list_items())  # type: ignore[attr-defined]
+        )
+        items = list(folder_by_path(sdk(server), "/data").list_items())
         written = sum(1 for i in items if i.client_metadata == {"stage": "term"})
         assert written == journaled > 0  # the bundles in flight finished and were journaled
         assert sdk(server).get_datasets(title_eq="later") == []  # no new bundle started
@@ -157,5 +158,5 @@ def test_sigterm_at_the_prompt_cancels_like_ctrl_c(tmp_path: Path) -> None:
         assert process.returncode == 1, text
         assert "Error: apply cancelled; nothing was changed" in text
         assert "Traceback" not in text and "resume" not in text
-        items = list(folder_by_path(sdk(server), "/data").list_items())  # type: ignore[attr-defined]
+        items = list(folder_by_path(sdk(server), "/data").list_items())
         assert all(not i.client_metadata for i in items)

@@ -21,8 +21,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
+from encord.storage import StorageFolder
 from encord.user_client import EncordUserClient
 from helpers import SandboxServer, running_sandbox, sdk, write_config
 
@@ -77,14 +79,14 @@ def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, s
 
 def duplicates(uc: EncordUserClient) -> list[str]:
     """Paths held by more than one folder, over the whole organisation."""
-    folders: dict[Any, Any] = {}
+    folders: dict[UUID, StorageFolder] = {}
     for top in uc.list_storage_folders():
         folders[top.uuid] = top
         for sub in top.find_subfolders():
             folders[sub.uuid] = sub
 
-    def path(folder: Any) -> str:
-        parent = folders.get(folder.parent_uuid)
+    def path(folder: StorageFolder) -> str:
+        parent = folders.get(folder.parent_uuid) if folder.parent_uuid else None
         return (path(parent) if parent is not None else "") + "/" + folder.name
 
     found = Counter(path(f) for f in folders.values())

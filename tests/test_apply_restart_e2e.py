@@ -110,7 +110,7 @@ def apply_restarting_the_server(config: Path, server: SandboxServer) -> tuple[in
 
 def folder_paths(db: sqlite3.Connection) -> dict[int, str]:
     """Every folder's path by id, read straight from the database (not through the API)."""
-    rows = {id_: (parent, name) for id_, parent, name in db.execute(
+    rows: dict[int, tuple[int | None, str]] = {id_: (parent, name) for id_, parent, name in db.execute(
         "SELECT id, parent_id, name FROM folders")}  # fmt: skip
 
     def path(id_: int) -> str:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import run_cli
 
 from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.common import load_desired
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, load_config
-from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).parent / "config_cases"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_config_loader import SETTINGS, write
+
 from reconciler.config import load_config, validate_config
 from reconciler.config.files import FileGlobs
-from tests.test_config_loader import SETTINGS, write
 
 MKDOCS = "site_name: Data platform\nnav:\n  - Home: index.md\ntheme: material\n"
 

@@ -36,7 +36,7 @@ SEEDS = {
     for name in ("quickstart", "realistic")
 }
 
-TEXT = st.characters(exclude_categories=("Cs",))
+TEXT = st.characters(exclude_categories=["Cs"])
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_config_loader import write
 
 from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.main import cli
-from tests.test_config_loader import write
 
 SETTINGS = """\
 version: 1

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import yamlread
-from reconciler.config.positions import Pos, describe_path
+from reconciler.config.positions import Pos, YamlDoc, describe_path
 from reconciler.config.yamlread import MAX_DEPTH, MAX_FILE_BYTES, parse_yaml, read_yaml
 
 
-def parse(text: str | bytes, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def parse(text: str | bytes, env: dict[str, str] | None = None) -> tuple[YamlDoc | None, list[str]]:
     raw = text.encode() if isinstance(text, str) else text
     doc, problems = parse_yaml(raw, "f.yaml", env or {})
     return doc, [str(p) for p in problems]

@@ -173,7 +173,7 @@ def test_any_report_fits_the_limit(entries: int, long: int, unmanaged: int, refu
 def test_the_bound_holds_for_any_mix_and_any_limit(
     counts: list[int], long: int, limit: int
 ) -> None:
-    drift = []
+    drift: list[Drift] = []
     for kind, count in zip(DriftKind, counts, strict=True):
         drift += [
             _entry(kind, len(drift) + n, long=long, destructive=kind is DriftKind.EXTRA)

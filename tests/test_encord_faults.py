@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import Counter
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from encord_data.kit import Sandboxed, embedded, over_socket, served
@@ -29,7 +30,9 @@ async def _creates(s: Sandboxed) -> None:
     groups = await asyncio.gather(*(c.groups.create(f"g{n:02d}") for n in range(N)))
     datasets = await asyncio.gather(*(c.datasets.create(f"d{n:02d}") for n in range(4)))
     await asyncio.gather(*(c.users.add(f"u{n}@example.com", role="MEMBER") for n in range(4)))
-    patches = {f.uuid: PatchFolderPayload(description=f"desc {f.name}") for f in made}
+    patches: dict[UUID | str, PatchFolderPayload] = {
+        f.uuid: PatchFolderPayload(description=f"desc {f.name}") for f in made
+    }
     await c.folders.patch_bulk(patches)
     await c.folders.move([made[0].uuid], made[1].uuid)
     await c.folders.delete(made[2].uuid)

@@ -157,7 +157,7 @@ async def test_a_page_claiming_far_more_results_than_the_api_serves_is_refused()
 
 @pytest.mark.anyio
 async def test_an_ordinary_gzipped_answer_still_reads() -> None:
-    page = {"results": [], "nextPageToken": None}
+    page: dict[str, object] = {"results": [], "nextPageToken": None}
 
     async def go() -> int:
         options = ClientOptions(domain=url, auth=KeyAuth(Ed25519PrivateKey.generate()))

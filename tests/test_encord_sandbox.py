@@ -7,6 +7,7 @@ The sandbox's own per-route counters must equal the client's: same routes, same 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -147,7 +148,7 @@ async def _datasets(c: EncordClient, items: dict[str, Item], group: UUID, admin:
 
 async def _schema(c: EncordClient) -> None:
     assert await c.metadata_schema.get() is None
-    schema = {
+    schema: dict[str, dict[str, Any]] = {
         "split": {"ty": "enum", "values": ["train", "val"]},
         "score": {"ty": "number", "format": "F64"},
     }

@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -67,7 +67,11 @@ MEDIA_KEYS = [
     "audioNumChannels",
 ]
 
-Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+# What httpx.MockTransport accepts: a plain or an async handler.
+Handler = (
+    Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+)
 
 
 def client(handler: Handler, **options: Any) -> EncordClient:
@@ -475,7 +479,12 @@ async def test_authentication_failure_names_the_key_id_and_never_the_key(
     assert str(info.value) == (
         f"authentication failed for key id {keyid[:4]}…: is the key registered with this organisation?"
     )
-    shown = str(info.value) + caplog.text + repr(KeyAuth(KEY)) + repr(client(lambda r: r))
+    shown = (
+        str(info.value)
+        + caplog.text
+        + repr(KeyAuth(KEY))
+        + repr(client(lambda r: httpx.Response(200)))
+    )
     assert keyid not in shown
     for secret in _secrets():
         assert secret not in shown

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from helpers import CAPTURES
+from helpers import CAPTURES as CAPTURES_PATH
 
 from reconciler.encord import (
     BearerAuth,
@@ -42,8 +42,7 @@ from reconciler.wire.storage import (
     PatchItemPayload,
 )
 
-CAPTURES_PATH = CAPTURES
-CAPTURES = {
+CAPTURES: dict[int, dict[str, Any]] = {
     c["seq"]: c for c in (json.loads(line) for line in CAPTURES_PATH.read_text().splitlines())
 }
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

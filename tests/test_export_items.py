@@ -157,7 +157,7 @@ def test_the_real_loader_and_planner_find_nothing_to_change(
         folders.append(_folder(f"f-{n}", parent.uuid, f"{parent.path}/d{n}"))
         # subtrees often share their parent's metadata, so rules nest
         base[f"f-{n}"] = base[parent.uuid] if rng.random() < 0.6 else rng.choice(shapes)
-    extras = [{}, {}, {"a": 2}, {"e": "particular"}]
+    extras: list[dict[str, object]] = [{}, {}, {"a": 2}, {"e": "particular"}]
     items: list[LiveItem] = []
     for folder in folders:
         shared = base[folder.uuid]

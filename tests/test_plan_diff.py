@@ -31,7 +31,7 @@ def _rule(
 ) -> MetadataRule:
     return MetadataRule(
         folder=folder_path, metadata=metadata, source=src(line, "items.yaml"), **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_every_unresolved_name_is_reported_at_once_with_its_position() -> None:
@@ -222,7 +222,7 @@ def test_prune_modes(prune: str, deleted: list[str]) -> None:
     org.groups["g-hand"] = Group("g-hand", "hand-made", "")
     desired = desired_state(
         folders={"/data": folder("/data")}, policy=Policy(prune=prune, min_existing=100)
-    )  # type: ignore[arg-type]
+    )
     plan = diff(desired, org.live_state(desired.roots()))
     assert sorted(c.address for c in plan.changes if c.kind == "folder") == deleted
     groups = [c.address for c in plan.changes if c.kind == "group"]

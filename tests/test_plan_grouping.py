@@ -139,7 +139,7 @@ def test_alike_creates_group_with_their_shared_and_varying_values() -> None:
     changes = [
         Change(
             address=f"folder:/synced/s{n}",
-            kind="folder",
+            kind=addr.Kind.FOLDER,
             actions=(Action.CREATE, Action.SYNC),
             after={"path": f"/synced/s{n}", "name": f"s{n}", "description": f"d{n}", "team": "ml"},
             source="folders.yaml:20",

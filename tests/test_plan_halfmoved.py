@@ -11,9 +11,10 @@ from helpers.desired import desired_state, folder
 from helpers.provision import apply, provision, read
 from simulator import Org
 
+from reconciler.model.addresses import move_stops as stops
 from reconciler.model.desired import OWNER_KEY, DesiredState, Policy
 from reconciler.plan import diff
-from reconciler.plan.halfmoved import referred, stops
+from reconciler.plan.halfmoved import referred
 
 OURS = {OWNER_KEY: "acme"}
 

@@ -62,7 +62,7 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
         _patch(1),
         Change(
             address="folder:/new",
-            kind="folder",
+            kind=addr.Kind.FOLDER,
             actions=(Action.MOVE, Action.PATCH),
             previous_address="folder:/was",
             before={"path": "/was", "description": "a"},
@@ -74,13 +74,13 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
         ),
         Change(
             address="folder:/made",
-            kind="folder",
+            kind=addr.Kind.FOLDER,
             actions=(Action.CREATE, Action.SYNC),
             after={"path": "/made", "name": "made", "description": "d"},
         ),
         Change(
             address="dataset-user:ds#a@x.com",
-            kind="dataset-user",
+            kind=addr.Kind.DATASET_USER,
             actions=(Action.REVOKE, Action.GRANT),
             before={"role": "user"},
             after={"role": "admin"},
@@ -117,7 +117,7 @@ def test_markdown_of_100000_changes_fits_and_keeps_every_delete() -> None:
     changes.append(
         Change(
             address="group:old-team",
-            kind="group",
+            kind=addr.Kind.GROUP,
             actions=(Action.DELETE,),
             before={"name": "old-team"},
             refs=Refs(uuid="g"),
@@ -186,7 +186,7 @@ def _revoke(n: int) -> Change:
 def test_markdown_gives_each_delete_unlink_and_revoke_its_reason_and_source() -> None:
     replaced = Change(
         address="folder:/synced",
-        kind="folder",
+        kind=addr.Kind.FOLDER,
         actions=(Action.DELETE, Action.CREATE, Action.SYNC),
         before={"path": "/synced"},
         after={"path": "/synced"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from helpers.desired import desired_state, folder, src
 from simulator import Org
 
-from reconciler.model.desired import OWNER_KEY, CloudSync, MetadataRule
+from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState, MetadataRule, SyncMode
 from reconciler.plan import DiffOptions, diff
 
 OURS = {OWNER_KEY: "acme"}
@@ -28,8 +28,8 @@ def _org() -> tuple[Org, str]:
     return org, uuid
 
 
-def _desired(sync: str = "on_create") -> object:
-    cloud = CloudSync(integration="bucket", remote_url="s3://b/cams/", sync=sync, source=src(3))  # type: ignore[arg-type]
+def _desired(sync: SyncMode = "on_create") -> DesiredState:
+    cloud = CloudSync(integration="bucket", remote_url="s3://b/cams/", sync=sync, source=src(3))
     rule = MetadataRule(folder="/cams", recursive=True, metadata={"seen": True}, source=src(5))
     return desired_state(folders={"/cams": folder("/cams", cloud_sync=cloud)}, rules=(rule,))
 
@@ -39,7 +39,7 @@ def test_a_folder_a_stopped_run_created_and_never_synced_is_synced_once() -> Non
     desired = _desired()
     plan = diff(
         desired, org.live_state(desired.roots()), options=DiffOptions(unsynced=("folder:/cams",))
-    )  # type: ignore[attr-defined]
+    )
     (change,) = plan.changes
     assert change.address == "folder:/cams" and change.actions == ("sync",)
     assert change.refs.uuid == uuid and change.diff == ()
@@ -51,7 +51,7 @@ def test_a_folder_a_stopped_run_created_and_never_synced_is_synced_once() -> Non
 def test_no_sync_without_the_journal_or_for_a_folder_that_never_syncs() -> None:
     org, _ = _org()
     desired = _desired()
-    live = org.live_state(desired.roots())  # type: ignore[attr-defined]
-    assert diff(desired, live).changes == ()  # type: ignore[arg-type]
+    live = org.live_state(desired.roots())
+    assert diff(desired, live).changes == ()
     never = _desired("never")
-    assert diff(never, live, options=DiffOptions(unsynced=("folder:/cams",))).changes == ()  # type: ignore[arg-type]
+    assert diff(never, live, options=DiffOptions(unsynced=("folder:/cams",))).changes == ()

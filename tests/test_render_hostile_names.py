@@ -152,7 +152,7 @@ def test_every_rendering_keeps_hostile_names_on_their_line(tmp_path: Path) -> No
     for plan, report in _cases(tmp_path):
         assert plan.changes or plan.refusals  # the names reach the plan
         for detail in ("grouped", "full"):
-            _check_lines("plan text", plan_text(plan, detail=detail))  # type: ignore[arg-type]
+            _check_lines("plan text", plan_text(plan, detail=detail))
         _check_markdown("plan markdown", plan_markdown(plan))
         _check_lines("drift text", drift_text(report))
         _check_markdown("drift markdown", drift_markdown(report))

@@ -10,7 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.model.desired import SandboxIntegration, SandboxTarget, SandboxUser
+from reconciler.model.desired import (
+    OrganisationRole,
+    SandboxIntegration,
+    SandboxTarget,
+    SandboxUser,
+)
 from reconciler.sandbox.embedded import EmbeddedSandbox, open_embedded
 from reconciler.sandbox.errors import ProvisionError
 from reconciler.sandbox.provision import init_database
@@ -34,11 +39,11 @@ async def get(sandbox: EmbeddedSandbox, path: str) -> Any:
     return await run()
 
 
-def target(tmp_path: Path, root: Path, role: str = "MEMBER") -> SandboxTarget:
+def target(tmp_path: Path, root: Path, role: OrganisationRole = "MEMBER") -> SandboxTarget:
     return SandboxTarget(
         path=str(tmp_path / ".reconciler" / "sandbox.sqlite"),
         integrations=(SandboxIntegration(title="s3-prod", provider="s3", root=str(root)),),
-        users=(SandboxUser(email="alice@example.com", role=role),),  # type: ignore[arg-type]
+        users=(SandboxUser(email="alice@example.com", role=role),),
     )
 
 

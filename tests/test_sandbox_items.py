@@ -149,7 +149,9 @@ def test_patch_bulk_is_all_or_nothing(sb: Harness) -> None:
     bad = {"itemPatches": {a: {"clientMetadata": {"n": 5}}, b: {"clientMetadata": {"n": "x"}}}}
     assert sb.patch("/storage/items/patch-bulk", bad).status_code == 400
     assert sb.ok(sb.get(f"/storage/items/{a}"))["clientMetadata"] == '{"n": 1}'
-    too_many = {"itemPatches": {f"00000000-0000-4000-8000-{i:012d}": {} for i in range(1001)}}
+    too_many: dict[str, dict[str, dict[str, object]]] = {
+        "itemPatches": {f"00000000-0000-4000-8000-{i:012d}": {} for i in range(1001)}
+    }
     assert sb.patch("/storage/items/patch-bulk", too_many).status_code == 400
 
 

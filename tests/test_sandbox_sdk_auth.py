@@ -8,7 +8,7 @@ an admin read showing that nothing changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -197,7 +197,7 @@ def test_outsider_changes_nothing(world: World) -> None:
     outsider = world.client(OUTSIDER)
     p, c, s = (folder_as(outsider, f) for f in (world.p, world.c, world.s))
     item = item_as(outsider, world.items[0])
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: p.update(name="hijacked", client_metadata={"x": 1}),
         lambda: c.move_to_folder(None),
         lambda: c.delete(),
@@ -308,7 +308,7 @@ def test_viewer_reads_dataset_but_cannot_change_it(world: World) -> None:
     assert [row.backing_item_uuid for row in rows] == [world.items[0].uuid]
 
     before = snapshot(world)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: dataset.link_items([world.items[1].uuid]),
         lambda: dataset.delete_data([rows[0].uid]),
         lambda: dataset.add_users([OUTSIDER], DatasetUserRole.ADMIN),
@@ -328,7 +328,7 @@ def test_viewer_cannot_patch_move_or_delete(world: World) -> None:
     g = viewer.get_storage_folder(world.g.uuid)
     s = viewer.get_storage_folder(world.s.uuid)
     item = viewer.get_storage_item(world.items[0].uuid)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: p.update(description="viewer was here"),
         lambda: c.update(client_metadata={"viewer": True}),
         lambda: g.move_to_folder(p),

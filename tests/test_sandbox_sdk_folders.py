@@ -6,7 +6,7 @@ test uses, and searches by that name, so tests do not see each other's folders.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from uuid import UUID, uuid4
 
 import pytest
@@ -31,7 +31,7 @@ def uc(sandbox: Sandbox) -> EncordUserClient:
     return sandbox.admin()
 
 
-def names(folders: Iterator[StorageFolder] | list[StorageFolder]) -> list[str]:
+def names(folders: Iterable[StorageFolder]) -> list[str]:
     return [folder.name for folder in folders]
 
 

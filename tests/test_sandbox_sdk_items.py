@@ -102,7 +102,7 @@ def synced(uc: EncordUserClient, sandbox: Sandbox) -> Synced:
     return Synced(folder, items, remote_url)
 
 
-def names(items: Iterable[StorageItem]) -> list[str]:
+def names(items: Iterable[StorageItem | StorageFolder]) -> list[str]:
     return [item.name for item in items]
 
 

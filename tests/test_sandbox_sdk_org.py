@@ -75,7 +75,7 @@ def test_add_each_role(uc: EncordUserClient) -> None:
     added = {}
     for role in ("ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"):
         email = f"{unique(role.lower())}@example.com"
-        uc.add_organisation_user(email, role_mnemonic_name=role, member_type="internal")  # type: ignore[arg-type]
+        uc.add_organisation_user(email, role_mnemonic_name=role, member_type="internal")
         added[email] = role
     users = org_users(uc)
     assert {email: users[email].role_mnemonic_name for email in added} == added

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.config import load_config
+from reconciler.model.addresses import Kind
 from reconciler.model.desired import OWNER_KEY
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import Change, FieldDiff, Plan, Refusal, diff
@@ -52,7 +53,7 @@ def hostile_plan() -> Plan:
         changes.append(
             Change(
                 address=f"folder:{path}",
-                kind="folder",
+                kind=Kind.FOLDER,
                 actions=(Action.DELETE,),
                 before={"path": path, "name": name, "description": name},
                 source=None,
@@ -62,7 +63,7 @@ def hostile_plan() -> Plan:
         changes.append(
             Change(
                 address=f"item:{path}/{name}.jpg",
-                kind="item",
+                kind=Kind.ITEM,
                 actions=(Action.PATCH,),
                 before={"path": f"{path}/{name}.jpg", "metadata": {name: 1}},
                 after={"path": f"{path}/{name}.jpg", "metadata": {name: 2}},
@@ -74,7 +75,7 @@ def hostile_plan() -> Plan:
     changes.append(
         Change(
             address=f"dataset-user:{HOSTILE[1]}#{HOSTILE[0]}@example.com",
-            kind="dataset-user",
+            kind=Kind.DATASET_USER,
             actions=(Action.REVOKE,),
             before={"role": "admin"},
             reason=HOSTILE[3],
@@ -146,7 +147,7 @@ def synthetic_plan(changes: int, *, folders: int = 100, deletes: int = 10) -> Pl
     out: list[Change] = [
         Change(
             address=f"folder:/big/old-{n:03d}",
-            kind="folder",
+            kind=Kind.FOLDER,
             actions=(Action.DELETE,),
             before={"path": f"/big/old-{n:03d}", "name": f"old-{n:03d}"},
             reason="not declared; prune: owned and it carries our ownership marker",
@@ -160,7 +161,7 @@ def synthetic_plan(changes: int, *, folders: int = 100, deletes: int = 10) -> Pl
         out.append(
             Change(
                 address=f"item:{path}",
-                kind="item",
+                kind=Kind.ITEM,
                 actions=(Action.PATCH,),
                 before=before,
                 after=after,

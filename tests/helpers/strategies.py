@@ -16,6 +16,7 @@ from reconciler.model.desired import (
     DesiredState,
     ItemMatch,
     ItemSelector,
+    Manifest,
     MetadataRule,
     Policy,
     ownership_tag,
@@ -155,7 +156,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             and not p.startswith(path + "/")
             and not path.startswith(p + "/")
         ]
-        if options and draw(st.booleans()):
+        if options and bool(draw(st.booleans())):
             previous = draw(st.sampled_from(options))
             used_previous.add(previous)
             fields["previously"] = (previous,)
@@ -186,7 +187,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
                 source=src(30 + n, "items.yaml"),
             )
         )
-    manifests = ()
+    manifests: tuple[Manifest, ...] = ()
     if draw(st.booleans()):
         item_paths = sorted({f"{p}/{n}" for p in (*PATHS, *live_paths) for n in ITEM_NAMES})
         rows = draw(
@@ -224,15 +225,15 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         users = draw(
             st.one_of(st.none(), st.dictionaries(st.sampled_from(USERS), roles, max_size=2))
         )
-        groups = draw(
+        grants = draw(
             st.one_of(st.none(), st.dictionaries(st.sampled_from(GROUPS), roles, max_size=2))
         )
-        group_names.update(groups or ())
+        group_names.update(grants or ())
         datasets[title] = DesiredDataset(
             title=title,
             items=selectors,
             users=users,
-            groups=groups,
+            groups=grants,
             unlink=draw(st.sampled_from(["never", "owned", "all"])),
             description=draw(st.sampled_from([None, "set", "new"])),
             source=src(70, "datasets.yaml"),
