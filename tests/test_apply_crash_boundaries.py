@@ -310,7 +310,8 @@ def _judge(outcome: Outcome, now: OrgState, killed: OrgState, ref: Reference) ->
         return "nothing to resume", ""  # killed before its journal existed: said, not done
     if outcome.code == 1:
         return "refused", f"{errors}: {text[-1500:]}"
-    if "Verified: a fresh plan is empty" not in text:
+    finished = "No changes." in text  # the killed run had done it all but hear the last answer
+    if "Verified: a fresh plan is empty" not in text and not finished:
         return "unverified", text[-1500:]
     if now.shape != ref.final.shape:
         diff = {
