@@ -11,7 +11,7 @@ config that exercises every phase: 9 folders created, 10 patched, one moved (``p
 into a new parent, 10 deleted; the group's members changed and granted on /bench; metadata
 on every /bench item; the dataset given /bench/folder-00001 (1000 links) and /spare dropped
 (100 unlinks). Fewer folders are created than exist: a plan that finds under half of its
-declared folders live withholds its deletes and unlinks (the listing guard). Then, faults off, it records:
+declared folders live withholds its deletes and unlinks (the ``listing-guard`` filter). Then, faults off, it records:
 
 * the exit code of that one apply;
 * whether a fresh ``plan --detailed-exitcode`` is empty (exit 0) afterwards;

@@ -3,7 +3,7 @@
 For each size N a plan of N changes is made by the real planner (one metadata rule over the
 items of one folder, and up to 20 undeclared owned folders that prune deletes; ``--synthetic`` builds the same
 shape directly, in a second), rendered with ``render_html``, and loaded over file:// in
-Debian's headless Chromium (the flags of ``tests/browser.py``). Reported: the page size, the
+Debian's headless Chromium (the flags of ``tests/helpers/browser.py``). Reported: the page size, the
 render time in Python (CPU), and in the browser (median of ``--loads`` fresh loads) the first
 contentful paint, when the embedded JSON is parsed, and when the page is fully drawn
 (``performance`` marks set by ``report.js``).

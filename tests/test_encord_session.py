@@ -1,6 +1,6 @@
 """The client's sending rules against scripted servers (``httpx.MockTransport``): retries and
 their bounds, ``Retry-After`` and the per-route 429 pause, recovery of non-idempotent calls
-after ambiguous failures, error mapping and messages, paging guards, concurrency, logging and
+after ambiguous failures, error mapping and messages, paging limits, concurrency, logging and
 the secrecy of key material."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``diff`` behaviours the golden scenarios do not pin down: resolution errors, item roots and
-deferrals, rules that depend on each other, prune modes, guards and thresholds."""
+deferrals, rules that depend on each other, prune modes, withheld changes and thresholds."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
   a plan made from it creates what exists out of the key's sight, and a saved plan checked
   against it cannot be vouched for. ``plan`` exits 1 on such a read; apply refuses to run on
   one, both with a fresh plan and with a saved one, unless ``--force`` (and even then the
-  listing guard keeps every destructive change out: forcing never brings those back).
+  ``listing-guard`` filter withholds every destructive change: forcing never brings those back).
 * A saved plan may create a top-level folder that the key applying it cannot see
   (``invisible-root``): made by an admin, applied with a member's key, it would make a second
   folder of that name. The fresh plan's refusal covers it; the saved plan must not slip past.
