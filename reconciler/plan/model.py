@@ -7,7 +7,7 @@ one by hand and apply it (the checksum would not match what was reviewed).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -161,6 +161,20 @@ RefusalCode = Literal[
     "manifest-unmatched",
     "unreadable-metadata",
 ]
+
+
+def dependencies(addresses: Iterable[str], by_address: Mapping[str, Change]) -> set[str]:
+    """``addresses`` and everything their changes depend on, transitively; only addresses
+    of changes in ``by_address`` (a dependency outside it is already live or left out)."""
+    seen: set[str] = set()
+    stack = list(addresses)
+    while stack:
+        address = stack.pop()
+        if address in seen or address not in by_address:
+            continue
+        seen.add(address)
+        stack.extend(by_address[address].depends_on)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from reconciler.kinds import spec_of
 from reconciler.model.addresses import sort_key
 from reconciler.model.globs import compile_glob
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, dependencies
 
 
 def _key(change: Change) -> tuple[object, ...]:
@@ -51,19 +51,13 @@ def only(changes: list[Change], patterns: tuple[str, ...]) -> list[Change]:
         return changes
     globs = [compile_glob(p) for p in patterns]
     by_address = {c.address: c for c in changes}
-    keep: set[str] = set()
-    stack = [
+    matched = (
         c.address
         for c in changes
         if any(
             g.match(c.address) or (c.previous_address and g.match(c.previous_address))
             for g in globs
         )
-    ]
-    while stack:
-        address = stack.pop()
-        if address in keep or address not in by_address:
-            continue
-        keep.add(address)
-        stack.extend(by_address[address].depends_on)
+    )
+    keep = dependencies(matched, by_address)
     return [c for c in changes if c.address in keep]

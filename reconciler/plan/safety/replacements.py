@@ -4,10 +4,10 @@ that for folders this ownership id created."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from reconciler.plan.context import Context
-from reconciler.plan.model import Change, Refusal
+from reconciler.plan.model import Change, Refusal, dependencies
 from reconciler.plan.safety.verdicts import Facts, Verdict
 
 
@@ -40,7 +40,7 @@ def refuse_replacements(facts: Facts, changes: Sequence[Change]) -> list[Verdict
             message=message,
             addresses=(change.address,),
             withheld=False,
-            count=1 + len(_closure(change, by_address)),
+            count=1 + len(dependencies(change.depends_on, by_address)),  # with its content deletes
         )
         out.append(Verdict(refusal))
     return out
@@ -50,16 +50,3 @@ def _replaces_ours(ctx: Context, change: Change) -> bool:
     uuid = change.refs.uuid if change.refs is not None else None
     live = ctx.live.folders.get(uuid) if uuid is not None else None
     return live is not None and ctx.folder_owner(live) == ctx.owner
-
-
-def _closure(change: Change, by_address: Mapping[str, Change]) -> set[str]:
-    """Everything a change depends on, transitively (a replacement's content deletes)."""
-    seen: set[str] = set()
-    stack = list(change.depends_on)
-    while stack:
-        address = stack.pop()
-        if address in seen or address not in by_address:
-            continue
-        seen.add(address)
-        stack.extend(by_address[address].depends_on)
-    return seen
