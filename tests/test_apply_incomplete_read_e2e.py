@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, run_cli, running_sandbox
+from helpers import SandboxServer, run_cli, running_sandbox, write_config
 
 SETTINGS = """\
 version: 1
@@ -26,13 +26,6 @@ folders:
     description: Team space
   /team/raw: {}
 """
-
-
-def _config(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "reconciler.yaml").write_text(SETTINGS)
-    (root / "resources.yaml").write_text(RESOURCES)
-    return root
 
 
 def _as(server: SandboxServer, key: Path | None = None) -> tuple[str, ...]:
@@ -57,10 +50,10 @@ def _one_error(stderr: str) -> str:
 @pytest.mark.slow
 def test_apply_refuses_an_incomplete_read_fresh_and_saved(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
-        config = _config(tmp_path / "config")
+        config = write_config(tmp_path / "config", RESOURCES, SETTINGS)
         applied = run_cli("apply", str(config), "--auto-approve", *_as(server))
         assert applied.returncode == 0, applied.stdout + applied.stderr
-        (config / "resources.yaml").write_text(RESOURCES + "  /team/new: {}\n")
+        (config / "main.yaml").write_text(RESOURCES + "  /team/new: {}\n")
         saved = tmp_path / "plan.json"
         made = run_cli("plan", str(config), "--out", str(saved), *_as(server))
         assert made.returncode == 0, made.stdout + made.stderr
@@ -88,10 +81,10 @@ def test_a_saved_plan_creating_a_root_a_member_cannot_see_is_refused(tmp_path: P
             "--email", "member@example.com", "--key-out", str(member_key),
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-        config = _config(tmp_path / "config")
+        config = write_config(tmp_path / "config", RESOURCES, SETTINGS)
         applied = run_cli("apply", str(config), "--auto-approve", *_as(server))
         assert applied.returncode == 0, applied.stdout + applied.stderr
-        (config / "resources.yaml").write_text(RESOURCES + "  /other: {}\n")
+        (config / "main.yaml").write_text(RESOURCES + "  /other: {}\n")
         saved = tmp_path / "plan.json"
         made = run_cli("plan", str(config), "--out", str(saved), *_as(server))
         assert made.returncode == 0, made.stdout + made.stderr

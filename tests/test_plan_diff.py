@@ -191,7 +191,7 @@ def test_rules_that_keep_flipping_each_other_are_an_error() -> None:
     assert "metadata rules never settle for item /data/a.jpg" in str(raised.value)
 
 
-def test_items_sharing_a_path_are_refused_not_guessed() -> None:
+def test_items_sharing_a_path_are_withheld_not_guessed() -> None:
     org = Org()
     data = org.add_folder(None, "data")
     first, second = org.add_item(data, "a.jpg"), org.add_item(data, "a.jpg")
@@ -252,7 +252,7 @@ def test_a_listing_much_smaller_than_the_declared_scope_never_deletes() -> None:
     assert guard.addresses == ("folder:/data/stray",)
 
 
-def test_a_missing_root_that_should_exist_blocks_deletes_elsewhere() -> None:
+def test_a_missing_root_that_should_exist_withholds_deletes_elsewhere() -> None:
     org = Org()
     _owned_tree(org, 0)
     org.add_folder(next(iter(org.folders)), "stray", metadata=OURS)
@@ -342,7 +342,7 @@ def test_what_a_sync_made_is_neither_pruned_nor_unmanaged_but_rules_reach_it() -
     assert plan.unmanaged == () and plan.refusals == ()
 
 
-def test_a_dataset_description_the_api_cannot_change_is_refused_not_planned() -> None:
+def test_a_dataset_description_the_api_cannot_change_is_withheld_not_planned() -> None:
     org = Org()
     org.datasets["d1"] = Dataset("d1", "train", description=tagged("old words", "acme"))
     desired = desired_state(

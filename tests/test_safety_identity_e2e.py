@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import run_cli, running_sandbox
+from helpers import run_cli, running_sandbox, write_config
 
 from reconciler.drift.schema import drift_schema
 from reconciler.plan import PLAN_SCHEMA, loads
@@ -31,13 +31,6 @@ folders:
 """
 
 
-def _config(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "reconciler.yaml").write_text(SETTINGS)
-    (root / "resources.yaml").write_text(RESOURCES)
-    return root
-
-
 @pytest.mark.slow
 def test_a_member_key_without_grants_is_named_warned_and_refused(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
@@ -49,11 +42,11 @@ def test_a_member_key_without_grants_is_named_warned_and_refused(tmp_path: Path)
         assert added.returncode == 0, added.stderr
         admin = ("--domain", server.url, "--ssh-key-file", str(server.key_path))
         member = ("--domain", server.url, "--ssh-key-file", str(member_key))
-        config = _config(tmp_path / "config")
+        config = write_config(tmp_path / "config", RESOURCES, SETTINGS)
         applied = run_cli("apply", str(config), "--auto-approve", *admin)
         assert applied.returncode == 0, applied.stderr
         assert "Caller: admin@example.com (ADMIN)" in applied.stdout
-        (config / "resources.yaml").write_text(RESOURCES + "  /team/new: {}\n")
+        (config / "main.yaml").write_text(RESOURCES + "  /team/new: {}\n")
         saved = tmp_path / "admin-plan.json"
         assert run_cli("plan", str(config), "--out", str(saved), *admin).returncode == 0
         replayed = run_cli("apply", str(saved), "--auto-approve", *admin)
