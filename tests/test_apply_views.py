@@ -10,7 +10,7 @@ from helpers.desired import desired_state, folder
 
 from reconciler.apply import ApplyFinished, ApplyResult, Verification
 from reconciler.apply.errors import LockHeldError
-from reconciler.cli.apply_views import JsonLinesView, TextView
+from reconciler.cli.apply_views import ApplyView, JsonLinesView, TextView
 from reconciler.model.live import Caller, LiveState
 from reconciler.plan import Plan, diff
 from reconciler.plan.render_text import render_text
@@ -26,11 +26,9 @@ def _plan() -> Plan:
     return diff(desired_state(folders={"/team": folder("/team")}), LiveState())
 
 
-def test_the_text_view_prints_what_people_read_on_stdout(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    plan = _plan()
-    view = TextView(detail="full")
+def _run(view: ApplyView, plan: Plan) -> None:
+    """One of each thing an apply tells its view: the plan, the caller, a note, the follow-up
+    plan, the end of the run and the summary."""
     view.plan(plan)
     view.caller(CALLER)
     view.note("Carrying on from a run that stopped (x.jsonl)")
@@ -38,6 +36,14 @@ def test_the_text_view_prints_what_people_read_on_stdout(
     view(ApplyFinished(ok=True, applied=1, failed=0, already_done=0, requests=3, seconds=0.5))
     view.close()
     view.summary(RESULT)
+
+
+def test_the_text_view_prints_what_people_read_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = _plan()
+    view = TextView(detail="full")
+    _run(view, plan)
     out, err = capsys.readouterr()
     assert out.startswith(render_text(plan, detail="full"))
     assert "Applying as: ci@example.com (ADMIN)\n" in out
@@ -55,13 +61,7 @@ def test_the_json_lines_view_keeps_stdout_pure_json(capsys: pytest.CaptureFixtur
     plan = _plan()
     stream = io.StringIO()
     view = JsonLinesView(stream)
-    view.plan(plan)
-    view.caller(CALLER)
-    view.note("Carrying on from a run that stopped (x.jsonl)")
-    view.follow_up(plan)
-    view(ApplyFinished(ok=True, applied=1, failed=0, already_done=0, requests=3, seconds=0.5))
-    view.close()
-    view.summary(RESULT)
+    _run(view, plan)
     view.error(ERROR)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["event"] for line in lines] == [
