@@ -31,13 +31,13 @@ import socket
 import sqlite3
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from helpers.servers import control
 
 import reconciler.cli.apply_lock as apply_lock
 from reconciler.apply.lock import LockTiming, OrgLock
@@ -149,13 +149,9 @@ class Server:
         assert stopped, (self._logs / "server.log").read_text()[-2000:]
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        return control(
+            self.url, method, path, body, timeout=60
+        )  # the first call waits for the forked server
 
     def writes_seen(self) -> int:
         return int(self.control("GET", "/_sandbox/faults")["writes_seen"])

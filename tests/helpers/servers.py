@@ -80,13 +80,7 @@ class SandboxServer:
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call a loopback-only control route such as ``/_sandbox/stats``."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
+        return control(self.url, method, path, body)
 
     def stats(self) -> dict[str, Any]:
         return self.control("GET", "/_sandbox/stats")  # type: ignore[no-any-return]
@@ -141,6 +135,17 @@ def running_sandbox(
             yield server
         finally:
             _stop(server.process if server else process)
+
+
+def control(url: str, method: str, path: str, body: Any = None, *, timeout: float = 10) -> Any:
+    """Call the control route ``path`` of the sandbox at ``url``; its JSON answer, or None."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
 
 
 def flags(server: SandboxServer) -> tuple[str, ...]:
