@@ -5,8 +5,11 @@
     result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
 
 Pure parts (``phases``: which step runs when; ``bundles``: which steps share a call) are
-separate from the I/O (``executor`` and the ``ops_*`` modules). The engine emits events
-(``events``) and never prints; ``reconciler.cli`` turns them into progress and summaries.
+separate from the I/O (``executor`` and the ``ops_*`` modules). Journal writes and events
+go through one ``Recorder`` (``recorder``) that the executor owns; what a run does with
+the journal of one that stopped (resume it, supersede it, refuse) is decided in ``resume``.
+The engine emits events (``events``) and never prints; ``reconciler.cli`` turns them into
+progress and summaries.
 """
 
 from reconciler.apply.bundles import BUNDLE_SIZE, Bundle, bundle_phase
