@@ -55,3 +55,20 @@ def test_no_sync_without_the_journal_or_for_a_folder_that_never_syncs() -> None:
     assert diff(desired, live).changes == ()
     never = _desired("never")
     assert diff(never, live, options=DiffOptions(unsynced=("folder:/cams",))).changes == ()
+
+
+def test_a_never_synced_folder_declared_moved_since_is_moved_and_synced() -> None:
+    """The journal names the folder where the stopped run created it; the config has moved
+    it since (``previously``): the sync must still come, with the move."""
+    org, uuid = _org()
+    org.add_folder(None, "archive", metadata=OURS)
+    cloud = CloudSync(
+        integration="bucket", remote_url="s3://b/cams/", sync="on_create", source=src(3)
+    )
+    moved = folder("/archive/cams", cloud_sync=cloud, previously=("/cams",))
+    desired = desired_state(folders={"/archive": folder("/archive"), "/archive/cams": moved})
+    live = org.live_state(desired.roots())
+    plan = diff(desired, live, options=DiffOptions(unsynced=("folder:/cams",)))
+    (change,) = plan.changes
+    assert change.address == "folder:/archive/cams" and change.actions == ("move", "sync")
+    assert change.refs.uuid == uuid

@@ -203,8 +203,10 @@ def _never_synced(ctx: Context, folder: DesiredFolder) -> bool:
     """A ``sync: on_create`` folder that a stopped run created (or was creating) and never
     saw the sync of started: sync it now, once, as its creation would have."""
     cloud = folder.cloud_sync
-    synced_on_create = cloud is not None and cloud.sync == "on_create"
-    return synced_on_create and addr.folder(folder.path) in ctx.options.unsynced
+    if cloud is None or cloud.sync != "on_create":
+        return False
+    # Created where the stopped run put it: the folder may since be declared moved.
+    return any(addr.folder(p) in ctx.options.unsynced for p in (folder.path, *folder.previously))
 
 
 def _patch_reason(diff: tuple[Any, ...]) -> str:
