@@ -3,6 +3,8 @@ resumes a journal step by step, and every case it refuses, each in one line."""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from reconciler.apply.resume import (
     carry_on,
     done_indices,
     open_journal,
+    planned_after,
     recorded_run,
     resumes,
     stopped_runs,
@@ -106,3 +109,16 @@ def test_without_a_journal_nothing_can_be_resumed(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="--resume needs a journal"):
         open_journal(None, PLAN, resume=True)
     assert done_indices(journal_path(tmp_path, PLAN)) == set()
+
+
+def test_a_saved_plan_closes_the_stopped_runs_it_was_made_after(tmp_path: Path) -> None:
+    """Its plan read them (their unsynced folders, their in-flight steps): left open, every
+    later plan would carry on from them again."""
+    before = _run(tmp_path, OTHER)
+    os.utime(before, (1_000, 1_000))
+    after = _run(tmp_path, PLAN)
+    os.utime(after, (3_000, 3_000))
+    made = datetime.fromtimestamp(2_000, UTC).isoformat(timespec="seconds")
+    assert [s.path for s in planned_after(tmp_path, made)] == [before]
+    assert planned_after(tmp_path, None) == []  # a plan that does not say when: close none
+    assert planned_after(tmp_path, "not a time") == []

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import SandboxServer, flags, run_cli, running_sandbox
 
+from reconciler.apply.journal import Journal, journal_path
 from reconciler.model.addresses import Kind
 from reconciler.plan.actions import Action
 from reconciler.plan.shapes import SHAPES
@@ -88,6 +91,10 @@ folders:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/new/", sync: on_create}
   /proj/quiet:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/new/", sync: never}
+  /proj/synced3:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
+  /proj/synced4:
+    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
 items:
   - folder: /data
     metadata: {stage: two}
@@ -102,6 +109,25 @@ datasets:
       - {folder: /data, match: {name: item-0000003.jpg}}
       - {folder: /proj/synced}
 """
+
+# After a run that stopped having created four cloud-synced folders without seeing their
+# syncs start (STOPPED): each is synced by the next plan, as it is, patched, moved, or both.
+THIRD = (
+    SECOND.replace(
+        '  /proj/synced:\n    cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", '
+        "sync: on_create}\n",
+        "  /proj/a/synced:\n    previously: [/proj/synced]\n    cloud_sync: {integration: s3-raw, "
+        'remote_url: "s3://bucket/cams/", sync: on_create}\n',
+    )
+    .replace(
+        "  /proj/resync:\n",
+        "  /proj/a/resync:\n    previously: [/proj/resync]\n    description: moved and edited\n",
+    )
+    .replace("  /proj/synced4:\n", "  /proj/synced4:\n    description: edited\n")
+    .replace("folder: /proj/synced}", "folder: /proj/a/synced}")
+    .replace("  - folder: /proj/synced\n", "  - folder: /proj/a/synced\n")
+)
+STOPPED = ("/proj/synced", "/proj/resync", "/proj/synced3", "/proj/synced4")
 
 MOVES = (
     '{"path": "/proj/a/moved-1.jpg", "previously": "/data/item-0000001.jpg"}\n'
@@ -146,6 +172,17 @@ def write_config(directory: Path, body: str) -> Path:
     return directory
 
 
+def stopped_run(config: Path, created: tuple[str, ...]) -> None:
+    """The journal a killed apply leaves after creating these folders and before it saw
+    their syncs start (it names no process, so no one waits for it), written before the plan."""
+    with Journal.open(journal_path(config, "sha256:" + "0" * 64)) as journal:
+        journal.start(checksum="sha256:" + "0" * 64, target="sandbox", at="t0", resume=False)
+        for path in created:
+            journal.created(f"folder:{path}", f"uuid-of-{path}")
+    an_hour_ago = time.time() - 3600
+    os.utime(journal.path, (an_hour_ago, an_hour_ago))
+
+
 def shapes_of(plan_file: Path) -> set[tuple[str, tuple[str, ...]]]:
     doc = json.loads(plan_file.read_text())
     return {(c["kind"], tuple(c["actions"])) for c in doc["changes"]}
@@ -158,8 +195,10 @@ def test_a_saved_plan_of_every_shape_applies_on_an_unchanged_organisation(
     table = {(str(k), tuple(map(str, shape))) for k, shapes in SHAPES.items() for shape in shapes}
     covered: set[tuple[str, tuple[str, ...]]] = set()
     with served(tmp_path) as server:
-        for number, body in enumerate((FIRST, SECOND), start=1):
+        for number, body in enumerate((FIRST, SECOND, THIRD), start=1):
             config = write_config(tmp_path / "config", body)
+            if body is THIRD:
+                stopped_run(config, STOPPED)
             plan_file = tmp_path / f"plan-{number}.json"
             made = run_cli("plan", str(config), "--out", str(plan_file), "--force", *flags(server))
             assert made.returncode == 0, made.stdout + made.stderr

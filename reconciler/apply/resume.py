@@ -12,7 +12,10 @@ A run that stopped (killed, interrupted, a lost lock) leaves its journal open
 * ``apply PLANFILE``: only ``--resume`` carries on, and only from the journal of that plan;
   a saved plan already applied, partly applied (without ``--resume``) or with a journal of
   another plan is refused (``recorded_run``). Steps that journal shows done are not judged
-  again against a fresh plan (``done_indices``).
+  again against a fresh plan (``done_indices``). The stopped runs of the config that the
+  saved plan was made after (``planned_after``) are closed like a fresh plan's: the plan
+  holds what they left (their in-flight steps, their unsynced folders), and a run left open
+  would have its unsynced folders synced again by every later plan.
 
 Every refusal is a ``JournalError`` whose one line says what to do.
 """
@@ -20,6 +23,7 @@ Every refusal is a ``JournalError`` whose one line says what to do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from reconciler.apply.errors import JournalError
@@ -68,6 +72,28 @@ def carry_on(
         )
         supersede(state, at=at)
     return exact
+
+
+def planned_after(directory: Path, created_at: str | None) -> list[JournalState]:
+    """The stopped runs of the config in ``directory`` whose journals were last written
+    before a saved plan was made at ``created_at``: the planner read them (``reconciler
+    plan`` reads the config's stopped runs), so the plan carries on from them. A run that
+    stopped after the plan was made is left open for the next plan; so is every run when
+    the plan does not say when it was made."""
+    if created_at is None:
+        return []
+    try:
+        made = datetime.fromisoformat(created_at).timestamp()
+    except ValueError:
+        return []
+    return [s for s in stopped_runs(directory, resume=False) if _written_at(s.path) < made]
+
+
+def _written_at(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # gone meanwhile: nothing to close
 
 
 def resumes(*, saved: bool, requested: bool, exact: bool) -> bool:

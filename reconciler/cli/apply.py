@@ -32,7 +32,13 @@ from reconciler.apply import (
 )
 from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
-from reconciler.apply.resume import carry_on, done_indices, resumes, stopped_runs
+from reconciler.apply.resume import (
+    carry_on,
+    done_indices,
+    planned_after,
+    resumes,
+    stopped_runs,
+)
 from reconciler.cli.apply_checks import (
     incomplete_read_line,
     invisible_creates,
@@ -167,7 +173,11 @@ async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
     client = connect_client(request.target, desired)
     async with client, _locked(client, desired, request) as lock:
         # Only now: a run that was still going when this one started has finished meanwhile.
-        stopped = [] if saved is not None else stopped_runs(journal_dir, resume=request.resume)
+        stopped = (
+            stopped_runs(journal_dir, resume=request.resume)
+            if saved is None
+            else planned_after(Path(desired.root_dir), saved.created_at)
+        )
         plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
         if plan.target != client.target:
             raise _mismatch(plan, client)
