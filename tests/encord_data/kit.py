@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from helpers import SandboxServer, run_cli, running_sandbox
+from starlette.types import ASGIApp
 
 from reconciler.encord import ClientOptions, EncordClient, KeyAuth, RetryOptions, key_auth_from_file
 from reconciler.model.desired import SandboxIntegration, SandboxTarget, SandboxUser
@@ -91,9 +92,11 @@ async def embedded(
     options: SandboxOptions | None = None,
     retry: RetryOptions = FAST_RETRY,
     concurrency: int = 16,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> AsyncIterator[Sandboxed]:
+    """``wrap``: middleware around the sandbox app (to watch the requests it serves)."""
     sandbox = open_embedded(sandbox_target(tmp_path), options=options or SandboxOptions())
-    transport = httpx.ASGITransport(app=sandbox.app)
+    transport = httpx.ASGITransport(app=wrap(sandbox.app) if wrap else sandbox.app)
     client = EncordClient(
         ClientOptions(
             domain="http://sandbox.local",
