@@ -19,6 +19,9 @@ import argparse
 import time
 from collections.abc import Callable
 
+from reconciler.kinds.folder import FolderPayload
+from reconciler.kinds.item import ItemPayload
+from reconciler.kinds.link import LinkPayload
 from reconciler.model import addresses as addr
 from reconciler.plan import Action, Change, FieldDiff, Plan, Refs, render_markdown, render_text
 from reconciler.plan.document import sealed
@@ -38,8 +41,8 @@ def _patch(n: int, source: str) -> Change:
         address=addr.item(path),
         kind=addr.Kind.ITEM,
         actions=(Action.PATCH,),
-        before={"path": path, "metadata": {"split": "val"}},
-        after={"path": path, "metadata": {"split": "train"}},
+        before=ItemPayload(path, {"split": "val"}),
+        after=ItemPayload(path, {"split": "train"}),
         diff=(FieldDiff(("metadata", "split"), "change", "val", "train"),),
         source=source,
         refs=Refs(uuid=f"item-{n}", from_parent_uuid="p"),
@@ -52,7 +55,7 @@ def _unlink(n: int) -> Change:
         address=addr.link("cameras-train", path),
         kind=addr.Kind.LINK,
         actions=(Action.UNLINK,),
-        before={"dataset": "cameras-train", "item": path},
+        before=LinkPayload(path),
         source="datasets.yaml:7",
         reason="not selected by any selector; unlink: owned",
         refs=Refs(dataset_uuid="d", item_uuid=f"item-{n}", data_hashes=(f"h{n}",)),
@@ -65,7 +68,7 @@ def _deleted_folder(items: int) -> list[Change]:
             address=addr.item(f"/scratch/old/x{n}.jpg"),
             kind=addr.Kind.ITEM,
             actions=(Action.DELETE,),
-            before={"path": f"/scratch/old/x{n}.jpg", "metadata": {}},
+            before=ItemPayload(f"/scratch/old/x{n}.jpg", {}),
             reason="inside folder /scratch/old, which is deleted",
             refs=Refs(uuid=f"old-{n}"),
         )
@@ -76,7 +79,7 @@ def _deleted_folder(items: int) -> list[Change]:
             address=addr.folder("/scratch/old"),
             kind=addr.Kind.FOLDER,
             actions=(Action.DELETE,),
-            before={"path": "/scratch/old"},
+            before=FolderPayload("/scratch/old", "old", "", {}),
             reason=f"not declared; prune: owned; lost with it: {items} items, 0 dataset links",
             depends_on=tuple(c.address for c in out),
             refs=Refs(uuid="old"),
@@ -92,7 +95,7 @@ def _small() -> list[Change]:
             address="folder:/curated/new",
             kind=addr.Kind.FOLDER,
             actions=(Action.CREATE,),
-            after={"path": "/curated/new", "name": "new", "description": "New"},
+            after=FolderPayload("/curated/new", "new", "New", {}),
             source="folders.yaml:4",
         )
     )
@@ -102,8 +105,8 @@ def _small() -> list[Change]:
             kind=addr.Kind.FOLDER,
             actions=(Action.MOVE,),
             previous_address="folder:/raw/b",
-            before={"path": "/raw/b"},
-            after={"path": "/curated/b"},
+            before=FolderPayload("/raw/b", "b", "", {}),
+            after=FolderPayload("/curated/b", "b", "", {}),
             diff=(FieldDiff(("path",), "change", "/raw/b", "/curated/b"),),
             source="folders.yaml:9",
         )
@@ -113,7 +116,7 @@ def _small() -> list[Change]:
             address=addr.link("cameras-train", "/curated/x.mp4"),
             kind=addr.Kind.LINK,
             actions=(Action.LINK,),
-            after={"dataset": "cameras-train", "item": "/curated/x.mp4"},
+            after=LinkPayload("/curated/x.mp4"),
             source="datasets.yaml:9",
         )
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from helpers import payloads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply.bundles import bundle_phase
 from reconciler.apply.phases import Phase, Step, steps_of
+from reconciler.kinds.access import RolePayload
+from reconciler.kinds.link import LinkPayload
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff, Refs
@@ -26,8 +29,8 @@ def _item_patch(n: int, parent: str = "f1") -> Change:
         address=addr.item(f"/a/{n:05}.jpg"),
         kind=addr.Kind.ITEM,
         actions=(Action.PATCH,),
-        before={"path": f"/a/{n:05}.jpg", "metadata": {}},
-        after={"path": f"/a/{n:05}.jpg", "metadata": {"k": 1}},
+        before=payloads.item(f"/a/{n:05}.jpg"),
+        after=payloads.item(f"/a/{n:05}.jpg", {"k": 1}),
         diff=META,
         refs=Refs(uuid=f"i{n}", from_parent_uuid=parent),
     )
@@ -47,8 +50,8 @@ def test_item_moves_group_by_source_and_target() -> None:
             address=addr.item(f"{target_path}/{n}.jpg"),
             kind=addr.Kind.ITEM,
             actions=(Action.MOVE,),
-            before={"path": f"/src/{n}.jpg", "metadata": {}},
-            after={"path": f"{target_path}/{n}.jpg", "metadata": {}},
+            before=payloads.item(f"/src/{n}.jpg"),
+            after=payloads.item(f"{target_path}/{n}.jpg"),
             depends_on=() if target else (addr.folder(target_path),),
             refs=Refs(
                 uuid=f"i{n}", from_parent_uuid=source, parent_uuid=target, parent_path=target_path
@@ -74,13 +77,13 @@ def test_item_moves_group_by_source_and_target() -> None:
 def _folder(
     path: str, *actions: Action, uuid: str | None = None, parent: str | None = None
 ) -> Change:
-    before = {"path": path, "name": path.rsplit("/", 1)[1]} if uuid else None
+    before = payloads.folder(path) if uuid else None
     return Change(
         address=addr.folder(path),
         kind=addr.Kind.FOLDER,
         actions=actions,
         before=before,
-        after=None if Action.DELETE in actions else {"path": path, "name": path.rsplit("/", 1)[1]},
+        after=None if Action.DELETE in actions else payloads.folder(path),
         refs=Refs(uuid=uuid, from_parent_uuid=parent, parent_path=addr.parent_path(path)),
     )
 
@@ -109,7 +112,7 @@ def test_replace_phase_deletes_items_then_folders_deepest_first() -> None:
         address="item:/s/sub/x.jpg",
         kind=addr.Kind.ITEM,
         actions=(Action.DELETE,),
-        before={"path": "/s/sub/x.jpg", "metadata": {}},
+        before=payloads.item("/s/sub/x.jpg"),
         refs=Refs(uuid="i1", from_parent_uuid="sub"),
     )
     sub = _folder("/s/sub", Action.DELETE, uuid="sub", parent="s")
@@ -118,8 +121,8 @@ def test_replace_phase_deletes_items_then_folders_deepest_first() -> None:
         address="folder:/s",
         kind=addr.Kind.FOLDER,
         actions=(Action.DELETE, Action.CREATE),
-        before={"path": "/s", "name": "s"},
-        after={"path": "/s", "name": "s"},
+        before=payloads.folder("/s"),
+        after=payloads.folder("/s"),
         depends_on=("folder:/s/sub",),
         refs=Refs(uuid="s"),
     )
@@ -153,7 +156,7 @@ def _grant(folder: str, group: str, role: str, folder_uuid: str | None) -> Chang
         address=addr.folder_group(folder, group),
         kind=addr.Kind.FOLDER_GROUP,
         actions=(Action.GRANT,),
-        after={"role": role},
+        after=RolePayload(role),
         depends_on=() if folder_uuid else (addr.folder(folder),),
         refs=Refs(folder_uuid=folder_uuid, group_hash=f"h-{group}"),
     )
@@ -205,7 +208,7 @@ def test_links_go_per_dataset_in_large_batches() -> None:
             address=addr.link("ds", f"/a/{n}.jpg"),
             kind=addr.Kind.LINK,
             actions=(Action.LINK,),
-            after={"item": f"/a/{n}.jpg"},
+            after=LinkPayload(f"/a/{n}.jpg"),
             depends_on=("dataset:new",) if n % 2 else (),
             refs=Refs(dataset_uuid=None if n % 2 else "D", item_uuid=f"i{n}"),
         )
@@ -240,7 +243,7 @@ def test_item_deletes_partition_exactly_by_parent(
             address=addr.item(f"/{p}/{n}-{k}.jpg"),
             kind=addr.Kind.ITEM,
             actions=(Action.DELETE,),
-            before={"path": f"/{p}/{n}-{k}.jpg", "metadata": {}},
+            before=payloads.item(f"/{p}/{n}-{k}.jpg"),
             refs=Refs(uuid=f"{p}{n}-{k}", from_parent_uuid=p),
         )
         for k, (p, n) in enumerate(parents)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import payloads
 from helpers.plans import sealed_plan
 
+from reconciler.kinds.link import LinkPayload
 from reconciler.model import addresses as addr
 from reconciler.plan import Action, Change, Refs, Refusal, render_text
 from reconciler.plan.grouping import GROUP_AT, VARIES, Group, group_changes
@@ -17,8 +19,8 @@ def _patch(n: int, *, source: str = "items.yaml:3", before: object = "val") -> C
         address=addr.item(path),
         kind=addr.Kind.ITEM,
         actions=(Action.PATCH,),
-        before={"path": path, "metadata": {"split": before}},
-        after={"path": path, "metadata": {"split": "train"}},
+        before=payloads.item(path, {"split": before}),
+        after=payloads.item(path, {"split": "train"}),
         diff=(FieldDiff(("metadata", "split"), "change", before, "train"),),
         source=source,
         refs=Refs(uuid=f"u{n}"),
@@ -31,8 +33,8 @@ def _add_key(n: int, source: str) -> Change:
         address=addr.item(path),
         kind=addr.Kind.ITEM,
         actions=(Action.PATCH,),
-        before={"path": path, "metadata": {}},
-        after={"path": path, "metadata": {"modality": "video"}},
+        before=payloads.item(path),
+        after=payloads.item(path, {"modality": "video"}),
         diff=(FieldDiff(("metadata", "modality"), "add", None, "video"),),
         source=source,
         refs=Refs(uuid=f"c{n}"),
@@ -45,7 +47,7 @@ def _unlink(n: int) -> Change:
         address=addr.link("train", path),
         kind=addr.Kind.LINK,
         actions=(Action.UNLINK,),
-        before={"dataset": "train", "item": path},
+        before=LinkPayload(path),
         source="datasets.yaml:7",
         reason="no longer selected",
         refs=Refs(dataset_uuid="d", item_uuid=f"u{n}", data_hashes=(f"h{n}",)),
@@ -58,7 +60,7 @@ def _item_delete(n: int) -> Change:
         address=addr.item(path),
         kind=addr.Kind.ITEM,
         actions=(Action.DELETE,),
-        before={"path": path, "metadata": {}},
+        before=payloads.item(path),
         reason="not declared; prune: owned",
         refs=Refs(uuid=f"old{n}"),
     )
@@ -141,7 +143,7 @@ def test_alike_creates_group_with_their_shared_and_varying_values() -> None:
             address=f"folder:/synced/s{n}",
             kind=addr.Kind.FOLDER,
             actions=(Action.CREATE, Action.SYNC),
-            after={"path": f"/synced/s{n}", "name": f"s{n}", "description": f"d{n}", "team": "ml"},
+            after=payloads.folder(f"/synced/s{n}", description=f"d{n}", metadata={"team": "ml"}),
             source="folders.yaml:20",
         )
         for n in range(GROUP_AT)
@@ -149,4 +151,4 @@ def test_alike_creates_group_with_their_shared_and_varying_values() -> None:
     lines = render_text(sealed_plan(changes)).splitlines()
     assert f"  + {GROUP_AT} × folder (then sync)  [folders.yaml:20]" in lines
     assert "        description: (varies)" in lines
-    assert '        team: "ml"' in lines
+    assert '        metadata: {"team": "ml"}' in lines  # the shared value, shown as it is

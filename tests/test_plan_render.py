@@ -7,8 +7,12 @@ import dataclasses
 import re
 
 import pytest
+from helpers import payloads
 from helpers.plans import sealed_plan
 
+from reconciler.kinds.access import RolePayload
+from reconciler.kinds.group import GroupPayload
+from reconciler.kinds.link import LinkPayload
 from reconciler.model import addresses as addr
 from reconciler.plan import Action, Change, Refs, Refusal, render_markdown, render_text
 from reconciler.plan.model import FieldDiff
@@ -22,7 +26,7 @@ def _folder_delete(path: str, items: int = 0) -> list[Change]:
             address=addr.item(f"{path}/i{n:05d}.jpg"),
             kind=addr.Kind.ITEM,
             actions=(Action.DELETE,),
-            before={"path": f"{path}/i{n:05d}.jpg", "metadata": {}},
+            before=payloads.item(f"{path}/i{n:05d}.jpg"),
             reason=f"inside folder {path}, which is deleted",
             refs=Refs(uuid=f"item-{path}-{n}"),
         )
@@ -33,7 +37,7 @@ def _folder_delete(path: str, items: int = 0) -> list[Change]:
             address=addr.folder(path),
             kind=addr.Kind.FOLDER,
             actions=(Action.DELETE,),
-            before={"path": path},
+            before=payloads.folder(path),
             reason="not declared; prune: owned",
             depends_on=tuple(c.address for c in out),
             refs=Refs(uuid=f"folder-{path}"),
@@ -48,8 +52,8 @@ def _patch(n: int, source: str = "items.yaml:3") -> Change:
         address=addr.item(path),
         kind=addr.Kind.ITEM,
         actions=(Action.PATCH,),
-        before={"path": path, "metadata": {"split": "val"}},
-        after={"path": path, "metadata": {"split": "train"}},
+        before=payloads.item(path, {"split": "val"}),
+        after=payloads.item(path, {"split": "train"}),
         diff=(FieldDiff(("metadata", "split"), "change", "val", "train"),),
         source=source,
         refs=Refs(uuid=f"u{n}"),
@@ -65,8 +69,8 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
             kind=addr.Kind.FOLDER,
             actions=(Action.MOVE, Action.PATCH),
             previous_address="folder:/was",
-            before={"path": "/was", "description": "a"},
-            after={"path": "/new", "description": "b"},
+            before=payloads.folder("/was", description="a"),
+            after=payloads.folder("/new", description="b"),
             diff=(
                 FieldDiff(("path",), "change", "/was", "/new"),
                 FieldDiff(("description",), "change", "a", "b"),
@@ -76,14 +80,14 @@ def test_text_uses_terraform_symbols_and_lists_deletes_first() -> None:
             address="folder:/made",
             kind=addr.Kind.FOLDER,
             actions=(Action.CREATE, Action.SYNC),
-            after={"path": "/made", "name": "made", "description": "d"},
+            after=payloads.folder("/made", description="d"),
         ),
         Change(
             address="dataset-user:ds#a@x.com",
             kind=addr.Kind.DATASET_USER,
             actions=(Action.REVOKE, Action.GRANT),
-            before={"role": "user"},
-            after={"role": "admin"},
+            before=RolePayload("user"),
+            after=RolePayload("admin"),
             diff=(FieldDiff(("role",), "change", "user", "admin"),),
         ),
     ]
@@ -119,7 +123,7 @@ def test_markdown_of_100000_changes_fits_and_keeps_every_delete() -> None:
             address="group:old-team",
             kind=addr.Kind.GROUP,
             actions=(Action.DELETE,),
-            before={"name": "old-team"},
+            before=GroupPayload("old-team", "", ()),
             refs=Refs(uuid="g"),
         )
     )
@@ -164,7 +168,7 @@ def _unlink(n: int, dataset: str = "train") -> Change:
         address=addr.link(dataset, path),
         kind=addr.Kind.LINK,
         actions=(Action.UNLINK,),
-        before={"dataset": dataset, "item": path},
+        before=LinkPayload(path),
         source="datasets.yaml:7",
         reason="not selected by any selector; unlink: owned",
         refs=Refs(dataset_uuid="d", item_uuid=f"u{n}", data_hashes=(f"h{n}",)),
@@ -176,7 +180,7 @@ def _revoke(n: int) -> Change:
         address=addr.folder_group(f"/team{n}", "old-admins"),
         kind=addr.Kind.FOLDER_GROUP,
         actions=(Action.REVOKE,),
-        before={"role": "admin"},
+        before=RolePayload("admin"),
         source=f"folders.yaml:{n + 1}",
         reason="not declared in an authoritative groups map",
         refs=Refs(folder_uuid=f"f{n}", group_hash="g"),
@@ -188,8 +192,8 @@ def test_markdown_gives_each_delete_unlink_and_revoke_its_reason_and_source() ->
         address="folder:/synced",
         kind=addr.Kind.FOLDER,
         actions=(Action.DELETE, Action.CREATE, Action.SYNC),
-        before={"path": "/synced"},
-        after={"path": "/synced"},
+        before=payloads.folder("/synced"),
+        after=payloads.folder("/synced"),
         source="folders.yaml:12",
         reason="remote URL changed; lost: the folder's UUID, 3 items, 2 dataset links",
         refs=Refs(uuid="s"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import payloads
 from reconciler.config import load_config
+from reconciler.kinds.access import RolePayload
 from reconciler.model.addresses import Kind
 from reconciler.model.desired import OWNER_KEY
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
@@ -55,7 +57,7 @@ def hostile_plan() -> Plan:
                 address=f"folder:{path}",
                 kind=Kind.FOLDER,
                 actions=(Action.DELETE,),
-                before={"path": path, "name": name, "description": name},
+                before=payloads.folder(path, name=name, description=name),
                 source=None,
                 reason=f"not declared; {name}",
             )
@@ -65,8 +67,8 @@ def hostile_plan() -> Plan:
                 address=f"item:{path}/{name}.jpg",
                 kind=Kind.ITEM,
                 actions=(Action.PATCH,),
-                before={"path": f"{path}/{name}.jpg", "metadata": {name: 1}},
-                after={"path": f"{path}/{name}.jpg", "metadata": {name: 2}},
+                before=payloads.item(f"{path}/{name}.jpg", {name: 1}),
+                after=payloads.item(f"{path}/{name}.jpg", {name: 2}),
                 diff=(FieldDiff(("metadata", name), "change", 1, 2),),
                 source=f"items.yaml:{n + 1}",
                 reason=name,
@@ -77,7 +79,7 @@ def hostile_plan() -> Plan:
             address=f"dataset-user:{HOSTILE[1]}#{HOSTILE[0]}@example.com",
             kind=Kind.DATASET_USER,
             actions=(Action.REVOKE,),
-            before={"role": "admin"},
+            before=RolePayload("admin"),
             reason=HOSTILE[3],
         )
     )
@@ -149,15 +151,15 @@ def synthetic_plan(changes: int, *, folders: int = 100, deletes: int = 10) -> Pl
             address=f"folder:/big/old-{n:03d}",
             kind=Kind.FOLDER,
             actions=(Action.DELETE,),
-            before={"path": f"/big/old-{n:03d}", "name": f"old-{n:03d}"},
+            before=payloads.folder(f"/big/old-{n:03d}"),
             reason="not declared; prune: owned and it carries our ownership marker",
         )
         for n in range(deletes)
     ]
     for n in range(changes):
         path = f"/big/part-{n % folders:03d}/frame-{n:06d}.jpg"
-        before = {"path": path, "metadata": {"split": "val", OWNER_KEY: "md"}}
-        after = {"path": path, "metadata": {"split": "train", OWNER_KEY: "md"}}
+        before = payloads.item(path, {"split": "val", OWNER_KEY: "md"})
+        after = payloads.item(path, {"split": "train", OWNER_KEY: "md"})
         out.append(
             Change(
                 address=f"item:{path}",
