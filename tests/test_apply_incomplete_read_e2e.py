@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, run_cli, running_sandbox, write_config
+from helpers import SandboxServer, flags, run_cli, running_sandbox, write_config
 
 SETTINGS = """\
 version: 1
@@ -28,13 +28,9 @@ folders:
 """
 
 
-def _as(server: SandboxServer, key: Path | None = None) -> tuple[str, ...]:
-    return ("--domain", server.url, "--ssh-key-file", str(key or server.key_path))
-
-
 def _planned(config: Path, server: SandboxServer) -> str:
     """The admin's plan text now (complete read): what is still to do."""
-    planned = run_cli("plan", str(config), "--detailed-exitcode", *_as(server))
+    planned = run_cli("plan", str(config), "--detailed-exitcode", *flags(server))
     assert planned.returncode in (0, 2), planned.stdout + planned.stderr
     return planned.stdout
 
@@ -51,16 +47,16 @@ def _one_error(stderr: str) -> str:
 def test_apply_refuses_an_incomplete_read_fresh_and_saved(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         config = write_config(tmp_path / "config", RESOURCES, SETTINGS)
-        applied = run_cli("apply", str(config), "--auto-approve", *_as(server))
+        applied = run_cli("apply", str(config), "--auto-approve", *flags(server))
         assert applied.returncode == 0, applied.stdout + applied.stderr
         (config / "main.yaml").write_text(RESOURCES + "  /team/new: {}\n")
         saved = tmp_path / "plan.json"
-        made = run_cli("plan", str(config), "--out", str(saved), *_as(server))
+        made = run_cli("plan", str(config), "--out", str(saved), *flags(server))
         assert made.returncode == 0, made.stdout + made.stderr
 
         server.set_faults(forbid_reads="/items")  # every item listing: 403
-        fresh = run_cli("apply", str(config), "--auto-approve", *_as(server))
-        replayed = run_cli("apply", str(saved), "--auto-approve", *_as(server))
+        fresh = run_cli("apply", str(config), "--auto-approve", *flags(server))
+        replayed = run_cli("apply", str(saved), "--auto-approve", *flags(server))
         server.set_faults(forbid_reads=None)
         still = _planned(config, server)
 
@@ -82,14 +78,14 @@ def test_a_saved_plan_creating_a_root_a_member_cannot_see_is_refused(tmp_path: P
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
         config = write_config(tmp_path / "config", RESOURCES, SETTINGS)
-        applied = run_cli("apply", str(config), "--auto-approve", *_as(server))
+        applied = run_cli("apply", str(config), "--auto-approve", *flags(server))
         assert applied.returncode == 0, applied.stdout + applied.stderr
         (config / "main.yaml").write_text(RESOURCES + "  /other: {}\n")
         saved = tmp_path / "plan.json"
-        made = run_cli("plan", str(config), "--out", str(saved), *_as(server))
+        made = run_cli("plan", str(config), "--out", str(saved), *flags(server))
         assert made.returncode == 0, made.stdout + made.stderr
 
-        replayed = run_cli("apply", str(saved), "--auto-approve", *_as(server, member_key))
+        replayed = run_cli("apply", str(saved), "--auto-approve", *flags(server, member_key))
         still = _planned(config, server)
 
     assert replayed.returncode == 1, replayed.stdout + replayed.stderr

@@ -148,9 +148,10 @@ def control(url: str, method: str, path: str, body: Any = None, *, timeout: floa
     return json.loads(raw) if raw else None
 
 
-def flags(server: SandboxServer) -> tuple[str, ...]:
-    """The CLI flags that point ``plan``/``apply`` at ``server`` as its admin."""
-    return ("--domain", server.url, "--ssh-key-file", str(server.key_path))
+def flags(server: SandboxServer, key: Path | None = None) -> tuple[str, ...]:
+    """The CLI flags that point ``plan``/``apply`` at ``server`` as its admin (or as the
+    holder of ``key``)."""
+    return ("--domain", server.url, "--ssh-key-file", str(key or server.key_path))
 
 
 def sdk(server: SandboxServer) -> EncordUserClient:
