@@ -360,3 +360,22 @@ def test_public_interface_is_pinned() -> None:
         "msg",
     )
     assert str(diagnostic) == "a.yaml:3:7: msg"
+
+
+def test_users_short_and_long_forms(tmp_path: Path) -> None:
+    settings = SETTINGS + "policy:\n  users: authoritative\n  min_admins: 2\n"
+    users = """\
+users:
+  Maya.Chen@Acme.Example: admin
+  omar@acme.example: {role: workforce_manager, type: external}
+  lina@acme.example: {role: tasker}
+"""
+    desired = load_config(write(tmp_path, {"reconciler.yaml": settings, "users.yaml": users}))
+    assert {e: (u.role, u.member_type, str(u.source)) for e, u in desired.users.items()} == {
+        "maya.chen@acme.example": ("ADMIN", "internal", "users.yaml:2"),
+        "omar@acme.example": ("WORKFORCE_MANAGER", "external", "users.yaml:3"),
+        "lina@acme.example": ("TASKER", "internal", "users.yaml:4"),
+    }
+    assert (desired.policy.users, desired.policy.min_admins) == ("authoritative", 2)
+    assert str(desired.users_policy_source) == "reconciler.yaml:6"
+    assert not desired.policy.allow_user_rerole

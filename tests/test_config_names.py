@@ -46,12 +46,12 @@ def test_unknown_groups_and_users_of_a_sandbox_target(
     assert code == 1
     assert lines == [
         "main.yaml:2:3: bob@example.com (member of group 'annotators') is not a user of the "
-        "sandbox organisation; add it under target.sandbox.users",
+        "sandbox organisation; declare them under 'users:'",
         "main.yaml:5:5: unknown group 'anotators': declare it under 'groups:' "
         "(did you mean 'annotators'?)",
         "main.yaml:5:5: unknown group 'ml-admins': declare it under 'groups:'",
         "main.yaml:7:3: alcie@example.com (user of dataset 'd') is not a user of the sandbox "
-        "organisation; add it under target.sandbox.users (did you mean 'alice@example.com'?)",
+        "organisation; declare them under 'users:' (did you mean 'alice@example.com'?)",
     ]
     assert not (tmp_path / ".reconciler").exists()  # validate never creates the sandbox
 
@@ -76,3 +76,32 @@ def test_names_that_exist_in_the_sandbox_database_are_valid(
 
 def _counts() -> str:
     return "1 folder, 0 groups, 0 rules, 0 manifests, 0 manifest rows, 0 datasets, 0 metadata keys"
+
+
+def test_declared_users_may_be_members_and_dataset_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = "users:\n  Bob@Example.com: member\n  alcie@example.com: {role: tasker}\n"
+    write(tmp_path, {"reconciler.yaml": SETTINGS, "main.yaml": RESOURCES, "users.yaml": users})
+    monkeypatch.chdir(tmp_path)
+    code, lines = validate(tmp_path)
+    assert code == 1
+    assert not any("example.com" in line for line in lines), lines  # only the groups are unknown
+
+
+def test_authoritative_users_must_declare_every_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = SETTINGS + "policy: {users: authoritative}\n"
+    groups = "groups:\n  annotators: {members: [alice@example.com, bob@example.com]}\n"
+    users = "users:\n  bob@example.com: member\n  admin@sandbox.local: admin\n"
+    write(tmp_path, {"reconciler.yaml": settings, "main.yaml": groups, "users.yaml": users})
+    monkeypatch.chdir(tmp_path)
+    assert validate(tmp_path) == (
+        1,
+        [
+            "main.yaml:2:3: alice@example.com (member of group 'annotators') is not declared "
+            "under 'users:', and policy.users: authoritative removes undeclared users from "
+            "the organisation; declare them"
+        ],
+    )

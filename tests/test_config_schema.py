@@ -72,8 +72,13 @@ def test_enums_match_the_models() -> None:
         "groups",
         "items",
         "datasets",
+        "users",
         "metadata_schema",
     }
+    assert DEFS["org_role"]["enum"] == [r.lower() for r in _literal(desired.OrganisationRole)]
+    org_user = DEFS["org_user"]["else"]["properties"]
+    assert org_user["type"]["enum"] == _literal(desired.MemberType)
+    assert DEFS["policy"]["properties"]["users"]["enum"] == _literal(desired.UsersMode)
 
 
 def test_policy_keys_match_the_model() -> None:

@@ -64,7 +64,7 @@ def test_every_unresolved_name_is_reported_at_once_with_its_position() -> None:
         "folders.yaml:3:1: group 'twin' matches 2 live groups (g1, g2); rename one of them in Encord so the name is unique",
         "folders.yaml:3:1: unknown group 'ghost': declare it under 'groups:' or create it in Encord",
         "folders.yaml:8:1: unknown cloud integration 'nope' (known: none)",
-        "groups.yaml:2:1: zed@example.com (member of group 'team') is not a user of this organisation; add them to the organisation first",
+        "groups.yaml:2:1: zed@example.com (member of group 'team') is not a user of this organisation; declare them under 'users:'",
     ]
 
 
@@ -99,7 +99,7 @@ def test_names_that_do_not_resolve_get_the_closest_live_or_declared_name() -> No
         "in Encord (did you mean 'ml-admins'?)",
         "folders.yaml:8:1: unknown cloud integration 's3_raw' (did you mean 's3-raw'?)",
         "groups.yaml:2:1: alcie@example.com (member of group 'annotators') is not a user of "
-        "this organisation; add them to the organisation first (did you mean "
+        "this organisation; declare them under 'users:' (did you mean "
         "'alice@example.com'?)",
     ]
 

@@ -100,7 +100,9 @@ def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredSt
         manifests=tuple(resources.manifests),
         datasets=resources.datasets,
         metadata_schema=schema,
+        users=resources.users,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
+        users_policy_source=settings.users_policy_source,
     )
 
 

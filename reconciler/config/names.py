@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler.config.errors import Diagnostic
 from reconciler.model.desired import DesiredState, SandboxTarget, Source
-from reconciler.model.names import EMAIL_CUTOFF, did_you_mean, email_uses, group_uses
+from reconciler.model.names import did_you_mean, email_problem, email_uses, group_uses
 
 SANDBOX_ADMIN = "admin@sandbox.local"  # what a new sandbox database is created with
 
@@ -53,7 +53,8 @@ def sandbox_names(target: SandboxTarget) -> KnownNames | None:
 
 def name_problems(desired: DesiredState, known: KnownNames) -> list[Diagnostic]:
     """Groups in roles that are neither declared nor in the organisation, and members or
-    dataset users who are not users of it, each with a "did you mean" when one is close."""
+    dataset users who are neither declared users nor users of it, each with a "did you
+    mean" when one is close (``reconciler.model.names.email_problem``)."""
     problems = []
     groups = known.groups | set(desired.groups)
     for name, source in group_uses(desired):
@@ -63,13 +64,9 @@ def name_problems(desired: DesiredState, known: KnownNames) -> list[Diagnostic]:
             )
             problems.append(_at(source, message))
     for email, source, role in email_uses(desired):
-        if email.lower() not in known.emails:
-            hint = did_you_mean(email.lower(), known.emails, cutoff=EMAIL_CUTOFF)
-            message = (
-                f"{email} ({role}) is not a user of the sandbox organisation; add it under "
-                f"target.sandbox.users{hint}"
-            )
-            problems.append(_at(source, message))
+        problem = email_problem(desired, email, role, known.emails, "the sandbox organisation")
+        if problem is not None:
+            problems.append(_at(source, problem))
     return problems
 
 

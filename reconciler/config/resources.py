@@ -1,5 +1,5 @@
-"""Resources of every file, merged into models: folders, groups, item rules and manifests,
-datasets and the metadata schema.
+"""Resources of every file, merged into models: folders, groups, users, item rules and
+manifests, datasets and the metadata schema.
 
 Files are merged in a fixed order (``reconciler.yaml`` first, then the others by path), so
 the merged state and the order of rules are the same on every machine. A resource declared
@@ -22,6 +22,7 @@ from reconciler.model.desired import (
     DesiredDataset,
     DesiredFolder,
     DesiredGroup,
+    DesiredUser,
     ItemMatch,
     ItemSelector,
     Manifest,
@@ -39,6 +40,7 @@ class Resources:
     manifests: list[Manifest] = field(default_factory=list)
     datasets: dict[str, DesiredDataset] = field(default_factory=dict)
     metadata_schema: MetadataSchema | None = None
+    users: dict[str, DesiredUser] = field(default_factory=dict)  # lower-cased email -> user
 
 
 def build_metadata_schema(files: list[ParsedFile], ctx: Context) -> MetadataSchema | None:
@@ -74,6 +76,7 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
         _each(parsed, data, "folders", ctx, out.folders, _folder)
         _each(parsed, data, "groups", ctx, out.groups, _group)
         _each(parsed, data, "datasets", ctx, out.datasets, _dataset)
+        _users(parsed, data, ctx, out.users)
         items = data.get("items")
         for index, entry in enumerate(items if isinstance(items, list) else ()):
             if parsed.skipped(("items", index)) or not isinstance(entry, dict):
@@ -117,6 +120,45 @@ def _each(
             ctx.report(parsed.doc, (section, key), message, at_key=True)
             continue
         into[key] = model
+
+
+def _users(
+    parsed: ParsedFile, data: dict[str, Any], ctx: Context, into: dict[str, DesiredUser]
+) -> None:
+    """``users:``: ``email: role`` or ``email: {role, type}``. Emails are one user whatever
+    their case, so ``Maya@x`` in one file and ``maya@x`` in another are declared twice."""
+    entries = data.get("users")
+    if not isinstance(entries, dict):  # None, or a schema error already reported
+        return
+    for email, spec in entries.items():
+        if parsed.skipped(("users", email)):
+            continue
+        user = _user(parsed.doc, email, spec, ctx)
+        first = into.get(user.email)
+        if first is not None:
+            message = f"user {email} is declared twice (also at {first.source.position()})"
+            ctx.report(parsed.doc, ("users", email), message, at_key=True)
+            continue
+        into[user.email] = user
+
+
+def _user(doc: YamlDoc, email: str, spec: str | dict[str, Any], ctx: Context) -> DesiredUser:
+    long = spec if isinstance(spec, dict) else {"role": spec}
+    user = DesiredUser(
+        email=email.lower(),
+        role=long["role"].upper(),
+        member_type=long.get("type", "internal"),
+        source=doc.source(("users", email)),
+    )
+    if user.role == "ADMIN" and user.member_type != "internal":
+        ctx.report(
+            doc,
+            ("users", email),
+            f"user {email}: an organisation admin must be internal (the Encord API refuses "
+            "external admins); remove 'type: external' or give another role",
+            at_key=True,
+        )
+    return user
 
 
 def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> DesiredFolder | None:

@@ -20,6 +20,7 @@ from reconciler.model.desired import (
     SandboxIntegration,
     SandboxTarget,
     SandboxUser,
+    Source,
     Target,
 )
 
@@ -32,6 +33,7 @@ class Settings:
     ownership: Ownership | None
     policy: Policy | None
     version: int
+    users_policy_source: Source | None = None  # where policy.users is written
 
 
 def build_settings(parsed: ParsedFile, ctx: Context) -> Settings:
@@ -41,9 +43,13 @@ def build_settings(parsed: ParsedFile, ctx: Context) -> Settings:
     if not parsed.skipped(("ownership",)) and isinstance(data.get("ownership"), dict):
         ownership = Ownership(id=data["ownership"]["id"])
     policy = None
+    users_source = None
     if not parsed.skipped(("policy",)):
-        policy = _policy(parsed, data.get("policy") or {}, ctx)
-    return Settings(target, ownership, policy, 1)
+        spec = data.get("policy") or {}
+        policy = _policy(parsed, spec, ctx)
+        if "users" in spec:
+            users_source = parsed.doc.source(("policy", "users"))
+    return Settings(target, ownership, policy, 1, users_source)
 
 
 def _policy(parsed: ParsedFile, spec: dict[str, Any], ctx: Context) -> Policy | None:

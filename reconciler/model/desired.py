@@ -16,6 +16,9 @@ Semantics that the planner relies on (the config layer must preserve them):
 * **Metadata** of folders and items is merged by default: declared keys are set, keys set by
   people or other tools are left alone, and keys matching ``owned_keys`` globs that are not
   declared are removed. ``mode: replace`` makes the declared mapping the whole metadata.
+* **Users** (organisation members) are keyed by lower-cased email. Declared users are added
+  or re-roled (remove, then add: the API has no role update); ``policy.users:
+  authoritative`` also removes live users that are not declared, never the caller.
 * **Groups** are keyed by name. ``members`` (emails) is authoritative when declared.
 * **Datasets** are keyed by title. ``groups`` and ``users`` are authoritative when declared;
   ``items`` selectors decide which items are linked; ``unlink`` decides whether links that no
@@ -47,6 +50,8 @@ SyncMode = Literal["on_create", "never"]
 UnlinkMode = Literal["never", "owned", "all"]
 Provider = Literal["s3", "gcp", "azure"]
 OrganisationRole = Literal["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"]
+MemberType = Literal["internal", "external"]
+UsersMode = Literal["additive", "authoritative"]
 
 # The ownership marker in client metadata of folders we create.
 OWNER_KEY = "reconciler.owner"
@@ -95,6 +100,12 @@ class Policy(Model):
     # refuse plans unlinking or revoking more than this share of one dataset's links and grants
     max_unlink_ratio: float = 0.25
     manifest_unmatched: Literal["error", "warn"] = "warn"  # manifest rows that match no item
+    # organisation users: additive adds and re-roles declared users and removes nobody;
+    # authoritative also removes the users not declared (``reconciler.plan.users``)
+    users: UsersMode = "additive"
+    min_admins: int = 1  # never leave fewer organisation admins than this
+    max_user_removal_ratio: float = 0.25  # refuse removing more of the live users, unless --force
+    allow_user_rerole: bool = False  # a role change removes and re-adds the user: needs --force
 
 
 class Ownership(Model):
@@ -152,6 +163,16 @@ class DesiredFolder(Model):
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[1]
+
+
+class DesiredUser(Model):
+    """An organisation member. ``email`` is lower-cased (Encord matches emails without
+    regard to case); ``role`` is the API's mnemonic (the config writes it lower-case)."""
+
+    email: str
+    role: OrganisationRole
+    member_type: MemberType = "internal"
+    source: Source
 
 
 class DesiredGroup(Model):
@@ -248,7 +269,10 @@ class DesiredState(Model):
     manifests: tuple[Manifest, ...] = ()
     datasets: Mapping[str, DesiredDataset] = {}
     metadata_schema: MetadataSchema | None = None
+    users: Mapping[str, DesiredUser] = {}  # lower-cased email -> user
     source: Source  # reconciler.yaml
+    # where ``policy.users`` is written (None: not written, additive), for the removals it causes
+    users_policy_source: Source | None = None
 
     def roots(self) -> tuple[str, ...]:
         """Folder paths the config refers to that have no referred-to ancestor.

@@ -5,7 +5,7 @@ does not resolve: shared by ``validate`` (offline, against an embedded sandbox) 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from reconciler.model.desired import DesiredState, Source
 
@@ -41,3 +41,24 @@ def email_uses(desired: DesiredState) -> Iterator[tuple[str, Source, str]]:
     for dataset in desired.datasets.values():
         for email in dataset.users or {}:
             yield email, dataset.source, f"user of dataset {dataset.title!r}"
+
+
+def email_problem(
+    desired: DesiredState, email: str, role: str, organisation: Collection[str], where: str
+) -> str | None:
+    """Why a member's or dataset user's ``email`` cannot be used, or None: it must be a
+    declared user or one of ``organisation``'s (lower-cased emails; ``where`` names the
+    organisation), and under ``policy.users: authoritative`` a declared one (an undeclared
+    user is removed by the same plan)."""
+    folded = email.lower()
+    if folded in desired.users:
+        return None
+    if folded in organisation:
+        if desired.policy.users != "authoritative":
+            return None
+        return (
+            f"{email} ({role}) is not declared under 'users:', and policy.users: "
+            "authoritative removes undeclared users from the organisation; declare them"
+        )
+    hint = did_you_mean(folded, {*organisation, *desired.users}, cutoff=EMAIL_CUTOFF)
+    return f"{email} ({role}) is not a user of {where}; declare them under 'users:'{hint}"

@@ -5,7 +5,7 @@ collected and raised together as one ``PlanError``. A group declared in the conf
 even when it does not exist live yet: this plan creates it (its hash is then ``None``).
 Live names that are not unique (two groups or datasets with one name) cannot be resolved
 safely and are diagnostics too. Emails are checked only when the organisation's user list
-was read (``live.users`` non-empty).
+was read (``live.users`` non-empty); a declared user (``users:``) resolves too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from reconciler.errors import Diagnostic
 from reconciler.model.desired import DesiredState, Source
 from reconciler.model.live import LiveDataset, LiveState
-from reconciler.model.names import EMAIL_CUTOFF, did_you_mean, email_uses, group_uses
+from reconciler.model.names import did_you_mean, email_problem, email_uses, group_uses
 from reconciler.plan.errors import PlanError
 
 
@@ -157,20 +157,17 @@ def _resolve_datasets(
 def _resolve_emails(
     desired: DesiredState, live: LiveState, problems: list[Diagnostic]
 ) -> dict[str, str]:
+    """Each member's or dataset user's email as it will be live: the live spelling, or the
+    declared (lower-cased) one for a user this plan adds."""
     folded = {email.lower(): email for email in live.users}
     out: dict[str, str] = {}
     for email, source, role in email_uses(desired):
-        if email in live.users or not live.users:
-            out[email] = email
-        elif email.lower() in folded:
-            out[email] = folded[email.lower()]
+        if not live.users:  # not read: nothing to check against
+            out[email] = email.lower() if email.lower() in desired.users else email
+            continue
+        message = email_problem(desired, email, role, folded, "this organisation")
+        if message is not None:
+            problems.append(_at(source, message))
         else:
-            problems.append(
-                _at(
-                    source,
-                    f"{email} ({role}) is not a user of this organisation; "
-                    "add them to the organisation first"
-                    + did_you_mean(email.lower(), folded, cutoff=EMAIL_CUTOFF),
-                )
-            )
+            out[email] = folded.get(email.lower(), email.lower())
     return out
