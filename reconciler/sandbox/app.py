@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from reconciler.sandbox import (
+    routes_collections,
     routes_datasets,
     routes_folders,
     routes_items,
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(
     endpoint
-    for module in (routes_folders, routes_items, routes_org, routes_datasets)
+    for module in (routes_folders, routes_items, routes_org, routes_datasets, routes_collections)
     for endpoint in module.routes.endpoints
 )
 

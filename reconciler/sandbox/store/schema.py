@@ -188,5 +188,26 @@ CREATE TABLE sync_jobs (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1,)
+# Index collections: a named set of items in one top-level folder (``store.collections``).
+V2_COLLECTIONS = """
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT,
+    created_at TEXT NOT NULL,
+    last_edited_at TEXT NOT NULL
+);
+CREATE INDEX collections_folder ON collections(folder_id, name, uuid);
+CREATE INDEX collections_name ON collections(name, uuid);
+CREATE TABLE collection_items (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    PRIMARY KEY (collection_id, item_id)
+);
+CREATE INDEX collection_items_item ON collection_items(item_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2_COLLECTIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
