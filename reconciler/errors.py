@@ -17,9 +17,9 @@
      ├── UnusableKeyError           a private key that cannot sign (``wire/errors.py``)
      ├── SignatureError             a request whose signature does not verify (sandbox side)
      ├── SandboxError               the sandbox's set-up commands and API (a tree)
-     └── CommandError               a command's own refusal (``cli/common.py``)
+     └── CommandError               a command's own refusal (``cli/running.py``)
 
-The CLI catches ``ReconcilerError`` in one place (``cli/common.run_command``) and prints
+The CLI catches ``ReconcilerError`` in one place (``cli/running.run_command``) and prints
 ``lines()`` with exit code 1. Anything else that reaches it is a bug: "internal error", and
 the traceback only with ``-vv``.
 

@@ -41,7 +41,6 @@ from helpers.servers import control
 
 import reconciler.cli.apply_lock as apply_lock
 from reconciler.apply.lock import LockTiming, OrgLock
-from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.main import cli
 from reconciler.encord import EncordClient
 from reconciler.sandbox.app import create_app

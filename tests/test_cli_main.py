@@ -13,12 +13,16 @@ import pytest
 from click.testing import CliRunner
 from helpers import run_cli
 
-from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.main import cli
+
+CONTEXT = click.Context(cli)
 
 
 def walk(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in sorted(group.commands.items()):
+    """Through ``get_command``, as click finds a command (which imports a lazy one)."""
+    for name in group.list_commands(CONTEXT):
+        command = group.get_command(CONTEXT, name)
+        assert command is not None, name
         yield (*path, name)
         if isinstance(command, click.Group):
             yield from walk(command, (*path, name))
@@ -31,7 +35,9 @@ def resolve(path: tuple[str, ...]) -> click.Command:
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(CONTEXT, name)
+        assert found is not None, path
+        command = found
     return command
 
 

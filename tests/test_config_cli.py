@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import run_cli
 
-from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.common import load_desired
 from reconciler.cli.main import cli
 from reconciler.config import ConfigError, load_config

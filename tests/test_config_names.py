@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from test_config_loader import write
 
-from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
 from reconciler.cli.main import cli
 
 SETTINGS = """\

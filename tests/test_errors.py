@@ -83,7 +83,7 @@ def test_the_internal_signals_stay_internal() -> None:
 
 def test_the_roots_of_before_are_all_under_one() -> None:
     from reconciler.apply import ApplyError
-    from reconciler.cli.common import CommandError
+    from reconciler.cli.running import CommandError
     from reconciler.drift.errors import DriftFileError
     from reconciler.encord import EncordError
     from reconciler.export.errors import ExportError
@@ -166,7 +166,7 @@ def _resolve(module: object, node: ast.expr) -> object:
 
 
 def test_the_cli_catches_reconciler_errors_in_one_place() -> None:
-    assert _catch_sites() == [("reconciler.cli.common", "run_command")]
+    assert _catch_sites() == [("reconciler.cli.running", "run_command")]
 
 
 def test_no_command_reports_an_error_around_the_catch_site() -> None:

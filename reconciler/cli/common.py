@@ -1,28 +1,29 @@
-"""What the commands that read Encord share: one way to stop with an error, one way to run a
-command body so that nothing ever ends in a traceback (``run_command``, the one place where
-the CLI catches a ``ReconcilerError``), and the steps from a config directory to a plan
-(load, connect, read, diff), each raising errors whose lines a user can act on.
+"""What the commands that read Encord share: the steps from a config directory to a plan
+(load, connect, read, diff), each raising errors whose lines a user can act on. How a command
+runs and stops (``run_command``, ``CommandError``) is ``cli/running.py``'s, re-exported here.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.cli.only import selects_nothing
+from reconciler.cli.running import CommandError as CommandError
+from reconciler.cli.running import InternalError as InternalError
+from reconciler.cli.running import Report as Report
+from reconciler.cli.running import echo_error as echo_error
+from reconciler.cli.running import run_command as run_command
 from reconciler.cli.target_flags import target_options
 from reconciler.config import load_config
 from reconciler.drift.renames import rename_notes
 from reconciler.encord import EncordClient, EncordError
-from reconciler.errors import ReconcilerError, within
+from reconciler.errors import within
 from reconciler.live import ReadListener, Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import GlobError, compile_glob
@@ -30,67 +31,6 @@ from reconciler.model.live import LiveState
 from reconciler.plan import DiffOptions, Plan, diff
 from reconciler.printable import printable
 from reconciler.targets import connect
-
-logger = logging.getLogger(__name__)
-
-
-class CommandError(ReconcilerError):
-    """Stop the command with exit code 1; each line is printed as it is (one problem a line)."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__(lines[0] if lines else "")
-        self._lines = lines
-
-    def lines(self) -> tuple[str, ...]:
-        return self._lines
-
-
-class InternalError(ReconcilerError):
-    """Anything else that reached a command: a bug, said in one line (``-vv`` logs it)."""
-
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(
-            f"internal error: {type(cause).__name__}: {cause} (run with -vv for details)"
-        )
-        self.cause = cause
-
-
-Report = Callable[[ReconcilerError], None]
-
-
-def echo_error(error: ReconcilerError) -> None:
-    lines = error.lines()
-    for line in map(printable, lines):  # a live name in a message must not forge a line
-        click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
-
-
-def run_command(
-    name: str,
-    body: Callable[[], int],
-    *,
-    report: Report = echo_error,
-    interrupted: str | None = "interrupted; nothing was changed",
-) -> NoReturn:
-    """Run ``body`` and exit with its code. The one place where the CLI catches errors: a
-    ``ReconcilerError`` is printed as its ``lines()`` by ``report``, exit 1; anything else
-    is an ``InternalError`` (never a traceback). Ctrl-C says ``interrupted`` (None: click's
-    own "Aborted!")."""
-    try:
-        code = body()
-    except KeyboardInterrupt:
-        if interrupted is None:
-            raise
-        report(CommandError(interrupted))
-        code = EXIT_ERROR
-    except ReconcilerError as failed:
-        report(failed)
-        code = EXIT_ERROR
-    except Exception as exc:  # never a traceback; -vv logs it
-        logger.debug("%s failed", name, exc_info=True)
-        report(InternalError(exc))
-        code = EXIT_ERROR
-    sys.exit(code)
-
 
 detail_option = click.option(
     "--detail",

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from reconciler.cli.common import run_command
 from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
+from reconciler.cli.running import run_command
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.config.schema import config_schema
 from reconciler.export import (

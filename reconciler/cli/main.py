@@ -1,4 +1,5 @@
-"""The ``reconciler`` command group; subcommands register themselves from their modules.
+"""The ``reconciler`` command group; subcommands register themselves from their modules,
+which are imported only when their command is used (the table is ``cli/commands.py``).
 
 ``CommandGroup`` gives every command two things wherever it is declared: usage errors exit 1
 (the README's exit codes: 2 means "changes" or "drift", so a mistyped flag in a CI job must
@@ -8,13 +9,15 @@ never read as either), and ``-v`` is accepted after the subcommand as well as be
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
 
 from reconciler import __version__
+from reconciler.cli.commands import COMMANDS, LazyCommand
 from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.printable import printable
 
@@ -60,6 +63,33 @@ class CommandGroup(click.Group):
 
     group_class = type  # sub-groups (``sandbox``) are CommandGroups too
 
+    def __init__(self, *args: Any, lazy: Mapping[str, LazyCommand] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.lazy: Mapping[str, LazyCommand] = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A lazy command's module is imported here, the first time the command is needed;
+        importing it registers the command (``@cli.command``)."""
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name].module)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from the table, without importing any command:
+        a command not loaded yet is shown by its row's summary, shortened as click does."""
+        shown = {
+            name: self.commands.get(name) or click.Command(name, help=self.lazy[name].summary)
+            for name in self.list_commands(ctx)
+        }
+        rows = [(name, cmd) for name, cmd in shown.items() if not cmd.hidden]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not any(p.name == "verbose" for p in cmd.params):
             cmd.params.append(_verbose_option())
@@ -89,7 +119,9 @@ def _usage_errors_exit_1() -> Iterator[None]:
         raise
 
 
-@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=CommandGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Encord storage as code: validate, plan, apply and audit YAML against Encord."""
@@ -99,6 +131,4 @@ cli.params.append(_verbose_option())
 
 
 def main() -> None:
-    from reconciler.cli import commands  # noqa: F401  (registers the subcommands)
-
     cli(prog_name="reconciler")

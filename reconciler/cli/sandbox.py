@@ -11,9 +11,9 @@ from typing import Any, NoReturn
 
 import click
 
-from reconciler.cli.common import CommandError, run_command
 from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
+from reconciler.cli.running import CommandError, run_command
 from reconciler.sandbox.options import SandboxOptions
 from reconciler.sandbox.provision import (
     DEFAULT_ADMIN_EMAIL,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import InternalError, run_command
 from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
+from reconciler.cli.running import InternalError, run_command
 from reconciler.config import ConfigError, load_config
 from reconciler.config.names import name_problems, sandbox_names
 from reconciler.errors import Diagnostic, ReconcilerError, cwd_relative

@@ -1,0 +1,77 @@
+"""How every command runs and stops: ``run_command``, the one place where the CLI catches a
+``ReconcilerError`` (so that nothing ever ends in a traceback), and the errors a command body
+raises to stop. Light on purpose: ``validate`` and ``schema`` import it without the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import click
+
+from reconciler.cli.exit_codes import EXIT_ERROR
+from reconciler.errors import ReconcilerError
+from reconciler.printable import printable
+
+logger = logging.getLogger(__name__)
+
+
+class CommandError(ReconcilerError):
+    """Stop the command with exit code 1; each line is printed as it is (one problem a line)."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__(lines[0] if lines else "")
+        self._lines = lines
+
+    def lines(self) -> tuple[str, ...]:
+        return self._lines
+
+
+class InternalError(ReconcilerError):
+    """Anything else that reached a command: a bug, said in one line (``-vv`` logs it)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(
+            f"internal error: {type(cause).__name__}: {cause} (run with -vv for details)"
+        )
+        self.cause = cause
+
+
+Report = Callable[[ReconcilerError], None]
+
+
+def echo_error(error: ReconcilerError) -> None:
+    lines = error.lines()
+    for line in map(printable, lines):  # a live name in a message must not forge a line
+        click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
+
+
+def run_command(
+    name: str,
+    body: Callable[[], int],
+    *,
+    report: Report = echo_error,
+    interrupted: str | None = "interrupted; nothing was changed",
+) -> NoReturn:
+    """Run ``body`` and exit with its code. The one place where the CLI catches errors: a
+    ``ReconcilerError`` is printed as its ``lines()`` by ``report``, exit 1; anything else
+    is an ``InternalError`` (never a traceback). Ctrl-C says ``interrupted`` (None: click's
+    own "Aborted!")."""
+    try:
+        code = body()
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        report(CommandError(interrupted))
+        code = EXIT_ERROR
+    except ReconcilerError as failed:
+        report(failed)
+        code = EXIT_ERROR
+    except Exception as exc:  # never a traceback; -vv logs it
+        logger.debug("%s failed", name, exc_info=True)
+        report(InternalError(exc))
+        code = EXIT_ERROR
+    sys.exit(code)

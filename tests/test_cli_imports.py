@@ -1,0 +1,169 @@
+"""Commands load lazily (``cli/commands.py``): what ``reconciler --help``, ``--version`` and
+``validate`` must not import, judged from the modules loaded by the real entry point, and the command table kept true to the commands the modules define.
+
+The lists below name what is forbidden, not what is allowed, so a light new import costs
+nothing here and a heavy one fails with its name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+import reconciler.cli
+from reconciler.cli.commands import COMMANDS
+from reconciler.cli.main import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# Neither the client nor the server nor any renderer: a word about the commands needs none.
+HEAVY = (
+    "httpx",
+    "httpcore",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "asyncio",
+    "rich",
+    "deepdiff",
+    "cryptography",
+    "sqlite3",
+    "encord",
+)
+OUR_ENGINE = (
+    "reconciler.encord",
+    "reconciler.live",
+    "reconciler.plan",
+    "reconciler.kinds",
+    "reconciler.apply",
+    "reconciler.drift",
+    "reconciler.export",
+    "reconciler.sandbox",
+    "reconciler.targets",
+)
+# ``--help`` and ``--version`` do not even read a config.
+FORBIDDEN_FOR_HELP = (
+    *HEAVY,
+    *OUR_ENGINE,
+    "pydantic",
+    "jsonschema",
+    "yaml",
+    "reconciler.config",
+    "reconciler.model",
+)
+# ``validate`` reads and checks a config (YAML, the JSON Schema, the desired models, and the
+# sandbox's names from its SQLite file): nothing that connects, plans or serves.
+FORBIDDEN_FOR_VALIDATE = tuple(m for m in (*HEAVY, *OUR_ENGINE) if m != "sqlite3")
+
+# The real entry point (``python -m reconciler``), and on the way out every module it loaded.
+_PROBE = """
+import atexit, json, runpy, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "reconciler"
+runpy.run_module("reconciler", run_name="__main__")
+"""
+
+
+def imported(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -m reconciler ARGS``: its result and every module it imported."""
+    listing = cwd / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(listing), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+    )
+    modules = set(json.loads(listing.read_text()))
+    assert "reconciler.cli.main" in modules, result.stderr[-2000:]  # the listing was written
+    return result, modules
+
+
+def offenders(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_import_nothing_heavy(flag: str, tmp_path: Path) -> None:
+    result, modules = imported(flag, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert offenders(modules, FORBIDDEN_FOR_HELP) == []
+    assert not any(m.startswith("reconciler.cli.") and m not in _SHELL for m in modules)
+
+
+_SHELL = {"reconciler.cli.main", "reconciler.cli.commands", "reconciler.cli.exit_codes"}
+
+
+def test_validate_imports_only_what_checking_a_config_needs(tmp_path: Path) -> None:
+    config = shutil.copytree(EXAMPLES / "quickstart", tmp_path / "quickstart")
+    result, modules = imported("validate", str(config), cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("valid: "), result.stderr
+    assert offenders(modules, FORBIDDEN_FOR_VALIDATE) == []
+    assert {"jsonschema", "yaml", "reconciler.config.loader"} <= modules  # it really checked
+
+
+def test_a_command_is_loaded_when_it_runs(tmp_path: Path) -> None:
+    """The other side of laziness: ``plan --help`` loads ``plan`` and what it needs."""
+    result, modules = imported("plan", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--detailed-exitcode" in result.stdout
+    assert {"reconciler.cli.plan", "reconciler.plan", "httpx"} <= modules
+    assert "reconciler.cli.sandbox" not in modules  # and not the other commands
+
+
+def _load_every_cli_module() -> None:
+    for info in pkgutil.iter_modules(reconciler.cli.__path__):
+        importlib.import_module(f"reconciler.cli.{info.name}")
+
+
+def test_the_table_names_every_command_its_module_and_its_help_line() -> None:
+    _load_every_cli_module()
+    assert sorted(cli.commands) == sorted(COMMANDS)  # a new command needs its row
+    for name, row in COMMANDS.items():
+        command = cli.commands[name]
+        assert command.callback is not None
+        assert command.callback.__module__ == row.module, name
+        assert (command.help or "").split("\n\n")[0].replace("\n", " ") == row.summary, name
+
+
+_LOAD_ALL = """
+import importlib, pkgutil, reconciler.cli
+for info in pkgutil.iter_modules(reconciler.cli.__path__):
+    importlib.import_module("reconciler.cli." + info.name)
+"""
+
+
+def _help(preamble: str) -> str:
+    script = preamble + "import runpy, sys\nsys.argv[0] = 'reconciler'\n"
+    script += "runpy.run_module('reconciler', run_name='__main__')\n"
+    return subprocess.run(
+        [sys.executable, "-c", script, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    ).stdout
+
+
+def test_help_from_the_table_is_the_help_of_the_loaded_commands() -> None:
+    """What ``--help`` shows before any command is loaded is what it shows after."""
+    lazy, loaded = _help(""), _help(_LOAD_ALL)
+    assert lazy == loaded
+    assert all(f"  {name} " in lazy for name in COMMANDS)
+
+
+def test_an_unknown_command_is_still_a_usage_error() -> None:
+    group = click.Context(cli)
+    assert cli.get_command(group, "no-such-command") is None
+    assert "no-such-command" not in cli.list_commands(group)
