@@ -72,3 +72,24 @@ def test_a_never_synced_folder_declared_moved_since_is_moved_and_synced() -> Non
     (change,) = plan.changes
     assert change.address == "folder:/archive/cams" and change.actions == ("move", "sync")
     assert change.refs.uuid == uuid
+
+
+def test_a_sync_always_folder_is_synced_by_every_plan_but_not_when_verifying() -> None:
+    org, uuid = _org()
+    desired = _desired("always")
+    live = org.live_state(desired.roots())
+    (change,) = diff(desired, live).changes
+    assert change.address == "folder:/cams" and change.actions == ("sync",)
+    assert change.refs.uuid == uuid and "sync: always" in change.reason
+    assert [d.folder for d in diff(desired, live).deferred] == ["/cams"]
+    # verify and drift leave routine syncs out: they are neither unfinished work nor drift
+    assert diff(desired, live, options=DiffOptions(sync_always=False)).changes == ()
+
+
+def test_a_sync_always_folder_is_synced_when_created() -> None:
+    desired = _desired("always")
+    org = Org()
+    org.integrations["int"] = "bucket"
+    plan = diff(desired, org.live_state(desired.roots()))
+    (change,) = plan.changes
+    assert change.actions == ("create", "sync")

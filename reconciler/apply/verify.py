@@ -85,7 +85,9 @@ def _replan(
     desired: DesiredState, plan: Plan, live: LiveState, reread: str, *, covered: _Covered
 ) -> Verification:
     try:
-        again = diff(desired, live, options=DiffOptions(force=True, only=plan.only))
+        again = diff(
+            desired, live, options=DiffOptions(force=True, only=plan.only, sync_always=False)
+        )
     except PlanError as error:
         first = error.diagnostics[0] if error.diagnostics else error
         return Verification(error=f"cannot plan again to verify: {first}", reread=reread)

@@ -139,7 +139,7 @@ async def _audit(request: Request, desired: DesiredState) -> DriftReport:
     async with connect_client(request.target, desired) as client:
         with read_progress(request.fmt) as listener:
             live = await read_scope(client, desired, on_progress=listener)
-    plan = make_plan(desired, live, DiffOptions(created_at=checked_at))
+    plan = make_plan(desired, live, DiffOptions(created_at=checked_at, sync_always=False))
     report = audit(
         plan, desired, live, options=AuditOptions(only=request.only, checked_at=checked_at)
     )

@@ -13,7 +13,13 @@ import re
 from collections.abc import Iterable
 
 from reconciler.config.context import Context
-from reconciler.model.desired import DesiredFolder, SandboxIntegration, Target
+from reconciler.model.desired import (
+    DesiredFolder,
+    Registration,
+    SandboxIntegration,
+    Source,
+    Target,
+)
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 SCHEMES = {"s3": "s3://", "gcp": "gs://", "azure": "https://"}
@@ -43,9 +49,56 @@ def check_cloud_syncs(
             ctx.report_at(sync.source, f"{folder.path}: cloud_sync.remote_url {problem}")
 
 
-def _unknown(path: str, name: str, fixtures: dict[str, SandboxIntegration]) -> str:
+def check_registrations(
+    folders: Iterable[DesiredFolder], target: Target | None, ctx: Context
+) -> None:
+    """A folder is filled by a cloud sync or by registration, not both; against the sandbox,
+    the integration is a fixture and every row's URL fits its provider."""
+    for folder in folders:
+        register = folder.registration
+        if register is None:
+            continue
+        if folder.cloud_sync is not None:
+            ctx.report_at(
+                register.source,
+                f"{folder.path}: a cloud-synced folder gets its items from its sync; register "
+                "into a generic folder (remove register: or cloud_sync:)",
+            )
+        if target is None or target.sandbox is None or _UUID.match(register.integration):
+            continue
+        fixtures = {i.title: i for i in target.sandbox.integrations}
+        fixture = fixtures.get(register.integration)
+        if fixture is None:
+            message = _unknown(folder.path, register.integration, fixtures, "register")
+            ctx.report_at(register.source, message)
+            continue
+        _check_row_urls(register, fixture, ctx)
+
+
+def _check_row_urls(register: Registration, fixture: SandboxIntegration, ctx: Context) -> None:
+    rows, reported = register.rows, 0
+    for n in range(len(rows)):
+        problem = _url_problem(rows.url(n), fixture)
+        if problem is None:
+            continue
+        reported += 1
+        if reported <= _MAX_URL_PROBLEMS:
+            ctx.report_at(Source(file=rows.file, line=rows.lines[n]), f"url {problem}")
+    if reported > _MAX_URL_PROBLEMS:
+        rest = reported - _MAX_URL_PROBLEMS
+        ctx.report_at(
+            register.source, f"{rest} more rows of {rows.file} do not fit the integration"
+        )
+
+
+_MAX_URL_PROBLEMS = 20
+
+
+def _unknown(
+    path: str, name: str, fixtures: dict[str, SandboxIntegration], what: str = "cloud_sync"
+) -> str:
     message = (
-        f"{path}: cloud_sync integration {name!r} is not a sandbox fixture; declare it under "
+        f"{path}: {what} integration {name!r} is not a sandbox fixture; declare it under "
         "target.sandbox.integrations"
     )
     close = difflib.get_close_matches(name, list(fixtures), n=1)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.config.cloud import check_cloud_syncs
+from reconciler.config.cloud import check_cloud_syncs, check_registrations
 from reconciler.config.context import Context, ParsedFile
 from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, FileGlobs, resource_files
@@ -141,6 +141,7 @@ def _check_across_resources(resources: Resources, settings: Settings, ctx: Conte
     check_rule_conflicts(resources.rules, ctx)
     check_manifest_conflicts(resources.manifests, ctx)
     check_cloud_syncs(resources.folders.values(), settings.target, ctx)
+    check_registrations(resources.folders.values(), settings.target, ctx)
 
 
 def validate_config(path: Path, *, env: Mapping[str, str] | None = None) -> list[Diagnostic]:

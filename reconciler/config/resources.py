@@ -17,6 +17,7 @@ from reconciler.config.context import Context, ParsedFile
 from reconciler.config.manifests import read_item_manifest, read_link_manifest
 from reconciler.config.metadata import SchemaIndex, descriptor
 from reconciler.config.positions import YamlDoc
+from reconciler.config.registration import read_register_manifest
 from reconciler.model.desired import (
     CloudSync,
     DesiredDataset,
@@ -28,6 +29,8 @@ from reconciler.model.desired import (
     Manifest,
     MetadataRule,
     MetadataSchema,
+    Registration,
+    Sidecars,
     Source,
 )
 
@@ -170,6 +173,10 @@ def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> Desi
     metadata = spec.get("metadata")
     if metadata is not None:
         ok = ctx.check_metadata(doc, (*base, "metadata"), metadata, to_set=True) and ok
+    register = None
+    if spec.get("register") is not None:
+        register = _registration(doc, (*base, "register"), spec["register"], ctx)
+        ok = register is not None and ok
     if not (ok and previously_ok):
         return None
     cloud = spec.get("cloud_sync")
@@ -182,6 +189,7 @@ def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> Desi
         groups=None if spec.get("groups") is None else dict(spec["groups"]),
         previously=previously,
         cloud_sync=None if cloud is None else _cloud_sync(cloud, sources["cloud_sync"]),
+        registration=register,
         source=doc.source(base),
         field_sources=sources,
     )
@@ -200,11 +208,31 @@ def _previously(
 
 
 def _cloud_sync(spec: dict[str, Any], source: Source) -> CloudSync:
+    sidecars = spec.get("metadata_sidecars")
     return CloudSync(
         integration=spec["integration"],
         remote_url=spec["remote_url"],
         sync=spec.get("sync", "on_create"),
+        metadata_sidecars=None if sidecars is None else Sidecars(**sidecars),
         source=source,
+    )
+
+
+def _registration(
+    doc: YamlDoc, path: tuple[Any, ...], spec: dict[str, Any], ctx: Context
+) -> Registration | None:
+    found = ctx.resolve_file(doc, (*path, "manifest"), spec["manifest"])
+    if found is None:
+        return None
+    rows, problems = read_register_manifest(found[0], found[1], ctx.schema)
+    ctx.diagnostics.extend(problems)
+    return Registration(
+        integration=spec["integration"],
+        manifest=found[1],
+        metadata=spec.get("metadata", "upsert"),
+        prune=spec.get("prune", "never"),
+        rows=rows,
+        source=doc.source(path),
     )
 
 

@@ -35,7 +35,7 @@ Do not mutate the mappings inside these models; they are shared and treated as v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,7 +46,9 @@ from reconciler.model.addresses import move_stops, parent_path
 Role = Literal["user", "admin"]
 PruneMode = Literal["never", "owned", "all"]
 MetadataMode = Literal["merge", "replace"]
-SyncMode = Literal["on_create", "never"]
+SyncMode = Literal["on_create", "always", "never"]
+RegisterMetadata = Literal["upsert", "create_only"]
+RegisterPrune = Literal["never", "owned"]
 UnlinkMode = Literal["never", "owned", "all"]
 Provider = Literal["s3", "gcp", "azure"]
 OrganisationRole = Literal["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"]
@@ -141,10 +143,97 @@ class Target(Model):
     sandbox: SandboxTarget | None = None
 
 
+class Sidecars(Model):
+    """Metadata sidecar ingestion of a cloud-synced folder (its folder config): files ending
+    in ``suffix`` become the client metadata of the file they name on the next sync;
+    ``paused`` claims them without attaching."""
+
+    suffix: str
+    paused: bool = False
+
+
 class CloudSync(Model):
     integration: str  # title or UUID, resolved at plan time
     remote_url: str
-    sync: SyncMode = "on_create"
+    sync: SyncMode = "on_create"  # always: apply syncs it on every run
+    metadata_sidecars: Sidecars | None = None  # None: the folder config is not managed
+    source: Source
+
+
+# Item types a registration row may have (StorageItemType spellings), by position: the
+# compact row store keeps a type as one byte (``RegisterRows.types``).
+REGISTER_TYPES = ("image", "video", "audio", "plainText", "pdf", "nifti", "timeseries")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    """One object to register: its URL, item type, title (None: the URL's last segment, as
+    Encord names it) and client metadata; ``source`` is ``file:line`` for messages."""
+
+    url: str
+    item_type: str
+    title: str | None
+    metadata: Mapping[str, Any]
+    source: str
+
+    @property
+    def name(self) -> str:
+        """The item's name once registered."""
+        return self.title if self.title is not None else self.url.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegisterRows:
+    """The rows of one registration manifest, stored compactly: there may be a million.
+
+    Per row: its name (the dict key, also in ``names``), the URL as a shared prefix plus the
+    name when it ends in ``/name`` (``odd_urls`` otherwise), its line, its type as one byte,
+    whether the title was given, and a reference to its (shared) metadata mapping.
+    """
+
+    file: str
+    index: Mapping[str, int]  # item name -> row number
+    names: list[str]
+    prefixes: list[str]
+    prefix_of: Any  # array('I'): index into prefixes, per row
+    odd_urls: Mapping[int, str]  # rows whose URL does not end in "/<name>"
+    lines: Any  # array('I')
+    types: bytes | bytearray
+    titled: bytes | bytearray  # 1: the row gave its title
+    metadata: list[Mapping[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def url(self, n: int) -> str:
+        odd = self.odd_urls.get(n)
+        return odd if odd is not None else self.prefixes[self.prefix_of[n]] + self.names[n]
+
+    def row(self, n: int) -> RegisterRow:
+        name = self.names[n]
+        return RegisterRow(
+            url=self.url(n),
+            item_type=REGISTER_TYPES[self.types[n]],
+            title=name if self.titled[n] else None,
+            metadata=self.metadata[n],
+            source=f"{self.file}:{self.lines[n]}",
+        )
+
+    def __iter__(self) -> Iterator[RegisterRow]:
+        return (self.row(n) for n in range(len(self.names)))
+
+
+class Registration(Model):
+    """Objects of a private-cloud integration registered into a generic folder from a
+    manifest. ``metadata``: ``upsert`` keeps registered items' client metadata as the rows
+    declare it (merged like a manifest), ``create_only`` writes it at registration only.
+    ``prune: owned`` deletes items this ownership id registered that no row lists."""
+
+    integration: str  # title or UUID, resolved at plan time
+    manifest: str  # relative to the config directory
+    metadata: RegisterMetadata = "upsert"
+    prune: RegisterPrune = "never"
+    rows: RegisterRows
     source: Source
 
 
@@ -157,6 +246,7 @@ class DesiredFolder(Model):
     groups: Mapping[str, Role] | None = None
     previously: tuple[str, ...] = ()
     cloud_sync: CloudSync | None = None
+    registration: Registration | None = None  # ``register:`` in the YAML
     source: Source
     field_sources: Mapping[str, Source] = {}
 

@@ -29,6 +29,8 @@ class DiffOptions:
     * ``unsynced``: addresses of folders a stopped run created (or was creating) and never
       saw the cloud sync of started: a declared ``sync: on_create`` folder among them is
       synced now (else it would stay without its items for good).
+    * ``sync_always``: plan the re-sync of every existing ``sync: always`` folder. Verify
+      and drift plan without it: a routine re-sync is neither unfinished work nor drift.
     """
 
     force: bool = False
@@ -37,6 +39,7 @@ class DiffOptions:
     created_at: str | None = None
     in_flight: tuple[tuple[str, str], ...] = ()
     unsynced: tuple[str, ...] = ()
+    sync_always: bool = True
     tool_version: str = __version__
 
 

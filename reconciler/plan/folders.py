@@ -92,7 +92,7 @@ def _add_create(
     parent_uuid, parent, dep = d.tree.parent_ref(path)
     actions = [Action.CREATE]
     cloud = after.cloud
-    if cloud is not None and cloud.sync == "on_create":
+    if cloud is not None and cloud.sync in _SYNC_ON_CREATE:
         actions.append(Action.SYNC)
         d.synced_on_create.append(path)
     address = addr.folder(path)
@@ -191,7 +191,7 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
             after=after,
             diff=diff,
             source=str(_source_of(folder, diff, moved)),
-            reason=_move_reason(d, live) if moved else _patch_reason(diff),
+            reason=_move_reason(d, live) if moved else _patch_reason(folder, diff),
             fingerprint=fingerprint_of(live.last_edited_at, before),
             depends_on=(dep,) if dep else (),
             refs=refs,
@@ -199,19 +199,27 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
     )
 
 
+_SYNC_ON_CREATE = ("on_create", "always")
+
+
 def _never_synced(ctx: Context, folder: DesiredFolder) -> bool:
-    """A ``sync: on_create`` folder that a stopped run created (or was creating) and never
-    saw the sync of started: sync it now, once, as its creation would have."""
+    """A ``sync: always`` folder (unless the options leave routine syncs out), or a
+    ``sync: on_create`` folder that a stopped run created (or was creating) and never saw
+    the sync of started: sync it now, once, as its creation would have."""
     cloud = folder.cloud_sync
+    if cloud is not None and cloud.sync == "always":
+        return ctx.options.sync_always
     if cloud is None or cloud.sync != "on_create":
         return False
     # Created where the stopped run put it: the folder may since be declared moved.
     return any(addr.folder(p) in ctx.options.unsynced for p in (folder.path, *folder.previously))
 
 
-def _patch_reason(diff: tuple[Any, ...]) -> str:
+def _patch_reason(folder: DesiredFolder, diff: tuple[Any, ...]) -> str:
     if diff:
         return "declared fields differ"
+    if folder.cloud_sync is not None and folder.cloud_sync.sync == "always":
+        return "sync: always (synced again on every apply)"
     return "a run that stopped created it and never started its cloud sync (journal)"
 
 
@@ -246,7 +254,7 @@ def _plan_replacement(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -
     _ensure_ancestors(d, folder.path, str(folder.source))
     parent_uuid, parent, dep = d.tree.parent_ref(folder.path)
     actions = [Action.DELETE, Action.CREATE]
-    if folder.cloud_sync is not None and folder.cloud_sync.sync == "on_create":
+    if folder.cloud_sync is not None and folder.cloud_sync.sync in _SYNC_ON_CREATE:
         actions.append(Action.SYNC)
         d.synced_on_create.append(folder.path)
     reason = _replacement_reason(ctx, before, after, contents)
