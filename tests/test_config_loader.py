@@ -379,3 +379,44 @@ users:
     assert (desired.policy.users, desired.policy.min_admins) == ("authoritative", 2)
     assert str(desired.users_policy_source) == "reconciler.yaml:6"
     assert not desired.policy.allow_user_rerole
+
+
+def test_collections_load_with_selectors_manifests_and_sources(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "reconciler.yaml": SETTINGS,
+            "curation.yaml": """\
+collections:
+  night-scenes:
+    folder: /raw
+    description: Frames captured at night
+    items:
+      - {folder: /raw/cameras, recursive: true, match: {metadata: {lighting: night}}}
+      - {manifest: picked.txt}
+    remove: all
+    previously: [nights]
+  empty: {folder: /other}
+""",
+            "picked.txt": "/raw/extra/a.jpg\n",
+        },
+    )
+    desired = load_config(tmp_path, env={})
+    night, empty = desired.collections["night-scenes"], desired.collections["empty"]
+    assert (night.folder, night.description, night.remove, night.previously) == (
+        "/raw",
+        "Frames captured at night",
+        "all",
+        ("nights",),
+    )
+    assert night.source == Source(file="curation.yaml", line=2, col=3)
+    rule, manifest = night.items
+    assert (rule.folder, rule.recursive, dict(rule.match.metadata or {})) == (
+        "/raw/cameras",
+        True,
+        {"lighting": "night"},
+    )
+    assert rule.source.line == 6
+    assert (manifest.manifest, manifest.paths) == ("picked.txt", frozenset({"/raw/extra/a.jpg"}))
+    assert (empty.items, empty.remove, empty.description) == ((), "owned", None)
+    assert desired.roots() == ("/raw/cameras", "/raw/extra")

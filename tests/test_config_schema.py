@@ -53,6 +53,7 @@ def test_enums_match_the_models() -> None:
     assert DEFS["metadata_mode"]["enum"] == _literal(desired.MetadataMode)
     assert DEFS["policy"]["properties"]["prune"]["enum"] == _literal(desired.PruneMode)
     assert DEFS["dataset"]["properties"]["unlink"]["enum"] == _literal(desired.UnlinkMode)
+    assert DEFS["collection"]["properties"]["remove"]["enum"] == _literal(desired.UnlinkMode)
     assert DEFS["cloud_sync"]["properties"]["sync"]["enum"] == _literal(desired.SyncMode)
     sandbox = DEFS["sandbox_target"]["properties"]
     integration = sandbox["integrations"]["additionalProperties"]
@@ -72,6 +73,7 @@ def test_enums_match_the_models() -> None:
         "groups",
         "items",
         "datasets",
+        "collections",
         "users",
         "metadata_schema",
     }

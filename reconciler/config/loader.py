@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.config.cloud import check_cloud_syncs, check_registrations
+from reconciler.config.collections import check_collections
 from reconciler.config.context import Context, ParsedFile
 from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, FileGlobs, resource_files
@@ -99,6 +100,7 @@ def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredSt
         rules=tuple(resources.rules),
         manifests=tuple(resources.manifests),
         datasets=resources.datasets,
+        collections=resources.collections,
         metadata_schema=schema,
         users=resources.users,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
@@ -142,6 +144,7 @@ def _check_across_resources(resources: Resources, settings: Settings, ctx: Conte
     check_manifest_conflicts(resources.manifests, ctx)
     check_cloud_syncs(resources.folders.values(), settings.target, ctx)
     check_registrations(resources.folders.values(), settings.target, ctx)
+    check_collections(resources.collections, ctx)
 
 
 def validate_config(path: Path, *, env: Mapping[str, str] | None = None) -> list[Diagnostic]:

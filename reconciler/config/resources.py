@@ -20,6 +20,7 @@ from reconciler.config.positions import YamlDoc
 from reconciler.config.registration import read_register_manifest
 from reconciler.model.desired import (
     CloudSync,
+    DesiredCollection,
     DesiredDataset,
     DesiredFolder,
     DesiredGroup,
@@ -42,6 +43,7 @@ class Resources:
     rules: list[MetadataRule] = field(default_factory=list)
     manifests: list[Manifest] = field(default_factory=list)
     datasets: dict[str, DesiredDataset] = field(default_factory=dict)
+    collections: dict[str, DesiredCollection] = field(default_factory=dict)
     metadata_schema: MetadataSchema | None = None
     users: dict[str, DesiredUser] = field(default_factory=dict)  # lower-cased email -> user
 
@@ -79,6 +81,7 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
         _each(parsed, data, "folders", ctx, out.folders, _folder)
         _each(parsed, data, "groups", ctx, out.groups, _group)
         _each(parsed, data, "datasets", ctx, out.datasets, _dataset)
+        _each(parsed, data, "collections", ctx, out.collections, _collection)
         _users(parsed, data, ctx, out.users)
         items = data.get("items")
         for index, entry in enumerate(items if isinstance(items, list) else ()):
@@ -95,7 +98,12 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
     return out
 
 
-_KIND = {"folders": "folder", "groups": "group", "datasets": "dataset"}
+_KIND = {
+    "folders": "folder",
+    "groups": "group",
+    "datasets": "dataset",
+    "collections": "collection",
+}
 
 
 def _each(
@@ -340,5 +348,27 @@ def _dataset(doc: YamlDoc, title: str, spec: dict[str, Any], ctx: Context) -> De
         users=None if users is None else dict(users),
         items=tuple(s for s in selectors if s is not None),
         unlink=spec.get("unlink", "owned"),
+        source=doc.source(base),
+    )
+
+
+def _collection(
+    doc: YamlDoc, name: str, spec: dict[str, Any], ctx: Context
+) -> DesiredCollection | None:
+    base = ("collections", name)
+    folder_ok = ctx.check_path(doc, (*base, "folder"), spec["folder"])
+    selectors = [
+        _selector(doc, (*base, "items", index), selector, ctx)
+        for index, selector in enumerate(spec.get("items") or ())
+    ]
+    if not folder_ok or any(s is None for s in selectors):
+        return None
+    return DesiredCollection(
+        name=name,
+        folder=spec["folder"],
+        description=spec.get("description"),
+        items=tuple(s for s in selectors if s is not None),
+        remove=spec.get("remove", "owned"),
+        previously=tuple(spec.get("previously") or ()),
         source=doc.source(base),
     )

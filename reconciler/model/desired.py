@@ -25,9 +25,12 @@ Semantics that the planner relies on (the config layer must preserve them):
   selector selects are removed. The public API cannot change or delete a dataset once it
   exists, so ``description`` is written at creation only (a later difference is refused
   with what to do) and datasets are never pruned.
+* **Collections** (Index) are keyed by name and live in one top-level folder; ``items``
+  selectors decide their members, ``remove`` whether unselected members are taken out, and
+  ``previously`` renames one in place (its UUID kept). A collection cannot change folder.
 * **Ownership**: what the tool creates is marked with ``ownership.id`` (``OWNER_KEY`` in folder
-  client metadata; an ``ownership_tag`` suffix in group and dataset descriptions, which have
-  no metadata). Prune and unlink only ever touch objects carrying our own marker, unless the
+  client metadata; an ``ownership_tag`` suffix in group, dataset and collection descriptions,
+  which have no metadata). Prune and unlink only ever touch objects carrying our own marker, unless the
   policy says ``all``; objects carrying another id are never touched.
 
 Do not mutate the mappings inside these models; they are shared and treated as values.
@@ -340,6 +343,24 @@ class DesiredDataset(Model):
     source: Source
 
 
+class DesiredCollection(Model):
+    """An Index collection: a named set of items inside one top-level folder (``folder``).
+
+    ``items`` selects its members with the dataset selectors; ``remove`` decides whether
+    members no selector selects are taken out (``owned``: only from collections carrying our
+    ownership tag in their description). ``previously`` lists earlier names: a collection
+    found under one of them (in the same folder) is renamed, keeping its UUID.
+    """
+
+    name: str
+    folder: str
+    description: str | None = None
+    items: tuple[ItemSelector, ...] = ()
+    remove: UnlinkMode = "owned"
+    previously: tuple[str, ...] = ()
+    source: Source
+
+
 class MetadataSchema(Model):
     """Key to wire descriptor (``{"ty": "enum", "values": [...]}``), as the v2 API stores it."""
 
@@ -358,6 +379,7 @@ class DesiredState(Model):
     rules: tuple[MetadataRule, ...] = ()
     manifests: tuple[Manifest, ...] = ()
     datasets: Mapping[str, DesiredDataset] = {}
+    collections: Mapping[str, DesiredCollection] = {}
     metadata_schema: MetadataSchema | None = None
     users: Mapping[str, DesiredUser] = {}  # lower-cased email -> user
     source: Source  # reconciler.yaml
@@ -380,8 +402,8 @@ class DesiredState(Model):
                 paths.add(_folder_of(item_path))
                 if entry.previously:
                     paths.add(_folder_of(entry.previously))
-        for ds in self.datasets.values():
-            for sel in ds.items:
+        for holder in (*self.datasets.values(), *self.collections.values()):
+            for sel in holder.items:
                 if sel.folder is not None:
                     paths.add(sel.folder)
                 paths.update(_folder_of(p) for p in sel.paths)
