@@ -402,11 +402,12 @@ class DesiredState(Model):
                 paths.add(_folder_of(item_path))
                 if entry.previously:
                     paths.add(_folder_of(entry.previously))
-        for holder in (*self.datasets.values(), *self.collections.values()):
-            for sel in holder.items:
-                if sel.folder is not None:
-                    paths.add(sel.folder)
-                paths.update(_folder_of(p) for p in sel.paths)
+        selectors = [s for d in self.datasets.values() for s in d.items]
+        selectors += [s for c in self.collections.values() for s in c.items]
+        for sel in selectors:
+            if sel.folder is not None:
+                paths.add(sel.folder)
+            paths.update(_folder_of(p) for p in sel.paths)
         return tuple(sorted(p for p in paths if not _has_ancestor_in(p, paths)))
 
     def read_roots(self) -> tuple[str, ...]:
