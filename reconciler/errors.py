@@ -28,7 +28,8 @@ package and never reaches a command (``tests/test_errors.py`` holds the list and
 each has a handler): ``FileAbortedError``, ``ScalarError``, ``TooManyFilesError``,
 ``UnmodelledGlobError``, ``OverlapBudgetError`` (the config loader: each already is, or
 becomes, a diagnostic), ``NoFixpointError`` (the planner: becomes a diagnostic) and
-``StepError`` (apply: fails one bundle's steps, reported as a failure, never raised on).
+``StepError`` (apply: fails one bundle's steps, reported as a failure, never raised on) and
+``UnitFailedError`` (the sandbox's data-upload jobs: one unit's error in the job's answer).
 """
 
 from __future__ import annotations

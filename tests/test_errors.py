@@ -31,6 +31,7 @@ INTERNAL = {
     "OverlapBudgetError",
     "NoFixpointError",
     "StepError",
+    "UnitFailedError",
 }
 
 

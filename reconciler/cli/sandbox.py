@@ -235,6 +235,22 @@ def seed_command(db_path: Path, under: str, folders: int, items: int) -> None:
     show_default=True,
 )
 @click.option(
+    "--upload-unit-ms",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    envvar=f"{ENV}UPLOAD_UNIT_MS",
+    show_default=True,
+    help="Time a data-upload job spends on each unit.",
+)
+@click.option(
+    "--upload-workers",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    envvar=f"{ENV}UPLOAD_WORKERS",
+    show_default=True,
+    help="Data-upload jobs processed at once.",
+)
+@click.option(
     "--allow-remote-control",
     is_flag=True,
     help="Answer /_sandbox/ control routes from non-loopback peers.",

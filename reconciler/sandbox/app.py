@@ -25,6 +25,7 @@ from reconciler.sandbox import (
     routes_folders,
     routes_items,
     routes_org,
+    routes_uploads,
     v1,
 )
 from reconciler.sandbox.options import DEFAULT_OPTIONS, SandboxOptions
@@ -39,7 +40,14 @@ log = logging.getLogger(__name__)
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(
     endpoint
-    for module in (routes_folders, routes_items, routes_org, routes_datasets, routes_collections)
+    for module in (
+        routes_folders,
+        routes_items,
+        routes_org,
+        routes_datasets,
+        routes_collections,
+        routes_uploads,
+    )
     for endpoint in module.routes.endpoints
 )
 

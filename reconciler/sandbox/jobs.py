@@ -6,16 +6,23 @@ relative path even if renamed), files become items (matched by remote URL), item
 are gone become tombstones, re-added files are restored and changed files (size or mtime)
 updated. A sync never deletes folders. Jobs run one at a time on one worker thread, each
 applied in a single write transaction; the filesystem walk happens outside it.
+
+With metadata ingestion in the folder's config, files ending in its suffix are sidecars, not
+items; unless ingestion is paused, a sidecar's JSON object becomes the client metadata of
+the item with its path minus the suffix, whenever the sidecar is new or changed (its mtime),
+so an edit made to the item since is kept until the sidecar changes again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.sandbox.cloud import (
     RemoteLocation,
@@ -33,10 +40,12 @@ from reconciler.sandbox.store.db import Database
 from reconciler.sandbox.store.folders import NewFolder, insert_folder
 from reconciler.sandbox.store.items import insert_items
 from reconciler.sandbox.store.sync import empty_result, finish_job, integration_by_id
+from reconciler.sandbox.store.uploads import folder_config
 
 log = logging.getLogger(__name__)
 
 SCAN_PAGE = 1000  # files per reported "scan page"
+MAX_SIDECAR_BYTES = 1 << 20  # a larger sidecar is not attached (and logged)
 
 
 @dataclass(slots=True)
@@ -129,11 +138,12 @@ def apply_scan(
     root = conn.execute(FOLDER_SELECT + " WHERE f.id = ?", (folder_id,)).fetchone()
     folders = _ensure_folders(conn, root, found.dirs)
     known = _known_items(conn, root, target.integration_id)
+    files, sidecars = _split_sidecars(conn, folder_id, found.files)
     counts = SyncCounts(files=len(found.files))
     seen: set[str] = set()
     new_rows: list[tuple[object, ...]] = []
     now = now_text()
-    for entry in found.files:
+    for entry in files:
         kind = classify(entry.relpath.rsplit("/", 1)[-1])
         if kind is None:
             counts.skipped += 1
@@ -154,7 +164,64 @@ def apply_scan(
         [(now, item_id) for item_id in gone],
     )
     counts.tombstoned = len(gone)
+    if sidecars:
+        _attach_sidecars(conn, root, target, sidecars, now)
     return counts
+
+
+def _split_sidecars(
+    conn: sqlite3.Connection, folder_id: int, files: tuple[ScannedFile, ...]
+) -> tuple[tuple[ScannedFile, ...], dict[str, ScannedFile]]:
+    """Data files, and the sidecars to attach keyed by their data file's path (none when
+    ingestion is off or paused: paused sidecars are still not items)."""
+    ingestion = folder_config(conn, folder_id).get("metadataIngestion")
+    if not ingestion:
+        return files, {}
+    suffix = str(ingestion["matcher"]["suffix"])
+    data = tuple(f for f in files if not f.relpath.endswith(suffix))
+    if ingestion.get("paused"):
+        return data, {}
+    return data, {f.relpath[: -len(suffix)]: f for f in files if f.relpath.endswith(suffix)}
+
+
+def _attach_sidecars(
+    conn: sqlite3.Connection,
+    root: sqlite3.Row,
+    target: SyncTarget,
+    sidecars: dict[str, ScannedFile],
+    now: str,
+) -> None:
+    urls = {file_url(target.remote_url, relpath): f for relpath, f in sidecars.items()}
+    rows = conn.execute(
+        "SELECT id, url, sidecar_mtime_ns FROM items WHERE folder_path >= ? AND folder_path < ? "
+        "AND integration_id = ? AND is_tombstone = 0 AND url IS NOT NULL",
+        (root["path"], path_end(root["path"]), target.integration_id),
+    ).fetchall()
+    for row in rows:
+        sidecar = urls.get(row["url"])
+        if sidecar is None or row["sidecar_mtime_ns"] == sidecar.mtime_ns:
+            continue
+        metadata = _read_sidecar(target.location.directory / sidecar.relpath)
+        if metadata is not None:
+            conn.execute(
+                "UPDATE items SET client_metadata = ?, sidecar_mtime_ns = ?, last_edited_at = ? "
+                "WHERE id = ?",
+                (json.dumps(metadata), sidecar.mtime_ns, now, row["id"]),
+            )
+
+
+def _read_sidecar(path: Path) -> dict[str, object] | None:
+    """The sidecar's JSON object; None (logged) when it is not one or is too large."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SIDECAR_BYTES + 1)
+        value = json.loads(data) if len(data) <= MAX_SIDECAR_BYTES else None
+    except (OSError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        log.warning("sidecar %s is not a JSON object of at most 1 MiB; not attached", path)
+        return None
+    return value
 
 
 def _ensure_folders(

@@ -76,14 +76,18 @@ class SandboxOptions(FaultSettings):
 
     ``max_skew_seconds`` bounds how far a v2 signature's ``created`` may be from the server
     clock; ``max_body_bytes`` bounds a request body (413 past it, refused before it is all read);
-    ``long_poll_cap_seconds`` bounds one sync long-poll; control routes answer only
-    loopback peers unless ``allow_remote_control``.
+    ``long_poll_cap_seconds`` bounds one sync or data-upload long-poll; control routes
+    answer only loopback peers unless ``allow_remote_control``. A data-upload job takes
+    ``upload_unit_ms`` per unit (a real server fetches each object's headers), and
+    ``upload_workers`` jobs run at once.
     """
 
     max_skew_seconds: int = 300
     max_body_bytes: int = 32 * 2**20  # a bundle of 1000 items with rich metadata fits easily
     long_poll_cap_seconds: float = 55.0
     allow_remote_control: bool = False
+    upload_unit_ms: float = 0.5
+    upload_workers: int = 4
 
     def faults(self) -> FaultSettings:
         return FaultSettings(**{name: getattr(self, name) for name in FAULT_FIELDS})

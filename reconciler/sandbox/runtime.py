@@ -16,8 +16,10 @@ from reconciler.sandbox.options import SandboxOptions
 from reconciler.sandbox.replay import ReplayCache
 from reconciler.sandbox.reply import Reply
 from reconciler.sandbox.stats import Stats
+from reconciler.sandbox.store import uploads
 from reconciler.sandbox.store.db import Database
 from reconciler.sandbox.store.sync import fail_interrupted_jobs
+from reconciler.sandbox.uploads import UploadRunner
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,17 @@ class Runtime:
         self.stats = Stats()
         self.replay: ReplayCache[Reply] = ReplayCache()
         self.jobs = SyncRunner(self.db)
+        self.uploads = UploadRunner(self.db, options)
         with self.db.write() as conn:
-            interrupted = fail_interrupted_jobs(conn)
+            interrupted = fail_interrupted_jobs(conn) + uploads.fail_interrupted_jobs(conn)
         if interrupted:
-            log.warning("%d sync jobs were cut short by a stop and are marked failed", interrupted)
+            log.warning("%d jobs were cut short by a stop and are marked failed", interrupted)
         self._closed = False
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self.uploads.close()
         self.jobs.close()
         self.db.close()

@@ -180,6 +180,7 @@ def prepared_sandbox(
     users: Iterable[UserSpec] = (),
     integrations: Iterable[IntegrationSpec] = (),
     seed_args: Iterable[tuple[str, ...]] = (),
+    serve_args: tuple[str, ...] = (),
 ) -> Iterator[Sandbox]:
     """Init a database, add users / integrations / seeds through the CLI, then serve it."""
     db = init_db(workdir)
@@ -190,7 +191,7 @@ def prepared_sandbox(
         add_integration(db, roots[spec.title], spec)
     for args in seed_args:
         cli_ok("sandbox", "seed", "--db", str(db), *args)
-    with running_sandbox(workdir, init=False) as server:
+    with running_sandbox(workdir, init=False, serve_args=serve_args) as server:
         yield Sandbox(server, workdir, accounts, roots)
 
 

@@ -209,5 +209,52 @@ CREATE TABLE collection_items (
 CREATE INDEX collection_items_item ON collection_items(item_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2_COLLECTIONS)
+# Data-upload jobs (registering cloud objects into a folder) and folder configs. A job keeps
+# its units (the request's entries, JSON) and how far it got; what it registered and the
+# units that failed are rows of their own, so progress is a small update per batch.
+V3_UPLOADS = """
+CREATE TABLE upload_jobs (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    integration_id INTEGER REFERENCES integrations(id),
+    owner_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    skip_duplicate_urls INTEGER NOT NULL,
+    upsert_metadata INTEGER NOT NULL,
+    ignore_errors INTEGER NOT NULL,
+    units TEXT NOT NULL,
+    units_total INTEGER NOT NULL,
+    units_done INTEGER NOT NULL DEFAULT 0,
+    units_error INTEGER NOT NULL DEFAULT 0,
+    units_cancelled INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE upload_job_items (
+    job_id INTEGER NOT NULL REFERENCES upload_jobs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    item_uuid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE upload_job_errors (
+    job_id INTEGER NOT NULL REFERENCES upload_jobs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    object_urls TEXT NOT NULL,
+    error TEXT NOT NULL,
+    subtask_uuid TEXT NOT NULL,
+    action TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE folder_configs (
+    folder_id INTEGER PRIMARY KEY REFERENCES folders(id) ON DELETE CASCADE,
+    config TEXT NOT NULL
+);
+ALTER TABLE items ADD COLUMN sidecar_mtime_ns INTEGER;
+CREATE INDEX items_folder_url ON items(folder_id, url) WHERE url IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2_COLLECTIONS, V3_UPLOADS)
 SCHEMA_VERSION = len(MIGRATIONS)
