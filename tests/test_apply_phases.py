@@ -19,6 +19,7 @@ def _phases(change: Change) -> list[tuple[str, tuple[str, ...]]]:
 def test_phases_follow_the_domain_order() -> None:
     assert [str(p) for p in PHASES] == [
         "schema",
+        "tags",
         "replace",
         "create-folders",
         "sync",
@@ -36,6 +37,7 @@ def test_phases_follow_the_domain_order() -> None:
         "delete-items",
         "delete-folders",
         "delete-groups",
+        "delete-tags",
     ]
 
 

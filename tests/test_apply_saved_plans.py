@@ -39,6 +39,7 @@ policy: {{prune: owned, max_delete_ratio: 1.0}}
 FIRST = """\
 metadata_schema:
   stage: text
+organisation_tags: {keep: kept, gone: leaving}
 groups:
   crew: {description: the crew, members: [alice@example.com]}
   old-crew: {description: leaving, members: [bob@example.com]}
@@ -75,6 +76,7 @@ SECOND = """\
 metadata_schema:
   stage: text
   score: number
+organisation_tags: {keep: kept, fresh: new}
 groups:
   crew: {description: the crew, members: [alice@example.com, bob@example.com]}
   readers: {description: readers}

@@ -76,6 +76,7 @@ def test_enums_match_the_models() -> None:
         "collections",
         "users",
         "metadata_schema",
+        "organisation_tags",
     }
     assert DEFS["org_role"]["enum"] == [r.lower() for r in _literal(desired.OrganisationRole)]
     org_user = DEFS["org_user"]["else"]["properties"]

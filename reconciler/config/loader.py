@@ -103,6 +103,7 @@ def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredSt
         collections=resources.collections,
         metadata_schema=schema,
         users=resources.users,
+        organisation_tags=resources.organisation_tags,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
         users_policy_source=settings.users_policy_source,
     )

@@ -1,5 +1,5 @@
 """Resources of every file, merged into models: folders, groups, users, item rules and
-manifests, datasets and the metadata schema.
+manifests, datasets, organisation tags and the metadata schema.
 
 Files are merged in a fixed order (``reconciler.yaml`` first, then the others by path), so
 the merged state and the order of rules are the same on every machine. A resource declared
@@ -24,6 +24,7 @@ from reconciler.model.desired import (
     DesiredDataset,
     DesiredFolder,
     DesiredGroup,
+    DesiredTag,
     DesiredUser,
     ItemMatch,
     ItemSelector,
@@ -46,6 +47,7 @@ class Resources:
     collections: dict[str, DesiredCollection] = field(default_factory=dict)
     metadata_schema: MetadataSchema | None = None
     users: dict[str, DesiredUser] = field(default_factory=dict)  # lower-cased email -> user
+    organisation_tags: dict[str, DesiredTag] | None = None  # None: no file declares any
 
 
 def build_metadata_schema(files: list[ParsedFile], ctx: Context) -> MetadataSchema | None:
@@ -83,6 +85,7 @@ def build_resources(files: list[ParsedFile], ctx: Context) -> Resources:
         _each(parsed, data, "datasets", ctx, out.datasets, _dataset)
         _each(parsed, data, "collections", ctx, out.collections, _collection)
         _users(parsed, data, ctx, out.users)
+        _tags(parsed, data, ctx, out)
         items = data.get("items")
         for index, entry in enumerate(items if isinstance(items, list) else ()):
             if parsed.skipped(("items", index)) or not isinstance(entry, dict):
@@ -170,6 +173,26 @@ def _user(doc: YamlDoc, email: str, spec: str | dict[str, Any], ctx: Context) ->
             at_key=True,
         )
     return user
+
+
+def _tags(parsed: ParsedFile, data: dict[str, Any], ctx: Context, out: Resources) -> None:
+    """``organisation_tags: {name: description}``; several files may each declare some."""
+    entries = data.get("organisation_tags")
+    if not isinstance(entries, dict):  # absent, or a schema error already reported
+        return
+    tags = out.organisation_tags = out.organisation_tags or {}
+    for name, description in entries.items():
+        if parsed.skipped(("organisation_tags", name)):
+            continue
+        source = parsed.doc.source(("organisation_tags", name))
+        first = tags.get(name)
+        if first is not None:
+            message = (
+                f"organisation tag {name} is declared twice (also at {first.source.position()})"
+            )
+            ctx.report(parsed.doc, ("organisation_tags", name), message, at_key=True)
+            continue
+        tags[name] = DesiredTag(name=name, description=description, source=source)
 
 
 def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> DesiredFolder | None:

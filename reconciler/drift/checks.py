@@ -1,7 +1,7 @@
 """Declared objects as checks (JUnit test cases), and which check a planned change fails.
 
-Every declared object is one check: folders, their grants, groups, datasets, their grants and
-users, the links of each dataset (all its selectors together), each metadata rule, each
+Every declared object is one check: folders, their grants, groups, organisation tags,
+datasets, their grants and users, the links of each dataset (all its selectors together), each metadata rule, each
 manifest, the metadata schema, and ``policy:prune`` for undeclared objects that prune would
 delete (what ``reconciler.yaml``'s policy says may not exist).
 """
@@ -45,6 +45,8 @@ def declared_checks(desired: DesiredState) -> tuple[Check, ...]:
         )
     for name in sorted(desired.groups):
         out.append(Check(addr.group(name), addr.Kind.GROUP, str(desired.groups[name].source)))
+    for name, tag in sorted((desired.organisation_tags or {}).items()):
+        out.append(Check(addr.organisation_tag(name), addr.Kind.ORGANISATION_TAG, str(tag.source)))
     for path in sorted(desired.folders):
         folder = desired.folders[path]
         out.append(Check(addr.folder(path), addr.Kind.FOLDER, str(folder.source)))

@@ -5,8 +5,8 @@
             ...
 
 Operations are grouped by what they act on (``folders``, ``items``, ``groups``, ``users``,
-``integrations``, ``datasets``, ``metadata_schema``, ``uploads``: data-upload jobs and
-folder configs); all share one session, hence one
+``integrations``, ``datasets``, ``metadata_schema``, ``organisation_tags``,
+``uploads``: data-upload jobs and folder configs); all share one session, hence one
 concurrency limit, one 429 pause and one set of counters (``stats``).
 """
 
@@ -24,6 +24,7 @@ from reconciler.encord.org import GroupsAPI, IntegrationsAPI, MetadataSchemaAPI,
 from reconciler.encord.orgwide import probe_org_wide
 from reconciler.encord.session import Session
 from reconciler.encord.stats import StatsSnapshot
+from reconciler.encord.tags import TagsAPI
 from reconciler.encord.uploads import UploadsAPI
 
 
@@ -41,6 +42,7 @@ class EncordClient:
         self.datasets = DatasetsAPI(self._session)
         self.metadata_schema = MetadataSchemaAPI(self._session)
         self.uploads = UploadsAPI(self._session)
+        self.organisation_tags = TagsAPI(self._session)
         self._on_close: list[Callable[[], object]] = []
 
     def __repr__(self) -> str:

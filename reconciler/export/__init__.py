@@ -48,7 +48,7 @@ async def export_live(
     client: EncordClient, options: ExportOptions, *, on_progress: ReadListener | None = None
 ) -> Export:
     """Read every folder, item, grant, group and dataset under the roots and export them."""
-    scope = Scope(roots=options.roots, datasets=None, groups=None)
+    scope = Scope(roots=options.roots, datasets=None, groups=None, read_tags=True)
     live = await read_live(client, scope, on_progress=on_progress)
     return export_state(live, options)
 

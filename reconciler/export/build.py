@@ -29,6 +29,7 @@ from reconciler.export.ownership import (
 )
 from reconciler.model.addresses import is_under
 from reconciler.model.live import LiveDataset, LiveFolder, LiveState
+from reconciler.plan.canonical import description_owner
 from reconciler.printable import printable
 
 
@@ -56,6 +57,7 @@ class Documents:
     metadata_rows: list[dict[str, Any]] = field(default_factory=list)
     link_manifests: dict[str, list[str]] = field(default_factory=dict)  # file -> item paths
     metadata_schema: dict[str, Any] | None = None
+    organisation_tags: dict[str, str | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     items_with_metadata: int = 0
 
@@ -71,6 +73,7 @@ def build(live: LiveState, options: ExportOptions) -> Documents:
     _item_metadata(docs, exported, options.items)
     docs.metadata_schema = _schema(live, docs.warnings)
     owner = choose_id(_found_ids(exported, granted, docs), options.ownership_id, docs.warnings)
+    docs.organisation_tags = _tags(live, owner, docs.warnings)
     docs.settings = {
         "version": 1,
         "target": dict(options.target),
@@ -301,6 +304,22 @@ def _groups(live: LiveState, granted: set[str], names: Mapping[str, str]) -> dic
             entry["description"] = description
         entry["members"] = sorted(group.members)
         out[group.name] = entry
+    return out
+
+
+def _tags(live: LiveState, owner: str, warnings: list[str]) -> dict[str, str | None]:
+    """Every tag of the organisation but another config's (declaring those would fight that
+    config), by name; a description the listing did not give stays unmanaged (null)."""
+    out: dict[str, str | None] = {}
+    for tag in sorted((live.organisation_tags or {}).values(), key=lambda t: t.name):
+        found = None if tag.description is None else description_owner(tag.description)
+        if found is not None and found != owner:
+            warnings.append(
+                f"organisation tag {tag.name!r} carries ownership id {found!r}, not {owner!r}: "
+                "left out"
+            )
+            continue
+        out[tag.name] = None if tag.description is None else plain_description(tag.description)
     return out
 
 

@@ -52,6 +52,10 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
         files["manifests/metadata.jsonl"] = _jsonl(docs.metadata_rows)
     for name, paths in docs.link_manifests.items():
         files[name] = _jsonl([{"path": path} for path in paths])
+    if docs.organisation_tags:
+        files["organisation_tags.yaml"] = _yaml(
+            {"organisation_tags": docs.organisation_tags}, header
+        )
     if docs.metadata_schema is not None:
         files["metadata_schema.yaml"] = _yaml({"metadata_schema": docs.metadata_schema}, header)
     files[SCHEMA_FILE] = schema_text()

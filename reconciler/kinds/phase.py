@@ -1,15 +1,16 @@
 """Phases: the order in which apply runs the parts of a plan, derived from the domain:
 
-    schema → replace (contents of replaced folders, then the old folders, children first)
+    schema → tags → replace (contents of replaced folders, then the old folders, children first)
     → create-folders (parents first) → sync (start, await, then the plan's deferrals)
     → patch-folders → move-folders → move-items → patch-items → groups (and members)
     → grants (on folders) → datasets → dataset-grants → link → unlink → revoke
-    → delete-items → delete-folders (children first) → delete-groups
+    → delete-items → delete-folders (children first) → delete-groups → delete-tags
 
 Grants come before revokes so that no folder or dataset passes through a state without an
 admin; the metadata schema comes first because the API type-checks metadata values against
-it. A replacement (a cloud-synced folder re-pointed) must delete the old folder before the
-new one is created at the same path, so its deletes run in ``replace``, before any create.
+it. Organisation tags stand alone: made first, deleted last. A replacement (a cloud-synced
+folder re-pointed) must delete the old folder before the new one is created at the same
+path, so its deletes run in ``replace``, before any create.
 
 The vocabulary lives here, below both the kind registry (each kind names its phases) and
 ``reconciler.apply`` (which runs them); ``reconciler.apply.phases`` re-exports it.
@@ -22,6 +23,7 @@ from enum import StrEnum
 
 class Phase(StrEnum):
     SCHEMA = "schema"
+    TAGS = "tags"
     REPLACE = "replace"
     CREATE_FOLDERS = "create-folders"
     SYNC = "sync"
@@ -39,6 +41,7 @@ class Phase(StrEnum):
     DELETE_ITEMS = "delete-items"
     DELETE_FOLDERS = "delete-folders"
     DELETE_GROUPS = "delete-groups"
+    DELETE_TAGS = "delete-tags"
 
     @property
     def rank(self) -> int:

@@ -2,7 +2,7 @@
 
 Everything independent runs at once under the client's one concurrency limit: the folder tree
 (``tree.py``), groups and their members, datasets in depth, integrations, organisation users,
-the metadata schema and who the caller is (``identity.py``). The request count stays within a small constant of the minimum:
+the organisation tags, the metadata schema and who the caller is (``identity.py``). The request count stays within a small constant of the minimum:
 ceil(items / 1000) + ceil(folders / 1000) per root, one group-role read per folder, three
 reads per dataset in scope, one member read per group in scope, plus a handful of lists.
 """
@@ -26,6 +26,7 @@ from reconciler.model.live import (
     LiveGroup,
     LiveIntegration,
     LiveState,
+    LiveTag,
     LiveUser,
 )
 from reconciler.wire.enums import DatasetUserRole
@@ -66,6 +67,7 @@ class _Reader:
             integrations = group.create_task(self._integrations())
             users = group.create_task(self._users())
             schema = group.create_task(self._schema())
+            tags = group.create_task(self._tags())
             caller = group.create_task(read_caller(self._client))
         tree = tree_task.result()
         paths = {
@@ -87,6 +89,7 @@ class _Reader:
             integrations=integrations.result(),
             users=users.result(),
             metadata_schema=schema.result(),
+            organisation_tags=tags.result(),
             complete=tree.complete and self._complete,
             listing_counts=tree.listing_counts,
             problems=tuple(tree.problems + self._problems),
@@ -175,6 +178,17 @@ class _Reader:
         if not self._scope.read_metadata_schema:
             return None
         return await self._soft(self._client.metadata_schema.get(), "metadata schema")
+
+    async def _tags(self) -> dict[str, LiveTag] | None:
+        """Tags feed deletes (prune): a listing refused is an incomplete read."""
+        if not self._scope.read_tags:
+            return None
+        listing = self._client.organisation_tags.list_all()
+        listed = await self._soft(listing, "organisation tags", incomplete=True)
+        return {
+            str(t.uuid): LiveTag(uuid=str(t.uuid), name=t.name, description=t.description)
+            for t in listed or ()
+        }
 
     async def _soft(self, read: Awaitable[T], what: str, incomplete: bool = False) -> T | None:
         """A 403/404 is recorded; for reads that feed deletes or unlinks it clears ``complete``."""

@@ -17,7 +17,8 @@ class Scope:
     each is read in full: its folders, its items, the group roles on each of its folders.
     ``datasets`` are the titles read in depth (data rows, groups, users); ``None`` reads every
     dataset the caller can see. ``groups`` are the names whose members are read; ``None``
-    reads the members of every group. ``owner``: the ownership id whose tagged groups have
+    reads the members of every group. ``read_tags``: list the organisation tags (when the
+    config manages them, and for export). ``owner``: the ownership id whose tagged groups have
     their members read too, whatever their name: prune may delete them, and the plan shows
     (and fingerprints) the members it deletes, so they must be the members that are there.
     All groups are always listed (names and hashes, one request), so grants can be resolved
@@ -30,6 +31,7 @@ class Scope:
     read_users: bool = True
     read_integrations: bool = True
     read_metadata_schema: bool = True
+    read_tags: bool = False
     owner: str | None = None
 
     def __post_init__(self) -> None:
@@ -44,6 +46,7 @@ class Scope:
             datasets=frozenset(desired.datasets),
             groups=frozenset(desired.groups),
             read_metadata_schema=True,
+            read_tags=desired.organisation_tags is not None,
             owner=desired.ownership.id,
         )
 

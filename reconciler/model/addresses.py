@@ -12,6 +12,7 @@ An address is ``<kind>:<key>``; for a relation between two objects the key is
     dataset-user:cameras-train#alice@example.com
     link:cameras-train#/curated/cameras/a.mp4   an item linked into a dataset
     metadata-schema:organisation         the organisation's client-metadata schema
+    organisation-tag:night               an organisation tag, by name
 
 Addresses identify desired objects, so a moved folder's address is its new path and the old
 one is the change's ``previous_address``. They sort so that a plan reads top-down, and
@@ -35,6 +36,7 @@ class Kind(StrEnum):
     DATASET_USER = "dataset-user"
     LINK = "link"
     METADATA_SCHEMA = "metadata-schema"
+    ORGANISATION_TAG = "organisation-tag"
 
 
 def folder(path: str) -> str:
@@ -70,6 +72,10 @@ def link(title: str, item_path: str) -> str:
 
 
 METADATA_SCHEMA = f"{Kind.METADATA_SCHEMA}:organisation"
+
+
+def organisation_tag(name: str) -> str:
+    return f"{Kind.ORGANISATION_TAG}:{name}"
 
 
 # Where a relation's key splits into owner and member. The string form cannot be made

@@ -28,9 +28,14 @@ Semantics that the planner relies on (the config layer must preserve them):
 * **Collections** (Index) are keyed by name and live in one top-level folder; ``items``
   selectors decide their members, ``remove`` whether unselected members are taken out, and
   ``previously`` renames one in place (its UUID kept). A collection cannot change folder.
+* **Organisation tags** are keyed by name (unique in an organisation). ``organisation_tags``
+  absent (``None``) leaves the organisation's tags unmanaged and unread; a mapping (``{}``
+  included) is the declared tag set. A ``None`` description is not managed. The API cannot
+  change a tag's description, so a later difference is withheld with what to do.
 * **Ownership**: what the tool creates is marked with ``ownership.id`` (``OWNER_KEY`` in folder
-  client metadata; an ``ownership_tag`` suffix in group, dataset and collection descriptions,
-  which have no metadata). Prune and unlink only ever touch objects carrying our own marker, unless the
+  client metadata; an ``ownership_tag`` suffix in group, dataset, collection and
+  organisation-tag descriptions, which have no metadata). Prune and unlink only ever touch
+  objects carrying our own marker, unless the
   policy says ``all``; objects carrying another id are never touched.
 
 Do not mutate the mappings inside these models; they are shared and treated as values.
@@ -73,7 +78,7 @@ def lock_folder_name(ownership_id: str) -> str:
 
 
 def ownership_tag(ownership_id: str) -> str:
-    """Suffix appended to descriptions of groups and datasets we create."""
+    """Suffix appended to descriptions of groups, datasets and organisation tags we create."""
     return f"[managed by reconciler: {ownership_id}]"
 
 
@@ -275,6 +280,12 @@ class DesiredGroup(Model):
     source: Source
 
 
+class DesiredTag(Model):
+    name: str
+    description: str | None = None
+    source: Source
+
+
 class ItemMatch(Model):
     """All given conditions must hold. ``metadata`` compares key by key for equality."""
 
@@ -382,6 +393,7 @@ class DesiredState(Model):
     collections: Mapping[str, DesiredCollection] = {}
     metadata_schema: MetadataSchema | None = None
     users: Mapping[str, DesiredUser] = {}  # lower-cased email -> user
+    organisation_tags: Mapping[str, DesiredTag] | None = None  # None: tags unmanaged
     source: Source  # reconciler.yaml
     # where ``policy.users`` is written (None: not written, additive), for the removals it causes
     users_policy_source: Source | None = None

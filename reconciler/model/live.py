@@ -82,6 +82,16 @@ class LiveGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveTag:
+    """An organisation tag. ``description`` is None when the listing did not say (the SDK's
+    model has only ``uuid`` and ``name``): then the tag cannot be proven ours."""
+
+    uuid: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LiveDataRow:
     data_hash: str
     item_uuid: str | None  # backing_item_uuid; None when the API did not say
@@ -161,6 +171,7 @@ class LiveState:
     integrations: Mapping[str, LiveIntegration] = field(default_factory=dict)
     users: Mapping[str, LiveUser] = field(default_factory=dict)  # email -> user
     metadata_schema: Mapping[str, Any] | None = None
+    organisation_tags: Mapping[str, LiveTag] | None = None  # uuid -> tag; None: not read
     complete: bool = True
     listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
     problems: tuple[str, ...] = ()  # reads that failed (what and why), one line each
@@ -180,6 +191,9 @@ class LiveState:
             "integrations": [asdict(i) for i in self.integrations.values()],
             "users": [asdict(u) for u in self.users.values()],
             "metadata_schema": self.metadata_schema,
+            "organisation_tags": None
+            if self.organisation_tags is None
+            else [asdict(t) for t in self.organisation_tags.values()],
             "complete": self.complete,
             "listing_counts": dict(self.listing_counts),
             "problems": list(self.problems),
@@ -216,11 +230,16 @@ class LiveState:
             integrations={i["uuid"]: LiveIntegration(**i) for i in data.get("integrations", [])},
             users={u["email"]: LiveUser(**u) for u in data.get("users", [])},
             metadata_schema=data.get("metadata_schema"),
+            organisation_tags=_tags(data.get("organisation_tags")),
             complete=data.get("complete", True),
             listing_counts=data.get("listing_counts", {}),
             problems=tuple(data.get("problems", ())),
             caller=Caller.from_json(data.get("caller")),
         )
+
+
+def _tags(rows: Any) -> dict[str, LiveTag] | None:
+    return None if rows is None else {t["uuid"]: LiveTag(**t) for t in rows}
 
 
 def content_fingerprint(value: Any) -> str:

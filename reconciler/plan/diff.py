@@ -16,8 +16,8 @@ The order of the calls follows from those arguments, and the reasons for it are:
 * ``check_selectors`` after ``plan_item_metadata``: it judges the selectors against the
   placed items and their desired metadata; the datasets it finds with a selector matching
   nothing reach the ``selector-unlinks`` safety filter (``Facts.empty_selectors``).
-* ``plan_metadata_schema``, ``plan_groups``, ``plan_folder_access`` and ``plan_deferred``
-  depend on nothing but what their arguments name.
+* ``plan_metadata_schema``, ``plan_groups``, ``plan_tags``, ``plan_folder_access`` and
+  ``plan_deferred`` depend on nothing but what their arguments name.
 
 Then safety (``reconciler.plan.safety.screen``: every filter of ``FILTERS``; withheld
 changes leave the plan with their dependents, ``--only`` applies, refused ones need
@@ -55,6 +55,7 @@ from reconciler.plan.prune import plan_prune
 from reconciler.plan.safety import EmptySelectors, Facts, screen
 from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
+from reconciler.plan.tags import plan_tags
 from reconciler.plan.tree import Tree, moving_ancestor
 
 
@@ -135,6 +136,7 @@ def _plan_everything(ctx: Context) -> Staged:
     """Each stage gets what it reads; see the module docstring for why this order."""
     schema = plan_metadata_schema(ctx)
     groups = plan_groups(ctx)
+    tags = plan_tags(ctx)
     folders = plan_folders(ctx)
     tree = folders.tree
     pruned = plan_prune(ctx, tree)
@@ -147,7 +149,16 @@ def _plan_everything(ctx: Context) -> Staged:
     selectors = check_selectors(
         ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
     )
-    stages = (schema, groups, folders.changes, pruned.changes, grants, items.changes, datasets)
+    stages = (
+        schema,
+        groups,
+        folders.changes,
+        pruned.changes,
+        grants,
+        items.changes,
+        datasets,
+        tags,
+    )
     return Staged(
         changes=tuple(_with_move_dependency(ctx, tree, c) for stage in stages for c in stage),
         folders=folders,

@@ -25,6 +25,7 @@ from reconciler.sandbox import (
     routes_folders,
     routes_items,
     routes_org,
+    routes_tags,
     routes_uploads,
     v1,
 )
@@ -44,6 +45,7 @@ ENDPOINTS: tuple[Endpoint, ...] = tuple(
         routes_folders,
         routes_items,
         routes_org,
+        routes_tags,
         routes_datasets,
         routes_collections,
         routes_uploads,

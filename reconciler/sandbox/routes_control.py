@@ -1,4 +1,5 @@
-"""Control routes under ``/_sandbox/``: health, request counters and fault settings.
+"""Control routes under ``/_sandbox/``: health, request counters, fault settings, and
+tagging a folder with an organisation tag (what only the Encord app can do).
 
 No authentication, never counted, never faulted, and refused (403) to any peer that is not
 loopback unless the server was started with ``allow_remote_control``. Also refused: a
@@ -16,8 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reconciler.sandbox.errors import ApiError
 from reconciler.sandbox.reply import NO_CONTENT, Reply, error_reply
 from reconciler.sandbox.runtime import Runtime
+from reconciler.sandbox.store.tags import tag_folder
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -58,6 +61,21 @@ async def set_faults(request: Request, runtime: Runtime) -> Reply:
     except (ValueError, TypeError) as exc:
         return error_reply(400, str(exc))
     return Reply(200, runtime.faults.snapshot())
+
+
+async def folder_tag(request: Request, runtime: Runtime) -> Reply:
+    """``{"folder": UUID, "tag": NAME}``: attach the tag to the folder, as the app does."""
+    try:
+        body: Any = json.loads(await request.body() or b"{}")
+        folder, tag = str(body["folder"]), str(body["tag"])
+    except (ValueError, TypeError, KeyError):
+        return error_reply(400, 'body must be {"folder": UUID, "tag": NAME}')
+    try:
+        with runtime.db.write() as conn:
+            tag_folder(conn, folder, tag)
+    except ApiError as error:
+        return error_reply(error.status, error.message)
+    return NO_CONTENT
 
 
 # The name in-process clients (httpx.ASGITransport: the embedded target, tests) give the app;
@@ -107,6 +125,7 @@ def control_routes(runtime: Runtime) -> list[Route]:
         ("/_sandbox/stats/reset", "POST", reset_stats),
         ("/_sandbox/faults", "GET", get_faults),
         ("/_sandbox/faults", "POST", set_faults),
+        ("/_sandbox/folder-tags", "POST", folder_tag),
     ]
     return [
         Route(path, _guarded(handler, runtime), methods=[method]) for path, method, handler in table

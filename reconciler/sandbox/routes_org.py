@@ -1,5 +1,6 @@
 """v2 organisation routes: groups and members, organisation users, cloud integrations,
-bearer tokens, organisation tags and the client-metadata schema (v2 and legacy)."""
+bearer tokens and the client-metadata schema (v2 and legacy). Organisation tags are in
+``routes_tags``."""
 
 from __future__ import annotations
 
@@ -121,11 +122,6 @@ def remove_org_user(call: Call) -> Reply:
 @routes.get("/v2/public/user/bearer-token", write=True)
 def bearer_token(call: Call) -> Reply:
     return Reply(200, {"token": org.new_token(call.conn, call.caller.user_id)})
-
-
-@routes.get("/v2/public/organisation/organisation-tags")
-def organisation_tags(call: Call) -> Reply:
-    return Reply(200, page([], None))  # the sandbox has no organisation tags
 
 
 # --- cloud integrations ----------------------------------------------------------------------

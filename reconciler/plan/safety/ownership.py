@@ -43,6 +43,9 @@ def _owner_of(ctx: Context, change: Change) -> str | None:
         return None if found is None else ctx.folder_owner(found)
     if kind == addr.Kind.GROUP and refs.uuid is not None and refs.uuid in live.groups:
         return description_owner(live.groups[refs.uuid].description)
+    tags = live.organisation_tags or {}
+    if kind == addr.Kind.ORGANISATION_TAG and refs.uuid is not None and refs.uuid in tags:
+        return description_owner(tags[refs.uuid].description or "")
     dataset = refs.uuid if kind == addr.Kind.DATASET else refs.dataset_uuid
     if dataset is not None and dataset in live.datasets:
         return description_owner(live.datasets[dataset].description)

@@ -20,7 +20,8 @@ def live_objects_in_scope(ctx: Context, tree: Tree) -> int:
     folders = sum(1 for p in tree.path_of.values() if any(is_under(p, r) for r in ctx.roots))
     groups = sum(1 for h in ctx.resolved.groups.values() if h is not None)
     datasets = sum(1 for d in ctx.resolved.datasets.values() if d is not None)
-    return folders + len(ctx.live.items) + groups + datasets
+    tags = len(ctx.live.organisation_tags or {}) if ctx.desired.organisation_tags is not None else 0
+    return folders + len(ctx.live.items) + groups + datasets + tags
 
 
 def refuse_thresholds(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:

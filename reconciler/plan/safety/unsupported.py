@@ -1,12 +1,13 @@
-"""``unsupported``: what the public API cannot do never enters a plan. A dataset's
-description cannot be changed once the dataset exists (SDK 0.1.211 has no dataset update
-call). Withholds; runs after the ownership filter, which explains first."""
+"""``unsupported``: what the public API cannot do never enters a plan. A dataset's or an
+organisation tag's description cannot be changed once it exists (SDK 0.1.211 has no update
+call for either). Withholds; runs after the ownership filter, which explains first."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from reconciler.kinds.dataset import DatasetPayload
+from reconciler.kinds.tag import TagPayload
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import strip_tag
@@ -18,19 +19,32 @@ def withhold_unsupported(facts: Facts, changes: Sequence[Change]) -> list[Verdic
     return [
         _verdict(change)
         for change in changes
-        if change.kind == addr.Kind.DATASET and Action.PATCH in change.actions
+        if change.kind in _NOUN and Action.PATCH in change.actions
     ]
 
 
+_NOUN = {addr.Kind.DATASET: "a dataset", addr.Kind.ORGANISATION_TAG: "an organisation tag"}
+
+
+def _descriptions(change: Change) -> tuple[str, str]:
+    if change.kind == addr.Kind.DATASET:
+        return (
+            DatasetPayload.of(change.before).description,
+            DatasetPayload.of(change.after).description,
+        )
+    before, after = TagPayload.of(change.before), TagPayload.of(change.after)
+    return before.description or "", after.description or ""
+
+
 def _verdict(change: Change) -> Verdict:
-    before = strip_tag(DatasetPayload.of(change.before).description)
-    after = strip_tag(DatasetPayload.of(change.after).description)
+    before, after = (strip_tag(d) for d in _descriptions(change))
     refusal = Refusal(
         code="unsupported",
         message=(
             f"{change.address} ({change.source}): the live description {before!r} "
-            f"differs from the declared {after!r}, and the Encord API cannot change a "
-            "dataset's description; edit it in the Encord app or declare the live text"
+            f"differs from the declared {after!r}, and the Encord API cannot change "
+            f"{_NOUN[change.kind]}'s description; edit it in the Encord app or declare the "
+            "live text"
         ),
         addresses=(change.address,),
     )

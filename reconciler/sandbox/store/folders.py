@@ -202,8 +202,12 @@ def list_folders(
         params.append(filters.search.lower())
     if filters.dataset_synced is not None:
         where.append(f"f.synced_dataset_uuid IS {'NOT ' if filters.dataset_synced else ''}NULL")
-    if filters.tags:
-        where.append("0")  # the sandbox has no organisation tags, so no folder carries them
+    for name in filters.tags:  # all of them (``organisationTagNamesAllof``)
+        where.append(
+            "EXISTS (SELECT 1 FROM folder_tags ft JOIN organisation_tags t ON t.id = ft.tag_id "
+            "WHERE ft.folder_id = f.id AND t.name = ?)"
+        )
+        params.append(name)
     return fetch_page(conn, FOLDER_SELECT, where, params, "f", spec)
 
 

@@ -256,5 +256,23 @@ ALTER TABLE items ADD COLUMN sidecar_mtime_ns INTEGER;
 CREATE INDEX items_folder_url ON items(folder_id, url) WHERE url IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2_COLLECTIONS, V3_UPLOADS)
+# Organisation tags (names unique) and the tags the app attaches to folders (the public API
+# cannot attach one; the sandbox's control route stands in for the app).
+V4_TAGS = """
+CREATE TABLE organisation_tags (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE folder_tags (
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES organisation_tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (folder_id, tag_id)
+);
+CREATE INDEX folder_tags_tag ON folder_tags(tag_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2_COLLECTIONS, V3_UPLOADS, V4_TAGS)
 SCHEMA_VERSION = len(MIGRATIONS)
