@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from reconciler.apply.bundles import dependency
 from reconciler.apply.errors import StepError
+from reconciler.apply.journal import UploadJobs
 from reconciler.apply.recorder import Recorder
 from reconciler.encord import EncordClient, Item
 from reconciler.model import addresses as addr
@@ -30,7 +31,12 @@ class RunState:
     * ``failed_addresses``: address -> why, for dependents;
     * ``sync_jobs``: address of a synced folder -> job id started for it;
     * ``written_items``: item UUID -> the item as the API answered our last write of it
-      (patch-bulk answers with every stored item), for verification.
+      (patch-bulk answers with every stored item), for verification;
+    * ``uploads``: register address -> its data-upload jobs (open ones, rows registered),
+      from the journal on ``--resume`` and kept up to date by the register operation;
+    * ``registered``: register address -> object URL -> new item UUID (this run);
+    * ``row_failures``: ``(address, phase, message)`` of objects that failed on their own
+      (a register change whose other objects were registered): the run is not ok.
     """
 
     done: set[str] = field(default_factory=set)
@@ -39,6 +45,10 @@ class RunState:
     failed_addresses: dict[str, str] = field(default_factory=dict)
     sync_jobs: dict[str, str] = field(default_factory=dict)
     written_items: dict[str, Item] = field(default_factory=dict)
+    uploads: dict[str, UploadJobs] = field(default_factory=dict)
+    registered: dict[str, dict[str, str]] = field(default_factory=dict)
+    row_failures: list[tuple[str, str, str]] = field(default_factory=list)
+    job_slots: asyncio.Semaphore | None = None  # data-upload jobs in flight (registration)
 
 
 @dataclass(slots=True, kw_only=True)

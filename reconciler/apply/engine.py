@@ -124,6 +124,7 @@ def _open(
         state.done = set(recorded.done)
         state.created = dict(recorded.created)
         state.sync_jobs = dict(recorded.sync_jobs)
+        state.uploads = dict(recorded.uploads)
     recorder = Recorder(journal, emit)
     recorder.open(
         checksum=plan.checksum, target=client.target, at=options.clock(), resume=options.resume
@@ -177,11 +178,12 @@ class _Run:
         tally = self.executor.tally
         interrupted = self.ctx.stopping()
         if not interrupted:  # an open journal is resumable
-            self.record.phases_done(ok=not tally.failures, at=self.options.clock())
+            failed = tally.failures or self.ctx.state.row_failures
+            self.record.phases_done(ok=not failed, at=self.options.clock())
         verification = None if interrupted else await self._verify(all_steps)
         result = ApplyResult(
             applied=_applied(all_steps, self.ctx.state.done),
-            failures=tuple(tally.failures),
+            failures=(*tally.failures, *(Failure(*f) for f in self.ctx.state.row_failures)),
             already_done=tally.resumed,
             verification=verification,
             requests=self.client.stats.total - requests_before,

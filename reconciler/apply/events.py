@@ -85,6 +85,32 @@ class SyncFinished(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RowFailed(Event):
+    """One object of a register change failed on its own (``address``: the item it would
+    have been; ``message`` starts with its manifest ``file:line``); the change's other
+    objects were registered."""
+
+    kind: ClassVar[str] = "row_failed"
+    phase: str
+    address: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterProgress(Event):
+    """Objects of one register change: registered (``done``, an earlier run's included),
+    failed per object (``errors``), still to do (``pending``), of ``total``."""
+
+    kind: ClassVar[str] = "register_progress"
+    address: str
+    done: int
+    errors: int
+    pending: int
+    total: int
+    jobs_running: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeferredPlanned(Event):
     """Item-level work planned after a sync: ``changes`` join the later phases."""
 

@@ -13,6 +13,10 @@ JSON object per line, each written, flushed and fsynced before apply goes on:
     {"type": "bundle", "phase": …, "done": ["3:patch-items", …]}  an acknowledged bundle
     {"type": "finish", "ok": true, "at": …}                        ("superseded": true when
                                                                   a fresh plan took over)
+    {"type": "upload-job", "address": "register:/a", "job": …,     a data-upload job was
+     "rows": [[0, 1000]]}                                          started for these rows
+    {"type": "upload-done", "address": …, "job": …, "status": …,   it ended; these rows are
+     "rows": [[0, 998]]}                                           registered
 
 ``apply PLANFILE --resume`` reads it back (``read_journal``): steps listed as done are skipped
 and created ids are reused. ``apply PATH --resume`` (no saved plan) finds the stopped run
@@ -64,6 +68,7 @@ class JournalState:
     created: dict[str, str] = field(default_factory=dict)
     sync_jobs: dict[str, str] = field(default_factory=dict)
     intents: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (address, uuid)
+    uploads: dict[str, UploadJobs] = field(default_factory=dict)  # register address -> its jobs
     finished: bool = False
     runs: int = 0
     owner: Owner | None = None  # the process of the last start, when the journal names it
@@ -84,6 +89,33 @@ class JournalState:
             address for key, (_, address) in self.intents.items() if key.endswith(_SYNCING)
         }
         return tuple(sorted(a for a in begun - set(self.sync_jobs) if a.startswith("folder:")))
+
+
+Ranges = list[list[int]]  # [[start, stop), ...] of row numbers
+
+
+@dataclass(slots=True)
+class UploadJobs:
+    """The data-upload jobs of one register change: those started and not seen ending (job
+    -> its rows), and the rows registered by jobs that ended."""
+
+    open: dict[str, Ranges] = field(default_factory=dict)
+    registered: set[int] = field(default_factory=set)
+
+
+def to_ranges(rows: Iterable[int]) -> Ranges:
+    """Row numbers as sorted half-open ranges (a job's rows are mostly one range)."""
+    out: Ranges = []
+    for n in sorted(set(rows)):
+        if out and out[-1][1] == n:
+            out[-1][1] = n + 1
+        else:
+            out.append([n, n + 1])
+    return out
+
+
+def from_ranges(ranges: Iterable[Iterable[int]]) -> list[int]:
+    return [n for start, stop in ranges for n in range(int(start), int(stop))]
 
 
 def read_journal(path: Path) -> JournalState:
@@ -140,6 +172,13 @@ def _absorb(state: JournalState, record: Mapping[str, Any]) -> None:
             state.intents[str(step["key"])] = (str(step["uuid"]), str(step["address"]))
     elif kind == "finish":
         state.finished = True
+    elif kind in ("upload-job", "upload-done"):
+        jobs = state.uploads.setdefault(str(record["address"]), UploadJobs())
+        if kind == "upload-job":
+            jobs.open[str(record["job"])] = list(record.get("rows", ()))
+        else:
+            jobs.open.pop(str(record["job"]), None)
+            jobs.registered.update(from_ranges(record.get("rows", ())))
 
 
 class Journal:
@@ -204,6 +243,20 @@ class Journal:
 
     def bundle(self, phase: str, done: Iterable[str]) -> None:
         self.record({"type": "bundle", "phase": phase, "done": sorted(done)})
+
+    def upload_started(self, address: str, job: str, rows: Iterable[int]) -> None:
+        self.record({"type": "upload-job", "address": address, "job": job, "rows": to_ranges(rows)})
+
+    def upload_done(self, address: str, job: str, status: str, rows: Iterable[int]) -> None:
+        self.record(
+            {
+                "type": "upload-done",
+                "address": address,
+                "job": job,
+                "status": status,
+                "rows": to_ranges(rows),
+            }
+        )
 
     def finish(self, *, ok: bool, at: str) -> None:
         self.record({"type": "finish", "ok": ok, "at": at})

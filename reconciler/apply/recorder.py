@@ -24,6 +24,8 @@ from reconciler.apply.events import (
     EventSink,
     PhaseFinished,
     PhaseStarted,
+    RegisterProgress,
+    RowFailed,
     StepFailed,
     SyncFinished,
     SyncStarted,
@@ -110,7 +112,7 @@ class Recorder:
             )
         )
 
-    def failed(self, event: StepFailed) -> None:
+    def failed(self, event: StepFailed | RowFailed) -> None:
         self._emit(event)
 
     # --- what operations learn -----------------------------------------------------------
@@ -124,6 +126,19 @@ class Recorder:
         if self._journal is not None:
             self._journal.sync_started(address, job)
         self._emit(SyncStarted(address=address, job=job))
+
+    def upload_started(self, address: str, job: str, rows: Iterable[int]) -> None:
+        """A data-upload job was started for these rows (journaled before it is polled)."""
+        if self._journal is not None:
+            self._journal.upload_started(address, job, rows)
+
+    def upload_done(self, address: str, job: str, status: str, rows: Iterable[int]) -> None:
+        """A data-upload job ended and registered these rows."""
+        if self._journal is not None:
+            self._journal.upload_done(address, job, status, rows)
+
+    def register_progress(self, event: RegisterProgress) -> None:
+        self._emit(event)
 
     def sync_finished(self, address: str, *, status: str, items: int) -> None:
         self._emit(SyncFinished(address=address, status=status, items=items))

@@ -23,6 +23,8 @@ from reconciler.apply import (
     Event,
     PhaseFinished,
     PhaseStarted,
+    RegisterProgress,
+    RowFailed,
     StepFailed,
     SyncFinished,
     SyncStarted,
@@ -61,6 +63,12 @@ class Bars:
             self._tasks[event.phase] = self._progress.add_task(event.phase, total=event.steps)
         elif isinstance(event, BundleDone):
             self._advance(event.phase, len(event.addresses) + len(event.already))
+        elif isinstance(event, RowFailed):
+            self._progress.console.print(
+                f"[red]! {_shown(event.address)}: {_shown(event.message)}[/red]"
+            )
+        elif isinstance(event, RegisterProgress):
+            self._register(event)
         elif isinstance(event, StepFailed):
             self._advance(event.phase, 1)
             self._progress.console.print(
@@ -72,6 +80,14 @@ class Bars:
                 self._progress.update(task, completed=event.done + event.failed)
         else:
             self._note(event)
+
+    def _register(self, event: RegisterProgress) -> None:
+        """A bar of objects per register change (its phase's bar counts changes)."""
+        key = f"objects {event.address}"
+        if key not in self._tasks:
+            self._progress.console.print(f"registering {_shown(event.address)}")
+            self._tasks[key] = self._progress.add_task("  objects", total=event.total)
+        self._progress.update(self._tasks[key], completed=event.done + event.errors)
 
     def _note(self, event: Event) -> None:
         if isinstance(event, SyncStarted):
