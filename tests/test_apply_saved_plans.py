@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SandboxServer, flags, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk
 
 from reconciler.apply.journal import Journal, journal_path
 from reconciler.model.addresses import Kind
@@ -44,6 +44,7 @@ groups:
   crew: {description: the crew, members: [alice@example.com]}
   old-crew: {description: leaving, members: [bob@example.com]}
   readers: {description: readers}
+  leavers: {description: leaving soon}
 folders:
   /proj:
     description: project
@@ -52,6 +53,10 @@ folders:
   /proj/moveme: {}
   /proj/moveme2: {}
   /proj/gone: {}
+  /proj/rel1: {}
+  /proj/rel2: {}
+  /proj/rel3: {}
+  /proj/rel4: {}
   /proj/synced:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
   /proj/resync:
@@ -79,12 +84,23 @@ metadata_schema:
 organisation_tags: {keep: kept, fresh: new}
 groups:
   crew: {description: the crew, members: [alice@example.com, bob@example.com]}
-  readers: {description: readers}
+  leavers: {description: released and edited, release: true}
+  readers: {description: readers, release: true}
+  hand-one: {adopt: true}
+  hand-two: {description: adopted and edited, adopt: true}
 folders:
   /proj:
     description: project, edited
     groups: {crew: admin}
   /proj/a: {}
+  /hand/a: {adopt: true}
+  /hand/b: {adopt: true, description: adopted and edited}
+  /proj/a/from-hand: {previously: [/hand/c], adopt: true}
+  /proj/a/from-hand2: {previously: [/hand/d], adopt: true, description: moved and adopted}
+  /proj/rel1: {release: true}
+  /proj/rel2: {release: true, description: released and edited}
+  /proj/a/rel3: {previously: [/proj/rel3], release: true}
+  /proj/a/rel4: {previously: [/proj/rel4], release: true, description: moved and released}
   /proj/a/moved: {previously: [/proj/moveme]}
   /proj/moved2: {previously: [/proj/moveme2], description: moved and edited}
   /proj/synced:
@@ -162,7 +178,18 @@ def served(tmp_path: Path) -> Iterator[SandboxServer]:
         done = run_cli("sandbox", command[0], "--db", str(db), *command[1:])
         assert done.returncode == 0, done.stderr
     with running_sandbox(tmp_path, init=False) as server:
+        _hand_made(server)
         yield server
+
+
+def _hand_made(server: SandboxServer) -> None:
+    """Folders and groups made by hand (no ownership marker), for the second round to adopt."""
+    client = sdk(server)
+    hand = client.create_storage_folder("hand")
+    for name in ("a", "b", "c", "d"):
+        client.create_storage_folder(name, parent_folder=hand.uuid)
+    client.create_group("hand-one", "made by hand")
+    client.create_group("hand-two", "made by hand")
 
 
 def write_config(directory: Path, body: str) -> Path:

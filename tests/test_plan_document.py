@@ -105,6 +105,7 @@ def test_action_predicates() -> None:
     assert is_role_change((Action.REVOKE, Action.GRANT))
     assert [a.value for a in Action] == [
         "create", "patch", "move", "delete", "link", "unlink", "grant", "revoke", "sync",
+        "adopt", "release",
     ]  # fmt: skip
 
 

@@ -110,6 +110,14 @@ def _unlinks() -> tuple[DesiredState, LiveState]:
     return desired, org.live_state(desired.roots())
 
 
+def _takeover() -> tuple[DesiredState, LiveState]:
+    """``adopt: true`` on a folder another config owns, planned without --takeover."""
+    org = Org()
+    org.add_folder(None, "theirs", metadata={OWNER_KEY: "someone-else"})
+    desired = desired_state(folders={"/theirs": folder("/theirs", claim="adopt")})
+    return desired, org.live_state(desired.roots())
+
+
 def _invisible_root() -> tuple[DesiredState, LiveState]:
     """A member key that cannot list the organisation creates a top-level folder."""
     desired = desired_state(folders={"/fresh": folder("/fresh")})
@@ -122,6 +130,7 @@ def _invisible_root() -> tuple[DesiredState, LiveState]:
 CASES: dict[str, tuple[Case, str]] = {
     "selector-unlinks": (_empty_selector, "selector-unlink"),
     "ambiguous": (_golden("ambiguous-path"), "ambiguous-path"),
+    "takeover": (_takeover, "takeover"),
     "foreign": (_golden("foreign-owned-untouched"), "foreign-owned"),
     "protected": (_golden("protect"), "protected"),
     "unsupported": (_unsupported, "unsupported"),

@@ -44,7 +44,9 @@ async def plan_deferred(
     again = diff(
         desired,
         live,
-        options=DiffOptions(only=plan.only, item_roots=roots, created_at=plan.created_at),
+        options=DiffOptions(
+            only=plan.only, item_roots=roots, created_at=plan.created_at, takeover=plan.takeover
+        ),
     )
     kept = tuple(c for c in again.changes if _additive_under(c, roots))
     addresses = {c.address for c in kept}

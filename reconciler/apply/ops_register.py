@@ -75,4 +75,3 @@ def report_failed_rows(
         message = f"{row.source}: {row.url}: {failed[n]}"
         ctx.state.row_failures.append((address, str(step.phase), message))
         ctx.recorder.failed(RowFailed(phase=str(step.phase), address=address, message=message))
-

@@ -86,7 +86,11 @@ def _replan(
 ) -> Verification:
     try:
         again = diff(
-            desired, live, options=DiffOptions(force=True, only=plan.only, sync_always=False)
+            desired,
+            live,
+            options=DiffOptions(
+                force=True, only=plan.only, sync_always=False, takeover=plan.takeover
+            ),
         )
     except PlanError as error:
         first = error.diagnostics[0] if error.diagnostics else error

@@ -93,6 +93,7 @@ class Request:
     auto_approve: bool
     resume: bool
     force: bool
+    takeover: bool
     only: tuple[str, ...]
     target: dict[str, Any]
     lock_timeout: float
@@ -110,6 +111,11 @@ class Request:
 )
 @click.option("--only", multiple=True, metavar="ADDRESS_GLOB", help="Plan only matching changes.")
 @click.option(
+    "--takeover",
+    is_flag=True,
+    help="Let adopt: true take objects that another ownership id manages.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -126,6 +132,7 @@ def apply_command(
     resume: bool,
     force: bool,
     only: tuple[str, ...],
+    takeover: bool,
     fmt: str,
     detail: Detail,
     lock_timeout: float,
@@ -142,6 +149,7 @@ def apply_command(
         auto_approve=auto_approve,
         resume=resume,
         force=force,
+        takeover=takeover,
         only=only,
         target=target,
         lock_timeout=lock_timeout,
@@ -303,6 +311,7 @@ async def _the_plan(
     _check_complete(live, request)
     options = DiffOptions(
         force=request.force,
+        takeover=request.takeover,
         only=request.only,
         created_at=now_iso(),
         in_flight=in_flight(stopped),
@@ -318,7 +327,8 @@ async def _recheck(
     """Refuse a saved plan that removes what the config would not (``plan/recheck.py``)."""
     live = await read_scope(client, desired)
     _check_complete(live, request)
-    fresh = make_plan(desired, live, DiffOptions(force=saved.forced, created_at=now_iso()))
+    options = DiffOptions(force=saved.forced, takeover=saved.takeover, created_at=now_iso())
+    fresh = make_plan(desired, live, options)
     done = done_indices(_journal_of(request.path, saved)) if request.resume else set()
     unplanned = unplanned_removals(saved, fresh, done=done)
     if unplanned:

@@ -56,6 +56,7 @@ class Request:
     detailed: bool
     only: tuple[str, ...]
     force: bool
+    takeover: bool
     target: dict[str, Any]
 
 
@@ -94,6 +95,11 @@ class Request:
     is_flag=True,
     help="Accept refusals that keep changes in the plan (thresholds, replacements).",
 )
+@click.option(
+    "--takeover",
+    is_flag=True,
+    help="Let adopt: true take objects that another ownership id manages.",
+)
 @target_flags
 def plan_command(
     path: Path,
@@ -103,6 +109,7 @@ def plan_command(
     detailed: bool,
     only: tuple[str, ...],
     force: bool,
+    takeover: bool,
     **target: Any,
 ) -> None:
     """Show what `reconciler apply` would change to make Encord match PATH (default .).
@@ -118,6 +125,7 @@ def plan_command(
         detailed=detailed,
         only=only,
         force=force,
+        takeover=takeover,
         target=target,
     )
     run_command("plan", lambda: _run(request))
@@ -157,6 +165,7 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
     stopped = unfinished_journals(Path(desired.root_dir))
     options = DiffOptions(
         force=request.force,
+        takeover=request.takeover,
         only=request.only,
         created_at=now_iso(),
         in_flight=in_flight(stopped),

@@ -19,6 +19,7 @@ from reconciler.config.metadata import SchemaIndex, descriptor
 from reconciler.config.positions import YamlDoc
 from reconciler.config.registration import read_register_manifest
 from reconciler.model.desired import (
+    Claim,
     CloudSync,
     DesiredCollection,
     DesiredDataset,
@@ -208,7 +209,8 @@ def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> Desi
     if spec.get("register") is not None:
         register = _registration(doc, (*base, "register"), spec["register"], ctx)
         ok = register is not None and ok
-    if not (ok and previously_ok):
+    claim, claim_ok = _claim(doc, base, spec, ctx)
+    if not (ok and previously_ok and claim_ok):
         return None
     cloud = spec.get("cloud_sync")
     return DesiredFolder(
@@ -221,6 +223,7 @@ def _folder(doc: YamlDoc, path: str, spec: dict[str, Any], ctx: Context) -> Desi
         previously=previously,
         cloud_sync=None if cloud is None else _cloud_sync(cloud, sources["cloud_sync"]),
         registration=register,
+        claim=claim,
         source=doc.source(base),
         field_sources=sources,
     )
@@ -267,12 +270,55 @@ def _registration(
     )
 
 
-def _group(doc: YamlDoc, name: str, spec: dict[str, Any], ctx: Context) -> DesiredGroup:
+def _claim(
+    doc: YamlDoc, base: tuple[str, str], spec: dict[str, Any], ctx: Context
+) -> tuple[Claim | None, bool]:
+    """``adopt: true`` or ``release: true`` (not both: they undo each other)."""
+    adopt, release = spec.get("adopt") is True, spec.get("release") is True
+    if adopt and release:
+        ctx.report(
+            doc,
+            (*base, "release"),
+            "adopt and release undo each other; keep adopt to make it ours, release to let go",
+            at_key=True,
+        )
+        return None, False
+    return ("adopt" if adopt else "release" if release else None), True
+
+
+_DATASET_CLAIMS = {
+    "adopt": (
+        "a dataset cannot be adopted: the Encord API cannot change a dataset's description, "
+        "where the ownership tag lives; remove adopt and declare unlink: all to manage its "
+        "links as if it were ours"
+    ),
+    "release": (
+        "a dataset needs no release: reconciler never deletes datasets, so removing its "
+        "declaration leaves it as it is; remove release"
+    ),
+}
+
+
+def _no_dataset_claim(
+    doc: YamlDoc, base: tuple[str, str], spec: dict[str, Any], ctx: Context
+) -> bool:
+    """``adopt:`` and ``release:`` are for folders and groups (``_DATASET_CLAIMS`` says why)."""
+    found = [key for key in _DATASET_CLAIMS if spec.get(key) is True]
+    for key in found:
+        ctx.report(doc, (*base, key), _DATASET_CLAIMS[key], at_key=True)
+    return not found
+
+
+def _group(doc: YamlDoc, name: str, spec: dict[str, Any], ctx: Context) -> DesiredGroup | None:
     members = spec.get("members")
+    claim, ok = _claim(doc, ("groups", name), spec, ctx)
+    if not ok:
+        return None
     return DesiredGroup(
         name=name,
         description=spec.get("description"),
         members=None if members is None else tuple(members),
+        claim=claim,
         source=doc.source(("groups", name)),
     )
 
@@ -361,7 +407,8 @@ def _dataset(doc: YamlDoc, title: str, spec: dict[str, Any], ctx: Context) -> De
         _selector(doc, (*base, "items", index), selector, ctx)
         for index, selector in enumerate(spec.get("items") or ())
     ]
-    if any(s is None for s in selectors):
+    claim_ok = _no_dataset_claim(doc, base, spec, ctx)
+    if any(s is None for s in selectors) or not claim_ok:
         return None
     groups, users = spec.get("groups"), spec.get("users")
     return DesiredDataset(

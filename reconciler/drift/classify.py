@@ -133,6 +133,17 @@ def _access_line(change: Change) -> str:
     return f"holds {live} in Encord; declared {declared}"
 
 
+def _claim_line(change: Change) -> str | None:
+    """An adoption or release with no declared field differing: what the claim would do."""
+    if Action.PATCH in change.actions:
+        return None
+    if Action.ADOPT in change.actions:
+        return "declared adopt: true, not ours yet (apply would put our ownership marker on it)"
+    if Action.RELEASE in change.actions:
+        return "declared release: true, still ours (apply would take our ownership marker off)"
+    return None
+
+
 def summary_of(change: Change, kind: DriftKind) -> str:
     """One line, live vs declared. (``Change.reason`` is display-only; so is this.)"""
     if kind is DriftKind.EXTRA or change.is_replace:
@@ -149,6 +160,9 @@ def summary_of(change: Change, kind: DriftKind) -> str:
         line = f"live at {addr.key_of(change.previous_address or change.address)}"
         patched = [d for d in change.diff if d.path[:1] not in (("path",), ("name",))]
         return line + (f"; {_changed_line(tuple(patched))}" if patched else "")
+    claim = _claim_line(change)
+    if claim is not None:
+        return claim
     if kind is DriftKind.METADATA:
         keys = sorted({str(d.path[1]) for d in change.diff if len(d.path) > 1})
         more = f" and {len(keys) - 8} more" if len(keys) > 8 else ""

@@ -4,7 +4,10 @@ A change carries a tuple of actions, so "moved and edited" is ``(MOVE, PATCH)``,
 is ``(DELETE, CREATE)`` (plus ``SYNC`` for a cloud-synced folder that syncs on create), and a
 dataset user's role change is ``(REVOKE, GRANT)`` because the API cannot update that role.
 Automation scans the JSON for ``"delete"``; nothing else may mean "something is removed"
-except ``unlink`` and ``revoke``, which remove relations, never data.
+except ``unlink`` and ``revoke``, which remove relations, never data. ``adopt`` and
+``release`` put our ownership marker on a live object and take it off (``adopt:`` and
+``release:`` in the YAML): actions of their own, not a ``patch`` of the marker, so a reviewer
+and automation see a change of ownership, which decides what later plans may prune.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class Action(StrEnum):
     GRANT = "grant"
     REVOKE = "revoke"
     SYNC = "sync"
+    ADOPT = "adopt"
+    RELEASE = "release"
 
     @property
     def is_destructive(self) -> bool:

@@ -140,8 +140,9 @@ def phases(change: Change, replaced: bool) -> list[PhaseWork]:
         return out
     if Action.SYNC in acts:  # a folder a stopped run created and never synced
         out.append((Phase.SYNC, (Action.SYNC,)))
-    if Action.PATCH in acts:
-        out.append((Phase.PATCH_FOLDERS, (Action.PATCH,)))
+    patched = tuple(a for a in acts if a in _PATCHED_BY)
+    if patched:  # the marker is metadata: adopt and release are written by the patch
+        out.append((Phase.PATCH_FOLDERS, patched))
     if Action.MOVE in acts:
         out.append((Phase.MOVE_FOLDERS, (Action.MOVE,)))
     return out
@@ -181,11 +182,19 @@ def wave(step: Step) -> tuple[int, ...]:
     return ()
 
 
+_PATCHED_BY = (Action.PATCH, Action.ADOPT, Action.RELEASE)
 _C, _P, _M, _D, _S = Action.CREATE, Action.PATCH, Action.MOVE, Action.DELETE, Action.SYNC
 SHAPES = frozenset(
     {(_C,), (_C, _S), (_P,), (_M,), (_M, _P), (_D,), (_D, _C), (_D, _C, _S)}
     # a folder a stopped run created and never synced: synced now (``plan.folders``)
     | {(_S,), (_P, _S), (_M, _S), (_M, _P, _S)}
+    # adopted or released (``adopt:``, ``release:``), alone or with a patch or a move
+    | {
+        (*m, *p, c)
+        for m in ((), (_M,))
+        for p in ((), (_P,))
+        for c in (Action.ADOPT, Action.RELEASE)
+    }
 )
 
 SPEC = KindSpec(

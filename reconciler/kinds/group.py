@@ -57,7 +57,11 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
-SHAPES = frozenset({(Action.CREATE,), (Action.PATCH,), (Action.DELETE,)})
+# ``adopt`` and ``release`` write the ownership tag in the description (``Groups`` patches it).
+SHAPES = frozenset(
+    {(Action.CREATE,), (Action.PATCH,), (Action.DELETE,)}
+    | {(*p, c) for p in ((), (Action.PATCH,)) for c in (Action.ADOPT, Action.RELEASE)}
+)
 
 SPEC = KindSpec(
     kind=Kind.GROUP,

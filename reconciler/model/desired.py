@@ -37,6 +37,11 @@ Semantics that the planner relies on (the config layer must preserve them):
   organisation-tag descriptions, which have no metadata). Prune and unlink only ever touch
   objects carrying our own marker, unless the
   policy says ``all``; objects carrying another id are never touched.
+* **Claims**: ``claim`` of a folder or group is ``adopt`` (``adopt: true``: put our
+  marker on the live object, which something else made, so prune and unlink treat it as ours)
+  or ``release`` (``release: true``: take our marker off, deleting nothing, so the object
+  survives its declaration's removal). ``None``: ownership is left as it is. Datasets have
+  none: their tag cannot be written once they exist, and they are never pruned anyway.
 
 Do not mutate the mappings inside these models; they are shared and treated as values.
 """
@@ -58,6 +63,7 @@ SyncMode = Literal["on_create", "always", "never"]
 RegisterMetadata = Literal["upsert", "create_only"]
 RegisterPrune = Literal["never", "owned"]
 UnlinkMode = Literal["never", "owned", "all"]
+Claim = Literal["adopt", "release"]
 Provider = Literal["s3", "gcp", "azure"]
 OrganisationRole = Literal["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"]
 MemberType = Literal["internal", "external"]
@@ -255,6 +261,7 @@ class DesiredFolder(Model):
     previously: tuple[str, ...] = ()
     cloud_sync: CloudSync | None = None
     registration: Registration | None = None  # ``register:`` in the YAML
+    claim: Claim | None = None
     source: Source
     field_sources: Mapping[str, Source] = {}
 
@@ -277,6 +284,7 @@ class DesiredGroup(Model):
     name: str
     description: str | None = None
     members: tuple[str, ...] | None = None
+    claim: Claim | None = None
     source: Source
 
 

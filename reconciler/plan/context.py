@@ -31,6 +31,8 @@ class DiffOptions:
       synced now (else it would stay without its items for good).
     * ``sync_always``: plan the re-sync of every existing ``sync: always`` folder. Verify
       and drift plan without it: a routine re-sync is neither unfinished work nor drift.
+    * ``takeover``: ``adopt: true`` may take an object from another ownership id
+      (``reconciler.plan.safety.takeover``); recorded in the plan.
     """
 
     force: bool = False
@@ -40,6 +42,7 @@ class DiffOptions:
     in_flight: tuple[tuple[str, str], ...] = ()
     unsynced: tuple[str, ...] = ()
     sync_always: bool = True
+    takeover: bool = False
     tool_version: str = __version__
 
 

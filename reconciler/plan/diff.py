@@ -88,6 +88,7 @@ def _sealed(
             created_at=options.created_at,
             config_dir=desired.root_dir,
             forced=options.force,
+            takeover=options.takeover,
             only=options.only,
             item_roots=options.item_roots,
             changes=final,

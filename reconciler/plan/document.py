@@ -98,6 +98,8 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
         "unmanaged": list(plan.unmanaged),
         "warnings": list(plan.warnings),
     }
+    if plan.takeover:  # only when set: plans without it read as they always did
+        doc["takeover"] = True
     if with_checksum:
         doc["checksum"] = plan.checksum
     return doc
@@ -129,6 +131,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         config_dir=doc.get("config_dir", ""),
         ownership_id=doc["ownership_id"],
         forced=bool(doc.get("forced", False)),
+        takeover=bool(doc.get("takeover", False)),
         only=tuple(doc.get("only", ())),
         item_roots=None if doc.get("item_roots") is None else tuple(doc["item_roots"]),
         summary=Summary(**doc["summary"]),

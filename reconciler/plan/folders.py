@@ -19,6 +19,7 @@ from reconciler.model.desired import OWNER_KEY, DesiredFolder
 from reconciler.model.live import LiveFolder
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
+from reconciler.plan.claims import claim_action, claim_reason, claimed_metadata
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import field_diff
 from reconciler.plan.folder_moves import (
@@ -125,9 +126,17 @@ def _create_view(ctx: Context, folder: DesiredFolder) -> FolderPayload:
         folder.path,
         folder.name,
         folder.description or "",
-        canonical({**(folder.metadata or {}), OWNER_KEY: ctx.owner}),
+        canonical(_created_metadata(ctx, folder)),
         cloud,
     )
+
+
+def _created_metadata(ctx: Context, folder: DesiredFolder) -> dict[str, Any]:
+    """Declared metadata and our marker, unless the folder is declared released."""
+    metadata = dict(folder.metadata or {})
+    if folder.claim != "release":
+        metadata[OWNER_KEY] = ctx.owner
+    return metadata
 
 
 def _plan_declared(d: FolderDraft, folder: DesiredFolder) -> None:
@@ -149,24 +158,28 @@ def _plan_declared(d: FolderDraft, folder: DesiredFolder) -> None:
 
 
 def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> None:
-    before = live_folder_view(live, with_cloud=False, titles=d.ctx.resolved.integration_titles)
+    ctx = d.ctx
+    before = live_folder_view(live, with_cloud=False, titles=ctx.resolved.integration_titles)
+    sync, claim = _sync_or_claim(ctx, folder, live)
+    metadata = desired_folder_metadata(folder, live.metadata)
     after = replace(
         before,
         path=folder.path,
         name=folder.name,
         description=before.description if folder.description is None else folder.description,
-        metadata=canonical(desired_folder_metadata(folder, live.metadata)),
+        metadata=canonical(claimed_metadata(metadata, claim, ctx.owner)),
     )
     diff = field_diff(before, after)
-    sync = _never_synced(d.ctx, folder)
     moved = d.tree.moves.get(live.uuid) == folder.path
     if not moved and all(f.path[0] == "path" for f in diff):
         diff = ()  # a new path alone comes from an ancestor's move, which that change makes
     if not diff and not sync:
         return
     actions: list[Action] = [Action.MOVE] if moved else []
-    if any(d.path[0] in ("description", "metadata") for d in diff):
+    if any(_patched(f.path) for f in diff):
         actions.append(Action.PATCH)
+    if claim is not None:
+        actions.append(claim)
     if sync:
         actions.append(Action.SYNC)
         d.synced_on_create.append(folder.path)
@@ -191,7 +204,7 @@ def _plan_existing(d: FolderDraft, folder: DesiredFolder, live: LiveFolder) -> N
             after=after,
             diff=diff,
             source=str(_source_of(folder, diff, moved)),
-            reason=_move_reason(d, live) if moved else _patch_reason(folder, diff),
+            reason=_existing_reason(d, folder, live, moved, diff, claim),
             fingerprint=fingerprint_of(live.last_edited_at, before),
             depends_on=(dep,) if dep else (),
             refs=refs,
@@ -213,6 +226,42 @@ def _never_synced(ctx: Context, folder: DesiredFolder) -> bool:
         return False
     # Created where the stopped run put it: the folder may since be declared moved.
     return any(addr.folder(p) in ctx.options.unsynced for p in (folder.path, *folder.previously))
+
+
+def _sync_or_claim(
+    ctx: Context, folder: DesiredFolder, live: LiveFolder
+) -> tuple[bool, Action | None]:
+    """Whether to sync, and the claim's action: never both in one change (no such shape).
+    A routine ``sync: always`` waits for the next plan; a folder a stopped run created and
+    never synced is ours already, so its claim waits instead."""
+    sync = _never_synced(ctx, folder)
+    claim = claim_action(folder.claim, ctx.folder_owner(live), ctx.owner)
+    if sync and claim is not None:
+        cloud = folder.cloud_sync
+        if cloud is not None and cloud.sync == "always":
+            return False, claim
+        return True, None
+    return sync, claim
+
+
+def _patched(path: tuple[Any, ...]) -> bool:
+    """A declared field differs (our marker alone is the claim's, not a patch)."""
+    return path[0] in ("description", "metadata") and path[:2] != ("metadata", OWNER_KEY)
+
+
+def _existing_reason(
+    d: FolderDraft,
+    folder: DesiredFolder,
+    live: LiveFolder,
+    moved: bool,
+    diff: tuple[Any, ...],
+    claim: Action | None,
+) -> str:
+    if moved:
+        return _move_reason(d, live)
+    if claim is not None and not any(_patched(f.path) for f in diff):
+        return claim_reason(claim, d.ctx.folder_owner(live))
+    return _patch_reason(folder, diff)
 
 
 def _patch_reason(folder: DesiredFolder, diff: tuple[Any, ...]) -> str:
@@ -238,6 +287,8 @@ def _source_of(folder: DesiredFolder, diff: tuple[Any, ...], moved: bool) -> obj
         return folder.field_sources.get("previously", folder.source)
     for entry in diff:
         field = str(entry.path[0])
+        if entry.path[:2] == ("metadata", OWNER_KEY) and folder.claim is not None:
+            field = folder.claim  # the adopt: or release: line
         if field in folder.field_sources:
             return folder.field_sources[field]
     return folder.source

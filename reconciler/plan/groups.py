@@ -18,6 +18,7 @@ from reconciler.model.desired import DesiredGroup
 from reconciler.model.live import LiveGroup, content_fingerprint
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import description_owner, strip_tag, tagged
+from reconciler.plan.claims import claim_action, claim_reason, claimed_description
 from reconciler.plan.context import Context
 from reconciler.plan.describe import field_diff
 from reconciler.plan.model import Change, Refs
@@ -48,9 +49,10 @@ def _members(ctx: Context, group: DesiredGroup) -> tuple[str, ...]:
 
 
 def _create(ctx: Context, group: DesiredGroup) -> Change:
-    after = GroupPayload(
-        group.name, tagged(group.description or "", ctx.owner), _members(ctx, group)
-    )
+    description = group.description or ""
+    if group.claim != "release":
+        description = tagged(description, ctx.owner)
+    after = GroupPayload(group.name, description, _members(ctx, group))
     return Change(
         address=addr.group(group.name),
         kind=addr.Kind.GROUP,
@@ -68,10 +70,13 @@ def _is_org_admin(ctx: Context, email: str) -> bool:
 
 def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> Change | None:
     before = after = group_view(live)
+    live_owner = description_owner(live.description)
     if group.description is not None and strip_tag(live.description) != group.description:
-        owned = description_owner(live.description) == ctx.owner
+        owned = live_owner == ctx.owner
         description = tagged(group.description, ctx.owner) if owned else group.description
         after = replace(after, description=description)
+    claim = claim_action(group.claim, live_owner, ctx.owner)
+    after = replace(after, description=claimed_description(after.description, claim, ctx.owner))
     if group.members is not None:
         wanted = set(_members(ctx, group))
         kept = {m for m in live.members if m not in wanted and _is_org_admin(ctx, m)}
@@ -82,20 +87,27 @@ def _patch(ctx: Context, group: DesiredGroup, live: LiveGroup) -> Change | None:
     added = sorted(set(after.members) - set(before.members))
     removed = sorted(set(before.members) - set(after.members))
     parts = [f"+{len(added)}/-{len(removed)} members"] if added or removed else []
-    if before.description != after.description:
+    if strip_tag(before.description) != strip_tag(after.description):
         parts.insert(0, "description")
+    patched = (Action.PATCH,) if parts else ()
     return Change(
         address=addr.group(group.name),
         kind=addr.Kind.GROUP,
-        actions=(Action.PATCH,),
+        actions=(*patched, *((claim,) if claim else ())),
         before=before,
         after=after,
         diff=diff,
         source=str(group.source),
-        reason="declared " + " and ".join(parts) + " differ",
+        reason=_patch_reason(parts, claim, live_owner),
         fingerprint=content_fingerprint(before.encode()),
         refs=Refs(uuid=live.hash),
     )
+
+
+def _patch_reason(parts: list[str], claim: Action | None, live_owner: str | None) -> str:
+    if not parts and claim is not None:
+        return claim_reason(claim, live_owner)
+    return "declared " + " and ".join(parts) + " differ"
 
 
 def _prune(ctx: Context) -> list[Change]:

@@ -160,6 +160,7 @@ RefusalCode = Literal[
     "selector-unlink",
     "manifest-unmatched",
     "unreadable-metadata",
+    "takeover",
 ]
 
 
@@ -304,6 +305,7 @@ class Plan:
     created_at: str | None = None
     config_dir: str = ""
     forced: bool = False
+    takeover: bool = False  # planned with --takeover (``reconciler.plan.safety.takeover``)
     only: tuple[str, ...] = ()
     item_roots: tuple[str, ...] | None = None
     fingerprints: Mapping[str, str] = field(default_factory=dict)

@@ -133,6 +133,11 @@ PLAN_SCHEMA: dict[str, Any] = {
             "ownership_id": {"type": "string"},
             "caller": CALLER_SCHEMA,
             "forced": {"type": "boolean"},
+            "takeover": {
+                "type": "boolean",
+                "description": "Planned with --takeover: adopt may take objects another "
+                "ownership id marks. Present only when true.",
+            },
             "only": _STRINGS,
             "item_roots": {"type": ["array", "null"], "items": {"type": "string"}},
             "summary": _object({k: {"type": "integer", "minimum": 0} for k in SUMMARY_KEYS}),

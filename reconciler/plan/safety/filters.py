@@ -15,6 +15,7 @@ from reconciler.plan.safety.ownership import withhold_foreign
 from reconciler.plan.safety.protect import withhold_protected
 from reconciler.plan.safety.replacements import refuse_replacements
 from reconciler.plan.safety.selectors import withhold_selector_unlinks
+from reconciler.plan.safety.takeover import withhold_takeover
 from reconciler.plan.safety.thresholds import refuse_thresholds
 from reconciler.plan.safety.unlinks import refuse_unlinks
 from reconciler.plan.safety.unreadable import withhold_unreadable_metadata
@@ -23,10 +24,12 @@ from reconciler.plan.safety.verdicts import Facts, Filter, Withholding
 
 # In order. A change withheld by an earlier filter is not seen by a later one (so the first
 # reason explains it); the ownership filter precedes ``unsupported`` so that a foreign
-# dataset is explained as foreign. Withholding filters all run before refusing ones.
+# dataset is explained as foreign; ``takeover`` precedes it, so that an adoption without
+# --takeover says how to take the object over. Withholding filters all run before refusing ones.
 FILTERS: tuple[Filter, ...] = (
     Filter("selector-unlinks", "withhold", withhold_selector_unlinks),
     Filter("ambiguous", "withhold", withhold_ambiguous),
+    Filter("takeover", "withhold", withhold_takeover),
     Filter("foreign", "withhold", withhold_foreign),
     Filter("protected", "withhold", withhold_protected),
     Filter("unsupported", "withhold", withhold_unsupported),

@@ -1,11 +1,13 @@
 """``foreign-owned``: what another config's ownership id marks is never touched from here.
-Withholds every change to such an object, its relations included."""
+Withholds every change to such an object, its relations included, except an object declared
+``adopt: true``: ``reconciler.plan.safety.takeover`` judges those (``--takeover`` or not)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from reconciler.model import addresses as addr
+from reconciler.plan.actions import Action
 from reconciler.plan.canonical import description_owner
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
@@ -14,11 +16,13 @@ from reconciler.plan.safety.verdicts import Facts, Verdict
 
 def withhold_foreign(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
     ctx = facts.ctx
+    adopted = {subject_of(c) for c in changes if Action.ADOPT in c.actions}
     by_object: dict[tuple[str, str], list[str]] = {}
     for change in changes:
-        owner = _owner_of(ctx, change)
-        if owner is not None and owner != ctx.owner:
-            by_object.setdefault((_subject(change), owner), []).append(change.address)
+        owner = owner_of(ctx, change)
+        subject = subject_of(change)
+        if owner is not None and owner != ctx.owner and subject not in adopted:
+            by_object.setdefault((subject, owner), []).append(change.address)
     return [
         Verdict(
             Refusal(
@@ -35,7 +39,8 @@ def withhold_foreign(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
     ]
 
 
-def _owner_of(ctx: Context, change: Change) -> str | None:
+def owner_of(ctx: Context, change: Change) -> str | None:
+    """The ownership id marking the live object a change touches (None: no marker)."""
     live, refs, kind = ctx.live, change.refs, change.kind
     folder = refs.uuid if kind == addr.Kind.FOLDER else refs.folder_uuid
     if kind in (addr.Kind.FOLDER, addr.Kind.FOLDER_GROUP) and folder is not None:
@@ -52,7 +57,7 @@ def _owner_of(ctx: Context, change: Change) -> str | None:
     return None
 
 
-def _subject(change: Change) -> str:
+def subject_of(change: Change) -> str:
     """The object a change touches: relations belong to their folder or dataset."""
     parsed = addr.Address.parse(change.address)
     if parsed.kind == addr.Kind.FOLDER_GROUP:
