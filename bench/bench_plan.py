@@ -40,7 +40,8 @@ from reconciler.model.desired import (
 )
 from reconciler.model.live import LiveDataRow, LiveDataset, LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, diff, render_markdown
-from reconciler.plan.planfile import iter_dumps
+from reconciler.plan.document import compute_checksum
+from reconciler.plan.planfile import iter_dumps, loads
 
 
 def _rss_mb() -> float:
@@ -161,10 +162,19 @@ def main() -> int:
     planned, planned_cpu = time.perf_counter() - started, time.process_time() - cpu
     rss_plan = _rss_mb()
 
-    started = time.perf_counter()
-    size = sum(len(piece) for piece in iter_dumps(plan))  # as `plan --out` writes it
-    written = time.perf_counter() - started
+    cpu = time.process_time()
+    compute_checksum(plan)  # also inside diff: shown apart, as the profile does
+    checksum_cpu = time.process_time() - cpu
+
+    started, cpu = time.perf_counter(), time.process_time()
+    text = "".join(iter_dumps(plan))  # as `plan --out` writes it
+    written, written_cpu = time.perf_counter() - started, time.process_time() - cpu
+    size = len(text.encode())
     rss_json = _rss_mb()
+    cpu = time.process_time()
+    loads(text)  # as `apply plan.json` and `show` read it: parse, check shape and checksum
+    loaded_cpu = time.process_time() - cpu
+    del text
     started = time.perf_counter()
     markdown = render_markdown(plan)
     rendered = time.perf_counter() - started
@@ -176,9 +186,11 @@ def main() -> int:
     print(
         f"plan:   {len(plan.changes):,} changes ({items_changed:,} items, {plan.summary.link} links, {plan.summary.unlink} unlinks), {len(plan.refusals)} refusals"
     )
-    print(f"diff:   {planned:.1f} s wall, {planned_cpu:.1f} s CPU")
     print(
-        f"json:   {written:.1f} s ({size / 1e6:.0f} MB); markdown: {rendered:.2f} s ({len(markdown):,} chars)"
+        f"diff:   {planned:.1f} s wall, {planned_cpu:.1f} s CPU ({checksum_cpu:.1f} s CPU of it the checksum)"
+    )
+    print(
+        f"json:   {written:.1f} s wall, {written_cpu:.1f} s CPU ({size / 1e6:.0f} MB); read back (loads) {loaded_cpu:.1f} s CPU; markdown: {rendered:.2f} s ({len(markdown):,} chars)"
     )
     print(
         f"memory: peak RSS {rss_plan:,.0f} MB after diff, {rss_json:,.0f} MB after the JSON (inputs alone {rss_inputs:,.0f} MB)"

@@ -2,7 +2,9 @@
 
 ``loads`` refuses (``PlanFileError``, one line each) text that is not JSON, a document that
 does not match the schema, another format version, and a checksum that does not match the
-content: apply must run exactly what was reviewed.
+content: apply must run exactly what was reviewed. The schema is checked by the schema itself
+compiled to plain checks (``schemacheck``: about the cost of walking the document once);
+``jsonschema`` is asked only to say what is wrong with a document that fails them.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
-
 from reconciler.plan.document import compute_checksum, plan_document, plan_from_document
 from reconciler.plan.errors import PlanFileError
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
+from reconciler.plan.schemacheck import compile_schema
 from reconciler.plan.shapes import odd_shapes
 
 
@@ -47,11 +48,8 @@ def loads(text: str) -> Plan:
             f"plan format version {version!r} is not supported (this reconciler reads "
             f"{FORMAT_VERSION}); make the plan again with this version"
         )
-    problem = jsonschema.validators.Draft202012Validator(PLAN_SCHEMA).iter_errors(doc)
-    first = min(problem, key=lambda e: list(e.absolute_path), default=None)
-    if first is not None:
-        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-        raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
+    if not _valid_shape(doc):
+        _explain_shape(doc)
     try:
         plan = plan_from_document(doc)
     except (KeyError, TypeError, ValueError) as exc:  # a payload without its kind's fields
@@ -71,3 +69,17 @@ def loads(text: str) -> Plan:
             "make the plan again with this version"
         )
     return plan
+
+
+_valid_shape = compile_schema(PLAN_SCHEMA)
+
+
+def _explain_shape(doc: dict[str, Any]) -> None:
+    """Why the document fails the schema, in jsonschema's words (loaded only for this)."""
+    import jsonschema
+
+    problem = jsonschema.validators.Draft202012Validator(PLAN_SCHEMA).iter_errors(doc)
+    first = min(problem, key=lambda e: list(e.absolute_path), default=None)
+    if first is not None:
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
