@@ -15,8 +15,7 @@ from collections.abc import Mapping
 
 from reconciler.config.context import Context
 from reconciler.model.addresses import is_under
-from reconciler.model.desired import DesiredCollection, ItemSelector
-from reconciler.plan.canonical import description_owner
+from reconciler.model.desired import DesiredCollection, ItemSelector, description_owner
 
 
 def check_collections(collections: Mapping[str, DesiredCollection], ctx: Context) -> None:

@@ -48,6 +48,7 @@ Do not mutate the mappings inside these models; they are shared and treated as v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -86,6 +87,16 @@ def lock_folder_name(ownership_id: str) -> str:
 def ownership_tag(ownership_id: str) -> str:
     """Suffix appended to descriptions of groups, datasets and organisation tags we create."""
     return f"[managed by reconciler: {ownership_id}]"
+
+
+# The tag at the end of a description, with the space before it (``ownership_tag``).
+OWNERSHIP_TAG = re.compile(r"\s*\[managed by reconciler: ([^\]]+)\]\s*\Z")
+
+
+def description_owner(description: str) -> str | None:
+    """The ownership id tagged at the end of a group or dataset description, if any."""
+    found = OWNERSHIP_TAG.search(description)
+    return found.group(1) if found else None
 
 
 class Model(BaseModel):

@@ -18,13 +18,11 @@ Rules (the same for both sides, so planning twice against an unchanged organisat
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model.desired import ownership_tag
-
-_TAG = re.compile(r"\s*\[managed by reconciler: ([^\]]+)\]\s*\Z")
+from reconciler.model.desired import OWNERSHIP_TAG, ownership_tag
+from reconciler.model.desired import description_owner as description_owner  # its old home
 
 
 def canonical(value: Any) -> Any:
@@ -72,15 +70,9 @@ def equivalent(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def description_owner(description: str) -> str | None:
-    """The ownership id tagged at the end of a group or dataset description, if any."""
-    found = _TAG.search(description)
-    return found.group(1) if found else None
-
-
 def strip_tag(description: str) -> str:
     """The description without a trailing ownership tag (ours or anyone's)."""
-    return _TAG.sub("", description)
+    return OWNERSHIP_TAG.sub("", description)
 
 
 def tagged(description: str, ownership_id: str) -> str:
