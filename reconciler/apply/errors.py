@@ -18,6 +18,8 @@ executor catches it, so it stays outside the ``ReconcilerError`` tree (``reconci
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from reconciler.errors import ReconcilerError
 
 
@@ -50,5 +52,11 @@ class StepError(Exception):
 
     Raised by operations (a sync that ended in error, an API that has no such call, a
     folder that holds something the plan did not show); the executor fails the bundle's
-    steps with this message and goes on.
+    steps with this message and goes on. ``failed`` (step key -> message), when given,
+    names the only steps that failed: a bulk call the API carried out for the others (a
+    collection's ``failedItems``); the executor acknowledges the rest.
     """
+
+    def __init__(self, message: str, *, failed: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.failed = failed

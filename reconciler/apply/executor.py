@@ -160,7 +160,13 @@ class Executor:
         try:
             await operation.write(self._ctx, steps)
         except StepError as error:
-            self._fail_all(steps, str(error))
+            if error.failed is None:
+                self._fail_all(steps, str(error))
+                return
+            for step in steps:
+                if step.key in error.failed:
+                    self._fail(step, error.failed[step.key])
+            self._acknowledge(phase, [s for s in steps if s.key not in error.failed], [])
             return
         except EncordError as error:
             if _splittable(operation, steps, error, budget):

@@ -1,7 +1,8 @@
 """Declared objects as checks (JUnit test cases), and which check a planned change fails.
 
 Every declared object is one check: folders, their grants, groups, organisation tags,
-datasets, their grants and users, the links of each dataset (all its selectors together), each metadata rule, each
+datasets, their grants and users, the links of each dataset (all its selectors together),
+collections and their members (all selectors together), each metadata rule, each
 manifest, the metadata schema, and ``policy:prune`` for undeclared objects that prune would
 delete (what ``reconciler.yaml``'s policy says may not exist).
 """
@@ -22,6 +23,10 @@ POLICY = "policy:prune"
 
 def links_check(title: str) -> str:
     return f"links:{title}"
+
+
+def members_check(name: str) -> str:
+    return f"members:{name}"
 
 
 def _rule_ids(rules: tuple[MetadataRule, ...]) -> list[str]:
@@ -55,6 +60,12 @@ def declared_checks(desired: DesiredState) -> tuple[Check, ...]:
             out.append(Check(addr.folder_group(path, group), addr.Kind.FOLDER_GROUP, grants))
     for title in sorted(desired.datasets):
         out.extend(_dataset_checks(desired, title))
+    for name in sorted(desired.collections):
+        collection = desired.collections[name]
+        source = str(collection.source)
+        out.append(Check(addr.collection(name), addr.Kind.COLLECTION, source))
+        first = str(collection.items[0].source) if collection.items else source
+        out.append(Check(members_check(name), "members", first, f"items in collection {name}"))
     for check_id, rule in zip(_rule_ids(desired.rules), desired.rules, strict=True):
         where = f"{rule.folder}{' and below' if rule.recursive else ''}"
         out.append(Check(check_id, "rule", str(rule.source), f"metadata rule on {where}"))
@@ -117,6 +128,8 @@ class CheckIndex:
             return addr.dataset(owner)
         if route == "links":
             return links_check(owner)
+        if route == "members":
+            return members_check(owner)
         if route == "item":
             return self._item_check(change)
         return POLICY

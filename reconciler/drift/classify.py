@@ -152,6 +152,10 @@ def summary_of(change: Change, kind: DriftKind) -> str:
         return "declared, not in Encord (apply would create it)"
     if kind is DriftKind.ACCESS:
         return _access_line(change)
+    if kind is DriftKind.MEMBERSHIP:  # an item of a collection (a group's members split)
+        if Action.LINK in change.actions:
+            return "selected by the collection's items but not in it"
+        return "in the collection, but no selector selects it (apply would remove it)"
     if kind is DriftKind.LINKS:
         if Action.LINK in change.actions:
             return "selected by the dataset's items but not linked"

@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable
 from types import TracebackType
 
+from reconciler.encord.collections import CollectionsAPI
 from reconciler.encord.datasets import DatasetsAPI
 from reconciler.encord.folders import FoldersAPI
 from reconciler.encord.items import ItemsAPI
@@ -40,6 +41,7 @@ class EncordClient:
         self.users = UsersAPI(self._session)
         self.integrations = IntegrationsAPI(self._session)
         self.datasets = DatasetsAPI(self._session)
+        self.collections = CollectionsAPI(self._session)
         self.metadata_schema = MetadataSchemaAPI(self._session)
         self.uploads = UploadsAPI(self._session)
         self.organisation_tags = TagsAPI(self._session)

@@ -48,7 +48,15 @@ async def export_live(
     client: EncordClient, options: ExportOptions, *, on_progress: ReadListener | None = None
 ) -> Export:
     """Read every folder, item, grant, group and dataset under the roots and export them."""
-    scope = Scope(roots=options.roots, datasets=None, groups=None, read_tags=True)
+    tops = tuple(sorted({"/" + root.split("/")[1] for root in options.roots}))
+    scope = Scope(
+        roots=options.roots,
+        datasets=None,
+        groups=None,
+        read_tags=True,
+        collection_folders=tops,
+        collections=None,
+    )
     live = await read_live(client, scope, on_progress=on_progress)
     return export_state(live, options)
 

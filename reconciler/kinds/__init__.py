@@ -1,7 +1,8 @@
 """The kind registry: ``spec_of(kind)`` is everything one kind of object means.
 
 A kind is one module here (``folder``, ``item``, ``group``, ``dataset``, ``access`` for the
-folder-group, dataset-group and dataset-user relations, ``link``, ``schema``, ``tag``), each defining
+folder-group, dataset-group and dataset-user relations, ``link``, ``schema``, ``tag``,
+``collection`` for collections and their members), each defining
 a ``KindSpec`` and, for the kinds typed so far, its payload. The planner's order, apply's
 phases, bundles and operations, and drift's classification look the kind up here instead
 of testing ``change.kind``.
@@ -14,7 +15,17 @@ import it first, and the planner never imports apply's HTTP code through it.
 
 from __future__ import annotations
 
-from reconciler.kinds import access, dataset, folder, group, item, link, schema, tag
+from reconciler.kinds import (
+    access,
+    collection,
+    dataset,
+    folder,
+    group,
+    item,
+    link,
+    schema,
+    tag,
+)
 from reconciler.kinds.phase import PHASES, Phase
 from reconciler.kinds.spec import KindSpec
 from reconciler.model.addresses import Kind
@@ -34,6 +45,8 @@ _SPECS: dict[Kind, KindSpec] = {
         link.SPEC,
         schema.SPEC,
         tag.SPEC,
+        collection.SPEC,
+        collection.ITEM_SPEC,
     )
 }
 

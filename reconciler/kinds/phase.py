@@ -3,14 +3,19 @@
     schema → tags → replace (contents of replaced folders, then the old folders, children first)
     → create-folders (parents first) → sync (start, await, then the plan's deferrals)
     → patch-folders → move-folders → move-items → patch-items → groups (and members)
-    → grants (on folders) → datasets → dataset-grants → link → unlink → revoke
-    → delete-items → delete-folders (children first) → delete-groups → delete-tags
+    → grants (on folders) → datasets → dataset-grants → link → unlink
+    → collections (create, patch, rename) → collection-add → collection-remove → revoke
+    → delete-collections → delete-items → delete-folders (children first) → delete-groups
+    → delete-tags
 
 Grants come before revokes so that no folder or dataset passes through a state without an
 admin; the metadata schema comes first because the API type-checks metadata values against
 it. Organisation tags stand alone: made first, deleted last. A replacement (a cloud-synced
 folder re-pointed) must delete the old folder before the new one is created at the same
-path, so its deletes run in ``replace``, before any create.
+path, so its deletes run in ``replace``, before any create. Collections come after every
+folder and item move (members are items where they end up) and are deleted before the
+items and folders they hold, which the API may refuse to delete while a collection still
+refers to them.
 
 The vocabulary lives here, below both the kind registry (each kind names its phases) and
 ``reconciler.apply`` (which runs them); ``reconciler.apply.phases`` re-exports it.
@@ -37,7 +42,11 @@ class Phase(StrEnum):
     DATASET_GRANTS = "dataset-grants"
     LINK = "link"
     UNLINK = "unlink"
+    COLLECTIONS = "collections"
+    COLLECTION_ADD = "collection-add"
+    COLLECTION_REMOVE = "collection-remove"
     REVOKE = "revoke"
+    DELETE_COLLECTIONS = "delete-collections"
     DELETE_ITEMS = "delete-items"
     DELETE_FOLDERS = "delete-folders"
     DELETE_GROUPS = "delete-groups"

@@ -27,11 +27,11 @@ Shape = tuple["Action", ...]
 # How drift files a change of the kind that is neither a delete nor a move nor a create
 # (values of ``reconciler.drift.model.DriftKind``; drift is not imported here, see
 # ``reconciler.kinds``). None: by its actions alone (missing, changed).
-DriftClass = Literal["links", "access", "metadata"]
+DriftClass = Literal["links", "access", "metadata", "membership"]
 # Which declared check a change of the kind fails when no check has its own address:
-# the folder it hangs from, the dataset it belongs to, the dataset's links, the rule or
-# manifest that placed the item, or the prune policy.
-CheckRoute = Literal["folder", "dataset", "links", "item", "policy"]
+# the folder it hangs from, the dataset it belongs to, the dataset's links, the collection's
+# members, the rule or manifest that placed the item, or the prune policy.
+CheckRoute = Literal["folder", "dataset", "links", "members", "item", "policy"]
 
 
 def no_wave(step: Step) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
 from reconciler.encord.orgwide import AUTO
+from reconciler.live.collections import CollectionReader
 from reconciler.live.identity import read_caller
 from reconciler.live.progress import ReadCounter, ReadListener
 from reconciler.live.scope import Scope
@@ -64,12 +65,16 @@ class _Reader:
             )
             groups = group.create_task(self._groups())
             datasets = group.create_task(self._datasets())
+            collections = group.create_task(CollectionReader(self._client, self._scope).read())
             integrations = group.create_task(self._integrations())
             users = group.create_task(self._users())
             schema = group.create_task(self._schema())
             tags = group.create_task(self._tags())
             caller = group.create_task(read_caller(self._client))
         tree = tree_task.result()
+        found = collections.result()
+        self._problems.extend(found.problems)
+        self._complete = self._complete and found.complete
         paths = {
             f.path: f.uuid
             for f in tree.folders.values()
@@ -86,6 +91,8 @@ class _Reader:
             folder_groups=tree.folder_groups,
             groups=groups.result(),
             datasets=datasets.result(),
+            collections=found.collections,
+            collection_folders=found.folders,
             integrations=integrations.result(),
             users=users.result(),
             metadata_schema=schema.result(),

@@ -22,7 +22,9 @@ class Scope:
     their members read too, whatever their name: prune may delete them, and the plan shows
     (and fingerprints) the members it deletes, so they must be the members that are there.
     All groups are always listed (names and hashes, one request), so grants can be resolved
-    whatever the scope.
+    whatever the scope. ``collection_folders`` are the top-level folder paths whose Index
+    collections are listed (one request a folder, and one to find each by name);
+    ``collections`` the names whose members are read (``None``: every listed collection's).
     """
 
     roots: tuple[str, ...]
@@ -33,6 +35,8 @@ class Scope:
     read_metadata_schema: bool = True
     read_tags: bool = False
     owner: str | None = None
+    collection_folders: tuple[str, ...] = ()
+    collections: frozenset[str] | None = frozenset()
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -48,7 +52,14 @@ class Scope:
             read_metadata_schema=True,
             read_tags=desired.organisation_tags is not None,
             owner=desired.ownership.id,
+            collection_folders=collection_folders(desired),
+            collections=frozenset(
+                name for c in desired.collections.values() for name in (c.name, *c.previously)
+            ),
         )
+
+    def wants_collection(self, name: str) -> bool:
+        return self.collections is None or name in self.collections
 
     def wants_dataset(self, title: str) -> bool:
         return self.datasets is None or title in self.datasets
@@ -57,3 +68,11 @@ class Scope:
         if self.groups is None or group_name in self.groups:
             return True
         return self.owner is not None and description_owner(description) == self.owner
+
+
+def collection_folders(desired: DesiredState) -> tuple[str, ...]:
+    """The top-level folders of the declared collections and of every root: collections we
+    own that are no longer declared are found (and pruned) in the folders still in scope."""
+    tops = {c.folder for c in desired.collections.values()}
+    tops.update("/" + root.split("/")[1] for root in desired.read_roots())
+    return tuple(sorted(tops))

@@ -11,6 +11,8 @@ An address is ``<kind>:<key>``; for a relation between two objects the key is
     dataset-group:cameras-train#annotators
     dataset-user:cameras-train#alice@example.com
     link:cameras-train#/curated/cameras/a.mp4   an item linked into a dataset
+    collection:night-scenes              an Index collection, by name
+    collection-item:night-scenes#/raw/a.jpg     an item in a collection
     metadata-schema:organisation         the organisation's client-metadata schema
     organisation-tag:night               an organisation tag, by name
 
@@ -37,6 +39,8 @@ class Kind(StrEnum):
     LINK = "link"
     METADATA_SCHEMA = "metadata-schema"
     ORGANISATION_TAG = "organisation-tag"
+    COLLECTION = "collection"
+    COLLECTION_ITEM = "collection-item"
 
 
 def folder(path: str) -> str:
@@ -69,6 +73,14 @@ def dataset_user(title: str, email: str) -> str:
 
 def link(title: str, item_path: str) -> str:
     return f"{Kind.LINK}:{title}#{item_path}"
+
+
+def collection(name: str) -> str:
+    return f"{Kind.COLLECTION}:{name}"
+
+
+def collection_item(name: str, item_path: str) -> str:
+    return f"{Kind.COLLECTION_ITEM}:{name}#{item_path}"
 
 
 METADATA_SCHEMA = f"{Kind.METADATA_SCHEMA}:organisation"
@@ -109,7 +121,7 @@ class Address:
             key, sep, member = rest.partition("#")
         elif kind == Kind.DATASET_USER:
             key, sep, member = rest.rpartition("#")
-        elif kind == Kind.LINK:
+        elif kind in (Kind.LINK, Kind.COLLECTION_ITEM):
             key, sep, member = rest.partition("#/")
             member = sep[1:] + member
         elif kind in (Kind.FOLDER, Kind.ITEM):
@@ -131,7 +143,7 @@ class Address:
         dataset access and the schema)."""
         if self.kind in (Kind.FOLDER, Kind.ITEM, Kind.FOLDER_GROUP):
             return self.key
-        if self.kind == Kind.LINK:
+        if self.kind in (Kind.LINK, Kind.COLLECTION_ITEM):
             return self.member
         return None
 

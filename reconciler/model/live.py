@@ -112,6 +112,20 @@ class LiveDataset:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveCollection:
+    """An Index collection in the top-level folder at path ``folder``. ``members``: the
+    UUIDs of its items, sorted; None when they were not read (not in scope, or the read
+    failed: then nothing is removed from it)."""
+
+    uuid: str
+    folder: str
+    name: str
+    description: str = ""
+    last_edited_at: str = ""
+    members: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LiveIntegration:
     uuid: str
     title: str
@@ -168,6 +182,9 @@ class LiveState:
     folder_groups: Mapping[str, Mapping[str, Role]] = field(default_factory=dict)
     groups: Mapping[str, LiveGroup] = field(default_factory=dict)  # hash -> group
     datasets: Mapping[str, LiveDataset] = field(default_factory=dict)  # uuid -> dataset
+    collections: Mapping[str, LiveCollection] = field(default_factory=dict)  # uuid -> collection
+    # top-level folder path -> UUID, for each folder whose collections were listed
+    collection_folders: Mapping[str, str] = field(default_factory=dict)
     integrations: Mapping[str, LiveIntegration] = field(default_factory=dict)
     users: Mapping[str, LiveUser] = field(default_factory=dict)  # email -> user
     metadata_schema: Mapping[str, Any] | None = None
@@ -188,6 +205,8 @@ class LiveState:
             "folder_groups": {k: dict(v) for k, v in self.folder_groups.items()},
             "groups": [asdict(g) for g in self.groups.values()],
             "datasets": [asdict(d) for d in self.datasets.values()],
+            "collections": [asdict(c) for c in self.collections.values()],
+            "collection_folders": dict(self.collection_folders),
             "integrations": [asdict(i) for i in self.integrations.values()],
             "users": [asdict(u) for u in self.users.values()],
             "metadata_schema": self.metadata_schema,
@@ -227,6 +246,8 @@ class LiveState:
                 for g in data.get("groups", [])
             },
             datasets=datasets,
+            collections={c.uuid: c for c in map(_collection, data.get("collections", []))},
+            collection_folders=dict(data.get("collection_folders", {})),
             integrations={i["uuid"]: LiveIntegration(**i) for i in data.get("integrations", [])},
             users={u["email"]: LiveUser(**u) for u in data.get("users", [])},
             metadata_schema=data.get("metadata_schema"),
@@ -240,6 +261,11 @@ class LiveState:
 
 def _tags(rows: Any) -> dict[str, LiveTag] | None:
     return None if rows is None else {t["uuid"]: LiveTag(**t) for t in rows}
+
+
+def _collection(raw: Mapping[str, Any]) -> LiveCollection:
+    members = raw.get("members")
+    return LiveCollection(**{**raw, "members": None if members is None else tuple(members)})
 
 
 def content_fingerprint(value: Any) -> str:

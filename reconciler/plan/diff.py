@@ -13,6 +13,8 @@ The order of the calls follows from those arguments, and the reasons for it are:
   (``FolderPlan.deleted``, ``PrunePlan.deleted``, ``Tree.gone``) are not planned.
 * ``plan_item_metadata`` before ``plan_datasets``: selectors match items' DESIRED
   metadata (``ItemPlan.desired_meta``), so one apply converges.
+* ``plan_collections`` after ``plan_item_metadata`` too, for the same reason, and after
+  ``plan_folders``: a collection in a top-level folder this plan creates waits for it.
 * ``check_selectors`` after ``plan_item_metadata``: it judges the selectors against the
   placed items and their desired metadata; the datasets it finds with a selector matching
   nothing reach the ``selector-unlinks`` safety filter (``Facts.empty_selectors``).
@@ -39,6 +41,7 @@ from reconciler.model.live import LiveState
 from reconciler.plan.access import plan_folder_access
 from reconciler.plan.actions import Action
 from reconciler.plan.caller import caller_warnings
+from reconciler.plan.collections import plan_collections
 from reconciler.plan.context import Context, DiffOptions
 from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
@@ -146,6 +149,7 @@ def _plan_everything(ctx: Context) -> Staged:
     placed = place_items(ctx, tree, deleted | tree.gone)
     items = plan_item_metadata(ctx, tree, placed.index)
     datasets = plan_datasets(ctx, placed.index, items.desired_meta)
+    collections = plan_collections(ctx, tree, placed.index, items.desired_meta)
     deferred = plan_deferred(ctx, folders.synced_on_create)
     selectors = check_selectors(
         ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
@@ -159,16 +163,28 @@ def _plan_everything(ctx: Context) -> Staged:
         items.changes,
         datasets,
         tags,
+        collections.changes,
     )
     return Staged(
         changes=tuple(_with_move_dependency(ctx, tree, c) for stage in stages for c in stage),
         folders=folders,
         deleted=deleted,
         empty_selectors=selectors.empty,
-        refusals=(*pruned.refusals, *placed.refusals, *selectors.refusals),
+        refusals=(
+            *pruned.refusals,
+            *placed.refusals,
+            *selectors.refusals,
+            *collections.refusals,
+        ),
         deferred=deferred,
         unmanaged=pruned.unmanaged,
-        problems=(*folders.problems, *placed.problems, *items.problems, *selectors.problems),
+        problems=(
+            *folders.problems,
+            *placed.problems,
+            *items.problems,
+            *selectors.problems,
+            *collections.problems,
+        ),
         warnings=selectors.warnings,
     )
 
@@ -185,7 +201,7 @@ def _anchor(ctx: Context, change: Change) -> str | None:
     if kind == addr.Kind.ITEM:
         return refs.parent_uuid if Action.MOVE in change.actions else refs.from_parent_uuid
     item = ctx.live.items.get(refs.item_uuid or "")
-    if kind == addr.Kind.LINK and item is not None:
+    if kind in (addr.Kind.LINK, addr.Kind.COLLECTION_ITEM) and item is not None:
         return item.parent
     return None
 

@@ -48,6 +48,8 @@ class Refs:
     * ``item_uuid``: link and unlink. ``data_hashes``: unlink (the v1 API deletes rows by
       data hash; one item may back several rows).
     * ``integration_uuid``: cloud-synced folder create/replace. ``email``: dataset users.
+    * ``collection_uuid``: collection items (with ``item_uuid``); a collection's own changes
+      use ``uuid``, and a create names its top-level folder in ``folder_uuid``.
     """
 
     uuid: str | None = None
@@ -61,6 +63,7 @@ class Refs:
     data_hashes: tuple[str, ...] = ()
     integration_uuid: str | None = None
     email: str | None = None
+    collection_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,7 @@ RefusalCode = Literal[
     "manifest-unmatched",
     "unreadable-metadata",
     "takeover",
+    "ambiguous-collection",
 ]
 
 

@@ -29,6 +29,7 @@ _REF_KEYS = (
     "item_uuid",
     "integration_uuid",
     "email",
+    "collection_uuid",
 )
 
 

@@ -7,7 +7,7 @@ A typo in a folder (``/raw/cameras/raer``) must not read as "select nothing": un
   exist and is not created by this plan is a plan error at its ``file:line``, naming the
   closest existing path;
 * a selector or rule whose folder exists but that matches no item is a warning; where the
-  dataset it belongs to has unlinks planned, those unlinks are withheld (``selector-unlink``,
+  dataset (or collection) it belongs to has unlinks (removals) planned, those are withheld (``selector-unlink``,
   by the safety filter that reads ``SelectorCheck.empty``);
 * manifest rows whose path matches no item are counted and the first ``SHOWN`` listed, as
   warnings, or as a ``manifest-unmatched`` refusal under ``policy.manifest_unmatched: error``.
@@ -81,6 +81,9 @@ def check_selectors(
             k.warnings.append(f"{rule.source}: the rule on {rule.folder} matches no item")
     for title in sorted(ctx.desired.datasets):
         _check_dataset(k, title)
+    for name in sorted(ctx.desired.collections):
+        collection = ctx.desired.collections[name]
+        _check_selectors(k, collection.items, addr.collection(name), "collection")
     _check_manifests(k)
     return SelectorCheck(tuple(k.problems), tuple(k.warnings), tuple(k.refusals), tuple(k.empty))
 
@@ -143,9 +146,13 @@ def _matches(index: ItemIndex, rule: MetadataRule) -> bool:
 
 
 def _check_dataset(k: _Check, title: str) -> None:
-    dataset = k.ctx.desired.datasets[title]
+    _check_selectors(k, k.ctx.desired.datasets[title].items, addr.dataset(title), "dataset")
+
+
+def _check_selectors(k: _Check, selectors: tuple[ItemSelector, ...], owner: str, kind: str) -> None:
+    """Selectors of one dataset or collection (``owner``, its address)."""
     empty: list[ItemSelector] = []
-    for selector in dataset.items:
+    for selector in selectors:
         folder = selector.folder
         if folder is not None and not _judged(k, folder):
             continue
@@ -154,11 +161,10 @@ def _check_dataset(k: _Check, title: str) -> None:
         if not select(k.index, k.desired_meta, selector):
             empty.append(selector)
             what = f"folder {folder}" if folder is not None else f"manifest {selector.manifest}"
-            k.warnings.append(
-                f"{selector.source}: a selector of {addr.dataset(title)} ({what}) matches no item"
-            )
+            k.warnings.append(f"{selector.source}: a selector of {owner} ({what}) matches no item")
     if empty:
-        k.empty.append(EmptySelectors(title, tuple(str(s.source) for s in empty)))
+        title = addr.key_of(owner)
+        k.empty.append(EmptySelectors(title, tuple(str(s.source) for s in empty), kind))
 
 
 def _check_manifests(k: _Check) -> None:

@@ -46,3 +46,10 @@ class CollectionItemsPayload(WireModel):
 
 class CollectionItemsResponse(WireModel):
     failed_items: list[UUID] = Field(default_factory=list)
+
+
+class CollectionMember(WireModel):
+    """A member as ``accessible-items`` lists it: a full storage item, of which only the
+    UUID is read (validating 1000 whole items a page is most of a listing's cost)."""
+
+    uuid: UUID

@@ -51,6 +51,9 @@ def owner_of(ctx: Context, change: Change) -> str | None:
     tags = live.organisation_tags or {}
     if kind == addr.Kind.ORGANISATION_TAG and refs.uuid is not None and refs.uuid in tags:
         return description_owner(tags[refs.uuid].description or "")
+    collection = refs.uuid if kind == addr.Kind.COLLECTION else refs.collection_uuid
+    if collection is not None and collection in live.collections:
+        return description_owner(live.collections[collection].description)
     dataset = refs.uuid if kind == addr.Kind.DATASET else refs.dataset_uuid
     if dataset is not None and dataset in live.datasets:
         return description_owner(live.datasets[dataset].description)
@@ -64,4 +67,6 @@ def subject_of(change: Change) -> str:
         return addr.folder(parsed.key)
     if parsed.kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
         return addr.dataset(parsed.key)
+    if parsed.kind == addr.Kind.COLLECTION_ITEM:
+        return addr.collection(parsed.key)
     return change.address

@@ -18,7 +18,10 @@ def withhold_selector_unlinks(facts: Facts, changes: Sequence[Change]) -> list[V
 
 
 def _verdict(empty: EmptySelectors, changes: Sequence[Change]) -> Verdict | None:
-    prefix = addr.link(empty.title, "")
+    collection = empty.kind == addr.Kind.COLLECTION
+    prefix = (addr.collection_item if collection else addr.link)(empty.title, "")
+    owner = (addr.collection if collection else addr.dataset)(empty.title)
+    what = ("removal", "is removed", "items") if collection else ("unlink", "is unlinked", "links")
     unlinks = sorted(
         c.address for c in changes if c.actions == (Action.UNLINK,) and c.address.startswith(prefix)
     )
@@ -27,10 +30,10 @@ def _verdict(empty: EmptySelectors, changes: Sequence[Change]) -> Verdict | None
     refusal = Refusal(
         code="selector-unlink",
         message=(
-            f"{plural(len(unlinks), 'unlink')} from {addr.dataset(empty.title)} held back: a "
+            f"{plural(len(unlinks), what[0])} from {owner} held back: a "
             f"selector that matches no item ({', '.join(empty.sources)}) must not decide what "
-            "is unlinked. Fix the selector, or remove it if the dataset should really lose "
-            "these links"
+            f"{what[1]}. Fix the selector, or remove it if the {owner.split(':')[0]} should "
+            f"really lose these {what[2]}"
         ),
         addresses=tuple(unlinks),
         count=len(unlinks),

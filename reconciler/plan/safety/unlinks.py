@@ -1,4 +1,5 @@
-"""``unlink-threshold``: unlinks and revokes count, per dataset, toward a threshold. Refuses.
+"""``unlink-threshold``: unlinks and revokes count, per dataset, toward a threshold; so do
+items removed from an Index collection, per collection. Refuses.
 
 A selector with a typo under ``unlink: all`` selects nothing, so every link of the dataset
 is planned away. Deletes have ``max_delete_ratio``; relations removed outright (a link, a
@@ -38,16 +39,40 @@ def refuse_unlinks(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
         if live is None or total < max(policy.min_existing, 1):
             continue
         if len(hits) / total > policy.max_unlink_ratio:
-            out.append(Verdict(_refusal(live.title, hits, total, policy.max_unlink_ratio)))
+            what = f"links and grants of {addr.dataset(live.title)}"
+            out.append(Verdict(_refusal(what, hits, total, policy.max_unlink_ratio)))
+    return out + _collections(facts, changes)
+
+
+def _collections(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
+    """Removals from one collection, against the members it has."""
+    ctx = facts.ctx
+    policy = ctx.desired.policy
+    by_collection: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.kind == addr.Kind.COLLECTION_ITEM and change.is_removal:
+            by_collection.setdefault(change.refs.collection_uuid or "", []).append(change)
+    out = []
+    for uuid in sorted(by_collection):
+        live = ctx.live.collections.get(uuid)
+        total = len(live.members or ()) if live is not None else 0
+        hits = by_collection[uuid]
+        if live is None or total < max(policy.min_existing, 1):
+            continue
+        if len(hits) / total > policy.max_unlink_ratio:
+            what = f"items of {addr.collection(live.name)}"
+            out.append(Verdict(_refusal(what, hits, total, policy.max_unlink_ratio, "remove")))
     return out
 
 
-def _refusal(title: str, hits: list[Change], total: int, limit: float) -> Refusal:
+def _refusal(
+    what: str, hits: list[Change], total: int, limit: float, verb: str = "unlink or revoke"
+) -> Refusal:
     return Refusal(
         code="unlink-threshold",
         message=(
-            f"this plan would unlink or revoke {len(hits)} of the {total} links and grants of "
-            f"{addr.dataset(title)} ({len(hits) / total:.0%}), more than "
+            f"this plan would {verb} {len(hits)} of the {total} {what} "
+            f"({len(hits) / total:.0%}), more than "
             f"policy.max_unlink_ratio {limit:.0%}; check its selectors and use --force if "
             "intended"
         ),

@@ -18,10 +18,12 @@ Verb = Literal["withhold", "refuse"]
 
 @dataclass(frozen=True, slots=True)
 class EmptySelectors:
-    """A dataset whose selectors (``sources``) match no item: its unlinks are withheld."""
+    """A dataset (or, with ``kind`` collection, an Index collection) whose selectors
+    (``sources``) match no item: its unlinks (its removals) are withheld."""
 
     title: str
     sources: tuple[str, ...]
+    kind: str = "dataset"
 
 
 @dataclass(frozen=True, slots=True)
