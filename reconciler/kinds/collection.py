@@ -99,7 +99,7 @@ def item_bundle_key(step: Step) -> BundleKey | None:
 
 SPEC = KindSpec(
     kind=Kind.COLLECTION,
-    display_rank=9,
+    display_rank=10,
     delete_rank=3,
     phases=phases,
     operations=operations,
@@ -110,7 +110,7 @@ SPEC = KindSpec(
 
 ITEM_SPEC = KindSpec(
     kind=Kind.COLLECTION_ITEM,
-    display_rank=10,
+    display_rank=11,
     delete_rank=3,
     phases=item_phases,
     operations=item_operations,
