@@ -26,7 +26,7 @@ the traceback only with ``-vv``.
 Internal signals stay outside this tree on purpose: each is raised and caught inside its own
 package and never reaches a command (``tests/test_errors.py`` holds the list and checks that
 each has a handler): ``FileAbortedError``, ``ScalarError``, ``TooManyFilesError``,
-``UnmodelledGlobError``, ``OverlapBudgetError`` (the config loader: each already is, or
+``UnmodelledGlobError``, ``OverlapBudgetError``, ``ExpansionTooLargeError`` (the config loader: each already is, or
 becomes, a diagnostic), ``NoFixpointError`` (the planner: becomes a diagnostic) and
 ``StepError`` (apply: fails one bundle's steps, reported as a failure, never raised on) and
 ``UnitFailedError`` (the sandbox's data-upload jobs: one unit's error in the job's answer).

@@ -29,6 +29,7 @@ INTERNAL = {
     "TooManyFilesError",
     "UnmodelledGlobError",
     "OverlapBudgetError",
+    "ExpansionTooLargeError",
     "NoFixpointError",
     "StepError",
     "UnitFailedError",

@@ -49,12 +49,18 @@ JOURNAL_DIR = Path(".reconciler") / "journal"
 _SYNCING = (":create-folders", ":sync")  # step keys end in their phase
 
 
-def journal_path(directory: Path, checksum: str) -> Path:
+def journal_dir(directory: Path, environment: str | None = None) -> Path:
+    """The journals of runs under ``directory``: one folder per environment of the config
+    (``environments:``), so that a run in one is never resumed or carried on in another."""
+    return directory / JOURNAL_DIR if environment is None else directory / JOURNAL_DIR / environment
+
+
+def journal_path(directory: Path, checksum: str, *, environment: str | None = None) -> Path:
     """Where the journal of the plan with ``checksum`` lives under ``directory``."""
     name = checksum.split(":", 1)[-1]
     if not name or any(c in name for c in "/\\."):
         raise JournalError(f"cannot name a journal after plan checksum {checksum!r}")
-    return directory / JOURNAL_DIR / f"{name}.jsonl"
+    return journal_dir(directory, environment) / f"{name}.jsonl"
 
 
 @dataclass(slots=True)
@@ -285,10 +291,10 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def unfinished_journals(directory: Path) -> list[JournalState]:
+def unfinished_journals(directory: Path, *, environment: str | None = None) -> list[JournalState]:
     """Runs under ``directory`` that stopped before the end (killed, interrupted), newest
     first. Unreadable journals are left out: a damaged one cannot be resumed from anyway."""
-    folder = directory / JOURNAL_DIR
+    folder = journal_dir(directory, environment)
     if not folder.is_dir():
         return []
     found: list[tuple[float, JournalState]] = []

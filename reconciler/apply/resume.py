@@ -30,6 +30,7 @@ from reconciler.apply.errors import JournalError
 from reconciler.apply.journal import (
     Journal,
     JournalState,
+    journal_dir,
     read_journal,
     supersede,
     unfinished_journals,
@@ -38,16 +39,18 @@ from reconciler.apply.owner import is_running, running_message
 from reconciler.words import plural
 
 
-def stopped_runs(directory: Path, *, resume: bool) -> list[JournalState]:
+def stopped_runs(
+    directory: Path, *, resume: bool, environment: str | None = None
+) -> list[JournalState]:
     """Runs of the config in ``directory`` that stopped before the end, newest first;
     ``resume`` (``--resume``) needs one. A run that is still going is refused: wait for it."""
-    stopped = unfinished_journals(directory)
+    stopped = unfinished_journals(directory, environment=environment)
     for state in stopped:
         if is_running(state.owner, state.path):
             raise JournalError(running_message(state))
     if resume and not stopped:
         raise JournalError(
-            f"nothing to resume in {directory / '.reconciler' / 'journal'}: no run stopped "
+            f"nothing to resume in {journal_dir(directory, environment)}: no run stopped "
             "before the end; run `reconciler apply` without --resume"
         )
     return stopped
@@ -74,7 +77,9 @@ def carry_on(
     return exact
 
 
-def planned_after(directory: Path, created_at: str | None) -> list[JournalState]:
+def planned_after(
+    directory: Path, created_at: str | None, *, environment: str | None = None
+) -> list[JournalState]:
     """The stopped runs of the config in ``directory`` whose journals were last written
     before a saved plan was made at ``created_at``: the planner read them (``reconciler
     plan`` reads the config's stopped runs), so the plan carries on from them. A run that
@@ -86,7 +91,8 @@ def planned_after(directory: Path, created_at: str | None) -> list[JournalState]
         made = datetime.fromisoformat(created_at).timestamp()
     except ValueError:
         return []
-    return [s for s in stopped_runs(directory, resume=False) if _written_at(s.path) < made]
+    stopped = stopped_runs(directory, resume=False, environment=environment)
+    return [s for s in stopped if _written_at(s.path) < made]
 
 
 def _written_at(path: Path) -> float:

@@ -56,6 +56,7 @@ from reconciler.cli.common import (
     read_scope,
     run_command,
 )
+from reconciler.cli.env_flag import env_option
 from reconciler.cli.exit_codes import ExitCodeCommand
 from reconciler.cli.follow_up import follow_up_approval
 from reconciler.cli.interrupts import (
@@ -125,6 +126,7 @@ class Request:
 )
 @detail_option
 @lock_flags
+@env_option
 @target_flags
 def apply_command(
     path: Path,
@@ -176,15 +178,16 @@ def apply_command(
 async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
     plan_file = _plan_file(request.path)
     saved = _load_plan(plan_file) if plan_file is not None else None
-    desired = load_desired(_config_dir(request.path, saved), hint="")
+    environment = _environment(request, saved)
+    desired = load_desired(_config_dir(request.path, saved), hint="", environment=environment)
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
     client = connect_client(request.target, desired)
     async with client, _locked(client, desired, request) as lock:
         # Only now: a run that was still going when this one started has finished meanwhile.
         stopped = (
-            stopped_runs(journal_dir, resume=request.resume)
+            stopped_runs(journal_dir, resume=request.resume, environment=environment)
             if saved is None
-            else planned_after(Path(desired.root_dir), saved.created_at)
+            else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
         )
         plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
         if plan.target != client.target:
@@ -200,7 +203,7 @@ async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
             view(ApplyFinished(ok=True, applied=0, failed=0, already_done=0, requests=0, seconds=0))
             return 0
         _confirm(request, view)
-        journal = journal_path(journal_dir, plan.checksum)
+        journal = journal_path(journal_dir, plan.checksum, environment=environment)
         exact = carry_on(stopped, plan.checksum, at=now_iso(), say=view.note)
         resume = resumes(saved=saved is not None, requested=request.resume, exact=exact)
         async with heartbeat(journal):
@@ -329,7 +332,8 @@ async def _recheck(
     _check_complete(live, request)
     options = DiffOptions(force=saved.forced, takeover=saved.takeover, created_at=now_iso())
     fresh = make_plan(desired, live, options)
-    done = done_indices(_journal_of(request.path, saved)) if request.resume else set()
+    journal = _journal_of(request.path, saved)
+    done = done_indices(journal) if request.resume else set()
     unplanned = unplanned_removals(saved, fresh, done=done)
     if unplanned:
         raise CommandError(refusal_line(unplanned))
@@ -346,7 +350,26 @@ def _check_complete(live: LiveState, request: Request) -> None:
 
 
 def _journal_of(plan_file: Path, saved: Plan) -> Path:
-    return journal_path(plan_file.resolve().parent, saved.checksum)
+    return journal_path(plan_file.resolve().parent, saved.checksum, environment=saved.environment)
+
+
+def _environment(request: Request, saved: Plan | None) -> str | None:
+    """The environment of this run: ``--env`` (or ``RECONCILER_ENV``); for a saved plan, the
+    one it was made for, and never another (its changes were reviewed for that one)."""
+    requested: str | None = request.target.get("environment")
+    if saved is None or requested is None:
+        return requested if saved is None else saved.environment
+    if requested != saved.environment:
+        made_for = (
+            f"environment {saved.environment}"
+            if saved.environment is not None
+            else "a config without environments"
+        )
+        raise CommandError(
+            f"{request.path} was made for {made_for}, not for environment {requested}; make "
+            f"a plan for {requested} with `reconciler plan --env {requested} --out FILE`"
+        )
+    return requested
 
 
 def _check_saved(request: Request) -> None:

@@ -40,6 +40,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "reconciler.cli.plan",
         "Show what `reconciler apply` would change to make Encord match PATH (default .).",
     ),
+    "render": LazyCommand(
+        "reconciler.cli.render",
+        "Print the config in PATH (default .) fully expanded: what `plan` reads.",
+    ),
     "sandbox": LazyCommand(
         "reconciler.cli.sandbox",
         "A local Encord-compatible API on SQLite (the embedded default target).",

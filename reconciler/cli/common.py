@@ -48,10 +48,12 @@ def check_globs(patterns: tuple[str, ...], flag: str = "--only") -> None:
             compile_glob(pattern)
 
 
-def load_desired(path: Path, *, hint: str = "; pass the config directory") -> DesiredState:
+def load_desired(
+    path: Path, *, hint: str = "; pass the config directory", environment: str | None = None
+) -> DesiredState:
     if not path.exists():
         raise CommandError(f"{path}: no such file or directory{hint}")
-    return load_config(path)
+    return load_config(path, environment=environment)
 
 
 def connect_client(target: Mapping[str, Any], desired: DesiredState) -> EncordClient:

@@ -29,6 +29,7 @@ from reconciler.cli.common import (
     read_scope,
     run_command,
 )
+from reconciler.cli.env_flag import env_option
 from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
@@ -82,6 +83,7 @@ class Request:
     metavar="ADDRESS_GLOB",
     help="Report only objects whose address matches (repeatable), as for plan.",
 )
+@env_option
 @target_flags
 def drift_command(
     path: Path, fmt: str, junit: Path | None, only: tuple[str, ...], **target: Any
@@ -104,7 +106,7 @@ def drift_command(
 
 def _run(request: Request) -> int:
     check_globs(request.only)
-    desired = load_desired(request.path)
+    desired = load_desired(request.path, environment=request.target.get("environment"))
     report = asyncio.run(_audit(request, desired))
     _write_junit(request.junit, report)
     click.echo(_render(report, request.fmt), nl=False)

@@ -31,6 +31,7 @@ from reconciler.cli.common import (
     read_scope,
     run_command,
 )
+from reconciler.cli.env_flag import env_option
 from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ExitCodeCommand
 from reconciler.cli.main import cli
 from reconciler.cli.read_progress import read_progress
@@ -100,6 +101,7 @@ class Request:
     is_flag=True,
     help="Let adopt: true take objects that another ownership id manages.",
 )
+@env_option
 @target_flags
 def plan_command(
     path: Path,
@@ -133,7 +135,7 @@ def plan_command(
 
 def _run(request: Request) -> int:
     check_globs(request.only)
-    desired = load_desired(request.path)
+    desired = load_desired(request.path, environment=request.target.get("environment"))
     plan, live = asyncio.run(_plan(request, desired))
     if request.out is not None:
         plan = _as_saved(plan, request.out)
@@ -162,7 +164,7 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
             live = await read_scope(client, desired, on_progress=listener)
     # A run that stopped mid-move left the UUIDs it was changing: plan them as those folders;
     # and one that stopped before a folder it created was synced: plan that sync.
-    stopped = unfinished_journals(Path(desired.root_dir))
+    stopped = unfinished_journals(Path(desired.root_dir), environment=desired.environment)
     options = DiffOptions(
         force=request.force,
         takeover=request.takeover,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.env_flag import env_option
 from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.running import InternalError, run_command
@@ -28,21 +29,22 @@ JSON_FORMAT_VERSION = 1
     show_default=True,
     help="text: one problem a line; json: a versioned document.",
 )
-def validate_command(path: Path, fmt: str) -> None:
+@env_option
+def validate_command(path: Path, fmt: str, environment: str | None) -> None:
     """Check the config in PATH (default: .) against the schema and the semantic rules.
 
     Exit code 0 when valid, 1 when there are problems.
     """
     run_command(
         "validate",
-        lambda: _run(path, fmt),
+        lambda: _run(path, fmt, environment),
         report=lambda error: _report_error(error, path, fmt),
         interrupted=None,  # Ctrl-C: click's "Aborted!", as before
     )
 
 
-def _run(path: Path, fmt: str) -> int:
-    desired = load_config(path, connecting=False)
+def _run(path: Path, fmt: str, environment: str | None) -> int:
+    desired = load_config(path, connecting=False, environment=environment)
     _check_names(desired)
     if fmt == "json":
         click.echo(json.dumps(_document(None, summary=_counts(desired)), indent=2))

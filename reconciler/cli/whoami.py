@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from reconciler.cli.common import connect_client, load_desired, run_command
+from reconciler.cli.env_flag import env_option
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags, target_options
 from reconciler.encord import EncordClient, EncordError
@@ -36,6 +37,7 @@ from reconciler.targets import connect
     show_default=True,
     help="json: {email, role, admin, target} on one line.",
 )
+@env_option
 @target_flags
 def whoami_command(path: Path, fmt: str, **target: Any) -> None:
     """Print the caller's email, organisation role and the target, on one line."""
@@ -43,7 +45,12 @@ def whoami_command(path: Path, fmt: str, **target: Any) -> None:
 
 
 def _run(path: Path, fmt: str, target: dict[str, Any]) -> int:
-    desired = load_desired(path) if (path / "reconciler.yaml").is_file() else None
+    environment = target.get("environment")
+    desired = (
+        load_desired(path, environment=environment)
+        if (path / "reconciler.yaml").is_file()
+        else None
+    )
     caller, where = asyncio.run(_read(_client(target, desired)))
     if fmt == "json":
         click.echo(json.dumps({**caller.to_json(), "target": where}, ensure_ascii=False))

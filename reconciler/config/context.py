@@ -53,9 +53,14 @@ class Context:
         pos = doc.key_pos(path) if at_key else doc.value_pos(path)
         where = describe_path(path)
         text = f"{where}: {message}" if where else message
+        origin = doc.origin(path)
+        if origin is not None:
+            text += f" ({origin})"
         self.diagnostics.append(Diagnostic(doc.file, pos.line, pos.col, text))
 
     def report_at(self, source: Source, message: str) -> None:
+        if source.entry is not None:
+            message += f" ({source.entry})"
         self.diagnostics.append(Diagnostic(source.file, source.line, source.col, message))
 
     def check_globs(self, doc: YamlDoc, path: Path_, patterns: Iterable[str]) -> bool:

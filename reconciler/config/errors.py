@@ -13,6 +13,7 @@ becomes one where it is caught)::
     TooManyFilesError    more YAML files below the config directory than MAX_FILES
     UnmodelledGlobError  a glob the overlap analysis cannot model exactly ("maybe")
     OverlapBudgetError   comparing name globs used up the work one validation may spend
+    ExpansionTooLargeError  a file's templates expand past MAX_EXPANDED_NODES
 
 A ``Diagnostic`` (``reconciler.errors``, shared with the planner) is one problem at one
 position; ``ConfigError`` is a ``DiagnosticsError``, under the one ``ReconcilerError`` root.
@@ -30,6 +31,7 @@ from reconciler.errors import (
 __all__ = [
     "ConfigError",
     "Diagnostic",
+    "ExpansionTooLargeError",
     "FileAbortedError",
     "OverlapBudgetError",
     "ScalarError",
@@ -58,6 +60,10 @@ class UnmodelledGlobError(Exception):
 
 class OverlapBudgetError(Exception):
     """Comparing name globs used up the work one validation may spend on it."""
+
+
+class ExpansionTooLargeError(Exception):
+    """A file's templates expand past the cap; reported once, at the block that passed it."""
 
 
 class ConfigError(DiagnosticsError):

@@ -1,10 +1,16 @@
-"""``${VAR}`` and ``${VAR:-default}`` in YAML scalars, from the environment.
+"""``${VAR}``, ``${VAR:-default}`` and ``${var.NAME}`` in YAML scalars.
 
-``$${`` is a literal ``${``. ``:-`` uses the default when the variable is unset or empty (as
-in a POSIX shell). The result is always a string: ``${N}`` does not become a number. A
-missing variable without a default, or a malformed reference, is a problem reported at its
-offset in the scalar, so that every one in the config is listed at once. Given ``Variables``
-(as the loader always does), a name they refuse is a problem too and is never read.
+``${VAR}`` reads the process environment, ``${var.NAME}`` the selected environment's
+``variables:`` in ``reconciler.yaml`` (``config/environments.py``). ``$${`` is a literal
+``${``. ``:-`` uses the default when the variable is unset or empty (as in a POSIX shell).
+The result is always a string: ``${N}`` does not become a number. A missing variable without
+a default, or a malformed reference, is a problem reported at its offset in the scalar, so
+that every one in the config is listed at once. Given ``Variables`` (as the loader always
+does), a name they refuse is a problem too and is never read.
+
+``${each.key}`` and ``${each.value…}`` belong to templates (``config/templates.py``), which
+are expanded after reading: a scalar holding one is left exactly as written here, ``$${``
+included, for the expansion to resolve (and to refuse outside a template).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from dataclasses import dataclass
 
 from reconciler.config.variables import Variables
 
-_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_REFERENCE = re.compile(r"\$\$\{|\$\{(" + _NAME + r"|var\." + _NAME + r")(?::-([^}]*))?\}|\$\{")
+EACH_REFERENCE = re.compile(r"\$\{each\.(key|value)((?:\.[A-Za-z0-9_-]+)*)\}")
+VAR_PREFIX = "var."
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +36,7 @@ class InterpolationProblem:
 
 def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[InterpolationProblem]]:
     """``text`` with every reference replaced; unresolved ones are left as written."""
-    if "${" not in text:
+    if "${" not in text or EACH_REFERENCE.search(text):
         return text, []
     problems: list[InterpolationProblem] = []
 
@@ -39,6 +48,8 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[Interpolat
         if name is None:
             problems.append(InterpolationProblem(match.start(), _malformed(text, match.start())))
             return whole
+        if name.startswith(VAR_PREFIX):
+            return _variable(name.removeprefix(VAR_PREFIX), default, env, match, problems)
         refused = env.refusal(name) if isinstance(env, Variables) else None
         if refused is not None:
             problems.append(InterpolationProblem(match.start(), refused))
@@ -62,10 +73,35 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[Interpolat
     return _REFERENCE.sub(replace, text), problems
 
 
+def _variable(
+    name: str,
+    default: str | None,
+    env: Mapping[str, str],
+    match: re.Match[str],
+    problems: list[InterpolationProblem],
+) -> str:
+    """``${var.NAME}``: the selected environment's variable; ``unset`` when it has none, so
+    that a declaration another environment uses does not fail this one (the loader drops
+    unset problems under declarations limited to other environments)."""
+    values = env.var_values if isinstance(env, Variables) else {}
+    value = values.get(name)
+    if value is not None:
+        return value
+    if default is not None:
+        return default
+    message = (
+        env.missing_variable(name)
+        if isinstance(env, Variables)
+        else f"${{var.{name}}}: no environment is selected"
+    )
+    problems.append(InterpolationProblem(match.start(), message, unset=True))
+    return match.group(0)
+
+
 def _malformed(text: str, start: int) -> str:
     end = text.find("}", start)
     shown = text[start : end + 1] if 0 <= end - start <= 40 else text[start : start + 12] + "…"
     return (
-        f"malformed reference {shown!r}: write ${{NAME}} or ${{NAME:-default}} "
+        f"malformed reference {shown!r}: write ${{NAME}}, ${{NAME:-default}}, ${{var.NAME}} "
         "(NAME: letters, digits, _), or $${ for a literal ${"
     )

@@ -10,38 +10,70 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from reconciler.config.cloud import check_cloud_syncs, check_registrations
 from reconciler.config.collections import check_collections
 from reconciler.config.context import Context, ParsedFile
+from reconciler.config.environments import (
+    TEMPLATES,
+    Scope,
+    check_environment,
+    choose,
+    connection_paths,
+    effective_bad,
+    effective_settings,
+    preview_settings,
+    unused_paths,
+    variables_of,
+)
 from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, FileGlobs, resource_files
 from reconciler.config.moves import check_moves
 from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
-from reconciler.config.positions import Pos, YamlDoc
+from reconciler.config.positions import PathPart, Pos, YamlDoc
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
 from reconciler.config.settings import Settings, build_settings, file_globs, fixture_roots
+from reconciler.config.templates import expand_templates
 from reconciler.config.variables import Variables
 from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
 
 
 def load_config(
-    path: Path, *, env: Mapping[str, str] | None = None, connecting: bool = True
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    connecting: bool = True,
+    environment: str | None = None,
 ) -> DesiredState:
     """The desired state declared in ``path`` (a config directory or its reconciler.yaml).
 
     ``connecting=False`` (``validate``): an unset ``${VAR}`` in ``target.encord`` (the
     domain, the key file) is not a problem, since only commands that talk to the
-    organisation use them; the value stays as written. Raises ``ConfigError`` carrying
-    every diagnostic when anything is wrong.
+    organisation use them; the value stays as written. ``environment`` chooses one of the
+    config's ``environments:`` (``config/environments.py``). Raises ``ConfigError``
+    carrying every diagnostic when anything is wrong.
     """
     with _collector_paused():
-        return _load(Path(path), os.environ if env is None else env, connecting)
+        environ = os.environ if env is None else env
+        return _load(Path(path), environ, connecting, environment)[0]
+
+
+def render_config(
+    path: Path, *, env: Mapping[str, str] | None = None, environment: str | None = None
+) -> list[tuple[str, Any]]:
+    """What the planner reads, file by file, once the config is valid: ``reconciler.yaml``
+    as the environment makes it, and every file with its templates written out."""
+    with _collector_paused():
+        environ = os.environ if env is None else env
+        _, files = _load(Path(path), environ, True, environment)
+    return [(parsed.doc.file, parsed.doc.data) for parsed in files]
 
 
 MAX_DIAGNOSTICS = 1000
@@ -61,35 +93,36 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_CONNECTION = ("target", "encord")
-
-
-def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredState:
+def _load(
+    path: Path, environ: Mapping[str, str], connecting: bool, requested: str | None
+) -> tuple[DesiredState, list[ParsedFile]]:
     root = _locate(path)
     ctx = Context(root=root)
-    environment = Variables(environ, declared_variables(root / SETTINGS_NAME))
-    settings_file = _parse(
-        root / SETTINGS_NAME,
-        SETTINGS_NAME,
-        SETTINGS_FILE,
-        environment,
-        ctx,
-        defer=None if connecting else _CONNECTION,
-    )
+    preview = preview_settings(root / SETTINGS_NAME)
+    try:
+        name = choose(preview, requested)
+    except ConfigError as exc:
+        raise ConfigError(exc.diagnostics, root=root) from None
+    variables = variables_of(preview, name, Variables(environ, preview.allowed))
+    scope = Scope(name, preview, ctx)
+    written, settings_file = _settings_file(root, variables, ctx, scope, connecting)
     settings = (
         build_settings(settings_file, ctx) if settings_file else Settings(None, None, None, 1)
     )
+    if written is not None:
+        check_environment(written, settings, scope, ctx)
     ctx.target = settings.target
     files = [settings_file] if settings_file else []
     fixtures = fixture_roots(settings_file.doc.data if settings_file else None, root)
-    files += _resource_files(root, fixtures, file_globs(settings_file, ctx), environment, ctx)
+    globs = file_globs(settings_file, ctx)
+    files += _resource_files(root, fixtures, globs, variables, ctx, scope)
     schema = build_metadata_schema(files, ctx)
     resources = build_resources(files, ctx)
     _check_across_resources(resources, settings, ctx)
     if ctx.diagnostics or settings.target is None or settings.ownership is None:
         problems = ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")]
         raise ConfigError(_capped(problems), total=len(sort_diagnostics(problems)), root=root)
-    return DesiredState(
+    state = DesiredState(
         root_dir=str(root),
         version=settings.version,
         target=settings.target,
@@ -106,6 +139,25 @@ def _load(path: Path, environ: Mapping[str, str], connecting: bool) -> DesiredSt
         organisation_tags=resources.organisation_tags,
         source=Source(file=SETTINGS_NAME, line=1, col=1),
         users_policy_source=settings.users_policy_source,
+        environment=name,
+    )
+    return state, files
+
+
+def _settings_file(
+    root: Path, variables: Variables, ctx: Context, scope: Scope, connecting: bool
+) -> tuple[ParsedFile | None, ParsedFile | None]:
+    """``reconciler.yaml`` as written, and as this run reads it (``effective_settings``)."""
+    unused = unused_paths(scope.preview, scope.name)
+    if not connecting:
+        unused += connection_paths(scope.name)
+    parsed = _parse(
+        root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, variables, ctx, unused=lambda _: unused
+    )
+    if parsed is None:
+        return None, None
+    return parsed, ParsedFile(
+        effective_settings(parsed.doc, scope.name), effective_bad(parsed.bad, scope.name)
     )
 
 
@@ -117,15 +169,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # reading it will say what is wrong
-
-
-def declared_variables(settings: Path) -> tuple[str, ...]:
-    """The names ``reconciler.yaml`` lists under ``variables:`` (read before the file itself is
-    interpolated, since it may use them; its shape is checked by the schema afterwards)."""
-    doc, _ = read_yaml(settings, SETTINGS_NAME, {})
-    data = doc.data if doc is not None else None
-    names = data.get("variables") if isinstance(data, dict) else None
-    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -186,6 +229,9 @@ def _single(file: str, message: str, *, root: Path | None = None) -> ConfigError
     return ConfigError([Diagnostic(file, 1, 1, message)], root=root)
 
 
+Unused = Callable[[YamlDoc], list[tuple[PathPart, ...]]]
+
+
 def _parse(
     path: Path,
     rel: str,
@@ -193,8 +239,11 @@ def _parse(
     env: Mapping[str, str],
     ctx: Context,
     *,
-    defer: tuple[str, ...] | None = None,
+    unused: Unused | None = None,
 ) -> ParsedFile | None:
+    """The file parsed and checked against the schema. ``unused`` gives, from its data, the
+    parts this run does not use: their unset variables are no problem (``()``: the whole
+    file is not config in this run, and None is returned)."""
     if path.exists() and not path.resolve().is_relative_to(ctx.root):
         # A link leading out of the config directory: reading it could echo a file such as a
         # private key into a diagnostic, a CI log or a pull-request comment.
@@ -203,12 +252,14 @@ def _parse(
         return None
     doc, problems = read_yaml(path, rel, env)
     deferred: dict[Pos, Pos] = {}
-    if doc is not None and defer is not None:
-        deferred = _unset_under(doc, defer)
+    paths = unused(doc) if doc is not None and unused is not None else []
+    if doc is not None and paths:
+        deferred = _unset_under(doc, paths)
         problems = [d for d in problems if Pos(d.line, d.col) not in deferred]
     ctx.diagnostics.extend(problems)
-    if doc is None:
+    if doc is None or () in paths:
         return None
+    doc = _expanded(doc, env, ctx, paths)
     errors, bad = schema_errors(doc, kind, frozenset(deferred.values()))
     # A node already reported while reading (a bad tag, say) needs no schema error too.
     taken = {(d.line, d.col) for d in problems} | set(doc.tainted)
@@ -218,14 +269,35 @@ def _parse(
     return ParsedFile(doc, frozenset(bad))
 
 
-def _unset_under(doc: YamlDoc, path: tuple[str, ...]) -> dict[Pos, Pos]:
-    """Unset variables in the scalars at or below ``path``: diagnostic → scalar position."""
-    scalars = doc.scalars_under(path)
+def _expanded(
+    doc: YamlDoc, env: Mapping[str, str], ctx: Context, unused: list[tuple[PathPart, ...]]
+) -> YamlDoc:
+    """``doc`` with its ``templates:`` written out (``config/templates.py``); the blocks
+    themselves are checked against the schema first, and a broken one is not expanded."""
+    data = doc.data
+    if not doc.each_refs and not (isinstance(data, dict) and TEMPLATES in data):
+        return doc
+    left_out = {p[1] for p in unused if len(p) == 2 and p[0] == TEMPLATES}
+    if isinstance(data, dict) and TEMPLATES in data:
+        errors, bad = schema_errors(replace(doc, data={TEMPLATES: data[TEMPLATES]}), RESOURCE_FILE)
+        ctx.diagnostics.extend(errors)
+        left_out |= {p[1] for p in bad if len(p) >= 2 and p[0] == TEMPLATES}
+    return expand_templates(doc, env, ctx, frozenset(i for i in left_out if isinstance(i, int)))
+
+
+def _unset_under(doc: YamlDoc, paths: list[tuple[PathPart, ...]]) -> dict[Pos, Pos]:
+    """Unset variables in the scalars at or below ``paths``: diagnostic → scalar position."""
+    scalars = set().union(*(doc.positions_under(path) for path in paths))
     return {at: scalar for at, scalar in doc.unset if scalar in scalars}
 
 
 def _resource_files(
-    root: Path, skip: list[Path], globs: FileGlobs, env: Mapping[str, str], ctx: Context
+    root: Path,
+    skip: list[Path],
+    globs: FileGlobs,
+    env: Mapping[str, str],
+    ctx: Context,
+    scope: Scope,
 ) -> list[ParsedFile]:
     try:
         paths = resource_files(root, skip, globs)
@@ -251,7 +323,7 @@ def _resource_files(
     out = []
     for path in paths:
         rel = path.relative_to(root).as_posix()
-        parsed = _parse(path, rel, RESOURCE_FILE, env, ctx)
+        parsed = _parse(path, rel, RESOURCE_FILE, env, ctx, unused=scope.unused_in)
         if parsed is not None:
             out.append(parsed)
     return out

@@ -9,8 +9,8 @@ to the file, never to its expansion.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from reconciler.model.desired import Source
@@ -57,6 +57,16 @@ class YamlDoc:
     tree: PosNode
     tainted: frozenset[Pos] = frozenset()  # nodes already reported (e.g. a missing ${VAR})
     unset: frozenset[tuple[Pos, Pos]] = frozenset()  # (diagnostic, scalar) of unset ${VAR}s
+    each_refs: frozenset[Pos] = frozenset()  # scalars holding ${each...} (templates.py)
+    # Declarations a template made: (section, key or index) -> which template and entry
+    origins: Mapping[tuple[PathPart, PathPart], str] = field(default_factory=dict)
+
+    def origin(self, path: Iterable[PathPart]) -> str | None:
+        """Which template entry made the declaration at ``path`` (None: written as is)."""
+        if not self.origins:
+            return None
+        key = tuple(path)[:2]
+        return self.origins.get(key) if len(key) == 2 else None
 
     def scalars_under(self, path: Iterable[PathPart]) -> set[Pos]:
         """Where each scalar at or below ``path`` starts; empty when ``path`` is absent."""
@@ -77,6 +87,24 @@ class YamlDoc:
                 stack.extend(children)
         return out
 
+    def positions_under(self, path: Iterable[PathPart]) -> set[Pos]:
+        """Where each key and scalar at or below ``path`` starts."""
+        found: tuple[Pos, PosNode] | None = (self.tree.pos, self.tree)
+        for part in path:
+            found = found[1].child(part) if found is not None else None
+        out: set[Pos] = set()
+        stack = [] if found is None else [found[1]]
+        while stack:
+            node = stack.pop()
+            out.add(node.pos)
+            if isinstance(node.children, dict):
+                for key_pos, child in node.children.values():
+                    out.add(key_pos)
+                    stack.append(child)
+            elif isinstance(node.children, list):
+                stack.extend(node.children)
+        return out
+
     def _walk(self, path: Iterable[PathPart]) -> tuple[Pos, PosNode]:
         """The deepest node along ``path`` and the position of its key (or itself)."""
         key_pos, node = self.tree.pos, self.tree
@@ -95,12 +123,14 @@ class YamlDoc:
         return self._walk(path)[0]
 
     def source(self, path: Iterable[PathPart]) -> Source:
+        path = tuple(path)
         pos = self.key_pos(path)
-        return Source(file=self.file, line=pos.line, col=pos.col)
+        return Source(file=self.file, line=pos.line, col=pos.col, entry=self.origin(path))
 
     def value_source(self, path: Iterable[PathPart]) -> Source:
+        path = tuple(path)
         pos = self.value_pos(path)
-        return Source(file=self.file, line=pos.line, col=pos.col)
+        return Source(file=self.file, line=pos.line, col=pos.col, entry=self.origin(path))
 
 
 def describe_path(path: Iterable[PathPart]) -> str:

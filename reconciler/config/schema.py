@@ -101,6 +101,9 @@ def schema_errors(
         bad_paths.add(path)
         where = describe_path(path)
         text = f"{where}: {message}" if where else message
+        origin = doc.origin(path)
+        if origin is not None:
+            text += f" ({origin})"
         diagnostics.append(Diagnostic(doc.file, pos.line, pos.col, text))
     return diagnostics, bad_paths
 
@@ -206,6 +209,7 @@ def _bounds_message(error: ValidationError) -> str:
         "maxLength": f"longer than {value} characters",
         "minItems": "must not be empty" if value == 1 else f"needs at least {value} entries",
         "maxItems": f"has more than {value} entries",
+        "minProperties": "must not be empty" if value == 1 else f"needs at least {value} keys",
         "uniqueItems": "lists the same value twice",
         "pattern": f"{_short(instance)} does not match {value}",
     }

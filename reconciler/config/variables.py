@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from reconciler.model.names import did_you_mean
+
 PREFIX = "RECONCILER_VAR_"
 TARGET_NAMES = frozenset({"ENCORD_DOMAIN", "ENCORD_SSH_KEY_FILE"})
 CREDENTIAL_NAMES = frozenset({"ENCORD_SSH_KEY", "ENCORD_BEARER_TOKEN", "RECONCILER_PLAN_KEY"})
@@ -33,9 +35,33 @@ class Variables(Mapping[str, str]):
     """The environment as the config sees it: every variable readable, with ``refusal``
     saying why a name may not be interpolated (None when it may)."""
 
-    def __init__(self, environ: Mapping[str, str], allowed: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        allowed: Iterable[str] = (),
+        *,
+        values: Mapping[str, str] | None = None,
+        environment: str | None = None,
+    ) -> None:
         self.environ = environ
         self.allowed = frozenset(allowed)
+        # ``${var.NAME}``: the selected environment's ``variables:`` (None: none selected)
+        self.var_values: Mapping[str, str] = values or {}
+        self.environment = environment
+
+    def missing_variable(self, name: str) -> str:
+        """Why ``${var.NAME}`` has no value, in one line."""
+        if self.environment is None:
+            return (
+                f"${{var.{name}}}: no environment is selected; variables are declared under "
+                "environments.<name>.variables in reconciler.yaml, chosen with --env NAME"
+            )
+        hint = did_you_mean(name, self.var_values)
+        return (
+            f"${{var.{name}}}: environment {self.environment} has no variable {name}{hint}; "
+            f"add it under environments.{self.environment}.variables in reconciler.yaml, or "
+            f"write ${{var.{name}:-default}}"
+        )
 
     def refusal(self, name: str) -> str | None:
         if is_credential(name):

@@ -26,7 +26,7 @@ import yaml
 
 from reconciler.config.errors import Diagnostic, FileAbortedError, ScalarError
 from reconciler.config.frames import Frame, Node
-from reconciler.config.interpolate import interpolate
+from reconciler.config.interpolate import EACH_REFERENCE, interpolate
 from reconciler.config.positions import Pos, PosNode, YamlDoc
 from reconciler.config.scalars import resolve_plain, resolve_scalar, unsupported_tag
 from reconciler.config.yamlerrors import syntax_error
@@ -88,7 +88,12 @@ def parse_yaml(
     if root is None:
         return YamlDoc(rel, None, PosNode(Pos(1, 1))), composer.diagnostics
     return YamlDoc(
-        rel, root.value, root.pos_node, frozenset(composer.tainted), frozenset(composer.unset)
+        rel,
+        root.value,
+        root.pos_node,
+        frozenset(composer.tainted),
+        frozenset(composer.unset),
+        frozenset(composer.each_refs),
     ), composer.diagnostics
 
 
@@ -175,6 +180,7 @@ class _Composer:
         self.nodes = 0
         self.tainted: set[Pos] = set()
         self.unset: set[tuple[Pos, Pos]] = set()
+        self.each_refs: set[Pos] = set()  # scalars left for template expansion
 
     def dispose(self) -> None:
         self.loader.dispose()
@@ -287,6 +293,8 @@ class _Composer:
             self.anchors[name] = Node(node.value, node.pos_node, node.size, node.key_text, False)
 
     def interpolate(self, text: str, event: Any) -> str:
+        if EACH_REFERENCE.search(text):
+            self.each_refs.add(pos_of(event.start_mark))
         result, problems = interpolate(text, self.env)
         if problems:
             self.tainted.add(pos_of(event.start_mark))

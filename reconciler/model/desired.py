@@ -109,12 +109,17 @@ class Source(Model):
     file: str
     line: int
     col: int = 1
+    # Made by a template: which one of its entries, "for_each entry 'x' at file:line"
+    entry: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}{self._entry()}"
 
     def position(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        return f"{self.file}:{self.line}:{self.col}{self._entry()}"
+
+    def _entry(self) -> str:
+        return "" if self.entry is None else f" ({self.entry})"
 
 
 class Policy(Model):
@@ -416,6 +421,7 @@ class DesiredState(Model):
     source: Source  # reconciler.yaml
     # where ``policy.users`` is written (None: not written, additive), for the removals it causes
     users_policy_source: Source | None = None
+    environment: str | None = None  # the one of reconciler.yaml's environments: chosen
 
     def roots(self) -> tuple[str, ...]:
         """Folder paths the config refers to that have no referred-to ancestor.

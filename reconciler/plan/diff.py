@@ -90,6 +90,7 @@ def _sealed(
             ownership_id=desired.ownership.id,
             created_at=options.created_at,
             config_dir=desired.root_dir,
+            environment=desired.environment,
             forced=options.force,
             takeover=options.takeover,
             only=options.only,

@@ -100,6 +100,8 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
     }
     if plan.takeover:  # only when set: plans without it read as they always did
         doc["takeover"] = True
+    if plan.environment is not None:  # likewise: plans of configs without environments
+        doc["environment"] = plan.environment
     if with_checksum:
         doc["checksum"] = plan.checksum
     return doc
@@ -129,6 +131,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         target=doc["target"],
         created_at=doc.get("created_at"),
         config_dir=doc.get("config_dir", ""),
+        environment=doc.get("environment"),
         ownership_id=doc["ownership_id"],
         forced=bool(doc.get("forced", False)),
         takeover=bool(doc.get("takeover", False)),

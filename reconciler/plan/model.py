@@ -308,6 +308,7 @@ class Plan:
     format_version: int = FORMAT_VERSION
     created_at: str | None = None
     config_dir: str = ""
+    environment: str | None = None  # of reconciler.yaml's environments:, when it has them
     forced: bool = False
     takeover: bool = False  # planned with --takeover (``reconciler.plan.safety.takeover``)
     only: tuple[str, ...] = ()

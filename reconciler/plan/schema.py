@@ -131,6 +131,14 @@ PLAN_SCHEMA: dict[str, Any] = {
             "target": {"type": "string"},
             "created_at": _NULLABLE_STRING,
             "config_dir": {"type": "string"},
+            "environment": {
+                "description": (
+                    "The environment of the config (environments: in reconciler.yaml) the "
+                    "plan was made for; absent when it declares none. A plan applies only "
+                    "to its own."
+                ),
+                "type": "string",
+            },
             "ownership_id": {"type": "string"},
             "caller": CALLER_SCHEMA,
             "forced": {"type": "boolean"},
