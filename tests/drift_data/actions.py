@@ -190,6 +190,7 @@ class Runner:
     secrets: dict[str, str]
     gh_state: Path
     extra_path: tuple[str, ...] = ()
+    matrix: dict[str, Any] = field(default_factory=dict)  # this job's entry of its matrix
 
     def run(self, workflow_path: Path, job: str) -> JobResult:
         workflow = load_workflow(workflow_path)
@@ -213,7 +214,13 @@ class Runner:
         return JobResult(results, self._summary.read_text(), artifacts, self._junit)
 
     def _context(self, env: Mapping[str, str]) -> dict[str, Any]:
-        return {"github": self.github, "secrets": self.secrets, "steps": self._steps, "env": env}
+        return {
+            "github": self.github,
+            "secrets": self.secrets,
+            "steps": self._steps,
+            "env": env,
+            "matrix": self.matrix,
+        }
 
     def _status(self, name: str) -> bool:
         return {
