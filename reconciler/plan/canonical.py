@@ -27,6 +27,19 @@ from reconciler.model.desired import description_owner as description_owner  # i
 
 def canonical(value: Any) -> Any:
     """The normal form of a JSON-like value (see the module docstring)."""
+    # Exact types first: isinstance against ``Mapping`` or a ``list | tuple`` union costs
+    # several times a plain check, and a million items' metadata passes through here.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
+    if kind is list:
+        return [canonical(v) for v in value]
+    return _canonical_other(value)
+
+
+def _canonical_other(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, float):
@@ -53,6 +66,10 @@ def equivalent(a: Any, b: Any) -> bool:
         if len(a) != len(b):
             return False
         return all(k in b and equivalent(v, b[k]) for k, v in a.items())
+    if kind is float and type(b) is float:
+        return bool(a == b) or (math.isnan(a) and math.isnan(b))
+    if kind is str or type(b) is str:  # a string equals only an equal string
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):

@@ -46,7 +46,9 @@ def _walk(
 
 
 def _describe_value(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
+    if type(old) is str or type(new) is str:  # the common leaf, without the ABC checks below
+        out.append(FieldDiff(path, "change", canonical(old), canonical(new)))
+    elif isinstance(old, Mapping) and isinstance(new, Mapping):
         _walk(path, old, new, out)
     elif isinstance(old, list | tuple) and isinstance(new, list | tuple):
         if _set_like(old) and _set_like(new) and set(old) != set(new):

@@ -49,7 +49,10 @@ class Combined:
     def differs(self, live: Mapping[str, Any]) -> bool:
         for key, value in self.declared.items():
             have = live.get(key, _MISSING)
-            if have is _MISSING or not equivalent(have, value):
+            if type(have) is str and type(value) is str:  # the common case, without a call
+                if have != value:
+                    return True
+            elif have is _MISSING or not equivalent(have, value):
                 return True
         if self.replace:
             return len(live) != len(self.declared)
@@ -84,6 +87,7 @@ class CompiledRule:
     name: Glob | None
     types: frozenset[str]
     contribution: Contribution
+    always: bool  # no condition at all: matches every item of the folders it covers
 
     def covers(self, folder_path: str) -> bool:
         folder = self.rule.folder
@@ -109,6 +113,7 @@ def compile_rules(rules: tuple[MetadataRule, ...]) -> list[CompiledRule]:
             contribution=Contribution(
                 rule.metadata, rule.mode == "replace", rule.owned_keys, str(rule.source)
             ),
+            always=not (rule.match.name or rule.match.types or rule.match.metadata),
         )
         for rule in rules
     ]
@@ -129,7 +134,7 @@ class Settler:
         self, item: LiveItem, path: str, metadata: Mapping[str, Any], rules: list[CompiledRule]
     ) -> list[Contribution]:
         """Matching rules in declaration order, then this path's manifest rows."""
-        out = [r.contribution for r in rules if r.matches(item, metadata)]
+        out = [r.contribution for r in rules if r.always or r.matches(item, metadata)]
         if not self._manifests:
             return out
         for manifest in self._manifests:
