@@ -117,3 +117,36 @@ def test_public_surface_is_pinned() -> None:
         "is_destructive", "is_replace", "loads", "plan_document", "plan_from_document",
         "render_markdown", "render_text",
     ]  # fmt: skip
+
+
+def test_a_plan_file_is_checked_as_read_without_rebuilding_its_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The checksum of the document as read is the planner's: ``loads`` needs no second
+    ``plan_document`` (which costs as much as the checksum itself at 100,000 changes)."""
+    import reconciler.plan.planfile as planfile
+
+    plan = _a_plan()
+    text = dumps(plan)
+
+    def rebuilt(_plan: Plan) -> str:
+        raise AssertionError("the document was rebuilt to check its checksum")
+
+    monkeypatch.setattr(planfile, "compute_checksum", rebuilt)
+    assert loads(text) == plan
+    edited = json.loads(text)
+    edited["changes"][0]["reason"] = "harmless?"
+    with pytest.raises(AssertionError, match="rebuilt"):  # as read, it fails: judged as before
+        loads(json.dumps(edited))
+
+
+def test_a_document_sealed_as_written_loads_even_without_optional_keys() -> None:
+    from reconciler.plan.document import document_checksum
+
+    doc = json.loads(dumps(_a_plan()))
+    del doc["warnings"], doc["checksum"]  # an older writer's document, hashed as it wrote it
+    doc["checksum"] = document_checksum(doc)
+    assert loads(json.dumps(doc)).changes == _a_plan().changes
+    doc["forced"] = True  # and an edit still breaks it
+    with pytest.raises(PlanFileError, match="checksum does not match"):
+        loads(json.dumps(doc))

@@ -108,12 +108,13 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
 
 
 def compute_checksum(plan: Plan) -> str:
+    return document_checksum(plan_document(plan, with_checksum=False))
+
+
+def document_checksum(doc: Mapping[str, Any]) -> str:
+    """The checksum of a plan document given without its ``checksum`` key (C encoder)."""
     text = json.dumps(
-        plan_document(plan, with_checksum=False),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
