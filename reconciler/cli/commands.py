@@ -24,6 +24,10 @@ class LazyCommand(NamedTuple):
 
 
 COMMANDS: dict[str, LazyCommand] = {
+    "adopt": LazyCommand(
+        "reconciler.cli.claim",
+        "Write adopt: true into the declared folders and groups that ADDRESS_GLOB matches.",
+    ),
     "apply": LazyCommand(
         "reconciler.cli.apply",
         "Make the organisation match PATH (a config directory, default .) or a saved PLANFILE.",
@@ -39,6 +43,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "plan": LazyCommand(
         "reconciler.cli.plan",
         "Show what `reconciler apply` would change to make Encord match PATH (default .).",
+    ),
+    "release": LazyCommand(
+        "reconciler.cli.claim",
+        "Write release: true into the declared folders and groups that ADDRESS_GLOB matches.",
     ),
     "render": LazyCommand(
         "reconciler.cli.render",

@@ -93,10 +93,20 @@ def fold_deletes(changes: tuple[Change, ...]) -> dict[str, str]:
     return tops
 
 
-# --- unmanaged folders ----------------------------------------------------------------------
+# --- unmanaged ------------------------------------------------------------------------------
 
 
 def _unmanaged(
+    plan: Plan, desired: DesiredState, live: LiveState, renames: Renames
+) -> tuple[Unmanaged, ...]:
+    """Unmanaged folders (each with what it holds), then every other kind's, as planned."""
+    others = tuple(
+        Unmanaged(address=a, root="") for a in plan.unmanaged if addr.kind_of(a) != addr.Kind.FOLDER
+    )
+    return _unmanaged_folders(plan, desired, live, renames) + others
+
+
+def _unmanaged_folders(
     plan: Plan, desired: DesiredState, live: LiveState, renames: Renames
 ) -> tuple[Unmanaged, ...]:
     taken = [p.live.path for p in renames.pairs]

@@ -75,5 +75,19 @@ def detail_lines(entry: Drift, *, max_fields: int | None = None) -> list[str]:
 
 
 def unmanaged_line(entry: Unmanaged) -> str:
+    if not entry.root:
+        return printable(entry.address)
     items = f", {entry.items} item{'s' if entry.items != 1 else ''} inside" if entry.items else ""
     return f"{printable(entry.address)} (under {printable(entry.root)}{items})"
+
+
+def unmanaged_count(entries: tuple[Unmanaged, ...]) -> str:
+    """``2 folders under the declared roots, 1 group`` (per kind, in order of appearance)."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        kind = entry.address.split(":", 1)[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [plural(n, kind) for kind, n in counts.items()]
+    if "folder" in counts:
+        parts[0] += " under the declared roots"
+    return ", ".join(parts)

@@ -104,8 +104,10 @@ def drift_order(entry: Drift) -> tuple[int, int, str]:
 
 @dataclass(frozen=True, slots=True)
 class Unmanaged:
-    """A live folder under a declared root that the config does not declare and that prune
-    would not delete (not ours, or ``prune: never``). Reported, never counted as drift."""
+    """A live object the config does not declare and that prune would not delete (not ours,
+    or ``prune: never``): a folder under a declared root (``root``, with the ``items`` it
+    holds), or a group, dataset, tag, ... (``root`` empty: they are organisation-wide).
+    Reported, never counted as drift."""
 
     address: str
     root: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.drift.checks import failing_checks
-from reconciler.drift.lines import folded_line, unmanaged_line
+from reconciler.drift.lines import folded_line, unmanaged_count, unmanaged_line
 from reconciler.drift.model import Drift, DriftReport
 from reconciler.model import addresses as addr
 from reconciler.plan.html_shell import Nodes, categories, page
@@ -134,7 +134,7 @@ def _notes(report: DriftReport) -> list[dict[str, Any]]:
     if report.unmanaged:
         notes.append(
             {
-                "title": "Unmanaged folders under the declared roots (left alone, not drift)",
+                "title": f"Unmanaged: {unmanaged_count(report.unmanaged)} (left alone, not drift)",
                 "lines": [unmanaged_line(u) for u in report.unmanaged],
             }
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.drift.checks import failing_checks
-from reconciler.drift.lines import detail_lines, headline, unmanaged_line
+from reconciler.drift.lines import detail_lines, headline, unmanaged_count, unmanaged_line
 from reconciler.drift.model import Drift, DriftReport
 from reconciler.printable import code_span, printable, same_length, table_cell
 from reconciler.words import plural
@@ -165,8 +165,7 @@ def _status(report: DriftReport) -> str:
     else:  # no drift entry, and yet not in sync: one verdict, the exit code's
         lines += ["> [!CAUTION]", f"> **{report.summary_line()}**", ""]
     if report.unmanaged:
-        folders = plural(len(report.unmanaged), "unmanaged folder", "unmanaged folders")
-        lines += [f"{folders} under the declared roots (not drift).", ""]
+        lines += [f"Unmanaged: {unmanaged_count(report.unmanaged)} (not drift).", ""]
     if report.only:
         lines += [_clip(f"Only: {', '.join(code_span(o) for o in report.only)}"), ""]
     return "\n".join(lines) + "\n"

@@ -7,10 +7,9 @@ summary line.
 
 from __future__ import annotations
 
-from reconciler.drift.lines import detail_lines, headline, unmanaged_line
+from reconciler.drift.lines import detail_lines, headline, unmanaged_count, unmanaged_line
 from reconciler.drift.model import DriftReport
 from reconciler.printable import printable, printable_lines
-from reconciler.words import plural
 
 
 def render_text(report: DriftReport) -> str:
@@ -37,10 +36,9 @@ def render_text(report: DriftReport) -> str:
 def _trailer(report: DriftReport) -> list[str]:
     lines: list[str] = []
     if report.unmanaged:
-        folders = plural(len(report.unmanaged), "folder", "folders")
         are = "is" if len(report.unmanaged) == 1 else "are"
         lines.append(
-            f"Unmanaged: {folders} under the declared roots {are} not declared and left alone "
+            f"Unmanaged: {unmanaged_count(report.unmanaged)} {are} not declared and left alone "
             "(not drift):"
         )
         lines.extend(f"  ? {unmanaged_line(u)}" for u in report.unmanaged)

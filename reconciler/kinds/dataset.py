@@ -11,11 +11,14 @@ from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 
@@ -55,6 +58,21 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Datasets not declared (datasets are never pruned), except those a cloud-synced folder
+    keeps in step with itself: they follow their folder."""
+    synced = {f.synced_dataset_hash for f in live.folders.values() if f.synced_dataset_hash}
+    return tuple(
+        sorted(
+            {
+                addr.dataset(d.title)
+                for d in live.datasets.values()
+                if d.title not in desired.datasets and d.uuid not in synced
+            }
+        )
+    )
+
+
 # A dataset patch is planned but never kept (``withhold_unsupported``): not a shape.
 SHAPES = frozenset({(Action.CREATE,)})
 
@@ -67,4 +85,5 @@ SPEC = KindSpec(
     bundle_key=bundle_key,
     shapes=SHAPES,
     decode=DatasetPayload.decode,
+    unmanaged=unmanaged,
 )

@@ -11,11 +11,15 @@ from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
+from reconciler.model.desired import tagged_by
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 
@@ -57,6 +61,21 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Groups not declared that prune leaves alone: not tagged ours, or ``prune: never``."""
+    prunes = desired.policy.prune != "never"
+    return tuple(
+        sorted(
+            {
+                addr.group(g.name)
+                for g in live.groups.values()
+                if g.name not in desired.groups
+                and not (prunes and tagged_by(g.description, desired.ownership.id))
+            }
+        )
+    )
+
+
 # ``adopt`` and ``release`` write the ownership tag in the description (``Groups`` patches it).
 SHAPES = frozenset(
     {(Action.CREATE,), (Action.PATCH,), (Action.DELETE,)}
@@ -72,5 +91,6 @@ SPEC = KindSpec(
     bundle_key=bundle_key,
     shapes=SHAPES,
     drift_split="members",
+    unmanaged=unmanaged,
     decode=GroupPayload.decode,
 )

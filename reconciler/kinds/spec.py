@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
     from reconciler.kinds.actions import Action
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 PhaseWork = tuple[Phase, tuple["Action", ...]]
@@ -32,6 +34,9 @@ DriftClass = Literal["links", "access", "metadata", "membership"]
 # the folder it hangs from, the dataset it belongs to, the dataset's links, the collection's
 # members, the rule or manifest that placed the item, or the prune policy.
 CheckRoute = Literal["folder", "dataset", "links", "members", "item", "policy"]
+# The addresses of the live objects of a kind that no declaration names and that prune leaves
+# alone (not ours, or ``prune: never``): the plan's and drift's "unmanaged" list.
+UnmanagedLister = Callable[["DesiredState", "LiveState"], tuple[str, ...]]
 
 
 def no_wave(step: Step) -> tuple[int, ...]:
@@ -63,6 +68,9 @@ class KindSpec:
       other, ``planfile.loads`` refuses any other; ``reconciler.plan.shapes``).
     * ``decode``: a ``before``/``after`` of the kind read from plan JSON: its typed payload
       (``reconciler.kinds.payload``; ``Payload.encode`` is the way back).
+    * ``unmanaged``: lists the kind's live objects left alone (``UnmanagedLister``); None
+      for kinds that list none that way (relations and items belong to their folder or
+      dataset; folders are listed by ``plan.prune``, which knows the projected tree).
     """
 
     kind: Kind
@@ -79,3 +87,4 @@ class KindSpec:
     drift_field: str | None = None
     drift_split: str | None = None
     check: CheckRoute = "policy"
+    unmanaged: UnmanagedLister | None = None

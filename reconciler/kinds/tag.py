@@ -15,11 +15,15 @@ from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
+from reconciler.model.desired import tagged_by
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 
@@ -61,6 +65,25 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None
 
 
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Tags not declared that prune leaves alone (not proven ours, or ``prune: never``);
+    none when the config does not manage tags (they are not read)."""
+    declared, tags = desired.organisation_tags, live.organisation_tags
+    if declared is None or tags is None:
+        return ()
+    prunes = desired.policy.prune != "never"
+    return tuple(
+        sorted(
+            {
+                addr.organisation_tag(t.name)
+                for t in tags.values()
+                if t.name not in declared
+                and not (prunes and tagged_by(t.description, desired.ownership.id))
+            }
+        )
+    )
+
+
 # A tag patch is planned but never kept (``withhold_unsupported``): not a shape.
 SHAPES = frozenset({(Action.CREATE,), (Action.DELETE,)})
 
@@ -73,4 +96,5 @@ SPEC = KindSpec(
     bundle_key=bundle_key,
     shapes=SHAPES,
     decode=TagPayload.decode,
+    unmanaged=unmanaged,
 )

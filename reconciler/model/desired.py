@@ -99,6 +99,12 @@ def description_owner(description: str) -> str | None:
     return found.group(1) if found else None
 
 
+def tagged_by(description: str | None, ownership_id: str) -> bool:
+    """Whether a description ends in the ownership tag of ``ownership_id`` (a group,
+    dataset or organisation tag that this ownership id manages)."""
+    return description is not None and description_owner(description) == ownership_id
+
+
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 

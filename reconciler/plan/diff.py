@@ -18,6 +18,8 @@ The order of the calls follows from those arguments, and the reasons for it are:
 * ``check_selectors`` after ``plan_item_metadata``: it judges the selectors against the
   placed items and their desired metadata; the datasets it finds with a selector matching
   nothing reach the ``selector-unlinks`` safety filter (``Facts.empty_selectors``).
+* ``list_unmanaged`` after ``plan_prune``: the folders prune leaves alone, and every kind's
+  own (``KindSpec.unmanaged``).
 * ``plan_metadata_schema``, ``plan_groups``, ``plan_tags``, ``plan_folder_access`` and
   ``plan_deferred`` depend on nothing but what their arguments name.
 
@@ -60,6 +62,7 @@ from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
 from reconciler.plan.tags import plan_tags
 from reconciler.plan.tree import Tree, moving_ancestor
+from reconciler.plan.unmanaged import list_unmanaged
 
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
@@ -178,7 +181,7 @@ def _plan_everything(ctx: Context) -> Staged:
             *collections.refusals,
         ),
         deferred=deferred,
-        unmanaged=pruned.unmanaged,
+        unmanaged=list_unmanaged(ctx, pruned.unmanaged),
         problems=(
             *folders.problems,
             *placed.problems,
