@@ -122,6 +122,14 @@ def test_a_collection_follows_its_selector_and_keeps_its_uuid(
     assert members(again) == {items[n].uuid for n in ("item-0000000.jpg", "item-0000002.jpg")}
     assert "No changes." in apply(renamed, server).stdout
 
+    out = tmp_path / "exported"
+    exported = run_cli("export", "--root", "/raw/cams", "--out", str(out), *flags(server))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    text = (out / "collections.yaml").read_text()
+    assert "night-scenes:" in text and "[managed by" not in text
+    replanned = run_cli("plan", str(out), "--detailed-exitcode", *flags(server))
+    assert replanned.returncode == 0, replanned.stdout + replanned.stderr
+
 
 SPLIT = """\
 collections:

@@ -95,5 +95,6 @@ def _counts(docs: Documents, live: LiveState, roots: tuple[str, ...]) -> dict[st
         "metadata_rows": len(docs.metadata_rows),
         "groups": len(docs.groups),
         "datasets": len(docs.datasets),
+        "collections": len(docs.collections),
         "links_by_path": sum(len(paths) for paths in docs.link_manifests.values()),
     }

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.config.paths import is_path
 from reconciler.export import schema as schema_spelling
+from reconciler.export.collections import export_collections, exported_collections
 from reconciler.export.items import ItemsMode, item_metadata
 from reconciler.export.links import TreeIndex, select
 from reconciler.export.ownership import (
@@ -58,6 +59,7 @@ class Documents:
     link_manifests: dict[str, list[str]] = field(default_factory=dict)  # file -> item paths
     metadata_schema: dict[str, Any] | None = None
     organisation_tags: dict[str, str | None] = field(default_factory=dict)
+    collections: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     items_with_metadata: int = 0
 
@@ -74,6 +76,17 @@ def build(live: LiveState, options: ExportOptions) -> Documents:
     docs.metadata_schema = _schema(live, docs.warnings)
     owner = choose_id(_found_ids(exported, granted, docs), options.ownership_id, docs.warnings)
     docs.organisation_tags = _tags(live, owner, docs.warnings)
+    found = export_collections(
+        live,
+        options.roots,
+        exported.index,
+        exported.items,
+        docs.link_manifests,
+        owner,
+        docs.warnings,
+    )
+    docs.collections = found.collections
+    docs.link_manifests.update(found.manifests)
     docs.settings = {
         "version": 1,
         "target": dict(options.target),
@@ -89,7 +102,8 @@ def _found_ids(exported: _Exported, granted: set[str], docs: Documents) -> Count
     return count_ids(
         (f.metadata for f in exported.declarable() if f.path in docs.folders),
         [live.groups[h].description for h in granted]
-        + [d.description for d in live.datasets.values() if d.title in docs.datasets],
+        + [d.description for d in live.datasets.values() if d.title in docs.datasets]
+        + [c.description for c in exported_collections(live, exported.roots)],
     )
 
 
@@ -109,6 +123,7 @@ class _Exported:
 
     def __init__(self, live: LiveState, roots: tuple[str, ...], warnings: list[str]) -> None:
         self.live = live
+        self.roots = roots
         self.folders = {
             u: f for u, f in live.folders.items() if any(is_under(f.path, r) for r in roots)
         }

@@ -52,6 +52,8 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
         files["manifests/metadata.jsonl"] = _jsonl(docs.metadata_rows)
     for name, paths in docs.link_manifests.items():
         files[name] = _jsonl([{"path": path} for path in paths])
+    if docs.collections:
+        files["collections.yaml"] = _yaml({"collections": docs.collections}, header)
     if docs.organisation_tags:
         files["organisation_tags.yaml"] = _yaml(
             {"organisation_tags": docs.organisation_tags}, header
