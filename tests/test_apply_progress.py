@@ -12,6 +12,8 @@ from reconciler.apply import (
     BundleDone,
     PhaseFinished,
     PhaseStarted,
+    RegisterProgress,
+    RowFailed,
     StepFailed,
     VerifyFinished,
     VerifyStarted,
@@ -81,3 +83,36 @@ def test_without_a_terminal_there_is_no_progress() -> None:
     text = view_for("text")
     assert isinstance(text, TextView)
     assert isinstance(text._progress, Quiet)  # pytest captures stderr: not a terminal
+
+
+def test_register_objects_get_a_bar_and_failed_objects_a_line_each() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120, color_system=None)
+    bars = Bars(console)
+    events = [
+        PhaseStarted(phase="register", steps=1, bundles=1),
+        RegisterProgress(
+            address="register:/b7", done=0, errors=0, pending=40, total=40, jobs_running=1
+        ),
+        RowFailed(
+            phase="register",
+            address="item:/b7/x.jpg",
+            message="m.jsonl:3: s3://r/x.jpg: object s3://r/x.jpg does not exist in the bucket",
+        ),
+        RegisterProgress(
+            address="register:/b7", done=39, errors=1, pending=0, total=40, jobs_running=0
+        ),
+        BundleDone(phase="register", addresses=("register:/b7",)),
+    ]
+    for event in events:
+        bars(event)
+    bars.close()
+    text = out.getvalue()
+    assert text.count("registering register:/b7") == 1
+    assert "40/40" in text and "1/1" in text  # objects, and the phase's one change
+    assert "! item:/b7/x.jpg: m.jsonl:3: s3://r/x.jpg: object" in text
+    lines = io.StringIO()
+    for event in events:
+        JsonLinesView(lines)(event)
+    kinds = [json.loads(line)["event"] for line in lines.getvalue().splitlines()]
+    assert kinds.count("register_progress") == 2 and "row_failed" in kinds
