@@ -23,7 +23,7 @@ from reconciler.apply.journal import Journal, read_journal
 from reconciler.apply.ops_register import RegisterObjects
 from reconciler.apply.phases import Phase, Step
 from reconciler.apply.recorder import Recorder
-from reconciler.apply.registration import RegisterWork, register_rows
+from reconciler.apply.registration import RegisterWork, register_rows, settle_stopped_jobs
 from reconciler.encord import ClientOptions, EncordClient, KeyAuth, RetryOptions
 from reconciler.kinds.payload import Payload
 from reconciler.model.addresses import Kind
@@ -217,7 +217,7 @@ async def test_resume_waits_for_a_job_an_earlier_run_never_saw_end(setup: Setup)
     job = await setup.sandbox.client.uploads.start(folder, first, integration=setup.integration)
     setup.close()
     with Journal.open(setup.journal_path) as journal:
-        journal.upload_started(ADDRESS, str(job), range(10))
+        journal.upload_started(ADDRESS, str(job), folder, range(10))
     await setup.sandbox.reset_stats()
 
     outcome = await register_rows(setup.context(resume=True), work(setup, folder, rows))
@@ -358,3 +358,20 @@ async def test_a_job_that_cannot_be_polled_fails_its_rows() -> None:
     assert list(outcome.failed) == [0]
     assert outcome.failed[0].startswith(f"data-upload job {JOB}: ")
     await ctx.client.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_fresh_plan_first_waits_for_jobs_a_stopped_run_left_running(setup: Setup) -> None:
+    rows = rows_in(setup.bucket, 150, prefix="left")  # 2 ms a unit: 0.3 s
+    folder = await setup.folder("left")
+    items = DataUploadItems(text=[UploadText(object_url=r.url) for r in rows])
+    client = setup.sandbox.client
+    job = await client.uploads.start(folder, items, integration=setup.integration)
+    with Journal.open(setup.journal_path) as journal:
+        journal.upload_started(ADDRESS, str(job), folder, range(150))
+        journal.upload_started("register:/gone", str(job), "", range(1))  # no folder: skipped
+
+    waited = await settle_stopped_jobs(client, [read_journal(setup.journal_path)])
+
+    assert waited == 1
+    assert len(await setup.urls(folder)) == 150  # all in before the plan reads live

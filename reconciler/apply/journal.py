@@ -14,7 +14,7 @@ JSON object per line, each written, flushed and fsynced before apply goes on:
     {"type": "finish", "ok": true, "at": …}                        ("superseded": true when
                                                                   a fresh plan took over)
     {"type": "upload-job", "address": "register:/a", "job": …,     a data-upload job was
-     "rows": [[0, 1000]]}                                          started for these rows
+     "folder": …, "rows": [[0, 1000]]}                             started for these rows
     {"type": "upload-done", "address": …, "job": …, "status": …,   it ended; these rows are
      "rows": [[0, 998]]}                                           registered
 
@@ -107,6 +107,7 @@ class UploadJobs:
 
     open: dict[str, Ranges] = field(default_factory=dict)
     registered: set[int] = field(default_factory=set)
+    folders: dict[str, str] = field(default_factory=dict)  # job -> the folder it registers into
 
 
 def to_ranges(rows: Iterable[int]) -> Ranges:
@@ -182,6 +183,7 @@ def _absorb(state: JournalState, record: Mapping[str, Any]) -> None:
         jobs = state.uploads.setdefault(str(record["address"]), UploadJobs())
         if kind == "upload-job":
             jobs.open[str(record["job"])] = list(record.get("rows", ()))
+            jobs.folders[str(record["job"])] = str(record.get("folder", ""))
         else:
             jobs.open.pop(str(record["job"]), None)
             jobs.registered.update(from_ranges(record.get("rows", ())))
@@ -250,8 +252,16 @@ class Journal:
     def bundle(self, phase: str, done: Iterable[str]) -> None:
         self.record({"type": "bundle", "phase": phase, "done": sorted(done)})
 
-    def upload_started(self, address: str, job: str, rows: Iterable[int]) -> None:
-        self.record({"type": "upload-job", "address": address, "job": job, "rows": to_ranges(rows)})
+    def upload_started(self, address: str, job: str, folder: str, rows: Iterable[int]) -> None:
+        self.record(
+            {
+                "type": "upload-job",
+                "address": address,
+                "job": job,
+                "folder": folder,
+                "rows": to_ranges(rows),
+            }
+        )
 
     def upload_done(self, address: str, job: str, status: str, rows: Iterable[int]) -> None:
         self.record(

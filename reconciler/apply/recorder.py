@@ -127,10 +127,10 @@ class Recorder:
             self._journal.sync_started(address, job)
         self._emit(SyncStarted(address=address, job=job))
 
-    def upload_started(self, address: str, job: str, rows: Iterable[int]) -> None:
+    def upload_started(self, address: str, job: str, folder: str, rows: Iterable[int]) -> None:
         """A data-upload job was started for these rows (journaled before it is polled)."""
         if self._journal is not None:
-            self._journal.upload_started(address, job, rows)
+            self._journal.upload_started(address, job, folder, rows)
 
     def upload_done(self, address: str, job: str, status: str, rows: Iterable[int]) -> None:
         """A data-upload job ended and registered these rows."""

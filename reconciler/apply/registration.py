@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.events import RegisterProgress
-from reconciler.apply.journal import UploadJobs, from_ranges, to_ranges
-from reconciler.encord import EncordError
+from reconciler.apply.journal import JournalState, UploadJobs, from_ranges, to_ranges
+from reconciler.encord import EncordClient, EncordError
 from reconciler.wire.uploads import (
     ENTRY_LISTS,
     DataUploadItems,
@@ -141,7 +141,7 @@ class _Registration:
                 self._fail(rows, _one_line(error))
                 return
             self.jobs.open[str(job)] = to_ranges(rows)
-            self.ctx.recorder.upload_started(self.work.address, str(job), rows)
+            self.ctx.recorder.upload_started(self.work.address, str(job), self.work.folder, rows)
             await self._follow(str(job), rows)
 
     async def _follow(self, job: str, rows: list[int]) -> None:
@@ -246,6 +246,28 @@ class _Registration:
                 jobs_running=self.running,
             )
         )
+
+
+async def settle_stopped_jobs(
+    client: EncordClient, stopped: Iterable[JournalState], *, timeout_seconds: int = 3600
+) -> int:
+    """Wait for the data-upload jobs that stopped runs started and never saw end, so that a
+    fresh plan sees what they registered instead of sending it again while they still run.
+    Returns how many were waited for; one that cannot be read (gone) is not waited for."""
+    jobs = [
+        (uploads.folders[job], job)
+        for state in stopped
+        for uploads in state.uploads.values()
+        for job in uploads.open
+        if uploads.folders.get(job)
+    ]
+
+    async def settle(folder: str, job: str) -> None:
+        with contextlib.suppress(EncordError):
+            await client.uploads.wait(folder, job, timeout_seconds=timeout_seconds)
+
+    await asyncio.gather(*(settle(folder, job) for folder, job in jobs))
+    return len(jobs)
 
 
 def _one_line(error: BaseException) -> str:

@@ -32,6 +32,7 @@ from reconciler.apply import (
 )
 from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
+from reconciler.apply.registration import settle_stopped_jobs
 from reconciler.apply.resume import (
     carry_on,
     done_indices,
@@ -309,6 +310,8 @@ async def _the_plan(
         _check_saved(request)
         await _recheck(saved, request, client, desired)
         return saved, None, None
+    # Registrations a stopped run left running end first: the plan must see what they made.
+    await settle_stopped_jobs(client, stopped)
     read_at = time.monotonic()  # the oldest object in the plan was read after this
     live = await read_scope(client, desired)
     _check_complete(live, request)

@@ -76,6 +76,28 @@ def remote_location(provider: str, root: str, remote_url: str) -> RemoteLocation
     return RemoteLocation(bucket=base / parts[0], directory=directory)
 
 
+def object_file(provider: str, root: str, url: str, checked: dict[str, bool]) -> Path | None:
+    """The regular file standing in for object ``url``, or None when there is none inside the
+    integration's root; 400 for a foreign scheme or '.'/'..' segments. ``checked`` caches,
+    per directory, whether its real path is inside the root (the caller's batch shares it:
+    resolving every object's path on its own was most of a registration's time)."""
+    parts = _url_parts(provider, url)
+    if any(part in ("..", ".") for part in parts):
+        raise bad_request(f"object URL must not contain '.' or '..' segments: {url}")
+    directory = os.path.join(root, *parts[:-1])
+    inside = checked.get(directory)
+    if inside is None:
+        base = os.path.realpath(root)
+        real = os.path.realpath(directory)
+        inside = checked[directory] = real == base or real.startswith(base + os.sep)
+    path = os.path.join(directory, parts[-1])
+    try:
+        regular = inside and S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        regular = False
+    return Path(path) if regular else None
+
+
 def _url_parts(provider: str, remote_url: str) -> list[str]:
     url = urlsplit(remote_url)
     scheme = _SCHEMES.get(provider)

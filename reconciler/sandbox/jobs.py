@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -212,8 +213,9 @@ def _attach_sidecars(
 
 def _read_sidecar(path: Path) -> dict[str, object] | None:
     """The sidecar's JSON object; None (logged) when it is not one or is too large."""
-    try:
-        with path.open("rb") as handle:
+    try:  # O_NOFOLLOW, O_NONBLOCK: a sidecar swapped for a link or a FIFO since the scan
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as handle:
             data = handle.read(MAX_SIDECAR_BYTES + 1)
         value = json.loads(data) if len(data) <= MAX_SIDECAR_BYTES else None
     except (OSError, ValueError):

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
-from reconciler.sandbox.cloud import classify, image_size, remote_location
+from reconciler.sandbox.cloud import classify, image_size, object_file
 from reconciler.sandbox.errors import ApiError
 from reconciler.sandbox.metadata import check_values
 from reconciler.sandbox.options import SandboxOptions
@@ -81,6 +79,7 @@ class BatchOutcome:
     errors: list[tuple[list[str], str, str]] = field(default_factory=list)
     rows: list[tuple[object, ...]] = field(default_factory=list)
     urls: set[str] = field(default_factory=set)  # URLs made by this batch (duplicates in it)
+    checked: dict[str, bool] = field(default_factory=dict)  # directory -> inside the root
 
 
 class UploadRunner:
@@ -214,7 +213,7 @@ def _register_unit(
         _register_group(target, key, entry, metadata, outcome)
         return
     url = str(entry["objectUrl"])
-    path = object_path(target, url)
+    path = object_path(target, url, outcome.checked)
     item_type, mime = _file_type(path, url, SINGLE_FILE_LISTS[key])
     if target.skip_duplicates and _skip_duplicate(conn, target, url, metadata, outcome):
         return
@@ -262,17 +261,13 @@ class _Row:
         return (*self.head, width, height, mtime_ns)
 
 
-def object_path(target: Target, url: str) -> Path:
+def object_path(target: Target, url: str, checked: dict[str, bool]) -> Path:
     """The regular file standing in for ``url`` under the integration's root."""
     try:
-        path = remote_location(target.provider, target.root, url).directory
+        path = object_file(target.provider, target.root, url, checked)
     except ApiError as error:
         raise UnitFailedError(error.message) from None
-    try:
-        regular = S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        regular = False
-    if not regular:
+    if path is None:
         raise UnitFailedError(f"object {url} does not exist in the bucket")
     return path
 
@@ -335,7 +330,7 @@ def _register_group(
         raise UnitFailedError(f"{item_type} {title!r} has no files")
     size = 0
     for frame in frames:
-        path = object_path(target, str(frame["url"]))
+        path = object_path(target, str(frame["url"]), outcome.checked)
         _file_type(path, str(frame["url"]), expected)
         size += path.stat().st_size
     item_uuid = new_uuid()
