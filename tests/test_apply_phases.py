@@ -27,6 +27,7 @@ def test_phases_follow_the_domain_order() -> None:
         "move-folders",
         "move-items",
         "patch-items",
+        "users",
         "groups",
         "grants",
         "datasets",
@@ -42,6 +43,7 @@ def test_phases_follow_the_domain_order() -> None:
         "delete-folders",
         "delete-groups",
         "delete-tags",
+        "remove-users",
     ]
 
 

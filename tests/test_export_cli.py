@@ -67,15 +67,16 @@ async def test_export_writes_a_config_directory(tmp_path: Path) -> None:
     result = run_cli("export", "--root", "/curated/", "--sandbox", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        f"exported /curated from sandbox:{db}: 3 folders, 1 group, 1 dataset, "
+        f"exported /curated from sandbox:{db}: 3 folders, 1 group, 3 users, 1 dataset, "
         "metadata of 1 item (0 rules, 1 manifest row)"
     )
     docs = _read(out)
     assert sorted(docs) == [
         ".gitignore", "config.schema.json", "datasets.yaml", "folders.yaml", "groups.yaml",
         "items.yaml", "manifests/links-cams-train.jsonl", "manifests/metadata.jsonl",
-        "reconciler.yaml",
+        "reconciler.yaml", "users.yaml",
     ]  # fmt: skip
+    assert docs["users.yaml"]["users"]["admin@sandbox.local"] == "admin"
     # relative to the config directory, which is how the config reads them
     assert docs["reconciler.yaml"]["target"] == {
         "sandbox": {

@@ -126,6 +126,29 @@ def _invisible_root() -> tuple[DesiredState, LiveState]:
     return desired, dataclasses.replace(live, caller=member)
 
 
+def _org_users(
+    drop: str = "", admin: str = "", **policy: object
+) -> Callable[[], tuple[DesiredState, LiveState]]:
+    """The ``org-users`` golden case: its undeclared user removed (authoritative), one
+    user re-roled, one added; ``drop`` leaves a declared user out, ``admin`` makes a live
+    user an organisation admin (declared as one, if declared), ``policy`` overrides the
+    golden's policy."""
+
+    def load() -> tuple[DesiredState, LiveState]:
+        desired, live = _golden("org-users")()
+        users = {e: u for e, u in desired.users.items() if e != drop}
+        if admin in users:
+            users[admin] = users[admin].model_copy(update={"role": "ADMIN"})
+        changed = desired.policy.model_copy(update=policy)
+        desired = desired.model_copy(update={"users": users, "policy": changed})
+        if admin:
+            promoted = dataclasses.replace(live.users[admin], role="ADMIN")
+            live = dataclasses.replace(live, users={**live.users, admin: promoted})
+        return desired, live
+
+    return load
+
+
 # filter name -> (a case, the refusal code it gives)
 CASES: dict[str, tuple[Case, str]] = {
     "selector-unlinks": (_empty_selector, "selector-unlink"),
@@ -136,11 +159,18 @@ CASES: dict[str, tuple[Case, str]] = {
     "unsupported": (_unsupported, "unsupported"),
     "unreadable-metadata": (_unreadable, "unreadable-metadata"),
     "lost-admin": (_golden("last-admin"), "no-admin"),
+    "min-admins": (_org_users(admin="dave@example.com", min_admins=2), "min-admins"),
+    "require-self": (
+        _org_users(drop="boss@example.com", admin="alice@example.com"),
+        "require-self",
+    ),
     "unsafe-listing": (_golden("empty-read-guard"), "listing-guard"),
     "replacements": (_golden("cloud-sync-replace-refused"), "replace"),
     "thresholds": (_golden("threshold-exceeded"), "delete-threshold"),
     "unlinks": (_unlinks, "unlink-threshold"),
     "invisible-roots": (_invisible_root, "invisible-root"),
+    "user-removals": (_org_users(max_user_removal_ratio=0.1), "user-removal-threshold"),
+    "user-rerole": (_org_users(allow_user_rerole=False), "user-rerole"),
 }
 
 

@@ -12,6 +12,7 @@ from encord.exceptions import (
     ResourceExistsError,
     ResourceNotFoundError,
 )
+from encord.orm.dataset import DatasetUserRole, StorageLocation
 from encord.orm.organisation_user import OrganisationUser
 from encord.orm.storage import StorageUserRole
 from encord.user_client import EncordUserClient
@@ -139,6 +140,39 @@ def test_member_cannot_add_organisation_users(sandbox: Sandbox, uc: EncordUserCl
     with pytest.raises(AuthorisationError):
         member.add_organisation_user(email, role_mnemonic_name="ADMIN", member_type="internal")
     assert email not in org_users(uc)
+
+
+def test_member_cannot_remove_organisation_users(sandbox: Sandbox, uc: EncordUserClient) -> None:
+    email = f"{unique('stays')}@example.com"
+    uc.add_organisation_user(email, role_mnemonic_name="TASKER", member_type="external")
+    member = sandbox.client(CLI_MEMBER)
+    with pytest.raises(AuthorisationError):
+        member.remove_organisation_user(email)
+    assert org_users(uc)[email].member_type == "external"
+
+
+def test_removing_a_user_drops_their_group_memberships_and_dataset_roles(
+    uc: EncordUserClient,
+) -> None:
+    email = f"{unique('departing')}@example.com"
+    uc.add_organisation_user(email, role_mnemonic_name="MEMBER", member_type="internal")
+    group = uc.create_group(unique("departures"))
+    group.add_users([email])
+    created = uc.create_dataset(
+        unique("ds"), StorageLocation.CORD_STORAGE, "", create_backing_folder=False
+    )
+    dataset = uc.get_dataset(created.dataset_hash)
+    dataset.add_users([email], DatasetUserRole.ADMIN)
+    assert email in {u.user_email for u in dataset.list_users()}
+
+    uc.remove_organisation_user(email)
+
+    assert email not in {u.user_email for u in group.list_users()}
+    assert email not in {u.user_email for u in dataset.list_users()}
+    # Added again, the user holds neither: the API never gives them back.
+    uc.add_organisation_user(email, role_mnemonic_name="MEMBER", member_type="internal")
+    assert email not in {u.user_email for u in group.list_users()}
+    assert email not in {u.user_email for u in dataset.list_users()}
 
 
 # --- metadata schema ---------------------------------------------------------------------------

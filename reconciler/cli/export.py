@@ -114,7 +114,8 @@ def _run(
     c = result.counts
     click.echo(
         f"exported {', '.join(paths)} from {resolved.label}: {plural(c['folders'], 'folder')}, "
-        f"{plural(c['groups'], 'group')}, {plural(c['datasets'], 'dataset')}, metadata of "
+        f"{plural(c['groups'], 'group')}, {plural(c['users'], 'user')}, "
+        f"{plural(c['datasets'], 'dataset')}, metadata of "
         f"{plural(c['item_metadata'], 'item')} ({plural(c['metadata_rules'], 'rule')}, "
         f"{plural(c['metadata_rows'], 'manifest row')})"
     )

@@ -1,10 +1,10 @@
 """Declared objects as checks (JUnit test cases), and which check a planned change fails.
 
-Every declared object is one check: folders, their grants, groups, organisation tags,
-datasets, their grants and users, the links of each dataset (all its selectors together),
-collections and their members (all selectors together), each metadata rule, each
-manifest, the metadata schema, and ``policy:prune`` for undeclared objects that prune would
-delete (what ``reconciler.yaml``'s policy says may not exist).
+Every declared object is one check: organisation users, folders, their grants, groups,
+organisation tags, datasets, their grants and users, the links of each dataset (all its
+selectors together), collections and their members (all selectors together), each metadata
+rule, each manifest, the metadata schema, and ``policy:prune`` for undeclared objects that
+prune would delete (what ``reconciler.yaml``'s policy says may not exist).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def declared_checks(desired: DesiredState) -> tuple[Check, ...]:
                 addr.METADATA_SCHEMA, addr.Kind.METADATA_SCHEMA, str(desired.metadata_schema.source)
             )
         )
+    for email in sorted(desired.users):
+        user = desired.users[email]
+        out.append(Check(addr.user(email), addr.Kind.USER, str(user.source)))
     for name in sorted(desired.groups):
         out.append(Check(addr.group(name), addr.Kind.GROUP, str(desired.groups[name].source)))
     for name, tag in sorted((desired.organisation_tags or {}).items()):

@@ -15,6 +15,7 @@ from reconciler.drift.model import Drift, DriftKind
 from reconciler.kinds import spec_of
 from reconciler.kinds.access import role_of
 from reconciler.kinds.group import GroupPayload
+from reconciler.kinds.user import UserPayload
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
@@ -124,6 +125,19 @@ def _changed_line(fields: tuple[FieldDiff, ...]) -> str:
     return f"declared {', '.join(names)} differ{'s' if len(names) == 1 else ''} from live"
 
 
+def _user_line(change: Change) -> str:
+    """An organisation member added, removed or re-roled out of band."""
+    live, declared = UserPayload.of(change.before), UserPayload.of(change.after)
+    if live is None:
+        return "declared, not a member of the organisation (apply would add them)"
+    held = f"{live.role} ({live.type}) in Encord"
+    if declared is None:
+        return f"{held}; not declared (apply would remove them)"
+    return (
+        f"{held}; declared {declared.role} ({declared.type}) (apply would remove and re-add them)"
+    )
+
+
 def _access_line(change: Change) -> str:
     live, declared = role_of(change.before), role_of(change.after)
     if live is None:
@@ -146,6 +160,8 @@ def _claim_line(change: Change) -> str | None:
 
 def summary_of(change: Change, kind: DriftKind) -> str:
     """One line, live vs declared. (``Change.reason`` is display-only; so is this.)"""
+    if change.kind == addr.Kind.USER:
+        return _user_line(change)
     if kind is DriftKind.EXTRA or change.is_replace:
         return change.reason or "not declared; prune would delete it"
     if kind is DriftKind.MISSING:

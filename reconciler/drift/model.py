@@ -29,7 +29,8 @@ class DriftKind(StrEnum):
     * ``moved``: declared here, live at another path (renamed or moved by hand, or a
       declared ``previously:`` move not applied yet).
     * ``access``: a group or user role on a folder or dataset differs (grant, revoke).
-    * ``membership``: a group's members differ, or a collection's items do.
+    * ``membership``: a group's members differ, or a collection's items do, or an
+      organisation user was added, removed or re-roled out of band.
     * ``links``: an item is linked into a dataset it should not be, or not linked where it
       should be.
     * ``metadata``: client metadata on items differs from the rules and manifests.

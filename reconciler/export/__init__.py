@@ -94,6 +94,7 @@ def _counts(docs: Documents, live: LiveState, roots: tuple[str, ...]) -> dict[st
         "metadata_rules": len(docs.metadata_rules),
         "metadata_rows": len(docs.metadata_rows),
         "groups": len(docs.groups),
+        "users": len(docs.users),
         "datasets": len(docs.datasets),
         "collections": len(docs.collections),
         "links_by_path": sum(len(paths) for paths in docs.link_manifests.values()),

@@ -60,6 +60,7 @@ class Documents:
     metadata_schema: dict[str, Any] | None = None
     organisation_tags: dict[str, str | None] = field(default_factory=dict)
     collections: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)  # email -> role, or {role, type}
     warnings: list[str] = field(default_factory=list)
     items_with_metadata: int = 0
 
@@ -74,6 +75,7 @@ def build(live: LiveState, options: ExportOptions) -> Documents:
     docs.groups = _groups(live, granted, names)
     _item_metadata(docs, exported, options.items)
     docs.metadata_schema = _schema(live, docs.warnings)
+    docs.users = _users(live, docs.warnings)
     owner = choose_id(_found_ids(exported, granted, docs), options.ownership_id, docs.warnings)
     docs.organisation_tags = _tags(live, owner, docs.warnings)
     found = export_collections(
@@ -94,6 +96,30 @@ def build(live: LiveState, options: ExportOptions) -> Documents:
         "policy": {"prune": "never"},
     }
     return docs
+
+
+_ROLES = frozenset({"ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"})
+_TYPES = frozenset({"internal", "external"})
+
+
+def _users(live: LiveState, warnings: list[str]) -> dict[str, Any]:
+    """Every organisation user: ``email: role``, or ``{role, type}`` for an external one.
+    A role or type the config cannot spell (the API lists any string) is left out."""
+    if not live.users_complete:
+        warnings.append("the organisation users listing could not be read: users are left out")
+        return {}
+    out: dict[str, Any] = {}
+    for email in sorted(live.users, key=str.lower):
+        user = live.users[email]
+        if user.role not in _ROLES or user.member_type not in _TYPES:
+            warnings.append(
+                f"user {printable(email)} is left out: its role {printable(user.role)} or "
+                f"type {printable(user.member_type)} cannot be declared"
+            )
+            continue
+        role = user.role.lower()
+        out[email] = role if user.member_type == "internal" else {"role": role, "type": "external"}
+    return out
 
 
 def _found_ids(exported: _Exported, granted: set[str], docs: Documents) -> Counter[str]:

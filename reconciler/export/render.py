@@ -44,6 +44,8 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
         files["folders.yaml"] = _yaml({"folders": docs.folders}, header)
     if docs.groups:
         files["groups.yaml"] = _yaml({"groups": docs.groups}, header)
+    if docs.users:
+        files["users.yaml"] = _yaml({"users": docs.users}, header)
     if docs.datasets:
         files["datasets.yaml"] = _yaml({"datasets": docs.datasets}, header)
     if docs.metadata_rules or docs.metadata_rows:

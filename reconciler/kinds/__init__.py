@@ -2,7 +2,7 @@
 
 A kind is one module here (``folder``, ``item``, ``group``, ``dataset``, ``access`` for the
 folder-group, dataset-group and dataset-user relations, ``link``, ``schema``, ``tag``,
-``collection`` for collections and their members), each defining
+``collection`` for collections and their members, ``user``), each defining
 a ``KindSpec`` and, for the kinds typed so far, its payload. The planner's order, apply's
 phases, bundles and operations, and drift's classification look the kind up here instead
 of testing ``change.kind``.
@@ -25,6 +25,7 @@ from reconciler.kinds import (
     link,
     schema,
     tag,
+    user,
 )
 from reconciler.kinds.phase import PHASES, Phase
 from reconciler.kinds.spec import KindSpec
@@ -47,6 +48,7 @@ _SPECS: dict[Kind, KindSpec] = {
         tag.SPEC,
         collection.SPEC,
         collection.ITEM_SPEC,
+        user.SPEC,
     )
 }
 

@@ -2,20 +2,24 @@
 
     schema → tags → replace (contents of replaced folders, then the old folders, children first)
     → create-folders (parents first) → sync (start, await, then the plan's deferrals)
-    → patch-folders → move-folders → move-items → patch-items → groups (and members)
-    → grants (on folders) → datasets → dataset-grants → link → unlink
-    → collections (create, patch, rename) → collection-add → collection-remove → revoke
-    → delete-collections → delete-items → delete-folders (children first) → delete-groups
-    → delete-tags
+    → patch-folders → move-folders → move-items → patch-items → users (added, re-roled)
+    → groups (and members) → grants (on folders) → datasets → dataset-grants → link
+    → unlink → collections (create, patch, rename) → collection-add → collection-remove
+    → revoke → delete-collections → delete-items → delete-folders (children first)
+    → delete-groups → delete-tags → remove-users
 
 Grants come before revokes so that no folder or dataset passes through a state without an
 admin; the metadata schema comes first because the API type-checks metadata values against
-it. Organisation tags stand alone: made first, deleted last. A replacement (a cloud-synced
-folder re-pointed) must delete the old folder before the new one is created at the same
-path, so its deletes run in ``replace``, before any create. Collections come after every
-folder and item move (members are items where they end up) and are deleted before the
-items and folders they hold, which the API may refuse to delete while a collection still
-refers to them.
+it. Organisation tags stand alone: made first, deleted last. Organisation users are added
+before any group or dataset names them (the API refuses a member who is not a user), and
+removed last, once no group or dataset of the plan names them. A re-role is a removal and
+an add (the API has no role update), which drops the user's group memberships and dataset
+roles, so it runs before the groups and dataset grants that give them back. A replacement
+(a cloud-synced folder re-pointed) must delete the old folder before the new one is created
+at the same path, so its deletes run in ``replace``, before any create. Collections come
+after every folder and item move (members are items where they end up) and are deleted
+before the items and folders they hold, which the API may refuse to delete while a
+collection still refers to them.
 
 The vocabulary lives here, below both the kind registry (each kind names its phases) and
 ``reconciler.apply`` (which runs them); ``reconciler.apply.phases`` re-exports it.
@@ -36,6 +40,7 @@ class Phase(StrEnum):
     MOVE_FOLDERS = "move-folders"
     MOVE_ITEMS = "move-items"
     PATCH_ITEMS = "patch-items"
+    USERS = "users"
     GROUPS = "groups"
     GRANTS = "grants"
     DATASETS = "datasets"
@@ -51,6 +56,7 @@ class Phase(StrEnum):
     DELETE_FOLDERS = "delete-folders"
     DELETE_GROUPS = "delete-groups"
     DELETE_TAGS = "delete-tags"
+    REMOVE_USERS = "remove-users"
 
     @property
     def rank(self) -> int:

@@ -94,7 +94,8 @@ class _Reader:
             collections=found.collections,
             collection_folders=found.folders,
             integrations=integrations.result(),
-            users=users.result(),
+            users=users.result() or {},
+            users_complete=users.result() is not None,
             metadata_schema=schema.result(),
             organisation_tags=tags.result(),
             complete=tree.complete and self._complete,
@@ -172,13 +173,16 @@ class _Reader:
             for i in listed or ()
         }
 
-    async def _users(self) -> dict[str, LiveUser]:
+    async def _users(self) -> dict[str, LiveUser] | None:
+        """The organisation's members; None when the listing was refused (not empty)."""
         if not self._scope.read_users:
             return {}
         listed = await self._soft(self._client.users.list_all(), "organisation users")
+        if listed is None:
+            return None
         return {
             u.email: LiveUser(email=u.email, role=u.role_mnemonic_name, member_type=u.member_type)
-            for u in listed or ()
+            for u in listed
         }
 
     async def _schema(self) -> dict[str, Any] | None:

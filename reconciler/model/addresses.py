@@ -15,6 +15,7 @@ An address is ``<kind>:<key>``; for a relation between two objects the key is
     collection-item:night-scenes#/raw/a.jpg     an item in a collection
     metadata-schema:organisation         the organisation's client-metadata schema
     organisation-tag:night               an organisation tag, by name
+    user:maya.chen@acme.example          an organisation member, by lower-cased email
 
 Addresses identify desired objects, so a moved folder's address is its new path and the old
 one is the change's ``previous_address``. They sort so that a plan reads top-down, and
@@ -41,6 +42,7 @@ class Kind(StrEnum):
     ORGANISATION_TAG = "organisation-tag"
     COLLECTION = "collection"
     COLLECTION_ITEM = "collection-item"
+    USER = "user"
 
 
 def folder(path: str) -> str:
@@ -88,6 +90,10 @@ METADATA_SCHEMA = f"{Kind.METADATA_SCHEMA}:organisation"
 
 def organisation_tag(name: str) -> str:
     return f"{Kind.ORGANISATION_TAG}:{name}"
+def user(email: str) -> str:
+    """An organisation member: Encord matches emails without regard to case, so the
+    address holds the lower-cased email (one member, one address)."""
+    return f"{Kind.USER}:{email.lower()}"
 
 
 # Where a relation's key splits into owner and member. The string form cannot be made

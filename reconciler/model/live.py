@@ -187,6 +187,9 @@ class LiveState:
     collection_folders: Mapping[str, str] = field(default_factory=dict)
     integrations: Mapping[str, LiveIntegration] = field(default_factory=dict)
     users: Mapping[str, LiveUser] = field(default_factory=dict)  # email -> user
+    # False when the organisation users listing failed: ``users`` is then empty but unknown,
+    # and no user is added, re-roled or removed (``reconciler.plan.users``)
+    users_complete: bool = True
     metadata_schema: Mapping[str, Any] | None = None
     organisation_tags: Mapping[str, LiveTag] | None = None  # uuid -> tag; None: not read
     complete: bool = True
@@ -209,6 +212,7 @@ class LiveState:
             "collection_folders": dict(self.collection_folders),
             "integrations": [asdict(i) for i in self.integrations.values()],
             "users": [asdict(u) for u in self.users.values()],
+            "users_complete": self.users_complete,
             "metadata_schema": self.metadata_schema,
             "organisation_tags": None
             if self.organisation_tags is None
@@ -250,6 +254,7 @@ class LiveState:
             collection_folders=dict(data.get("collection_folders", {})),
             integrations={i["uuid"]: LiveIntegration(**i) for i in data.get("integrations", [])},
             users={u["email"]: LiveUser(**u) for u in data.get("users", [])},
+            users_complete=data.get("users_complete", True),
             metadata_schema=data.get("metadata_schema"),
             organisation_tags=_tags(data.get("organisation_tags")),
             complete=data.get("complete", True),

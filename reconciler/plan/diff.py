@@ -20,6 +20,10 @@ The order of the calls follows from those arguments, and the reasons for it are:
   nothing reach the ``selector-unlinks`` safety filter (``Facts.empty_selectors``).
 * ``list_unmanaged`` after ``plan_prune``: the folders prune leaves alone, and every kind's
   own (``KindSpec.unmanaged``).
+* ``plan_users`` before everything: a re-role removes the user and adds them again, which
+  takes them out of every group and dataset, so the other stages plan against a live state
+  projected past the re-roles (``project_rerolls``), and the group and dataset changes that
+  need a user this plan adds or re-roles depend on that user's change.
 * ``plan_metadata_schema``, ``plan_groups``, ``plan_tags``, ``plan_folder_access`` and
   ``plan_deferred`` depend on nothing but what their arguments name.
 
@@ -63,6 +67,13 @@ from reconciler.plan.shapes import odd_shapes
 from reconciler.plan.tags import plan_tags
 from reconciler.plan.tree import Tree, moving_ancestor
 from reconciler.plan.unmanaged import list_unmanaged
+from reconciler.plan.users import (
+    UserPlan,
+    plan_users,
+    project_rerolls,
+    rerole_warnings,
+    with_user_dependencies,
+)
 
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
@@ -70,7 +81,10 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     options = options or DiffOptions()
     live, healing = heal_duplicates(desired, live)
     ctx = Context.build(desired, live, options)
-    staged = _plan_everything(ctx)
+    users = plan_users(ctx)
+    if users.rerolled:
+        ctx = replace(ctx, live=project_rerolls(ctx.live, users.rerolled))
+    staged = _plan_everything(ctx, users)
     if staged.problems:
         raise PlanError(list(staged.problems), root=desired.root_dir)
     planned = [*staged.changes, *healing]  # our own empty duplicates: deleted, each saying why
@@ -105,7 +119,7 @@ def _sealed(
             deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
             unmanaged=tuple(sorted(set(staged.unmanaged))),
             caller=live.caller,
-            warnings=(*caller_warnings(ctx), *staged.warnings),
+            warnings=(*caller_warnings(ctx), *rerole_warnings(final), *staged.warnings),
             checksum="",
         )
     )
@@ -140,7 +154,7 @@ class Staged:
         )
 
 
-def _plan_everything(ctx: Context) -> Staged:
+def _plan_everything(ctx: Context, users: UserPlan) -> Staged:
     """Each stage gets what it reads; see the module docstring for why this order."""
     schema = plan_metadata_schema(ctx)
     groups = plan_groups(ctx)
@@ -159,6 +173,7 @@ def _plan_everything(ctx: Context) -> Staged:
         ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
     )
     stages = (
+        users.changes,
         schema,
         groups,
         folders.changes,
@@ -169,12 +184,14 @@ def _plan_everything(ctx: Context) -> Staged:
         tags,
         collections.changes,
     )
+    changes = with_user_dependencies([c for stage in stages for c in stage], users)
     return Staged(
-        changes=tuple(_with_move_dependency(ctx, tree, c) for stage in stages for c in stage),
+        changes=tuple(_with_move_dependency(ctx, tree, c) for c in changes),
         folders=folders,
         deleted=deleted,
         empty_selectors=selectors.empty,
         refusals=(
+            *users.refusals,
             *pruned.refusals,
             *placed.refusals,
             *selectors.refusals,

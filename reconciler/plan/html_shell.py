@@ -170,6 +170,8 @@ def tree_node(address: str, path: str | None = None) -> tuple[tuple[str, ...], s
         return (ROOT_DATASETS, key), "access"
     if kind == addr.Kind.LINK:
         return (ROOT_DATASETS, key), "link"
+    if kind == addr.Kind.USER:
+        return (ROOT_ORG, "users", key), "self"
     return (ROOT_ORG, "metadata schema"), "self"
 
 

@@ -64,8 +64,11 @@ def _with_reason(change: Change, extra: str = "") -> list[str]:
 
 
 def removes_relation(change: Change) -> bool:
-    """Unlinks and revokes: relations removed, no data (role changes stay with changes)."""
-    return category(change) in ("unlink", "revoke")
+    """Unlinks and revokes: relations removed, no data (role changes stay with changes,
+    but for an organisation user's, which removes the user first: ``Change.is_removal``)."""
+    return category(change) in ("unlink", "revoke") or (
+        change.is_removal and not (change.is_delete or change.is_replace)
+    )
 
 
 def block(title: str, changes: list[Change], levels: tuple[Level, ...], budget: int) -> str:

@@ -135,11 +135,14 @@ class Change:
     @property
     def is_removal(self) -> bool:
         """Listed first, with deletes, in every rendering: a delete, a replacement, or a
-        relation removed outright (unlink, revoke). A role change is not a removal."""
+        relation removed outright (unlink, revoke). A role change is not a removal, except
+        an organisation user's: the API takes the user out of the organisation (and out of
+        every group and dataset) before adding them again."""
         return (
             self.is_delete
             or self.is_replace
             or self.actions in ((Action.UNLINK,), (Action.REVOKE,))
+            or (self.kind == Kind.USER and Action.REVOKE in self.actions)
         )
 
     def changed_fields(self) -> frozenset[str]:
@@ -165,6 +168,10 @@ RefusalCode = Literal[
     "unreadable-metadata",
     "takeover",
     "ambiguous-collection",
+    "require-self",
+    "min-admins",
+    "user-removal-threshold",
+    "user-rerole",
 ]
 
 

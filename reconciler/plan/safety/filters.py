@@ -20,12 +20,20 @@ from reconciler.plan.safety.thresholds import refuse_thresholds
 from reconciler.plan.safety.unlinks import refuse_unlinks
 from reconciler.plan.safety.unreadable import withhold_unreadable_metadata
 from reconciler.plan.safety.unsupported import withhold_unsupported
+from reconciler.plan.safety.users import (
+    refuse_reroles,
+    refuse_user_removals,
+    withhold_min_admins,
+    withhold_self,
+)
 from reconciler.plan.safety.verdicts import Facts, Filter, Withholding
 
 # In order. A change withheld by an earlier filter is not seen by a later one (so the first
 # reason explains it); the ownership filter precedes ``unsupported`` so that a foreign
 # dataset is explained as foreign; ``takeover`` precedes it, so that an adoption without
-# --takeover says how to take the object over. Withholding filters all run before refusing ones.
+# --takeover says how to take the object over; ``min-admins`` precedes ``require-self``,
+# which withholds every admin's removal when the caller's email is unknown (as it is
+# whenever there are several admins). Withholding filters all run before refusing ones.
 FILTERS: tuple[Filter, ...] = (
     Filter("selector-unlinks", "withhold", withhold_selector_unlinks),
     Filter("ambiguous", "withhold", withhold_ambiguous),
@@ -35,11 +43,15 @@ FILTERS: tuple[Filter, ...] = (
     Filter("unsupported", "withhold", withhold_unsupported),
     Filter("unreadable-metadata", "withhold", withhold_unreadable_metadata),
     Filter("lost-admin", "withhold", withhold_lost_admin),
+    Filter("min-admins", "withhold", withhold_min_admins),
+    Filter("require-self", "withhold", withhold_self),
     Filter("unsafe-listing", "withhold", withhold_unsafe_listing),
     Filter("replacements", "refuse", refuse_replacements),
     Filter("thresholds", "refuse", refuse_thresholds),
     Filter("unlinks", "refuse", refuse_unlinks),
     Filter("invisible-roots", "refuse", refuse_invisible_roots),
+    Filter("user-removals", "refuse", refuse_user_removals),
+    Filter("user-rerole", "refuse", refuse_reroles),
 )
 
 
