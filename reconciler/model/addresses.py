@@ -90,6 +90,8 @@ METADATA_SCHEMA = f"{Kind.METADATA_SCHEMA}:organisation"
 
 def organisation_tag(name: str) -> str:
     return f"{Kind.ORGANISATION_TAG}:{name}"
+
+
 def user(email: str) -> str:
     """An organisation member: Encord matches emails without regard to case, so the
     address holds the lower-cased email (one member, one address)."""
