@@ -108,6 +108,7 @@ def _description(server: SandboxServer) -> str:
     return str(folder.description)
 
 
+@pytest.mark.slow
 @pytest.mark.sdk
 def test_plan_each_environment_then_apply_staging_then_prod(
     tmp_path: Path, servers: dict[str, SandboxServer]

@@ -3,10 +3,14 @@ files and template blocks limited with ``in_environments``, and the one-line ref
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli.main import cli
 from reconciler.config import ConfigError, load_config
 from reconciler.model.desired import DesiredState
 
@@ -199,3 +203,32 @@ def test_environments_belong_in_reconciler_yaml_and_in_environments_elsewhere(
     settings = SETTINGS + "in_environments: [prod]\n"
     path = _config(tmp_path, {"main.yaml": BODY}, settings)
     assert any("reconciler.yaml is read in every environment" in p for p in _problems(path, "prod"))
+
+
+def _validate(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
+
+
+def test_validate_checks_every_environment_unless_one_is_chosen(tmp_path: Path) -> None:
+    path = _config(tmp_path, {"main.yaml": BODY})
+    both = _validate(str(path))  # prod's unset key file: validate does not connect
+    assert both.exit_code == 0, both.output
+    assert [line.split(" (", 1)[1].split(")")[0] for line in both.output.splitlines()] == [
+        "encord target, environment prod",
+        "sandbox target, environment staging",
+    ]
+    one = _validate(str(path), "--env", "staging", "--format", "json")
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.output)["summary"]["staging"]["folders"] == 1
+    (tmp_path / "main.yaml").write_text(BODY + "groups: {g: {description: '${var.only}'}}\n")
+    broken = _validate(str(path))
+    assert broken.exit_code == 1
+    assert "environment prod has no variable only" in broken.output
+    assert "environment staging has no variable only" in broken.output
+
+
+def test_the_resume_hint_names_the_environment() -> None:
+    from reconciler.cli.interrupts import resume_command
+
+    assert resume_command(Path("cfg")) == "reconciler apply cfg --resume"
+    assert resume_command(Path("cfg"), "prod") == "reconciler apply cfg --env prod --resume"

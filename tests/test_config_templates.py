@@ -107,6 +107,12 @@ def test_a_missing_field_says_which_entry_and_the_closest_field(tmp_path: Path) 
             "is a list or mapping: it can only stand alone",
         ),
         ("templates: [{for_each: [a], folders: {'/${each.key.x}': {}}}]\n", "has no fields"),
+        ("templates: [{for_each: [{a: 1}], folders: {'${each.value}': {}}}]\n", "must be text"),
+        (
+            "templates: [{for_each: [a], folders: {'/${each.key}': {description: '${NOPE}'}}}]\n",
+            "variable NOPE is not one the config may read",
+        ),
+        ("items: []\ntemplates: [{for_each: [a], items: {x: 1}}]\n", "of the same kind"),
     ],
 )
 def test_template_mistakes_are_one_line_each(tmp_path: Path, text: str, expected: str) -> None:
@@ -157,3 +163,41 @@ def test_render_shows_what_the_planner_reads(tmp_path: Path) -> None:
         "description": "Site paris, led by luc@example.com",
         "groups": {"site-paris": "user"},
     }
+
+
+def test_whole_values_keep_their_type_and_scalars_read_as_text(tmp_path: Path) -> None:
+    text = """\
+templates:
+  - for_each:
+      - {name: a, meta: {tier: 1, live: true}, live: true}
+    folders:
+      /f/${each.value.name}:
+        description: "live ${each.value.live}, #${each.key}"
+        metadata: "${each.value.meta}"
+"""
+    folder = _load(_config(tmp_path, text)).folders["/f/a"]
+    assert folder.description == "live true, #0"  # a list of mappings: each.key is the index
+    assert dict(folder.metadata or {}) == {"tier": 1, "live": True}
+
+
+def test_render_command_prints_yaml_the_loader_reads_back(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli.main import cli
+
+    path = _config(tmp_path, SITES)
+    templated = _load(path)
+    result = CliRunner().invoke(cli, ["render", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    docs = result.output.split("---\n")
+    assert docs[0].startswith("# reconciler.yaml\n") and docs[1].startswith("# sites.yaml\n")
+    rendered = _load(_config(tmp_path, docs[1]))  # the rendered file, read as a config
+    where = {"source", "field_sources"}
+    for kind in ("folders", "groups"):
+        before, after = getattr(templated, kind), getattr(rendered, kind)
+        assert {k: v.model_dump(exclude=where) for k, v in before.items()} == {
+            k: v.model_dump(exclude=where) for k, v in after.items()
+        }
+    assert [r.metadata for r in templated.rules] == [r.metadata for r in rendered.rules]
+    missing = CliRunner().invoke(cli, ["render", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no such file or directory" in missing.output

@@ -166,7 +166,8 @@ def apply_command(
             with terminate_as_interrupt():
                 return asyncio.run(_apply(request, view, progress))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM before apply, or a second one during
-            raise CommandError(interrupted_message(progress, request.path)) from None
+            environment = request.target.get("environment")
+            raise CommandError(interrupted_message(progress, request.path, environment)) from None
         finally:
             view.close()  # stop the bars before any error line is printed
 
@@ -235,7 +236,7 @@ async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
     if result.interrupted:
         raise CommandError(
             f"interrupted: {result.applied} changes were applied and journaled, the rest not "
-            f"started; finish the run with `{resume_command(request.path)}`"
+            f"started; finish the run with `{resume_command(request.path, environment)}`"
         )
     return 0 if result.ok else 1
 

@@ -87,16 +87,18 @@ class Progress:
         self.sink(event)
 
 
-def resume_command(path: Path) -> str:
-    return f"reconciler apply {shlex.quote(str(path))} --resume"
+def resume_command(path: Path, environment: str | None = None) -> str:
+    """The command that finishes the run (in its environment: each has its own journal)."""
+    env = "" if environment is None else f" --env {shlex.quote(environment)}"
+    return f"reconciler apply {shlex.quote(str(path))}{env} --resume"
 
 
-def interrupted_message(progress: Progress, path: Path) -> str:
+def interrupted_message(progress: Progress, path: Path, environment: str | None = None) -> str:
     """One line: what an interrupted apply did, and what to do about it."""
     if not progress.started:
         return "interrupted; nothing was changed"
     return (
         f"interrupted while applying; {progress.acknowledged} steps were acknowledged and "
         f"journaled (the one in flight may have gone through); finish the run with "
-        f"`{resume_command(path)}`"
+        f"`{resume_command(path, environment)}`"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.running import InternalError, run_command
 from reconciler.config import ConfigError, load_config
+from reconciler.config.loader import environment_names
 from reconciler.config.names import name_problems, sandbox_names
 from reconciler.errors import Diagnostic, ReconcilerError, cwd_relative
 from reconciler.model.desired import DesiredState
@@ -44,13 +46,38 @@ def validate_command(path: Path, fmt: str, environment: str | None) -> None:
 
 
 def _run(path: Path, fmt: str, environment: str | None) -> int:
-    desired = load_config(path, connecting=False, environment=environment)
-    _check_names(desired)
+    """Without ``--env``, a config with ``environments:`` is validated in every one of them
+    (what a pre-commit hook needs), and its problems are reported together."""
+    names: list[str | None] = (
+        [environment] if environment is not None else list(environment_names(path))
+    )
+    states: list[DesiredState] = []
+    problems: list[Diagnostic] = []
+    root = None
+    for name in names or [None]:
+        try:
+            desired = load_config(path, connecting=False, environment=name)
+            _check_names(desired)
+        except ConfigError as exc:
+            problems += exc.diagnostics
+            root = exc.root
+            continue
+        states.append(desired)
+    if problems:
+        raise ConfigError(problems, root=root)
     if fmt == "json":
-        click.echo(json.dumps(_document(None, summary=_counts(desired)), indent=2))
+        click.echo(json.dumps(_document(None, summary=_summaries(states)), indent=2))
     else:
-        click.echo(f"valid: {_summary(desired)}")
+        for desired in states:
+            click.echo(f"valid: {_summary(desired)}")
     return EXIT_OK
+
+
+def _summaries(states: list[DesiredState]) -> dict[str, Any]:
+    """The counts; per environment (by name) for a config with environments."""
+    if len(states) == 1 and states[0].environment is None:
+        return dict(_counts(states[0]))
+    return {str(s.environment): _counts(s) for s in states}
 
 
 def _report_error(error: ReconcilerError, path: Path, fmt: str) -> None:
@@ -86,7 +113,7 @@ def _report(error: ConfigError, fmt: str) -> None:
         click.echo(diagnostic.shown(error.root))
 
 
-def _document(error: ConfigError | None, *, summary: dict[str, int] | None) -> dict[str, object]:
+def _document(error: ConfigError | None, *, summary: dict[str, Any] | None) -> dict[str, object]:
     """``file`` is relative to the config directory, ``path`` to the working directory."""
     diagnostics = [] if error is None else error.diagnostics
     root = None if error is None else error.root
@@ -130,4 +157,8 @@ def _summary(desired: DesiredState) -> str:
     target = "sandbox" if desired.target.sandbox is not None else "encord"
     parts = [_plural(n, name.replace("_", " ")) for name, n in counts.items()]
     where = cwd_relative(desired.root_dir, ".")
-    return f"{where} ({target} target): " + ", ".join(parts)
+    if desired.environment is not None:
+        target += f" target, environment {desired.environment}"
+    else:
+        target += " target"
+    return f"{where} ({target}): " + ", ".join(parts)

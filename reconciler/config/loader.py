@@ -65,6 +65,16 @@ def load_config(
         return _load(Path(path), environ, connecting, environment)[0]
 
 
+def environment_names(path: Path) -> tuple[str, ...]:
+    """The names under ``environments:`` in the config at ``path`` (none when it has none,
+    or when there is no config there: loading it says what is wrong)."""
+    try:
+        root = _locate(Path(path))
+    except ConfigError:
+        return ()
+    return tuple(sorted(str(n) for n in preview_settings(root / SETTINGS_NAME).environments))
+
+
 def render_config(
     path: Path, *, env: Mapping[str, str] | None = None, environment: str | None = None
 ) -> list[tuple[str, Any]]:
