@@ -201,3 +201,24 @@ def test_render_command_prints_yaml_the_loader_reads_back(tmp_path: Path) -> Non
     assert [r.metadata for r in templated.rules] == [r.metadata for r in rendered.rules]
     missing = CliRunner().invoke(cli, ["render", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "no such file or directory" in missing.output
+
+
+def test_a_plan_groups_what_one_template_line_made_and_names_the_environment(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli.main import cli
+
+    settings = "version: 1\ntarget: {sandbox: {}}\nownership: {id: sites}\n"
+    (tmp_path / "reconciler.yaml").write_text(settings + "environments:\n  staging: {}\n")
+    entries = ", ".join(f"s{i}" for i in range(6))
+    (tmp_path / "sites.yaml").write_text(
+        f"templates:\n  - for_each: [{entries}]\n    folders:\n      /sites/${{each.key}}: {{}}\n"
+    )
+    result = CliRunner().invoke(cli, ["plan", str(tmp_path), "--env", "staging"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("(environment: staging, ownership: sites)")
+    # one block for the template's line: the six sites and their parent, made for the first
+    assert "  + 7 × folder  [sites.yaml:4]" in lines

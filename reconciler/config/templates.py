@@ -37,6 +37,7 @@ from reconciler.config.environments import IN_ENVIRONMENTS, TEMPLATES
 from reconciler.config.errors import Diagnostic, ExpansionTooLargeError
 from reconciler.config.interpolate import EACH_REFERENCE, interpolate
 from reconciler.config.positions import PathPart, Pos, PosNode, YamlDoc
+from reconciler.model.desired import ENTRY_WORDS
 from reconciler.model.names import did_you_mean
 
 MAX_EXPANDED_NODES = 1_000_000
@@ -160,7 +161,7 @@ def _entries(
 
 def _label(key: str, file: str, pos: Pos) -> str:
     shown = key if len(key) <= 40 else key[:39] + "…"
-    return f"for_each entry {shown!r} at {file}:{pos.line}"
+    return f"{ENTRY_WORDS} {shown!r} at {file}:{pos.line}"  # plan/grouping.py reads it
 
 
 def _merge(

@@ -109,6 +109,10 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
+ENTRY_WORDS = "for_each entry"  # how a template's declarations name their entry (Source.entry)
+ENTRY_MARK = f" ({ENTRY_WORDS} "  # and how str(Source) shows it, after file:line
+
+
 class Source(Model):
     """Where a declaration came from. ``file`` is relative to the config directory."""
 

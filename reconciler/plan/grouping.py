@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model import addresses as addr
+from reconciler.model.desired import ENTRY_MARK
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
 
@@ -82,7 +83,8 @@ def cause_key(change: Change) -> tuple[str, str]:
     file, _, line = source.rpartition(":")
     if file.lower().endswith(_MANIFEST_SUFFIXES) and line.isdigit():
         return ("manifest", file)
-    return ("source", source)
+    # what one template line made for each of its entries is one cause: the template's
+    return ("source", source.split(ENTRY_MARK, 1)[0])
 
 
 def _parent(address: str) -> str:

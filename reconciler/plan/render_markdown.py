@@ -57,7 +57,8 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
 
 def _header(plan: Plan) -> str:
     lines = [
-        f"### reconciler plan for `{plan.target or 'unknown target'}`",
+        f"### reconciler plan for `{plan.target or 'unknown target'}`"
+        + ("" if plan.environment is None else f" (environment `{plan.environment}`)"),
         "",
         caller_line(plan),
         "",

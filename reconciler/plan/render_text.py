@@ -158,9 +158,15 @@ def removals_title(changes: list[Change]) -> str:
     return "Deletes, replacements, unlinks and revokes" if relations else "Deletes and replacements"
 
 
+def _environment(plan: Plan) -> str:
+    """Which of the config's environments the plan is for (a reviewer must not mistake it)."""
+    return "" if plan.environment is None else f"environment: {plan.environment}, "
+
+
 def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
     lines = [
-        f"reconciler plan for {plan.target or 'unknown target'} (ownership: {plan.ownership_id})",
+        f"reconciler plan for {plan.target or 'unknown target'} ({_environment(plan)}"
+        f"ownership: {plan.ownership_id})",
         caller_line(plan),
         "",
     ]
