@@ -12,6 +12,7 @@ import yaml
 
 from reconciler.export import Export, ExportError, ExportOptions, export_state
 from reconciler.model.live import (
+    LiveCollection,
     LiveDataRow,
     LiveDataset,
     LiveFolder,
@@ -340,3 +341,35 @@ def test_schema_reference_resolves_to_the_packaged_schema_and_reconciler_is_igno
 def test_no_file_names_the_target_of_this_machine() -> None:
     files = dict(_export(_state(target="sandbox:/home/me/secret-place/s.sqlite")).files)
     assert not any("/home/me" in text for text in files.values())
+
+
+def test_collections_are_declared_by_selectors_that_reproduce_their_members() -> None:
+    tag = "[managed by reconciler: acme]"
+    collections = {
+        "c-1": LiveCollection("c-1", "/cur", "picked", f"Picked {tag}", "t", ("i-a1", "i-r1")),
+        "c-2": LiveCollection("c-2", "/cur", "empty", "", "t", ()),
+        "c-3": LiveCollection("c-3", "/cur", "theirs", "[managed by reconciler: other]", "t", ()),
+        "c-4": LiveCollection("c-4", "/cur", "twice", "", "t", ()),
+        "c-5": LiveCollection("c-5", "/cur", "twice", "", "t", ()),
+        "c-6": LiveCollection("c-6", "/cur", "bad\nname", "", "t", ()),
+        "c-7": LiveCollection("c-7", "/elsewhere", "far", "", "t", ("i-out",)),
+    }  # fmt: skip
+    result = _export(_state(collections=collections), ownership_id="acme")
+    files = dict(result.files)
+    assert _load(files, "collections.yaml") == {
+        "collections": {
+            "empty": {"folder": "/cur", "items": [], "remove": "never"},
+            "picked": {
+                "folder": "/cur",
+                "description": "Picked",
+                "items": [{"folder": "/cur"}, {"manifest": "manifests/collection-picked.jsonl"}],
+                "remove": "never",
+            },
+        }
+    }
+    assert _load(files, "manifests/collection-picked.jsonl") == [{"path": "/cur/a/x.jpg"}]
+    warned = "\n".join(result.warnings)
+    assert "collection 'theirs' carries ownership id 'other', not 'acme': left out" in warned
+    assert "2 collections in /cur are named 'twice': left out" in warned
+    assert "a config cannot hold its name" in warned
+    assert result.counts["collections"] == 2
