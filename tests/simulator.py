@@ -25,6 +25,7 @@ from reconciler.model.live import (
     LiveDataRow,
     LiveDataset,
     LiveFolder,
+    LiveFolderConfig,
     LiveGroup,
     LiveIntegration,
     LiveItem,
@@ -56,6 +57,7 @@ class Item:
     item_type: str = "image"
     metadata: dict[str, Any] = field(default_factory=dict)
     edited: str = ""
+    url: str | None = None
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Org:
     users: dict[str, str] = field(default_factory=lambda: {CALLER: "ADMIN"})
     schema: dict[str, Any] | None = None
     buckets: dict[str, list[str]] = field(default_factory=dict)  # remote url -> file paths
+    folder_configs: dict[str, LiveFolderConfig] = field(default_factory=dict)  # folder uuid ->
     clock: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -154,6 +157,7 @@ class Org:
             users={e: LiveUser(e, r) for e, r in self.users.items()},
             metadata_schema=None if self.schema is None else dict(self.schema),
             listing_counts={r: self._listed(r, in_scope, paths) for r in roots},
+            folder_configs={u: c for u, c in self.folder_configs.items() if u in in_scope},
         )
 
     def _listed(self, root: str, in_scope: set[str], paths: dict[str, str]) -> int:
@@ -204,6 +208,7 @@ class Org:
             item_type=item.item_type,
             metadata=dict(item.metadata),
             last_edited_at=item.edited,
+            url=item.url,
         )
 
     def _live_dataset(self, d: Dataset) -> LiveDataset:

@@ -63,6 +63,14 @@ folders:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/old/", sync: on_create}
   /proj/quiet:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/old/", sync: never}
+  /proj/registered:
+    register: {integration: s3-raw, manifest: registered.jsonl}
+  /proj/sidecars:
+    cloud_sync:
+      integration: s3-raw
+      remote_url: "s3://bucket/new/"
+      sync: never
+      metadata_sidecars: {suffix: .meta.json}
 items:
   - folder: /data
     metadata: {stage: one}
@@ -113,6 +121,14 @@ folders:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
   /proj/synced4:
     cloud_sync: {integration: s3-raw, remote_url: "s3://bucket/cams/", sync: on_create}
+  /proj/registered:
+    register: {integration: s3-raw, manifest: registered.jsonl}
+  /proj/sidecars:
+    cloud_sync:
+      integration: s3-raw
+      remote_url: "s3://bucket/new/"
+      sync: never
+      metadata_sidecars: {suffix: .meta.json}
 items:
   - folder: /data
     metadata: {stage: two}
@@ -146,6 +162,11 @@ THIRD = (
     .replace("  - folder: /proj/synced\n", "  - folder: /proj/a/synced\n")
 )
 STOPPED = ("/proj/synced", "/proj/resync", "/proj/synced3", "/proj/synced4")
+
+REGISTERED = (
+    '{"url": "s3://bucket/cams/cat-01.png", "title": "first.png", "metadata": {"stage": "r"}}\n'
+    '{"url": "s3://bucket/cams/cat-03.jpg"}\n'
+)
 
 MOVES = (
     '{"path": "/proj/a/moved-1.jpg", "previously": "/data/item-0000001.jpg"}\n'
@@ -198,6 +219,7 @@ def write_config(directory: Path, body: str) -> Path:
     (directory / "reconciler.yaml").write_text(SETTINGS.format(buckets=buckets))
     (directory / "main.yaml").write_text(body)
     (directory / "moves.jsonl").write_text(MOVES)
+    (directory / "registered.jsonl").write_text(REGISTERED)
     return directory
 
 

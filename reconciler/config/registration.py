@@ -18,6 +18,7 @@ with the file: a million rows fit where a list of row objects would not.
 from __future__ import annotations
 
 import csv
+import re
 from array import array
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -174,15 +175,19 @@ class RegisterSink:
 _EMPTY: Mapping[str, Any] = {}
 
 
+# scheme://bucket/…/object: no whitespace or control characters, not ending in "/"
+_URL = re.compile(r"[a-z0-9]+://[^\s/\x00-\x1f]+/[^\s\x00-\x1f]*[^\s/\x00-\x1f]")
+_URL_TEXT = re.compile(r"[^\s\x00-\x1f]+")
+
+
 def url_problem(url: Any) -> str | None:
+    if type(url) is str and url.startswith(_SCHEMES) and _URL.fullmatch(url):
+        return None  # the fast path: one regular expression per row
     if not isinstance(url, str) or not url:
         return 'url: expected an object URL like "s3://bucket/path/a.jpg"'
-    if not url.startswith(_SCHEMES) or any(c.isspace() or ord(c) < 32 for c in url):
+    if not url.startswith(_SCHEMES) or not _URL_TEXT.fullmatch(url):
         return f"url: {url[:80]!r} is not an object URL like s3://bucket/path/a.jpg"
-    tail = url.split("://", 1)[1]
-    if "/" not in tail or url.endswith("/"):
-        return f"url: {url[:80]!r} names a bucket or prefix, not an object"
-    return None
+    return f"url: {url[:80]!r} names a bucket or prefix, not an object"
 
 
 def _title_problem(title: Any) -> str | None:

@@ -20,7 +20,8 @@ from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, FieldDiff
 
-_QUIET_FIELDS = {"path", "name", "title"}
+# "rows": a registration's every row (its counts and the plan's sample say enough)
+_QUIET_FIELDS = {"path", "name", "title", "rows"}
 
 
 def kind_of(change: Change) -> DriftKind:

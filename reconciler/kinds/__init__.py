@@ -2,7 +2,8 @@
 
 A kind is one module here (``folder``, ``item``, ``group``, ``dataset``, ``access`` for the
 folder-group, dataset-group and dataset-user relations, ``link``, ``schema``, ``tag``,
-``collection`` for collections and their members, ``user``), each defining
+``collection`` for collections and their members, ``user``, ``register`` for registered
+cloud data, ``folder_config`` for sidecar settings), each defining
 a ``KindSpec`` and, for the kinds typed so far, its payload. The planner's order, apply's
 phases, bundles and operations, and drift's classification look the kind up here instead
 of testing ``change.kind``.
@@ -20,9 +21,11 @@ from reconciler.kinds import (
     collection,
     dataset,
     folder,
+    folder_config,
     group,
     item,
     link,
+    register,
     schema,
     tag,
     user,
@@ -49,6 +52,8 @@ _SPECS: dict[Kind, KindSpec] = {
         collection.SPEC,
         collection.ITEM_SPEC,
         user.SPEC,
+        register.SPEC,
+        folder_config.SPEC,
     )
 }
 

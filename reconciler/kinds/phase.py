@@ -1,16 +1,18 @@
 """Phases: the order in which apply runs the parts of a plan, derived from the domain:
 
     schema → tags → replace (contents of replaced folders, then the old folders, children first)
-    → create-folders (parents first) → sync (start, await, then the plan's deferrals)
+    → create-folders (parents first) → folder-config (sidecar ingestion, before any sync)
+    → register (data-upload jobs) → sync (start, await, then the plan's deferrals)
     → patch-folders → move-folders → move-items → patch-items → users (added, re-roled)
     → groups (and members) → grants (on folders) → datasets → dataset-grants → link
     → unlink → collections (create, patch, rename) → collection-add → collection-remove
     → revoke → delete-collections → delete-items → delete-folders (children first)
     → delete-groups → delete-tags → remove-users
 
-Grants come before revokes so that no folder or dataset passes through a state without an
-admin; the metadata schema comes first because the API type-checks metadata values against
-it. Organisation tags stand alone: made first, deleted last. Organisation users are added
+Registration comes before the sync phase, whose end re-plans what the new items make
+possible (metadata, links: the plan's deferrals). Grants come before revokes so that no
+folder or dataset passes through a state without an admin; the metadata schema comes first
+because the API type-checks metadata values against it. Organisation tags stand alone: made first, deleted last. Organisation users are added
 before any group or dataset names them (the API refuses a member who is not a user), and
 removed last, once no group or dataset of the plan names them. A re-role is a removal and
 an add (the API has no role update), which drops the user's group memberships and dataset
@@ -35,6 +37,8 @@ class Phase(StrEnum):
     TAGS = "tags"
     REPLACE = "replace"
     CREATE_FOLDERS = "create-folders"
+    FOLDER_CONFIG = "folder-config"
+    REGISTER = "register"
     SYNC = "sync"
     PATCH_FOLDERS = "patch-folders"
     MOVE_FOLDERS = "move-folders"

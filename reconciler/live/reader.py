@@ -24,6 +24,7 @@ from reconciler.live.tree import TreeReader
 from reconciler.model.live import (
     LiveDataRow,
     LiveDataset,
+    LiveFolderConfig,
     LiveGroup,
     LiveIntegration,
     LiveState,
@@ -80,6 +81,7 @@ class _Reader:
             for f in tree.folders.values()
             if not any(_under(f.path, a) for a in tree.ambiguous)
         }
+        configs = await self._folder_configs(paths)
         return LiveState(
             target=self._client.target,
             scope=self._scope.roots,
@@ -102,7 +104,27 @@ class _Reader:
             listing_counts=tree.listing_counts,
             problems=tuple(tree.problems + self._problems),
             caller=caller.result(),
+            folder_configs=configs,
         )
+
+    async def _folder_configs(self, paths: dict[str, str]) -> dict[str, LiveFolderConfig]:
+        """The sidecar settings of the folders the scope names that exist (one read each)."""
+        wanted = sorted(p for p in self._scope.folder_configs if p in paths)
+        read = await gather_all(
+            self._soft(self._client.uploads.get_config(paths[p]), f"folder config of {p}")
+            for p in wanted
+        )
+        out: dict[str, LiveFolderConfig] = {}
+        for path, config in zip(wanted, read, strict=True):
+            if config is None:
+                continue
+            ingestion = config.metadata_ingestion
+            out[paths[path]] = (
+                LiveFolderConfig()
+                if ingestion is None
+                else LiveFolderConfig(ingestion.matcher.suffix, ingestion.paused)
+            )
+        return out
 
     async def _groups(self) -> dict[str, LiveGroup]:
         groups = await self._client.groups.list_all()

@@ -25,6 +25,8 @@ class Scope:
     whatever the scope. ``collection_folders`` are the top-level folder paths whose Index
     collections are listed (one request a folder, and one to find each by name);
     ``collections`` the names whose members are read (``None``: every listed collection's).
+    ``folder_configs``: folder paths whose folder config (sidecar ingestion) is read, one
+    request each: the cloud-synced folders declaring ``metadata_sidecars``.
     """
 
     roots: tuple[str, ...]
@@ -37,6 +39,7 @@ class Scope:
     owner: str | None = None
     collection_folders: tuple[str, ...] = ()
     collections: frozenset[str] | None = frozenset()
+    folder_configs: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -55,6 +58,11 @@ class Scope:
             collection_folders=collection_folders(desired),
             collections=frozenset(
                 name for c in desired.collections.values() for name in (c.name, *c.previously)
+            ),
+            folder_configs=frozenset(
+                f.path
+                for f in desired.folders.values()
+                if f.cloud_sync is not None and f.cloud_sync.metadata_sidecars is not None
             ),
         )
 

@@ -234,6 +234,7 @@ def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> Liv
         last_edited_at=item.last_edited_text,
         is_tombstone=item.is_tombstone,
         is_placeholder=item.is_placeholder,
+        url=item.url,
     )
 
 

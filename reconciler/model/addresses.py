@@ -13,6 +13,8 @@ An address is ``<kind>:<key>``; for a relation between two objects the key is
     link:cameras-train#/curated/cameras/a.mp4   an item linked into a dataset
     collection:night-scenes              an Index collection, by name
     collection-item:night-scenes#/raw/a.jpg     an item in a collection
+    register:/curated/batch-7            a manifest's objects registered into a folder
+    folder-config:/raw/cameras           a cloud-synced folder's sidecar settings
     metadata-schema:organisation         the organisation's client-metadata schema
     organisation-tag:night               an organisation tag, by name
     user:maya.chen@acme.example          an organisation member, by lower-cased email
@@ -43,6 +45,8 @@ class Kind(StrEnum):
     COLLECTION = "collection"
     COLLECTION_ITEM = "collection-item"
     USER = "user"
+    REGISTER = "register"
+    FOLDER_CONFIG = "folder-config"
 
 
 def folder(path: str) -> str:
@@ -98,12 +102,25 @@ def user(email: str) -> str:
     return f"{Kind.USER}:{email.lower()}"
 
 
+def register(path: str) -> str:
+    """The registration of a manifest's objects into the folder at ``path``."""
+    return f"{Kind.REGISTER}:{path}"
+
+
+def folder_config(path: str) -> str:
+    """The folder config (metadata sidecar ingestion) of the cloud-synced folder at ``path``."""
+    return f"{Kind.FOLDER_CONFIG}:{path}"
+
+
 # Where a relation's key splits into owner and member. The string form cannot be made
 # unambiguous (paths, titles and group labels may all contain ``#``), so each kind splits
 # where its member cannot be confused: an item path starts with ``/``, an email has no ``#``,
 # a group label may (``name#hash`` for repeated names), so it takes everything after the
 # first ``#``. Anything that needs certainty reads ``Change.refs``, never the address.
 _SPLIT_FIRST = frozenset({Kind.FOLDER_GROUP, Kind.DATASET_GROUP})
+_PATH_KEYED = frozenset(
+    {Kind.FOLDER, Kind.ITEM, Kind.FOLDER_GROUP, Kind.REGISTER, Kind.FOLDER_CONFIG}
+)
 # ``#<uuid>`` that makes a folder or item address unique (see ``Change``).
 _UNIQUE_SUFFIX = re.compile(r"#([0-9A-Za-z][0-9A-Za-z-]{7,})\Z")
 
@@ -149,7 +166,7 @@ class Address:
     def path(self) -> str | None:
         """The storage path the address names or hangs from (None for groups, datasets,
         dataset access and the schema)."""
-        if self.kind in (Kind.FOLDER, Kind.ITEM, Kind.FOLDER_GROUP):
+        if self.kind in _PATH_KEYED:
             return self.key
         if self.kind in (Kind.LINK, Kind.COLLECTION_ITEM):
             return self.member

@@ -67,10 +67,20 @@ class LiveItem:
     is_tombstone: bool = False
     is_placeholder: bool = False
     metadata_unreadable: bool = False  # as ``LiveFolder.metadata_unreadable``
+    url: str | None = None  # the object URL, when the API gives it (registered, synced)
 
     @property
     def path(self) -> str:
         return f"{self.folder_path}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFolderConfig:
+    """A folder's config as far as reconciler models it: metadata sidecar ingestion
+    (``sidecar_suffix`` None: off). Other keys are kept by apply, never read here."""
+
+    sidecar_suffix: str | None = None
+    sidecars_paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +206,8 @@ class LiveState:
     listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
     problems: tuple[str, ...] = ()  # reads that failed (what and why), one line each
     caller: Caller | None = None  # who read it (None: not known, e.g. a golden test)
+    # folder uuid -> config, for the declared folders with metadata_sidecars (only those read)
+    folder_configs: Mapping[str, LiveFolderConfig] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,6 +233,7 @@ class LiveState:
             "listing_counts": dict(self.listing_counts),
             "problems": list(self.problems),
             "caller": None if self.caller is None else self.caller.to_json(),
+            "folder_configs": {k: asdict(v) for k, v in self.folder_configs.items()},
         }
 
     @classmethod
@@ -261,6 +274,9 @@ class LiveState:
             listing_counts=data.get("listing_counts", {}),
             problems=tuple(data.get("problems", ())),
             caller=Caller.from_json(data.get("caller")),
+            folder_configs={
+                k: LiveFolderConfig(**v) for k, v in data.get("folder_configs", {}).items()
+            },
         )
 
 

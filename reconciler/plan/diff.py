@@ -11,6 +11,11 @@ The order of the calls follows from those arguments, and the reasons for it are:
   folder stage moves or replaces is not pruned.
 * ``place_items`` after both: items in folders this plan deletes or replaces
   (``FolderPlan.deleted``, ``PrunePlan.deleted``, ``Tree.gone``) are not planned.
+* ``plan_folder_configs`` (sidecar settings) reads the tree only.
+* ``plan_registrations`` after ``place_items``' inputs: it registers into declared folders
+  where they will be (created ones included, deleted and replaced ones not), and prunes
+  the items this ownership id registered that no row lists. Links and rules over the items
+  it registers are planned after registration (its folders join ``plan_deferred``'s).
 * ``plan_item_metadata`` before ``plan_datasets``: selectors match items' DESIRED
   metadata (``ItemPlan.desired_meta``), so one apply converges.
 * ``plan_collections`` after ``plan_item_metadata`` too, for the same reason, and after
@@ -53,6 +58,7 @@ from reconciler.plan.datasets import plan_datasets
 from reconciler.plan.deferred import plan_deferred
 from reconciler.plan.document import sealed
 from reconciler.plan.errors import PlanError
+from reconciler.plan.folder_config import plan_folder_configs
 from reconciler.plan.folders import FolderPlan, plan_folders
 from reconciler.plan.groups import plan_groups
 from reconciler.plan.heal import heal_duplicates
@@ -61,6 +67,7 @@ from reconciler.plan.metadata_schema import plan_metadata_schema
 from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
 from reconciler.plan.order import ordered
 from reconciler.plan.prune import plan_prune
+from reconciler.plan.register import plan_registrations
 from reconciler.plan.safety import EmptySelectors, Facts, screen
 from reconciler.plan.selectors import check_selectors
 from reconciler.plan.shapes import odd_shapes
@@ -164,11 +171,14 @@ def _plan_everything(ctx: Context, users: UserPlan) -> Staged:
     pruned = plan_prune(ctx, tree)
     grants = plan_folder_access(ctx, tree)
     deleted = folders.deleted | pruned.deleted
+    configs = plan_folder_configs(ctx, tree)
+    registered = plan_registrations(ctx, tree, deleted)
     placed = place_items(ctx, tree, deleted | tree.gone)
+    placed.index.drop(registered.deleted_items)
     items = plan_item_metadata(ctx, tree, placed.index)
     datasets = plan_datasets(ctx, placed.index, items.desired_meta)
     collections = plan_collections(ctx, tree, placed.index, items.desired_meta)
-    deferred = plan_deferred(ctx, folders.synced_on_create)
+    deferred = plan_deferred(ctx, (*folders.synced_on_create, *registered.folders))
     selectors = check_selectors(
         ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
     )
@@ -179,6 +189,8 @@ def _plan_everything(ctx: Context, users: UserPlan) -> Staged:
         folders.changes,
         pruned.changes,
         grants,
+        configs,
+        registered.changes,
         items.changes,
         datasets,
         tags,
@@ -206,7 +218,7 @@ def _plan_everything(ctx: Context, users: UserPlan) -> Staged:
             *selectors.problems,
             *collections.problems,
         ),
-        warnings=selectors.warnings,
+        warnings=(*selectors.warnings, *registered.warnings),
     )
 
 

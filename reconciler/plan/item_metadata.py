@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.addresses import is_under
-from reconciler.model.desired import Manifest, MetadataRule
+from reconciler.model.desired import Manifest, MetadataRule, RegisterRows
 from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
 from reconciler.plan.canonical import equivalent
@@ -124,10 +124,16 @@ class NoFixpointError(Exception):
 
 
 class Settler:
-    """Finds an item's desired metadata from the rules covering its folder and the manifests."""
+    """Finds an item's desired metadata from the rules covering its folder, the manifests,
+    and the rows of ``register:`` manifests with ``metadata: upsert`` (by folder path)."""
 
-    def __init__(self, manifests: tuple[Manifest, ...]) -> None:
+    def __init__(
+        self,
+        manifests: tuple[Manifest, ...],
+        registrations: Mapping[str, RegisterRows] | None = None,
+    ) -> None:
         self._manifests = manifests
+        self._registrations = registrations or {}
         self._combined: dict[tuple[Contribution, ...], Combined] = {}  # rule subsets -> fold
 
     def contributions(
@@ -135,6 +141,10 @@ class Settler:
     ) -> list[Contribution]:
         """Matching rules in declaration order, then this path's manifest rows."""
         out = [r.contribution for r in rules if r.always or r.matches(item, metadata)]
+        if self._registrations:
+            registered = self._registered(item, path)
+            if registered is not None:
+                out.append(registered)
         if not self._manifests:
             return out
         for manifest in self._manifests:
@@ -150,6 +160,15 @@ class Settler:
                     )
                 )
         return out
+
+    def _registered(self, item: LiveItem, path: str) -> Contribution | None:
+        """The row of the item's name, unless the item is another object (another URL)."""
+        folder, _, name = path.rpartition("/")
+        rows = self._registrations.get(folder)
+        n = None if rows is None else rows.index.get(name)
+        if rows is None or n is None or (item.url is not None and item.url != rows.url(n)):
+            return None
+        return Contribution(rows.metadata[n], False, (), f"{rows.file}:{rows.lines[n]}", row=True)
 
     def _fold(self, contributions: list[Contribution], rules_only: bool) -> Combined:
         if not rules_only:

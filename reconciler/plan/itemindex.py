@@ -27,6 +27,21 @@ class ItemIndex:
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # path -> item uuids
     moved_from: dict[str, str] = field(default_factory=dict)  # item uuid -> previous path
 
+    def drop(self, uuids: frozenset[str]) -> None:
+        """Leave out items this plan deletes one by one (registered items no row lists)."""
+        folders: set[str] = set()
+        for uuid in uuids:
+            path = self.path_of.pop(uuid, None)
+            if path is None:
+                continue
+            found = self.by_path.get(path)
+            if found is not None and found.uuid == uuid:
+                del self.by_path[path]
+            folders.add(path.rsplit("/", 1)[0])
+        for folder_path in folders:
+            items = self.by_folder[folder_path]
+            items[:] = [i for i in items if i.uuid not in uuids]
+
     def move(self, item: LiveItem, path: str, previous: str) -> None:
         old = self.path_of[item.uuid]
         self.by_path.pop(old, None)

@@ -13,7 +13,7 @@ select the same items and a second plan is empty. Rules that keep flipping each 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from reconciler.errors import Diagnostic
 from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
+from reconciler.model.desired import DesiredFolder, RegisterRows
 from reconciler.model.live import LiveItem
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
@@ -105,10 +106,16 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
     desired_meta: dict[str, Mapping[str, Any]] = {}
     problems: list[Diagnostic] = []
     rules = compile_rules(ctx.desired.rules)
-    settler = Settler(ctx.desired.manifests)
+    registrations = upserted_registrations(ctx.desired.folders.values())
+    settler = Settler(ctx.desired.manifests, registrations)
     for folder_path in sorted(index.by_folder):
         applicable = [r for r in rules if r.covers(folder_path)]
-        if not applicable and not ctx.desired.manifests and not index.moved_from:
+        if (
+            not applicable
+            and not ctx.desired.manifests
+            and not index.moved_from
+            and folder_path not in registrations
+        ):
             continue
         conditional = any(r.rule.match.metadata for r in applicable)
         for item in index.by_folder[folder_path]:
@@ -126,6 +133,15 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
                 change = _item_change(ctx, tree, index, item, path, desired, contributions)
                 changes.append(change)
     return ItemPlan(tuple(changes), desired_meta, tuple(problems))
+
+
+def upserted_registrations(folders: Iterable[DesiredFolder]) -> dict[str, RegisterRows]:
+    """Rows whose metadata registered items keep (``metadata: upsert``), by folder path."""
+    return {
+        f.path: f.registration.rows
+        for f in folders
+        if f.registration is not None and f.registration.metadata == "upsert"
+    }
 
 
 def _no_fixpoint(path: str, rules: list[CompiledRule]) -> Diagnostic:

@@ -108,11 +108,15 @@ def _resolve_integrations(
 ) -> dict[str, str]:
     by_title = _by_name((i.title, i.uuid) for i in live.integrations.values())
     out: dict[str, str] = {}
-    for folder in desired.folders.values():
-        sync = folder.cloud_sync
-        if sync is None:
+    declared = [
+        (use.integration, use.source)
+        for folder in desired.folders.values()
+        for use in (folder.cloud_sync, folder.registration)
+        if use is not None
+    ]
+    for written, source in declared:
+        if written in out:
             continue
-        written = sync.integration
         if written in live.integrations:
             out[written] = written
             continue
@@ -122,7 +126,7 @@ def _resolve_integrations(
         elif uuids:
             problems.append(
                 _at(
-                    sync.source,
+                    source,
                     f"integration title {written!r} matches {len(uuids)} integrations "
                     f"({', '.join(uuids)}); use the integration UUID instead",
                 )
@@ -130,7 +134,7 @@ def _resolve_integrations(
         else:
             hint = did_you_mean(written, by_title)
             known = hint or f" (known: {', '.join(sorted(by_title)) or 'none'})"
-            problems.append(_at(sync.source, f"unknown cloud integration {written!r}{known}"))
+            problems.append(_at(source, f"unknown cloud integration {written!r}{known}"))
     return out
 
 

@@ -3,7 +3,7 @@ build a ``DesiredState`` without writing YAML."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.model.desired import (
@@ -18,6 +18,7 @@ from reconciler.model.desired import (
     ManifestRows,
     MetadataRule,
     Ownership,
+    Registration,
     Source,
     Target,
 )
@@ -85,5 +86,26 @@ def manifest(
         format="jsonl",
         entries=ManifestRows(entries),
         source=src(40, "items.yaml"),
+        **fields,
+    )
+
+
+def registration(
+    rows: Sequence[Mapping[str, Any]], *, integration: str = "bucket", **fields: Any
+) -> Registration:
+    """A ``register:`` block whose manifest (``manifests/reg.jsonl``) has ``rows``, numbered
+    from line 1 (``{"url": ..., "type"?, "title"?, "metadata"?}`` each)."""
+    from reconciler.config.registration import RegisterSink
+
+    sink = RegisterSink("manifests/reg.jsonl", None)
+    for n, row in enumerate(rows, 1):
+        sink.add(n, row, dict(row.get("metadata") or {}), lambda key: 1)
+    found, problems = sink.finish()
+    assert not problems, problems
+    return Registration(
+        integration=integration,
+        manifest="manifests/reg.jsonl",
+        rows=found,
+        source=src(12, "folders.yaml"),
         **fields,
     )

@@ -1,12 +1,14 @@
 """``foreign-owned``: what another config's ownership id marks is never touched from here.
 Withholds every change to such an object, its relations included, except an object declared
-``adopt: true``: ``reconciler.plan.safety.takeover`` judges those (``--takeover`` or not)."""
+``adopt: true``: ``reconciler.plan.safety.takeover`` judges those (``--takeover`` or not).
+Items carry the marker when a config registered them (``reconciler.plan.register``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from reconciler.model import addresses as addr
+from reconciler.model.desired import OWNER_KEY
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import description_owner
 from reconciler.plan.context import Context
@@ -46,6 +48,9 @@ def owner_of(ctx: Context, change: Change) -> str | None:
     if kind in (addr.Kind.FOLDER, addr.Kind.FOLDER_GROUP) and folder is not None:
         found = live.folders.get(folder)
         return None if found is None else ctx.folder_owner(found)
+    if kind == addr.Kind.ITEM and refs.uuid is not None and refs.uuid in live.items:
+        owner = live.items[refs.uuid].metadata.get(OWNER_KEY)
+        return owner if isinstance(owner, str) else None
     if kind == addr.Kind.GROUP and refs.uuid is not None and refs.uuid in live.groups:
         return description_owner(live.groups[refs.uuid].description)
     tags = live.organisation_tags or {}
