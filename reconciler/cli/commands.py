@@ -63,6 +63,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "reconciler.cli.show",
         "Render a saved plan (PLAN_FILE, from `plan --out`) or drift report again, offline.",
     ),
+    "sync": LazyCommand(
+        "reconciler.cli.sync",
+        "Sync the declared cloud-synced folders in PATH (default .) again, now.",
+    ),
     "validate": LazyCommand(
         "reconciler.cli.validate",
         "Check the config in PATH (default: .) against the schema and the semantic rules.",
