@@ -7,14 +7,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers.desired import OTHER, OWNER, desired_state, folder, group
+from helpers.desired import OTHER, OWNER, desired_state, folder, group, src
 from simulator import Dataset, Group, Org
 
 from reconciler.drift import AuditOptions, audit, render_markdown, render_text
 from reconciler.kinds import all_specs, spec_of
+from reconciler.kinds.spec import UnmanagedLister
 from reconciler.model.addresses import Kind
-from reconciler.model.desired import OWNER_KEY, DesiredTag, Policy
-from reconciler.model.live import LiveTag
+from reconciler.model.desired import OWNER_KEY, DesiredCollection, DesiredTag, DesiredUser, Policy
+from reconciler.model.live import LiveCollection, LiveState, LiveTag, LiveUser
 from reconciler.plan import DiffOptions, diff
 from reconciler.plan.canonical import tagged
 
@@ -121,3 +122,39 @@ def test_drift_reports_them_not_as_drift() -> None:
     assert "Unmanaged: 1 folder under the declared roots, 1 dataset, 2 groups (not drift)." in (
         render_markdown(report)
     )
+
+
+def _lister(kind: Kind) -> UnmanagedLister:
+    found = spec_of(kind).unmanaged
+    assert found is not None
+    return found
+
+
+def test_users_are_listed_when_declared_additively() -> None:
+    live = LiveState(users={e: LiveUser(e) for e in ("Ann@x.com", "bob@x.com", "cy@x.com")})
+    ann = DesiredUser(email="ann@x.com", role="MEMBER", source=src(3))
+    users = _lister(Kind.USER)
+    assert users(desired_state(), live) == ()  # no users: declared, nobody is managed
+    additive = desired_state(users={"ann@x.com": ann})
+    assert users(additive, live) == ("user:bob@x.com", "user:cy@x.com")
+    strict = desired_state(users={"ann@x.com": ann}, policy=Policy(users="authoritative"))
+    assert users(strict, live) == ()  # the others are removed, not left alone
+    assert users(additive, dataclasses.replace(live, users_complete=False)) == ()
+
+
+def test_collections_are_listed_unless_declared_or_ours_to_prune() -> None:
+    live = LiveState(
+        collection_folders={"/data": "u1"},
+        collections={
+            "c1": LiveCollection("c1", "/data", "by-hand"),
+            "c2": LiveCollection("c2", "/data", "old-name"),
+            "c3": LiveCollection("c3", "/data", "ours", tagged("x", OWNER)),
+            "c4": LiveCollection("c4", "/elsewhere", "not-listed"),
+        },
+    )
+    renamed = DesiredCollection(name="new", folder="/data", previously=("old-name",), source=src(4))
+    desired = desired_state(collections={"new": renamed})
+    collections = _lister(Kind.COLLECTION)
+    assert collections(desired, live) == ("collection:by-hand",)
+    kept = desired.model_copy(update={"policy": Policy(prune="never")})
+    assert collections(kept, live) == ("collection:by-hand", "collection:ours")

@@ -19,11 +19,15 @@ from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.refs import dependency
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
+from reconciler.model.desired import tagged_by
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 
@@ -97,6 +101,24 @@ def item_bundle_key(step: Step) -> BundleKey | None:
     return (str(step.phase), collection_key(step.change))
 
 
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Collections in a listed folder that no declaration names (nor its ``previously``)
+    and that prune leaves alone: not tagged ours, or ``prune: never``."""
+    named = {(c.folder, n) for c in desired.collections.values() for n in (c.name, *c.previously)}
+    prunes = desired.policy.prune != "never"
+    return tuple(
+        sorted(
+            {
+                addr.collection(c.name)
+                for c in live.collections.values()
+                if c.folder in live.collection_folders
+                and (c.folder, c.name) not in named
+                and not (prunes and tagged_by(c.description, desired.ownership.id))
+            }
+        )
+    )
+
+
 SPEC = KindSpec(
     kind=Kind.COLLECTION,
     display_rank=10,
@@ -106,6 +128,7 @@ SPEC = KindSpec(
     bundle_key=no_bundle,
     shapes=frozenset({(Action.CREATE,), (Action.PATCH,), (Action.DELETE,)}),
     decode=CollectionPayload.decode,
+    unmanaged=unmanaged,
 )
 
 ITEM_SPEC = KindSpec(

@@ -19,11 +19,14 @@ from reconciler.kinds.actions import Action
 from reconciler.kinds.payload import Payload
 from reconciler.kinds.phase import Phase
 from reconciler.kinds.spec import BundleKey, KindSpec, PhaseWork
+from reconciler.model import addresses as addr
 from reconciler.model.addresses import Kind
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import Operation
     from reconciler.apply.phases import Step
+    from reconciler.model.desired import DesiredState
+    from reconciler.model.live import LiveState
     from reconciler.plan.model import Change
 
 
@@ -71,6 +74,15 @@ def bundle_key(step: Step) -> BundleKey | None:
     return None  # one call per user: the API has no bulk form
 
 
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Members not declared, when the config declares users and ``policy.users`` is
+    additive (authoritative removes them; without ``users:`` nobody is managed)."""
+    if not desired.users or desired.policy.users == "authoritative" or not live.users_complete:
+        return ()
+    declared = {email.lower() for email in desired.users}
+    return tuple(sorted({addr.user(e) for e in live.users if e.lower() not in declared}))
+
+
 SHAPES = frozenset({(Action.GRANT,), (Action.REVOKE,), (Action.REVOKE, Action.GRANT)})
 
 SPEC = KindSpec(
@@ -83,4 +95,5 @@ SPEC = KindSpec(
     shapes=SHAPES,
     drift="membership",
     decode=UserPayload.decode,
+    unmanaged=unmanaged,
 )
