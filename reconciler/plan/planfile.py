@@ -20,6 +20,7 @@ from reconciler.plan.document import (
     plan_from_document,
 )
 from reconciler.plan.errors import PlanFileError
+from reconciler.plan.indented import iter_indented
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
 from reconciler.plan.schemacheck import compile_schema
@@ -33,8 +34,7 @@ def dumps(plan: Plan) -> str:
 
 def iter_dumps(plan: Plan) -> Iterator[str]:
     """``dumps`` in pieces, so a large plan is written without one huge string."""
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
-    yield from encoder.iterencode(plan_document(plan))
+    yield from iter_indented(plan_document(plan))  # the standard encoder's text, faster
     yield "\n"
 
 
