@@ -4,6 +4,7 @@ files and template blocks limited with ``in_environments``, and the one-line ref
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,26 @@ def test_the_resume_hint_names_the_environment() -> None:
 
     assert resume_command(Path("cfg")) == "reconciler apply cfg --resume"
     assert resume_command(Path("cfg"), "prod") == "reconciler apply cfg --env prod --resume"
+
+
+def test_the_readme_examples_load_in_every_environment(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    envs = readme.index("### Several organisations from one repository")
+    templates = readme.index("### Templates")
+    blocks = [
+        re.search(r"```yaml\n(.*?)```", readme[start:end], re.S).group(1)  # type: ignore[union-attr]
+        for start, end in ((envs, templates), (templates, len(readme)))
+    ]
+    name = ""
+    for line in (blocks[0] + "# sites.yaml\n" + blocks[1].split("\n", 1)[1]).splitlines():
+        found = re.fullmatch(r"# (\S+\.yaml)(:.*)?", line)
+        if found:
+            name = found.group(1)
+            continue
+        with (tmp_path / name).open("a") as out:
+            out.write(line + "\n")
+    staging = load_config(tmp_path, env={}, environment="staging", connecting=False)
+    prod = load_config(tmp_path, env={}, environment="prod", connecting=False)
+    assert "/stg/raw" in staging.folders and "/prd/audit" not in staging.folders
+    assert {"/prd/raw", "/prd/audit", "/sites/paris/raw"} <= set(prod.folders)
+    assert prod.groups["site-berlin"].members == ("ana@acme.com", "bo@acme.com")
