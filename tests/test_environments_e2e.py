@@ -102,6 +102,13 @@ def test_staging_and_prod_plan_and_apply_with_their_own_variables(
     assert (repo / ".reconciler" / "journal" / "prod").is_dir()
     again = _cli("plan", "--env", "prod", "--detailed-exitcode", cwd=repo)
     assert again.returncode == 0, again.stdout + again.stderr
+    assert "(environment: prod, ownership: acme-prod)" in again.stdout.splitlines()[0]
+    audit = _cli("drift", "--format", "json", cwd=repo, env={"RECONCILER_ENV": "prod"})
+    assert audit.returncode == 0, audit.stderr  # in sync
+    (repo / "drift.json").write_text(audit.stdout)
+    assert json.loads(audit.stdout)["environment"] == "prod"
+    shown = _cli("show", "--drift", "drift.json", cwd=repo)
+    assert "(environment: prod, ownership: acme-prod)" in shown.stdout.splitlines()[0]
 
 
 def test_a_staging_plan_is_refused_by_prod(repo: Path, servers: dict[str, SandboxServer]) -> None:

@@ -61,6 +61,7 @@ def audit(
         target=plan.target,
         ownership_id=plan.ownership_id,
         config_dir=plan.config_dir,
+        environment=plan.environment,
         checked_at=options.checked_at,
         only=options.only,
         drift=tuple(sorted(entries, key=drift_order)),

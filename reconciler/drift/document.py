@@ -59,6 +59,7 @@ def report_document(report: DriftReport) -> dict[str, Any]:
         "ownership_id": report.ownership_id,
         "caller": None if report.caller is None else report.caller.to_json(),
         "config_dir": report.config_dir,
+        **({} if report.environment is None else {"environment": report.environment}),
         "checked_at": report.checked_at,
         "only": list(report.only),
         "in_sync": report.in_sync,

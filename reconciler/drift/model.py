@@ -155,6 +155,7 @@ class DriftReport:
     format_version: int = FORMAT_VERSION
     caller: Caller | None = None  # who read the organisation (the plan's caller)
     warnings: tuple[str, ...] = ()  # the plan's warnings (selectors matching nothing, …)
+    environment: str | None = None  # of reconciler.yaml's environments:, when it has them
 
     @property
     def in_sync(self) -> bool:

@@ -141,7 +141,8 @@ def _section(title: str, entries: list[Drift], is_open: bool, budget: int) -> st
 def _status(report: DriftReport) -> str:
     caller = report.caller.text() if report.caller else "unknown"
     lines = [
-        f"### reconciler drift for `{_clip(report.target or 'unknown target')}`",
+        f"### reconciler drift for `{_clip(report.target or 'unknown target')}`"
+        + ("" if report.environment is None else f" (environment `{report.environment}`)"),
         "",
         _clip(f"Caller: {caller}"),
         "",

@@ -14,8 +14,9 @@ from reconciler.printable import printable, printable_lines
 
 def render_text(report: DriftReport) -> str:
     lines = [
-        f"reconciler drift for {report.target or 'unknown target'} "
-        f"(ownership: {report.ownership_id})",
+        f"reconciler drift for {report.target or 'unknown target'} ("
+        + ("" if report.environment is None else f"environment: {report.environment}, ")
+        + f"ownership: {report.ownership_id})",
         f"Caller: {report.caller.text() if report.caller else 'unknown'}",
         "",
     ]

@@ -51,6 +51,7 @@ def report_from_document(doc: Mapping[str, Any]) -> DriftReport:
         target=doc["target"],
         ownership_id=doc["ownership_id"],
         config_dir=doc.get("config_dir", ""),
+        environment=doc.get("environment"),
         checked_at=doc.get("checked_at"),
         only=tuple(doc.get("only", ())),
         drift=tuple(_drift(d) for d in doc["drift"]),
