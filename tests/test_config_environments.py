@@ -256,3 +256,15 @@ def test_the_readme_examples_load_in_every_environment(tmp_path: Path) -> None:
     assert "/stg/raw" in staging.folders and "/prd/audit" not in staging.folders
     assert {"/prd/raw", "/prd/audit", "/sites/paris/raw"} <= set(prod.folders)
     assert prod.groups["site-berlin"].members == ("ana@acme.com", "bo@acme.com")
+
+
+def test_blocks_in_reconciler_yaml_are_limited_too(tmp_path: Path) -> None:
+    settings = SETTINGS + (
+        "templates:\n"
+        "  - in_environments: [prod]\n"
+        "    folders: {/prod-only: {description: '${var.prod_only}'}}\n"
+    )
+    path = _config(tmp_path, {}, settings)
+    assert "/prod-only" not in _load(path, "staging").folders
+    (problem,) = _problems(path, "prod", {"PROD_KEY_FILE": "k"})
+    assert "environment prod has no variable prod_only" in problem

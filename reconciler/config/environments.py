@@ -158,10 +158,14 @@ class Scope:
     def unused_in(self, doc: YamlDoc) -> list[tuple[PathPart, ...]]:
         """The parts of a resource file this run leaves out (``()``: all of it); reports
         ``in_environments`` names the config does not declare."""
-        data = doc.data
         self.check_limits(doc, ())
-        if excluded(data, self.name):
+        if excluded(doc.data, self.name):
             return [()]
+        return self.blocks_left_out(doc)
+
+    def blocks_left_out(self, doc: YamlDoc) -> list[tuple[PathPart, ...]]:
+        """The ``templates:`` blocks of a file that this run leaves out."""
+        data = doc.data
         blocks = data.get(TEMPLATES) if isinstance(data, dict) else None
         out: list[tuple[PathPart, ...]] = []
         for index, block in enumerate(blocks if isinstance(blocks, list) else ()):

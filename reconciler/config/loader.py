@@ -162,7 +162,12 @@ def _settings_file(
     if not connecting:
         unused += connection_paths(scope.name)
     parsed = _parse(
-        root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, variables, ctx, unused=lambda _: unused
+        root / SETTINGS_NAME,
+        SETTINGS_NAME,
+        SETTINGS_FILE,
+        variables,
+        ctx,
+        unused=lambda doc: [*unused, *scope.blocks_left_out(doc)],
     )
     if parsed is None:
         return None, None
