@@ -68,7 +68,7 @@ def _violations(packages: set[str], forbidden: tuple[str, ...], *, lazy_ok: bool
     )
 
 
-IO_LIBRARIES = ("httpx", "click", "yaml", "rich", "starlette", "uvicorn", "anyio")
+IO_LIBRARIES = ("httpx", "click", "yaml", "ruamel", "rich", "starlette", "uvicorn", "anyio")
 
 
 def test_only_the_client_speaks_http() -> None:

@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 SETTINGS = "version: 1\ntarget:\n  sandbox: {path: s.sqlite}\nownership: {id: hooks}\n"
 
 
-def hook() -> dict[str, object]:
+def hook(name: str = "reconciler-validate") -> dict[str, object]:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    (found,) = [h for h in hooks if h["id"] == "reconciler-validate"]
+    (found,) = [h for h in hooks if h["id"] == name]
     return found  # type: ignore[no-any-return]
 
 
@@ -40,10 +40,12 @@ def test_the_entry_is_a_console_script_of_this_package() -> None:
     assert scripts[command] == "reconciler.cli:main"
 
 
-def run_entry(directory: Path) -> subprocess.CompletedProcess[str]:
+def run_entry(
+    directory: Path, name: str = "reconciler-validate"
+) -> subprocess.CompletedProcess[str]:
     """The hook's entry as pre-commit runs it (pass_filenames: false, so no file arguments),
     from the repository root, with the console script of this environment."""
-    command, *args = shlex.split(str(hook()["entry"]))
+    command, *args = shlex.split(str(hook(name)["entry"]))
     executable = Path(sys.executable).parent / command
     return subprocess.run(
         [str(executable), *args], cwd=directory, capture_output=True, text=True, check=False
@@ -60,3 +62,16 @@ def test_the_entry_passes_a_valid_config_and_fails_an_invalid_one(tmp_path: Path
     bad = run_entry(tmp_path)
     assert bad.returncode == 1
     assert bad.stdout.startswith("folders.yaml:3:5: ")
+
+
+def test_the_fmt_hook_fails_a_file_out_of_canonical_form(tmp_path: Path) -> None:
+    found = hook("reconciler-fmt")
+    assert (found["language"], found["pass_filenames"]) == ("python", False)
+    canonical = "version: 1\n\ntarget:\n  sandbox: {path: s.sqlite}\n\nownership: {id: hooks}\n"
+    (tmp_path / "reconciler.yaml").write_text(canonical)
+    (tmp_path / "folders.yaml").write_text("folders:\n  /b: {}\n  /a: {}  # kept\n")
+    bad = run_entry(tmp_path, "reconciler-fmt")
+    assert (bad.returncode, bad.stdout) == (2, "would reformat folders.yaml\n")
+    (tmp_path / "folders.yaml").write_text("folders:\n  /a: {}  # kept\n  /b: {}\n")
+    good = run_entry(tmp_path, "reconciler-fmt")
+    assert good.returncode == 0, good.stdout + good.stderr

@@ -40,6 +40,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "reconciler.cli.export",
         "Write YAML describing live storage under --root, so it can be brought under management.",
     ),
+    "fmt": LazyCommand(
+        "reconciler.cli.fmt",
+        "Rewrite the config's YAML in PATH (default .) in canonical form, comments kept.",
+    ),
     "plan": LazyCommand(
         "reconciler.cli.plan",
         "Show what `reconciler apply` would change to make Encord match PATH (default .).",
