@@ -38,7 +38,7 @@ HEAVY = (
     "cryptography",
     "sqlite3",
     "encord",
-    "ruamel",  # only fmt (and export --merge) round-trip YAML with comments
+    "ruamel",  # only fmt round-trips YAML with comments
 )
 OUR_ENGINE = (
     "reconciler.encord",

@@ -40,7 +40,7 @@ def test_quickstart_loads_clean() -> None:
         ("demo-bucket", "s3", str((EXAMPLES / "quickstart" / "buckets").resolve()))
     ]
     assert [u.email for u in sandbox.users] == ["ada@example.com", "grace@example.com"]
-    assert list(state.folders) == ["/quickstart", "/quickstart/raw", "/quickstart/curated"]
+    assert list(state.folders) == ["/quickstart", "/quickstart/curated", "/quickstart/raw"]
     raw = state.folders["/quickstart/raw"]
     assert raw.cloud_sync is not None
     assert (raw.cloud_sync.integration, raw.cloud_sync.remote_url, raw.cloud_sync.sync) == (
