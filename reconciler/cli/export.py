@@ -1,6 +1,8 @@
 """``reconciler export --root /FOLDER [--out DIR] [--items rules|manifest|none]
-[--ownership-id ID]``: write a config directory describing the live folders, groups, grants,
-cloud-synced settings, datasets, links and item metadata under the roots."""
+[--ownership-id ID] [--merge]``: write a config directory describing the live folders, groups,
+grants, cloud-synced settings, datasets, links and item metadata under the roots; with
+``--merge``, add what the config in ``--out`` does not declare yet to it instead
+(``reconciler.export.merge``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import asyncio
 import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +49,9 @@ from reconciler.words import plural
     "--root",
     "roots",
     multiple=True,
-    required=True,
     metavar="FOLDER_PATH",
-    help="Absolute folder path to export (repeatable), e.g. /curated.",
+    help="Absolute folder path to export (repeatable), e.g. /curated. Required unless "
+    "--merge (default: the config's roots).",
 )
 @click.option(
     "--out",
@@ -71,6 +75,12 @@ from reconciler.words import plural
     help="The config's ownership id (default: the one found on the exported objects).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in --out.")
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="--out is a config: add the live objects it does not declare yet, changing nothing "
+    "that is there.",
+)
 @target_flags
 def export_command(
     roots: tuple[str, ...],
@@ -78,14 +88,63 @@ def export_command(
     items: ItemsMode,
     ownership_id: str | None,
     force: bool,
+    merge: bool,
     **target: Any,
 ) -> None:
     """Write YAML describing live storage under --root, so it can be brought under management."""
+    options = target_options(target)
+    body = (
+        partial(_merge, roots, out, items, options)
+        if merge
+        else partial(_run, roots, out, items, ownership_id, force, options)
+    )
     run_command(
         "export",
-        lambda: _run(roots, out, items, ownership_id, force, target_options(target)),
+        body,
         interrupted=None,  # click's "Aborted!", as before: export writes nothing to Encord
     )
+
+
+def _merge(roots: tuple[str, ...], out: Path, items: ItemsMode, options: TargetOptions) -> int:
+    """Export the config's roots (or --root) with its ownership id; add what it lacks."""
+    from reconciler.config import load_config
+    from reconciler.export.merge import merge
+
+    desired = load_config(out)
+    paths = tuple(_root(r) for r in roots) or desired.roots()
+    if not paths:
+        raise ExportError(f"the config in {out} declares no folder; pass --root /FOLDER")
+    options = replace(options, config=options.config or desired.target)
+    exported = asyncio.run(
+        _export(
+            options,
+            lambda: ExportOptions(
+                roots=paths, target={}, ownership_id=desired.ownership.id, items=items
+            ),
+        )
+    )
+    assert exported.documents is not None
+    merged = merge(desired, exported.documents, Path(desired.root_dir))
+    for warning in [*exported.warnings, *merged.warnings]:
+        click.echo(f"warning: {printable(warning)}", err=True)
+    for rel, text in merged.files.items():
+        target = Path(desired.root_dir) / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    added = ", ".join(plural(len(names), _NOUN[s]) for s, names in merged.added.items())
+    click.echo(f"merged into {out}: {added or 'nothing new'}")
+    if merged.files:
+        click.echo("changed: " + ", ".join(sorted(merged.files)))
+    return EXIT_OK
+
+
+_NOUN = {
+    "folders": "folder",
+    "groups": "group",
+    "datasets": "dataset",
+    "organisation_tags": "organisation tag",
+    "metadata_schema": "metadata key",
+}
 
 
 def _run(
@@ -97,6 +156,8 @@ def _run(
     options: TargetOptions,
 ) -> int:
     paths = tuple(_root(r) for r in roots)
+    if not paths:
+        raise ExportError("--root is required (or --merge into an existing config)")
     if ownership_id is not None:
         _check_id(ownership_id)
     resolved = resolve(options)

@@ -42,6 +42,7 @@ class Export:
     warnings: tuple[str, ...]
     counts: Mapping[str, int]
     ownership_id: str  # what reconciler.yaml says: found, chosen, or the placeholder
+    documents: Documents | None = None  # what the files were rendered from (export --merge)
 
 
 async def export_live(
@@ -81,6 +82,7 @@ def export_state(live: LiveState, options: ExportOptions) -> Export:
         tuple(docs.warnings),
         _counts(docs, live, roots),
         docs.settings["ownership"]["id"],
+        docs,
     )
 
 

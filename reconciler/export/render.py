@@ -51,9 +51,9 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
     if docs.metadata_rules or docs.metadata_rows:
         files["items.yaml"] = _items(docs, header)
     if docs.metadata_rows:
-        files["manifests/metadata.jsonl"] = _jsonl(docs.metadata_rows)
+        files["manifests/metadata.jsonl"] = jsonl(docs.metadata_rows)
     for name, paths in docs.link_manifests.items():
-        files[name] = _jsonl([{"path": path} for path in paths])
+        files[name] = jsonl([{"path": path} for path in paths])
     if docs.collections:
         files["collections.yaml"] = _yaml({"collections": docs.collections}, header)
     if docs.organisation_tags:
@@ -130,7 +130,16 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def _yaml(document: Mapping[str, Any], header: str) -> str:
-    body = yaml.dump(
+    return f"{SCHEMA_COMMENT}\n{header}\n{_body(document)}"
+
+
+def render_section(section: str, entries: Mapping[str, Any]) -> str:
+    """``section:`` and its entries, as the export writes them (``export --merge``)."""
+    return _body({section: entries})
+
+
+def _body(document: Mapping[str, Any]) -> str:
+    return yaml.dump(
         _escape(document),
         Dumper=_Dumper,
         sort_keys=False,
@@ -138,10 +147,9 @@ def _yaml(document: Mapping[str, Any], header: str) -> str:
         default_flow_style=False,
         width=100,
     )
-    return f"{SCHEMA_COMMENT}\n{header}\n{body}"
 
 
-def _jsonl(rows: list[dict[str, Any]]) -> str:
+def jsonl(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
