@@ -138,3 +138,25 @@ def test_export_merge_keeps_hand_written_content_and_plans_empty(tmp_path: Path)
     planned = run_cli("plan", str(config), "--detailed-exitcode")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "No changes." in planned.stdout
+
+
+def test_a_section_new_to_its_file_and_schema_keys_are_appended(tmp_path: Path) -> None:
+    root = _config(
+        tmp_path,
+        {
+            "folders.yaml": "groups:\n  crew: {}  # no folders here yet",  # no final newline
+            "types.yaml": "metadata_schema:\n  k: text\n",
+        },
+    )
+    docs = _docs(folders={"/n": {}}, metadata_schema={"k": "number", "new": "text"})
+    result = merge(load_config(root, env={}), docs, root)
+    assert result.files["folders.yaml"] == (
+        "groups:\n  crew: {}  # no folders here yet\n\nfolders:\n  /n: {}\n"
+    )
+    assert result.files["types.yaml"] == "metadata_schema:\n  k: text\n  new: text\n"
+
+
+def test_a_taken_merged_file_is_an_error_and_nothing_is_returned(tmp_path: Path) -> None:
+    root = _config(tmp_path, {"g.yaml": "groups: {a: {}}\n", "groups.merged.yaml": "# x\n"})
+    with pytest.raises(ExportError, match=r"groups\.merged\.yaml already exists"):
+        merge(load_config(root, env={}), _docs(groups={"b": {}}), root)

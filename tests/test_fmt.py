@@ -134,3 +134,15 @@ def test_shell_completion_scripts_are_produced() -> None:
     env.update(COMP_WORDS="reconciler fm", COMP_CWORD="1")
     out = subprocess.run([entry], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["plain,fmt"]
+
+
+def test_an_empty_file_is_left_alone_and_a_changed_meaning_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert format_text("# nothing here\n", "empty.yaml") == "# nothing here\n"
+    # The safety net: were the formatter to lose a line, the file is refused, not written.
+    monkeypatch.setattr(
+        "reconciler.config.fmt._blank_lines", lambda text: text.replace("  /b: {}\n", "")
+    )
+    with pytest.raises(ConfigError, match="without changing what it means"):
+        format_text("folders:\n  /b: {}\n  /a: {}\n", "f.yaml")
