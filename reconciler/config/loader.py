@@ -88,21 +88,19 @@ def render_config(
 
 def config_files(path: Path, *, env: Mapping[str, str] | None = None) -> tuple[Path, list[Path]]:
     """The config directory of ``path`` and the YAML files ``load_config`` reads there
-    (``reconciler.yaml`` first), without checking what they declare (``reconciler fmt``)."""
+    (``reconciler.yaml`` first), whatever the environment, without checking what they
+    declare (``reconciler fmt``)."""
     root = _locate(Path(path))
     ctx = Context(root=root)
-    environ = os.environ if env is None else env
-    environment = Variables(environ, declared_variables(root / SETTINGS_NAME))
-    settings = _parse(
-        root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, environment, ctx, defer=_CONNECTION
-    )
+    preview = preview_settings(root / SETTINGS_NAME)
+    variables = Variables(os.environ if env is None else env, preview.allowed)
+    settings = _parse(root / SETTINGS_NAME, SETTINGS_NAME, SETTINGS_FILE, variables, ctx)
     fixtures = fixture_roots(settings.doc.data if settings else None, root)
     try:
         found = resource_files(root, fixtures, file_globs(settings, ctx))
     except TooManyFilesError:
-        raise _single(
-            ".", f"more than {MAX_FILES:,} YAML files below the config directory"
-        ) from None
+        message = f"more than {MAX_FILES:,} YAML files below the config directory"
+        raise _single(".", message) from None
     return root, [root / SETTINGS_NAME, *found]
 
 
