@@ -9,12 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers.desired import OTHER, OWNER, desired_state, folder, group
+from helpers.desired import OTHER, OWNER, desired_state, folder, group, src
 from simulator import Group, Org
 
 from reconciler.config import load_config
+from reconciler.drift import AuditOptions, audit
+from reconciler.drift import render_text as drift_text
 from reconciler.errors import ReconcilerError
-from reconciler.model.desired import OWNER_KEY, DesiredState
+from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
 from reconciler.plan import DiffOptions, diff, dumps, loads, render_text
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import tagged
@@ -195,3 +197,46 @@ def test_claims_that_cannot_be_made_are_one_line_each(
     text = str(raised.value)
     assert where in text and says in text
     assert json.dumps(text).count("\\n") <= 1
+
+
+def test_drift_reports_a_pending_claim_and_says_what_apply_would_do() -> None:
+    org = _org_with_hand_made_folder()
+    kept = org.add_folder(None, "kept", metadata=OURS)
+    desired = desired_state(
+        folders={"/data": folder("/data", claim="adopt"), "/kept": folder("/kept", claim="release")}
+    )
+    live = org.live_state(desired.roots())
+    report = audit(diff(desired, live), desired, live, options=AuditOptions())
+    by = {d.address: d for d in report.drift}
+    assert by["folder:/data"].summary.startswith("declared adopt: true, not ours yet")
+    assert by["folder:/data"].actions == (Action.ADOPT,)
+    assert by["folder:/kept"].summary.startswith("declared release: true, still ours")
+    assert kept in org.folders  # an audit changes nothing
+    assert "  ~ changed    folder:/data  [folders.yaml:10]\n        declared adopt: true" in (
+        drift_text(report)
+    )
+
+
+def _synced(sync: str) -> tuple[DesiredState, Org]:
+    org = Org()
+    org.integrations["int-1"] = "s3-raw"
+    org.add_folder(
+        None, "cams", folder_type="cloudLinked", integration_uuid="int-1", remote_url="s3://b/c/"
+    )
+    cloud = CloudSync(integration="s3-raw", remote_url="s3://b/c/", sync=sync, source=src(9))
+    desired = desired_state(folders={"/cams": folder("/cams", claim="adopt", cloud_sync=cloud)})
+    return desired, org
+
+
+def test_a_routine_sync_always_waits_for_the_next_plan_when_a_folder_is_adopted() -> None:
+    desired, org = _synced("always")
+    (change,) = diff(desired, org.live_state(desired.roots())).changes
+    assert change.actions == (Action.ADOPT,)
+
+
+def test_a_folder_a_stopped_run_never_synced_is_synced_and_its_claim_waits() -> None:
+    desired, org = _synced("on_create")
+    live = org.live_state(desired.roots())
+    options = DiffOptions(unsynced=("folder:/cams",))
+    (change,) = diff(desired, live, options=options).changes
+    assert change.actions == (Action.SYNC,)
