@@ -160,6 +160,8 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             previous = draw(st.sampled_from(options))
             used_previous.add(previous)
             fields["previously"] = (previous,)
+        if draw(st.integers(0, 3)) == 0:  # adopt: true or release: true
+            fields["claim"] = draw(st.sampled_from(["adopt", "release"]))
         if draw(st.integers(0, 4)) == 0:
             url = draw(st.sampled_from(["s3://bucket/one/", "s3://bucket/two/"]))
             fields["cloud_sync"] = CloudSync(
