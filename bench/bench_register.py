@@ -136,11 +136,12 @@ def child() -> None:
     else:
         registered, folder_items = asyncio.run(_ours(args))
     seconds = time.perf_counter() - started
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     assert registered == folder_items, (registered, folder_items)
     label = args.child if args.child == "sdk" else f"reconciler (jobs of {args.size})"
     print(json.dumps({"run": label, "registered": registered, "seconds": round(seconds, 2),
-                      "peak_rss_mb": round(rss_mb, 1)}))  # fmt: skip
+                      "client_cpu_s": round(cpu, 2), "peak_rss_mb": round(rss_mb, 1)}))  # fmt: skip
 
 
 async def _ours(args: argparse.Namespace) -> tuple[int, int]:
@@ -202,9 +203,10 @@ def _sdk(args: argparse.Namespace) -> tuple[int, int]:
 def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\n{args.rows} objects, {args.latency_ms:g} ms latency, sandbox {args.unit_ms:g} ms/unit "
           f"and {args.workers} jobs at once; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"{'run':<30} {'requests':>9} {'wall':>9} {'peak RSS':>9}")
+    print(f"{'run':<30} {'requests':>9} {'wall':>9} {'client CPU':>11} {'peak RSS':>9}")
     for r in results:
-        print(f"{r['run']:<30} {r['requests']:>9} {r['seconds']:>8.1f}s {r['peak_rss_mb']:>7.0f}MB")
+        print(f"{r['run']:<30} {r['requests']:>9} {r['seconds']:>8.1f}s "
+              f"{r['client_cpu_s']:>10.1f}s {r['peak_rss_mb']:>7.0f}MB")  # fmt: skip
 
 
 if __name__ == "__main__":
