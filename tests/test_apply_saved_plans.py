@@ -76,6 +76,9 @@ items:
     metadata: {stage: one}
   - folder: /proj/synced
     metadata: {stage: synced}
+collections:
+  picked: {folder: /data, description: first, items: [{folder: /data}]}
+  doomed: {folder: /data}
 datasets:
   ds1:
     groups: {crew: user, readers: user}
@@ -135,6 +138,12 @@ items:
   - folder: /proj/synced
     metadata: {stage: synced}
   - manifest: moves.jsonl
+collections:
+  chosen:
+    folder: /data
+    description: renamed and narrowed
+    previously: [picked]
+    items: [{folder: /data, match: {name: item-0000003.jpg}}]
 datasets:
   ds1:
     groups: {crew: admin}

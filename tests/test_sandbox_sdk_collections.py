@@ -137,8 +137,8 @@ def test_add_and_remove_items_report_failed_items(
     assert again.failed_items == []
     assert member_uuids(collection) == {i.uuid for i in inside[:6]}
 
-    removed = collection.remove_items([inside[0].uuid, inside[1].uuid, outside.uuid])
-    assert removed.failed_items == [outside.uuid]
+    removed = collection.remove_items([inside[0].uuid, inside[1].uuid, outside.uuid, unknown])
+    assert removed.failed_items == [unknown]  # not a member: nothing to do, not a failure
     assert member_uuids(collection) == {i.uuid for i in inside[2:6]}
 
     wire = WireLog(caplog)

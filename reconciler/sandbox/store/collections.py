@@ -136,8 +136,8 @@ def member_page(
 def change_items(
     conn: sqlite3.Connection, collection: sqlite3.Row, item_uuids: Sequence[UUID], *, add: bool
 ) -> list[str]:
-    """Add or remove items; the UUIDs that failed: unknown, outside the collection's
-    top-level folder, or deleted (a tombstone is no longer accessible)."""
+    """Add or remove items; the UUIDs that failed: unknown, or (to add) outside the
+    collection's top-level folder or deleted (a tombstone is no longer accessible)."""
     wanted = list(dict.fromkeys(str(u) for u in item_uuids))
     rows: dict[str, sqlite3.Row] = {}
     for start in range(0, len(wanted), 900):
@@ -153,8 +153,9 @@ def change_items(
     failed: list[str] = []
     for item_uuid in wanted:
         row = rows.get(item_uuid)
-        if row is None or row["is_tombstone"] or not top <= row["folder_path"] < end:
-            failed.append(item_uuid)
+        outside = row is not None and not top <= row["folder_path"] < end
+        if row is None or (add and (row["is_tombstone"] or outside)):
+            failed.append(item_uuid)  # a member is removed wherever it has gone since
         else:
             ok.append(row["id"])
     # Membership is not the collection's own state: lastEditedAt stays (name, description).
