@@ -14,7 +14,7 @@ from reconciler.kinds.folder_config import FolderConfigPayload
 from reconciler.kinds.register import RegisterPayload
 from reconciler.model.desired import OWNER_KEY, CloudSync, Policy, Sidecars
 from reconciler.model.live import LiveFolderConfig
-from reconciler.plan import Plan, diff
+from reconciler.plan import DiffOptions, Plan, diff
 from reconciler.plan.planfile import dumps, loads
 from reconciler.plan.render_html import render_html
 from reconciler.plan.render_markdown import render_markdown
@@ -224,3 +224,38 @@ def test_an_item_another_config_registered_is_never_touched() -> None:
     assert plan.changes == ()  # its metadata would differ (split), but it is not ours
     (refusal,) = plan.refusals
     assert refusal.code == "foreign-owned" and refusal.addresses == ("item:/batch/a.jpg",)
+
+
+def test_drift_reports_missing_registrations_extra_registered_items_and_sidecars() -> None:
+    from reconciler.drift import DriftKind, audit
+
+    org = _org()
+    batch = org.add_folder(None, "batch", metadata=OURS)
+    org.add_item(batch, "a.jpg", url="s3://raw/b7/a.jpg", metadata={**OURS, "split": "train"})
+    org.add_item(batch, "gone.jpg", url="s3://raw/b7/gone.jpg", metadata=OURS)
+    cams = _cams(org)
+    org.folder_configs[cams] = LiveFolderConfig(".metadata.json", False)
+    cloud = CloudSync(
+        integration="bucket",
+        remote_url="s3://raw/cams/",
+        sync="always",
+        metadata_sidecars=Sidecars(suffix=".meta.json"),
+        source=src(5, "folders.yaml"),
+    )
+    desired = desired_state(
+        folders={
+            "/batch": folder("/batch", registration=registration(ROWS[:2], prune="owned")),
+            "/cams": folder("/cams", cloud_sync=cloud),
+        }
+    )
+    live = org.live_state(desired.roots())
+    plan = diff(desired, live, options=DiffOptions(sync_always=False))  # as `drift` plans
+    report = audit(plan, desired, live)
+    found = {(d.address, d.kind) for d in report.drift}
+    assert found == {
+        ("register:/batch", DriftKind.MISSING),  # b.jpg is not in the folder
+        ("item:/batch/gone.jpg", DriftKind.EXTRA),
+        ("folder-config:/cams", DriftKind.CHANGED),
+    }
+    (missing,) = [d for d in report.drift if d.address == "register:/batch"]
+    assert "rows" not in {f.path[0] for f in missing.fields}  # counts, not every row
