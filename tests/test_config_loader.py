@@ -40,6 +40,8 @@ def test_quickstart_loads_clean() -> None:
         ("demo-bucket", "s3", str((EXAMPLES / "quickstart" / "buckets").resolve()))
     ]
     assert [u.email for u in sandbox.users] == ["ada@example.com", "grace@example.com"]
+    (alan,) = state.users.values()  # the annotator the quickstart adds through users:
+    assert (alan.email, alan.role, alan.member_type) == ("alan@example.com", "TASKER", "external")
     assert list(state.folders) == ["/quickstart", "/quickstart/curated", "/quickstart/raw"]
     raw = state.folders["/quickstart/raw"]
     assert raw.cloud_sync is not None
@@ -63,6 +65,12 @@ def test_realistic_loads_clean() -> None:
     state = load_config(EXAMPLES / "realistic", env={})
     assert set(state.groups) == {"perception-ml", "labeling-ops", "data-qa"}
     assert len(state.datasets) == 4
+    # users.yaml declares everyone; the sandbox fixture is only the key plans run as
+    assert [u.email for u in state.target.sandbox.users] == ["admin@sandbox.local"]  # type: ignore[union-attr]
+    assert (
+        len(state.users) == 8 and state.users["sara.novak@acme.example"].member_type == "external"
+    )
+    assert (state.policy.users, state.policy.min_admins) == ("additive", 2)
     assert state.policy.protect == ("/raw/**",)
     assert state.policy.max_delete_ratio == 0.2
     assert {i.provider for i in state.target.sandbox.integrations} == {"s3", "gcp"}  # type: ignore[union-attr]
