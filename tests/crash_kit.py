@@ -260,6 +260,7 @@ def _shape(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
             "ON f.id = i.folder_id",
         ),
         "schema": _rows(conn, "SELECT metadata_schema FROM organisation"),
+        "users": _rows(conn, "SELECT email, org_role, member_type FROM users WHERE active = 1"),
     }
 
 

@@ -52,10 +52,18 @@ target:
     path: .reconciler/unused.sqlite
     integrations: {{s3-raw: {{provider: s3, root: {buckets}}}}}
 ownership: {{id: crash}}
-policy: {{prune: owned, allow_replace: true, max_delete_ratio: 1.0, max_unlink_ratio: 1.0}}
+policy:
+  {{prune: owned, allow_replace: true, max_delete_ratio: 1.0, max_unlink_ratio: 1.0,
+   users: authoritative, allow_user_rerole: true, max_user_removal_ratio: 1.0}}
 """
 # What the organisation looks like before the run under test (applied by the test itself).
 BEFORE = """\
+users:
+  admin@example.com: admin
+  ann@example.com: member
+  bob@example.com: member
+  cid@example.com: member
+  eve@example.com: member
 folders:
   /data: {description: v1, groups: {crew: user, gone: user}}
   /data/cams: {description: cameras}
@@ -93,7 +101,15 @@ BEFORE_MOVES = [
 # dataset main (groups and users): granted, revoked, role changed. Datasets: second created,
 # main linked and unlinked; the synced items are planned after the sync, patched and linked.
 # (A dataset's description cannot be patched: the API has no such call, the plan refuses.)
+# Users: dan added (and into fresh), ann re-roled (removed, added, given back her place in
+# crew), eve removed.
 AFTER = """\
+users:
+  admin@example.com: admin
+  ann@example.com: workforce_manager
+  bob@example.com: member
+  cid@example.com: member
+  dan@example.com: {role: tasker, type: external}
 folders:
   /data: {description: v2, groups: {crew: admin, fresh: user}}
   /data/made: {description: created}
@@ -105,7 +121,7 @@ folders:
     cloud_sync: {integration: s3-raw, remote_url: "s3://acme/cams-b/", sync: on_create}
 groups:
   crew: {description: v2, members: [ann@example.com, bob@example.com]}
-  fresh: {description: new, members: [cid@example.com]}
+  fresh: {description: new, members: [cid@example.com, dan@example.com]}
 items:
   - {folder: /data, recursive: true, metadata: {stage: v2}}
   - {folder: /archive, recursive: true, metadata: {stage: v2}}
@@ -128,7 +144,7 @@ metadata_schema:
 """
 AFTER_MOVES = [("/data/made/item-0000004.jpg", "/data/item-0000004.jpg")]
 BUCKETS = {"cams-a": ["a1.txt", "a2.txt"], "cams-b": ["b1.txt", "b2.txt", "b3.txt"]}
-USERS = ("ann@example.com", "bob@example.com", "cid@example.com")
+USERS = ("ann@example.com", "bob@example.com", "cid@example.com", "eve@example.com")
 CONTINUATIONS: tuple[tuple[str, ...], ...] = ((), ("--resume",))
 # Every killed state is continued both ways when CRASH_BOTH_WAYS=1 (202 continuations, about
 # 14 minutes on 2 cores). By default one way per kill point (``_continuations``), which

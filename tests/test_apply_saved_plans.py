@@ -33,10 +33,20 @@ target:
     path: .reconciler/unused.sqlite
     integrations: {{s3-raw: {{provider: s3, root: {buckets}}}}}
 ownership: {{id: saved-plans}}
-policy: {{prune: owned, max_delete_ratio: 1.0}}
+policy: {{prune: owned, max_delete_ratio: 1.0, users: authoritative}}
+"""
+USERS = """\
+users:
+  admin@example.com: admin
+  alice@example.com: member
+  bob@example.com: member
 """
 
-FIRST = """\
+FIRST = (
+    USERS
+    + """\
+  carol@example.com: member
+  dave@example.com: {role: tasker, type: external}
 metadata_schema:
   stage: text
 organisation_tags: {keep: kept, gone: leaving}
@@ -87,8 +97,12 @@ datasets:
       - {folder: /data}
       - {folder: /proj/synced}
 """
+)
 
-SECOND = """\
+SECOND = (
+    USERS
+    + """\
+  carol@example.com: workforce_manager
 metadata_schema:
   stage: text
   score: number
@@ -152,6 +166,7 @@ datasets:
       - {folder: /data, match: {name: item-0000003.jpg}}
       - {folder: /proj/synced}
 """
+)
 
 # After a run that stopped having created four cloud-synced folders without seeing their
 # syncs start (STOPPED): each is synced by the next plan, as it is, patched, moved, or both.

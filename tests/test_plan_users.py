@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from reconciler.config import load_config
+from reconciler.kinds.user import UserPayload
 from reconciler.model.desired import DesiredDataset, DesiredState
 from reconciler.model.live import Caller, LiveDataset, LiveState
 from reconciler.plan import DiffOptions, Plan, can_apply, diff
@@ -137,3 +138,10 @@ def test_a_rerole_takes_the_user_off_datasets_and_grants_back_the_declared_role(
     (grant,) = [c for c in plan.changes if c.kind == "dataset-user"]
     assert grant.actions == (Action.GRANT,)
     assert grant.depends_on == ("user:bob@example.com",)
+
+
+def test_a_user_payload_reads_back_from_plan_json() -> None:
+    plan = diff(*_case())
+    (removal,) = [c for c in plan.changes if c.address == "user:dave@example.com"]
+    assert UserPayload.of(removal.before.encode()) == removal.before  # type: ignore[union-attr]
+    assert UserPayload.of(None) is None

@@ -16,6 +16,7 @@ from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import ConflictError, NotFoundError
 from reconciler.kinds.user import UserPayload, is_rerole
+from reconciler.model import addresses as addr
 from reconciler.model.live import LiveUser, content_fingerprint
 from reconciler.plan.users import user_view
 
@@ -92,10 +93,9 @@ class RemoveUsers:
 
 
 def _email(step: Step) -> str:
-    email = step.change.refs.email
-    if email is None:  # the planner always sets it; a plan file is checked against shapes
-        raise ValueError(f"{step.address}: the plan names no email")
-    return email
+    """The email as the API spells it (the planner always sets it; the address holds it
+    lower-cased, which the API matches too)."""
+    return step.change.refs.email or addr.key_of(step.address)
 
 
 async def _remove(ctx: RunContext, email: str) -> None:

@@ -177,8 +177,6 @@ def rerole_warnings(changes: Iterable[Change]) -> list[str]:
 def project_rerolls(live: LiveState, rerolled: frozenset[str]) -> LiveState:
     """``live`` as it will be once the re-roles ran: the re-roled users in no group and on
     no dataset (the removal takes them out; the add does not put them back)."""
-    if not rerolled:
-        return live
     groups = {
         h: replace(g, members=tuple(m for m in g.members if m.lower() not in rerolled))
         for h, g in live.groups.items()

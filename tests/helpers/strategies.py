@@ -14,6 +14,7 @@ from reconciler.model.desired import (
     DesiredDataset,
     DesiredGroup,
     DesiredState,
+    DesiredUser,
     ItemMatch,
     ItemSelector,
     Manifest,
@@ -27,6 +28,8 @@ from reconciler.model.desired import (
 NAMES = ("a", "b", "c")
 ITEM_NAMES = ("x.jpg", "y.jpg", "z.mp4")
 USERS = ("alice@example.com", "bob@example.com", "boss@example.com")
+NEW_USER = "carl@example.com"  # not in the organisation: declared, it is added
+ORG_ROLES = st.sampled_from(["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"])
 GROUPS = ("g1", "g2", "g3")
 DATASETS = ("d1", "d2")
 MARKS = ("ours", "theirs", "none")
@@ -213,6 +216,10 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             if q != p and q not in rows and p.rsplit("/", 1)[0] in folders_there
         }
         manifests = (manifest(rows, previously=moves),)
+    declared_users = draw(
+        st.one_of(st.none(), st.dictionaries(st.sampled_from((*USERS, NEW_USER)), ORG_ROLES))
+    )
+    emails = (*USERS, *((NEW_USER,) if NEW_USER in (declared_users or {}) else ()))
     datasets = {}
     for title in draw(st.lists(st.sampled_from(DATASETS), unique=True, max_size=2)):
         selectors = tuple(
@@ -225,7 +232,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             for i in range(draw(st.integers(0, 3 if existing else 0)))
         )
         users = draw(
-            st.one_of(st.none(), st.dictionaries(st.sampled_from(USERS), roles, max_size=2))
+            st.one_of(st.none(), st.dictionaries(st.sampled_from(emails), roles, max_size=2))
         )
         grants = draw(
             st.one_of(st.none(), st.dictionaries(st.sampled_from(GROUPS), roles, max_size=2))
@@ -249,20 +256,24 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             name=name,
             description=draw(st.sampled_from([None, "team", "other"])),
             members=draw(
-                st.one_of(st.none(), st.lists(st.sampled_from(USERS), unique=True).map(tuple))
+                st.one_of(st.none(), st.lists(st.sampled_from(emails), unique=True).map(tuple))
             ),
             source=src(20, "groups.yaml"),
         )
         for name in sorted(declared_groups)
         if name in group_names or draw(st.booleans()) or name not in live_group_names
     }
+    authoritative = declared_users is not None and draw(st.booleans())
     policy = Policy(
         prune=draw(st.sampled_from(["never", "owned", "all"])),
         protect=draw(st.sampled_from([(), ("/b/**",)])),
         max_delete_ratio=1.0,
         min_existing=draw(st.sampled_from([0, 10])),
+        users="authoritative" if authoritative else "additive",
+        max_user_removal_ratio=1.0,
     )
     return desired_state(
+        users=_users(org, declared_users, groups, datasets, authoritative),
         folders=folders,
         rules=tuple(rules),
         manifests=manifests,
@@ -270,3 +281,24 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         groups=groups,
         policy=policy,
     )
+
+
+def _users(
+    org: Org,
+    declared: dict[str, str] | None,
+    groups: dict[str, DesiredGroup],
+    datasets: dict[str, DesiredDataset],
+    authoritative: bool,
+) -> dict[str, DesiredUser]:
+    """``users:``; authoritative, every member and dataset user is declared too (with its
+    live role: a plan may not remove whom a group or dataset names)."""
+    roles = dict(declared or {})
+    if authoritative:
+        cited = {e for g in groups.values() for e in g.members or ()}
+        cited |= {e for d in datasets.values() for e in d.users or {}}
+        for email in sorted(cited - set(roles)):
+            roles[email] = org.users.get(email, "MEMBER")
+    return {
+        email: DesiredUser(email=email, role=role, source=src(80 + n, "users.yaml"))
+        for n, (email, role) in enumerate(sorted(roles.items()))
+    }
