@@ -152,9 +152,10 @@ def _only_what_the_plan_names(
     changes = [*plan.changes, *(c for p in deferred for c in p.changes)]
     named = {key for c in changes for key in _named(c)}
     deleted = {key for c in changes if c.is_delete or c.is_replace for key in _named(c)[:1]}
+    left = {c.refs.email or "" for c in changes if c.kind == addr.Kind.USER and c.is_removal}
     for key, was in before.items():
         now = after.get(key)
-        if now == was or _only_cascaded(key, was, now, deleted):
+        if now == was or _only_cascaded(key, was, now, deleted, left):
             continue
         assert key in named, f"{key} changed but no change names it: {was} -> {now}"
         assert now is not None or key in deleted, f"{key} is gone but no change deletes it"
@@ -174,10 +175,15 @@ def _named(change: Any) -> list[Key]:
 
 
 def _only_cascaded(
-    key: Key, was: tuple[Any, ...], now: tuple[Any, ...] | None, deleted: set[Key]
+    key: Key,
+    was: tuple[Any, ...],
+    now: tuple[Any, ...] | None,
+    deleted: set[Key],
+    left: set[str],
 ) -> bool:
     """The change is what a planned delete takes with it: a deleted group's grants on folders
-    and datasets, a deleted item's data rows."""
+    and datasets, a deleted item's data rows; or what a user's removal (a re-role's too)
+    takes with it: the user's group memberships and dataset roles (``left``: their emails)."""
     if now is None:
         return False
     kind, _ = key
@@ -185,8 +191,10 @@ def _only_cascaded(
     gone_items = {uuid for k, uuid in deleted if k == "item"}
     if kind == "folder":
         return _without(was, 4, gone_groups) == now
+    if kind == "group":
+        return _without(was, 2, left) == now
     if kind == "dataset":
-        kept = _without(_without(was, 3, gone_groups), 4, gone_items, at=1)
+        kept = _without(_without(_without(was, 3, gone_groups), 4, gone_items, at=1), 2, left)
         return kept == now
     return False
 

@@ -52,7 +52,7 @@ def plan_users(ctx: Context) -> UserPlan:
     members = {email.lower(): user for email, user in live.users.items()}
     changes: list[Change] = []
     for email in sorted(desired.users):
-        change = _declared(desired.users[email], members.get(email))
+        change = _declared(live, desired.users[email], members.get(email))
         if change is not None:
             changes.append(change)
     if authoritative:
@@ -88,7 +88,7 @@ def user_view(user: LiveUser) -> UserPayload:
     return UserPayload(user.email, user.role, user.member_type)
 
 
-def _declared(user: DesiredUser, live: LiveUser | None) -> Change | None:
+def _declared(state: LiveState, user: DesiredUser, live: LiveUser | None) -> Change | None:
     source = str(user.source)
     if live is None:
         after = UserPayload(user.email, user.role, user.member_type)
@@ -116,7 +116,8 @@ def _declared(user: DesiredUser, live: LiveUser | None) -> Change | None:
         source=source,
         reason=(
             f"declared {_role(after)}, live {_role(before)}: the API cannot change a role, so "
-            "apply removes the user and adds them again, which unassigns their work"
+            "apply removes the user and adds them again, and what this config declares for "
+            "them is given back" + _leaves(state, live.email)
         ),
         fingerprint=content_fingerprint(before.encode()),
         refs=Refs(email=live.email),
