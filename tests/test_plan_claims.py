@@ -17,7 +17,7 @@ from reconciler.drift import AuditOptions, audit
 from reconciler.drift import render_text as drift_text
 from reconciler.errors import ReconcilerError
 from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
-from reconciler.plan import DiffOptions, diff, dumps, loads, render_text
+from reconciler.plan import DiffOptions, diff, dumps, loads, render_markdown, render_text
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import tagged
 from reconciler.plan.document import plan_document
@@ -42,6 +42,7 @@ def test_adopt_marks_an_unowned_declared_folder_as_ours_and_nothing_else() -> No
     assert [(d.path, d.op) for d in change.diff] == [(("metadata", OWNER_KEY), "add")]
     assert "adopt" in change.reason
     assert "~ folder:/data (adopt: becomes ours)  [folders.yaml:10]" in render_text(plan)
+    assert "~ folder:/data (adopt: becomes ours)  metadata." in render_markdown(plan)
     # /data/raw is not declared: never adopted, listed as unmanaged
     assert plan.unmanaged == ("folder:/data/raw",)
 

@@ -18,7 +18,7 @@ from reconciler.model import addresses as addr
 from reconciler.model.addresses import parent_path
 from reconciler.plan.actions import Action
 from reconciler.plan.model import Change, category
-from reconciler.plan.render_text import diff_line, symbol
+from reconciler.plan.render_text import claim_note, diff_line, symbol
 from reconciler.printable import printable
 from reconciler.words import plural
 
@@ -47,6 +47,7 @@ def change_line(change: Change, extra: str = "") -> str:
     text = f"{symbol(change)} {printable(change.address)}"
     if change.previous_address:
         text += f" (from {printable(change.previous_address)})"
+    text += claim_note(change.actions)
     details = [diff_line(d) for d in change.diff if d.path[:1] != ("path",)][:2]
     if details and not change.is_replace:
         text += "  " + "; ".join(details)

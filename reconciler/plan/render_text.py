@@ -76,7 +76,7 @@ def headline(change: Change) -> str:
         line += f" (from {printable(change.previous_address)})"
     if Action.SYNC in change.actions:
         line += " (then sync)"
-    line += _claim_note(change.actions)
+    line += claim_note(change.actions)
     if change.source:
         line += f"  [{change.source}]"
     return line
@@ -99,7 +99,7 @@ def _change_block(change: Change) -> list[str]:
     return [f"  {headline(change)}"] + [f"        {line}" for line in detail_lines(change)]
 
 
-def _claim_note(actions: tuple[Action, ...]) -> str:
+def claim_note(actions: tuple[Action, ...]) -> str:
     """Adopt and release said in words: ``~`` alone would read as an edit."""
     if Action.ADOPT in actions:
         return " (adopt: becomes ours)"
@@ -110,7 +110,7 @@ def _claim_note(actions: tuple[Action, ...]) -> str:
 
 def group_headline(group: Group) -> str:
     then = " (then sync)" if Action.SYNC in group.first.actions else ""
-    then += _claim_note(group.first.actions)
+    then += claim_note(group.first.actions)
     cause = printable(group.cause)
     return f"{symbol(group.first)} {len(group)} × {group.first.kind}{then}  [{cause}]"
 
