@@ -255,3 +255,49 @@ def test_memory_grows_by_a_bounded_amount_per_row(tmp_path: Path) -> None:
     assert rows.url(count - 1) == f"s3://acme-raw/b7/frame-{count - 1:07d}.jpg"
     assert peak / count < 200, f"{peak / count:.0f} bytes per row"
     assert peak < size * 2.5
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('{"url": 3}', 'url: expected an object URL like "s3://bucket/path/a.jpg"'),
+        ('{"url": "ftp://b/a.jpg"}', "is not an object URL"),
+        ('{"url": "s3://b/a.jpg", "title": "a\\u0001b"}', "control characters"),
+        ('{"url": "s3://b/a.jpg", "type": 3}', "type: expected one of image"),
+        ('{"url": "s3://b/a.jpg", "type": "hologram"}', "unknown item type 'hologram'"),
+        ('{"url": "s3://b/a.jpg", "type": "imageGroup"}', "an image group cannot be registered"),
+    ],
+)
+def test_each_row_problem_is_one_line(tmp_path: Path, row: str, message: str) -> None:
+    rows, problems = _read(tmp_path, "m.jsonl", row + "\n")
+    assert rows == [] and len(problems) == 1
+    assert problems[0].startswith("m.jsonl:1:") and message in problems[0]
+
+
+def test_long_lines_bad_csv_and_unreadable_files_are_reported(tmp_path: Path) -> None:
+    from reconciler.config.manifests import MAX_LINE_BYTES
+
+    long_row = '{"url": "s3://b/' + "x" * MAX_LINE_BYTES + '.jpg"}\n'
+    rows, problems = _read(tmp_path, "m.jsonl", long_row + '{"url": "s3://b/a.jpg"}\n')
+    assert [r.source for r in rows] == ["m.jsonl:2"]
+    assert problems == ["m.jsonl:1:1: line longer than 1024 KiB; skipped"]
+    rows, problems = _read(tmp_path, "m.csv", 'url\ns3://b/a.jpg\n"s3://b/"b.jpg\n')
+    assert [r.url for r in rows] == ["s3://b/a.jpg"]
+    assert len(problems) == 1 and "invalid CSV" in problems[0]
+    missing, problems2 = read_register_manifest(tmp_path / "none.jsonl", "none.jsonl", None)
+    assert len(missing) == 0 and "cannot read manifest" in str(problems2[0])
+
+
+def test_register_urls_are_checked_against_the_fixture_provider(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        "folders:\n  /batch:\n    register: {integration: s3-raw, manifest: manifests/b.jsonl}\n"
+        "  /other:\n    register: {integration: 00000000-0000-4000-8000-000000000001,"
+        " manifest: manifests/b.jsonl}\n",
+        '{"url": "s3:///a.jpg"}\n{"url": "s3://b/../a.jpg", "title": "x.jpg"}\n',
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+    text = [str(d) for d in raised.value.diagnostics]
+    assert any("names a bucket or prefix" in t for t in text), text
+    assert any("'..' segments" in t for t in text), text

@@ -259,3 +259,27 @@ def test_drift_reports_missing_registrations_extra_registered_items_and_sidecars
     }
     (missing,) = [d for d in report.drift if d.address == "register:/batch"]
     assert "rows" not in {f.path[0] for f in missing.fields}  # counts, not every row
+
+
+def test_register_and_folder_config_payloads_read_back_from_plan_json() -> None:
+    import pytest
+
+    doc = {
+        "folder": "/b",
+        "integration": "raw",
+        "upsert_metadata": True,
+        "rows": [
+            {"url": "s3://r/a.jpg", "type": "image", "title": None, "metadata": {},
+             "source": "m.jsonl:1", "name": "a.jpg"}
+        ],
+    }  # fmt: skip
+    payload = RegisterPayload.of(doc)
+    assert payload is not None and payload.rows[0].name == "a.jpg"
+    assert RegisterPayload.of(payload) is payload and RegisterPayload.of(None) is None
+    with pytest.raises(TypeError):
+        RegisterPayload.decode({**doc, "rows": {}})
+    with pytest.raises(TypeError):
+        RegisterPayload.decode({**doc, "rows": [{**doc["rows"][0], "metadata": []}]})  # type: ignore[index]
+    config = FolderConfigPayload.of({"sidecar_suffix": None, "sidecars_paused": False})
+    assert config == FolderConfigPayload(None, False)
+    assert FolderConfigPayload.of(config) is config and FolderConfigPayload.of(None) is None

@@ -219,3 +219,29 @@ def _job_started(journal: Path) -> bool:
     if not journal.is_dir():
         return False
     return any("upload-job" in f.read_text() for f in journal.rglob("*") if f.is_file())
+
+
+def test_reconciler_sync_syncs_declared_cloud_folders_now(
+    world: tuple[SandboxServer, Path], tmp_path: Path
+) -> None:
+    server, buckets = world
+    _object(buckets, "raw/lidar/a.jpg")
+    folders = (
+        "folders:\n  /lidar:\n    cloud_sync: {integration: s3-raw, remote_url: 's3://raw/lidar/',"
+        " sync: never}\n  /later:\n    cloud_sync: {integration: s3-raw,"
+        " remote_url: 's3://raw/later/', sync: never}\n"
+    )
+    config = _config(tmp_path / "c", buckets, folders, [])
+    applied = _apply(config, server, "--only", "folder:/lidar")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert _items(sdk(server), "lidar") == {}  # sync: never
+    synced = run_cli("sync", str(config), "--only", "/lidar", *flags(server))
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert synced.stdout.startswith("/lidar: sync done (1 items done, 0 failed)")
+    assert set(_items(sdk(server), "lidar")) == {"a.jpg"}
+    every = run_cli("sync", str(config), *flags(server))
+    assert every.returncode == 1
+    assert "/later: no folder at /later (apply creates it); not synced" in every.stderr
+    nothing = run_cli("sync", str(config), "--only", "folder:/nope", *flags(server))
+    assert nothing.returncode == 1
+    assert nothing.stderr.strip().splitlines()[-1].endswith("nothing to sync")
