@@ -120,6 +120,7 @@ def test_the_content_security_policy_allows_only_the_inline_assets() -> None:
         ("link:train#/a/x.jpg", None, ["Datasets", "train"], "link"),
         ("group:annotators", None, ["Groups", "annotators"], "self"),
         ("metadata-schema:organisation", None, ["Organisation", "metadata schema"], "self"),
+        ("user:a@example.com", None, ["Organisation", "users", "a@example.com"], "self"),
     ],
 )
 def test_tree_places(address: str, path: str | None, node: list[str], how: str) -> None:

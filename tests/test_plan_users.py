@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from reconciler.config import load_config
+from reconciler.drift import DriftKind, audit
 from reconciler.kinds.user import UserPayload
 from reconciler.model.desired import DesiredDataset, DesiredState
 from reconciler.model.live import Caller, LiveDataset, LiveState
@@ -145,3 +146,23 @@ def test_a_user_payload_reads_back_from_plan_json() -> None:
     (removal,) = [c for c in plan.changes if c.address == "user:dave@example.com"]
     assert UserPayload.of(removal.before.encode()) == removal.before  # type: ignore[union-attr]
     assert UserPayload.of(None) is None
+
+
+def test_drift_reads_users_added_removed_and_reroled_out_of_band() -> None:
+    desired, live = _case()
+    report = audit(diff(desired, live), desired, live)
+    found = {d.address: (d.kind, d.check, d.source, d.summary) for d in report.drift}
+    assert found["user:newbie@example.com"] == (
+        DriftKind.MEMBERSHIP,
+        "user:newbie@example.com",
+        "users.yaml:5",
+        "declared, not a member of the organisation (apply would add them)",
+    )
+    assert found["user:bob@example.com"][3] == (
+        "MEMBER (internal) in Encord; declared WORKFORCE_MANAGER (internal) (apply would "
+        "remove and re-add them)"
+    )
+    kind, check, source, summary = found["user:dave@example.com"]
+    assert (kind, check, source) == (DriftKind.MEMBERSHIP, "policy:prune", "reconciler.yaml:7")
+    assert summary == "TASKER (external) in Encord; not declared (apply would remove them)"
+    assert "user:boss@example.com" in {c.id for c in report.checks}
