@@ -15,6 +15,9 @@ from encord.user_client import EncordUserClient
 from helpers import SandboxServer, flags, run_cli, running_sandbox
 from sdk_data.sdk_kit import ssh_client
 
+from reconciler.export.build import Documents
+from reconciler.export.render import render
+
 SETTINGS = """\
 version: 1
 target:
@@ -62,7 +65,8 @@ def test_tags_are_created_pruned_when_ours_audited_and_exported(
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert _tags(uc) == {"by-hand", "theirs", "night"}  # ours deleted, nobody else's
     assert plan.stdout.index("Deletes") < plan.stdout.index("- organisation-tag:qa")
-    assert "by-hand" not in plan.stdout and "theirs" not in plan.stdout
+    assert plan.stdout.count("- organisation-tag:") == 1  # only ours is deleted
+    assert "Plan: 0 to create, 0 to change, 0 to move, 1 to delete," in plan.stdout
 
     uc.delete_organisation_tag(tag_name="night")  # a change made by hand
     drift = run_cli("drift", str(config), "--format", "json", *target)
@@ -71,13 +75,24 @@ def test_tags_are_created_pruned_when_ours_audited_and_exported(
     assert (entry["kind"], entry["address"]) == ("missing", "organisation-tag:night")
     assert entry["source"] == "tags.yaml:2"
 
-    uc.create_storage_folder("exported")
+    folder = uc.create_storage_folder("exported")
+    server.control("POST", "/_sandbox/folder-tags", {"folder": str(folder.uuid), "tag": "by-hand"})
     out = tmp_path / "exported"
     exported = run_cli("export", "--root", "/exported", "--out", str(out), *target)
     assert exported.returncode == 0, exported.stdout + exported.stderr
     assert "'theirs' carries ownership id 'other'" in exported.stderr
     tags = yaml.safe_load((out / "organisation_tags.yaml").read_text())["organisation_tags"]
     assert tags == {"by-hand": "made in the app"}
+    folders = (out / "folders.yaml").read_text()  # folder tags are shown, not declared
+    assert '#   "/exported": "by-hand"\n' in folders
+    assert yaml.safe_load(folders)["folders"] == {"/exported": {}}
     again = run_cli("plan", str(out), "--detailed-exitcode", *target)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout
+
+
+def test_folder_tags_in_an_export_stay_comments_whatever_their_names() -> None:
+    docs = Documents(settings={}, folders={"/a": {}}, folder_tags={"/a": ["x\ny: 1", "z\u2028w"]})
+    text = render(docs, header="# h")["folders.yaml"]
+    assert '#   "/a": "x\\ny: 1", "z\\u2028w"\n' in text
+    assert yaml.safe_load(text) == {"folders": {"/a": {}}}

@@ -206,9 +206,15 @@ class FoldersAPI:
                 yield child
 
     async def search(
-        self, search: str, *, page_size: int = PAGE_SIZE, include_org_access: bool | None = None
+        self,
+        search: str | None,
+        *,
+        page_size: int = PAGE_SIZE,
+        include_org_access: bool | None = None,
+        organisation_tags: tuple[str, ...] = (),
     ) -> AsyncIterator[Folder]:
-        """Folders anywhere in the visible tree whose name contains ``search``."""
+        """Folders anywhere in the visible tree whose name contains ``search`` (any name when
+        None) and that carry every one of ``organisation_tags``."""
 
         def make(token: str | None) -> V2Call:
             query = folder_query(
@@ -218,6 +224,12 @@ class FoldersAPI:
                 page_size=page_size,
                 org_access=include_org_access,
             )
+            if organisation_tags:  # after isRecursive, as the SDK's params model orders it
+                query = (
+                    *query[:2],
+                    ("organisationTagNamesAllof", list(organisation_tags)),
+                    *query[2:],
+                )
             return V2Call("GET", "storage/search/folders", "storage/search/folders", query=query)
 
         async for page in pages(self._session, make, Folder):

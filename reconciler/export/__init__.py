@@ -55,6 +55,7 @@ async def export_live(
         datasets=None,
         groups=None,
         read_tags=True,
+        read_folder_tags=True,
         collection_folders=tops,
         collections=None,
     )

@@ -59,6 +59,7 @@ class Documents:
     link_manifests: dict[str, list[str]] = field(default_factory=dict)  # file -> item paths
     metadata_schema: dict[str, Any] | None = None
     organisation_tags: dict[str, str | None] = field(default_factory=dict)
+    folder_tags: dict[str, list[str]] = field(default_factory=dict)  # path -> tags (shown only)
     collections: dict[str, Any] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)  # email -> role, or {role, type}
     warnings: list[str] = field(default_factory=list)
@@ -78,6 +79,11 @@ def build(live: LiveState, options: ExportOptions) -> Documents:
     docs.users = _users(live, docs.warnings)
     owner = choose_id(_found_ids(exported, granted, docs), options.ownership_id, docs.warnings)
     docs.organisation_tags = _tags(live, owner, docs.warnings)
+    docs.folder_tags = {
+        f.path: sorted(live.folder_tags[f.uuid])
+        for f in exported.declarable()
+        if f.path in docs.folders and f.uuid in live.folder_tags
+    }
     found = export_collections(
         live,
         options.roots,

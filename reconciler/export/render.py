@@ -41,7 +41,7 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
     """Relative file name -> text, in a stable order."""
     files: dict[str, str] = {"reconciler.yaml": _settings(docs, header)}
     if docs.folders:
-        files["folders.yaml"] = _yaml({"folders": docs.folders}, header)
+        files["folders.yaml"] = _yaml({"folders": docs.folders}, _folder_tags(docs, header))
     if docs.groups:
         files["groups.yaml"] = _yaml({"groups": docs.groups}, header)
     if docs.users:
@@ -65,6 +65,19 @@ def render(docs: Documents, *, header: str) -> dict[str, str]:
     files[SCHEMA_FILE] = schema_text()
     files[GITIGNORE] = IGNORED + "\n"
     return files
+
+
+def _folder_tags(docs: Documents, header: str) -> str:
+    """The organisation tags the app attached to exported folders, as comments: shown, not
+    declared (neither the SDK nor the public API can attach a tag to a folder)."""
+    if not docs.folder_tags:
+        return header
+    notes = ["# organisation tags on these folders (set in the Encord app; not managed here):"]
+    for path, tags in sorted(docs.folder_tags.items()):
+        # ASCII JSON: a live name cannot end the comment (YAML also breaks lines at U+2028)
+        shown = ", ".join(json.dumps(tag) for tag in tags)
+        notes.append(f"#   {json.dumps(path)}: {shown}")
+    return "\n".join([header, *notes])
 
 
 def _items(docs: Documents, header: str) -> str:

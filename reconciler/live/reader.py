@@ -10,7 +10,7 @@ reads per dataset in scope, one member read per group in scope, plus a handful o
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
@@ -82,6 +82,7 @@ class _Reader:
             if not any(_under(f.path, a) for a in tree.ambiguous)
         }
         configs = await self._folder_configs(paths)
+        folder_tags = await self._folder_tags(tags.result(), set(tree.folders))
         return LiveState(
             target=self._client.target,
             scope=self._scope.roots,
@@ -100,6 +101,7 @@ class _Reader:
             users_complete=users.result() is not None,
             metadata_schema=schema.result(),
             organisation_tags=tags.result(),
+            folder_tags=folder_tags,
             complete=tree.complete and self._complete,
             listing_counts=tree.listing_counts,
             problems=tuple(tree.problems + self._problems),
@@ -223,6 +225,28 @@ class _Reader:
             for t in listed or ()
         }
 
+    async def _folder_tags(
+        self, tags: dict[str, LiveTag] | None, read: set[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """The tags on the folders read, by folder UUID: one folder search per tag (tags are
+        attached in the app; the API can only filter folders by them). Shown, not managed."""
+        if not self._scope.read_folder_tags or not tags:
+            return {}
+        names = sorted(t.name for t in tags.values())
+        found = await gather_all(
+            self._soft(
+                _collect(self._client.folders.search(None, organisation_tags=(n,))),
+                f"folders tagged {n!r}",
+            )
+            for n in names
+        )
+        out: dict[str, list[str]] = {}
+        for name, folders in zip(names, found, strict=True):
+            for folder in folders or ():
+                if str(folder.uuid) in read:
+                    out.setdefault(str(folder.uuid), []).append(name)
+        return {uuid: tuple(tagged) for uuid, tagged in out.items()}
+
     async def _soft(self, read: Awaitable[T], what: str, incomplete: bool = False) -> T | None:
         """A 403/404 is recorded; for reads that feed deletes or unlinks it clears ``complete``."""
         try:
@@ -233,6 +257,10 @@ class _Reader:
             if incomplete:
                 self._complete = False
             return None
+
+
+async def _collect(listing: AsyncIterator[T]) -> list[T]:
+    return [entry async for entry in listing]
 
 
 def _under(path: str, root: str) -> bool:

@@ -36,6 +36,7 @@ class Scope:
     read_integrations: bool = True
     read_metadata_schema: bool = True
     read_tags: bool = False
+    read_folder_tags: bool = False  # which read folders carry which tag (export shows them)
     owner: str | None = None
     collection_folders: tuple[str, ...] = ()
     collections: frozenset[str] | None = frozenset()

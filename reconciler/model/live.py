@@ -202,6 +202,8 @@ class LiveState:
     users_complete: bool = True
     metadata_schema: Mapping[str, Any] | None = None
     organisation_tags: Mapping[str, LiveTag] | None = None  # uuid -> tag; None: not read
+    # folder uuid -> the tag names the app attached to it (read for export; never planned)
+    folder_tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     complete: bool = True
     listing_counts: Mapping[str, int] = field(default_factory=dict)  # root -> objects listed
     problems: tuple[str, ...] = ()  # reads that failed (what and why), one line each
@@ -229,6 +231,7 @@ class LiveState:
             "organisation_tags": None
             if self.organisation_tags is None
             else [asdict(t) for t in self.organisation_tags.values()],
+            "folder_tags": {k: list(v) for k, v in self.folder_tags.items()},
             "complete": self.complete,
             "listing_counts": dict(self.listing_counts),
             "problems": list(self.problems),
@@ -270,6 +273,7 @@ class LiveState:
             users_complete=data.get("users_complete", True),
             metadata_schema=data.get("metadata_schema"),
             organisation_tags=_tags(data.get("organisation_tags")),
+            folder_tags={k: tuple(v) for k, v in data.get("folder_tags", {}).items()},
             complete=data.get("complete", True),
             listing_counts=data.get("listing_counts", {}),
             problems=tuple(data.get("problems", ())),
