@@ -150,3 +150,14 @@ def test_a_document_sealed_as_written_loads_even_without_optional_keys() -> None
     doc["forced"] = True  # and an edit still breaks it
     with pytest.raises(PlanFileError, match="checksum does not match"):
         loads(json.dumps(doc))
+
+
+@pytest.mark.parametrize("size", [0, 1, 1024, 2500])
+def test_the_checksum_fed_in_batches_is_that_of_the_whole_document(size: int) -> None:
+    from helpers.plans import hostile_plan, synthetic_plan
+
+    from reconciler.plan.document import document_checksum, plan_document
+
+    for plan in (synthetic_plan(size, folders=3, deletes=min(size, 10)), hostile_plan()):
+        whole = document_checksum(plan_document(plan, with_checksum=False))
+        assert compute_checksum(plan) == whole

@@ -108,15 +108,35 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
 
 
 def compute_checksum(plan: Plan) -> str:
-    return document_checksum(plan_document(plan, with_checksum=False))
+    """``document_checksum`` of the plan's document, fed to the hash a batch of changes at a
+    time: the same bytes, without holding every change's document (and the whole text) at
+    once, which at 100,000 changes is hundreds of megabytes."""
+    doc = plan_document(replace(plan, changes=()), with_checksum=False)
+    doc["changes"] = [_PLACEHOLDER]
+    head, tail = _canonical(doc).split(f'"changes":["{_PLACEHOLDER}"]', 1)
+    digest = hashlib.sha256((head + '"changes":[').encode("utf-8"))
+    changes = plan.changes
+    for start in range(0, len(changes), _BATCH):
+        batch = [change_document(c) for c in changes[start : start + _BATCH]]
+        text = _canonical(batch)[1:-1]  # the batch's items, without the list's brackets
+        digest.update((("," if start else "") + text).encode("utf-8"))
+    digest.update(("]" + tail).encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
+
+
+_PLACEHOLDER = "reconciler:changes-go-here"  # where the changes go in the text (split once)
+_BATCH = 1024
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def document_checksum(doc: Mapping[str, Any]) -> str:
     """The checksum of a plan document given without its ``checksum`` key (C encoder)."""
-    text = json.dumps(
-        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
 
 
 def sealed(plan: Plan) -> Plan:
