@@ -136,7 +136,10 @@ def _job(
 
     async def run() -> dict[str, Any]:
         options = ClientOptions(
-            domain=url, auth=key_auth_from_file(key), concurrency=args.concurrency
+            domain=url,
+            auth=key_auth_from_file(key),
+            concurrency=args.concurrency,
+            max_response_bytes=args.max_response_mib * 2**20,
         )
         async with EncordClient(options) as client:
             out: dict[str, Any] = {}
