@@ -217,3 +217,14 @@ def test_a_selector_matching_nothing_removes_nothing() -> None:
     (refusal,) = [r for r in plan.refusals if r.code == "selector-unlink"]
     assert refusal.message.startswith("2 removals from collection:night held back")
     assert any("a selector of collection:night (folder /raw/cams)" in w for w in plan.warnings)
+
+
+def test_collections_count_among_the_live_objects_of_the_delete_threshold() -> None:
+    world = World(count=4)
+    for n in range(6):
+        world.add(f"old-{n}", OURS, members=())
+    plan = plan_of(world)  # 6 deletes of 4 items + 6 collections (no folder is in scope)
+    (refusal,) = [r for r in plan.refusals if r.code == "delete-threshold"]
+    assert "delete 6 of 10 live objects in scope (60%)" in refusal.message
+    looser = plan_of(world, policy=Policy(max_delete_ratio=0.7, min_existing=1))
+    assert not [r for r in looser.refusals if r.code == "delete-threshold"]

@@ -21,7 +21,8 @@ def live_objects_in_scope(ctx: Context, tree: Tree) -> int:
     groups = sum(1 for h in ctx.resolved.groups.values() if h is not None)
     datasets = sum(1 for d in ctx.resolved.datasets.values() if d is not None)
     tags = len(ctx.live.organisation_tags or {}) if ctx.desired.organisation_tags is not None else 0
-    return folders + len(ctx.live.items) + groups + datasets + tags
+    collections = len(ctx.live.collections)  # those of the top-level folders listed
+    return folders + len(ctx.live.items) + groups + datasets + tags + collections
 
 
 def refuse_thresholds(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
