@@ -203,6 +203,37 @@ async def test_a_forbidden_subtree_makes_the_read_incomplete(tmp_path: Path) -> 
     assert "/p/cams" in live.paths  # what could be read is still there
 
 
+class _ForbidUsers(httpx.AsyncBaseTransport):
+    """The real sandbox, except that the organisation users listing answers 403."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/public/organisation/users":
+            return httpx.Response(403, json={"message": "no access"})
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_refused_users_listing_is_unknown_not_empty(tmp_path: Path) -> None:
+    async with embedded(tmp_path):
+        pass
+    sandbox = open_embedded(sandbox_target(tmp_path))
+    transport = _ForbidUsers(httpx.ASGITransport(app=sandbox.app))
+    options = ClientOptions(
+        domain="http://sandbox.local", auth=KeyAuth(sandbox.private_key), transport=transport
+    )
+    try:
+        async with EncordClient(options) as client:
+            live = await read_live(client, Scope(roots=("/p",)))
+    finally:
+        sandbox.close()
+    assert live.users == {} and not live.users_complete
+    assert live.complete  # the storage read is whole; only user changes are not planned
+    assert any(p.startswith("organisation users: forbidden") for p in live.problems)
+
+
 class InFlight:
     """ASGI middleware counting the requests being served at once (``peak``)."""
 
