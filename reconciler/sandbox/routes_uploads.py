@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler.sandbox.errors import bad_request
 from reconciler.sandbox.pipeline import Call, Routes
 from reconciler.sandbox.reply import Reply
@@ -41,10 +43,10 @@ def start_upload(call: Call) -> Reply:
             "register objects into a plain folder"
         )
     body = call.payload(PostUploadJobParams)
+    items = _items(body)
     if body.integration_hash is None:
         raise bad_request("integrationHash is required: the sandbox registers cloud objects only")
     integration = sync.integration_by_uuid(call.conn, str(body.integration_hash))
-    items = _items(body)
     job_uuid = store.create_job(
         call.conn,
         store.NewJob(
@@ -76,8 +78,12 @@ def _items(body: PostUploadJobParams) -> DataUploadItems:
     }
     try:
         return DataUploadItems.model_validate({**files, **flags})
-    except ValueError as error:
-        raise bad_request(f"externalFiles is not in the JSON upload format: {error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise bad_request(
+            f"externalFiles is not in the JSON upload format at {where}: {first['msg']}"
+        ) from None
 
 
 def _units(items: DataUploadItems) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ class GroupImage(WireModel):
 
 class UploadImageGroup(WireModel):
     images: list[GroupImage]
-    title: str | None  # required with an integration; omitted on the wire when None
+    title: str | None = None  # required with an integration; omitted on the wire when None
     client_metadata: _Meta = Field(default_factory=dict)
     create_video: bool = False
     external_file_type: Literal["IMG_GROUP"] = "IMG_GROUP"
@@ -74,14 +74,14 @@ class UploadImageGroup(WireModel):
 
 class DicomFile(WireModel):
     url: str
-    title: str | None
+    title: str | None = None
     dicom_metadata: _Meta | None = None
     placeholder_item_uuid: UUID | None = None
 
 
 class UploadDicomSeries(WireModel):
     dicom_files: list[DicomFile]
-    title: str | None
+    title: str | None = None  # as an image group's
     client_metadata: _Meta = Field(default_factory=dict)
     external_file_type: Literal["DICOM"] = "DICOM"
 
