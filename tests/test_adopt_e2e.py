@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from encord.orm.storage import StorageUserRole as SdkStorageRole
 from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk
 
 from reconciler.model.desired import OWNER_KEY, ownership_tag
@@ -141,13 +142,15 @@ def test_a_group_is_adopted_and_another_configs_folder_only_with_takeover(
     theirs = client.create_storage_folder("theirs", client_metadata={OWNER_KEY: "other-team"})
     client.create_storage_folder("inner", parent_folder=theirs.uuid)
     client.create_group("crew-b", "made in the app")
+    readers = client.create_group("readers-b", "made in the app")
+    theirs.add_group(readers.group_hash, SdkStorageRole.USER)
     config = tmp_path / "config"
     config.mkdir()
     (config / "reconciler.yaml").write_text(
         f"version: 1\ntarget: {{sandbox: {{path: unused.sqlite}}}}\nownership: {{id: {OWNER}}}\n"
     )
     (config / "main.yaml").write_text(
-        "folders:\n  /theirs: {adopt: true, description: now ours}\n"
+        "folders:\n  /theirs: {adopt: true, description: now ours, groups: {}}\n"
         "groups:\n  crew-b: {adopt: true}\n"
     )
     refused = run_cli("plan", str(config), *flags(server))
@@ -159,9 +162,12 @@ def test_a_group_is_adopted_and_another_configs_folder_only_with_takeover(
     assert doc["takeover"] is True
     assert _shapes(doc) == {
         ("folder:/theirs", ("patch", "adopt")),
+        ("folder-group:/theirs#readers-b", ("revoke",)),
         ("group:crew-b", ("adopt",)),
     }
+    # The saved plan revokes on the taken-over folder: apply re-judges it with --takeover too.
     out = _apply(server, tmp_path / "p.json")
     assert "group:crew-b" in out
     assert _folders(server, "theirs")["/theirs"][OWNER_KEY] == OWNER
     assert _group_description(server, "crew-b") == f"made in the app {ownership_tag(OWNER)}"
+    assert list(sdk(server).get_storage_folder(theirs.uuid).list_groups()) == []
