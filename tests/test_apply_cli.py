@@ -293,8 +293,11 @@ def test_the_plan_made_after_a_sync_is_shown_before_it_is_applied(tmp_path: Path
     result = run_cli("apply", str(config), "--auto-approve", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "Deferred until cloud syncs finish" in out  # the main plan says what comes later
-    shown = out.index("Planned after the cloud syncs, for the items they brought:")
+    # the main plan says what comes later
+    assert "Deferred until cloud syncs and registrations finish" in out
+    shown = out.index(
+        "Planned after the cloud syncs and registrations, for the items they brought:"
+    )
     follow_up = out[shown : out.index("Apply complete")]
     assert "item:/quickstart/raw/cats/cat-01.png" in follow_up
     assert "link:quickstart-images#/quickstart/raw/cats/cat-01.png" in follow_up

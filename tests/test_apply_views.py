@@ -48,7 +48,7 @@ def test_the_text_view_prints_what_people_read_on_stdout(
     assert out.startswith(render_text(plan, detail="full"))
     assert "Applying as: ci@example.com (ADMIN)\n" in out
     assert "Carrying on from a run that stopped (x.jsonl)\n" in out
-    assert "Planned after the cloud syncs, for the items they brought:\n" in out
+    assert "Planned after the cloud syncs and registrations, for the items they brought:\n" in out
     assert "Apply complete: 1 change applied, 0 failed; 3 requests in 0.5 s.\n" in out
     assert "Verified: a fresh plan is empty.\n" in out
     assert '"event"' not in out and err == ""  # no JSON, no progress without a terminal

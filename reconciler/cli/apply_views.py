@@ -89,7 +89,7 @@ class TextView:
         click.echo(render_text(plan, detail=self._detail), nl=False)
 
     def follow_up(self, plan: Plan) -> None:
-        click.echo("Planned after the cloud syncs, for the items they brought:")
+        click.echo("Planned after the cloud syncs and registrations, for the items they brought:")
         click.echo(render_text(plan), nl=False)
 
     def caller(self, caller: Caller) -> None:

@@ -178,7 +178,10 @@ def _notes(plan: Plan) -> list[dict[str, Any]]:
             for d in plan.deferred
         ]
         notes.append(
-            {"title": "Deferred until cloud syncs finish (apply plans these then)", "lines": lines}
+            {
+                "title": "Deferred until cloud syncs and registrations finish (apply plans these then)",
+                "lines": lines,
+            }
         )
     if plan.unmanaged:
         notes.append(

@@ -160,7 +160,7 @@ def _extras(plan: Plan, budget: int) -> str:
             for d in plan.deferred
         ]
         block = (
-            f"<details><summary>Deferred until cloud syncs finish ({len(lines)})</summary>\n\n"
+            f"<details><summary>Deferred until cloud syncs and registrations finish ({len(lines)})</summary>\n\n"
             + "\n".join(lines)
             + "\n</details>\n\n"
         )

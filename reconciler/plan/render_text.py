@@ -203,7 +203,9 @@ def _trailer(plan: Plan) -> list[str]:
         lines.extend(f"  ! {printable(warning)}" for warning in plan.warnings)
         lines.append("")
     if plan.deferred:
-        lines.append("Deferred until cloud syncs finish (apply re-plans these folders):")
+        lines.append(
+            "Deferred until cloud syncs and registrations finish (apply re-plans these folders):"
+        )
         for d in plan.deferred:
             parts = [
                 f"rules {', '.join(d.rules)}" if d.rules else "",
