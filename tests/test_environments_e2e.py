@@ -174,9 +174,16 @@ def test_a_for_each_over_50_sites_plans_as_the_hand_written_config(
     flags = ("--domain", server.url, "--ssh-key-file", str(server.key_path))
     plans = []
     for path in (templated, hand):
-        result = run_cli("plan", "--format", "json", *flags, cwd=path)
+        result = run_cli("plan", "--format", "json", "--out", "plan.json", *flags, cwd=path)
         assert result.returncode == 0, result.stderr
         plans.append(json.loads(result.stdout))
+    # a plan of a config without environments is not applied as one of an environment's
+    refused = run_cli("apply", "plan.json", "--env", "prod", *flags, cwd=hand)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        "Error: plan.json was made for a config without environments, not for environment "
+        "prod; make a plan for prod with `reconciler plan --env prod --out FILE`"
+    ]
     made, written = plans
     assert made["summary"]["create"] == 2 * SITES + 1  # and their parent, /sites
     sources = [c.pop("source") for c in made["changes"]]
