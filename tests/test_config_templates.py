@@ -222,3 +222,14 @@ def test_a_plan_groups_what_one_template_line_made_and_names_the_environment(
     assert lines[0].endswith("(environment: staging, ownership: sites)")
     # one block for the template's line: the six sites and their parent, made for the first
     assert "  + 7 × folder  [sites.yaml:4]" in lines
+
+
+def test_a_section_shared_with_the_for_each_is_not_changed_under_it(tmp_path: Path) -> None:
+    text = (
+        "x-f: &f {/a: {}, /b: {}}\n"
+        "folders: *f\n"
+        "templates:\n"
+        "  - for_each: *f\n"
+        "    folders: {'${each.key}/sub': {}}\n"
+    )
+    assert set(_load(_config(tmp_path, text)).folders) == {"/a", "/b", "/a/sub", "/b/sub"}

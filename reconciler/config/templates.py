@@ -63,6 +63,7 @@ class _Expansion:
         tree = doc.tree.children if isinstance(doc.tree.children, dict) else {}
         self.tree = {k: v for k, v in tree.items() if k != TEMPLATES}
         self.origins: dict[tuple[PathPart, PathPart], str] = {}
+        self.copied: set[str] = set()  # sections already copied from the file's own
         self.nodes = 0
 
     def count(self) -> None:
@@ -169,11 +170,7 @@ def _merge(
 ) -> None:
     """One section of one expanded block into the file's section of that name."""
     value, node = _substitute(out, body, at[1], entry)
-    have = out.data.get(section)
-    if have is None:
-        out.data[section] = {} if isinstance(value, dict) else []
-        out.tree[section] = (at[0], PosNode(at[1].pos, {} if isinstance(value, dict) else []))
-        have = out.data[section]
+    have = _own_section(out, section, value, at)
     children = out.tree[section][1].children
     label = entry.label if entry is not None else f"the template at {out.doc.file}:{at[0].line}"
     if isinstance(value, dict) and isinstance(have, dict) and isinstance(children, dict):
@@ -200,6 +197,25 @@ def _merge(
         out.report(
             at[0], f"{section}: a template's {section} must be of the same kind as the file's"
         )
+
+
+def _own_section(out: _Expansion, section: str, value: Any, at: tuple[Pos, PosNode]) -> Any:
+    """The file's section to merge into, a copy of its own: the file's may be an alias
+    shared with an ``x-`` anchor or a ``for_each`` being read."""
+    if section in out.copied:
+        return out.data[section]
+    out.copied.add(section)
+    have = out.data.get(section)
+    found = out.tree.get(section)
+    if have is None or found is None:
+        out.data[section] = {} if isinstance(value, dict) else []
+        out.tree[section] = (at[0], PosNode(at[1].pos, {} if isinstance(value, dict) else []))
+    elif isinstance(have, dict | list):
+        children = found[1].children
+        copied = dict(children) if isinstance(children, dict) else list(children or [])
+        out.data[section] = dict(have) if isinstance(have, dict) else list(have)
+        out.tree[section] = (found[0], PosNode(found[1].pos, copied))
+    return out.data[section]
 
 
 def _substitute(
