@@ -161,3 +161,21 @@ async def test_a_429_storm_over_a_socket_slows_the_run_but_every_call_succeeds(
                 assert sorted(names) == sorted(f"s{n}" for n in range(10))
 
         await go()
+
+
+@pytest.mark.anyio
+async def test_tag_creates_and_deletes_whose_answers_are_lost_take_effect_once(
+    tmp_path: Path,
+) -> None:
+    """Tag names are unique, so a resent create that had taken effect would answer 409 and a
+    resent delete 404: the client reads the tags instead, and both succeed exactly once."""
+    async with embedded(tmp_path, options=SandboxOptions(seed=7)) as s:
+        c = s.client.organisation_tags
+        await s.set_faults(error_after_rate=0.5, seed=21)
+        made = [await c.create(f"t{n:02d}", f"tag {n}") for n in range(N)]
+        for tag in made[: N // 2]:
+            await c.delete(tag.uuid)
+        await s.set_faults(error_after_rate=0.0)
+        assert s.client.stats.retries > 0  # the faults did hit
+        left = {t.name: str(t.uuid) for t in await c.list_all()}
+    assert left == {t.name: str(t.uuid) for t in made[N // 2 :]}
