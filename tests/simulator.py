@@ -30,6 +30,7 @@ from reconciler.model.live import (
     LiveIntegration,
     LiveItem,
     LiveState,
+    LiveTag,
     LiveUser,
 )
 
@@ -91,6 +92,7 @@ class Org:
     schema: dict[str, Any] | None = None
     buckets: dict[str, list[str]] = field(default_factory=dict)  # remote url -> file paths
     folder_configs: dict[str, LiveFolderConfig] = field(default_factory=dict)  # folder uuid ->
+    tags: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # uuid -> name, text
     clock: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -156,6 +158,7 @@ class Org:
             integrations={u: LiveIntegration(u, t) for u, t in self.integrations.items()},
             users={e: LiveUser(e, r) for e, r in self.users.items()},
             metadata_schema=None if self.schema is None else dict(self.schema),
+            organisation_tags={u: LiveTag(u, n, d) for u, (n, d) in self.tags.items()},
             listing_counts={r: self._listed(r, in_scope, paths) for r in roots},
             folder_configs={u: c for u, c in self.folder_configs.items() if u in in_scope},
         )

@@ -165,7 +165,14 @@ def _only_what_the_plan_names(
 def _named(change: Any) -> list[Key]:
     """The existing objects a change may alter, the changed object itself first."""
     refs, kind = change.refs, change.kind
-    if kind in (addr.Kind.FOLDER, addr.Kind.ITEM, addr.Kind.GROUP, addr.Kind.DATASET):
+    objects = (
+        addr.Kind.FOLDER,
+        addr.Kind.ITEM,
+        addr.Kind.GROUP,
+        addr.Kind.DATASET,
+        addr.Kind.ORGANISATION_TAG,
+    )
+    if kind in objects:
         return [(str(kind), refs.uuid)] if refs.uuid else []
     if kind == addr.Kind.FOLDER_GROUP:
         return [("folder", refs.folder_uuid)] if refs.folder_uuid else []
@@ -297,6 +304,9 @@ def _owner(live: LiveState, kind: str, uuid: str | None) -> str | None:
         return description_owner(live.groups[uuid].description)
     if kind == addr.Kind.DATASET and uuid in live.datasets:
         return description_owner(live.datasets[uuid].description)
+    tags = live.organisation_tags or {}
+    if kind == addr.Kind.ORGANISATION_TAG and uuid in tags:
+        return description_owner(tags[uuid].description or "")
     return None
 
 

@@ -28,7 +28,7 @@ from reconciler.live import Scope, read_live
 from reconciler.model.desired import DesiredState, SandboxIntegration, SandboxUser
 from reconciler.model.live import LiveState
 from reconciler.plan import Plan
-from reconciler.sandbox.store import access, datasets, groups
+from reconciler.sandbox.store import access, datasets, groups, tags
 from reconciler.sandbox.store import org as org_store
 from reconciler.sandbox.store.common import (
     DATASET_ADMIN,
@@ -127,6 +127,8 @@ class _Writer:
                 access.grant(self.conn, self.ids[folder_id], [self.ids[group_id]], role)
         for dataset in self.org.datasets.values():
             self._dataset(dataset)
+        for tag_id, (name, description) in self.org.tags.items():
+            self.uuids[tag_id] = tags.create_tag(self.conn, name, description)["uuid"]
         return self.uuids
 
     def _folders(self) -> None:
@@ -211,7 +213,7 @@ def _item_row(item: Item, folder: sqlite3.Row, owner_id: int, now: str) -> tuple
 
 # --- reading it back: what each object looks like, to compare before and after an apply ------
 
-Key = tuple[str, str]  # (kind, uuid): ("folder" | "item" | "group" | "dataset", uuid)
+Key = tuple[str, str]  # (kind, uuid): ("folder" | "item" | "group" | "dataset" | ..., uuid)
 
 
 def snapshot(db_path: Path) -> dict[Key, tuple[Any, ...]]:
@@ -220,7 +222,13 @@ def snapshot(db_path: Path) -> dict[Key, tuple[Any, ...]]:
     rows), straight from the store, with nothing the server bumps by itself (timestamps)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return {**_folders(conn), **_items(conn), **_groups(conn), **_datasets(conn)}
+        return {
+            **_folders(conn),
+            **_items(conn),
+            **_groups(conn),
+            **_datasets(conn),
+            **_tags(conn),
+        }
     finally:
         conn.close()
 
@@ -247,6 +255,11 @@ def _items(conn: sqlite3.Connection) -> dict[Key, tuple[Any, ...]]:
         "JOIN folders f ON f.id = it.folder_id"
     )
     return {("item", uuid): (folder, name, _json(meta)) for uuid, folder, name, meta in rows}
+
+
+def _tags(conn: sqlite3.Connection) -> dict[Key, tuple[Any, ...]]:
+    rows = conn.execute("SELECT uuid, name, description FROM organisation_tags")
+    return {("organisation-tag", uuid): (name, text) for uuid, name, text in rows}
 
 
 def _groups(conn: sqlite3.Connection) -> dict[Key, tuple[Any, ...]]:

@@ -14,6 +14,7 @@ from reconciler.model.desired import (
     DesiredDataset,
     DesiredGroup,
     DesiredState,
+    DesiredTag,
     DesiredUser,
     ItemMatch,
     ItemSelector,
@@ -32,6 +33,7 @@ NEW_USER = "carl@example.com"  # not in the organisation: declared, it is added
 ORG_ROLES = st.sampled_from(["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"])
 GROUPS = ("g1", "g2", "g3")
 DATASETS = ("d1", "d2")
+TAGS = ("t1", "t2", "t3")
 MARKS = ("ours", "theirs", "none")
 values = st.one_of(
     st.integers(-2, 2), st.booleans(), st.sampled_from(["s", "t"]), st.sampled_from([1.0, 2.5])
@@ -111,6 +113,9 @@ def organisations(draw: st.DrawFn) -> Org:
         ):
             if group in org.groups:
                 org.folder_groups.setdefault(folder_uuid, {})[group] = draw(roles)
+    for name in draw(st.lists(st.sampled_from(TAGS), unique=True, max_size=3)):
+        text = draw(st.sampled_from(["tag", None]))  # None: the listing gives no description
+        org.tags[org.new_id("t")] = (name, text and _tagged(text, draw(st.sampled_from(MARKS))))
     for title in draw(st.lists(st.sampled_from(DATASETS), unique=True, max_size=2)):
         uuid = org.new_id("d")
         ds = Dataset(uuid, title, _tagged("set", draw(st.sampled_from(MARKS))), edited=org.tick())
@@ -264,6 +269,14 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         if name in group_names or draw(st.booleans()) or name not in live_group_names
     }
     authoritative = declared_users is not None and draw(st.booleans())
+    tags = draw(
+        st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(TAGS), st.sampled_from([None, "tag", "new"]), max_size=3
+            ),
+        )
+    )
     policy = Policy(
         prune=draw(st.sampled_from(["never", "owned", "all"])),
         protect=draw(st.sampled_from([(), ("/b/**",)])),
@@ -280,6 +293,12 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         datasets=datasets,
         groups=groups,
         policy=policy,
+        organisation_tags=None
+        if tags is None
+        else {
+            n: DesiredTag(name=n, description=d, source=src(80, "tags.yaml"))
+            for n, d in sorted(tags.items())
+        },
     )
 
 
