@@ -268,3 +268,13 @@ def test_blocks_in_reconciler_yaml_are_limited_too(tmp_path: Path) -> None:
     assert "/prod-only" not in _load(path, "staging").folders
     (problem,) = _problems(path, "prod", {"PROD_KEY_FILE": "k"})
     assert "environment prod has no variable prod_only" in problem
+
+
+def test_more_than_100_environments_are_refused_and_validate_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    many = "".join(f"  e{i}: {{ownership: {{id: own-{i}}}}}\n" for i in range(150))
+    path = _config(tmp_path, {}, "version: 1\ntarget: {sandbox: {}}\nenvironments:\n" + many)
+    result = _validate(str(path))
+    assert result.exit_code == 1
+    assert "environments: has more than 100 entries" in result.output

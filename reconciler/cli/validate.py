@@ -13,6 +13,7 @@ from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.running import InternalError, run_command
 from reconciler.config import ConfigError, load_config
+from reconciler.config.environments import MAX_ENVIRONMENTS
 from reconciler.config.loader import environment_names
 from reconciler.config.names import name_problems, sandbox_names
 from reconciler.errors import Diagnostic, ReconcilerError, cwd_relative
@@ -48,9 +49,8 @@ def validate_command(path: Path, fmt: str, environment: str | None) -> None:
 def _run(path: Path, fmt: str, environment: str | None) -> int:
     """Without ``--env``, a config with ``environments:`` is validated in every one of them
     (what a pre-commit hook needs), and its problems are reported together."""
-    names: list[str | None] = (
-        [environment] if environment is not None else list(environment_names(path))
-    )
+    declared = environment_names(path)[:MAX_ENVIRONMENTS]  # more: the schema refuses them
+    names: list[str | None] = [environment] if environment is not None else [*declared]
     states: list[DesiredState] = []
     problems: list[Diagnostic] = []
     root = None

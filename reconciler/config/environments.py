@@ -45,6 +45,7 @@ from reconciler.model.names import did_you_mean
 ENVIRONMENTS = "environments"
 IN_ENVIRONMENTS = "in_environments"
 TEMPLATES = "templates"
+MAX_ENVIRONMENTS = 100  # as the schema says; validate loads the config once per environment
 _REPLACED = ("target", "ownership")  # an environment's own replaces the top-level one
 
 

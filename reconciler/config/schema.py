@@ -210,6 +210,7 @@ def _bounds_message(error: ValidationError) -> str:
         "minItems": "must not be empty" if value == 1 else f"needs at least {value} entries",
         "maxItems": f"has more than {value} entries",
         "minProperties": "must not be empty" if value == 1 else f"needs at least {value} keys",
+        "maxProperties": f"has more than {value} entries",
         "uniqueItems": "lists the same value twice",
         "pattern": f"{_short(instance)} does not match {value}",
     }
