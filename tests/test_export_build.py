@@ -20,6 +20,7 @@ from reconciler.model.live import (
     LiveIntegration,
     LiveItem,
     LiveState,
+    LiveUser,
 )
 
 TARGET = {"sandbox": {"path": "/tmp/s.sqlite"}}
@@ -373,3 +374,20 @@ def test_collections_are_declared_by_selectors_that_reproduce_their_members() ->
     assert "2 collections in /cur are named 'twice': left out" in warned
     assert "a config cannot hold its name" in warned
     assert result.counts["collections"] == 2
+
+
+def test_users_are_declared_as_live_and_what_cannot_be_is_left_out() -> None:
+    users = {
+        "Ann@example.com": LiveUser("Ann@example.com", "ADMIN", "internal"),
+        "bob@example.com": LiveUser("bob@example.com", "TASKER", "external"),
+        "cid@example.com": LiveUser("cid@example.com", "BILLING_ADMIN", "internal"),
+    }
+    result = _export(_state(users=users))
+    assert _load(dict(result.files), "users.yaml")["users"] == {
+        "Ann@example.com": "admin",
+        "bob@example.com": {"role": "tasker", "type": "external"},
+    }
+    assert any("user cid@example.com is left out" in w for w in result.warnings)
+    unread = _export(_state(users={}, users_complete=False))
+    assert "users.yaml" not in unread.files
+    assert any("users listing could not be read" in w for w in unread.warnings)
