@@ -166,3 +166,12 @@ def test_drift_reads_users_added_removed_and_reroled_out_of_band() -> None:
     assert (kind, check, source) == (DriftKind.MEMBERSHIP, "policy:prune", "reconciler.yaml:7")
     assert summary == "TASKER (external) in Encord; not declared (apply would remove them)"
     assert "user:boss@example.com" in {c.id for c in report.checks}
+
+
+def test_only_a_group_keeps_the_users_it_needs() -> None:
+    plan = diff(*_case(), options=DiffOptions(only=("group:*",)))
+    assert {c.address for c in plan.changes} == {
+        "group:annotators",
+        "user:bob@example.com",
+        "user:newbie@example.com",
+    }
