@@ -146,7 +146,9 @@ class CollectionItems:
     """Items added to (``collection-add``) or removed from (``collection-remove``) one
     collection, up to 1000 a call."""
 
-    splittable = False  # the API answers per item (failedItems), never refuses the whole call
+    # The API answers per item (failedItems); a call refused whole (a body over a limit the
+    # API does not document) is retried in halves by the executor.
+    splittable = True
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))
