@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from helpers.desired import OTHER, OWNER, desired_state, folder, group, src
 from simulator import Group, Org
@@ -15,6 +16,8 @@ from simulator import Group, Org
 from reconciler.config import load_config
 from reconciler.drift import AuditOptions, audit
 from reconciler.drift import render_text as drift_text
+from reconciler.drift.document import dumps as drift_dumps
+from reconciler.drift.schema import drift_schema
 from reconciler.errors import ReconcilerError
 from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
 from reconciler.plan import DiffOptions, diff, dumps, loads, render_markdown, render_text
@@ -213,6 +216,9 @@ def test_drift_reports_a_pending_claim_and_says_what_apply_would_do() -> None:
     assert by["folder:/data"].actions == (Action.ADOPT,)
     assert by["folder:/kept"].summary.startswith("declared release: true, still ours")
     assert kept in org.folders  # an audit changes nothing
+    doc = json.loads(drift_dumps(report))  # the document (schema) carries the new action
+    jsonschema.validate(doc, drift_schema())
+    assert ["adopt"] in [d["actions"] for d in doc["drift"]]
     assert "  ~ changed    folder:/data  [folders.yaml:10]\n        declared adopt: true" in (
         drift_text(report)
     )
