@@ -144,24 +144,28 @@ async def test_rows_are_registered_in_jobs_and_a_missing_object_fails_only_its_r
 ) -> None:
     monkeypatch.setattr(registration, "JOB_ROWS", 10)
     rows = rows_in(setup.bucket, 25, missing=(7,))
+    rows = (*rows, Row("s3://acme-raw/obj/s.dcm", item_type="dicomSeries", source="m.jsonl:26"))
     folder = await setup.folder("batch")
     ctx = setup.context()
     await setup.sandbox.reset_stats()
 
     outcome = await register_rows(ctx, work(setup, folder, rows))
 
-    assert sorted(outcome.failed) == [7]
+    assert sorted(outcome.failed) == [7, 25]
     assert "does not exist" in outcome.failed[7]
+    assert outcome.failed[25] == "items of type 'dicomSeries' cannot be registered"
     assert sorted(outcome.registered) == [n for n in range(25) if n != 7]
     assert outcome.cancelled == set()
-    assert await setup.urls(folder) == sorted(r.url for n, r in enumerate(rows) if n != 7)
+    assert await setup.urls(folder) == sorted(r.url for n, r in enumerate(rows) if n not in (7, 25))
     stats = await setup.sandbox.stats()
     assert stats["POST /v2/public/storage/folders/{uuid}/data-upload-jobs"] == 3
     journal = read_journal(setup.journal_path).uploads[ADDRESS]
     assert journal.open == {} and journal.registered == set(outcome.registered)
     last = progress(setup)[-1]
-    assert (last.done, last.errors, last.pending, last.total) == (24, 1, 0, 25)
-    assert set(ctx.state.registered[ADDRESS]) == {r.url for n, r in enumerate(rows) if n != 7}
+    assert (last.done, last.errors, last.pending, last.total) == (24, 2, 0, 26)
+    assert set(ctx.state.registered[ADDRESS]) == {
+        r.url for n, r in enumerate(rows) if n < 25 and n != 7
+    }
 
 
 @pytest.mark.anyio

@@ -100,6 +100,10 @@ async def register_rows(ctx: RunContext, work: RegisterWork) -> RegisterOutcome:
     run = _Registration(ctx, work)
     await run.adopt_earlier_jobs()
     todo = [n for n in range(len(work.rows)) if n not in run.outcome.registered]
+    unknown = [n for n in todo if work.rows[n].item_type not in ENTRY_LISTS]
+    for n in unknown:  # the config refuses these; a hand-edited saved plan may not
+        run.outcome.failed[n] = f"items of type {work.rows[n].item_type!r} cannot be registered"
+    todo = [n for n in todo if n not in run.outcome.failed]
     chunks = [todo[i : i + JOB_ROWS] for i in range(0, len(todo), JOB_ROWS)]
     await asyncio.gather(*(run.chunk(c) for c in chunks))
     return run.outcome
