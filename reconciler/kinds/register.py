@@ -90,7 +90,7 @@ def _encode_row(row: RegisterRow) -> dict[str, Any]:
         "url": row.url,
         "type": row.item_type,
         "title": row.title,
-        "metadata": dict(row.metadata),
+        "metadata": row.metadata if isinstance(row.metadata, dict) else dict(row.metadata),
         "source": row.source,
     }
 

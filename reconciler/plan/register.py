@@ -71,7 +71,8 @@ def plan_registrations(ctx: Context, tree: Tree, excluded: frozenset[str]) -> Re
         matched, missing, clashes = match_rows(folder.registration.rows, items)
         warnings.extend(_clash_warning(path, c) for c in clashes[:20])
         if missing:
-            changes.append(_register_change(ctx, tree, folder, live_uuid, missing))
+            rows = marked_rows(folder.registration.rows, missing, ctx.owner)
+            changes.append(_register_change(ctx, tree, folder, live_uuid, rows))
             folders.append(path)
         changes.extend(_prune(ctx, folder, items, matched))
     return RegisterPlan(tuple(changes), tuple(folders), tuple(warnings))
@@ -86,13 +87,13 @@ def _skipped(ctx: Context, tree: Tree, path: str, excluded: frozenset[str]) -> b
 
 def match_rows(
     rows: RegisterRows, items: list[LiveItem]
-) -> tuple[set[str], list[RegisterRow], list[tuple[RegisterRow, LiveItem]]]:
-    """(UUIDs of the live items rows match, rows with no item, rows whose name an item of
-    another URL holds). See the module docstring for the rule."""
+) -> tuple[set[str], list[int], list[tuple[RegisterRow, LiveItem]]]:
+    """(UUIDs of the live items rows match, numbers of the rows with no item, rows whose
+    name an item of another URL holds). See the module docstring for the rule."""
     by_url = {i.url: i for i in items if i.url is not None and not i.is_tombstone}
     by_name = {i.name: i for i in items if not i.is_tombstone}
     matched: set[str] = set()
-    missing: list[RegisterRow] = []
+    missing: list[int] = []
     clashes: list[tuple[RegisterRow, LiveItem]] = []
     for n in range(len(rows)):
         url = rows.url(n)
@@ -104,10 +105,27 @@ def match_rows(
                 matched.add(item.uuid)  # its name is declared: never pruned for it
                 continue
         if item is None:
-            missing.append(rows.row(n))
+            missing.append(n)
         else:
             matched.add(item.uuid)
     return matched, missing, clashes
+
+
+def marked_rows(rows: RegisterRows, numbers: list[int], owner: str) -> tuple[RegisterRow, ...]:
+    """The rows to register, their metadata with our ownership marker. Rows share their
+    metadata mappings (``RowSink``), so each marked mapping is made once per shared one: a
+    million rows with a few distinct metadata values hold a few marked mappings, not a
+    million."""
+    marked: dict[int, Mapping[str, object]] = {}
+    out = []
+    for n in numbers:
+        metadata = rows.metadata[n]
+        found = marked.get(id(metadata))
+        if found is None:
+            found = marked[id(metadata)] = {**metadata, OWNER_KEY: owner}
+        row = rows.row(n)
+        out.append(RegisterRow(row.url, row.item_type, row.title, found, row.source))
+    return tuple(out)
 
 
 def _clash_warning(path: str, clash: tuple[RegisterRow, LiveItem]) -> str:
@@ -119,21 +137,21 @@ def _clash_warning(path: str, clash: tuple[RegisterRow, LiveItem]) -> str:
 
 
 def _register_change(
-    ctx: Context, tree: Tree, folder: DesiredFolder, live_uuid: str | None, rows: list[RegisterRow]
+    ctx: Context,
+    tree: Tree,
+    folder: DesiredFolder,
+    live_uuid: str | None,
+    rows: tuple[RegisterRow, ...],
 ) -> Change:
     registration = folder.registration
     assert registration is not None
-    marker = {OWNER_KEY: ctx.owner}
-    marked = tuple(
-        RegisterRow(r.url, r.item_type, r.title, {**r.metadata, **marker}, r.source) for r in rows
-    )
     integration_uuid = ctx.resolved.integrations.get(registration.integration)
     titles = ctx.resolved.integration_titles
     after = RegisterPayload(
         folder=folder.path,
         integration=titles.get(integration_uuid or "", registration.integration),
         upsert_metadata=registration.metadata == "upsert",
-        rows=marked,
+        rows=rows,
     )
     created = tree.created.get(folder.path) if live_uuid is None else None
     return Change(
