@@ -134,3 +134,19 @@ async def test_the_reader_records_what_it_cannot_tell_apart(sandbox: Sandbox) ->
     assert live.collection_folders["/nope"] == ""
     assert "/twin" not in live.collection_folders
     assert any("several top-level folders have that name" in p for p in live.problems)
+
+
+@pytest.mark.anyio
+async def test_an_item_the_api_refuses_fails_alone_with_its_selector(sandbox: Sandbox) -> None:
+    wanted = desired(sandbox, collection("night", FIRST_THREE))
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, wanted)
+        raw = await raw_uuid(client)
+        (gone,) = [i async for i in client.items.list_direct(raw) if i.name == "item-0000001.jpg"]
+        await client.items.delete(raw, [gone.uuid])  # between the plan and the apply
+        result = await apply_plan(plan, client=client, options=ApplyOptions(verify=False))
+        members = await client.collections.members(await named(client, "night"))
+    (failure,) = result.failures
+    assert failure.address == "collection-item:night#/raw/item-0000001.jpg"
+    assert failure.message.endswith("declared at datasets.yaml:41")
+    assert len(members) == 2 and str(gone.uuid) not in members
