@@ -6,10 +6,12 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import jsonschema
 import pytest
 from helpers.desired import OWNER, desired_state, folder, select, src
 from simulator import Org
 
+from reconciler.drift import DriftKind, audit, drift_schema, render_junit, report_document
 from reconciler.model.desired import DesiredCollection, ItemSelector, Policy, ownership_tag
 from reconciler.model.live import LiveCollection, LiveState
 from reconciler.plan import PlanError, diff
@@ -228,3 +230,21 @@ def test_collections_count_among_the_live_objects_of_the_delete_threshold() -> N
     assert "delete 6 of 10 live objects in scope (60%)" in refusal.message
     looser = plan_of(world, policy=Policy(max_delete_ratio=0.7, min_existing=1))
     assert not [r for r in looser.refusals if r.code == "delete-threshold"]
+
+
+def test_drift_files_members_under_the_collections_own_check() -> None:
+    world = World()
+    world.add("night", OURS, members=(0, 1, 2, 4))  # 4 was added by hand
+    desired = desired_state(collections={"night": collection("night", NIGHT)})
+    live = world.live()
+    report = audit(diff(desired, live), desired, live)
+    (entry,) = report.drift
+    assert (entry.kind, entry.check, entry.address) == (
+        DriftKind.MEMBERSHIP,
+        "members:night",
+        "collection-item:night#/raw/cams/item-4.jpg",
+    )
+    assert entry.summary == "in the collection, but no selector selects it (apply would remove it)"
+    assert {"collection:night", "members:night"} <= {c.id for c in report.checks}
+    jsonschema.validate(report_document(report), drift_schema())
+    assert 'name="members:night"' in render_junit(report)
