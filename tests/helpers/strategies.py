@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 from simulator import Dataset, Group, Org
 
-from helpers.desired import OTHER, OWNER, desired_state, folder, manifest, src
+from helpers.desired import OTHER, OWNER, desired_state, folder, manifest, registration, src
 from reconciler.model.desired import (
     OWNER_KEY,
     CloudSync,
@@ -40,6 +40,8 @@ values = st.one_of(
 )
 metadata = st.dictionaries(st.sampled_from(["k", "split", "qa.s", "note"]), values, max_size=3)
 roles = st.sampled_from(["user", "admin"])
+# Objects ``organisations`` puts in the buckets, with distinct names (``register:`` rows).
+REGISTERABLE = ("s3://bucket/one/p.jpg", "s3://bucket/one/sub/q.jpg", "s3://bucket/two/r.jpg")
 PATHS = ("/a", "/b", "/a/b", "/a/c", "/b/a", "/c", "/c/a")
 
 
@@ -174,6 +176,12 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             url = draw(st.sampled_from(["s3://bucket/one/", "s3://bucket/two/"]))
             fields["cloud_sync"] = CloudSync(
                 integration="s3-raw", remote_url=url, sync="on_create", source=src(50 + n)
+            )
+        elif draw(st.integers(0, 3)) == 0:  # objects of the buckets registered here
+            urls = draw(st.lists(st.sampled_from(REGISTERABLE), unique=True, min_size=1))
+            listed = [{"url": u, "metadata": draw(st.sampled_from([{}, {"m": 1}]))} for u in urls]
+            fields["registration"] = registration(
+                listed, integration="s3-raw", prune=draw(st.sampled_from(["never", "owned"]))
             )
         folders[path] = folder(path, 10 + n, **fields)
     # Rules and selectors name folders that exist after the plan (declared, or live and not
