@@ -261,6 +261,7 @@ def _shape(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
         ),
         "schema": _rows(conn, "SELECT metadata_schema FROM organisation"),
         "users": _rows(conn, "SELECT email, org_role, member_type FROM users WHERE active = 1"),
+        "organisation_tags": _rows(conn, "SELECT name, description FROM organisation_tags"),
     }
 
 
@@ -275,6 +276,7 @@ def _uuids(conn: sqlite3.Connection) -> dict[str, str]:
         ),
         ("group", "SELECT uuid, name FROM groups"),
         ("dataset", "SELECT uuid, title FROM datasets"),
+        ("organisation-tag", "SELECT uuid, name FROM organisation_tags"),
     ):
         for uuid, where in conn.execute(query):
             if not where.startswith(LOCK_PREFIX):

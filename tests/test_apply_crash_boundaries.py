@@ -88,6 +88,7 @@ datasets:
     items: [{folder: /data, recursive: true}]
 metadata_schema:
   stage: text
+organisation_tags: {kept: stays, retired: to delete}
 """
 BEFORE_MOVES = [
     ("/data/cams/item-0000000.jpg", "/data/item-0000000.jpg"),
@@ -102,7 +103,7 @@ BEFORE_MOVES = [
 # main linked and unlinked; the synced items are planned after the sync, patched and linked.
 # (A dataset's description cannot be patched: the API has no such call, the plan refuses.)
 # Users: dan added (and into fresh), ann re-roled (removed, added, given back her place in
-# crew), eve removed.
+# crew), eve removed. Organisation tags: made created, retired deleted.
 AFTER = """\
 users:
   admin@example.com: admin
@@ -141,6 +142,7 @@ datasets:
     items: [{folder: /data/made}, {folder: /synced, recursive: true}]
 metadata_schema:
   stage: {type: enum, values: [v1, v2]}
+organisation_tags: {kept: stays, made: created}
 """
 AFTER_MOVES = [("/data/made/item-0000004.jpg", "/data/item-0000004.jpg")]
 BUCKETS = {"cams-a": ["a1.txt", "a2.txt"], "cams-b": ["b1.txt", "b2.txt", "b3.txt"]}
