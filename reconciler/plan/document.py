@@ -113,14 +113,20 @@ def compute_checksum(plan: Plan) -> str:
     once, which at 100,000 changes is hundreds of megabytes."""
     doc = plan_document(replace(plan, changes=()), with_checksum=False)
     doc["changes"] = [_PLACEHOLDER]
-    head, tail = _canonical(doc).split(f'"changes":["{_PLACEHOLDER}"]', 1)
-    digest = hashlib.sha256((head + '"changes":[').encode("utf-8"))
+    # the rest of the document (fingerprints: one per object read) is hashed where it lies
+    text = _canonical(doc).encode("utf-8")
+    marker = f'"changes":["{_PLACEHOLDER}"]'.encode()
+    at = text.index(marker)
+    rest = memoryview(text)
+    digest = hashlib.sha256(rest[:at])
+    digest.update(b'"changes":[')
     changes = plan.changes
     for start in range(0, len(changes), _BATCH):
         batch = [change_document(c) for c in changes[start : start + _BATCH]]
-        text = _canonical(batch)[1:-1]  # the batch's items, without the list's brackets
-        digest.update((("," if start else "") + text).encode("utf-8"))
-    digest.update(("]" + tail).encode("utf-8"))
+        items = _canonical(batch)[1:-1]  # the batch's items, without the list's brackets
+        digest.update((("," if start else "") + items).encode("utf-8"))
+    digest.update(b"]")
+    digest.update(rest[at + len(marker) :])
     return "sha256:" + digest.hexdigest()
 
 
