@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.plan import PLAN_SCHEMA, dumps, loads
-from reconciler.plan.schemacheck import SchemaCompileError, compile_schema
+from reconciler.plan.schemacheck import compile_schema
 
 GOLDEN = Path(__file__).parent / "golden"
 FULL = jsonschema.Draft202012Validator(PLAN_SCHEMA)
@@ -140,7 +140,7 @@ def test_each_keyword_agrees_with_jsonschema(schema: dict[str, Any], value: Any)
     [{"maxItems": 1}, {"type": "tuple"}, {"$ref": "other.json#/x"}, {"items": {"format": "uri"}}],
 )
 def test_a_keyword_it_does_not_implement_is_refused(schema: dict[str, Any]) -> None:
-    with pytest.raises(SchemaCompileError):
+    with pytest.raises(NotImplementedError):
         compile_schema(schema)
 
 

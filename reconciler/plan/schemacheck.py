@@ -4,7 +4,7 @@ walking it once.
 ``jsonschema`` judges a plan file of 100,000 changes in tens of seconds, several times what
 parsing it costs; the plan schema uses a small part of JSON Schema 2020-12, and that part
 compiles to closures that only answer yes or no. The schema stays the contract: this module
-reads it (nothing is written twice), refuses a keyword it does not know (``SchemaCompileError``,
+reads it (nothing is written twice), refuses a keyword it does not know (``NotImplementedError``,
 so a schema change cannot silently loosen the check), and ``tests/test_plan_schemacheck.py``
 checks that both judge a corpus of valid and broken plans alike. Messages are jsonschema's:
 ``planfile.loads`` asks it why only when this check says no.
@@ -32,10 +32,6 @@ _TYPES: dict[str, Check] = {
 }
 
 
-class SchemaCompileError(Exception):
-    """A schema uses a keyword (or a form of one) this compiler does not implement."""
-
-
 def compile_schema(schema: Mapping[str, Any]) -> Check:
     """A function telling whether a JSON value (as ``json.loads`` makes it) is valid."""
     defs = schema.get("$defs", {})
@@ -61,7 +57,7 @@ def _compile(
 ) -> Check:
     unknown = set(node) - _ANNOTATIONS - set(_KEYWORDS)
     if unknown:
-        raise SchemaCompileError(f"keyword(s) not implemented: {sorted(unknown)}")
+        raise NotImplementedError(f"keyword(s) not implemented: {sorted(unknown)}")
     if _is_closed_object(node):
         return _closed_object(node, build)
     found = [_KEYWORDS[key](node, ref, build) for key in node if key in _KEYWORDS]
@@ -110,7 +106,7 @@ def _closed_object(node: Mapping[str, Any], build: Callable[[Any], Check]) -> Ch
 def _type(node: Mapping[str, Any], *_: Any) -> Check:
     names = node["type"] if isinstance(node["type"], list) else [node["type"]]
     if not set(names) <= set(_TYPES):
-        raise SchemaCompileError(f"type {names!r} is not implemented")
+        raise NotImplementedError(f"type {names!r} is not implemented")
     tests = [_TYPES[name] for name in names]
     if len(tests) == 1:
         return tests[0]
@@ -221,7 +217,7 @@ def _additional(node: Mapping[str, Any], _ref: Any, build: Callable[[Any], Check
 def _ref_keyword(node: Mapping[str, Any], ref: Callable[[str], Check], _build: Any) -> Check:
     target = node["$ref"]
     if not target.startswith("#/$defs/") or "/" in target.removeprefix("#/$defs/"):
-        raise SchemaCompileError(f"$ref {target!r}: only #/$defs/<name> is implemented")
+        raise NotImplementedError(f"$ref {target!r}: only #/$defs/<name> is implemented")
     return ref(target.removeprefix("#/$defs/"))
 
 
