@@ -13,7 +13,6 @@ from reconciler.cli.exit_codes import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.running import run_command
 from reconciler.config import ConfigError
-from reconciler.config.errors import Diagnostic
 from reconciler.config.loader import config_files
 from reconciler.errors import cwd_relative
 
@@ -31,29 +30,13 @@ def fmt_command(path: Path, check: bool) -> None:
 
 
 def _run(path: Path, check: bool) -> int:
-    from reconciler.config.fmt import format_text  # ruamel.yaml: only this command needs it
+    from reconciler.config.fmt import format_files  # ruamel.yaml: only this command needs it
 
     root, files = config_files(path)
-    changed: list[Path] = []
-    problems: list[Diagnostic] = []
-    for file in files:
-        rel = file.relative_to(root).as_posix()
-        try:
-            text = file.read_text(encoding="utf-8")
-            formatted = format_text(text, rel)
-        except ConfigError as error:
-            problems.extend(error.diagnostics)
-            continue
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Diagnostic(rel, 1, 1, f"cannot read file: {error}"))
-            continue
-        if formatted != text:
-            changed.append(file)
-            if not check:
-                file.write_text(formatted, encoding="utf-8")
-    for file in changed:
+    result = format_files(root, files, write=not check)
+    for file in result.changed:
         shown = cwd_relative(root, file.relative_to(root).as_posix())
         click.echo(f"would reformat {shown}" if check else f"reformatted {shown}")
-    if problems:
-        raise ConfigError(problems, root=root)
-    return EXIT_CHANGES if check and changed else EXIT_OK
+    if result.problems:
+        raise ConfigError(result.problems, root=root)
+    return EXIT_CHANGES if check and result.changed else EXIT_OK

@@ -17,14 +17,13 @@ from typing import Any
 
 import click
 
+from reconciler.apply.resync import sync_all
 from reconciler.cli.common import CommandError, connect_client, load_desired, run_command
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
-from reconciler.encord import EncordClient, EncordError
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredState
 from reconciler.model.globs import compile_glob
-from reconciler.wire.enums import SyncStatus
 
 
 @cli.command("sync")
@@ -49,7 +48,7 @@ def _run(path: Path, only: tuple[str, ...], timeout: int, target: dict[str, Any]
     if not folders:
         what = f" matching {', '.join(only)}" if only else ""
         raise CommandError(f"no declared cloud-synced folder{what} in {path}; nothing to sync")
-    lines = asyncio.run(_sync_all(connect_client(target, desired), folders, timeout))
+    lines = asyncio.run(sync_all(connect_client(target, desired), folders, timeout))
     for ok, line in lines:
         click.echo(line, err=not ok)
     return 0 if all(ok for ok, _ in lines) else 1
@@ -63,42 +62,3 @@ def chosen_folders(desired: DesiredState, only: tuple[str, ...]) -> list[str]:
         if f.cloud_sync is not None
         and (not globs or any(g.match(addr.folder(p)) or g.match(p) for g in globs))
     ]
-
-
-async def _sync_all(
-    client: EncordClient, folders: list[str], timeout: int
-) -> list[tuple[bool, str]]:
-    async with client:
-        return list(await asyncio.gather(*(_sync(client, p, timeout) for p in folders)))
-
-
-async def _sync(client: EncordClient, path: str, timeout: int) -> tuple[bool, str]:
-    try:
-        uuid, problem = await _find(client, path)
-        if uuid is None:
-            return False, f"{path}: {problem}; not synced"
-        api = client.folders
-        job = await api.start_sync(uuid, resend_if_ambiguous=True, subject=f"folder {path}")
-        result = await api.wait_for_sync(uuid, job, timeout_seconds=timeout)
-    except EncordError as error:
-        return False, f"{path}: sync failed: {error}"
-    done = result.status == SyncStatus.DONE
-    counts = f"{result.upload_jobs_units_done} items done, {result.upload_jobs_units_error} failed"
-    return done, f"{path}: sync {str(result.status).lower()} ({counts})"
-
-
-async def _find(client: EncordClient, path: str) -> tuple[str | None, str]:
-    """The folder's UUID, walking the path from the root, or why there is none to sync."""
-    parent: str | None = None
-    for depth, name in enumerate(addr.split_path(path)):
-        found = await client.folders.find_children(parent, name)
-        where = "/" + "/".join(addr.split_path(path)[: depth + 1])
-        if not found:
-            return None, f"no folder at {where} (apply creates it)"
-        if len(found) > 1:
-            return None, f"{len(found)} folders are named {where}"
-        parent = str(found[0].uuid)
-        folder = found[0]
-    if folder.remote_url is None:
-        return None, "not a cloud-synced folder in Encord"
-    return parent, ""

@@ -12,9 +12,8 @@ from reconciler.cli.env_flag import env_option
 from reconciler.cli.exit_codes import EXIT_OK
 from reconciler.cli.main import cli
 from reconciler.cli.running import InternalError, run_command
-from reconciler.config import ConfigError, load_config
-from reconciler.config.environments import MAX_ENVIRONMENTS
-from reconciler.config.loader import environment_names
+from reconciler.config import ConfigError
+from reconciler.config.each_environment import load_each_environment
 from reconciler.config.names import name_problems, sandbox_names
 from reconciler.errors import Diagnostic, ReconcilerError, cwd_relative
 from reconciler.model.desired import DesiredState
@@ -49,24 +48,7 @@ def validate_command(path: Path, fmt: str, environment: str | None) -> None:
 def _run(path: Path, fmt: str, environment: str | None) -> int:
     """Without ``--env``, a config with ``environments:`` is validated in every one of them
     (what a pre-commit hook needs), and its problems are reported together."""
-    declared = environment_names(path)
-    if len(declared) > MAX_ENVIRONMENTS:  # the schema refuses them: one load says so
-        declared = declared[:1]
-    names: list[str | None] = [environment] if environment is not None else [*declared]
-    states: list[DesiredState] = []
-    problems: list[Diagnostic] = []
-    root = None
-    for name in names or [None]:
-        try:
-            desired = load_config(path, connecting=False, environment=name)
-            _check_names(desired)
-        except ConfigError as exc:
-            problems += exc.diagnostics
-            root = exc.root
-            continue
-        states.append(desired)
-    if problems:
-        raise ConfigError(problems, root=root)
+    states = load_each_environment(path, environment, _check_names)
     if fmt == "json":
         click.echo(json.dumps(_document(None, summary=_summaries(states)), indent=2))
     else:

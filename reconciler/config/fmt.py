@@ -29,8 +29,10 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -42,6 +44,37 @@ from reconciler.config.errors import ConfigError, Diagnostic
 from reconciler.config.yamlread import parse_yaml
 
 Schema = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """What formatting a config's files did: the files whose text changed (written unless
+    checking) and the problems of those that could not be formatted (left as they were)."""
+
+    changed: list[Path]
+    problems: list[Diagnostic]
+
+
+def format_files(root: Path, files: list[Path], *, write: bool) -> Formatted:
+    """Every file formatted on its own, so that one bad file does not hide the others."""
+    changed: list[Path] = []
+    problems: list[Diagnostic] = []
+    for file in files:
+        rel = file.relative_to(root).as_posix()
+        try:
+            text = file.read_text(encoding="utf-8")
+            formatted = format_text(text, rel)
+        except ConfigError as error:
+            problems.extend(error.diagnostics)
+            continue
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Diagnostic(rel, 1, 1, f"cannot read file: {error}"))
+            continue
+        if formatted != text:
+            changed.append(file)
+            if write:
+                file.write_text(formatted, encoding="utf-8")
+    return Formatted(changed, problems)
 
 
 def format_text(text: str, rel: str) -> str:
