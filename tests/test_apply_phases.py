@@ -22,6 +22,8 @@ def test_phases_follow_the_domain_order() -> None:
         "tags",
         "replace",
         "create-folders",
+        "folder-config",
+        "register",
         "sync",
         "patch-folders",
         "move-folders",

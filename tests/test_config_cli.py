@@ -28,7 +28,7 @@ def test_valid_config_prints_a_summary_and_exits_0() -> None:
     assert result.exit_code == 0
     assert result.output == (
         f"valid: {os.path.relpath(ROOT / 'examples' / 'realistic')} (sandbox target): "
-        "8 folders, 3 groups, "
+        "9 folders, 3 groups, "
         "7 rules, 1 manifest, 8 manifest rows, 4 datasets, 8 metadata keys\n"
     )
 

@@ -200,9 +200,9 @@ DAY_TWO_EDITS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "datasets.yaml": (
         ("match: {metadata: {split: val}}", "match: {metadata: {split: train}}"),
-        ("groups: {perception-ml: admin, labeling-ops: user}", "groups: {perception-ml: admin}"),
+        ("groups: {labeling-ops: user, perception-ml: admin}", "groups: {perception-ml: admin}"),
     ),
-    "items.yaml": (('source: "s3://acme-raw/cameras/"', 'source: "s3://acme-raw/cameras-v2/"'),),
+    "items.yaml": (("source: s3://acme-raw/cameras/}", "source: s3://acme-raw/cameras-v2/}"),),
 }
 
 
