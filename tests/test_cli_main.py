@@ -5,6 +5,8 @@ without touching this file."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +109,22 @@ def config(directory: Path) -> Path:
     (directory / "reconciler.yaml").write_text(SETTINGS)
     (directory / "folders.yaml").write_text("folders:\n  /v: {description: v}\n")
     return directory
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """``reconciler render | head -1``: the pipe is closed before the command writes, and the
+    command stops without an error line or a traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "render", str(config(tmp_path))],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before the interpreter has even imported the command
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert stderr.decode() == ""
 
 
 def test_v_after_the_subcommand_logs_requests(tmp_path: Path) -> None:

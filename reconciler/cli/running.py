@@ -6,6 +6,7 @@ raises to stop. Light on purpose: ``validate`` and ``schema`` import it without 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -62,6 +63,11 @@ def run_command(
     own "Aborted!")."""
     try:
         code = body()
+    except (
+        BrokenPipeError
+    ):  # the reader left (`| head`, a pager quit): stop quietly, as Unix tools do
+        _silence_stdout()
+        code = EXIT_ERROR
     except KeyboardInterrupt:
         if interrupted is None:
             raise
@@ -75,3 +81,10 @@ def run_command(
         report(InternalError(exc))
         code = EXIT_ERROR
     sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail a second time
+    (the recipe of Python's documentation on SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
