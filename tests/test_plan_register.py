@@ -283,3 +283,23 @@ def test_register_and_folder_config_payloads_read_back_from_plan_json() -> None:
     config = FolderConfigPayload.of({"sidecar_suffix": None, "sidecars_paused": False})
     assert config == FolderConfigPayload(None, False)
     assert FolderConfigPayload.of(config) is config and FolderConfigPayload.of(None) is None
+
+
+def test_a_replace_rule_keeps_the_marker_of_a_registered_item_and_then_plans_nothing() -> None:
+    """Found by the convergence test: ``replace`` keeps our ownership marker, so an item
+    that holds exactly the rule's keys and the marker is settled, not patched every plan."""
+    org = _org()
+    batch = org.add_folder(None, "batch", metadata=OURS)
+    org.add_item(batch, "a.jpg", url="s3://raw/b7/a.jpg", metadata={**OURS, "r0": 0})
+    stale = org.add_item(batch, "b.jpg", url="s3://raw/b7/b.jpg", metadata={**OURS, "x": 1})
+    rows = [{"url": "s3://raw/b7/a.jpg"}, {"url": "s3://raw/b7/b.jpg"}]
+    desired = desired_state(
+        folders={"/batch": folder("/batch", registration=registration(rows))},
+        rules=(rule("/batch", {"r0": 0}, mode="replace"),),
+    )
+    (patch,) = diff(desired, org.live_state(desired.roots())).changes
+    assert patch.refs.uuid == stale
+    assert [(d.path, d.after) for d in patch.diff] == [
+        (("metadata", "r0"), 0),
+        (("metadata", "x"), None),
+    ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.addresses import is_under
-from reconciler.model.desired import Manifest, MetadataRule, RegisterRows
+from reconciler.model.desired import OWNER_KEY, Manifest, MetadataRule, RegisterRows
 from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
 from reconciler.plan.canonical import equivalent
@@ -54,8 +54,9 @@ class Combined:
                     return True
             elif have is _MISSING or not equivalent(have, value):
                 return True
-        if self.replace:
-            return len(live) != len(self.declared)
+        if self.replace:  # every declared key is live: do other keys remain, but our marker?
+            kept = OWNER_KEY in live and OWNER_KEY not in self.declared
+            return len(live) - kept != len(self.declared)
         if self.owned is None:
             return False
         shape = tuple(live)
