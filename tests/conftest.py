@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import CAPTURES, SHARED
+from hypothesis import settings
+
+# CI runs the property tests on a fixed seed (.ci/run sets HYPOTHESIS_PROFILE=ci), so that
+# main is judged on the same examples every run; a search on a random seed (the default, on
+# every other run) is how new counterexamples are found, and they are fixed, not re-rolled.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture
