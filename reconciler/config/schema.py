@@ -6,6 +6,11 @@ jsonschema error becomes one diagnostic at the YAML position of the offending no
 for a missing or unknown key, the value otherwise. Messages come from the schema's
 ``errorMessage`` / ``patternErrorMessage`` annotations (which YAML editors show too) or are
 phrased here from the failing keyword.
+
+A valid file (the common case) is judged by the schema compiled to plain checks
+(``reconciler.schemacheck``) and never imports jsonschema, whose import alone is about a third of
+what ``reconciler validate`` of a small config costs; jsonschema is asked only when that check
+says no, to say why (``tests/test_config_schemacheck.py`` checks that both judge alike).
 """
 
 from __future__ import annotations
@@ -16,14 +21,14 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from reconciler.config.errors import Diagnostic
 from reconciler.config.positions import PathPart, Pos, YamlDoc, describe_path
+from reconciler.schemacheck import Check, compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 SCHEMA_ID = "https://reconciler.dev/schemas/config/v1.json"
 SETTINGS_FILE = "settings_file"
@@ -48,6 +53,13 @@ def config_schema() -> dict[str, Any]:
 
 
 @cache
+def fast_check(kind: str) -> Check:
+    """Whether a file is valid against ``$defs/<kind>``: yes or no, without jsonschema."""
+    schema = config_schema()
+    return compile_schema({"$defs": schema["$defs"], "$ref": f"#/$defs/{kind}"})
+
+
+@cache
 def _validator(kind: str) -> Draft202012Validator:
     """A validator for ``$defs/<kind>`` with every local ``$ref`` inlined.
 
@@ -55,12 +67,17 @@ def _validator(kind: str) -> Draft202012Validator:
     reference lookup per node, which is most of its time on a large file. The result is the
     same as validating against ``{"$ref": ".../v1.json#/$defs/<kind>"}`` (a test checks).
     """
+    from jsonschema import Draft202012Validator  # only to say why a file is invalid
+
     schema = config_schema()
     return Draft202012Validator(_inline(schema["$defs"][kind], schema["$defs"]))
 
 
 def reference_validator(kind: str) -> Draft202012Validator:
     """The plain validator through ``$ref`` (what editors do), for tests."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
     registry: Registry[Any] = Registry().with_resource(
         SCHEMA_ID, Resource.from_contents(config_schema())
     )
@@ -94,6 +111,8 @@ def schema_errors(
     foreign = _foreign(doc) if kind == RESOURCE_FILE else None
     if foreign is not None:
         return [foreign], {()}
+    if fast_check(kind)(data):
+        return diagnostics, bad_paths
     for error in _leaf_errors(_validator(kind).iter_errors(data)):
         path, pos, message = _explain(doc, error)
         if pos in exempt:
@@ -136,6 +155,8 @@ def _near(word: str, choices: list[str]) -> bool:
 
 def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
     """Errors to report: a oneOf/anyOf without its own message reports its best branch."""
+    from jsonschema.exceptions import best_match
+
     for error in errors:
         if error.validator in ("oneOf", "anyOf") and error.context and not _custom(error):
             best = best_match(error.context)

@@ -23,8 +23,8 @@ from reconciler.plan.errors import PlanFileError
 from reconciler.plan.indented import iter_indented
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
-from reconciler.plan.schemacheck import compile_schema
 from reconciler.plan.shapes import odd_shapes
+from reconciler.schemacheck import compile_schema
 
 
 def dumps(plan: Plan) -> str:
