@@ -28,9 +28,18 @@ def test_valid_config_prints_a_summary_and_exits_0() -> None:
     assert result.exit_code == 0
     assert result.output == (
         f"valid: {os.path.relpath(ROOT / 'examples' / 'realistic')} (sandbox target): "
-        "9 folders, 3 groups, "
-        "7 rules, 1 manifest, 8 manifest rows, 4 datasets, 8 metadata keys\n"
+        "9 folders, 3 groups, 8 users, 7 rules, 1 manifest, 8 manifest rows, 1 registration, "
+        "7 registration rows, 4 datasets, 8 metadata keys\n"
     )
+
+
+def test_the_summary_counts_declared_users_and_registrations() -> None:
+    """Users, folders with ``register:`` and their manifest rows are counted like the rest
+    (the realistic example registers one batch of seven objects and declares eight users)."""
+    result = invoke("--format", "json", str(ROOT / "examples" / "realistic"))
+    assert result.exit_code == 0
+    summary = json.loads(result.output)["summary"]
+    assert (summary["users"], summary["registrations"], summary["registration_rows"]) == (8, 1, 7)
 
 
 def test_each_problem_on_its_own_line_and_exit_1() -> None:
@@ -91,9 +100,12 @@ def test_json_format() -> None:
     assert json.loads(ok.stdout)["summary"] == {
         "folders": 3,
         "groups": 2,
+        "users": 1,
         "rules": 1,
         "manifests": 0,
         "manifest_rows": 0,
+        "registrations": 0,
+        "registration_rows": 0,
         "datasets": 1,
         "metadata_keys": 0,
     }

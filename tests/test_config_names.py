@@ -74,7 +74,10 @@ def test_names_that_exist_in_the_sandbox_database_are_valid(
 
 
 def _counts() -> str:
-    return "1 folder, 0 groups, 0 rules, 0 manifests, 0 manifest rows, 0 datasets, 0 metadata keys"
+    return (
+        "1 folder, 0 groups, 0 users, 0 rules, 0 manifests, 0 manifest rows, 0 registrations, "
+        "0 registration rows, 0 datasets, 0 metadata keys"
+    )
 
 
 def test_declared_users_may_be_members_and_dataset_users(

@@ -119,12 +119,16 @@ def _document(error: ConfigError | None, *, summary: dict[str, Any] | None) -> d
 
 
 def _counts(desired: DesiredState) -> dict[str, int]:
+    registrations = [f.registration for f in desired.folders.values() if f.registration]
     return {
         "folders": len(desired.folders),
         "groups": len(desired.groups),
+        "users": len(desired.users),
         "rules": len(desired.rules),
         "manifests": len(desired.manifests),
         "manifest_rows": sum(len(m.entries) for m in desired.manifests),
+        "registrations": len(registrations),
+        "registration_rows": sum(len(r.rows) for r in registrations),
         "datasets": len(desired.datasets),
         "metadata_keys": len(desired.metadata_schema.keys) if desired.metadata_schema else 0,
     }
