@@ -61,7 +61,7 @@ from reconciler.plan.errors import PlanError
 from reconciler.plan.folder_config import plan_folder_configs
 from reconciler.plan.folders import FolderPlan, plan_folders
 from reconciler.plan.groups import plan_groups
-from reconciler.plan.heal import heal_duplicates
+from reconciler.plan.heal import first_in_replacements, heal_duplicates
 from reconciler.plan.items import place_items, plan_item_metadata
 from reconciler.plan.metadata_schema import plan_metadata_schema
 from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
@@ -94,7 +94,8 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
     staged = _plan_everything(ctx, users)
     if staged.problems:
         raise PlanError(list(staged.problems), root=desired.root_dir)
-    planned = [*staged.changes, *healing]  # our own empty duplicates: deleted, each saying why
+    # our own empty duplicates: deleted, each saying why (first, where a replacement is)
+    planned = first_in_replacements(staged.changes, healing)
     kept, refusals = screen(staged.facts(ctx), planned, options.only)
     final = ordered(kept)
     odd = odd_shapes(final)

@@ -15,12 +15,20 @@ read was complete, the plan keeps one and deletes the others:
 
 Each delete says why in its reason. The live state the rest of the planner sees is the one
 with the duplicates gone, so everything below the path is planned against the kept folder.
+
+A duplicate at or inside a folder this plan replaces is part of that replacement
+(``first_in_replacements``): the replacement depends on its delete, so apply runs it in the
+``replace`` phase, before the old folder is deleted (which refuses while anything is left
+inside) and before the new one is created (which would otherwise make the path ambiguous
+again, and hide the sync's items from the re-plan that follows it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
+from reconciler.kinds.folder import delete_path
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import OWNER_KEY, DesiredState
@@ -48,6 +56,22 @@ def heal_duplicates(desired: DesiredState, live: LiveState) -> tuple[LiveState, 
     if not healed:
         return live, []
     return _without(live, doomed, healed), [_delete(live.folders[u], r) for u, r in doomed.items()]
+
+
+def first_in_replacements(changes: Sequence[Change], healing: Sequence[Change]) -> list[Change]:
+    """``changes`` with every replacement depending on the heal deletes at or under the path
+    it replaces (see the module docstring), then ``healing``."""
+    if not healing:
+        return list(changes)
+    out: list[Change] = []
+    for change in changes:
+        if change.is_replace:
+            path = delete_path(change)
+            inside = {h.address for h in healing if is_under(delete_path(h), path)}
+            if inside - set(change.depends_on):
+                change = replace(change, depends_on=tuple(sorted({*change.depends_on, *inside})))
+        out.append(change)
+    return [*out, *healing]
 
 
 def _decide(

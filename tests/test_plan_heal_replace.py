@@ -1,0 +1,82 @@
+"""Our duplicate folders at or inside a folder the plan replaces to make it cloud-synced (the
+counterexamples a random search of ``test_plan_properties`` found): the heal deletes are part
+of the replacement, so one apply converges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.desired import desired_state, folder, rule, src
+from helpers.provision import apply, provision, read
+from simulator import Org
+
+from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
+from reconciler.plan import DiffOptions, Plan, diff
+
+OURS = {OWNER_KEY: "acme"}
+BUCKET = "s3://bucket/one/"
+SYNC = CloudSync(integration="s3-raw", remote_url=BUCKET, sync="on_create", source=src(50))
+
+
+def _org() -> Org:
+    return Org(integrations={"int-1": "s3-raw"}, buckets={BUCKET: ["p.jpg", "sub/q.jpg"]})
+
+
+def _synced_a(**parts: object) -> DesiredState:
+    return desired_state(folders={"/a": folder("/a", cloud_sync=SYNC, claim="adopt")}, **parts)
+
+
+def _heals(plan: Plan) -> set[str]:
+    return {c.address for c in plan.changes if "a duplicate of" in c.reason}
+
+
+def _replacement(plan: Plan) -> set[str]:
+    (replace,) = [c for c in plan.changes if c.is_replace]
+    return set(replace.depends_on)
+
+
+@pytest.mark.anyio
+async def test_duplicates_inside_a_replaced_folder_go_with_it(tmp_path: Path) -> None:
+    """Before: the old /a was deleted while our empty duplicate /a/a was still in it (the heal
+    delete ran after the replacement), so apply failed on "still holds folder a"."""
+    org = _org()
+    a = org.add_folder(None, "a", metadata=OURS)
+    org.add_folder(a, "a", metadata=OURS)
+    org.add_folder(a, "a", metadata=OURS)
+    desired = _synced_a()
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        (healed,) = _heals(plan)
+        assert healed.startswith("folder:/a/a#")
+        assert healed in _replacement(plan)
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert sorted(f.path for f in live.folders.values()) == ["/a", "/a/sub"]
+
+
+@pytest.mark.anyio
+async def test_duplicates_beside_a_replaced_folder_go_before_the_new_one_is_synced(
+    tmp_path: Path,
+) -> None:
+    """Before: the duplicates of /a were deleted only after the new /a was created and synced,
+    so the re-plan of the sync's items saw /a ambiguous and silently planned nothing; the rule
+    on /a was applied only by a second apply."""
+    org = _org()
+    for _ in range(3):
+        org.add_folder(None, "a", metadata=OURS)
+    desired = _synced_a(rules=(rule("/a", {"r0": 0}),))
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        assert len(_heals(plan)) == 2
+        assert _heals(plan) <= _replacement(plan)
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert {i.path: dict(i.metadata) for i in live.items.values()} == {
+        "/a/p.jpg": {"r0": 0},
+        "/a/sub/q.jpg": {},
+    }
