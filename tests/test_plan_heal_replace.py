@@ -1,16 +1,18 @@
 """Our duplicate folders at or inside a folder the plan replaces to make it cloud-synced (the
 counterexamples a random search of ``test_plan_properties`` found): the heal deletes are part
-of the replacement, so one apply converges."""
+of the replacement, so one apply converges; and a rule or selector naming a folder the
+replacement deletes is warned of in the plan that deletes it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from helpers.desired import desired_state, folder, rule, src
+from helpers.desired import dataset, desired_state, folder, rule, select, src
 from helpers.provision import apply, provision, read
 from simulator import Org
 
+from reconciler.model import addresses as addr
 from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
 from reconciler.plan import DiffOptions, Plan, diff
 
@@ -80,3 +82,20 @@ async def test_duplicates_beside_a_replaced_folder_go_before_the_new_one_is_sync
         "/a/p.jpg": {"r0": 0},
         "/a/sub/q.jpg": {},
     }
+
+
+def test_a_selector_on_a_folder_the_replacement_deletes_is_warned_of() -> None:
+    """The sync may bring /a/old back (it is no error yet), but unless it does the next plan
+    stops on the selector: this plan says so."""
+    org = _org()
+    a = org.add_folder(None, "a", metadata=OURS)
+    org.add_folder(a, "old", metadata=OURS)
+    desired = _synced_a(
+        datasets={"d1": dataset("d1", select("/a/old"), select("/a/sub"))},
+        rules=(rule("/a", {"r0": 0}),),
+    )
+    plan = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
+    assert addr.folder("/a/old") in {c.address for c in plan.changes if c.is_delete}
+    (warning,) = plan.warnings
+    assert warning.startswith("datasets.yaml:")
+    assert "selector folder /a/old is deleted with /a, which this plan replaces" in warning

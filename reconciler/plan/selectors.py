@@ -14,6 +14,10 @@ A typo in a folder (``/raw/cameras/raer``) must not read as "select nothing": un
 
 Folders a cloud sync made by this plan will fill, paths outside ``item_roots`` (their items
 are planned after the sync) and ambiguous paths (withheld by the ambiguity filter) are not judged.
+One of those is worth a warning, though: a rule or selector naming a live folder that this plan
+deletes with a folder it replaces and syncs again. What the sync brings is unknown until it
+has run, so it is no error yet; but unless the bucket holds that prefix the folder is gone
+afterwards and the next plan stops on it as above, so the plan says so now.
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ def check_selectors(
     k = _Check(ctx, tree, index, desired_meta, synced_on_create)
     for rule in ctx.desired.rules:
         judged = _judged(k, rule.folder)
+        if not judged:
+            _warn_if_replaced(k, rule.folder, rule.source, "rule")
         if judged and _exists(k, rule.folder, rule.source, "rule") and not _matches(index, rule):
             k.warnings.append(f"{rule.source}: the rule on {rule.folder} matches no item")
     for title in sorted(ctx.desired.datasets):
@@ -95,6 +101,20 @@ def _judged(k: _Check, folder: str) -> bool:
     if any(is_under(folder, a) for a in k.tree.ambiguous):
         return False  # withheld as ambiguous, with the UUIDs, elsewhere
     return not any(is_under(folder, synced) for synced in k.synced_on_create)
+
+
+def _warn_if_replaced(k: _Check, folder: str, source: Source, what: str) -> None:
+    """Warn when ``folder`` is a live folder deleted inside a folder this plan replaces and
+    syncs again (see the module docstring)."""
+    synced = [s for s in k.synced_on_create if s != folder and is_under(folder, s)]
+    tree = k.tree
+    if not synced or not any(tree.path_of.get(u) == folder for u in tree.gone):
+        return
+    k.warnings.append(
+        f"{source}: {what} folder {folder} is deleted with {synced[0]}, which this plan "
+        "replaces; it exists afterwards only if the sync brings it back, else the next plan "
+        f"stops on this {what}: fix the path unless the bucket holds that prefix"
+    )
 
 
 def _exists(k: _Check, folder: str, source: Source, what: str) -> bool:
@@ -155,6 +175,7 @@ def _check_selectors(k: _Check, selectors: tuple[ItemSelector, ...], owner: str,
     for selector in selectors:
         folder = selector.folder
         if folder is not None and not _judged(k, folder):
+            _warn_if_replaced(k, folder, selector.source, "selector")
             continue
         if folder is not None and not _exists(k, folder, selector.source, "selector"):
             continue

@@ -12,6 +12,7 @@ from reconciler.model.desired import (
     OWNER_KEY,
     CloudSync,
     DesiredDataset,
+    DesiredFolder,
     DesiredGroup,
     DesiredState,
     DesiredTag,
@@ -185,10 +186,18 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             )
         folders[path] = folder(path, 10 + n, **fields)
     # Rules and selectors name folders that exist after the plan (declared, or live and not
-    # moved away): one naming no folder at all is a plan error (``plan.selectors``).
+    # moved away, nor deleted inside a folder replaced to be synced): one naming no folder at
+    # all is a plan error (``plan.selectors``), which the plan warns of beforehand where only
+    # the sync could bring the folder back.
+    replaced = _replaced_by_sync(org, folders)
     existing = sorted(
         {*paths}
-        | {p for p in live_paths if not any(p == q or p.startswith(q + "/") for q in used_previous)}
+        | {
+            p
+            for p in live_paths
+            if not any(p == q or p.startswith(q + "/") for q in used_previous)
+            and not any(p.startswith(q + "/") for q in replaced)
+        }
     )
     targets = st.sampled_from(existing or ["/"])
     rules = []
@@ -308,6 +317,20 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             for n, d in sorted(tags.items())
         },
     )
+
+
+def _replaced_by_sync(org: Org, folders: dict[str, DesiredFolder]) -> list[str]:
+    """Declared cloud-synced paths where some live folder is not synced from that URL: the
+    plan replaces it (deleting what it holds), unless the path is left ambiguous."""
+    out = []
+    for path, declared in folders.items():
+        sync = declared.cloud_sync
+        if sync is None:
+            continue
+        there = [f for u, f in org.folders.items() if org.path_of(u) == path]
+        if any(f.folder_type != "cloudLinked" or f.remote_url != sync.remote_url for f in there):
+            out.append(path)
+    return out
 
 
 def _users(
