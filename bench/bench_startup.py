@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT, help="checkout to import from")
     options = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(options.src.resolve())}
+    # An installed tool has its bytecode compiled; without this the warm-up run could not
+    # write it (this machine's shells set PYTHONDONTWRITEBYTECODE) and every run would compile.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         config = shutil.copytree(ROOT / "examples" / "quickstart", Path(tmp) / "quickstart")
         for name, template in CASES.items():
