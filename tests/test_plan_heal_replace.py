@@ -1,7 +1,8 @@
 """Our duplicate folders at or inside a folder the plan replaces to make it cloud-synced (the
 counterexamples a random search of ``test_plan_properties`` found): the heal deletes are part
 of the replacement, so one apply converges; and a rule or selector naming a folder the
-replacement deletes is warned of in the plan that deletes it."""
+replacement deletes is warned of in the plan that deletes it. And when the re-plan after a
+sync cannot plan the synced folder's items (its path became ambiguous), apply says so."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from helpers.desired import dataset, desired_state, folder, rule, select, src
 from helpers.provision import apply, provision, read
 from simulator import Org
 
+from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.model import addresses as addr
 from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
 from reconciler.plan import DiffOptions, Plan, diff
@@ -99,3 +101,30 @@ def test_a_selector_on_a_folder_the_replacement_deletes_is_warned_of() -> None:
     (warning,) = plan.warnings
     assert warning.startswith("datasets.yaml:")
     assert "selector folder /a/old is deleted with /a, which this plan replaces" in warning
+
+
+@pytest.mark.anyio
+async def test_a_synced_folder_made_ambiguous_during_the_sync_is_a_note_not_silence(
+    tmp_path: Path,
+) -> None:
+    """Before: the re-plan of the sync's items withheld everything under the ambiguous /a and
+    apply passed over it in silence (the rule's metadata was simply never written)."""
+    desired = _synced_a(rules=(rule("/a", {"r0": 0}),))
+    provisioned = await provision(_org(), tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        assert [d.folder for d in plan.deferred] == ["/a"]
+
+        async def someone_else_makes_a(phase: str) -> None:
+            if phase == "sync":
+                await client.folders.create("a")
+
+        result = await apply_plan(
+            plan,
+            client=client,
+            options=ApplyOptions(desired=desired, before_phase=someone_else_makes_a),
+        )
+    assert not result.failures
+    assert result.deferred == 0
+    (note,) = [n for n in result.notes if "newly synced" in n]
+    assert note.startswith("items of newly synced folders were not planned: /a names 2 sibling")

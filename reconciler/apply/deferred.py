@@ -6,7 +6,9 @@ the planner for item-level changes under them (``DiffOptions(item_roots=...)``).
 metadata patches of items and new links are taken: deferred work never deletes, moves or
 unlinks anything, and everything outside the synced folders is the main plan's business.
 The result is a plan of its own, which apply shows and approves (prompt, refusals) before
-running any of it: nobody reviewed these changes when the main plan was made.
+running any of it: nobody reviewed these changes when the main plan was made. When the
+re-plan withholds a synced folder itself (its path became ambiguous while the sync ran:
+nothing under it is planned), that is said, not passed over as "nothing to do".
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from reconciler.encord import EncordClient
 from reconciler.kinds.link import LinkPayload
 from reconciler.live import Scope, read_live
 from reconciler.model import addresses as addr
-from reconciler.model.addresses import is_under
+from reconciler.model.addresses import Address, is_under
 from reconciler.model.desired import DesiredState
 from reconciler.plan import Action, Change, Deferral, DiffOptions, Plan, diff
 from reconciler.plan.document import sealed
-from reconciler.plan.model import summarise
+from reconciler.plan.model import Refusal, summarise
 
 
 async def plan_deferred(
     client: EncordClient, desired: DesiredState, plan: Plan, deferrals: Sequence[Deferral]
-) -> Plan:
+) -> tuple[Plan, tuple[str, ...]]:
     """The follow-up plan for ``deferrals`` (whose syncs have finished): its additive
     item-level changes, and the refusals that concern them. It is shown and approved like the
-    main plan before any of it is applied (``ApplyOptions.approve_deferred``)."""
+    main plan before any of it is applied (``ApplyOptions.approve_deferred``). Beside it, why
+    a synced folder's items were not planned at all (the refusals withholding the folder)."""
     roots = tuple(sorted({d.folder for d in deferrals}))
     datasets = frozenset(t for d in deferrals for t in d.datasets)
     scope = Scope(
@@ -50,7 +53,8 @@ async def plan_deferred(
     )
     kept = tuple(c for c in again.changes if _additive_under(c, roots))
     addresses = {c.address for c in kept}
-    return sealed(
+    unplanned = tuple(r.message for r in again.refusals if r.withheld and _covers(r, roots))
+    follow_up = sealed(
         replace(
             again,
             changes=kept,
@@ -61,6 +65,16 @@ async def plan_deferred(
             unmanaged=(),
         )
     )
+    return follow_up, unplanned
+
+
+def _covers(refusal: Refusal, roots: tuple[str, ...]) -> bool:
+    """Does the refusal withhold a synced folder (or a folder above one)?"""
+    for address in refusal.addresses:
+        parsed = Address.parse(address)
+        if parsed.kind == addr.Kind.FOLDER and any(is_under(r, parsed.key) for r in roots):
+            return True
+    return False
 
 
 def _outermost(paths: tuple[str, ...]) -> tuple[str, ...]:

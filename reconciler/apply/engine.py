@@ -237,10 +237,11 @@ class _Run:
             )
             return []
         try:
-            follow_up = await plan_deferred(self.client, desired, self.plan, ready)
+            follow_up, unplanned = await plan_deferred(self.client, desired, self.plan, ready)
         except (EncordError, PlanError) as error:
             self.notes.append(f"items of newly synced folders were not planned: {error}")
             return []
+        self.notes.extend(f"items of newly synced folders were not planned: {u}" for u in unplanned)
         folders = tuple(d.folder for d in ready)
         self.record.deferred_planned(folders, changes=len(follow_up.changes))
         approve = self.options.approve_deferred

@@ -68,7 +68,7 @@ def first_in_replacements(changes: Sequence[Change], healing: Sequence[Change]) 
         if change.is_replace:
             path = delete_path(change)
             inside = {h.address for h in healing if is_under(delete_path(h), path)}
-            if inside - set(change.depends_on):
+            if inside:
                 change = replace(change, depends_on=tuple(sorted({*change.depends_on, *inside})))
         out.append(change)
     return [*out, *healing]
