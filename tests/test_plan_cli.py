@@ -5,6 +5,7 @@ refusals, one-line errors)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -98,10 +99,17 @@ def test_exit_codes_and_formats_on_the_embedded_sandbox(tmp_path: Path) -> None:
     text = run_cli("plan", str(config))
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("reconciler plan for sandbox:")
-    assert text.stdout.rstrip().endswith(
+    summary, cost = text.stdout.rstrip().splitlines()[-2:]
+    assert summary == (
         "Plan: 4 to create, 0 to change, 0 to move, 0 to delete, 0 to replace, 0 to link, "
         "0 to unlink, 2 to grant, 0 to revoke, 0 to sync."
     )
+    # what applying will cost, at the latency this very read measured
+    assert re.fullmatch(
+        r"Applying: 12 requests in 5 phases, about [0-9.]+ (s|min) at the [0-9.]+ ms latency "
+        r"just measured\.",
+        cost,
+    ), cost
     detailed = run_cli("plan", str(config), "--detailed-exitcode")
     assert detailed.returncode == 2
     doc = json.loads(run_cli("plan", str(config), "--format", "json").stdout)
@@ -233,4 +241,5 @@ def test_one_rule_over_20000_items_prints_in_under_100_lines(tmp_path: Path) -> 
     assert len(lines) < 100
     assert any(line.startswith("  ~ 20000 × item  [items.yaml:") for line in lines)
     assert any(line.startswith("  + 20000 × link  [items.yaml:") for line in lines)
-    assert lines[-1].startswith("Plan: 2 to create, 20001 to change, 0 to move, 0 to delete")
+    assert lines[-2].startswith("Plan: 2 to create, 20001 to change, 0 to move, 0 to delete")
+    assert lines[-1].startswith("Applying: ")

@@ -44,10 +44,30 @@ SPLIT_BUDGET = 64
 _SPLITTABLE_ERRORS = (NotFoundError, InvalidRequestError, ConflictError)
 
 
+@dataclass(frozen=True, slots=True)
+class Calls:
+    """The requests one bundle sends when every call succeeds the first time: ``reads``
+    (the ``check``; none when the plan's own read is trusted) in ``read_rounds`` round trips
+    one after another, then ``writes``, sent one after another. Counted by the operation
+    beside the code that sends them; ``reconciler.apply.cost`` adds them up for the plan."""
+
+    reads: int = 0
+    writes: int = 0
+    read_rounds: int = 1
+
+    @property
+    def rounds(self) -> int:
+        """Round trips the bundle takes end to end (its reads, then its writes)."""
+        return (min(self.read_rounds, self.reads) if self.reads else 0) + self.writes
+
+
 class Operation(Protocol):
-    """What one kind of bundle does. ``splittable``: a refused call may be retried in halves."""
+    """What one kind of bundle does. ``splittable``: a refused call may be retried in halves.
+    ``calls``: what ``check`` and ``write`` will send for these steps (``Calls``)."""
 
     splittable: bool
+
+    def calls(self, steps: Sequence[Step]) -> Calls: ...
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked: ...
 

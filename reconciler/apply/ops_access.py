@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.kinds.access import role_of
@@ -65,6 +66,9 @@ async def _folder_roles(ctx: RunContext, folder: str) -> dict[str, str]:
 class FolderGrants:
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=1)  # the object's roles, then one call for the bundle
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _folder_roles(ctx, ctx.folder_of(steps[0].change))
         return judge_roles(steps, live, lambda s: ctx.group_of(s.change))
@@ -83,6 +87,9 @@ class FolderGrants:
 
 class FolderRevokes:
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=1)  # the object's roles, then one call for the bundle
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _folder_roles(ctx, ctx.folder_of(steps[0].change))
@@ -126,6 +133,9 @@ def _email_key(step: Step) -> str:
 class DatasetGroupGrants:
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=1)  # the object's roles, then one call for the bundle
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _dataset_group_roles(ctx, ctx.dataset_of(steps[0].change))
         return judge_roles(steps, live, lambda s: ctx.group_of(s.change))
@@ -139,6 +149,9 @@ class DatasetGroupGrants:
 
 class DatasetGroupRevokes:
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=1)  # the object's roles, then one call for the bundle
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _dataset_group_roles(ctx, ctx.dataset_of(steps[0].change))
@@ -156,6 +169,10 @@ class DatasetUserGrants:
 
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """The dataset's users, then (a role change) a removal, then the add."""
+        return Calls(reads=1, writes=1 + int(Action.REVOKE in steps[0].actions))
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _dataset_user_roles(ctx, ctx.dataset_of(steps[0].change))
         return judge_roles(steps, live, _email_key)
@@ -170,6 +187,9 @@ class DatasetUserGrants:
 
 class DatasetUserRevokes:
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=1)  # the object's roles, then one call for the bundle
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         live = await _dataset_user_roles(ctx, ctx.dataset_of(steps[0].change))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.ops_org import _appeared, _one
 from reconciler.apply.phases import Step
@@ -31,6 +32,11 @@ class Collections:
     """Create a collection, or patch its name and description."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """A create: the folder's collections, then the create; a patch: the collection,
+        then the update."""
+        return Calls(reads=len(steps), writes=len(steps), read_rounds=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
@@ -115,6 +121,9 @@ class DeleteCollections:
 
     splittable = False
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=len(steps), writes=len(steps), read_rounds=len(steps))
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
         for step in steps:
@@ -149,6 +158,9 @@ class CollectionItems:
     # The API answers per item (failedItems); a call refused whole (a body over a limit the
     # API does not document) is retried in halves by the executor.
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(writes=1)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked
 from reconciler.apply.phases import Step
 from reconciler.kinds.folder_config import FolderConfigPayload
@@ -21,6 +22,9 @@ from reconciler.wire.uploads import MetadataIngestion, SidecarMatcher
 
 class FolderConfigs:
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(writes=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))

@@ -14,6 +14,7 @@ from uuid import UUID
 from reconciler.apply.bundles import delete_path, desired_path
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import (
     Checked,
     Expectation,
@@ -77,6 +78,11 @@ def _fields(view: FolderPayload | None) -> dict[str, Any]:
     return {"name": view.name, "description": view.description, "metadata": view.metadata}
 
 
+def existing_reads(steps: Sequence[Step]) -> int:
+    """``check_existing`` reads each folder once, all at once."""
+    return len({s.change.refs.uuid or s.address for s in steps})
+
+
 async def check_existing(ctx: RunContext, steps: Sequence[Step], writes: frozenset[str]) -> Checked:
     """Verdicts for steps on live folders (patch, move, delete)."""
     uuids = [ctx.object_id(s.change) for s in steps]
@@ -90,6 +96,12 @@ async def check_existing(ctx: RunContext, steps: Sequence[Step], writes: frozens
 
 class CreateFolders:
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """A create under a folder this run made reads nothing first; elsewhere the parent
+        is searched by name, and a miss confirmed by an unfiltered listing (two reads)."""
+        reads = sum(0 if _parent_made_here(s.change) else 2 for s in steps)
+        return Calls(reads=reads, writes=len(steps), read_rounds=reads)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
@@ -140,6 +152,11 @@ class CreateFolders:
             ctx.record_created(change.address, str(folder.uuid))
 
 
+def _parent_made_here(change: Change) -> bool:
+    """Is the parent created by this plan (``RunContext.parent``: a path without a UUID)?"""
+    return change.refs.parent_path is not None and change.refs.parent_uuid is None
+
+
 def _after(change: Change) -> FolderPayload:
     after = FolderPayload.of(change.after)
     if after is None:
@@ -170,6 +187,9 @@ _PATCHED = frozenset({"description", "metadata"})
 class PatchFolders:
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=existing_reads(steps), writes=1)
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_existing(ctx, steps, _PATCHED)
 
@@ -195,6 +215,12 @@ class MoveFolders:
     """One target parent per bundle: move those not there yet, then rename those renamed."""
 
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """One move of those changing parent, one patch-bulk of those renamed."""
+        moves = any(_changes_parent(s.change) for s in steps)
+        renames = any(_renamed(s.change) for s in steps)
+        return Calls(reads=existing_reads(steps), writes=int(moves) + int(renames))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_existing(ctx, steps, _MOVED)
@@ -222,6 +248,11 @@ class DeleteFolders:
     """One folder per bundle (the API deletes one at a time), never a non-empty one."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """Per folder: one page of its subfolders, one of its items (it must be empty), then
+        the delete."""
+        return Calls(reads=existing_reads(steps), writes=3 * len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_existing(ctx, steps, frozenset())
@@ -257,6 +288,15 @@ async def _first(listing: AsyncIterator[T]) -> T | None:
         close = getattr(listing, "aclose", None)
         if close is not None:
             await close()
+
+
+def _changes_parent(change: Change) -> bool:
+    """``MoveFolders.write``'s test (``from_parent_uuid != ctx.parent``) made before the
+    run: a parent this plan creates has no UUID yet and is never the one it leaves."""
+    refs = change.refs
+    if refs.parent_path is None:  # to the root
+        return refs.from_parent_uuid is not None
+    return refs.parent_uuid is None or refs.parent_uuid != refs.from_parent_uuid
 
 
 def _renamed(change: Change) -> bool:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from reconciler.apply.bundles import BUNDLE_SIZE
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import (
     Checked,
     Expectation,
@@ -51,6 +52,12 @@ async def _read_or_split(ctx: RunContext, uuids: list[str]) -> dict[str, Item]:
         )
         return {**left, **right}
     return {str(i.uuid): i for i in items if not i.is_tombstone}
+
+
+def item_calls(steps: Sequence[Step]) -> Calls:
+    """One get-bulk per 1000 items (all at once), then the bundle's one write."""
+    unique = len({s.change.refs.uuid or s.address for s in steps})
+    return Calls(reads=-(-unique // BUNDLE_SIZE), writes=1)
 
 
 def observe(item: Item) -> Observed:
@@ -93,6 +100,9 @@ class MoveItems:
 
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return item_calls(steps)
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_items(ctx, steps, frozenset({"parent"}))
 
@@ -115,6 +125,9 @@ class PatchItems:
 
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return item_calls(steps)
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_items(ctx, steps, frozenset({"name", "metadata"}))
 
@@ -136,6 +149,9 @@ class DeleteItems:
     """One parent folder per bundle."""
 
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return item_calls(steps)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return await check_items(ctx, steps, frozenset())

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
@@ -23,6 +24,9 @@ from reconciler.wire.enums import DuplicatesBehavior, SyncStatus
 
 class Links:
     splittable = True
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(writes=1)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))
@@ -42,9 +46,18 @@ def _subject(step: Step) -> str:
 class Unlinks:
     splittable = True
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """The dataset's rows are read once per run (``_rows_of``): counted for the first
+        bundle of each dataset this instance is asked about, as ``check`` reads them."""
+        dataset = steps[0].change.refs.dataset_uuid or steps[0].address
+        first = dataset not in self._counted
+        self._counted.add(dataset)
+        return Calls(reads=int(first), writes=1)
+
     def __init__(self) -> None:
         self._rows: dict[str, asyncio.Task[dict[str, set[str]]]] = {}
         self._remove: dict[str, tuple[str, ...]] = {}  # step key -> hashes still linked
+        self._counted: set[str] = set()  # datasets whose rows ``calls`` has counted
 
     async def _rows_of(self, ctx: RunContext, dataset: str) -> dict[str, set[str]]:
         """Item UUID -> data hashes linked, read once per dataset (bundles touch disjoint items)."""
@@ -96,6 +109,11 @@ class Syncs:
     never synced), and wait for it to finish."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """Start, then wait: one status read when the sync is done by then; a longer sync
+        polls for as long as the server works, which no plan can know (the least is shown)."""
+        return Calls(writes=2 * len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
@@ -48,6 +49,9 @@ class SetSchema:
     set, so it may be written only while the live schema is still the one planned against."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
@@ -90,6 +94,21 @@ class Groups:
     """Create (then add members) or patch (description, members added and removed)."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """A create: the organisation's groups, the create, its members; a patch: the group
+        and its members, then the description and each direction of the members."""
+        reads = writes = 0
+        for step in steps:
+            before, after = GroupPayload.of(step.change.before), GroupPayload.of(step.change.after)
+            if Action.CREATE in step.actions or before is None:
+                reads, writes = reads + 1, writes + 1 + int(bool(after.members))
+                continue
+            planned, wanted = set(before.members), set(after.members)
+            reads += 2
+            writes += int(after.description != before.description)
+            writes += int(bool(wanted - planned)) + int(bool(planned - wanted))
+        return Calls(reads=reads, writes=writes, read_rounds=reads)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
@@ -171,6 +190,9 @@ class DeleteGroups:
 
     splittable = False
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=2 * len(steps), writes=len(steps), read_rounds=2 * len(steps))
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
         for step in steps:
@@ -221,6 +243,9 @@ class Datasets:
     the API has no call to change a description or to delete a dataset."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=len(steps), writes=len(steps), read_rounds=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()

@@ -16,9 +16,10 @@ from typing import Protocol
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
 from reconciler.apply.events import RowFailed
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked
 from reconciler.apply.phases import Step
-from reconciler.apply.registration import RegisterWork, RowLike, register_rows
+from reconciler.apply.registration import JOB_ROWS, RegisterWork, RowLike, register_rows
 from reconciler.model import addresses as addr
 from reconciler.words import plural
 
@@ -34,6 +35,16 @@ class RegisterPayloadLike(Protocol):
 
 class RegisterObjects:
     splittable = False  # a step is one folder's jobs; there is no bulk call to split
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """Per job (``JOB_ROWS`` rows): start it, then one status read when it is done by
+        then (a longer job polls for as long as the server works: the least is shown)."""
+        jobs = 0
+        for step in steps:
+            payload: RegisterPayloadLike | None = step.change.after  # type: ignore[assignment]
+            rows = 0 if payload is None else len(payload.rows)
+            jobs += -(-rows // JOB_ROWS)
+        return Calls(writes=2 * jobs, read_rounds=0)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         return Checked(fresh=list(steps))  # skipDuplicateUrls makes a re-send harmless

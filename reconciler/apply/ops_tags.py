@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.kinds.tag import TagPayload
@@ -21,6 +22,9 @@ from reconciler.wire.tags import OrganisationTag
 
 class CreateTags:
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=len(steps))  # the organisation's tags, then one each
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()
@@ -54,6 +58,9 @@ def _appeared(step: Step) -> str:
 
 class DeleteTags:
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=len(steps))  # the organisation's tags, then one each
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         out = Checked()

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Sequence
 
 from reconciler.apply.context import RunContext
+from reconciler.apply.executor import Calls
 from reconciler.apply.freshness import Checked, describe
 from reconciler.apply.phases import Step
 from reconciler.encord import ConflictError, NotFoundError
@@ -48,6 +49,10 @@ class AddUsers:
 
     splittable = False
 
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        """The organisation's users, then per user an add (a re-role: a removal first)."""
+        return Calls(reads=1, writes=sum(1 + int(is_rerole(s.change)) for s in steps))
+
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         members = await _members(ctx)
         out = Checked()
@@ -73,6 +78,9 @@ class RemoveUsers:
     """Removals (``remove-users`` phase, last: no group or dataset of the plan names them)."""
 
     splittable = False
+
+    def calls(self, steps: Sequence[Step]) -> Calls:
+        return Calls(reads=1, writes=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
         members = await _members(ctx)

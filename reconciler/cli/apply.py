@@ -30,6 +30,7 @@ from reconciler.apply import (
     apply_plan,
     journal_path,
 )
+from reconciler.apply.cost import with_cost
 from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.registration import settle_stopped_jobs
@@ -310,7 +311,7 @@ async def _the_plan(
     if saved is not None:
         _check_saved(request)
         await _recheck(saved, request, client, desired)
-        return saved, None, None
+        return with_cost(saved, client), None, None
     # Registrations a stopped run left running end first: the plan must see what they made.
     await settle_stopped_jobs(client, stopped)
     read_at = time.monotonic()  # the oldest object in the plan was read after this
@@ -324,7 +325,8 @@ async def _the_plan(
         in_flight=in_flight(stopped),
         unsynced=unsynced(stopped),
     )
-    plan = make_plan(desired, live, options)
+    # --auto-approve trusts this read: its bundles are not read again (``ApplyOptions``)
+    plan = with_cost(make_plan(desired, live, options), client, recheck=not request.auto_approve)
     return plan, live, read_at
 
 

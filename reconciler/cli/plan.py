@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from reconciler.apply.cost import with_cost
 from reconciler.apply.journal import in_flight, unfinished_journals, unsynced
 from reconciler.cli.common import (
     CommandError,
@@ -173,7 +174,8 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
         in_flight=in_flight(stopped),
         unsynced=unsynced(stopped),
     )
-    return make_plan(desired, live, options), live
+    # what applying will cost, at the latency this read measured (outside the checksum)
+    return with_cost(make_plan(desired, live, options), client), live
 
 
 def _as_saved(plan: Plan, out: Path) -> Plan:

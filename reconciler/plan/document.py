@@ -2,7 +2,10 @@
 checksum. Pure: text and files are ``planfile``'s and the CLI's business.
 
 The checksum is ``sha256:`` + hex over the canonical JSON (sorted keys, no whitespace, UTF-8)
-of the document without its ``checksum`` key. Any edit of the document changes it.
+of the document without its ``checksum`` and ``cost`` keys. Any other edit changes it. The
+cost is left out because it is an estimate about the plan, not part of it: apply never reads
+it, and its latency was measured during a read that will not happen the same way twice, so a
+plan remade from the same state keeps its checksum (``reconciler.plan.cost``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from reconciler.kinds.payload import encoded
 from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
+from reconciler.plan.cost import Cost
 from reconciler.plan.model import (
     Change,
     Deferral,
@@ -104,6 +108,8 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
         doc["environment"] = plan.environment
     if with_checksum:
         doc["checksum"] = plan.checksum
+        if plan.cost is not None and plan.changes:  # an empty plan says nothing costly
+            doc["cost"] = plan.cost.to_json()
     return doc
 
 
@@ -140,8 +146,11 @@ def _canonical(value: Any) -> str:
     )
 
 
+UNCHECKED = ("checksum", "cost")  # the keys the checksum does not cover
+
+
 def document_checksum(doc: Mapping[str, Any]) -> str:
-    """The checksum of a plan document given without its ``checksum`` key (C encoder)."""
+    """The checksum of a plan document given without its ``UNCHECKED`` keys (C encoder)."""
     return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
 
 
@@ -185,6 +194,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         caller=Caller.from_json(doc.get("caller")),
         warnings=tuple(doc.get("warnings", ())),
         checksum=doc.get("checksum", ""),
+        cost=Cost.from_json(doc.get("cost")),
     )
 
 

@@ -15,6 +15,7 @@ from reconciler.kinds.payload import Payload
 from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action, is_delete, is_replace
+from reconciler.plan.cost import Cost
 
 FORMAT_VERSION = 1
 DiffOp = Literal["add", "remove", "change"]
@@ -303,7 +304,9 @@ class Plan:
     ``checksum`` is ``sha256:`` over the canonical JSON of every other field, so a plan
     edited after review is refused by ``reconciler.plan.planfile.loads``. ``caller`` is who
     read the live state (None when unknown); ``warnings`` are one line each and never stop
-    apply (what must stop it is a ``Refusal``).
+    apply (what must stop it is a ``Refusal``). ``cost`` is what applying will cost
+    (``reconciler.plan.cost``): display only, outside the checksum, None for an empty plan
+    and for a plan nobody estimated.
     """
 
     tool_version: str
@@ -326,6 +329,7 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     caller: Caller | None = None
     warnings: tuple[str, ...] = ()
+    cost: Cost | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -340,6 +344,13 @@ def no_changes_line(plan: Plan) -> str:
     if plan.only:
         return "No changes to what --only selects; other objects may still differ."
     return "No changes. The organisation matches the configuration."
+
+
+def cost_line(plan: Plan) -> str | None:
+    """The one line on what applying will cost; None for an empty or unestimated plan."""
+    if plan.cost is None or not plan.changes:
+        return None
+    return plan.cost.line()
 
 
 def can_apply(plan: Plan, *, force: bool = False) -> bool:

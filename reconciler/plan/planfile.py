@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.plan.document import (
+    UNCHECKED,
     compute_checksum,
     document_checksum,
     plan_document,
@@ -84,7 +85,7 @@ def _sealed_as_read(doc: dict[str, Any]) -> bool:
     document, so this is what the planner hashed, without rebuilding the document from the
     ``Plan``; the plan applied is made from this same document, so it covers what runs. A
     file that fails it is judged as before, by the checksum of the plan rebuilt from it."""
-    body = {key: value for key, value in doc.items() if key != "checksum"}
+    body = {key: value for key, value in doc.items() if key not in UNCHECKED}
     return document_checksum(body) == doc.get("checksum")
 
 

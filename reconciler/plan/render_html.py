@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.kinds.payload import encoded
 from reconciler.plan.html_shell import Nodes, categories, page
-from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
+from reconciler.plan.model import Change, Plan, Refusal, category, cost_line, no_changes_line
 from reconciler.plan.render_text import path_text
 from reconciler.words import plural
 
@@ -91,6 +91,9 @@ def _meta(plan: Plan) -> list[list[str]]:
         ["Tool version", plan.tool_version],
         ["Checksum", plan.checksum],
     ]
+    cost = cost_line(plan)
+    if cost is not None:
+        rows.append(["Cost", cost])
     if plan.only:
         rows.append(["Only", ", ".join(plan.only)])
     if plan.forced:

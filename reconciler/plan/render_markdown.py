@@ -20,7 +20,7 @@ from reconciler.plan.markdown_destructive import (
     relations_block,
     removes_relation,
 )
-from reconciler.plan.model import Change, Plan, Refusal, category, no_changes_line
+from reconciler.plan.model import Change, Plan, Refusal, category, cost_line, no_changes_line
 from reconciler.plan.render_text import (
     caller_line,
     group_detail_lines,
@@ -65,6 +65,9 @@ def _header(plan: Plan) -> str:
         f"**{plan.summary.line()}**",
         "",
     ]
+    cost = cost_line(plan)
+    if cost is not None:
+        lines += [cost, ""]
     if plan.warnings:
         lines += ["> [!WARNING]", f"> **{plural(len(plan.warnings), 'warning')}**:"]
         lines += [f"> - {markdown_text(warning)[:600]}" for warning in plan.warnings[:50]]

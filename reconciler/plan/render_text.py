@@ -18,7 +18,14 @@ from typing import Any, Literal
 
 from reconciler.plan.actions import Action
 from reconciler.plan.grouping import SHOWN, VARIES, Group, group_changes
-from reconciler.plan.model import SUMMARY_KEYS, Change, FieldDiff, Plan, no_changes_line
+from reconciler.plan.model import (
+    SUMMARY_KEYS,
+    Change,
+    FieldDiff,
+    Plan,
+    cost_line,
+    no_changes_line,
+)
 from reconciler.printable import printable, printable_lines
 
 Detail = Literal["grouped", "full", "summary"]
@@ -171,7 +178,8 @@ def render_text(plan: Plan, *, detail: Detail = "grouped") -> str:
         "",
     ]
     if detail == "summary":
-        return "\n".join(lines + _counts_table(plan) + ["", plan.summary.line()]) + "\n"
+        tail = ["", plan.summary.line(), *_cost(plan)]
+        return "\n".join(lines + _counts_table(plan) + tail) + "\n"
     destructive = [c for c in plan.changes if c.is_removal]
     rest = [c for c in plan.changes if not c.is_removal]
     if not plan.changes:
@@ -218,7 +226,13 @@ def _trailer(plan: Plan) -> list[str]:
         lines.extend(f"  {printable(a)}" for a in plan.unmanaged)
         lines.append("")
     lines.append(plan.summary.line())
+    lines.extend(_cost(plan))
     return lines
+
+
+def _cost(plan: Plan) -> list[str]:
+    line = cost_line(plan)
+    return [] if line is None else [line]
 
 
 def _counts_table(plan: Plan) -> list[str]:

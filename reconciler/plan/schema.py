@@ -113,6 +113,29 @@ CALLER_SCHEMA = {
     ],
 }
 
+_COUNT = {"type": "integer", "minimum": 0}
+_COST = _object(
+    {
+        "requests": _COUNT,
+        "phases": {
+            "type": "array",
+            "items": _object(
+                {"phase": {"type": "string"}, "requests": _COUNT, "reads": _COUNT, "rounds": _COUNT}
+            ),
+        },
+        "concurrency": {"type": "integer", "minimum": 1},
+        "latency_ms": {"type": ["number", "null"], "minimum": 0},
+        "seconds": {"type": ["number", "null"], "minimum": 0},
+    }
+)
+_COST["description"] = (
+    "What applying will cost, estimated when the plan was made: requests per phase when "
+    "every call succeeds at once (reads: the re-reads before writing that a saved or "
+    "confirmed plan makes), rounds of round trips one after another, and seconds = rounds x "
+    "latency_ms, the mean request time of the read just made. Display only: not covered by "
+    "the checksum, never read by apply. Absent from an empty plan."
+)
+
 _DEFERRAL = _object({"folder": {"type": "string"}, "rules": _STRINGS, "datasets": _STRINGS})
 
 PLAN_SCHEMA: dict[str, Any] = {
@@ -121,7 +144,8 @@ PLAN_SCHEMA: dict[str, Any] = {
     "title": "reconciler plan",
     "description": (
         "What `reconciler apply` will do, exactly as reviewed. `checksum` is sha256 over the "
-        "canonical JSON (sorted keys, no whitespace, UTF-8) of the document without it."
+        "canonical JSON (sorted keys, no whitespace, UTF-8) of the document without it and "
+        "without `cost`."
     ),
     **_object(
         {
@@ -161,6 +185,7 @@ PLAN_SCHEMA: dict[str, Any] = {
                 "a caller that may not see everything. Never block apply.",
             },
             "checksum": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+            "cost": _COST,
         },
         required=[
             "format_version",

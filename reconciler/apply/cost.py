@@ -1,0 +1,83 @@
+"""``estimate``: what applying a plan will cost, from the code that applies it.
+
+The steps are ``steps_of`` (the phases apply runs), the waves and bundles are
+``bundle_phase`` (what apply sends together), and each bundle's requests are its own
+operation's count (``Operation.calls``, written beside the calls it counts). Nothing here
+guesses: change the bundling or an operation and the estimate changes with it. The value
+and the time formula are ``reconciler.plan.cost``'s.
+
+What is not counted: retries, calls split after a refusal, polling beyond one status read
+while a sync or registration job runs, the organisation lock, and the verification after
+the phases (a fresh plan, which reads again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from reconciler.apply.bundles import Wave, bundle_phase
+from reconciler.apply.executor import Calls
+from reconciler.apply.operations import Operations
+from reconciler.apply.phases import PHASES, Step, by_phase, steps_of
+from reconciler.encord import EncordClient
+from reconciler.plan import Plan
+from reconciler.plan.cost import Cost, PhaseCost
+
+
+def estimate(
+    plan: Plan, *, concurrency: int, latency_ms: float | None, recheck: bool = True
+) -> Cost | None:
+    """The cost of applying ``plan`` (None when it is empty). ``recheck``: every bundle
+    re-reads its objects before writing, as a saved or confirmed plan does; False for
+    ``apply --auto-approve`` straight after its read, which trusts that read."""
+    if not plan.changes:
+        return None
+    operations = Operations()
+    pending = by_phase(steps_of(plan.changes))
+    phases = []
+    for phase in PHASES:
+        if pending.get(phase):
+            waves = bundle_phase(phase, pending[phase])
+            phases.append(_phase_cost(str(phase), waves, operations, concurrency, recheck))
+    return Cost(phases=tuple(phases), concurrency=concurrency, latency_ms=latency_ms)
+
+
+def _phase_cost(
+    phase: str, waves: Sequence[Wave], operations: Operations, concurrency: int, recheck: bool
+) -> PhaseCost:
+    requests = reads = rounds = 0
+    for wave in waves:
+        calls = [_calls(operations, bundle.steps, recheck) for bundle in wave]
+        sent = sum(c.reads + c.writes for c in calls)
+        requests += sent
+        reads += sum(c.reads for c in calls)
+        # concurrent under one limit, and never faster than the longest bundle's own chain
+        rounds += max(-(-sent // concurrency), max(c.rounds for c in calls))
+    return PhaseCost(phase=phase, requests=requests, reads=reads, rounds=rounds)
+
+
+def _calls(operations: Operations, steps: Sequence[Step], recheck: bool) -> Calls:
+    calls = operations(steps[0]).calls(steps)
+    return calls if recheck else replace(calls, reads=0)
+
+
+def measured_latency_ms(client: EncordClient) -> float | None:
+    """The mean time of the requests this client has sent (None before the first): what a
+    round trip costs against this target right now, server work and queueing included."""
+    stats = client.stats
+    if not stats.total:
+        return None
+    return stats.seconds / stats.total * 1000
+
+
+def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan:
+    """``plan`` carrying the estimate, at the latency ``client`` measured so far. The
+    checksum does not cover the cost, so it stays as it was."""
+    cost = estimate(
+        plan,
+        concurrency=client.options.concurrency,
+        latency_ms=measured_latency_ms(client),
+        recheck=recheck,
+    )
+    return replace(plan, cost=cost)
