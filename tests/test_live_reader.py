@@ -308,6 +308,9 @@ async def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path
                 # datasets, integrations, users, schema (5), and who the caller is: the
                 # organisation-wide probe and the users listing again (2, see live/identity).
                 assert theirs["total"] == c.stats.total == minimum + 9
+                # 61 folders: no split (more children than the concurrency of 16); the one
+                # listing is read from both ends: the first page, then a page from each end
+                # in two rounds; they meet with no page to spare (test_live_chains has more).
                 assert theirs["GET /v2/public/storage/folders/{uuid}/items"] == math.ceil(
                     items / 1000
                 )

@@ -7,14 +7,14 @@ follow the SDK's ``ListItemsParams`` field order.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from uuid import UUID
 
 from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.dto import Item
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
-from reconciler.encord.paging import ignore, in_bundles, one_page, pages, parser
+from reconciler.encord.paging import both_ends, ignore, in_bundles, one_page, pages, parser
 from reconciler.encord.session import Session
 from reconciler.wire.enums import StorageItemType
 from reconciler.wire.query import Query
@@ -38,6 +38,7 @@ def item_query(
     page_token: str | None,
     page_size: int,
     include_client_metadata: bool | None,
+    desc: bool = False,
 ) -> Query:
     """``ListItemsParams`` in the SDK's field order (``None`` values are left out)."""
     return (
@@ -45,7 +46,7 @@ def item_query(
         ("isRecursive", recursive),
         ("itemTypes", list(item_types)),
         ("order", "name"),
-        ("desc", False),
+        ("desc", desc),
         ("pageToken", page_token),
         ("pageSize", page_size),
         ("signUrls", False),
@@ -81,15 +82,43 @@ class ItemsAPI:
         recursive: bool,
         page_size: int = PAGE_SIZE,
         subject: str | None = None,
+        from_both_ends: bool = False,
     ) -> AsyncIterator[list[Item]]:
-        """Page by page, to the end (the next page is requested while the caller handles one):
-        the recursive listing, or the flat ``list_items`` one."""
-        if recursive:
-            source = self._pages(folder, None, True, ITEM_TYPES_ALL, page_size, None, subject, True)
-        else:
-            source = self._pages(folder, None, False, (), page_size, True, subject, True)
-        async for page in source:
+        """Page by page, to the end: the recursive listing, or the flat ``list_items`` one.
+
+        Read from one end, the next page is requested while the caller handles one. With
+        ``from_both_ends`` the listing is read ascending and descending by name at once until
+        the ends meet (``paging.both_ends``): half the chain of pages for about one request
+        more; the pages then hold each item once but are not in name order.
+        """
+        if not from_both_ends:
+            async for page in self._listing(folder, recursive, page_size, subject, False, True):
+                yield page
+            return
+        sides = both_ends(
+            self._listing(folder, recursive, page_size, subject, False, False),
+            lambda: self._listing(folder, recursive, page_size, subject, True, False),
+            identity=_uuid,
+            name=_name,
+            full=page_size,
+        )
+        async for page in sides:
             yield page
+
+    def _listing(
+        self,
+        folder: UUID | str,
+        recursive: bool,
+        page_size: int,
+        subject: str | None,
+        desc: bool,
+        prefetch: bool,
+    ) -> AsyncGenerator[list[Item], None]:
+        types = ITEM_TYPES_ALL if recursive else ()
+        metadata = None if recursive else True
+        return self._pages(
+            folder, None, recursive, types, page_size, metadata, subject, prefetch, desc
+        )
 
     async def list_direct(
         self, folder: UUID | str, *, page_size: int = PAGE_SIZE, subject: str | None = None
@@ -109,7 +138,8 @@ class ItemsAPI:
         include_client_metadata: bool | None,
         subject: str | None,
         prefetch: bool = False,
-    ) -> AsyncIterator[list[Item]]:
+        desc: bool = False,
+    ) -> AsyncGenerator[list[Item], None]:
         fid = uuid_text(folder)
 
         def make(token: str | None) -> V2Call:
@@ -120,6 +150,7 @@ class ItemsAPI:
                 page_token=token,
                 page_size=page_size,
                 include_client_metadata=include_client_metadata,
+                desc=desc,
             )
             return V2Call(
                 "GET",
@@ -254,3 +285,11 @@ class ItemsAPI:
             return None if remaining else Done(None)
 
         return check
+
+
+def _uuid(item: Item) -> UUID:
+    return item.uuid
+
+
+def _name(item: Item) -> str:
+    return item.name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,6 +27,10 @@ T = TypeVar("T")
 # A broken or hostile server could page forever with fresh tokens and nothing in the pages;
 # an empty page before the last is rare, a hundred in a row is a listing that never ends.
 MAX_EMPTY_PAGES = 100
+# Full pages a listing read from both ends reads from the ascending end alone first (a
+# listing of one page then costs one request; beyond that the ends meet with at most one
+# page to spare whatever the head start).
+HEAD_START = 1
 
 
 def parser(model: type[M], route: str) -> Callable[[Any], M]:
@@ -107,6 +111,115 @@ async def pages(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
+
+
+async def both_ends(
+    ascending: AsyncGenerator[list[T], None],
+    descending: Callable[[], AsyncGenerator[list[T], None]],
+    *,
+    identity: Callable[[T], Hashable],
+    name: Callable[[T], str],
+    full: int,
+) -> AsyncIterator[list[T]]:
+    """One listing read from both ends at once (ascending and descending by name) until the
+    ends meet; yields new objects as they come, each object once.
+
+    The ascending end reads alone until ``HEAD_START`` full pages in a row show that the
+    listing goes on (after a short page it reads on alone: the listing ends soon). Then
+    each round asks each end for its next page, and the chain of pages is about half as
+    long as from one end, for at most one request more.
+
+    The ends have met when an object has come from both and the last names of the two ends
+    differ: the ascending end then holds everything named before its last name, the
+    descending end everything after its own, and the two names are in the wrong order, so
+    nothing is left between them. That holds whatever order the server gives objects of
+    one name (equal names keep both ends reading), provided names that differ sort apart
+    (a deterministic collation, as Postgres and SQLite have) and the descending order is the
+    ascending one reversed (a server that ignores ``desc`` is recognised by the descending
+    end starting where the ascending one did, and the listing is then read from one end).
+    An end that reaches the end of the listing has read all of it. Either end failing fails
+    the listing.
+    """
+    seen: dict[Hashable, int] = {}  # identity -> the end it came from (0: ascending)
+    last: list[str | None] = [None, None]
+    sides = (ascending, descending())
+    try:
+        full_pages = 0  # in a row from the start; -1 once a short page came
+        while 0 <= full_pages < HEAD_START:
+            page = await anext(ascending, None)
+            if page is None:
+                return
+            full_pages = full_pages + 1 if len(page) >= full else -1
+            yield _fresh(page, 0, seen, identity)[0]
+            last[0] = name(page[-1]) if page else last[0]
+        while full_pages < 0:  # the listing ends soon: the ascending end reads on alone
+            page = await anext(ascending, None)
+            if page is None:
+                return
+            yield _fresh(page, 0, seen, identity)[0]
+        met = False  # an object has come from both ends
+        while True:
+            got = await _round(sides)
+            if last[1] is None and got[1] and seen.get(identity(got[1][0])) == 0:
+                # The descending end starts where the ascending one did: the server ignored
+                # ``desc``, and meeting means nothing. Read on from one end.
+                yield _fresh(got[0] or [], 0, seen, identity)[0]
+                async for page in _rest(ascending, got[0]):
+                    yield _fresh(page, 0, seen, identity)[0]
+                return
+            for end, page in enumerate(got):
+                fresh, crossed = _fresh(page or [], end, seen, identity)
+                met = met or crossed
+                last[end] = name(page[-1]) if page else last[end]
+                yield fresh
+            if None in got or (met and last[0] != last[1] and last[1] is not None):
+                return
+    finally:
+        for side in sides:
+            await side.aclose()
+
+
+async def _rest(
+    side: AsyncGenerator[list[T], None], latest: list[T] | None
+) -> AsyncIterator[list[T]]:
+    """The pages of ``side`` after ``latest`` (None: it had ended)."""
+    if latest is None:
+        return
+    async for page in side:
+        yield page
+
+
+def _fresh(
+    page: list[T], end: int, seen: dict[Hashable, int], identity: Callable[[T], Hashable]
+) -> tuple[list[T], bool]:
+    """The objects of ``page`` not seen before (now recorded as from ``end``), and whether
+    one of the others had come from the other end."""
+    fresh: list[T] = []
+    crossed = False
+    for entry in page:
+        key = identity(entry)
+        came = seen.get(key)
+        if came is None:
+            seen[key] = end
+            fresh.append(entry)
+        elif came != end:
+            crossed = True
+    return fresh, crossed
+
+
+async def _round(sides: Sequence[AsyncGenerator[list[T], None]]) -> list[list[T] | None]:
+    """The next page of each end (None: that end is done); the first failure is raised."""
+    tasks = [asyncio.ensure_future(anext(side, None)) for side in sides]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+    return [task.result() for task in tasks]
 
 
 async def _raw(session: Session, call: Call) -> tuple[Call, Any]:

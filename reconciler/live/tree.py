@@ -1,6 +1,7 @@
 """Reading the folder tree under the scope roots: resolve each root by name from the storage
-root, then list each root's subtree (folders and items, one paged listing each) and the group
-roles on every folder of it (one request per folder, all concurrent).
+root, then list each root's folders (one paged listing), its items (listings split by
+subtree and read from both ends, ``chains.py``, all at once) and the group roles on every
+folder of it (one request per folder, behind the item pages).
 
 Paths are computed from parent links, never taken from names alone: two siblings with the same
 name give one path two UUIDs, and that path goes to ``ambiguous`` instead of being merged.
@@ -10,6 +11,7 @@ any other failure (authentication, a server that keeps failing) ends the read.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, NotFoundError
+from reconciler.live.chains import Listing, plan_listings
 from reconciler.live.progress import ReadCounter
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.model.addresses import join_path, parent_path, split_path
@@ -97,9 +100,10 @@ class TreeReader:
     # --- one root's subtree ----------------------------------------------------------------------
 
     async def _subtree(self, root: str, root_folder: Folder) -> None:
-        """Items page in while the folders are placed and their role reads go out."""
+        """The folder listing first; then the items in parallel chains (``chains``), with the
+        role reads behind them: the role reads may use only the slots the item chains leave
+        free, so they never queue ahead of an item page on the client's one limit."""
         descendants: list[Folder] = []
-        items: list[Item] = []
 
         async def list_folders() -> None:
             listing = self._client.folders.list_subfolders(
@@ -109,25 +113,44 @@ class TreeReader:
                 descendants.append(folder)
                 self._counter.add(folders=1)
 
-        async def list_items() -> None:
-            pages = self._client.items.list_pages(
-                root_folder.uuid, recursive=True, subject=f"folder {root}"
-            )
-            async for page in pages:
-                items.extend(page)
-                self._counter.add(items=len(page))
-
+        await self._soft(list_folders(), f"folders under {root}")
+        paths = self._place(root, root_folder, descendants)
+        concurrency = self._client.options.concurrency
+        listings = plan_listings(root_folder, descendants, paths, concurrency)
+        free = asyncio.Semaphore(max(1, concurrency - sum(x.ends for x in listings)))
+        items: list[Item] = []
         async with task_group() as group:
-            group.create_task(self._soft(list_items(), f"items under {root}"))
-            await self._soft(list_folders(), f"folders under {root}")
-            paths = self._place(root, root_folder, descendants)
+            group.create_task(self._items(root, listings, items))
             for folder in [root_folder, *descendants]:
                 path = paths.get(str(folder.uuid))
                 if path is not None:
-                    group.create_task(self._roles(folder, path))
+                    group.create_task(self._roles(folder, path, free))
         self._add_items(items, paths)
         count = len(descendants) + len(items)
         self.tree.listing_counts[root] = self.tree.listing_counts.get(root, 0) + count
+
+    async def _items(self, root: str, listings: list[Listing], into: list[Item]) -> None:
+        """Every listing at once; a 403 or 404 on any of them is one problem for the root, and
+        nothing the listings read is kept (as when the one listing of a root is refused)."""
+        read: list[Item] = []
+
+        async def chain(listing: Listing) -> None:
+            pages = self._client.items.list_pages(
+                listing.folder.uuid,
+                recursive=listing.recursive,
+                subject=f"folder {listing.path}",
+                from_both_ends=listing.both_ends,
+            )
+            async for page in pages:
+                read.extend(page)
+                self._counter.add(items=len(page))
+
+        try:
+            await gather_all(chain(listing) for listing in listings)
+        except (ForbiddenError, NotFoundError) as error:
+            self._problem(f"items under {root}: {error}")
+            return
+        into.extend(read)
 
     def _place(self, root: str, root_folder: Folder, descendants: list[Folder]) -> dict[str, str]:
         """Folder UUID -> path, walking parent links down from the root folder."""
@@ -172,9 +195,12 @@ class TreeReader:
         if orphans:
             self._problem(f"{orphans} items are in folders that were not listed")
 
-    async def _roles(self, folder: Folder, path: str) -> None:
+    async def _roles(self, folder: Folder, path: str, free: asyncio.Semaphore) -> None:
         async def read() -> None:
-            groups = await self._client.folders.list_groups(folder.uuid, subject=f"folder {path}")
+            async with free:
+                groups = await self._client.folders.list_groups(
+                    folder.uuid, subject=f"folder {path}"
+                )
             self._counter.add()
             self.tree.folder_groups[str(folder.uuid)] = {
                 str(g.group_hash): g.user_role.value for g in groups

@@ -1,0 +1,208 @@
+"""The live read's item listings in parallel chains: split by subtree (``live/chains.py``) and
+read from both ends (``encord.paging.both_ends``). The parallel read must find exactly what
+one recursive listing of the root finds (no item lost or doubled), make a known number of
+requests, and fail as a whole when one chain fails.
+
+One sandbox serves the module over a loopback socket; its layouts are seeded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncGenerator, Iterator
+
+import httpx
+import pytest
+from encord_data.kit import FAST_RETRY, over_socket, seed, served
+from helpers import SandboxServer
+
+from reconciler.encord import ClientOptions, EncordClient, ServerError, key_auth_from_file
+from reconciler.encord.paging import both_ends
+from reconciler.live import Scope, read_live
+
+ITEMS_ROUTE = "GET /v2/public/storage/folders/{uuid}/items"
+
+# root -> (seeds under it: (path, folders, items)), the item listings read_live makes.
+LAYOUTS: dict[str, tuple[tuple[tuple[str, int, int], ...], int]] = {
+    # A flat folder, odd and even counts: the first page alone, then a page from each end
+    # per round until they share an item (2501: 1000 + [1000 | 1000] = 3 requests; 3000:
+    # after 1000 + [1000 | 1000] the ends touch but share nothing, so one more round, 5).
+    "/flat-odd": ((("/flat-odd", 0, 2501),), 3),
+    "/flat-even": ((("/flat-even", 0, 3000),), 5),
+    # Every name twice (two seeds): equal names at the meeting point keep both ends reading.
+    "/twice": ((("/twice", 0, 1500), ("/twice", 0, 1500)), 5),
+    # More children than the client's concurrency (16): one listing, from both ends.
+    "/wide": ((("/wide", 40, 2400),), 3),
+    # Five children: the root's own items (1 request) and one listing per child, each from
+    # both ends (2 x 5 + 1 <= 16); a child of 1200 items costs 1000 + [200 | 1000] = 3.
+    "/split": ((("/split", 5, 6000),), 1 + 5 * 3),
+    # Deep, with empty subfolders and items at several levels: /deep's own (1), and its
+    # children split while they fit: a (1, its own 3 items), a/b (1), a/b/c (1, empty),
+    # a/b/c/folder-0000{0,1} (2 x 3, 1100 items each, both ends), empty (1) and its three
+    # empty children (3).
+    "/deep": (
+        (
+            ("/deep/a/b/c", 2, 2200),
+            ("/deep/a", 0, 3),
+            ("/deep/empty", 3, 0),
+        ),
+        1 + 1 + 1 + 1 + 2 * 3 + 1 + 3,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    with served(tmp_path_factory.mktemp("chains")) as running:
+        for seeds, _ in LAYOUTS.values():
+            for under, folders, items in seeds:
+                seed(running.db_path, under, folders=folders, items=items)
+        yield running
+
+
+async def _one_chain(client: EncordClient, root: str) -> list[tuple[str, str, str]]:
+    """What the old reader read: one recursive listing of the root, from one end."""
+    (folder,) = await client.folders.find_children(None, root.strip("/"))
+    pages = client.items.list_pages(folder.uuid, recursive=True)
+    return [(str(i.uuid), i.name, str(i.parent)) async for page in pages for i in page]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("root", list(LAYOUTS))
+async def test_the_parallel_read_finds_what_one_chain_finds(
+    server: SandboxServer, root: str
+) -> None:
+    async with over_socket(server) as s:
+        old = await _one_chain(s.client, root)
+        await s.reset_stats()
+        live = await read_live(s.client, Scope(roots=(root,)))
+        stats = await s.stats()
+    assert live.complete and not live.problems
+    new = [(i.uuid, i.name, i.parent) for i in live.items.values()]
+    assert sorted(new) == sorted(old)
+    assert len(old) == sum(n for _, _, n in LAYOUTS[root][0])
+    # Each item counted once: the listing count is folders + items as read, doubles included.
+    assert live.listing_counts[root] == len(live.folders) - 1 + len(old)
+    assert stats[ITEMS_ROUTE] == LAYOUTS[root][1]
+
+
+@pytest.mark.anyio
+async def test_the_request_count_of_a_split_read_is_exact(server: SandboxServer) -> None:
+    """All of /deep: resolve it (1), list its folders (1), one role read per folder, the item
+    listings (above), the organisation's groups, integrations, users and schema (4), and who
+    the caller is (2: the organisation-wide probe and the users listing again)."""
+    async with over_socket(server) as s:
+        await s.reset_stats()
+        live = await read_live(s.client, Scope(roots=("/deep",)))
+        stats = await s.stats()
+    folders = len(live.folders)
+    assert folders == 1 + 1 + 1 + 1 + 2 + 1 + 3
+    assert stats[ITEMS_ROUTE] == LAYOUTS["/deep"][1]
+    assert stats["total"] == 1 + 1 + folders + LAYOUTS["/deep"][1] + 4 + 2
+
+
+class _FailDescending(httpx.AsyncBaseTransport):
+    """The real socket, except that descending item listings answer ``status``."""
+
+    def __init__(self, status: int) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._status = status
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/items") and request.url.params.get("desc") == "True":
+            return httpx.Response(self._status, json={"message": "refused"})
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _client(server: SandboxServer, status: int) -> EncordClient:
+    options = ClientOptions(
+        domain=server.url,
+        auth=key_auth_from_file(server.key_path),
+        retry=FAST_RETRY,
+        transport=_FailDescending(status),
+    )
+    return EncordClient(options)
+
+
+@pytest.mark.anyio
+async def test_a_refused_end_makes_the_read_incomplete_with_no_items(
+    server: SandboxServer,
+) -> None:
+    async with _client(server, 403) as client:
+        live = await read_live(client, Scope(roots=("/split",)))
+    assert not live.complete
+    assert live.items == {}
+    assert len(live.problems) == 1
+    assert live.problems[0].startswith("items under /split: forbidden")
+
+
+@pytest.mark.anyio
+async def test_an_end_that_keeps_failing_fails_the_read(server: SandboxServer) -> None:
+    async with _client(server, 500) as client:
+        with pytest.raises(ServerError):
+            await read_live(client, Scope(roots=("/flat-odd",)))
+
+
+# --- the meeting rule, against listings whose order we choose --------------------------------
+
+
+def _listing(rows: list[tuple[int, str]], size: int) -> AsyncGenerator[list[tuple[int, str]]]:
+    async def pages() -> AsyncGenerator[list[tuple[int, str]]]:
+        for start in range(0, len(rows), size):
+            await asyncio.sleep(0)
+            yield rows[start : start + size]
+
+    return pages()
+
+
+async def _both(asc: list[tuple[int, str]], desc: list[tuple[int, str]], size: int) -> list[int]:
+    read = both_ends(
+        _listing(asc, size),
+        lambda: _listing(desc, size),
+        identity=lambda row: row[0],
+        name=lambda row: row[1],
+        full=size,
+    )
+    return [row[0] async for page in read for row in page]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("server_order", ["reversed", "ties-ascending", "ignores-desc"])
+async def test_the_ends_meet_without_losing_or_doubling_an_item(server_order: str) -> None:
+    """Names repeat often; the server may break ties either way in the descending order, or
+    ignore ``desc`` altogether: every item comes exactly once."""
+    draw = random.Random(19)
+    for count in range(0, 40):
+        for size in (1, 2, 3, 7):
+            rows = [(n, f"n{draw.randint(0, count // 3 + 1)}") for n in range(count)]
+            asc = sorted(rows, key=lambda row: (row[1], row[0]))
+            desc = {
+                "reversed": asc[::-1],
+                "ties-ascending": sorted(sorted(rows), key=lambda row: row[1], reverse=True),
+                "ignores-desc": asc,
+            }[server_order]
+            assert sorted(await _both(asc, desc, size)) == list(range(count)), (count, size)
+
+
+@pytest.mark.anyio
+async def test_short_pages_and_repeats_within_an_end_are_read_once() -> None:
+    """A short first page means the listing ends soon: it is read on from one end (the
+    descending end never starts), and an item a listing repeats comes once."""
+    asked: list[str] = []
+
+    async def ascending() -> AsyncGenerator[list[tuple[int, str]]]:
+        for page in ([(1, "a")], [(2, "b"), (3, "c")], [(3, "c"), (4, "d")]):
+            asked.append("asc")
+            yield page
+
+    async def descending() -> AsyncGenerator[list[tuple[int, str]]]:
+        asked.append("desc")
+        yield [(4, "d")]
+
+    read = both_ends(ascending(), descending, identity=lambda r: r[0], name=lambda r: r[1], full=2)
+    assert [row[0] async for page in read for row in page] == [1, 2, 3, 4]
+    assert asked == ["asc", "asc", "asc"]
