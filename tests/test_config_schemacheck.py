@@ -184,3 +184,17 @@ def test_each_keyword_agrees_with_jsonschema(schema: dict[str, Any], value: Any)
 def test_the_whole_config_schema_compiles() -> None:
     """Every keyword the config schema uses is implemented (else NotImplementedError)."""
     assert callable(compile_schema(config_schema()))
+
+
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [
+        ({"patternProperties": {"^x-": {"type": "string"}}}, {"x-a": 1}),
+        ({"patternProperties": {"^x-": {"type": "string"}}}, {"x-a": "s", "b": 1}),
+        ({"properties": {"a": {}}, "patternProperties": {"^a": {"type": "null"}}}, {"a": 1}),
+        ({"dependentRequired": {"a": ["b"]}}, {"a": 1}),
+        ({"propertyNames": {"maxLength": 1}}, {"ab": 1}),
+    ],
+)
+def test_keys_the_random_values_rarely_reach(schema: dict[str, Any], value: Any) -> None:
+    assert compile_schema(schema)(value) == jsonschema.Draft202012Validator(schema).is_valid(value)
