@@ -15,7 +15,7 @@ make a backtracking engine try every way of splitting a long name.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,6 +106,14 @@ class Glob:
             raise GlobError(f"invalid glob {pattern!r}: {exc}") from exc
         self._regex: re.Pattern[str] | None = regex if wildcards <= 1 else None
         self._automaton = None if self._regex is not None else _Automaton(tokens)
+
+    def matcher(self) -> Callable[[str], object]:
+        """``match`` as a callable whose result is truthy on a match: the compiled
+        expression's own ``match`` where there is one (no Python frame per call)."""
+        if self._regex is not None:
+            return self._regex.match
+        assert self._automaton is not None
+        return self._automaton.match
 
     def match(self, text: str) -> bool:
         if self._regex is not None:

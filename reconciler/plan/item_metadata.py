@@ -45,15 +45,25 @@ class Combined:
     owned: GlobSet | None
     # Key sets seen -> "holds an owned key nobody declares": items share a handful of shapes.
     _stale: dict[tuple[str, ...], bool] = field(default_factory=dict)
+    # When every declared value is a string (the common case), the declared keys and values
+    # as two sequences: one C-level list comparison decides them all (``equivalent`` of a
+    # string and anything is plain equality, and a missing key reads as None).
+    _keys: tuple[str, ...] | None = field(init=False, default=None)
+    _values: list[str] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        values = list(self.declared.values())
+        if all(type(v) is str for v in values):
+            object.__setattr__(self, "_keys", tuple(self.declared))
+            object.__setattr__(self, "_values", values)
 
     def differs(self, live: Mapping[str, Any]) -> bool:
-        for key, value in self.declared.items():
-            have = live.get(key, _MISSING)
-            if type(have) is str and type(value) is str:  # the common case, without a call
-                if have != value:
-                    return True
-            elif have is _MISSING or not equivalent(have, value):
+        keys = self._keys
+        if keys is not None:
+            if list(map(live.get, keys)) != self._values:
                 return True
+        elif self._declared_differ(live):
+            return True
         if self.replace:  # every declared key is live: do other keys remain, but our marker?
             kept = OWNER_KEY in live and OWNER_KEY not in self.declared
             return len(live) - kept != len(self.declared)
@@ -67,6 +77,16 @@ class Combined:
             if len(self._stale) < 4096:
                 self._stale[shape] = stale
         return stale
+
+    def _declared_differ(self, live: Mapping[str, Any]) -> bool:
+        for key, value in self.declared.items():
+            have = live.get(key, _MISSING)
+            if type(have) is str and type(value) is str:  # the common case, without a call
+                if have != value:
+                    return True
+            elif have is _MISSING or not equivalent(have, value):
+                return True
+        return False
 
     def merge(self, live: Mapping[str, Any]) -> dict[str, Any]:
         return merged_metadata(live, self.declared, replace=self.replace, owned=self.owned)
@@ -94,10 +114,14 @@ class CompiledRule:
         folder = self.rule.folder
         return folder_path == folder or (self.rule.recursive and is_under(folder_path, folder))
 
-    def matches(self, item: LiveItem, metadata: Mapping[str, Any]) -> bool:
+    def matches_statically(self, item: LiveItem) -> bool:
+        """The name and type conditions (not ``match.metadata``)."""
         if self.name is not None and not self.name.match(item.name):
             return False
-        if self.types and item.item_type not in self.types:
+        return not self.types or item.item_type in self.types
+
+    def matches(self, item: LiveItem, metadata: Mapping[str, Any]) -> bool:
+        if not self.matches_statically(item):
             return False
         wanted = self.rule.match.metadata
         return not wanted or all(
@@ -120,6 +144,136 @@ def compile_rules(rules: tuple[MetadataRule, ...]) -> list[CompiledRule]:
     ]
 
 
+class FolderRules:
+    """The per-item fast path over one folder whose rules match on names and types only:
+    ``changed`` finds the items whose desired metadata differs from their live one, building
+    nothing for the (usual) item that already matches. The fold of each distinct set of
+    matching rules, and of each rule set with manifest rows of string values, is made once
+    and shared by every item it reaches."""
+
+    def __init__(self, settler: Settler, folder_path: str, rules: list[CompiledRule]) -> None:
+        self._settler = settler
+        self._rules = rules
+        self._tested = [r for r in rules if not r.always]
+        self._manifests = settler.manifests
+        self._registered = folder_path in settler.registrations
+        self._folds: dict[Any, Combined | None] = {}
+
+    def changed(
+        self, items: list[LiveItem], path_of: Mapping[str, str], moved_from: Mapping[str, str]
+    ) -> list[LiveItem]:
+        """The items whose desired metadata differs from their live one, or that a manifest
+        moves, in their order. This runs for every item of the plan, so the work is done a
+        column at a time (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
+        masks = self._masks(items)
+        folds = self._folds
+        for mask in set(masks):
+            if mask not in folds:
+                folds[mask] = self._fold(mask, None)
+        combos = list(map(folds.__getitem__, masks))
+        if self._manifests or self._registered:
+            self._with_rows(items, masks, combos, path_of)
+        return [
+            item
+            for item, combined in zip(items, combos, strict=True)
+            if (combined is not None and combined.differs(item.metadata))
+            or (moved_from and item.uuid in moved_from)
+        ]
+
+    def _masks(self, items: list[LiveItem]) -> list[tuple[bool, ...]]:
+        """Per item, which of the rules with name or type conditions match it."""
+        if not self._tested:
+            return [()] * len(items)
+        columns: list[list[bool]] = []
+        names = [i.name for i in items]
+        kinds = [i.item_type for i in items]
+        for rule in self._tested:
+            column = [True] * len(items)
+            if rule.name is not None:
+                column = [m is not None for m in map(rule.name.matcher(), names)]
+            if rule.types:
+                types = rule.types
+                column = [c and k in types for c, k in zip(column, kinds, strict=True)]
+            columns.append(column)
+        return list(zip(*columns, strict=True))
+
+    def _with_rows(
+        self,
+        items: list[LiveItem],
+        masks: list[tuple[bool, ...]],
+        combos: list[Combined | None],
+        path_of: Mapping[str, str],
+    ) -> None:
+        """Replace the rule fold of each item some manifest or registration row reaches by
+        the fold with its rows (shared between rows of equal string values)."""
+        paths = [path_of[i.uuid] for i in items]
+        reached: set[int] = set()
+        for manifest in self._manifests:
+            found = map(manifest.entries.rows.get, paths)
+            reached.update(n for n, entry in enumerate(found) if entry is not None)
+        if self._registered:
+            reached.update(range(len(items)))
+        folds = self._folds
+        for n in sorted(reached):
+            rows = self._rows(items[n], paths[n])
+            if not rows:
+                continue
+            found_key = _row_key(rows)
+            key = None if found_key is None else (masks[n], found_key)
+            combined = folds.get(key, _UNSET) if key is not None else _UNSET
+            if combined is _UNSET:
+                combined = self._fold(masks[n], rows)
+                if key is not None and len(folds) < _MAX_FOLDS:
+                    folds[key] = combined
+            combos[n] = combined
+
+    def _rows(self, item: LiveItem, path: str) -> list[tuple[int, Mapping[str, Any]]]:
+        """The rows reaching the item (registration first, then manifests, as
+        ``Settler.contributions`` orders them), by manifest index (-1: registration)."""
+        out: list[tuple[int, Mapping[str, Any]]] = []
+        if self._registered:
+            registered = self._settler.registered(item, path)
+            if registered is not None:
+                out.append((-1, registered.metadata))
+        for n, manifest in enumerate(self._manifests):
+            entry = manifest.entries.rows.get(path)
+            if entry is not None:
+                out.append((n, entry.metadata))
+        return out
+
+    def _fold(
+        self, mask: tuple[bool, ...], rows: list[tuple[int, Mapping[str, Any]]] | None
+    ) -> Combined | None:
+        matched = iter(mask)
+        contributions = [r.contribution for r in self._rules if r.always or next(matched)]
+        for n, metadata in rows or ():
+            if n < 0:
+                contributions.append(Contribution(metadata, False, (), "", row=True))
+            else:
+                m = self._manifests[n]
+                contributions.append(
+                    Contribution(metadata, m.mode == "replace", m.owned_keys, "", row=True)
+                )
+        return combine(contributions) if contributions else None
+
+
+_UNSET = Combined({}, False, None)  # "not folded yet", beside None: "nothing reaches it"
+_MAX_FOLDS = 65536  # distinct folds kept per folder: rows of unique values are not shared
+
+
+def _row_key(rows: list[tuple[int, Mapping[str, Any]]]) -> Any:
+    """A hashable key of the rows' metadata, or None when a value is not a string (``1``,
+    ``1.0`` and ``True`` are equal as keys but not as metadata)."""
+    out = []
+    for n, metadata in rows:
+        items = tuple(metadata.items())
+        for _, value in items:
+            if type(value) is not str:
+                return None
+        out.append((n, items))
+    return tuple(out)
+
+
 class NoFixpointError(Exception):
     """Rules keep changing the keys other rules match on."""
 
@@ -133,8 +287,8 @@ class Settler:
         manifests: tuple[Manifest, ...],
         registrations: Mapping[str, RegisterRows] | None = None,
     ) -> None:
-        self._manifests = manifests
-        self._registrations = registrations or {}
+        self.manifests = manifests
+        self.registrations = registrations or {}
         self._combined: dict[tuple[Contribution, ...], Combined] = {}  # rule subsets -> fold
 
     def contributions(
@@ -142,13 +296,13 @@ class Settler:
     ) -> list[Contribution]:
         """Matching rules in declaration order, then this path's manifest rows."""
         out = [r.contribution for r in rules if r.always or r.matches(item, metadata)]
-        if self._registrations:
-            registered = self._registered(item, path)
+        if self.registrations:
+            registered = self.registered(item, path)
             if registered is not None:
                 out.append(registered)
-        if not self._manifests:
+        if not self.manifests:
             return out
-        for manifest in self._manifests:
+        for manifest in self.manifests:
             entry = manifest.entries.rows.get(path)
             if entry is not None:
                 out.append(
@@ -162,10 +316,10 @@ class Settler:
                 )
         return out
 
-    def _registered(self, item: LiveItem, path: str) -> Contribution | None:
+    def registered(self, item: LiveItem, path: str) -> Contribution | None:
         """The row of the item's name, unless the item is another object (another URL)."""
         folder, _, name = path.rpartition("/")
-        rows = self._registrations.get(folder)
+        rows = self.registrations.get(folder)
         n = None if rows is None else rows.index.get(name)
         if rows is None or n is None or (item.url is not None and item.url != rows.url(n)):
             return None

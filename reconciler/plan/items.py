@@ -30,6 +30,7 @@ from reconciler.plan.describe import field_diff
 from reconciler.plan.item_metadata import (
     CompiledRule,
     Contribution,
+    FolderRules,
     NoFixpointError,
     Settler,
     compile_rules,
@@ -118,7 +119,13 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
         ):
             continue
         conditional = any(r.rule.match.metadata for r in applicable)
-        for item in index.by_folder[folder_path]:
+        # Without metadata conditions an item's rules do not depend on its metadata: the
+        # fast path finds the (few) items that change without building anything.
+        items = index.by_folder[folder_path]
+        if not conditional:
+            quick = FolderRules(settler, folder_path, applicable)
+            items = quick.changed(items, index.path_of, index.moved_from)
+        for item in items:
             path = index.path_of[item.uuid]
             try:
                 desired, contributions = settler.desired(

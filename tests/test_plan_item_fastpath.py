@@ -1,0 +1,202 @@
+"""The per-folder fast path of item metadata (``FolderRules.changed``) finds exactly the items
+the one-item-at-a-time fold (``Settler.desired``) says change, and planning pauses the cycle
+collector without leaving it off."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.model.desired import (
+    OWNER_KEY,
+    DesiredFolder,
+    DesiredState,
+    ItemMatch,
+    Manifest,
+    ManifestEntry,
+    ManifestRows,
+    MetadataRule,
+    Ownership,
+    Source,
+    Target,
+)
+from reconciler.model.live import LiveFolder, LiveItem, LiveState
+from reconciler.plan import DiffOptions, diff
+from reconciler.plan.item_metadata import FolderRules, Settler, compile_rules
+
+SRC = Source(file="c.yaml", line=1)
+FOLDER = "/f"
+# Small pools so that rules, rows and live metadata collide often.
+KEYS = ("a", "b", "qa.x", "qa.y", OWNER_KEY)
+VALUES = st.one_of(
+    st.sampled_from(["x", "y", ""]),
+    st.sampled_from([0, 1, 1.0, 2.5, True, False, None]),
+    st.just(["x"]),
+    st.just({"k": "x"}),
+)
+METADATA = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4)
+DECLARED = st.dictionaries(st.sampled_from(KEYS[:4]), VALUES, max_size=3)
+NAMES = ("a.jpg", "b.png", "c.jpg", "d")
+
+rules_strategy = st.lists(
+    st.builds(
+        lambda declared, name, types, mode, owned: MetadataRule(
+            folder=FOLDER,
+            match=ItemMatch(name=name, types=types),
+            metadata=declared,
+            mode=mode,
+            owned_keys=owned,
+            source=SRC,
+        ),
+        DECLARED,
+        st.sampled_from([None, "*.jpg", "?.png", "a*"]),
+        st.sampled_from([(), ("image",), ("video", "image")]),
+        st.sampled_from(["merge", "replace"]),
+        st.sampled_from([(), ("qa.*",), ("b",)]),
+    ),
+    max_size=3,
+)
+
+
+def _items(metadata: list[dict[str, Any]]) -> list[LiveItem]:
+    return [
+        LiveItem(
+            uuid=f"u{n}",
+            parent="p",
+            folder_path=FOLDER,
+            name=f"{n}{NAMES[n % len(NAMES)]}",
+            item_type="image" if n % 3 else "video",
+            metadata=m,
+        )
+        for n, m in enumerate(metadata)
+    ]
+
+
+def _manifest(rows: dict[int, dict[str, Any]], mode: str, owned: tuple[str, ...]) -> Manifest:
+    return Manifest(
+        file="m.jsonl",
+        format="jsonl",
+        mode=mode,
+        owned_keys=owned,
+        entries=ManifestRows(
+            {
+                f"{FOLDER}/{n}{NAMES[n % len(NAMES)]}": ManifestEntry(metadata=m, line=n + 1)
+                for n, m in rows.items()
+            }
+        ),
+        source=SRC,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rules=rules_strategy,
+    metadata=st.lists(METADATA, min_size=1, max_size=12),
+    rows=st.dictionaries(st.integers(0, 11), DECLARED, max_size=6),
+    mode=st.sampled_from(["merge", "replace"]),
+    owned=st.sampled_from([(), ("qa.*",)]),
+    manifests=st.integers(0, 2),
+)
+def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
+    rules: list[MetadataRule],
+    metadata: list[dict[str, Any]],
+    rows: dict[int, dict[str, Any]],
+    mode: str,
+    owned: tuple[str, ...],
+    manifests: int,
+) -> None:
+    items = _items(metadata)
+    settler = Settler(tuple(_manifest(rows, mode, owned) for _ in range(manifests)))
+    compiled = compile_rules(tuple(rules))
+    path_of = {i.uuid: i.path for i in items}
+    expected = [
+        i for i in items if settler.desired(i, i.path, compiled, conditional=False)[0] is not None
+    ]
+    fast = FolderRules(settler, FOLDER, compiled)
+    assert fast.changed(items, path_of, {}) == expected
+    # A second pass reuses the folds made by the first and finds the same.
+    assert fast.changed(items, path_of, {}) == expected
+    moved = {items[-1].uuid: "/elsewhere/x"}
+    with_moved = [i for i in items if i in expected or i is items[-1]]
+    assert FolderRules(settler, FOLDER, compiled).changed(items, path_of, moved) == with_moved
+
+
+def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each() -> None:
+    items = _items([{"a": "x"}] * 6)
+    rows: dict[int, dict[str, Any]] = {
+        0: {"a": "x"},
+        1: {"a": "y"},
+        2: {"a": "x"},
+        3: {"a": 1},
+        4: {"a": True},
+    }
+    settler = Settler((_manifest(rows, "merge", ()),))
+    fast = FolderRules(settler, FOLDER, [])
+    changed = fast.changed(items, {i.uuid: i.path for i in items}, {})
+    # 1 and True differ from each other and from "x"; 0 and 2 equal the live value.
+    assert [i.uuid for i in changed] == ["u1", "u3", "u4"]
+    # Folds: no rows (item 5), rows "x" (0 and 2, shared), rows "y"; 1 and True not kept.
+    assert len(fast._folds) == 3
+
+
+def _state(items: int) -> tuple[DesiredState, LiveState]:
+    folder = LiveFolder(uuid="p", parent=None, name="f", path=FOLDER)
+    live_items = {
+        f"u{n}": LiveItem(
+            uuid=f"u{n}",
+            parent="p",
+            folder_path=FOLDER,
+            name=f"{n}.jpg",
+            item_type="image",
+            metadata={"a": "old"},
+        )
+        for n in range(items)
+    }
+    desired = DesiredState(
+        root_dir="/c",
+        target=Target(),
+        ownership=Ownership(id="t"),
+        folders={FOLDER: DesiredFolder(path=FOLDER, source=SRC)},
+        rules=(MetadataRule(folder=FOLDER, metadata={"a": "new"}, source=SRC),),
+        source=SRC,
+    )
+    live = LiveState(
+        target="t",
+        scope=(FOLDER,),
+        folders={"p": folder},
+        paths={FOLDER: "p"},
+        items=live_items,
+        listing_counts={FOLDER: items},
+    )
+    return desired, live
+
+
+def test_planning_runs_without_the_cycle_collector_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    desired, live = _state(300)
+    seen: list[bool] = []
+    stages = sys.modules["reconciler.plan.diff"]
+    planned = stages.plan_item_metadata
+
+    def watched(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return planned(*args)
+
+    monkeypatch.setattr(stages, "plan_item_metadata", watched)
+    options = DiffOptions(created_at="t")
+    try:
+        plan = diff(desired, live, options=options)
+        assert gc.isenabled()
+        gc.disable()
+        diff(desired, live, options=options)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+    assert seen == [False, False]
+    assert plan.summary.change == 300
