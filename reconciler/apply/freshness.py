@@ -17,13 +17,14 @@ move it without making the plan wrong, so then the fields decide.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.phases import Step
 from reconciler.live.tree import parse_metadata
 from reconciler.model import addresses as addr
+from reconciler.plan.actions import Action
 from reconciler.plan.canonical import equivalent
 
 _MISSING = object()
@@ -41,6 +42,36 @@ class Checked:
         self.fresh.extend(other.fresh)
         self.already.extend(other.already)
         self.stale.extend(other.stale)
+
+    def add(self, step: Step, verdict: str) -> None:
+        """File ``step`` under a verdict: ``"fresh"``, ``"already"`` or a stale message."""
+        if verdict == "fresh":
+            self.fresh.append(step)
+        elif verdict == "already":
+            self.already.append(step)
+        else:
+            self.stale.append((step, verdict))
+
+
+Verdict = Callable[[Step], Awaitable[str]]
+
+
+async def check_each(steps: Sequence[Step], verdict: Verdict) -> Checked:
+    """Judge the steps one after another (not concurrently: a check may adopt an object an
+    earlier attempt made, and a later step of the bundle must see that it did)."""
+    out = Checked()
+    for step in steps:
+        out.add(step, await verdict(step))
+    return out
+
+
+async def check_create_or_patch(
+    steps: Sequence[Step], *, create: Verdict, patch: Verdict
+) -> Checked:
+    """The check of an operation that both creates and patches one kind of object."""
+    return await check_each(
+        steps, lambda step: (create if Action.CREATE in step.actions else patch)(step)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +176,22 @@ def stale_message(step: Step, changed: Sequence[str], edited: str) -> str:
         stamp = f"lastEditedAt {fingerprint} → {edited}; "
     fields = ", ".join(changed)
     return f"{what} changed since the plan: {stamp}{fields} differ; re-run plan"
+
+
+def changed_message(step: Step, fields: Sequence[str]) -> str:
+    """A stale message naming the fields that differ (``content`` when none is named)."""
+    return (
+        f"{describe(step.address)} changed since the plan: {', '.join(fields) or 'content'} "
+        "differ; re-run plan"
+    )
+
+
+def appeared_message(step: Step) -> str:
+    """A create's object already there, made by somebody else since the plan."""
+    return (
+        f"{describe(step.address)} appeared since the plan (made by someone else, not by "
+        "this config); re-run plan"
+    )
 
 
 def gone_message(step: Step) -> str:

@@ -11,12 +11,19 @@ the bundle is acknowledged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
+from reconciler.apply.adoption import adopt_ours
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
 from reconciler.apply.executor import Calls
-from reconciler.apply.freshness import Checked, describe
-from reconciler.apply.ops_org import _appeared, _one
+from reconciler.apply.freshness import (
+    Checked,
+    changed_message,
+    check_create_or_patch,
+    describe,
+    gone_message,
+)
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
 from reconciler.kinds.collection import CollectionPayload
@@ -39,27 +46,20 @@ class Collections:
         return Calls(reads=len(steps), writes=len(steps), read_rounds=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
-        out = Checked()
-        for step in steps:
-            if Action.CREATE in step.actions:
-                _one(out, step, await self._check_create(ctx, step))
-            else:
-                _one(out, step, await self._check_patch(ctx, step))
-        return out
+        return await check_create_or_patch(
+            steps, create=partial(self._check_create, ctx), patch=partial(self._check_patch, ctx)
+        )
 
     async def _check_create(self, ctx: RunContext, step: Step) -> str:
         if step.address in ctx.state.created:
             return "already"
         name = CollectionPayload.of(step.change.after).name
-        listed = await ctx.client.collections.list_in(_folder(ctx, step))
-        found = [c for c in listed if c.name == name]
-        if not found:
-            return "fresh"
-        ours = [c for c in found if description_owner(c.description or "") == ctx.ownership_id]
-        if not ours:
-            return _appeared(step)
-        ctx.record_created(step.address, str(ours[0].uuid))
-        return "already"
+        found = [
+            (description_owner(c.description or ""), str(c.uuid))
+            for c in await ctx.client.collections.list_in(_folder(ctx, step))
+            if c.name == name
+        ]
+        return adopt_ours(ctx, step, found, adopted="already")
 
     async def _check_patch(self, ctx: RunContext, step: Step) -> str:
         before = CollectionPayload.of(step.change.before)
@@ -67,9 +67,7 @@ class Collections:
         try:
             live = await ctx.client.collections.get(ctx.object_id(step.change))
         except NotFoundError:
-            return (
-                f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
-            )
+            return gone_message(step)
         name, description = live.name, live.description or ""
         if (name, description) == (after.name, after.description):
             return "already"
@@ -78,7 +76,7 @@ class Collections:
             after.description,
         ):
             return "fresh"
-        return f"{describe(step.address)} changed since the plan: {_differ(before, live)}"
+        return changed_message(step, _differ(before, live))
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
@@ -104,8 +102,8 @@ def _folder(ctx: RunContext, step: Step) -> str:
     )
 
 
-def _differ(before: CollectionPayload, live: Collection) -> str:
-    fields = [
+def _differ(before: CollectionPayload, live: Collection) -> list[str]:
+    return [
         name
         for name, differs in (
             ("name", live.name != before.name),
@@ -113,7 +111,6 @@ def _differ(before: CollectionPayload, live: Collection) -> str:
         )
         if differs
     ]
-    return f"{', '.join(fields) or 'content'} differ; re-run plan"
 
 
 class DeleteCollections:
@@ -138,12 +135,7 @@ class DeleteCollections:
             if same or edited == step.change.fingerprint:
                 out.fresh.append(step)
             else:
-                out.stale.append(
-                    (
-                        step,
-                        f"{describe(step.address)} changed since the plan: {_differ(before, live)}",
-                    )
-                )
+                out.stale.append((step, changed_message(step, _differ(before, live))))
         return out
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
+from reconciler.apply.adoption import adopt_ours
 from reconciler.apply.bundles import delete_path, desired_path
 from reconciler.apply.context import RunContext
 from reconciler.apply.errors import StepError
@@ -19,7 +21,7 @@ from reconciler.apply.freshness import (
     Checked,
     Expectation,
     Observed,
-    describe,
+    check_each,
     metadata_field,
     sort_steps,
 )
@@ -104,38 +106,23 @@ class CreateFolders:
         return Calls(reads=reads, writes=len(steps), read_rounds=reads)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
-        out = Checked()
-        for step in steps:
-            verdict = await self._check_one(ctx, step)
-            if verdict is None:
-                out.fresh.append(step)
-            elif verdict == "already":
-                out.already.append(step)
-            else:
-                out.stale.append((step, verdict))
-        return out
+        return await check_each(steps, partial(self._check_one, ctx))
 
-    async def _check_one(self, ctx: RunContext, step: Step) -> str | None:
+    async def _check_one(self, ctx: RunContext, step: Step) -> str:
         """Adopt a folder an unacknowledged attempt created; refuse one somebody else made."""
         change = step.change
         if change.address in ctx.state.created:
             return "already"
         parent = ctx.parent(change)
         if parent is not None and parent in ctx.state.created.values() and not ctx.resume:
-            return None  # created moments ago by this run: it has no children yet
+            return "fresh"  # created moments ago by this run: it has no children yet
         name = _after(change).name
         found = await ctx.client.folders.find_child(parent, name)
-        if found is None:
-            return None
-        if metadata_field(found.client_metadata, name).get("metadata", {}).get(OWNER_KEY) == (
-            ctx.ownership_id
-        ):
-            ctx.record_created(change.address, str(found.uuid))
-            return "already"
-        return (
-            f"{describe(change.address)} appeared since the plan (made by someone else, "
-            "not by this config); re-run plan"
-        )
+        owners = []
+        if found is not None:
+            metadata = metadata_field(found.client_metadata, name).get("metadata", {})
+            owners.append((metadata.get(OWNER_KEY), str(found.uuid)))
+        return adopt_ours(ctx, step, owners, adopted="already")
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:

@@ -8,11 +8,19 @@ made an object of that name since the plan.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
+from reconciler.apply.adoption import adopt_ours
 from reconciler.apply.context import RunContext
 from reconciler.apply.executor import Calls
-from reconciler.apply.freshness import Checked, describe
+from reconciler.apply.freshness import (
+    Checked,
+    changed_message,
+    check_create_or_patch,
+    check_each,
+    gone_message,
+)
 from reconciler.apply.phases import Step
 from reconciler.encord import NotFoundError
 from reconciler.kinds.dataset import DatasetPayload
@@ -22,24 +30,6 @@ from reconciler.model.live import LiveGroup, content_fingerprint
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical_descriptor, description_owner, equivalent
 from reconciler.plan.groups import group_view
-
-
-def _appeared(step: Step) -> str:
-    return (
-        f"{describe(step.address)} appeared since the plan (made by someone else, not by "
-        "this config); re-run plan"
-    )
-
-
-def _one(checked: Checked, step: Step, verdict: str) -> Checked:
-    if verdict == "fresh":
-        checked.fresh.append(step)
-    elif verdict == "already":
-        checked.already.append(step)
-    else:
-        checked.stale.append((step, verdict))
-    return checked
-
 
 # --- metadata schema -----------------------------------------------------------------------
 
@@ -58,7 +48,7 @@ class SetSchema:
         raw = await ctx.client.metadata_schema.get()
         live = {k: canonical_descriptor(v) for k, v in (raw or {}).items()}
         for step in steps:
-            _one(out, step, _schema_verdict(step, raw, live))
+            out.add(step, _schema_verdict(step, raw, live))
         return out
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
@@ -111,26 +101,21 @@ class Groups:
         return Calls(reads=reads, writes=writes, read_rounds=reads)
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
-        out = Checked()
-        for step in steps:
-            if Action.CREATE in step.actions:
-                _one(out, step, await self._check_create(ctx, step))
-            else:
-                _one(out, step, await self._check_patch(ctx, step))
-        return out
+        return await check_create_or_patch(
+            steps, create=partial(self._check_create, ctx), patch=partial(self._check_patch, ctx)
+        )
 
     async def _check_create(self, ctx: RunContext, step: Step) -> str:
         if step.address in ctx.state.created:
             return "already"
         name = GroupPayload.of(step.change.after).name
-        found = [g for g in await ctx.client.groups.list_all() if g.name == name]
-        if not found:
-            return "fresh"
-        ours = [g for g in found if description_owner(g.description) == ctx.ownership_id]
-        if not ours:
-            return _appeared(step)
-        ctx.record_created(step.address, str(ours[0].group_hash))
-        return "fresh"  # adopted; members may still be missing, adding them is idempotent
+        found = [
+            (description_owner(g.description), str(g.group_hash))
+            for g in await ctx.client.groups.list_all()
+            if g.name == name
+        ]
+        # adopted: "fresh", members may still be missing (adding them is idempotent)
+        return adopt_ours(ctx, step, found, adopted="fresh")
 
     async def _check_patch(self, ctx: RunContext, step: Step) -> str:
         before, after = GroupPayload.of(step.change.before), GroupPayload.of(step.change.after)
@@ -138,9 +123,7 @@ class Groups:
         try:
             group = await ctx.client.groups.get(group_hash)
         except NotFoundError:
-            return (
-                f"{describe(step.address)} no longer exists (deleted since the plan); re-run plan"
-            )
+            return gone_message(step)
         members = set(await ctx.client.groups.list_members(group_hash))
         planned, wanted = set(before.members), set(after.members)
         if group.description == after.description and members == wanted:
@@ -152,12 +135,7 @@ class Groups:
             changed.append("members")
         if group.name != before.name:
             changed.append("name")
-        if changed:
-            return (
-                f"{describe(step.address)} changed since the plan: {', '.join(changed)} "
-                "differ; re-run plan"
-            )
-        return "fresh"
+        return changed_message(step, changed) if changed else "fresh"
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:
@@ -229,10 +207,7 @@ def _group_changed(step: Step, view: GroupPayload) -> str:
         "description": before.description != view.description,
         "members": before.members != view.members,
     }
-    fields = [name for name, differs in differ.items() if differs] or ["content"]
-    return (
-        f"{describe(step.address)} changed since the plan: {', '.join(fields)} differ; re-run plan"
-    )
+    return changed_message(step, [name for name, differs in differ.items() if differs])
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -248,24 +223,18 @@ class Datasets:
         return Calls(reads=len(steps), writes=len(steps), read_rounds=len(steps))
 
     async def check(self, ctx: RunContext, steps: Sequence[Step]) -> Checked:
-        out = Checked()
-        for step in steps:
-            _one(out, step, await self._check_one(ctx, step))
-        return out
+        return await check_each(steps, partial(self._check_one, ctx))
 
     async def _check_one(self, ctx: RunContext, step: Step) -> str:
         title = DatasetPayload.of(step.change.after).title
         if step.address in ctx.state.created:
             return "already"
-        found = await ctx.client.datasets.list_all(title_eq=title)
-        found = [d for d in found if d.title == title]
-        if not found:
-            return "fresh"
-        ours = [d for d in found if description_owner(d.description) == ctx.ownership_id]
-        if not ours:
-            return _appeared(step)
-        ctx.record_created(step.address, str(ours[0].dataset_uuid))
-        return "already"
+        found = [
+            (description_owner(d.description), str(d.dataset_uuid))
+            for d in await ctx.client.datasets.list_all(title_eq=title)
+            if d.title == title
+        ]
+        return adopt_ours(ctx, step, found, adopted="already")
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
         for step in steps:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.apply.adoption import adopt_ours
 from reconciler.apply.context import RunContext
 from reconciler.apply.executor import Calls
-from reconciler.apply.freshness import Checked, describe
+from reconciler.apply.freshness import Checked, changed_message
 from reconciler.apply.phases import Step
 from reconciler.kinds.tag import TagPayload
 from reconciler.model.live import content_fingerprint
@@ -30,14 +31,16 @@ class CreateTags:
         out = Checked()
         by_name = {t.name: t for t in await ctx.client.organisation_tags.list_all()}
         for step in steps:
-            found = by_name.get(TagPayload.of(step.change.after).name)
-            if step.address in ctx.state.created or found is None:
-                (out.already if step.address in ctx.state.created else out.fresh).append(step)
-            elif description_owner(found.description or "") == ctx.ownership_id:
-                ctx.record_created(step.address, str(found.uuid))
+            if step.address in ctx.state.created:
                 out.already.append(step)
-            else:
-                out.stale.append((step, _appeared(step)))
+                continue
+            found = by_name.get(TagPayload.of(step.change.after).name)
+            owners = (
+                []
+                if found is None
+                else [(description_owner(found.description or ""), str(found.uuid))]
+            )
+            out.add(step, adopt_ours(ctx, step, owners, adopted="already"))
         return out
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
@@ -47,13 +50,6 @@ class CreateTags:
             after = TagPayload.of(step.change.after)
             tag = await ctx.client.organisation_tags.create(after.name, after.description)
             ctx.record_created(step.address, str(tag.uuid))
-
-
-def _appeared(step: Step) -> str:
-    return (
-        f"{describe(step.address)} appeared since the plan (made by someone else, not by "
-        "this config); re-run plan"
-    )
 
 
 class DeleteTags:
@@ -87,8 +83,6 @@ def _view(tag: OrganisationTag) -> TagPayload:
 
 def _changed(step: Step, view: TagPayload) -> str:
     before = TagPayload.of(step.change.before)
-    fields = [f for f in ("name", "description") if getattr(before, f) != getattr(view, f)]
-    return (
-        f"{describe(step.address)} changed since the plan: {', '.join(fields) or 'content'} "
-        "differ; re-run plan"
+    return changed_message(
+        step, [f for f in ("name", "description") if getattr(before, f) != getattr(view, f)]
     )
