@@ -2,14 +2,15 @@
 counterexamples a random search of ``test_plan_properties`` found): the heal deletes are part
 of the replacement, so one apply converges; and a rule or selector naming a folder the
 replacement deletes is warned of in the plan that deletes it. And when the re-plan after a
-sync cannot plan the synced folder's items (its path became ambiguous), apply says so."""
+sync cannot plan the synced folder's items (its path became ambiguous), apply says so; and a
+folder the plan both moves and registers into is re-planned where the move puts it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from helpers.desired import dataset, desired_state, folder, rule, select, src
+from helpers.desired import dataset, desired_state, folder, registration, rule, select, src
 from helpers.provision import apply, provision, read
 from simulator import Org
 
@@ -128,3 +129,31 @@ async def test_a_synced_folder_made_ambiguous_during_the_sync_is_a_note_not_sile
     assert result.deferred == 0
     (note,) = [n for n in result.notes if "newly synced" in n]
     assert note.startswith("items of newly synced folders were not planned: /a names 2 sibling")
+
+
+@pytest.mark.anyio
+async def test_items_registered_into_a_folder_the_plan_moves_get_their_rule_in_one_apply(
+    tmp_path: Path,
+) -> None:
+    """Before: the re-plan of the registered items ran right after the sync phase, before
+    the folder moves, so it read /a while the folder was still at /b/a, found nothing, and
+    the rule's metadata came only with a second apply."""
+    org = _org()
+    b = org.add_folder(None, "b", metadata=OURS)
+    org.add_folder(b, "a", metadata=OURS)
+    register = registration([{"url": f"{BUCKET}p.jpg"}], integration="s3-raw")
+    desired = desired_state(
+        folders={
+            "/b": folder("/b"),
+            "/a": folder("/a", 11, previously=("/b/a",), registration=register),
+        },
+        rules=(rule("/a", {"r0": True}),),
+    )
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        assert [d.folder for d in plan.deferred] == ["/a"]
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert [(i.path, i.metadata.get("r0")) for i in live.items.values()] == [("/a/p.jpg", True)]

@@ -205,7 +205,8 @@ class _Run:
         return result
 
     async def _phases(self, steps: list[Step]) -> list[Step]:
-        """Run every phase; deferred steps planned after the syncs join the later ones."""
+        """Run every phase; deferred steps planned after the syncs and moves join the later
+        ones (item patches, links)."""
         pending = by_phase(steps)
         all_steps = list(steps)
         for phase in PHASES:
@@ -215,7 +216,9 @@ class _Run:
                 if self.options.before_phase is not None:
                     await self.options.before_phase(phase.value)
                 await self.executor.run_phase(phase, pending[phase])
-            if phase == Phase.SYNC and self.plan.deferred and not self.ctx.stopping():
+            # After the moves, not right after the syncs: a folder this plan both moves and
+            # fills (a sync, a registration) is re-read where the plan puts it.
+            if phase == Phase.MOVE_ITEMS and self.plan.deferred and not self.ctx.stopping():
                 extra = await self._deferred()
                 all_steps.extend(extra)
                 for step in extra:

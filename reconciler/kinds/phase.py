@@ -2,15 +2,16 @@
 
     schema → tags → replace (contents of replaced folders, then the old folders, children first)
     → create-folders (parents first) → folder-config (sidecar ingestion, before any sync)
-    → register (data-upload jobs) → sync (start, await, then the plan's deferrals)
-    → patch-folders → move-folders → move-items → patch-items → users (added, re-roled)
+    → register (data-upload jobs) → sync (start, await) → patch-folders → move-folders
+    → move-items (then the plan's deferrals) → patch-items → users (added, re-roled)
     → groups (and members) → grants (on folders) → datasets → dataset-grants → link
     → unlink → collections (create, patch, rename) → collection-add → collection-remove
     → revoke → delete-collections → delete-items → delete-folders (children first)
     → delete-groups → delete-tags → remove-users
 
-Registration comes before the sync phase, whose end re-plans what the new items make
-possible (metadata, links: the plan's deferrals). Grants come before revokes so that no
+Registration comes before the sync phase; once the folders and items have moved, apply
+re-plans what the new items make possible (metadata, links: the plan's deferrals), so a
+folder this plan both moves and fills is read where it ends up. Grants come before revokes so that no
 folder or dataset passes through a state without an admin; the metadata schema comes first
 because the API type-checks metadata values against it. Organisation tags stand alone: made first, deleted last. Organisation users are added
 before any group or dataset names them (the API refuses a member who is not a user), and
