@@ -1,0 +1,194 @@
+"""The cost a plan states, against what applying it really costs (issue 19, goal 6).
+
+For each injected latency (default 20 ms and 200 ms) a sandbox is seeded with N items
+(default 12,000) in N/1000 folders under ``/bench`` and served on a loopback port with that
+latency before every API request. Two plans are made and applied, each read, planned and
+estimated exactly as ``reconciler plan`` does (``reconciler.apply.cost.with_cost``: the
+latency is the mean request time the read just measured):
+
+* ``saved``: a metadata rule over every item (N patches), F new folders with S subfolders
+  each (folder creates in two waves), a group and a grant on each new folder; applied as a
+  saved or confirmed plan is (every bundle re-read before writing);
+* ``auto-approve``: the same with another metadata value and another F folders, applied as
+  ``apply --auto-approve`` straight after its read (the read trusted, no re-reads).
+
+Requests are counted by the sandbox itself (``/_sandbox/stats``, reset before the apply)
+and compared with the estimate: they should be equal. Requests per phase are taken from
+the client's counter at each phase start (the sandbox's control route would add its own
+latency to the wall time). Wall time is the ``apply_plan`` call, without verification,
+against the estimate's seconds.
+
+    python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from served import cli, control, serve
+
+from reconciler.apply import ApplyOptions, apply_plan
+from reconciler.apply.cost import with_cost
+from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
+from reconciler.live import Scope, read_live
+from reconciler.model.desired import (
+    DesiredFolder,
+    DesiredGroup,
+    DesiredState,
+    MetadataRule,
+    Ownership,
+    Source,
+    Target,
+)
+from reconciler.plan import DiffOptions, diff
+
+ROOT = "/bench"
+
+
+def main() -> None:
+    args = _arguments()
+    rows = []
+    for latency in args.latency_ms:
+        with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
+            workdir = Path(tmp)
+            key = _seeded(workdir, args.items)
+            with serve(workdir / "bench.sqlite", latency) as url:
+                done: list[str] = []
+                for mode, value in (("saved", "one"), ("auto-approve", "two")):
+                    done.append(mode)
+                    desired = _desired(workdir, args, value, done)
+                    row = asyncio.run(_run(url, key, desired, recheck=mode == "saved"))
+                    row.update(latency_ms=latency, mode=mode)
+                    rows.append(row)
+                    _print(row)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=12_000)
+    parser.add_argument("--latency-ms", type=float, nargs="+", default=[20.0, 200.0])
+    parser.add_argument("--folders", type=int, default=10, help="new folders per plan")
+    parser.add_argument("--subfolders", type=int, default=3, help="subfolders per new folder")
+    parser.add_argument("--json", metavar="FILE")
+    return parser.parse_args()
+
+
+def _seeded(workdir: Path, size: int) -> Path:
+    db, key = workdir / "bench.sqlite", workdir / "admin.key"
+    cli("sandbox", "init", "--db", str(db), "--key-out", str(key))
+    folders = str(max(1, math.ceil(size / 1000)))
+    cli("sandbox", "seed", "--db", str(db), "--under", ROOT, "--folders", folders,
+        "--items", str(size))  # fmt: skip
+    return key
+
+
+def _source(line: int) -> Source:
+    return Source(file="bench.yaml", line=line)
+
+
+def _desired(workdir: Path, args: argparse.Namespace, value: str, modes: list[str]) -> DesiredState:
+    """Every plan so far's folders stay declared (nothing is pruned); the last mode's are new."""
+    folders: dict[str, DesiredFolder] = {}
+    for mode in modes:
+        for n in range(args.folders):
+            top = f"{ROOT}/new-{mode}-{n:02d}"
+            folders[top] = DesiredFolder(path=top, groups={"bench-team": "user"}, source=_source(3))
+            for s in range(args.subfolders):
+                sub = f"{top}/sub-{s}"
+                folders[sub] = DesiredFolder(path=sub, source=_source(4))
+    return DesiredState(
+        root_dir=str(workdir),
+        target=Target(),
+        ownership=Ownership(id="bench"),
+        source=_source(1),
+        folders=folders,
+        groups={"bench-team": DesiredGroup(name="bench-team", source=_source(5))},
+        rules=(
+            MetadataRule(folder=ROOT, recursive=True, metadata={"bench": value}, source=_source(2)),
+        ),
+    )
+
+
+async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> dict[str, Any]:
+    options = ClientOptions(domain=url, auth=key_auth_from_file(key))
+    async with EncordClient(options) as client:
+        started = time.monotonic()
+        live = await read_live(client, Scope.from_desired(desired))
+        read_seconds = time.monotonic() - started
+        plan = with_cost(diff(desired, live, options=DiffOptions()), client, recheck=recheck)
+        assert plan.cost is not None and plan.cost.seconds is not None
+        marks: list[tuple[str, int, float]] = []
+
+        async def before_phase(phase: str) -> None:
+            marks.append((phase, client.stats.total, time.monotonic()))
+
+        control(url, "POST", "/_sandbox/stats/reset")
+        load = os.getloadavg()[0]
+        cpu, applied = time.process_time(), time.monotonic()
+        result = await apply_plan(
+            plan,
+            client=client,
+            options=ApplyOptions(
+                read_at=None if recheck else started, before_phase=before_phase, verify=False
+            ),
+        )
+        wall, cpu = time.monotonic() - applied, time.process_time() - cpu
+        marks.append(("end", client.stats.total, time.monotonic()))
+    assert not result.failures, result.failures[:3]
+    counted = control(url, "GET", "/_sandbox/stats")["total"]
+    phases = {phase: marks[n + 1][1] - at for n, (phase, at, _) in enumerate(marks[:-1])}
+    phase_seconds = {
+        phase: round(marks[n + 1][2] - at, 2) for n, (phase, _, at) in enumerate(marks[:-1])
+    }
+    cost = plan.cost
+    return {
+        "changes": len(plan.changes),
+        "read_seconds": round(read_seconds, 2),
+        "measured_latency_ms": round(cost.latency_ms or 0, 1),
+        "estimated_requests": cost.requests,
+        "counted_requests": counted,
+        "estimated_phases": {p.phase: p.requests for p in cost.phases},
+        "client_phases": phases,
+        "estimated_seconds": round(cost.seconds or 0, 2),
+        "estimated_phase_seconds": {
+            p.phase: round(p.rounds * (cost.latency_ms or 0) / 1000, 2) for p in cost.phases
+        },
+        "phase_seconds": phase_seconds,
+        "apply_seconds": round(wall, 2),
+        "apply_cpu_seconds": round(cpu, 2),
+        "ratio": round(wall / cost.seconds, 2) if cost.seconds else None,
+        "load_1min": round(load, 2),
+        "line": cost.line(),
+    }
+
+
+def _print(row: dict[str, Any]) -> None:
+    same = "equal" if row["estimated_requests"] == row["counted_requests"] else "DIFFER"
+    phases = "equal" if row["estimated_phases"] == row["client_phases"] else "DIFFER"
+    print(
+        f"{row['latency_ms']:.0f} ms, {row['mode']}: {row['changes']} changes; requests "
+        f"estimated {row['estimated_requests']}, sandbox {row['counted_requests']} ({same}; "
+        f"per phase {phases}); wall estimated {row['estimated_seconds']} s, actual "
+        f"{row['apply_seconds']} s (actual/estimate {row['ratio']}; apply CPU "
+        f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms; "
+        f"load {row['load_1min']})"
+    )
+    print(f"  {row['line']}")
+    print(f"  seconds per phase: estimated {row['estimated_phase_seconds']}, "
+          f"actual {row['phase_seconds']}")  # fmt: skip
+    if phases != "equal":
+        print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
+
+
+if __name__ == "__main__":
+    main()
