@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.kinds.item import ItemPayload
 from reconciler.model.desired import (
     OWNER_KEY,
     DesiredFolder,
@@ -27,6 +28,8 @@ from reconciler.model.desired import (
 )
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, diff
+from reconciler.plan.canonical import canonical
+from reconciler.plan.describe import field_diff, item_diff
 from reconciler.plan.item_metadata import FolderRules, Settler, compile_rules
 
 SRC = Source(file="c.yaml", line=1)
@@ -200,3 +203,17 @@ def test_planning_runs_without_the_cycle_collector_and_restores_it(
         gc.enable()
     assert seen == [False, False]
     assert plan.summary.change == 300
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    before=METADATA,
+    after=METADATA,
+    paths=st.sampled_from([("/f/a", "/f/a"), ("/f/a", "/g/b")]),
+)
+def test_an_item_diff_is_the_field_diff_of_its_two_views(
+    before: dict[str, Any], after: dict[str, Any], paths: tuple[str, str]
+) -> None:
+    old = ItemPayload(paths[0], canonical(before))
+    new = ItemPayload(paths[1], canonical(after))
+    assert item_diff(old.path, old.metadata, new.path, new.metadata) == field_diff(old, new)

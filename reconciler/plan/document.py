@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import fields, replace
+from operator import attrgetter
 from typing import Any
 
 from reconciler.kinds import spec_of
@@ -34,17 +35,16 @@ from reconciler.plan.model import (
 
 SCHEMA_ID = "https://reconciler.dev/schemas/plan/v1.json"
 _REF_FIELDS = tuple(f.name for f in fields(Refs))
+_REF_VALUES = attrgetter(*_REF_FIELDS)
 
 
 def refs_document(refs: Refs) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in _REF_FIELDS:
-        value = getattr(refs, name)
-        if name == "data_hashes":
-            if value:
-                out[name] = list(value)
-        elif value is not None:
-            out[name] = value
+    # Every field read in one C call; one per change of the plan, so it counts.
+    out = {n: v for n, v in zip(_REF_FIELDS, _REF_VALUES(refs), strict=True) if v is not None}
+    if out["data_hashes"]:  # in place: the plan file keeps the fields' order
+        out["data_hashes"] = list(out["data_hashes"])
+    else:
+        del out["data_hashes"]
     return out
 
 

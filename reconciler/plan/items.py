@@ -26,7 +26,7 @@ from reconciler.model.live import LiveItem
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
-from reconciler.plan.describe import field_diff
+from reconciler.plan.describe import item_diff
 from reconciler.plan.item_metadata import (
     CompiledRule,
     Contribution,
@@ -176,7 +176,7 @@ def _item_change(
     before_path = previous if previous is not None else path
     before = ItemPayload(before_path, canonical(item.metadata))
     after = ItemPayload(path, canonical(desired) if desired is not None else before.metadata)
-    diff = field_diff(before, after)
+    diff = item_diff(before.path, before.metadata, after.path, after.metadata)
     actions: list[Action] = [Action.MOVE] if previous is not None else []
     refs = Refs(uuid=item.uuid, from_parent_uuid=item.parent)
     depends: tuple[str, ...] = ()

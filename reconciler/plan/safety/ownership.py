@@ -67,6 +67,8 @@ def owner_of(ctx: Context, change: Change) -> str | None:
 
 def subject_of(change: Change) -> str:
     """The object a change touches: relations belong to their folder or dataset."""
+    if change.kind not in _RELATIONS:  # most changes (items): no address to parse
+        return change.address
     parsed = addr.Address.parse(change.address)
     if parsed.kind == addr.Kind.FOLDER_GROUP:
         return addr.folder(parsed.key)
@@ -75,3 +77,14 @@ def subject_of(change: Change) -> str:
     if parsed.kind == addr.Kind.COLLECTION_ITEM:
         return addr.collection(parsed.key)
     return change.address
+
+
+_RELATIONS = frozenset(
+    {
+        addr.Kind.FOLDER_GROUP,
+        addr.Kind.DATASET_GROUP,
+        addr.Kind.DATASET_USER,
+        addr.Kind.LINK,
+        addr.Kind.COLLECTION_ITEM,
+    }
+)
