@@ -114,3 +114,13 @@ def test_an_empty_plan_costs_nothing(server: SandboxServer) -> None:
     plan, counted, _ = asyncio.run(_plan_and_apply(server, desired, recheck=True))
     assert plan.is_empty and counted == {}
     assert estimate(plan, concurrency=16, latency_ms=20.0) is None
+
+
+def test_deletes_cost_what_they_send(server: SandboxServer) -> None:
+    """Run after the others (module order): the folders and the group they made are ours and
+    no longer declared, so prune deletes them (three calls a folder: two emptiness checks and
+    the delete)."""
+    desired = desired_state(rules=(rule("/data", {"cost": "two"}, recursive=True),))
+    plan, counted, _ = asyncio.run(_plan_and_apply(server, desired, recheck=True))
+    assert {"delete-folders", "delete-groups"} <= set(counted)
+    assert _estimated(plan, recheck=True) == counted
