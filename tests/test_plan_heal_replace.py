@@ -87,6 +87,21 @@ async def test_duplicates_beside_a_replaced_folder_go_before_the_new_one_is_sync
     }
 
 
+def test_a_replacement_waits_only_for_the_duplicates_at_or_under_its_path() -> None:
+    org = _org()
+    a = org.add_folder(None, "a", metadata=OURS)
+    org.add_folder(a, "a", metadata=OURS)
+    org.add_folder(a, "a", metadata=OURS)
+    org.add_folder(None, "ab", metadata=OURS)  # a sibling whose name starts with "a"
+    org.add_folder(None, "ab", metadata=OURS)
+    desired = desired_state(folders={"/a": folder("/a", cloud_sync=SYNC), "/ab": folder("/ab", 11)})
+    plan = diff(desired, org.live_state(desired.roots()), options=DiffOptions(force=True))
+    inside = {h for h in _heals(plan) if h.startswith("folder:/a/a#")}
+    assert len(inside) == 1 and len(_heals(plan) - inside) == 1
+    assert _replacement(plan) >= inside
+    assert not _replacement(plan) & (_heals(plan) - inside)
+
+
 def test_a_selector_on_a_folder_the_replacement_deletes_is_warned_of() -> None:
     """The sync may bring /a/old back (it is no error yet), but unless it does the next plan
     stops on the selector: this plan says so."""

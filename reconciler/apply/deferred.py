@@ -70,11 +70,10 @@ async def plan_deferred(
 
 def _covers(refusal: Refusal, roots: tuple[str, ...]) -> bool:
     """Does the refusal withhold a synced folder (or a folder above one)?"""
-    for address in refusal.addresses:
-        parsed = Address.parse(address)
-        if parsed.kind == addr.Kind.FOLDER and any(is_under(r, parsed.key) for r in roots):
-            return True
-    return False
+    parsed = [Address.parse(a) for a in refusal.addresses]
+    return any(
+        p.kind == addr.Kind.FOLDER and is_under(root, p.key) for p in parsed for root in roots
+    )
 
 
 def _outermost(paths: tuple[str, ...]) -> tuple[str, ...]:
