@@ -234,11 +234,20 @@ async def test_the_fake_reads_back_like_the_sandbox(scenario: tuple[Org, Desired
     """``Org.live_state`` (what the planner-only tests plan against) and the real reader on the
     same organisation in a sandbox agree on everything the planner reads, once the fake's ids
     are the sandbox's. The fake reads every dataset and every group's members in depth: so
-    does the real read here (``datasets=None``, ``groups=None``)."""
+    does the real read here (``datasets=None``, ``groups=None``), and it reads the roles,
+    users, integrations and schema that a config which declares none of them leaves unread."""
     org, desired = scenario
     with tempfile.TemporaryDirectory() as tmp:
         provisioned = await provision(org, Path(tmp))
-        scope = replace(Scope.from_desired(desired), datasets=None, groups=None)
+        scope = replace(
+            Scope.from_desired(desired),
+            datasets=None,
+            groups=None,
+            folder_roles=True,
+            read_users=True,
+            read_integrations=True,
+            read_metadata_schema=True,
+        )
         async with provisioned.sandbox.connect() as client:
             real = await read_live(client, scope)
     fake = org.live_state(real.scope)

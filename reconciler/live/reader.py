@@ -9,6 +9,7 @@ reads per dataset in scope, one member read per group in scope, plus a handful o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
@@ -58,11 +59,14 @@ class _Reader:
         self._counter = counter
         self._problems: list[str] = []
         self._complete = True
+        self._groups_listed = asyncio.Event()
+        self._prunable_group = False  # a listed group the plan may delete (``_all_roles``)
 
     async def read(self) -> LiveState:
+        all_roles = None if self._scope.folder_roles else self._all_roles
         async with task_group() as group:
             tree_task = group.create_task(
-                TreeReader(self._client, self._counter).read(self._scope.roots)
+                TreeReader(self._client, self._counter, all_roles=all_roles).read(self._scope.roots)
             )
             groups = group.create_task(self._groups())
             datasets = group.create_task(self._datasets())
@@ -128,8 +132,19 @@ class _Reader:
             )
         return out
 
+    async def _all_roles(self) -> bool:
+        """Roles on every folder when a group may be pruned: the plan withholds deleting a
+        group whose grants hold a folder's last admin, so those grants must be read. The
+        group listing is one request, usually back before the folder listing."""
+        await self._groups_listed.wait()
+        return self._prunable_group
+
     async def _groups(self) -> dict[str, LiveGroup]:
         groups = await self._client.groups.list_all()
+        self._prunable_group = any(
+            self._scope.may_prune_group(g.name, g.description) for g in groups
+        )
+        self._groups_listed.set()
         wanted = [g for g in groups if self._scope.wants_members(g.name, g.description)]
         members = await gather_all(
             self._soft(self._client.groups.list_members(g.group_hash), f"members of group {g.name}")

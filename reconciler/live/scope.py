@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.desired import DesiredState
+from reconciler.model.names import email_uses
 from reconciler.plan.canonical import description_owner
 
 
@@ -27,6 +28,15 @@ class Scope:
     ``collections`` the names whose members are read (``None``: every listed collection's).
     ``folder_configs``: folder paths whose folder config (sidecar ingestion) is read, one
     request each: the cloud-synced folders declaring ``metadata_sidecars``.
+
+    ``folder_roles``: read the group roles on every folder of the roots (one request a
+    folder). Without it they are read only where a plan could act on them: on every folder
+    when the group listing shows a group ``may_prune_group`` (deleting a group takes its
+    grants, and the plan withholds a delete that leaves a folder without an admin), and on
+    the folders of an ambiguous path (healing deletes a duplicate only if it holds nothing).
+    ``from_desired`` reads only what the config can change: roles when a folder declares
+    ``groups``, users when anything names a user, integrations when a folder is cloud-synced
+    or registers objects, the metadata schema when one is declared.
     """
 
     roots: tuple[str, ...]
@@ -41,6 +51,7 @@ class Scope:
     collection_folders: tuple[str, ...] = ()
     collections: frozenset[str] | None = frozenset()
     folder_configs: frozenset[str] = frozenset()
+    folder_roles: bool = True
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -53,7 +64,13 @@ class Scope:
             roots=desired.read_roots(),
             datasets=frozenset(desired.datasets),
             groups=frozenset(desired.groups),
-            read_metadata_schema=True,
+            read_users=_names_users(desired),
+            read_integrations=any(
+                f.cloud_sync is not None or f.registration is not None
+                for f in desired.folders.values()
+            ),
+            read_metadata_schema=desired.metadata_schema is not None,
+            folder_roles=any(f.groups is not None for f in desired.folders.values()),
             read_tags=desired.organisation_tags is not None,
             owner=desired.ownership.id,
             collection_folders=collection_folders(desired),
@@ -77,6 +94,22 @@ class Scope:
         if self.groups is None or group_name in self.groups:
             return True
         return self.owner is not None and description_owner(description) == self.owner
+
+    def may_prune_group(self, group_name: str, description: str) -> bool:
+        """A live group the plan may delete: tagged with our ownership id and not declared
+        (``groups`` None counts nothing as declared, to err on the side of reading)."""
+        declared = self.groups is not None and group_name in self.groups
+        return (
+            not declared and self.owner is not None and description_owner(description) == self.owner
+        )
+
+
+def _names_users(desired: DesiredState) -> bool:
+    """Does the plan need the organisation's members: users declared (or removed by
+    ``policy.users: authoritative``), or emails named as group members or dataset users."""
+    if desired.users or desired.policy.users == "authoritative":
+        return True
+    return next(email_uses(desired), None) is not None
 
 
 def collection_folders(desired: DesiredState) -> tuple[str, ...]:

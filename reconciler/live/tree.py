@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -47,9 +47,20 @@ class Tree:
 
 
 class TreeReader:
-    def __init__(self, client: EncordClient, counter: ReadCounter | None = None) -> None:
+    """``all_roles``: awaited once the folders are listed, says whether to read the group
+    roles on every folder (None: always); without them, only the folders of an ambiguous
+    path have their roles read (``Scope.folder_roles``)."""
+
+    def __init__(
+        self,
+        client: EncordClient,
+        counter: ReadCounter | None = None,
+        *,
+        all_roles: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self._client = client
         self._counter = counter or ReadCounter(client, None)
+        self._all_roles = all_roles
         self.tree = Tree()
 
     async def read(self, roots: Iterable[str]) -> Tree:
@@ -121,9 +132,10 @@ class TreeReader:
         items: list[Item] = []
         async with task_group() as group:
             group.create_task(self._items(root, listings, items))
+            every = self._all_roles is None or await self._all_roles()  # items meanwhile
             for folder in [root_folder, *descendants]:
                 path = paths.get(str(folder.uuid))
-                if path is not None:
+                if path is not None and (every or path in self.tree.ambiguous):
                     group.create_task(self._roles(folder, path, free))
         self._add_items(items, paths)
         count = len(descendants) + len(items)
