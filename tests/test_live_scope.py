@@ -98,7 +98,10 @@ def test_a_metadata_only_config_reads_no_roles_users_integrations_or_schema() ->
         ({"folders": {"/m": DesiredFolder(path="/m", groups={}, source=SRC)}}, "folder_roles"),
         ({"users": {"a@x.com": DesiredUser(email="a@x.com", role="MEMBER", source=SRC)}}, "read_users"),
         ({"groups": {"g": DesiredGroup(name="g", members=("a@x.com",), source=SRC)}}, "read_users"),
+        ({"groups": {"g": DesiredGroup(name="g", members=(), source=SRC)}}, "read_users"),
         ({"datasets": {"d": DesiredDataset(title="d", users={"a@x.com": "user"}, source=SRC)}}, "read_users"),
+        ({"datasets": {"d": DesiredDataset(title="d", users={}, source=SRC)}}, "read_users"),
+        ({"groups": {"g": DesiredGroup(name="g", source=SRC)}}, None),
         ({"policy": Policy(users="authoritative")}, "read_users"),
         ({"metadata_schema": MetadataSchema(keys={"k": {"ty": "text"}}, source=SRC)}, "read_metadata_schema"),
         (
@@ -116,7 +119,7 @@ def test_a_metadata_only_config_reads_no_roles_users_integrations_or_schema() ->
     ],
 )  # fmt: skip
 def test_a_config_that_declares_a_kind_reads_what_it_needs(
-    parts: dict[str, Any], wanted: str
+    parts: dict[str, Any], wanted: str | None
 ) -> None:
     scope = Scope.from_desired(_desired(**parts))
     read = {

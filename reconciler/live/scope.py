@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.desired import DesiredState
-from reconciler.model.names import email_uses
 from reconciler.plan.canonical import description_owner
 
 
@@ -106,10 +105,14 @@ class Scope:
 
 def _names_users(desired: DesiredState) -> bool:
     """Does the plan need the organisation's members: users declared (or removed by
-    ``policy.users: authoritative``), or emails named as group members or dataset users."""
+    ``policy.users: authoritative``), or a group's members or a dataset's users declared
+    (even empty: organisation admins are never taken out of either, so who is one must be
+    known before anyone is)."""
     if desired.users or desired.policy.users == "authoritative":
         return True
-    return next(email_uses(desired), None) is not None
+    return any(g.members is not None for g in desired.groups.values()) or any(
+        d.users is not None for d in desired.datasets.values()
+    )
 
 
 def collection_folders(desired: DesiredState) -> tuple[str, ...]:
