@@ -388,3 +388,23 @@ async def test_a_saved_plan_that_removes_what_the_config_would_not_is_refused(
     agreed = run_cli("apply", str(plan_file), "--auto-approve")
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     assert "old-crew" not in {g.name for g in (await _live(config)).groups.values()}
+
+
+def test_a_saved_item_only_plan_is_verified_from_what_it_wrote_not_a_new_read(
+    tmp_path: Path,
+) -> None:
+    """``apply plan.json`` of item patches verifies like ``--auto-approve`` does: the items
+    from the writes' answers over the re-check's read, no second listing of the scope."""
+    config = _config(tmp_path, items=3)
+    (config / "folders.yaml").unlink()
+    (config / "items.yaml").write_text(
+        "items:\n  - folder: /team/raw\n    metadata: {stage: raw}\n"
+    )
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    result = run_cli("apply", str(plan_file), "--auto-approve", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    (verified,) = [e for e in events if e["event"] == "verify_finished"]
+    assert verified["converged"] is True and verified["reread"] == "touched"
+    assert events[-1]["ok"] is True

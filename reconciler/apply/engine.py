@@ -51,8 +51,9 @@ class ApplyOptions:
       without it an existing journal for this plan is refused;
     * ``desired``: the configuration, needed to plan deferred items after cloud syncs and
       to verify; without it neither happens (and the result is not ``ok``);
-    * ``live``: the live state the plan was made from, when this process read it: then a
-      plan that only patches and moves items is verified by reading back just those items;
+    * ``live``: the live state this process read before applying (the plan's own read, or a
+      saved plan's re-check): then a plan that only patches and moves items is verified by
+      reading back just those items;
     * ``read_at``: when (``time.monotonic()``) that live state was read. For
       ``trust_seconds`` after it, bundles trust the plan's read and are not read again
       before writing; after that (a slow confirmation, a long run) and for saved plans

@@ -2,14 +2,17 @@
 
 Two ways to read again:
 
-* **touched objects** (plans that only patch and move items, made from a live state this
-  process read): each item the plan touched is taken as the API last answered for it (a
+* **touched objects** (plans that only patch and move items, when this process read the
+  live state just before writing: the plan's own read, or the re-check's read of a saved
+  plan): each item the plan touched is taken as the API last answered for it (a
   patch-bulk answers with every item as stored after the write) or, if it was not patched,
   read back with ``get-bulk``, and put in place of its earlier read; everything else in
-  scope is as read for the plan, which apply did not touch. A plan over 100,000 items is
-  verified without relisting the whole scope;
+  scope is as read before writing, which apply did not touch (what others changed since is
+  drift either way, and is not this run's to verify). A plan over 100,000 items is
+  verified without relisting the whole scope. A saved plan is no exception: its bundles
+  re-read what they write, and the re-check read the rest moments before;
 * **the whole scope** (everything else: folders, groups, grants, datasets, links, deletes,
-  syncs, saved plans): ``read_live`` again, exactly as ``plan`` does.
+  syncs): ``read_live`` again, exactly as ``plan`` does.
 
 Either way the same planner plans again, and judges only what the plan covered: what it
 still wants for an address the plan (or the work planned after a sync) changed, or inside a

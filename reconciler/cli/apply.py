@@ -196,7 +196,7 @@ async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
         if plan.target != client.target:
             raise _mismatch(plan, client)
         view.plan(plan)
-        if live is not None:  # a plan made just now: say which folders were renamed by hand
+        if saved is None:  # a plan made just now: say which folders were renamed by hand
             view.rename_notes(plan, desired, live)
         if saved is not None:  # the plan names who planned it; say who applies it
             view.caller(await read_caller(client))
@@ -305,13 +305,16 @@ async def _the_plan(
     desired: DesiredState,
     saved: Plan | None,
     stopped: list[JournalState],
-) -> tuple[Plan, LiveState | None, float | None]:
-    """The plan to apply; and when it was made just now, the live state it was made from and
-    when (``time.monotonic()``) that read began."""
+) -> tuple[Plan, LiveState, float | None]:
+    """The plan to apply, the live state this process read for it (the plan's own read, or
+    for a saved plan the re-check's) and, when the plan was made just now, when
+    (``time.monotonic()``) that read began. A saved plan's bundles are re-read before they are
+    written whatever the time (``read_at`` None): the re-check's read is not what it was
+    reviewed against; but it is what verification starts from (``apply/verify.py``)."""
     if saved is not None:
         _check_saved(request)
-        await _recheck(saved, request, client, desired)
-        return with_cost(saved, client), None, None
+        live = await _recheck(saved, request, client, desired)
+        return with_cost(saved, client), live, None
     # Registrations a stopped run left running end first: the plan must see what they made.
     await settle_stopped_jobs(client, stopped)
     read_at = time.monotonic()  # the oldest object in the plan was read after this
@@ -332,8 +335,9 @@ async def _the_plan(
 
 async def _recheck(
     saved: Plan, request: Request, client: EncordClient, desired: DesiredState
-) -> None:
-    """Refuse a saved plan that removes what the config would not (``plan/recheck.py``)."""
+) -> LiveState:
+    """Refuse a saved plan that removes what the config would not (``plan/recheck.py``);
+    the live state read to judge it."""
     live = await read_scope(client, desired)
     _check_complete(live, request)
     options = DiffOptions(force=saved.forced, takeover=saved.takeover, created_at=now_iso())
@@ -346,6 +350,7 @@ async def _recheck(
     invisible = invisible_creates(saved, fresh)
     if invisible and not request.force:
         raise CommandError(invisible_creates_line(invisible, fresh))
+    return live
 
 
 def _check_complete(live: LiveState, request: Request) -> None:
