@@ -44,3 +44,26 @@ async def test_close_runs_callbacks_and_target_prefers_the_label() -> None:
 
     assert await go() == "sandbox:/tmp/x.sqlite"
     assert closed == ["async", "sync"]
+
+
+@pytest.mark.parametrize(
+    ("given", "text"),
+    [
+        ("0b9a8d4b-a73c-404e-b8da-186ec4f3f438", "0b9a8d4b-a73c-404e-b8da-186ec4f3f438"),
+        ("0B9A8D4B-A73C-404E-B8DA-186EC4F3F438", "0b9a8d4b-a73c-404e-b8da-186ec4f3f438"),
+        ("0b9a8d4ba73c404eb8da186ec4f3f438", "0b9a8d4b-a73c-404e-b8da-186ec4f3f438"),
+    ],
+)
+def test_uuid_text_is_the_canonical_form_whatever_the_spelling(given: str, text: str) -> None:
+    from uuid import UUID
+
+    from reconciler.encord.calls import uuid_text
+
+    assert uuid_text(given) == text == uuid_text(UUID(given))
+
+
+def test_uuid_text_refuses_what_is_not_a_uuid() -> None:
+    from reconciler.encord.calls import uuid_text
+
+    with pytest.raises(ValueError):
+        uuid_text("0b9a8d4b-a73c-404e-b8da-186ec4f3f43")  # one digit short
