@@ -306,8 +306,9 @@ async def test_request_count_stays_near_the_minimum_on_a_seeded_sandbox(tmp_path
                 )
                 # Constant extras: resolve /bench and /bench/seeded (2), list groups,
                 # datasets, integrations, users, schema (5), and who the caller is: the
-                # organisation-wide probe and the users listing again (2, see live/identity).
-                assert theirs["total"] == c.stats.total == minimum + 9
+                # organisation-wide probe, the users listing again and user/current (3, see
+                # live/identity).
+                assert theirs["total"] == c.stats.total == minimum + 10
                 # 61 folders: no split (more children than the concurrency of 16); the one
                 # listing is read from both ends: the first page, then a page from each end
                 # in two rounds; they meet with no page to spare (test_live_chains has more).

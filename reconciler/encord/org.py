@@ -26,6 +26,7 @@ from reconciler.wire.org import (
     AddOrganisationUserPayload,
     CloudIntegration,
     CreateGroupPayload,
+    CurrentUser,
     Group,
     GroupUser,
     GroupUsersPayload,
@@ -178,6 +179,11 @@ class UsersAPI:
             return V2Call("GET", route, route, query=(("pageToken", token),), subject=_ORG)
 
         return await collect(self._session, make, OrganisationUser)
+
+    async def current(self) -> CurrentUser:
+        """The user these credentials act as (``GET user/current``)."""
+        call = V2Call("GET", "user/current", "user/current", subject="the caller")
+        return await self._session.call(call, parser(CurrentUser, call.route))
 
     async def add(self, email: str, *, role: str, member_type: str = "internal") -> None:
         """Add a member (409 ``ConflictError`` when already one)."""

@@ -5,6 +5,7 @@ bearer tokens and the client-metadata schema (v2 and legacy). Organisation tags 
 from __future__ import annotations
 
 from urllib.parse import unquote
+from uuid import NAMESPACE_URL, uuid5
 
 from reconciler.sandbox import metadata
 from reconciler.sandbox.errors import forbidden
@@ -28,6 +29,13 @@ SCHEMA = "/v2/public/organisation/client-metadata-schema"
 def _require_org_admin(call: Call, what: str) -> None:
     if not call.caller.is_admin:
         raise forbidden(f"{what} needs the organisation admin role")
+
+
+@routes.get("/v2/public/user/current")
+def current_user(call: Call) -> Reply:
+    """Who the key acts as; the hash is stable per user (the store has no user hashes)."""
+    user_hash = uuid5(NAMESPACE_URL, f"sandbox-user:{call.caller.user_id}").hex
+    return Reply(200, {"userEmail": call.caller.email, "userHash": user_hash})
 
 
 # --- groups ----------------------------------------------------------------------------------

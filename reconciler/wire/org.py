@@ -31,6 +31,14 @@ class GroupUser(WireModel):
     user_email: str
 
 
+class CurrentUser(WireModel):
+    """``GET user/current``: who the credentials act as (the SDK's generated
+    ``ApiResponseGetCurrentUser``; not called by SDK 0.1.211's public methods)."""
+
+    user_email: str
+    user_hash: str
+
+
 class OrganisationUser(WireModel):
     email: str
     role_mnemonic_name: str

@@ -32,8 +32,8 @@ from reconciler.plan.safety.verdicts import Facts, Filter, Withholding
 # reason explains it); the ownership filter precedes ``unsupported`` so that a foreign
 # dataset is explained as foreign; ``takeover`` precedes it, so that an adoption without
 # --takeover says how to take the object over; ``min-admins`` precedes ``require-self``,
-# which withholds every admin's removal when the caller's email is unknown (as it is
-# whenever there are several admins). Withholding filters all run before refusing ones.
+# which withholds every admin's removal when the caller's email is unknown (where
+# ``user/current`` is not served and there are several admins). Withholding filters all run before refusing ones.
 FILTERS: tuple[Filter, ...] = (
     Filter("selector-unlinks", "withhold", withhold_selector_unlinks),
     Filter("ambiguous", "withhold", withhold_ambiguous),

@@ -4,8 +4,8 @@
   ``policy.min_admins``; the removals and demotions that would are held back.
 * ``require-self`` (withholds): the caller is never removed or re-roled (a re-role is a
   removal first: the key would be locked out half-way). When the caller's email is not
-  known (an organisation with several admins cannot tell them apart, see
-  ``reconciler.live.identity``), every removal or re-role of a member who may be the caller
+  known (``user/current`` not served and several admins that the listings cannot tell
+  apart, see ``reconciler.live.identity``), every removal or re-role of a member who may be the caller
   (of the caller's role; an admin when the role is unknown) is withheld.
 * ``user-removal-threshold`` (refuses): removing more than ``policy.max_user_removal_ratio``
   of the organisation's users needs ``--force``.
