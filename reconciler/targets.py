@@ -40,7 +40,7 @@ from reconciler.encord import (
     key_auth_from_text,
 )
 from reconciler.encord.auth import KeyAuth, bearer_auth_from_file
-from reconciler.encord.options import DEFAULT_DOMAIN
+from reconciler.encord.options import DEFAULT_DOMAIN, MAX_RESPONSE_BYTES
 from reconciler.errors import ReconcilerError
 from reconciler.model.desired import SandboxIntegration, SandboxTarget, Target
 
@@ -64,6 +64,7 @@ class TargetOptions:
     env: Mapping[str, str] | None = field(default=None, repr=False)  # default: os.environ
     concurrency: int = 16
     retry: RetryOptions = field(default_factory=RetryOptions)
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ def connect(options: TargetOptions) -> EncordClient:
             auth=auth,
             concurrency=options.concurrency,
             retry=options.retry,
+            max_response_bytes=options.max_response_bytes,
         )
     )
 
@@ -198,6 +200,7 @@ def _sandbox_client(resolved: Resolved, options: TargetOptions) -> EncordClient:
             transport=httpx.ASGITransport(app=sandbox.app),
             concurrency=options.concurrency,
             retry=options.retry,
+            max_response_bytes=options.max_response_bytes,
             label=resolved.label,
         )
     )

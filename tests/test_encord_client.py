@@ -12,7 +12,7 @@ from reconciler.encord import ClientOptions, EncordClient, KeyAuth
 
 def test_public_names_are_pinned() -> None:
     assert sorted(encord.__all__) == [
-        "AmbiguousOperationError", "Auth", "AuthenticationError", "BUNDLE_SIZE", "BearerAuth",
+        "AmbiguousOperationError", "AnswerTooLargeError", "Auth", "AuthenticationError", "BUNDLE_SIZE", "BearerAuth",
         "ClientOptions", "ConflictError", "DEFAULT_DOMAIN", "Dataset", "EncordClient",
         "EncordError", "Folder", "ForbiddenError", "InvalidRequestError", "Item", "KeyAuth",
         "NotFoundError", "PAGE_SIZE", "RateLimitedError", "ResponseError", "RetryOptions",

@@ -1,6 +1,6 @@
 """The target flags every command that talks to Encord shares (``plan``, ``apply``, ``drift``,
 ``export``): ``--domain``, ``--ssh-key-file``, ``--bearer-token-file``, ``--sandbox``,
-``--concurrency``, ``--retry-seconds``. Resolution rules live in ``reconciler.targets``.
+``--concurrency``, ``--retry-seconds``, ``--max-answer-mib``. Resolution rules live in ``reconciler.targets``.
 
     @cli.command()
     @target_flags
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.encord.options import DEFAULT_RETRY_SECONDS, RetryOptions
+from reconciler.encord.options import DEFAULT_RETRY_SECONDS, MAX_RESPONSE_BYTES, RetryOptions
 from reconciler.model.desired import Target
 from reconciler.targets import TargetOptions
 
@@ -59,6 +59,15 @@ _FLAGS = (
         help="How long one call keeps retrying 429s, 5xx and lost connections (else "
         "RECONCILER_RETRY_SECONDS).",
     ),
+    click.option(
+        "--max-answer-mib",
+        type=click.IntRange(1, 4096),
+        default=MAX_RESPONSE_BYTES // 2**20,
+        show_default=True,
+        envvar="RECONCILER_MAX_ANSWER_MIB",
+        help="The largest answer read from Encord, once decompressed (else "
+        "RECONCILER_MAX_ANSWER_MIB); a dataset's data rows are read in parts that fit.",
+    ),
 )
 
 
@@ -78,4 +87,5 @@ def target_options(params: Mapping[str, Any], *, config: Target | None = None) -
         config=config,
         concurrency=params.get("concurrency") or 16,
         retry=RetryOptions(max_total_seconds=params.get("retry_seconds", DEFAULT_RETRY_SECONDS)),
+        max_response_bytes=params.get("max_answer_mib", MAX_RESPONSE_BYTES // 2**20) * 2**20,
     )

@@ -16,6 +16,7 @@ from reconciler.encord.client import EncordClient
 from reconciler.encord.dto import Dataset, Folder, Item
 from reconciler.encord.errors import (
     AmbiguousOperationError,
+    AnswerTooLargeError,
     AuthenticationError,
     ConflictError,
     EncordError,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_DOMAIN",
     "PAGE_SIZE",
     "AmbiguousOperationError",
+    "AnswerTooLargeError",
     "Auth",
     "AuthenticationError",
     "BearerAuth",

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from reconciler.encord.calls import Done, Recovery, V1Call, V2Call, json_body, uuid_text
 from reconciler.encord.dto import Dataset
-from reconciler.encord.errors import NotFoundError
+from reconciler.encord.errors import AnswerTooLargeError, NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE
 from reconciler.encord.orgwide import AUTO, OrgAccess, org_wide
 from reconciler.encord.paging import chunks, collect, ignore, list_parser, parser
@@ -37,6 +37,14 @@ from reconciler.wire.org import AddDatasetGroupsPayload, DatasetGroup
 
 T = TypeVar("T")
 CLOCK_TOLERANCE = timedelta(minutes=5)
+# Reading a dataset's rows by link time: the earliest link when the dataset's creation is not
+# known (before Encord's storage API), how many parts a window too large for one answer is
+# cut into (few levels from years down to seconds), the margin around each window, and the
+# narrowest window (rows linked closer together than this are read as one answer).
+EARLIEST_ROW = datetime(2015, 1, 1, tzinfo=UTC)
+ROW_WINDOW_SPLIT = 16
+ROW_WINDOW_MARGIN = timedelta(milliseconds=1)
+ROW_WINDOW_MIN = timedelta(milliseconds=4)
 _ADMIN = "admin on"
 
 
@@ -205,13 +213,52 @@ class DatasetsAPI:
         )
         return await self._session.call(call, _getter(parser(V1Dataset, call.route), call))
 
-    async def data_rows(self, dataset: UUID | str, *, subject: str | None = None) -> list[DataRow]:
-        """Every data row of the dataset (not paged), each with ``backing_item_uuid``."""
+    async def data_rows(
+        self, dataset: UUID | str, *, subject: str | None = None, since: datetime | None = None
+    ) -> list[DataRow]:
+        """Every data row of the dataset, each with ``backing_item_uuid``.
+
+        The call is not paged: it answers every row at once. When that answer is larger than
+        the client's cap, the rows are read again by link time (the call's ``created_after``
+        and ``created_before`` filters), in windows split until each answer fits; ``since``
+        (the dataset's creation, when known) bounds the first window.
+        """
         did = uuid_text(dataset)
-        call = V1Call(
-            "datarows", "GET", did, None, datarows_payload(), subject=subject or f"dataset {did}"
-        )
+        subject = subject or f"dataset {did}"
+        try:
+            return await self._rows(did, subject)
+        except AnswerTooLargeError:
+            start = (since or EARLIEST_ROW) - CLOCK_TOLERANCE
+            return await self._rows_by_link_time(did, subject, start, datetime.now(UTC))
+
+    async def _rows(
+        self, did: str, subject: str, window: tuple[datetime, datetime] | None = None
+    ) -> list[DataRow]:
+        payload = datarows_payload()
+        if window is not None:
+            # Both bounds are exclusive on the server: widen each window by a margin, so a
+            # row on a boundary falls inside a window whatever the server's precision.
+            payload["created_after"] = (window[0] - ROW_WINDOW_MARGIN).isoformat()
+            payload["created_before"] = (window[1] + ROW_WINDOW_MARGIN).isoformat()
+        call = V1Call("datarows", "GET", did, None, payload, subject=subject)
         return await self._session.call(call, _getter(list_parser(DataRow, call.route), call))
+
+    async def _rows_by_link_time(
+        self, did: str, subject: str, start: datetime, end: datetime
+    ) -> list[DataRow]:
+        """The rows linked from ``start`` to ``end`` (plus the margin), each answer within the
+        cap: a window whose answer is too large is split in ``ROW_WINDOW_SPLIT`` parts."""
+        found: dict[str, DataRow] = {}  # windows overlap by their margins
+        pending = [(start, end)]
+        while pending:
+            window = pending.pop()
+            try:
+                rows = await self._rows(did, subject, window)
+            except AnswerTooLargeError:
+                pending.extend(reversed(_split(window, subject)))
+                continue
+            found.update((row.data_hash, row) for row in rows)
+        return sorted(found.values(), key=lambda row: (row.created_at, row.data_hash))
 
     async def link_items(
         self,
@@ -309,6 +356,18 @@ class DatasetsAPI:
         return await self._session.call(
             call, _getter(list_parser(DatasetUserRow, call.route), call)
         )
+
+
+def _split(window: tuple[datetime, datetime], subject: str) -> list[tuple[datetime, datetime]]:
+    start, end = window
+    if end - start <= ROW_WINDOW_MIN:
+        raise AnswerTooLargeError(
+            f"data rows of {subject}: the rows linked within {ROW_WINDOW_MIN.total_seconds() * 1000:g} "
+            f"ms of {start.isoformat()} do not fit in one answer; raise --max-answer-mib (or "
+            "RECONCILER_MAX_ANSWER_MIB)"
+        )
+    step = (end - start) / ROW_WINDOW_SPLIT
+    return [(start + step * i, start + step * (i + 1)) for i in range(ROW_WINDOW_SPLIT)]
 
 
 def _getter(parse: Callable[[Any], T], call: V1Call) -> Callable[[Any], T]:

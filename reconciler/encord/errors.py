@@ -10,6 +10,7 @@
      ├── ServerError               5xx, v1 UNKNOWN_ERROR and unknown codes
      ├── TransportError            no usable HTTP exchange (connect, timeout, dropped connection)
      ├── ResponseError             an answer the contract does not allow (bad JSON, wrong shape)
+     │    └── AnswerTooLargeError  an answer larger than the client's cap (--max-answer-mib)
      ├── AmbiguousOperationError   a non-idempotent call failed after it was sent and its outcome
      │                             cannot be learned by reading (sync start)
      └── UnusableCredentialsError  no key/token found, or one that cannot sign
@@ -80,6 +81,11 @@ class TransportError(EncordError):
 
 class ResponseError(EncordError):
     """The server answered, but not in a shape the Encord contract allows."""
+
+
+class AnswerTooLargeError(ResponseError):
+    """An answer larger than ``ClientOptions.max_response_bytes`` once decompressed; callers
+    that can ask for less (the data rows of a dataset, by link time) catch it and do."""
 
 
 class AmbiguousOperationError(EncordError):

@@ -24,6 +24,7 @@ import httpx
 from reconciler.encord.calls import V1_PATH, V2_PREFIX, Call, Done, Recovery, V1Call, V2Call
 from reconciler.encord.errors import (
     AmbiguousOperationError,
+    AnswerTooLargeError,
     EncordError,
     RateLimitedError,
     ResponseError,
@@ -187,10 +188,10 @@ class Session:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    raise ResponseError(
-                        f"{_what(call)}: the answer is larger than {limit // 2**20} MiB once "
-                        "decompressed; refused (an Encord answer is never that large: check "
-                        "the domain)"
+                    raise AnswerTooLargeError(
+                        f"{_what(call)}: the answer is larger than {_mib(limit)} once "
+                        "decompressed; refused (check the domain, or raise --max-answer-mib "
+                        "or RECONCILER_MAX_ANSWER_MIB if the object is that large)"
                     )
                 chunks.append(chunk)
         except httpx.DecodingError:
@@ -267,3 +268,7 @@ def _what(call: Call) -> str:
 
 def _trace() -> str:
     return f"{uuid.uuid4().hex}/1;o=1"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:g} MiB"

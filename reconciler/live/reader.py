@@ -174,7 +174,11 @@ class _Reader:
         subject = f"dataset {dataset.title}"
         async with task_group() as group:
             rows_task = group.create_task(
-                self._soft(api.data_rows(did, subject=subject), f"data rows of {subject}", True)
+                self._soft(
+                    api.data_rows(did, subject=subject, since=dataset.created_at),
+                    f"data rows of {subject}",
+                    True,
+                )
             )
             groups_task = group.create_task(
                 self._soft(api.list_groups(did, subject=subject), f"groups of {subject}", True)
