@@ -4,13 +4,16 @@ require-self holds back exactly the caller and lets the other admin go."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 from helpers.desired import src
 from helpers.embedded import make_sandbox, plan_for
 
-from reconciler.live.identity import identify, read_caller
+from reconciler.encord import EncordClient, NotFoundError
+from reconciler.live.identity import _own_email, identify, read_caller
 from reconciler.model.desired import DesiredUser, SandboxUser
 from reconciler.model.live import LiveUser
 from reconciler.sandbox.provision import DEFAULT_ADMIN_EMAIL
@@ -61,3 +64,20 @@ def test_without_user_current_two_admins_stay_unknown() -> None:
     users = [LiveUser(email="a@x.io", role="ADMIN"), LiveUser(email="b@x.io", role="ADMIN")]
     assert identify(True, users).email is None
     assert identify(True, users[:1]).email == "a@x.io"
+
+
+class _Users:
+    async def current(self) -> None:
+        raise NotFoundError("not found: the caller")
+
+
+@dataclass
+class _OlderDeployment:
+    """A client whose server does not serve ``user/current`` (404)."""
+
+    users: _Users
+
+
+@pytest.mark.anyio
+async def test_a_deployment_without_user_current_leaves_the_email_to_the_listings() -> None:
+    assert await _own_email(cast(EncordClient, _OlderDeployment(_Users()))) is None
