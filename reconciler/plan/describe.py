@@ -35,8 +35,7 @@ def item_diff(
     """``field_diff`` of two item views (canonical metadata), without building the views:
     one per changed item, a hundred thousand in a large plan."""
     out: list[FieldDiff] = []
-    if not equivalent(before, after):  # "metadata" sorts before "path"
-        _walk(("metadata",), before, after, out)
+    _walk(("metadata",), before, after, out)  # "metadata" sorts before "path"; equal: nothing
     if before_path != after_path:
         out.append(FieldDiff(("path",), "change", before_path, after_path))
     return tuple(out)

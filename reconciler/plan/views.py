@@ -7,6 +7,7 @@ both sides go through the same functions here and in ``canonical``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.kinds.folder import OMITTED, CloudSync, FolderPayload, Omitted
@@ -16,8 +17,10 @@ from reconciler.model.live import LiveFolder
 from reconciler.plan.canonical import canonical
 
 
+@lru_cache(maxsize=1024)
 def owned_pattern(globs: tuple[str, ...]) -> GlobSet | None:
-    """The set of ``owned_keys`` globs (None when there are none)."""
+    """The set of ``owned_keys`` globs (None when there are none). Cached: every changed
+    item a manifest row reaches folds its rules' and its manifest's globs again."""
     return GlobSet(globs) if globs else None
 
 
