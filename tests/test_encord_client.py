@@ -14,7 +14,8 @@ def test_public_names_are_pinned() -> None:
     assert sorted(encord.__all__) == [
         "AmbiguousOperationError", "AnswerTooLargeError", "Auth", "AuthenticationError", "BUNDLE_SIZE", "BearerAuth",
         "ClientOptions", "ConflictError", "DEFAULT_DOMAIN", "Dataset", "EncordClient",
-        "EncordError", "Folder", "ForbiddenError", "InvalidRequestError", "Item", "KeyAuth",
+        "EncordError", "Folder", "ForbiddenError", "InvalidRequestError", "Item", "ItemBrief",
+        "KeyAuth",
         "NotFoundError", "PAGE_SIZE", "RateLimitedError", "ResponseError", "RetryOptions",
         "ServerError", "StatsSnapshot", "TransportError", "UnusableCredentialsError",
         "bearer_auth_from_file", "key_auth_from_file", "key_auth_from_text",

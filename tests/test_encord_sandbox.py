@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 from encord_data.kit import INTEGRATION, MEMBERS, Sandboxed, embedded, over_socket, served
 
-from reconciler.encord import ConflictError, EncordClient, Folder, Item, NotFoundError
+from reconciler.encord import ConflictError, EncordClient, Folder, Item, ItemBrief, NotFoundError
 from reconciler.wire.enums import DatasetUserRole, StorageUserRole, SyncStatus
 from reconciler.wire.storage import CloudSyncedFolderParams, PatchFolderPayload, PatchItemPayload
 
@@ -68,6 +68,9 @@ async def _synced_items(c: EncordClient, root: Folder) -> tuple[Folder, dict[str
     assert sorted([i.name async for i in c.items.list_direct(cams.uuid)]) == ["a.jpg", "b.jpg"]
     pages = [page async for page in c.items.list_pages(cams.uuid, recursive=True, page_size=3)]
     assert [len(p) for p in pages] == [3, 1]
+    briefs = [page async for page in c.items.list_briefs(cams.uuid, page_size=3)]
+    # read straight from the page, they hold what the model does
+    assert briefs == [[ItemBrief.of(i) for i in page] for page in pages]
     assert (await c.items.get(items["a.jpg"].uuid)).name == "a.jpg"
     order = [items[n].uuid for n in ("d.txt", "a.jpg", "c.png")]
     assert [i.uuid for i in await c.items.get_bulk(order)] == order

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.phases import Step
-from reconciler.live.tree import parse_metadata
+from reconciler.live.records import parse_metadata
 from reconciler.model import addresses as addr
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import equivalent

@@ -13,7 +13,7 @@ from reconciler.encord.auth import (
     key_auth_from_text,
 )
 from reconciler.encord.client import EncordClient
-from reconciler.encord.dto import Dataset, Folder, Item
+from reconciler.encord.dto import Dataset, Folder, Item, ItemBrief
 from reconciler.encord.errors import (
     AmbiguousOperationError,
     AnswerTooLargeError,
@@ -56,6 +56,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidRequestError",
     "Item",
+    "ItemBrief",
     "KeyAuth",
     "NotFoundError",
     "RateLimitedError",

@@ -8,12 +8,15 @@ read from the same key and never dumped.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from pydantic import AliasChoices, Field
 
-from reconciler.wire.base import WireModel, format_datetime
+from reconciler.wire.base import MAX_PAGE_RESULTS, WireModel, format_datetime
 from reconciler.wire.datasets import DatasetWithUserRole
+from reconciler.wire.enums import StorageItemType
 from reconciler.wire.storage import StorageFolder, StorageItem
 
 _EDITED = AliasChoices("lastEditedAt", "last_edited_at")
@@ -42,3 +45,85 @@ class Item(StorageItem, _EditedText):
 
 class Dataset(DatasetWithUserRole, _EditedText):
     """A dataset row of ``datasets/list`` (``userRole`` is the caller's role, a string)."""
+
+
+class ItemBrief(NamedTuple):
+    """What the live read keeps of a listed item: the fields the planner uses, UUIDs as their
+    canonical text. A tuple, not a model: a listing of millions is converted as each page
+    arrives, and the 31-field model cost about 4 KB an item."""
+
+    uuid: str
+    parent: str
+    item_type: str
+    name: str
+    description: str
+    client_metadata: str
+    last_edited_at: str  # as the API wrote it (see ``_EditedText``)
+    is_tombstone: bool
+    is_placeholder: bool
+    url: str | None
+
+    @classmethod
+    def of(cls, item: Item) -> ItemBrief:
+        return cls(
+            str(item.uuid),
+            str(item.parent),
+            item.item_type.value,
+            item.name,
+            item.description,
+            item.client_metadata,
+            item.last_edited_text,
+            item.is_tombstone,
+            item.is_placeholder,
+            item.url,
+        )
+
+
+# The keys ``StorageItem`` requires, camelCase as the API sends them. A row without one of them
+# (or in snake_case, which the model also accepts) takes the model's path.
+_REQUIRED = frozenset(
+    f.alias or name for name, f in StorageItem.model_fields.items() if f.is_required()
+)
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ITEM_TYPES = {t.value: t.value for t in StorageItemType}
+
+
+def fast_briefs(rows: Any) -> list[ItemBrief] | None:
+    """The briefs of a page's ``results`` when every row is in the plain form the API sends
+    (camelCase keys, canonical UUIDs, JSON types exact); None otherwise, and the caller then
+    validates the page with the model (same values, same errors). Only the fields kept are
+    checked: nothing reads the others (owner, sizes, dates of creation, ...)."""
+    if type(rows) is not list or len(rows) > MAX_PAGE_RESULTS:
+        return None
+    out: list[ItemBrief] = []
+    uuid_text = _CANONICAL_UUID.fullmatch
+    for row in rows:
+        if type(row) is not dict or not row.keys() >= _REQUIRED:
+            return None
+        uuid, parent, name = row["uuid"], row["parent"], row["name"]
+        kind = _ITEM_TYPES.get(row["itemType"]) if type(row["itemType"]) is str else None
+        description = row.get("description", "")
+        metadata, edited, url = row["clientMetadata"], row["lastEditedAt"], row["url"]
+        tombstone = row.get("isTombstone", False)
+        placeholder = row.get("isPlaceholder", False)
+        if (
+            kind is None
+            or type(uuid) is not str
+            or type(parent) is not str
+            or uuid_text(uuid) is None
+            or uuid_text(parent) is None
+            or type(name) is not str
+            or type(description) is not str
+            or type(metadata) is not str
+            or type(edited) is not str
+            or type(tombstone) is not bool
+            or type(placeholder) is not bool
+            or (url is not None and type(url) is not str)
+        ):
+            return None
+        out.append(
+            ItemBrief(
+                uuid, parent, kind, name, description, metadata, edited, tombstone, placeholder, url
+            )
+        )
+    return out

@@ -73,7 +73,7 @@ async def pages(
     model: type[M],
     *,
     prefetch: bool = False,
-) -> AsyncIterator[list[M]]:
+) -> AsyncGenerator[list[M], None]:
     """Yield each page's results in order; ``make_call(token)`` builds the request for a page.
 
     With ``prefetch`` the request for page N+1 goes out as soon as page N's token is known,
@@ -81,6 +81,19 @@ async def pages(
     next round trip. Only for callers that read to the end: one that stops early has then
     sent one request too many.
     """
+    # aclosing: a caller that stops early cancels the request in flight now, not at collection
+    async with contextlib.aclosing(answers(session, make_call, prefetch=prefetch)) as listing:
+        async for call, answer, _ in listing:
+            # Validate the raw bytes when we have them: faster than the objects just parsed.
+            page = parser(Page[model], call.route)(answer)  # type: ignore[valid-type]
+            yield page.results
+
+
+async def answers(
+    session: Session, make_call: Callable[[str | None], Call], *, prefetch: bool = False
+) -> AsyncGenerator[tuple[Call, Any, dict[str, Any]], None]:
+    """Each page of a listing as it came (the answer, and the page object parsed from it),
+    for callers that read the results themselves; ``pages`` explains ``prefetch``."""
     seen: set[str] = set()
     token: str | None = None
     empty = 0  # pages in a row with no results, yet a next token
@@ -99,9 +112,7 @@ async def pages(
             if token is not None and prefetch:
                 pending = asyncio.ensure_future(_raw(session, make_call(token)))
                 await asyncio.sleep(0)  # let the request go out before the CPU work below
-            # Validate the raw bytes when we have them: faster than the objects just parsed.
-            page = parser(Page[model], call.route)(answer)  # type: ignore[valid-type]
-            yield page.results
+            yield call, answer, data
             if token is None:
                 return
             if not prefetch:

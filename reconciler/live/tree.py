@@ -12,17 +12,16 @@ any other failure (authentication, a server that keeps failing) ends the read.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import TypeVar
 
-from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, NotFoundError
+from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, ItemBrief, NotFoundError
 from reconciler.live.chains import Listing, plan_listings
 from reconciler.live.progress import ReadCounter
+from reconciler.live.records import ItemRecords, Placing, parse_metadata
 from reconciler.live.tasks import gather_all, task_group
 from reconciler.model.addresses import join_path, parent_path, split_path
 from reconciler.model.live import LiveFolder, LiveItem
@@ -62,6 +61,7 @@ class TreeReader:
         self._counter = counter or ReadCounter(client, None)
         self._all_roles = all_roles
         self.tree = Tree()
+        self._records = ItemRecords()
 
     async def read(self, roots: Iterable[str]) -> Tree:
         roots = sorted(set(roots))
@@ -129,40 +129,47 @@ class TreeReader:
         concurrency = self._client.options.concurrency
         listings = plan_listings(root_folder, descendants, paths, concurrency)
         free = asyncio.Semaphore(max(1, concurrency - sum(x.ends for x in listings)))
-        items: list[Item] = []
         async with task_group() as group:
-            group.create_task(self._items(root, listings, items))
+            items = group.create_task(self._items(root, listings, paths))
             every = self._all_roles is None or await self._all_roles()  # items meanwhile
             for folder in [root_folder, *descendants]:
                 path = paths.get(str(folder.uuid))
                 if path is not None and (every or path in self.tree.ambiguous):
                     group.create_task(self._roles(folder, path, free))
-        self._add_items(items, paths)
-        count = len(descendants) + len(items)
+        count = len(descendants) + items.result()
         self.tree.listing_counts[root] = self.tree.listing_counts.get(root, 0) + count
 
-    async def _items(self, root: str, listings: list[Listing], into: list[Item]) -> None:
-        """Every listing at once; a 403 or 404 on any of them is one problem for the root, and
-        nothing the listings read is kept (as when the one listing of a root is refused)."""
-        read: list[Item] = []
+    async def _items(self, root: str, listings: list[Listing], paths: dict[str, str]) -> int:
+        """Every listing at once, each page made live items as it arrives (``records``); a
+        403 or 404 on any of them is one problem for the root, and nothing the listings read
+        is kept (as when the one listing of a root is refused). Returns the items kept."""
+        read: dict[str, LiveItem] = {}
+        placing = Placing(read, self._records)
+        placing.place(paths)
 
         async def chain(listing: Listing) -> None:
-            pages = self._client.items.list_pages(
+            pages = self._client.items.list_briefs(
                 listing.folder.uuid,
                 recursive=listing.recursive,
                 subject=f"folder {listing.path}",
                 from_both_ends=listing.both_ends,
             )
             async for page in pages:
-                read.extend(page)
+                placing.add(page)
                 self._counter.add(items=len(page))
 
         try:
             await gather_all(chain(listing) for listing in listings)
         except (ForbiddenError, NotFoundError) as error:
             self._problem(f"items under {root}: {error}")
-            return
-        into.extend(read)
+            return 0
+        if placing.orphans:
+            self._problem(f"{placing.orphans} items are in folders that were not listed")
+        if self.tree.items:
+            self.tree.items.update(read)
+        else:  # the first root's items: no copy
+            self.tree.items = read
+        return placing.listed
 
     def _place(self, root: str, root_folder: Folder, descendants: list[Folder]) -> dict[str, str]:
         """Folder UUID -> path, walking parent links down from the root folder."""
@@ -193,19 +200,6 @@ class TreeReader:
 
     def _add_folder(self, folder: Folder, path: str) -> None:
         self.tree.folders[str(folder.uuid)] = to_live_folder(folder, path)
-
-    def _add_items(self, items: list[Item], paths: dict[str, str]) -> None:
-        by_parent = {UUID(uuid): (uuid, path) for uuid, path in paths.items()}
-        orphans = 0
-        for item in items:
-            parent = by_parent.get(item.parent)
-            if parent is None:
-                orphans += 1
-                continue
-            live = to_live_item(item, parent[1], parent[0])
-            self.tree.items[live.uuid] = live
-        if orphans:
-            self._problem(f"{orphans} items are in folders that were not listed")
 
     async def _roles(self, folder: Folder, path: str, free: asyncio.Semaphore) -> None:
         async def read() -> None:
@@ -259,34 +253,5 @@ def to_live_folder(folder: Folder, path: str) -> LiveFolder:
 
 def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> LiveItem:
     """``parent``: the folder UUID as text, when the caller has it (saves a conversion)."""
-    metadata = parse_metadata(item.client_metadata, f"item {folder_path}/{item.name}")
-    return LiveItem(
-        uuid=str(item.uuid),
-        parent=parent if parent is not None else str(item.parent),
-        folder_path=folder_path,
-        name=item.name,
-        item_type=item.item_type.value,
-        description=item.description,
-        metadata=metadata or {},
-        metadata_unreadable=metadata is None,
-        last_edited_at=item.last_edited_text,
-        is_tombstone=item.is_tombstone,
-        is_placeholder=item.is_placeholder,
-        url=item.url,
-    )
-
-
-def parse_metadata(text: str | None, where: str) -> dict[str, Any] | None:
-    """``clientMetadata`` is JSON text on the wire; ``null`` and ``""`` mean no metadata.
-    None when it is not a JSON object: unknown metadata, which is not the same as none (the
-    planner withholds every metadata change of such an object, ``plan/safety/unreadable.py``)."""
-    if not text or text == "{}":
-        return {}
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        value = None
-    if isinstance(value, dict):
-        return value
-    logger.info("%s: clientMetadata is not a JSON object; its metadata is left alone", where)
-    return None
+    brief = ItemBrief.of(item)
+    return ItemRecords().live_item(brief, folder_path, parent or brief.parent)

@@ -1,0 +1,301 @@
+"""Memory and CPU of reading and planning millions of items (issue 19, goal 2).
+
+    python bench/bench_memory.py [--items 100000,1000000,3000000] [--old]
+
+Each size runs in a fresh process (peak RSS is per process). Item pages are made in the
+real wire shape (every key of ``StorageItem``, 1,000 a page, ``clientMetadata`` as JSON text,
+a URL and a ``lastEditedAt`` per item) and fed to the real code path after the HTTP layer:
+the page bytes parsed as the client parses them (``RawJSON.value``), ``fast_briefs`` on its
+results, and ``Placing``/``ItemRecords`` making the live items, folder paths known (as once
+the folder listing is in). No server, no sockets: 10 million items cannot be seeded into the
+sandbox and served in useful time, and the HTTP layer holds one page at a time. Making the
+page bytes is not counted in the read's CPU (it is printed apart).
+
+The live state then holds ``--folders`` folders under ``/bench`` and the items; the config has
+the two metadata rules of ``bench_plan.py`` (one with ``owned_keys``) and a dataset selecting
+the ``split: train`` items of the first ten folders; a share ``--changed`` of the items
+differs from the rules (a plan of 1,000,000 changes at 10,000,000 items). ``--unique-metadata``
+adds a per-item key to every item's metadata (no two texts alike: nothing to share).
+
+``--old`` reads as before this work: each page validated into 31-field models, all of them
+held to the end of the listing, then converted one by one (each its own metadata dict).
+
+Printed per size: peak RSS and CPU after the read and after ``diff``, and bytes per item
+(RSS above the interpreter with everything imported, divided by the items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+from reconciler.encord.dto import Item, ItemBrief, fast_briefs
+from reconciler.encord.paging import parser
+from reconciler.encord.responses import RawJSON
+from reconciler.live.records import ItemRecords, Placing
+from reconciler.model.desired import (
+    OWNER_KEY,
+    DesiredDataset,
+    DesiredFolder,
+    DesiredState,
+    ItemMatch,
+    ItemSelector,
+    MetadataRule,
+    Ownership,
+    Policy,
+    Source,
+    Target,
+)
+from reconciler.model.live import LiveDataset, LiveFolder, LiveItem, LiveState
+from reconciler.plan import DiffOptions, diff
+from reconciler.wire.base import Page
+
+PAGE = 1000
+ROUTE = "storage/folders/{uuid}/items"
+_NULLS = [
+    "signedUrl",
+    "fileSize",
+    "mimeType",
+    "duration",
+    "fps",
+    "height",
+    "width",
+    "dicomInstanceUid",
+    "dicomStudyUid",
+    "dicomSeriesUid",
+    "frameCount",
+    "audioSampleRate",
+    "audioBitDepth",
+    "audioCodec",
+    "audioNumChannels",
+]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def folder_uuid(f: int) -> str:
+    return f"f0000000-0000-4000-8000-{f:012x}"
+
+
+def _metadata(n: int, every: int, unique: bool) -> dict[str, Any]:
+    split = "train" if n % 10 < 8 else "val"
+    metadata: dict[str, Any] = {"source": "lab", "qa.status": "done", "split": split}
+    if every and n % every == 3:  # differs from the rules
+        metadata = {"source": "scraper", "qa.status": "todo", "qa.stale": 1, "split": split}
+    if unique:
+        metadata["capture"] = f"cap-{n:09d}"
+    return metadata
+
+
+def page_bytes(first: int, count: int, folders: int, every: int, unique: bool) -> bytes:
+    """Items ``first`` .. ``first + count`` as one listing page, every key present."""
+    rows = []
+    for n in range(first, first + count):
+        f = n % folders
+        rows.append(
+            {
+                "uuid": f"{n:08x}-1111-4000-8000-{f:012x}",
+                "parent": folder_uuid(f),
+                "itemType": "image",
+                "name": f"{n:08d}.jpg",
+                "description": "",
+                "clientMetadata": json.dumps(_metadata(n, every, unique)),
+                "owner": "someone@example.com",
+                "createdAt": "2025-06-01T08:00:00.000000+00:00",
+                "lastEditedAt": f"2026-01-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:"
+                f"{n // 60 % 60:02d}.{n % 999983:06d}+00:00",
+                "isTombstone": False,
+                "isPlaceholder": False,
+                "backedDataUnitsCount": 1,
+                "storageLocation": "s3",
+                "integrationHash": "a0000000-0000-4000-8000-000000000001",
+                "url": f"s3://bench-bucket/raw/f{f:05d}/{n:08d}.jpg",
+                **dict.fromkeys(_NULLS),
+            }
+        )
+    return json.dumps({"results": rows, "nextPageToken": "t"}).encode()
+
+
+def read_new(
+    items: int, folders: int, every: int, unique: bool
+) -> tuple[dict[str, LiveItem], float, float]:
+    live: dict[str, LiveItem] = {}
+    placing = Placing(live, ItemRecords())
+    placing.place({folder_uuid(f): f"/bench/f{f:05d}" for f in range(folders)})
+    read_cpu = made_cpu = 0.0
+    for first in range(0, items, PAGE):
+        cpu = time.process_time()
+        content = page_bytes(first, min(PAGE, items - first), folders, every, unique)
+        made_cpu += time.process_time() - cpu
+        cpu = time.process_time()
+        briefs = fast_briefs(RawJSON(content, ROUTE).value()["results"])
+        assert briefs is not None
+        placing.add(briefs)
+        read_cpu += time.process_time() - cpu
+    return live, read_cpu, made_cpu
+
+
+def read_old(
+    items: int, folders: int, every: int, unique: bool
+) -> tuple[dict[str, LiveItem], float, float]:
+    models: list[Item] = []
+    parse = parser(Page[Item], ROUTE)
+    read_cpu = made_cpu = 0.0
+    for first in range(0, items, PAGE):
+        cpu = time.process_time()
+        content = page_bytes(first, min(PAGE, items - first), folders, every, unique)
+        made_cpu += time.process_time() - cpu
+        cpu = time.process_time()
+        models.extend(parse(RawJSON(content, ROUTE)).results)
+        read_cpu += time.process_time() - cpu
+    cpu = time.process_time()
+    paths = {folder_uuid(f): f"/bench/f{f:05d}" for f in range(folders)}
+    live: dict[str, LiveItem] = {}
+    for model in models:  # as before: one ItemRecords per item shares nothing
+        brief = ItemBrief.of(model)
+        live[brief.uuid] = ItemRecords().live_item(brief, paths[brief.parent], brief.parent)
+    del models
+    return live, read_cpu + time.process_time() - cpu, made_cpu
+
+
+def build_live(items: dict[str, LiveItem], folders: int) -> LiveState:
+    root = LiveFolder(
+        uuid="root", parent=None, name="bench", path="/bench", metadata={OWNER_KEY: "bench"}
+    )
+    live_folders = {"root": root}
+    for f in range(folders):
+        uuid = folder_uuid(f)
+        live_folders[uuid] = LiveFolder(
+            uuid=uuid, parent="root", name=f"f{f:05d}", path=f"/bench/f{f:05d}"
+        )
+    dataset = LiveDataset(uuid="d1", title="train", description="[managed by reconciler: bench]")
+    return LiveState(
+        target="bench",
+        scope=("/bench",),
+        folders=live_folders,
+        paths={f.path: f.uuid for f in live_folders.values()},
+        items=items,
+        datasets={"d1": dataset},
+        listing_counts={"/bench": folders + len(items)},
+    )
+
+
+def build_desired() -> DesiredState:
+    source = Source(file="bench.yaml", line=1)
+    rules = (
+        MetadataRule(folder="/bench", recursive=True, metadata={"source": "lab"}, source=source),
+        MetadataRule(
+            folder="/bench",
+            recursive=True,
+            match=ItemMatch(name="*.jpg", types=("image",)),
+            metadata={"qa.status": "done"},
+            owned_keys=("qa.*",),
+            source=source,
+        ),
+    )
+    selectors = tuple(
+        ItemSelector(
+            folder=f"/bench/f{f:05d}", match=ItemMatch(metadata={"split": "train"}), source=source
+        )
+        for f in range(10)
+    )
+    return DesiredState(
+        root_dir="/bench-config",
+        target=Target(),
+        ownership=Ownership(id="bench"),
+        policy=Policy(prune="owned", max_change_ratio=1.0, max_delete_ratio=1.0),
+        folders={"/bench": DesiredFolder(path="/bench", source=source)},
+        rules=rules,
+        datasets={
+            "train": DesiredDataset(title="train", items=selectors, unlink="owned", source=source)
+        },
+        source=source,
+    )
+
+
+def one(args: argparse.Namespace) -> dict[str, Any]:
+    items, folders = args.one, max(1, args.one // args.per_folder)
+    every = round(1 / args.changed) if args.changed else 0
+    desired = build_desired()
+    gc.collect()
+    base = _rss_mb()
+    read = read_old if args.old else read_new
+    live_items, read_cpu, made_cpu = read(items, folders, every, args.unique_metadata)
+    live = build_live(live_items, folders)
+    del live_items
+    gc.collect()
+    after_read, peak_read = _rss_mb(), _peak_mb()
+    cpu = time.process_time()
+    plan = diff(desired, live, options=DiffOptions(created_at="bench"))
+    diff_cpu = time.process_time() - cpu
+    peak_diff = _peak_mb()
+    return {
+        "items": items,
+        "folders": folders,
+        "changes": len(plan.changes),
+        "read_cpu": read_cpu,
+        "pages_cpu": made_cpu,
+        "diff_cpu": diff_cpu,
+        "base_mb": base,
+        "rss_read_mb": after_read,
+        "peak_read_mb": peak_read,
+        "peak_diff_mb": peak_diff,
+        "read_b_per_item": (after_read - base) * 2**20 / items,
+        "peak_b_per_item": (peak_diff - base) * 2**20 / items,
+    }
+
+
+def main() -> int:
+    parser_ = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser_.add_argument("--items", default="100000,1000000,3000000")
+    parser_.add_argument("--per-folder", type=int, default=1000)
+    parser_.add_argument("--changed", type=float, default=0.10)
+    parser_.add_argument("--unique-metadata", action="store_true")
+    parser_.add_argument("--old", action="store_true", help="read as before (models held)")
+    parser_.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser_.parse_args()
+    if args.one:
+        print(json.dumps(one(args)))
+        return 0
+    print(
+        f"{'items':>11} {'changes':>9} {'read CPU':>9} {'diff CPU':>9} {'total CPU':>9} "
+        f"{'RSS read':>9} {'peak':>9} {'B/item read':>11} {'B/item peak':>11}"
+    )
+    for size in (int(s) for s in args.items.split(",")):
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(size),
+            "--per-folder",
+            str(args.per_folder),
+        ]
+        command += ["--changed", str(args.changed)]
+        command += ["--unique-metadata"] * args.unique_metadata + ["--old"] * args.old
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        r = json.loads(out.splitlines()[-1])
+        print(
+            f"{r['items']:>11,} {r['changes']:>9,} {r['read_cpu']:>8.1f}s {r['diff_cpu']:>8.1f}s "
+            f"{r['read_cpu'] + r['diff_cpu']:>8.1f}s {r['rss_read_mb']:>7,.0f}MB "
+            f"{r['peak_diff_mb']:>7,.0f}MB {r['read_b_per_item']:>11,.0f} {r['peak_b_per_item']:>11,.0f}"
+            f"   (pages made in {r['pages_cpu']:.1f}s CPU, not counted; interpreter {r['base_mb']:.0f} MB)",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
