@@ -303,3 +303,23 @@ def test_a_replace_rule_keeps_the_marker_of_a_registered_item_and_then_plans_not
         (("metadata", "r0"), 0),
         (("metadata", "x"), None),
     ]
+
+
+def test_nothing_is_registered_into_a_folder_that_is_cloud_synced_in_encord() -> None:
+    """The API refuses every such job (a synced folder's items come from its sync): the
+    register change is withheld with what to do, not planned to fail at every apply (a
+    counterexample of the random search of test_plan_properties)."""
+    org = _org()
+    org.add_folder(
+        None,
+        "batch",
+        metadata=OURS,
+        folder_type="cloudLinked",
+        integration_uuid="int-1",
+        remote_url="s3://raw/",
+    )
+    plan = _plan(org)
+    assert [c.address for c in plan.changes if c.address.startswith("register:")] == []
+    (refusal,) = [r for r in plan.refusals if r.code == "unsupported"]
+    assert refusal.withheld and refusal.addresses == ("register:/batch",)
+    assert refusal.message.startswith("register:/batch (folders.yaml:12): folder /batch is cloud")

@@ -1,6 +1,8 @@
 """``unsupported``: what the public API cannot do never enters a plan. A dataset's or an
 organisation tag's description cannot be changed once it exists (SDK 0.1.211 has no update
-call for either). Withholds; runs after the ownership filter, which explains first."""
+call for either); objects cannot be registered into a cloud-synced folder (its items come
+from its sync: the API refuses every such job). Withholds; runs after the ownership filter,
+which explains first."""
 
 from __future__ import annotations
 
@@ -16,11 +18,31 @@ from reconciler.plan.safety.verdicts import Facts, Verdict
 
 
 def withhold_unsupported(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
-    return [
+    found = [
         _verdict(change)
         for change in changes
         if change.kind in _NOUN and Action.PATCH in change.actions
     ]
+    folders = facts.ctx.live.folders
+    for change in changes:
+        target = folders.get(change.refs.folder_uuid or "")
+        if change.kind == addr.Kind.REGISTER and target and target.folder_type == "cloudLinked":
+            found.append(_synced_target(change))
+    return found
+
+
+def _synced_target(change: Change) -> Verdict:
+    path = addr.key_of(change.address)
+    refusal = Refusal(
+        code="unsupported",
+        message=(
+            f"{change.address} ({change.source}): folder {path} is cloud-synced in Encord, and "
+            "the API registers objects only into a plain folder (a synced folder's items come "
+            "from its sync); register into another folder, or drop register: here"
+        ),
+        addresses=(change.address,),
+    )
+    return Verdict(refusal, (change.address,))
 
 
 _NOUN = {addr.Kind.DATASET: "a dataset", addr.Kind.ORGANISATION_TAG: "an organisation tag"}
