@@ -14,16 +14,33 @@ by side in one run:
 Requests are counted by the sandbox (``/_sandbox/stats``), so all three are measured alike.
 The minimum is ceil(items/1000) + ceil(folders/1000) + one role read per folder.
 
+With ``--before DIR`` (a directory holding an older ``reconciler`` package, e.g. from
+``git archive <commit> reconciler | tar -x -C DIR``) the same read runs once more with that
+code, in a subprocess against the same sandbox, so before and after sit side by side in one
+run. ``--folders 0`` puts every item in ``/bench`` itself (one flat folder).
+
+The lower bound printed is the one issue 19 names: (requests the read must make) x latency /
+concurrency, plus the longest chain of requests no reader can avoid: resolving the root,
+the folder listing (ceil(folders / 1000) pages: the tree must be known before it can be
+split), and the largest folder's own items read from both ends (ceil(pages / 2): a folder's
+own items can be listed by no finer query). The requests the read must make are the minimum
+above plus the 7 every read makes (resolve the root; groups, integrations, users, schema;
+who the caller is, 2).
+
     python bench/bench_live.py                     # 100,000 items, 500 folders, 20 ms
     python bench/bench_live.py --items 10000 --folders 50 --skip-sdk-per-folder
+    python bench/bench_live.py --latency-ms 200 --skip-sdk-per-folder --skip-sdk-find-items \
+        --before /tmp/before            # read_live now and before, side by side
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
+import os
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -32,9 +49,6 @@ from pathlib import Path
 from typing import Any
 
 from served import cli, control, serve
-
-from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
-from reconciler.live import Scope, read_live
 
 ROOT = "/bench"
 
@@ -53,7 +67,10 @@ def main() -> None:
             minimum = (
                 math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1
             )
-            rows = [_measure("reconciler read_live", url, lambda: _ours(url, key, args))]
+            rows = []
+            if args.before:
+                rows.append(_measure("read_live before", url, lambda: _before(url, key, args)))
+            rows.append(_measure("reconciler read_live", url, lambda: _ours(url, key, args)))
             if not args.skip_sdk_find_items:
                 rows.append(_measure("sdk find_items", url, lambda: _sdk_find_items(url, key)))
             if not args.skip_sdk_per_folder:
@@ -69,6 +86,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-sdk-per-folder", action="store_true")
     parser.add_argument("--skip-sdk-find-items", action="store_true")
+    parser.add_argument("--before", type=Path, help="a directory with an older reconciler")
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser.parse_args()
 
@@ -76,17 +94,47 @@ def _arguments() -> argparse.Namespace:
 # --- the three readers -------------------------------------------------------------------------
 
 
-def _ours(url: str, key: Path, args: argparse.Namespace) -> tuple[int, int]:
-    async def read() -> tuple[int, int]:
-        options = ClientOptions(
-            domain=url, auth=key_auth_from_file(key), concurrency=args.concurrency
-        )
-        async with EncordClient(options) as client:
-            live = await read_live(client, Scope(roots=(ROOT,)))
-        assert live.complete and not live.missing_roots
-        return len(live.folders), len(live.items)
+_READ = """
+import asyncio, os, resource, sys, time
+from pathlib import Path
+from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
+from reconciler.live import Scope, read_live
 
-    return asyncio.run(read())
+async def read():
+    options = ClientOptions(domain=sys.argv[1], auth=key_auth_from_file(Path(sys.argv[2])),
+                            concurrency=int(sys.argv[3]))
+    async with EncordClient(options) as client:
+        started = time.perf_counter()
+        live = await read_live(client, Scope(roots=(sys.argv[4],)))
+        seconds = time.perf_counter() - started
+    assert live.complete and not live.missing_roots
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    print(len(live.folders), len(live.items), seconds, cpu.ru_utime + cpu.ru_stime)
+
+asyncio.run(read())
+"""
+
+
+def _ours(url: str, key: Path, args: argparse.Namespace) -> tuple[int, int, float, float]:
+    return _read_in(None, url, key, args)
+
+
+def _before(url: str, key: Path, args: argparse.Namespace) -> tuple[int, int, float, float]:
+    return _read_in(args.before, url, key, args)
+
+
+def _read_in(
+    code: Path | None, url: str, key: Path, args: argparse.Namespace
+) -> tuple[int, int, float, float]:
+    """read_live in a fresh interpreter (with the reconciler in ``code`` when given): its
+    folders, items, wall seconds of the read alone and CPU seconds of the process."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    argv = [sys.executable, "-c", _READ, url, str(key), str(args.concurrency), ROOT]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env, cwd=code)
+    folders, items, seconds, cpu = out.stdout.split()
+    return int(folders), int(items), float(seconds), float(cpu)
 
 
 def _sdk(url: str, key: Path) -> Any:
@@ -130,28 +178,46 @@ def _sdk_find_items(url: str, key: Path) -> tuple[int, int]:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def _measure(name: str, url: str, read: Callable[[], tuple[int, int]]) -> dict[str, Any]:
+def _measure(name: str, url: str, read: Callable[[], tuple[Any, ...]]) -> dict[str, Any]:
+    """Run one reader; readers that time themselves (in a subprocess) return their own wall
+    and CPU seconds, the others are timed here (wall only)."""
     control(url, "POST", "/_sandbox/stats/reset")
     started = time.perf_counter()
-    folders, items = read()
-    seconds = time.perf_counter() - started
+    folders, items, *timed = read()
+    seconds, cpu = timed if timed else (time.perf_counter() - started, None)
     requests = control(url, "GET", "/_sandbox/stats")["total"]
-    print(f"{name}: {folders} folders, {items} items, {requests} requests, {seconds:.1f} s")
+    load = os.getloadavg()[0]
+    print(f"{name}: {folders} folders, {items} items, {requests} requests, {seconds:.1f} s"
+          + (f", {cpu:.1f} s CPU" if cpu is not None else "") + f", load {load:.1f}")  # fmt: skip
     return {"reader": name, "folders": folders, "items": items, "requests": requests,
-            "seconds": round(seconds, 2)}  # fmt: skip
+            "seconds": round(seconds, 2), "cpu": cpu, "load": round(load, 2)}  # fmt: skip
+
+
+def lower_bound(args: argparse.Namespace) -> tuple[int, float]:
+    """Requests read_live must make, and issue 19's lower bound in seconds (module doc)."""
+    must = math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1 + 7
+    own = args.items / max(args.folders, 1)  # the largest folder's own items (round-robin)
+    chain = 1 + math.ceil(args.folders / 1000) + math.ceil(math.ceil(own / 1000) / 2)
+    return must, (must / args.concurrency + chain) * args.latency_ms / 1000
 
 
 def _report(rows: list[dict[str, Any]], minimum: int, args: argparse.Namespace) -> None:
+    must, bound = lower_bound(args)
     print()
     print(f"{args.items} items, {args.folders} folders, {args.latency_ms:g} ms latency; "
-          f"minimum {minimum} requests")  # fmt: skip
-    print("| reader | requests | vs minimum | wall time |")
-    print("|---|---:|---:|---:|")
+          f"minimum {minimum} requests (read_live must make {must}); "
+          f"lower bound {bound:.1f} s")  # fmt: skip
+    print("| reader | requests | vs minimum (read_live: vs must) | wall time | vs bound | CPU "
+          "| load |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['reader']} | {row['requests']} | {row['requests'] / minimum:.2f}× "
-              f"| {row['seconds']:.1f} s |")  # fmt: skip
+        cpu = f"{row['cpu']:.1f} s" if row["cpu"] is not None else "–"
+        least = must if "read_live" in row["reader"] else minimum  # ours make 7 more reads
+        print(f"| {row['reader']} | {row['requests']} | {row['requests'] / least:.2f}× "
+              f"| {row['seconds']:.1f} s | {row['seconds'] / bound:.2f}× | {cpu} "
+              f"| {row['load']:.1f} |")  # fmt: skip
     if args.json:
-        args.json.write_text(json.dumps({"minimum": minimum, "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"minimum": minimum, "bound": bound, "rows": rows}))
 
 
 if __name__ == "__main__":
