@@ -9,6 +9,7 @@ One sandbox serves the module over a loopback socket; its layouts are seeded onc
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncGenerator, Iterator
 
@@ -118,12 +119,12 @@ class _FailDescending(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def _client(server: SandboxServer, status: int) -> EncordClient:
+def _client(server: SandboxServer, transport: httpx.AsyncBaseTransport) -> EncordClient:
     options = ClientOptions(
         domain=server.url,
         auth=key_auth_from_file(server.key_path),
         retry=FAST_RETRY,
-        transport=_FailDescending(status),
+        transport=transport,
     )
     return EncordClient(options)
 
@@ -132,7 +133,7 @@ def _client(server: SandboxServer, status: int) -> EncordClient:
 async def test_a_refused_end_makes_the_read_incomplete_with_no_items(
     server: SandboxServer,
 ) -> None:
-    async with _client(server, 403) as client:
+    async with _client(server, _FailDescending(403)) as client:
         live = await read_live(client, Scope(roots=("/split",)))
     assert not live.complete
     assert live.items == {}
@@ -142,9 +143,43 @@ async def test_a_refused_end_makes_the_read_incomplete_with_no_items(
 
 @pytest.mark.anyio
 async def test_an_end_that_keeps_failing_fails_the_read(server: SandboxServer) -> None:
-    async with _client(server, 500) as client:
+    async with _client(server, _FailDescending(500)) as client:
         with pytest.raises(ServerError):
             await read_live(client, Scope(roots=("/flat-odd",)))
+
+
+class _HideFolder(httpx.AsyncBaseTransport):
+    """The real socket, except that recursive folder listings leave out folders named ``b``."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        params = request.url.params
+        if not request.url.path.endswith("/folders") or params.get("isRecursive") != "True":
+            return response
+        page = json.loads(await response.aread())
+        page["results"] = [f for f in page["results"] if f["name"] != "b"]
+        return httpx.Response(response.status_code, json=page)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_folder_the_listing_left_out_keeps_the_root_whole(
+    server: SandboxServer,
+) -> None:
+    """/deep/a/b missing from the folder listing: no split could reach its items, so /deep
+    is one listing (from both ends: 2203 items, 3 requests), and its items are orphans that
+    make the read incomplete."""
+    await asyncio.to_thread(server.reset_stats)
+    async with _client(server, _HideFolder()) as client:
+        live = await read_live(client, Scope(roots=("/deep",)))
+    assert not live.complete
+    assert "2200 items are in folders that were not listed" in live.problems
+    assert server.stats()[ITEMS_ROUTE] == 3
 
 
 # --- the meeting rule, against listings whose order we choose --------------------------------

@@ -41,13 +41,16 @@ def plan_listings(
 ) -> list[Listing]:
     """The listings for ``root``'s items: at most ``chains`` of them (at least one).
 
-    ``paths`` maps the UUID of every placed folder to its path; folders that are not placed
-    (no listed parent) are never split off, so their items stay in their ancestor's listing.
+    ``paths`` maps the UUID of every placed folder to its path. When a folder is not placed
+    (its parent was not listed) the root is not split at all.
     """
+    if any(str(folder.uuid) not in paths for folder in descendants):
+        # A folder the listing left out holds items no split listing would reach; one
+        # listing of the root finds them, as orphans that make the read incomplete.
+        return [Listing(root, paths[str(root.uuid)], True, chains >= 2)]
     children: dict[str, list[Folder]] = defaultdict(list)
     for folder in descendants:
-        if str(folder.uuid) in paths and str(folder.parent) in paths:
-            children[str(folder.parent)].append(folder)
+        children[str(folder.parent)].append(folder)
     sizes = _subtree_sizes(root, children)
     recursive: list[Folder] = [root]
     flat: list[Folder] = []
