@@ -92,7 +92,7 @@ async def test_the_parallel_read_finds_what_one_chain_finds(
 async def test_the_request_count_of_a_split_read_is_exact(server: SandboxServer) -> None:
     """All of /deep: resolve it (1), list its folders (1), one role read per folder, the item
     listings (above), the organisation's groups, integrations, users and schema (4), and who
-    the caller is (2: the organisation-wide probe and the users listing again)."""
+    the caller is (3, see live/identity)."""
     async with over_socket(server) as s:
         await s.reset_stats()
         live = await read_live(s.client, Scope(roots=("/deep",)))
@@ -100,7 +100,7 @@ async def test_the_request_count_of_a_split_read_is_exact(server: SandboxServer)
     folders = len(live.folders)
     assert folders == 1 + 1 + 1 + 1 + 2 + 1 + 3
     assert stats[ITEMS_ROUTE] == LAYOUTS["/deep"][1]
-    assert stats["total"] == 1 + 1 + folders + LAYOUTS["/deep"][1] + 4 + 2
+    assert stats["total"] == 1 + 1 + folders + LAYOUTS["/deep"][1] + 4 + 3
 
 
 class _FailDescending(httpx.AsyncBaseTransport):
