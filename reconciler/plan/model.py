@@ -350,6 +350,8 @@ def cost_line(plan: Plan) -> str | None:
     """The one line on what applying will cost; None for an empty or unestimated plan."""
     if plan.cost is None or not plan.changes:
         return None
+    if plan.deferred:  # not costed: what the syncs bring is unknown until they finish
+        return plan.cost.line() + " The re-plan after the syncs and registrations comes on top."
     return plan.cost.line()
 
 
