@@ -188,6 +188,11 @@ def test_registration_defaults_to_upsert_and_never_prune(tmp_path: Path) -> None
             "folders.yaml:3:5: /batch: a cloud-synced folder gets its items from its sync",
         ),
         (
+            "  /raw:\n    cloud_sync: {integration: s3-raw, remote_url: 's3://raw/x/'}\n"
+            "  /raw/batch:\n    register: {integration: s3-raw, manifest: manifests/b.jsonl}\n",
+            "folders.yaml:5:5: /raw/batch: inside the cloud-synced folder /raw, whose sync",
+        ),
+        (
             "  /batch:\n    register: {integration: s3-rw, manifest: manifests/b.jsonl}\n",
             "register integration 's3-rw' is not a sandbox fixture",
         ),

@@ -323,3 +323,26 @@ def test_nothing_is_registered_into_a_folder_that_is_cloud_synced_in_encord() ->
     (refusal,) = [r for r in plan.refusals if r.code == "unsupported"]
     assert refusal.withheld and refusal.addresses == ("register:/batch",)
     assert refusal.message.startswith("register:/batch (folders.yaml:12): folder /batch is cloud")
+
+
+def test_nothing_is_registered_into_a_folder_inside_a_cloud_synced_one() -> None:
+    """A sync mirrors its whole subtree: what a job registers into a plain folder under a
+    synced one, from outside the synced prefix, is tombstoned by the next sync and would be
+    registered again at every apply (a counterexample of the random search)."""
+    org = _org()
+    raw = org.add_folder(
+        None,
+        "raw",
+        metadata=OURS,
+        folder_type="cloudLinked",
+        integration_uuid="int-1",
+        remote_url="s3://raw/",
+    )
+    org.add_folder(raw, "batch", metadata=OURS)
+    batch = folder("/raw/batch", registration=registration(ROWS))
+    desired = desired_state(folders={"/raw/batch": batch})
+    plan = diff(desired, org.live_state(desired.roots()))
+    assert [c.address for c in plan.changes if c.address.startswith("register:")] == []
+    (refusal,) = [r for r in plan.refusals if r.code == "unsupported"]
+    assert refusal.withheld and refusal.addresses == ("register:/raw/batch",)
+    assert "/raw/batch is inside /raw, which is cloud-synced" in refusal.message

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from reconciler.config.context import Context
+from reconciler.model.addresses import is_under
 from reconciler.model.desired import (
     DesiredFolder,
     Registration,
@@ -54,15 +55,29 @@ def check_registrations(
 ) -> None:
     """A folder is filled by a cloud sync or by registration, not both; against the sandbox,
     the integration is a fixture and every row's URL fits its provider."""
+    folders = list(folders)
+    synced = [f.path for f in folders if f.cloud_sync is not None]
     for folder in folders:
         register = folder.registration
         if register is None:
             continue
-        if folder.cloud_sync is not None:
+        above = (
+            folder.path
+            if folder.cloud_sync is not None
+            else next((p for p in synced if is_under(folder.path, p)), None)
+        )
+        if above == folder.path:
             ctx.report_at(
                 register.source,
                 f"{folder.path}: a cloud-synced folder gets its items from its sync; register "
                 "into a generic folder (remove register: or cloud_sync:)",
+            )
+        elif above is not None:
+            ctx.report_at(
+                register.source,
+                f"{folder.path}: inside the cloud-synced folder {above}, whose sync mirrors its "
+                "whole subtree; register into a folder outside it (move the folder or remove "
+                "register:)",
             )
         if target is None or target.sandbox is None or _UUID.match(register.integration):
             continue

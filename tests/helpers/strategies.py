@@ -185,6 +185,14 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
                 listed, integration="s3-raw", prune=draw(st.sampled_from(["never", "owned"]))
             )
         folders[path] = folder(path, 10 + n, **fields)
+    # Registering under a declared cloud-synced folder is a config error (config/cloud.py):
+    # the loader never hands the planner such a config.
+    synced_paths = [p for p, f in folders.items() if f.cloud_sync is not None]
+    for path, declared in list(folders.items()):
+        if declared.registration is not None and any(
+            path.startswith(q + "/") for q in synced_paths
+        ):
+            folders[path] = declared.model_copy(update={"registration": None})
     # Rules and selectors name folders that exist after the plan (declared, or live and not
     # moved away, nor deleted inside a folder replaced to be synced): one naming no folder at
     # all is a plan error (``plan.selectors``), which the plan warns of beforehand where only

@@ -1,7 +1,8 @@
 """``unsupported``: what the public API cannot do never enters a plan. A dataset's or an
 organisation tag's description cannot be changed once it exists (SDK 0.1.211 has no update
-call for either); objects cannot be registered into a cloud-synced folder (its items come
-from its sync: the API refuses every such job). Withholds; runs after the ownership filter,
+call for either); objects cannot be registered into a cloud-synced folder or a folder inside one (its
+items come from its sync: the API refuses such a job, or the next sync tombstones what it
+registered). Withholds; runs after the ownership filter,
 which explains first."""
 
 from __future__ import annotations
@@ -23,22 +24,45 @@ def withhold_unsupported(facts: Facts, changes: Sequence[Change]) -> list[Verdic
         for change in changes
         if change.kind in _NOUN and Action.PATCH in change.actions
     ]
-    folders = facts.ctx.live.folders
     for change in changes:
-        target = folders.get(change.refs.folder_uuid or "")
-        if change.kind == addr.Kind.REGISTER and target and target.folder_type == "cloudLinked":
-            found.append(_synced_target(change))
+        if change.kind != addr.Kind.REGISTER:
+            continue
+        synced = _synced_at_or_above(facts, change)
+        if synced is not None:
+            found.append(_synced_target(change, synced))
     return found
 
 
-def _synced_target(change: Change) -> Verdict:
+def _synced_at_or_above(facts: Facts, change: Change) -> str | None:
+    """The folder at or above a register change's folder that is cloud-synced in Encord:
+    the API refuses a job into a synced folder, and a sync mirrors its whole subtree, so
+    what a job registers in a folder under it outside the synced prefix is tombstoned by
+    the next sync (registered again at every apply, never converging)."""
+    live = facts.ctx.live
+    target = live.folders.get(change.refs.folder_uuid or "")
+    if target is not None and target.folder_type == "cloudLinked":
+        return addr.key_of(change.address)
     path = addr.key_of(change.address)
+    while (path := path.rpartition("/")[0]) != "":
+        above = live.folders.get(live.paths.get(path, ""))
+        if above is not None and above.folder_type == "cloudLinked":
+            return path
+    return None
+
+
+def _synced_target(change: Change, synced: str) -> Verdict:
+    path = addr.key_of(change.address)
+    where = (
+        f"folder {path} is cloud-synced in Encord"
+        if synced == path
+        else f"folder {path} is inside {synced}, which is cloud-synced in Encord"
+    )
     refusal = Refusal(
         code="unsupported",
         message=(
-            f"{change.address} ({change.source}): folder {path} is cloud-synced in Encord, and "
-            "the API registers objects only into a plain folder (a synced folder's items come "
-            "from its sync); register into another folder, or drop register: here"
+            f"{change.address} ({change.source}): {where}, and the API registers objects only "
+            "into a plain folder outside any sync (a synced folder's items come from its "
+            "sync); register into another folder, or drop register: here"
         ),
         addresses=(change.address,),
     )
