@@ -212,11 +212,6 @@ def test_ctrl_c_releases_the_lock(tmp_path: Path) -> None:
         assert again[0] == 0, again
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open regression (stop 22): the --force-unlock run sometimes applies instead of "
-    "refusing while the stopped first run still holds its journal (seen passing on a9c5964)",
-)
 def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         uc = sdk(server)
@@ -229,7 +224,11 @@ def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path
         assert duplicates(uc) == []
 
         # The lock taken from under a live run: its journal still names a live process.
+        # Latency keeps the first run applying well past the poll below: without it, its 15
+        # creates could all finish between two polls, and a finished run is rightly no
+        # obstacle (the second run then applied an empty plan: this test's old flake).
         write_config(config, chain("/same-slow", 14), SETTINGS)
+        server.set_faults(latency_ms=150)
         first = start_apply(config, server)
         held = wait_for_lease(uc)
         journals = config / ".reconciler" / "journal"
@@ -238,11 +237,15 @@ def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path
             assert time.monotonic() < deadline and first.poll() is None, finish(first)
             time.sleep(0.2)
         first.send_signal(signal.SIGSTOP)  # alive, holding its journal, going nowhere
+        server.set_faults(latency_ms=0)
+        ours = [j for j in journals.glob("*.jsonl") if _started(j, first.pid)]
+        first_finished = any(_finished(j) for j in ours)
         try:
             second = finish(start_apply(config, server, "--force-unlock", held["run"]))
         finally:
             first.send_signal(signal.SIGCONT)
         try:
+            assert not first_finished, "the first run finished before it was stopped"
             code, out, err = second
             assert code == 1, second
             (line,) = err.strip().splitlines()
@@ -252,6 +255,14 @@ def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path
             first_code, first_out, first_err = finish(first)
         assert first_code == 1 and "lost the lock" in first_err, first_out + first_err
         assert duplicates(uc) == []
+
+
+def _finished(journal: Path) -> bool:
+    """The journal's run wrote its ``finish`` record."""
+    with contextlib.suppress(OSError, ValueError):
+        records = [json.loads(line) for line in journal.read_text().splitlines()]
+        return any(r.get("type") == "finish" for r in records)
+    return False
 
 
 def _started(journal: Path, pid: int) -> bool:
