@@ -229,7 +229,10 @@ class DatasetsAPI:
             return await self._rows(did, subject)
         except AnswerTooLargeError:
             start = (since or EARLIEST_ROW) - CLOCK_TOLERANCE
-            return await self._rows_by_link_time(did, subject, start, datetime.now(UTC))
+            # The server's clock may run ahead of ours: a row linked just now must still
+            # fall inside the last window.
+            end = datetime.now(UTC) + CLOCK_TOLERANCE
+            return await self._rows_by_link_time(did, subject, start, end)
 
     async def _rows(
         self, did: str, subject: str, window: tuple[datetime, datetime] | None = None
