@@ -24,8 +24,8 @@ concurrency, plus the longest chain of requests no reader can avoid: resolving t
 the folder listing (ceil(folders / 1000) pages: the tree must be known before it can be
 split), and the largest folder's own items read from both ends (ceil(pages / 2): a folder's
 own items can be listed by no finer query). The requests the read must make are the minimum
-above plus the 7 every read makes (resolve the root; groups, integrations, users, schema;
-who the caller is, 2).
+above plus the 8 every read makes (resolve the root; groups, integrations, users, schema;
+who the caller is, 3: `user/current` since issue 13's require-self fix).
 
     python bench/bench_live.py                     # 100,000 items, 500 folders, 20 ms
     python bench/bench_live.py --items 10000 --folders 50 --skip-sdk-per-folder
@@ -193,9 +193,16 @@ def _measure(name: str, url: str, read: Callable[[], tuple[Any, ...]]) -> dict[s
             "seconds": round(seconds, 2), "cpu": cpu, "load": round(load, 2)}  # fmt: skip
 
 
+FIXED_READS = 8  # module doc: what every read_live makes besides its listings
+
+
+def _ratio(seconds: float, bound: float) -> str:
+    return f"{seconds / bound:.2f}×" if bound > 0 else "–"  # no latency: no bound
+
+
 def lower_bound(args: argparse.Namespace) -> tuple[int, float]:
     """Requests read_live must make, and issue 19's lower bound in seconds (module doc)."""
-    must = math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1 + 7
+    must = math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1 + FIXED_READS
     own = args.items / max(args.folders, 1)  # the largest folder's own items (round-robin)
     chain = 1 + math.ceil(args.folders / 1000) + math.ceil(math.ceil(own / 1000) / 2)
     return must, (must / args.concurrency + chain) * args.latency_ms / 1000
@@ -212,9 +219,9 @@ def _report(rows: list[dict[str, Any]], minimum: int, args: argparse.Namespace) 
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         cpu = f"{row['cpu']:.1f} s" if row["cpu"] is not None else "–"
-        least = must if "read_live" in row["reader"] else minimum  # ours make 7 more reads
+        least = must if "read_live" in row["reader"] else minimum  # ours make FIXED_READS more
         print(f"| {row['reader']} | {row['requests']} | {row['requests'] / least:.2f}× "
-              f"| {row['seconds']:.1f} s | {row['seconds'] / bound:.2f}× | {cpu} "
+              f"| {row['seconds']:.1f} s | {_ratio(row['seconds'], bound)} | {cpu} "
               f"| {row['load']:.1f} |")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({"minimum": minimum, "bound": bound, "rows": rows}))
