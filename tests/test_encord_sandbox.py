@@ -106,7 +106,9 @@ async def _groups(c: EncordClient, root: Folder) -> UUID:
     return group.group_hash
 
 
-async def _users(c: EncordClient) -> None:
+async def _users(c: EncordClient, admin: str) -> None:
+    me = await c.users.current()  # who these credentials act as: the sandbox's admin
+    assert me.user_email == admin and me.user_hash
     await c.users.add("carol+x@example.com", role="MEMBER", member_type="external")
     users = {u.email: u for u in await c.users.list_all()}
     assert (
@@ -165,7 +167,7 @@ async def scenario(s: Sandboxed) -> None:
     cams, items = await _synced_items(c, folders["root"])
     await _move_and_delete_items(c, cams, folders["child"], items["a.jpg"])
     group = await _groups(c, folders["root"])
-    await _users(c)
+    await _users(c, s.admin_email)
     await _datasets(c, items, group, s.admin_email)
     await _schema(c)
     await c.groups.delete(group)

@@ -463,8 +463,18 @@ def test_every_client_operation_is_in_the_table() -> None:
     """A new public API method must get a conformance row (or a SDK-params comparison)."""
     from reconciler.encord import datasets, folders, items, org
 
-    # list_briefs sends list_recursive's request (the same ``_call``), read differently
-    covered_elsewhere = {"find_child", "find_children", "list_pages", "list_briefs", "wait_for_sync"}
+    # list_briefs sends list_recursive's request (the same ``_call``), read differently;
+    # current (GET user/current) has no SDK capture: SDK 0.1.211's public methods never call
+    # it (it is in the SDK's generated endpoints), so the sandbox scenario and
+    # tests/test_live_identity.py cover it instead
+    covered_elsewhere = {
+        "find_child",
+        "find_children",
+        "list_pages",
+        "list_briefs",
+        "wait_for_sync",
+        "current",
+    }
     methods = {
         f"{cls.__name__}.{name}"
         for module in (folders, items, org, datasets)
