@@ -48,11 +48,15 @@ def _config(tmp_path: Path) -> Path:
 
 def _saved(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A saved plan, the live renderings made with it, and the config removed afterwards (so
-    show has neither a config nor a sandbox to read)."""
+    show has neither a config nor a sandbox to read). The markdown comes from a second plan,
+    saved beside it as ``plan-md.json``: each plan states the latency its own read measured."""
     config = _config(tmp_path)
     out = tmp_path / "plan.json"
     rendered = {"text": run_cli("plan", str(config), "--out", str(out)).stdout}
-    rendered["markdown"] = run_cli("plan", str(config), "--format", "markdown").stdout
+    md_out = str(tmp_path / "plan-md.json")
+    rendered["markdown"] = run_cli(
+        "plan", str(config), "--format", "markdown", "--out", md_out
+    ).stdout
     shutil.rmtree(config)
     return out, rendered
 
@@ -65,7 +69,7 @@ def test_show_renders_a_saved_plan_offline_in_every_format(tmp_path: Path) -> No
     (said,) = text.stderr.strip().splitlines()
     assert said.startswith(f"{out}: checksum verified (sha256:")
     assert "config" not in {p.name for p in tmp_path.iterdir()}  # nothing was re-created
-    markdown = run_cli("show", str(out), "--format", "markdown", cwd=tmp_path)
+    markdown = run_cli("show", "plan-md.json", "--format", "markdown", cwd=tmp_path)
     assert markdown.stdout == rendered["markdown"]
     as_json = run_cli("show", str(out), "--format", "json", cwd=tmp_path)
     assert json.loads(as_json.stdout) == json.loads(out.read_text())
