@@ -8,14 +8,13 @@ conflicts, cloud syncs); raise ``ConfigError`` with all diagnostics, or return t
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reconciler.collector import collector_paused
 from reconciler.config.cloud import check_cloud_syncs, check_registrations
 from reconciler.config.collections import check_collections
 from reconciler.config.context import Context, ParsedFile
@@ -60,7 +59,7 @@ def load_config(
     config's ``environments:`` (``config/environments.py``). Raises ``ConfigError``
     carrying every diagnostic when anything is wrong.
     """
-    with _collector_paused():
+    with collector_paused():
         environ = os.environ if env is None else env
         return _load(Path(path), environ, connecting, environment)[0]
 
@@ -80,7 +79,7 @@ def render_config(
 ) -> list[tuple[str, Any]]:
     """What the planner reads, file by file, once the config is valid: ``reconciler.yaml``
     as the environment makes it, and every file with its templates written out."""
-    with _collector_paused():
+    with collector_paused():
         environ = os.environ if env is None else env
         _, files = _load(Path(path), environ, True, environment)
     return [(parsed.doc.file, parsed.doc.data) for parsed in files]
@@ -106,19 +105,6 @@ def config_files(path: Path, *, env: Mapping[str, str] | None = None) -> tuple[P
 
 MAX_DIAGNOSTICS = 1000
 
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading builds millions of small acyclic containers; the cycle collector would walk
-    all of them again and again (most of the time of a large load). Reference counting
-    frees everything here, so it is paused for the load and restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(

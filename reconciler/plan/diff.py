@@ -43,11 +43,9 @@ a missing folder) raises ``PlanError`` with every diagnostic; anything unsafe be
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from reconciler.collector import collector_paused
 from reconciler.errors import Diagnostic
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredState
@@ -88,23 +86,9 @@ from reconciler.plan.users import (
 
 def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None = None) -> Plan:
     """Plan how to make ``live`` look like ``desired``. Pure: reads nothing, writes nothing."""
-    with _collector_paused():
+    with collector_paused():
         return _diff(desired, live, options or DiffOptions())
 
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning a million items makes hundreds of thousands of small acyclic containers
-    (changes, views, documents) beside millions of live ones; each full run of the cycle
-    collector walks them all (a fifth of the CPU of planning 100,000 items). Reference
-    counting frees what planning drops, so the collector is paused and restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
