@@ -7,8 +7,17 @@ follow the SDK's ``ListItemsParams`` field order.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing
+from typing import TypeVar
 from uuid import UUID
 
 from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
@@ -37,6 +46,7 @@ from reconciler.wire.storage import (
     PatchItemPayload,
 )
 
+T = TypeVar("T")
 _ADMIN = "admin on"
 
 
@@ -101,18 +111,15 @@ class ItemsAPI:
         the ends meet (``paging.both_ends``): half the chain of pages for about one request
         more; the pages then hold each item once but are not in name order.
         """
-        if not from_both_ends:
-            async for page in self._listing(folder, recursive, page_size, subject, False, True):
-                yield page
-            return
-        sides = both_ends(
-            self._listing(folder, recursive, page_size, subject, False, False),
-            lambda: self._listing(folder, recursive, page_size, subject, True, False),
+        async for page in _from_one_or_both_ends(
+            lambda desc, prefetch: self._listing(
+                folder, recursive, page_size, subject, desc, prefetch
+            ),
+            both=from_both_ends,
             identity=_uuid,
             name=_name,
             full=page_size,
-        )
-        async for page in sides:
+        ):
             yield page
 
     def _listing(
@@ -142,18 +149,15 @@ class ItemsAPI:
         """As ``list_pages``, each page as ``ItemBrief``s: read straight from the parsed page
         (a listing of millions is not held as 31-field models); a page not in the plain form
         the API sends is validated by the model instead (the same values, the same errors)."""
-        if not from_both_ends:
-            async for page in self._briefs(folder, recursive, page_size, subject, False, True):
-                yield page
-            return
-        sides = both_ends(
-            self._briefs(folder, recursive, page_size, subject, False, False),
-            lambda: self._briefs(folder, recursive, page_size, subject, True, False),
+        async for page in _from_one_or_both_ends(
+            lambda desc, prefetch: self._briefs(
+                folder, recursive, page_size, subject, desc, prefetch
+            ),
+            both=from_both_ends,
             identity=_brief_uuid,
             name=_brief_name,
             full=page_size,
-        )
-        async for page in sides:
+        ):
             yield page
 
     async def _briefs(
@@ -374,3 +378,21 @@ def _brief_uuid(item: ItemBrief) -> str:
 
 def _brief_name(item: ItemBrief) -> str:
     return item.name
+
+
+def _from_one_or_both_ends(
+    listing: Callable[[bool, bool], AsyncGenerator[list[T], None]],
+    *,
+    both: bool,
+    identity: Callable[[T], Hashable],
+    name: Callable[[T], str],
+    full: int,
+) -> AsyncIterator[list[T]]:
+    """The pages of ``listing(desc, prefetch)``: from one end, the next page requested while
+    the caller handles one; or with ``both``, ascending and descending at once until the ends
+    meet (``paging.both_ends``: each object once)."""
+    if not both:
+        return listing(False, True)
+    return both_ends(
+        listing(False, False), lambda: listing(True, False), identity=identity, name=name, full=full
+    )
