@@ -180,6 +180,10 @@ class Caller:
         return cls(email=data.get("email"), role=data.get("role"), admin=data.get("admin"))
 
 
+def _by_path(folder: LiveFolder) -> tuple[str, str]:
+    return folder.path, folder.uuid
+
+
 @dataclass(frozen=True, slots=True)
 class LiveState:
     target: str = ""
@@ -212,14 +216,17 @@ class LiveState:
     folder_configs: Mapping[str, LiveFolderConfig] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """Canonical: the same organisation read twice gives the same JSON, whatever order the
+        parallel reads (``reconciler.live.chains``) answered in."""
+        items = sorted(self.items.values(), key=lambda i: (i.folder_path, i.name, i.uuid))
         return {
             "target": self.target,
             "scope": list(self.scope),
             "missing_roots": list(self.missing_roots),
-            "folders": [asdict(f) for f in self.folders.values()],
+            "folders": [asdict(f) for f in sorted(self.folders.values(), key=_by_path)],
             "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
-            "items": [asdict(i) for i in self.items.values()],
-            "folder_groups": {k: dict(v) for k, v in self.folder_groups.items()},
+            "items": [asdict(i) for i in items],
+            "folder_groups": {k: dict(v) for k, v in sorted(self.folder_groups.items())},
             "groups": [asdict(g) for g in self.groups.values()],
             "datasets": [asdict(d) for d in self.datasets.values()],
             "collections": [asdict(c) for c in self.collections.values()],
