@@ -20,6 +20,8 @@ def test_phases_follow_the_domain_order() -> None:
     assert [str(p) for p in PHASES] == [
         "schema",
         "tags",
+        "create-ahead",
+        "move-out",
         "replace",
         "create-folders",
         "folder-config",
@@ -95,6 +97,66 @@ def test_a_replacement_deletes_first_and_its_contents_go_with_it() -> None:
     }
     ranks = [s.phase.rank for s in steps]
     assert ranks == sorted(ranks)
+
+
+def _leaving(to: str, *, parent_uuid: str | None, depends_on: tuple[str, ...]) -> Change:
+    parent = to.rsplit("/", 1)[0] or None
+    refs = Refs(uuid="a", parent_uuid=parent_uuid, parent_path=parent, from_parent_uuid="old")
+    return _change(f"folder:{to}", Action.MOVE, refs=refs, depends_on=depends_on)
+
+
+def _replacing(path: str, *, waits_for: str) -> Change:
+    refs = Refs(uuid="old")
+    return _change(
+        f"folder:{path}", Action.DELETE, Action.CREATE, refs=refs, depends_on=(waits_for,)
+    )
+
+
+def _phase_of(changes: list[Change]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for step in steps_of(changes):
+        out.setdefault(step.address, set()).add(str(step.phase))
+    return out
+
+
+def test_a_folder_leaving_a_replaced_one_moves_out_before_the_replacement() -> None:
+    leaving = _leaving("/x/a", parent_uuid="x", depends_on=())
+    assert _phase_of([leaving, _replacing("/s", waits_for="folder:/x/a")]) == {
+        "folder:/x/a": {"move-out"},
+        "folder:/s": {"replace", "create-folders"},
+    }
+
+
+def test_where_a_folder_leaving_a_replaced_one_goes_is_created_ahead_ancestors_too() -> None:
+    top = _change("folder:/n", Action.CREATE, refs=Refs(parent_path=None))
+    mid = _change(
+        "folder:/n/m", Action.CREATE, refs=Refs(parent_path="/n"), depends_on=("folder:/n",)
+    )
+    leaving = _leaving("/n/m/a", parent_uuid=None, depends_on=("folder:/n/m",))
+    other = _change("folder:/o", Action.CREATE, refs=Refs(parent_path=None))
+    changes = [top, mid, leaving, other, _replacing("/s", waits_for="folder:/n/m/a")]
+    assert _phase_of(changes) == {
+        "folder:/n": {"create-ahead"},
+        "folder:/n/m": {"create-ahead"},
+        "folder:/n/m/a": {"move-out"},
+        "folder:/o": {"create-folders"},  # not needed before the replacement: not pulled ahead
+        "folder:/s": {"replace", "create-folders"},
+    }
+
+
+def test_a_folder_going_under_the_replaced_path_waits_for_the_replacement() -> None:
+    """Where it goes is made after the replacement: it cannot leave first (apply refuses to
+    delete the old folder while it is still inside; nothing is lost)."""
+    inner = _change(
+        "folder:/s/n", Action.CREATE, refs=Refs(parent_path="/s"), depends_on=("folder:/s",)
+    )
+    leaving = _leaving("/s/n/a", parent_uuid=None, depends_on=("folder:/s/n",))
+    changes = [inner, leaving, _replacing("/s", waits_for="folder:/s/n/a")]
+    assert _phase_of(changes) == {
+        "folder:/s/n": {"create-folders"},
+        "folder:/s/n/a": {"move-folders"},
+        "folder:/s": {"replace", "create-folders"},
+    }
 
 
 def test_a_renamed_item_move_also_patches_its_name() -> None:

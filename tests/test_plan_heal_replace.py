@@ -174,19 +174,15 @@ async def test_items_registered_into_a_folder_the_plan_moves_get_their_rule_in_o
     assert [(i.path, i.metadata.get("r0")) for i in live.items.values()] == [("/a/p.jpg", True)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: apply runs the replace phase before move-folders, so a folder moving out of "
-    "a folder the plan replaces is still inside when the old folder is deleted; apply refuses "
-    "that delete (nothing is lost) and a second apply finishes the replacement",
-)
 @pytest.mark.anyio
 async def test_a_folder_moving_out_of_a_replaced_folder_leaves_before_it_is_deleted(
     tmp_path: Path,
 ) -> None:
+    """Before: the replace phase ran before move-folders, so the old /b was deleted while /b/a
+    was still in it; apply refused that delete and a second apply finished the replacement."""
     org = _org()
     b = org.add_folder(None, "b", metadata=OURS)
-    org.add_folder(b, "a", metadata=OURS)
+    a = org.add_folder(b, "a", metadata=OURS)
     desired = desired_state(
         folders={
             "/b": folder("/b", cloud_sync=SYNC),
@@ -198,4 +194,33 @@ async def test_a_folder_moving_out_of_a_replaced_folder_leaves_before_it_is_dele
         plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
         assert {c.address for c in plan.changes} >= {"folder:/a", "folder:/b"}
         await apply(client, plan, desired)
-        assert diff(desired, await read(client, desired)).changes == ()
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert live.paths["/a"] == provisioned.uuids[a]  # moved, not made again
+    assert live.paths["/b"] != provisioned.uuids[b]
+
+
+@pytest.mark.anyio
+async def test_a_folder_moving_out_of_a_replaced_folder_into_a_new_one_leaves_first(
+    tmp_path: Path,
+) -> None:
+    """Where it goes is made before it leaves (``create-ahead``), ancestors first."""
+    org = _org()
+    b = org.add_folder(None, "b", metadata=OURS)
+    a = org.add_folder(b, "a", metadata=OURS)
+    desired = desired_state(
+        folders={
+            "/b": folder("/b", cloud_sync=SYNC),
+            "/n": folder("/n", 11),
+            "/n/m": folder("/n/m", 12),
+            "/n/m/a": folder("/n/m/a", 13, previously=("/b/a",)),
+        }
+    )
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert live.paths["/n/m/a"] == provisioned.uuids[a]
+    assert live.paths["/b"] != provisioned.uuids[b]

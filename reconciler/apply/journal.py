@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 JOURNAL_DIR = Path(".reconciler") / "journal"
-_SYNCING = (":create-folders", ":sync")  # step keys end in their phase
+_SYNCING = (":create-ahead", ":create-folders", ":sync")  # step keys end in their phase
 
 
 def journal_dir(directory: Path, environment: str | None = None) -> Path:

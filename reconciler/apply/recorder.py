@@ -96,7 +96,7 @@ class Recorder:
                 (
                     (s.key, s.address, s.change.refs.uuid or "")
                     for s in steps
-                    if s.change.refs.uuid or phase == Phase.CREATE_FOLDERS
+                    if s.change.refs.uuid or phase in (Phase.CREATE_AHEAD, Phase.CREATE_FOLDERS)
                 ),
             )
 

@@ -106,7 +106,6 @@ def config_files(path: Path, *, env: Mapping[str, str] | None = None) -> tuple[P
 MAX_DIAGNOSTICS = 1000
 
 
-
 def _load(
     path: Path, environ: Mapping[str, str], connecting: bool, requested: str | None
 ) -> tuple[DesiredState, list[ParsedFile]]:

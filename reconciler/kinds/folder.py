@@ -133,8 +133,8 @@ def phases(change: Change, replaced: bool) -> list[PhaseWork]:
         out.append((Phase.REPLACE, (Action.DELETE,)))
     elif change.is_delete:
         return [(Phase.REPLACE if replaced else Phase.DELETE_FOLDERS, acts)]
-    if Action.CREATE in acts:
-        out.append((Phase.CREATE_FOLDERS, (Action.CREATE,)))
+    if Action.CREATE in acts:  # where a folder leaving a replaced one goes: before it leaves
+        out.append((Phase.CREATE_AHEAD if replaced else Phase.CREATE_FOLDERS, (Action.CREATE,)))
         if Action.SYNC in acts:
             out.append((Phase.SYNC, (Action.SYNC,)))
         return out
@@ -143,8 +143,8 @@ def phases(change: Change, replaced: bool) -> list[PhaseWork]:
     patched = tuple(a for a in acts if a in _PATCHED_BY)
     if patched:  # the marker is metadata: adopt and release are written by the patch
         out.append((Phase.PATCH_FOLDERS, patched))
-    if Action.MOVE in acts:
-        out.append((Phase.MOVE_FOLDERS, (Action.MOVE,)))
+    if Action.MOVE in acts:  # out of a replaced folder: before the replacement deletes it
+        out.append((Phase.MOVE_OUT if replaced else Phase.MOVE_FOLDERS, (Action.MOVE,)))
     return out
 
 
@@ -153,6 +153,8 @@ def operations() -> Mapping[Phase, Callable[[], Operation]]:
     from reconciler.apply.ops_links import Syncs
 
     return {
+        Phase.CREATE_AHEAD: CreateFolders,
+        Phase.MOVE_OUT: MoveFolders,
         Phase.REPLACE: DeleteFolders,
         Phase.CREATE_FOLDERS: CreateFolders,
         Phase.SYNC: Syncs,
@@ -167,7 +169,7 @@ def bundle_key(step: Step) -> BundleKey | None:
     deletes) is one folder per call."""
     if step.phase == Phase.PATCH_FOLDERS:
         return ("patch-bulk",)
-    if step.phase == Phase.MOVE_FOLDERS:
+    if step.phase in (Phase.MOVE_OUT, Phase.MOVE_FOLDERS):
         return ("move-folders", target_parent(step.change))
     return None
 
@@ -175,13 +177,14 @@ def bundle_key(step: Step) -> BundleKey | None:
 def wave(step: Step) -> tuple[int, ...]:
     """Creates parents first; moves shallow targets first (moving ``/x/y`` to ``/y`` must
     precede moving ``/x`` into it); deletes children first."""
-    if step.phase in (Phase.CREATE_FOLDERS, Phase.MOVE_FOLDERS):
+    if step.phase in _PARENTS_FIRST:
         return (depth(desired_path(step.change)),)
     if step.phase in (Phase.REPLACE, Phase.DELETE_FOLDERS):
         return (-depth(delete_path(step.change)),)
     return ()
 
 
+_PARENTS_FIRST = (Phase.CREATE_AHEAD, Phase.CREATE_FOLDERS, Phase.MOVE_OUT, Phase.MOVE_FOLDERS)
 _PATCHED_BY = (Action.PATCH, Action.ADOPT, Action.RELEASE)
 _C, _P, _M, _D, _S = Action.CREATE, Action.PATCH, Action.MOVE, Action.DELETE, Action.SYNC
 SHAPES = frozenset(

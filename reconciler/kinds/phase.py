@@ -1,6 +1,8 @@
 """Phases: the order in which apply runs the parts of a plan, derived from the domain:
 
-    schema → tags → replace (contents of replaced folders, then the old folders, children first)
+    schema → tags → create-ahead → move-out (folders leaving a folder the plan replaces, and
+    where they go)
+    → replace (contents of replaced folders, then the old folders, children first)
     → create-folders (parents first) → folder-config (sidecar ingestion, before any sync)
     → register (data-upload jobs) → sync (start, await) → patch-folders → move-folders
     → move-items (then the plan's deferrals) → patch-items → users (added, re-roled)
@@ -19,7 +21,11 @@ removed last, once no group or dataset of the plan names them. A re-role is a re
 an add (the API has no role update), which drops the user's group memberships and dataset
 roles, so it runs before the groups and dataset grants that give them back. A replacement
 (a cloud-synced folder re-pointed) must delete the old folder before the new one is created
-at the same path, so its deletes run in ``replace``, before any create. Collections come
+at the same path, so its deletes run in ``replace``, before any create; a folder the plan
+moves out of the replaced one leaves first, in ``move-out``, and a new folder it goes to is
+made before that, in ``create-ahead`` (unless it lies at or under a replaced folder, which
+exists only after ``replace``: such a move stays in ``move-folders``, and apply refuses to
+delete the old folder while it still holds it). Collections come
 after every folder and item move (members are items where they end up) and are deleted
 before the items and folders they hold, which the API may refuse to delete while a
 collection still refers to them.
@@ -36,6 +42,8 @@ from enum import StrEnum
 class Phase(StrEnum):
     SCHEMA = "schema"
     TAGS = "tags"
+    CREATE_AHEAD = "create-ahead"
+    MOVE_OUT = "move-out"
     REPLACE = "replace"
     CREATE_FOLDERS = "create-folders"
     FOLDER_CONFIG = "folder-config"

@@ -90,7 +90,6 @@ def diff(desired: DesiredState, live: LiveState, *, options: DiffOptions | None 
         return _diff(desired, live, options or DiffOptions())
 
 
-
 def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
     live, healing = heal_duplicates(desired, live)
     ctx = Context.build(desired, live, options)
