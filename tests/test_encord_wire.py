@@ -29,6 +29,7 @@ from reconciler.encord import (
     EncordClient,
     ForbiddenError,
     InvalidRequestError,
+    ItemBrief,
     KeyAuth,
     NotFoundError,
     RetryOptions,
@@ -210,6 +211,13 @@ ROWS: dict[str, Row] = {
         lambda c: c.items.get_bulk([I0, I1]),
         lambda items: [str(i.uuid) for i in items] == [I0, I1],
     ),
+    "get items in bulk, as briefs": Row(
+        (32,),
+        lambda c: c.items.get_bulk_briefs([I0, I1]),
+        lambda items: (
+            [i.uuid for i in items] == [I0, I1] and all(isinstance(i, ItemBrief) for i in items)
+        ),
+    ),
     "patch one folder": Row(
         (33,),
         lambda c: c.folders.patch(
@@ -240,6 +248,19 @@ ROWS: dict[str, Row] = {
                 I0: PatchItemPayload(name="img-0-renamed"),
                 I1: PatchItemPayload(description="d1", client_metadata={"score": 0.5}),
             }
+        ),
+    ),
+    "patch items in bulk, as briefs": Row(
+        (38,),
+        lambda c: c.items.patch_bulk_briefs(
+            {
+                I0: PatchItemPayload(name="img-0-renamed"),
+                I1: PatchItemPayload(description="d1", client_metadata={"score": 0.5}),
+            }
+        ),
+        lambda items: (
+            (items[0].uuid, items[0].name) == (I0, "img-0-renamed")
+            and json.loads(items[1].client_metadata) == {"score": 0.5}
         ),
     ),
     "move folder": Row((41,), lambda c: c.folders.move([F_CHILD2], F_ROOT_B)),

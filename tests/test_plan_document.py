@@ -15,6 +15,7 @@ import reconciler.plan as plan_pkg
 from reconciler.plan import (
     PLAN_SCHEMA,
     Action,
+    DiffOptions,
     Plan,
     PlanFileError,
     Refusal,
@@ -85,6 +86,21 @@ def test_the_checksum_covers_every_field() -> None:
     assert plan.checksum == compute_checksum(plan)
     assert compute_checksum(replace(plan, forced=True)) != plan.checksum
     assert compute_checksum(replace(plan, target="elsewhere")) != plan.checksum
+
+
+def test_an_unsealed_plan_is_the_same_plan_without_its_checksum() -> None:
+    """``DiffOptions(seal=False)`` (verification, a saved plan's re-check) skips only the
+    checksum: every change and refusal is the one the sealed plan holds."""
+    org = Org()
+    data = org.add_folder(None, "data", metadata={"reconciler.owner": "acme"})
+    org.add_folder(data, "old", metadata={"reconciler.owner": "acme"})
+    desired = desired_state(folders={"/data": folder("/data", description="All data")})
+    live = org.live_state(desired.roots())
+    sealed = diff(desired, live)
+    unsealed = diff(desired, live, options=DiffOptions(seal=False))
+    assert sealed.checksum == compute_checksum(sealed) and sealed.checksum.startswith("sha256:")
+    assert unsealed.checksum == ""
+    assert replace(unsealed, checksum=sealed.checksum) == sealed
 
 
 def test_can_apply_is_the_one_rule() -> None:

@@ -16,7 +16,7 @@ from reconciler.apply.bundles import dependency
 from reconciler.apply.errors import StepError
 from reconciler.apply.journal import UploadJobs
 from reconciler.apply.recorder import Recorder
-from reconciler.encord import EncordClient, Item
+from reconciler.encord import EncordClient, ItemBrief
 from reconciler.model import addresses as addr
 from reconciler.plan.model import Change
 
@@ -44,7 +44,7 @@ class RunState:
     failed: dict[str, str] = field(default_factory=dict)
     failed_addresses: dict[str, str] = field(default_factory=dict)
     sync_jobs: dict[str, str] = field(default_factory=dict)
-    written_items: dict[str, Item] = field(default_factory=dict)
+    written_items: dict[str, ItemBrief] = field(default_factory=dict)
     uploads: dict[str, UploadJobs] = field(default_factory=dict)
     registered: dict[str, dict[str, str]] = field(default_factory=dict)
     row_failures: list[tuple[str, str, str]] = field(default_factory=list)

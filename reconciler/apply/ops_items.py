@@ -24,25 +24,25 @@ from reconciler.apply.freshness import (
     sort_steps,
 )
 from reconciler.apply.phases import Step, item_renamed, touches
-from reconciler.encord import Item, NotFoundError
+from reconciler.encord import ItemBrief, NotFoundError
 from reconciler.kinds.item import ItemPayload
 from reconciler.plan.actions import Action
 from reconciler.wire.storage import PatchItemPayload
 
 
-async def read_items(ctx: RunContext, uuids: Sequence[str]) -> dict[str, Item]:
+async def read_items(ctx: RunContext, uuids: Sequence[str]) -> dict[str, ItemBrief]:
     """Items by UUID; those that no longer exist (or are tombstones) are left out."""
     unique = list(dict.fromkeys(uuids))
     chunks = [unique[i : i + BUNDLE_SIZE] for i in range(0, len(unique), BUNDLE_SIZE)]
-    found: dict[str, Item] = {}
+    found: dict[str, ItemBrief] = {}
     for part in await asyncio.gather(*(_read_or_split(ctx, c) for c in chunks)):
         found.update(part)
     return found
 
 
-async def _read_or_split(ctx: RunContext, uuids: list[str]) -> dict[str, Item]:
+async def _read_or_split(ctx: RunContext, uuids: list[str]) -> dict[str, ItemBrief]:
     try:
-        items = await ctx.client.items.get_bulk(uuids)
+        items = await ctx.client.items.get_bulk_briefs(uuids)
     except NotFoundError:
         if len(uuids) == 1:
             return {}
@@ -51,7 +51,7 @@ async def _read_or_split(ctx: RunContext, uuids: list[str]) -> dict[str, Item]:
             _read_or_split(ctx, uuids[:half]), _read_or_split(ctx, uuids[half:])
         )
         return {**left, **right}
-    return {str(i.uuid): i for i in items if not i.is_tombstone}
+    return {i.uuid: i for i in items if not i.is_tombstone}
 
 
 def item_calls(steps: Sequence[Step]) -> Calls:
@@ -60,14 +60,14 @@ def item_calls(steps: Sequence[Step]) -> Calls:
     return Calls(reads=-(-unique // BUNDLE_SIZE), writes=1)
 
 
-def observe(item: Item) -> Observed:
+def observe(item: ItemBrief) -> Observed:
     return Observed(
         fields={
-            "parent": str(item.parent),
+            "parent": item.parent,
             "name": item.name,
             **metadata_field(item.client_metadata, f"item {item.uuid}"),
         },
-        edited=item.last_edited_text,
+        edited=item.last_edited_at,
     )
 
 
@@ -141,8 +141,8 @@ class PatchItems:
                 name=after.name if item_renamed(change) else None,
                 client_metadata=dict(after.metadata) if touches(change, "metadata") else None,
             )
-        written = await ctx.client.items.patch_bulk(patches, subject=f"{len(patches)} items")
-        ctx.state.written_items.update((str(i.uuid), i) for i in written)
+        written = await ctx.client.items.patch_bulk_briefs(patches, subject=f"{len(patches)} items")
+        ctx.state.written_items.update((i.uuid, i) for i in written)
 
 
 class DeleteItems:

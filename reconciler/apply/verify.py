@@ -30,7 +30,7 @@ from reconciler.apply.ops_items import read_items
 from reconciler.apply.phases import Phase, Step
 from reconciler.encord import EncordError
 from reconciler.live import Scope, read_live
-from reconciler.live.tree import to_live_item
+from reconciler.live.records import ItemRecords
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredState
@@ -92,7 +92,11 @@ def _replan(
             desired,
             live,
             options=DiffOptions(
-                force=True, only=plan.only, sync_always=False, takeover=plan.takeover
+                force=True,
+                only=plan.only,
+                sync_always=False,
+                takeover=plan.takeover,
+                seal=False,  # only its changes and refusals are read
             ),
         )
     except PlanError as error:
@@ -145,14 +149,14 @@ async def _reread_items(ctx: RunContext, live: LiveState, uuids: list[str]) -> L
     fresh = dict(written)
     fresh.update(await read_items(ctx, [u for u in uuids if u not in written]))
     items: dict[str, LiveItem] = dict(live.items)
+    records = ItemRecords()  # one for all: items patched alike share one metadata object
     for uuid in uuids:
         item = fresh.get(uuid)
         if item is None:
             del items[uuid]
             continue
-        parent = str(item.parent)
-        folder = live.folders.get(parent)
+        folder = live.folders.get(item.parent)
         if folder is None:
             return None
-        items[uuid] = to_live_item(item, folder.path, parent)
+        items[uuid] = records.live_item(item, folder.path, folder.uuid)
     return replace(live, items=items)

@@ -340,7 +340,10 @@ async def _recheck(
     the live state read to judge it."""
     live = await read_scope(client, desired)
     _check_complete(live, request)
-    options = DiffOptions(force=saved.forced, takeover=saved.takeover, created_at=now_iso())
+    # only its changes are compared with the saved plan's: no checksum needed
+    options = DiffOptions(
+        force=saved.forced, takeover=saved.takeover, created_at=now_iso(), seal=False
+    )
     fresh = make_plan(desired, live, options)
     journal = _journal_of(request.path, saved)
     done = done_indices(journal) if request.resume else set()

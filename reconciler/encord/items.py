@@ -20,7 +20,7 @@ from contextlib import aclosing
 from typing import TypeVar
 from uuid import UUID
 
-from reconciler.encord.calls import Done, Recovery, V2Call, json_body, uuid_text
+from reconciler.encord.calls import Call, Done, Recovery, V2Call, json_body, uuid_text
 from reconciler.encord.dto import Item, ItemBrief, fast_briefs
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
@@ -33,6 +33,7 @@ from reconciler.encord.paging import (
     pages,
     parser,
 )
+from reconciler.encord.responses import json_value
 from reconciler.encord.session import Session
 from reconciler.wire.base import Page
 from reconciler.wire.enums import StorageItemType
@@ -174,11 +175,7 @@ class ItemsAPI:
         make = self._call(folder, None, recursive, types, page_size, metadata, subject, desc)
         async with aclosing(answers(self._session, make, prefetch=prefetch)) as listing:
             async for call, answer, data in listing:
-                briefs = fast_briefs(data.get("results"))
-                if briefs is None:
-                    page = parser(Page[Item], call.route)(answer)
-                    briefs = [ItemBrief.of(item) for item in page.results]
-                yield briefs
+                yield briefs_of(call, answer, data)
 
     async def list_direct(
         self, folder: UUID | str, *, page_size: int = PAGE_SIZE, subject: str | None = None
@@ -253,39 +250,37 @@ class ItemsAPI:
 
     async def get_bulk(self, items: Sequence[UUID | str]) -> list[Item]:
         """Items by UUID, in request order, 1000 per request (chunks sent concurrently)."""
+        return await in_bundles(
+            items, BUNDLE_SIZE, lambda chunk: one_page(self._session, _get_bulk(chunk), Item)
+        )
 
-        async def send(chunk: list[UUID | str]) -> list[Item]:
-            payload = GetItemsBulkPayload(item_uuids=[UUID(uuid_text(i)) for i in chunk])
-            call = V2Call(
-                "POST",
-                "storage/items/get-bulk",
-                "storage/items/get-bulk",
-                body=json_body(payload.to_request()),
-                subject=f"{len(chunk)} items",
-            )
-            return await one_page(self._session, call, Item)
-
-        return await in_bundles(items, BUNDLE_SIZE, send)
+    async def get_bulk_briefs(self, items: Sequence[UUID | str]) -> list[ItemBrief]:
+        """As ``get_bulk``, each item as an ``ItemBrief`` (read straight from the parsed
+        answer, as ``list_briefs`` reads pages): what apply re-reads before each bundle."""
+        return await in_bundles(
+            items, BUNDLE_SIZE, lambda chunk: brief_page(self._session, _get_bulk(chunk))
+        )
 
     async def patch_bulk(
         self, patches: Mapping[UUID | str, PatchItemPayload], *, subject: str | None = None
     ) -> list[Item]:
         """Patch many items, 1000 per request; ``clientMetadata`` replaces the whole object."""
         keyed = [(uuid_text(k), v) for k, v in patches.items()]
+        return await in_bundles(
+            keyed,
+            BUNDLE_SIZE,
+            lambda chunk: one_page(self._session, _patch_bulk(chunk, subject), Item),
+        )
 
-        async def send(chunk: list[tuple[str, PatchItemPayload]]) -> list[Item]:
-            body = ItemsPatchBulkPayload(item_patches=dict(chunk)).to_request()
-            call = V2Call(
-                "PATCH",
-                "storage/items/patch-bulk",
-                "storage/items/patch-bulk",
-                body=json_body(body),
-                subject=subject or f"{len(chunk)} items",
-                needs=_ADMIN,
-            )
-            return await one_page(self._session, call, Item)
-
-        return await in_bundles(keyed, BUNDLE_SIZE, send)
+    async def patch_bulk_briefs(
+        self, patches: Mapping[UUID | str, PatchItemPayload], *, subject: str | None = None
+    ) -> list[ItemBrief]:
+        """As ``patch_bulk``, the items the API answers with (as stored after the write) as
+        ``ItemBrief``s: an apply of 100,000 patches does not build 100,000 full models."""
+        keyed = [(uuid_text(k), v) for k, v in patches.items()]
+        return await in_bundles(
+            keyed, BUNDLE_SIZE, lambda chunk: brief_page(self._session, _patch_bulk(chunk, subject))
+        )
 
     async def move(
         self,
@@ -362,6 +357,44 @@ class ItemsAPI:
             return None if remaining else Done(None)
 
         return check
+
+
+def _get_bulk(chunk: Sequence[UUID | str]) -> V2Call:
+    payload = GetItemsBulkPayload(item_uuids=[UUID(uuid_text(i)) for i in chunk])
+    return V2Call(
+        "POST",
+        "storage/items/get-bulk",
+        "storage/items/get-bulk",
+        body=json_body(payload.to_request()),
+        subject=f"{len(chunk)} items",
+    )
+
+
+def _patch_bulk(chunk: Sequence[tuple[str, PatchItemPayload]], subject: str | None) -> V2Call:
+    body = ItemsPatchBulkPayload(item_patches=dict(chunk)).to_request()
+    return V2Call(
+        "PATCH",
+        "storage/items/patch-bulk",
+        "storage/items/patch-bulk",
+        body=json_body(body),
+        subject=subject or f"{len(chunk)} items",
+        needs=_ADMIN,
+    )
+
+
+async def brief_page(session: Session, call: V2Call) -> list[ItemBrief]:
+    """The items of a single-page answer (get-bulk, patch-bulk) as ``ItemBrief``s."""
+    return await session.call(call, lambda answer: briefs_of(call, answer, json_value(answer)))
+
+
+def briefs_of(call: Call, answer: object, data: object) -> list[ItemBrief]:
+    """A page's items as ``ItemBrief``s: straight from ``data`` (the parsed page) when it is
+    in the plain form the API sends, else validated by the model (same values, same errors)."""
+    briefs = fast_briefs(data.get("results")) if isinstance(data, dict) else None
+    if briefs is None:
+        page = parser(Page[Item], call.route)(answer)
+        briefs = [ItemBrief.of(item) for item in page.results]
+    return briefs
 
 
 def _uuid(item: Item) -> UUID:

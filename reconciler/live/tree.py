@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from reconciler.encord import EncordClient, Folder, ForbiddenError, Item, ItemBrief, NotFoundError
+from reconciler.encord import EncordClient, Folder, ForbiddenError, NotFoundError
 from reconciler.live.chains import Listing, plan_listings
 from reconciler.live.progress import ReadCounter
 from reconciler.live.records import ItemRecords, Placing, parse_metadata
@@ -249,9 +249,3 @@ def to_live_folder(folder: Folder, path: str) -> LiveFolder:
         synced_dataset_hash=str(folder.synced_dataset_hash) if folder.synced_dataset_hash else None,
         created_at=format_datetime(folder.created_at),
     )
-
-
-def to_live_item(item: Item, folder_path: str, parent: str | None = None) -> LiveItem:
-    """``parent``: the folder UUID as text, when the caller has it (saves a conversion)."""
-    brief = ItemBrief.of(item)
-    return ItemRecords().live_item(brief, folder_path, parent or brief.parent)

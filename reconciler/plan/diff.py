@@ -113,29 +113,28 @@ def _sealed(
     ctx: Context, staged: Staged, final: tuple[Change, ...], refusals: tuple[Refusal, ...]
 ) -> Plan:
     desired, live, options = ctx.desired, ctx.live, ctx.options
-    return sealed(
-        Plan(
-            tool_version=options.tool_version,
-            target=live.target,
-            ownership_id=desired.ownership.id,
-            created_at=options.created_at,
-            config_dir=desired.root_dir,
-            environment=desired.environment,
-            forced=options.force,
-            takeover=options.takeover,
-            only=options.only,
-            item_roots=options.item_roots,
-            changes=final,
-            summary=summarise(final),
-            fingerprints={c.address: c.fingerprint for c in final if c.fingerprint},
-            refusals=refusals,
-            deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
-            unmanaged=tuple(sorted(set(staged.unmanaged))),
-            caller=live.caller,
-            warnings=(*caller_warnings(ctx), *rerole_warnings(final), *staged.warnings),
-            checksum="",
-        )
+    plan = Plan(
+        tool_version=options.tool_version,
+        target=live.target,
+        ownership_id=desired.ownership.id,
+        created_at=options.created_at,
+        config_dir=desired.root_dir,
+        environment=desired.environment,
+        forced=options.force,
+        takeover=options.takeover,
+        only=options.only,
+        item_roots=options.item_roots,
+        changes=final,
+        summary=summarise(final),
+        fingerprints={c.address: c.fingerprint for c in final if c.fingerprint},
+        refusals=refusals,
+        deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
+        unmanaged=tuple(sorted(set(staged.unmanaged))),
+        caller=live.caller,
+        warnings=(*caller_warnings(ctx), *rerole_warnings(final), *staged.warnings),
+        checksum="",
     )
+    return sealed(plan) if options.seal else plan
 
 
 @dataclass(frozen=True, slots=True)
