@@ -26,8 +26,10 @@ from reconciler.apply import (
     PhaseStarted,
     SyncFinished,
     apply_plan,
+    ops_items,
     read_journal,
 )
+from reconciler.apply.freshness import metadata_field
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import (
     OWNER_KEY,
@@ -153,6 +155,34 @@ async def test_an_object_changed_since_the_plan_fails_alone(tmp_path: Path) -> N
         assert result.verification is not None
         remaining = "\n".join(result.verification.remaining)
         assert "item:/data/item-0000000.jpg" in remaining and "folder:/data" in remaining
+
+
+@pytest.mark.anyio
+async def test_a_recheck_parses_the_metadata_only_of_items_edited_since_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item whose ``lastEditedAt`` is still the plan's fingerprint is fresh as read; only
+    one edited since is judged field by field (100,000 re-read items, 100,000 JSON parses)."""
+    sandbox = make_sandbox(tmp_path)
+    await ensure_created(sandbox)
+    sandbox.seed("/few", items=12)
+    desired = sandbox.desired(rules=(rule("/few", {"v": 1}),))
+    parsed: list[str] = []
+
+    def counted(text: str | None, where: str) -> dict[str, object]:
+        parsed.append(where)
+        return metadata_field(text, where)
+
+    monkeypatch.setattr(ops_items, "metadata_field", counted)
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+        live = await read_live(client, Scope.from_desired(desired))
+        edited = next(i for i in live.items.values() if i.name == "item-0000003.jpg")
+        await client.items.patch_bulk({edited.uuid: PatchItemPayload(description="note")})
+        result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+    assert result.ok, result.failures  # a description is not managed: still fresh
+    assert result.applied == 12
+    assert parsed == [f"item {edited.uuid}"]
 
 
 @pytest.mark.anyio

@@ -6,6 +6,7 @@ The sandbox's own per-route counters must equal the client's: same routes, same 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -73,9 +74,17 @@ async def _synced_items(c: EncordClient, root: Folder) -> tuple[Folder, dict[str
     assert briefs == [[ItemBrief.of(i) for i in page] for page in pages]
     assert (await c.items.get(items["a.jpg"].uuid)).name == "a.jpg"
     order = [items[n].uuid for n in ("d.txt", "a.jpg", "c.png")]
-    assert [i.uuid for i in await c.items.get_bulk(order)] == order
+    bulk = await c.items.get_bulk(order)
+    assert [i.uuid for i in bulk] == order
+    # as briefs: what the full models hold, in request order
+    assert await c.items.get_bulk_briefs(order) == [ItemBrief.of(i) for i in bulk]
     await c.items.patch_bulk({items["a.jpg"].uuid: PatchItemPayload(client_metadata={"s": "t"})})
     assert (await c.items.get(items["a.jpg"].uuid)).metadata() == {"s": "t"}
+    patched = await c.items.patch_bulk_briefs(
+        {items["b.jpg"].uuid: PatchItemPayload(client_metadata={"s": "u"})}
+    )
+    assert patched == [ItemBrief.of(await c.items.get(items["b.jpg"].uuid))]
+    assert json.loads(patched[0].client_metadata) == {"s": "u"}
     return cams, items
 
 

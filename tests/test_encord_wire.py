@@ -34,11 +34,13 @@ from reconciler.encord import (
     NotFoundError,
     RetryOptions,
 )
+from reconciler.encord.items import patch_bulk_request
 from reconciler.wire import signing
 from reconciler.wire.enums import DatasetUserRole, StorageUserRole
 from reconciler.wire.storage import (
     ITEM_TYPES_ALL,
     CloudSyncedFolderParams,
+    ItemsPatchBulkPayload,
     PatchFolderPayload,
     PatchItemPayload,
 )
@@ -598,3 +600,19 @@ async def test_dataset_title_lookup_is_the_sdk_get_datasets_request() -> None:
         edited_after=None,
     )
     assert seen[0].url.raw_path.decode() == _sdk_target("datasets/list", sdk)
+
+
+def test_the_patch_bulk_body_is_built_as_the_model_dumps_it() -> None:
+    """``patch_bulk_request`` builds directly what ``ItemsPatchBulkPayload.to_request()``
+    dumps: ``None`` fields left out, values inside the metadata kept as they are."""
+    patches = [
+        (I0, PatchItemPayload(name="n", description="d", client_metadata={"a": [1, None]})),
+        (I1, PatchItemPayload(client_metadata={"x": None, "y": {"z": 0.5, "t": True}})),
+        ("9a0d4b5c-0000-4000-8000-000000000001", PatchItemPayload(client_metadata={})),
+        ("9a0d4b5c-0000-4000-8000-000000000002", PatchItemPayload(name="only-name")),
+        ("9a0d4b5c-0000-4000-8000-000000000003", PatchItemPayload()),
+    ]
+    expected = ItemsPatchBulkPayload(item_patches=dict(patches)).to_request()
+    built = patch_bulk_request(patches)
+    assert built == expected
+    assert json.dumps(built) == json.dumps(expected)  # key order too: the bytes sent

@@ -9,7 +9,7 @@ the missing items are found (a few extra reads per missing item, none when all e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -61,14 +61,38 @@ def item_calls(steps: Sequence[Step]) -> Calls:
 
 
 def observe(item: ItemBrief) -> Observed:
-    return Observed(
-        fields={
-            "parent": item.parent,
-            "name": item.name,
-            **metadata_field(item.client_metadata, f"item {item.uuid}"),
-        },
-        edited=item.last_edited_at,
-    )
+    return Observed(fields=_ItemFields(item), edited=item.last_edited_at)
+
+
+class _ItemFields(Mapping[str, Any]):
+    """An item's fields as ``judge`` compares them, made when first asked for: an item
+    untouched since the plan (its ``lastEditedAt`` is the plan's fingerprint, the common
+    case) is judged fresh without parsing its ``clientMetadata``."""
+
+    __slots__ = ("_fields", "_item")
+
+    def __init__(self, item: ItemBrief) -> None:
+        self._item = item
+        self._fields: dict[str, Any] | None = None
+
+    def _all(self) -> dict[str, Any]:
+        if self._fields is None:
+            item = self._item
+            self._fields = {
+                "parent": item.parent,
+                "name": item.name,
+                **metadata_field(item.client_metadata, f"item {item.uuid}"),
+            }
+        return self._fields
+
+    def __getitem__(self, key: str) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def expectation(ctx: RunContext, step: Step, writes: frozenset[str]) -> Expectation:

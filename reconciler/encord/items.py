@@ -17,7 +17,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from reconciler.encord.calls import Call, Done, Recovery, V2Call, json_body, uuid_text
@@ -42,7 +42,6 @@ from reconciler.wire.storage import (
     ITEM_TYPES_ALL,
     DeleteItemsPayload,
     GetItemsBulkPayload,
-    ItemsPatchBulkPayload,
     MoveItemsPayload,
     PatchItemPayload,
 )
@@ -371,15 +370,33 @@ def _get_bulk(chunk: Sequence[UUID | str]) -> V2Call:
 
 
 def _patch_bulk(chunk: Sequence[tuple[str, PatchItemPayload]], subject: str | None) -> V2Call:
-    body = ItemsPatchBulkPayload(item_patches=dict(chunk)).to_request()
     return V2Call(
         "PATCH",
         "storage/items/patch-bulk",
         "storage/items/patch-bulk",
-        body=json_body(body),
+        body=json_body(patch_bulk_request(chunk)),
         subject=subject or f"{len(chunk)} items",
         needs=_ADMIN,
     )
+
+
+def patch_bulk_request(chunk: Sequence[tuple[str, PatchItemPayload]]) -> dict[str, Any]:
+    """``ItemsPatchBulkPayload(item_patches=dict(chunk)).to_request()``, the same object built
+    directly: pydantic's dump of 1000 patches was a tenth of a bulk apply's client CPU. The
+    patches are already validated models, so only ``None`` fields are left out (values inside
+    ``clientMetadata`` are kept as they are, ``None`` included, as the dump keeps them)."""
+    return {"itemPatches": {uuid: _patch_request(patch) for uuid, patch in chunk}}
+
+
+def _patch_request(patch: PatchItemPayload) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if patch.name is not None:
+        out["name"] = patch.name
+    if patch.description is not None:
+        out["description"] = patch.description
+    if patch.client_metadata is not None:
+        out["clientMetadata"] = patch.client_metadata
+    return out
 
 
 async def brief_page(session: Session, call: V2Call) -> list[ItemBrief]:
