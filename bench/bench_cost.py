@@ -4,7 +4,8 @@ For each injected latency (default 20 ms and 200 ms) a sandbox is seeded with N 
 (default 12,000) in N/1000 folders under ``/bench`` and served on a loopback port with that
 latency before every API request. Two plans are made and applied, each read, planned and
 estimated exactly as ``reconciler plan`` does (``reconciler.apply.cost.with_cost``: the
-latency is the mean request time the read just measured):
+latency is the mean request time the read just measured, the time per object the slope of
+request time against objects per answer over its routes):
 
 * ``saved``: a metadata rule over every item (N patches), F new folders with S subfolders
   each (folder creates in two waves), a group and a grant on each new folder; applied as a
@@ -16,7 +17,11 @@ Requests are counted by the sandbox itself (``/_sandbox/stats``, reset before th
 and compared with the estimate: they should be equal. Requests per phase are taken from
 the client's counter at each phase start (the sandbox's control route would add its own
 latency to the wall time). Wall time is the ``apply_plan`` call, without verification,
-against the estimate's seconds.
+against the estimate's seconds. Each served sandbox is first read once, unmeasured: a fresh
+server process answers its first pages several times slower (cold caches), which no server
+in use does. Per apply the bench prints the write factor the patch phase showed: its time,
+less one round trip and its re-reads, over its written objects × the measured time per
+object (what ``reconciler.plan.cost.WRITE_FACTOR`` assumes).
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
 """
@@ -49,6 +54,7 @@ from reconciler.model.desired import (
     Target,
 )
 from reconciler.plan import DiffOptions, diff
+from reconciler.plan.cost import Cost
 
 ROOT = "/bench"
 
@@ -61,6 +67,7 @@ def main() -> None:
             workdir = Path(tmp)
             key = _seeded(workdir, args.items)
             with serve(workdir / "bench.sqlite", latency) as url:
+                asyncio.run(_warm(url, key, _desired(workdir, args, "warm", [])))
                 done: list[str] = []
                 for mode, value in (("saved", "one"), ("auto-approve", "two")):
                     done.append(mode)
@@ -119,6 +126,11 @@ def _desired(workdir: Path, args: argparse.Namespace, value: str, modes: list[st
     )
 
 
+async def _warm(url: str, key: Path, desired: DesiredState) -> None:
+    async with EncordClient(ClientOptions(domain=url, auth=key_auth_from_file(key))) as client:
+        await read_live(client, Scope.from_desired(desired))
+
+
 async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> dict[str, Any]:
     options = ClientOptions(domain=url, auth=key_auth_from_file(key))
     async with EncordClient(options) as client:
@@ -161,15 +173,28 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
         "client_phases": phases,
         "estimated_seconds": round(cost.seconds or 0, 2),
         "estimated_phase_seconds": {
-            p.phase: round(p.rounds * (cost.latency_ms or 0) / 1000, 2) for p in cost.phases
+            p.phase: round(cost.phase_seconds(p) or 0, 2) for p in cost.phases
         },
         "phase_seconds": phase_seconds,
+        "object_ms": None if cost.object_ms is None else round(cost.object_ms, 4),
+        "write_factor_shown": _write_factor_shown(cost, phase_seconds),
         "apply_seconds": round(wall, 2),
         "apply_cpu_seconds": round(cpu, 2),
         "ratio": round(wall / cost.seconds, 2) if cost.seconds else None,
         "load_1min": round(load, 2),
         "line": cost.line(),
     }
+
+
+def _write_factor_shown(cost: Cost, seconds: dict[str, float]) -> float | None:
+    """What the patch phase's written objects cost over the measured time per object: its
+    time less one round trip and its re-read objects (``plan.cost``'s formula, solved for the
+    factor)."""
+    patch = next((p for p in cost.phases if p.phase == "patch-items"), None)
+    if patch is None or not cost.object_ms or cost.latency_ms is None:
+        return None
+    work_ms = seconds[patch.phase] * 1000 - cost.latency_ms - patch.read_objects * cost.object_ms
+    return round(work_ms / (patch.written_objects * cost.object_ms), 2)
 
 
 def _print(row: dict[str, Any]) -> None:
@@ -180,8 +205,9 @@ def _print(row: dict[str, Any]) -> None:
         f"estimated {row['estimated_requests']}, sandbox {row['counted_requests']} ({same}; "
         f"per phase {phases}); wall estimated {row['estimated_seconds']} s, actual "
         f"{row['apply_seconds']} s (actual/estimate {row['ratio']}; apply CPU "
-        f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms; "
-        f"load {row['load_1min']})"
+        f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms, "
+        f"{row['object_ms']} ms an object; patch write factor shown "
+        f"{row['write_factor_shown']}; load {row['load_1min']})"
     )
     print(f"  {row['line']}")
     print(f"  seconds per phase: estimated {row['estimated_phase_seconds']}, "

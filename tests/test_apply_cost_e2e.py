@@ -17,11 +17,12 @@ from helpers import SandboxServer, running_sandbox
 from helpers.desired import desired_state, folder, group, rule
 
 from reconciler.apply import ApplyOptions, apply_plan
-from reconciler.apply.cost import estimate, measured_latency_ms
+from reconciler.apply.cost import estimate, measured_latency_ms, with_cost
 from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.plan import DiffOptions, Plan, diff
+from reconciler.plan.cost import WRITE_FACTOR
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +38,14 @@ def _total(server: SandboxServer) -> int:
 async def _plan_and_apply(
     server: SandboxServer, desired: DesiredState, *, recheck: bool
 ) -> tuple[Plan, dict[str, int], float | None]:
-    """The plan, the requests the sandbox counted in each of its phases, and the latency
-    the read measured."""
+    """The plan (its cost as ``reconciler plan`` measures it), the requests the sandbox
+    counted in each of its phases, and the latency the read measured."""
     options = ClientOptions(domain=server.url, auth=key_auth_from_file(server.key_path))
     async with EncordClient(options) as client:
         started = time.monotonic()
         live = await read_live(client, Scope.from_desired(desired))
         latency = measured_latency_ms(client)
-        plan = diff(desired, live, options=DiffOptions())
+        plan = with_cost(diff(desired, live, options=DiffOptions()), client, recheck=recheck)
         marks: list[tuple[str, int]] = []
 
         async def before_phase(phase: str) -> None:
@@ -91,6 +92,14 @@ def test_a_saved_plans_requests_per_phase_are_what_the_sandbox_counts(
     assert latency is not None and latency > 0
     # 1,500 items: two get-bulk reads and two patch-bulks
     assert counted["patch-items"] == 4
+    assert plan.cost is not None and plan.cost.latency_ms == latency
+    # the read's item pages (1,500 items in two pages) measured what an object costs
+    assert plan.cost.object_ms is not None and plan.cost.object_ms > 0
+    patch = next(p for p in plan.cost.phases if p.phase == "patch-items")
+    assert (patch.read_objects, patch.written_objects) == (1500, 1500)
+    assert plan.cost.phase_seconds(patch) == pytest.approx(
+        max(2 * latency, latency + (1500 + 1500 * WRITE_FACTOR) * plan.cost.object_ms) / 1000
+    )
 
 
 def test_a_trusted_plan_sends_no_reads_and_the_count_says_so(server: SandboxServer) -> None:
@@ -101,6 +110,7 @@ def test_a_trusted_plan_sends_no_reads_and_the_count_says_so(server: SandboxServ
     )
     plan, counted, _ = asyncio.run(_plan_and_apply(server, desired, recheck=False))
     assert counted == {"patch-items": 2}
+    assert plan.cost is not None and plan.cost.phases[0].read_objects == 0
     assert _estimated(plan, recheck=False) == counted
     assert _estimated(plan, recheck=True) == {"patch-items": 4}
 

@@ -733,3 +733,32 @@ async def test_a_host_never_reached_is_given_up_on_sooner_than_one_that_answered
 
     assert await run(restarting, twice, retry=retry) == "b"
     assert calls[-1] - calls[0] > 0.3
+
+
+@pytest.mark.anyio
+async def test_stats_keep_per_route_the_objects_answers_held_and_the_time_it_was_busy() -> None:
+    """What a plan's cost is measured from: the items route's objects, its summed and its
+    busy time (three overlapping pages count their overlap once), and the fastest request."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/items"):
+            await asyncio.sleep(0.05)
+            return httpx.Response(200, json={"results": [item_json(I1, F1)] * 3})
+        return httpx.Response(200, json=folder_json(F1, "a"))
+
+    async def op(c: EncordClient) -> Any:
+        async def listing(folder: str) -> None:
+            async for _ in c.items.list_pages(folder, recursive=True):
+                pass
+
+        await asyncio.gather(*(listing(f) for f in (F1, F2, F1)))
+        await c.folders.get(F1)
+        return c.stats
+
+    stats = await run(handler, op)
+    items = "GET /v2/public/storage/folders/{uuid}/items"
+    assert stats.by_route[items] == 3 and stats.objects_by_route[items] == 9
+    assert stats.objects_by_route.get("GET /v2/public/storage/folders/{uuid}", 0) == 0
+    assert stats.seconds_by_route[items] >= 3 * 0.05
+    assert 0.05 <= stats.busy_by_route[items] < 2 * 0.05  # overlapped: not 3 x 50 ms
+    assert stats.fastest is not None and stats.fastest < 0.05  # the folder's answer

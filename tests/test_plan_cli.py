@@ -106,8 +106,8 @@ def test_exit_codes_and_formats_on_the_embedded_sandbox(tmp_path: Path) -> None:
     )
     # what applying will cost, at the latency this very read measured
     assert re.fullmatch(
-        r"Applying: 12 requests in 5 phases, about [0-9.]+ (s|min) at the [0-9.]+ ms latency "
-        r"just measured\.",
+        r"Applying: 12 requests in 5 phases, about [0-9.]+ (s|min) at the [0-9.]+ ms latency"
+        r"( and [0-9.]+ (µs|ms) an object)? just measured\.",
         cost,
     ), cost
     detailed = run_cli("plan", str(config), "--detailed-exitcode")

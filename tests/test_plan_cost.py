@@ -15,7 +15,7 @@ from reconciler.apply.cost import estimate
 from reconciler.kinds.actions import Action
 from reconciler.model.addresses import Kind
 from reconciler.plan import Plan, dumps, loads, plan_document, render_markdown, render_text
-from reconciler.plan.cost import Cost, PhaseCost
+from reconciler.plan.cost import WRITE_FACTOR, Cost, PhaseCost, RouteTime, object_ms_of
 from reconciler.plan.document import sealed
 from reconciler.plan.model import Change, Refs, summarise
 from reconciler.plan.render_html import render_html
@@ -44,7 +44,7 @@ def test_rounds_are_requests_over_the_limit_but_never_fewer_than_a_bundles_chain
     plan = _item_patches(20_000)  # 20 bundles in one wave
     trusted = estimate(plan, concurrency=16, latency_ms=200.0, recheck=False)
     assert trusted == Cost(
-        phases=(PhaseCost("patch-items", requests=20, reads=0, rounds=2),),
+        phases=(PhaseCost("patch-items", 20, reads=0, rounds=2, written_objects=20_000),),
         concurrency=16,
         latency_ms=200.0,
     )
@@ -52,10 +52,48 @@ def test_rounds_are_requests_over_the_limit_but_never_fewer_than_a_bundles_chain
     checked = estimate(plan, concurrency=16, latency_ms=200.0)
     assert checked is not None
     assert (checked.requests, checked.phases[0].reads, checked.rounds) == (40, 20, 3)
+    assert (checked.phases[0].read_objects, checked.phases[0].written_objects) == (20_000, 20_000)
     one_at_a_time = estimate(plan, concurrency=1, latency_ms=10.0)
     assert one_at_a_time is not None and one_at_a_time.seconds == pytest.approx(0.4)
     wide = estimate(_item_patches(500), concurrency=64, latency_ms=10.0)
     assert wide is not None and wide.rounds == 2  # a get-bulk, then its patch-bulk
+
+
+def test_a_bulk_phase_takes_its_objects_time_when_longer_than_its_round_trips() -> None:
+    bulk = PhaseCost("patch-items", 24, reads=12, rounds=2, read_objects=12_000,
+                     written_objects=12_000)  # fmt: skip
+    light = PhaseCost("create-folders", 40, reads=0, rounds=3, written_objects=40)
+    cost = Cost(phases=(light, bulk), concurrency=16, latency_ms=100.0, object_ms=0.1,
+                write_factor=3.0)  # fmt: skip
+    # one round trip, then 12,000 re-read objects once and 12,000 written ones 3 times
+    assert cost.phase_seconds(bulk) == pytest.approx((100 + (12_000 + 36_000) * 0.1) / 1000)
+    assert cost.phase_seconds(light) == pytest.approx(0.3)  # 3 rounds beat 100 + 12 ms
+    assert cost.seconds == pytest.approx(4.9 + 0.3)
+    # round trips only, as before, when the read could not measure the time per object
+    assert replace(cost, object_ms=None).seconds == pytest.approx(0.5)
+    assert replace(cost, latency_ms=None).phase_seconds(bulk) is None
+    # the time the read measured, and the assumption, survive the plan file
+    assert Cost.from_json(cost.to_json()) == cost
+    old = {k: v for k, v in cost.to_json().items() if k not in ("object_ms", "write_factor")}
+    assert Cost.from_json(old) == replace(cost, object_ms=None, write_factor=WRITE_FACTOR)
+
+
+def test_the_time_per_object_is_the_bulk_routes_busy_time_beyond_their_round_trips() -> None:
+    # 12 pages of 1,000 at once: busy 1.3 s, each 1.2 s on average; a bare round trip 0.1 s
+    pages = RouteTime(requests=12, objects=12_000, seconds=14.4, busy=1.3)
+    roles = RouteTime(requests=50, objects=60, seconds=50.0, busy=3.0)  # light: not counted
+    # 12 requests overlapped 14.4/1.3 at a time: 12 / (14.4/1.3) = 1.08 round trips in 1.3 s
+    expected = (1.3 - 12 * 1.3 / 14.4 * 0.1) / 12_000 * 1000
+    assert object_ms_of([pages, roles], fastest_seconds=0.1) == pytest.approx(expected)
+    # a chain of 10 pages one after another, each a round trip and 50 ms of work
+    chain = RouteTime(requests=10, objects=10_000, seconds=1.5, busy=1.5)
+    assert object_ms_of([chain], fastest_seconds=0.1) == pytest.approx(0.05)
+    assert object_ms_of([roles], fastest_seconds=0.1) is None  # no bulk answers
+    assert object_ms_of([], fastest_seconds=0.1) is None
+    slow_trips = RouteTime(requests=1, objects=1000, seconds=0.1, busy=0.1)
+    assert object_ms_of([slow_trips], fastest_seconds=0.2) == 0.0  # never negative
+    unanswered = RouteTime(requests=1, objects=1000, seconds=0.0, busy=0.0)
+    assert object_ms_of([unanswered], fastest_seconds=0.1) == 0.0
 
 
 def test_the_line_names_requests_phases_time_and_latency() -> None:
@@ -75,6 +113,9 @@ def test_the_line_names_requests_phases_time_and_latency() -> None:
     )
     long = replace(cost, latency_ms=5000.0)
     assert "about 3 min at the 5000 ms" in long.line()
+    measured = replace(cost, object_ms=0.25)
+    assert measured.line().endswith("at the 180 ms latency and 250 µs an object just measured.")
+    assert "and 1.5 ms an object" in replace(cost, object_ms=1.5).line()
 
 
 def test_the_cost_is_in_the_document_but_not_in_the_checksum() -> None:
@@ -82,9 +123,20 @@ def test_the_cost_is_in_the_document_but_not_in_the_checksum() -> None:
     doc = plan_document(plan)
     assert doc["cost"] == {
         "requests": 2,
-        "phases": [{"phase": "patch-folders", "requests": 2, "reads": 1, "rounds": 2}],
+        "phases": [
+            {
+                "phase": "patch-folders",
+                "requests": 2,
+                "reads": 1,
+                "rounds": 2,
+                "read_objects": 1,
+                "written_objects": 1,
+            }
+        ],
         "concurrency": 16,
         "latency_ms": 180.0,
+        "object_ms": None,
+        "write_factor": WRITE_FACTOR,
         "seconds": 0.4,
     }
     slower = replace(plan, cost=estimate(plan, concurrency=16, latency_ms=900.0))
@@ -107,10 +159,14 @@ def test_an_empty_plan_says_nothing_costly() -> None:
 
 
 @pytest.mark.parametrize("case", ["patch", "create-tree"])
-def test_every_rendering_shows_the_line(case: str) -> None:
-    plan = plan_case(case)
+@pytest.mark.parametrize("object_ms", [None, 0.05])
+def test_every_rendering_shows_the_line(case: str, object_ms: float | None) -> None:
+    planned = plan_case(case)
+    assert planned.cost is not None
+    plan = replace(planned, cost=replace(planned.cost, object_ms=object_ms))
     assert plan.cost is not None
     line = plan.cost.line()
+    assert ("50 µs an object" in line) == (object_ms is not None)
     assert line in render_text(plan).splitlines()
     assert line in render_text(plan, detail="summary").splitlines()
     assert line in render_markdown(plan).splitlines()

@@ -22,15 +22,21 @@ from reconciler.apply.operations import Operations
 from reconciler.apply.phases import PHASES, Step, by_phase, steps_of
 from reconciler.encord import EncordClient
 from reconciler.plan import Plan
-from reconciler.plan.cost import Cost, PhaseCost
+from reconciler.plan.cost import Cost, PhaseCost, RouteTime, object_ms_of
 
 
 def estimate(
-    plan: Plan, *, concurrency: int, latency_ms: float | None, recheck: bool = True
+    plan: Plan,
+    *,
+    concurrency: int,
+    latency_ms: float | None,
+    object_ms: float | None = None,
+    recheck: bool = True,
 ) -> Cost | None:
     """The cost of applying ``plan`` (None when it is empty). ``recheck``: every bundle
     re-reads its objects before writing, as a saved or confirmed plan does; False for
-    ``apply --auto-approve`` straight after its read, which trusts that read."""
+    ``apply --auto-approve`` straight after its read, which trusts that read. The times are
+    ``reconciler.plan.cost``'s formula over ``latency_ms`` and ``object_ms``."""
     if not plan.changes:
         return None
     operations = Operations()
@@ -40,13 +46,15 @@ def estimate(
         if pending.get(phase):
             waves = bundle_phase(phase, pending[phase])
             phases.append(_phase_cost(str(phase), waves, operations, concurrency, recheck))
-    return Cost(phases=tuple(phases), concurrency=concurrency, latency_ms=latency_ms)
+    return Cost(
+        phases=tuple(phases), concurrency=concurrency, latency_ms=latency_ms, object_ms=object_ms
+    )
 
 
 def _phase_cost(
     phase: str, waves: Sequence[Wave], operations: Operations, concurrency: int, recheck: bool
 ) -> PhaseCost:
-    requests = reads = rounds = 0
+    requests = reads = rounds = read_objects = written_objects = 0
     for wave in waves:
         calls = [_calls(operations, bundle.steps, recheck) for bundle in wave]
         sent = sum(c.reads + c.writes for c in calls)
@@ -54,7 +62,10 @@ def _phase_cost(
         reads += sum(c.reads for c in calls)
         # concurrent under one limit, and never faster than the longest bundle's own chain
         rounds += max(-(-sent // concurrency), max(c.rounds for c in calls))
-    return PhaseCost(phase=phase, requests=requests, reads=reads, rounds=rounds)
+        # each bundle's objects: re-read (when it re-reads) and written
+        read_objects += sum(len(b) for b, c in zip(wave, calls, strict=True) if c.reads)
+        written_objects += sum(len(b) for b, c in zip(wave, calls, strict=True) if c.writes)
+    return PhaseCost(phase, requests, reads, rounds, read_objects, written_objects)
 
 
 def _calls(operations: Operations, steps: Sequence[Step], recheck: bool) -> Calls:
@@ -71,13 +82,32 @@ def measured_latency_ms(client: EncordClient) -> float | None:
     return stats.seconds / stats.total * 1000
 
 
+def measured_object_ms(client: EncordClient) -> float | None:
+    """What the server spent on an object of a bulk answer so far, in ms
+    (``reconciler.plan.cost.object_ms_of`` over its routes; None before it could tell)."""
+    stats = client.stats
+    if stats.fastest is None:
+        return None
+    routes = (
+        RouteTime(
+            requests=count,
+            objects=stats.objects_by_route.get(route, 0),
+            seconds=stats.seconds_by_route.get(route, 0.0),
+            busy=stats.busy_by_route.get(route, 0.0),
+        )
+        for route, count in stats.by_route.items()
+    )
+    return object_ms_of(routes, fastest_seconds=stats.fastest)
+
+
 def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan:
-    """``plan`` carrying the estimate, at the latency ``client`` measured so far. The
-    checksum does not cover the cost, so it stays as it was."""
+    """``plan`` carrying the estimate, at the latency and the time per object ``client``
+    measured so far. The checksum does not cover the cost, so it stays as it was."""
     cost = estimate(
         plan,
         concurrency=client.options.concurrency,
         latency_ms=measured_latency_ms(client),
+        object_ms=measured_object_ms(client),
         recheck=recheck,
     )
     return replace(plan, cost=cost)

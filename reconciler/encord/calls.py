@@ -76,6 +76,11 @@ class V1Call:
 Call = V2Call | V1Call
 
 
+def stats_route(call: Call) -> str:
+    """The key ``ClientStats`` counts ``call`` under (as the sandbox's ``/_sandbox/stats``)."""
+    return call.route if isinstance(call, V1Call) else f"{call.method} {V2_PREFIX}{call.route}"
+
+
 @dataclass(frozen=True, slots=True)
 class Done(Generic[T]):
     """A recovery check's verdict that the call took effect, with the result to return."""

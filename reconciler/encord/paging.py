@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.encord.calls import Call
+from reconciler.encord.calls import Call, stats_route
 from reconciler.encord.errors import ResponseError
 from reconciler.encord.responses import RawJSON, json_value
 from reconciler.encord.session import Session
@@ -103,6 +103,7 @@ async def answers(
             call, answer = await pending
             data = json_value(answer)
             token = _next_token(call, data, seen)
+            _count(session, call, data.get("results"))
             empty = empty + 1 if token is not None and not data.get("results") else 0
             if empty > MAX_EMPTY_PAGES:
                 raise ResponseError(
@@ -255,7 +256,14 @@ def _next_token(call: Call, data: Any, seen: set[str]) -> str | None:
 async def one_page(session: Session, call: Call, model: type[M]) -> list[M]:
     """The results of a single ``Page`` answer (bulk calls answer with one page)."""
     page = await session.call(call, parser(Page[model], call.route))  # type: ignore[valid-type]
+    _count(session, call, page.results)
     return page.results
+
+
+def _count(session: Session, call: Call, results: Any) -> None:
+    """The objects an answer held, for the time per object a read measures (``stats``)."""
+    if isinstance(results, list):
+        session.stats.count_objects(stats_route(call), len(results))
 
 
 def chunks(rows: Sequence[R], size: int) -> list[list[R]]:

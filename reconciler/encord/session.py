@@ -21,7 +21,16 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reconciler.encord.calls import V1_PATH, V2_PREFIX, Call, Done, Recovery, V1Call, V2Call
+from reconciler.encord.calls import (
+    V1_PATH,
+    V2_PREFIX,
+    Call,
+    Done,
+    Recovery,
+    V1Call,
+    V2Call,
+    stats_route,
+)
 from reconciler.encord.errors import (
     AmbiguousOperationError,
     AnswerTooLargeError,
@@ -152,11 +161,10 @@ class Session:
         async with self._semaphore:
             await self._wait_for_pause(call.route)
             request = self._build(call)
-            route = (
-                call.route if isinstance(call, V1Call) else f"{call.method} {V2_PREFIX}{call.route}"
-            )
+            route = stats_route(call)
             began = time.perf_counter()
             self.in_flight += 1
+            self.stats.begin(route, began)
             try:
                 response = await self._receive(request, call)
             except httpx.TransportError as exc:
@@ -169,6 +177,7 @@ class Session:
                 ) from None
             finally:
                 self.in_flight -= 1
+                self.stats.end(route, time.perf_counter())
             seconds = time.perf_counter() - began
             self._answered = True
             self.stats.record(route, response.status_code, seconds, retry=retried)

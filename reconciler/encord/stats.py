@@ -2,14 +2,23 @@
 
 Routes are keyed like the sandbox's ``/_sandbox/stats`` (``"GET /v2/public/storage/folders/
 {uuid}/items"``, ``"POST /public datasetlinkitems"``) so the two can be compared directly.
+
+Per route the client also keeps the summed request time, the time at least one request was
+in flight, and the objects the answers held (counted where pages are parsed: ``paging``),
+so what an object costs this server can be measured from a read (``reconciler.apply.cost``).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+
+def _empty() -> MappingProxyType[str, Any]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +31,10 @@ class StatsSnapshot:
     seconds: float
     by_route: MappingProxyType[str, int]
     by_status: MappingProxyType[str, int]
+    seconds_by_route: MappingProxyType[str, float] = field(default_factory=_empty)
+    objects_by_route: MappingProxyType[str, int] = field(default_factory=_empty)
+    fastest: float | None = None  # the shortest answered request, in seconds (None before one)
+    busy_by_route: MappingProxyType[str, float] = field(default_factory=_empty)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,16 +57,44 @@ class ClientStats:
     seconds: float = 0.0
     by_route: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
+    seconds_by_route: dict[str, float] = field(default_factory=dict)
+    objects_by_route: Counter[str] = field(default_factory=Counter)
+    fastest: float | None = None
+    # Per route, the time at least one of its requests was in flight (overlaps counted once).
+    busy_by_route: dict[str, float] = field(default_factory=dict)
+    _in_flight: Counter[str] = field(default_factory=Counter)
+    _busy_since: dict[str, float] = field(default_factory=dict)
+
+    def begin(self, route: str, now: float) -> None:
+        """A request of ``route`` goes out at ``now`` (``time.perf_counter()``); ``end`` it
+        when it is answered or fails."""
+        if not self._in_flight[route]:
+            self._busy_since[route] = now
+        self._in_flight[route] += 1
+
+    def end(self, route: str, now: float) -> None:
+        self._in_flight[route] -= 1
+        if not self._in_flight[route]:
+            since = self._busy_since.pop(route)
+            self.busy_by_route[route] = self.busy_by_route.get(route, 0.0) + now - since
 
     def record(self, route: str, status: int | str, seconds: float, *, retry: bool) -> None:
         self.total += 1
         self.seconds += seconds
         self.by_route[route] += 1
+        self.seconds_by_route[route] = self.seconds_by_route.get(route, 0.0) + seconds
+        answered = isinstance(status, int) and 200 <= status < 300  # not a refusal or a failure
+        if answered and (self.fastest is None or seconds < self.fastest):
+            self.fastest = seconds
         self.by_status[str(status)] += 1
         if retry:
             self.retries += 1
         if status == 429:
             self.rate_limited += 1
+
+    def count_objects(self, route: str, objects: int) -> None:
+        """``objects`` arrived in an answer of ``route`` (the results of a page)."""
+        self.objects_by_route[route] += objects
 
     def snapshot(self) -> StatsSnapshot:
         return StatsSnapshot(
@@ -63,6 +104,10 @@ class ClientStats:
             seconds=self.seconds,
             by_route=MappingProxyType(dict(self.by_route)),
             by_status=MappingProxyType(dict(self.by_status)),
+            seconds_by_route=MappingProxyType(dict(self.seconds_by_route)),
+            objects_by_route=MappingProxyType(dict(self.objects_by_route)),
+            fastest=self.fastest,
+            busy_by_route=MappingProxyType(dict(self.busy_by_route)),
         )
 
     def reset(self) -> None:
@@ -70,3 +115,9 @@ class ClientStats:
         self.seconds = 0.0
         self.by_route.clear()
         self.by_status.clear()
+        self.seconds_by_route.clear()
+        self.objects_by_route.clear()
+        self.fastest = None
+        self.busy_by_route.clear()
+        now = time.perf_counter()  # requests in flight now count from here on
+        self._busy_since = dict.fromkeys(self._busy_since, now)

@@ -9,33 +9,99 @@ the plan's checksum (``plan.document``), because a latency measured during the r
 on every run while the changes, which the checksum covers, do not. An empty plan has no
 cost at all (``Plan.cost`` is None), so it stays empty in every rendering.
 
-The formula (``Cost.seconds``): within a phase, waves run one after another and the bundles
-of one wave run concurrently under the client's one limit; a wave therefore takes at least
-``ceil(its requests / concurrency)`` round trips, and never fewer than its longest bundle
-sends one after another. Each round trip costs what a request took on average during the
-read just made (``latency_ms``: the client's summed request time over its requests), which
-already holds the server's work and the queueing the same concurrency caused.
+The formula (``Cost.phase_seconds``), from two things the read just measured:
+
+* ``latency_ms``, what a request took on average (the client's summed request time over its
+  requests: the round trip, the server's work on a typical request, and the queueing the
+  same concurrency caused). Within a phase, waves run one after another and the bundles of
+  one wave run concurrently under the client's one limit; a wave therefore takes at least
+  ``ceil(its requests / concurrency)`` round trips, and never fewer than its longest bundle
+  sends one after another: ``rounds × latency_ms``.
+* ``object_ms``, what the server spent on an object of a bulk answer (``object_ms_of``:
+  the time the read's pages of up to 1,000 objects kept the server busy beyond their round
+  trips, over their objects). A bulk phase is bound by the server's work on its objects
+  rather than by round trips: its patch-bulks of 1,000 items each take far longer than a
+  round trip. We take the server to do the objects of concurrent bulk requests one after
+  another, not side by side: the sandbox does (its writes hold one lock, its one process
+  one interpreter lock), and for a server that overlaps them the estimate is an upper
+  bound. So a phase takes ``latency_ms + objects × object_ms`` when that is longer than its
+  round trips, each object re-read before writing counted once and each written object
+  ``write_factor`` times.
+
+``write_factor`` is the one number the read cannot measure, because a plan never writes:
+what writing an object costs the server against reading it. ``WRITE_FACTOR`` is 3: a
+patch-bulk reads its objects, writes them and answers with them read again; the sandbox's
+patch-bulks showed 2 to 4.3 against the read before them (``bench/bench_cost.py`` prints
+what each apply showed; ``bench/README.md``). Real Encord has not been measured: its bulk
+phases are estimated as well as that assumption holds there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.words import plural
 
+# Writing an object costs the server this many times what reading it in a page costs: an
+# assumption, not a measurement (the module's docstring; bench/README.md, "Cost in the plan").
+WRITE_FACTOR = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTime:
+    """What a read measured on one route: its requests, the objects their answers held,
+    their summed time, and ``busy``: the time at least one of them was in flight."""
+
+    requests: int
+    objects: int
+    seconds: float
+    busy: float
+
+
+# Routes whose answers held at least this many objects on average are bulk reads (pages of
+# listings, get-bulk); the others' time is the round trip and the server's fixed work.
+BULK_ANSWER = 100
+
+
+def object_ms_of(routes: Iterable[RouteTime], *, fastest_seconds: float) -> float | None:
+    """What the server spends on an object of a bulk answer, in ms, taking it to do the
+    objects of concurrent requests one after another (as the apply formula does): the time
+    the bulk routes were busy, less the round trips in it, over their objects.
+
+    The round trips: a route's requests overlapped ``seconds / busy`` at a time on average,
+    so its busy time holds ``requests / that`` round trips one after another, each at least
+    ``fastest_seconds`` (the read's fastest request: a bare round trip). None when the read
+    made no bulk request."""
+    bulk = [r for r in routes if r.requests and r.objects >= BULK_ANSWER * r.requests]
+    objects = sum(r.objects for r in bulk)
+    if not objects:
+        return None
+    work = sum(_work(r, fastest_seconds) for r in bulk)
+    return work / objects * 1000
+
+
+def _work(route: RouteTime, fastest_seconds: float) -> float:
+    if route.seconds <= 0:
+        return 0.0
+    trips = route.requests * route.busy / route.seconds  # rounds one after another
+    return max(0.0, route.busy - trips * fastest_seconds)
+
 
 @dataclass(frozen=True, slots=True)
 class PhaseCost:
     """One phase: ``requests`` it sends when every call succeeds the first time (``reads``
-    of them re-read objects before writing: a saved or confirmed plan's re-check), and the
-    ``rounds`` of round trips they take one after another."""
+    of them re-read objects before writing: a saved or confirmed plan's re-check), the
+    ``rounds`` of round trips they take one after another, and the objects they carry:
+    ``read_objects`` re-read, ``written_objects`` written."""
 
     phase: str
     requests: int
     reads: int
     rounds: int
+    read_objects: int = 0
+    written_objects: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +109,8 @@ class PhaseCost:
             "requests": self.requests,
             "reads": self.reads,
             "rounds": self.rounds,
+            "read_objects": self.read_objects,
+            "written_objects": self.written_objects,
         }
 
     @classmethod
@@ -52,17 +120,22 @@ class PhaseCost:
             requests=int(doc["requests"]),
             reads=int(doc["reads"]),
             rounds=int(doc["rounds"]),
+            read_objects=int(doc.get("read_objects", 0)),
+            written_objects=int(doc.get("written_objects", 0)),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Cost:
     """The phases that have work, in the order apply runs them; ``latency_ms`` None when
-    nothing was measured (a plan made from a saved read): then there is no time estimate."""
+    nothing was measured (a plan made from a saved read): then there is no time estimate;
+    ``object_ms`` None when the read could not measure it: then round trips alone."""
 
     phases: tuple[PhaseCost, ...]
     concurrency: int
     latency_ms: float | None = None
+    object_ms: float | None = None
+    write_factor: float = WRITE_FACTOR
 
     @property
     def requests(self) -> int:
@@ -76,20 +149,34 @@ class Cost:
     def seconds(self) -> float | None:
         if self.latency_ms is None:
             return None
-        return self.rounds * self.latency_ms / 1000
+        return sum(self.phase_seconds(p) or 0.0 for p in self.phases)
+
+    def phase_seconds(self, phase: PhaseCost) -> float | None:
+        """Its round trips, or when longer one round trip and the server's work on its
+        objects (the module's docstring says why)."""
+        if self.latency_ms is None:
+            return None
+        trips = phase.rounds * self.latency_ms
+        if self.object_ms is None:
+            return trips / 1000
+        objects = phase.read_objects + phase.written_objects * self.write_factor
+        return max(trips, self.latency_ms + objects * self.object_ms) / 1000
 
     def line(self) -> str:
         """One line, e.g. "Applying: 103 requests in 4 phases, about 12 s at the 180 ms
-        latency just measured."."""
+        latency and 50 µs an object just measured."."""
         head = (
             f"Applying: {plural(self.requests, 'request', thousands=True)} in "
             f"{plural(len(self.phases), 'phase')}"
         )
         if self.seconds is None or self.latency_ms is None:
             return head + "."
+        per_object = (
+            "" if self.object_ms is None else f" and {_per_object(self.object_ms)} an object"
+        )
         return (
             f"{head}, about {_seconds(self.seconds)} at the {_ms(self.latency_ms)} "
-            "latency just measured."
+            f"latency{per_object} just measured."
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -99,6 +186,8 @@ class Cost:
             "phases": [p.to_json() for p in self.phases],
             "concurrency": self.concurrency,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+            "object_ms": None if self.object_ms is None else round(self.object_ms, 4),
+            "write_factor": self.write_factor,
             "seconds": None if seconds is None else round(seconds, 1),
         }
 
@@ -106,11 +195,13 @@ class Cost:
     def from_json(cls, doc: Mapping[str, Any] | None) -> Cost | None:
         if doc is None:
             return None
-        latency = doc.get("latency_ms")
+        latency, per_object = doc.get("latency_ms"), doc.get("object_ms")
         return cls(
             phases=tuple(PhaseCost.from_json(p) for p in doc["phases"]),
             concurrency=int(doc["concurrency"]),
             latency_ms=None if latency is None else float(latency),
+            object_ms=None if per_object is None else float(per_object),
+            write_factor=float(doc.get("write_factor", WRITE_FACTOR)),
         )
 
 
@@ -124,3 +215,7 @@ def _seconds(value: float) -> str:
 
 def _ms(value: float) -> str:
     return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _per_object(value: float) -> str:
+    return _ms(value) if value >= 1 else f"{value * 1000:.0f} µs"

@@ -114,26 +114,43 @@ CALLER_SCHEMA = {
 }
 
 _COUNT = {"type": "integer", "minimum": 0}
+_PHASE_COST_KEYS = ["phase", "requests", "reads", "rounds"]
+_COST_KEYS = ["requests", "phases", "concurrency", "latency_ms", "seconds"]
 _COST = _object(
     {
         "requests": _COUNT,
         "phases": {
             "type": "array",
             "items": _object(
-                {"phase": {"type": "string"}, "requests": _COUNT, "reads": _COUNT, "rounds": _COUNT}
+                {
+                    "phase": {"type": "string"},
+                    "requests": _COUNT,
+                    "reads": _COUNT,
+                    "rounds": _COUNT,
+                    "read_objects": _COUNT,
+                    "written_objects": _COUNT,
+                },
+                required=_PHASE_COST_KEYS,
             ),
         },
         "concurrency": {"type": "integer", "minimum": 1},
         "latency_ms": {"type": ["number", "null"], "minimum": 0},
+        "object_ms": {"type": ["number", "null"], "minimum": 0},
+        "write_factor": {"type": "number", "minimum": 0},
         "seconds": {"type": ["number", "null"], "minimum": 0},
-    }
+    },
+    required=_COST_KEYS,  # object_ms and the objects came later: older plan files lack them
 )
 _COST["description"] = (
     "What applying will cost, estimated when the plan was made: requests per phase when "
     "every call succeeds at once (reads: the re-reads before writing that a saved or "
-    "confirmed plan makes), rounds of round trips one after another, and seconds = rounds x "
-    "latency_ms, the mean request time of the read just made. Display only: not covered by "
-    "the checksum, never read by apply. Absent from an empty plan."
+    "confirmed plan makes), rounds of round trips one after another, and the objects the "
+    "phase re-reads and writes. Per phase, seconds = max(rounds x latency_ms, latency_ms + "
+    "(read_objects + written_objects x write_factor) x object_ms): latency_ms is the mean "
+    "request time of the read just made, object_ms what an object of its bulk answers cost "
+    "beyond a round trip, write_factor the assumed cost of writing an object against "
+    "reading it. Display only: not covered by the checksum, never read by apply. Absent "
+    "from an empty plan."
 )
 
 _DEFERRAL = _object({"folder": {"type": "string"}, "rules": _STRINGS, "datasets": _STRINGS})
