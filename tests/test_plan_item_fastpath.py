@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -30,7 +31,13 @@ from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, diff
 from reconciler.plan.canonical import canonical
 from reconciler.plan.describe import field_diff, item_diff
-from reconciler.plan.item_metadata import FolderRules, Settler, compile_rules
+from reconciler.plan.item_metadata import (
+    Contribution,
+    FolderRules,
+    Settler,
+    combine,
+    compile_rules,
+)
 
 SRC = Source(file="c.yaml", line=1)
 FOLDER = "/f"
@@ -217,3 +224,27 @@ def test_an_item_diff_is_the_field_diff_of_its_two_views(
     old = ItemPayload(paths[0], canonical(before))
     new = ItemPayload(paths[1], canonical(after))
     assert item_diff(old.path, old.metadata, new.path, new.metadata) == field_diff(old, new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    contributions=st.lists(
+        st.tuples(DECLARED, st.booleans(), st.sampled_from([(), ("qa.*",), ("b", "qa.x")])),
+        min_size=1,
+        max_size=3,
+    ),
+    metadata=st.lists(METADATA, max_size=10),
+    proxied=st.booleans(),
+)
+def test_a_fold_judges_many_items_as_it_judges_each(
+    contributions: list[tuple[dict[str, Any], bool, tuple[str, ...]]],
+    metadata: list[dict[str, Any]],
+    proxied: bool,
+) -> None:
+    combined = combine([Contribution(m, r, o, "s") for m, r, o in contributions])
+    given_metadata: list[Any] = metadata
+    if proxied and metadata:  # a mapping that is not a dict takes the item-at-a-time path
+        given_metadata = [MappingProxyType(metadata[0]), *metadata[1:]]
+    expected = [combined.differs(m) for m in given_metadata]
+    assert combined.differing(given_metadata) == expected
+    assert combined.differing(given_metadata) == expected  # the shapes judged, now cached

@@ -12,9 +12,12 @@ and reused; an unchanged item is recognised without building any dictionary.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, count, repeat
+from operator import attrgetter
+from typing import Any, cast
 
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import OWNER_KEY, Manifest, MetadataRule, RegisterRows
@@ -24,6 +27,8 @@ from reconciler.plan.canonical import equivalent
 from reconciler.plan.views import merged_metadata, owned_pattern
 
 _MISSING = object()
+_UUID, _NAME, _TYPE = attrgetter("uuid"), attrgetter("name"), attrgetter("item_type")
+_METADATA = attrgetter("metadata")
 FIXPOINT_ROUNDS = 8
 
 
@@ -69,10 +74,55 @@ class Combined:
             return len(live) - kept != len(self.declared)
         if self.owned is None:
             return False
-        shape = tuple(live)
+        return self._holds_stale(tuple(live))
+
+    def differing(self, metadata: list[Mapping[str, Any]]) -> list[bool]:
+        """``differs`` of many items' metadata, a column at a time (C-level ``map``): the
+        string-valued declarations of exact dicts by one tuple comparison each (a column of
+        ``dict.get`` per declared key, zipped), the rest of ``differs`` per distinct key
+        shape."""
+        keys = self._keys
+        if keys is None or set(map(type, metadata)) - {dict}:
+            return [self.differs(m) for m in metadata]
+        dicts = cast(list[dict[str, Any]], metadata)
+        columns = [map(dict.get, dicts, repeat(key)) for key in keys]
+        if keys:
+            same = list(map(tuple(self._values).__eq__, zip(*columns, strict=True)))
+        else:  # nothing declared (owned keys only): zip of no columns would be empty
+            same = [True] * len(metadata)
+        if self.replace:
+            extra = self._not_only_declared(metadata)
+        elif self.owned is None:
+            return [not s for s in same]
+        else:
+            extra = self._stale_shapes(list(map(tuple, metadata)))
+        return [not s or e for s, e in zip(same, extra, strict=True)]
+
+    def _not_only_declared(self, metadata: list[Mapping[str, Any]]) -> list[bool]:
+        """Replace mode: keys besides the declared ones (and our marker) remain."""
+        wanted = len(self.declared)
+        if OWNER_KEY in self.declared:
+            return [n != wanted for n in map(len, metadata)]
+        kept = map(operator.contains, metadata, repeat(OWNER_KEY))
+        return [n - k != wanted for n, k in zip(map(len, metadata), kept, strict=True)]
+
+    def _stale_shapes(self, shapes: list[tuple[str, ...]]) -> list[bool]:
+        """``_holds_stale`` of many key shapes: each distinct one judged once."""
+        known: dict[tuple[str, ...], bool] = self._stale
+        missing = set(shapes).difference(known)
+        if len(known) + len(missing) > 4096:  # past the cache's bound: judge them here
+            known = {**known, **{s: self._holds_stale(s) for s in missing}}
+        else:
+            for shape in missing:
+                self._holds_stale(shape)
+        return list(map(known.__getitem__, shapes))
+
+    def _holds_stale(self, shape: tuple[str, ...]) -> bool:
+        """Merge mode with owned keys: the key shape holds an owned key nobody declares."""
         stale = self._stale.get(shape)
         if stale is None:
             owned, declared = self.owned, self.declared
+            assert owned is not None
             stale = any(k not in declared and owned.match(k) for k in shape)
             if len(self._stale) < 4096:
                 self._stale[shape] = stale
@@ -173,20 +223,19 @@ class FolderRules:
         combos = list(map(folds.__getitem__, masks))
         if self._manifests or self._registered:
             self._with_rows(items, masks, combos, path_of)
-        return [
-            item
-            for item, combined in zip(items, combos, strict=True)
-            if (combined is not None and combined.differs(item.metadata))
-            or (moved_from and item.uuid in moved_from)
-        ]
+        flags = _differing(combos, list(map(_METADATA, items)))
+        if moved_from:
+            moved = map(moved_from.__contains__, map(_UUID, items))
+            flags = [f or m for f, m in zip(flags, moved, strict=True)]
+        return list(compress(items, flags))
 
     def _masks(self, items: list[LiveItem]) -> list[tuple[bool, ...]]:
         """Per item, which of the rules with name or type conditions match it."""
         if not self._tested:
             return [()] * len(items)
         columns: list[list[bool]] = []
-        names = [i.name for i in items]
-        kinds = [i.item_type for i in items]
+        names = list(map(_NAME, items))
+        kinds = list(map(_TYPE, items))
         for rule in self._tested:
             column = [True] * len(items)
             if rule.name is not None:
@@ -206,11 +255,11 @@ class FolderRules:
     ) -> None:
         """Replace the rule fold of each item some manifest or registration row reaches by
         the fold with its rows (shared between rows of equal string values)."""
-        paths = [path_of[i.uuid] for i in items]
+        paths = list(map(path_of.__getitem__, map(_UUID, items)))
         reached: set[int] = set()
         for manifest in self._manifests:
-            found = map(manifest.entries.rows.get, paths)
-            reached.update(n for n, entry in enumerate(found) if entry is not None)
+            found = map(operator.is_not, map(manifest.entries.rows.get, paths), repeat(None))
+            reached.update(compress(count(), found))
         if self._registered:
             reached.update(range(len(items)))
         folds = self._folds
@@ -255,6 +304,26 @@ class FolderRules:
                     Contribution(metadata, m.mode == "replace", m.owned_keys, "", row=True)
                 )
         return combine(contributions) if contributions else None
+
+
+def _differing(combos: list[Combined | None], metadata: list[Mapping[str, Any]]) -> list[bool]:
+    """Per item, whether its fold (None: nothing reaches it) changes its metadata: each
+    distinct fold judges its items together (``Combined.differing``)."""
+    first = combos[0] if combos else None
+    if combos.count(first) == len(combos):  # one fold for the whole folder: the usual case
+        return [False] * len(combos) if first is None else first.differing(metadata)
+    groups: dict[int, list[int]] = {}
+    for n, combined in enumerate(combos):
+        if combined is not None:
+            groups.setdefault(id(combined), []).append(n)
+    out = [False] * len(combos)
+    for indices in groups.values():
+        combined = combos[indices[0]]
+        assert combined is not None
+        found = combined.differing([metadata[n] for n in indices])
+        for n, flag in zip(indices, found, strict=True):
+            out[n] = flag
+    return out
 
 
 _UNSET = Combined({}, False, None)  # "not folded yet", beside None: "nothing reaches it"

@@ -10,6 +10,7 @@ that names two items cannot be planned by path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
@@ -17,6 +18,8 @@ from reconciler.model.live import LiveItem
 from reconciler.plan.context import Context
 from reconciler.plan.model import Refusal
 from reconciler.plan.tree import Tree
+
+_UUID, _NAME = attrgetter("uuid"), attrgetter("name")
 
 
 @dataclass(slots=True)
@@ -72,9 +75,17 @@ def build_index(ctx: Context, tree: Tree, excluded: frozenset[str]) -> ItemIndex
         if not planned:
             continue
         index.by_folder[folder_path] = planned
-        for item in planned:
-            path = f"{folder_path}/{item.name}"
-            path_of[item.uuid] = path
+        paths = list(map(f"{folder_path}/".__add__, map(_NAME, planned)))
+        path_of.update(zip(map(_UUID, planned), paths, strict=True))
+        fresh = set(paths)
+        if (
+            len(fresh) == len(paths)
+            and by_path.keys().isdisjoint(fresh)
+            and dups.keys().isdisjoint(fresh)
+        ):  # no path shared: the whole folder at once, as the loop below would add it
+            by_path.update(zip(paths, planned, strict=True))
+            continue
+        for item, path in zip(planned, paths, strict=True):
             other = by_path.pop(path, None)
             if other is not None:
                 dups[path] = [other.uuid, item.uuid]
