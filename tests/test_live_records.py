@@ -22,7 +22,7 @@ from reconciler.encord import (
     ResponseError,
     RetryOptions,
 )
-from reconciler.encord.dto import fast_briefs
+from reconciler.encord.dto import fast_briefs, page_briefs
 from reconciler.live import records as records_module
 from reconciler.live.records import MAX_SHARED_STRING_LENGTH, ItemRecords, Placing
 from reconciler.model.desired import (
@@ -36,7 +36,7 @@ from reconciler.model.desired import (
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, diff
 from reconciler.plan.document import plan_document
-from reconciler.wire.base import format_datetime, utc_now
+from reconciler.wire.base import MAX_PAGE_RESULTS, format_datetime, utc_now
 
 P = "7b6b3c4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 U = [f"abcdef00-0000-4000-8000-{n:012d}" for n in range(6)]
@@ -109,6 +109,95 @@ def test_a_row_missing_a_required_key_or_a_page_not_a_list_takes_the_models_path
     assert fast_briefs([*_rows()[:1], "x"]) is None
     assert fast_briefs({"0": _rows()[0]}) is None
     assert fast_briefs(None) is None
+
+
+def _page(rows: Any, **page: Any) -> bytes:
+    return json.dumps({"results": rows, **page}).encode()
+
+
+def _read_as_before(content: bytes) -> tuple[list[ItemBrief] | None, Any]:
+    """What the listing read from a page before ``page_briefs``: ``json.loads``, the page's
+    token under either spelling, ``fast_briefs`` on its results."""
+    data = json.loads(content)
+    token = data.get("nextPageToken", data.get("next_page_token"))
+    return fast_briefs(data.get("results")), token
+
+
+def _snake(row: dict[str, Any]) -> dict[str, Any]:
+    return {"item_type" if k == "itemType" else k: v for k, v in row.items()}
+
+
+PLAIN_PAGES = {
+    "plain": _page(_rows(), nextPageToken="t1"),
+    "last page": _page(_rows(), nextPageToken=None),
+    "no token": _page(_rows()),
+    "other spelling": _page(_rows(), next_page_token="t2"),
+    "null token first": _page(_rows(), nextPageToken=None, next_page_token="t2"),
+    "empty": _page([], nextPageToken=""),
+    "extra keys": _page([{**r, "newField": [1, {"a": None}]} for r in _rows()], total=6),
+    "a key twice": _page(_rows()).replace(b'"name": "a.jpg"', b'"name": "x", "name": "a.jpg"'),
+    "escapes": _page([{**r, "name": 'a\u00e9\n"b\u0000'} for r in _rows()]),
+}
+ODD_PAGES = {
+    **{
+        f"row {change}": _page([*_rows()[:2], {**_rows()[2], **change}])
+        for change in (
+            {"uuid": U[0].upper()},
+            {"parent": U[0].replace("-", "")},
+            {"parent": U[0] + "\n"},
+            {"itemType": "hologram"},
+            {"isTombstone": "true"},
+            {"isPlaceholder": None},
+            {"description": None},
+            {"name": None},
+            {"url": 5},
+            {"clientMetadata": {"a": 1}},
+            {"lastEditedAt": 0},
+        )
+    },
+    "snake_case": _page([_snake(r) for r in _rows()]),
+    "missing owner": _page([{k: v for k, v in r.items() if k != "owner"} for r in _rows()]),
+    "a row not an object": _page([*_rows()[:1], "x"]),
+    "results not a list": _page({"0": _rows()[0]}),
+    "no results": json.dumps({"nextPageToken": "t"}).encode(),
+    "too many results": _page([_rows()[0]] * (MAX_PAGE_RESULTS + 1)),
+    "token a number": _page(_rows(), nextPageToken=5),
+    "a list": json.dumps(_rows()).encode(),
+    "a lone surrogate": _page([{**r, "name": "a\ud800"} for r in _rows()]),
+    "a byte order mark": b"\xef\xbb\xbf" + _page(_rows()),
+}
+
+
+@pytest.mark.parametrize("name", list(PLAIN_PAGES))
+def test_a_plain_page_is_read_from_its_bytes_as_before(name: str) -> None:
+    content = PLAIN_PAGES[name]
+    briefs, token = _read_as_before(content)
+    assert briefs is not None
+    assert page_briefs(content) == (briefs, token)
+
+
+@pytest.mark.parametrize("name", list(ODD_PAGES))
+def test_a_page_not_plain_is_left_to_the_json_path(name: str) -> None:
+    """None: the listing then reads the page as before (``fast_briefs``, else the model)."""
+    assert page_briefs(ODD_PAGES[name]) is None
+    assert page_briefs(b"not json") is None
+
+
+@pytest.mark.anyio
+async def test_a_listing_read_from_bytes_follows_either_token_spelling() -> None:
+    rows = _rows()
+    pages = {None: _page(rows[:3], next_page_token="p2"), "p2": _page(rows[3:])}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=pages[request.url.params.get("pageToken")])
+
+    async def op(c: EncordClient) -> list[list[ItemBrief]]:
+        return [page async for page in c.items.list_briefs(P)]
+
+    assert await run(handler, op) == [
+        [ItemBrief.of(Item.model_validate(r)) for r in rows[:3]],
+        [ItemBrief.of(Item.model_validate(r)) for r in rows[3:]],
+    ]
 
 
 async def _briefs(results: Any) -> list[list[ItemBrief]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, NotRequired
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, ConfigDict, Field, StringConstraints, TypeAdapter
+from typing_extensions import TypedDict
 
 from reconciler.wire.base import MAX_PAGE_RESULTS, WireModel, format_datetime
 from reconciler.wire.datasets import DatasetWithUserRole
@@ -127,3 +128,71 @@ def fast_briefs(rows: Any) -> list[ItemBrief] | None:
             )
         )
     return out
+
+
+# The same page read by pydantic-core straight from the bytes (no Python object for a key or
+# value it does not keep): the plain form ``fast_briefs`` takes, and nothing else. Strict
+# types, canonical UUIDs, known item types, every key the model requires present (the
+# ones not kept only present: ``Any``), the page's token under either spelling. The row's
+# keys are computed, so the types are made at run time (``typed_dict``).
+_Uuid = Annotated[str, StringConstraints(pattern=f"^{_CANONICAL_UUID.pattern}$")]
+_KEPT: dict[str, Any] = {
+    "uuid": _Uuid,
+    "parent": _Uuid,
+    "itemType": Literal[tuple(_ITEM_TYPES)],
+    "name": str,
+    "description": NotRequired[str],
+    "clientMetadata": str,
+    "lastEditedAt": str,
+    "isTombstone": NotRequired[bool],
+    "isPlaceholder": NotRequired[bool],
+    "url": str | None,
+}
+
+
+def _typed_dict(name: str, keys: dict[str, Any]) -> Any:
+    make: Any = TypedDict  # mypy checks TypedDicts written out, not made
+    made = make(name, keys)
+    made.__pydantic_config__ = ConfigDict(strict=True, extra="ignore")
+    return made
+
+
+_ROW = _typed_dict("_Row", {**{k: Any for k in sorted(_REQUIRED - _KEPT.keys())}, **_KEPT})
+_PAGE: TypeAdapter[dict[str, Any]] = TypeAdapter(
+    _typed_dict(
+        "_Page",
+        {
+            "results": Annotated[list[_ROW], Field(max_length=MAX_PAGE_RESULTS)],  # type: ignore[valid-type]
+            "nextPageToken": NotRequired[str | None],
+            "next_page_token": NotRequired[str | None],
+        },
+    )
+)
+
+
+def page_briefs(content: bytes) -> tuple[list[ItemBrief], str | None] | None:
+    """A page's briefs and its next page token (as the page object gives it), read from the
+    page's bytes when the page is in the plain form ``fast_briefs`` takes (about a third
+    of the CPU of ``json.loads`` and ``fast_briefs``); None for anything else, which the
+    caller then reads as before (same values, same errors): this reader only ever accepts
+    a page the other would, and gives what it would."""
+    try:
+        page = _PAGE.validate_json(content)
+    except ValueError:  # ValidationError, and not JSON at all
+        return None
+    briefs = [
+        ItemBrief(
+            row["uuid"],
+            row["parent"],
+            row["itemType"],
+            row["name"],
+            row.get("description", ""),
+            row["clientMetadata"],
+            row["lastEditedAt"],
+            row.get("isTombstone", False),
+            row.get("isPlaceholder", False),
+            row["url"],
+        )
+        for row in page["results"]
+    ]
+    return briefs, page.get("nextPageToken", page.get("next_page_token"))

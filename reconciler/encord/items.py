@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from reconciler.encord.calls import Call, Done, Recovery, V2Call, json_body, uuid_text
-from reconciler.encord.dto import Item, ItemBrief, fast_briefs
+from reconciler.encord.dto import Item, ItemBrief, fast_briefs, page_briefs
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
 from reconciler.encord.paging import (
@@ -33,7 +33,7 @@ from reconciler.encord.paging import (
     pages,
     parser,
 )
-from reconciler.encord.responses import json_value
+from reconciler.encord.responses import RawJSON, json_value
 from reconciler.encord.session import Session
 from reconciler.wire.base import Page
 from reconciler.wire.enums import StorageItemType
@@ -172,7 +172,8 @@ class ItemsAPI:
         types = ITEM_TYPES_ALL if recursive else ()
         metadata = None if recursive else True
         make = self._call(folder, None, recursive, types, page_size, metadata, subject, desc)
-        async with aclosing(answers(self._session, make, prefetch=prefetch)) as listing:
+        listing = answers(self._session, make, prefetch=prefetch, read=_brief_page)
+        async with aclosing(listing):
             async for call, answer, data in listing:
                 yield briefs_of(call, answer, data)
 
@@ -401,17 +402,35 @@ def _patch_request(patch: PatchItemPayload) -> dict[str, Any]:
 
 async def brief_page(session: Session, call: V2Call) -> list[ItemBrief]:
     """The items of a single-page answer (get-bulk, patch-bulk) as ``ItemBrief``s."""
-    return await session.call(call, lambda answer: briefs_of(call, answer, json_value(answer)))
+    return await session.call(call, lambda answer: briefs_of(call, answer, _brief_page(answer)))
 
 
 def briefs_of(call: Call, answer: object, data: object) -> list[ItemBrief]:
-    """A page's items as ``ItemBrief``s: straight from ``data`` (the parsed page) when it is
-    in the plain form the API sends, else validated by the model (same values, same errors)."""
+    """A page's items as ``ItemBrief``s: straight from ``data`` (the page as ``_brief_page``
+    read it) when it is in the plain form the API sends, else validated by the model (same
+    values, same errors)."""
+    if type(data) is _BriefPage:  # read from the page's bytes already
+        results: list[ItemBrief] = data["results"]
+        return results
     briefs = fast_briefs(data.get("results")) if isinstance(data, dict) else None
     if briefs is None:
         page = parser(Page[Item], call.route)(answer)
         briefs = [ItemBrief.of(item) for item in page.results]
     return briefs
+
+
+class _BriefPage(dict[str, Any]):
+    """A page ``dto.page_briefs`` read: ``results`` are ``ItemBrief``s already."""
+
+
+def _brief_page(answer: Any) -> Any:
+    """A page (of a listing, or a bulk answer): read straight into briefs from its bytes when
+    it is in the plain form the API sends, else its JSON value (read as before)."""
+    if isinstance(answer, RawJSON):
+        read = page_briefs(answer.content)
+        if read is not None:
+            return _BriefPage(results=read[0], nextPageToken=read[1])
+    return json_value(answer)
 
 
 def _uuid(item: Item) -> UUID:

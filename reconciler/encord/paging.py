@@ -90,10 +90,16 @@ async def pages(
 
 
 async def answers(
-    session: Session, make_call: Callable[[str | None], Call], *, prefetch: bool = False
+    session: Session,
+    make_call: Callable[[str | None], Call],
+    *,
+    prefetch: bool = False,
+    read: Callable[[Any], Any] = json_value,
 ) -> AsyncGenerator[tuple[Call, Any, dict[str, Any]], None]:
-    """Each page of a listing as it came (the answer, and the page object parsed from it),
-    for callers that read the results themselves; ``pages`` explains ``prefetch``."""
+    """Each page of a listing as it came (the answer, and the page object ``read`` from it:
+    its JSON value unless the caller reads pages its own way, with ``results`` and
+    ``nextPageToken`` where the JSON has them), for callers that read the results
+    themselves; ``pages`` explains ``prefetch``."""
     seen: set[str] = set()
     token: str | None = None
     empty = 0  # pages in a row with no results, yet a next token
@@ -101,7 +107,7 @@ async def answers(
     try:
         while True:
             call, answer = await pending
-            data = json_value(answer)
+            data = read(answer)
             token = _next_token(call, data, seen)
             _count(session, call, data.get("results"))
             empty = empty + 1 if token is not None and not data.get("results") else 0
