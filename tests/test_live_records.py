@@ -127,6 +127,7 @@ def _snake(row: dict[str, Any]) -> dict[str, Any]:
     return {"item_type" if k == "itemType" else k: v for k, v in row.items()}
 
 
+OPTIONAL = ("description", "isTombstone", "isPlaceholder")
 PLAIN_PAGES = {
     "plain": _page(_rows(), nextPageToken="t1"),
     "last page": _page(_rows(), nextPageToken=None),
@@ -136,6 +137,9 @@ PLAIN_PAGES = {
     "empty": _page([], nextPageToken=""),
     "extra keys": _page([{**r, "newField": [1, {"a": None}]} for r in _rows()], total=6),
     "a key twice": _page(_rows()).replace(b'"name": "a.jpg"', b'"name": "x", "name": "a.jpg"'),
+    "optional keys left out": _page(
+        [{k: v for k, v in r.items() if k not in OPTIONAL} for r in _rows()]
+    ),
     "escapes": _page([{**r, "name": 'a\u00e9\n"b\u0000'} for r in _rows()]),
 }
 ODD_PAGES = {

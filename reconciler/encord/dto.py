@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from operator import itemgetter
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired
 
 from pydantic import AliasChoices, ConfigDict, Field, StringConstraints, TypeAdapter
@@ -141,13 +142,18 @@ _KEPT: dict[str, Any] = {
     "parent": _Uuid,
     "itemType": Literal[tuple(_ITEM_TYPES)],
     "name": str,
-    "description": NotRequired[str],
+    "description": NotRequired[Annotated[str, Field(default="")]],
     "clientMetadata": str,
     "lastEditedAt": str,
-    "isTombstone": NotRequired[bool],
-    "isPlaceholder": NotRequired[bool],
+    "isTombstone": NotRequired[Annotated[bool, Field(default=False)]],
+    "isPlaceholder": NotRequired[Annotated[bool, Field(default=False)]],
     "url": str | None,
 }
+# The kept values of a row in ``ItemBrief``'s order (the optional keys are filled in).
+_BRIEF = itemgetter(
+    "uuid", "parent", "itemType", "name", "description", "clientMetadata", "lastEditedAt",
+    "isTombstone", "isPlaceholder", "url",
+)  # fmt: skip
 
 
 def _typed_dict(name: str, keys: dict[str, Any]) -> Any:
@@ -180,19 +186,6 @@ def page_briefs(content: bytes) -> tuple[list[ItemBrief], str | None] | None:
         page = _PAGE.validate_json(content)
     except ValueError:  # ValidationError, and not JSON at all
         return None
-    briefs = [
-        ItemBrief(
-            row["uuid"],
-            row["parent"],
-            row["itemType"],
-            row["name"],
-            row.get("description", ""),
-            row["clientMetadata"],
-            row["lastEditedAt"],
-            row.get("isTombstone", False),
-            row.get("isPlaceholder", False),
-            row["url"],
-        )
-        for row in page["results"]
-    ]
+    brief, new = _BRIEF, tuple.__new__  # a tuple made in C, not through ``ItemBrief(...)``
+    briefs = [new(ItemBrief, brief(row)) for row in page["results"]]
     return briefs, page.get("nextPageToken", page.get("next_page_token"))
