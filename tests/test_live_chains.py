@@ -241,3 +241,45 @@ async def test_short_pages_and_repeats_within_an_end_are_read_once() -> None:
     read = both_ends(ascending(), descending, identity=lambda r: r[0], name=lambda r: r[1], full=2)
     assert [row[0] async for page in read for row in page] == [1, 2, 3, 4]
     assert asked == ["asc", "asc", "asc"]
+
+
+@pytest.mark.anyio
+async def test_the_next_round_is_asked_for_before_the_caller_handles_this_one() -> None:
+    """Deciding what to ask for next needs only the pages, so the caller's work on a round
+    (making records, which does not await) overlaps the next round trip; no page is asked
+    for that the ends did not need. ``asked``: the pages each end had been asked for when
+    the caller got each page."""
+    rows = [(n, f"n{n:03d}") for n in range(10)]
+    asked: list[str] = []
+
+    def end(tag: str, rows: list[tuple[int, str]]) -> AsyncGenerator[list[tuple[int, str]]]:
+        async def pages() -> AsyncGenerator[list[tuple[int, str]]]:
+            for start in range(0, len(rows), 2):
+                asked.append(f"{tag}{start // 2}")
+                await asyncio.sleep(0)
+                yield rows[start : start + 2]
+
+        return pages()
+
+    read = both_ends(
+        end("a", rows),
+        lambda: end("d", rows[::-1]),
+        identity=lambda r: r[0],
+        name=lambda r: r[1],
+        full=2,
+    )
+    got = [([r[0] for r in page], sorted(asked)) async for page in read]
+    first, second, third = (
+        ["a0", "a1", "d0"],
+        ["a0", "a1", "a2", "d0", "d1"],
+        ["a0", "a1", "a2", "a3", "d0", "d1", "d2"],
+    )
+    assert got == [
+        ([0, 1], first),  # the head start; the first round is asked for already
+        ([2, 3], second),
+        ([9, 8], second),
+        ([4, 5], third),
+        ([7, 6], third),
+        ([], third),  # the ends met: everything of this round had come from the other end
+        ([], third),
+    ]
