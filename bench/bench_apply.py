@@ -25,6 +25,7 @@ The minimum for a job is one bulk write per 1000 objects: ceil(N / 1000).
 
     python bench/bench_apply.py                          # 10,000 and 100,000 items, 20 ms
     python bench/bench_apply.py --sizes 10000 --per-item-sample 500
+    python bench/bench_apply.py --sizes 100000 --latency-ms 20 200 --skip-per-item --skip-moves
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import tempfile
 import time
 import warnings
@@ -64,23 +66,32 @@ MOVES = 1000
 
 def main() -> None:
     args = _arguments()
-    results: dict[str, Any] = {"latency_ms": args.latency_ms, "sizes": {}, "moves": None}
+    results: dict[str, Any] = {"latency_ms": args.latency_ms, "jobs": [], "moves": None}
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp:
         for n, size in enumerate(sorted(args.sizes)):
             workdir = Path(tmp) / f"n{size}"
             workdir.mkdir()
             key = _seeded(workdir, size)
-            with serve(workdir / "bench.sqlite", args.latency_ms) as url:
-                results["sizes"][size] = _metadata_jobs(url, key, workdir, size, args)
-                if n == 0 and not args.skip_moves:
-                    results["moves"] = _move_jobs(url, key, workdir, args)
+            for m, latency in enumerate(args.latency_ms):
+                print(f"  {latency:g} ms:")
+                with serve(workdir / "bench.sqlite", latency) as url:
+                    job = _metadata_jobs(url, key, workdir, size, args)
+                    results["jobs"].append({"size": size, "latency_ms": latency, **job})
+                    if n == 0 and m == 0 and not args.skip_moves:
+                        results["moves"] = _move_jobs(url, key, workdir, args)
     _report(results, args)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        nargs="+",
+        default=[20.0],
+        help="one or more latencies; each size is measured at each, side by side",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--per-item-sample", type=int, default=2000)
     parser.add_argument(
@@ -345,23 +356,34 @@ def _measure(name: str, url: str, job: Callable[[], dict[str, Any]]) -> dict[str
 
 
 def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    latencies = ", ".join(f"{x:g}" for x in args.latency_ms)
     print(
-        f"\n{args.latency_ms:g} ms latency injected before every request; concurrency {args.concurrency}\n"
+        f"\n{latencies} ms latency injected before every request; concurrency {args.concurrency}\n"
     )
-    print("| job | way | requests | vs minimum | wall time | vs per-item |")
-    print("|---|---|---:|---:|---:|---:|")
-    jobs = [(f"metadata on {size:,} items", data) for size, data in results["sizes"].items()]
+    print(
+        "| job | latency | way | requests | vs minimum | wall time | vs per-item | vs sdk Bundle |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    jobs = [
+        (f"metadata on {job['size']:,} items", job["latency_ms"], job) for job in results["jobs"]
+    ]
     if results["moves"]:
-        jobs.append((f"move {MOVES:,} items", results["moves"]))
-    for job, data in jobs:
+        jobs.append((f"move {MOVES:,} items", args.latency_ms[0], results["moves"]))
+    for name, latency, data in jobs:
         rows = data["rows"]
         per_item = next((r for r in rows if r["way"] == "sdk per-item"), rows[-1])
+        bundle = next((r for r in rows if r["way"] == "sdk Bundle"), None)
         for row in rows:
             star = " (extrapolated)" if row.get("extrapolated") else ""
             ratio = per_item["seconds"] / row["seconds"] if row["seconds"] else float("inf")
             fewer = per_item["requests"] / row["requests"]
-            print(f"| {job} | {row['way']}{star} | {row['requests']:,} ({fewer:.0f}× fewer) "
-                  f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s | {ratio:.1f}× |")  # fmt: skip
+            versus = (
+                f"{bundle['seconds'] / row['seconds']:.2f}×" if bundle and row["seconds"] else ""
+            )
+            print(f"| {name} | {latency:g} ms | {row['way']}{star} | {row['requests']:,} ({fewer:.0f}× fewer) "
+                  f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s | {ratio:.1f}× "
+                  f"| {versus} |")  # fmt: skip
+    print(f"\nload average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 
