@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import fields, replace
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -199,22 +200,24 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
 
 
 def _change_from(doc: Mapping[str, Any]) -> Change:
-    refs = dict(doc.get("refs", {}))
+    refs = doc.get("refs", {})
     if "data_hashes" in refs:
-        refs["data_hashes"] = tuple(refs["data_hashes"])
-    kind = Kind(doc["kind"])  # the schema admits only kinds
+        refs = {**refs, "data_hashes": tuple(refs["data_hashes"])}
+    kind = _KINDS[doc["kind"]]  # the schema admits only kinds
     decode = spec_of(kind).decode
     before, after = doc.get("before"), doc.get("after")
     return Change(
         address=doc["address"],
         previous_address=doc.get("previous_address"),
         kind=kind,
-        actions=tuple(Action(a) for a in doc["actions"]),
+        actions=_actions(tuple(doc["actions"])),
         before=None if before is None else decode(before),
         after=None if after is None else decode(after),
         diff=tuple(
-            FieldDiff(path=tuple(d["path"]), op=d["op"], before=d["before"], after=d["after"])
-            for d in doc.get("diff", ())
+            [
+                FieldDiff(tuple(d["path"]), d["op"], d["before"], d["after"])
+                for d in doc.get("diff", ())
+            ]
         ),
         source=doc.get("source"),
         reason=doc.get("reason", ""),
@@ -222,3 +225,13 @@ def _change_from(doc: Mapping[str, Any]) -> Change:
         depends_on=tuple(doc.get("depends_on", ())),
         refs=Refs(**refs),
     )
+
+
+# A plan of 100,000 changes names a handful of kinds and action lists: looked up, not rebuilt
+# for each change (the schema admits only these values, so the lookups cannot miss).
+_KINDS = {kind.value: kind for kind in Kind}
+
+
+@lru_cache(maxsize=256)
+def _actions(names: tuple[str, ...]) -> tuple[Action, ...]:
+    return tuple(Action(name) for name in names)
