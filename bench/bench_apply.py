@@ -342,16 +342,17 @@ def _move_jobs(url: str, key: Path, workdir: Path, args: argparse.Namespace) -> 
 
 def _measure(name: str, url: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     control(url, "POST", "/_sandbox/stats/reset")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     row = job()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     stats = control(url, "GET", "/_sandbox/stats")
     row.update(way=name, requests=stats["total"], seconds=round(seconds, 2), by_route=stats)
+    row["client_cpu"] = round(cpu, 2)  # this process (both clients run in it); not the server
     parts = ", ".join(
         f"{k.removesuffix('_seconds')} {v} s" for k, v in row.items() if k.endswith("_seconds")
     )
-    print(f"  {name}: {row['changes']} changes, {row['requests']} requests, {seconds:.1f} s"
-          + (f" ({parts})" if parts else ""))  # fmt: skip
+    print(f"  {name}: {row['changes']} changes, {row['requests']} requests, {seconds:.1f} s, "
+          f"client CPU {cpu:.1f} s" + (f" ({parts})" if parts else ""))  # fmt: skip
     return row
 
 
@@ -360,10 +361,9 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"\n{latencies} ms latency injected before every request; concurrency {args.concurrency}\n"
     )
-    print(
-        "| job | latency | way | requests | vs minimum | wall time | vs per-item | vs sdk Bundle |"
-    )
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("| job | latency | way | requests | vs minimum | wall time | client CPU | vs per-item "
+          "| vs sdk Bundle |")  # fmt: skip
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     jobs = [
         (f"metadata on {job['size']:,} items", job["latency_ms"], job) for job in results["jobs"]
     ]
@@ -381,7 +381,8 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
                 f"{bundle['seconds'] / row['seconds']:.2f}×" if bundle and row["seconds"] else ""
             )
             print(f"| {name} | {latency:g} ms | {row['way']}{star} | {row['requests']:,} ({fewer:.0f}× fewer) "
-                  f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s | {ratio:.1f}× "
+                  f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s "
+                  f"| {row.get('client_cpu', 0):.1f} s | {ratio:.1f}× "
                   f"| {versus} |")  # fmt: skip
     print(f"\nload average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
