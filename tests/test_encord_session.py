@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from reconciler.apply.cost import measured_object_ms
 from reconciler.encord import (
     AmbiguousOperationError,
     AuthenticationError,
@@ -751,9 +752,14 @@ async def test_stats_keep_per_route_the_objects_answers_held_and_the_time_it_was
             async for _ in c.items.list_pages(folder, recursive=True):
                 pass
 
+        assert measured_object_ms(c) is None  # nothing measured yet
         await asyncio.gather(*(listing(f) for f in (F1, F2, F1)))
         await c.folders.get(F1)
-        return c.stats
+        stats = c.stats
+        c.reset_stats()
+        assert not c.stats.objects_by_route and not c.stats.busy_by_route
+        assert c.stats.fastest is None
+        return stats
 
     stats = await run(handler, op)
     items = "GET /v2/public/storage/folders/{uuid}/items"
