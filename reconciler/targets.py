@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -179,7 +179,7 @@ def _credentials(options: TargetOptions, env: Mapping[str, str], label: str) -> 
 def _sandbox_target(path: Path, config: Target | None) -> SandboxTarget:
     absolute = str(path.expanduser().resolve())
     if config is not None and config.sandbox is not None:
-        return config.sandbox.model_copy(update={"path": absolute})
+        return replace(config.sandbox, path=absolute)
     return SandboxTarget(path=absolute)
 
 

@@ -5,6 +5,7 @@ answer, and the reader's edges."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.desired import folder, select, src
@@ -18,7 +19,7 @@ from reconciler.model.desired import DesiredCollection, DesiredState, ItemSelect
 FIRST_THREE = select("/raw", name="item-000000[0-2].jpg")
 
 
-def collection(name: str, *selectors: ItemSelector, **fields: object) -> DesiredCollection:
+def collection(name: str, *selectors: ItemSelector, **fields: Any) -> DesiredCollection:
     return DesiredCollection(
         name=name, folder="/raw", items=selectors, source=src(60, "curation.yaml"), **fields
     )

@@ -35,6 +35,7 @@ from reconciler.model.desired import (
     OWNER_KEY,
     CloudSync,
     DesiredState,
+    ItemMatch,
     Policy,
     SandboxIntegration,
     SandboxUser,
@@ -59,7 +60,7 @@ async def test_a_broad_plan_applies_and_converges(tmp_path: Path) -> None:
             "/curated/sub": folder("/curated/sub", groups={"annotators": "user"}),
         },
         groups={"annotators": group("annotators", description="people")},
-        rules=(rule("/data/folder-00000", {"split": "train"}, match={"name": "*.jpg"}),),
+        rules=(rule("/data/folder-00000", {"split": "train"}, match=ItemMatch(name="*.jpg")),),
         datasets={"train": dataset("train", select("/data/folder-00000"))},
     )
 

@@ -14,14 +14,17 @@ from helpers.embedded import ensure_created, make_sandbox, plan_for
 
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.encord import EncordClient
-from reconciler.model.desired import DesiredUser, Policy
+from reconciler.model.desired import DesiredUser, OrganisationRole, Policy
 
 ADMIN = "admin@sandbox.local"
 POLICY = Policy(users="authoritative", allow_user_rerole=True, max_user_removal_ratio=1.0)
 
 
-def _users(**roles: str) -> dict[str, DesiredUser]:
-    declared = {ADMIN: "ADMIN", **{f"{name}@example.com": r for name, r in roles.items()}}
+def _users(**roles: OrganisationRole) -> dict[str, DesiredUser]:
+    declared: dict[str, OrganisationRole] = {
+        ADMIN: "ADMIN",
+        **{f"{name}@example.com": r for name, r in roles.items()},
+    }
     return {
         email: DesiredUser(email=email, role=role, source=src(n + 2, "users.yaml"))
         for n, (email, role) in enumerate(declared.items())

@@ -65,7 +65,9 @@ FORBIDDEN_FOR_HELP = (
 # ``validate`` reads and checks a config (YAML, the JSON Schema, the desired models, and the
 # sandbox's names from its SQLite file): nothing that connects, plans or serves. A valid config
 # is judged by the schema compiled to plain checks; jsonschema only says why one is not valid.
-FORBIDDEN_FOR_VALIDATE = tuple(m for m in (*HEAVY, *OUR_ENGINE) if m != "sqlite3")
+# The desired models are dataclasses: pydantic (the wire models' library) is not needed either.
+PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
+FORBIDDEN_FOR_VALIDATE = (*(m for m in (*HEAVY, *OUR_ENGINE) if m != "sqlite3"), *PYDANTIC)
 JSONSCHEMA = ("jsonschema", "referencing", "rpds", "attrs", "attr")
 
 # The real entry point (``python -m reconciler``), and on the way out every module it loaded.

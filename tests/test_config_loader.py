@@ -354,6 +354,17 @@ def test_an_empty_sandbox_target_means_the_defaults(tmp_path: Path) -> None:
     assert (sandbox.integrations, sandbox.users) == ((), ())
 
 
+def test_ratios_written_as_integers_load_as_floats(tmp_path: Path) -> None:
+    """The desired models convert nothing but these: ``max_delete_ratio: 1`` is the float 1.0
+    the model declares (pydantic made it one; the dataclass does it in ``__post_init__``)."""
+    policy = "policy: {max_delete_ratio: 1, max_change_ratio: 0, max_unlink_ratio: 1}\n"
+    write(tmp_path, {"reconciler.yaml": SETTINGS + policy})
+    loaded = load_config(tmp_path, env={}).policy
+    ratios = (loaded.max_delete_ratio, loaded.max_change_ratio, loaded.max_unlink_ratio)
+    assert [(type(r), r) for r in ratios] == [(float, 1.0), (float, 0.0), (float, 1.0)]
+    assert type(loaded.max_user_removal_ratio) is float and loaded.min_existing == 10
+
+
 def test_public_interface_is_pinned() -> None:
     import reconciler.config as config
     from reconciler.config.schema import config_schema

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -76,7 +77,7 @@ def test_may_overlap_examples(first: str, second: str, expected: bool) -> None:
     assert may_overlap(second, first) is expected
 
 
-def _rule(**match: object) -> MetadataRule:
+def _rule(**match: Any) -> MetadataRule:
     return MetadataRule(
         folder="/f", match=ItemMatch(**match), metadata={"k": 1}, source=Source(file="x", line=1)
     )

@@ -4,6 +4,7 @@ require-self holds back exactly the caller and lets the other admin go."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -35,12 +36,11 @@ async def test_require_self_holds_back_only_the_caller_among_admins(tmp_path: Pa
     sandbox = make_sandbox(tmp_path, users=(SandboxUser(email=SECOND, role="ADMIN"),))
     heir = DesiredUser(email=HEIR, role="ADMIN", member_type="internal", source=src(2))
     desired = sandbox.desired(users={HEIR: heir})
-    desired = desired.model_copy(
-        update={
-            "policy": desired.policy.model_copy(
-                update={"users": "authoritative", "min_admins": 1, "max_user_removal_ratio": 1.0}
-            )
-        }
+    desired = dataclasses.replace(
+        desired,
+        policy=dataclasses.replace(
+            desired.policy, users="authoritative", min_admins=1, max_user_removal_ratio=1.0
+        ),
     )
     async with sandbox.connect() as client:
         plan = await plan_for(client, desired)

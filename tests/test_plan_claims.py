@@ -19,7 +19,7 @@ from reconciler.drift import render_text as drift_text
 from reconciler.drift.document import dumps as drift_dumps
 from reconciler.drift.schema import drift_schema
 from reconciler.errors import ReconcilerError
-from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
+from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState, SyncMode
 from reconciler.plan import DiffOptions, diff, dumps, loads, render_markdown, render_text
 from reconciler.plan.actions import Action
 from reconciler.plan.canonical import tagged
@@ -224,7 +224,7 @@ def test_drift_reports_a_pending_claim_and_says_what_apply_would_do() -> None:
     )
 
 
-def _synced(sync: str) -> tuple[DesiredState, Org]:
+def _synced(sync: SyncMode) -> tuple[DesiredState, Org]:
     org = Org()
     org.integrations["int-1"] = "s3-raw"
     org.add_folder(

@@ -4,6 +4,7 @@ deferrals, rules that depend on each other, prune modes, withheld changes and th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.desired import desired_state, folder, manifest, src
@@ -19,6 +20,7 @@ from reconciler.model.desired import (
     ItemSelector,
     MetadataRule,
     Policy,
+    PruneMode,
 )
 from reconciler.plan import DiffOptions, PlanError, diff
 from reconciler.plan.canonical import tagged
@@ -26,9 +28,7 @@ from reconciler.plan.canonical import tagged
 OURS = {OWNER_KEY: "acme"}
 
 
-def _rule(
-    folder_path: str, metadata: dict[str, object], line: int, **fields: object
-) -> MetadataRule:
+def _rule(folder_path: str, metadata: dict[str, object], line: int, **fields: Any) -> MetadataRule:
     return MetadataRule(
         folder=folder_path, metadata=metadata, source=src(line, "items.yaml"), **fields
     )
@@ -212,7 +212,7 @@ def test_items_sharing_a_path_are_withheld_not_guessed() -> None:
         ("all", ["folder:/data/by-hand", "folder:/data/ours"]),
     ],
 )
-def test_prune_modes(prune: str, deleted: list[str]) -> None:
+def test_prune_modes(prune: PruneMode, deleted: list[str]) -> None:
     org = Org()
     data = org.add_folder(None, "data", metadata=OURS)
     org.add_folder(data, "ours", metadata=OURS)

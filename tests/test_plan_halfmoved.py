@@ -5,6 +5,7 @@ a folder that a ``previously:`` may refer to, by any of those paths."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.desired import desired_state, folder
@@ -49,7 +50,7 @@ def _org(where: str, *, metadata: dict[str, str]) -> tuple[Org, str, list[str]]:
     return org, uuid, items
 
 
-def _desired(**policy: object) -> DesiredState:
+def _desired(**policy: Any) -> DesiredState:
     return desired_state(
         folders={
             "/archive": folder("/archive"),

@@ -22,6 +22,7 @@ from reconciler.model.desired import (
     Manifest,
     ManifestEntry,
     ManifestRows,
+    MetadataMode,
     MetadataRule,
     Ownership,
     Source,
@@ -87,7 +88,9 @@ def _items(metadata: list[dict[str, Any]]) -> list[LiveItem]:
     ]
 
 
-def _manifest(rows: dict[int, dict[str, Any]], mode: str, owned: tuple[str, ...]) -> Manifest:
+def _manifest(
+    rows: dict[int, dict[str, Any]], mode: MetadataMode, owned: tuple[str, ...]
+) -> Manifest:
     return Manifest(
         file="m.jsonl",
         format="jsonl",
@@ -116,7 +119,7 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
     rules: list[MetadataRule],
     metadata: list[dict[str, Any]],
     rows: dict[int, dict[str, Any]],
-    mode: str,
+    mode: MetadataMode,
     owned: tuple[str, ...],
     manifests: int,
 ) -> None:

@@ -10,6 +10,7 @@ import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.desired import desired_state, folder, src
@@ -97,7 +98,9 @@ def _unlinks() -> tuple[DesiredState, LiveState]:
     org.datasets["d1"] = Dataset("d1", "train", description=tagged("", "acme"))
     for n in range(4):
         org.datasets["d1"].rows[f"h{n}"] = org.add_item(data, f"{n}.jpg")
-    selector = ItemSelector(paths=("/data/0.jpg", "/data/1.jpg"), source=src(5, "datasets.yaml"))
+    selector = ItemSelector(
+        paths=frozenset({"/data/0.jpg", "/data/1.jpg"}), source=src(5, "datasets.yaml")
+    )
     desired = desired_state(
         folders={"/data": folder("/data")},
         datasets={
@@ -127,7 +130,7 @@ def _invisible_root() -> tuple[DesiredState, LiveState]:
 
 
 def _org_users(
-    drop: str = "", admin: str = "", **policy: object
+    drop: str = "", admin: str = "", **policy: Any
 ) -> Callable[[], tuple[DesiredState, LiveState]]:
     """The ``org-users`` golden case: its undeclared user removed (authoritative), one
     user re-roled, one added; ``drop`` leaves a declared user out, ``admin`` makes a live
@@ -138,9 +141,9 @@ def _org_users(
         desired, live = _golden("org-users")()
         users = {e: u for e, u in desired.users.items() if e != drop}
         if admin in users:
-            users[admin] = users[admin].model_copy(update={"role": "ADMIN"})
-        changed = desired.policy.model_copy(update=policy)
-        desired = desired.model_copy(update={"users": users, "policy": changed})
+            users[admin] = dataclasses.replace(users[admin], role="ADMIN")
+        changed = dataclasses.replace(desired.policy, **policy)
+        desired = dataclasses.replace(desired, users=users, policy=changed)
         if admin:
             promoted = dataclasses.replace(live.users[admin], role="ADMIN")
             live = dataclasses.replace(live, users={**live.users, admin: promoted})

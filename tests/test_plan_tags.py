@@ -9,7 +9,7 @@ import pytest
 from helpers.desired import OTHER, OWNER, desired_state, src
 
 from reconciler.config import ConfigError, load_config
-from reconciler.model.desired import DesiredTag, Policy
+from reconciler.model.desired import DesiredTag, Policy, PruneMode
 from reconciler.model.live import LiveState, LiveTag
 from reconciler.plan import DiffOptions, diff
 from reconciler.plan.actions import Action
@@ -49,8 +49,8 @@ def test_declared_and_missing_is_created_with_our_ownership_tag() -> None:
 
 
 @pytest.mark.parametrize("prune", ["owned", "all"])
-def test_prune_deletes_only_tags_proven_ours(prune: str) -> None:
-    policy = Policy.model_validate({"prune": prune, "max_delete_ratio": 1})
+def test_prune_deletes_only_tags_proven_ours(prune: PruneMode) -> None:
+    policy = Policy(prune=prune, max_delete_ratio=1)
     desired = desired_state(organisation_tags={}, policy=policy)
     plan = diff(desired, _live(OURS, HAND, FOREIGN, SILENT))
     assert [(c.address, c.actions) for c in plan.changes] == [

@@ -77,8 +77,8 @@ def test_tags_are_listed_only_when_the_config_manages_tags() -> None:
     }
     live = dataclasses.replace(live, organisation_tags=tags)
     assert not any(a.startswith("organisation-tag:") for a in diff(desired, live).unmanaged)
-    managed = desired.model_copy(
-        update={"organisation_tags": {"kept": DesiredTag(name="kept", source=folder("/x").source)}}
+    managed = dataclasses.replace(
+        desired, organisation_tags={"kept": DesiredTag(name="kept", source=folder("/x").source)}
     )
     listed = [a for a in diff(managed, live).unmanaged if a.startswith("organisation-tag:")]
     assert listed == ["organisation-tag:by-hand", "organisation-tag:unknown"]
@@ -156,5 +156,5 @@ def test_collections_are_listed_unless_declared_or_ours_to_prune() -> None:
     desired = desired_state(collections={"new": renamed})
     collections = _lister(Kind.COLLECTION)
     assert collections(desired, live) == ("collection:by-hand",)
-    kept = desired.model_copy(update={"policy": Policy(prune="never")})
+    kept = dataclasses.replace(desired, policy=Policy(prune="never"))
     assert collections(kept, live) == ("collection:by-hand", "collection:ours")

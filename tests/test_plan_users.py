@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from reconciler.config import load_config
 from reconciler.drift import DriftKind, audit
 from reconciler.kinds.user import UserPayload
-from reconciler.model.desired import DesiredDataset, DesiredState
+from reconciler.model.desired import DesiredDataset, DesiredState, DesiredUser
 from reconciler.model.live import Caller, LiveDataset, LiveState
 from reconciler.plan import DiffOptions, Plan, can_apply, diff
 from reconciler.plan.actions import Action
@@ -19,9 +20,9 @@ from reconciler.plan.actions import Action
 GOLDEN = Path(__file__).parent / "golden" / "org-users"
 
 
-def _case(**policy: object) -> tuple[DesiredState, LiveState]:
+def _case(**policy: Any) -> tuple[DesiredState, LiveState]:
     desired = load_config(GOLDEN / "config", env={})
-    desired = desired.model_copy(update={"policy": desired.policy.model_copy(update=policy)})
+    desired = dataclasses.replace(desired, policy=dataclasses.replace(desired.policy, **policy))
     live = LiveState.from_json(json.loads((GOLDEN / "live.json").read_text()))
     return desired, live
 
@@ -65,19 +66,19 @@ def test_a_rerole_is_refused_unless_allowed_or_forced() -> None:
     assert "policy.allow_user_rerole: true or use --force" in message
 
 
-def _promote_newbie(desired: DesiredState, **users: object) -> DesiredState:
+def _promote_newbie(desired: DesiredState, **users: DesiredUser) -> DesiredState:
     """newbie is added as an admin, so removing or demoting one admin keeps one."""
-    newbie = desired.users["newbie@example.com"].model_copy(
-        update={"role": "ADMIN", "member_type": "internal"}
+    newbie = dataclasses.replace(
+        desired.users["newbie@example.com"], role="ADMIN", member_type="internal"
     )
-    return desired.model_copy(update={"users": {**desired.users, newbie.email: newbie, **users}})
+    return dataclasses.replace(desired, users={**desired.users, newbie.email: newbie, **users})
 
 
 def test_an_unknown_caller_keeps_every_admin() -> None:
     desired, live = _case()
     desired = _promote_newbie(desired)
-    desired = desired.model_copy(
-        update={"users": {e: u for e, u in desired.users.items() if e != "boss@example.com"}}
+    desired = dataclasses.replace(
+        desired, users={e: u for e, u in desired.users.items() if e != "boss@example.com"}
     )
     live = dataclasses.replace(live, caller=Caller(admin=True, role="ADMIN"))
     plan = diff(desired, live)
@@ -88,7 +89,7 @@ def test_an_unknown_caller_keeps_every_admin() -> None:
 
 def test_demoting_the_caller_is_withheld_with_its_group_place() -> None:
     desired, live = _case()
-    boss = desired.users["boss@example.com"].model_copy(update={"role": "MEMBER"})
+    boss = dataclasses.replace(desired.users["boss@example.com"], role="MEMBER")
     plan = diff(_promote_newbie(desired, **{boss.email: boss}), live)
     assert _codes(plan)["require-self"] == ("user:boss@example.com",)
     assert "is the caller" in plan.refusals[0].message
@@ -97,8 +98,8 @@ def test_demoting_the_caller_is_withheld_with_its_group_place() -> None:
 
 def test_leaving_no_admin_is_withheld_before_anything_else() -> None:
     desired, live = _case()
-    boss = desired.users["boss@example.com"].model_copy(update={"role": "MEMBER"})
-    plan = diff(desired.model_copy(update={"users": {**desired.users, boss.email: boss}}), live)
+    boss = dataclasses.replace(desired.users["boss@example.com"], role="MEMBER")
+    plan = diff(dataclasses.replace(desired, users={**desired.users, boss.email: boss}), live)
     assert _codes(plan) == {"min-admins": ("user:boss@example.com",)}
     assert "would leave 0 organisation admins of 1" in plan.refusals[0].message
 
@@ -134,7 +135,7 @@ def test_a_rerole_takes_the_user_off_datasets_and_grants_back_the_declared_role(
     dataset = LiveDataset(uuid="d1", title="train", users={"bob@example.com": "user"})
     live = dataclasses.replace(live, datasets={"d1": dataset})
     train = DesiredDataset(title="train", users={"bob@example.com": "user"}, source=desired.source)
-    config = desired.model_copy(update={"datasets": {"train": train}})
+    config = dataclasses.replace(desired, datasets={"train": train})
     plan = diff(config, live)
     (grant,) = [c for c in plan.changes if c.kind == "dataset-user"]
     assert grant.actions == (Action.GRANT,)

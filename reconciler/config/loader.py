@@ -132,7 +132,12 @@ def _load(
     schema = build_metadata_schema(files, ctx)
     resources = build_resources(files, ctx)
     _check_across_resources(resources, settings, ctx)
-    if ctx.diagnostics or settings.target is None or settings.ownership is None:
+    if (
+        ctx.diagnostics
+        or settings.target is None
+        or settings.ownership is None
+        or settings.policy is None  # not built: a schema error in it is reported
+    ):
         problems = ctx.diagnostics or [Diagnostic(SETTINGS_NAME, 1, 1, "invalid settings")]
         raise ConfigError(_capped(problems), total=len(sort_diagnostics(problems)), root=root)
     state = DesiredState(

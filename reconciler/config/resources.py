@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.config.context import Context, ParsedFile
 from reconciler.config.manifests import read_item_manifest, read_link_manifest
@@ -158,7 +158,7 @@ def _users(
 
 
 def _user(doc: YamlDoc, email: str, spec: str | dict[str, Any], ctx: Context) -> DesiredUser:
-    long = spec if isinstance(spec, dict) else {"role": spec}
+    long: dict[str, Any] = spec if isinstance(spec, dict) else {"role": spec}
     user = DesiredUser(
         email=email.lower(),
         role=long["role"].upper(),
@@ -368,7 +368,7 @@ def _manifest(doc: YamlDoc, index: int, spec: dict[str, Any], ctx: Context) -> M
     found = ctx.resolve_file(doc, (*base, "manifest"), spec["manifest"])
     if found is None or not ok:
         return None
-    fmt = "csv" if found[1].endswith(".csv") else "jsonl"
+    fmt: Literal["jsonl", "csv"] = "csv" if found[1].endswith(".csv") else "jsonl"
     rows, problems = read_item_manifest(found[0], found[1], fmt, ctx.schema)
     ctx.diagnostics.extend(problems)
     return Manifest(

@@ -44,6 +44,12 @@ Semantics that the planner relies on (the config layer must preserve them):
   none: their tag cannot be written once they exist, and they are never pruned anyway.
 
 Do not mutate the mappings inside these models; they are shared and treated as values.
+
+The models are frozen, slotted, keyword-only dataclasses, not pydantic models: the config
+layer has already checked every value against the JSON schema, so validating them again cost
+``validate`` the pydantic import and a validator per class (about half its start-up) and
+caught nothing. Nothing converts what they are given: build them with the declared types
+(tuples, not lists; models, not dicts) and copy one with ``dataclasses.replace``.
 """
 
 from __future__ import annotations
@@ -52,8 +58,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from reconciler.model.addresses import move_stops, parent_path
 
@@ -105,19 +109,12 @@ def tagged_by(description: str | None, ownership_id: str) -> bool:
     return description is not None and description_owner(description) == ownership_id
 
 
-class Model(BaseModel):
-    # defer_build: a model's validator is built when it is first used, not when this module is
-    # imported; ``validate`` of a small config uses few of them and starts about 15% sooner.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
-    )
-
-
 ENTRY_WORDS = "for_each entry"  # how a template's declarations name their entry (Source.entry)
 ENTRY_MARK = f" ({ENTRY_WORDS} "  # and how str(Source) shows it, after file:line
 
 
-class Source(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
     """Where a declaration came from. ``file`` is relative to the config directory."""
 
     file: str
@@ -136,7 +133,8 @@ class Source(Model):
         return "" if self.entry is None else f" ({self.entry})"
 
 
-class Policy(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
     prune: PruneMode = "owned"
     max_delete_ratio: float = 0.25  # refuse plans deleting more than this share of live objects
     max_change_ratio: float = 1.0  # refuse plans changing more than this share (1.0 = off)
@@ -153,41 +151,57 @@ class Policy(Model):
     max_user_removal_ratio: float = 0.25  # refuse removing more of the live users, unless --force
     allow_user_rerole: bool = False  # a role change removes and re-adds the user: needs --force
 
+    def __post_init__(self) -> None:
+        # YAML may write a ratio as an integer (``max_delete_ratio: 1``); it is a float here
+        # whatever was written, as pydantic made it before.
+        for name in _RATIOS:
+            object.__setattr__(self, name, float(getattr(self, name)))
 
-class Ownership(Model):
+
+_RATIOS = ("max_delete_ratio", "max_change_ratio", "max_unlink_ratio", "max_user_removal_ratio")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ownership:
     id: str
 
 
-class EncordTarget(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EncordTarget:
     domain: str = "https://api.encord.com"
     ssh_key_file: str | None = None
 
 
-class SandboxIntegration(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxIntegration:
     title: str
     provider: Provider
     root: str  # absolute directory standing in for the bucket
 
 
-class SandboxUser(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxUser:
     email: str
     role: OrganisationRole = "MEMBER"
 
 
-class SandboxTarget(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxTarget:
     path: str  # absolute path of the SQLite database
     integrations: tuple[SandboxIntegration, ...] = ()
     users: tuple[SandboxUser, ...] = ()
 
 
-class Target(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
     """Exactly one of ``encord`` or ``sandbox``."""
 
     encord: EncordTarget | None = None
     sandbox: SandboxTarget | None = None
 
 
-class Sidecars(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sidecars:
     """Metadata sidecar ingestion of a cloud-synced folder (its folder config): files ending
     in ``suffix`` become the client metadata of the file they name on the next sync;
     ``paused`` claims them without attaching."""
@@ -196,7 +210,8 @@ class Sidecars(Model):
     paused: bool = False
 
 
-class CloudSync(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudSync:
     integration: str  # title or UUID, resolved at plan time
     remote_url: str
     sync: SyncMode = "on_create"  # always: apply syncs it on every run
@@ -267,7 +282,8 @@ class RegisterRows:
         return (self.row(n) for n in range(len(self.names)))
 
 
-class Registration(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Registration:
     """Objects of a private-cloud integration registered into a generic folder from a
     manifest. ``metadata``: ``upsert`` keeps registered items' client metadata as the rows
     declare it (merged like a manifest), ``create_only`` writes it at registration only.
@@ -281,7 +297,8 @@ class Registration(Model):
     source: Source
 
 
-class DesiredFolder(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredFolder:
     path: str
     description: str | None = None
     metadata: Mapping[str, Any] | None = None
@@ -293,14 +310,15 @@ class DesiredFolder(Model):
     registration: Registration | None = None  # ``register:`` in the YAML
     claim: Claim | None = None
     source: Source
-    field_sources: Mapping[str, Source] = {}
+    field_sources: Mapping[str, Source] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[1]
 
 
-class DesiredUser(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredUser:
     """An organisation member. ``email`` is lower-cased (Encord matches emails without
     regard to case); ``role`` is the API's mnemonic (the config writes it lower-case)."""
 
@@ -310,7 +328,8 @@ class DesiredUser(Model):
     source: Source
 
 
-class DesiredGroup(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredGroup:
     name: str
     description: str | None = None
     members: tuple[str, ...] | None = None
@@ -318,13 +337,15 @@ class DesiredGroup(Model):
     source: Source
 
 
-class DesiredTag(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredTag:
     name: str
     description: str | None = None
     source: Source
 
 
-class ItemMatch(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemMatch:
     """All given conditions must hold. ``metadata`` compares key by key for equality."""
 
     name: str | None = None  # glob on the item name
@@ -332,7 +353,8 @@ class ItemMatch(Model):
     metadata: Mapping[str, Any] | None = None
 
 
-class MetadataRule(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetadataRule:
     folder: str
     recursive: bool = False
     match: ItemMatch = ItemMatch()
@@ -359,7 +381,8 @@ class ManifestRows:
         return len(self.rows)
 
 
-class Manifest(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
     file: str  # relative to the config directory, for citations
     format: Literal["jsonl", "csv"]
     mode: MetadataMode = "merge"
@@ -368,7 +391,8 @@ class Manifest(Model):
     source: Source
 
 
-class ItemSelector(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemSelector:
     """Selects items for a dataset: those under ``folder`` (its direct children, or the whole
     subtree when ``recursive``) that satisfy ``match``, plus every item whose path is listed in
     ``paths`` (loaded from the selector's ``manifest`` file, one item path per row; this is how
@@ -382,7 +406,8 @@ class ItemSelector(Model):
     source: Source
 
 
-class DesiredDataset(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredDataset:
     title: str
     description: str | None = None
     groups: Mapping[str, Role] | None = None
@@ -392,7 +417,8 @@ class DesiredDataset(Model):
     source: Source
 
 
-class DesiredCollection(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredCollection:
     """An Index collection: a named set of items inside one top-level folder (``folder``).
 
     ``items`` selects its members with the dataset selectors; ``remove`` decides whether
@@ -410,27 +436,29 @@ class DesiredCollection(Model):
     source: Source
 
 
-class MetadataSchema(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetadataSchema:
     """Key to wire descriptor (``{"ty": "enum", "values": [...]}``), as the v2 API stores it."""
 
     keys: Mapping[str, Mapping[str, Any]]
     source: Source
 
 
-class DesiredState(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredState:
     root_dir: str
     version: int = 1
     target: Target
     ownership: Ownership
     policy: Policy = Policy()
-    folders: Mapping[str, DesiredFolder] = {}
-    groups: Mapping[str, DesiredGroup] = {}
+    folders: Mapping[str, DesiredFolder] = field(default_factory=dict)
+    groups: Mapping[str, DesiredGroup] = field(default_factory=dict)
     rules: tuple[MetadataRule, ...] = ()
     manifests: tuple[Manifest, ...] = ()
-    datasets: Mapping[str, DesiredDataset] = {}
-    collections: Mapping[str, DesiredCollection] = {}
+    datasets: Mapping[str, DesiredDataset] = field(default_factory=dict)
+    collections: Mapping[str, DesiredCollection] = field(default_factory=dict)
     metadata_schema: MetadataSchema | None = None
-    users: Mapping[str, DesiredUser] = {}  # lower-cased email -> user
+    users: Mapping[str, DesiredUser] = field(default_factory=dict)  # lower-cased email -> user
     organisation_tags: Mapping[str, DesiredTag] | None = None  # None: tags unmanaged
     source: Source  # reconciler.yaml
     # where ``policy.users`` is written (None: not written, additive), for the removals it causes

@@ -17,7 +17,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from simulator import CALLER, Dataset, Group, Item, Org
 
@@ -25,7 +25,13 @@ from helpers.embedded import Sandbox, ensure_created
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.encord import EncordClient
 from reconciler.live import Scope, read_live
-from reconciler.model.desired import DesiredState, SandboxIntegration, SandboxUser
+from reconciler.model.desired import (
+    DesiredState,
+    OrganisationRole,
+    Provider,
+    SandboxIntegration,
+    SandboxUser,
+)
 from reconciler.model.live import LiveState
 from reconciler.plan import Plan
 from reconciler.sandbox.store import access, datasets, groups, tags
@@ -41,7 +47,7 @@ from reconciler.sandbox.store.db import Database
 from reconciler.sandbox.store.folders import NewFolder, insert_folder
 from reconciler.sandbox.store.items import insert_items
 
-PROVIDER = "s3"
+PROVIDER: Provider = "s3"
 _DATASET_ROLES = {"admin": DATASET_ADMIN, "user": DATASET_USER}
 _MIME = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/wav"}
 
@@ -77,7 +83,7 @@ async def provision(org: Org, tmp_path: Path) -> Provisioned:
             for title in sorted(set(org.integrations.values()))
         ),
         users=tuple(
-            SandboxUser(email=email, role=role)
+            SandboxUser(email=email, role=cast(OrganisationRole, role))
             for email, role in sorted(org.users.items())
             if email != CALLER
         ),

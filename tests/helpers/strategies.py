@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, cast
 
 from hypothesis import strategies as st
 from simulator import Dataset, Group, Org
@@ -21,7 +22,9 @@ from reconciler.model.desired import (
     ItemSelector,
     Manifest,
     MetadataRule,
+    OrganisationRole,
     Policy,
+    Role,
     ownership_tag,
 )
 
@@ -192,7 +195,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         if declared.registration is not None and any(
             path.startswith(q + "/") for q in synced_paths
         ):
-            folders[path] = declared.model_copy(update={"registration": None})
+            folders[path] = dataclasses.replace(declared, registration=None)
     # Rules and selectors name folders that exist after the plan (declared, or live and not
     # moved away, nor deleted inside a folder replaced to be synced): one naming no folder at
     # all is a plan error (``plan.selectors``), which the plan warns of beforehand where only
@@ -272,7 +275,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             title=title,
             items=selectors,
             users=users,
-            groups=grants,
+            groups=cast("dict[str, Role] | None", grants),
             unlink=draw(st.sampled_from(["never", "owned", "all"])),
             description=draw(st.sampled_from([None, "set", "new"])),
             source=src(70, "datasets.yaml"),
@@ -357,6 +360,8 @@ def _users(
         for email in sorted(cited - set(roles)):
             roles[email] = org.users.get(email, "MEMBER")
     return {
-        email: DesiredUser(email=email, role=role, source=src(80 + n, "users.yaml"))
+        email: DesiredUser(
+            email=email, role=cast(OrganisationRole, role), source=src(80 + n, "users.yaml")
+        )
         for n, (email, role) in enumerate(sorted(roles.items()))
     }
