@@ -3,7 +3,8 @@ counterexamples a random search of ``test_plan_properties`` found): the heal del
 of the replacement, so one apply converges; and a rule or selector naming a folder the
 replacement deletes is warned of in the plan that deletes it. And when the re-plan after a
 sync cannot plan the synced folder's items (its path became ambiguous), apply says so; and a
-folder the plan both moves and registers into is re-planned where the move puts it."""
+folder the plan both moves and registers into is re-planned where the move puts it. Folders
+that leave a replaced folder, or swap places with it, end where the plan shows."""
 
 from __future__ import annotations
 
@@ -224,3 +225,69 @@ async def test_a_folder_moving_out_of_a_replaced_folder_into_a_new_one_leaves_fi
         assert diff(desired, live).changes == ()
     assert live.paths["/n/m/a"] == provisioned.uuids[a]
     assert live.paths["/b"] != provisioned.uuids[b]
+
+
+def _swapped(**parts: object) -> DesiredState:
+    """/b becomes the cloud-synced /a/b (replaced), /a becomes /b/a: each folder goes where
+    the other one is now."""
+    return desired_state(
+        folders={
+            "/a/b": folder("/a/b", cloud_sync=SYNC, previously=("/b",)),
+            "/b/a": folder("/b/a", 11, previously=("/a",)),
+        },
+        **parts,
+    )
+
+
+@pytest.mark.anyio
+async def test_synced_items_of_swapped_folders_get_their_rule_in_one_apply(
+    tmp_path: Path,
+) -> None:
+    """Before: creating the new /a, apply took the old /a (ours, still there, moving to /b/a
+    later) for its own earlier attempt, so /a/b was made inside it and ended at /b/a/b; and
+    the re-plan after the sync read only /a/b: not seeing /b/a where the plan had put it, the
+    planner took the new /a for the old one still to move, and planned /a/b's items nothing.
+    A random search of ``test_plan_properties`` found it."""
+    org = _org()
+    org.add_item(org.add_folder(None, "a", metadata=OURS), "x.jpg")
+    org.add_folder(None, "b", metadata=OURS)
+    desired = _swapped(rules=(rule("/a/b", {"r0": True}),))
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        assert not any(r.withheld for r in plan.refusals)
+        assert {c.address for c in plan.changes} >= {"folder:/a/b", "folder:/b/a"}
+        assert [d.folder for d in plan.deferred] == ["/a/b"]
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        again = diff(desired, live)
+        assert (again.changes, again.refusals) == ((), ())
+    assert {i.path: i.metadata.get("r0") for i in live.items.values()} == {
+        "/b/a/x.jpg": None,
+        "/a/b/p.jpg": True,
+        "/a/b/sub/q.jpg": None,  # the rule is not recursive
+    }
+
+
+@pytest.mark.anyio
+async def test_a_folder_made_where_a_withheld_replacement_would_leave_waits_with_it(
+    tmp_path: Path,
+) -> None:
+    """Before: /b (the parent of /b/a) was created beside the old /b, whose replacement was
+    withheld, leaving two folders at /b. A random search of ``test_plan_properties`` found it.
+    Here the empty-listing guard withholds the replacement (both folders are empty)."""
+    org = _org()
+    org.add_folder(None, "a", metadata=OURS)
+    org.add_folder(None, "b", metadata=OURS)
+    desired = _swapped()
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        (guard,) = plan.refusals
+        assert guard.withheld
+        assert {"folder:/a/b", "folder:/b", "folder:/b/a"} <= set(guard.addresses)
+        assert not {c.address for c in plan.changes} & {"folder:/b", "folder:/b/a"}
+        await apply(client, plan, desired)
+        after = await read(client, desired)
+    assert after.ambiguous == {}
+    assert {f.path for f in after.folders.values()} == {"/a", "/b"}

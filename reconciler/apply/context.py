@@ -61,6 +61,9 @@ class RunContext:
     sync_timeout_seconds: int = 3600
     trusted_until: float | None = None  # time.monotonic() until which the plan's read holds
     stop: asyncio.Event | None = None  # set: start no new bundle (Ctrl-C, SIGTERM)
+    # ids of the live objects the plan changes: a create never takes one of them for its own
+    # unacknowledged attempt (one moving away may still hold the name, ``CreateFolders``)
+    planned: frozenset[str] = frozenset()
 
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()

@@ -37,7 +37,7 @@ async def plan_deferred(
     roots = tuple(sorted({d.folder for d in deferrals}))
     datasets = frozenset(t for d in deferrals for t in d.datasets)
     scope = Scope(
-        roots=_outermost(roots),
+        roots=_outermost(_related(desired, roots)),
         datasets=datasets,
         groups=frozenset(),
         read_users=False,
@@ -74,6 +74,19 @@ def _covers(refusal: Refusal, roots: tuple[str, ...]) -> bool:
     return any(
         p.kind == addr.Kind.FOLDER and is_under(root, p.key) for p in parsed for root in roots
     )
+
+
+def _related(desired: DesiredState, roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The synced folders, and each declared folder whose ``previously`` names a path at,
+    above or under one of them: read where it is now, it is known to have moved already;
+    unread, the planner would take the folder now at its old path for it, still to move."""
+    moved = (
+        folder.path
+        for folder in desired.folders.values()
+        for old in folder.previously
+        if any(is_under(root, old) or is_under(old, root) for root in roots)
+    )
+    return tuple(sorted({*roots, *moved}))
 
 
 def _outermost(paths: tuple[str, ...]) -> tuple[str, ...]:

@@ -156,6 +156,7 @@ class _Run:
             if options.read_at is None or options.resume
             else options.read_at + options.trust_seconds,
             stop=options.stop,
+            planned=frozenset(c.refs.uuid for c in plan.changes if c.refs.uuid),
         )
         self.executor = Executor(self.ctx, Operations())
         self.record = self.executor.recorder

@@ -109,7 +109,8 @@ class CreateFolders:
         return await check_each(steps, partial(self._check_one, ctx))
 
     async def _check_one(self, ctx: RunContext, step: Step) -> str:
-        """Adopt a folder an unacknowledged attempt created; refuse one somebody else made."""
+        """Adopt a folder an unacknowledged attempt created; refuse one somebody else made.
+        A folder of that name that the plan itself moves or replaces away is neither."""
         change = step.change
         if change.address in ctx.state.created:
             return "already"
@@ -119,7 +120,7 @@ class CreateFolders:
         name = _after(change).name
         found = await ctx.client.folders.find_child(parent, name)
         owners = []
-        if found is not None:
+        if found is not None and str(found.uuid) not in ctx.planned:
             metadata = metadata_field(found.client_metadata, name).get("metadata", {})
             owners.append((metadata.get(OWNER_KEY), str(found.uuid)))
         return adopt_ours(ctx, step, owners, adopted="already")

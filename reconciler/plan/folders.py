@@ -97,6 +97,7 @@ def _add_create(
         actions.append(Action.SYNC)
         d.synced_on_create.append(path)
     address = addr.folder(path)
+    vacated = _vacated_by(d, path)
     d.changes.append(
         Change(
             address=address,
@@ -105,7 +106,7 @@ def _add_create(
             after=after,
             source=source,
             reason=reason,
-            depends_on=(dep,) if dep else (),
+            depends_on=tuple(dict.fromkeys(a for a in (dep, vacated) if a)),
             refs=Refs(
                 parent_uuid=parent_uuid,
                 parent_path=parent,
@@ -114,6 +115,21 @@ def _add_create(
         )
     )
     d.tree.created[path] = address
+
+
+def _vacated_by(d: FolderDraft, path: str) -> str | None:
+    """The change that moves or replaces away the live folder at ``path`` now (it, or a
+    folder above it). A folder created there waits for it: were that change withheld, the
+    new folder would stand beside the old one at one path."""
+    uuid = d.ctx.live.paths.get(path)
+    replacing = {old: new for new, old in d.replaced.items()}
+    while uuid is not None:
+        if uuid in d.tree.moves:
+            return addr.folder(d.tree.moves[uuid])
+        if uuid in replacing:
+            return addr.folder(replacing[uuid])
+        uuid = d.ctx.live.folders[uuid].parent
+    return None
 
 
 def _create_view(ctx: Context, folder: DesiredFolder) -> FolderPayload:
