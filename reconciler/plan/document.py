@@ -23,6 +23,7 @@ from reconciler.kinds.payload import encoded
 from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action
+from reconciler.plan.changetext import change_text
 from reconciler.plan.cost import Cost
 from reconciler.plan.model import (
     Change,
@@ -117,7 +118,8 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
 def compute_checksum(plan: Plan) -> str:
     """``document_checksum`` of the plan's document, fed to the hash a batch of changes at a
     time: the same bytes, without holding every change's document (and the whole text) at
-    once, which at 100,000 changes is hundreds of megabytes."""
+    once, which at 100,000 changes is hundreds of megabytes. Each change's text is written
+    from its pieces (``change_text``), not encoded from its document."""
     doc = plan_document(replace(plan, changes=()), with_checksum=False)
     doc["changes"] = [_PLACEHOLDER]
     # the rest of the document (fingerprints: one per object read) is hashed where it lies
@@ -129,9 +131,8 @@ def compute_checksum(plan: Plan) -> str:
     digest.update(b'"changes":[')
     changes = plan.changes
     for start in range(0, len(changes), _BATCH):
-        batch = [change_document(c) for c in changes[start : start + _BATCH]]
-        items = _canonical(batch)[1:-1]  # the batch's items, without the list's brackets
-        digest.update((("," if start else "") + items).encode("utf-8"))
+        batch = [change_text(c, refs_document) for c in changes[start : start + _BATCH]]
+        digest.update((("," if start else "") + ",".join(batch)).encode("utf-8"))
     digest.update(b"]")
     digest.update(rest[at + len(marker) :])
     return "sha256:" + digest.hexdigest()

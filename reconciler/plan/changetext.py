@@ -1,0 +1,95 @@
+"""The canonical JSON text of one change's document, as the checksum hashes it, built from
+its pieces: byte for byte ``json.dumps(change_document(change), sort_keys=True,
+separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, about twice as fast.
+
+A plan of a million items holds a hundred thousand changes, and the checksum encodes each.
+Building each change's document and letting the encoder sort its thirteen keys costs more
+than the values themselves: here the keys are written in their sorted order once, the
+pieces that repeat across changes (actions, kind, reason) are encoded once, strings go
+through the C string encoder and only the nested values (payloads, diff, refs) through the C
+encoder, which sorts their keys as ``json.dumps`` does. ``tests/test_plan_changetext.py``
+checks it against ``json.dumps`` of the document on varied changes.
+"""
+
+from __future__ import annotations
+
+from _json import encode_basestring, make_encoder  # the C string and flat encoders
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.kinds.payload import encoded
+from reconciler.plan.model import Change, FieldDiff, Refs
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json.dumps' C encoder with its arguments: sort_keys, allow_nan=False, compact separators.
+# No circular-reference markers: plan values are JSON data by construction (``canonical``).
+_ENCODE = make_encoder(None, _no_default, encode_basestring, None, ":", ",", True, False, False)
+_REPEATED: dict[Any, str] = {}  # actions, kinds and reasons: a handful of distinct values
+_MAX_REPEATED = 4096
+
+
+def _json(value: Any) -> str:
+    return "".join(_ENCODE(value, 0))
+
+
+def _repeated(value: Any, encode: Callable[[Any], str]) -> str:
+    text = _REPEATED.get(value)
+    if text is None:
+        text = encode(value)
+        if len(_REPEATED) < _MAX_REPEATED:
+            _REPEATED[value] = text
+    return text
+
+
+def _actions(actions: tuple[Any, ...]) -> str:
+    return _json([str(a) for a in actions])
+
+
+def _diff(diff: tuple[FieldDiff, ...]) -> str:
+    if not diff:
+        return "[]"
+    return _json(
+        [{"path": list(d.path), "op": d.op, "before": d.before, "after": d.after} for d in diff]
+    )
+
+
+def _or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def change_text(change: Change, refs_document: Callable[[Refs], dict[str, Any]]) -> str:
+    """The canonical text of ``change_document(change)`` (its ``refs`` by ``refs_document``)."""
+    after, before = change.after, change.before
+    return "".join(
+        (
+            '{"actions":',
+            _repeated(change.actions, _actions),
+            ',"address":',
+            encode_basestring(change.address),
+            ',"after":',
+            "null" if after is None else _json(encoded(after)),
+            ',"before":',
+            "null" if before is None else _json(encoded(before)),
+            ',"depends_on":',
+            _json(list(change.depends_on)) if change.depends_on else "[]",
+            ',"diff":',
+            _diff(change.diff),
+            ',"fingerprint":',
+            _or_null(change.fingerprint),
+            ',"kind":',
+            _repeated(change.kind, encode_basestring),
+            ',"previous_address":',
+            _or_null(change.previous_address),
+            ',"reason":',
+            _repeated(change.reason, encode_basestring),
+            ',"refs":',
+            _json(refs_document(change.refs)),
+            ',"source":',
+            _or_null(change.source),
+            "}",
+        )
+    )

@@ -1,0 +1,101 @@
+"""A change's canonical text written from its pieces (``change_text``, what the checksum
+hashes) is byte for byte ``json.dumps`` of its document with sorted keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.kinds.item import ItemPayload
+from reconciler.kinds.link import LinkPayload
+from reconciler.model.addresses import Kind
+from reconciler.plan.actions import Action
+from reconciler.plan.changetext import change_text
+from reconciler.plan.document import change_document, refs_document
+from reconciler.plan.model import Change, FieldDiff, Refs
+
+TEXT = st.text(max_size=12)  # any code point: quotes, controls, surrogates of JSON escapes
+LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT)
+VALUE = st.recursive(
+    LEAF,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+METADATA = st.dictionaries(TEXT, VALUE, max_size=4)
+PAYLOAD = st.one_of(
+    st.none(),
+    st.builds(ItemPayload, TEXT, METADATA),
+    st.builds(LinkPayload, TEXT, st.none() | st.lists(TEXT, max_size=2).map(tuple)),
+)
+DIFF = st.lists(
+    st.builds(
+        FieldDiff,
+        st.lists(TEXT | st.integers(0, 3), min_size=1, max_size=3).map(tuple),
+        st.sampled_from(["add", "remove", "change"]),
+        VALUE,
+        VALUE,
+    ),
+    max_size=3,
+).map(tuple)
+REFS = st.builds(
+    Refs,
+    uuid=st.none() | TEXT,
+    parent_uuid=st.none() | TEXT,
+    parent_path=st.none() | TEXT,
+    from_parent_uuid=st.none() | TEXT,
+    item_uuid=st.none() | TEXT,
+    data_hashes=st.lists(TEXT, max_size=2).map(tuple),
+    email=st.none() | TEXT,
+)
+CHANGES = st.builds(
+    Change,
+    address=TEXT,
+    kind=st.sampled_from([Kind.ITEM, Kind.LINK, Kind.FOLDER]),
+    actions=st.sampled_from(
+        [(Action.PATCH,), (Action.MOVE, Action.PATCH), (Action.LINK,), (Action.DELETE,)]
+    ),
+    previous_address=st.none() | TEXT,
+    before=PAYLOAD,
+    after=PAYLOAD,
+    diff=DIFF,
+    source=st.none() | TEXT,
+    reason=st.sampled_from(["", "declared metadata differs"]) | TEXT,
+    fingerprint=st.none() | TEXT,
+    depends_on=st.lists(TEXT, max_size=2).map(tuple),
+    refs=REFS,
+)
+
+
+def _dumped(change: Change) -> str:
+    return json.dumps(
+        change_document(change),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(CHANGES)
+def test_a_change_written_from_its_pieces_is_its_document_dumped(change: Change) -> None:
+    assert change_text(change, refs_document) == _dumped(change)
+    assert change_text(change, refs_document) == _dumped(change)  # repeated pieces, cached
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1: "x", "a": "y"}])
+def test_what_json_dumps_refuses_it_refuses(value: Any) -> None:
+    change = Change(
+        address="item:/a",
+        kind=Kind.ITEM,
+        actions=(Action.PATCH,),
+        after=ItemPayload("/a", {"k": value}),
+    )
+    with pytest.raises((ValueError, TypeError)):
+        _dumped(change)
+    with pytest.raises((ValueError, TypeError)):
+        change_text(change, refs_document)
