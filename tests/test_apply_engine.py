@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,6 +43,7 @@ from reconciler.model.desired import (
 )
 from reconciler.model.live import LiveState
 from reconciler.plan import Plan
+from reconciler.targets import TargetOptions, connect
 from reconciler.wire.storage import PatchFolderPayload, PatchItemPayload
 
 
@@ -184,6 +186,29 @@ async def test_a_recheck_parses_the_metadata_only_of_items_edited_since_the_plan
     assert result.ok, result.failures  # a description is not managed: still fresh
     assert result.applied == 12
     assert parsed == [f"item {edited.uuid}"]
+
+
+@pytest.mark.anyio
+async def test_each_bulk_bundle_is_written_right_after_its_recheck(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bundles re-read before writing hold a slot (one per request the client may have in
+    flight) from their re-check to their write: the next bundle is re-read while this one is
+    written, not every re-read first and every write long after its check."""
+    sandbox = make_sandbox(tmp_path)
+    await ensure_created(sandbox)
+    sandbox.seed("/three", folders=3, items=2100)  # three patch bundles (1000, 1000, 100)
+    desired = sandbox.desired(rules=(rule("/three", {"v": 1}, recursive=True),))
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+    one_at_a_time = TargetOptions(config=sandbox.target, concurrency=1)
+    async with connect(one_at_a_time) as client:
+        with caplog.at_level(logging.INFO, logger="reconciler.encord.session"):
+            result = await apply_plan(plan, client=client, options=ApplyOptions(desired=desired))
+    assert result.ok, result.failures
+    calls = [r.getMessage().split()[1].rsplit("/", 1)[1] for r in caplog.records]
+    bulk = [c for c in calls if c in ("get-bulk", "patch-bulk")]
+    assert bulk[:6] == ["get-bulk", "patch-bulk"] * 3
 
 
 @pytest.mark.anyio

@@ -103,6 +103,11 @@ class Executor:
         self._operation_for = operation_for
         self.recorder = ctx.recorder  # the run's journal and events: through here only
         self.tally = Tally()
+        # Bulk bundles that re-read before writing hold a slot from their re-check to their
+        # write: with every bundle of a wave started at once, all the re-reads would queue
+        # ahead of all the writes, and a bundle's objects would be written long after they
+        # were checked. Held, the next bundle is re-read while this one is written.
+        self._rechecking = asyncio.Semaphore(ctx.client.options.concurrency)
 
     async def run_phase(self, phase: Phase, steps: Sequence[Step]) -> None:
         waves = bundle_phase(phase, steps)
@@ -138,8 +143,21 @@ class Executor:
         if not steps:
             return
         operation = self._operation_for(steps[0])
+        if self._ctx.trusted():
+            await self._checked_and_written(bundle, operation, steps, trusted=True)
+        elif operation.splittable:  # one bulk call: no long wait (a sync, an upload) holds it
+            async with self._rechecking:
+                if self._ctx.stopping():
+                    return  # asked to stop while it waited for a slot: not started
+                await self._checked_and_written(bundle, operation, steps, trusted=False)
+        else:
+            await self._checked_and_written(bundle, operation, steps, trusted=False)
+
+    async def _checked_and_written(
+        self, bundle: Bundle, operation: Operation, steps: list[Step], *, trusted: bool
+    ) -> None:
         try:
-            if self._ctx.trusted():
+            if trusted:
                 checked = Checked(fresh=list(steps))
             else:
                 checked = await operation.check(self._ctx, steps)
