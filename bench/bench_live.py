@@ -48,7 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from served import cli, control, serve
+from served import cli, control, cpu_seconds, start, stop
 
 ROOT = "/bench"
 
@@ -63,18 +63,22 @@ def main() -> None:
              "--folders", str(args.folders), "--items", str(args.items))  # fmt: skip
         print(f"seeded {args.items} items in {args.folders} folders "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        with serve(db, args.latency_ms) as url:
+        server, url = start(db, args.latency_ms)
+        try:
             minimum = (
                 math.ceil(args.items / 1000) + math.ceil(args.folders / 1000) + args.folders + 1
             )
             rows = []
+            pid = server.pid
             if args.before:
-                rows.append(_measure("read_live before", url, lambda: _before(url, key, args)))
-            rows.append(_measure("reconciler read_live", url, lambda: _ours(url, key, args)))
+                rows.append(_measure("read_live before", url, pid, lambda: _before(url, key, args)))
+            rows.append(_measure("reconciler read_live", url, pid, lambda: _ours(url, key, args)))
             if not args.skip_sdk_find_items:
-                rows.append(_measure("sdk find_items", url, lambda: _sdk_find_items(url, key)))
+                rows.append(_measure("sdk find_items", url, pid, lambda: _sdk_find_items(url, key)))
             if not args.skip_sdk_per_folder:
-                rows.append(_measure("sdk per folder", url, lambda: _sdk_per_folder(url, key)))
+                rows.append(_measure("sdk per folder", url, pid, lambda: _sdk_per_folder(url, key)))
+        finally:
+            stop(server)
         _report(rows, minimum, args)
 
 
@@ -104,37 +108,39 @@ async def read():
     options = ClientOptions(domain=sys.argv[1], auth=key_auth_from_file(Path(sys.argv[2])),
                             concurrency=int(sys.argv[3]))
     async with EncordClient(options) as client:
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         live = await read_live(client, Scope(roots=(sys.argv[4],)))
-        seconds = time.perf_counter() - started
+        seconds, used = time.perf_counter() - started, time.process_time() - used
     assert live.complete and not live.missing_roots
     cpu = resource.getrusage(resource.RUSAGE_SELF)
-    print(len(live.folders), len(live.items), seconds, cpu.ru_utime + cpu.ru_stime)
+    print(len(live.folders), len(live.items), seconds, cpu.ru_utime + cpu.ru_stime, used)
 
 asyncio.run(read())
 """
 
 
-def _ours(url: str, key: Path, args: argparse.Namespace) -> tuple[int, int, float, float]:
+Timed = tuple[int, int, float, float, float]
+
+
+def _ours(url: str, key: Path, args: argparse.Namespace) -> Timed:
     return _read_in(None, url, key, args)
 
 
-def _before(url: str, key: Path, args: argparse.Namespace) -> tuple[int, int, float, float]:
+def _before(url: str, key: Path, args: argparse.Namespace) -> Timed:
     return _read_in(args.before, url, key, args)
 
 
-def _read_in(
-    code: Path | None, url: str, key: Path, args: argparse.Namespace
-) -> tuple[int, int, float, float]:
+def _read_in(code: Path | None, url: str, key: Path, args: argparse.Namespace) -> Timed:
     """read_live in a fresh interpreter (with the reconciler in ``code`` when given): its
-    folders, items, wall seconds of the read alone and CPU seconds of the process."""
+    folders, items, wall seconds of the read alone, CPU seconds of the process (imports
+    included) and of the read alone."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = str(code)
     argv = [sys.executable, "-c", _READ, url, str(key), str(args.concurrency), ROOT]
     out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env, cwd=code)
-    folders, items, seconds, cpu = out.stdout.split()
-    return int(folders), int(items), float(seconds), float(cpu)
+    folders, items, seconds, cpu, used = out.stdout.split()
+    return int(folders), int(items), float(seconds), float(cpu), float(used)
 
 
 def _sdk(url: str, key: Path) -> Any:
@@ -178,19 +184,28 @@ def _sdk_find_items(url: str, key: Path) -> tuple[int, int]:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def _measure(name: str, url: str, read: Callable[[], tuple[Any, ...]]) -> dict[str, Any]:
+def _measure(
+    name: str, url: str, server: int, read: Callable[[], tuple[Any, ...]]
+) -> dict[str, Any]:
     """Run one reader; readers that time themselves (in a subprocess) return their own wall
-    and CPU seconds, the others are timed here (wall only)."""
+    and CPU seconds (the process's, and the read's alone), the others are timed here (wall
+    only). The sandbox's CPU (process ``server``) is measured around the reader."""
     control(url, "POST", "/_sandbox/stats/reset")
+    served = cpu_seconds(server)
     started = time.perf_counter()
     folders, items, *timed = read()
-    seconds, cpu = timed if timed else (time.perf_counter() - started, None)
+    seconds, cpu, used = timed if timed else (time.perf_counter() - started, None, None)
+    after = cpu_seconds(server)
+    sandbox = after - served if after is not None and served is not None else None
     requests = control(url, "GET", "/_sandbox/stats")["total"]
     load = os.getloadavg()[0]
     print(f"{name}: {folders} folders, {items} items, {requests} requests, {seconds:.1f} s"
-          + (f", {cpu:.1f} s CPU" if cpu is not None else "") + f", load {load:.1f}")  # fmt: skip
+          + (f", {cpu:.1f} s CPU ({used:.1f} s in the read)" if cpu is not None else "")
+          + (f", sandbox {sandbox:.1f} s CPU" if sandbox is not None else "")
+          + f", load {load:.1f}")  # fmt: skip
     return {"reader": name, "folders": folders, "items": items, "requests": requests,
-            "seconds": round(seconds, 2), "cpu": cpu, "load": round(load, 2)}  # fmt: skip
+            "seconds": round(seconds, 2), "cpu": cpu, "read_cpu": used,
+            "sandbox_cpu": sandbox, "load": round(load, 2)}  # fmt: skip
 
 
 FIXED_READS = 8  # module doc: what every read_live makes besides its listings
@@ -214,14 +229,16 @@ def _report(rows: list[dict[str, Any]], minimum: int, args: argparse.Namespace) 
     print(f"{args.items} items, {args.folders} folders, {args.latency_ms:g} ms latency; "
           f"minimum {minimum} requests (read_live must make {must}); "
           f"lower bound {bound:.1f} s")  # fmt: skip
-    print("| reader | requests | vs minimum (read_live: vs must) | wall time | vs bound | CPU "
-          "| load |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| reader | requests | vs minimum (read_live: vs must) | wall time | vs bound "
+          "| CPU (in the read) | sandbox CPU | load |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        cpu = f"{row['cpu']:.1f} s" if row["cpu"] is not None else "–"
+        cpu = (f"{row['cpu']:.1f} s ({row['read_cpu']:.1f} s)" if row["cpu"] is not None
+               else "–")  # fmt: skip
+        box = f"{row['sandbox_cpu']:.1f} s" if row["sandbox_cpu"] is not None else "–"
         least = must if "read_live" in row["reader"] else minimum  # ours make FIXED_READS more
         print(f"| {row['reader']} | {row['requests']} | {row['requests'] / least:.2f}× "
-              f"| {row['seconds']:.1f} s | {_ratio(row['seconds'], bound)} | {cpu} "
+              f"| {row['seconds']:.1f} s | {_ratio(row['seconds'], bound)} | {cpu} | {box} "
               f"| {row['load']:.1f} |")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({"minimum": minimum, "bound": bound, "rows": rows}))

@@ -24,6 +24,15 @@ def control(url: str, method: str, path: str) -> Any:
     return json.loads(raw) if raw else None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds a process has used so far (Linux ``/proc``; else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "reconciler", *args], check=True, capture_output=True)
 
