@@ -5,6 +5,7 @@ partial reads), and how many requests it takes."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import re
 from pathlib import Path
@@ -139,6 +140,31 @@ async def test_missing_roots_are_reported_and_cost_no_listing(tmp_path: Path) ->
         assert live.folders.keys() == {live.paths["/here"]}
         routes = s.client.stats.by_route
         assert "GET /v2/public/storage/folders/{uuid}/items" not in routes
+
+
+@pytest.mark.anyio
+async def test_the_read_runs_without_the_cycle_collector_and_restores_it(
+    tmp_path: Path,
+) -> None:
+    """Paused while the read runs (its progress events see it off), then as the caller had
+    it: on again, or still off."""
+    async with embedded(tmp_path) as s:
+        top = await s.client.folders.create("here")
+        await s.client.folders.create("child", parent=top.uuid)
+        seen: list[bool] = []
+        try:
+            live = await read_live(
+                s.client, Scope(roots=("/here",)), on_progress=lambda _: seen.append(gc.isenabled())
+            )
+            assert gc.isenabled()
+            gc.disable()
+            await read_live(s.client, Scope(roots=("/here",)))
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    assert len(live.folders) == 2
+    assert len(seen) >= 2 and not any(seen[:-1])
+    assert seen[-1]  # the last event, once the read is done
 
 
 @pytest.mark.anyio

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
+from reconciler.collector import collector_paused
 from reconciler.encord import Dataset, EncordClient, ForbiddenError, NotFoundError
 from reconciler.encord.orgwide import AUTO
 from reconciler.live.collections import CollectionReader
@@ -47,7 +48,11 @@ async def read_live(
     a 403/404 on part of the scope is recorded in ``problems`` and clears ``complete``.
     ``on_progress`` receives ``ReadProgress`` events while the read runs, and a last one."""
     counter = ReadCounter(client, on_progress)
-    state = await _Reader(client, scope, counter).read()
+    # A read of 100,000 items makes millions of small acyclic objects, and the cycle
+    # collector walked them again and again (about a sixth of the read's CPU): paused while
+    # the read runs (what the read itself drops is freed by reference counting).
+    with collector_paused():
+        state = await _Reader(client, scope, counter).read()
     counter.finish()
     return state
 
