@@ -5,6 +5,7 @@ collector without leaving it off."""
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from types import MappingProxyType
 from typing import Any
@@ -29,7 +30,7 @@ from reconciler.model.desired import (
     Target,
 )
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
-from reconciler.plan import DiffOptions, diff
+from reconciler.plan import DiffOptions, describe, diff
 from reconciler.plan.canonical import canonical
 from reconciler.plan.describe import field_diff, item_diff
 from reconciler.plan.item_metadata import (
@@ -39,6 +40,7 @@ from reconciler.plan.item_metadata import (
     combine,
     compile_rules,
 )
+from reconciler.plan.model import FieldDiff
 
 SRC = Source(file="c.yaml", line=1)
 FOLDER = "/f"
@@ -137,6 +139,15 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
     moved = {items[-1].uuid: "/elsewhere/x"}
     with_moved = [i for i in items if i in expected or i is items[-1]]
     assert FolderRules(settler, FOLDER, compiled).changed(items, path_of, moved) == with_moved
+    # Each changing item's fold gives the desired metadata the item fold gives (None: the
+    # item only moves), so the planner does not fold it again.
+    for item, fold in [
+        *FolderRules(settler, FOLDER, compiled).changes(items, path_of, {}),
+        *FolderRules(settler, FOLDER, compiled).changes(items, path_of, moved),
+    ]:
+        desired = settler.desired(item, item.path, compiled, conditional=False)[0]
+        found = None if fold is None else fold.merge(item.metadata)
+        assert json.dumps(found) == json.dumps(desired)  # keys in order, and True is not 1
 
 
 def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each() -> None:
@@ -251,3 +262,31 @@ def test_a_fold_judges_many_items_as_it_judges_each(
     expected = [combined.differs(m) for m in given_metadata]
     assert combined.differing(given_metadata) == expected
     assert combined.differing(given_metadata) == expected  # the shapes judged, now cached
+
+
+def _typed(diff: tuple[FieldDiff, ...]) -> list[tuple[Any, ...]]:
+    """A diff with the types of its values: ``1 == True`` must not pass for equal."""
+    return [
+        (d.path, d.op, type(d.before), repr(d.before), type(d.after), repr(d.after)) for d in diff
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(METADATA, METADATA), min_size=1, max_size=6))
+def test_shared_diff_leaves_are_the_leaves_each_diff_would_make(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    views = [(canonical(before), canonical(after)) for before, after in pairs]
+    shared = [item_diff("/f/a", b, "/f/a", a) for b, a in views]  # later ones reuse leaves
+    for (before, after), found in zip(views, shared, strict=True):
+        describe._LEAVES.clear()
+        assert _typed(found) == _typed(item_diff("/f/a", before, "/f/a", after))
+
+
+def test_leaves_equal_in_value_but_not_in_type_are_not_shared() -> None:
+    describe._LEAVES.clear()
+    (one,) = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": 1})
+    (true,) = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": True})
+    (again,) = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": 1})
+    assert (type(one.after), type(true.after)) == (int, bool)
+    assert again is one  # the same leaf: one object

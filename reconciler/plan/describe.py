@@ -14,7 +14,7 @@ from deepdiff import DeepDiff
 
 from reconciler.kinds.payload import encoded
 from reconciler.plan.canonical import canonical, equivalent
-from reconciler.plan.model import FieldDiff
+from reconciler.plan.model import DiffOp, FieldDiff
 
 _REPORTS_ADD = ("dictionary_item_added", "iterable_item_added", "set_item_added")
 _REPORTS_REMOVE = ("dictionary_item_removed", "iterable_item_removed", "set_item_removed")
@@ -50,16 +50,37 @@ def _walk(
     for key in sorted(set(before) | set(after)):
         path = (*prefix, key)
         if key not in after:
-            out.append(FieldDiff(path, "remove", canonical(before[key]), None))
+            out.append(_leaf(path, "remove", canonical(before[key]), None))
         elif key not in before:
-            out.append(FieldDiff(path, "add", None, canonical(after[key])))
+            out.append(_leaf(path, "add", None, canonical(after[key])))
         elif not equivalent(before[key], after[key]):
             _describe_value(path, before[key], after[key], out)
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # leaves shared by value (and by type)
+_LEAVES: dict[tuple[Any, ...], FieldDiff] = {}
+_MAX_LEAVES = 65536
+
+
+def _leaf(path: tuple[Any, ...], op: DiffOp, old: Any, new: Any) -> FieldDiff:
+    """``FieldDiff(path, op, old, new)``, one object per distinct leaf of plain values: the
+    changed items of a large plan show a handful of them (one rule's value replacing
+    another) a hundred thousand times. The key holds the types, as ``1 == True``."""
+    kind_old, kind_new = type(old), type(new)
+    if kind_old not in _PLAIN or kind_new not in _PLAIN:
+        return FieldDiff(path, op, old, new)
+    key = (path, tuple(map(type, path)), op, kind_old, old, kind_new, new)
+    found = _LEAVES.get(key)
+    if found is None:
+        found = FieldDiff(path, op, old, new)
+        if len(_LEAVES) < _MAX_LEAVES:
+            _LEAVES[key] = found
+    return found
+
+
 def _describe_value(path: tuple[Any, ...], old: Any, new: Any, out: list[FieldDiff]) -> None:
     if type(old) is str or type(new) is str:  # the common leaf, without the ABC checks below
-        out.append(FieldDiff(path, "change", canonical(old), canonical(new)))
+        out.append(_leaf(path, "change", canonical(old), canonical(new)))
     elif (type(old) is dict and type(new) is dict) or (  # metadata: no ABC check either
         isinstance(old, Mapping) and isinstance(new, Mapping)
     ):

@@ -213,8 +213,16 @@ class FolderRules:
         self, items: list[LiveItem], path_of: Mapping[str, str], moved_from: Mapping[str, str]
     ) -> list[LiveItem]:
         """The items whose desired metadata differs from their live one, or that a manifest
-        moves, in their order. This runs for every item of the plan, so the work is done a
-        column at a time (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
+        moves, in their order."""
+        return [item for item, _ in self.changes(items, path_of, moved_from)]
+
+    def changes(
+        self, items: list[LiveItem], path_of: Mapping[str, str], moved_from: Mapping[str, str]
+    ) -> list[tuple[LiveItem, Combined | None]]:
+        """``changed``, each item with the fold that changes its metadata (None: only
+        moved), so its desired metadata is ``fold.merge(item.metadata)`` without folding
+        again. This runs for every item of the plan, so the work is done a column at a time
+        (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
         masks = self._masks(items)
         folds = self._folds
         for mask in set(masks):
@@ -224,10 +232,13 @@ class FolderRules:
         if self._manifests or self._registered:
             self._with_rows(items, masks, combos, path_of)
         flags = _differing(combos, list(map(_METADATA, items)))
-        if moved_from:
-            moved = map(moved_from.__contains__, map(_UUID, items))
-            flags = [f or m for f, m in zip(flags, moved, strict=True)]
-        return list(compress(items, flags))
+        if not moved_from:
+            return list(zip(compress(items, flags), compress(combos, flags), strict=True))
+        # Moved items change too; the fold of one whose metadata stays is None.
+        changing = [c if f else None for c, f in zip(combos, flags, strict=True)]
+        moved = map(moved_from.__contains__, map(_UUID, items))
+        flags = [f or m for f, m in zip(flags, moved, strict=True)]
+        return list(zip(compress(items, flags), compress(changing, flags), strict=True))
 
     def _masks(self, items: list[LiveItem]) -> list[tuple[bool, ...]]:
         """Per item, which of the rules with name or type conditions match it."""

@@ -28,6 +28,7 @@ from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
 from reconciler.plan.describe import item_diff
 from reconciler.plan.item_metadata import (
+    Combined,
     CompiledRule,
     Contribution,
     FolderRules,
@@ -120,17 +121,25 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
             continue
         conditional = any(r.rule.match.metadata for r in applicable)
         # Without metadata conditions an item's rules do not depend on its metadata: the
-        # fast path finds the (few) items that change without building anything.
+        # fast path finds the (few) items that change, and their folds, without building
+        # anything.
         items = index.by_folder[folder_path]
+        folds: list[Combined | None] | None = None
         if not conditional:
             quick = FolderRules(settler, folder_path, applicable)
-            items = quick.changed(items, index.path_of, index.moved_from)
-        for item in items:
+            found = quick.changes(items, index.path_of, index.moved_from)
+            items, folds = [i for i, _ in found], [c for _, c in found]
+        for n, item in enumerate(items):
             path = index.path_of[item.uuid]
             try:
-                desired, contributions = settler.desired(
-                    item, path, applicable, conditional=conditional
-                )
+                if folds is None:
+                    desired, contributions = settler.desired(
+                        item, path, applicable, conditional=conditional
+                    )
+                else:  # folded already: only the sources are wanted
+                    fold = folds[n]
+                    desired = None if fold is None else fold.merge(item.metadata)
+                    contributions = settler.contributions(item, path, item.metadata, applicable)
             except NoFixpointError:
                 problems.append(_no_fixpoint(path, applicable))
                 continue

@@ -20,8 +20,10 @@ def withhold_takeover(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
         return []
     wanted: dict[str, str] = {}  # subject -> the other ownership id
     for change in changes:
+        if Action.ADOPT not in change.actions:  # most changes: no owner to look up
+            continue
         owner = owner_of(ctx, change)
-        if Action.ADOPT in change.actions and owner is not None and owner != ctx.owner:
+        if owner is not None and owner != ctx.owner:
             wanted[subject_of(change)] = owner
     verdicts = []
     for subject, owner in sorted(wanted.items()):
