@@ -114,3 +114,17 @@ def test_schema_descriptors() -> None:
         "deleted_ty": {"ty": "number", "format": "F64"},
     }
     assert canonical_descriptor({"ty": "datetime"}) == {"ty": "datetime", "timezone": "UTC"}
+
+
+@given(st.dictionaries(st.text("abcé", max_size=3), scalars | values, max_size=5))
+def test_a_flat_dict_takes_the_short_path_to_the_same_normal_form(value: dict[str, Any]) -> None:
+    # The general path, as a dict that is not of the exact type ``dict`` takes it.
+    general = canonical(_NotExactlyDict(value))
+    found = canonical(value)
+    # key order and value types count (json.dumps keeps the order; 1 and True differ)
+    assert json.dumps(found) == json.dumps(general)
+    assert [type(v) for v in found.values()] == [type(v) for v in general.values()]
+
+
+class _NotExactlyDict(dict[str, Any]):
+    pass

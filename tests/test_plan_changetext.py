@@ -19,7 +19,9 @@ from reconciler.plan.document import change_document, refs_document
 from reconciler.plan.model import Change, FieldDiff, Refs
 
 TEXT = st.text(max_size=12)  # any code point: quotes, controls, surrogates of JSON escapes
-LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT)
+LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT
+)
 VALUE = st.recursive(
     LEAF,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),

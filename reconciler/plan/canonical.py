@@ -33,10 +33,16 @@ def canonical(value: Any) -> Any:
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is dict:
+        if _STR.issuperset(map(type, value)) and _PLAIN.issuperset(map(type, value.values())):
+            return dict(sorted(value.items()))  # flat metadata: its own normal form, sorted
         return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
     if kind is list:
         return [canonical(v) for v in value]
     return _canonical_other(value)
+
+
+_STR = frozenset({str})
+_PLAIN = frozenset({str, int, bool, type(None)})  # the values that are their own normal form
 
 
 def _canonical_other(value: Any) -> Any:
