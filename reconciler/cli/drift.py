@@ -10,7 +10,6 @@ could be made, so a failing CI job still shows what it found.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from reconciler.cli.common import (
     make_plan,
     now_iso,
     read_scope,
+    run_async,
     run_command,
 )
 from reconciler.cli.env_flag import env_option
@@ -107,7 +107,7 @@ def drift_command(
 def _run(request: Request) -> int:
     check_globs(request.only)
     desired = load_desired(request.path, environment=request.target.get("environment"))
-    report = asyncio.run(_audit(request, desired))
+    report = run_async(_audit(request, desired))
     _write_junit(request.junit, report)
     click.echo(_render(report, request.fmt), nl=False)
     return exit_code(report, err=True)

@@ -9,7 +9,6 @@ shows what it found and why it is refused.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -30,6 +29,7 @@ from reconciler.cli.common import (
     now_iso,
     print_rename_notes,
     read_scope,
+    run_async,
     run_command,
 )
 from reconciler.cli.env_flag import env_option
@@ -137,7 +137,7 @@ def plan_command(
 def _run(request: Request) -> int:
     check_globs(request.only)
     desired = load_desired(request.path, environment=request.target.get("environment"))
-    plan, live = asyncio.run(_plan(request, desired))
+    plan, live = run_async(_plan(request, desired))
     if request.out is not None:
         plan = _as_saved(plan, request.out)
         _write(request.out, plan)
