@@ -283,3 +283,45 @@ async def test_the_next_round_is_asked_for_before_the_caller_handles_this_one() 
         ([], third),  # the ends met: everything of this round had come from the other end
         ([], third),
     ]
+
+
+@pytest.mark.anyio
+async def test_a_listing_stopped_at_any_point_stops_both_ends_cleanly() -> None:
+    """Cancelled wherever it is (a chain beside it failed): every end that started is
+    closed, none is left running, and the cancellation is what comes out (not an error from
+    closing an end still running)."""
+    reached_both = False
+    for steps in range(40):
+        started: list[str] = []
+        closed: list[str] = []
+
+        def end(
+            tag: str, started: list[str] = started, closed: list[str] = closed
+        ) -> AsyncGenerator[list[tuple[int, str]]]:
+            async def pages() -> AsyncGenerator[list[tuple[int, str]]]:
+                started.append(tag)
+                try:
+                    for n in range(1000):
+                        await asyncio.sleep(0)
+                        yield [(n * 2, f"{tag}{n:04d}"), (n * 2 + 1, f"{tag}{n:04d}")]
+                finally:
+                    closed.append(tag)
+
+            return pages()
+
+        async def consume() -> None:
+            read = both_ends(
+                end("a"), lambda: end("d"), identity=lambda r: r, name=lambda r: r[1], full=2
+            )
+            async for _ in read:
+                pass
+
+        task = asyncio.ensure_future(consume())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert sorted(closed) == sorted(started), steps
+        reached_both = reached_both or "d" in started
+    assert reached_both  # some of the stops came while both ends were reading

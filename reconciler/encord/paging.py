@@ -246,7 +246,11 @@ async def _ask(
     tasks: list[asyncio.Future[list[T] | None]] = [
         asyncio.ensure_future(anext(side, None)) for side in sides
     ]
-    await let_out(SEND_ITERATIONS + 1)  # +1: the page's generator starts the request's task
+    try:
+        await let_out(SEND_ITERATIONS + 1)  # +1: the page's generator starts the request
+    except BaseException:  # cancelled meanwhile: the caller never gets the tasks to stop
+        await _drop(tasks)
+        raise
     return tasks
 
 
