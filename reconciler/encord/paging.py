@@ -156,7 +156,9 @@ async def both_ends(
     ascending one reversed (a server that ignores ``desc`` is recognised by the descending
     end starting where the ascending one did, and the listing is then read from one end).
     An end that reaches the end of the listing has read all of it. Either end failing fails
-    the listing.
+    the listing. The next pages are asked for before the last ones are handed over (the
+    same pages the meeting rule would ask for next), so, as with ``pages``'s prefetch, a
+    caller that stops early has sent up to two requests it did not need (then cancelled).
     """
     seen: dict[Hashable, int] = {}  # identity -> the end it came from (0: ascending)
     last: list[str | None] = [None, None]
