@@ -345,3 +345,21 @@ def test_items_wait_for_their_folders_and_those_of_folders_not_placed_are_counte
     assert [(i.uuid, i.path) for i in items.values()] == [(U[0], "/a/a.jpg"), (U[2], "/a/b.jpg")]
     assert all(i.parent is folder for i in items.values())
     assert (placing.listed, placing.orphans) == (3, 1)
+
+
+@pytest.mark.anyio
+async def test_a_page_only_json_loads_reads_is_read_as_before() -> None:
+    """A lone surrogate in a name: pydantic-core refuses the page, ``json.loads`` and
+    ``fast_briefs`` take it, and the listing gives what they give."""
+    rows = _rows()
+    rows[0]["name"] = "a\ud800"
+    content = _page(rows)
+    assert page_briefs(content) is None
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content)
+
+    async def op(c: EncordClient) -> list[list[ItemBrief]]:
+        return [page async for page in c.items.list_briefs(P)]
+
+    assert await run(handler, op) == [fast_briefs(rows)]
