@@ -212,6 +212,32 @@ async def test_each_bulk_bundle_is_written_right_after_its_recheck(
 
 
 @pytest.mark.anyio
+async def test_a_bundle_waiting_for_its_recheck_slot_does_not_start_after_a_stop(
+    tmp_path: Path,
+) -> None:
+    """Asked to stop (Ctrl-C) while bundles wait for a slot: the one in flight finishes and
+    is journaled, the waiting ones are not started (resumable, as any stopped run)."""
+    sandbox = make_sandbox(tmp_path)
+    await ensure_created(sandbox)
+    sandbox.seed("/three", folders=3, items=2100)
+    desired = sandbox.desired(rules=(rule("/three", {"v": 2}, recursive=True),))
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+    stop = asyncio.Event()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, BundleDone) and event.addresses:
+            stop.set()
+
+    one_at_a_time = TargetOptions(config=sandbox.target, concurrency=1)
+    async with connect(one_at_a_time) as client:
+        options = ApplyOptions(desired=desired, stop=stop, journal=tmp_path / "j.jsonl")
+        result = await apply_plan(plan, client=client, options=options, emit=emit)
+    assert result.interrupted and not result.failures
+    assert result.applied == 1000  # the first bundle only
+
+
+@pytest.mark.anyio
 async def test_an_edit_of_an_object_the_plan_never_touched_is_drift_not_a_failure(
     tmp_path: Path,
 ) -> None:

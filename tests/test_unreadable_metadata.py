@@ -18,8 +18,9 @@ import pytest
 from encord_data.kit import embedded, sandbox_target
 
 from reconciler.apply.freshness import metadata_field
+from reconciler.apply.ops_items import observe
 from reconciler.config import load_config
-from reconciler.encord import ClientOptions, EncordClient, KeyAuth
+from reconciler.encord import ClientOptions, EncordClient, ItemBrief, KeyAuth
 from reconciler.live import Scope, read_live
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import diff
@@ -152,3 +153,19 @@ def test_apply_never_judges_unreadable_live_metadata_as_empty(broken: str) -> No
     assert metadata_field(broken, "item x") == {}  # absent: the step is stale, not fresh
     assert metadata_field('{"a": 1}', "item x") == {"metadata": {"a": 1}}
     assert metadata_field("", "item x") == {"metadata": {}}
+
+
+@pytest.mark.parametrize("broken", BROKEN)
+def test_a_rechecked_item_without_readable_metadata_has_no_metadata_field(broken: str) -> None:
+    """The fields a re-check compares (made when first asked for): unreadable metadata is
+    absent, so a step that looks at metadata is stale, never judged against ``{}``."""
+    parent = "0b6a4c1e-7d0e-4c8e-9a57-3c1f2b9e4d10"
+    brief = ItemBrief(
+        "5f1b7a52-0c4e-4f4e-8a39-6d2c9a1b3e77", parent, "image", "a.jpg", "", broken,
+        "2026-12-02T10:00:00+00:00", False, False, None,
+    )  # fmt: skip
+    fields = observe(brief).fields
+    assert len(fields) == 2 and dict(fields) == {"parent": parent, "name": "a.jpg"}
+    readable = observe(brief._replace(client_metadata='{"a": [1]}')).fields
+    assert sorted(readable) == ["metadata", "name", "parent"]
+    assert readable["metadata"] == {"a": [1]}
