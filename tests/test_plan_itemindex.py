@@ -19,6 +19,7 @@ ITEMS = st.lists(
         st.sampled_from(["p0", "p1", "p2", "p3"]),  # parents: p0 and p1 share a folder path
         st.sampled_from(["a.jpg", "b.jpg", "c.jpg", "d"]),
         st.booleans(),
+        st.booleans(),
     ),
     max_size=16,
 )
@@ -31,7 +32,7 @@ def _one_by_one(by_parent: dict[str, list[LiveItem]]) -> ItemIndex:
     by_path, path_of, dups = index.by_path, index.path_of, index.duplicates
     for items in by_parent.values():
         folder_path = items[0].folder_path
-        planned = [i for i in items if not i.is_tombstone]
+        planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
         if not planned:
             continue
         index.by_folder[folder_path] = planned
@@ -55,17 +56,18 @@ def _one_by_one(by_parent: dict[str, list[LiveItem]]) -> ItemIndex:
 @settings(max_examples=200, deadline=None)
 @given(ITEMS)
 def test_the_index_is_the_one_the_item_at_a_time_walk_builds(
-    items: list[tuple[str, str, bool]],
+    items: list[tuple[str, str, bool, bool]],
 ) -> None:
     by_parent: dict[str, list[LiveItem]] = {}
-    for n, (parent, name, tombstone) in enumerate(items):
+    for n, (parent, name, tombstone, placeholder) in enumerate(items):
         item = LiveItem(
             uuid=f"u{n}",
             parent=parent,
             folder_path=FOLDER_OF[parent],
             name=name,
             item_type="image",
-            is_tombstone=tombstone,
+            is_tombstone=tombstone and placeholder,  # one in four of each, in any folder
+            is_placeholder=placeholder and not tombstone,
         )
         by_parent.setdefault(parent, []).append(item)
     live = LiveState(target="t", scope=("/a", "/b"), folders={}, paths={}, items={})

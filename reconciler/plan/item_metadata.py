@@ -250,10 +250,10 @@ class FolderRules:
         for rule in self._tested:
             column = [True] * len(items)
             if rule.name is not None:
-                column = [m is not None for m in map(rule.name.matcher(), names)]
+                column = list(map(operator.is_not, map(rule.name.matcher(), names), repeat(None)))
             if rule.types:
-                types = rule.types
-                column = [c and k in types for c, k in zip(column, kinds, strict=True)]
+                typed = map(rule.types.__contains__, kinds)
+                column = list(map(operator.and_, column, typed))
             columns.append(column)
         return list(zip(*columns, strict=True))
 

@@ -20,6 +20,7 @@ from reconciler.plan.model import Refusal
 from reconciler.plan.tree import Tree
 
 _UUID, _NAME = attrgetter("uuid"), attrgetter("name")
+_TOMBSTONE, _PLACEHOLDER = attrgetter("is_tombstone"), attrgetter("is_placeholder")
 
 
 @dataclass(slots=True)
@@ -71,7 +72,10 @@ def build_index(ctx: Context, tree: Tree, excluded: frozenset[str]) -> ItemIndex
             continue
         if roots is not None and not any(is_under(folder_path, r) for r in roots):
             continue
-        planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
+        if any(map(_TOMBSTONE, items)) or any(map(_PLACEHOLDER, items)):
+            planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
+        else:  # the usual folder: all of them (a copy: the index edits its lists)
+            planned = list(items)
         if not planned:
             continue
         index.by_folder[folder_path] = planned
