@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from reconciler.kinds.item import ItemPayload
 from reconciler.kinds.link import LinkPayload
 from reconciler.model.addresses import Kind
+from reconciler.plan import changetext
 from reconciler.plan.actions import Action
 from reconciler.plan.changetext import change_text
 from reconciler.plan.document import change_document, refs_document
@@ -101,3 +102,21 @@ def test_what_json_dumps_refuses_it_refuses(value: Any) -> None:
         _dumped(change)
     with pytest.raises((ValueError, TypeError)):
         change_text(change, refs_document)
+
+
+def test_a_value_json_does_not_have_is_refused_and_past_the_bound_pieces_are_encoded_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    strange = Change(
+        address="item:/a",
+        kind=Kind.ITEM,
+        actions=(Action.PATCH,),
+        after=ItemPayload("/a", {"k": object()}),
+    )
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        change_text(strange, refs_document)
+    monkeypatch.setattr(changetext, "_REPEATED", {})
+    monkeypatch.setattr(changetext, "_MAX_REPEATED", 0)
+    plain = Change(address="item:/b", kind=Kind.ITEM, actions=(Action.PATCH,), reason="r")
+    assert change_text(plain, refs_document) == _dumped(plain)
+    assert changetext._REPEATED == {}

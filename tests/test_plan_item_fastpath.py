@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -290,3 +291,26 @@ def test_leaves_equal_in_value_but_not_in_type_are_not_shared() -> None:
     (again,) = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": 1})
     assert (type(one.after), type(true.after)) == (int, bool)
     assert again is one  # the same leaf: one object
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_fold_judges_our_marker_and_more_shapes_than_it_keeps_as_each(replace: bool) -> None:
+    # Replace mode declaring our marker itself, and more distinct key shapes (with owned
+    # keys) than the fold keeps judged: many items, judged as one by one.
+    declared = {OWNER_KEY: "t", "a": "x"} if replace else {"a": "x"}
+    combined = combine([Contribution(declared, replace, ("qa.*",), "s")])
+    metadata: list[Mapping[str, Any]] = [
+        {**declared, f"k{n}": "v", **({"qa.x": "1"} if n % 3 == 0 else {})} for n in range(4200)
+    ]
+    metadata += [dict(declared), {"a": "x"}]
+    expected = [combined.differs(m) for m in metadata]
+    assert combined.differing(metadata) == expected
+    assert sum(expected) == (len(metadata) - 1 if replace else 1400)
+
+
+def test_shared_leaves_past_their_bound_are_made_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    describe._LEAVES.clear()
+    monkeypatch.setattr(describe, "_MAX_LEAVES", 0)
+    first = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": "y"})
+    again = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": "y"})
+    assert first == again and first[0] is not again[0]
