@@ -8,7 +8,6 @@ must fit its provider, as the sandbox maps it onto the fixture directory:
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
@@ -116,6 +115,8 @@ def _unknown(
         f"{path}: {what} integration {name!r} is not a sandbox fixture; declare it under "
         "target.sandbox.integrations"
     )
+    import difflib  # here: only a config with a mistake needs a hint
+
     close = difflib.get_close_matches(name, list(fixtures), n=1)
     if close:
         return message + f" (did you mean {close[0]!r}?)"

@@ -10,7 +10,6 @@ are live, and ``plan`` resolves them (``reconciler.plan.resolve``) with the same
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,8 @@ def sandbox_names(target: SandboxTarget) -> KnownNames | None:
     path = Path(target.path)
     if not path.exists():
         return KnownNames(frozenset(), frozenset(fixtures | {SANDBOX_ADMIN}))
+    import sqlite3  # here: validating against a sandbox not created yet needs no sqlite3
+
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:

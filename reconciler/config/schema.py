@@ -15,7 +15,6 @@ says no, to say why (``tests/test_config_schemacheck.py`` checks that both judge
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -153,6 +152,8 @@ def _foreign(doc: YamlDoc) -> Diagnostic | None:
 
 def _near(word: str, choices: list[str]) -> bool:
     """A likely typo of one of ``choices`` (stricter than the "did you mean" hints)."""
+    import difflib  # here: only a config with a mistake needs a hint
+
     folded = word.lower()
     return any(difflib.SequenceMatcher(None, folded, c).ratio() >= 0.75 for c in choices)
 
@@ -246,6 +247,8 @@ def _hint(word: Any, choices: list[Any], prefix: str = "") -> str:
     options = [str(c) for c in choices]
     if not isinstance(word, str):
         return f" ({prefix}{', '.join(options)})" if prefix else ""
+    import difflib  # here: only a config with a mistake needs a hint
+
     folded = [o for o in options if o.lower() == word.lower()]
     close = folded or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:

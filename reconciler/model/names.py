@@ -4,7 +4,6 @@ does not resolve: shared by ``validate`` (offline, against an embedded sandbox) 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable, Iterator
 
 from reconciler.model.desired import DesiredState, Source
@@ -15,6 +14,8 @@ EMAIL_CUTOFF = 0.85
 
 def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the closest choice (a case-insensitive equal first), or ""."""
+    import difflib  # here: only a config with a mistake needs a hint
+
     options = sorted(set(choices))
     folded = [c for c in options if c.lower() == word.lower() and c != word]
     close = folded or difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
