@@ -371,18 +371,21 @@ def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
         jobs.append((f"move {MOVES:,} items", args.latency_ms[0], results["moves"]))
     for name, latency, data in jobs:
         rows = data["rows"]
-        per_item = next((r for r in rows if r["way"] == "sdk per-item"), rows[-1])
+        # the per-item columns stay blank when that way was skipped (--skip-per-item)
+        per_item = next((r for r in rows if r["way"] == "sdk per-item"), None)
         bundle = next((r for r in rows if r["way"] == "sdk Bundle"), None)
         for row in rows:
             star = " (extrapolated)" if row.get("extrapolated") else ""
-            ratio = per_item["seconds"] / row["seconds"] if row["seconds"] else float("inf")
-            fewer = per_item["requests"] / row["requests"]
+            fewer = ratio = ""
+            if per_item is not None and row is not per_item and row["seconds"]:
+                fewer = f" ({per_item['requests'] / row['requests']:.0f}× fewer)"
+                ratio = f"{per_item['seconds'] / row['seconds']:.1f}×"
             versus = (
                 f"{bundle['seconds'] / row['seconds']:.2f}×" if bundle and row["seconds"] else ""
             )
-            print(f"| {name} | {latency:g} ms | {row['way']}{star} | {row['requests']:,} ({fewer:.0f}× fewer) "
+            print(f"| {name} | {latency:g} ms | {row['way']}{star} | {row['requests']:,}{fewer} "
                   f"| {row['requests'] / data['minimum']:.1f}× | {row['seconds']:.1f} s "
-                  f"| {row.get('client_cpu', 0):.1f} s | {ratio:.1f}× "
+                  f"| {row.get('client_cpu', 0):.1f} s | {ratio} "
                   f"| {versus} |")  # fmt: skip
     print(f"\nload average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
