@@ -128,7 +128,8 @@ def _vacated_by(d: FolderDraft, path: str) -> str | None:
             return addr.folder(d.tree.moves[uuid])
         if uuid in replacing:
             return addr.folder(replacing[uuid])
-        uuid = d.ctx.live.folders[uuid].parent
+        folder = d.ctx.live.folders.get(uuid)  # a root's parent may lie outside the read
+        uuid = None if folder is None else folder.parent
     return None
 
 
