@@ -17,7 +17,7 @@ from simulator import Org
 
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.model import addresses as addr
-from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredState
+from reconciler.model.desired import OWNER_KEY, CloudSync, DesiredFolder, DesiredState
 from reconciler.plan import DiffOptions, Plan, diff
 
 OURS = {OWNER_KEY: "acme"}
@@ -175,30 +175,32 @@ async def test_items_registered_into_a_folder_the_plan_moves_get_their_rule_in_o
     assert [(i.path, i.metadata.get("r0")) for i in live.items.values()] == [("/a/p.jpg", True)]
 
 
+async def _leaves_the_replaced_b(tmp_path: Path, to: str, **folders: DesiredFolder) -> None:
+    """/b/a moves to ``to`` (with ``folders`` declared beside it) while /b becomes cloud-synced
+    and is replaced: one apply converges, and /a keeps its UUID (moved, not made again)."""
+    org = _org()
+    b = org.add_folder(None, "b", metadata=OURS)
+    a = org.add_folder(b, "a", metadata=OURS)
+    moved = folder(to, 13, previously=("/b/a",))
+    desired = desired_state(folders={"/b": folder("/b", cloud_sync=SYNC), **folders, to: moved})
+    provisioned = await provision(org, tmp_path)
+    async with provisioned.sandbox.connect() as client:
+        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
+        assert {c.address for c in plan.changes} >= {f"folder:{to}", "folder:/b"}
+        await apply(client, plan, desired)
+        live = await read(client, desired)
+        assert diff(desired, live).changes == ()
+    assert live.paths[to] == provisioned.uuids[a]
+    assert live.paths["/b"] != provisioned.uuids[b]
+
+
 @pytest.mark.anyio
 async def test_a_folder_moving_out_of_a_replaced_folder_leaves_before_it_is_deleted(
     tmp_path: Path,
 ) -> None:
     """Before: the replace phase ran before move-folders, so the old /b was deleted while /b/a
     was still in it; apply refused that delete and a second apply finished the replacement."""
-    org = _org()
-    b = org.add_folder(None, "b", metadata=OURS)
-    a = org.add_folder(b, "a", metadata=OURS)
-    desired = desired_state(
-        folders={
-            "/b": folder("/b", cloud_sync=SYNC),
-            "/a": folder("/a", 11, previously=("/b/a",)),
-        }
-    )
-    provisioned = await provision(org, tmp_path)
-    async with provisioned.sandbox.connect() as client:
-        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
-        assert {c.address for c in plan.changes} >= {"folder:/a", "folder:/b"}
-        await apply(client, plan, desired)
-        live = await read(client, desired)
-        assert diff(desired, live).changes == ()
-    assert live.paths["/a"] == provisioned.uuids[a]  # moved, not made again
-    assert live.paths["/b"] != provisioned.uuids[b]
+    await _leaves_the_replaced_b(tmp_path, "/a")
 
 
 @pytest.mark.anyio
@@ -206,25 +208,9 @@ async def test_a_folder_moving_out_of_a_replaced_folder_into_a_new_one_leaves_fi
     tmp_path: Path,
 ) -> None:
     """Where it goes is made before it leaves (``create-ahead``), ancestors first."""
-    org = _org()
-    b = org.add_folder(None, "b", metadata=OURS)
-    a = org.add_folder(b, "a", metadata=OURS)
-    desired = desired_state(
-        folders={
-            "/b": folder("/b", cloud_sync=SYNC),
-            "/n": folder("/n", 11),
-            "/n/m": folder("/n/m", 12),
-            "/n/m/a": folder("/n/m/a", 13, previously=("/b/a",)),
-        }
+    await _leaves_the_replaced_b(
+        tmp_path, "/n/m/a", **{"/n": folder("/n", 11), "/n/m": folder("/n/m", 12)}
     )
-    provisioned = await provision(org, tmp_path)
-    async with provisioned.sandbox.connect() as client:
-        plan = diff(desired, await read(client, desired), options=DiffOptions(force=True))
-        await apply(client, plan, desired)
-        live = await read(client, desired)
-        assert diff(desired, live).changes == ()
-    assert live.paths["/n/m/a"] == provisioned.uuids[a]
-    assert live.paths["/b"] != provisioned.uuids[b]
 
 
 def _swapped(**parts: object) -> DesiredState:
