@@ -118,11 +118,16 @@ class CreateFolders:
         if parent is not None and parent in ctx.state.created.values() and not ctx.resume:
             return "fresh"  # created moments ago by this run: it has no children yet
         name = _after(change).name
-        found = await ctx.client.folders.find_child(parent, name)
-        owners = []
-        if found is not None and str(found.uuid) not in ctx.planned:
-            metadata = metadata_field(found.client_metadata, name).get("metadata", {})
-            owners.append((metadata.get(OWNER_KEY), str(found.uuid)))
+        found = await ctx.client.folders.find_children(parent, name)
+        # newest first, so of two unacknowledged attempts the later one is taken; a folder
+        # the plan moves away is skipped whoever is newer: taking it would leave our own
+        # earlier attempt beside it and make a second one
+        found.sort(key=lambda f: f.created_at, reverse=True)
+        owners = [
+            (_owner(f.client_metadata, name), str(f.uuid))
+            for f in found
+            if str(f.uuid) not in ctx.planned
+        ]
         return adopt_ours(ctx, step, owners, adopted="already")
 
     async def write(self, ctx: RunContext, steps: Sequence[Step]) -> None:
@@ -138,6 +143,11 @@ class CreateFolders:
                 subject=f"folder {desired_path(change)}",
             )
             ctx.record_created(change.address, str(folder.uuid))
+
+
+def _owner(client_metadata: str | None, name: str) -> str | None:
+    owner = metadata_field(client_metadata, name).get("metadata", {}).get(OWNER_KEY)
+    return owner if isinstance(owner, str) else None
 
 
 def _parent_made_here(change: Change) -> bool:
