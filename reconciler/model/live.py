@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import Field, asdict, dataclass, field
+from typing import Any, ClassVar
 
 from reconciler.model.addresses import is_under
+from reconciler.model.compact import CompactItem
 
 Role = str  # "user" | "admin"
 
@@ -54,8 +55,11 @@ class LiveFolder:
     metadata_unreadable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LiveItem:
+@dataclass(frozen=True)
+class _ItemFields:
+    """``LiveItem``'s public fields, as ``dataclasses.fields``, ``asdict`` and ``replace``
+    see them (``LiveItem`` stores some of them compactly, see there)."""
+
     uuid: str
     parent: str  # folder UUID
     folder_path: str
@@ -68,6 +72,16 @@ class LiveItem:
     is_placeholder: bool = False
     metadata_unreadable: bool = False  # as ``LiveFolder.metadata_unreadable``
     url: str | None = None  # the object URL, when the API gives it (registered, synced)
+
+
+class LiveItem(CompactItem):
+    """A live item: the fields of ``_ItemFields``, frozen, equal by value. A read may hold
+    ten million of them, so ``last_edited_at``, ``url`` and the three flags are stored
+    compactly (``model/compact.py``); they read back as the exact values given."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]] = _ItemFields.__dataclass_fields__
+    __match_args__ = _ItemFields.__match_args__
 
     @property
     def path(self) -> str:

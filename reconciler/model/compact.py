@@ -1,0 +1,168 @@
+"""The storage of ``LiveItem``: ten million items must fit in a few GB.
+
+What an item keeps per item beyond its UUID and name is stored compactly, and reads back as
+exactly the value given (the planner, renderings, export and apply see no difference):
+
+* ``last_edited_at``: the API's UTC text (``2026-11-23T14:47:45+00:00``, with or without
+  microseconds) as an int of microseconds since the epoch (32 bytes, not 88), when formatting
+  that int gives the same text back; any other text is kept as it is.
+* ``url``: an object URL usually ends with the item's name (``s3://bucket/dir/a.jpg`` for
+  ``a.jpg``): then only the part before the name is kept, one string shared by every item
+  under that prefix (``sys.intern``: it goes away with its last item).
+* the three flags, and whether ``url`` is stored as a prefix: one small int (shared).
+
+Frozen and equal by value as the dataclass it replaces (``model/live.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import FrozenInstanceError
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_TOMBSTONE, _PLACEHOLDER, _UNREADABLE, _URL_PREFIX = 1, 2, 4, 8
+_PUBLIC = (
+    "uuid",
+    "parent",
+    "folder_path",
+    "name",
+    "item_type",
+    "description",
+    "metadata",
+    "last_edited_at",
+    "is_tombstone",
+    "is_placeholder",
+    "metadata_unreadable",
+    "url",
+)
+
+
+def compact_edited(text: str) -> int | str:
+    """Microseconds since the epoch when they format back to ``text``; else ``text``."""
+    if len(text) < 25 or not text.endswith("+00:00"):  # also "": not a UTC time
+        return text
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.isoformat() != text:  # e.g. ".000000" or "2026-1-5": would not read back the same
+        return text
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def edited_text(stored: int | str) -> str:
+    if isinstance(stored, str):
+        return stored
+    return (_EPOCH + stored * _MICROSECOND).isoformat()
+
+
+class CompactItem:
+    """Slots for ``LiveItem`` (10, not 12, and smaller values in two of them)."""
+
+    __slots__ = (
+        "_edited",
+        "_flags",
+        "_url",
+        "description",
+        "folder_path",
+        "item_type",
+        "metadata",
+        "name",
+        "parent",
+        "uuid",
+    )
+    uuid: str
+    parent: str  # folder UUID
+    folder_path: str
+    name: str
+    item_type: str
+    description: str
+    metadata: Mapping[str, Any]
+    _edited: int | str
+    _url: str | None
+    _flags: int
+
+    def __init__(
+        self,
+        uuid: str,
+        parent: str,
+        folder_path: str,
+        name: str,
+        item_type: str,
+        description: str = "",
+        metadata: Mapping[str, Any] | None = None,
+        last_edited_at: str = "",
+        is_tombstone: bool = False,
+        is_placeholder: bool = False,
+        metadata_unreadable: bool = False,
+        url: str | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "uuid", uuid)
+        put(self, "parent", parent)
+        put(self, "folder_path", folder_path)
+        put(self, "name", name)
+        put(self, "item_type", item_type)
+        put(self, "description", description)
+        put(self, "metadata", {} if metadata is None else metadata)
+        put(self, "_edited", compact_edited(last_edited_at))
+        flags = (
+            (_TOMBSTONE if is_tombstone else 0)
+            | (_PLACEHOLDER if is_placeholder else 0)
+            | (_UNREADABLE if metadata_unreadable else 0)
+        )
+        if url is not None and name and url.endswith(name):
+            url = sys.intern(url[: len(url) - len(name)])
+            flags |= _URL_PREFIX
+        put(self, "_url", url)
+        put(self, "_flags", flags)
+
+    @property
+    def last_edited_at(self) -> str:
+        return edited_text(self._edited)
+
+    @property
+    def url(self) -> str | None:
+        url = self._url
+        return url + self.name if self._flags & _URL_PREFIX and url is not None else url
+
+    @property
+    def is_tombstone(self) -> bool:
+        return bool(self._flags & _TOMBSTONE)
+
+    @property
+    def is_placeholder(self) -> bool:
+        return bool(self._flags & _PLACEHOLDER)
+
+    @property
+    def metadata_unreadable(self) -> bool:
+        return bool(self._flags & _UNREADABLE)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _PUBLIC)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, CompactItem)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:  # as a frozen dataclass: unhashable while metadata is a dict
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _PUBLIC)
+        return f"{type(self).__qualname__}({inner})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # copy, deepcopy, pickle
+        return type(self), self._values()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
