@@ -75,7 +75,7 @@ def test_equal_by_value_frozen_and_a_dataclass_to_asdict_and_replace() -> None:
     assert item == same and item != _item(last_edited_at=TIMES[0])
     assert item.path == "/a/00000000.jpg"
     with pytest.raises(dataclasses.FrozenInstanceError):
-        item.name = "b.jpg"  # type: ignore[misc]
+        item.name = "b.jpg"
     with pytest.raises(TypeError):  # as the frozen dataclass: its metadata dict is unhashable
         hash(item)
     as_dict = dataclasses.asdict(item)
