@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -177,3 +179,33 @@ def test_the_checksum_fed_in_batches_is_that_of_the_whole_document(size: int) ->
     for plan in (synthetic_plan(size, folders=3, deletes=min(size, 10)), hostile_plan()):
         whole = document_checksum(plan_document(plan, with_checksum=False))
         assert compute_checksum(plan) == whole
+
+
+def test_loading_a_plan_file_runs_without_the_cycle_collector_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from helpers.plans import synthetic_plan
+
+    from reconciler.plan import planfile
+    from reconciler.plan.document import sealed
+
+    text = dumps(sealed(synthetic_plan(30, folders=3, deletes=0)))
+    seen: list[bool] = []
+    for step in ("plan_from_document", "document_checksum"):  # the parse's end, the last step
+        real = getattr(planfile, step)
+
+        def watched(*args: Any, real: Any = real) -> Any:
+            seen.append(gc.isenabled())
+            return real(*args)
+
+        monkeypatch.setattr(planfile, step, watched)
+    try:
+        plan = loads(text)
+        assert gc.isenabled()
+        gc.disable()
+        loads(text)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+    assert seen == [False, False, False, False]
+    assert plan.summary.change == 30

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.collector import collector_paused
 from reconciler.plan.document import (
     UNCHECKED,
     compute_checksum,
@@ -40,6 +41,14 @@ def iter_dumps(plan: Plan) -> Iterator[str]:
 
 
 def loads(text: str) -> Plan:
+    """The plan a plan file holds, or ``PlanFileError``. The cycle collector is paused
+    meanwhile: parsing and rebuilding a large plan makes millions of small acyclic containers
+    that each of its full runs walks again (a third of loading 30,000 changes)."""
+    with collector_paused():
+        return _loads(text)
+
+
+def _loads(text: str) -> Plan:
     try:
         doc: Any = json.loads(text)
     except ValueError as exc:
