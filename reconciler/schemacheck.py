@@ -34,6 +34,15 @@ _TYPES: dict[str, Check] = {
     # 2020-12: a number with a zero fractional part is an integer (1.0 is, 1.5 and nan not)
     "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
 }
+# The Python types of each JSON type but integer (bool is not int here: ``type`` is exact).
+_EXACT: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "null": (type(None),),
+    "boolean": (bool,),
+    "number": (int, float),
+}
 
 
 def compile_schema(schema: Mapping[str, Any]) -> Check:
@@ -74,8 +83,14 @@ def _compile(
         return _always
     if len(checks) == 1:
         return checks[0]
+    return _every(checks)
 
-    return lambda value: all(check(value) for check in checks)
+
+def _every(checks: tuple[Check, ...]) -> Check:
+    """The checks one after another, nested: a generator per value cost more than most checks."""
+    first, rest = checks[0], checks[1:]
+    then = rest[0] if len(rest) == 1 else _every(rest)
+    return lambda value: first(value) and then(value)
 
 
 def _always(_value: Any) -> bool:
@@ -122,6 +137,9 @@ def _type(node: Mapping[str, Any], *_: Any) -> Check:
     tests = [_TYPES[name] for name in names]
     if len(tests) == 1:
         return tests[0]
+    if "integer" not in names:  # the others are exact Python types: one set lookup
+        exact = frozenset(t for name in names for t in _EXACT[name])
+        return lambda value: type(value) in exact
     return lambda value: any(test(value) for test in tests)
 
 
