@@ -4,8 +4,8 @@ For each injected latency (default 20 ms and 200 ms) a sandbox is seeded with N 
 (default 12,000) in N/1000 folders under ``/bench`` and served on a loopback port with that
 latency before every API request. Two plans are made and applied, each read, planned and
 estimated exactly as ``reconciler plan`` does (``reconciler.apply.cost.with_cost``: the
-latency is the mean request time the read just measured, the time per object the slope of
-request time against objects per answer over its routes):
+latency is the median time of the read's light requests, the time per object what the bulk
+routes kept the server busy beyond their round trips, over their objects):
 
 * ``saved``: a metadata rule over every item (N patches), F new folders with S subfolders
   each (folder creates in two waves), a group and a grant on each new folder; applied as a
@@ -21,7 +21,10 @@ against the estimate's seconds. Each served sandbox is first read once, unmeasur
 server process answers its first pages several times slower (cold caches), which no server
 in use does. Per apply the bench prints the write factor the patch phase showed: its time,
 less one round trip and its re-reads, over its written objects × the measured time per
-object (what ``reconciler.plan.cost.WRITE_FACTOR`` assumes).
+object (what ``reconciler.plan.cost.WRITE_FACTOR`` assumes), each phase's actual time over
+its estimate, and the load average (1 min) when the read began, when the apply began and
+when it ended: wall times on a shared machine follow the load, so each number carries it.
+At the end: how many applies came within 25 % of their estimate.
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
 """
@@ -76,6 +79,8 @@ def main() -> None:
                     row.update(latency_ms=latency, mode=mode)
                     rows.append(row)
                     _print(row)
+    within = sum(1 for row in rows if row["ratio"] and abs(row["ratio"] - 1) <= 0.25)
+    print(f"within 25 %: {within} of {len(rows)} applies")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
@@ -134,7 +139,7 @@ async def _warm(url: str, key: Path, desired: DesiredState) -> None:
 async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> dict[str, Any]:
     options = ClientOptions(domain=url, auth=key_auth_from_file(key))
     async with EncordClient(options) as client:
-        started = time.monotonic()
+        load_read, started = os.getloadavg()[0], time.monotonic()
         live = await read_live(client, Scope.from_desired(desired))
         read_seconds = time.monotonic() - started
         plan = with_cost(diff(desired, live, options=DiffOptions()), client, recheck=recheck)
@@ -156,6 +161,7 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
         )
         wall, cpu = time.monotonic() - applied, time.process_time() - cpu
         marks.append(("end", client.stats.total, time.monotonic()))
+        load_end = os.getloadavg()[0]
     assert not result.failures, result.failures[:3]
     counted = control(url, "GET", "/_sandbox/stats")["total"]
     phases = {phase: marks[n + 1][1] - at for n, (phase, at, _) in enumerate(marks[:-1])}
@@ -176,12 +182,19 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
             p.phase: round(cost.phase_seconds(p) or 0, 2) for p in cost.phases
         },
         "phase_seconds": phase_seconds,
+        "phase_ratios": {
+            p.phase: round(phase_seconds[p.phase] / seconds, 2)
+            for p in cost.phases
+            if (seconds := cost.phase_seconds(p))
+        },
         "object_ms": None if cost.object_ms is None else round(cost.object_ms, 4),
         "write_factor_shown": _write_factor_shown(cost, phase_seconds),
         "apply_seconds": round(wall, 2),
         "apply_cpu_seconds": round(cpu, 2),
         "ratio": round(wall / cost.seconds, 2) if cost.seconds else None,
         "load_1min": round(load, 2),
+        "load_read": round(load_read, 2),
+        "load_end": round(load_end, 2),
         "line": cost.line(),
     }
 
@@ -207,11 +220,13 @@ def _print(row: dict[str, Any]) -> None:
         f"{row['apply_seconds']} s (actual/estimate {row['ratio']}; apply CPU "
         f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms, "
         f"{row['object_ms']} ms an object; patch write factor shown "
-        f"{row['write_factor_shown']}; load {row['load_1min']})"
+        f"{row['write_factor_shown']}; load {row['load_read']} / {row['load_1min']} / "
+        f"{row['load_end']} at read / apply / end)"
     )
     print(f"  {row['line']}")
     print(f"  seconds per phase: estimated {row['estimated_phase_seconds']}, "
           f"actual {row['phase_seconds']}")  # fmt: skip
+    print(f"  actual / estimate per phase: {row['phase_ratios']}")
     if phases != "equal":
         print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
 

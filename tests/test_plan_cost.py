@@ -15,7 +15,14 @@ from reconciler.apply.cost import estimate
 from reconciler.kinds.actions import Action
 from reconciler.model.addresses import Kind
 from reconciler.plan import Plan, dumps, loads, plan_document, render_markdown, render_text
-from reconciler.plan.cost import WRITE_FACTOR, Cost, PhaseCost, RouteTime, object_ms_of
+from reconciler.plan.cost import (
+    WRITE_FACTOR,
+    Cost,
+    PhaseCost,
+    RouteTime,
+    object_ms_of,
+    round_trip_ms_of,
+)
 from reconciler.plan.document import sealed
 from reconciler.plan.model import Change, Refs, summarise
 from reconciler.plan.render_html import render_html
@@ -94,6 +101,16 @@ def test_the_time_per_object_is_the_bulk_routes_busy_time_beyond_their_round_tri
     assert object_ms_of([slow_trips], fastest_seconds=0.2) == 0.0  # never negative
     unanswered = RouteTime(requests=1, objects=1000, seconds=0.0, busy=0.0)
     assert object_ms_of([unanswered], fastest_seconds=0.1) == 0.0
+
+
+def test_the_round_trip_is_the_median_light_request_not_the_pages() -> None:
+    pages = RouteTime(requests=2, objects=2000, seconds=0.5, busy=0.3, durations=(0.2, 0.3))
+    roles = RouteTime(requests=3, objects=1, seconds=0.27, busy=0.2, durations=(0.03, 0.04, 0.2))
+    folder = RouteTime(requests=1, objects=1, seconds=0.05, busy=0.05, durations=(0.05,))
+    # 30, 40, 50 and 200 ms (one role read queued behind a page): the median, 45 ms
+    assert round_trip_ms_of([pages, roles, folder]) == pytest.approx(45.0)
+    assert round_trip_ms_of([pages]) is None  # only bulk answers: no light round trip
+    assert round_trip_ms_of([]) is None
 
 
 def test_the_line_names_requests_phases_time_and_latency() -> None:

@@ -22,7 +22,7 @@ from reconciler.apply.operations import Operations
 from reconciler.apply.phases import PHASES, Step, by_phase, steps_of
 from reconciler.encord import EncordClient
 from reconciler.plan import Plan
-from reconciler.plan.cost import Cost, PhaseCost, RouteTime, object_ms_of
+from reconciler.plan.cost import Cost, PhaseCost, RouteTime, object_ms_of, round_trip_ms_of
 
 
 def estimate(
@@ -74,30 +74,35 @@ def _calls(operations: Operations, steps: Sequence[Step], recheck: bool) -> Call
 
 
 def measured_latency_ms(client: EncordClient) -> float | None:
-    """The mean time of the requests this client has sent (None before the first): what a
-    round trip costs against this target right now, server work and queueing included."""
+    """What a light request's round trip costs against this target right now, in ms
+    (``reconciler.plan.cost.round_trip_ms_of``: the median over the routes that are not
+    bulk); the mean of every request when none was light; None before the first."""
     stats = client.stats
     if not stats.total:
         return None
-    return stats.seconds / stats.total * 1000
+    light = round_trip_ms_of(_routes(client))
+    return light if light is not None else stats.seconds / stats.total * 1000
 
 
 def measured_object_ms(client: EncordClient) -> float | None:
     """What the server spent on an object of a bulk answer so far, in ms
     (``reconciler.plan.cost.object_ms_of`` over its routes; None before it could tell)."""
-    stats = client.stats
-    if stats.fastest is None:
-        return None
-    routes = (
+    fastest = client.stats.fastest
+    return None if fastest is None else object_ms_of(_routes(client), fastest_seconds=fastest)
+
+
+def _routes(client: EncordClient) -> list[RouteTime]:
+    stats, durations = client.stats, client.request_seconds()
+    return [
         RouteTime(
             requests=count,
             objects=stats.objects_by_route.get(route, 0),
             seconds=stats.seconds_by_route.get(route, 0.0),
             busy=stats.busy_by_route.get(route, 0.0),
+            durations=durations.get(route, ()),
         )
         for route, count in stats.by_route.items()
-    )
-    return object_ms_of(routes, fastest_seconds=stats.fastest)
+    ]
 
 
 def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan:

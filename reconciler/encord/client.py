@@ -69,6 +69,10 @@ class EncordClient:
     def stats(self) -> StatsSnapshot:
         return self._session.stats.snapshot()
 
+    def request_seconds(self) -> dict[str, tuple[float, ...]]:
+        """Per route, how long each answered request took (``stats``: for a plan's cost)."""
+        return self._session.stats.durations()
+
     @property
     def in_flight(self) -> int:
         """Requests sent and not answered yet."""

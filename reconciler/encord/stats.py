@@ -5,7 +5,8 @@ Routes are keyed like the sandbox's ``/_sandbox/stats`` (``"GET /v2/public/stora
 
 Per route the client also keeps the summed request time, the time at least one request was
 in flight, and the objects the answers held (counted where pages are parsed: ``paging``),
-so what an object costs this server can be measured from a read (``reconciler.apply.cost``).
+so what an object costs this server can be measured from a read (``reconciler.apply.cost``);
+and the time of each answered request, for the typical round trip of the light routes.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class ClientStats:
     fastest: float | None = None
     # Per route, the time at least one of its requests was in flight (overlaps counted once).
     busy_by_route: dict[str, float] = field(default_factory=dict)
+    # Per route, the time of each answered request: kept out of snapshots, which progress
+    # takes per page; ``durations()`` copies them when a plan's cost is measured.
+    durations_by_route: dict[str, list[float]] = field(default_factory=dict)
     _in_flight: Counter[str] = field(default_factory=Counter)
     _busy_since: dict[str, float] = field(default_factory=dict)
 
@@ -84,8 +88,10 @@ class ClientStats:
         self.by_route[route] += 1
         self.seconds_by_route[route] = self.seconds_by_route.get(route, 0.0) + seconds
         answered = isinstance(status, int) and 200 <= status < 300  # not a refusal or a failure
-        if answered and (self.fastest is None or seconds < self.fastest):
-            self.fastest = seconds
+        if answered:
+            self.durations_by_route.setdefault(route, []).append(seconds)
+            if self.fastest is None or seconds < self.fastest:
+                self.fastest = seconds
         self.by_status[str(status)] += 1
         if retry:
             self.retries += 1
@@ -95,6 +101,10 @@ class ClientStats:
     def count_objects(self, route: str, objects: int) -> None:
         """``objects`` arrived in an answer of ``route`` (the results of a page)."""
         self.objects_by_route[route] += objects
+
+    def durations(self) -> dict[str, tuple[float, ...]]:
+        """Per route, how long each answered request took, in seconds."""
+        return {route: tuple(times) for route, times in self.durations_by_route.items()}
 
     def snapshot(self) -> StatsSnapshot:
         return StatsSnapshot(
@@ -119,5 +129,6 @@ class ClientStats:
         self.objects_by_route.clear()
         self.fastest = None
         self.busy_by_route.clear()
+        self.durations_by_route.clear()
         now = time.perf_counter()  # requests in flight now count from here on
         self._busy_since = dict.fromkeys(self._busy_since, now)

@@ -11,12 +11,17 @@ cost at all (``Plan.cost`` is None), so it stays empty in every rendering.
 
 The formula (``Cost.phase_seconds``), from two things the read just measured:
 
-* ``latency_ms``, what a request took on average (the client's summed request time over its
-  requests: the round trip, the server's work on a typical request, and the queueing the
-  same concurrency caused). Within a phase, waves run one after another and the bundles of
-  one wave run concurrently under the client's one limit; a wave therefore takes at least
-  ``ceil(its requests / concurrency)`` round trips, and never fewer than its longest bundle
-  sends one after another: ``rounds × latency_ms``.
+* ``latency_ms``, what a round trip of a light request took (``round_trip_ms_of``: the
+  median time of the read's requests on routes whose answers held few objects, such as a
+  folder's roles or one folder: the round trip, the server's fixed work and the queueing
+  the same concurrency caused). Not the mean over every request: the read's pages of 1,000
+  objects took several times longer (at 20 ms, 250 ms against 40 ms), and a phase of
+  single-object calls does not carry that work; the bulk phases are timed by objects
+  below. The median, because a few light requests queue behind those pages. Within a
+  phase, waves run one after another and the bundles of one wave run concurrently under
+  the client's one limit; a wave therefore takes at least ``ceil(its requests /
+  concurrency)`` round trips, and never fewer than its longest bundle sends one after
+  another: ``rounds × latency_ms``.
 * ``object_ms``, what the server spent on an object of a bulk answer (``object_ms_of``:
   the time the read's pages of up to 1,000 objects kept the server busy beyond their round
   trips, over their objects). A bulk phase is bound by the server's work on its objects
@@ -38,6 +43,7 @@ has not been measured: its bulk phases are estimated as well as that assumption 
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,20 +56,33 @@ from reconciler.words import plural
 WRITE_FACTOR = 4.0
 
 
+# Routes whose answers held at least this many objects on average are bulk reads (pages of
+# listings, get-bulk); the others' time is the round trip and the server's fixed work.
+BULK_ANSWER = 100
+
+
 @dataclass(frozen=True, slots=True)
 class RouteTime:
     """What a read measured on one route: its requests, the objects their answers held,
-    their summed time, and ``busy``: the time at least one of them was in flight."""
+    their summed time, ``busy``: the time at least one of them was in flight, and
+    ``durations``: each answered request's time, in seconds."""
 
     requests: int
     objects: int
     seconds: float
     busy: float
+    durations: tuple[float, ...] = ()
+
+    @property
+    def bulk(self) -> bool:
+        return bool(self.requests) and self.objects >= BULK_ANSWER * self.requests
 
 
-# Routes whose answers held at least this many objects on average are bulk reads (pages of
-# listings, get-bulk); the others' time is the round trip and the server's fixed work.
-BULK_ANSWER = 100
+def round_trip_ms_of(routes: Iterable[RouteTime]) -> float | None:
+    """A light request's round trip, in ms: the median time of the answered requests on
+    routes that are not bulk (None when there were none)."""
+    times = [t for r in routes if not r.bulk for t in r.durations]
+    return statistics.median(times) * 1000 if times else None
 
 
 def object_ms_of(routes: Iterable[RouteTime], *, fastest_seconds: float) -> float | None:
@@ -75,7 +94,7 @@ def object_ms_of(routes: Iterable[RouteTime], *, fastest_seconds: float) -> floa
     so its busy time holds ``requests / that`` round trips one after another, each at least
     ``fastest_seconds`` (the read's fastest request: a bare round trip). None when the read
     made no bulk request."""
-    bulk = [r for r in routes if r.requests and r.objects >= BULK_ANSWER * r.requests]
+    bulk = [r for r in routes if r.bulk]
     objects = sum(r.objects for r in bulk)
     if not objects:
         return None
