@@ -71,7 +71,11 @@ def change_document(change: Change) -> dict[str, Any]:
     }
 
 
-def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
+def plan_document(
+    plan: Plan, *, with_checksum: bool = True, with_changes: bool = True
+) -> dict[str, Any]:
+    """The plan's document; ``with_changes=False`` leaves its list of changes empty (for a
+    writer that writes them itself) and keeps all else, the cost too."""
     doc: dict[str, Any] = {
         "$schema": SCHEMA_ID,
         "format_version": plan.format_version,
@@ -85,7 +89,7 @@ def plan_document(plan: Plan, *, with_checksum: bool = True) -> dict[str, Any]:
         "only": list(plan.only),
         "item_roots": None if plan.item_roots is None else list(plan.item_roots),
         "summary": plan.summary.as_dict(),
-        "changes": [change_document(c) for c in plan.changes],
+        "changes": [change_document(c) for c in plan.changes] if with_changes else [],
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "refusals": [
             {

@@ -18,11 +18,10 @@ from reconciler.plan.document import (
     UNCHECKED,
     compute_checksum,
     document_checksum,
-    plan_document,
     plan_from_document,
 )
 from reconciler.plan.errors import PlanFileError
-from reconciler.plan.indented import iter_indented
+from reconciler.plan.filetext import iter_plan_text
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
 from reconciler.plan.shapes import odd_shapes
@@ -30,14 +29,14 @@ from reconciler.schemacheck import compile_schema
 
 
 def dumps(plan: Plan) -> str:
-    """The plan document as indented, key-stable JSON text (ends with a newline)."""
+    """The plan document as key-stable JSON text, indented but for each change, which is
+    one line (``filetext``); it ends with a newline."""
     return "".join(iter_dumps(plan))
 
 
 def iter_dumps(plan: Plan) -> Iterator[str]:
     """``dumps`` in pieces, so a large plan is written without one huge string."""
-    yield from iter_indented(plan_document(plan))  # the standard encoder's text, faster
-    yield "\n"
+    yield from iter_plan_text(plan)  # indented, each change on one line
 
 
 def loads(text: str) -> Plan:
