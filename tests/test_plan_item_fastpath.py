@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from helpers.desired import desired_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ from reconciler.model.desired import (
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, describe, diff
 from reconciler.plan.canonical import canonical
+from reconciler.plan.context import Context
 from reconciler.plan.describe import field_diff, item_diff
 from reconciler.plan.item_metadata import (
     Contribution,
@@ -41,7 +43,10 @@ from reconciler.plan.item_metadata import (
     combine,
     compile_rules,
 )
+from reconciler.plan.itemindex import build_index
+from reconciler.plan.items import folder_paths
 from reconciler.plan.model import FieldDiff
+from reconciler.plan.tree import Tree
 
 SRC = Source(file="c.yaml", line=1)
 FOLDER = "/f"
@@ -129,22 +134,22 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
     items = _items(metadata)
     settler = Settler(tuple(_manifest(rows, mode, owned) for _ in range(manifests)))
     compiled = compile_rules(tuple(rules))
-    path_of = {i.uuid: i.path for i in items}
+    paths = [i.path for i in items]
     expected = [
         i for i in items if settler.desired(i, i.path, compiled, conditional=False)[0] is not None
     ]
     fast = FolderRules(settler, FOLDER, compiled)
-    assert fast.changed(items, path_of, {}) == expected
+    assert fast.changed(items, paths, {}) == expected
     # A second pass reuses the folds made by the first and finds the same.
-    assert fast.changed(items, path_of, {}) == expected
+    assert fast.changed(items, paths, {}) == expected
     moved = {items[-1].uuid: "/elsewhere/x"}
     with_moved = [i for i in items if i in expected or i is items[-1]]
-    assert FolderRules(settler, FOLDER, compiled).changed(items, path_of, moved) == with_moved
+    assert FolderRules(settler, FOLDER, compiled).changed(items, paths, moved) == with_moved
     # Each changing item's fold gives the desired metadata the item fold gives (None: the
     # item only moves), so the planner does not fold it again.
     for item, fold in [
-        *FolderRules(settler, FOLDER, compiled).changes(items, path_of, {}),
-        *FolderRules(settler, FOLDER, compiled).changes(items, path_of, moved),
+        *FolderRules(settler, FOLDER, compiled).changes(items, paths, {}),
+        *FolderRules(settler, FOLDER, compiled).changes(items, paths, moved),
     ]:
         desired = settler.desired(item, item.path, compiled, conditional=False)[0]
         found = None if fold is None else fold.merge(item.metadata)
@@ -162,7 +167,7 @@ def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each()
     }
     settler = Settler((_manifest(rows, "merge", ()),))
     fast = FolderRules(settler, FOLDER, [])
-    changed = fast.changed(items, {i.uuid: i.path for i in items}, {})
+    changed = fast.changed(items, [i.path for i in items], {})
     # 1 and True differ from each other and from "x"; 0 and 2 equal the live value.
     assert [i.uuid for i in changed] == ["u1", "u3", "u4"]
     # Folds: no rows (item 5), rows "x" (0 and 2, shared), rows "y"; 1 and True not kept.
@@ -314,3 +319,32 @@ def test_shared_leaves_past_their_bound_are_made_each(monkeypatch: pytest.Monkey
     first = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": "y"})
     again = item_diff("/f/a", {"k": "x"}, "/f/a", {"k": "y"})
     assert first == again and first[0] is not again[0]
+
+
+def test_a_folders_paths_are_the_index_paths_of_its_items_moved_ones_too() -> None:
+    """``folder_paths`` makes a folder's paths a column at a time; the index's own
+    ``path_of`` (one lookup per item) says what they must be, after manifest moves."""
+    items = [
+        LiveItem(uuid=f"u{n}", parent="p", folder_path="/a", name=f"{n}.jpg", item_type="image")
+        for n in range(6)
+    ]
+    slashed = LiveItem(uuid="s", parent="p", folder_path="/a", name="x/y.jpg", item_type="image")
+    live = LiveState(
+        target="t",
+        scope=("/a",),
+        folders={},
+        paths={},
+        items={i.uuid: i for i in [*items, slashed]},
+    )
+    index = build_index(
+        Context.build(desired_state(), live, DiffOptions()), Tree(live), frozenset()
+    )
+    index.move(items[1], "/a/renamed.jpg", "/a/1.jpg")  # renamed in place
+    index.move(items[2], "/b/2.jpg", "/a/2.jpg")  # to another folder
+    index.move(items[3], "/b/three.jpg", "/a/3.jpg")
+    for folder in ("/a", "/b"):
+        expected = [index.path_of[i.uuid] for i in index.by_folder[folder]]
+        assert folder_paths(index, folder) == expected
+    assert folder_paths(index, "/b") == ["/b/2.jpg", "/b/three.jpg"]
+    assert "/a/renamed.jpg" in folder_paths(index, "/a")
+    assert "/a/x/y.jpg" in folder_paths(index, "/a")

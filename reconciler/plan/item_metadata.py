@@ -210,14 +210,14 @@ class FolderRules:
         self._folds: dict[Any, Combined | None] = {}
 
     def changed(
-        self, items: list[LiveItem], path_of: Mapping[str, str], moved_from: Mapping[str, str]
+        self, items: list[LiveItem], paths: list[str], moved_from: Mapping[str, str]
     ) -> list[LiveItem]:
         """The items whose desired metadata differs from their live one, or that a manifest
-        moves, in their order."""
-        return [item for item, _ in self.changes(items, path_of, moved_from)]
+        moves, in their order (``paths``: each item's projected path, in the same order)."""
+        return [item for item, _ in self.changes(items, paths, moved_from)]
 
     def changes(
-        self, items: list[LiveItem], path_of: Mapping[str, str], moved_from: Mapping[str, str]
+        self, items: list[LiveItem], paths: list[str], moved_from: Mapping[str, str]
     ) -> list[tuple[LiveItem, Combined | None]]:
         """``changed``, each item with the fold that changes its metadata (None: only
         moved), so its desired metadata is ``fold.merge(item.metadata)`` without folding
@@ -230,7 +230,7 @@ class FolderRules:
                 folds[mask] = self._fold(mask, None)
         combos = list(map(folds.__getitem__, masks))
         if self._manifests or self._registered:
-            self._with_rows(items, masks, combos, path_of)
+            self._with_rows(items, masks, combos, paths)
         flags = _differing(combos, list(map(_METADATA, items)))
         if not moved_from:
             return list(zip(compress(items, flags), compress(combos, flags), strict=True))
@@ -262,11 +262,10 @@ class FolderRules:
         items: list[LiveItem],
         masks: list[tuple[bool, ...]],
         combos: list[Combined | None],
-        path_of: Mapping[str, str],
+        paths: list[str],
     ) -> None:
         """Replace the rule fold of each item some manifest or registration row reaches by
         the fold with its rows (shared between rows of equal string values)."""
-        paths = list(map(path_of.__getitem__, map(_UUID, items)))
         reached: set[int] = set()
         for manifest in self._manifests:
             found = map(operator.is_not, map(manifest.entries.rows.get, paths), repeat(None))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import attrgetter
 from typing import Any
 
 from reconciler.errors import Diagnostic
@@ -127,7 +129,7 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
         folds: list[Combined | None] | None = None
         if not conditional:
             quick = FolderRules(settler, folder_path, applicable)
-            found = quick.changes(items, index.path_of, index.moved_from)
+            found = quick.changes(items, folder_paths(index, folder_path), index.moved_from)
             items, folds = [i for i, _ in found], [c for _, c in found]
         for n, item in enumerate(items):
             path = index.path_of[item.uuid]
@@ -149,6 +151,23 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
                 change = _item_change(ctx, tree, index, item, path, desired, contributions)
                 changes.append(change)
     return ItemPlan(tuple(changes), desired_meta, tuple(problems))
+
+
+def folder_paths(index: ItemIndex, folder_path: str) -> list[str]:
+    """The projected paths of ``index.by_folder[folder_path]``, in order: the folder's path
+    and each name, a column at a time, but where a manifest moved the item. The same as
+    ``index.path_of`` of each, which looks each up through the index (a few µs an item, a
+    million times)."""
+    items = index.by_folder[folder_path]
+    paths = list(map((folder_path + "/").__add__, map(_NAME, items)))
+    moves = index.moves
+    if moves:
+        for n in compress(count(), map(moves.__contains__, map(_UUID, items))):
+            paths[n] = moves[items[n].uuid]
+    return paths
+
+
+_NAME, _UUID = attrgetter("name"), attrgetter("uuid")
 
 
 def upserted_registrations(folders: Iterable[DesiredFolder]) -> dict[str, RegisterRows]:
