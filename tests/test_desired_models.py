@@ -5,14 +5,17 @@ when their fields are)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import inspect
+import pickle
 from typing import Any
 
 import pytest
 
 from reconciler.model import desired
+from reconciler.model.declaration import Declaration
 from reconciler.model.desired import (
-    Declaration,
     DesiredFolder,
     DesiredState,
     ItemMatch,
@@ -40,9 +43,59 @@ def test_every_model_is_a_frozen_slotted_keyword_only_dataclass() -> None:
     assert len(MODELS) >= 20
     for cls in MODELS:
         params = cls.__dataclass_params__
-        assert params.frozen and not params.eq and not params.repr, cls
+        assert not params.eq and not params.repr, cls  # Declaration's, not generated
         assert "__slots__" in vars(cls) and "__dict__" not in dir(cls), cls
         assert all(f.kw_only for f in dataclasses.fields(cls)), cls
+        # frozen as ``frozen=True`` makes it, without generating __setattr__/__delattr__
+        assert "__setattr__" not in vars(cls) and "__delattr__" not in vars(cls), cls
+
+
+def _example(cls: type) -> Any:
+    """An instance of ``cls`` with every required field set to a placeholder."""
+    required = [f.name for f in dataclasses.fields(cls) if _no_default(f)]
+    return cls(**{name: f"<{name}>" for name in required})
+
+
+def _no_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def test_every_model_refuses_assignment_and_deletion_as_a_frozen_dataclass_does() -> None:
+    for cls in MODELS:
+        one, twin = _example(cls), _example(_twin(cls))
+        name, before = dataclasses.fields(cls)[0].name, repr(one)
+        for model in (one, twin):
+            with pytest.raises(dataclasses.FrozenInstanceError, match=f"assign to field '{name}'"):
+                setattr(model, name, 1)
+            with pytest.raises(dataclasses.FrozenInstanceError, match=f"delete field '{name}'"):
+                delattr(model, name)
+            with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
+                model.not_a_field = 1
+        assert repr(one) == before, cls  # unchanged
+
+
+def test_init_takes_what_the_generated_one_takes() -> None:
+    """Every field a keyword, with the same defaults; a fresh mapping from each factory."""
+    for cls in MODELS:
+        ours, generated = inspect.signature(cls), inspect.signature(_twin(cls))
+        assert list(ours.parameters) == list(generated.parameters), cls
+        for name, param in ours.parameters.items():
+            other = generated.parameters[name]
+            assert param.kind is other.kind is inspect.Parameter.KEYWORD_ONLY, (cls, name)
+            factory = (
+                other.default is not inspect.Parameter.empty and repr(other.default) == "<factory>"
+            )
+            if not factory:
+                assert param.default == other.default, (cls, name)
+        one = _example(cls)
+        assert repr(one) == repr(_example(_twin(cls))), cls
+
+
+def test_models_copy_and_pickle_as_values() -> None:
+    folder = DesiredFolder(path="/a", metadata={"k": 1}, previously=("/b",), source=SOURCE)
+    for model in (folder, Policy(max_delete_ratio=1), SOURCE):
+        for copied in (copy.copy(model), copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+            assert copied == model and repr(copied) == repr(model) and copied is not model
 
 
 def test_equality_hash_and_repr_are_the_ones_dataclass_would_generate() -> None:

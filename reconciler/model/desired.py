@@ -56,10 +56,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.model.addresses import move_stops, parent_path
+from reconciler.model.declaration import Declaration, declaration
 
 Role = Literal["user", "admin"]
 PruneMode = Literal["never", "owned", "all"]
@@ -109,49 +110,11 @@ def tagged_by(description: str | None, ownership_id: str) -> bool:
     return description is not None and description_owner(description) == ownership_id
 
 
-class Declaration:
-    """What every model below shares: equality, hash and repr from its fields, exactly as
-    ``dataclass`` generates them (``eq=False, repr=False`` leaves them to this class).
-
-    Written once here because ``dataclass`` compiles each method it generates: three fewer
-    compilations per class make this module's import about a third cheaper, and building
-    these classes is the largest single cost of ``reconciler validate``'s start-up.
-    """
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _values(self) == _values(other)
-
-    def __hash__(self) -> int:
-        return hash(_values(self))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _names(self))
-        return f"{type(self).__qualname__}({shown})"
-
-
-def _values(declaration: Declaration) -> tuple[Any, ...]:
-    return tuple(getattr(declaration, name) for name in _names(declaration))
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # model class -> its field names, in order
-
-
-def _names(declaration: Any) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(type(declaration))
-    if names is None:
-        names = _FIELD_NAMES[type(declaration)] = tuple(f.name for f in fields(declaration))
-    return names
-
-
 ENTRY_WORDS = "for_each entry"  # how a template's declarations name their entry (Source.entry)
 ENTRY_MARK = f" ({ENTRY_WORDS} "  # and how str(Source) shows it, after file:line
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Source(Declaration):
     """Where a declaration came from. ``file`` is relative to the config directory."""
 
@@ -171,8 +134,10 @@ class Source(Declaration):
         return "" if self.entry is None else f" ({self.entry})"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Policy(Declaration):
+    """What a plan may do: prune mode, the safety ratios, protected paths, user removals."""
+
     prune: PruneMode = "owned"
     max_delete_ratio: float = 0.25  # refuse plans deleting more than this share of live objects
     max_change_ratio: float = 1.0  # refuse plans changing more than this share (1.0 = off)
@@ -199,38 +164,48 @@ class Policy(Declaration):
 _RATIOS = ("max_delete_ratio", "max_change_ratio", "max_unlink_ratio", "max_user_removal_ratio")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Ownership(Declaration):
+    """The id whose marker this config puts on what it creates (``ownership.id``)."""
+
     id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class EncordTarget(Declaration):
+    """The real Encord API: its domain and the SSH key that signs requests."""
+
     domain: str = "https://api.encord.com"
     ssh_key_file: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class SandboxIntegration(Declaration):
+    """A cloud integration of the embedded sandbox, backed by a local directory."""
+
     title: str
     provider: Provider
     root: str  # absolute directory standing in for the bucket
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class SandboxUser(Declaration):
+    """An organisation member the embedded sandbox starts with."""
+
     email: str
     role: OrganisationRole = "MEMBER"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class SandboxTarget(Declaration):
+    """The embedded sandbox (a local SQLite file) with its integrations and users."""
+
     path: str  # absolute path of the SQLite database
     integrations: tuple[SandboxIntegration, ...] = ()
     users: tuple[SandboxUser, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Target(Declaration):
     """Exactly one of ``encord`` or ``sandbox``."""
 
@@ -238,7 +213,7 @@ class Target(Declaration):
     sandbox: SandboxTarget | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Sidecars(Declaration):
     """Metadata sidecar ingestion of a cloud-synced folder (its folder config): files ending
     in ``suffix`` become the client metadata of the file they name on the next sync;
@@ -248,8 +223,10 @@ class Sidecars(Declaration):
     paused: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class CloudSync(Declaration):
+    """A folder synced from a cloud bucket: the integration, the bucket URL and when to sync."""
+
     integration: str  # title or UUID, resolved at plan time
     remote_url: str
     sync: SyncMode = "on_create"  # always: apply syncs it on every run
@@ -320,7 +297,7 @@ class RegisterRows:
         return (self.row(n) for n in range(len(self.names)))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Registration(Declaration):
     """Objects of a private-cloud integration registered into a generic folder from a
     manifest. ``metadata``: ``upsert`` keeps registered items' client metadata as the rows
@@ -335,8 +312,10 @@ class Registration(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredFolder(Declaration):
+    """A folder, keyed by its absolute path; ``None`` fields are not managed."""
+
     path: str
     description: str | None = None
     metadata: Mapping[str, Any] | None = None
@@ -355,7 +334,7 @@ class DesiredFolder(Declaration):
         return self.path.rsplit("/", 1)[1]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredUser(Declaration):
     """An organisation member. ``email`` is lower-cased (Encord matches emails without
     regard to case); ``role`` is the API's mnemonic (the config writes it lower-case)."""
@@ -366,8 +345,10 @@ class DesiredUser(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredGroup(Declaration):
+    """A user group, keyed by name; ``members`` (emails) is authoritative when declared."""
+
     name: str
     description: str | None = None
     members: tuple[str, ...] | None = None
@@ -375,14 +356,16 @@ class DesiredGroup(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredTag(Declaration):
+    """An organisation tag, keyed by name."""
+
     name: str
     description: str | None = None
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class ItemMatch(Declaration):
     """All given conditions must hold. ``metadata`` compares key by key for equality."""
 
@@ -391,8 +374,10 @@ class ItemMatch(Declaration):
     metadata: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class MetadataRule(Declaration):
+    """Client metadata for the items under ``folder`` that satisfy ``match``."""
+
     folder: str
     recursive: bool = False
     match: ItemMatch = ItemMatch()
@@ -404,6 +389,8 @@ class MetadataRule(Declaration):
 
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
+    """One manifest row: an item's metadata, its line, and an earlier path it moves from."""
+
     metadata: Mapping[str, Any]
     line: int
     previously: str | None = None  # an earlier item path: the item is moved here
@@ -419,8 +406,10 @@ class ManifestRows:
         return len(self.rows)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class Manifest(Declaration):
+    """An item manifest (JSONL or CSV): metadata per item path, merged or replaced."""
+
     file: str  # relative to the config directory, for citations
     format: Literal["jsonl", "csv"]
     mode: MetadataMode = "merge"
@@ -429,7 +418,7 @@ class Manifest(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class ItemSelector(Declaration):
     """Selects items for a dataset: those under ``folder`` (its direct children, or the whole
     subtree when ``recursive``) that satisfy ``match``, plus every item whose path is listed in
@@ -444,8 +433,10 @@ class ItemSelector(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredDataset(Declaration):
+    """A dataset, keyed by title: its grants and the selectors of its items."""
+
     title: str
     description: str | None = None
     groups: Mapping[str, Role] | None = None
@@ -455,7 +446,7 @@ class DesiredDataset(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredCollection(Declaration):
     """An Index collection: a named set of items inside one top-level folder (``folder``).
 
@@ -474,7 +465,7 @@ class DesiredCollection(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class MetadataSchema(Declaration):
     """Key to wire descriptor (``{"ty": "enum", "values": [...]}``), as the v2 API stores it."""
 
@@ -482,8 +473,10 @@ class MetadataSchema(Declaration):
     source: Source
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@declaration
 class DesiredState(Declaration):
+    """Everything a config declares, for one environment."""
+
     root_dir: str
     version: int = 1
     target: Target
