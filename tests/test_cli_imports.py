@@ -67,14 +67,34 @@ FORBIDDEN_FOR_HELP = (
 # is judged by the schema compiled to plain checks; jsonschema only says why one is not valid.
 # The desired models are dataclasses: pydantic (the wire models' library) is not needed either.
 PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
-FORBIDDEN_FOR_VALIDATE = (*(m for m in (*HEAVY, *OUR_ENGINE) if m != "sqlite3"), *PYDANTIC)
+# Nothing ``validate`` runs logs (its row in the table says ``logs=False``): no ``logging``.
+FORBIDDEN_FOR_VALIDATE = (
+    *(m for m in (*HEAVY, *OUR_ENGINE) if m != "sqlite3"),
+    *PYDANTIC,
+    "logging",
+)
 JSONSCHEMA = ("jsonschema", "referencing", "rpds", "attrs", "attr")
+# Config modules loaded only when a config has what they read or check.
+UNUSED_BY_THE_QUICKSTART = (
+    "reconciler.config.templates",
+    "reconciler.config.manifests",
+    "reconciler.config.registration",
+    "reconciler.config.overlap",
+    "reconciler.config.globsets",
+    "csv",
+    "array",
+)
 
 # The real entry point (``python -m reconciler``), and on the way out every module it loaded.
 _PROBE = """
 import atexit, json, runpy, sys
 out = sys.argv.pop(1)
-atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+
+def handlers():
+    logging = sys.modules.get("logging")
+    return None if logging is None else [type(h.formatter).__name__ for h in logging.root.handlers]
+
+atexit.register(lambda: open(out, "w").write(json.dumps([sorted(sys.modules), handlers()])))
 sys.argv[0] = "reconciler"
 runpy.run_module("reconciler", run_name="__main__")
 """
@@ -91,9 +111,17 @@ def imported(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], s
         check=False,
         cwd=cwd,
     )
-    modules = set(json.loads(listing.read_text()))
+    modules = set(json.loads(listing.read_text())[0])
     assert "reconciler.cli.main" in modules, result.stderr[-2000:]  # the listing was written
     return result, modules
+
+
+def root_log_handlers(*args: str, cwd: Path) -> list[str] | None:
+    """The formatters of the root logger's handlers once ``python -m reconciler ARGS`` has
+    run (None: ``logging`` was never imported)."""
+    imported(*args, cwd=cwd)
+    handlers: list[str] | None = json.loads((cwd / "modules.json").read_text())[1]
+    return handlers
 
 
 @functools.cache
@@ -137,6 +165,8 @@ def test_validate_imports_only_what_checking_a_config_needs(tmp_path: Path) -> N
     assert {"reconciler.schemacheck", "yaml", "reconciler.config.loader"} <= modules  # it checked
     # hints only for mistakes; the quickstart's sandbox database does not exist yet
     assert offenders(modules, ("difflib", "sqlite3")) == []
+    # what the quickstart does not use: templates, manifests, registrations, a second rule
+    assert offenders(modules, UNUSED_BY_THE_QUICKSTART) == []
 
 
 def test_validate_asks_jsonschema_why_only_when_a_config_is_invalid(tmp_path: Path) -> None:
@@ -204,3 +234,16 @@ def test_an_unknown_command_is_still_a_usage_error() -> None:
     group = click.Context(cli)
     assert cli.get_command(group, "no-such-command") is None
     assert "no-such-command" not in cli.list_commands(group)
+
+
+def test_a_command_that_logs_gets_the_one_line_handler_and_validate_only_with_v(
+    tmp_path: Path,
+) -> None:
+    """Without ``-v`` a command's own ``-v`` callback installs the root handler (warnings as
+    one ``printable`` line), except for a command whose row says it never logs."""
+    assert [name for name, row in COMMANDS.items() if not row.logs] == ["validate"]
+    config = shutil.copytree(EXAMPLES / "quickstart", tmp_path / "quickstart")
+    assert root_log_handlers("schema", cwd=tmp_path) == ["OneLineFormatter"]
+    assert root_log_handlers("validate", "-v", str(config), cwd=tmp_path) == ["OneLineFormatter"]
+    assert root_log_handlers("-v", "validate", str(config), cwd=tmp_path) == ["OneLineFormatter"]
+    assert root_log_handlers("validate", str(config), cwd=tmp_path) in (None, [])

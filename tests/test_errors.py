@@ -6,10 +6,14 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import logging
 import pkgutil
 from pathlib import Path
 
+import pytest
+
 import reconciler
+from reconciler.cli.running import run_command
 from reconciler.config import ConfigError
 from reconciler.errors import (
     ContextError,
@@ -179,3 +183,22 @@ def test_no_command_reports_an_error_around_the_catch_site() -> None:
         if "ClickException" in path.read_text(encoding="utf-8")
     ]
     assert raised == []
+
+
+def test_an_internal_error_is_one_line_and_its_traceback_a_debug_record(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-vv`` shows the traceback (``running`` imports ``logging`` only on this path)."""
+
+    def body() -> int:
+        raise ValueError("boom")
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(SystemExit) as stopped:
+        run_command("probe", body)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == (
+        "Error: internal error: ValueError: boom (run with -vv for details)\n"
+    )
+    [record] = [r for r in caplog.records if r.name == "reconciler.cli.running"]
+    assert record.levelno == logging.DEBUG and record.getMessage() == "probe failed"
+    assert record.exc_info is not None and record.exc_info[0] is ValueError

@@ -26,7 +26,7 @@ from reconciler.apply.executor import Failure
 from reconciler.cli.apply_progress import Bars
 from reconciler.cli.apply_summary import print_summary
 from reconciler.cli.common import CommandError, echo_error
-from reconciler.cli.main import OneLineFormatter
+from reconciler.cli.logsetup import OneLineFormatter
 from reconciler.config import load_config
 from reconciler.drift.audit import audit
 from reconciler.drift.document import dumps as drift_json

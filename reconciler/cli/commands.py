@@ -21,6 +21,9 @@ from typing import NamedTuple
 class LazyCommand(NamedTuple):
     module: str  # imported on first use; it registers the command on ``cli``
     summary: str  # the first paragraph of the command's docstring, shown by ``--help``
+    # False: nothing the command runs logs, so without -v it does not import ``logging``
+    # (``tests/test_cli_imports.py`` checks that it does not)
+    logs: bool = True
 
 
 COMMANDS: dict[str, LazyCommand] = {
@@ -74,6 +77,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "validate": LazyCommand(
         "reconciler.cli.validate",
         "Check the config in PATH (default: .) against the schema and the semantic rules.",
+        logs=False,
     ),
     "whoami": LazyCommand(
         "reconciler.cli.whoami",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,33 +18,30 @@ import click
 from reconciler import __version__
 from reconciler.cli.commands import COMMANDS, LazyCommand
 from reconciler.cli.exit_codes import EXIT_ERROR
-from reconciler.printable import printable
 
 _VERBOSITY = "reconciler.verbose"  # ctx.meta key: -v counted over the whole command line
 
 
-class OneLineFormatter(logging.Formatter):
-    """Each log record on one line, shown ``printable``: messages carry live names (a folder
-    named with a newline must not forge a log line in CI output). A traceback (``-vv``) is
-    appended as it is."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return printable(super().formatMessage(record))
-
-
 def _set_verbosity(ctx: click.Context, _param: click.Parameter, count: int) -> None:
-    """Add this command's ``-v`` to the ones before it, and set the log level from the sum."""
+    """Add this command's ``-v`` to the ones before it, and set the log level from the sum.
+
+    Without ``-v`` the level is the default (warnings), and the root handler that formats
+    them is installed by the command's own callback (each command has ``-v``), unless its
+    row says it never logs: ``validate`` then starts without importing ``logging``.
+    """
     total = ctx.meta.get(_VERBOSITY, 0) + count
     ctx.meta[_VERBOSITY] = total
-    level = logging.WARNING if total == 0 else logging.INFO if total == 1 else logging.DEBUG
-    root = logging.getLogger()
-    if not root.handlers:  # once per process, as ``logging.basicConfig``
-        handler = logging.StreamHandler()
-        handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    logging.getLogger().setLevel(level)
-    # -v: our one line per request; httpx's own request lines only with -vv
-    logging.getLogger("httpx").setLevel(logging.WARNING if total < 2 else logging.NOTSET)
+    if total == 0 and (ctx.parent is None or _never_logs(ctx)):
+        return
+    from reconciler.cli.logsetup import set_log_level
+
+    set_log_level(total)
+
+
+def _never_logs(ctx: click.Context) -> bool:
+    """A top-level command whose row in the table says it never logs."""
+    row = COMMANDS.get(ctx.info_name or "") if ctx.parent and ctx.parent.parent is None else None
+    return row is not None and not row.logs
 
 
 def _verbose_option() -> click.Option:

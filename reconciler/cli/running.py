@@ -5,7 +5,6 @@ raises to stop. Light on purpose: ``validate`` and ``schema`` import it without 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -16,8 +15,6 @@ import click
 from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.errors import ReconcilerError
 from reconciler.printable import printable
-
-logger = logging.getLogger(__name__)
 
 
 class CommandError(ReconcilerError):
@@ -77,10 +74,19 @@ def run_command(
         report(failed)
         code = EXIT_ERROR
     except Exception as exc:  # never a traceback; -vv logs it
-        logger.debug("%s failed", name, exc_info=True)
+        _log_internal_error(name)
         report(InternalError(exc))
         code = EXIT_ERROR
     sys.exit(code)
+
+
+def _log_internal_error(name: str) -> None:
+    """The traceback of an internal error, at debug level (``-vv``). ``logging`` is imported
+    here, not at the top: a command that never logs (``validate``) starts without it, and
+    without ``-v`` a debug record is dropped whether or not the root handler was set."""
+    import logging
+
+    logging.getLogger(__name__).debug("%s failed", name, exc_info=True)
 
 
 def _silence_stdout() -> None:

@@ -33,12 +33,10 @@ from reconciler.config.environments import (
 from reconciler.config.errors import ConfigError, Diagnostic, TooManyFilesError, sort_diagnostics
 from reconciler.config.files import MAX_FILES, SETTINGS_NAME, FileGlobs, resource_files
 from reconciler.config.moves import check_moves
-from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
 from reconciler.config.positions import PathPart, Pos, YamlDoc
 from reconciler.config.resources import Resources, build_metadata_schema, build_resources
 from reconciler.config.schema import RESOURCE_FILE, SETTINGS_FILE, schema_errors
 from reconciler.config.settings import Settings, build_settings, file_globs, fixture_roots
-from reconciler.config.templates import expand_templates
 from reconciler.config.variables import Variables
 from reconciler.config.yamlread import read_yaml
 from reconciler.model.desired import DesiredState, Source
@@ -207,8 +205,12 @@ def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _check_across_resources(resources: Resources, settings: Settings, ctx: Context) -> None:
     check_moves(resources.folders, resources.rules, resources.datasets.values(), ctx)
-    check_rule_conflicts(resources.rules, ctx)
-    check_manifest_conflicts(resources.manifests, ctx)
+    if len(resources.rules) > 1 or len(resources.manifests) > 1:
+        # conflicts need two of them; the glob overlap machinery is imported only then
+        from reconciler.config.overlap import check_manifest_conflicts, check_rule_conflicts
+
+        check_rule_conflicts(resources.rules, ctx)
+        check_manifest_conflicts(resources.manifests, ctx)
     check_cloud_syncs(resources.folders.values(), settings.target, ctx)
     check_registrations(resources.folders.values(), settings.target, ctx)
     check_collections(resources.collections, ctx)
@@ -305,6 +307,8 @@ def _expanded(
         errors, bad = schema_errors(replace(doc, data={TEMPLATES: data[TEMPLATES]}), RESOURCE_FILE)
         ctx.diagnostics.extend(errors)
         left_out |= {p[1] for p in bad if len(p) >= 2 and p[0] == TEMPLATES}
+    from reconciler.config.templates import expand_templates  # only a config with templates
+
     return expand_templates(doc, env, ctx, frozenset(i for i in left_out if isinstance(i, int)))
 
 

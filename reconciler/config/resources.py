@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.config.context import Context, ParsedFile
-from reconciler.config.manifests import read_item_manifest, read_link_manifest
 from reconciler.config.metadata import SchemaIndex, descriptor
 from reconciler.config.positions import YamlDoc
-from reconciler.config.registration import read_register_manifest
 from reconciler.model.desired import (
     Claim,
     CloudSync,
@@ -258,6 +256,8 @@ def _registration(
     found = ctx.resolve_file(doc, (*path, "manifest"), spec["manifest"])
     if found is None:
         return None
+    from reconciler.config.registration import read_register_manifest  # only if one is declared
+
     rows, problems = read_register_manifest(found[0], found[1], ctx.schema)
     ctx.diagnostics.extend(problems)
     return Registration(
@@ -369,6 +369,8 @@ def _manifest(doc: YamlDoc, index: int, spec: dict[str, Any], ctx: Context) -> M
     if found is None or not ok:
         return None
     fmt: Literal["jsonl", "csv"] = "csv" if found[1].endswith(".csv") else "jsonl"
+    from reconciler.config.manifests import read_item_manifest  # only if one is declared
+
     rows, problems = read_item_manifest(found[0], found[1], fmt, ctx.schema)
     ctx.diagnostics.extend(problems)
     return Manifest(
@@ -389,6 +391,8 @@ def _selector(
         found = ctx.resolve_file(doc, (*path, "manifest"), spec["manifest"])
         if found is None:
             return None
+        from reconciler.config.manifests import read_link_manifest  # only if one is declared
+
         paths, problems = read_link_manifest(found[0], found[1])
         ctx.diagnostics.extend(problems)
         return ItemSelector(manifest=found[1], paths=paths, source=source)
