@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -107,6 +108,13 @@ async def answers(
     try:
         while True:
             call, answer = await pending
+            # With prefetch the next page is asked for before this one is parsed (``read``:
+            # about 6 ms a 1,000-item page, which would otherwise sit on the chain), when
+            # the token can be read from the end of the bytes; the parse then confirms it.
+            early = peek_token(answer, seen) if prefetch else None
+            if early is not None:
+                pending = asyncio.ensure_future(_raw(session, make_call(early)))
+                await let_out()
             data = read(answer)
             token = _next_token(call, data, seen)
             _count(session, call, data.get("results"))
@@ -116,7 +124,10 @@ async def answers(
                     f"{call.route}: the server answered {MAX_EMPTY_PAGES} empty pages in a row, "
                     "each with a new page token; refused (a listing that never ends)"
                 )
-            if token is not None and prefetch:
+            if early is not None and token != early:  # the peek misread an odd page: undo
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+            if token is not None and prefetch and token != early:
                 pending = asyncio.ensure_future(_raw(session, make_call(token)))
                 await let_out()  # the request goes out before the CPU work below
             yield call, answer, data
@@ -129,6 +140,30 @@ async def answers(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
+
+
+# A page's ``nextPageToken`` where the API writes it, as the last key of the page object: a
+# JSON string with no escapes, then the object's (and the answer's) closing brace. Only a key
+# can match (an unescaped quote cannot sit inside a string), and only the top-level object's
+# last key (any nested value would close before the final brace).
+_TAIL_TOKEN = re.compile(rb'[{,]\s*"nextPageToken"\s*:\s*"([^"\\]+)"\s*}\s*\Z')
+_TAIL = 4096  # bytes of the answer's end searched for it (a token is far shorter)
+
+
+def peek_token(answer: Any, seen: set[str]) -> str | None:
+    """The next page's token read from the end of the answer's bytes, without parsing the
+    page; None when it is not plainly there (the caller waits for the parse) or was seen
+    before (a fault the parse reports). The parse must then give the same token."""
+    if not isinstance(answer, RawJSON):
+        return None
+    match = _TAIL_TOKEN.search(answer.content, max(0, len(answer.content) - _TAIL))
+    if match is None:
+        return None
+    try:
+        token = match.group(1).decode()
+    except UnicodeDecodeError:
+        return None
+    return None if token in seen else token
 
 
 async def both_ends(
