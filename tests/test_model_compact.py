@@ -76,6 +76,9 @@ def test_equal_by_value_frozen_and_a_dataclass_to_asdict_and_replace() -> None:
     assert item.path == "/a/00000000.jpg"
     with pytest.raises(dataclasses.FrozenInstanceError):
         item.name = "b.jpg"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del item.url
+    assert item != (item.uuid,) and _item() != None  # noqa: E711 (the comparison is the test)
     with pytest.raises(TypeError):  # as the frozen dataclass: its metadata dict is unhashable
         hash(item)
     as_dict = dataclasses.asdict(item)
@@ -100,7 +103,9 @@ def test_equal_by_value_frozen_and_a_dataclass_to_asdict_and_replace() -> None:
         "metadata_unreadable": True,
     }
     assert copy.deepcopy(item) == item and pickle.loads(pickle.dumps(item)) == item
-    assert repr(item).startswith("LiveItem(uuid='00000000-") and "url='s3://b/00000000" in repr(item)
+    assert repr(item).startswith("LiveItem(uuid='00000000-") and "url='s3://b/00000000" in repr(
+        item
+    )
 
 
 def test_an_item_holds_under_400_bytes_with_its_uuid_and_name() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import tracemalloc
 
+import pytest
 from helpers.desired import desired_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -142,9 +143,12 @@ def test_paths_of_moved_dropped_and_slashed_names() -> None:
     assert index.path_of["u0"] == "/b/renamed.jpg" and index.by_path["/b/renamed.jpg"] is items[0]
     assert "/a/0.jpg" not in index.by_path and index.moved_from == {"u0": "/a/0.jpg"}
     assert index.by_folder == {"/a": [items[1], items[2], slashed], "/b": [items[0]]}
-    index.drop(frozenset({"u1", "u0"}))
+    index.drop(frozenset({"u1", "u0", "not-in-the-index"}))
     assert "u1" not in index.path_of and "/a/1.jpg" not in index.by_path
     assert "u0" not in index.path_of and "/b/renamed.jpg" not in index.by_path
     assert index.by_folder == {"/a": [items[2], slashed], "/b": []}
     assert dict(index.path_of) == {"u2": "/a/2.jpg", "s": "/a/x/y.jpg"}
     assert len(index.by_path) == 2 and list(index.by_path.values()) == [items[2], slashed]
+    assert len(index.path_of) == 2 and list(index.by_path) == ["/a/2.jpg", "/a/x/y.jpg"]
+    with pytest.raises(KeyError):
+        index.path_of["u1"]
