@@ -3,6 +3,7 @@ hashes) is byte for byte ``json.dumps`` of its document with sorted keys."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -120,3 +121,20 @@ def test_a_value_json_does_not_have_is_refused_and_past_the_bound_pieces_are_enc
     plain = Change(address="item:/b", kind=Kind.ITEM, actions=(Action.PATCH,), reason="r")
     assert change_text(plain, refs_document) == _dumped(plain)
     assert changetext._REPEATED == {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(CHANGES, min_size=1, max_size=4), DIFF)
+def test_diff_leaves_shared_by_changes_are_encoded_once_and_alike(
+    changes: list[Change], shared: tuple[FieldDiff, ...]
+) -> None:
+    """The checksum passes one cache of leaf texts for the whole plan: the planner shares
+    equal diff leaves between changes (``describe._leaf``), one object each."""
+    changes = [
+        dataclasses.replace(c, diff=shared + c.diff) if n % 2 else c for n, c in enumerate(changes)
+    ]
+    leaves: dict[int, str] = {}
+    for change in changes:
+        assert change_text(change, refs_document, leaves) == _dumped(change)
+    distinct = {id(d) for c in changes for d in c.diff}
+    assert set(leaves) == distinct

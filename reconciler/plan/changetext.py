@@ -17,6 +17,7 @@ from _json import encode_basestring, make_encoder  # the C string and flat encod
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.kinds.item import ItemPayload
 from reconciler.kinds.payload import encoded
 from reconciler.plan.model import Change, FieldDiff, Refs
 
@@ -49,21 +50,48 @@ def _actions(actions: tuple[Any, ...]) -> str:
     return _json([str(a) for a in actions])
 
 
-def _diff(diff: tuple[FieldDiff, ...]) -> str:
+def _diff(diff: tuple[FieldDiff, ...], leaves: dict[int, str] | None) -> str:
     if not diff:
         return "[]"
-    return _json(
-        [{"path": list(d.path), "op": d.op, "before": d.before, "after": d.after} for d in diff]
-    )
+    if leaves is None:
+        return "[" + ",".join(map(_leaf, diff)) + "]"
+    texts = []
+    for d in diff:  # the planner shares equal leaves (``describe._leaf``): encoded once each
+        text = leaves.get(id(d))
+        if text is None:
+            text = leaves[id(d)] = _leaf(d)
+        texts.append(text)
+    return "[" + ",".join(texts) + "]"
+
+
+def _leaf(d: FieldDiff) -> str:
+    return _json({"path": list(d.path), "op": d.op, "before": d.before, "after": d.after})
+
+
+def _payload(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is ItemPayload:  # most changes of a large plan: no dict made for it
+        return '{"metadata":' + _json(value.metadata) + ',"path":' + _string(value.path) + "}"
+    return _json(encoded(value))
+
+
+def _string(value: Any) -> str:
+    return encode_basestring(value) if type(value) is str else _json(value)
 
 
 def _or_null(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 
 
-def change_text(change: Change, refs_document: Callable[[Refs], dict[str, Any]]) -> str:
-    """The canonical text of ``change_document(change)`` (its ``refs`` by ``refs_document``)."""
-    after, before = change.after, change.before
+def change_text(
+    change: Change,
+    refs_document: Callable[[Refs], dict[str, Any]],
+    leaves: dict[int, str] | None = None,
+) -> str:
+    """The canonical text of ``change_document(change)`` (its ``refs`` by ``refs_document``).
+    ``leaves``: the caller's texts of diff leaves by ``id``, kept for as long as the changes
+    it passes are alive (so no id is reused), to encode a leaf many changes share once."""
     return "".join(
         (
             '{"actions":',
@@ -71,13 +99,13 @@ def change_text(change: Change, refs_document: Callable[[Refs], dict[str, Any]])
             ',"address":',
             encode_basestring(change.address),
             ',"after":',
-            "null" if after is None else _json(encoded(after)),
+            _payload(change.after),
             ',"before":',
-            "null" if before is None else _json(encoded(before)),
+            _payload(change.before),
             ',"depends_on":',
             _json(list(change.depends_on)) if change.depends_on else "[]",
             ',"diff":',
-            _diff(change.diff),
+            _diff(change.diff, leaves),
             ',"fingerprint":',
             _or_null(change.fingerprint),
             ',"kind":',

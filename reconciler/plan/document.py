@@ -134,8 +134,9 @@ def compute_checksum(plan: Plan) -> str:
     digest = hashlib.sha256(rest[:at])
     digest.update(b'"changes":[')
     changes = plan.changes
+    leaves: dict[int, str] = {}  # shared diff leaves, by id: the plan holds them meanwhile
     for start in range(0, len(changes), _BATCH):
-        batch = [change_text(c, refs_document) for c in changes[start : start + _BATCH]]
+        batch = [change_text(c, refs_document, leaves) for c in changes[start : start + _BATCH]]
         digest.update((("," if start else "") + ",".join(batch)).encode("utf-8"))
     digest.update(b"]")
     digest.update(rest[at + len(marker) :])
