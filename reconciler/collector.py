@@ -20,3 +20,30 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_paused_for_start_up = False
+
+
+def pause_for_start_up() -> None:
+    """Pause the cycle collector until ``start_up_done``, with what exists so far frozen.
+
+    Start-up imports make thousands of long-lived objects (modules, classes, functions) and
+    almost no garbage, and each run of the collector walks the new ones again: 6-10 ms of
+    the 0.15 s that ``reconciler validate`` takes. ``gc.freeze`` moves them out of its sight;
+    they are still freed by reference counting, and only a cycle among them (they live
+    until the process ends anyway) would never be collected. The command line's entry point
+    alone calls this: a library user's objects are not ours to freeze."""
+    global _paused_for_start_up
+    _paused_for_start_up = True
+    gc.disable()
+    gc.freeze()
+
+
+def start_up_done() -> None:
+    """The command's own modules are loaded: freeze them too, and collect as usual again."""
+    global _paused_for_start_up
+    if _paused_for_start_up:
+        _paused_for_start_up = False
+        gc.freeze()
+        gc.enable()

@@ -18,6 +18,7 @@ import click
 from reconciler import __version__
 from reconciler.cli.commands import COMMANDS, LazyCommand
 from reconciler.cli.exit_codes import EXIT_ERROR
+from reconciler.collector import pause_for_start_up, start_up_done
 
 _VERBOSITY = "reconciler.verbose"  # ctx.meta key: -v counted over the whole command line
 
@@ -71,6 +72,7 @@ class CommandGroup(click.Group):
         importing it registers the command (``@cli.command``)."""
         if cmd_name not in self.commands and cmd_name in self.lazy:
             importlib.import_module(self.lazy[cmd_name].module)
+        start_up_done()  # the command runs with the collector on (see ``main``)
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -127,4 +129,7 @@ cli.params.append(_verbose_option())
 
 
 def main() -> None:
+    """The ``reconciler`` command (and ``python -m reconciler``). The cycle collector waits
+    until the command's module is loaded (``get_command``): start-up makes no garbage."""
+    pause_for_start_up()
     cli(prog_name="reconciler")
