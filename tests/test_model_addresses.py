@@ -53,3 +53,16 @@ def test_address_round_trips_every_string(kind: Kind, rest: str) -> None:
     parsed = Address.parse(text)
     assert str(parsed) == text
     assert parsed.sort_key() == addr.sort_key(text)
+
+
+ADDRESS_TEXT = st.text(alphabet="/#\x00\x01a-.", max_size=8).map(lambda key: f"item:{key}")
+
+
+@given(st.lists(ADDRESS_TEXT, max_size=12))
+def test_sort_text_orders_as_sort_key(addresses: list[str]) -> None:
+    """The plan's order sorts by ``sort_text`` (one string a change): the same order as the
+    tuples of ``sort_key``, with separators, "#" and NUL characters in the names."""
+    assert sorted(addresses, key=addr.sort_text) == sorted(addresses, key=addr.sort_key)
+    for a in addresses:
+        for b in addresses:
+            assert (addr.sort_text(a) < addr.sort_text(b)) == (addr.sort_key(a) < addr.sort_key(b))

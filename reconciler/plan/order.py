@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.kinds import spec_of
-from reconciler.model.addresses import sort_key
+from reconciler.model.addresses import sort_text
 from reconciler.model.globs import compile_glob
 from reconciler.plan.model import Change, dependencies
 
 
 def _key(change: Change) -> tuple[object, ...]:
-    return (spec_of(change.kind).display_rank, sort_key(change.address), change.address)
+    return (spec_of(change.kind).display_rank, sort_text(change.address), change.address)
 
 
 def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
@@ -38,7 +38,7 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     for rank in sorted(deletes):
         # Reverse tree order: every child sorts after its parent, so reversed it comes first.
         out.extend(
-            sorted(deletes[rank], key=lambda c: (sort_key(c.address), c.address), reverse=True)
+            sorted(deletes[rank], key=lambda c: (sort_text(c.address), c.address), reverse=True)
         )
     out.extend(sorted(removals, key=_key))
     out.extend(sorted(rest, key=_key))
