@@ -85,28 +85,35 @@ def test_a_bulk_phase_takes_its_objects_time_when_longer_than_its_round_trips() 
     assert Cost.from_json(old) == replace(cost, object_ms=None, write_factor=WRITE_FACTOR)
 
 
-def test_the_time_per_object_is_the_bulk_routes_busy_time_beyond_their_round_trips() -> None:
-    # 12 pages of 1,000 at once: busy 1.3 s, each 1.2 s on average; a bare round trip 0.1 s
-    pages = RouteTime(requests=12, objects=12_000, seconds=14.4, busy=1.3)
-    roles = RouteTime(requests=50, objects=60, seconds=50.0, busy=3.0)  # light: not counted
-    # 12 requests overlapped 14.4/1.3 at a time: 12 / (14.4/1.3) = 1.08 round trips in 1.3 s
-    expected = (1.3 - 12 * 1.3 / 14.4 * 0.1) / 12_000 * 1000
-    assert object_ms_of([pages, roles], fastest_seconds=0.1) == pytest.approx(expected)
+def _burst(pages: int, sent: float, trip: float, work: float) -> tuple[tuple[float, float], ...]:
+    """``pages`` sent at once and answered one after another, ``work`` s each."""
+    return tuple((sent, sent + trip + work * (n + 1)) for n in range(pages))
+
+
+def test_the_time_per_object_is_what_each_page_took_beyond_its_trip_and_the_page_before() -> None:
+    # 12 pages of 1,000 at once, a 0.1 s round trip and 0.1 s of work each: answered at
+    # 0.2, 0.3 ... 1.3 s; 1.2 s of work (the busy-time measure said 1.13 s)
+    pages = RouteTime(requests=12, objects=12_000, spans=_burst(12, 0.0, 0.1, 0.1))
+    roles = RouteTime(requests=50, objects=60, spans=((0.0, 3.0),) * 50)  # light: not counted
+    assert object_ms_of([pages, roles], fastest_seconds=0.1) == pytest.approx(0.1)
     # a chain of 10 pages one after another, each a round trip and 50 ms of work
-    chain = RouteTime(requests=10, objects=10_000, seconds=1.5, busy=1.5)
+    chain = RouteTime(requests=10, objects=10_000,
+                      spans=tuple((n * 0.15, (n + 1) * 0.15) for n in range(10)))  # fmt: skip
     assert object_ms_of([chain], fastest_seconds=0.1) == pytest.approx(0.05)
+    # two pages overlapping in their round trips: 20 ms of work each, at 200 ms latency
+    # (the busy-time measure said 15 ms each: 25 % less)
+    overlapping = RouteTime(requests=2, objects=2_000, spans=((0.0, 0.22), (0.1, 0.32)))
+    assert object_ms_of([overlapping], fastest_seconds=0.2) == pytest.approx(0.02)
     assert object_ms_of([roles], fastest_seconds=0.1) is None  # no bulk answers
     assert object_ms_of([], fastest_seconds=0.1) is None
-    slow_trips = RouteTime(requests=1, objects=1000, seconds=0.1, busy=0.1)
-    assert object_ms_of([slow_trips], fastest_seconds=0.2) == 0.0  # never negative
-    unanswered = RouteTime(requests=1, objects=1000, seconds=0.0, busy=0.0)
-    assert object_ms_of([unanswered], fastest_seconds=0.1) == 0.0
+    fast = RouteTime(requests=1, objects=1000, spans=((0.0, 0.1),))
+    assert object_ms_of([fast], fastest_seconds=0.2) == 0.0  # never negative
 
 
 def test_the_round_trip_is_the_median_light_request_not_the_pages() -> None:
-    pages = RouteTime(requests=2, objects=2000, seconds=0.5, busy=0.3, durations=(0.2, 0.3))
-    roles = RouteTime(requests=3, objects=1, seconds=0.27, busy=0.2, durations=(0.03, 0.04, 0.2))
-    folder = RouteTime(requests=1, objects=1, seconds=0.05, busy=0.05, durations=(0.05,))
+    pages = RouteTime(requests=2, objects=2000, spans=((0.0, 0.2), (0.0, 0.3)))
+    roles = RouteTime(requests=3, objects=1, spans=((0.0, 0.03), (0.0, 0.04), (1.0, 1.2)))
+    folder = RouteTime(requests=1, objects=1, spans=((0.5, 0.55),))
     # 30, 40, 50 and 200 ms (one role read queued behind a page): the median, 45 ms
     assert round_trip_ms_of([pages, roles, folder]) == pytest.approx(45.0)
     assert round_trip_ms_of([pages]) is None  # only bulk answers: no light round trip

@@ -92,14 +92,12 @@ def measured_object_ms(client: EncordClient) -> float | None:
 
 
 def _routes(client: EncordClient) -> list[RouteTime]:
-    stats, durations = client.stats, client.request_seconds()
+    stats, spans = client.stats, client.request_spans()
     return [
         RouteTime(
             requests=count,
             objects=stats.objects_by_route.get(route, 0),
-            seconds=stats.seconds_by_route.get(route, 0.0),
-            busy=stats.busy_by_route.get(route, 0.0),
-            durations=durations.get(route, ()),
+            spans=spans.get(route, ()),
         )
         for route, count in stats.by_route.items()
     ]

@@ -69,9 +69,10 @@ class EncordClient:
     def stats(self) -> StatsSnapshot:
         return self._session.stats.snapshot()
 
-    def request_seconds(self) -> dict[str, tuple[float, ...]]:
-        """Per route, how long each answered request took (``stats``: for a plan's cost)."""
-        return self._session.stats.durations()
+    def request_spans(self) -> dict[str, tuple[tuple[float, float], ...]]:
+        """Per route, when each answered request went out and came back (``stats``: for a
+        plan's cost)."""
+        return self._session.stats.spans()
 
     @property
     def in_flight(self) -> int:

@@ -164,7 +164,6 @@ class Session:
             route = stats_route(call)
             began = time.perf_counter()
             self.in_flight += 1
-            self.stats.begin(route, began)
             try:
                 response = await self._receive(request, call)
             except httpx.TransportError as exc:
@@ -177,7 +176,6 @@ class Session:
                 ) from None
             finally:
                 self.in_flight -= 1
-                self.stats.end(route, time.perf_counter())
             seconds = time.perf_counter() - began
             self._answered = True
             self.stats.record(route, response.status_code, seconds, retry=retried)

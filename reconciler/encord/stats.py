@@ -3,10 +3,10 @@
 Routes are keyed like the sandbox's ``/_sandbox/stats`` (``"GET /v2/public/storage/folders/
 {uuid}/items"``, ``"POST /public datasetlinkitems"``) so the two can be compared directly.
 
-Per route the client also keeps the summed request time, the time at least one request was
-in flight, and the objects the answers held (counted where pages are parsed: ``paging``),
-so what an object costs this server can be measured from a read (``reconciler.apply.cost``);
-and the time of each answered request, for the typical round trip of the light routes.
+Per route the client also keeps the summed request time, the objects the answers held
+(counted where pages are parsed: ``paging``), and when each answered request went out and
+came back, so what a round trip and an object cost this server can be measured from a read
+(``reconciler.apply.cost``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ class StatsSnapshot:
     seconds_by_route: MappingProxyType[str, float] = field(default_factory=_empty)
     objects_by_route: MappingProxyType[str, int] = field(default_factory=_empty)
     fastest: float | None = None  # the shortest answered request, in seconds (None before one)
-    busy_by_route: MappingProxyType[str, float] = field(default_factory=_empty)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,26 +60,10 @@ class ClientStats:
     seconds_by_route: dict[str, float] = field(default_factory=dict)
     objects_by_route: Counter[str] = field(default_factory=Counter)
     fastest: float | None = None
-    # Per route, the time at least one of its requests was in flight (overlaps counted once).
-    busy_by_route: dict[str, float] = field(default_factory=dict)
-    # Per route, the time of each answered request: kept out of snapshots, which progress
-    # takes per page; ``durations()`` copies them when a plan's cost is measured.
-    durations_by_route: dict[str, list[float]] = field(default_factory=dict)
-    _in_flight: Counter[str] = field(default_factory=Counter)
-    _busy_since: dict[str, float] = field(default_factory=dict)
-
-    def begin(self, route: str, now: float) -> None:
-        """A request of ``route`` goes out at ``now`` (``time.perf_counter()``); ``end`` it
-        when it is answered or fails."""
-        if not self._in_flight[route]:
-            self._busy_since[route] = now
-        self._in_flight[route] += 1
-
-    def end(self, route: str, now: float) -> None:
-        self._in_flight[route] -= 1
-        if not self._in_flight[route]:
-            since = self._busy_since.pop(route)
-            self.busy_by_route[route] = self.busy_by_route.get(route, 0.0) + now - since
+    # Per route, (sent, answered) of each answered request (``time.perf_counter()``): kept
+    # out of snapshots, which progress takes per page; ``spans()`` copies them when a plan's
+    # cost is measured (two floats a request: a 10,000,000-item read sends about 20,000).
+    spans_by_route: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def record(self, route: str, status: int | str, seconds: float, *, retry: bool) -> None:
         self.total += 1
@@ -89,7 +72,8 @@ class ClientStats:
         self.seconds_by_route[route] = self.seconds_by_route.get(route, 0.0) + seconds
         answered = isinstance(status, int) and 200 <= status < 300  # not a refusal or a failure
         if answered:
-            self.durations_by_route.setdefault(route, []).append(seconds)
+            now = time.perf_counter()
+            self.spans_by_route.setdefault(route, []).append((now - seconds, now))
             if self.fastest is None or seconds < self.fastest:
                 self.fastest = seconds
         self.by_status[str(status)] += 1
@@ -102,9 +86,9 @@ class ClientStats:
         """``objects`` arrived in an answer of ``route`` (the results of a page)."""
         self.objects_by_route[route] += objects
 
-    def durations(self) -> dict[str, tuple[float, ...]]:
-        """Per route, how long each answered request took, in seconds."""
-        return {route: tuple(times) for route, times in self.durations_by_route.items()}
+    def spans(self) -> dict[str, tuple[tuple[float, float], ...]]:
+        """Per route, when each answered request went out and came back, in seconds."""
+        return {route: tuple(spans) for route, spans in self.spans_by_route.items()}
 
     def snapshot(self) -> StatsSnapshot:
         return StatsSnapshot(
@@ -117,7 +101,6 @@ class ClientStats:
             seconds_by_route=MappingProxyType(dict(self.seconds_by_route)),
             objects_by_route=MappingProxyType(dict(self.objects_by_route)),
             fastest=self.fastest,
-            busy_by_route=MappingProxyType(dict(self.busy_by_route)),
         )
 
     def reset(self) -> None:
@@ -128,7 +111,4 @@ class ClientStats:
         self.seconds_by_route.clear()
         self.objects_by_route.clear()
         self.fastest = None
-        self.busy_by_route.clear()
-        self.durations_by_route.clear()
-        now = time.perf_counter()  # requests in flight now count from here on
-        self._busy_since = dict.fromkeys(self._busy_since, now)
+        self.spans_by_route.clear()
