@@ -4,8 +4,8 @@ For each injected latency (default 20 ms and 200 ms) a sandbox is seeded with N 
 (default 12,000) in N/1000 folders under ``/bench`` and served on a loopback port with that
 latency before every API request. Two plans are made and applied, each read, planned and
 estimated exactly as ``reconciler plan`` does (``reconciler.apply.cost.with_cost``: the
-latency is the median time of the read's light requests, the time per object what the bulk
-routes kept the server busy beyond their round trips, over their objects):
+latency is the median time of the read's light requests, the time per object what each
+bulk answer took beyond its round trip and the answer before it, over their objects):
 
 * ``saved``: a metadata rule over every item (N patches), F new folders with S subfolders
   each (folder creates in two waves), a group and a grant on each new folder; applied as a
