@@ -168,7 +168,7 @@ def main() -> int:
     checksum_cpu = time.process_time() - cpu
 
     started, cpu = time.perf_counter(), time.process_time()
-    text = "".join(iter_dumps(plan))  # as `plan --out` writes it
+    text = "".join(iter_dumps(plan))  # as `plan --out` writes it (each change one line)
     written, written_cpu = time.perf_counter() - started, time.process_time() - cpu
     size = len(text.encode())
     rss_json = _rss_mb()
@@ -188,6 +188,7 @@ def main() -> int:
     print(
         f"plan:   {len(plan.changes):,} changes ({items_changed:,} items, {plan.summary.link} links, {plan.summary.unlink} unlinks), {len(plan.refusals)} refusals"
     )
+    print(f"        checksum {plan.checksum}")  # the same plan before and after a speed-up
     print(
         f"diff:   {planned:.1f} s wall, {planned_cpu:.1f} s CPU ({checksum_cpu:.1f} s CPU of it the checksum)"
     )
