@@ -37,6 +37,10 @@ LAYOUTS: dict[str, tuple[tuple[tuple[str, int, int], ...], int]] = {
     "/flat-even": ((("/flat-even", 0, 3000),), 5),
     # Every name twice (two seeds): equal names at the meeting point keep both ends reading.
     "/twice": ((("/twice", 0, 1500), ("/twice", 0, 1500)), 5),
+    # A longer flat folder: after AHEAD_AFTER (3) rounds each end asks for its next page as
+    # soon as its page is in (read ahead), so where the ends meet (round 5: 1000 + 5 x
+    # [1000 | 1000] = 11) each has asked for one page more (13).
+    "/long": ((("/long", 0, 9500),), 13),
     # More children than the client's concurrency (16): one listing, from both ends.
     "/wide": ((("/wide", 40, 2400),), 3),
     # Five children: the root's own items (1 request) and one listing per child, each from

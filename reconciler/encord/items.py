@@ -25,6 +25,7 @@ from reconciler.encord.dto import Item, ItemBrief, fast_briefs, page_briefs
 from reconciler.encord.errors import NotFoundError
 from reconciler.encord.options import BUNDLE_SIZE, PAGE_SIZE
 from reconciler.encord.paging import (
+    ReadAhead,
     answers,
     both_ends,
     ignore,
@@ -129,7 +130,7 @@ class ItemsAPI:
         page_size: int,
         subject: str | None,
         desc: bool,
-        prefetch: bool,
+        prefetch: bool | ReadAhead,
     ) -> AsyncGenerator[list[Item], None]:
         types = ITEM_TYPES_ALL if recursive else ()
         metadata = None if recursive else True
@@ -167,7 +168,7 @@ class ItemsAPI:
         page_size: int,
         subject: str | None,
         desc: bool,
-        prefetch: bool,
+        prefetch: bool | ReadAhead,
     ) -> AsyncGenerator[list[ItemBrief], None]:
         types = ITEM_TYPES_ALL if recursive else ()
         metadata = None if recursive else True
@@ -194,7 +195,7 @@ class ItemsAPI:
         page_size: int,
         include_client_metadata: bool | None,
         subject: str | None,
-        prefetch: bool = False,
+        prefetch: bool | ReadAhead = False,
         desc: bool = False,
     ) -> AsyncGenerator[list[Item], None]:
         make = self._call(
@@ -450,7 +451,7 @@ def _brief_name(item: ItemBrief) -> str:
 
 
 def _from_one_or_both_ends(
-    listing: Callable[[bool, bool], AsyncGenerator[list[T], None]],
+    listing: Callable[[bool, bool | ReadAhead], AsyncGenerator[list[T], None]],
     *,
     both: bool,
     identity: Callable[[T], Hashable],
@@ -462,6 +463,12 @@ def _from_one_or_both_ends(
     meet (``paging.both_ends``: each object once)."""
     if not both:
         return listing(False, True)
+    ahead = ReadAhead()  # both ends read under it; ``both_ends`` turns it on
     return both_ends(
-        listing(False, False), lambda: listing(True, False), identity=identity, name=name, full=full
+        listing(False, ahead),
+        lambda: listing(True, ahead),
+        identity=identity,
+        name=name,
+        full=full,
+        read_ahead=ahead,
     )

@@ -32,6 +32,20 @@ MAX_EMPTY_PAGES = 100
 # listing of one page then costs one request; beyond that the ends meet with at most one
 # page to spare whatever the head start).
 HEAD_START = 1
+# Rounds a listing read from both ends reads before its ends read ahead (``ReadAhead``): each
+# end then asks for its next page as soon as its page's token is known, not when the round is
+# in and parsed, for one request more per end where they meet; a listing this short pays none.
+AHEAD_AFTER = 3
+
+
+class ReadAhead:
+    """A switch a listing's pages are read under (``answers``): once on, each page's
+    successor is asked for as soon as its token is known (``prefetch``)."""
+
+    __slots__ = ("on",)
+
+    def __init__(self, on: bool = False) -> None:
+        self.on = on
 
 
 def parser(model: type[M], route: str) -> Callable[[Any], M]:
@@ -73,7 +87,7 @@ async def pages(
     make_call: Callable[[str | None], Call],
     model: type[M],
     *,
-    prefetch: bool = False,
+    prefetch: bool | ReadAhead = False,
 ) -> AsyncGenerator[list[M], None]:
     """Yield each page's results in order; ``make_call(token)`` builds the request for a page.
 
@@ -94,13 +108,13 @@ async def answers(
     session: Session,
     make_call: Callable[[str | None], Call],
     *,
-    prefetch: bool = False,
+    prefetch: bool | ReadAhead = False,
     read: Callable[[Any], Any] = json_value,
 ) -> AsyncGenerator[tuple[Call, Any, dict[str, Any]], None]:
     """Each page of a listing as it came (the answer, and the page object ``read`` from it:
     its JSON value unless the caller reads pages its own way, with ``results`` and
     ``nextPageToken`` where the JSON has them), for callers that read the results
-    themselves; ``pages`` explains ``prefetch``."""
+    themselves; ``pages`` explains ``prefetch`` (a ``ReadAhead`` can turn it on meanwhile)."""
     seen: set[str] = set()
     token: str | None = None
     empty = 0  # pages in a row with no results, yet a next token
@@ -111,7 +125,8 @@ async def answers(
             # With prefetch the next page is asked for before this one is parsed (``read``:
             # about 6 ms a 1,000-item page, which would otherwise sit on the chain), when
             # the token can be read from the end of the bytes; the parse then confirms it.
-            early = peek_token(answer, seen) if prefetch else None
+            ahead = prefetch.on if isinstance(prefetch, ReadAhead) else prefetch
+            early = peek_token(answer, seen) if ahead else None
             if early is not None:
                 pending = asyncio.ensure_future(_raw(session, make_call(early)))
                 await let_out()
@@ -127,13 +142,14 @@ async def answers(
             if early is not None and token != early:  # the peek misread an odd page: undo
                 pending.cancel()
                 await asyncio.gather(pending, return_exceptions=True)
-            if token is not None and prefetch and token != early:
+            sent = ahead and token is not None
+            if sent and token != early:
                 pending = asyncio.ensure_future(_raw(session, make_call(token)))
                 await let_out()  # the request goes out before the CPU work below
             yield call, answer, data
             if token is None:
                 return
-            if not prefetch:
+            if not sent:
                 pending = asyncio.ensure_future(_raw(session, make_call(token)))
     finally:
         if not pending.done():
@@ -173,6 +189,7 @@ async def both_ends(
     identity: Callable[[T], Hashable],
     name: Callable[[T], str],
     full: int,
+    read_ahead: ReadAhead | None = None,
 ) -> AsyncIterator[list[T]]:
     """One listing read from both ends at once (ascending and descending by name) until the
     ends meet; yields new objects as they come, each object once.
@@ -194,6 +211,10 @@ async def both_ends(
     the listing. The next pages are asked for before the last ones are handed over (the
     same pages the meeting rule would ask for next), so, as with ``pages``'s prefetch, a
     caller that stops early has sent up to two requests it did not need (then cancelled).
+    After ``AHEAD_AFTER`` rounds ``read_ahead`` (the switch the ends read under) is turned
+    on: each end then keeps its next page asked for, and where the ends meet each has asked
+    for one page more than the meeting needed (a long listing's rounds each save the parse
+    and the wait for the other end).
     """
     seen: dict[Hashable, int] = {}  # identity -> the end it came from (0: ascending)
     last: list[str | None] = [None, None]
@@ -220,8 +241,12 @@ async def both_ends(
             ahead = await _ask(sides[:1])
             yield _fresh(page, 0, seen, identity)[0]
         met = False  # an object has come from both ends
+        rounds = 0
         while True:
             got = await _take(ahead)
+            rounds += 1
+            if read_ahead is not None and rounds >= AHEAD_AFTER:
+                read_ahead.on = True
             if last[1] is None and got[1] and seen.get(identity(got[1][0])) == 0:
                 # The descending end starts where the ascending one did: the server ignored
                 # ``desc``, and meeting means nothing. Read on from one end.
