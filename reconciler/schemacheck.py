@@ -45,15 +45,24 @@ _EXACT: dict[str, tuple[type, ...]] = {
 }
 
 
-def compile_schema(schema: Mapping[str, Any]) -> Check:
-    """A function telling whether a JSON value (as ``json.loads`` makes it) is valid."""
+def compile_schema(schema: Mapping[str, Any], *, defs_when_used: bool = False) -> Check:
+    """A function telling whether a JSON value (as ``json.loads`` makes it) is valid.
+
+    ``defs_when_used``: compile a definition the first time a value reaches it, not all of
+    them now (``reconciler validate`` of a small config reaches a third of the config
+    schema's). Every keyword is still checked when the schema is compiled whole (the tests
+    do), so a keyword not implemented cannot go unnoticed either way.
+    """
     defs = schema.get("$defs", {})
     compiled: dict[str, Check] = {}
 
     def ref(name: str) -> Check:
         # resolved on first use, so definitions may refer to each other in any order
         def check(value: Any) -> bool:
-            return compiled[name](value)
+            found = compiled.get(name)
+            if found is None:
+                found = compiled[name] = build(defs[name])
+            return found(value)
 
         return check
 
@@ -64,8 +73,9 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
             return _never
         return _compile(node, ref, build)
 
-    for name, node in defs.items():
-        compiled[name] = build(node)
+    if not defs_when_used:
+        for name, node in defs.items():
+            compiled[name] = build(node)
     return build({k: v for k, v in schema.items() if k != "$defs"})
 
 

@@ -59,7 +59,8 @@ def config_schema() -> dict[str, Any]:
 def fast_check(kind: str) -> Check:
     """Whether a file is valid against ``$defs/<kind>``: yes or no, without jsonschema."""
     schema = config_schema()
-    return compile_schema({"$defs": schema["$defs"], "$ref": f"#/$defs/{kind}"})
+    document = {"$defs": schema["$defs"], "$ref": f"#/$defs/{kind}"}
+    return compile_schema(document, defs_when_used=True)
 
 
 @cache
