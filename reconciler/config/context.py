@@ -44,6 +44,9 @@ class ParsedFile:
 
 @dataclass(slots=True)
 class Context:
+    """What building one config shares: its directory, the diagnostics, the metadata schema
+    and the target."""
+
     root: Path  # the config directory, absolute and resolved
     diagnostics: list[Diagnostic] = field(default_factory=list)
     schema: SchemaIndex | None = None

@@ -29,6 +29,8 @@ VAR_PREFIX = "var."
 
 @dataclass(frozen=True, slots=True)
 class InterpolationProblem:
+    """A ``${...}`` reference that could not be replaced, at its offset in the scalar."""
+
     offset: int  # index of the ``$`` in the scalar's text
     message: str
     unset: bool = False  # a variable that is not set (not a malformed reference)

@@ -38,6 +38,8 @@ from reconciler.model.desired import (
 
 @dataclass(slots=True)
 class Resources:
+    """The declarations of every resource file, gathered."""
+
     folders: dict[str, DesiredFolder] = field(default_factory=dict)
     groups: dict[str, DesiredGroup] = field(default_factory=dict)
     rules: list[MetadataRule] = field(default_factory=list)

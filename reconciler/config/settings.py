@@ -29,6 +29,8 @@ DEFAULT_SANDBOX_PATH = ".reconciler/sandbox.sqlite"
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """What ``reconciler.yaml`` declares (None where it is missing or broken)."""
+
     target: Target | None
     ownership: Ownership | None
     policy: Policy | None

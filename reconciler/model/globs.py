@@ -35,6 +35,8 @@ _ONE = "one"  # a character test (a literal, "?" or a class), then the next toke
 
 @dataclass(frozen=True, slots=True)
 class _Token:
+    """One step of a glob: a run (``*``, ``**``, ``/**``) or a one-character test."""
+
     kind: str
     regex: str  # this token as a regular expression
     test: re.Pattern[str] | None = None  # for _ONE: the one-character test
