@@ -3,6 +3,7 @@
 system of the child), with the load average beside them (the machine is shared).
 
     python bench/bench_startup.py                 # --runs 3
+    python bench/bench_startup.py --runs 10       # and the fastest and median of ten
     python bench/bench_startup.py --src DIR       # another checkout (PYTHONPATH=DIR), to compare
 """
 
@@ -12,6 +13,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,13 @@ def main() -> None:
             load = os.getloadavg()[0]
             shown = " / ".join(f"{w:.2f} s ({c:.2f} s CPU)" for w, c in runs)
             print(f"{name:22} {shown}   load {load:.1f}")
+            if len(runs) >= 5:
+                walls, cpus = sorted(w for w, _ in runs), sorted(c for _, c in runs)
+                print(
+                    f"{'':22} fastest / median of {len(runs)}: wall {walls[0]:.3f} / "
+                    f"{statistics.median(walls):.3f} s, CPU {cpus[0]:.3f} / "
+                    f"{statistics.median(cpus):.3f} s"
+                )
     print(f"(imported from {options.src})")
 
 
