@@ -147,13 +147,14 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
     assert FolderRules(settler, FOLDER, compiled).changed(items, paths, moved) == with_moved
     # Each changing item's fold gives the desired metadata the item fold gives (None: the
     # item only moves), so the planner does not fold it again.
-    for item, fold in [
+    for item, fold, path in [
         *FolderRules(settler, FOLDER, compiled).changes(items, paths, {}),
         *FolderRules(settler, FOLDER, compiled).changes(items, paths, moved),
     ]:
         desired = settler.desired(item, item.path, compiled, conditional=False)[0]
         found = None if fold is None else fold.merge(item.metadata)
         assert json.dumps(found) == json.dumps(desired)  # keys in order, and True is not 1
+        assert path == item.path  # each with its own path
 
 
 def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each() -> None:

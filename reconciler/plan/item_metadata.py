@@ -214,15 +214,15 @@ class FolderRules:
     ) -> list[LiveItem]:
         """The items whose desired metadata differs from their live one, or that a manifest
         moves, in their order (``paths``: each item's projected path, in the same order)."""
-        return [item for item, _ in self.changes(items, paths, moved_from)]
+        return [item for item, _, _ in self.changes(items, paths, moved_from)]
 
     def changes(
         self, items: list[LiveItem], paths: list[str], moved_from: Mapping[str, str]
-    ) -> list[tuple[LiveItem, Combined | None]]:
+    ) -> list[tuple[LiveItem, Combined | None, str]]:
         """``changed``, each item with the fold that changes its metadata (None: only
         moved), so its desired metadata is ``fold.merge(item.metadata)`` without folding
-        again. This runs for every item of the plan, so the work is done a column at a time
-        (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
+        again, and its path. This runs for every item of the plan, so the work is done a
+        column at a time (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
         masks = self._masks(items)
         folds = self._folds
         for mask in set(masks):
@@ -232,13 +232,15 @@ class FolderRules:
         if self._manifests or self._registered:
             self._with_rows(items, masks, combos, paths)
         flags = _differing(combos, list(map(_METADATA, items)))
-        if not moved_from:
-            return list(zip(compress(items, flags), compress(combos, flags), strict=True))
-        # Moved items change too; the fold of one whose metadata stays is None.
-        changing = [c if f else None for c, f in zip(combos, flags, strict=True)]
-        moved = map(moved_from.__contains__, map(_UUID, items))
-        flags = [f or m for f, m in zip(flags, moved, strict=True)]
-        return list(zip(compress(items, flags), compress(changing, flags), strict=True))
+        if moved_from:  # moved items change too; the fold of one whose metadata stays is None
+            combos = [c if f else None for c, f in zip(combos, flags, strict=True)]
+            moved = map(moved_from.__contains__, map(_UUID, items))
+            flags = [f or m for f, m in zip(flags, moved, strict=True)]
+        return list(
+            zip(
+                compress(items, flags), compress(combos, flags), compress(paths, flags), strict=True
+            )
+        )
 
     def _masks(self, items: list[LiveItem]) -> list[tuple[bool, ...]]:
         """Per item, which of the rules with name or type conditions match it."""

@@ -126,13 +126,18 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
         # fast path finds the (few) items that change, and their folds, without building
         # anything.
         items = index.by_folder[folder_path]
+        paths = folder_paths(index, folder_path)
         folds: list[Combined | None] | None = None
         if not conditional:
             quick = FolderRules(settler, folder_path, applicable)
-            found = quick.changes(items, folder_paths(index, folder_path), index.moved_from)
-            items, folds = [i for i, _ in found], [c for _, c in found]
+            found = quick.changes(items, paths, index.moved_from)
+            items, folds, paths = (
+                [i for i, _, _ in found],
+                [c for _, c, _ in found],
+                [p for _, _, p in found],
+            )
         for n, item in enumerate(items):
-            path = index.path_of[item.uuid]
+            path = paths[n]
             try:
                 if folds is None:
                     desired, contributions = settler.desired(
