@@ -17,6 +17,8 @@ TIMES = [
     "2026-11-23T14:47:45+00:00",  # the API's form (seconds)
     "2026-01-05T03:17:42.123456+00:00",  # with microseconds
     "1969-12-31T23:59:59.999999+00:00",  # before the epoch
+    "2286-01-01T00:00:00.000001+00:00",  # beyond what a float holds to the microsecond
+    "9999-12-31T23:59:59.999999+00:00",
     "2026-01-05T03:17:42.000000+00:00",  # would format without the fraction: kept as text
     "2026-01-05T03:17:42.5+00:00",  # would format as .500000: kept as text
     "2026-01-05T03:17:42Z",

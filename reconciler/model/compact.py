@@ -4,8 +4,9 @@ What an item keeps per item beyond its UUID and name is stored compactly, and re
 exactly the value given (the planner, renderings, export and apply see no difference):
 
 * ``last_edited_at``: the API's UTC text (``2026-11-23T14:47:45+00:00``, with or without
-  microseconds) as an int of microseconds since the epoch (32 bytes, not 88), when formatting
-  that int gives the same text back; any other text is kept as it is.
+  microseconds) as microseconds since the epoch in a float (24 bytes, not 88; an int of that
+  size takes 32; a float holds every whole number below 2**53, about the year 2255), when
+  formatting that number gives the same text back; any other text is kept as it is.
 * ``url``: an object URL usually ends with the item's name (``s3://bucket/dir/a.jpg`` for
   ``a.jpg``): then only the part before the name is kept, one string shared by every item
   under that prefix (``sys.intern``: it goes away with its last item).
@@ -24,6 +25,7 @@ from typing import Any
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_EXACT = 2**53  # whole numbers a float holds exactly
 _TOMBSTONE, _PLACEHOLDER, _UNREADABLE, _URL_PREFIX = 1, 2, 4, 8
 _PUBLIC = (
     "uuid",
@@ -41,7 +43,7 @@ _PUBLIC = (
 )
 
 
-def compact_edited(text: str) -> int | str:
+def compact_edited(text: str) -> float | str:
     """Microseconds since the epoch when they format back to ``text``; else ``text``."""
     if len(text) < 25 or not text.endswith("+00:00"):  # also "": not a UTC time
         return text
@@ -51,10 +53,11 @@ def compact_edited(text: str) -> int | str:
         return text
     if when.isoformat() != text:  # e.g. ".000000" or "2026-1-5": would not read back the same
         return text
-    return (when - _EPOCH) // _MICROSECOND
+    micros = (when - _EPOCH) // _MICROSECOND
+    return float(micros) if -_EXACT < micros < _EXACT else text
 
 
-def edited_text(stored: int | str) -> str:
+def edited_text(stored: float | str) -> str:
     if isinstance(stored, str):
         return stored
     return (_EPOCH + stored * _MICROSECOND).isoformat()
@@ -82,7 +85,7 @@ class CompactItem:
     item_type: str
     description: str
     metadata: Mapping[str, Any]
-    _edited: int | str
+    _edited: float | str
     _url: str | None
     _flags: int
 

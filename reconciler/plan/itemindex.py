@@ -40,6 +40,9 @@ class ItemIndex:
     moves: dict[str, str] = field(default_factory=dict)  # item uuid -> path it moves to
     dropped: set[str] = field(default_factory=set)  # uuids left out by ``drop``
     names: dict[str, dict[str, LiveItem]] = field(default_factory=dict)  # lookups, as made
+    # The folders whose list in ``by_folder`` is the index's own: the others are the lists of
+    # ``by_parent`` (8 bytes an item not copied), copied before the index edits them.
+    owned: set[str] = field(default_factory=set)
 
     @property
     def by_path(self) -> Mapping[str, LiveItem]:
@@ -75,6 +78,13 @@ class ItemIndex:
             }
         return found
 
+    def own_list(self, folder: str) -> list[LiveItem]:
+        """``by_folder[folder]`` (made if missing), the index's own to edit."""
+        if folder not in self.owned:
+            self.by_folder[folder] = list(self.by_folder.get(folder, ()))
+            self.owned.add(folder)
+        return self.by_folder[folder]
+
     def drop(self, uuids: frozenset[str]) -> None:
         """Leave out items this plan deletes one by one (registered items no row lists)."""
         folders: set[str] = set()
@@ -85,7 +95,7 @@ class ItemIndex:
             self.dropped.add(uuid)
             folders.add(path.rsplit("/", 1)[0])
         for folder_path in folders:
-            items = self.by_folder[folder_path]
+            items = self.own_list(folder_path)
             items[:] = [i for i in items if i.uuid not in uuids]
             self.names.pop(folder_path, None)
 
@@ -93,8 +103,8 @@ class ItemIndex:
         old = self.path(item.uuid)
         assert old is not None  # only items of the index are moved (``place_items``)
         source, target = old.rsplit("/", 1)[0], path.rsplit("/", 1)[0]
-        self.by_folder[source].remove(item)
-        self.by_folder.setdefault(target, []).append(item)
+        self.own_list(source).remove(item)
+        self.own_list(target).append(item)
         self.moves[item.uuid] = path
         self.moved_from[item.uuid] = previous
         self.names.pop(source, None)
@@ -193,14 +203,19 @@ def build_index(ctx: Context, tree: Tree, excluded: frozenset[str]) -> ItemIndex
             continue
         if any(map(_TOMBSTONE, items)) or any(map(_PLACEHOLDER, items)):
             planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
-        else:  # the usual folder: all of them (a copy: the index edits its lists)
-            planned = list(items)
+        else:  # the usual folder: all of them, in ``by_parent``'s list (see ``owned``)
+            planned = items
         if not planned:
             continue
         index.folder_of[parent] = folder_path
-        # Two parents at one projected path (not in a plan the tree allows): one folder.
-        index.by_folder.setdefault(folder_path, []).extend(planned)
-    for folder_path, planned in index.by_folder.items():
+        if folder_path in index.by_folder:
+            # Two parents at one projected path (not in a plan the tree allows): one folder.
+            index.own_list(folder_path).extend(planned)
+            continue
+        index.by_folder[folder_path] = planned
+        if planned is not items:
+            index.owned.add(folder_path)
+    for folder_path, planned in list(index.by_folder.items()):
         names = list(map(_NAME, planned))
         if len(set(names)) < len(names):
             _set_duplicates(index, folder_path, planned)
@@ -216,7 +231,7 @@ def _set_duplicates(index: ItemIndex, folder_path: str, planned: list[LiveItem])
     shared = {name for name, uuids in seen.items() if len(uuids) > 1}
     for name in sorted(shared):
         index.duplicates[f"{folder_path}/{name}"] = sorted(seen[name])
-    planned[:] = [i for i in planned if i.name not in shared]
+    index.own_list(folder_path)[:] = [i for i in planned if i.name not in shared]
 
 
 def _under_ambiguous(
