@@ -39,7 +39,10 @@ class _Token:
 
     kind: str
     regex: str  # this token as a regular expression
-    test: re.Pattern[str] | None = None  # for _ONE: the one-character test
+    test: re.Pattern[str] | None = None  # for _ONE but a literal: the one-character test
+    # for _ONE: the character itself when it is a literal, compared without a compiled
+    # pattern (a pattern per character was most of compiling the default include globs)
+    literal: str | None = None
 
 
 def _tokens(pattern: str) -> list[_Token]:
@@ -64,7 +67,9 @@ def _tokens(pattern: str) -> list[_Token]:
                 regex = _char_class(pattern, i)
                 i = pattern.index("]", _class_body_start(pattern, i)) + 1
             else:
-                regex, i = re.escape(char), i + 1
+                out.append(_Token(_ONE, re.escape(char), literal=char))
+                i += 1
+                continue
             out.append(_Token(_ONE, regex, re.compile(regex, re.DOTALL)))
     return out
 
@@ -212,6 +217,8 @@ class _Automaton:
             return ()
         token = self.tokens[i]
         if token.kind == _ONE:
+            if token.literal is not None:
+                return (i + 1,) if char == token.literal else ()
             assert token.test is not None
             return (i + 1,) if token.test.match(char) else ()
         if token.kind == _STAR:
