@@ -146,9 +146,10 @@ _COST["description"] = (
     "every call succeeds at once (reads: the re-reads before writing that a saved or "
     "confirmed plan makes), rounds of round trips one after another, and the objects the "
     "phase re-reads and writes. Per phase, seconds = max(rounds x latency_ms, latency_ms + "
-    "(read_objects + written_objects x write_factor) x object_ms): latency_ms is the mean "
-    "request time of the read just made, object_ms what an object of its bulk answers cost "
-    "beyond a round trip, write_factor the assumed cost of writing an object against "
+    "(read_objects + written_objects x write_factor) x object_ms): latency_ms is the median "
+    "time of the light requests of the read just made (answers of few objects), object_ms "
+    "what an object of its bulk answers cost beyond a round trip and the answer before it, "
+    "write_factor the assumed cost of writing an object against "
     "reading it. Display only: not covered by the checksum, never read by apply. Absent "
     "from an empty plan."
 )
