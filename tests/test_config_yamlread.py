@@ -398,3 +398,10 @@ def test_frequent_syntax_mistakes_in_plain_words(
     assert doc is None
     where, message = expected.split(": ", 1)
     assert problems == [f"f.yaml:{where}: YAML syntax error: {message}"]
+
+
+def test_files_are_parsed_by_libyaml_where_pyyaml_has_it() -> None:
+    """The C parser (PyYAML's wheels bundle libyaml) is several times faster than the pure
+    Python one; the tests above check both give the same documents and positions."""
+    assert yaml.__with_libyaml__
+    assert yamlread._Loader is yaml.CSafeLoader
