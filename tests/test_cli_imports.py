@@ -170,8 +170,9 @@ def test_validate_imports_only_what_checking_a_config_needs(tmp_path: Path) -> N
     assert result.returncode == 0 and result.stdout.startswith("valid: "), result.stderr
     assert offenders(modules, (*FORBIDDEN_FOR_VALIDATE, *JSONSCHEMA)) == []
     assert {"reconciler.schemacheck", "yaml", "reconciler.config.loader"} <= modules  # it checked
-    # hints only for mistakes; the quickstart's sandbox database does not exist yet
-    assert offenders(modules, ("difflib", "sqlite3")) == []
+    # hints and error lines only for mistakes; the quickstart's sandbox database does not
+    # exist yet
+    assert offenders(modules, ("difflib", "reconciler.printable", "sqlite3")) == []
     # what the quickstart does not use: templates, manifests, registrations, a second rule
     assert offenders(modules, UNUSED_BY_THE_QUICKSTART) == []
 

@@ -14,7 +14,6 @@ import click
 
 from reconciler.cli.exit_codes import EXIT_ERROR
 from reconciler.errors import ReconcilerError
-from reconciler.printable import printable
 
 
 class CommandError(ReconcilerError):
@@ -42,6 +41,10 @@ Report = Callable[[ReconcilerError], None]
 
 
 def echo_error(error: ReconcilerError) -> None:
+    # here, not at the top: its patterns cost a millisecond that a command ending well
+    # (``validate`` of a valid config) need not pay
+    from reconciler.printable import printable
+
     lines = error.lines()
     for line in map(printable, lines):  # a live name in a message must not forge a line
         click.echo(f"Error: {line}" if len(lines) == 1 else line, err=True)
