@@ -22,8 +22,10 @@ server process answers its first pages several times slower (cold caches), which
 in use does. Per apply the bench prints the write factor the patch phase showed: its time,
 less one round trip and its re-reads, over its written objects × the measured time per
 object (what ``reconciler.plan.cost.WRITE_FACTOR`` assumes), each phase's actual time over
-its estimate, and the load average (1 min) when the read began, when the apply began and
-when it ended: wall times on a shared machine follow the load, so each number carries it.
+its estimate, the CPU seconds the sandbox process and the client spent in each phase (on
+one machine the two share its cores with everything else, so a bulk phase's wall time
+follows their sum and the load), and the load average (1 min) when the read began, when
+the apply began and when it ended: wall times on a shared machine follow the load, so each number carries it.
 At the end: how many applies came within 25 % of their estimate.
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
@@ -41,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from served import cli, control, serve
+from served import cli, control, cpu_seconds, start, stop
 
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.apply.cost import with_cost
@@ -69,16 +71,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
             workdir = Path(tmp)
             key = _seeded(workdir, args.items)
-            with serve(workdir / "bench.sqlite", latency) as url:
+            server, url = start(workdir / "bench.sqlite", latency)
+            try:
                 asyncio.run(_warm(url, key, _desired(workdir, args, "warm", [])))
                 done: list[str] = []
                 for mode, value in (("saved", "one"), ("auto-approve", "two")):
                     done.append(mode)
                     desired = _desired(workdir, args, value, done)
-                    row = asyncio.run(_run(url, key, desired, recheck=mode == "saved"))
+                    run = _run(url, key, desired, recheck=mode == "saved", server=server.pid)
+                    row = asyncio.run(run)
                     row.update(latency_ms=latency, mode=mode)
                     rows.append(row)
                     _print(row)
+            finally:
+                stop(server)
     within = sum(1 for row in rows if row["ratio"] and abs(row["ratio"] - 1) <= 0.25)
     print(f"within 25 %: {within} of {len(rows)} applies")
     if args.json:
@@ -136,7 +142,9 @@ async def _warm(url: str, key: Path, desired: DesiredState) -> None:
         await read_live(client, Scope.from_desired(desired))
 
 
-async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> dict[str, Any]:
+async def _run(
+    url: str, key: Path, desired: DesiredState, *, recheck: bool, server: int
+) -> dict[str, Any]:
     options = ClientOptions(domain=url, auth=key_auth_from_file(key))
     async with EncordClient(options) as client:
         load_read, started = os.getloadavg()[0], time.monotonic()
@@ -145,9 +153,11 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
         plan = with_cost(diff(desired, live, options=DiffOptions()), client, recheck=recheck)
         assert plan.cost is not None and plan.cost.seconds is not None
         marks: list[tuple[str, int, float]] = []
+        cpu_marks: list[tuple[float, float]] = []  # the server's CPU and the client's
 
         async def before_phase(phase: str) -> None:
             marks.append((phase, client.stats.total, time.monotonic()))
+            cpu_marks.append((cpu_seconds(server) or 0.0, time.process_time()))
 
         control(url, "POST", "/_sandbox/stats/reset")
         load = os.getloadavg()[0]
@@ -161,6 +171,7 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
         )
         wall, cpu = time.monotonic() - applied, time.process_time() - cpu
         marks.append(("end", client.stats.total, time.monotonic()))
+        cpu_marks.append((cpu_seconds(server) or 0.0, time.process_time()))
         load_end = os.getloadavg()[0]
     assert not result.failures, result.failures[:3]
     counted = control(url, "GET", "/_sandbox/stats")["total"]
@@ -182,6 +193,10 @@ async def _run(url: str, key: Path, desired: DesiredState, *, recheck: bool) -> 
             p.phase: round(cost.phase_seconds(p) or 0, 2) for p in cost.phases
         },
         "phase_seconds": phase_seconds,
+        "phase_cpu_seconds": {  # server, client: what the phase's wall time is made of here
+            phase: [round(cpu_marks[n + 1][i] - cpu_marks[n][i], 2) for i in (0, 1)]
+            for n, (phase, _, _) in enumerate(marks[:-1])
+        },
         "phase_ratios": {
             p.phase: round(phase_seconds[p.phase] / seconds, 2)
             for p in cost.phases
@@ -227,6 +242,7 @@ def _print(row: dict[str, Any]) -> None:
     print(f"  seconds per phase: estimated {row['estimated_phase_seconds']}, "
           f"actual {row['phase_seconds']}")  # fmt: skip
     print(f"  actual / estimate per phase: {row['phase_ratios']}")
+    print(f"  CPU seconds per phase, server and client: {row['phase_cpu_seconds']}")
     if phases != "equal":
         print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
 
