@@ -22,6 +22,24 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def collector_frozen() -> Iterator[None]:
+    """What is alive on entry (a plan of 100,000 changes, the live state it was made from)
+    lives on to the end: ``gc.freeze`` keeps it out of every run of the cycle collector
+    meanwhile, which otherwise walks all of it again on each full run (a sixth of the CPU of
+    applying such a plan). New objects are collected as usual. The outermost one hands the
+    frozen objects back to the collector on exit; an inner one, or one inside the command
+    line's start-up freeze (``pause_for_start_up``: that process ends with the command), only
+    freezes what is new."""
+    outermost = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if outermost:
+            gc.unfreeze()
+
+
 _paused_for_start_up = False
 
 

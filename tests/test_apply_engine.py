@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Mapping
@@ -186,6 +187,36 @@ async def test_a_recheck_parses_the_metadata_only_of_items_edited_since_the_plan
     assert result.ok, result.failures  # a description is not managed: still fresh
     assert result.applied == 12
     assert parsed == [f"item {edited.uuid}"]
+
+
+@pytest.mark.anyio
+async def test_the_plan_is_kept_out_of_the_cycle_collectors_walks_during_the_run(
+    tmp_path: Path,
+) -> None:
+    """A plan of 100,000 changes lives to the end of the run: each full collection walked all
+    of it again (``gc.freeze``); afterwards the collector has it back."""
+    sandbox = make_sandbox(tmp_path)
+    await ensure_created(sandbox)
+    sandbox.seed("/few", items=12)
+    desired = sandbox.desired(rules=(rule("/few", {"v": 1}),))
+    during: list[tuple[int, bool]] = []
+
+    def seen(event: Event) -> None:
+        if isinstance(event, PhaseStarted):
+            tracked = any(o is plan.changes for o in gc.get_objects(generation=2))
+            during.append((gc.get_freeze_count(), tracked))
+
+    gc.unfreeze()  # a test before may have run the command line's entry point (it freezes)
+    async with sandbox.connect() as client:
+        plan = await plan_for(client, desired)
+        gc.collect()  # the plan's containers reach the oldest generation, as a long run's do
+        result = await apply_plan(
+            plan, client=client, options=ApplyOptions(desired=desired), emit=seen
+        )
+    assert result.ok and result.applied == 12
+    assert during and all(count > 0 and not tracked for count, tracked in during)
+    assert gc.get_freeze_count() == 0
+    assert any(o is plan.changes for o in gc.get_objects())
 
 
 @pytest.mark.anyio

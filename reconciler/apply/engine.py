@@ -31,6 +31,7 @@ from reconciler.apply.phases import PHASES, Phase, Step, by_phase, steps_of
 from reconciler.apply.recorder import Recorder
 from reconciler.apply.resume import open_journal
 from reconciler.apply.verify import Verification, verify
+from reconciler.collector import collector_frozen
 from reconciler.encord import EncordClient, EncordError
 from reconciler.model import addresses as addr
 from reconciler.model.desired import DesiredState
@@ -109,7 +110,8 @@ async def apply_plan(
     """Apply ``plan`` through ``client``. Raises ``ApplyError`` only when it cannot start."""
     state, recorder = _open(plan, client, options, emit)
     try:
-        return await _Run(plan, client, options, state, recorder).run()
+        with collector_frozen():  # the plan, the live state: alive to the end of the run
+            return await _Run(plan, client, options, state, recorder).run()
     finally:
         recorder.close()
 

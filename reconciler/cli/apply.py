@@ -70,6 +70,7 @@ from reconciler.cli.interrupts import (
 )
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
+from reconciler.collector import collector_frozen
 from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
 from reconciler.errors import within
@@ -181,6 +182,17 @@ def apply_command(
 async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
     plan_file = _plan_file(request.path)
     saved = _load_plan(plan_file) if plan_file is not None else None
+    with collector_frozen():  # a saved plan is alive to the end: out of the collector's walks
+        return await _apply_plan(request, view, progress, plan_file, saved)
+
+
+async def _apply_plan(
+    request: Request,
+    view: ApplyView,
+    progress: Progress,
+    plan_file: Path | None,
+    saved: Plan | None,
+) -> int:
     environment = _environment(request, saved)
     desired = load_desired(_config_dir(request.path, saved), hint="", environment=environment)
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
