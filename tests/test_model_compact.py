@@ -7,8 +7,11 @@ import copy
 import dataclasses
 import pickle
 import tracemalloc
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.model.live import LiveItem
 
@@ -22,6 +25,9 @@ TIMES = [
     "2026-01-05T03:17:42.000000+00:00",  # would format without the fraction: kept as text
     "2026-01-05T03:17:42.5+00:00",  # would format as .500000: kept as text
     "2026-01-05T03:17:42Z",
+    "2026-01-05T24:00:00+00:00",  # hour 24: some Pythons read it as the next day
+    "2026-13-05T03:17:42+00:00",
+    "２０２６-01-05T03:17:42+00:00",  # digits, but not ASCII ones
     "2026-01-05T03:17:42+02:00",
     "2026-01-05 03:17:42+00:00",
     "not a time at all, twenty-five+00:00",
@@ -42,6 +48,16 @@ def _item(n: int = 0, **fields: object) -> LiveItem:
 
 @pytest.mark.parametrize("text", TIMES)
 def test_last_edited_at_reads_back_exactly(text: str) -> None:
+    assert _item(last_edited_at=text).last_edited_at == text
+
+
+@settings(max_examples=300)
+@given(
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00\Z")
+    | st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)
+)
+def test_any_time_in_the_apis_form_reads_back_exactly(text: str) -> None:
+    """Valid or not (month 13, hour 99), in the form the API writes or not."""
     assert _item(last_edited_at=text).last_edited_at == text
 
 

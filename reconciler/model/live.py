@@ -17,7 +17,8 @@ Invariants:
 * ``fingerprint`` of an object is what apply re-checks before touching it: ``lastEditedAt``
   where the API has it, else a content hash.
 
-Records are slotted frozen dataclasses, not pydantic: a snapshot may hold a million items.
+Records are slotted frozen dataclasses, not pydantic: a snapshot may hold ten million items
+(``LiveItem`` stores some fields compactly and reads them back exact, ``model/compact.py``).
 """
 
 from __future__ import annotations
