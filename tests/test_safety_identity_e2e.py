@@ -49,9 +49,13 @@ def test_a_member_key_without_grants_is_named_warned_and_refused(tmp_path: Path)
         (config / "main.yaml").write_text(RESOURCES + "  /team/new: {}\n")
         saved = tmp_path / "admin-plan.json"
         assert run_cli("plan", str(config), "--out", str(saved), *admin).returncode == 0
+        server.reset_stats()
         replayed = run_cli("apply", str(saved), "--auto-approve", *admin)
         assert replayed.returncode == 0, replayed.stdout + replayed.stderr
         assert "Applying as: admin@example.com (ADMIN)" in replayed.stdout
+        # "Applying as" is the caller the re-check's read found, not asked for again: the
+        # re-check's read and verification's (a folder was created: the scope is relisted)
+        assert server.stats()["GET /v2/public/user/current"] == 2
 
         out = tmp_path / "member-plan.json"
         planned = run_cli("plan", str(config), "--out", str(out), *member)

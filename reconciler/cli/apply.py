@@ -211,7 +211,7 @@ async def _apply_plan(
         if saved is None:  # a plan made just now: say which folders were renamed by hand
             view.rename_notes(plan, desired, live)
         if saved is not None:  # the plan names who planned it; say who applies it
-            view.caller(await read_caller(client))
+            view.caller(live.caller or await read_caller(client))  # the re-check read it
         _check_refusals(plan, request)  # also when nothing is left to do: exit 1, as plan
         if plan.is_empty:
             carry_on(stopped, plan.checksum, at=now_iso(), say=view.note)
