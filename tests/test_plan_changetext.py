@@ -123,7 +123,7 @@ def test_a_value_json_does_not_have_is_refused_and_past_the_bound_pieces_are_enc
     assert changetext._REPEATED == {}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(CHANGES, min_size=1, max_size=4), DIFF)
 def test_diff_leaves_shared_by_changes_are_encoded_once_and_alike(
     changes: list[Change], shared: tuple[FieldDiff, ...]

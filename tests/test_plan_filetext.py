@@ -41,7 +41,7 @@ def _expected(plan: Plan) -> str:
     return INDENTED.encode(doc).replace('"@@changes@@"', lines) + "\n"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(CHANGES)
 def test_a_change_line_is_its_document_dumped_by_json(change: Change) -> None:
     assert change_line(change) == _line(change)
@@ -49,7 +49,7 @@ def test_a_change_line_is_its_document_dumped_by_json(change: Change) -> None:
     assert "\n" not in change_line(change)  # one line, whatever the names hold
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(CHANGES, max_size=4))
 def test_a_plan_file_is_the_plan_document_one_line_per_change(changes: list[Change]) -> None:
     plan = sealed(replace(synthetic_plan(0, deletes=0), changes=tuple(changes)))
