@@ -10,7 +10,9 @@ exactly the value given (the planner, renderings, export and apply see no differ
 * ``url``: an object URL usually ends with the item's name (``s3://bucket/dir/a.jpg`` for
   ``a.jpg``): then only the part before the name is kept, one string shared by every item
   under that prefix (``sys.intern``: it goes away with its last item).
-* the three flags, and whether ``url`` is stored as a prefix: one small int (shared).
+* the folder (UUID and path), the item type, the three flags and whether ``url`` is stored
+  as a prefix: one ``_Place`` shared by the items that have them alike (usually one or two a
+  folder), not four slots an item.
 
 Frozen and equal by value as the dataclass it replaces (``model/live.py``).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
+import weakref
 from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
@@ -67,31 +70,52 @@ def edited_text(stored: float | str) -> str:
     return (_EPOCH + stored * _MICROSECOND).isoformat()
 
 
-class CompactItem:
-    """Slots for ``LiveItem`` (10, not 12, and smaller values in two of them)."""
+_Key = tuple[str, str, str, int]  # parent, folder path, item type, flags
 
-    __slots__ = (
-        "_edited",
-        "_flags",
-        "_url",
-        "description",
-        "folder_path",
-        "item_type",
-        "metadata",
-        "name",
-        "parent",
-        "uuid",
-    )
+
+class _Place:
+    """What the items of a folder have in common: their folder, type and flags (one object
+    for all of them, found in ``_PLACES``; gone with its last item). Not the description: a
+    text per item would make a place per item."""
+
+    __slots__ = ("__weakref__", "flags", "folder_path", "item_type", "parent")
+
+    def __init__(self, key: _Key) -> None:
+        self.parent, self.folder_path, self.item_type, self.flags = key
+
+
+# Each place by what it holds, while some item holds it: a weak reference, so the places of
+# a live state go with it (a process may read many).
+_PLACES: dict[_Key, weakref.ref[_Place]] = {}
+
+
+def _place(key: _Key) -> _Place:
+    ref = _PLACES.get(key)
+    found = None if ref is None else ref()
+    if found is None:
+        found = _Place(key)
+        _PLACES[key] = weakref.ref(found, lambda _, key=key: _forget(key))  # type: ignore[misc]
+    return found
+
+
+def _forget(key: _Key) -> None:
+    ref = _PLACES.get(key)
+    if ref is not None and ref() is None:  # not a newer place for the same key
+        del _PLACES[key]
+
+
+class CompactItem:
+    """Slots for ``LiveItem``: 7, not 12 (the folder, type and flags in a shared ``_Place``),
+    and smaller values in two of them."""
+
+    __slots__ = ("_edited", "_place", "_url", "description", "metadata", "name", "uuid")
     uuid: str
-    parent: str  # folder UUID
-    folder_path: str
     name: str
-    item_type: str
     description: str
     metadata: Mapping[str, Any]
     _edited: float | str
     _url: str | None
-    _flags: int
+    _place: _Place
 
     def __init__(
         self,
@@ -110,10 +134,7 @@ class CompactItem:
     ) -> None:
         put = object.__setattr__
         put(self, "uuid", uuid)
-        put(self, "parent", parent)
-        put(self, "folder_path", folder_path)
         put(self, "name", name)
-        put(self, "item_type", item_type)
         put(self, "description", description)
         put(self, "metadata", {} if metadata is None else metadata)
         put(self, "_edited", compact_edited(last_edited_at))
@@ -126,7 +147,19 @@ class CompactItem:
             url = sys.intern(url[: len(url) - len(name)])
             flags |= _URL_PREFIX
         put(self, "_url", url)
-        put(self, "_flags", flags)
+        put(self, "_place", _place((parent, folder_path, item_type, flags)))
+
+    @property
+    def parent(self) -> str:  # folder UUID
+        return self._place.parent
+
+    @property
+    def folder_path(self) -> str:
+        return self._place.folder_path
+
+    @property
+    def item_type(self) -> str:
+        return self._place.item_type
 
     @property
     def last_edited_at(self) -> str:
@@ -135,19 +168,19 @@ class CompactItem:
     @property
     def url(self) -> str | None:
         url = self._url
-        return url + self.name if self._flags & _URL_PREFIX and url is not None else url
+        return url + self.name if self._place.flags & _URL_PREFIX and url is not None else url
 
     @property
     def is_tombstone(self) -> bool:
-        return bool(self._flags & _TOMBSTONE)
+        return bool(self._place.flags & _TOMBSTONE)
 
     @property
     def is_placeholder(self) -> bool:
-        return bool(self._flags & _PLACEHOLDER)
+        return bool(self._place.flags & _PLACEHOLDER)
 
     @property
     def metadata_unreadable(self) -> bool:
-        return bool(self._flags & _UNREADABLE)
+        return bool(self._place.flags & _UNREADABLE)
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in _PUBLIC)
