@@ -150,15 +150,19 @@ def _ours(
         )
         async with EncordClient(options) as client:
             started = time.perf_counter()  # perf_counter is the monotonic clock here too
+            cpu = [time.process_time()]  # this process's CPU at each mark: the parts' CPU
             live = await read_live(client, Scope.from_desired(desired))
             read = time.perf_counter()
+            cpu.append(time.process_time())
             plan = diff(desired, live, options=DiffOptions())
             planned = time.perf_counter()
+            cpu.append(time.process_time())
             marks: dict[str, float] = {}
 
             def emit(event: Event) -> None:
                 if isinstance(event, VerifyStarted):
                     marks["verify"] = time.perf_counter()
+                    marks["verify_cpu"] = time.process_time()
 
             result = await apply_plan(
                 plan,
@@ -172,6 +176,7 @@ def _ours(
                 emit=emit,
             )
             done = time.perf_counter()
+            cpu.extend((marks.get("verify_cpu", time.process_time()), time.process_time()))
         assert result.ok, (result.failures[:3], result.verification)
         verify = result.verification
         applied = marks.get("verify", done)
@@ -181,6 +186,10 @@ def _ours(
             "diff_seconds": round(planned - read, 2),
             "apply_seconds": round(applied - planned, 2),
             "verify_seconds": round(done - applied, 2),
+            **{
+                f"{part}_cpu": round(cpu[n + 1] - cpu[n], 2)
+                for n, part in enumerate(("read", "diff", "apply", "verify"))
+            },
             "verified": verify is not None and verify.converged,
             "verify_reread": verify.reread if verify else None,
         }
@@ -349,7 +358,10 @@ def _measure(name: str, url: str, job: Callable[[], dict[str, Any]]) -> dict[str
     row.update(way=name, requests=stats["total"], seconds=round(seconds, 2), by_route=stats)
     row["client_cpu"] = round(cpu, 2)  # this process (both clients run in it); not the server
     parts = ", ".join(
-        f"{k.removesuffix('_seconds')} {v} s" for k, v in row.items() if k.endswith("_seconds")
+        f"{k.removesuffix('_seconds')} {v} s"
+        + (f" ({row[cpu_key]} s CPU)" if (cpu_key := k.replace("_seconds", "_cpu")) in row else "")
+        for k, v in row.items()
+        if k.endswith("_seconds")
     )
     print(f"  {name}: {row['changes']} changes, {row['requests']} requests, {seconds:.1f} s, "
           f"client CPU {cpu:.1f} s" + (f" ({parts})" if parts else ""))  # fmt: skip
