@@ -196,3 +196,19 @@ def test_every_rendering_shows_the_line(case: str, object_ms: float | None) -> N
     assert line in render_markdown(plan).splitlines()
     assert ["Cost", line] in page_data(render_html(plan))["meta"]
     assert line not in render_text(replace(plan, cost=None))
+
+
+@pytest.mark.parametrize("latency_ms", [49.46, 49.54, 0.04, 12.349999])
+def test_a_saved_plan_states_the_estimate_the_plan_stated_when_made(latency_ms: float) -> None:
+    # the file keeps the latency to 0.1 ms: the plan held it unrounded, so a latency of
+    # 49.46 ms was shown as 49 ms when planned and as 50 ms by `show` of the saved file
+    cost = Cost(
+        phases=(PhaseCost("create-folders", 3, 1, 3), PhaseCost("patch-items", 1200, 600, 38)),
+        concurrency=16,
+        latency_ms=latency_ms,
+        object_ms=0.0123456,
+    )
+    saved = Cost.from_json(json.loads(json.dumps(cost.to_json())))
+    assert saved == cost
+    assert saved is not None and saved.line() == cost.line()
+    assert saved.to_json() == cost.to_json()

@@ -161,6 +161,14 @@ class Cost:
     object_ms: float | None = None
     write_factor: float = WRITE_FACTOR
 
+    def __post_init__(self) -> None:
+        # held as the plan file keeps them, so that the plan shown when it is made and the
+        # saved plan shown later (``show``, ``apply plan.json``) state the same estimate
+        if self.latency_ms is not None:
+            object.__setattr__(self, "latency_ms", round(self.latency_ms, 1))
+        if self.object_ms is not None:
+            object.__setattr__(self, "object_ms", round(self.object_ms, 4))
+
     @property
     def requests(self) -> int:
         return sum(p.requests for p in self.phases)
@@ -209,8 +217,8 @@ class Cost:
             "requests": self.requests,
             "phases": [p.to_json() for p in self.phases],
             "concurrency": self.concurrency,
-            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
-            "object_ms": None if self.object_ms is None else round(self.object_ms, 4),
+            "latency_ms": self.latency_ms,
+            "object_ms": self.object_ms,
             "write_factor": self.write_factor,
             "seconds": None if seconds is None else round(seconds, 1),
         }
