@@ -45,6 +45,32 @@ _STR = frozenset({str})
 _PLAIN = frozenset({str, int, bool, type(None)})  # the values that are their own normal form
 
 
+class SharedViews:
+    """``canonical`` of values one plan passes many times, one normal form per distinct
+    object: the live items of a large plan share one metadata dict per distinct
+    ``clientMetadata`` text, and their changed items one desired dict per fold, so a hundred
+    thousand item changes need a handful of views, not two dicts each (about 370 bytes a
+    change). Keyed by identity, holding each value so that its ``id`` is not reused; the
+    values must not change while the plan is made (live state and folds never do), and the
+    views returned are shared: never mutate one. Past ``limit`` distinct values (nothing is
+    shared, e.g. a per-item key in every item's metadata) it stops remembering."""
+
+    __slots__ = ("_limit", "_seen")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._seen: dict[int, tuple[Any, Any]] = {}
+        self._limit = limit
+
+    def __call__(self, value: Any) -> Any:
+        found = self._seen.get(id(value))
+        if found is not None:
+            return found[1]
+        view = canonical(value)
+        if len(self._seen) < self._limit:
+            self._seen[id(value)] = (value, view)
+        return view
+
+
 def _canonical_other(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value

@@ -176,23 +176,33 @@ def _link(
     created: str | None,
 ) -> list[Change]:
     out: list[Change] = []
+    # One source text per selector and one dependency tuple for all: a dataset may select
+    # a million items (about 110 bytes a link, each made anew before).
+    sources: dict[int, str] = {}
+    depends = (created,) if created else ()
     for path in sorted(selected):
         item, selector = selected[path]
         if item.uuid in rows:
             continue
+        source = sources.get(id(selector))
+        if source is None:
+            source = sources[id(selector)] = str(selector.source)
         out.append(
             Change(
                 address=addr.link(dataset.title, path),
                 kind=addr.Kind.LINK,
-                actions=(Action.LINK,),
+                actions=_LINK,
                 after=LinkPayload(path),
-                source=str(selector.source),
+                source=source,
                 reason="selected by the dataset's items",
-                depends_on=(created,) if created else (),
+                depends_on=depends,
                 refs=Refs(dataset_uuid=uuid, item_uuid=item.uuid),
             )
         )
     return out
+
+
+_LINK = (Action.LINK,)
 
 
 def _unlink(

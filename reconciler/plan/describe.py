@@ -12,8 +12,9 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from reconciler.kinds.item import ItemPayload
 from reconciler.kinds.payload import encoded
-from reconciler.plan.canonical import canonical, equivalent
+from reconciler.plan.canonical import SharedViews, canonical, equivalent
 from reconciler.plan.model import DiffOp, FieldDiff
 
 _REPORTS_ADD = ("dictionary_item_added", "iterable_item_added", "set_item_added")
@@ -39,6 +40,51 @@ def item_diff(
     if before_path != after_path:
         out.append(FieldDiff(("path",), "change", before_path, after_path))
     return tuple(out)
+
+
+class ItemDescriber:
+    """The ``before``, ``after`` and ``diff`` of item changes, for one plan: what
+    ``ItemPayload(path, canonical(metadata))`` and ``item_diff`` make, with the metadata
+    views and the metadata diffs shared between the changes whose metadata objects are the
+    same (``SharedViews``): in a large plan most changed items go from one shared live dict
+    to one rule's values. Everything returned is shared: never mutate it."""
+
+    __slots__ = ("_diffs", "_limit", "_view")
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._view = SharedViews(limit)
+        self._diffs: dict[tuple[int, int], tuple[Any, Any, tuple[FieldDiff, ...]]] = {}
+        self._limit = limit
+
+    def describe(
+        self,
+        before_path: str,
+        live: Mapping[str, Any],
+        path: str,
+        desired: Mapping[str, Any] | None,
+    ) -> tuple[ItemPayload, ItemPayload, tuple[FieldDiff, ...]]:
+        """``(before, after, diff)`` of an item at ``before_path`` with ``live`` metadata
+        that goes to ``path`` with ``desired`` metadata (None: its live metadata stays)."""
+        before_meta = self._view(live)
+        after_meta = before_meta if desired is None else self._view(desired)
+        diff = self._metadata_diff(before_meta, after_meta)
+        if before_path != path:  # "path" sorts after "metadata", as in ``item_diff``
+            diff = (*diff, FieldDiff(("path",), "change", before_path, path))
+        return ItemPayload(before_path, before_meta), ItemPayload(path, after_meta), diff
+
+    def _metadata_diff(
+        self, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> tuple[FieldDiff, ...]:
+        key = (id(before), id(after))
+        found = self._diffs.get(key)
+        if found is not None:
+            return found[2]
+        out: list[FieldDiff] = []
+        _walk(("metadata",), before, after, out)
+        diff = tuple(out)
+        if len(self._diffs) < self._limit:  # holding both, so that their ids stay theirs
+            self._diffs[key] = (before, after, diff)
+        return diff
 
 
 def _walk(

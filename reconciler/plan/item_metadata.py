@@ -55,6 +55,11 @@ class Combined:
     # string and anything is plain equality, and a missing key reads as None).
     _keys: tuple[str, ...] | None = field(init=False, default=None)
     _values: list[str] = field(init=False, default_factory=list)
+    # id of a live metadata mapping -> (it, its merge): the items of a large plan share a
+    # handful of live metadata dicts, so their changes share one desired dict each.
+    _merged: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         values = list(self.declared.values())
@@ -139,7 +144,16 @@ class Combined:
         return False
 
     def merge(self, live: Mapping[str, Any]) -> dict[str, Any]:
-        return merged_metadata(live, self.declared, replace=self.replace, owned=self.owned)
+        """The desired metadata of an item with ``live`` metadata: shared between the items
+        whose metadata is the same object (live state never changes while a plan is made).
+        Never mutate it."""
+        found = self._merged.get(id(live))
+        if found is not None:
+            return found[1]
+        out = merged_metadata(live, self.declared, replace=self.replace, owned=self.owned)
+        if len(self._merged) < 4096:  # holding ``live``, so that its id stays its own
+            self._merged[id(live)] = (live, out)
+        return out
 
 
 def combine(contributions: list[Contribution]) -> Combined:

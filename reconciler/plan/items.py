@@ -20,15 +20,13 @@ from operator import attrgetter
 from typing import Any
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredFolder, RegisterRows
 from reconciler.model.live import LiveItem
 from reconciler.plan.actions import Action
-from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context, fingerprint_of
-from reconciler.plan.describe import item_diff
+from reconciler.plan.describe import ItemDescriber
 from reconciler.plan.item_metadata import (
     Combined,
     CompiledRule,
@@ -112,6 +110,7 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
     rules = compile_rules(ctx.desired.rules)
     registrations = upserted_registrations(ctx.desired.folders.values())
     settler = Settler(ctx.desired.manifests, registrations)
+    describer = ItemDescriber()
     for folder_path in sorted(index.by_folder):
         applicable = [r for r in rules if r.covers(folder_path)]
         if (
@@ -153,7 +152,9 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
             if desired is not None:
                 desired_meta[item.uuid] = desired
             if desired is not None or item.uuid in index.moved_from:
-                change = _item_change(ctx, tree, index, item, path, desired, contributions)
+                change = _item_change(
+                    ctx, tree, index, describer, item, path, desired, contributions
+                )
                 changes.append(change)
     return ItemPlan(tuple(changes), desired_meta, tuple(problems))
 
@@ -200,6 +201,7 @@ def _item_change(
     ctx: Context,
     tree: Tree,
     index: ItemIndex,
+    describer: ItemDescriber,
     item: LiveItem,
     path: str,
     desired: Mapping[str, Any] | None,
@@ -207,33 +209,37 @@ def _item_change(
 ) -> Change:
     previous = index.moved_from.get(item.uuid)
     before_path = previous if previous is not None else path
-    before = ItemPayload(before_path, canonical(item.metadata))
-    after = ItemPayload(path, canonical(desired) if desired is not None else before.metadata)
-    diff = item_diff(before.path, before.metadata, after.path, after.metadata)
-    actions: list[Action] = [Action.MOVE] if previous is not None else []
+    before, after, diff = describer.describe(before_path, item.metadata, path, desired)
     refs = Refs(uuid=item.uuid, from_parent_uuid=item.parent)
     depends: tuple[str, ...] = ()
     if previous is not None:
         refs, depends = _move_refs(tree, item, path)
-    if desired is not None:
-        actions.append(Action.PATCH)
-    reasons = (["moved by manifest (previously)"] if previous else []) + (
-        ["declared metadata differs"] if desired is not None else []
-    )
+    actions, reason = _WHAT[previous is not None, desired is not None]
     return Change(
         address=addr.item(path),
         kind=addr.Kind.ITEM,
-        actions=tuple(actions),
+        actions=actions,
         previous_address=addr.item(previous) if previous is not None else None,
         before=before,
         after=after,
         diff=diff,
         source=_source(ctx, path, diff, contributions, previous),
-        reason=" and ".join(reasons),
+        reason=reason,
         fingerprint=fingerprint_of(item.last_edited_at, before),
         depends_on=depends,
         refs=refs,
     )
+
+
+# (moved, patched) -> the actions and reason, one tuple each for every change that has them
+_WHAT: dict[tuple[bool, bool], tuple[tuple[Action, ...], str]] = {
+    (False, True): ((Action.PATCH,), "declared metadata differs"),
+    (True, False): ((Action.MOVE,), "moved by manifest (previously)"),
+    (True, True): (
+        (Action.MOVE, Action.PATCH),
+        "moved by manifest (previously) and declared metadata differs",
+    ),
+}
 
 
 def _move_refs(tree: Tree, item: LiveItem, path: str) -> tuple[Refs, tuple[str, ...]]:
