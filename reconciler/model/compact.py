@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 import sys
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -206,3 +207,34 @@ class CompactItem:
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+# The fields an item reads from its ``_Place``, read from the place itself.
+_PLACE_FIELDS: dict[str, Callable[[_Place], Any]] = {
+    "parent": attrgetter("parent"),
+    "folder_path": attrgetter("folder_path"),
+    "item_type": attrgetter("item_type"),
+    "is_tombstone": lambda p: bool(p.flags & _TOMBSTONE),
+    "is_placeholder": lambda p: bool(p.flags & _PLACEHOLDER),
+    "metadata_unreadable": lambda p: bool(p.flags & _UNREADABLE),
+}
+_PLACE_OF = attrgetter("_place")
+
+
+def place_column(items: Sequence[CompactItem], name: str) -> list[Any]:
+    """``getattr(item, name)`` of each item, for a field its place holds (folder, type,
+    flags): read once per distinct place (usually one a folder), not through a property per
+    item (a Python call each: about 0.2 s a column at a million items)."""
+    places = list(map(_PLACE_OF, items))
+    read = _PLACE_FIELDS[name]
+    values = {place: read(place) for place in set(places)}
+    if len(values) == 1:
+        return [next(iter(values.values()))] * len(places)
+    return list(map(values.__getitem__, places))
+
+
+def place_values(items: Iterable[CompactItem], name: str) -> set[Any]:
+    """The distinct values of a field its place holds among ``items`` (``True in
+    place_values(items, "is_tombstone")``: is any a tombstone), one read per place."""
+    read = _PLACE_FIELDS[name]
+    return {read(place) for place in set(map(_PLACE_OF, items))}

@@ -20,6 +20,7 @@ from operator import attrgetter
 from typing import Any, cast
 
 from reconciler.model.addresses import is_under
+from reconciler.model.compact import place_column
 from reconciler.model.desired import OWNER_KEY, Manifest, MetadataRule, RegisterRows
 from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
@@ -27,7 +28,7 @@ from reconciler.plan.canonical import equivalent
 from reconciler.plan.views import merged_metadata, owned_pattern
 
 _MISSING = object()
-_UUID, _NAME, _TYPE = attrgetter("uuid"), attrgetter("name"), attrgetter("item_type")
+_UUID, _NAME = attrgetter("uuid"), attrgetter("name")
 _METADATA = attrgetter("metadata")
 FIXPOINT_ROUNDS = 8
 
@@ -262,7 +263,7 @@ class FolderRules:
             return [()] * len(items)
         columns: list[list[bool]] = []
         names = list(map(_NAME, items))
-        kinds = list(map(_TYPE, items))
+        kinds = place_column(items, "item_type")  # a property per item costs a call each
         for rule in self._tested:
             column = [True] * len(items)
             if rule.name is not None:

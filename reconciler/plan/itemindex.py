@@ -16,13 +16,13 @@ from operator import attrgetter
 
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
+from reconciler.model.compact import place_values
 from reconciler.model.live import LiveItem
 from reconciler.plan.context import Context
 from reconciler.plan.model import Refusal
 from reconciler.plan.tree import Tree
 
 _NAME = attrgetter("name")
-_TOMBSTONE, _PLACEHOLDER = attrgetter("is_tombstone"), attrgetter("is_placeholder")
 
 
 @dataclass(slots=True)
@@ -201,7 +201,9 @@ def build_index(ctx: Context, tree: Tree, excluded: frozenset[str]) -> ItemIndex
             continue
         if roots is not None and not any(is_under(folder_path, r) for r in roots):
             continue
-        if any(map(_TOMBSTONE, items)) or any(map(_PLACEHOLDER, items)):
+        if True in place_values(items, "is_tombstone") or True in place_values(
+            items, "is_placeholder"
+        ):
             planned = [i for i in items if not (i.is_tombstone or i.is_placeholder)]
         else:  # the usual folder: all of them, in ``by_parent``'s list (see ``owned``)
             planned = items

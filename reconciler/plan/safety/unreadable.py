@@ -11,8 +11,10 @@ every change that writes their metadata is withheld, all under one refusal.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 
 from reconciler.model import addresses as addr
+from reconciler.model.compact import place_column
 from reconciler.plan.context import Context
 from reconciler.plan.model import Change, Refusal
 from reconciler.plan.safety.verdicts import Facts, Verdict
@@ -24,8 +26,9 @@ _SHOWN = 3
 
 def _unreadable(ctx: Context) -> frozenset[str]:
     folders = (u for u, f in ctx.live.folders.items() if f.metadata_unreadable)
-    items = (u for u, i in ctx.live.items.items() if i.metadata_unreadable)
-    return frozenset((*folders, *items))
+    items = list(ctx.live.items.values())
+    flags = place_column(items, "metadata_unreadable")  # not a property call per item
+    return frozenset((*folders, *compress(ctx.live.items, flags)))  # keys: the uuids
 
 
 def _writes_metadata(change: Change) -> bool:
