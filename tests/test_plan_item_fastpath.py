@@ -157,6 +157,34 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
         assert path == item.path  # each with its own path
 
 
+@settings(max_examples=60, deadline=None)
+@given(rules=rules_strategy, metadata=st.lists(METADATA, min_size=2, max_size=8))
+def test_a_folder_its_rules_match_whole_shares_one_mask_and_finds_the_same(
+    rules: list[MetadataRule], metadata: list[dict[str, Any]]
+) -> None:
+    # Every item an image named *.jpg: each rule matches all of them or none (the usual
+    # folder), so one mask object serves them all, and the items found are the item fold's.
+    items = [
+        LiveItem(
+            uuid=f"u{n}",
+            parent="p",
+            folder_path=FOLDER,
+            name=f"a{n}.jpg",
+            item_type="image",
+            metadata=m,
+        )
+        for n, m in enumerate(metadata)
+    ]
+    settler, compiled = Settler(()), compile_rules(tuple(rules))
+    fast = FolderRules(settler, FOLDER, compiled)
+    if any(not r.always for r in compiled):
+        assert len({id(mask) for mask in fast._masks(items)}) == 1
+    expected = [
+        i for i in items if settler.desired(i, i.path, compiled, conditional=False)[0] is not None
+    ]
+    assert fast.changed(items, [i.path for i in items], {}) == expected
+
+
 def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each() -> None:
     items = _items([{"a": "x"}] * 6)
     rows: dict[int, dict[str, Any]] = {

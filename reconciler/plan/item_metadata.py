@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import compress, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import attrgetter
 from typing import Any, cast
 
@@ -101,7 +101,7 @@ class Combined:
         elif self.owned is None:
             return [not s for s in same]
         else:
-            extra = self._stale_shapes(list(map(tuple, metadata)))
+            extra = self._holding_stale(dicts)
         return [not s or e for s, e in zip(same, extra, strict=True)]
 
     def _not_only_declared(self, metadata: list[Mapping[str, Any]]) -> list[bool]:
@@ -112,16 +112,18 @@ class Combined:
         kept = map(operator.contains, metadata, repeat(OWNER_KEY))
         return [n - k != wanted for n, k in zip(map(len, metadata), kept, strict=True)]
 
-    def _stale_shapes(self, shapes: list[tuple[str, ...]]) -> list[bool]:
-        """``_holds_stale`` of many key shapes: each distinct one judged once."""
-        known: dict[tuple[str, ...], bool] = self._stale
-        missing = set(shapes).difference(known)
-        if len(known) + len(missing) > 4096:  # past the cache's bound: judge them here
-            known = {**known, **{s: self._holds_stale(s) for s in missing}}
-        else:
-            for shape in missing:
-                self._holds_stale(shape)
-        return list(map(known.__getitem__, shapes))
+    def _holding_stale(self, metadata: list[dict[str, Any]]) -> list[bool]:
+        """``_holds_stale`` of many items' keys: each distinct key among them judged once
+        against the owned globs, then each item's keys against the stale ones by C-level
+        ``isdisjoint`` (no tuple of keys made and hashed per item)."""
+        owned, declared = self.owned, self.declared
+        assert owned is not None
+        stale = {
+            k for k in set(chain.from_iterable(metadata)) if k not in declared and owned.match(k)
+        }
+        if not stale:
+            return [False] * len(metadata)
+        return list(map(operator.not_, map(stale.isdisjoint, metadata)))
 
     def _holds_stale(self, shape: tuple[str, ...]) -> bool:
         """Merge mode with owned keys: the key shape holds an owned key nobody declares."""
@@ -272,6 +274,10 @@ class FolderRules:
                 typed = map(rule.types.__contains__, kinds)
                 column = list(map(operator.and_, column, typed))
             columns.append(column)
+        # The usual folder: each rule matches all of its items or none, so one mask serves
+        # them all (no tuple per item to make, hash and look up).
+        if items and all(True not in c or False not in c for c in columns):
+            return [tuple(c[0] for c in columns)] * len(items)
         return list(zip(*columns, strict=True))
 
     def _with_rows(
