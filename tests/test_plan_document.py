@@ -181,6 +181,32 @@ def test_the_checksum_fed_in_batches_is_that_of_the_whole_document(size: int) ->
         assert compute_checksum(plan) == whole
 
 
+@pytest.mark.parametrize("size", [0, 1, 1024, 2500])
+def test_fingerprints_read_from_the_changes_and_hashed_in_batches_are_the_documents(
+    size: int,
+) -> None:
+    from dataclasses import replace
+
+    from helpers.plans import synthetic_plan
+
+    from reconciler.plan.document import document_checksum, plan_document
+    from reconciler.plan.model import Fingerprints
+
+    plan = synthetic_plan(size, folders=3, deletes=min(size, 10))
+    marked = tuple(  # a third without one; texts the encoder escapes
+        replace(c, fingerprint=f'é"{n}\u2028') if n % 3 else c for n, c in enumerate(plan.changes)
+    )
+    read = replace(plan, changes=marked, fingerprints=Fingerprints(marked))
+    held = replace(read, fingerprints={c.address: c.fingerprint for c in marked if c.fingerprint})
+    assert read.fingerprints == held.fingerprints and len(read.fingerprints) == len(
+        held.fingerprints
+    )
+    assert [read.fingerprints[a] for a in held.fingerprints] == list(held.fingerprints.values())
+    whole = document_checksum(plan_document(held, with_checksum=False))
+    assert compute_checksum(read) == compute_checksum(held) == whole
+    assert plan_document(read) == plan_document(held)
+
+
 def test_loading_a_plan_file_runs_without_the_cycle_collector_and_restores_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

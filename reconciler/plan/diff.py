@@ -65,7 +65,7 @@ from reconciler.plan.groups import plan_groups
 from reconciler.plan.heal import first_in_replacements, heal_duplicates
 from reconciler.plan.items import place_items, plan_item_metadata
 from reconciler.plan.metadata_schema import plan_metadata_schema
-from reconciler.plan.model import Change, Deferral, Plan, Refusal, summarise
+from reconciler.plan.model import Change, Deferral, Fingerprints, Plan, Refusal, summarise
 from reconciler.plan.order import ordered
 from reconciler.plan.prune import plan_prune
 from reconciler.plan.register import plan_registrations
@@ -126,7 +126,7 @@ def _sealed(
         item_roots=options.item_roots,
         changes=final,
         summary=summarise(final),
-        fingerprints={c.address: c.fingerprint for c in final if c.fingerprint},
+        fingerprints=Fingerprints(final),
         refusals=refusals,
         deferred=tuple(sorted(staged.deferred, key=lambda d: d.folder)),
         unmanaged=tuple(sorted(set(staged.unmanaged))),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import fields, replace
 from functools import lru_cache
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
@@ -29,6 +30,7 @@ from reconciler.plan.model import (
     Change,
     Deferral,
     FieldDiff,
+    Fingerprints,
     Plan,
     Refs,
     Refusal,
@@ -90,7 +92,7 @@ def plan_document(
         "item_roots": None if plan.item_roots is None else list(plan.item_roots),
         "summary": plan.summary.as_dict(),
         "changes": [change_document(c) for c in plan.changes] if with_changes else [],
-        "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "fingerprints": dict(_sorted_fingerprints(plan.fingerprints)),
         "refusals": [
             {
                 "code": r.code,
@@ -124,14 +126,24 @@ def compute_checksum(plan: Plan) -> str:
     time: the same bytes, without holding every change's document (and the whole text) at
     once, which at 100,000 changes is hundreds of megabytes. Each change's text is written
     from its pieces (``change_text``), not encoded from its document."""
-    doc = plan_document(replace(plan, changes=()), with_checksum=False)
+    doc = plan_document(replace(plan, changes=(), fingerprints={}), with_checksum=False)
     doc["changes"] = [_PLACEHOLDER]
-    # the rest of the document (fingerprints: one per object read) is hashed where it lies
+    # The fingerprints (one per change that has one) likewise: as one sorted dict and its
+    # text they were about 250 bytes a change at the plan's peak.
+    doc["fingerprints"] = {_FINGERPRINTS: ""}
     text = _canonical(doc).encode("utf-8")
-    marker = f'"changes":["{_PLACEHOLDER}"]'.encode()
-    at = text.index(marker)
-    rest = memoryview(text)
-    digest = hashlib.sha256(rest[:at])
+    at_changes, at_prints = text.index(_CHANGES_MARK), text.index(_FINGERPRINTS_MARK)
+    assert at_changes < at_prints  # keys sorted: "changes" comes before "fingerprints"
+    view = memoryview(text)
+    digest = hashlib.sha256(view[:at_changes])
+    _hash_changes(digest, plan)
+    digest.update(view[at_changes + len(_CHANGES_MARK) : at_prints])
+    _hash_prints(digest, plan)
+    digest.update(view[at_prints + len(_FINGERPRINTS_MARK) :])
+    return "sha256:" + digest.hexdigest()
+
+
+def _hash_changes(digest: Any, plan: Plan) -> None:
     digest.update(b'"changes":[')
     changes = plan.changes
     leaves: dict[int, str] = {}  # shared diff leaves, by id: the plan holds them meanwhile
@@ -139,11 +151,28 @@ def compute_checksum(plan: Plan) -> str:
         batch = [change_text(c, refs_document, leaves) for c in changes[start : start + _BATCH]]
         digest.update((("," if start else "") + ",".join(batch)).encode("utf-8"))
     digest.update(b"]")
-    digest.update(rest[at + len(marker) :])
-    return "sha256:" + digest.hexdigest()
+
+
+def _hash_prints(digest: Any, plan: Plan) -> None:
+    """The inside of the fingerprints' canonical object, a sorted batch at a time: the keys
+    of each batch sorted by ``json.dumps`` as the whole dict's would be."""
+    pairs = _sorted_fingerprints(plan.fingerprints)
+    first = True
+    while batch := list(islice(pairs, _BATCH)):
+        digest.update(("" if first else ",").encode() + _canonical(dict(batch))[1:-1].encode())
+        first = False
+
+
+def _sorted_fingerprints(fingerprints: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    if isinstance(fingerprints, Fingerprints):  # a plan just made: read from its changes
+        return fingerprints.sorted_items()
+    return iter(sorted(fingerprints.items()))
 
 
 _PLACEHOLDER = "reconciler:changes-go-here"  # where the changes go in the text (split once)
+_FINGERPRINTS = "reconciler:fingerprints-go-here"
+_CHANGES_MARK = f'"changes":["{_PLACEHOLDER}"]'.encode()
+_FINGERPRINTS_MARK = f'"{_FINGERPRINTS}":""'.encode()
 _BATCH = 1024
 
 
