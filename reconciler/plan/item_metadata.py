@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any, cast
 
 from reconciler.model.addresses import is_under
-from reconciler.model.compact import place_column
+from reconciler.model.compact import place_column, place_values
 from reconciler.model.desired import OWNER_KEY, Manifest, MetadataRule, RegisterRows
 from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
@@ -99,10 +99,10 @@ class Combined:
         if self.replace:
             extra = self._not_only_declared(metadata)
         elif self.owned is None:
-            return [not s for s in same]
+            return list(map(operator.not_, same))
         else:
             extra = self._holding_stale(dicts)
-        return [not s or e for s, e in zip(same, extra, strict=True)]
+        return list(map(operator.or_, map(operator.not_, same), extra))
 
     def _not_only_declared(self, metadata: list[Mapping[str, Any]]) -> list[bool]:
         """Replace mode: keys besides the declared ones (and our marker) remain."""
@@ -265,13 +265,17 @@ class FolderRules:
             return [()] * len(items)
         columns: list[list[bool]] = []
         names = list(map(_NAME, items))
-        kinds = place_column(items, "item_type")  # a property per item costs a call each
+        # Types are held per place (a property per item costs a call each): usually one type
+        # a folder, so a rule's types take all its items or none.
+        kinds = place_values(items, "item_type")
         for rule in self._tested:
             column = [True] * len(items)
             if rule.name is not None:
                 column = list(map(operator.is_not, map(rule.name.matcher(), names), repeat(None)))
-            if rule.types:
-                typed = map(rule.types.__contains__, kinds)
+            if rule.types and kinds.isdisjoint(rule.types):
+                column = [False] * len(items)
+            elif rule.types and not kinds <= rule.types:
+                typed = map(rule.types.__contains__, place_column(items, "item_type"))
                 column = list(map(operator.and_, column, typed))
             columns.append(column)
         # The usual folder: each rule matches all of its items or none, so one mask serves
