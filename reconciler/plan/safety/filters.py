@@ -65,13 +65,15 @@ def screen(
     what ``--only`` keeps, so thresholds count what apply would do.
     """
     held = Withholding()
+    left = changes  # made again only when something was withheld (a pass over every change)
     for f in FILTERS:
         if f.verb == "withhold":
             before = len(held.reasons)
-            for verdict in f(facts, held.left(changes)):
+            for verdict in f(facts, left):
                 held.add(verdict.refusal, verdict.withholds)
             if len(held.reasons) > before:
                 held.cascade(changes)
+                left = held.left(changes)
     left, refusals = held.finish(changes)
     kept = only(left, patterns)
     refusals = relevant(refusals, kept, patterns)

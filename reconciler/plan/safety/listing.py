@@ -47,11 +47,11 @@ def _expected(ctx: Context, tree: Tree, root: str) -> bool:
 
 
 def withhold_unsafe_listing(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
+    problems = _listing_problems(facts.ctx, facts.tree, facts.replaced)  # folders: cheap
+    if not problems:
+        return []
     destructive = tuple(c.address for c in changes if c.is_destructive)
     if not destructive:
-        return []
-    problems = _listing_problems(facts.ctx, facts.tree, facts.replaced)
-    if not problems:
         return []
     refusal = Refusal(
         code="listing-guard",  # the code predates the vocabulary; plans and docs carry it

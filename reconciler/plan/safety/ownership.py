@@ -20,10 +20,13 @@ def withhold_foreign(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
     ctx = facts.ctx
     adopted = {subject_of(c) for c in changes if Action.ADOPT in c.actions}
     by_object: dict[tuple[str, str], list[str]] = {}
+    ours = ctx.owner
     for change in changes:
         owner = owner_of(ctx, change)
+        if owner is None or owner == ours:  # most changes: no subject to work out
+            continue
         subject = subject_of(change)
-        if owner is not None and owner != ctx.owner and subject not in adopted:
+        if subject not in adopted:
             by_object.setdefault((subject, owner), []).append(change.address)
     return [
         Verdict(
@@ -44,13 +47,15 @@ def withhold_foreign(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
 def owner_of(ctx: Context, change: Change) -> str | None:
     """The ownership id marking the live object a change touches (None: no marker)."""
     live, refs, kind = ctx.live, change.refs, change.kind
+    if kind == addr.Kind.ITEM and refs.uuid is not None:  # most changes of a large plan
+        item = live.items.get(refs.uuid)
+        if item is not None:
+            owner = item.metadata.get(OWNER_KEY)
+            return owner if isinstance(owner, str) else None
     folder = refs.uuid if kind == addr.Kind.FOLDER else refs.folder_uuid
     if kind in (addr.Kind.FOLDER, addr.Kind.FOLDER_GROUP) and folder is not None:
         found = live.folders.get(folder)
         return None if found is None else ctx.folder_owner(found)
-    if kind == addr.Kind.ITEM and refs.uuid is not None and refs.uuid in live.items:
-        owner = live.items[refs.uuid].metadata.get(OWNER_KEY)
-        return owner if isinstance(owner, str) else None
     if kind == addr.Kind.GROUP and refs.uuid is not None and refs.uuid in live.groups:
         return description_owner(live.groups[refs.uuid].description)
     tags = live.organisation_tags or {}

@@ -15,11 +15,12 @@ def refuse_replacements(facts: Facts, changes: Sequence[Change]) -> list[Verdict
     """A replacement needs --force; ``policy.allow_replace`` lifts that only for folders this
     ownership id created: replacing anyone else's loses what was theirs."""
     ctx = facts.ctx
+    replacing = [c for c in changes if c.is_replace]
+    if not replacing:  # the usual plan: no index of its changes to make
+        return []
     by_address = {c.address: c for c in changes}
     out = []
-    for change in changes:
-        if not change.is_replace:
-            continue
+    for change in replacing:
         ours = _replaces_ours(ctx, change)
         if ours and ctx.desired.policy.allow_replace:
             continue
