@@ -51,9 +51,14 @@ REFS = st.builds(
     parent_uuid=st.none() | TEXT,
     parent_path=st.none() | TEXT,
     from_parent_uuid=st.none() | TEXT,
+    folder_uuid=st.none() | TEXT,
+    group_hash=st.none() | TEXT,
+    dataset_uuid=st.none() | TEXT,
     item_uuid=st.none() | TEXT,
     data_hashes=st.lists(TEXT, max_size=2).map(tuple),
+    integration_uuid=st.none() | TEXT,
     email=st.none() | TEXT,
+    collection_uuid=st.none() | TEXT,
 )
 CHANGES = st.builds(
     Change,
