@@ -288,9 +288,16 @@ def category(change: Change) -> str:
 
 def summarise(changes: tuple[Change, ...]) -> Summary:
     counts = dict.fromkeys(SUMMARY_KEYS, 0)
+    # A change's buckets depend on its actions and whether it has a ``before`` alone
+    # (``category``), and a plan holds a handful of those: each is judged once.
+    seen: dict[tuple[tuple[Action, ...], bool], tuple[str, bool]] = {}
     for change in changes:
-        counts[category(change)] += 1
-        if Action.SYNC in change.actions:
+        key = (change.actions, change.before is None)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = (category(change), Action.SYNC in change.actions)
+        counts[found[0]] += 1
+        if found[1]:
             counts["sync"] += 1
     return Summary(**counts)
 

@@ -25,15 +25,16 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     deletes: dict[int, list[Change]] = {}
     removals: list[Change] = []
     rest: list[Change] = []
+    # Which list a change goes to depends on its actions and kind alone (``is_replace``,
+    # ``is_delete``, ``is_removal``), and a plan holds a handful of those pairs: each is
+    # judged once, not a few sets of actions made per change.
+    places: dict[tuple[object, ...], list[Change]] = {}
     for change in changes:
-        if change.is_replace:
-            replaces.append(change)
-        elif change.is_delete:
-            deletes.setdefault(spec_of(change.kind).delete_rank, []).append(change)
-        elif change.is_removal:
-            removals.append(change)
-        else:
-            rest.append(change)
+        key = (change.actions, change.kind)
+        place = places.get(key)
+        if place is None:
+            place = places[key] = _place(change, replaces, deletes, removals, rest)
+        place.append(change)
     out = _sorted(replaces)
     for rank in sorted(deletes):
         # Reverse tree order: every child sorts after its parent, so reversed it comes first.
@@ -63,6 +64,20 @@ def _sorted(changes: list[Change]) -> list[Change]:
 
 def _text(change: Change) -> str:
     return sort_text(change.address)
+
+
+def _place(
+    change: Change,
+    replaces: list[Change],
+    deletes: dict[int, list[Change]],
+    removals: list[Change],
+    rest: list[Change],
+) -> list[Change]:
+    if change.is_replace:
+        return replaces
+    if change.is_delete:
+        return deletes.setdefault(spec_of(change.kind).delete_rank, [])
+    return removals if change.is_removal else rest
 
 
 def only(changes: list[Change], patterns: tuple[str, ...]) -> list[Change]:
