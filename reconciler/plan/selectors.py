@@ -215,8 +215,15 @@ def _check_manifests(k: _Check) -> None:
 
 def _unmatched_rows(k: _Check) -> Iterable[tuple[str, str]]:
     index = k.index
+    names_in = index.folder_names
     for manifest in k.ctx.desired.manifests:
         for path, entry in manifest.entries.rows.items():
+            # The usual row names an item by its folder and name: the first lookup
+            # ``index.by_path`` tries, without its view's call per row (every row is checked)
+            folder, _, name = path.rpartition("/")
+            names = names_in(folder)
+            if names is not None and name in names:
+                continue
             if path in index.by_path or path in index.duplicates:
                 continue
             if not _judged(k, path.rsplit("/", 1)[0] or "/"):
