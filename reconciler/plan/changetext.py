@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from _json import encode_basestring, make_encoder  # the C string and flat encoders
 from collections.abc import Callable
-from dataclasses import fields
 from operator import attrgetter
 from typing import Any
 
 from reconciler.kinds.item import ItemPayload
 from reconciler.kinds.payload import encoded
-from reconciler.plan.model import Change, FieldDiff, Refs
+from reconciler.plan.model import REF_FIELDS, Change, FieldDiff, Refs
 
 
 def _no_default(value: Any) -> Any:
@@ -87,7 +86,7 @@ def _or_null(value: str | None) -> str:
 
 
 # ``Refs``' fields in sorted order, read in one C call: their text written straight.
-_REF_NAMES = sorted(f.name for f in fields(Refs))
+_REF_NAMES = sorted(REF_FIELDS)
 _REF_VALUES = attrgetter(*_REF_NAMES)
 _REF_KEYS = tuple(f'"{name}":' for name in _REF_NAMES)
 

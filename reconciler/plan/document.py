@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from functools import lru_cache
 from itertools import islice
 from operator import attrgetter
@@ -27,6 +27,7 @@ from reconciler.plan.actions import Action
 from reconciler.plan.changetext import change_text
 from reconciler.plan.cost import Cost
 from reconciler.plan.model import (
+    REF_FIELDS,
     Change,
     Deferral,
     FieldDiff,
@@ -38,7 +39,7 @@ from reconciler.plan.model import (
 )
 
 SCHEMA_ID = "https://reconciler.dev/schemas/plan/v1.json"
-_REF_FIELDS = tuple(f.name for f in fields(Refs))
+_REF_FIELDS = REF_FIELDS
 _REF_VALUES = attrgetter(*_REF_FIELDS)
 
 

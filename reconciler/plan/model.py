@@ -17,6 +17,8 @@ from reconciler.model.addresses import Kind
 from reconciler.model.live import Caller
 from reconciler.plan.actions import Action, is_delete, is_replace
 from reconciler.plan.cost import Cost
+from reconciler.plan.refs import REF_FIELDS as REF_FIELDS
+from reconciler.plan.refs import Refs as Refs
 
 FORMAT_VERSION = 1
 DiffOp = Literal["add", "remove", "change"]
@@ -31,41 +33,6 @@ class FieldDiff:
     op: DiffOp
     before: Any = None
     after: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refs:
-    """The live identifiers apply needs, so that it needs nothing but the plan and a client.
-
-    A reference to an object that this same plan creates is ``None``; the creating change's
-    address is then in ``Change.depends_on`` and apply uses the UUID it got back.
-
-    * ``uuid``: the changed object itself (folder, item or dataset UUID; group hash).
-    * ``parent_uuid`` / ``parent_path``: folders and items: the parent after the change
-      (create, move). ``parent_path`` None means the organisation root.
-    * ``from_parent_uuid``: folders and items being moved or deleted, and items being
-      patched: the live parent now (item move/delete/patch endpoints are per folder).
-    * ``folder_uuid``: folder-group relations. ``group_hash``: folder-group and
-      dataset-group relations. ``dataset_uuid``: dataset-group, dataset-user, link, unlink.
-    * ``item_uuid``: link and unlink. ``data_hashes``: unlink (the v1 API deletes rows by
-      data hash; one item may back several rows).
-    * ``integration_uuid``: cloud-synced folder create/replace. ``email``: dataset users.
-    * ``collection_uuid``: collection items (with ``item_uuid``); a collection's own changes
-      use ``uuid``, and a create names its top-level folder in ``folder_uuid``.
-    """
-
-    uuid: str | None = None
-    parent_uuid: str | None = None
-    parent_path: str | None = None
-    from_parent_uuid: str | None = None
-    folder_uuid: str | None = None
-    group_hash: str | None = None
-    dataset_uuid: str | None = None
-    item_uuid: str | None = None
-    data_hashes: tuple[str, ...] = ()
-    integration_uuid: str | None = None
-    email: str | None = None
-    collection_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
