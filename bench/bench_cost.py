@@ -26,6 +26,12 @@ its estimate, the CPU seconds the sandbox process and the client spent in each p
 one machine the two share its cores with everything else, so a bulk phase's wall time
 follows their sum and the load), and the load average (1 min) when the read began, when
 the apply began and when it ended: wall times on a shared machine follow the load, so each number carries it.
+For the patch phase it also splits actual / estimate in two: *structure*, its wall time over
+one round trip plus the server's work its own answers show (re-reads and writes together,
+measured as the read's time per object is: ``plan.cost.answers_work``), which says whether
+the formula's shape (a round trip, then the objects one after another) is what the apply
+did; and *inputs*, that over the estimate, which says how far the read's time per object
+and the write factor were from what the apply's objects took.
 At the end: how many applies came within 25 % of their estimate.
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
@@ -59,7 +65,7 @@ from reconciler.model.desired import (
     Target,
 )
 from reconciler.plan import DiffOptions, diff
-from reconciler.plan.cost import Cost
+from reconciler.plan.cost import Cost, PhaseCost, answers_work
 
 ROOT = "/bench"
 
@@ -154,10 +160,12 @@ async def _run(
         assert plan.cost is not None and plan.cost.seconds is not None
         marks: list[tuple[str, int, float]] = []
         cpu_marks: list[tuple[float, float]] = []  # the server's CPU and the client's
+        clock: list[float] = []  # each phase's start on the clock request spans use
 
         async def before_phase(phase: str) -> None:
             marks.append((phase, client.stats.total, time.monotonic()))
             cpu_marks.append((cpu_seconds(server) or 0.0, time.process_time()))
+            clock.append(time.perf_counter())
 
         control(url, "POST", "/_sandbox/stats/reset")
         load = os.getloadavg()[0]
@@ -172,7 +180,9 @@ async def _run(
         wall, cpu = time.monotonic() - applied, time.process_time() - cpu
         marks.append(("end", client.stats.total, time.monotonic()))
         cpu_marks.append((cpu_seconds(server) or 0.0, time.process_time()))
+        clock.append(time.perf_counter())
         load_end = os.getloadavg()[0]
+        patch_work = _patch_work(client, [m[0] for m in marks], clock)
     assert not result.failures, result.failures[:3]
     counted = control(url, "GET", "/_sandbox/stats")["total"]
     phases = {phase: marks[n + 1][1] - at for n, (phase, at, _) in enumerate(marks[:-1])}
@@ -204,6 +214,7 @@ async def _run(
         },
         "object_ms": None if cost.object_ms is None else round(cost.object_ms, 4),
         "write_factor_shown": _write_factor_shown(cost, phase_seconds),
+        **_split(cost, phase_seconds, patch_work),
         "apply_seconds": round(wall, 2),
         "apply_cpu_seconds": round(cpu, 2),
         "ratio": round(wall / cost.seconds, 2) if cost.seconds else None,
@@ -225,6 +236,42 @@ def _write_factor_shown(cost: Cost, seconds: dict[str, float]) -> float | None:
     return round(work_ms / (patch.written_objects * cost.object_ms), 2)
 
 
+def _patch_work(client: EncordClient, phases: list[str], clock: list[float]) -> float | None:
+    """The server's work in the patch phase, from the apply's own bulk answers (re-reads and
+    patch-bulks together, in the order they came back): ``plan.cost.answers_work``, the
+    measure the read's time per object is taken with."""
+    if "patch-items" not in phases:
+        return None
+    n = phases.index("patch-items")
+    start, end = clock[n], clock[n + 1]
+    spans = [
+        span
+        for route, route_spans in client.request_spans().items()
+        if route.endswith(("/items/get-bulk", "/items/patch-bulk"))
+        for span in route_spans
+        if start <= span[0] and span[1] <= end
+    ]
+    return answers_work(spans, client.stats.fastest or 0.0)
+
+
+def _split(cost: Cost, seconds: dict[str, float], work: float | None) -> dict[str, Any]:
+    """The patch phase's actual / estimate as two factors: *structure*, its wall time over
+    one round trip plus the server's work its own answers show (how well "one round trip,
+    then the objects one after another" describes what the apply did), and *inputs*, that
+    over the estimate (how far the read's time per object and the write factor were from
+    what the apply's objects took)."""
+    patch: PhaseCost | None = next((p for p in cost.phases if p.phase == "patch-items"), None)
+    estimate = None if patch is None else cost.phase_seconds(patch)
+    if patch is None or work is None or not estimate or cost.latency_ms is None:
+        return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None}
+    modelled = cost.latency_ms / 1000 + work
+    return {
+        "patch_work_seconds": round(work, 2),
+        "patch_structure": round(seconds[patch.phase] / modelled, 2),
+        "patch_inputs": round(modelled / estimate, 2),
+    }
+
+
 def _print(row: dict[str, Any]) -> None:
     same = "equal" if row["estimated_requests"] == row["counted_requests"] else "DIFFER"
     phases = "equal" if row["estimated_phases"] == row["client_phases"] else "DIFFER"
@@ -243,6 +290,9 @@ def _print(row: dict[str, Any]) -> None:
           f"actual {row['phase_seconds']}")  # fmt: skip
     print(f"  actual / estimate per phase: {row['phase_ratios']}")
     print(f"  CPU seconds per phase, server and client: {row['phase_cpu_seconds']}")
+    print(f"  patch-items: the server's work its answers show {row['patch_work_seconds']} s; "
+          f"actual / estimate = structure {row['patch_structure']} x inputs "
+          f"{row['patch_inputs']}")  # fmt: skip
     if phases != "equal":
         print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
 

@@ -86,17 +86,17 @@ def round_trip_ms_of(routes: Iterable[RouteTime]) -> float | None:
 def object_ms_of(routes: Iterable[RouteTime], *, fastest_seconds: float) -> float | None:
     """What the server spends on an object of a bulk answer, in ms, taking it to do the
     objects of concurrent requests one after another (as the apply formula does): the
-    bulk routes' work (``_work``) over their objects. None when the read made no bulk
+    bulk routes' work (``answers_work``) over their objects. None when the read made no bulk
     request."""
     bulk = [r for r in routes if r.bulk]
     objects = sum(r.objects for r in bulk)
     if not objects:
         return None
-    work = sum(_work(r.spans, fastest_seconds) for r in bulk)
+    work = sum(answers_work(r.spans, fastest_seconds) for r in bulk)
     return work / objects * 1000
 
 
-def _work(spans: Iterable[tuple[float, float]], round_trip: float) -> float:
+def answers_work(spans: Iterable[tuple[float, float]], round_trip: float) -> float:
     """A route's answers in the order they came back, each counting what it took beyond
     its own round trip (``round_trip``: the read's fastest request) and beyond the answer
     before it: a page queued behind others at the server came back one page's work after
