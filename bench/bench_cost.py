@@ -29,8 +29,8 @@ the apply began and when it ended: wall times on a shared machine follow the loa
 For the patch phase it also splits actual / estimate in two: *structure*, its wall time over
 one round trip plus the server's work its own answers show (re-reads and writes together,
 measured as the read's time per object is: ``plan.cost.answers_work``), which says whether
-the formula's shape (a round trip, then the objects one after another) is what the apply
-did; and *inputs*, that over the estimate, which says how far the read's time per object
+the formula's shape (the client's preparation, a round trip, then the objects one after
+another) is what the apply did; and *inputs*, that over the estimate, which says how far the read's time per object
 and the write factor were from what the apply's objects took.
 At the end: how many applies came within 25 % of their estimate.
 
@@ -213,6 +213,7 @@ async def _run(
             if (seconds := cost.phase_seconds(p))
         },
         "object_ms": None if cost.object_ms is None else round(cost.object_ms, 4),
+        "client_ms": cost.client_ms,
         "write_factor_shown": _write_factor_shown(cost, phase_seconds),
         **_split(cost, phase_seconds, patch_work),
         "apply_seconds": round(wall, 2),
@@ -256,15 +257,16 @@ def _patch_work(client: EncordClient, phases: list[str], clock: list[float]) -> 
 
 def _split(cost: Cost, seconds: dict[str, float], work: float | None) -> dict[str, Any]:
     """The patch phase's actual / estimate as two factors: *structure*, its wall time over
-    one round trip plus the server's work its own answers show (how well "one round trip,
-    then the objects one after another" describes what the apply did), and *inputs*, that
+    the client's preparation as estimated, one round trip and the server's work its own
+    answers show (how well "prepare, one round trip, then the objects one after another"
+    describes what the apply did), and *inputs*, that
     over the estimate (how far the read's time per object and the write factor were from
     what the apply's objects took)."""
     patch: PhaseCost | None = next((p for p in cost.phases if p.phase == "patch-items"), None)
     estimate = None if patch is None else cost.phase_seconds(patch)
     if patch is None or work is None or not estimate or cost.latency_ms is None:
         return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None}
-    modelled = cost.latency_ms / 1000 + work
+    modelled = (cost.prepare_ms(patch) + cost.latency_ms) / 1000 + work
     return {
         "patch_work_seconds": round(work, 2),
         "patch_structure": round(seconds[patch.phase] / modelled, 2),
@@ -281,7 +283,8 @@ def _print(row: dict[str, Any]) -> None:
         f"per phase {phases}); wall estimated {row['estimated_seconds']} s, actual "
         f"{row['apply_seconds']} s (actual/estimate {row['ratio']}; apply CPU "
         f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms, "
-        f"{row['object_ms']} ms an object; patch write factor shown "
+        f"{row['object_ms']} ms an object, client {row['client_ms']} ms an object; "
+        f"patch write factor shown "
         f"{row['write_factor_shown']}; load {row['load_read']} / {row['load_1min']} / "
         f"{row['load_end']} at read / apply / end)"
     )

@@ -22,7 +22,7 @@ from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import DesiredState
 from reconciler.plan import DiffOptions, Plan, diff
-from reconciler.plan.cost import WRITE_FACTOR
+from reconciler.plan.cost import PREPARE_RECHECK, WRITE_FACTOR
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +98,12 @@ def test_a_saved_plans_requests_per_phase_are_what_the_sandbox_counts(
     assert plan.cost.object_ms is not None and plan.cost.object_ms > 0
     patch = next(p for p in plan.cost.phases if p.phase == "patch-items")
     assert (patch.read_objects, patch.written_objects) == (1500, 1500)
+    # and what the client spent on each object it read, which its preparation is scaled by
+    assert plan.cost.client_ms is not None and plan.cost.client_ms > 0
     kept = plan.cost.latency_ms
+    prepare = 1500 * plan.cost.client_ms * PREPARE_RECHECK  # the bundles re-read first
     assert plan.cost.phase_seconds(patch) == pytest.approx(
-        max(2 * kept, kept + (1500 + 1500 * WRITE_FACTOR) * plan.cost.object_ms) / 1000
+        (prepare + max(2 * kept, kept + (1500 + 1500 * WRITE_FACTOR) * plan.cost.object_ms)) / 1000
     )
 
 

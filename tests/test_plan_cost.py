@@ -12,10 +12,13 @@ from test_plan_golden import plan_case
 from test_plan_html import page_data
 
 from reconciler.apply.cost import estimate
+from reconciler.encord.stats import ClientStats
 from reconciler.kinds.actions import Action
 from reconciler.model.addresses import Kind
 from reconciler.plan import Plan, dumps, loads, plan_document, render_markdown, render_text
 from reconciler.plan.cost import (
+    PREPARE_RECHECK,
+    PREPARE_WRITE,
     WRITE_FACTOR,
     Cost,
     PhaseCost,
@@ -83,6 +86,46 @@ def test_a_bulk_phase_takes_its_objects_time_when_longer_than_its_round_trips() 
     assert Cost.from_json(cost.to_json()) == cost
     old = {k: v for k, v in cost.to_json().items() if k not in ("object_ms", "write_factor")}
     assert Cost.from_json(old) == replace(cost, object_ms=None, write_factor=WRITE_FACTOR)
+
+
+def test_a_phase_first_waits_for_the_client_to_prepare_its_wave() -> None:
+    # every bundle of a wave prepares its first request before any goes out: the re-reads'
+    # bodies when it re-reads first, the writes' when the read is trusted
+    recheck = PhaseCost("patch-items", 24, reads=12, rounds=2, read_objects=12_000,
+                        written_objects=12_000)  # fmt: skip
+    trusted = PhaseCost("patch-items", 12, reads=0, rounds=1, written_objects=12_000)
+    cost = Cost(phases=(recheck,), concurrency=16, latency_ms=100.0, object_ms=0.01,
+                client_ms=0.02)  # fmt: skip
+    assert cost.prepare_ms(recheck) == pytest.approx(12_000 * 0.02 * PREPARE_RECHECK)
+    assert cost.prepare_ms(trusted) == pytest.approx(12_000 * 0.02 * PREPARE_WRITE)
+    work = 100 + (12_000 + 12_000 * WRITE_FACTOR) * 0.01
+    assert cost.phase_seconds(recheck) == pytest.approx((60 + work) / 1000)
+    # round trips alone still wait for it
+    assert replace(cost, object_ms=None).phase_seconds(trusted) == pytest.approx((96 + 100) / 1000)
+    # not measured (a plan file from before, a read with no objects): no preparation
+    assert replace(cost, client_ms=None).phase_seconds(recheck) == pytest.approx(work / 1000)
+    # kept by the plan file only when measured, so files without it read back as they were
+    assert Cost.from_json(cost.to_json()) == cost
+    assert cost.to_json()["client_ms"] == 0.02
+    assert "client_ms" not in replace(cost, client_ms=None).to_json()
+
+
+def test_the_client_cpu_per_object_is_from_its_first_answer_to_its_latest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter([10.0, 10.5, 12.0])
+    monkeypatch.setattr("reconciler.encord.stats.time.process_time", lambda: next(clock))
+    stats = ClientStats()
+    stats.record("GET /pages", 200, 0.1, retry=False)
+    assert stats.client_ms() is None  # no objects yet
+    stats.count_objects("GET /pages", 1000)
+    stats.record("GET /pages", 429, 0.1, retry=True)  # a refusal: not an answer
+    stats.record("GET /roles", 200, 0.05, retry=False)
+    stats.record("GET /pages", 200, 0.1, retry=False)
+    stats.count_objects("GET /pages", 1000)
+    assert stats.client_ms() == pytest.approx(2.0 / 2000 * 1000)  # 2 s of CPU, 2,000 objects
+    stats.reset()
+    assert stats.client_ms() is None
 
 
 def _burst(pages: int, sent: float, trip: float, work: float) -> tuple[tuple[float, float], ...]:

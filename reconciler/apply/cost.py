@@ -32,11 +32,12 @@ def estimate(
     latency_ms: float | None,
     object_ms: float | None = None,
     recheck: bool = True,
+    client_ms: float | None = None,
 ) -> Cost | None:
     """The cost of applying ``plan`` (None when it is empty). ``recheck``: every bundle
     re-reads its objects before writing, as a saved or confirmed plan does; False for
     ``apply --auto-approve`` straight after its read, which trusts that read. The times are
-    ``reconciler.plan.cost``'s formula over ``latency_ms`` and ``object_ms``."""
+    ``reconciler.plan.cost``'s formula over ``latency_ms``, ``object_ms`` and ``client_ms``."""
     if not plan.changes:
         return None
     operations = Operations()
@@ -47,7 +48,11 @@ def estimate(
             waves = bundle_phase(phase, pending[phase])
             phases.append(_phase_cost(str(phase), waves, operations, concurrency, recheck))
     return Cost(
-        phases=tuple(phases), concurrency=concurrency, latency_ms=latency_ms, object_ms=object_ms
+        phases=tuple(phases),
+        concurrency=concurrency,
+        latency_ms=latency_ms,
+        object_ms=object_ms,
+        client_ms=client_ms,
     )
 
 
@@ -104,13 +109,14 @@ def _routes(client: EncordClient) -> list[RouteTime]:
 
 
 def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan:
-    """``plan`` carrying the estimate, at the latency and the time per object ``client``
-    measured so far. The checksum does not cover the cost, so it stays as it was."""
+    """``plan`` carrying the estimate, at the latency, the time per object and the client's
+    CPU per object ``client`` measured so far. The checksum does not cover the cost, so it stays as it was."""
     cost = estimate(
         plan,
         concurrency=client.options.concurrency,
         latency_ms=measured_latency_ms(client),
         object_ms=measured_object_ms(client),
         recheck=recheck,
+        client_ms=client.client_ms(),
     )
     return replace(plan, cost=cost)

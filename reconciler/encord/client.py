@@ -74,6 +74,10 @@ class EncordClient:
         plan's cost)."""
         return self._session.stats.spans()
 
+    def client_ms(self) -> float | None:
+        """This process's CPU per object answered so far, in ms (for a plan's cost)."""
+        return self._session.stats.client_ms()
+
     @property
     def in_flight(self) -> int:
         """Requests sent and not answered yet."""

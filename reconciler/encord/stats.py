@@ -6,7 +6,8 @@ Routes are keyed like the sandbox's ``/_sandbox/stats`` (``"GET /v2/public/stora
 Per route the client also keeps the summed request time, the objects the answers held
 (counted where pages are parsed: ``paging``), and when each answered request went out and
 came back, so what a round trip and an object cost this server can be measured from a read
-(``reconciler.apply.cost``).
+(``reconciler.apply.cost``); and the process's CPU from the first answer to the latest, so
+what the client spends on an object can be too.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class ClientStats:
     # out of snapshots, which progress takes per page; ``spans()`` copies them when a plan's
     # cost is measured (two floats a request: a 10,000,000-item read sends about 20,000).
     spans_by_route: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    # The process's CPU (``time.process_time()``) at the first and the latest answer: what
+    # the client spent handling the answers between them (``client_ms``).
+    cpu_first: float | None = None
+    cpu_last: float | None = None
 
     def record(self, route: str, status: int | str, seconds: float, *, retry: bool) -> None:
         self.total += 1
@@ -76,6 +81,9 @@ class ClientStats:
             self.spans_by_route.setdefault(route, []).append((now - seconds, now))
             if self.fastest is None or seconds < self.fastest:
                 self.fastest = seconds
+            self.cpu_last = time.process_time()
+            if self.cpu_first is None:
+                self.cpu_first = self.cpu_last
         self.by_status[str(status)] += 1
         if retry:
             self.retries += 1
@@ -85,6 +93,16 @@ class ClientStats:
     def count_objects(self, route: str, objects: int) -> None:
         """``objects`` arrived in an answer of ``route`` (the results of a page)."""
         self.objects_by_route[route] += objects
+
+    def client_ms(self) -> float | None:
+        """The client's CPU per object answered, in ms: from its first answer to its latest,
+        over the objects the answers held (parsing them, and whatever else the process did
+        meanwhile). None before two answers with objects in them."""
+        objects = sum(self.objects_by_route.values())
+        if self.cpu_first is None or self.cpu_last is None or not objects:
+            return None
+        spent = self.cpu_last - self.cpu_first
+        return spent / objects * 1000 if spent > 0 else None
 
     def spans(self) -> dict[str, tuple[tuple[float, float], ...]]:
         """Per route, when each answered request went out and came back, in seconds."""
@@ -112,3 +130,4 @@ class ClientStats:
         self.objects_by_route.clear()
         self.fastest = None
         self.spans_by_route.clear()
+        self.cpu_first = self.cpu_last = None

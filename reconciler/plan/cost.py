@@ -33,6 +33,17 @@ The formula (``Cost.phase_seconds``), from two things the read just measured:
   round trips, each object re-read before writing counted once and each written object
   ``write_factor`` times.
 
+``client_ms``, what the client spent (its process CPU) on an object of the read's answers
+(``ClientStats.client_ms``), scales the client's own work that the server's answers do not
+show: a wave's bundles all start together and each prepares its first request (the
+re-read's body, or the write's when the read is trusted) before any request goes out (each
+yields to the event loop before sending), so a phase's first round trip waits for the
+whole wave's preparation. ``PREPARE_RECHECK`` and ``PREPARE_WRITE`` are that preparation
+per object against ``client_ms``: the same code runs for every organisation, and the
+ratio leaves out how fast the machine is (0.25-0.26 and 0.35-0.40 in the CPU the client
+spent before its first patch-phase request, bench/README.md, "Cost in the plan", fourth
+pass). A phase takes that preparation, then the above.
+
 ``write_factor`` is the one number the read cannot measure, because a plan never writes:
 what writing an object costs the server against reading it. ``WRITE_FACTOR`` is 4, the
 median of what ten applies of 12,000 item patches showed on the sandbox (from 2.0 to 6.3,
@@ -56,6 +67,13 @@ from reconciler.words import plural
 # bench/README.md, "Cost in the plan").
 WRITE_FACTOR = 4.0
 
+
+# The client's work per object before a phase's first request goes out, against what it
+# spent per object of the read: building every bundle's re-read (a saved or confirmed
+# plan) or every bundle's write (a trusted read). Measured, not fitted to a server: the
+# client's CPU in four applies of 12,000 patches each (the module's docstring).
+PREPARE_RECHECK = 0.25
+PREPARE_WRITE = 0.4
 
 # Routes whose answers held at least this many objects on average are bulk reads (pages of
 # listings, get-bulk); the others' time is the round trip and the server's fixed work.
@@ -160,6 +178,7 @@ class Cost:
     latency_ms: float | None = None
     object_ms: float | None = None
     write_factor: float = WRITE_FACTOR
+    client_ms: float | None = None
 
     def __post_init__(self) -> None:
         # held as the plan file keeps them, so that the plan shown when it is made and the
@@ -168,6 +187,8 @@ class Cost:
             object.__setattr__(self, "latency_ms", round(self.latency_ms, 1))
         if self.object_ms is not None:
             object.__setattr__(self, "object_ms", round(self.object_ms, 4))
+        if self.client_ms is not None:
+            object.__setattr__(self, "client_ms", round(self.client_ms, 4))
 
     @property
     def requests(self) -> int:
@@ -184,15 +205,27 @@ class Cost:
         return sum(self.phase_seconds(p) or 0.0 for p in self.phases)
 
     def phase_seconds(self, phase: PhaseCost) -> float | None:
-        """Its round trips, or when longer one round trip and the server's work on its
-        objects (the module's docstring says why)."""
+        """The client's preparation, then its round trips or, when longer, one round trip
+        and the server's work on its objects (the module's docstring says why)."""
         if self.latency_ms is None:
             return None
         trips = phase.rounds * self.latency_ms
         if self.object_ms is None:
-            return trips / 1000
+            return (self.prepare_ms(phase) + trips) / 1000
         objects = phase.read_objects + phase.written_objects * self.write_factor
-        return max(trips, self.latency_ms + objects * self.object_ms) / 1000
+        work = max(trips, self.latency_ms + objects * self.object_ms)
+        return (self.prepare_ms(phase) + work) / 1000
+
+    def prepare_ms(self, phase: PhaseCost) -> float:
+        """What the client spends preparing the phase's first requests before the first
+        goes out: its objects (re-read or written, whichever it carries more of) at
+        ``client_ms`` each, times ``PREPARE_RECHECK`` when its bundles re-read first, else
+        ``PREPARE_WRITE``. Nothing when the read did not measure the client."""
+        if self.client_ms is None:
+            return 0.0
+        per_object = PREPARE_RECHECK if phase.reads else PREPARE_WRITE
+        objects = max(phase.read_objects, phase.written_objects)
+        return objects * self.client_ms * per_object
 
     def line(self) -> str:
         """One line, e.g. "Applying: 103 requests in 4 phases, about 12 s at the 180 ms
@@ -213,27 +246,32 @@ class Cost:
 
     def to_json(self) -> dict[str, Any]:
         seconds = self.seconds
-        return {
+        doc: dict[str, Any] = {
             "requests": self.requests,
             "phases": [p.to_json() for p in self.phases],
             "concurrency": self.concurrency,
             "latency_ms": self.latency_ms,
             "object_ms": self.object_ms,
             "write_factor": self.write_factor,
-            "seconds": None if seconds is None else round(seconds, 1),
         }
+        if self.client_ms is not None:  # only when measured: older plans' files stay as they were
+            doc["client_ms"] = self.client_ms
+        doc["seconds"] = None if seconds is None else round(seconds, 1)
+        return doc
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> Cost | None:
         if doc is None:
             return None
         latency, per_object = doc.get("latency_ms"), doc.get("object_ms")
+        client = doc.get("client_ms")
         return cls(
             phases=tuple(PhaseCost.from_json(p) for p in doc["phases"]),
             concurrency=int(doc["concurrency"]),
             latency_ms=None if latency is None else float(latency),
             object_ms=None if per_object is None else float(per_object),
             write_factor=float(doc.get("write_factor", WRITE_FACTOR)),
+            client_ms=None if client is None else float(client),
         )
 
 

@@ -137,20 +137,26 @@ _COST = _object(
         "latency_ms": {"type": ["number", "null"], "minimum": 0},
         "object_ms": {"type": ["number", "null"], "minimum": 0},
         "write_factor": {"type": "number", "minimum": 0},
+        "client_ms": {"type": "number", "minimum": 0},
         "seconds": {"type": ["number", "null"], "minimum": 0},
     },
-    required=_COST_KEYS,  # object_ms and the objects came later: older plan files lack them
+    # object_ms and the objects came later: older plan files lack them; client_ms is there
+    # only when the read measured it
+    required=_COST_KEYS,
 )
 _COST["description"] = (
     "What applying will cost, estimated when the plan was made: requests per phase when "
     "every call succeeds at once (reads: the re-reads before writing that a saved or "
     "confirmed plan makes), rounds of round trips one after another, and the objects the "
-    "phase re-reads and writes. Per phase, seconds = max(rounds x latency_ms, latency_ms + "
-    "(read_objects + written_objects x write_factor) x object_ms): latency_ms is the median "
+    "phase re-reads and writes. Per phase, seconds = prepare + max(rounds x latency_ms, "
+    "latency_ms + (read_objects + written_objects x write_factor) x object_ms), where prepare "
+    "is the client's work on the phase's first requests before the first goes out: the "
+    "larger of read_objects and written_objects x client_ms x 0.25 when the phase re-reads "
+    "first, 0.4 when it writes first (0 without client_ms): latency_ms is the median "
     "time of the light requests of the read just made (answers of few objects), object_ms "
     "what an object of its bulk answers cost beyond a round trip and the answer before it, "
     "write_factor the assumed cost of writing an object against "
-    "reading it. Display only: not covered by the checksum, never read by apply. Absent "
+    "reading it, client_ms the client's CPU per object of the read. Display only: not covered by the checksum, never read by apply. Absent "
     "from an empty plan."
 )
 
