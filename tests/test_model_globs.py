@@ -100,3 +100,21 @@ def test_a_glob_built_to_backtrack_is_matched_in_linear_time() -> None:
     worker.join(timeout=30)
     assert outcome == [False]
     assert hostile.match("a" * 20 + "b") is True
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pattern=st.sampled_from(
+        ["*.jpg", "*a", "*.j?g", "*[ab]", "a*", "*a*b*", "**.jpg", "*/x", "*", "?.png", "*]"]
+    ),
+    texts=st.lists(st.text(alphabet="ab./jpgx]", max_size=8), max_size=8),
+)
+def test_matches_is_match_of_each_text(pattern: str, texts: list[str]) -> None:
+    glob = compile_glob(pattern)
+    assert glob.matches(texts) == [glob.match(t) for t in texts]
+
+
+def test_matches_of_a_glob_of_several_wildcards_says_no_where_it_does_not_match() -> None:
+    # The automaton answers False (not None) on a miss: a column of "is not None" took
+    # every name for a match.
+    assert compile_glob("*a*b*").matches(["zzz", "xaxbx"]) == [False, True]

@@ -73,7 +73,7 @@ rules_strategy = st.lists(
             source=SRC,
         ),
         DECLARED,
-        st.sampled_from([None, "*.jpg", "?.png", "a*"]),
+        st.sampled_from([None, "*.jpg", "?.png", "a*", "*.j*g", "*b*"]),  # the last two: automata
         st.sampled_from([(), ("image",), ("video", "image")]),
         st.sampled_from(["merge", "replace"]),
         st.sampled_from([(), ("qa.*",), ("b",)]),

@@ -271,7 +271,7 @@ class FolderRules:
         for rule in self._tested:
             column = [True] * len(items)
             if rule.name is not None:
-                column = list(map(operator.is_not, map(rule.name.matcher(), names), repeat(None)))
+                column = rule.name.matches(names)
             if rule.types and kinds.isdisjoint(rule.types):
                 column = [False] * len(items)
             elif rule.types and not kinds <= rule.types:
