@@ -363,3 +363,27 @@ async def test_a_page_only_json_loads_reads_is_read_as_before() -> None:
         return [page async for page in c.items.list_briefs(P)]
 
     assert await run(handler, op) == [fast_briefs(rows)]
+
+
+def test_a_page_of_several_folders_becomes_the_items_each_made_alone() -> None:
+    """Items of two folders interleaved (the place of the item before is not theirs), a
+    folder not known (counted), an unreadable text twice: as ``LiveItem(...)`` of each."""
+    q = "7b6b3c4e-1a2b-4c3d-8e9f-000000000002"
+    rows = _rows()
+    rows[1]["parent"] = rows[3]["parent"] = q
+    rows[5]["parent"] = U[0]  # not a folder of this read
+    rows[4]["clientMetadata"] = "[1]"
+    page = fast_briefs(rows) or []
+    items: dict[str, LiveItem] = {}
+    folders = {P: (P, "/a"), q: (q, "/b")}
+    assert ItemRecords().add_page(page, folders, items) == 1
+    alone = {
+        b.uuid: LiveItem(
+            b.uuid, b.parent, folders[b.parent][1], b.name, b.item_type, b.description,
+            records_module.parse_metadata(b.client_metadata, "") or {}, b.last_edited_at,
+            b.is_tombstone, b.is_placeholder, b.client_metadata == "[1]", b.url,
+        )
+        for b in page[:5]
+    }  # fmt: skip
+    assert items == alone and list(items) == U[:5]
+    assert [i.folder_path for i in items.values()] == ["/a", "/b", "/a", "/b", "/a"]

@@ -7,13 +7,16 @@ import copy
 import dataclasses
 import gc
 import pickle
+import re
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.model.compact import compact_edited, edited_text, item_maker
 from reconciler.model.live import LiveItem
 
 P = "f0000000-0000-4000-8000-000000000001"
@@ -185,3 +188,84 @@ def test_what_items_share_goes_with_them() -> None:
     finally:
         tracemalloc.stop()
     assert left[1] - left[0] < 5_000, left
+
+
+_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _compact_by_regex(text: str) -> float | str:
+    """``compact_edited`` as it was (a regular expression for the form): the reference."""
+    if not _ISO_UTC.fullmatch(text) or text[11:13] == "24":
+        return text
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) == 32 and not when.microsecond:
+        return text
+    micros = (when - _EPOCH) // timedelta(microseconds=1)
+    return float(micros) if -(2**53) < micros < 2**53 else text
+
+
+# Strings near the API's form: its fields with any digits, and single characters swapped for
+# ones ``fromisoformat`` also takes (other separators, ``Z``, a comma, non-ASCII digits, ...).
+_NEAR = st.tuples(
+    st.from_regex(
+        r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?\+00:00\Z"
+    )
+    | st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+    st.integers(0, 31),
+    st.sampled_from(["", " ", ",", ".", "Z", "+", "-", ":", "T", "0", "٣", "２", "+01:00", "00"]),
+).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + (1 if t[2] else 0) :] if t[1] else t[0])
+
+
+@settings(max_examples=300)
+@given(_NEAR)
+def test_the_time_is_stored_compactly_exactly_when_the_regular_expression_said_so(
+    text: str,
+) -> None:
+    stored = compact_edited(text)
+    assert stored == _compact_by_regex(text) and type(stored) is type(_compact_by_regex(text))
+    assert edited_text(stored) == text
+
+
+@pytest.mark.parametrize("text", TIMES)
+def test_the_listed_times_are_stored_as_the_regular_expression_said(text: str) -> None:
+    assert compact_edited(text) == _compact_by_regex(text)
+    assert isinstance(compact_edited(text), float) == (text in TIMES[:3])  # the rest as text
+
+
+_FIELDS = st.tuples(
+    st.sampled_from([f"{n:08x}-1111-4000-8000-000000000001" for n in range(3)]),
+    st.sampled_from([P, "f0000000-0000-4000-8000-000000000002"]),
+    st.sampled_from(["/a", "/b/c"]),
+    st.sampled_from(["a.jpg", "b.png", ""]),
+    st.sampled_from(["image", "video"]),
+    st.sampled_from(["", "a description"]),
+    st.sampled_from([{}, {"split": "train"}]),
+    st.sampled_from(TIMES),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([None, "", "s3://b/dir/a.jpg", "s3://b/dir/b.png", "a.jpg", "s3://b/x/"]),
+)
+
+
+@settings(max_examples=100)
+@given(st.lists(_FIELDS, min_size=1, max_size=8))
+def test_a_maker_makes_what_the_class_makes_and_stores_it_alike(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """One after the other, as a read makes them: neighbours in the same folder or not, with
+    flags that differ or not (the maker reuses the place of the item before when it may)."""
+    make = item_maker(LiveItem)
+    made = [make(*row) for row in rows]
+    for row, item in zip(rows, made, strict=True):
+        expected = LiveItem(*row)
+        assert type(item) is LiveItem and item == expected
+        stored = ("_edited", "_url", "description", "metadata", "name", "uuid")
+        assert [getattr(item, s) for s in stored] == [getattr(expected, s) for s in stored]
+        assert item._place is expected._place  # the one shared place of its kind
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            item.name = "x"
