@@ -25,10 +25,18 @@ def _adds_admin(change: Change) -> bool:
 def withhold_lost_admin(facts: Facts, changes: Sequence[Change]) -> list[Verdict]:
     """Folders this plan deletes (``Facts.deleted``) need no admin."""
     ctx = facts.ctx
-    deleted_groups = {c.refs.uuid for c in changes if c.kind == addr.Kind.GROUP and c.is_delete}
-    return _folders(ctx, facts.tree, facts.deleted, changes, deleted_groups) + _datasets(
-        ctx, changes, deleted_groups
+    # Only groups and role relations are judged here: a large plan's item changes and links
+    # are left out once, not walked by each check below.
+    judged = [c for c in changes if c.kind in _JUDGED]
+    deleted_groups = {c.refs.uuid for c in judged if c.kind == addr.Kind.GROUP and c.is_delete}
+    return _folders(ctx, facts.tree, facts.deleted, judged, deleted_groups) + _datasets(
+        ctx, judged, deleted_groups
     )
+
+
+_JUDGED = frozenset(
+    {addr.Kind.GROUP, addr.Kind.FOLDER_GROUP, addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER}
+)
 
 
 def _folders(
