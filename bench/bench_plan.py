@@ -190,7 +190,7 @@ def main() -> int:
     )
     print(f"        checksum {plan.checksum}")  # the same plan before and after a speed-up
     print(
-        f"diff:   {planned:.1f} s wall, {planned_cpu:.1f} s CPU ({checksum_cpu:.1f} s CPU of it the checksum)"
+        f"diff:   {planned:.1f} s wall, {planned_cpu:.2f} s CPU ({checksum_cpu:.2f} s CPU of it the checksum)"
     )
     print(
         f"json:   {written:.1f} s wall, {written_cpu:.1f} s CPU ({size / 1e6:.0f} MB); read back (loads) {loaded_cpu:.1f} s CPU; markdown: {rendered:.2f} s ({len(markdown):,} chars)"
