@@ -5,8 +5,10 @@ what the change would hold unshared."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,3 +170,22 @@ def test_a_plans_item_changes_and_links_share_their_common_parts() -> None:
     for link in links[1:]:
         assert link.source is links[0].source and link.actions is links[0].actions
     assert links[0].source == "c.yaml:1"
+
+
+def test_safety_ordering_and_the_checksum_run_without_the_items_by_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # They run at the plan's peak; the items by parent (one list entry an item) served the
+    # stages before them and are let go (a filter that needs items reads ``ctx.live``).
+    stages = sys.modules["reconciler.plan.diff"]
+    seen: list[int] = []
+    real = stages.screen
+
+    def watched(facts: Any, *args: Any) -> Any:
+        seen.append(len(facts.ctx.items_by_parent))
+        return real(facts, *args)
+
+    monkeypatch.setattr(stages, "screen", watched)
+    desired, live = _states(5)
+    plan = diff(desired, live, options=DiffOptions(created_at="t"))
+    assert seen == [0] and plan.summary.change == 5 and plan.summary.link == 5

@@ -99,10 +99,17 @@ def _diff(desired: DesiredState, live: LiveState, options: DiffOptions) -> Plan:
     staged = _plan_everything(ctx, users)
     if staged.problems:
         raise PlanError(list(staged.problems), root=desired.root_dir)
+    # What is held from here on is held at the plan's peak (safety, ordering, the checksum):
+    # not the items by parent, which only the stages read (8 bytes an item and a list a
+    # folder), nor more than one list of the changes at a time (8 bytes a change each).
+    ctx = replace(ctx, items_by_parent={})
     # our own empty duplicates: deleted, each saying why (first, where a replacement is)
     planned = first_in_replacements(staged.changes, healing)
+    staged = replace(staged, changes=())
     kept, refusals = screen(staged.facts(ctx), planned, options.only)
+    del planned
     final = ordered(kept)
+    del kept
     odd = odd_shapes(final)
     if odd:  # a planner bug: apply was never designed (nor tested) for this shape
         raise AssertionError(f"the planner made changes of unknown shape: {', '.join(odd[:3])}")
