@@ -194,6 +194,9 @@ def _plan_everything(ctx: Context, users: UserPlan) -> Staged:
     selectors = check_selectors(
         ctx, tree, placed.index, items.desired_meta, folders.synced_on_create
     )
+    # Read by the stages above only: not held while the plan is assembled (its peak), a
+    # dict entry per changed item.
+    items = replace(items, desired_meta={})
     stages = (
         users.changes,
         schema,
