@@ -32,7 +32,11 @@ measured as the read's time per object is: ``plan.cost.answers_work``), which sa
 the formula's shape (the client's preparation, a round trip, then the objects one after
 another) is what the apply did; and *inputs*, that over the estimate, which says how far the read's time per object
 and the write factor were from what the apply's objects took.
-At the end: how many applies came within 25 % of their estimate.
+Each auto-approve apply also shows the estimate it would have had with the time a written
+object took in the saved plan's apply just before (``write_seconds_shown``: its patch work
+less its re-reads at the read's time per object, over its written objects) in place of
+``write_factor × object_ms``: what a plan could carry from the last apply's journal.
+At the end: how many applies came within 25 % of their estimate (and of that one).
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
 """
@@ -81,18 +85,23 @@ def main() -> None:
             try:
                 asyncio.run(_warm(url, key, _desired(workdir, args, "warm", [])))
                 done: list[str] = []
+                last: dict[str, Any] | None = None
                 for mode, value in (("saved", "one"), ("auto-approve", "two")):
                     done.append(mode)
                     desired = _desired(workdir, args, value, done)
                     run = _run(url, key, desired, recheck=mode == "saved", server=server.pid)
                     row = asyncio.run(run)
-                    row.update(latency_ms=latency, mode=mode)
+                    row.update(latency_ms=latency, mode=mode, **_carried(row, last))
                     rows.append(row)
                     _print(row)
+                    last = row
             finally:
                 stop(server)
     within = sum(1 for row in rows if row["ratio"] and abs(row["ratio"] - 1) <= 0.25)
     print(f"within 25 %: {within} of {len(rows)} applies")
+    carried = [row["carried_ratio"] for row in rows if row["carried_ratio"]]
+    near = sum(1 for ratio in carried if abs(ratio - 1) <= 0.25)
+    print(f"with the write time carried from the apply before: {near} of {len(carried)}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
@@ -265,12 +274,34 @@ def _split(cost: Cost, seconds: dict[str, float], work: float | None) -> dict[st
     patch: PhaseCost | None = next((p for p in cost.phases if p.phase == "patch-items"), None)
     estimate = None if patch is None else cost.phase_seconds(patch)
     if patch is None or work is None or not estimate or cost.latency_ms is None:
-        return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None}
+        return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None,
+                "write_seconds_shown": None}  # fmt: skip
     modelled = (cost.prepare_ms(patch) + cost.latency_ms) / 1000 + work
+    rereads = patch.read_objects * (cost.object_ms or 0.0) / 1000
     return {
         "patch_work_seconds": round(work, 2),
+        # seconds a written object took, the re-reads taken at the read's time per object
+        "write_seconds_shown": (work - rereads) / patch.written_objects,
+        "patch_written": patch.written_objects,
+        "patch_prepare_seconds": cost.prepare_ms(patch) / 1000,
         "patch_structure": round(seconds[patch.phase] / modelled, 2),
         "patch_inputs": round(modelled / estimate, 2),
+    }
+
+
+def _carried(row: dict[str, Any], last: dict[str, Any] | None) -> dict[str, Any]:
+    """What the estimate would have been with the time a written object took in the apply
+    before on the same sandbox (seconds before, the saved plan's) in place of
+    ``write_factor × object_ms``: what a plan could read from the last apply's journal."""
+    shown = None if last is None else last.get("write_seconds_shown")
+    if not shown or row.get("write_seconds_shown") is None:
+        return {"carried_seconds": None, "carried_ratio": None}
+    patch = row["patch_prepare_seconds"] + row["measured_latency_ms"] / 1000
+    patch += row["patch_written"] * shown
+    others = row["estimated_seconds"] - row["estimated_phase_seconds"]["patch-items"]
+    return {
+        "carried_seconds": round(others + patch, 2),
+        "carried_ratio": round(row["apply_seconds"] / (others + patch), 2),
     }
 
 
@@ -296,6 +327,9 @@ def _print(row: dict[str, Any]) -> None:
     print(f"  patch-items: the server's work its answers show {row['patch_work_seconds']} s; "
           f"actual / estimate = structure {row['patch_structure']} x inputs "
           f"{row['patch_inputs']}")  # fmt: skip
+    if row["carried_seconds"] is not None:
+        print(f"  with the write time carried from the apply before: estimated "
+              f"{row['carried_seconds']} s (actual / that {row['carried_ratio']})")  # fmt: skip
     if phases != "equal":
         print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
 

@@ -9,7 +9,7 @@ the plan's checksum (``plan.document``), because a latency measured during the r
 on every run while the changes, which the checksum covers, do not. An empty plan has no
 cost at all (``Plan.cost`` is None), so it stays empty in every rendering.
 
-The formula (``Cost.phase_seconds``), from two things the read just measured:
+The formula (``Cost.phase_seconds``), from three things the read just measured:
 
 * ``latency_ms``, what a round trip of a light request took (``round_trip_ms_of``: the
   median time of the read's requests on routes whose answers held few objects, such as a
@@ -28,8 +28,10 @@ The formula (``Cost.phase_seconds``), from two things the read just measured:
   server's work on its objects rather than by round trips: its patch-bulks of 1,000 items each take far longer than a
   round trip. We take the server to do the objects of concurrent bulk requests one after
   another, not side by side: the sandbox does (its writes hold one lock, its one process
-  one interpreter lock), and for a server that overlaps them the estimate is an upper
-  bound. So a phase takes ``latency_ms + objects × object_ms`` when that is longer than its
+  one interpreter lock; in a saved plan's patch phase the re-read of one bundle is on the
+  wire while another is written, yet the phase's own answers show the objects done one
+  after another: bench/bench_cost.py's "structure", 1.00-1.07), and for a server that
+  overlaps them the estimate is an upper bound. So a phase takes ``latency_ms + objects × object_ms`` when that is longer than its
   round trips, each object re-read before writing counted once and each written object
   ``write_factor`` times.
 
@@ -49,7 +51,14 @@ what writing an object costs the server against reading it. ``WRITE_FACTOR`` is 
 median of what ten applies of 12,000 item patches showed on the sandbox (from 2.0 to 6.3,
 on a loaded machine; ``bench/bench_cost.py`` prints it for each apply; ``bench/README.md``):
 a patch-bulk reads its objects, writes them and answers with them read again. Real Encord
-has not been measured: its bulk phases are estimated as well as that assumption holds.
+has not been measured: its bulk phases are estimated as well as that assumption holds. To
+measure it there: apply saved plans of 10,000 or more item patches; the patch phase's work
+from its own answers (``answers_work`` over its get-bulk and patch-bulk answers, as
+``bench/bench_cost.py`` prints it), less its re-read objects at the read's ``object_ms``,
+over its written objects at ``object_ms``. An apply could write that into its journal and
+the next plan of the same target read it back; it is not done, because on the sandbox the
+factor consecutive applies show varies 2-9x (bench/README.md, fourth pass), so a factor
+carried from the last apply predicted no better than the constant.
 """
 
 from __future__ import annotations
