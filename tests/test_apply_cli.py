@@ -408,3 +408,23 @@ def test_a_saved_item_only_plan_is_verified_from_what_it_wrote_not_a_new_read(
     (verified,) = [e for e in events if e["event"] == "verify_finished"]
     assert verified["converged"] is True and verified["reread"] == "touched"
     assert events[-1]["ok"] is True
+
+
+def test_a_saved_plan_is_built_while_the_lock_confirms_and_the_parts_are_timed(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, items=2)
+    plan_file = tmp_path / "plan.json"
+    _saved_plan(config, plan_file)
+    timings = tmp_path / "timings.json"
+    result = run_cli(
+        "apply", str(plan_file), "--auto-approve", env={"RECONCILER_TIMINGS": str(timings)}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    parts = json.loads(timings.read_text())
+    assert {"judge", "config", "lock", "read_plan", "apply", "release"} <= parts.keys()
+    assert 0.6 <= parts["lock_wait"][0] <= 0.9  # the embedded lock's confirmation delay
+    assert 0 < parts["build"][0] < parts["lock"][0]  # the plan was built inside taking it
+    auto = tmp_path / "auto.json"
+    again = run_cli("apply", str(config), "--auto-approve", env={"RECONCILER_TIMINGS": str(auto)})
+    assert again.returncode == 0 and "build" not in json.loads(auto.read_text())

@@ -235,3 +235,37 @@ def test_loading_a_plan_file_runs_without_the_cycle_collector_and_restores_it(
         gc.enable()
     assert seen == [False, False, False, False]
     assert plan.summary.change == 30
+
+
+def test_a_plan_file_is_judged_whole_before_its_plan_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``judge`` makes every check that refuses a corrupt or edited file without building the
+    ``Plan`` (``reconciler apply`` builds it while the lock confirms); ``build`` builds once."""
+    from reconciler.plan import planfile
+
+    plan = replace(_a_plan(), environment="prod", config_dir="../config")
+    plan = replace(plan, checksum=compute_checksum(plan))
+    text = dumps(plan)
+    from reconciler.plan.document import plan_from_document
+
+    built: list[int] = []
+
+    def counted(doc: Any) -> Plan:
+        built.append(1)
+        return plan_from_document(doc)
+
+    monkeypatch.setattr(planfile, "plan_from_document", counted)
+    judged = planfile.judge(text)
+    assert built == []
+    assert (judged.checksum, judged.environment, judged.config_dir) == (
+        plan.checksum,
+        "prod",
+        "../config",
+    )
+    assert judged.build() == plan and judged.build() is judged.build() and built == [1]
+    edited = json.loads(text)
+    edited["environment"] = "staging"
+    for bad in (json.dumps(edited), text[:-20], "[]"):
+        with pytest.raises(PlanFileError):
+            planfile.judge(bad)

@@ -185,7 +185,9 @@ class OrgLock:
         self._since = ""
         self._folder: str | None = None  # the lock folder our lease is in, once held
         self._confirmed_at = 0.0  # monotonic: when the last read that showed our lease began
+        self._meanwhile: Callable[[], object] | None = None
         self.lost: str | None = None
+        self.waited = 0.0  # seconds of the waits ``acquire`` drew (confirmations, polls)
 
     # --- taking it -------------------------------------------------------------------------
 
@@ -195,8 +197,15 @@ class OrgLock:
         timeout: float,
         force_unlock: str | None = None,
         on_wait: Callable[[Lease], None] = lambda lease: None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> None:
-        """Hold the lock, or raise ``LockHeldError`` after ``timeout`` seconds of waiting."""
+        """Hold the lock, or raise ``LockHeldError`` after ``timeout`` seconds of waiting.
+
+        ``meanwhile``: CPU work (no request) run once, at the start of the first confirmation
+        wait, which then sleeps only what is left of its delay. The delay is a minimum: a
+        confirmation read sent later than it still sees every competitor's write, so the lock
+        is as sound; the work just no longer waits for the lock to start."""
+        self._meanwhile = meanwhile
         deadline = time.monotonic() + timeout
         announced: str | None = None
         failed = 0  # attempts that did not confirm: a few are allowed even with no timeout
@@ -217,7 +226,19 @@ class OrgLock:
                 on_wait(blocking)
                 announced = blocking.run
             pause = self._random.uniform(*self.timing.poll)
-            await self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
+            pause = max(0.0, min(pause, deadline - time.monotonic()))
+            self.waited += pause
+            await self._sleep(pause)
+
+    async def _confirm_wait(self) -> None:
+        """The confirmation delay, with ``meanwhile`` (once) run in its first seconds."""
+        delay = self._random.uniform(*self.timing.confirm_delay)
+        self.waited += delay  # the work below runs inside it: its time is in the delay's
+        started = time.monotonic()
+        work, self._meanwhile = self._meanwhile, None
+        if work is not None:
+            work()
+        await self._sleep(max(0.0, delay - (time.monotonic() - started)))
 
     def _blocking(self, folders: list[Folder], force_unlock: str | None) -> Lease | None:
         """A live lease of another run that we must wait for, if any."""
@@ -241,7 +262,7 @@ class OrgLock:
             if time.monotonic() - started > self.timing.write_window:
                 logger.info("lock: the write took too long to trust; trying again")
                 return False
-            await self._sleep(self._random.uniform(*self.timing.confirm_delay))
+            await self._confirm_wait()
             confirming = time.monotonic()
             again = await self._folders()
             if self._only_ours(again, forced):

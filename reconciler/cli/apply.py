@@ -13,9 +13,9 @@ do), 1 for anything else. Every error is one line; none is a traceback.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +41,14 @@ from reconciler.apply.resume import (
     resumes,
     stopped_runs,
 )
+from reconciler.cli import apply_planfile
 from reconciler.cli.apply_checks import (
     incomplete_read_line,
     invisible_creates,
     invisible_creates_line,
 )
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
+from reconciler.cli.apply_timing import Laps
 from reconciler.cli.apply_views import ApplyView, view_for
 from reconciler.cli.common import (
     CommandError,
@@ -71,22 +73,18 @@ from reconciler.cli.interrupts import (
 from reconciler.cli.main import cli
 from reconciler.cli.target_flags import target_flags
 from reconciler.collector import collector_frozen
-from reconciler.config.files import SETTINGS_NAME
 from reconciler.encord import EncordClient
-from reconciler.errors import within
 from reconciler.live.identity import read_caller
 from reconciler.model.desired import DesiredState
 from reconciler.model.live import LiveState
 from reconciler.plan import (
     DiffOptions,
     Plan,
-    PlanFileError,
     can_apply,
-    loads,
 )
+from reconciler.plan.planfile import JudgedPlan
 from reconciler.plan.recheck import refusal_line, unplanned_removals
 from reconciler.plan.render_text import Detail
-from reconciler.plan.signature import check_signature, plan_key
 
 _YAML = (".yaml", ".yml")
 
@@ -180,10 +178,16 @@ def apply_command(
 
 
 async def _apply(request: Request, view: ApplyView, progress: Progress) -> int:
+    laps = Laps()
     plan_file = _plan_file(request.path)
-    saved = _load_plan(plan_file) if plan_file is not None else None
+    # A saved plan is judged (every check that refuses a corrupt or edited file) before
+    # anything is written, the lock included; its ``Plan`` is built while the lock confirms.
+    judged = apply_planfile.judge_plan(plan_file) if plan_file is not None else None
+    laps.lap("judge")
     with collector_frozen():  # a saved plan is alive to the end: out of the collector's walks
-        return await _apply_plan(request, view, progress, plan_file, saved)
+        code = await _apply_plan(request, view, progress, plan_file, judged, laps)
+    laps.write()
+    return code
 
 
 async def _apply_plan(
@@ -191,13 +195,21 @@ async def _apply_plan(
     view: ApplyView,
     progress: Progress,
     plan_file: Path | None,
-    saved: Plan | None,
+    judged: JudgedPlan | None,
+    laps: Laps,
 ) -> int:
-    environment = _environment(request, saved)
-    desired = load_desired(_config_dir(request.path, saved), hint="", environment=environment)
+    environment = _environment(request, judged)
+    desired = load_desired(
+        apply_planfile.config_dir(request.path, judged), hint="", environment=environment
+    )
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
     client = connect_client(request.target, desired)
-    async with client, _locked(client, desired, request) as lock:
+    laps.lap("config")
+    prepare = apply_planfile.builder(judged, plan_file, laps)
+    async with client, _locked(client, desired, request, prepare) as lock:
+        laps.lap("lock")
+        laps.add("lock_wait", lock.waited)
+        saved = apply_planfile.built(judged, plan_file)  # built while the lock confirmed: at once
         # Only now: a run that was still going when this one started has finished meanwhile.
         stopped = (
             stopped_runs(journal_dir, resume=request.resume, environment=environment)
@@ -205,6 +217,7 @@ async def _apply_plan(
             else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
         )
         plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
+        laps.lap("read_plan")
         if plan.target != client.target:
             raise _mismatch(plan, client)
         view.plan(plan)
@@ -244,6 +257,8 @@ async def _apply_plan(
                     ),
                     emit=progress,
                 )
+        laps.lap("apply")
+    laps.lap("release")
     view.close()
     view.summary(result)
     if result.interrupted:
@@ -255,13 +270,17 @@ async def _apply_plan(
 
 
 def _locked(
-    client: EncordClient, desired: DesiredState, request: Request
+    client: EncordClient,
+    desired: DesiredState,
+    request: Request,
+    meanwhile: Callable[[], object] | None,
 ) -> AbstractAsyncContextManager[OrgLock]:
     return apply_lock(
         client,
         desired.ownership.id,
         timeout=request.lock_timeout,
         force_unlock=request.force_unlock,
+        meanwhile=meanwhile,
     )
 
 
@@ -269,46 +288,6 @@ def _plan_file(path: Path) -> Path | None:
     if path.is_file() and path.suffix.lower() not in _YAML:
         return path
     return None
-
-
-def _load_plan(path: Path) -> Plan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read plan file {path}: {exc}") from None
-    with within(str(path), PlanFileError):
-        plan = loads(text)
-    key = plan_key(os.environ)
-    if key is not None:
-        check_signature(path, plan.checksum, key)
-    return plan
-
-
-def _config_dir(path: Path, saved: Plan | None) -> Path:
-    """The config a saved plan was made from: recorded relative to the plan file (absolute in
-    plans made before), so that it applies in any checkout of the same repository. Never
-    another one: its apply would run, then verify against other declarations and fail."""
-    if saved is None:
-        return path
-    if not saved.config_dir:
-        raise CommandError(
-            f"{path}: the plan does not say which config it was made from; make it again "
-            "with `reconciler plan --out`"
-        )
-    made_in = (path.resolve().parent / saved.config_dir).resolve()
-    if (made_in / SETTINGS_NAME).is_file():
-        return made_in
-    fix = (
-        f"put the plan file where {saved.config_dir!r} (relative to it) is the config it "
-        "was made from"
-    )
-    here = Path.cwd()
-    if (here / SETTINGS_NAME).is_file():
-        raise CommandError(
-            f"{path} was made from the config in {made_in}, not the one in {here}, and that "
-            f"config is not there; {fix}, or make a new plan from {here}"
-        )
-    raise CommandError(f"{path} was made from the config in {made_in}, which is not there; {fix}")
 
 
 async def _the_plan(
@@ -379,7 +358,7 @@ def _journal_of(plan_file: Path, saved: Plan) -> Path:
     return journal_path(plan_file.resolve().parent, saved.checksum, environment=saved.environment)
 
 
-def _environment(request: Request, saved: Plan | None) -> str | None:
+def _environment(request: Request, saved: JudgedPlan | None) -> str | None:
     """The environment of this run: ``--env`` (or ``RECONCILER_ENV``); for a saved plan, the
     one it was made for, and never another (its changes were reviewed for that one)."""
     requested: str | None = request.target.get("environment")

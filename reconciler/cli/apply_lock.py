@@ -48,10 +48,16 @@ def lock_flags(command: F) -> F:
 
 @contextlib.asynccontextmanager
 async def apply_lock(
-    client: EncordClient, ownership_id: str, *, timeout: float, force_unlock: str | None
+    client: EncordClient,
+    ownership_id: str,
+    *,
+    timeout: float,
+    force_unlock: str | None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> AsyncIterator[OrgLock]:
     r"""Hold the lock of ``ownership_id`` for the body; failures are ``LockError``\ s, and
-    ``EncordError``\ s that say they happened taking the lock."""
+    ``EncordError``\ s that say they happened taking the lock. ``meanwhile``: CPU work to run
+    while the lock's confirmation waits (``OrgLock.acquire``)."""
     embedded = client.target.startswith("sandbox:")
     lock = OrgLock(client, ownership_id, timing=EMBEDDED_TIMING if embedded else REMOTE_TIMING)
 
@@ -63,7 +69,9 @@ async def apply_lock(
         )
 
     with within(f"cannot take the apply lock on {client.target}", EncordError):
-        await lock.acquire(timeout=timeout, force_unlock=force_unlock, on_wait=waiting)
+        await lock.acquire(
+            timeout=timeout, force_unlock=force_unlock, on_wait=waiting, meanwhile=meanwhile
+        )
     async with lock.kept():
         yield lock
 

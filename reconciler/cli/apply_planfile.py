@@ -1,0 +1,90 @@
+"""A saved plan file in ``reconciler apply``: judged before anything is sent, built while the
+lock confirms, and the config it was made from.
+
+Every check that refuses a corrupt or edited file (JSON, format version, the schema's shape,
+the checksum, the signature) runs before the lock is taken: nothing is written, not even a
+lease, for a file that fails them. Building its ``Plan`` (about a third of loading it: a
+``Change``, its refs and payloads per change) is CPU only and is run inside the lock's
+confirmation delay (``OrgLock.acquire(meanwhile=...)``), which otherwise idles.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler.cli.apply_timing import Laps
+from reconciler.cli.common import CommandError
+from reconciler.config.files import SETTINGS_NAME
+from reconciler.errors import within
+from reconciler.plan import Plan, PlanFileError
+from reconciler.plan.planfile import JudgedPlan, judge
+from reconciler.plan.signature import check_signature, plan_key
+
+
+def builder(
+    judged: JudgedPlan | None, plan_file: Path | None, laps: Laps
+) -> Callable[[], object] | None:
+    """Building a judged plan, to run while the lock's confirmation waits: CPU only, and
+    nothing is sent. A plan this reconciler cannot apply (a change it does not make, only in a
+    file re-sealed by hand) is refused there: the lock is released and nothing else written."""
+    if judged is None or plan_file is None:
+        return None
+
+    def build() -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        built(judged, plan_file)
+        gc.freeze()  # alive to the end, as the rest under ``collector_frozen`` in ``_apply``
+        laps.add("build", time.perf_counter() - wall, time.process_time() - cpu)
+
+    return build
+
+
+def built(judged: JudgedPlan | None, plan_file: Path | None) -> Plan | None:
+    if judged is None or plan_file is None:
+        return None
+    with within(str(plan_file), PlanFileError):
+        return judged.build()
+
+
+def judge_plan(path: Path) -> JudgedPlan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read plan file {path}: {exc}") from None
+    with within(str(path), PlanFileError):
+        judged = judge(text)
+    key = plan_key(os.environ)
+    if key is not None:
+        check_signature(path, judged.checksum, key)
+    return judged
+
+
+def config_dir(path: Path, saved: JudgedPlan | None) -> Path:
+    """The config a saved plan was made from: recorded relative to the plan file (absolute in
+    plans made before), so that it applies in any checkout of the same repository. Never
+    another one: its apply would run, then verify against other declarations and fail."""
+    if saved is None:
+        return path
+    if not saved.config_dir:
+        raise CommandError(
+            f"{path}: the plan does not say which config it was made from; make it again "
+            "with `reconciler plan --out`"
+        )
+    made_in = (path.resolve().parent / saved.config_dir).resolve()
+    if (made_in / SETTINGS_NAME).is_file():
+        return made_in
+    fix = (
+        f"put the plan file where {saved.config_dir!r} (relative to it) is the config it "
+        "was made from"
+    )
+    here = Path.cwd()
+    if (here / SETTINGS_NAME).is_file():
+        raise CommandError(
+            f"{path} was made from the config in {made_in}, not the one in {here}, and that "
+            f"config is not there; {fix}, or make a new plan from {here}"
+        )
+    raise CommandError(f"{path} was made from the config in {made_in}, which is not there; {fix}")
