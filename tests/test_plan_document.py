@@ -205,6 +205,7 @@ def test_fingerprints_read_from_the_changes_and_hashed_in_batches_are_the_docume
     whole = document_checksum(plan_document(held, with_checksum=False))
     assert compute_checksum(read) == compute_checksum(held) == whole
     assert plan_document(read) == plan_document(held)
+    assert repr(read.fingerprints) == f"Fingerprints({held.fingerprints!r})"
 
 
 def test_loading_a_plan_file_runs_without_the_cycle_collector_and_restores_it(
