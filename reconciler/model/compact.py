@@ -71,7 +71,7 @@ def compact_edited(text: str) -> float | str:
         return text
     if text[4:20:3] != form or not text.endswith("+00:00") or not text.isascii():
         return text
-    if size == 32 and not text[20:26].isdigit():
+    if size == 32 and not text[20:26].isdigit():  # 3.11 refuses these itself; a later one?
         return text
     seconds = (when.toordinal() - _EPOCH_DAY) * 86_400 + when.hour * 3_600
     micros = (seconds + when.minute * 60 + when.second) * 1_000_000 + when.microsecond
