@@ -107,6 +107,19 @@ def test_shared_views_past_their_limit_are_made_each_and_still_canonical() -> No
     assert views(one) == {"b": 1}
 
 
+def test_equal_flat_metadata_in_distinct_objects_shares_one_view_but_not_across_types() -> None:
+    views = SharedViews()
+    one, again, true, nested = (
+        {"b": "x", "a": 1},
+        {"a": 1, "b": "x"},
+        {"a": True, "b": "x"},
+        {"a": [1]},
+    )
+    assert views(one) is views(again) and list(views(again)) == ["a", "b"]
+    assert views(true) is not views(one) and repr(views(true)) == "{'a': True, 'b': 'x'}"
+    assert views(nested) is not views({"a": [1]}) and views(nested) == {"a": [1]}
+
+
 def test_a_fold_merges_each_live_metadata_object_once_to_the_same_result() -> None:
     combined = combine([Contribution({"a": "new"}, False, ("qa.*",), "s")])
     live = {"a": "old", "qa.x": 1, "b": True}

@@ -55,10 +55,13 @@ class SharedViews:
     views returned are shared: never mutate one. Past ``limit`` distinct values (nothing is
     shared, e.g. a per-item key in every item's metadata) it stops remembering."""
 
-    __slots__ = ("_limit", "_seen")
+    __slots__ = ("_alike", "_limit", "_seen")
 
     def __init__(self, limit: int = 65536) -> None:
         self._seen: dict[int, tuple[Any, Any]] = {}
+        # Flat views by content (with each value's type: ``1 == True``), for equal values
+        # that are distinct objects (metadata not shared by the read).
+        self._alike: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._limit = limit
 
     def __call__(self, value: Any) -> Any:
@@ -67,6 +70,9 @@ class SharedViews:
             return found[1]
         view = canonical(value)
         if len(self._seen) < self._limit:
+            if type(view) is dict and _PLAIN.issuperset(map(type, view.values())):
+                key = (*view.items(), *map(type, view.values()))
+                view = self._alike.setdefault(key, view)
             self._seen[id(value)] = (value, view)
         return view
 
