@@ -180,6 +180,10 @@ def test_the_line_names_requests_phases_time_and_latency() -> None:
     )
     long = replace(cost, latency_ms=5000.0)
     assert "about 3 min at the 5000 ms" in long.line()
+    quick = Cost(phases=(PhaseCost("patch-items", 2, 1, 1),), concurrency=16, latency_ms=11.0)
+    assert quick.line() == (
+        "Applying: 2 requests in 1 phase, under 0.1 s at the 11 ms latency just measured."
+    )
     measured = replace(cost, object_ms=0.25)
     assert measured.line().endswith("at the 180 ms latency and 250 µs an object just measured.")
     assert "and 1.5 ms an object" in replace(cost, object_ms=1.5).line()

@@ -249,7 +249,7 @@ class Cost:
             "" if self.object_ms is None else f" and {_per_object(self.object_ms)} an object"
         )
         return (
-            f"{head}, about {_seconds(self.seconds)} at the {_ms(self.latency_ms)} "
+            f"{head}, {_about(self.seconds)} at the {_ms(self.latency_ms)} "
             f"latency{per_object} just measured."
         )
 
@@ -284,12 +284,14 @@ class Cost:
         )
 
 
-def _seconds(value: float) -> str:
+def _about(value: float) -> str:
+    if value < 0.05:  # "about 0.0 s" reads as if applying took no time at all
+        return "under 0.1 s"
     if value < 10:
-        return f"{value:.1f} s"
+        return f"about {value:.1f} s"
     if value < 120:
-        return f"{value:.0f} s"
-    return f"{value / 60:.0f} min"
+        return f"about {value:.0f} s"
+    return f"about {value / 60:.0f} min"
 
 
 def _ms(value: float) -> str:
