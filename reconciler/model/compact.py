@@ -120,6 +120,22 @@ def _forget(key: _Key) -> None:
         del _PLACES[key]
 
 
+def _stored(
+    name: str, url: str | None, tombstone: bool, placeholder: bool, unreadable: bool
+) -> tuple[int, str | None]:
+    """An item's flags and its URL as stored: the part before the name when the URL ends
+    with it (one interned string per folder prefix). One rule for ``CompactItem`` and
+    ``item_maker``, which must store an item alike."""
+    flags = (
+        (_TOMBSTONE if tombstone else 0)
+        | (_PLACEHOLDER if placeholder else 0)
+        | (_UNREADABLE if unreadable else 0)
+    )
+    if url is not None and name and url.endswith(name):
+        return flags | _URL_PREFIX, sys.intern(url[: len(url) - len(name)])
+    return flags, url
+
+
 class _Slots:
     """The storage of ``CompactItem``, not yet frozen: ``item_maker`` fills one as any object
     is filled (the fastest way CPython has), then makes it the frozen class it stands for."""
@@ -161,14 +177,7 @@ class CompactItem(_Slots):
         put(self, "description", description)
         put(self, "metadata", {} if metadata is None else metadata)
         put(self, "_edited", compact_edited(last_edited_at))
-        flags = (
-            (_TOMBSTONE if is_tombstone else 0)
-            | (_PLACEHOLDER if is_placeholder else 0)
-            | (_UNREADABLE if metadata_unreadable else 0)
-        )
-        if url is not None and name and url.endswith(name):
-            url = sys.intern(url[: len(url) - len(name)])
-            flags |= _URL_PREFIX
+        flags, url = _stored(name, url, is_tombstone, is_placeholder, metadata_unreadable)
         put(self, "_url", url)
         put(self, "_place", _place((parent, folder_path, item_type, flags)))
 
@@ -283,14 +292,7 @@ def item_maker(cls: type[_Item]) -> Callable[..., _Item]:
         metadata_unreadable: bool,
         url: str | None,
     ) -> _Item:
-        flags = (
-            (_TOMBSTONE if is_tombstone else 0)
-            | (_PLACEHOLDER if is_placeholder else 0)
-            | (_UNREADABLE if metadata_unreadable else 0)
-        )
-        if url is not None and name and url.endswith(name):
-            url = sys.intern(url[: len(url) - len(name)])
-            flags |= _URL_PREFIX
+        flags, url = _stored(name, url, is_tombstone, is_placeholder, metadata_unreadable)
         key = (parent, folder_path, item_type, flags)
         if key != last[0]:
             last[:] = key, _place(key)
