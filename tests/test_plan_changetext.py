@@ -129,17 +129,62 @@ def test_a_value_json_does_not_have_is_refused_and_past_the_bound_pieces_are_enc
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(CHANGES, min_size=1, max_size=4), DIFF)
-def test_diff_leaves_shared_by_changes_are_encoded_once_and_alike(
-    changes: list[Change], shared: tuple[FieldDiff, ...]
+@given(st.lists(CHANGES, min_size=1, max_size=4), DIFF, METADATA)
+def test_pieces_shared_by_changes_are_encoded_once_and_alike(
+    changes: list[Change], diff: tuple[FieldDiff, ...], metadata: dict[str, Any]
 ) -> None:
-    """The checksum passes one cache of leaf texts for the whole plan: the planner shares
-    equal diff leaves between changes (``describe._leaf``), one object each."""
+    """The checksum passes one cache of texts for the whole plan: the planner shares equal
+    diff leaves (``describe._leaf``), diffs and metadata views (``describe.ItemDescriber``)
+    between changes, one object each."""
+    shared_diff = (*diff, diff[0]) if diff else diff  # one leaf twice in one diff too
     changes = [
-        dataclasses.replace(c, diff=shared + c.diff) if n % 2 else c for n, c in enumerate(changes)
+        dataclasses.replace(c, diff=shared_diff, after=ItemPayload(f"/{n}", metadata), before=None)
+        if n % 2
+        else c
+        for n, c in enumerate(changes)
     ]
-    leaves: dict[int, str] = {}
+    texts: dict[int, str] = {}
     for change in changes:
-        assert change_text(change, refs_document, leaves) == _dumped(change)
-    distinct = {id(d) for c in changes for d in c.diff}
-    assert set(leaves) == distinct
+        assert change_text(change, refs_document, texts) == _dumped(change)
+    for change in changes:  # now from what is remembered
+        assert change_text(change, refs_document, texts) == _dumped(change)
+    leaves = {id(d) for c in changes for d in c.diff}
+    assert leaves <= set(texts)
+    if len(changes) > 1:
+        assert id(metadata) in set(texts)
+        assert not shared_diff or id(shared_diff) in set(texts)
+
+
+def test_past_the_bound_shared_pieces_are_encoded_each_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(changetext, "_MAX_SHARED", 0)
+    leaf = FieldDiff(("metadata", "k"), "change", "a", "b")
+    change = Change(
+        address="item:/a",
+        kind=Kind.ITEM,
+        actions=(Action.PATCH,),
+        before=ItemPayload("/a", {"k": "a"}),
+        after=ItemPayload("/a", {"k": "b"}),
+        diff=(leaf,),
+        refs=Refs(uuid="u", from_parent_uuid="p"),
+    )
+    texts: dict[int, str] = {}
+    assert change_text(change, refs_document, texts) == _dumped(change)
+    assert change_text(change, refs_document, texts) == _dumped(change)
+    assert texts == {}
+
+
+@pytest.mark.parametrize(
+    "refs",
+    [
+        Refs(uuid="u", from_parent_uuid="p"),
+        Refs(dataset_uuid="d", item_uuid="i"),
+        Refs(uuid="u", parent_uuid="p", parent_path="/x", from_parent_uuid="q"),
+        Refs(dataset_uuid="d", item_uuid="i", data_hashes=("h1", "h2")),
+        Refs(),
+    ],
+)
+def test_refs_in_slots_or_not_are_written_as_their_document(refs: Refs) -> None:
+    change = Change(address="link:x", kind=Kind.LINK, actions=(Action.LINK,), refs=refs)
+    assert change_text(change, refs_document) == _dumped(change)

@@ -47,6 +47,10 @@ def test_refs_read_back_every_field_and_compare_as_their_fields(
         assert hash(a) == hash(b)
     assert pickle.loads(pickle.dumps(a)) == a and copy.deepcopy(a) == a
     assert Refs(*a.values()) == a  # positionally, in ``REF_FIELDS`` order
+    slotted = {"uuid", "from_parent_uuid", "dataset_uuid", "item_uuid"}
+    assert a.slots_only == all(
+        v in (None, ()) for k, v in _defaults(one).items() if k not in slotted
+    )
     assert repr(a) == "Refs(" + ", ".join(f"{k}={v!r}" for k, v in _defaults(one).items()) + ")"
 
 

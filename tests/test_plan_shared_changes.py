@@ -107,6 +107,17 @@ def test_shared_views_past_their_limit_are_made_each_and_still_canonical() -> No
     assert views(one) == {"b": 1}
 
 
+def test_equal_flat_metadata_past_the_limit_of_objects_still_shares_one_view() -> None:
+    # A plan whose items each hold their own metadata dict: more objects than the limit,
+    # a handful of contents.
+    views = SharedViews(limit=2)
+    first = views({"a": "x"})
+    views({"b": "y"})
+    many = [views({"a": "x"}) for _ in range(5)]  # distinct objects, past the limit
+    assert all(view is first for view in many)
+    assert views({"c": "z"}) == {"c": "z"} and views({"c": "z"}) is not views({"c": "z"})
+
+
 def test_equal_flat_metadata_in_distinct_objects_shares_one_view_but_not_across_types() -> None:
     views = SharedViews()
     one, again, true, nested = (

@@ -52,8 +52,9 @@ class SharedViews:
     thousand item changes need a handful of views, not two dicts each (about 370 bytes a
     change). Keyed by identity, holding each value so that its ``id`` is not reused; the
     values must not change while the plan is made (live state and folds never do), and the
-    views returned are shared: never mutate one. Past ``limit`` distinct values (nothing is
-    shared, e.g. a per-item key in every item's metadata) it stops remembering."""
+    views returned are shared: never mutate one. Past ``limit`` distinct objects, or
+    ``limit`` distinct flat contents (nothing is shared, e.g. a per-item key in every
+    item's metadata), it stops remembering more of them."""
 
     __slots__ = ("_alike", "_limit", "_seen")
 
@@ -69,10 +70,16 @@ class SharedViews:
         if found is not None:
             return found[1]
         view = canonical(value)
+        if type(view) is dict and _PLAIN.issuperset(map(type, view.values())):
+            # Looked up past the limit of ``_seen`` too: a plan whose items each hold their
+            # own (equal) metadata dicts fills that with objects it will not see again.
+            key = (*view.items(), *map(type, view.values()))
+            alike = self._alike.get(key)
+            if alike is not None:
+                view = alike
+            elif len(self._alike) < self._limit:
+                self._alike[key] = view
         if len(self._seen) < self._limit:
-            if type(view) is dict and _PLAIN.issuperset(map(type, view.values())):
-                key = (*view.items(), *map(type, view.values()))
-                view = self._alike.setdefault(key, view)
             self._seen[id(value)] = (value, view)
         return view
 

@@ -51,29 +51,48 @@ def _actions(actions: tuple[Any, ...]) -> str:
     return _json([str(a) for a in actions])
 
 
-def _diff(diff: tuple[FieldDiff, ...], leaves: dict[int, str] | None) -> str:
+def _diff(diff: tuple[FieldDiff, ...], shared: dict[int, str] | None) -> str:
     if not diff:
         return "[]"
-    if leaves is None:
+    if shared is None:
         return "[" + ",".join(map(_leaf, diff)) + "]"
-    texts = []
-    for d in diff:  # the planner shares equal leaves (``describe._leaf``): encoded once each
-        text = leaves.get(id(d))
-        if text is None:
-            text = leaves[id(d)] = _leaf(d)
-        texts.append(text)
-    return "[" + ",".join(texts) + "]"
+    # The planner shares a diff between the item changes going from one metadata view to
+    # another (``describe.ItemDescriber``), and equal leaves (``describe._leaf``): each
+    # written once.
+    text = shared.get(id(diff))
+    if text is None:
+        text = "[" + ",".join([_remembered(d, _leaf, shared) for d in diff]) + "]"
+        _remember(shared, diff, text)
+    return text
+
+
+def _remembered(value: Any, encode: Callable[[Any], str], shared: dict[int, str]) -> str:
+    text = shared.get(id(value))
+    if text is None:
+        text = encode(value)
+        _remember(shared, value, text)
+    return text
+
+
+def _remember(shared: dict[int, str], value: Any, text: str) -> None:
+    if len(shared) < _MAX_SHARED:  # nothing shared (each item its own metadata): bounded
+        shared[id(value)] = text
+
+
+_MAX_SHARED = 65536
 
 
 def _leaf(d: FieldDiff) -> str:
     return _json({"path": list(d.path), "op": d.op, "before": d.before, "after": d.after})
 
 
-def _payload(value: Any) -> str:
+def _payload(value: Any, shared: dict[int, str] | None) -> str:
     if value is None:
         return "null"
     if type(value) is ItemPayload:  # most changes of a large plan: no dict made for it
-        return '{"metadata":' + _json(value.metadata) + ',"path":' + _string(value.path) + "}"
+        metadata = value.metadata  # shared between items (``canonical.SharedViews``)
+        text = _json(metadata) if shared is None else _remembered(metadata, _json, shared)
+        return '{"metadata":' + text + ',"path":' + _string(value.path) + "}"
     return _json(encoded(value))
 
 
@@ -91,11 +110,22 @@ _REF_VALUES = attrgetter(*_REF_NAMES)
 _REF_KEYS = tuple(f'"{name}":' for name in _REF_NAMES)
 
 
+# The fields ``Refs`` holds in slots (item changes' and links'), in sorted order.
+_SLOT_NAMES = sorted(name for name in REF_FIELDS if name in Refs.__slots__)
+_SLOT_VALUES = attrgetter(*_SLOT_NAMES)
+_SLOT_KEYS = tuple(f'"{name}":' for name in _SLOT_NAMES)
+
+
 def _refs(refs: Refs, refs_document: Callable[[Refs], dict[str, Any]]) -> str:
     """``_json(refs_document(refs))`` for refs of strings (every change but an unlink's):
     the fields set, in sorted order, without a dict made and sorted per change."""
+    if refs.slots_only:  # item changes and links: four slots, no properties to call
+        keys: tuple[str, ...] = _SLOT_KEYS
+        values = _SLOT_VALUES(refs)
+    else:
+        keys, values = _REF_KEYS, _REF_VALUES(refs)
     parts = []
-    for key, value in zip(_REF_KEYS, _REF_VALUES(refs), strict=True):
+    for key, value in zip(keys, values, strict=True):
         if type(value) is str:
             parts.append(key + encode_basestring(value))
         elif value is not None and value != ():  # unlinks' data hashes: the document's way
@@ -106,11 +136,12 @@ def _refs(refs: Refs, refs_document: Callable[[Refs], dict[str, Any]]) -> str:
 def change_text(
     change: Change,
     refs_document: Callable[[Refs], dict[str, Any]],
-    leaves: dict[int, str] | None = None,
+    shared: dict[int, str] | None = None,
 ) -> str:
     """The canonical text of ``change_document(change)`` (its ``refs`` by ``refs_document``).
-    ``leaves``: the caller's texts of diff leaves by ``id``, kept for as long as the changes
-    it passes are alive (so no id is reused), to encode a leaf many changes share once."""
+    ``shared``: the caller's texts of diffs, diff leaves and item metadata by ``id``, kept
+    for as long as the changes it passes are alive (so no id is reused), to encode what
+    many changes share once."""
     return "".join(
         (
             '{"actions":',
@@ -118,13 +149,13 @@ def change_text(
             ',"address":',
             encode_basestring(change.address),
             ',"after":',
-            _payload(change.after),
+            _payload(change.after, shared),
             ',"before":',
-            _payload(change.before),
+            _payload(change.before, shared),
             ',"depends_on":',
             _json(list(change.depends_on)) if change.depends_on else "[]",
             ',"diff":',
-            _diff(change.diff, leaves),
+            _diff(change.diff, shared),
             ',"fingerprint":',
             _or_null(change.fingerprint),
             ',"kind":',

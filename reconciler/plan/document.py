@@ -147,9 +147,9 @@ def compute_checksum(plan: Plan) -> str:
 def _hash_changes(digest: Any, plan: Plan) -> None:
     digest.update(b'"changes":[')
     changes = plan.changes
-    leaves: dict[int, str] = {}  # shared diff leaves, by id: the plan holds them meanwhile
+    shared: dict[int, str] = {}  # texts of shared pieces by id: the plan holds them meanwhile
     for start in range(0, len(changes), _BATCH):
-        batch = [change_text(c, refs_document, leaves) for c in changes[start : start + _BATCH]]
+        batch = [change_text(c, refs_document, shared) for c in changes[start : start + _BATCH]]
         digest.update((("," if start else "") + ",".join(batch)).encode("utf-8"))
     digest.update(b"]")
 

@@ -76,6 +76,11 @@ class Refs:
         put(self, "_rest", None if rest == _NO_REST else rest)
 
     @property
+    def slots_only(self) -> bool:
+        """No field is set but the four held in slots (item changes' and links' refs)."""
+        return self._rest is None
+
+    @property
     def parent_uuid(self) -> str | None:
         return None if self._rest is None else self._rest[0]
 
