@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from reconciler.kinds.item import ItemPayload
 from reconciler.model.desired import (
     OWNER_KEY,
+    DesiredDataset,
     DesiredFolder,
     DesiredState,
     ItemMatch,
+    ItemSelector,
     Manifest,
     ManifestEntry,
     ManifestRows,
@@ -36,6 +38,7 @@ from reconciler.plan import DiffOptions, describe, diff
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context
 from reconciler.plan.describe import field_diff, item_diff
+from reconciler.plan.document import change_document
 from reconciler.plan.item_metadata import (
     Contribution,
     FolderRules,
@@ -377,3 +380,68 @@ def test_a_folders_paths_are_the_index_paths_of_its_items_moved_ones_too() -> No
     assert folder_paths(index, "/b") == ["/b/2.jpg", "/b/three.jpg"]
     assert "/a/renamed.jpg" in folder_paths(index, "/a")
     assert "/a/x/y.jpg" in folder_paths(index, "/a")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rules=rules_strategy,
+    picks=st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=10),
+    pool=st.lists(METADATA, min_size=1, max_size=4),
+    rows=st.dictionaries(st.integers(0, 9), DECLARED, max_size=5),
+    mode=st.sampled_from(["merge", "replace"]),
+)
+def test_the_fast_path_plans_items_as_the_item_by_item_fold_does(
+    rules: list[MetadataRule],
+    picks: list[tuple[int, bool]],
+    pool: list[dict[str, Any]],
+    rows: dict[int, dict[str, Any]],
+    mode: MetadataMode,
+) -> None:
+    # A rule that matches on metadata no item has and no rule sets never contributes, but
+    # makes the planner fold each item by itself (``Settler.desired``): every change, its
+    # views, diff and source, and the links a selector makes from the desired metadata,
+    # must be what the fast path (``FolderRules``, ``ItemDescriber.folded``) plans.
+    # Items share metadata objects (as the read shares them) or hold equal copies.
+    metadata = [dict(pool[n % len(pool)]) if copy else pool[n % len(pool)] for n, copy in picks]
+    rules = [
+        MetadataRule(
+            folder=FOLDER,
+            match=r.match,
+            metadata=r.metadata,
+            mode=r.mode,
+            owned_keys=r.owned_keys,
+            source=Source(file="rules.yaml", line=n + 1),
+        )
+        for n, r in enumerate(rules)
+    ]
+    never = MetadataRule(
+        folder=FOLDER,
+        match=ItemMatch(metadata={"never.set": "x"}),
+        metadata={"qa.never": "x"},
+        source=Source(file="rules.yaml", line=99),
+    )
+    live = LiveState(
+        target="t",
+        scope=(FOLDER,),
+        folders={"p": LiveFolder(uuid="p", parent=None, name="f", path=FOLDER)},
+        paths={FOLDER: "p"},
+        items={i.uuid: i for i in _items(metadata)},
+        listing_counts={FOLDER: len(metadata)},
+    )
+    train = ItemSelector(folder=FOLDER, match=ItemMatch(metadata={"a": "x"}), source=SRC)
+    plans = [
+        diff(
+            desired_state(
+                folders={FOLDER: DesiredFolder(path=FOLDER, source=SRC)},
+                rules=tuple(extra),
+                manifests=(_manifest(rows, mode, ("qa.*",)),),
+                datasets={"d": DesiredDataset(title="d", items=(train,), source=SRC)},
+            ),
+            live,
+            options=DiffOptions(created_at="t"),
+        )
+        for extra in (rules, [*rules, never])
+    ]
+    fast, each = ([json.dumps(change_document(c)) for c in p.changes] for p in plans)
+    assert fast == each
+    assert plans[0].checksum == plans[1].checksum

@@ -86,6 +86,37 @@ def test_described_items_are_the_views_and_diff_each_would_make_alone(
         assert _diff_typed(found) == _diff_typed(expected)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    pool=st.lists(METADATA, min_size=1, max_size=3),
+    declared=st.lists(METADATA, min_size=1, max_size=2),
+    picks=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.booleans()), max_size=8),
+    replace=st.booleans(),
+    limit=st.sampled_from([0, 1, 65536]),
+)
+def test_folded_items_are_described_as_their_merge_would_be(
+    pool: list[dict[str, Any]],
+    declared: list[dict[str, Any]],
+    picks: list[tuple[int, int, bool]],
+    replace: bool,
+    limit: int,
+) -> None:
+    # Live metadata shared as objects or held as equal copies (1 and 1.0 among them), two
+    # folds: what ``folded`` finds once per fold and live view is what each item's merge
+    # would be described as.
+    folds = [combine([Contribution(d, replace, ("qa.*",), "s")]) for d in declared]
+    describer = ItemDescriber(limit)
+    for live_n, fold_n, copy in picks:
+        live = pool[live_n % len(pool)]
+        live = dict(live) if copy else live
+        fold = folds[fold_n % len(folds)]
+        before, after, found = describer.folded(live, fold)
+        alone = ItemDescriber(0).describe("/f/a", live, "/f/a", fold.merge(live))
+        assert _typed(before) == _typed(alone[0].metadata)
+        assert _typed(after) == _typed(alone[1].metadata)
+        assert _diff_typed(found) == _diff_typed(alone[2])
+
+
 def test_items_with_the_same_metadata_objects_share_their_views_and_diff() -> None:
     describer = ItemDescriber()
     live, desired = {"b": "x", "a": 1.0}, {"a": "new"}

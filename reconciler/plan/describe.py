@@ -8,7 +8,7 @@ canonicalised first, so ``1`` vs ``1.0`` never shows up, while ``True`` vs ``1``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from deepdiff import DeepDiff
 
@@ -42,6 +42,12 @@ def item_diff(
     return tuple(out)
 
 
+class Fold(Protocol):
+    """What folds rules and rows into an item's desired metadata (``item_metadata.Combined``)."""
+
+    def merge(self, live: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+
 class ItemDescriber:
     """The ``before``, ``after`` and ``diff`` of item changes, for one plan: what
     ``ItemPayload(path, canonical(metadata))`` and ``item_diff`` make, with the metadata
@@ -49,11 +55,12 @@ class ItemDescriber:
     same (``SharedViews``): in a large plan most changed items go from one shared live dict
     to one rule's values. Everything returned is shared: never mutate it."""
 
-    __slots__ = ("_diffs", "_limit", "_view")
+    __slots__ = ("_diffs", "_folded", "_limit", "_view")
 
     def __init__(self, limit: int = 65536) -> None:
         self._view = SharedViews(limit)
         self._diffs: dict[tuple[int, int], tuple[Any, Any, tuple[FieldDiff, ...]]] = {}
+        self._folded: dict[tuple[int, int], tuple[Fold, Any, Any, tuple[FieldDiff, ...]]] = {}
         self._limit = limit
 
     def describe(
@@ -71,6 +78,25 @@ class ItemDescriber:
         if before_path != path:  # "path" sorts after "metadata", as in ``item_diff``
             diff = (*diff, FieldDiff(("path",), "change", before_path, path))
         return ItemPayload(before_path, before_meta), ItemPayload(path, after_meta), diff
+
+    def folded(
+        self, live: Mapping[str, Any], fold: Fold
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any], tuple[FieldDiff, ...]]:
+        """``(before, after, diff)`` metadata views of an item that stays where it is, with
+        ``live`` metadata and ``fold.merge(live)`` desired: found once per fold and distinct
+        live view. A fold keeps or drops live keys and sets its own, so the canonical form
+        of its merge follows from the canonical form of ``live`` (equal live views, equal
+        desired views): the changed items of a large plan, each with its own live dict,
+        need no desired dict each."""
+        before = self._view(live)
+        key = (id(fold), id(before))
+        found = self._folded.get(key)
+        if found is None:
+            after = self._view(fold.merge(live))
+            found = (fold, before, after, self._metadata_diff(before, after))
+            if len(self._folded) < self._limit:  # holding the fold, so that its id stays its own
+                self._folded[key] = found
+        return found[1], found[2], found[3]
 
     def _metadata_diff(
         self, before: Mapping[str, Any], after: Mapping[str, Any]

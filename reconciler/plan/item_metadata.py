@@ -49,6 +49,9 @@ class Combined:
     declared: dict[str, Any]
     replace: bool
     owned: GlobSet | None
+    # Some contribution is a manifest or registration row: their sources name a line each,
+    # so the items this fold reaches do not share one source.
+    rows: bool = False
     # Key sets seen -> "holds an owned key nobody declares": items share a handful of shapes.
     _stale: dict[tuple[str, ...], bool] = field(default_factory=dict)
     # When every declared value is a string (the common case), the declared keys and values
@@ -166,7 +169,8 @@ def combine(contributions: list[Contribution]) -> Combined:
         declared.update(c.metadata)
         owned.extend(c.owned)
     replace = any(c.replace for c in contributions)
-    return Combined(declared, replace, owned_pattern(tuple(owned)))
+    rows = any(c.row for c in contributions)
+    return Combined(declared, replace, owned_pattern(tuple(owned)), rows)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

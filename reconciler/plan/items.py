@@ -20,6 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from reconciler.errors import Diagnostic
+from reconciler.kinds.item import ItemPayload
 from reconciler.model import addresses as addr
 from reconciler.model.addresses import is_under
 from reconciler.model.desired import DesiredFolder, RegisterRows
@@ -111,6 +112,7 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
     registrations = upserted_registrations(ctx.desired.folders.values())
     settler = Settler(ctx.desired.manifests, registrations)
     describer = ItemDescriber()
+    sources: dict[tuple[int, int], tuple[Combined, Any, str | None]] = {}
     for folder_path in sorted(index.by_folder):
         applicable = [r for r in rules if r.covers(folder_path)]
         if (
@@ -137,13 +139,20 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
             )
         for n, item in enumerate(items):
             path = paths[n]
+            fold = None if folds is None else folds[n]
+            if fold is not None and item.uuid not in index.moved_from:
+                change = _folded_change(
+                    ctx, settler, describer, sources, item, path, fold, applicable
+                )
+                desired_meta[item.uuid] = change.after.metadata  # type: ignore[union-attr]
+                changes.append(change)
+                continue
             try:
                 if folds is None:
                     desired, contributions = settler.desired(
                         item, path, applicable, conditional=conditional
                     )
                 else:  # folded already: only the sources are wanted
-                    fold = folds[n]
                     desired = None if fold is None else fold.merge(item.metadata)
                     contributions = settler.contributions(item, path, item.metadata, applicable)
             except NoFixpointError:
@@ -157,6 +166,52 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
                 )
                 changes.append(change)
     return ItemPlan(tuple(changes), desired_meta, tuple(problems))
+
+
+def _folded_change(
+    ctx: Context,
+    settler: Settler,
+    describer: ItemDescriber,
+    sources: dict[tuple[int, int], tuple[Combined, Any, str | None]],
+    item: LiveItem,
+    path: str,
+    fold: Combined,
+    applicable: list[CompiledRule],
+) -> Change:
+    """What ``_item_change`` makes of an item the fast path found with its fold, that no
+    manifest moves: its views and diff found once per fold and live view
+    (``ItemDescriber.folded``), and its source once per fold of rules alone and diff (the
+    rules a fold stands for are all its items' contributions). Its ``after.metadata`` is
+    the item's desired metadata in canonical form (selectors judge it by ``equivalent``)."""
+    before_meta, after_meta, diff = describer.folded(item.metadata, fold)
+    if fold.rows:  # a row's source is its own line
+        contributions = settler.contributions(item, path, item.metadata, applicable)
+        source = _source(ctx, path, diff, contributions, None)
+    else:
+        key = (id(fold), id(diff))
+        known = sources.get(key)
+        if known is None:
+            contributions = settler.contributions(item, path, item.metadata, applicable)
+            known = (fold, diff, _source(ctx, path, diff, contributions, None))
+            if len(sources) < _MAX_SOURCES:  # holding the fold and diff: their ids stay theirs
+                sources[key] = known
+        source = known[2]
+    before = ItemPayload(path, before_meta)
+    actions, reason = _WHAT[False, True]
+    return Change(
+        addr.item(path),
+        addr.Kind.ITEM,
+        actions,
+        None,
+        before,
+        ItemPayload(path, after_meta),
+        diff,
+        source,
+        reason,
+        fingerprint_of(item.last_edited_at, before),
+        (),
+        Refs(uuid=item.uuid, from_parent_uuid=item.parent),
+    )
 
 
 def folder_paths(index: ItemIndex, folder_path: str) -> list[str]:
@@ -230,6 +285,8 @@ def _item_change(
         refs=refs,
     )
 
+
+_MAX_SOURCES = 65536  # (fold, diff) pairs: a few a folder, unless each item has its own diff
 
 # (moved, patched) -> the actions and reason, one tuple each for every change that has them
 _WHAT: dict[tuple[bool, bool], tuple[tuple[Action, ...], str]] = {
