@@ -47,7 +47,7 @@ from reconciler.plan.item_metadata import (
     compile_rules,
 )
 from reconciler.plan.itemindex import build_index
-from reconciler.plan.items import folder_paths
+from reconciler.plan.items import projected_names
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.tree import Tree
 
@@ -63,7 +63,7 @@ VALUES = st.one_of(
 )
 METADATA = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4)
 DECLARED = st.dictionaries(st.sampled_from(KEYS[:4]), VALUES, max_size=3)
-NAMES = ("a.jpg", "b.png", "c.jpg", "d")
+NAMES = ("a.jpg", "b.png", "c.jpg", "d", "e/f.jpg")  # a name may hold "/" (the API allows it)
 
 rules_strategy = st.lists(
     st.builds(
@@ -137,22 +137,22 @@ def test_the_folder_fast_path_finds_the_items_the_item_fold_changes(
     items = _items(metadata)
     settler = Settler(tuple(_manifest(rows, mode, owned) for _ in range(manifests)))
     compiled = compile_rules(tuple(rules))
-    paths = [i.path for i in items]
+    names = [i.name for i in items]
     expected = [
         i for i in items if settler.desired(i, i.path, compiled, conditional=False)[0] is not None
     ]
     fast = FolderRules(settler, FOLDER, compiled)
-    assert fast.changed(items, paths, {}) == expected
+    assert fast.changed(items, names, {}) == expected
     # A second pass reuses the folds made by the first and finds the same.
-    assert fast.changed(items, paths, {}) == expected
+    assert fast.changed(items, names, {}) == expected
     moved = {items[-1].uuid: "/elsewhere/x"}
     with_moved = [i for i in items if i in expected or i is items[-1]]
-    assert FolderRules(settler, FOLDER, compiled).changed(items, paths, moved) == with_moved
+    assert FolderRules(settler, FOLDER, compiled).changed(items, names, moved) == with_moved
     # Each changing item's fold gives the desired metadata the item fold gives (None: the
     # item only moves), so the planner does not fold it again.
     for item, fold, path in [
-        *FolderRules(settler, FOLDER, compiled).changes(items, paths, {}),
-        *FolderRules(settler, FOLDER, compiled).changes(items, paths, moved),
+        *FolderRules(settler, FOLDER, compiled).changes(items, names, {}),
+        *FolderRules(settler, FOLDER, compiled).changes(items, names, moved),
     ]:
         desired = settler.desired(item, item.path, compiled, conditional=False)[0]
         found = None if fold is None else fold.merge(item.metadata)
@@ -181,11 +181,11 @@ def test_a_folder_its_rules_match_whole_shares_one_mask_and_finds_the_same(
     settler, compiled = Settler(()), compile_rules(tuple(rules))
     fast = FolderRules(settler, FOLDER, compiled)
     if any(not r.always for r in compiled):
-        assert len({id(mask) for mask in fast._masks(items)}) == 1
+        assert len({id(mask) for mask in fast._masks(items, [i.name for i in items])}) == 1
     expected = [
         i for i in items if settler.desired(i, i.path, compiled, conditional=False)[0] is not None
     ]
-    assert fast.changed(items, [i.path for i in items], {}) == expected
+    assert fast.changed(items, [i.name for i in items], {}) == expected
 
 
 def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each() -> None:
@@ -199,7 +199,7 @@ def test_rows_of_equal_string_values_share_one_fold_and_others_are_folded_each()
     }
     settler = Settler((_manifest(rows, "merge", ()),))
     fast = FolderRules(settler, FOLDER, [])
-    changed = fast.changed(items, [i.path for i in items], {})
+    changed = fast.changed(items, [i.name for i in items], {})
     # 1 and True differ from each other and from "x"; 0 and 2 equal the live value.
     assert [i.uuid for i in changed] == ["u1", "u3", "u4"]
     # Folds: no rows (item 5), rows "x" (0 and 2, shared), rows "y"; 1 and True not kept.
@@ -353,9 +353,9 @@ def test_shared_leaves_past_their_bound_are_made_each(monkeypatch: pytest.Monkey
     assert first == again and first[0] is not again[0]
 
 
-def test_a_folders_paths_are_the_index_paths_of_its_items_moved_ones_too() -> None:
-    """``folder_paths`` makes a folder's paths a column at a time; the index's own
-    ``path_of`` (one lookup per item) says what they must be, after manifest moves."""
+def test_a_folders_names_are_those_of_the_index_paths_of_its_items_moved_ones_too() -> None:
+    """``projected_names`` makes a folder's names a column at a time; the index's own
+    ``path_of`` (one lookup per item) says what the paths must be, after manifest moves."""
     items = [
         LiveItem(uuid=f"u{n}", parent="p", folder_path="/a", name=f"{n}.jpg", item_type="image")
         for n in range(6)
@@ -376,10 +376,10 @@ def test_a_folders_paths_are_the_index_paths_of_its_items_moved_ones_too() -> No
     index.move(items[3], "/b/three.jpg", "/a/3.jpg")
     for folder in ("/a", "/b"):
         expected = [index.path_of[i.uuid] for i in index.by_folder[folder]]
-        assert folder_paths(index, folder) == expected
-    assert folder_paths(index, "/b") == ["/b/2.jpg", "/b/three.jpg"]
-    assert "/a/renamed.jpg" in folder_paths(index, "/a")
-    assert "/a/x/y.jpg" in folder_paths(index, "/a")
+        assert [f"{folder}/{n}" for n in projected_names(index, folder)] == expected
+    assert projected_names(index, "/b") == ["2.jpg", "three.jpg"]
+    assert "renamed.jpg" in projected_names(index, "/a")
+    assert "x/y.jpg" in projected_names(index, "/a")
 
 
 @settings(max_examples=80, deadline=None)

@@ -13,7 +13,7 @@ and reused; an unchanged item is recognised without building any dictionary.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, compress, count, repeat
 from operator import attrgetter
@@ -21,7 +21,13 @@ from typing import Any, cast
 
 from reconciler.model.addresses import is_under
 from reconciler.model.compact import place_column, place_values
-from reconciler.model.desired import OWNER_KEY, Manifest, MetadataRule, RegisterRows
+from reconciler.model.desired import (
+    OWNER_KEY,
+    Manifest,
+    ManifestEntry,
+    MetadataRule,
+    RegisterRows,
+)
 from reconciler.model.globs import Glob, GlobSet, compile_glob
 from reconciler.model.live import LiveItem
 from reconciler.plan.canonical import equivalent
@@ -228,47 +234,49 @@ class FolderRules:
         self._tested = [r for r in rules if not r.always]
         self._manifests = settler.manifests
         self._registered = folder_path in settler.registrations
+        self._folder = folder_path
+        self._prefix = folder_path + "/"
         self._folds: dict[Any, Combined | None] = {}
 
     def changed(
-        self, items: list[LiveItem], paths: list[str], moved_from: Mapping[str, str]
+        self, items: list[LiveItem], names: list[str], moved_from: Mapping[str, str]
     ) -> list[LiveItem]:
         """The items whose desired metadata differs from their live one, or that a manifest
-        moves, in their order (``paths``: each item's projected path, in the same order)."""
-        return [item for item, _, _ in self.changes(items, paths, moved_from)]
+        moves, in their order (``names``: each item's projected name in this folder, in the
+        same order)."""
+        return [item for item, _, _ in self.changes(items, names, moved_from)]
 
     def changes(
-        self, items: list[LiveItem], paths: list[str], moved_from: Mapping[str, str]
+        self, items: list[LiveItem], names: list[str], moved_from: Mapping[str, str]
     ) -> list[tuple[LiveItem, Combined | None, str]]:
         """``changed``, each item with the fold that changes its metadata (None: only
         moved), so its desired metadata is ``fold.merge(item.metadata)`` without folding
-        again, and its path. This runs for every item of the plan, so the work is done a
-        column at a time (C-level ``map`` and ``zip``) and per distinct fold, not per item."""
-        masks = self._masks(items)
+        again, and its projected path. This runs for every item of the plan, so the work is
+        done a column at a time (C-level ``map`` and ``zip``) and per distinct fold, not per
+        item; paths are made for the items that change only."""
+        # Rules match live names: the projected ones unless a manifest renames some item.
+        masks = self._masks(items, list(map(_NAME, items)) if moved_from else names)
         folds = self._folds
         for mask in set(masks):
             if mask not in folds:
                 folds[mask] = self._fold(mask, None)
         combos = list(map(folds.__getitem__, masks))
         if self._manifests or self._registered:
-            self._with_rows(items, masks, combos, paths)
+            self._with_rows(items, names, masks, combos)
         flags = _differing(combos, list(map(_METADATA, items)))
         if moved_from:  # moved items change too; the fold of one whose metadata stays is None
             combos = [c if f else None for c, f in zip(combos, flags, strict=True)]
             moved = map(moved_from.__contains__, map(_UUID, items))
             flags = [f or m for f, m in zip(flags, moved, strict=True)]
-        return list(
-            zip(
-                compress(items, flags), compress(combos, flags), compress(paths, flags), strict=True
-            )
-        )
+        paths = map(self._prefix.__add__, compress(names, flags))
+        return list(zip(compress(items, flags), compress(combos, flags), paths, strict=True))
 
-    def _masks(self, items: list[LiveItem]) -> list[tuple[bool, ...]]:
-        """Per item, which of the rules with name or type conditions match it."""
+    def _masks(self, items: list[LiveItem], names: list[str]) -> list[tuple[bool, ...]]:
+        """Per item (``names``: their live names), which of the rules with name or type
+        conditions match it."""
         if not self._tested:
             return [()] * len(items)
         columns: list[list[bool]] = []
-        names = list(map(_NAME, items))
         # Types are held per place (a property per item costs a call each): usually one type
         # a folder, so a rule's types take all its items or none.
         kinds = place_values(items, "item_type")
@@ -291,21 +299,20 @@ class FolderRules:
     def _with_rows(
         self,
         items: list[LiveItem],
+        names: list[str],
         masks: list[tuple[bool, ...]],
         combos: list[Combined | None],
-        paths: list[str],
     ) -> None:
         """Replace the rule fold of each item some manifest or registration row reaches by
         the fold with its rows (shared between rows of equal string values)."""
         reached: set[int] = set()
-        for manifest in self._manifests:
-            found = map(operator.is_not, map(manifest.entries.rows.get, paths), repeat(None))
-            reached.update(compress(count(), found))
+        for n in range(len(self._manifests)):
+            reached.update(self._reached(n, names))
         if self._registered:
             reached.update(range(len(items)))
         folds = self._folds
         for n in sorted(reached):
-            rows = self._rows(items[n], paths[n])
+            rows = self._rows(items[n], self._prefix + names[n])
             if not rows:
                 continue
             found_key = _row_key(rows)
@@ -316,6 +323,18 @@ class FolderRules:
                 if key is not None and len(folds) < _MAX_FOLDS:
                     folds[key] = combined
             combos[n] = combined
+
+    def _reached(self, manifest: int, names: list[str]) -> Iterator[int]:
+        """The positions of the names a row of manifest number ``manifest`` names: looked up
+        among the rows of this folder by name (no path made per item), and by path for a
+        name holding a ``/`` (its row is filed under a deeper folder)."""
+        here = self._settler.rows_in(manifest, self._folder)
+        if here:
+            yield from compress(count(), map(operator.is_not, map(here.get, names), repeat(None)))
+        rows = self._manifests[manifest].entries.rows
+        for n in compress(count(), map(operator.contains, names, repeat("/"))):
+            if self._prefix + names[n] in rows:
+                yield n
 
     def _rows(self, item: LiveItem, path: str) -> list[tuple[int, Mapping[str, Any]]]:
         """The rows reaching the item (registration first, then manifests, as
@@ -384,6 +403,17 @@ def _row_key(rows: list[tuple[int, Mapping[str, Any]]]) -> Any:
     return tuple(out)
 
 
+_NO_ROWS: Mapping[str, ManifestEntry] = {}
+
+
+def _by_folder(rows: Mapping[str, ManifestEntry]) -> dict[str, dict[str, ManifestEntry]]:
+    out: dict[str, dict[str, ManifestEntry]] = {}
+    for path, entry in rows.items():
+        folder, _, name = path.rpartition("/")
+        out.setdefault(folder, {})[name] = entry
+    return out
+
+
 class NoFixpointError(Exception):
     """Rules keep changing the keys other rules match on."""
 
@@ -400,6 +430,16 @@ class Settler:
         self.manifests = manifests
         self.registrations = registrations or {}
         self._combined: dict[tuple[Contribution, ...], Combined] = {}  # rule subsets -> fold
+        # Per manifest, its rows by folder (the path up to its last ``/``) and name: made on
+        # the first look-up, so that a folder's items are looked up by their names.
+        self._by_folder: list[dict[str, dict[str, ManifestEntry]]] | None = None
+
+    def rows_in(self, manifest: int, folder: str) -> Mapping[str, ManifestEntry]:
+        """The rows of manifest number ``manifest`` whose path is ``folder`` and a name
+        without ``/``, by that name."""
+        if self._by_folder is None:
+            self._by_folder = [_by_folder(m.entries.rows) for m in self.manifests]
+        return self._by_folder[manifest].get(folder, _NO_ROWS)
 
     def contributions(
         self, item: LiveItem, path: str, metadata: Mapping[str, Any], rules: list[CompiledRule]

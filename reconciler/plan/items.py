@@ -127,11 +127,12 @@ def plan_item_metadata(ctx: Context, tree: Tree, index: ItemIndex) -> ItemPlan:
         # fast path finds the (few) items that change, and their folds, without building
         # anything.
         items = index.by_folder[folder_path]
-        paths = folder_paths(index, folder_path)
         folds: list[Combined | None] | None = None
-        if not conditional:
+        if conditional:
+            paths = list(map((folder_path + "/").__add__, projected_names(index, folder_path)))
+        else:
             quick = FolderRules(settler, folder_path, applicable)
-            found = quick.changes(items, paths, index.moved_from)
+            found = quick.changes(items, projected_names(index, folder_path), index.moved_from)
             items, folds, paths = (
                 [i for i, _, _ in found],
                 [c for _, c, _ in found],
@@ -214,18 +215,19 @@ def _folded_change(
     )
 
 
-def folder_paths(index: ItemIndex, folder_path: str) -> list[str]:
-    """The projected paths of ``index.by_folder[folder_path]``, in order: the folder's path
-    and each name, a column at a time, but where a manifest moved the item. The same as
-    ``index.path_of`` of each, which looks each up through the index (a few µs an item, a
-    million times)."""
+def projected_names(index: ItemIndex, folder_path: str) -> list[str]:
+    """The names of ``index.by_folder[folder_path]`` in this folder after the plan, in
+    order: each item's name, but the new name where a manifest moved the item here. The
+    item's path is the folder's and this name (as ``index.path_of`` says, looking each up
+    through the index: a few µs an item, a million times)."""
     items = index.by_folder[folder_path]
-    paths = list(map((folder_path + "/").__add__, map(_NAME, items)))
+    names = list(map(_NAME, items))
     moves = index.moves
     if moves:
+        cut = len(folder_path) + 1
         for n in compress(count(), map(moves.__contains__, map(_UUID, items))):
-            paths[n] = moves[items[n].uuid]
-    return paths
+            names[n] = moves[items[n].uuid][cut:]
+    return names
 
 
 _NAME, _UUID = attrgetter("name"), attrgetter("uuid")
