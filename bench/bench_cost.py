@@ -19,9 +19,10 @@ the client's counter at each phase start (the sandbox's control route would add 
 latency to the wall time). Wall time is the ``apply_plan`` call, without verification,
 against the estimate's seconds. Each served sandbox is first read once, unmeasured: a fresh
 server process answers its first pages several times slower (cold caches), which no server
-in use does. Per apply the bench prints the write factor the patch phase showed: its time,
-less one round trip and its re-reads, over its written objects × the measured time per
-object (what ``reconciler.plan.cost.WRITE_FACTOR`` assumes), each phase's actual time over
+in use does. Per apply the bench prints the write factor the estimate took and the one the
+apply showed (``Cost.write_factor_shown``: the patch phase's time, less the client's
+preparation, one round trip and its re-reads, over its written objects × the measured time
+per object), each phase's actual time over
 its estimate, the CPU seconds the sandbox process and the client spent in each phase (on
 one machine the two share its cores with everything else, so a bulk phase's wall time
 follows their sum and the load), and the load average (1 min) when the read began, when
@@ -32,11 +33,15 @@ measured as the read's time per object is: ``plan.cost.answers_work``), which sa
 the formula's shape (the client's preparation, a round trip, then the objects one after
 another) is what the apply did; and *inputs*, that over the estimate, which says how far the read's time per object
 and the write factor were from what the apply's objects took.
-Each auto-approve apply also shows the estimate it would have had with the time a written
-object took in the saved plan's apply just before (``write_seconds_shown``: its patch work
-less its re-reads at the read's time per object, over its written objects) in place of
-``write_factor × object_ms``: what a plan could carry from the last apply's journal.
-At the end: how many applies came within 25 % of their estimate (and of that one).
+The write factor is the product's: each plan takes the median of what the last applies to
+its target showed (``reconciler.apply.cost_record``, a record kept for the whole bench run:
+``--record FILE``, a fresh temporary file by default), and each apply records what it
+showed (``remember_apply``, from the apply's own phase times). Both sandboxes are one
+target to it (the client's label ``bench-sandbox``): the same server on the same machine,
+whose write factor is a ratio of its own work and does not depend on the injected latency.
+So a run's first apply takes the default, ``WRITE_FACTOR``, and the next ones what the
+applies before them showed; ``--no-record`` keeps the default throughout.
+At the end: how many applies came within 25 % of their estimate.
 
     python bench/bench_cost.py            # --items 12000 --latency-ms 20 200
 """
@@ -57,6 +62,7 @@ from served import cli, control, cpu_seconds, start, stop
 
 from reconciler.apply import ApplyOptions, apply_plan
 from reconciler.apply.cost import with_cost
+from reconciler.apply.cost_record import remember_apply
 from reconciler.encord import ClientOptions, EncordClient, key_auth_from_file
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import (
@@ -76,6 +82,16 @@ ROOT = "/bench"
 
 def main() -> None:
     args = _arguments()
+    with tempfile.TemporaryDirectory(prefix="bench-cost-record-") as tmp:
+        record = None if args.no_record else Path(args.record or Path(tmp) / "cost.json")
+        rows = _rows(args, record)
+    within = sum(1 for row in rows if row["ratio"] and abs(row["ratio"] - 1) <= 0.25)
+    print(f"within 25 %: {within} of {len(rows)} applies")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _rows(args: argparse.Namespace, record: Path | None) -> list[dict[str, Any]]:
     rows = []
     for latency in args.latency_ms:
         with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
@@ -85,25 +101,18 @@ def main() -> None:
             try:
                 asyncio.run(_warm(url, key, _desired(workdir, args, "warm", [])))
                 done: list[str] = []
-                last: dict[str, Any] | None = None
                 for mode, value in (("saved", "one"), ("auto-approve", "two")):
                     done.append(mode)
                     desired = _desired(workdir, args, value, done)
-                    run = _run(url, key, desired, recheck=mode == "saved", server=server.pid)
+                    run = _run(url, key, desired, recheck=mode == "saved", server=server.pid,
+                               record=record)  # fmt: skip
                     row = asyncio.run(run)
-                    row.update(latency_ms=latency, mode=mode, **_carried(row, last))
+                    row.update(latency_ms=latency, mode=mode)
                     rows.append(row)
                     _print(row)
-                    last = row
             finally:
                 stop(server)
-    within = sum(1 for row in rows if row["ratio"] and abs(row["ratio"] - 1) <= 0.25)
-    print(f"within 25 %: {within} of {len(rows)} applies")
-    carried = [row["carried_ratio"] for row in rows if row["carried_ratio"]]
-    near = sum(1 for ratio in carried if abs(ratio - 1) <= 0.25)
-    print(f"with the write time carried from the apply before: {near} of {len(carried)}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    return rows
 
 
 def _arguments() -> argparse.Namespace:
@@ -113,6 +122,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--folders", type=int, default=10, help="new folders per plan")
     parser.add_argument("--subfolders", type=int, default=3, help="subfolders per new folder")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--record", metavar="FILE", help="the write factors' record to use")
+    parser.add_argument("--no-record", action="store_true", help="the default factor only")
     return parser.parse_args()
 
 
@@ -152,20 +163,25 @@ def _desired(workdir: Path, args: argparse.Namespace, value: str, modes: list[st
     )
 
 
+def _options(url: str, key: Path) -> ClientOptions:
+    # one target for the record whatever the port (the module's docstring)
+    return ClientOptions(domain=url, auth=key_auth_from_file(key), label="bench-sandbox")
+
+
 async def _warm(url: str, key: Path, desired: DesiredState) -> None:
-    async with EncordClient(ClientOptions(domain=url, auth=key_auth_from_file(key))) as client:
+    async with EncordClient(_options(url, key)) as client:
         await read_live(client, Scope.from_desired(desired))
 
 
 async def _run(
-    url: str, key: Path, desired: DesiredState, *, recheck: bool, server: int
+    url: str, key: Path, desired: DesiredState, *, recheck: bool, server: int, record: Path | None
 ) -> dict[str, Any]:
-    options = ClientOptions(domain=url, auth=key_auth_from_file(key))
-    async with EncordClient(options) as client:
+    async with EncordClient(_options(url, key)) as client:
         load_read, started = os.getloadavg()[0], time.monotonic()
         live = await read_live(client, Scope.from_desired(desired))
         read_seconds = time.monotonic() - started
-        plan = with_cost(diff(desired, live, options=DiffOptions()), client, recheck=recheck)
+        planned = diff(desired, live, options=DiffOptions())
+        plan = with_cost(planned, client, recheck=recheck, record=record)
         assert plan.cost is not None and plan.cost.seconds is not None
         marks: list[tuple[str, int, float]] = []
         cpu_marks: list[tuple[float, float]] = []  # the server's CPU and the client's
@@ -192,6 +208,9 @@ async def _run(
         clock.append(time.perf_counter())
         load_end = os.getloadavg()[0]
         patch_work = _patch_work(client, [m[0] for m in marks], clock)
+        recorded = None
+        if record is not None:  # as `reconciler apply` does after its apply
+            recorded = remember_apply(record, plan, result, target=client.target, now=time.time())
     assert not result.failures, result.failures[:3]
     counted = control(url, "GET", "/_sandbox/stats")["total"]
     phases = {phase: marks[n + 1][1] - at for n, (phase, at, _) in enumerate(marks[:-1])}
@@ -223,7 +242,10 @@ async def _run(
         },
         "object_ms": None if cost.object_ms is None else round(cost.object_ms, 4),
         "client_ms": cost.client_ms,
-        "write_factor_shown": _write_factor_shown(cost, phase_seconds),
+        "write_factor": cost.write_factor,
+        "write_factor_applies": cost.write_factor_applies,
+        "write_factor_shown": _round(cost.write_factor_shown(result.phase_seconds)),
+        "write_factor_recorded": _round(recorded),
         **_split(cost, phase_seconds, patch_work),
         "apply_seconds": round(wall, 2),
         "apply_cpu_seconds": round(cpu, 2),
@@ -235,15 +257,8 @@ async def _run(
     }
 
 
-def _write_factor_shown(cost: Cost, seconds: dict[str, float]) -> float | None:
-    """What the patch phase's written objects cost over the measured time per object: its
-    time less one round trip and its re-read objects (``plan.cost``'s formula, solved for the
-    factor)."""
-    patch = next((p for p in cost.phases if p.phase == "patch-items"), None)
-    if patch is None or not cost.object_ms or cost.latency_ms is None:
-        return None
-    work_ms = seconds[patch.phase] * 1000 - cost.latency_ms - patch.read_objects * cost.object_ms
-    return round(work_ms / (patch.written_objects * cost.object_ms), 2)
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _patch_work(client: EncordClient, phases: list[str], clock: list[float]) -> float | None:
@@ -274,34 +289,12 @@ def _split(cost: Cost, seconds: dict[str, float], work: float | None) -> dict[st
     patch: PhaseCost | None = next((p for p in cost.phases if p.phase == "patch-items"), None)
     estimate = None if patch is None else cost.phase_seconds(patch)
     if patch is None or work is None or not estimate or cost.latency_ms is None:
-        return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None,
-                "write_seconds_shown": None}  # fmt: skip
+        return {"patch_structure": None, "patch_inputs": None, "patch_work_seconds": None}
     modelled = (cost.prepare_ms(patch) + cost.latency_ms) / 1000 + work
-    rereads = patch.read_objects * (cost.object_ms or 0.0) / 1000
     return {
         "patch_work_seconds": round(work, 2),
-        # seconds a written object took, the re-reads taken at the read's time per object
-        "write_seconds_shown": (work - rereads) / patch.written_objects,
-        "patch_written": patch.written_objects,
-        "patch_prepare_seconds": cost.prepare_ms(patch) / 1000,
         "patch_structure": round(seconds[patch.phase] / modelled, 2),
         "patch_inputs": round(modelled / estimate, 2),
-    }
-
-
-def _carried(row: dict[str, Any], last: dict[str, Any] | None) -> dict[str, Any]:
-    """What the estimate would have been with the time a written object took in the apply
-    before on the same sandbox (seconds before, the saved plan's) in place of
-    ``write_factor × object_ms``: what a plan could read from the last apply's journal."""
-    shown = None if last is None else last.get("write_seconds_shown")
-    if not shown or row.get("write_seconds_shown") is None:
-        return {"carried_seconds": None, "carried_ratio": None}
-    patch = row["patch_prepare_seconds"] + row["measured_latency_ms"] / 1000
-    patch += row["patch_written"] * shown
-    others = row["estimated_seconds"] - row["estimated_phase_seconds"]["patch-items"]
-    return {
-        "carried_seconds": round(others + patch, 2),
-        "carried_ratio": round(row["apply_seconds"] / (others + patch), 2),
     }
 
 
@@ -315,8 +308,9 @@ def _print(row: dict[str, Any]) -> None:
         f"{row['apply_seconds']} s (actual/estimate {row['ratio']}; apply CPU "
         f"{row['apply_cpu_seconds']} s; measured latency {row['measured_latency_ms']} ms, "
         f"{row['object_ms']} ms an object, client {row['client_ms']} ms an object; "
-        f"patch write factor shown "
-        f"{row['write_factor_shown']}; load {row['load_read']} / {row['load_1min']} / "
+        f"write factor {row['write_factor']} from {row['write_factor_applies']} applies "
+        f"(0: the default), shown {row['write_factor_shown']}, recorded "
+        f"{row['write_factor_recorded']}; load {row['load_read']} / {row['load_1min']} / "
         f"{row['load_end']} at read / apply / end)"
     )
     print(f"  {row['line']}")
@@ -327,9 +321,6 @@ def _print(row: dict[str, Any]) -> None:
     print(f"  patch-items: the server's work its answers show {row['patch_work_seconds']} s; "
           f"actual / estimate = structure {row['patch_structure']} x inputs "
           f"{row['patch_inputs']}")  # fmt: skip
-    if row["carried_seconds"] is not None:
-        print(f"  with the write time carried from the apply before: estimated "
-              f"{row['carried_seconds']} s (actual / that {row['carried_ratio']})")  # fmt: skip
     if phases != "equal":
         print(f"  estimated {row['estimated_phases']}\n  counted   {row['client_phases']}")
 

@@ -8,7 +8,9 @@ import pty
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import run_cli
@@ -16,6 +18,7 @@ from helpers import run_cli
 from reconciler.config import load_config
 from reconciler.live import Scope, read_live
 from reconciler.model.live import LiveState
+from reconciler.plan.cost import WRITE_FACTOR
 from reconciler.targets import TargetOptions, connect
 
 DATA = Path(__file__).parent / "apply_data" / "small"
@@ -428,3 +431,63 @@ def test_a_saved_plan_is_built_while_the_lock_confirms_and_the_parts_are_timed(
     auto = tmp_path / "auto.json"
     again = run_cli("apply", str(config), "--auto-approve", env={"RECONCILER_TIMINGS": str(auto)})
     assert again.returncode == 0 and "build" not in json.loads(auto.read_text())
+
+
+def test_an_apply_records_its_write_factor_and_the_next_plan_takes_it(tmp_path: Path) -> None:
+    """1,200 item patches: two patch-bulks, enough written objects to measure writes."""
+    config = _config(tmp_path, items=1200)
+    (config / "folders.yaml").unlink()
+    record = config / ".reconciler" / "cost.json"
+
+    def planned(stage: str) -> dict[str, Any]:
+        (config / "items.yaml").write_text(
+            f"items:\n  - folder: /team/raw\n    metadata: {{stage: {stage}}}\n"
+        )
+        made = run_cli("plan", str(config), "--format", "json")
+        assert made.returncode == 0, made.stderr
+        doc: dict[str, Any] = json.loads(made.stdout)
+        return doc
+
+    first = planned("raw")
+    assert first["cost"]["write_factor"] == WRITE_FACTOR  # no apply measured it yet
+    assert "write_factor_applies" not in first["cost"]
+    # a record of another target is not this one's; one of this target is taken
+    # a read's time per object here is some 10-50 µs: a write of 50 µs is 1-5 reads
+    record.write_text(json.dumps({"version": 1, "targets": {
+        "https://other.example": [
+            {"write_ms": 9.0, "write_factor": 9.0, "written": 5000, "at": time.time()}
+        ],
+        first["target"]: [
+            {"write_ms": 0.05, "write_factor": 3.0, "written": 5000, "at": time.time()}
+        ],
+    }}))  # fmt: skip
+    second = planned("raw")
+    assert second["cost"]["write_factor_applies"] == 1
+    object_ms = second["cost"]["object_ms"]
+    # (the plan file keeps the time per object to 0.1 µs: within 2 % here)
+    assert second["cost"]["write_factor"] == pytest.approx(0.05 / object_ms, rel=0.02)
+    assert second["changes"] == first["changes"]  # (the checksum: test_apply_cost_record.py)
+    text = run_cli("plan", str(config)).stdout
+    assert "; writing an object takes 50 µs (" in text
+    assert "reads), as the last apply to this target showed." in text
+
+    applied = run_cli("apply", str(config), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    targets = json.loads(record.read_text())["targets"]
+    assert targets["https://other.example"][0]["write_factor"] == 9.0  # left alone
+    # the apply added what its 1,200 writes showed (on this sandbox 2-5 reads an object;
+    # a factor outside 1-16 would be skipped, which would fail this line, not the apply)
+    (_, shown) = targets[first["target"]]
+    assert shown["written"] == 1200 and 1.0 <= shown["write_factor"] <= 16.0
+    third = planned("cooked")
+    assert third["cost"]["write_factor_applies"] == 2
+    write_ms = (0.05 + shown["write_ms"]) / 2
+    assert third["cost"]["write_factor"] == pytest.approx(
+        write_ms / third["cost"]["object_ms"], rel=0.02
+    )
+
+    record.write_text("{torn")  # unreadable: the default again, and the plan says so
+    torn = run_cli("plan", str(config))
+    assert torn.returncode == 0, torn.stderr
+    assert "writing an object taken as 4 reads (assumed: no recent apply" in torn.stdout
+    assert f"ignoring {record}" in torn.stderr

@@ -61,6 +61,9 @@ async def _plan_and_apply(
     assert not result.failures, result.failures[:3]
     marks.append(("end", _total(server)))
     counted = {phase: marks[n + 1][1] - at for n, (phase, at) in enumerate(marks[:-1])}
+    # the apply timed each phase it ran (what the next plan's write factor is taken from)
+    assert set(result.phase_seconds) == set(counted)
+    assert all(seconds > 0 for seconds in result.phase_seconds.values())
     return plan, counted, latency
 
 

@@ -259,3 +259,62 @@ def test_a_saved_plan_states_the_estimate_the_plan_stated_when_made(latency_ms: 
     assert saved == cost
     assert saved is not None and saved.line() == cost.line()
     assert saved.to_json() == cost.to_json()
+
+
+def _patches(*, reads: int) -> PhaseCost:
+    """12,000 item patches in 12 patch-bulks (and 12 re-reads when ``reads``)."""
+    return PhaseCost("patch-items", 12 + reads, reads=reads, rounds=2,
+                     read_objects=1000 * reads, written_objects=12_000)  # fmt: skip
+
+
+def test_an_apply_shows_the_write_factor_by_the_formula_solved_for_it() -> None:
+    folders = PhaseCost("create-folders", 40, reads=0, rounds=3, written_objects=40)
+    cost = Cost(phases=(folders, _patches(reads=12)), concurrency=16, latency_ms=50.0,
+                object_ms=0.02, client_ms=0.02)  # fmt: skip
+    patch = cost.phases[1]
+    assert patch.bulk_writes and not folders.bulk_writes  # 40 objects in 40 writes
+    # the phase took what the formula gives at a factor of 3: solved, it shows 3
+    taken = (cost.prepare_ms(patch) + 50 + (12_000 + 12_000 * 3) * 0.02) / 1000
+    shown = cost.write_factor_shown({"create-folders": 9.9, "patch-items": taken})
+    assert shown == pytest.approx(3.0)  # the folders' time is not the writes' cost
+    assert cost.write_factor_shown({"create-folders": 1.0}) is None  # no bulk phase ran
+    assert replace(cost, object_ms=None).write_factor_shown({"patch-items": taken}) is None
+    assert replace(cost, latency_ms=None).write_factor_shown({"patch-items": taken}) is None
+    few = replace(patch, requests=1, reads=0, read_objects=0, written_objects=999)
+    assert few.bulk_writes  # under MIN_WRITTEN: too few objects to tell writes from trips
+    assert replace(cost, phases=(few,)).write_factor_shown({"patch-items": taken}) is None
+
+
+def test_the_line_says_which_write_factor_the_estimate_took() -> None:
+    cost = Cost(phases=(_patches(reads=0),), concurrency=16, latency_ms=50.0, object_ms=0.02)
+    assert cost.line().endswith(
+        "just measured; writing an object taken as 4 reads (assumed: no recent apply to this "
+        "target measured it)."
+    )
+    one = replace(cost, write_factor=3.4123, write_factor_applies=1)
+    assert one.write_factor == 3.41  # as the plan file keeps it
+    assert one.line().endswith(
+        "; writing an object takes 68 µs (3.41 reads), as the last apply to this target showed."
+    )
+    three = replace(cost, write_factor=2.5, write_factor_applies=3)
+    assert three.line().endswith(
+        "; writing an object takes 50 µs (2.5 reads), the median of the last 3 applies to this "
+        "target."
+    )
+    assert three.seconds is not None and cost.seconds is not None
+    assert three.seconds < cost.seconds  # the factor is what the estimate took
+    # without a time per object, or without bulk writes, the factor weighs nothing: not said
+    assert "writing" not in replace(three, object_ms=None).line()
+    folders = PhaseCost("create-folders", 40, reads=0, rounds=3, written_objects=40)
+    assert "writing" not in replace(three, phases=(folders,)).line()
+
+
+def test_the_write_factor_applies_are_in_the_document_only_when_carried() -> None:
+    plan = plan_case("patch")
+    assert plan.cost is not None
+    assert "write_factor_applies" not in plan_document(plan)["cost"]  # older files unchanged
+    carried = replace(plan, cost=replace(plan.cost, write_factor=2.75, write_factor_applies=2))
+    doc = plan_document(carried)
+    assert (doc["cost"]["write_factor"], doc["cost"]["write_factor_applies"]) == (2.75, 2)
+    assert sealed(carried).checksum == plan.checksum  # whatever the factor: the same plan
+    assert loads(dumps(carried)) == carried  # and the schema takes it

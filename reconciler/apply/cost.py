@@ -13,16 +13,26 @@ the phases (a fresh plan, which reads again).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from reconciler.apply.bundles import Wave, bundle_phase
+from reconciler.apply.cost_record import Recalled, recall
 from reconciler.apply.executor import Calls
 from reconciler.apply.operations import Operations
 from reconciler.apply.phases import PHASES, Step, by_phase, steps_of
 from reconciler.encord import EncordClient
 from reconciler.plan import Plan
-from reconciler.plan.cost import Cost, PhaseCost, RouteTime, object_ms_of, round_trip_ms_of
+from reconciler.plan.cost import (
+    WRITE_FACTOR,
+    Cost,
+    PhaseCost,
+    RouteTime,
+    object_ms_of,
+    round_trip_ms_of,
+)
 
 
 def estimate(
@@ -33,13 +43,17 @@ def estimate(
     object_ms: float | None = None,
     recheck: bool = True,
     client_ms: float | None = None,
+    carried: Recalled | None = None,
 ) -> Cost | None:
     """The cost of applying ``plan`` (None when it is empty). ``recheck``: every bundle
     re-reads its objects before writing, as a saved or confirmed plan does; False for
     ``apply --auto-approve`` straight after its read, which trusts that read. The times are
-    ``reconciler.plan.cost``'s formula over ``latency_ms``, ``object_ms`` and ``client_ms``."""
+    ``reconciler.plan.cost``'s formula over ``latency_ms``, ``object_ms`` and ``client_ms``,
+    and ``carried``, what writing an object took past applies, as a factor over
+    ``object_ms`` (``WRITE_FACTOR`` without, or when the two make no factor in bounds)."""
     if not plan.changes:
         return None
+    factor = None if carried is None else carried.factor_at(object_ms)
     operations = Operations()
     pending = by_phase(steps_of(plan.changes))
     phases = []
@@ -53,6 +67,8 @@ def estimate(
         latency_ms=latency_ms,
         object_ms=object_ms,
         client_ms=client_ms,
+        write_factor=WRITE_FACTOR if factor is None else factor,
+        write_factor_applies=0 if factor is None or carried is None else carried.applies,
     )
 
 
@@ -108,9 +124,14 @@ def _routes(client: EncordClient) -> list[RouteTime]:
     ]
 
 
-def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan:
+def with_cost(
+    plan: Plan, client: EncordClient, *, recheck: bool = True, record: Path | None = None
+) -> Plan:
     """``plan`` carrying the estimate, at the latency, the time per object and the client's
-    CPU per object ``client`` measured so far. The checksum does not cover the cost, so it stays as it was."""
+    CPU per object ``client`` measured so far, and the write factor that past applies to its
+    target showed when ``record`` (``cost_record.record_path``) holds usable ones. The
+    checksum does not cover the cost, so it stays as it was."""
+    carried = None if record is None else recall(record, client.target, now=time.time())
     cost = estimate(
         plan,
         concurrency=client.options.concurrency,
@@ -118,5 +139,6 @@ def with_cost(plan: Plan, client: EncordClient, *, recheck: bool = True) -> Plan
         object_ms=measured_object_ms(client),
         recheck=recheck,
         client_ms=client.client_ms(),
+        carried=carried,
     )
     return replace(plan, cost=cost)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +94,8 @@ class ApplyResult:
     deferred: int = 0
     notes: tuple[str, ...] = field(default=())
     interrupted: bool = False  # stopped before the end (``ApplyOptions.stop``); resumable
+    # each phase's wall time, by phase name: what the next plan's cost learns from
+    phase_seconds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def converged(self) -> bool:
@@ -164,6 +166,7 @@ class _Run:
         self.record = self.executor.recorder
         self.notes: list[str] = []
         self.deferred_changes = 0
+        self.phase_seconds: dict[str, float] = {}
 
     async def run(self) -> ApplyResult:
         started, requests_before = time.monotonic(), self.client.stats.total
@@ -195,6 +198,7 @@ class _Run:
             deferred=self.deferred_changes,
             notes=tuple(self.notes),
             interrupted=interrupted,
+            phase_seconds=dict(self.phase_seconds),
         )
         self.record.finished(
             ApplyFinished(
@@ -219,7 +223,9 @@ class _Run:
             if pending.get(phase):
                 if self.options.before_phase is not None:
                     await self.options.before_phase(phase.value)
+                began = time.monotonic()
                 await self.executor.run_phase(phase, pending[phase])
+                self.phase_seconds[phase.value] = time.monotonic() - began
             # After the moves, not right after the syncs: a folder this plan both moves and
             # fills (a sync, a registration) is re-read where the plan puts it.
             if phase == Phase.MOVE_ITEMS and self.plan.deferred and not self.ctx.stopping():

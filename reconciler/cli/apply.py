@@ -31,6 +31,7 @@ from reconciler.apply import (
     journal_path,
 )
 from reconciler.apply.cost import with_cost
+from reconciler.apply.cost_record import record_path, remember_apply
 from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
 from reconciler.apply.registration import settle_stopped_jobs
@@ -257,6 +258,8 @@ async def _apply_plan(
                     ),
                     emit=progress,
                 )
+        # what this apply's writes cost, for the next plan's estimate (the cost's line)
+        remember_apply(_record(desired), plan, result, target=client.target, now=time.time())
         laps.lap("apply")
     laps.lap("release")
     view.close()
@@ -305,7 +308,7 @@ async def _the_plan(
     if saved is not None:
         _check_saved(request)
         live = await _recheck(saved, request, client, desired)
-        return with_cost(saved, client), live, None
+        return with_cost(saved, client, record=_record(desired)), live, None
     # Registrations a stopped run left running end first: the plan must see what they made.
     await settle_stopped_jobs(client, stopped)
     read_at = time.monotonic()  # the oldest object in the plan was read after this
@@ -320,8 +323,19 @@ async def _the_plan(
         unsynced=unsynced(stopped),
     )
     # --auto-approve trusts this read: its bundles are not read again (``ApplyOptions``)
-    plan = with_cost(make_plan(desired, live, options), client, recheck=not request.auto_approve)
+    plan = with_cost(
+        make_plan(desired, live, options),
+        client,
+        recheck=not request.auto_approve,
+        record=_record(desired),
+    )
     return plan, live, read_at
+
+
+def _record(desired: DesiredState) -> Path:
+    """Where the write factors of past applies are kept: beside the config (the journals
+    may sit beside a plan file instead, but a factor belongs to the target, not the plan)."""
+    return record_path(Path(desired.root_dir))
 
 
 async def _recheck(

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from reconciler.apply.cost import with_cost
+from reconciler.apply.cost_record import record_path
 from reconciler.apply.journal import in_flight, unfinished_journals, unsynced
 from reconciler.cli.common import (
     CommandError,
@@ -174,8 +175,10 @@ async def _plan(request: Request, desired: DesiredState) -> tuple[Plan, LiveStat
         in_flight=in_flight(stopped),
         unsynced=unsynced(stopped),
     )
-    # what applying will cost, at the latency this read measured (outside the checksum)
-    return with_cost(make_plan(desired, live, options), client), live
+    # what applying will cost, at the latency this read measured and the write factor past
+    # applies to this target showed (outside the checksum)
+    record = record_path(Path(desired.root_dir))
+    return with_cost(make_plan(desired, live, options), client, record=record), live
 
 
 def _as_saved(plan: Plan, out: Path) -> Plan:

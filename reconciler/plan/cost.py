@@ -47,18 +47,17 @@ spent before its first patch-phase request, bench/README.md, "Cost in the plan",
 pass). A phase takes that preparation, then the above.
 
 ``write_factor`` is the one number the read cannot measure, because a plan never writes:
-what writing an object costs the server against reading it. ``WRITE_FACTOR`` is 4, the
-median of what ten applies of 12,000 item patches showed on the sandbox (from 2.0 to 6.3,
-on a loaded machine; ``bench/bench_cost.py`` prints it for each apply; ``bench/README.md``):
-a patch-bulk reads its objects, writes them and answers with them read again. Real Encord
-has not been measured: its bulk phases are estimated as well as that assumption holds. To
-measure it there: apply saved plans of 10,000 or more item patches; the patch phase's work
-from its own answers (``answers_work`` over its get-bulk and patch-bulk answers, as
-``bench/bench_cost.py`` prints it), less its re-read objects at the read's ``object_ms``,
-over its written objects at ``object_ms``. An apply could write that into its journal and
-the next plan of the same target read it back; it is not done, because on the sandbox the
-factor consecutive applies show varies 2-9x (bench/README.md, fourth pass), so a factor
-carried from the last apply predicted no better than the constant.
+what writing an object costs the server against reading it (a patch-bulk reads its objects,
+writes them and answers with them read again). Only an apply can show it, so each apply
+that wrote enough objects in bulk measures it (``Cost.write_factor_shown``: its bulk write
+phases' time, less the client's preparation, a round trip and the re-reads, over their
+written objects at the read's ``object_ms``), and the next plan of the same target takes
+what a written object took in the last few applies, over its own read's ``object_ms``
+(``reconciler.apply.cost_record``: where they are kept, why the time and not the factor,
+and why a record is never trusted blindly). ``write_factor_applies`` says how many; 0 means
+the default, ``WRITE_FACTOR``, was used, and the plan's line says which.
+``WRITE_FACTOR`` is what applies on the sandbox showed (bench/README.md, "Cost in the
+plan", fifth pass); real Encord's comes from its own applies.
 """
 
 from __future__ import annotations
@@ -71,10 +70,14 @@ from typing import Any
 
 from reconciler.words import plural
 
-# Writing an object costs the server this many times what reading it in a page costs: an
-# assumption the read cannot measure, calibrated on the sandbox (the module's docstring;
-# bench/README.md, "Cost in the plan").
+# Writing an object costs the server this many times what reading it in a page costs: what
+# a plan assumes until applies to its target have measured it (the module's docstring), the
+# median of what applies on the sandbox showed (bench/README.md, "Cost in the plan").
 WRITE_FACTOR = 4.0
+
+# An apply measures the write factor only from bulk write phases holding at least this many
+# written objects: below it a round trip and the client's preparation are most of the time.
+MIN_WRITTEN = 1000
 
 
 # The client's work per object before a phase's first request goes out, against what it
@@ -154,6 +157,13 @@ class PhaseCost:
     read_objects: int = 0
     written_objects: int = 0
 
+    @property
+    def bulk_writes(self) -> bool:
+        """Its writes carry many objects each (patch-bulks), so the server's work on them,
+        not round trips, is what it takes."""
+        writes = self.requests - self.reads
+        return writes > 0 and self.written_objects >= BULK_ANSWER * writes
+
     def to_json(self) -> dict[str, Any]:
         return {
             "phase": self.phase,
@@ -180,7 +190,9 @@ class PhaseCost:
 class Cost:
     """The phases that have work, in the order apply runs them; ``latency_ms`` None when
     nothing was measured (a plan made from a saved read): then there is no time estimate;
-    ``object_ms`` None when the read could not measure it: then round trips alone."""
+    ``object_ms`` None when the read could not measure it: then round trips alone.
+    ``write_factor_applies``: how many past applies to the target ``write_factor`` is the
+    median of (0: ``WRITE_FACTOR``, assumed)."""
 
     phases: tuple[PhaseCost, ...]
     concurrency: int
@@ -188,6 +200,7 @@ class Cost:
     object_ms: float | None = None
     write_factor: float = WRITE_FACTOR
     client_ms: float | None = None
+    write_factor_applies: int = 0
 
     def __post_init__(self) -> None:
         # held as the plan file keeps them, so that the plan shown when it is made and the
@@ -198,6 +211,7 @@ class Cost:
             object.__setattr__(self, "object_ms", round(self.object_ms, 4))
         if self.client_ms is not None:
             object.__setattr__(self, "client_ms", round(self.client_ms, 4))
+        object.__setattr__(self, "write_factor", round(self.write_factor, 2))
 
     @property
     def requests(self) -> int:
@@ -236,9 +250,28 @@ class Cost:
         objects = max(phase.read_objects, phase.written_objects)
         return objects * self.client_ms * per_object
 
+    def write_factor_shown(self, phase_seconds: Mapping[str, float]) -> float | None:
+        """The write factor an apply of this plan showed: what its bulk write phases took
+        (``phase_seconds``, by phase), less the client's preparation, a round trip and the
+        re-read objects at ``object_ms``, over their written objects at ``object_ms``: the
+        formula solved for the factor. None when nothing was measured to solve it with, or
+        fewer than ``MIN_WRITTEN`` objects were written in bulk."""
+        if self.latency_ms is None or not self.object_ms:
+            return None
+        bulk = [p for p in self.phases if p.bulk_writes and p.phase in phase_seconds]
+        written = sum(p.written_objects for p in bulk)
+        if written < MIN_WRITTEN:
+            return None
+        rest_ms = sum(
+            self.prepare_ms(p) + self.latency_ms + p.read_objects * self.object_ms for p in bulk
+        )
+        work_ms = sum(phase_seconds[p.phase] for p in bulk) * 1000 - rest_ms
+        return work_ms / (written * self.object_ms)
+
     def line(self) -> str:
         """One line, e.g. "Applying: 103 requests in 4 phases, about 12 s at the 180 ms
-        latency and 50 µs an object just measured."."""
+        latency and 50 µs an object just measured; writing an object takes 170 µs (3.4
+        reads), the median of the last 3 applies to this target."."""
         head = (
             f"Applying: {plural(self.requests, 'request', thousands=True)} in "
             f"{plural(len(self.phases), 'phase')}"
@@ -250,8 +283,28 @@ class Cost:
         )
         return (
             f"{head}, {_about(self.seconds)} at the {_ms(self.latency_ms)} "
-            f"latency{per_object} just measured."
+            f"latency{per_object} just measured{self._writes()}."
         )
+
+    def _writes(self) -> str:
+        """Which write factor the estimate took, when it weighs: a bulk write phase timed
+        by its objects."""
+        if self.object_ms is None or not any(p.bulk_writes for p in self.phases):
+            return ""
+        factor = f"{self.write_factor:g}"
+        if not self.write_factor_applies:
+            return (
+                f"; writing an object taken as {factor} reads (assumed: no recent apply to "
+                "this target measured it)"
+            )
+        applies = self.write_factor_applies
+        source = (
+            "as the last apply to this target showed"
+            if applies == 1
+            else f"the median of the last {applies} applies to this target"
+        )
+        took = _per_object(self.write_factor * self.object_ms)
+        return f"; writing an object takes {took} ({factor} reads), {source}"
 
     def to_json(self) -> dict[str, Any]:
         seconds = self.seconds
@@ -265,6 +318,8 @@ class Cost:
         }
         if self.client_ms is not None:  # only when measured: older plans' files stay as they were
             doc["client_ms"] = self.client_ms
+        if self.write_factor_applies:  # only when carried from applies: the same
+            doc["write_factor_applies"] = self.write_factor_applies
         doc["seconds"] = None if seconds is None else round(seconds, 1)
         return doc
 
@@ -281,6 +336,7 @@ class Cost:
             object_ms=None if per_object is None else float(per_object),
             write_factor=float(doc.get("write_factor", WRITE_FACTOR)),
             client_ms=None if client is None else float(client),
+            write_factor_applies=int(doc.get("write_factor_applies", 0)),
         )
 
 

@@ -137,11 +137,12 @@ _COST = _object(
         "latency_ms": {"type": ["number", "null"], "minimum": 0},
         "object_ms": {"type": ["number", "null"], "minimum": 0},
         "write_factor": {"type": "number", "minimum": 0},
+        "write_factor_applies": {"type": "integer", "minimum": 1},
         "client_ms": {"type": "number", "minimum": 0},
         "seconds": {"type": ["number", "null"], "minimum": 0},
     },
     # object_ms and the objects came later: older plan files lack them; client_ms is there
-    # only when the read measured it
+    # only when the read measured it, write_factor_applies only when applies measured it
     required=_COST_KEYS,
 )
 _COST["description"] = (
@@ -155,9 +156,10 @@ _COST["description"] = (
     "first, 0.4 when it writes first (0 without client_ms): latency_ms is the median "
     "time of the light requests of the read just made (answers of few objects), object_ms "
     "what an object of its bulk answers cost beyond a round trip and the answer before it, "
-    "write_factor the assumed cost of writing an object against "
-    "reading it, client_ms the client's CPU per object of the read. Display only: not covered by the checksum, never read by apply. Absent "
-    "from an empty plan."
+    "write_factor the cost of writing an object against reading it: the median of what the "
+    "last write_factor_applies applies to this target showed, or an assumed default when "
+    "that is absent, client_ms the client's CPU per object of the read. Display only: not "
+    "covered by the checksum, never read by apply. Absent from an empty plan."
 )
 
 _DEFERRAL = _object({"folder": {"type": "string"}, "rules": _STRINGS, "datasets": _STRINGS})
