@@ -288,8 +288,8 @@ def test_an_apply_shows_the_write_factor_by_the_formula_solved_for_it() -> None:
 def test_the_line_says_which_write_factor_the_estimate_took() -> None:
     cost = Cost(phases=(_patches(reads=0),), concurrency=16, latency_ms=50.0, object_ms=0.02)
     assert cost.line().endswith(
-        "just measured; writing an object taken as 4 reads (assumed: no recent apply to this "
-        "target measured it)."
+        f"just measured; writing an object taken as {WRITE_FACTOR:g} reads (assumed: no recent "
+        "apply to this target measured it)."
     )
     one = replace(cost, write_factor=3.4123, write_factor_applies=1)
     assert one.write_factor == 3.41  # as the plan file keeps it

@@ -71,9 +71,10 @@ from typing import Any
 from reconciler.words import plural
 
 # Writing an object costs the server this many times what reading it in a page costs: what
-# a plan assumes until applies to its target have measured it (the module's docstring), the
-# median of what applies on the sandbox showed (bench/README.md, "Cost in the plan").
-WRITE_FACTOR = 4.0
+# a plan assumes until applies to its target have measured it (the module's docstring). The
+# median of what 40 applies of 12,000 patches showed on the sandbox at load 1-4 (3.15 in the
+# 24 at load 1-2.5, 4.4 in the 16 at 3-4; bench/README.md, "Cost in the plan", fifth pass).
+WRITE_FACTOR = 3.4
 
 # An apply measures the write factor only from bulk write phases holding at least this many
 # written objects: below it a round trip and the client's preparation are most of the time.
