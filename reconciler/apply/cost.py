@@ -25,14 +25,7 @@ from reconciler.apply.operations import Operations
 from reconciler.apply.phases import PHASES, Step, by_phase, steps_of
 from reconciler.encord import EncordClient
 from reconciler.plan import Plan
-from reconciler.plan.cost import (
-    WRITE_FACTOR,
-    Cost,
-    PhaseCost,
-    RouteTime,
-    object_ms_of,
-    round_trip_ms_of,
-)
+from reconciler.plan.cost import Cost, PhaseCost, RouteTime, object_ms_of, round_trip_ms_of
 
 
 def estimate(
@@ -61,15 +54,16 @@ def estimate(
         if pending.get(phase):
             waves = bundle_phase(phase, pending[phase])
             phases.append(_phase_cost(str(phase), waves, operations, concurrency, recheck))
-    return Cost(
+    cost = Cost(
         phases=tuple(phases),
         concurrency=concurrency,
         latency_ms=latency_ms,
         object_ms=object_ms,
         client_ms=client_ms,
-        write_factor=WRITE_FACTOR if factor is None else factor,
-        write_factor_applies=0 if factor is None or carried is None else carried.applies,
     )
+    if factor is None or carried is None:  # the default, WRITE_FACTOR
+        return cost
+    return replace(cost, write_factor=factor, write_factor_applies=carried.applies)
 
 
 def _phase_cost(
