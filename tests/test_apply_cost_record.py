@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,29 @@ def test_a_record_that_cannot_be_written_does_not_fail_the_apply(
             remember_apply(path, _plan(), _result(_seconds_at(3.0)), target=TARGET, now=NOW) is None
         )
     assert "could not record the write factor" in caplog.text
+
+
+def test_a_write_that_fails_half_way_leaves_neither_a_record_nor_a_stray_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = record_path(tmp_path)
+    _write(path, {TARGET: [_entry(0.06)]})
+    before = path.read_text()
+    named = tempfile.NamedTemporaryFile
+
+    def full_disk(*args: Any, **kwargs: Any) -> Any:
+        out: Any = named(*args, **kwargs)
+
+        def write(text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+        out.write = write
+        return out
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)
+    with caplog.at_level(logging.WARNING):
+        result = _result(_seconds_at(3.0))
+        assert remember_apply(path, _plan(), result, target=TARGET, now=NOW) is None
+    assert "No space left on device" in caplog.text
+    assert path.read_text() == before  # the record as it was, whole
+    assert sorted(p.name for p in path.parent.iterdir()) == ["cost.json"]
