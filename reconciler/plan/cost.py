@@ -71,10 +71,12 @@ from typing import Any
 from reconciler.words import plural
 
 # Writing an object costs the server this many times what reading it in a page costs: what
-# a plan assumes until applies to its target have measured it (the module's docstring). The
-# median of what 40 applies of 12,000 patches showed on the sandbox at load 1-4 (3.15 in the
-# 24 at load 1-2.5, 4.4 in the 16 at 3-4; bench/README.md, "Cost in the plan", fifth pass).
-WRITE_FACTOR = 3.4
+# a plan assumes until applies to its target have measured it (the module's docstring). On
+# the sandbox, 64 applies of 12,000 patches at load 1-9.6 showed a median of 3.44 in the
+# patch phase, rising with the load (3.15 at load 1-2.5, 4.4-4.6 at 3-9.6), and 3.9 fits
+# their whole applies best (the single-request phases come out a little over their round
+# trips under load): so 4 (bench/README.md, "Cost in the plan", fifth pass).
+WRITE_FACTOR = 4.0
 
 # An apply measures the write factor only from bulk write phases holding at least this many
 # written objects: below it a round trip and the client's preparation are most of the time.
