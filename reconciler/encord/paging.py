@@ -20,6 +20,7 @@ from reconciler.encord.calls import Call, stats_route
 from reconciler.encord.errors import ResponseError
 from reconciler.encord.responses import RawJSON, json_value
 from reconciler.encord.session import Session
+from reconciler.encord.window import ReadWindow
 from reconciler.wire.base import Page
 
 M = TypeVar("M", bound=BaseModel)
@@ -214,9 +215,12 @@ async def both_ends(
     After ``AHEAD_AFTER`` rounds ``read_ahead`` (the switch the ends read under) is turned
     on: each end then keeps its next page asked for, and where the ends meet each has asked
     for one page more than the meeting needed (a long listing's rounds each save the parse
-    and the wait for the other end).
+    and the wait for the other end). To give each object once it remembers only the objects
+    near where each end is (``ReadWindow``: a few pages' worth a listing of any length).
     """
-    seen: dict[Hashable, int] = {}  # identity -> the end it came from (0: ascending)
+    # Which end read each object first, for the objects of the last names each end read
+    # (``ReadWindow``: only objects near where the ends are can come again).
+    seen = ReadWindow(identity, name, full)
     last: list[str | None] = [None, None]
     sides = (ascending, descending())
     # The next pages asked for, before the last ones are handed over: deciding what to ask
@@ -233,13 +237,13 @@ async def both_ends(
             full_pages = full_pages + 1 if len(page) >= full else -1
             ahead = await _ask(sides if full_pages >= HEAD_START else sides[:1])
             last[0] = name(page[-1]) if page else last[0]
-            yield _fresh(page, 0, seen, identity)[0]
+            yield seen.fresh(page, 0)[0]
         while full_pages < 0:  # the listing ends soon: the ascending end reads on alone
             (page,) = await _take(ahead)
             if page is None:
                 return
             ahead = await _ask(sides[:1])
-            yield _fresh(page, 0, seen, identity)[0]
+            yield seen.fresh(page, 0)[0]
         met = False  # an object has come from both ends
         rounds = 0
         while True:
@@ -247,16 +251,16 @@ async def both_ends(
             rounds += 1
             if read_ahead is not None and rounds >= AHEAD_AFTER:
                 read_ahead.on = True
-            if last[1] is None and got[1] and seen.get(identity(got[1][0])) == 0:
+            if last[1] is None and got[1] and seen.first_end(got[1][0]) == 0:
                 # The descending end starts where the ascending one did: the server ignored
                 # ``desc``, and meeting means nothing. Read on from one end.
-                yield _fresh(got[0] or [], 0, seen, identity)[0]
+                yield seen.fresh(got[0] or [], 0)[0]
                 async for page in _rest(ascending, got[0]):
-                    yield _fresh(page, 0, seen, identity)[0]
+                    yield seen.fresh(page, 0)[0]
                 return
             fresh: list[list[T]] = []
             for end, page in enumerate(got):
-                new, crossed = _fresh(page or [], end, seen, identity)
+                new, crossed = seen.fresh(page or [], end)
                 fresh.append(new)
                 met = met or crossed
                 last[end] = name(page[-1]) if page else last[end]
@@ -280,24 +284,6 @@ async def _rest(
         return
     async for page in side:
         yield page
-
-
-def _fresh(
-    page: list[T], end: int, seen: dict[Hashable, int], identity: Callable[[T], Hashable]
-) -> tuple[list[T], bool]:
-    """The objects of ``page`` not seen before (now recorded as from ``end``), and whether
-    one of the others had come from the other end."""
-    fresh: list[T] = []
-    crossed = False
-    for entry in page:
-        key = identity(entry)
-        came = seen.get(key)
-        if came is None:
-            seen[key] = end
-            fresh.append(entry)
-        elif came != end:
-            crossed = True
-    return fresh, crossed
 
 
 async def _ask(
