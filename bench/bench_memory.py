@@ -2,6 +2,7 @@
 
     python bench/bench_memory.py [--items 100000,1000000,3000000] [--old]
     python bench/bench_memory.py --trace 100000 [--old]   # bytes per item by stage
+    python bench/bench_memory.py --items 1000000 --flat   # one folder, read from both ends
 
 Each size runs in a fresh process (peak RSS is per process). Item pages are made in the
 real wire shape (every key of ``StorageItem``, 1,000 a page, ``clientMetadata`` as JSON text,
@@ -18,16 +19,23 @@ the ``split: train`` items of the first ten folders; a share ``--changed`` of th
 differs from the rules (a plan of 1,000,000 changes at 10,000,000 items). ``--unique-metadata``
 adds a per-item key to every item's metadata (no two texts alike: nothing to share).
 
+``--flat`` puts every item in one folder and reads it as ``read_live`` reads a flat folder:
+ascending and descending by name at once until the ends meet (``paging.both_ends``, which
+gives each item once), each end's pages made and read into briefs as they are asked for; the
+dataset then selects the ``split: train`` items among the first 10,000 names (as many links as
+the ten folders give).
+
 ``--old`` reads as before this work: each page validated into 31-field models, all of them
 held to the end of the listing, then converted one by one (each its own metadata dict).
 
-Printed per size: peak RSS and CPU after the read and after ``diff``, and bytes per item
-(RSS above the interpreter with everything imported, divided by the items).
+Printed per size: RSS after the read, peak RSS during it and after ``diff``, the CPU of
+each, and bytes per item (RSS above the interpreter with everything imported, divided by the items).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import resource
@@ -35,11 +43,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from reconciler.collector import collector_paused
 from reconciler.encord.dto import Item, ItemBrief, page_briefs
-from reconciler.encord.paging import parser
+from reconciler.encord.paging import ReadAhead, both_ends, parser
 from reconciler.encord.responses import RawJSON
 from reconciler.live.records import ItemRecords, Placing
 from reconciler.model.desired import (
@@ -103,10 +112,10 @@ def _metadata(n: int, every: int, unique: bool) -> dict[str, Any]:
     return metadata
 
 
-def page_bytes(first: int, count: int, folders: int, every: int, unique: bool) -> bytes:
-    """Items ``first`` .. ``first + count`` as one listing page, every key present."""
+def page_bytes(numbers: range, folders: int, every: int, unique: bool) -> bytes:
+    """Items ``numbers`` (in that order) as one listing page, every key present."""
     rows = []
-    for n in range(first, first + count):
+    for n in numbers:
         f = n % folders
         rows.append(
             {
@@ -142,7 +151,7 @@ def read_new(
     with collector_paused():  # as ``read_live`` reads
         for first in range(0, items, PAGE):
             cpu = time.process_time()
-            content = page_bytes(first, min(PAGE, items - first), folders, every, unique)
+            content = page_bytes(range(first, min(items, first + PAGE)), folders, every, unique)
             made_cpu += time.process_time() - cpu
             cpu = time.process_time()
             read = page_briefs(content)  # as the client reads a listing's page
@@ -150,6 +159,49 @@ def read_new(
             placing.add(read[0])
             read_cpu += time.process_time() - cpu
     return live, read_cpu, made_cpu
+
+
+def read_flat(
+    items: int, folders: int, every: int, unique: bool
+) -> tuple[dict[str, LiveItem], float, float]:
+    """One folder read from both ends at once, as ``read_live`` reads a flat folder."""
+    assert folders == 1
+    live: dict[str, LiveItem] = {}
+    placing = Placing(live, ItemRecords())
+    placing.place({folder_uuid(0): "/bench/f00000"})
+    made = [0.0]  # CPU making page bytes, inside the read's: taken out
+
+    async def end(desc: bool) -> AsyncGenerator[list[ItemBrief]]:
+        for first in range(0, items, PAGE):
+            cpu = time.process_time()
+            last = min(items, first + PAGE)
+            numbers = range(items - 1 - first, items - 1 - last, -1) if desc else range(first, last)
+            content = page_bytes(numbers, 1, every, unique)
+            made[0] += time.process_time() - cpu
+            await asyncio.sleep(0)  # the page's round trip
+            read = page_briefs(content)  # as the client reads a listing's page
+            assert read is not None
+            yield read[0]
+
+    async def read() -> None:
+        ahead = ReadAhead()
+        pages = both_ends(
+            end(False),
+            lambda: end(True),
+            identity=lambda brief: brief.uuid,
+            name=lambda brief: brief.name,
+            full=PAGE,
+            read_ahead=ahead,
+        )
+        async for page in pages:
+            placing.add(page)
+
+    with collector_paused():  # as ``read_live`` reads
+        cpu = time.process_time()
+        asyncio.run(read())
+        total = time.process_time() - cpu
+    assert len(live) == placing.listed == items  # each item once
+    return live, total - made[0], made[0]
 
 
 def read_old(
@@ -160,7 +212,7 @@ def read_old(
     read_cpu = made_cpu = 0.0
     for first in range(0, items, PAGE):
         cpu = time.process_time()
-        content = page_bytes(first, min(PAGE, items - first), folders, every, unique)
+        content = page_bytes(range(first, min(items, first + PAGE)), folders, every, unique)
         made_cpu += time.process_time() - cpu
         cpu = time.process_time()
         models.extend(parse(RawJSON(content, ROUTE)).results)
@@ -197,7 +249,7 @@ def build_live(items: dict[str, LiveItem], folders: int) -> LiveState:
     )
 
 
-def build_desired() -> DesiredState:
+def build_desired(flat: bool = False) -> DesiredState:
     source = Source(file="bench.yaml", line=1)
     rules = (
         MetadataRule(folder="/bench", recursive=True, metadata={"source": "lab"}, source=source),
@@ -210,12 +262,14 @@ def build_desired() -> DesiredState:
             source=source,
         ),
     )
+    train = {"split": "train"}
     selectors = tuple(
-        ItemSelector(
-            folder=f"/bench/f{f:05d}", match=ItemMatch(metadata={"split": "train"}), source=source
-        )
+        ItemSelector(folder=f"/bench/f{f:05d}", match=ItemMatch(metadata=train), source=source)
         for f in range(10)
     )
+    if flat:  # as many items as ten folders of 1,000 hold
+        match = ItemMatch(name="0000*.jpg", metadata=train)
+        selectors = (ItemSelector(folder="/bench/f00000", match=match, source=source),)
     return DesiredState(
         root_dir="/bench-config",
         target=Target(),
@@ -231,12 +285,12 @@ def build_desired() -> DesiredState:
 
 
 def one(args: argparse.Namespace) -> dict[str, Any]:
-    items, folders = args.one, max(1, args.one // args.per_folder)
+    items, folders = args.one, 1 if args.flat else max(1, args.one // args.per_folder)
     every = round(1 / args.changed) if args.changed else 0
-    desired = build_desired()
+    desired = build_desired(args.flat)
     gc.collect()
     base = _rss_mb()
-    read = read_old if args.old else read_new
+    read = read_flat if args.flat else read_old if args.old else read_new
     live_items, read_cpu, made_cpu = read(items, folders, every, args.unique_metadata)
     live = build_live(live_items, folders)
     del live_items
@@ -265,11 +319,11 @@ def one(args: argparse.Namespace) -> dict[str, Any]:
 def trace(args: argparse.Namespace) -> None:
     """Bytes per item by tracemalloc (exact, but several times slower): the live state, what
     ``diff`` allocates at its peak above it, and what the plan keeps."""
-    items, folders = args.trace, max(1, args.trace // args.per_folder)
+    items, folders = args.trace, 1 if args.flat else max(1, args.trace // args.per_folder)
     every = round(1 / args.changed) if args.changed else 0
-    desired = build_desired()
+    desired = build_desired(args.flat)
     tracemalloc.start()
-    read = read_old if args.old else read_new
+    read = read_flat if args.flat else read_old if args.old else read_new
     live_items, _, _ = read(items, folders, every, args.unique_metadata)
     live = build_live(live_items, folders)
     del live_items
@@ -292,6 +346,7 @@ def main() -> int:
     parser_.add_argument("--changed", type=float, default=0.10)
     parser_.add_argument("--unique-metadata", action="store_true")
     parser_.add_argument("--old", action="store_true", help="read as before (models held)")
+    parser_.add_argument("--flat", action="store_true", help="one folder, read from both ends")
     parser_.add_argument("--trace", type=int, metavar="ITEMS", help="tracemalloc, one size")
     parser_.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser_.parse_args()
@@ -303,7 +358,7 @@ def main() -> int:
         return 0
     print(
         f"{'items':>11} {'changes':>9} {'read CPU':>9} {'diff CPU':>9} {'total CPU':>9} "
-        f"{'RSS read':>9} {'peak':>9} {'B/item read':>11} {'B/item peak':>11}"
+        f"{'RSS read':>9} {'peak read':>9} {'peak':>9} {'B/item read':>11} {'B/item peak':>11}"
     )
     for size in (int(s) for s in args.items.split(",")):
         command = [
@@ -316,11 +371,13 @@ def main() -> int:
         ]
         command += ["--changed", str(args.changed)]
         command += ["--unique-metadata"] * args.unique_metadata + ["--old"] * args.old
+        command += ["--flat"] * args.flat
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         r = json.loads(out.splitlines()[-1])
         print(
             f"{r['items']:>11,} {r['changes']:>9,} {r['read_cpu']:>8.2f}s {r['diff_cpu']:>8.1f}s "
             f"{r['read_cpu'] + r['diff_cpu']:>8.1f}s {r['rss_read_mb']:>7,.0f}MB "
+            f"{r['peak_read_mb']:>7,.0f}MB "
             f"{r['peak_diff_mb']:>7,.0f}MB {r['read_b_per_item']:>11,.0f} {r['peak_b_per_item']:>11,.0f}"
             f"   (read {r['read_cpu'] / r['items'] * 1e6:.2f} µs an item; pages made in "
             f"{r['pages_cpu']:.1f}s CPU, not counted; interpreter {r['base_mb']:.0f} MB)",
