@@ -119,19 +119,10 @@ def listings(draw: st.DrawFn, *, edits: bool) -> dict[str, object]:
     return make
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(make=listings(edits=False))
-def test_the_window_gives_what_remembering_everything_gave(
-    make: dict[str, object],
-) -> None:
-    _both(make)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(make=listings(edits=True))
-def test_the_window_gives_what_remembering_everything_gave_while_pages_shift(
-    make: dict[str, object],
-) -> None:
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(make=st.one_of(listings(edits=False), listings(edits=True)))
+def test_the_window_gives_what_remembering_everything_gave(make: dict[str, object]) -> None:
+    """Listings that hold still, and listings whose pages shift while read."""
     _both(make)
 
 
