@@ -305,16 +305,18 @@ class FolderRules:
     ) -> None:
         """Replace the rule fold of each item some manifest or registration row reaches by
         the fold with its rows (shared between rows of equal string values)."""
-        reached: set[int] = set()
-        for n in range(len(self._manifests)):
-            reached.update(self._reached(n, names))
-        if self._registered:
-            reached.update(range(len(items)))
+        rows_of: dict[int, list[tuple[int, Mapping[str, Any]]]] = {}
+        for m in range(len(self._manifests)):
+            for n, entry in self._reached(m, names):
+                rows_of.setdefault(n, []).append((m, entry.metadata))
+        if self._registered:  # registration rows first, as ``Settler.contributions`` has them
+            for n, item in enumerate(items):
+                registered = self._settler.registered(item, self._prefix + names[n])
+                if registered is not None:
+                    rows_of[n] = [(-1, registered.metadata), *rows_of.get(n, ())]
         folds = self._folds
-        for n in sorted(reached):
-            rows = self._rows(items[n], self._prefix + names[n])
-            if not rows:
-                continue
+        for n in sorted(rows_of):
+            rows = rows_of[n]
             found_key = _row_key(rows)
             key = None if found_key is None else (masks[n], found_key)
             combined = folds.get(key, _UNSET) if key is not None else _UNSET
@@ -324,31 +326,20 @@ class FolderRules:
                     folds[key] = combined
             combos[n] = combined
 
-    def _reached(self, manifest: int, names: list[str]) -> Iterator[int]:
-        """The positions of the names a row of manifest number ``manifest`` names: looked up
-        among the rows of this folder by name (no path made per item), and by path for a
-        name holding a ``/`` (its row is filed under a deeper folder)."""
+    def _reached(self, manifest: int, names: list[str]) -> Iterator[tuple[int, ManifestEntry]]:
+        """The positions of the names a row of manifest number ``manifest`` names, with the
+        row: looked up among the rows of this folder by name (no path made per item), and
+        by path for a name holding a ``/`` (its row is filed under a deeper folder)."""
         here = self._settler.rows_in(manifest, self._folder)
         if here:
-            yield from compress(count(), map(operator.is_not, map(here.get, names), repeat(None)))
+            found = list(map(here.get, names))
+            hits = list(map(operator.is_not, found, repeat(None)))
+            yield from zip(compress(count(), hits), compress(found, hits), strict=True)
         rows = self._manifests[manifest].entries.rows
         for n in compress(count(), map(operator.contains, names, repeat("/"))):
-            if self._prefix + names[n] in rows:
-                yield n
-
-    def _rows(self, item: LiveItem, path: str) -> list[tuple[int, Mapping[str, Any]]]:
-        """The rows reaching the item (registration first, then manifests, as
-        ``Settler.contributions`` orders them), by manifest index (-1: registration)."""
-        out: list[tuple[int, Mapping[str, Any]]] = []
-        if self._registered:
-            registered = self._settler.registered(item, path)
-            if registered is not None:
-                out.append((-1, registered.metadata))
-        for n, manifest in enumerate(self._manifests):
-            entry = manifest.entries.rows.get(path)
+            entry = rows.get(self._prefix + names[n])
             if entry is not None:
-                out.append((n, entry.metadata))
-        return out
+                yield n, entry
 
     def _fold(
         self, mask: tuple[bool, ...], rows: list[tuple[int, Mapping[str, Any]]] | None
