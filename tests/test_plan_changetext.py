@@ -96,6 +96,43 @@ def test_a_change_written_from_its_pieces_is_its_document_dumped(change: Change)
     assert change_text(change, refs_document) == _dumped(change)  # repeated pieces, cached
 
 
+ITEM_CHANGES = st.builds(
+    Change,
+    address=TEXT,
+    kind=st.just(Kind.ITEM),
+    actions=st.sampled_from([(Action.PATCH,), (Action.MOVE, Action.PATCH), (Action.MOVE,)]),
+    previous_address=st.none() | st.none() | TEXT,
+    before=st.builds(ItemPayload, TEXT, METADATA),
+    after=st.builds(ItemPayload, TEXT, METADATA),
+    diff=DIFF,
+    source=st.none() | TEXT,
+    reason=st.sampled_from(["declared metadata differs"]) | TEXT,
+    fingerprint=st.none() | TEXT,
+    depends_on=st.just(()) | st.lists(TEXT, max_size=1).map(tuple),
+    refs=st.builds(
+        Refs,
+        uuid=TEXT | st.none(),
+        from_parent_uuid=TEXT,
+        parent_uuid=st.none() | st.none() | TEXT,
+        item_uuid=st.none() | st.none() | TEXT,
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ITEM_CHANGES, min_size=1, max_size=3))
+def test_an_item_change_written_in_one_call_is_its_document_dumped(
+    changes: list[Change],
+) -> None:
+    # Most changes of a large plan: item patches, written by ``_item_text`` when their shape
+    # allows (otherwise as any change); with and without the plan's cache of shared texts.
+    texts: dict[int, str] = {}
+    for change in changes:
+        assert change_text(change, refs_document) == _dumped(change)
+        assert change_text(change, refs_document, texts) == _dumped(change)
+        assert change_text(change, refs_document, texts) == _dumped(change)
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), {1: "x", "a": "y"}])
 def test_what_json_dumps_refuses_it_refuses(value: Any) -> None:
     change = Change(

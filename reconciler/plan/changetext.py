@@ -142,6 +142,10 @@ def change_text(
     ``shared``: the caller's texts of diffs, diff leaves and item metadata by ``id``, kept
     for as long as the changes it passes are alive (so no id is reused), to encode what
     many changes share once."""
+    if type(change.before) is ItemPayload and type(change.after) is ItemPayload:
+        text = _item_text(change, shared)
+        if text is not None:
+            return text
     return "".join(
         (
             '{"actions":',
@@ -167,6 +171,66 @@ def change_text(
             ',"refs":',
             _refs(change.refs, refs_document),
             ',"source":',
+            _or_null(change.source),
+            "}",
+        )
+    )
+
+
+_UUID_AND_PARENT = attrgetter("uuid", "from_parent_uuid", "dataset_uuid", "item_uuid")
+
+
+def _item_text(change: Change, shared: dict[int, str] | None) -> str | None:
+    """``change_text`` of an item change that stays where it is (most changes of a large
+    plan) in one call, or None for another shape: both payloads items, nothing it depends
+    on, refs of its UUID and parent alone."""
+    refs = change.refs
+    if change.depends_on or change.previous_address is not None or not refs.slots_only:
+        return None
+    uuid, parent, dataset, item = _UUID_AND_PARENT(refs)
+    before, after = change.before, change.after
+    assert type(before) is ItemPayload and type(after) is ItemPayload  # the caller's check
+    if (
+        type(uuid) is not str
+        or type(parent) is not str
+        or dataset is not None
+        or item is not None
+        or type(before.path) is not str
+        or type(after.path) is not str
+    ):
+        return None
+    if shared is None:
+        after_text, before_text = _json(after.metadata), _json(before.metadata)
+    else:
+        after_text = _remembered(after.metadata, _json, shared)
+        before_text = _remembered(before.metadata, _json, shared)
+    return "".join(
+        (
+            '{"actions":',
+            _repeated(change.actions, _actions),
+            ',"address":',
+            encode_basestring(change.address),
+            ',"after":{"metadata":',
+            after_text,
+            ',"path":',
+            encode_basestring(after.path),
+            '},"before":{"metadata":',
+            before_text,
+            ',"path":',
+            encode_basestring(before.path),
+            '},"depends_on":[],"diff":',
+            _diff(change.diff, shared),
+            ',"fingerprint":',
+            _or_null(change.fingerprint),
+            ',"kind":',
+            _repeated(change.kind, encode_basestring),
+            ',"previous_address":null,"reason":',
+            _repeated(change.reason, encode_basestring),
+            ',"refs":{"from_parent_uuid":',
+            encode_basestring(parent),
+            ',"uuid":',
+            encode_basestring(uuid),
+            '},"source":',
             _or_null(change.source),
             "}",
         )
