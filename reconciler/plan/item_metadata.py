@@ -260,10 +260,15 @@ class FolderRules:
         for mask in set(masks):
             if mask not in folds:
                 folds[mask] = self._fold(mask, None)
-        combos = list(map(folds.__getitem__, masks))
+        # The usual folder has one mask for all its items (``_masks``): one look-up.
+        first = folds[masks[0]] if masks else None
+        if masks and masks.count(masks[0]) == len(masks):
+            combos = [first] * len(masks)
+        else:
+            combos = list(map(folds.__getitem__, masks))
         if self._manifests or self._registered:
             self._with_rows(items, names, masks, combos)
-        flags = _differing(combos, list(map(_METADATA, items)))
+        flags = _differing(combos, list(map(_METADATA, items)), first)
         if moved_from:  # moved items change too; the fold of one whose metadata stays is None
             combos = [c if f else None for c, f in zip(combos, flags, strict=True)]
             moved = map(moved_from.__contains__, map(_UUID, items))
@@ -357,17 +362,22 @@ class FolderRules:
         return combine(contributions) if contributions else None
 
 
-def _differing(combos: list[Combined | None], metadata: list[Mapping[str, Any]]) -> list[bool]:
+def _differing(
+    combos: list[Combined | None], metadata: list[Mapping[str, Any]], usual: Combined | None
+) -> list[bool]:
     """Per item, whether its fold (None: nothing reaches it) changes its metadata: each
-    distinct fold judges its items together (``Combined.differing``)."""
-    first = combos[0] if combos else None
-    if combos.count(first) == len(combos):  # one fold for the whole folder: the usual case
-        return [False] * len(combos) if first is None else first.differing(metadata)
+    distinct fold judges its items together (``Combined.differing``). ``usual``: the fold
+    most items are expected to have (the rules' fold of the first item's mask: rows reach
+    a few), judged over all of them at once; only the items with another fold are
+    gathered by fold, one by one."""
+    out = [False] * len(combos) if usual is None else usual.differing(metadata)
     groups: dict[int, list[int]] = {}
-    for n, combined in enumerate(combos):
-        if combined is not None:
+    for n in compress(count(), map(operator.is_not, combos, repeat(usual))):
+        combined = combos[n]
+        if combined is None:
+            out[n] = False
+        else:
             groups.setdefault(id(combined), []).append(n)
-    out = [False] * len(combos)
     for indices in groups.values():
         combined = combos[indices[0]]
         assert combined is not None
