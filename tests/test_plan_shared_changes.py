@@ -132,9 +132,11 @@ def test_items_with_the_same_metadata_objects_share_their_views_and_diff() -> No
 
 def test_shared_views_past_their_limit_are_made_each_and_still_canonical() -> None:
     views = SharedViews(limit=1)
-    one, two = {"b": 1.0}, {"c": True}
-    assert views(one) is views(one)
-    assert views(two) == {"c": True} and views(two) is not views(two)
+    one, two, three = {"b": 1.0}, {"c": True}, {"d": [1.0]}
+    assert views(one) is views(one)  # remembered by identity (not flat: 1.0 becomes 1)
+    assert views(two) is views({"c": True})  # the one flat content remembered
+    assert views({"c": 1}) == {"c": 1} and views({"c": 1}) is not views({"c": 1})
+    assert views(three) == {"d": [1]} and views(three) is not views(three)
     assert views(one) == {"b": 1}
 
 

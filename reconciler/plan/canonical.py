@@ -62,25 +62,37 @@ class SharedViews:
         self._seen: dict[int, tuple[Any, Any]] = {}
         # Flat views by content (with each value's type: ``1 == True``), for equal values
         # that are distinct objects (metadata not shared by the read).
-        self._alike: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._alike: dict[tuple[tuple[str, Any, type], ...], dict[str, Any]] = {}
         self._limit = limit
 
     def __call__(self, value: Any) -> Any:
         found = self._seen.get(id(value))
         if found is not None:
             return found[1]
-        view = canonical(value)
-        if type(view) is dict and _PLAIN.issuperset(map(type, view.values())):
-            # Looked up past the limit of ``_seen`` too: a plan whose items each hold their
-            # own (equal) metadata dicts fills that with objects it will not see again.
-            key = (*view.items(), *map(type, view.values()))
-            alike = self._alike.get(key)
-            if alike is not None:
-                view = alike
-            elif len(self._alike) < self._limit:
-                self._alike[key] = view
+        view = self._flat(value) if type(value) is dict else None
+        if view is None:
+            view = canonical(value)
         if len(self._seen) < self._limit:
             self._seen[id(value)] = (value, view)
+        return view
+
+    def _flat(self, value: dict[Any, Any]) -> dict[str, Any] | None:
+        """The shared view of flat metadata (string keys, values their own normal form:
+        ``canonical`` is the dict sorted), found by content (each value's type with it,
+        ``1 == True``) before any dict is made; None for other values. Looked up past the
+        limit of ``_seen`` too: a plan whose items each hold their own (equal) metadata
+        dicts fills that with objects it will not see again."""
+        if not _STR.issuperset(map(type, value)):
+            return None
+        kinds = tuple(map(type, value.values()))
+        if not _PLAIN.issuperset(kinds):
+            return None
+        key = tuple(sorted(zip(value, value.values(), kinds, strict=True)))
+        view = self._alike.get(key)
+        if view is None:
+            view = dict(sorted(value.items()))
+            if len(self._alike) < self._limit:
+                self._alike[key] = view
         return view
 
 
