@@ -146,6 +146,21 @@ def change_text(
         text = _item_text(change, shared)
         if text is not None:
             return text
+    return _joined(
+        change,
+        _payload(change.after, shared),
+        _payload(change.before, shared),
+        _json(list(change.depends_on)) if change.depends_on else "[]",
+        _diff(change.diff, shared),
+        _or_null(change.previous_address),
+        _refs(change.refs, refs_document),
+    )
+
+
+def _joined(
+    change: Change, after: str, before: str, depends: str, diff: str, previous: str, refs: str
+) -> str:
+    """A change's text from the texts of its nested values, in sorted key order."""
     return "".join(
         (
             '{"actions":',
@@ -153,23 +168,23 @@ def change_text(
             ',"address":',
             encode_basestring(change.address),
             ',"after":',
-            _payload(change.after, shared),
+            after,
             ',"before":',
-            _payload(change.before, shared),
+            before,
             ',"depends_on":',
-            _json(list(change.depends_on)) if change.depends_on else "[]",
+            depends,
             ',"diff":',
-            _diff(change.diff, shared),
+            diff,
             ',"fingerprint":',
             _or_null(change.fingerprint),
             ',"kind":',
             _repeated(change.kind, encode_basestring),
             ',"previous_address":',
-            _or_null(change.previous_address),
+            previous,
             ',"reason":',
             _repeated(change.reason, encode_basestring),
             ',"refs":',
-            _refs(change.refs, refs_document),
+            refs,
             ',"source":',
             _or_null(change.source),
             "}",
@@ -182,8 +197,9 @@ _UUID_AND_PARENT = attrgetter("uuid", "from_parent_uuid", "dataset_uuid", "item_
 
 def _item_text(change: Change, shared: dict[int, str] | None) -> str | None:
     """``change_text`` of an item change that stays where it is (most changes of a large
-    plan) in one call, or None for another shape: both payloads items, nothing it depends
-    on, refs of its UUID and parent alone."""
+    plan), its payloads and refs written straight rather than a call each, or None for
+    another shape: both payloads items, nothing it depends on, refs of its UUID and parent
+    alone."""
     refs = change.refs
     if change.depends_on or change.previous_address is not None or not refs.slots_only:
         return None
@@ -204,34 +220,16 @@ def _item_text(change: Change, shared: dict[int, str] | None) -> str | None:
     else:
         after_text = _remembered(after.metadata, _json, shared)
         before_text = _remembered(before.metadata, _json, shared)
-    return "".join(
-        (
-            '{"actions":',
-            _repeated(change.actions, _actions),
-            ',"address":',
-            encode_basestring(change.address),
-            ',"after":{"metadata":',
-            after_text,
-            ',"path":',
-            encode_basestring(after.path),
-            '},"before":{"metadata":',
-            before_text,
-            ',"path":',
-            encode_basestring(before.path),
-            '},"depends_on":[],"diff":',
-            _diff(change.diff, shared),
-            ',"fingerprint":',
-            _or_null(change.fingerprint),
-            ',"kind":',
-            _repeated(change.kind, encode_basestring),
-            ',"previous_address":null,"reason":',
-            _repeated(change.reason, encode_basestring),
-            ',"refs":{"from_parent_uuid":',
-            encode_basestring(parent),
-            ',"uuid":',
-            encode_basestring(uuid),
-            '},"source":',
-            _or_null(change.source),
-            "}",
-        )
+    return _joined(
+        change,
+        '{"metadata":' + after_text + ',"path":' + encode_basestring(after.path) + "}",
+        '{"metadata":' + before_text + ',"path":' + encode_basestring(before.path) + "}",
+        "[]",
+        _diff(change.diff, shared),
+        "null",
+        '{"from_parent_uuid":'
+        + encode_basestring(parent)
+        + ',"uuid":'
+        + encode_basestring(uuid)
+        + "}",
     )
