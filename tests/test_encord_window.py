@@ -194,3 +194,14 @@ def test_a_name_read_again_is_remembered_as_newest() -> None:
     for row in [(1, "a"), (2, "b"), (3, "a"), (4, "c"), (5, "d")]:
         seen.fresh([row], 0)
     assert [seen.first_end((n, "")) for n in range(1, 6)] == [0, None, 0, 0, 0]
+
+
+def test_an_object_or_a_name_twice_in_one_page_is_read_one_by_one() -> None:
+    """A page of new objects under new names is recorded at once; one that holds an object
+    twice gives it once, and one that holds a name twice keeps both its objects."""
+    seen = _window(4)
+    assert seen.fresh([(1, "a"), (2, "b"), (1, "a")], 0) == ([(1, "a"), (2, "b")], False)
+    assert seen.fresh([(3, "c"), (4, "c")], 0) == ([(3, "c"), (4, "c")], False)
+    assert seen.fresh([(4, "c"), (5, "d")], 1) == ([(5, "d")], True)
+    assert seen.fresh([(6, "e"), (6, "f")], 1) == ([(6, "e")], False)  # renamed meanwhile
+    assert len(seen) == 6

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from itertools import chain
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,6 +37,7 @@ T = TypeVar("T")
 # page of each end and a shared name), one for pages that shift while read (see above).
 WINDOW_PAGES = 3
 
+Group = tuple[Hashable, ...] | list[Hashable]
 _FIRST = 1  # bit of a remembered object's flags: which end read it first (0 or 1)
 _HELD = (2, 4)  # bits: end 0's window holds it, end 1's
 
@@ -53,7 +55,8 @@ class ReadWindow(Generic[T]):
         self._name = name
         self._page = max(1, page)
         self._flags: dict[Hashable, int] = {}  # identity -> _FIRST and _HELD bits
-        self._names: tuple[OrderedDict[str, list[Hashable]], ...] = (OrderedDict(), OrderedDict())
+        # per end: name -> its objects (a tuple, a list once a second comes), oldest first
+        self._names: tuple[OrderedDict[str, Group], ...] = (OrderedDict(), OrderedDict())
 
     def __len__(self) -> int:
         """Objects remembered (for tests: the bound)."""
@@ -67,14 +70,34 @@ class ReadWindow(Generic[T]):
     def fresh(self, page: list[T], end: int) -> tuple[list[T], bool]:
         """The objects of ``page`` (read by ``end``) not read before, and whether one of the
         others had been read first by the other end."""
-        flags, names, held = self._flags, self._names[end], _HELD[end]
-        identity, name = self._identity, self._name
         self._page = max(self._page, len(page))
+        keys = list(map(self._identity, page))
+        labels = list(map(self._name, page))
+        if not self._all_new(keys, labels, end):
+            return self._one_by_one(page, keys, labels, end)
+        self._forget(end)
+        return list(page), False
+
+    def _all_new(self, keys: list[Hashable], labels: list[str], end: int) -> bool:
+        """Record a page of new objects under new names, each once (the usual page: a few
+        C-level passes, not a loop over its objects); False, recording nothing, otherwise."""
+        flags, names = self._flags, self._names[end]
+        added = dict.fromkeys(keys, end | _HELD[end])
+        if len(added) < len(keys) or not flags.keys().isdisjoint(added):
+            return False
+        if len(set(labels)) < len(labels) or not names.keys().isdisjoint(labels):
+            return False
+        flags.update(added)
+        names.update(zip(labels, zip(keys, strict=True), strict=True))  # 1-tuples
+        return True
+
+    def _one_by_one(
+        self, page: list[T], keys: list[Hashable], labels: list[str], end: int
+    ) -> tuple[list[T], bool]:
+        flags, names, held = self._flags, self._names[end], _HELD[end]
         fresh: list[T] = []
         crossed = False
-        newest: str | None = next(reversed(names), None)
-        for entry in page:
-            key = identity(entry)
+        for entry, key, label in zip(page, keys, labels, strict=True):
             came = flags.get(key)
             if came is None:
                 flags[key] = end | held
@@ -84,29 +107,29 @@ class ReadWindow(Generic[T]):
                 if came & held:
                     continue  # this end's window has it under its name already
                 flags[key] = came | held
-            label = name(entry)
-            if label != newest:
-                group = names.get(label)
-                if group is None:
-                    names[label] = [key]
-                    newest = label
-                    continue
-                names.move_to_end(label)
-                newest = label
-            names[label].append(key)
+            group = names.get(label)
+            if group is None:
+                names[label] = (key,)
+                continue
+            names.move_to_end(label)
+            if isinstance(group, tuple):
+                names[label] = group = list(group)
+            group.append(key)
         self._forget(end)
         return fresh, crossed
 
     def _forget(self, end: int) -> None:
         """Drop the oldest names of ``end``'s window beyond the limit; an object leaves the
         record when neither end's window holds it."""
-        flags, names, held = self._flags, self._names[end], _HELD[end]
-        limit = WINDOW_PAGES * self._page
-        while len(names) > limit:
-            _, group = names.popitem(last=False)
-            for key in group:
-                left = flags[key] & ~held
-                if left & (_HELD[0] | _HELD[1]):
-                    flags[key] = left
-                else:
-                    del flags[key]
+        flags, names = self._flags, self._names[end]
+        over = len(names) - WINDOW_PAGES * self._page
+        if over <= 0:
+            return
+        popitem = names.popitem
+        keys = list(chain.from_iterable([popitem(last=False)[1] for _ in range(over)]))
+        values = list(map(flags.pop, keys))
+        other = _HELD[1 - end]
+        if any(map(other.__and__, values)):  # some are the other end's too: they stay
+            for key, value in zip(keys, values, strict=True):
+                if value & other:
+                    flags[key] = value & ~_HELD[end]
