@@ -35,6 +35,7 @@ from reconciler.model.desired import (
 )
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import DiffOptions, describe, diff
+from reconciler.plan import items as items_module
 from reconciler.plan.canonical import canonical
 from reconciler.plan.context import Context
 from reconciler.plan.describe import field_diff, item_diff
@@ -445,3 +446,15 @@ def test_the_fast_path_plans_items_as_the_item_by_item_fold_does(
     fast, each = ([json.dumps(change_document(c)) for c in p.changes] for p in plans)
     assert fast == each
     assert plans[0].checksum == plans[1].checksum
+
+
+def test_past_the_bound_of_sources_each_item_finds_its_own_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    desired, live = _state(4)
+    remembered = diff(desired, live, options=DiffOptions(created_at="t"))
+    monkeypatch.setattr(items_module, "_MAX_SOURCES", 0)
+    each = diff(desired, live, options=DiffOptions(created_at="t"))
+    assert [c.source for c in each.changes] == [c.source for c in remembered.changes]
+    assert {c.source for c in each.changes if c.kind == "item"} == {"c.yaml:1"}
+    assert each.checksum == remembered.checksum
