@@ -138,6 +138,7 @@ def test_shared_views_past_their_limit_are_made_each_and_still_canonical() -> No
     assert views({"c": 1}) == {"c": 1} and views({"c": 1}) is not views({"c": 1})
     assert views(three) == {"d": [1]} and views(three) is not views(three)
     assert views(one) == {"b": 1}
+    assert views({2: "x"}) == {"2": "x"}  # not flat metadata: keys become strings
 
 
 def test_equal_flat_metadata_past_the_limit_of_objects_still_shares_one_view() -> None:
