@@ -54,8 +54,9 @@ class PlacedItems:
 
 @dataclass(frozen=True, slots=True)
 class ItemPlan:
-    """Item changes (moves and metadata), each item's desired metadata (what dataset
-    selectors match on), and the items whose rules never settle."""
+    """Item changes (moves and metadata), each changed item's desired metadata (what dataset
+    selectors match on, by ``equivalent``: in canonical form where the fast path found it),
+    and the items whose rules never settle."""
 
     changes: tuple[Change, ...]
     desired_meta: Mapping[str, Mapping[str, Any]]
