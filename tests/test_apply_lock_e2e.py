@@ -212,6 +212,37 @@ def test_ctrl_c_releases_the_lock(tmp_path: Path) -> None:
         assert again[0] == 0, again
 
 
+def test_ctrl_c_while_reading_inside_the_confirmation_delay_releases_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    with running_sandbox(tmp_path) as server:
+        uc = sdk(server)
+        config = write_config(tmp_path / "c", tree("/unread"), SETTINGS)
+        server.reset_stats()
+        server.set_faults(latency_ms=400)  # the confirmation delay is 3.5-5 s after the lease
+        process = start_apply(config, server)
+        try:
+            # the lock sends only folder listings and the lease; these are the scope's read,
+            # which begins with the confirmation delay (``tests/test_apply_lock_overlap.py``)
+            reading = {"GET /v2/public/user/current", "GET /v2/public/organisation/users"}
+            deadline = time.monotonic() + 60
+            while not reading & server.stats().keys():
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.02)
+            assert lease(uc) is not None
+            process.send_signal(signal.SIGINT)
+            code, out, err = finish(process, timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            server.set_faults(latency_ms=0)
+        assert code == 1, out + err
+        assert err.strip().splitlines() == ["Error: interrupted; nothing was changed"]
+        assert lease(uc) is None  # released on the way out
+        assert not (config / ".reconciler" / "journal").exists()
+        assert [f.name for f in uc.list_storage_folders()] == [LOCK_NAME]  # nothing else made
+
+
 def test_a_second_run_from_the_same_checkout_never_advises_resume(tmp_path: Path) -> None:
     with running_sandbox(tmp_path) as server:
         uc = sdk(server)

@@ -22,7 +22,9 @@ under ``reconciler.lock``: ``{"run", "holder", "since", "expires"}``.
    ours and is written again).
 3. Wait ``confirm_delay`` (randomised, always longer than ``write_window``), list the lock
    folders again: we hold the lock only if ours is the one live lease. Otherwise someone
-   else wrote last: clear ours if it is still there and go back to 1.
+   else wrote last: clear ours if it is still there and go back to 1. Reading and planning
+   (never a write) may run inside that wait (``acquire(meanwhile=...)``): thrown away when
+   the lease does not read back as ours; why that is sound: ``apply/meanwhile.py``.
 
 Why it is sound: a competitor Q that read "free" before our write lands writes within
 ``write_window`` of that read, hence before our confirming read (``confirm_delay`` later),
@@ -62,6 +64,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.apply.errors import LockHeldError, LockLostError
+from reconciler.apply.meanwhile import Overlapped
 from reconciler.apply.owner import dead_here
 from reconciler.encord import EncordClient, EncordError, Folder
 from reconciler.model.desired import LOCK_KEY, OWNER_KEY, lock_folder_name
@@ -109,7 +112,7 @@ class Lease:
         try:
             if datetime.fromisoformat(self.expires) <= now:
                 return True
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: no time zone, edited by hand
             return True
         match = _HOLDER.fullmatch(self.holder)
         return match is not None and dead_here(match["host"], int(match["pid"]))
@@ -185,7 +188,7 @@ class OrgLock:
         self._since = ""
         self._folder: str | None = None  # the lock folder our lease is in, once held
         self._confirmed_at = 0.0  # monotonic: when the last read that showed our lease began
-        self._meanwhile: Callable[[], object] | None = None
+        self._meanwhile: Overlapped | None = None
         self.lost: str | None = None
         self.waited = 0.0  # seconds of the waits ``acquire`` drew (confirmations, polls)
 
@@ -197,14 +200,15 @@ class OrgLock:
         timeout: float,
         force_unlock: str | None = None,
         on_wait: Callable[[Lease], None] = lambda lease: None,
-        meanwhile: Callable[[], object] | None = None,
+        meanwhile: Overlapped | None = None,
     ) -> None:
         """Hold the lock, or raise ``LockHeldError`` after ``timeout`` seconds of waiting.
 
-        ``meanwhile``: CPU work (no request) run once, at the start of the first confirmation
-        wait, which then sleeps only what is left of its delay. The delay is a minimum: a
-        confirmation read sent later than it still sees every competitor's write, so the lock
-        is as sound; the work just no longer waits for the lock to start."""
+        ``meanwhile``: work that never writes (reading and planning), begun anew at the start
+        of each confirmation delay and run beside it; the delay is slept in full, the
+        confirming read sent after it. An attempt that does not confirm, fails or is
+        interrupted discards the work; the one that confirms leaves it running for the
+        holder (``Meanwhile.result``)."""
         self._meanwhile = meanwhile
         deadline = time.monotonic() + timeout
         announced: str | None = None
@@ -231,14 +235,16 @@ class OrgLock:
             await self._sleep(pause)
 
     async def _confirm_wait(self) -> None:
-        """The confirmation delay, with ``meanwhile`` (once) run in its first seconds."""
+        """The confirmation delay, slept in full; ``meanwhile`` begins with it."""
         delay = self._random.uniform(*self.timing.confirm_delay)
-        self.waited += delay  # the work below runs inside it: its time is in the delay's
-        started = time.monotonic()
-        work, self._meanwhile = self._meanwhile, None
-        if work is not None:
-            work()
-        await self._sleep(max(0.0, delay - (time.monotonic() - started)))
+        self.waited += delay
+        if self._meanwhile is not None:
+            self._meanwhile.begin()
+        await self._sleep(delay)
+
+    async def _discard_meanwhile(self) -> None:
+        if self._meanwhile is not None:
+            await self._meanwhile.discard()
 
     def _blocking(self, folders: list[Folder], force_unlock: str | None) -> Lease | None:
         """A live lease of another run that we must wait for, if any."""
@@ -269,9 +275,12 @@ class OrgLock:
                 self._folder, self._confirmed_at = written, confirming
                 await self._tidy(again)
                 return True
+            await self._discard_meanwhile()  # read while another run took the lock: stale
             await self._clear_if_ours(written)
             return False
         except BaseException:  # an error or Ctrl-C mid-attempt: leave no lease behind
+            with contextlib.suppress(Exception):
+                await self._discard_meanwhile()
             with contextlib.suppress(Exception):
                 await self._clear_if_ours(written)
             raise

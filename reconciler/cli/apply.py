@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from reconciler.apply.cost import with_cost
 from reconciler.apply.cost_record import record_path, remember_apply
 from reconciler.apply.journal import JournalState, in_flight, unsynced
 from reconciler.apply.lock import OrgLock
+from reconciler.apply.meanwhile import Meanwhile, Overlapped
 from reconciler.apply.registration import settle_stopped_jobs
 from reconciler.apply.resume import (
     carry_on,
@@ -206,19 +206,20 @@ async def _apply_plan(
     journal_dir = plan_file.resolve().parent if plan_file else Path(desired.root_dir)
     client = connect_client(request.target, desired)
     laps.lap("config")
-    prepare = apply_planfile.builder(judged, plan_file, laps)
-    async with client, _locked(client, desired, request, prepare) as lock:
+    # What to apply is read and planned while the lock confirms (never a write; thrown
+    # away if the lock is not ours: ``apply/meanwhile.py`` says why that is sound).
+    ready = Meanwhile(
+        lambda: _ready(
+            request, client, desired, (judged, plan_file), (journal_dir, environment), laps
+        )
+    )
+    async with client, _locked(client, desired, request, ready) as lock:
         laps.lap("lock")
         laps.add("lock_wait", lock.waited)
-        saved = apply_planfile.built(judged, plan_file)  # built while the lock confirmed: at once
-        # Only now: a run that was still going when this one started has finished meanwhile.
-        stopped = (
-            stopped_runs(journal_dir, resume=request.resume, environment=environment)
-            if saved is None
-            else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
-        )
-        plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
-        laps.lap("read_plan")
+        held = time.perf_counter()
+        saved, stopped, plan, live, read_at = await ready.result()
+        laps.lap("read_plan")  # what was left of reading and planning once the lock was held
+        laps.add("overlapped", ready.overlapped(held))  # of the work, inside the lock's wait
         if plan.target != client.target:
             raise _mismatch(plan, client)
         view.plan(plan)
@@ -272,11 +273,35 @@ async def _apply_plan(
     return 0 if result.ok else 1
 
 
+async def _ready(
+    request: Request,
+    client: EncordClient,
+    desired: DesiredState,
+    saved_file: tuple[JudgedPlan | None, Path | None],
+    journals: tuple[Path, str | None],
+    laps: Laps,
+) -> tuple[Plan | None, list[JournalState], Plan, LiveState, float | None]:
+    """The saved plan (built) or None, the stopped runs this one carries on from, and the
+    plan to apply with its live state and ``read_at`` (``_the_plan``). Begun inside the
+    lock's confirmation delay: reads and CPU only; it may be begun again, or thrown away."""
+    saved = apply_planfile.built_timed(*saved_file, laps)
+    journal_dir, environment = journals
+    # Once the lease is written: a run that held the lock before has finished, and one that
+    # takes it from us meanwhile makes the lock's confirmation fail (then this is redone).
+    stopped = (
+        stopped_runs(journal_dir, resume=request.resume, environment=environment)
+        if saved is None
+        else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
+    )
+    plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
+    return saved, stopped, plan, live, read_at
+
+
 def _locked(
     client: EncordClient,
     desired: DesiredState,
     request: Request,
-    meanwhile: Callable[[], object] | None,
+    meanwhile: Overlapped,
 ) -> AbstractAsyncContextManager[OrgLock]:
     return apply_lock(
         client,

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.apply.lock import EMBEDDED_TIMING, REMOTE_TIMING, Lease, OrgLock
+from reconciler.apply.meanwhile import Overlapped
 from reconciler.apply.owner import HEARTBEAT_SECONDS
 from reconciler.encord import EncordClient, EncordError
 from reconciler.errors import within
@@ -53,11 +54,12 @@ async def apply_lock(
     *,
     timeout: float,
     force_unlock: str | None,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Overlapped | None = None,
 ) -> AsyncIterator[OrgLock]:
     r"""Hold the lock of ``ownership_id`` for the body; failures are ``LockError``\ s, and
-    ``EncordError``\ s that say they happened taking the lock. ``meanwhile``: CPU work to run
-    while the lock's confirmation waits (``OrgLock.acquire``)."""
+    ``EncordError``\ s that say they happened taking the lock. ``meanwhile``: reading and
+    planning begun while the lock confirms (``apply/meanwhile.py``), awaited by the body;
+    whatever of it is left when the body ends is cancelled before the lock is released."""
     embedded = client.target.startswith("sandbox:")
     lock = OrgLock(client, ownership_id, timing=EMBEDDED_TIMING if embedded else REMOTE_TIMING)
 
@@ -73,7 +75,11 @@ async def apply_lock(
             timeout=timeout, force_unlock=force_unlock, on_wait=waiting, meanwhile=meanwhile
         )
     async with lock.kept():
-        yield lock
+        try:
+            yield lock
+        finally:
+            if meanwhile is not None:
+                await meanwhile.discard()
 
 
 @contextlib.asynccontextmanager
