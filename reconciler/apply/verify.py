@@ -149,14 +149,15 @@ async def _reread_items(ctx: RunContext, live: LiveState, uuids: list[str]) -> L
     fresh = dict(written)
     fresh.update(await read_items(ctx, [u for u in uuids if u not in written]))
     items: dict[str, LiveItem] = dict(live.items)
-    records = ItemRecords()  # one for all: items patched alike share one metadata object
+    found = []
     for uuid in uuids:
         item = fresh.get(uuid)
         if item is None:
             del items[uuid]
-            continue
-        folder = live.folders.get(item.parent)
-        if folder is None:
-            return None
-        items[uuid] = records.live_item(item, folder.path, folder.uuid)
+        else:
+            found.append(item)
+    folders = {uuid: (folder.uuid, folder.path) for uuid, folder in live.folders.items()}
+    # as one page, with one ``ItemRecords``: items patched alike share one metadata object
+    if ItemRecords().add_page(found, folders, items):
+        return None
     return replace(live, items=items)
