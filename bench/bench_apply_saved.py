@@ -11,9 +11,10 @@ Each run sets a new value with a metadata rule, so each really patches N items:
 
 Requests are counted by the sandbox (``/_sandbox/stats``); CPU is the child's user+system.
 Each command also writes where its time went (``RECONCILER_TIMINGS``, ``cli/apply_timing.py``):
-its parts' wall and CPU, and ``lock_wait``, the random 3.5-5 s delay the lock's confirmation
-drew, noise of both commands: each wall time is given also net of it (a saved plan is built
-during that delay, so its building is in the delay, as it is in the wall time).
+its parts' wall and CPU, ``lock_wait``, the random 3.5-5 s delay the lock's confirmation
+drew, and ``overlapped``, the reading and planning done inside that delay: each wall time is
+given also net of the delay's idle part (the delay less the work inside it), noise of both
+commands.
 
 ``--runs N`` makes N pairs, interleaved (odd runs time ``--auto-approve`` first, even runs the
 saved plan first, so that a load that drifts during a run weighs on both alike), then the
@@ -97,14 +98,18 @@ def _saved(
 
 
 def _net(row: dict[str, Any]) -> float:
-    """Wall time without the lock's random confirmation delay, as the command drew it."""
-    wait = row["parts"].get("lock_wait", [0.0])[0]
-    return float(row["seconds"] - wait)
+    """Wall time without the idle part of the lock's random confirmation delay: the delay the
+    command drew, less the work it did inside it (the read and plan, ``overlapped``; before
+    that existed, the saved plan's build)."""
+    parts = row["parts"]
+    wait = parts.get("lock_wait", [0.0])[0]
+    inside = parts.get("overlapped", parts.get("build", [0.0]))[0]
+    return float(row["seconds"] - max(0.0, wait - inside))
 
 
 def _ratios(auto: dict[str, Any], saved: dict[str, Any]) -> str:
     return (
-        f"wall {saved['seconds'] / auto['seconds']:.2f}, net of the lock's wait "
+        f"wall {saved['seconds'] / auto['seconds']:.2f}, net of the lock's idle wait "
         f"{_net(saved) / _net(auto):.2f}, CPU {saved['cpu'] / auto['cpu']:.2f}"
     )
 
@@ -162,7 +167,7 @@ def _timed(url: str, args: tuple[str, ...]) -> dict[str, Any]:
 
 def _text(row: dict[str, Any]) -> str:
     parts = ", ".join(f"{name} {wall:.2f}/{cpu:.2f}" for name, (wall, cpu) in row["parts"].items())
-    net = f", {_net(row):.1f} s net of the lock's wait" if row["parts"] else ""
+    net = f", {_net(row):.1f} s net of the lock's idle wait" if row["parts"] else ""
     return f"{row['seconds']:.1f} s ({row['cpu']:.1f} s CPU, {row['requests']} requests{net})" + (
         f"\n    parts (wall/CPU s): {parts}" if parts else ""
     )
