@@ -428,9 +428,12 @@ def test_a_saved_plan_is_built_while_the_lock_confirms_and_the_parts_are_timed(
     assert {"judge", "config", "lock", "read_plan", "apply", "release"} <= parts.keys()
     assert 0.6 <= parts["lock_wait"][0] <= 0.9  # the embedded lock's confirmation delay
     assert 0 < parts["build"][0] < parts["lock"][0]  # the plan was built inside taking it
+    assert parts["build"][0] < parts["overlapped"][0] <= parts["lock"][0]  # and re-checked
     auto = tmp_path / "auto.json"
     again = run_cli("apply", str(config), "--auto-approve", env={"RECONCILER_TIMINGS": str(auto)})
-    assert again.returncode == 0 and "build" not in json.loads(auto.read_text())
+    auto_parts = json.loads(auto.read_text())
+    assert again.returncode == 0 and "build" not in auto_parts
+    assert 0 < auto_parts["overlapped"][0] <= auto_parts["lock"][0]  # read and planned there
 
 
 def test_an_apply_records_its_write_factor_and_the_next_plan_takes_it(tmp_path: Path) -> None:

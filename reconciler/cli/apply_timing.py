@@ -2,11 +2,12 @@
 
 With ``RECONCILER_TIMINGS=FILE`` in the environment, ``apply`` writes at its end a JSON object
 ``{part: [wall seconds, CPU seconds]}`` to FILE: each part is the time since the one before
-(``lap``), and ``lock_wait`` is the waits taking the lock drew (``OrgLock.waited``: its
-randomised confirmation delay, and polls while another run holds it). That delay is a random
-2.5-5 s in every run whatever the work, so two commands are compared also net of it; work
-run during the delay (building a saved plan) is inside it, as it is in the run's wall time.
-Without the variable nothing is written.
+(``lap``), ``lock_wait`` is the waits taking the lock drew (``OrgLock.waited``: its
+randomised confirmation delay, and polls while another run holds it), and ``overlapped`` the
+part of reading and planning (and building a saved plan) done inside that delay
+(``apply/meanwhile.py``); ``read_plan`` is what was left of it once the lock was held. The
+delay is a random 2.5-5 s in every run whatever the work, so two commands are compared also
+net of its idle part. Without the variable nothing is written.
 """
 
 from __future__ import annotations
