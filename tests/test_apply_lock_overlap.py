@@ -137,6 +137,7 @@ def test_a_lock_taken_during_the_overlapped_read_writes_nothing_and_says_so_in_o
     assert (
         line.startswith("Error: another apply holds the lock of overlap-tests")
         and "run winner" in line
+        and "nothing changed" in line
     )
     assert reads == ["scope"]  # read once, inside the delay, then thrown away
     assert CONFIRMED not in requests and PATCH_BULK not in requests

@@ -435,15 +435,16 @@ class OrgLock:
         return (
             f"another apply holds the lock of {self.ownership_id} on {self.client.target}: "
             f"{lease.describe()} (expires {lease.expires} unless renewed); gave up after "
-            f"{timeout:g} s: try again later or with a longer --lock-timeout, or, if that run "
-            f"is dead, `reconciler apply --force-unlock {lease.run}`"
+            f"{timeout:g} s, nothing changed: try again later or with a longer --lock-timeout, "
+            f"or, if that run is dead, `reconciler apply --force-unlock {lease.run}`"
         )
 
     def _unconfirmed_message(self, timeout: float) -> str:
         return (
             f"could not confirm the apply lock of {self.ownership_id} on {self.client.target} "
-            f"within {timeout:g} s: other applies kept writing, or its writes took longer than "
-            f"{self.timing.write_window:g} s; try again, with a longer --lock-timeout"
+            f"within {timeout:g} s, nothing changed: other applies kept writing, or its writes "
+            f"took longer than {self.timing.write_window:g} s; try again, with a longer "
+            "--lock-timeout"
         )
 
     def _lost_message(self, what: str) -> str:
