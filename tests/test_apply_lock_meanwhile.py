@@ -166,3 +166,22 @@ async def test_an_error_of_the_work_comes_once_the_lock_is_held_and_ctrl_c_leave
             await stopped.acquire(timeout=5, meanwhile=record.work(client, then=5.0))
         assert record.events[-1] == "work cancelled"
         assert await _lease_runs(client, stopped.name) == []  # cleared on the way out
+
+
+@pytest.mark.anyio
+async def test_work_no_attempt_began_runs_when_its_result_is_asked_for() -> None:
+    ran: list[str] = []
+
+    async def plan() -> str:
+        ran.append("plan")
+        return "the plan"
+
+    work = Meanwhile(plan)
+    assert work.overlapped(held=1.0) == 0.0  # nothing was done inside a delay
+    await work.discard()  # nothing begun: nothing to cancel
+    assert ran == []
+    assert await work.result() == "the plan"  # run now, after the lock
+    assert ran == ["plan"]
+    assert work.began is not None and work.ended is not None
+    assert work.overlapped(held=work.began) == 0.0  # held before it began
+    assert work.overlapped(held=work.ended + 5) == work.ended - work.began  # all of it before
