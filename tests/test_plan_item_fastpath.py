@@ -4,6 +4,7 @@ collector without leaving it off."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import sys
@@ -379,6 +380,8 @@ def test_a_folders_names_are_those_of_the_index_paths_of_its_items_moved_ones_to
         expected = [index.path_of[i.uuid] for i in index.by_folder[folder]]
         assert [f"{folder}/{n}" for n in projected_names(index, folder)] == expected
     assert projected_names(index, "/b") == ["2.jpg", "three.jpg"]
+    # a slice of a folder's items (the planner goes a slice at a time): their names
+    assert projected_names(index, "/b", index.by_folder["/b"][1:]) == ["three.jpg"]
     assert "renamed.jpg" in projected_names(index, "/a")
     assert "x/y.jpg" in projected_names(index, "/a")
 
@@ -458,3 +461,31 @@ def test_past_the_bound_of_sources_each_item_finds_its_own_alike(
     assert [c.source for c in each.changes] == [c.source for c in remembered.changes]
     assert {c.source for c in each.changes if c.kind == "item"} == {"c.yaml:1"}
     assert each.checksum == remembered.checksum
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_folder_planned_a_slice_at_a_time_is_planned_as_whole(
+    monkeypatch: pytest.MonkeyPatch, conditional: bool
+) -> None:
+    """A folder's items are planned a slice at a time (``items.SLICE``, so that the columns
+    made per item are held for one slice of a folder of millions): the same plan as whole,
+    on the fast path and on the item-at-a-time one (a rule matching on metadata)."""
+    desired, live = _state(23)
+    items = dict(live.items)
+    for n in range(0, 23, 3):  # some items as desired already: slices with nothing to change
+        items[f"u{n}"] = dataclasses.replace(items[f"u{n}"], metadata={"a": "new", "b": 1})
+    rules = (
+        *desired.rules,
+        MetadataRule(folder=FOLDER, match=ItemMatch(name="1*.jpg"), metadata={"b": 1}, source=SRC),
+    )
+    if conditional:
+        match = ItemMatch(metadata={"a": "new"})
+        rules += (MetadataRule(folder=FOLDER, match=match, metadata={"c": 2}, source=SRC),)
+    desired = dataclasses.replace(desired, rules=rules)
+    live = dataclasses.replace(live, items=items)
+    whole = diff(desired, live, options=DiffOptions(created_at="t"))
+    monkeypatch.setattr(sys.modules["reconciler.plan.items"], "SLICE", 4)
+    sliced = diff(desired, live, options=DiffOptions(created_at="t"))
+    assert sliced.changes == whole.changes
+    assert sliced.checksum == whole.checksum
+    assert len(whole.changes) == (23 if conditional else 23 - 8)  # u0, u3 .. u21 stay alike
