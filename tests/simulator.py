@@ -20,8 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.live.scope import Scope
 from reconciler.model.addresses import is_under, join_path
 from reconciler.model.live import (
+    LiveCollection,
     LiveDataRow,
     LiveDataset,
     LiveFolder,
@@ -81,6 +83,16 @@ class Dataset:
 
 
 @dataclass
+class Collection:
+    uuid: str
+    folder: str  # the top-level folder's uuid
+    name: str
+    description: str = ""
+    members: set[str] = field(default_factory=set)  # item uuids
+    edited: str = ""
+
+
+@dataclass
 class Org:
     folders: dict[str, Folder] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
@@ -93,6 +105,7 @@ class Org:
     buckets: dict[str, list[str]] = field(default_factory=dict)  # remote url -> file paths
     folder_configs: dict[str, LiveFolderConfig] = field(default_factory=dict)  # folder uuid ->
     tags: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # uuid -> name, text
+    collections: dict[str, Collection] = field(default_factory=dict)
     clock: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -122,8 +135,13 @@ class Org:
 
     # --- reading (what read_live returns) ----------------------------------------------------
 
-    def live_state(self, roots: Iterable[str], *, target: str = "simulator") -> LiveState:
+    def live_state(
+        self, roots: Iterable[str], *, target: str = "simulator", scope: Scope | None = None
+    ) -> LiveState:
+        """``scope``: which top-level folders' collections are listed and whose members are
+        read, as ``read_live`` under that scope (none without one)."""
         roots = tuple(roots)
+        collections, collection_folders = self._collections(scope)
         paths = {uuid: self.path_of(uuid) for uuid in self.folders}
         in_scope = {u for u, p in paths.items() if any(is_under(p, r) for r in roots)}
         # Like the reader: every folder at each root path's ancestor paths, found or not.
@@ -161,7 +179,31 @@ class Org:
             organisation_tags={u: LiveTag(u, n, d) for u, (n, d) in self.tags.items()},
             listing_counts={r: self._listed(r, in_scope, paths) for r in roots},
             folder_configs={u: c for u, c in self.folder_configs.items() if u in in_scope},
+            collections=collections,
+            collection_folders=collection_folders,
         )
+
+    def _collections(self, scope: Scope | None) -> tuple[dict[str, LiveCollection], dict[str, str]]:
+        """As ``live.collections`` reads them: each top-level folder of the scope found by
+        name (a name two top-level folders share is not read), its collections listed, the
+        members read of those the scope wants."""
+        collections: dict[str, LiveCollection] = {}
+        folders: dict[str, str] = {}
+        for path in scope.collection_folders if scope is not None else ():
+            named = [
+                u for u, f in self.folders.items() if f.parent is None and "/" + f.name == path
+            ]
+            if len(named) > 1:
+                continue
+            folders[path] = named[0] if named else ""
+            for c in self.collections.values():
+                if named and c.folder == named[0]:
+                    wanted = scope is not None and scope.wants_collection(c.name)
+                    members = tuple(sorted(c.members & self.items.keys())) if wanted else None
+                    collections[c.uuid] = LiveCollection(
+                        c.uuid, path, c.name, c.description, c.edited, members
+                    )
+        return collections, folders
 
     def _listed(self, root: str, in_scope: set[str], paths: dict[str, str]) -> int:
         """What the reader's listing of ``root`` returns: the folders below each folder at

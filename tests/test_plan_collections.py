@@ -12,9 +12,16 @@ from helpers.desired import OWNER, desired_state, folder, select, src
 from simulator import Org
 
 from reconciler.drift import DriftKind, audit, drift_schema, render_junit, report_document
-from reconciler.model.desired import DesiredCollection, ItemSelector, Policy, ownership_tag
+from reconciler.model.desired import (
+    OWNER_KEY,
+    CloudSync,
+    DesiredCollection,
+    ItemSelector,
+    Policy,
+    ownership_tag,
+)
 from reconciler.model.live import LiveCollection, LiveState
-from reconciler.plan import PlanError, diff
+from reconciler.plan import DiffOptions, PlanError, diff
 from reconciler.plan.model import Change, Plan
 
 OURS = f"curated [{ownership_tag(OWNER)[1:-1]}]"
@@ -248,3 +255,43 @@ def test_drift_files_members_under_the_collections_own_check() -> None:
     assert {"collection:night", "members:night"} <= {c.id for c in report.checks}
     jsonschema.validate(report_document(report), drift_schema())
     assert 'name="members:night"' in render_junit(report)
+
+
+SYNCED = CloudSync(integration="s3-raw", remote_url="s3://bucket/raw/", source=src(9))
+
+
+def _replacing_raw(world: World, *collections: DesiredCollection) -> Plan:
+    """/raw, generic and ours, declared cloud-synced: the plan replaces it (forced)."""
+    world.org.folders[world.raw].metadata = {OWNER_KEY: OWNER}
+    world.org.integrations["int-1"] = "s3-raw"
+    return diff(
+        desired_state(
+            folders={"/raw": folder("/raw", cloud_sync=SYNCED)},
+            collections={c.name: c for c in collections},
+            policy=Policy(prune="owned"),
+        ),
+        world.live(roots=("/raw",)),
+        options=DiffOptions(force=True),
+    )
+
+
+@pytest.mark.parametrize("owner", [OURS, THEIRS, "by hand"])
+def test_a_top_level_folder_holding_collections_is_not_replaced_under_them(owner: str) -> None:
+    """Replacing (or deleting) a top-level folder deletes its collections with it: unless
+    the plan deletes each of them itself, the folder and its content deletes are withheld."""
+    world = World()
+    world.add("night", owner, members=(0,))
+    plan = _replacing_raw(world, collection("night", NIGHT) if owner == OURS else collection("x"))
+    assert not [c for c in plan.changes if c.is_delete or c.is_replace]
+    (refusal,) = [r for r in plan.refusals if r.code == "collections-inside"]
+    assert refusal.withheld and refusal.addresses == ("folder:/raw", "folder:/raw/cams")
+    assert "(night)" in refusal.message and refusal.count == 2 + 6  # two folders, six items
+
+
+def test_a_top_level_folder_whose_collections_the_plan_deletes_is_replaced() -> None:
+    world = World()
+    world.add("old", OURS, members=(0,))  # ours, no longer declared: pruned, shown
+    plan = _replacing_raw(world)
+    changes = by_address(plan)
+    assert changes["collection:old"].is_delete and changes["folder:/raw"].is_replace
+    assert not [r for r in plan.refusals if r.code == "collections-inside"]

@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 from helpers.desired import desired_state, folder, src
-from simulator import Dataset, Org
+from simulator import Collection, Dataset, Org
 
 from reconciler.config import load_config
+from reconciler.live import Scope
 from reconciler.model.desired import (
     OWNER_KEY,
+    CloudSync,
     DesiredDataset,
     DesiredState,
     ItemSelector,
@@ -121,6 +123,19 @@ def _takeover() -> tuple[DesiredState, LiveState]:
     return desired, org.live_state(desired.roots())
 
 
+def _collections_inside() -> tuple[DesiredState, LiveState]:
+    """A top-level folder to be replaced (made cloud-synced) holds a collection made by hand."""
+    org = Org()
+    org.integrations["int-1"] = "s3-raw"
+    raw = org.add_folder(None, "raw", metadata=OURS)
+    org.collections["k1"] = Collection("k1", raw, "curated", "by hand")
+    sync = CloudSync(integration="s3-raw", remote_url="s3://bucket/raw/", source=src(9))
+    desired = desired_state(
+        folders={"/raw": folder("/raw", cloud_sync=sync)}, policy=Policy(allow_replace=True)
+    )
+    return desired, org.live_state(desired.roots(), scope=Scope.from_desired(desired))
+
+
 def _invisible_root() -> tuple[DesiredState, LiveState]:
     """A member key that cannot list the organisation creates a top-level folder."""
     desired = desired_state(folders={"/fresh": folder("/fresh")})
@@ -159,6 +174,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "takeover": (_takeover, "takeover"),
     "foreign": (_golden("foreign-owned-untouched"), "foreign-owned"),
     "protected": (_golden("protect"), "protected"),
+    "collections-inside": (_collections_inside, "collections-inside"),
     "unsupported": (_unsupported, "unsupported"),
     "unreadable-metadata": (_unreadable, "unreadable-metadata"),
     "lost-admin": (_golden("last-admin"), "no-admin"),

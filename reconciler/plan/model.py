@@ -137,6 +137,7 @@ RefusalCode = Literal[
     "unreadable-metadata",
     "takeover",
     "ambiguous-collection",
+    "collections-inside",
     "require-self",
     "min-admins",
     "user-removal-threshold",

@@ -56,6 +56,7 @@ TODO: dict[str, str] = {
     "change-threshold": "Check the changes are intended, then plan with --force (or raise policy.max_change_ratio).",
     "listing-guard": "Check the API key can list everything in scope, then plan again.",
     "no-admin": "Declare at least one admin group or user for it.",
+    "collections-inside": "Delete or empty the folder's collections first, then plan again.",
 }
 
 

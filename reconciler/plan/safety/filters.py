@@ -9,6 +9,7 @@ from reconciler.plan.model import Change, Refusal
 from reconciler.plan.order import only
 from reconciler.plan.safety.admins import withhold_lost_admin
 from reconciler.plan.safety.ambiguity import withhold_ambiguous
+from reconciler.plan.safety.indexed_folders import withhold_folders_with_collections
 from reconciler.plan.safety.invisible import refuse_invisible_roots
 from reconciler.plan.safety.listing import withhold_unsafe_listing
 from reconciler.plan.safety.ownership import withhold_foreign
@@ -40,6 +41,7 @@ FILTERS: tuple[Filter, ...] = (
     Filter("takeover", "withhold", withhold_takeover),
     Filter("foreign", "withhold", withhold_foreign),
     Filter("protected", "withhold", withhold_protected),
+    Filter("collections-inside", "withhold", withhold_folders_with_collections),
     Filter("unsupported", "withhold", withhold_unsupported),
     Filter("unreadable-metadata", "withhold", withhold_unreadable_metadata),
     Filter("lost-admin", "withhold", withhold_lost_admin),
