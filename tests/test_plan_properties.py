@@ -178,6 +178,10 @@ def _named(change: Any) -> list[Key]:
         return [("folder", refs.folder_uuid)] if refs.folder_uuid else []
     if kind in (addr.Kind.DATASET_GROUP, addr.Kind.DATASET_USER, addr.Kind.LINK):
         return [("dataset", refs.dataset_uuid)] if refs.dataset_uuid else []
+    if kind == addr.Kind.COLLECTION:
+        return [("collection", refs.uuid)] if refs.uuid else []
+    if kind == addr.Kind.COLLECTION_ITEM:
+        return [("collection", refs.collection_uuid)] if refs.collection_uuid else []
     return []
 
 
@@ -189,13 +193,17 @@ def _only_cascaded(
     left: set[str],
 ) -> bool:
     """The change is what a planned delete takes with it: a deleted group's grants on folders
-    and datasets, a deleted item's data rows; or what a user's removal (a re-role's too)
-    takes with it: the user's group memberships and dataset roles (``left``: their emails)."""
-    if now is None:
-        return False
+    and datasets, a deleted item's data rows and collection memberships, a deleted top-level
+    folder's collections; or what a user's removal (a re-role's too) takes with it: the
+    user's group memberships and dataset roles (``left``: their emails)."""
     kind, _ = key
+    gone_folders = {uuid for k, uuid in deleted if k == "folder"}
+    if now is None:
+        return kind == "collection" and was[0] in gone_folders
     gone_groups = {uuid for k, uuid in deleted if k == "group"}
     gone_items = {uuid for k, uuid in deleted if k == "item"}
+    if kind == "collection":
+        return _without(was, 3, gone_items) == now
     if kind == "folder":
         return _without(was, 4, gone_groups) == now
     if kind == "group":
@@ -250,7 +258,7 @@ async def test_the_fake_reads_back_like_the_sandbox(scenario: tuple[Org, Desired
         )
         async with provisioned.sandbox.connect() as client:
             real = await read_live(client, scope)
-    fake = org.live_state(real.scope)
+    fake = org.live_state(real.scope, scope=scope)
     ids = {**provisioned.uuids, CALLER: DEFAULT_ADMIN_EMAIL}  # the sandbox admin is the caller
     assert _view(fake, ids.get) == _view(real, lambda x: x)
 
@@ -297,6 +305,16 @@ def _view(live: LiveState, to: Callable[[str], str | None]) -> dict[str, Any]:
         "users": {to(e) or e: u.role for e, u in live.users.items()},
         "integrations": sorted(i.title for i in live.integrations.values()),
         "schema": live.metadata_schema,
+        "collections": {
+            to(u): (
+                c.folder,
+                c.name,
+                c.description,
+                None if c.members is None else sorted(str(to(m)) for m in c.members),
+            )
+            for u, c in live.collections.items()
+        },
+        "collection_folders": {p: to(u) if u else "" for p, u in live.collection_folders.items()},
     }
 
 
@@ -313,6 +331,8 @@ def _owner(live: LiveState, kind: str, uuid: str | None) -> str | None:
         return description_owner(live.groups[uuid].description)
     if kind == addr.Kind.DATASET and uuid in live.datasets:
         return description_owner(live.datasets[uuid].description)
+    if kind == addr.Kind.COLLECTION and uuid in live.collections:
+        return description_owner(live.collections[uuid].description)
     tags = live.organisation_tags or {}
     if kind == addr.Kind.ORGANISATION_TAG and uuid in tags:
         return description_owner(tags[uuid].description or "")
@@ -355,7 +375,7 @@ def test_deletes_only_what_we_own_and_never_touch_foreign(
     scenario: tuple[Org, DesiredState],
 ) -> None:
     org, desired = scenario
-    live = org.live_state(desired.roots())
+    live = org.live_state(desired.roots(), scope=Scope.from_desired(desired))
     _deletes_only_what_we_own(diff(desired, live), live, desired)
 
 
@@ -363,7 +383,7 @@ def test_deletes_only_what_we_own_and_never_touch_foreign(
 @given(scenarios())
 def test_plan_json_round_trips_and_matches_the_schema(scenario: tuple[Org, DesiredState]) -> None:
     org, desired = scenario
-    plan = diff(desired, org.live_state(desired.roots()))
+    plan = diff(desired, org.live_state(desired.roots(), scope=Scope.from_desired(desired)))
     addresses = [c.address for c in plan.changes]
     assert len(addresses) == len(set(addresses)), "addresses must be unique"
     assert all(d in set(addresses) for c in plan.changes for d in c.depends_on)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid as uuids
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from simulator import CALLER, Dataset, Group, Item, Org
+from simulator import CALLER, Collection, Dataset, Group, Item, Org
 
 from helpers.embedded import Sandbox, ensure_created
 from reconciler.apply import ApplyOptions, apply_plan
@@ -34,7 +35,7 @@ from reconciler.model.desired import (
 )
 from reconciler.model.live import LiveState
 from reconciler.plan import Plan
-from reconciler.sandbox.store import access, datasets, groups, tags
+from reconciler.sandbox.store import access, collections, datasets, groups, tags
 from reconciler.sandbox.store import org as org_store
 from reconciler.sandbox.store.common import (
     DATASET_ADMIN,
@@ -135,6 +136,8 @@ class _Writer:
             self._dataset(dataset)
         for tag_id, (name, description) in self.org.tags.items():
             self.uuids[tag_id] = tags.create_tag(self.conn, name, description)["uuid"]
+        for collection in self.org.collections.values():
+            self._collection(collection)
         return self.uuids
 
     def _folders(self) -> None:
@@ -202,6 +205,19 @@ class _Writer:
         datasets.link_items(self.conn, int(row["id"]), items, "DUPLICATE")
         self._remember(dataset.uuid, row)
 
+    def _collection(self, collection: Collection) -> None:
+        made = collections.create(
+            self.conn,
+            self.caller,
+            self.uuids[collection.folder],
+            collection.name,
+            collection.description,
+        )
+        row = collections.require_collection(self.conn, self.caller, made)
+        members = [uuids.UUID(self.uuids[item]) for item in sorted(collection.members)]
+        assert collections.change_items(self.conn, row, members, add=True) == []
+        self._remember(collection.uuid, row)
+
     def _remember(self, org_id: str, row: sqlite3.Row) -> None:
         self.uuids[org_id] = str(row["uuid"])
         self.ids[org_id] = int(row["id"])
@@ -234,6 +250,7 @@ def snapshot(db_path: Path) -> dict[Key, tuple[Any, ...]]:
             **_groups(conn),
             **_datasets(conn),
             **_tags(conn),
+            **_collections(conn),
         }
     finally:
         conn.close()
@@ -307,6 +324,22 @@ def _datasets(conn: sqlite3.Connection) -> dict[Key, tuple[Any, ...]]:
             rows_.get(uuid, empty),
         )
     return out
+
+
+def _collections(conn: sqlite3.Connection) -> dict[Key, tuple[Any, ...]]:
+    members = _pairs(
+        conn,
+        "SELECT c.uuid, it.uuid, 1 FROM collection_items ci "
+        "JOIN collections c ON c.id = ci.collection_id JOIN items it ON it.id = ci.item_id",
+    )
+    rows = conn.execute(
+        "SELECT c.uuid, f.uuid, c.name, c.description FROM collections c "
+        "JOIN folders f ON f.id = c.folder_id"
+    )
+    return {
+        ("collection", uuid): (folder, name, text, members.get(uuid, frozenset()))
+        for uuid, folder, name, text in rows
+    }
 
 
 def _pairs(conn: sqlite3.Connection, query: str) -> dict[str, frozenset[tuple[Any, Any]]]:

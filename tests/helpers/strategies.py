@@ -6,12 +6,14 @@ import dataclasses
 from typing import Any, cast
 
 from hypothesis import strategies as st
-from simulator import Dataset, Group, Org
+from simulator import Collection, Dataset, Group, Org
 
 from helpers.desired import OTHER, OWNER, desired_state, folder, manifest, registration, src
+from reconciler.model.addresses import is_under
 from reconciler.model.desired import (
     OWNER_KEY,
     CloudSync,
+    DesiredCollection,
     DesiredDataset,
     DesiredFolder,
     DesiredGroup,
@@ -37,6 +39,7 @@ NEW_USER = "carl@example.com"  # not in the organisation: declared, it is added
 ORG_ROLES = st.sampled_from(["ADMIN", "MEMBER", "TASKER", "WORKFORCE_MANAGER"])
 GROUPS = ("g1", "g2", "g3")
 DATASETS = ("d1", "d2")
+COLLECTIONS = ("c1", "c2", "c3")
 TAGS = ("t1", "t2", "t3")
 MARKS = ("ours", "theirs", "none")
 values = st.one_of(
@@ -140,6 +143,21 @@ def organisations(draw: st.DrawFn) -> Org:
         ):
             ds.rows[org.new_id("h")] = item
         org.datasets[uuid] = ds
+    tops = [u for u in folders if org.folders[u].parent is None]
+    for name in draw(st.lists(st.sampled_from(COLLECTIONS[:2]), unique=True, max_size=2)):
+        if not tops:
+            break
+        top = draw(st.sampled_from(tops))
+        inside = [i for i in items if _top_of(org, org.items[i].parent) == top]
+        uuid = org.new_id("k")
+        org.collections[uuid] = Collection(
+            uuid,
+            top,
+            name,
+            _tagged("col", draw(st.sampled_from(MARKS))),
+            set(draw(st.lists(st.sampled_from(inside), unique=True, max_size=3)) if inside else ()),
+            edited=org.tick(),
+        )
     return org
 
 
@@ -280,6 +298,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             description=draw(st.sampled_from([None, "set", "new"])),
             source=src(70, "datasets.yaml"),
         )
+    collections = _collections(draw, org, existing, folders)
     declared_groups = (
         set(draw(st.lists(st.sampled_from(GROUPS), unique=True, max_size=3))) | group_names
     )
@@ -319,6 +338,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
         rules=tuple(rules),
         manifests=manifests,
         datasets=datasets,
+        collections=collections,
         groups=groups,
         policy=policy,
         organisation_tags=None
@@ -328,6 +348,75 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
             for n, d in sorted(tags.items())
         },
     )
+
+
+def _top_of(org: Org, folder: str) -> str:
+    """The top-level folder above ``folder`` (by parent, not path: top-level names repeat)."""
+    while (parent := org.folders[folder].parent) is not None:
+        folder = parent
+    return folder
+
+
+def _collections(
+    draw: st.DrawFn, org: Org, existing: list[str], folders: dict[str, DesiredFolder]
+) -> dict[str, DesiredCollection]:
+    """``collections:`` in top-level folders that exist after the plan, each selecting in its
+    own folder (``config.collections``), maybe renaming a live one of the same folder. Not
+    where a declared folder is cloud-synced: members a sync of the plan brings are added by
+    the next plan (README, "Index collections"), which the convergence test would take for a
+    plan that does not converge; nor where a folder is moved from or to by ``previously``:
+    a declared collection does not follow its top-level folder's rename in the plan that
+    renames it (the plan refuses it as a folder that does not exist)."""
+    filled = {
+        "/" + path.split("/")[1]
+        for path, declared in folders.items()
+        if declared.cloud_sync is not None or declared.registration is not None
+    }
+    moving = {
+        "/" + p.split("/")[1]
+        for path, declared in folders.items()
+        if declared.previously
+        for p in (path, *declared.previously)
+    }
+    tops = sorted({"/" + p.split("/")[1] for p in existing if p != "/"} - filled - moving)
+    out: dict[str, DesiredCollection] = {}
+    if not tops:
+        return out
+    names = draw(st.lists(st.sampled_from(COLLECTIONS), unique=True, max_size=2))
+    renamed: set[str] = set()
+    for n, name in enumerate(names):
+        top = draw(st.sampled_from(tops))
+        inside = st.sampled_from([p for p in existing if is_under(p, top)])
+        selectors = tuple(
+            ItemSelector(
+                folder=draw(inside),
+                recursive=draw(st.booleans()),
+                match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
+                source=src(90 + i, "collections.yaml"),
+            )
+            for i in range(draw(st.integers(0, 2)))
+        )
+        earlier = sorted(
+            c.name
+            for c in org.collections.values()
+            if "/" + org.folders[c.folder].name == top
+            and c.name not in names
+            and c.name not in renamed
+        )
+        previously: tuple[str, ...] = ()
+        if earlier and draw(st.integers(0, 2)) == 0:
+            previously = (draw(st.sampled_from(earlier)),)
+            renamed.update(previously)
+        out[name] = DesiredCollection(
+            name=name,
+            folder=top,
+            description=draw(st.sampled_from([None, "col", "new"])),
+            items=selectors,
+            remove=draw(st.sampled_from(["never", "owned", "all"])),
+            previously=previously,
+            source=src(88 + n, "collections.yaml"),
+        )
+    return out
 
 
 def _replaced_by_sync(org: Org, folders: dict[str, DesiredFolder]) -> list[str]:
