@@ -284,8 +284,10 @@ def test_a_top_level_folder_holding_collections_is_not_replaced_under_them(owner
     plan = _replacing_raw(world, collection("night", NIGHT) if owner == OURS else collection("x"))
     assert not [c for c in plan.changes if c.is_delete or c.is_replace]
     (refusal,) = [r for r in plan.refusals if r.code == "collections-inside"]
-    assert refusal.withheld and refusal.addresses == ("folder:/raw", "folder:/raw/cams")
-    assert "(night)" in refusal.message and refusal.count == 2 + 6  # two folders, six items
+    waiting = set() if owner == OURS else {"collection:x"}  # to be made in the new folder
+    assert refusal.withheld
+    assert set(refusal.addresses) == {"folder:/raw", "folder:/raw/cams", *waiting}
+    assert "(night)" in refusal.message and refusal.count == len(refusal.addresses) + 6  # items
 
 
 def test_a_top_level_folder_whose_collections_the_plan_deletes_is_replaced() -> None:
@@ -295,3 +297,26 @@ def test_a_top_level_folder_whose_collections_the_plan_deletes_is_replaced() -> 
     changes = by_address(plan)
     assert changes["collection:old"].is_delete and changes["folder:/raw"].is_replace
     assert not [r for r in plan.refusals if r.code == "collections-inside"]
+
+
+def test_a_collection_declared_in_a_folder_the_plan_replaces_is_made_in_the_new_one() -> None:
+    world = World()
+    plan = _replacing_raw(world, collection("fresh"))
+    created = by_address(plan)["collection:fresh"]
+    assert created.depends_on == ("folder:/raw",) and created.refs.folder_uuid is None
+
+
+def test_a_collection_goes_where_its_top_level_folder_is_renamed() -> None:
+    """Declared under the folder's new name, the live collection is found in the folder
+    this plan renames into place: kept, not created again."""
+    world = World()
+    world.add("night", OURS, members=(0, 1, 2))
+    world.org.folders[world.raw].metadata = {OWNER_KEY: OWNER}
+    renamed = {"/footage": folder("/footage", previously=("/raw",))}
+    night = select("/footage/cams", metadata={"lighting": "night"})
+    desired = desired_state(
+        folders=renamed, collections={"night": collection("night", night, folder="/footage")}
+    )
+    world.folders["/footage"] = ""  # listed, and no folder is called that yet
+    plan = diff(desired, world.live(roots=("/footage", "/raw")))
+    assert sorted(by_address(plan)) == ["folder:/footage"]

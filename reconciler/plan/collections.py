@@ -68,20 +68,31 @@ def collection_view(live: LiveCollection) -> CollectionPayload:
     return CollectionPayload(live.name, live.folder, live.description)
 
 
-def _live_named(ctx: Context, folder: str, name: str) -> list[LiveCollection]:
+def _live_named(ctx: Context, tree: Tree, folder: str, name: str) -> list[LiveCollection]:
+    """The live collections called ``name`` in the top-level folder that will be at path
+    ``folder`` after this plan's folder moves (a collection goes where its folder goes)."""
     return sorted(
-        (c for c in ctx.live.collections.values() if c.folder == folder and c.name == name),
+        (
+            c
+            for c in ctx.live.collections.values()
+            if c.name == name and _projected_folder(ctx, tree, c) == folder
+        ),
         key=lambda c: c.uuid,
     )
 
 
+def _projected_folder(ctx: Context, tree: Tree, live: LiveCollection) -> str:
+    uuid = ctx.live.collection_folders.get(live.folder)
+    return tree.path_of.get(uuid, live.folder) if uuid else live.folder
+
+
 def _find(
-    ctx: Context, collection: DesiredCollection, out: _Out
+    ctx: Context, tree: Tree, collection: DesiredCollection, out: _Out
 ) -> tuple[LiveCollection | None, bool]:
     """The live collection a declaration means (by name, else by an earlier name), and
     whether it may be planned (False: ambiguous, refused)."""
     by_name = [
-        (name, _live_named(ctx, collection.folder, name))
+        (name, _live_named(ctx, tree, collection.folder, name))
         for name in (collection.name, *collection.previously)
     ]
     out.claimed.update(c.uuid for _, found in by_name for c in found)  # never pruned
@@ -113,7 +124,7 @@ def _plan_one(
     collection: DesiredCollection,
     out: _Out,
 ) -> None:
-    live, plannable = _find(ctx, collection, out)
+    live, plannable = _find(ctx, tree, collection, out)
     if not plannable:
         return
     created = None
@@ -128,7 +139,13 @@ def _plan_one(
 
 
 def _create(ctx: Context, tree: Tree, collection: DesiredCollection, out: _Out) -> str | None:
-    folder_uuid = ctx.live.collection_folders[collection.folder] or None
+    # The folder at that path after this plan's folder changes: one renamed into place keeps
+    # its UUID; one replaced there is made by this plan, and the new collection waits for it.
+    # A folder no root reaches was not read as one: nothing in this plan moves it.
+    folder_uuid = tree.index.get(collection.folder)
+    listed = ctx.live.collection_folders[collection.folder]
+    if folder_uuid is None and listed and listed not in ctx.live.folders:
+        folder_uuid = listed
     depends: tuple[str, ...] = ()
     if folder_uuid is None:
         creating = tree.created.get(collection.folder)

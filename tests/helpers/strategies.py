@@ -364,21 +364,13 @@ def _collections(
     own folder (``config.collections``), maybe renaming a live one of the same folder. Not
     where a declared folder is cloud-synced: members a sync of the plan brings are added by
     the next plan (README, "Index collections"), which the convergence test would take for a
-    plan that does not converge; nor where a folder is moved from or to by ``previously``:
-    a declared collection does not follow its top-level folder's rename in the plan that
-    renames it (the plan refuses it as a folder that does not exist)."""
+    plan that does not converge."""
     filled = {
         "/" + path.split("/")[1]
         for path, declared in folders.items()
         if declared.cloud_sync is not None or declared.registration is not None
     }
-    moving = {
-        "/" + p.split("/")[1]
-        for path, declared in folders.items()
-        if declared.previously
-        for p in (path, *declared.previously)
-    }
-    tops = sorted({"/" + p.split("/")[1] for p in existing if p != "/"} - filled - moving)
+    tops = sorted({"/" + p.split("/")[1] for p in existing if p != "/"} - filled)
     out: dict[str, DesiredCollection] = {}
     if not tops:
         return out
