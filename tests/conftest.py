@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from helpers import CAPTURES, SHARED
@@ -23,6 +24,12 @@ def anyio_backend() -> str:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # The Ctrl-C tests send SIGINT to the commands they start. A shell without job control
+    # starts a background job (`pytest ... &` in a script) with SIGINT ignored, and a child
+    # inherits that: the command never sees the signal and the tests fail for the harness's
+    # reason. Python's own handler here is reset to the default in every child at exec.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # The wire-conformance and signing tests compare against the recorded SDK traffic in the
     # API contract beside the project. Without it they cannot run, and skipping them would
     # let a protocol regression pass, so stop with one clear line instead.
