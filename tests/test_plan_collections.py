@@ -290,13 +290,18 @@ def test_a_top_level_folder_holding_collections_is_not_replaced_under_them(owner
     assert "(night)" in refusal.message and refusal.count == len(refusal.addresses) + 6  # items
 
 
-def test_a_top_level_folder_whose_collections_the_plan_deletes_is_replaced() -> None:
+def test_a_folder_whose_collections_the_plan_deletes_is_replaced_by_the_next_plan() -> None:
+    """Apply replaces folders before it deletes collections: the collection goes first, in
+    this plan (shown), and the folder waits for the next."""
     world = World()
     world.add("old", OURS, members=(0,))  # ours, no longer declared: pruned, shown
     plan = _replacing_raw(world)
     changes = by_address(plan)
-    assert changes["collection:old"].is_delete and changes["folder:/raw"].is_replace
-    assert not [r for r in plan.refusals if r.code == "collections-inside"]
+    assert changes["collection:old"].is_delete and "folder:/raw" not in changes
+    (refusal,) = [r for r in plan.refusals if r.code == "collections-inside"]
+    assert "(old)" in refusal.message
+    world.collections.clear()  # the next read: the collection is gone
+    assert by_address(_replacing_raw(world))["folder:/raw"].is_replace
 
 
 def test_a_collection_declared_in_a_folder_the_plan_replaces_is_made_in_the_new_one() -> None:

@@ -1,12 +1,14 @@
 """``collections-inside``: a top-level folder that holds Index collections is not deleted
-(nor replaced) unless the plan deletes each of those collections itself. Withholds.
+(nor replaced) while they are there. Withholds.
 
 A collection lives in one top-level folder, and deleting the folder deletes its collections
 with it (the sandbox cascades; Encord gives no other place for them to go). The folder
 change would then delete objects that no change of the plan names: a hidden delete. So the
-folder change, and the content deletes it depends on, wait until the collections are gone
-or moved out of the way, which the refusal says. A collection the plan deletes itself (ours,
-no longer declared, pruned) is shown, so it does not hold the folder back.
+folder change, and the content deletes it depends on, wait until the folder holds no
+collection, which the refusal says. That holds for a collection the plan deletes itself
+(ours, pruned) too: apply replaces or deletes folders before it deletes collections, so the
+folder would take the collection with it and the collection's delete would fail. It goes in
+this plan, the folder in the next.
 """
 
 from __future__ import annotations
@@ -23,11 +25,6 @@ def withhold_folders_with_collections(facts: Facts, changes: Sequence[Change]) -
     live = facts.ctx.live
     if not live.collections:  # the usual plan: nothing to look up
         return []
-    deleted = {
-        c.refs.uuid
-        for c in changes
-        if c.kind == addr.Kind.COLLECTION and c.is_delete and c.refs is not None
-    }
     by_address: dict[str, Change] | None = None
     out = []
     for change in changes:
@@ -36,11 +33,7 @@ def withhold_folders_with_collections(facts: Facts, changes: Sequence[Change]) -
         folder = live.folders.get(change.refs.uuid or "") if change.refs is not None else None
         if folder is None or folder.parent is not None:
             continue
-        inside = sorted(
-            c.name
-            for c in live.collections.values()
-            if c.folder == folder.path and c.uuid not in deleted
-        )
+        inside = sorted(c.name for c in live.collections.values() if c.folder == folder.path)
         if not inside:
             continue
         if by_address is None:
@@ -51,9 +44,9 @@ def withhold_folders_with_collections(facts: Facts, changes: Sequence[Change]) -
             code="collections-inside",
             message=(
                 f"{change.address} holds Index collections ({', '.join(inside)}): deleting "
-                "the folder would delete them with it, which this plan does not show; "
-                "delete or empty them in Encord first (or stop declaring them, if they are "
-                "ours, so the plan deletes them), then plan again"
+                "the folder would delete them with it; it waits until they are gone (stop "
+                "declaring ours and the plan deletes them; delete others in Encord), then "
+                "plan again"
             ),
             addresses=(change.address,),
         )
