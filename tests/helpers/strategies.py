@@ -27,6 +27,7 @@ from reconciler.model.desired import (
     OrganisationRole,
     Policy,
     Role,
+    Source,
     ownership_tag,
 )
 
@@ -274,12 +275,7 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
     datasets = {}
     for title in draw(st.lists(st.sampled_from(DATASETS), unique=True, max_size=2)):
         selectors = tuple(
-            ItemSelector(
-                folder=draw(targets),
-                recursive=draw(st.booleans()),
-                match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
-                source=src(60 + i, "datasets.yaml"),
-            )
+            _selector(draw, targets, src(60 + i, "datasets.yaml"))
             for i in range(draw(st.integers(0, 3 if existing else 0)))
         )
         users = draw(
@@ -350,6 +346,16 @@ def configurations(draw: st.DrawFn, org: Org) -> DesiredState:
     )
 
 
+def _selector(draw: st.DrawFn, folders: st.SearchStrategy[str], source: Source) -> ItemSelector:
+    """A folder selector of datasets and collections: maybe recursive, maybe by metadata."""
+    return ItemSelector(
+        folder=draw(folders),
+        recursive=draw(st.booleans()),
+        match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
+        source=source,
+    )
+
+
 def _top_of(org: Org, folder: str) -> str:
     """The top-level folder above ``folder`` (by parent, not path: top-level names repeat)."""
     while (parent := org.folders[folder].parent) is not None:
@@ -380,12 +386,7 @@ def _collections(
         top = draw(st.sampled_from(tops))
         inside = st.sampled_from([p for p in existing if is_under(p, top)])
         selectors = tuple(
-            ItemSelector(
-                folder=draw(inside),
-                recursive=draw(st.booleans()),
-                match=ItemMatch(metadata=draw(st.sampled_from([None, {"r0": 1}, {"k": 1}]))),
-                source=src(90 + i, "collections.yaml"),
-            )
+            _selector(draw, inside, src(90 + i, "collections.yaml"))
             for i in range(draw(st.integers(0, 2)))
         )
         earlier = sorted(
