@@ -144,6 +144,70 @@ def test_a_saved_plan_refuses_what_changed_out_of_band_and_applies_the_rest(
         assert folder_by_path(uc, "/data").description == "edited by hand"
 
 
+def test_a_saved_plan_reads_again_only_what_its_recheck_did_not_see_as_planned(
+    tmp_path: Path,
+) -> None:
+    """The re-check's read vouches for the changes it saw as the saved plan did (same
+    fingerprint): their bundles are not read again. An item edited after the plan was made
+    is read again, in its own bundle only, and refused; the estimate counts just that read."""
+    rule = "items:\n  - folder: /data\n    metadata: {{stage: {stage}}}\n"
+    bulk_reads, bulk_writes = (
+        "POST /v2/public/storage/items/get-bulk",
+        "PATCH /v2/public/storage/items/patch-bulk",
+    )
+    with running_sandbox(tmp_path, seeds=(("/data", 1500),)) as server:
+
+        def planned(stage: str, name: str) -> Path:
+            config = write_config(tmp_path / "config", rule.format(stage=stage), SETTINGS)
+            plan_file = tmp_path / name
+            made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
+            assert made.returncode == 0, made.stdout + made.stderr
+            return plan_file
+
+        def applied(plan_file: Path, code: int) -> tuple[str, dict[str, int]]:
+            server.reset_stats()
+            result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
+            assert result.returncode == code, result.stdout + result.stderr
+            return result.stdout, server.stats()
+
+        # nothing changed since the plan: 1,500 items in two patch-bulks, nothing read again
+        first = planned("one", "first.json")
+        out, counted = applied(first, 0)
+        assert "Applying: 2 requests in 1 phase" in out
+        assert counted.get(bulk_reads) is None and counted[bulk_writes] == 2
+
+        # one item edited by hand since: its bundle alone is read again, and it is refused
+        second = planned("two", "second.json")
+        data = folder_by_path(sdk(server), "/data")
+        edited = next(i for i in data.list_items() if i.name == "item-0000003.jpg")
+        edited.update(client_metadata={"stage": "manual"})
+        out, counted = applied(second, 1)
+        assert "Applying: 3 requests in 1 phase" in out  # the one re-read counted
+        assert counted[bulk_writes] == 2
+        # the edited item's bundle before it is written, and verification reading the
+        # item it did not write back (the 1,499 written were in patch-bulk's answers)
+        assert counted[bulk_reads] == 2
+        assert "item /data/item-0000003.jpg changed since the plan" in out
+        assert "1499 changes applied, 1 failed" in out
+        items = folder_by_path(sdk(server), "/data").list_items()
+        stages = {i.name: i.client_metadata for i in items}
+        assert stages.pop("item-0000003.jpg") == {"stage": "manual"}
+        assert all(metadata == {"stage": "two"} for metadata in stages.values())
+
+        # a saved plan whose changes someone else made meanwhile (the same rule, applied
+        # from another checkout): the re-check's fresh plan makes none of them, so none is
+        # vouched for; each bundle is read again, finds its items done, and writes nothing
+        third = planned("three", "third.json")
+        elsewhere = write_config(tmp_path / "elsewhere", rule.format(stage="three"), SETTINGS)
+        assert apply(elsewhere, server).returncode == 0
+        out, counted = applied(third, 0)
+        assert "Applying: 4 requests in 1 phase" in out
+        assert counted.get(bulk_writes) is None, out
+        # two before the bundles would be written, two by verification reading them back
+        # (no patch-bulk answered with them)
+        assert counted[bulk_reads] == 4
+
+
 def kill_partway(target: Path, server: SandboxServer, journal_dir: Path) -> Path:
     """Start ``apply TARGET`` slowly, ``kill -9`` it once a patch bundle is journaled."""
     command = [

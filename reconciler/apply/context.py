@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from reconciler.apply.bundles import dependency
 from reconciler.apply.errors import StepError
 from reconciler.apply.journal import UploadJobs
+from reconciler.apply.phases import Step
 from reconciler.apply.recorder import Recorder
 from reconciler.encord import EncordClient, ItemBrief
 from reconciler.model import addresses as addr
@@ -60,6 +61,9 @@ class RunContext:
     recorder: Recorder = field(default_factory=Recorder)  # journal and events, one place
     sync_timeout_seconds: int = 3600
     trusted_until: float | None = None  # time.monotonic() until which the plan's read holds
+    # the changes that read saw as the plan did (their addresses); None: all, the plan was
+    # made from it. A saved plan's others are read again before they are written.
+    trusted_changes: frozenset[str] | None = None
     stop: asyncio.Event | None = None  # set: start no new bundle (Ctrl-C, SIGTERM)
     # ids of the live objects the plan changes: a create never takes one of them for its own
     # unacknowledged attempt (one moving away may still hold the name, ``CreateFolders``)
@@ -68,9 +72,12 @@ class RunContext:
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
-    def trusted(self) -> bool:
-        """Is the plan's own read recent enough to write without reading again?"""
-        return self.trusted_until is not None and time.monotonic() < self.trusted_until
+    def trusted(self, step: Step) -> bool:
+        """May ``step`` be written without reading its object again? When the read that
+        vouches for its change is recent enough (and vouches for it)."""
+        if self.trusted_until is None or time.monotonic() >= self.trusted_until:
+            return False
+        return self.trusted_changes is None or step.change.address in self.trusted_changes
 
     def record_created(self, address: str, uuid: str) -> None:
         """Remember a new id at once, durably: a crash right after must not create it twice."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.apply.bundles import Wave, bundle_phase
@@ -35,11 +35,13 @@ def estimate(
     latency_ms: float | None,
     object_ms: float | None = None,
     recheck: bool = True,
+    vouched: frozenset[str] | None = None,
     client_ms: float | None = None,
     carried: Recalled | None = None,
 ) -> Cost | None:
     """The cost of applying ``plan`` (None when it is empty). ``recheck``: every bundle
-    re-reads its objects before writing, as a saved or confirmed plan does; False for
+    re-reads its objects before writing, as a confirmed plan does, but those of the changes
+    in ``vouched`` (a saved plan's that its re-check's read vouches for); False for
     ``apply --auto-approve`` straight after its read, which trusts that read. The times are
     ``reconciler.plan.cost``'s formula over ``latency_ms``, ``object_ms`` and ``client_ms``,
     and ``carried``, what writing an object took past applies, as a factor over
@@ -53,7 +55,8 @@ def estimate(
     for phase in PHASES:
         if pending.get(phase):
             waves = bundle_phase(phase, pending[phase])
-            phases.append(_phase_cost(str(phase), waves, operations, concurrency, recheck))
+            reread = _Reread(recheck, vouched)
+            phases.append(_phase_cost(str(phase), waves, operations, concurrency, reread))
     cost = Cost(
         phases=tuple(phases),
         concurrency=concurrency,
@@ -67,25 +70,51 @@ def estimate(
 
 
 def _phase_cost(
-    phase: str, waves: Sequence[Wave], operations: Operations, concurrency: int, recheck: bool
+    phase: str, waves: Sequence[Wave], operations: Operations, concurrency: int, reread: _Reread
 ) -> PhaseCost:
     requests = reads = rounds = read_objects = written_objects = 0
     for wave in waves:
-        calls = [_calls(operations, bundle.steps, recheck) for bundle in wave]
+        calls = []
+        for bundle in wave:
+            bundle_calls, reread_steps = _calls(operations, bundle.steps, reread)
+            calls.append(bundle_calls)
+            read_objects += reread_steps if bundle_calls.reads else 0
+            written_objects += len(bundle) if bundle_calls.writes else 0
         sent = sum(c.reads + c.writes for c in calls)
         requests += sent
         reads += sum(c.reads for c in calls)
         # concurrent under one limit, and never faster than the longest bundle's own chain
         rounds += max(-(-sent // concurrency), max(c.rounds for c in calls))
-        # each bundle's objects: re-read (when it re-reads) and written
-        read_objects += sum(len(b) for b, c in zip(wave, calls, strict=True) if c.reads)
-        written_objects += sum(len(b) for b, c in zip(wave, calls, strict=True) if c.writes)
     return PhaseCost(phase, requests, reads, rounds, read_objects, written_objects)
 
 
-def _calls(operations: Operations, steps: Sequence[Step], recheck: bool) -> Calls:
-    calls = operations(steps[0]).calls(steps)
-    return calls if recheck else replace(calls, reads=0)
+@dataclass(frozen=True, slots=True)
+class _Reread:
+    """Which steps a bundle reads again before writing (``estimate``'s two arguments)."""
+
+    recheck: bool
+    vouched: frozenset[str] | None
+
+    def steps(self, steps: Sequence[Step]) -> Sequence[Step]:
+        if not self.recheck:
+            return ()
+        if self.vouched is None:
+            return steps
+        return [s for s in steps if s.change.address not in self.vouched]
+
+
+def _calls(operations: Operations, steps: Sequence[Step], reread: _Reread) -> tuple[Calls, int]:
+    """A bundle's calls, and how many of its steps it reads again (the executor's split:
+    only those are checked, ``Executor._checked_and_written``)."""
+    operation = operations(steps[0])
+    calls = operation.calls(steps)
+    checked = reread.steps(steps)
+    if not checked:
+        return replace(calls, reads=0), 0
+    if len(checked) < len(steps):
+        part = operation.calls(checked)
+        return replace(calls, reads=part.reads, read_rounds=part.read_rounds), len(checked)
+    return calls, len(steps)
 
 
 def measured_latency_ms(client: EncordClient) -> float | None:
@@ -119,7 +148,12 @@ def _routes(client: EncordClient) -> list[RouteTime]:
 
 
 def with_cost(
-    plan: Plan, client: EncordClient, *, recheck: bool = True, record: Path | None = None
+    plan: Plan,
+    client: EncordClient,
+    *,
+    recheck: bool = True,
+    vouched: frozenset[str] | None = None,
+    record: Path | None = None,
 ) -> Plan:
     """``plan`` carrying the estimate, at the latency, the time per object and the client's
     CPU per object ``client`` measured so far, and the write factor that past applies to its
@@ -132,6 +166,7 @@ def with_cost(
         latency_ms=measured_latency_ms(client),
         object_ms=measured_object_ms(client),
         recheck=recheck,
+        vouched=vouched,
         client_ms=client.client_ms(),
         carried=carried,
     )

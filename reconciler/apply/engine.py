@@ -56,9 +56,12 @@ class ApplyOptions:
       saved plan's re-check): then a plan that only patches and moves items is verified by
       reading back just those items;
     * ``read_at``: when (``time.monotonic()``) that live state was read. For
-      ``trust_seconds`` after it, bundles trust the plan's read and are not read again
-      before writing; after that (a slow confirmation, a long run) and for saved plans
-      (``read_at`` None), every bundle re-reads what it touches;
+      ``trust_seconds`` after it, bundles trust that read and are not read again before
+      writing; after that (a slow confirmation, a long run), and without ``read_at``, every
+      bundle re-reads what it touches;
+    * ``trusted_changes``: the addresses of the changes that read vouches for (None: all,
+      the plan was made from it). A saved plan's re-check names the changes its read saw
+      as the saved plan did (``plan/recheck.py``); the others are read again;
     * ``verify``: plan again after applying (the default);
     * ``approve_deferred``: shown the plan made after the cloud syncs (the items they
       brought), says whether to apply it; it is not applied when it answers False
@@ -74,6 +77,7 @@ class ApplyOptions:
     desired: DesiredState | None = None
     live: LiveState | None = None
     read_at: float | None = None
+    trusted_changes: frozenset[str] | None = None
     trust_seconds: float = 60.0
     verify: bool = True
     sync_timeout_seconds: int = 3600
@@ -159,6 +163,7 @@ class _Run:
             trusted_until=None
             if options.read_at is None or options.resume
             else options.read_at + options.trust_seconds,
+            trusted_changes=options.trusted_changes,
             stop=options.stop,
             planned=frozenset(c.refs.uuid for c in plan.changes if c.refs.uuid),
         )

@@ -5,8 +5,9 @@ For each bundle the executor
 1. drops steps already done (``--resume``), steps of changes that already failed, and fails
    steps whose dependencies failed (with a message naming the dependency);
 2. asks the bundle's operation to ``check`` what it will touch: stale steps fail, steps
-   found already in effect are done (skipped while the plan's own read is recent: a plan
-   made by this process from a read seconds ago is the check);
+   found already in effect are done. Skipped for a step while a read of seconds ago
+   vouches for it (``RunContext.trusted``): a plan made by this process from that read, or
+   a saved plan's change that the re-check's read saw as the plan did;
 3. asks it to ``write`` the rest. A refused bulk call (404/400/409: one bad object spoils
    the whole call) is split in halves until the bad objects are isolated, within a budget;
 4. journals what was acknowledged, before anything else happens.
@@ -143,27 +144,33 @@ class Executor:
         if not steps:
             return
         operation = self._operation_for(steps[0])
-        if self._ctx.trusted():
-            await self._checked_and_written(bundle, operation, steps, trusted=True)
+        trusted = [s for s in steps if self._ctx.trusted(s)]
+        if len(trusted) == len(steps):
+            await self._checked_and_written(bundle, operation, steps, trusted)
         elif operation.splittable:  # one bulk call: no long wait (a sync, an upload) holds it
             async with self._rechecking:
                 if self._ctx.stopping():
                     return  # asked to stop while it waited for a slot: not started
-                await self._checked_and_written(bundle, operation, steps, trusted=False)
+                await self._checked_and_written(bundle, operation, steps, trusted)
         else:
-            await self._checked_and_written(bundle, operation, steps, trusted=False)
+            await self._checked_and_written(bundle, operation, steps, trusted)
 
     async def _checked_and_written(
-        self, bundle: Bundle, operation: Operation, steps: list[Step], *, trusted: bool
+        self, bundle: Bundle, operation: Operation, steps: list[Step], trusted: list[Step]
     ) -> None:
-        try:
-            if trusted:
-                checked = Checked(fresh=list(steps))
-            else:
-                checked = await operation.check(self._ctx, steps)
-        except (EncordError, StepError) as error:
-            self._fail_all(steps, _message(error))
-            return
+        """Check the steps not ``trusted`` (``RunContext.trusted``), then write the fresh
+        ones with the trusted, in the bundle's order, in one write."""
+        checked = Checked(fresh=list(trusted))
+        if len(trusted) < len(steps):
+            vouched = {id(s) for s in trusted}
+            unvouched = [s for s in steps if id(s) not in vouched]
+            try:
+                checked.extend(await operation.check(self._ctx, unvouched))
+            except (EncordError, StepError) as error:
+                self._fail_all(unvouched, _message(error))  # the trusted need no read
+            if trusted and len(checked.fresh) > len(trusted):  # keep the bundle's order
+                order = {id(s): n for n, s in enumerate(steps)}
+                checked.fresh.sort(key=lambda s: order[id(s)])
         for step, message in checked.stale:
             self._fail(step, message, stale=True)
         self._acknowledge(bundle.phase, [], checked.already)

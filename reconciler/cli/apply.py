@@ -84,7 +84,7 @@ from reconciler.plan import (
     can_apply,
 )
 from reconciler.plan.planfile import JudgedPlan
-from reconciler.plan.recheck import refusal_line, unplanned_removals
+from reconciler.plan.recheck import refusal_line, unplanned_removals, vouched_for
 from reconciler.plan.render_text import Detail
 
 _YAML = (".yaml", ".yml")
@@ -217,7 +217,7 @@ async def _apply_plan(
         laps.lap("lock")
         laps.add("lock_wait", lock.waited)
         held = time.perf_counter()
-        saved, stopped, plan, live, read_at = await ready.result()
+        saved, stopped, plan, live, vouching = await ready.result()
         laps.lap("read_plan")  # what was left of reading and planning once the lock was held
         laps.add("overlapped", ready.overlapped(held))  # of the work, inside the lock's wait
         if plan.target != client.target:
@@ -246,9 +246,10 @@ async def _apply_plan(
                         resume=resume,
                         desired=desired,
                         live=live,
-                        # Trust the plan's own read only when no one waited at a prompt:
-                        # after a confirmation, every bundle re-reads what it will change.
-                        read_at=read_at if request.auto_approve else None,
+                        # Trust the read only when no one waited at a prompt: after a
+                        # confirmation, every bundle re-reads what it will change.
+                        read_at=vouching.read_at if request.auto_approve else None,
+                        trusted_changes=vouching.changes,
                         stop=stop,
                         before_phase=lock.check,
                         approve_deferred=follow_up_approval(
@@ -280,10 +281,11 @@ async def _ready(
     saved_file: tuple[JudgedPlan | None, Path | None],
     journals: tuple[Path, str | None],
     laps: Laps,
-) -> tuple[Plan | None, list[JournalState], Plan, LiveState, float | None]:
+) -> tuple[Plan | None, list[JournalState], Plan, LiveState, Vouching]:
     """The saved plan (built) or None, the stopped runs this one carries on from, and the
-    plan to apply with its live state and ``read_at`` (``_the_plan``). Begun inside the
-    lock's confirmation delay: reads and CPU only; it may be begun again, or thrown away."""
+    plan to apply with its live state and what that read vouches for (``_the_plan``). Begun
+    inside the lock's confirmation delay: reads and CPU only; it may be begun again, or
+    thrown away."""
     saved = apply_planfile.built_timed(*saved_file, laps)
     journal_dir, environment = journals
     # Once the lease is written: a run that held the lock before has finished, and one that
@@ -293,8 +295,8 @@ async def _ready(
         if saved is None
         else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
     )
-    plan, live, read_at = await _the_plan(request, client, desired, saved, stopped)
-    return saved, stopped, plan, live, read_at
+    plan, live, vouching = await _the_plan(request, client, desired, saved, stopped)
+    return saved, stopped, plan, live, vouching
 
 
 def _locked(
@@ -324,16 +326,19 @@ async def _the_plan(
     desired: DesiredState,
     saved: Plan | None,
     stopped: list[JournalState],
-) -> tuple[Plan, LiveState, float | None]:
+) -> tuple[Plan, LiveState, Vouching]:
     """The plan to apply, the live state this process read for it (the plan's own read, or
-    for a saved plan the re-check's) and, when the plan was made just now, when
-    (``time.monotonic()``) that read began. A saved plan's bundles are re-read before they are
-    written whatever the time (``read_at`` None): the re-check's read is not what it was
-    reviewed against; but it is what verification starts from (``apply/verify.py``)."""
+    for a saved plan the re-check's), and what that read vouches for: a plan made just now,
+    all of it; a saved plan, the changes the read saw as the saved plan did (the others are
+    re-read before they are written). The re-check's read is also what verification starts
+    from (``apply/verify.py``)."""
     if saved is not None:
         _check_saved(request)
-        live = await _recheck(saved, request, client, desired)
-        return with_cost(saved, client, record=_record(desired)), live, None
+        read_at = time.monotonic()
+        live, vouched = await _recheck(saved, request, client, desired)
+        trusted = vouched if request.auto_approve and not request.resume else None
+        plan = with_cost(saved, client, vouched=trusted, record=_record(desired))
+        return plan, live, Vouching(read_at, vouched)
     # Registrations a stopped run left running end first: the plan must see what they made.
     await settle_stopped_jobs(client, stopped)
     read_at = time.monotonic()  # the oldest object in the plan was read after this
@@ -354,7 +359,16 @@ async def _the_plan(
         recheck=not request.auto_approve,
         record=_record(desired),
     )
-    return plan, live, read_at
+    return plan, live, Vouching(read_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Vouching:
+    """The read a plan is applied on: when it began (``time.monotonic()``) and the changes
+    it vouches for (``ApplyOptions.trusted_changes``; None: all, the plan was made from it)."""
+
+    read_at: float
+    changes: frozenset[str] | None = None
 
 
 def _record(desired: DesiredState) -> Path:
@@ -365,9 +379,9 @@ def _record(desired: DesiredState) -> Path:
 
 async def _recheck(
     saved: Plan, request: Request, client: EncordClient, desired: DesiredState
-) -> LiveState:
+) -> tuple[LiveState, frozenset[str]]:
     """Refuse a saved plan that removes what the config would not (``plan/recheck.py``);
-    the live state read to judge it."""
+    the live state read to judge it, and the changes that read vouches for."""
     live = await read_scope(client, desired)
     _check_complete(live, request)
     # only its changes are compared with the saved plan's: no checksum needed
@@ -383,7 +397,7 @@ async def _recheck(
     invisible = invisible_creates(saved, fresh)
     if invisible and not request.force:
         raise CommandError(invisible_creates_line(invisible, fresh))
-    return live
+    return live, vouched_for(saved, fresh)
 
 
 def _check_complete(live: LiveState, request: Request) -> None:

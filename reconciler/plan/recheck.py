@@ -6,6 +6,11 @@ config protects, what another ownership id owns, or what prune never allows. So 
 afresh from the config and the live organisation, and every destructive change of the saved
 plan must be one the fresh plan makes too (same address, same actions). Creates and patches
 are not judged: they are re-checked against live state before each bundle as it is.
+
+The fresh plan's read also spares most of those re-reads (``vouched_for``): a change it
+makes alike, to an object it read with the fingerprint the saved plan recorded, is one the
+bundle's re-read would find fresh (an unchanged fingerprint settles it, ``apply/freshness``),
+so that read is trusted for it as ``--auto-approve`` trusts its own.
 """
 
 from __future__ import annotations
@@ -26,6 +31,27 @@ def unplanned_removals(saved: Plan, fresh: Plan, *, done: Collection[int] = ()) 
         and n not in done
         and (change.address, change.actions) not in planned
     ]
+
+
+def vouched_for(saved: Plan, fresh: Plan) -> frozenset[str]:
+    """The addresses of the changes of ``saved`` that ``fresh`` makes alike (same actions,
+    same previous address, same live ids) to an object it read as ``saved`` did: the same
+    fingerprint, ``lastEditedAt`` or a content hash, so untouched since. Changes without a
+    fingerprint (creates) are not among them: their re-read is what finds an object someone
+    made meanwhile, or one an unacknowledged attempt made."""
+    made = {c.address: c for c in fresh.changes if c.fingerprint}
+    out = []
+    for change in saved.changes:
+        twin = made.get(change.address)
+        if (
+            twin is not None
+            and twin.fingerprint == change.fingerprint
+            and twin.actions == change.actions
+            and twin.previous_address == change.previous_address
+            and twin.refs == change.refs
+        ):
+            out.append(change.address)
+    return frozenset(out)
 
 
 def refusal_line(unplanned: list[Change]) -> str:
