@@ -35,8 +35,9 @@ partition) is unchanged in kind: such writes can land after R's read either way;
 overlap widens that window by the delay, against a lease of 120 s. Writes by people and other
 tools were never ordered by the lock: an ``--auto-approve`` plan trusts its read for a minute
 from when the read began (``read_at``, taken before the delay, so the delay counts against
-that minute), and the bundles of a saved or confirmed plan are re-read before each write, as
-before.
+that minute), the bundles of a confirmed plan are re-read before each write, and so are a
+saved plan's but for the changes its re-check's read vouches for (``plan/recheck.py``), which
+that read, taken after our lease write as the plan's own is, also trusts for a minute.
 """
 
 from __future__ import annotations
