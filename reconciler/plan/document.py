@@ -191,6 +191,20 @@ def document_checksum(doc: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
 
 
+def canonical_spliced(doc: Mapping[str, Any], changes: str) -> bytes:
+    """The canonical text (UTF-8) of ``doc`` without its ``UNCHECKED`` keys, and with the
+    inside of its list of changes ``changes`` as given: text, not a value (a plan file's
+    lines as they stand, ``filetext.canonical_parts``). What ``document_checksum`` hashes,
+    when ``changes`` is the changes' canonical text joined by commas."""
+    body = {key: value for key, value in doc.items() if key not in UNCHECKED}
+    body["changes"] = [_PLACEHOLDER]
+    text = _canonical(body).encode("utf-8")
+    at = text.index(_CHANGES_MARK)
+    return b"".join(
+        (text[:at], b'"changes":[', changes.encode("utf-8"), b"]", text[at + len(_CHANGES_MARK) :])
+    )
+
+
 def sealed(plan: Plan) -> Plan:
     """The same plan with its checksum computed."""
     return replace(plan, checksum=compute_checksum(plan))

@@ -1,104 +1,43 @@
-"""The text of a plan file: the document indented by two spaces, each change on one line.
+"""The text of a plan file: the document indented by two spaces, each change on one line, and
+that line the change's canonical text (sorted keys, no spaces: ``changetext``).
 
 Until format 1's writer changed here, every value of the file was indented, and Python 3.11's
 C encoder cannot indent: the indented writer (``indented.py``) walks each change in Python,
 about 45-90 µs a change, half of ``diff``'s own CPU for a plan of 100,000 changes. A change on
-one line is one call of the C encoder (``json.dumps``' default separators, keys in the
-document's order), and the framing around the list of changes is still written by the
-indented writer. The document is the same JSON (same schema, same checksum: the checksum is
-over the canonical text of the parsed document, not over the file's whitespace), and a plan
-file reads as a list of one line per change, which also diffs well.
+one line is written by the C encoder, and the framing around the list of changes is still
+written by the indented writer. A plan file reads as a list of one line per change, which
+also diffs well.
+
+Each line is exactly the text the checksum hashes for its change, so a file as written here
+is checked by hashing its lines as they stand (``canonical_parts``, ``planfile``), not by
+parsing the document and encoding it again (a third of loading a large plan). The document
+is the same JSON whatever the layout (same schema, same checksum: the checksum is over the
+canonical text of the document, not over the file's whitespace); files laid out otherwise
+(by hand, or by the writer before its lines were canonical) are judged the slower way.
 """
 
 from __future__ import annotations
 
-from _json import encode_basestring, make_encoder  # the C string and flat encoders
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-from reconciler.kinds.payload import encoded
+from reconciler.plan.changetext import change_text
 from reconciler.plan.document import plan_document, refs_document
 from reconciler.plan.indented import iter_indented
 from reconciler.plan.model import Change, Plan
 
-
-def _no_default(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# json.dumps(value, ensure_ascii=False, allow_nan=False) as one C encoder, built once: keys
-# in their order, ", " and ": " between items, no circular-reference markers (a change's
-# document is JSON data by construction, ``canonical``).
-_LINE = make_encoder(None, _no_default, encode_basestring, None, ": ", ", ", False, False, False)
 _PLACEHOLDER = "reconciler:changes-go-here"  # where the change lines go in the framing
-_QUOTED = encode_basestring(_PLACEHOLDER)
-_MARKER = '\n  "changes": [\n    ' + _QUOTED
+_QUOTED = '"' + _PLACEHOLDER + '"'
+_OPEN = '\n  "changes": [\n    '  # the list's opening, up to its first line
+_CLOSE = "\n  ]"  # its end: a raw newline is never inside a JSON string, so never in a line
+_EMPTY = '\n  "changes": []'
 _BATCH = 1024  # changes per piece: a large plan is written in bounded pieces
 _BETWEEN = ",\n    "
 
 
-def _json(value: Any) -> str:
-    return "".join(_LINE(value, 0))
-
-
-def _or_null(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def _repeated(value: Any, encode: Callable[[Any], str]) -> str:
-    """Actions, kinds and reasons: a handful of distinct values, each encoded once."""
-    text = _REPEATED.get(value)
-    if text is None:
-        text = encode(value)
-        if len(_REPEATED) < _MAX_REPEATED:
-            _REPEATED[value] = text
-    return text
-
-
-_REPEATED: dict[Any, str] = {}
-_MAX_REPEATED = 4096
-
-
-def change_line(change: Change) -> str:
-    """``change_document(change)`` as one line of JSON, written from its pieces (the
-    document's keys in their order) rather than built as a dict and encoded whole."""
-    after, before, diff = change.after, change.before, change.diff
-    return "".join(
-        (
-            '{"address": ',
-            encode_basestring(change.address),
-            ', "previous_address": ',
-            _or_null(change.previous_address),
-            ', "kind": ',
-            _repeated(change.kind, encode_basestring),
-            ', "actions": ',
-            _repeated(change.actions, lambda a: _json([str(x) for x in a])),
-            ', "before": ',
-            "null" if before is None else _json(encoded(before)),
-            ', "after": ',
-            "null" if after is None else _json(encoded(after)),
-            ', "diff": ',
-            _json(
-                [
-                    {"path": list(d.path), "op": d.op, "before": d.before, "after": d.after}
-                    for d in diff
-                ]
-            )
-            if diff
-            else "[]",
-            ', "source": ',
-            _or_null(change.source),
-            ', "reason": ',
-            _repeated(change.reason, encode_basestring),
-            ', "fingerprint": ',
-            _or_null(change.fingerprint),
-            ', "depends_on": ',
-            _json(list(change.depends_on)) if change.depends_on else "[]",
-            ', "refs": ',
-            _json(refs_document(change.refs)),
-            "}",
-        )
-    )
+def change_line(change: Change, shared: dict[int, str] | None = None) -> str:
+    """The change's line: its canonical text (``changetext.change_text``; ``shared`` as
+    there)."""
+    return change_text(change, refs_document, shared)
 
 
 def iter_plan_text(plan: Plan) -> Iterator[str]:
@@ -112,12 +51,28 @@ def iter_plan_text(plan: Plan) -> Iterator[str]:
     framing = "".join(iter_indented(doc))
     # found with the top-level key before it: a raw newline is never inside a JSON string,
     # so no value of the document can look like this
-    at = framing.index(_MARKER) + len(_MARKER) - len(_QUOTED)
+    at = framing.index(_OPEN + _QUOTED) + len(_OPEN)
     yield framing[:at]  # ends with the indentation of the first change
     tail = framing[at + len(_QUOTED) :]
     changes = plan.changes
+    shared: dict[int, str] = {}  # texts of shared pieces by id: the plan holds them meanwhile
     for start in range(0, len(changes), _BATCH):
         batch = changes[start : start + _BATCH]
-        lines = _BETWEEN.join([change_line(c) for c in batch])
+        lines = _BETWEEN.join([change_line(c, shared) for c in batch])
         yield (_BETWEEN + lines) if start else lines
     yield tail + "\n"
+
+
+def canonical_parts(text: str) -> tuple[str, str] | None:
+    """A plan file's text as the writer above lays it out, in two parts: the file with its
+    list of changes emptied, and the lines of that list as they stand, joined by commas (the
+    inside of the list in the canonical text, when the file is as written). None when the
+    file has no such list (no changes, or another layout)."""
+    start = text.find(_OPEN)
+    if start < 0:
+        return None
+    first = start + len(_OPEN)
+    end = text.find(_CLOSE, first)
+    if end < 0:
+        return None
+    return text[:start] + _EMPTY + text[end + len(_CLOSE) :], text[first:end].replace(_BETWEEN, ",")

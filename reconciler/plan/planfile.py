@@ -9,6 +9,7 @@ compiled to plain checks (``schemacheck``: about the cost of walking the documen
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,12 +17,13 @@ from typing import Any
 from reconciler.collector import collector_paused
 from reconciler.plan.document import (
     UNCHECKED,
+    canonical_spliced,
     compute_checksum,
     document_checksum,
     plan_from_document,
 )
 from reconciler.plan.errors import PlanFileError
-from reconciler.plan.filetext import iter_plan_text
+from reconciler.plan.filetext import canonical_parts, iter_plan_text
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.schema import PLAN_SCHEMA
 from reconciler.plan.shapes import odd_shapes
@@ -77,12 +79,10 @@ def judge(text: str) -> JudgedPlan:
 
 
 def _judge(text: str) -> JudgedPlan:
-    try:
-        doc: Any = json.loads(text)
-    except ValueError as exc:
-        raise PlanFileError(f"not a plan file: invalid JSON ({exc})") from None
-    except RecursionError:  # the C scanner recurses: a tampered file nested without end
-        raise PlanFileError("not a plan file: JSON nested too deeply") from None
+    doc: Any = _sealed_as_written(text)
+    sealed = doc is not None
+    if not sealed:
+        doc = _parsed(text)
     if not isinstance(doc, dict):
         raise PlanFileError("not a plan file: the document is not a JSON object")
     version = doc.get("format_version")
@@ -93,7 +93,7 @@ def _judge(text: str) -> JudgedPlan:
         )
     if not _valid_shape(doc):
         _explain_shape(doc)
-    if _sealed_as_read(doc):
+    if sealed or _sealed_as_read(doc):
         return JudgedPlan(doc, None)
     plan = _built(doc)  # judged as before: by the checksum of the plan rebuilt from it
     if compute_checksum(plan) != plan.checksum:
@@ -102,6 +102,51 @@ def _judge(text: str) -> JudgedPlan:
             "made; make a new plan and review it"
         )
     return JudgedPlan(doc, _checked(plan))
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise PlanFileError(f"not a plan file: invalid JSON ({exc})") from None
+    except RecursionError:  # the C scanner recurses: a tampered file nested without end
+        raise PlanFileError("not a plan file: JSON nested too deeply") from None
+
+
+def _sealed_as_written(text: str) -> dict[str, Any] | None:
+    """The document of a file laid out as ``dumps`` writes it whose checksum holds, parsed
+    from the very bytes the checksum was found to hold over; None for any other file (then
+    judged as before, and refused there if it must be).
+
+    The file's change lines are the changes' canonical text (``filetext``), so the canonical
+    text of the whole document is the rest of the file (small: parsed and encoded) with the
+    lines spliced in as they stand, and neither the lines nor the document are encoded
+    again. Sound whatever the file holds: the document returned is parsed from the bytes
+    hashed, so a file whose parts do not fit together this way fails the checksum, or
+    parses to exactly the document that was sealed."""
+    parts = canonical_parts(text)
+    if parts is None:
+        return None
+    rest, lines = parts
+    try:
+        head = json.loads(rest)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(head, dict) or not isinstance(head.get("checksum"), str):
+        return None
+    canonical = canonical_spliced(head, lines)
+    if "sha256:" + hashlib.sha256(canonical).hexdigest() != head["checksum"]:
+        return None
+    try:
+        doc = json.loads(canonical)
+    except (ValueError, RecursionError):  # hashed as the checksum says, yet not JSON
+        return None
+    if not isinstance(doc, dict):
+        return None
+    for key in UNCHECKED:  # as read: the cost (its shape is judged with the rest)
+        if key in head:
+            doc[key] = head[key]
+    return doc
 
 
 def _built(doc: dict[str, Any]) -> Plan:
