@@ -218,7 +218,7 @@ def test_loading_a_plan_file_runs_without_the_cycle_collector_and_restores_it(
 
     text = dumps(sealed(synthetic_plan(30, folders=3, deletes=0)))
     seen: list[bool] = []
-    for step in ("plan_from_document", "document_checksum"):  # the parse's end, the last step
+    for step in ("plan_from_document", "canonical_spliced"):  # the checksum, the build
         real = getattr(planfile, step)
 
         def watched(*args: Any, real: Any = real) -> Any:
