@@ -8,6 +8,8 @@ written before it; a lease another run took meanwhile throws the read away and w
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,11 @@ from reconciler.apply.lock import OrgLock
 from reconciler.cli.common import read_scope
 from reconciler.cli.main import cli
 from reconciler.config import load_config
-from reconciler.encord import EncordClient, Folder
+from reconciler.encord import EncordClient, Folder, ServerError
 from reconciler.live import Scope, read_live
 from reconciler.model.desired import LOCK_KEY, OWNER_KEY, DesiredState, lock_folder_name
 from reconciler.model.live import LiveState
+from reconciler.plan.document import UNCHECKED, document_checksum
 from reconciler.sandbox.stats import Stats
 from reconciler.targets import TargetOptions, connect
 from reconciler.wire.storage import PatchFolderPayload
@@ -149,3 +152,30 @@ def test_a_lock_taken_during_the_overlapped_read_writes_nothing_and_says_so_in_o
     assert not (config / ".reconciler" / "journal").exists()
     live = asyncio.run(_live(config))
     assert len(live.items) == 3 and all(not item.metadata for item in live.items.values())
+
+
+def test_a_saved_plan_whose_read_fails_while_it_is_built_says_one_thing_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The saved plan is built beside the re-check's read. When the read fails, its error is
+    the one said; the build's own failure (a change no reconciler makes, sealed again by
+    hand) is taken quietly, not logged by asyncio as never retrieved."""
+    config = _config(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert _cli("plan", str(config), "--out", str(plan_file)).exit_code == 0
+    doc = json.loads(plan_file.read_text())
+    doc["changes"][0]["actions"] = ["sync"]
+    doc["checksum"] = document_checksum({k: v for k, v in doc.items() if k not in UNCHECKED})
+    plan_file.write_text(json.dumps(doc))
+
+    async def failing(client: EncordClient, desired: DesiredState) -> LiveState:
+        await asyncio.sleep(0.2)  # the build has failed by then
+        raise ServerError("the listing failed (test)")
+
+    monkeypatch.setattr(apply_cli, "read_scope", failing)
+    done = CliRunner().invoke(cli, ["apply", str(plan_file), "--auto-approve"])
+    gc.collect()  # a task whose error nobody took is logged when it is collected
+    assert done.exit_code == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert "the listing failed (test)" in line
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from helpers import flags, run_cli, running_sandbox
 
+from reconciler.plan.document import UNCHECKED, document_checksum
+
 SETTINGS = (
     "version: 1\ntarget: {encord: {domain: https://api.encord.com}}\n"
     "ownership: {id: planfile-e2e}\n"
@@ -53,3 +55,49 @@ def test_a_corrupt_or_edited_plan_file_makes_no_request(tmp_path: Path) -> None:
             (line,) = result.stderr.strip().splitlines()
             assert expected in line
             assert server.stats() == {"total": 0}  # no lock taken, nothing read or written
+
+
+def _resealed_with_a_change_no_reconciler_makes(text: str) -> str:
+    """A patch made a sync (both in the schema; not a change made to an item), sealed again
+    by hand: only the build, while the lock confirms, can refuse it."""
+    doc = json.loads(text)
+    doc["changes"][0]["actions"] = ["sync"]
+    body = {key: value for key, value in doc.items() if key not in UNCHECKED}
+    doc["checksum"] = document_checksum(body)
+    return json.dumps(doc, indent=1)
+
+
+def test_a_resealed_plan_with_a_change_no_reconciler_makes_is_refused_before_any_write(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "reconciler.yaml").write_text(SETTINGS)
+    (config / "items.yaml").write_text(
+        "items:\n  - {folder: /data, recursive: true, metadata: {stage: raw}}\n"
+    )
+    with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
+        plan_file = tmp_path / "plan.json"
+        made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
+        assert made.returncode == 0, made.stdout + made.stderr
+        good = plan_file.read_text()
+        plan_file.write_text(_resealed_with_a_change_no_reconciler_makes(good))
+        server.reset_stats()
+        result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
+        assert result.returncode == 1
+        (line,) = result.stderr.strip().splitlines()
+        assert "not a plan this reconciler can apply" in line
+        assert "item:/data/" in line and "is not a change it makes" in line
+        written = {r: n for r, n in server.stats().items() if not r.startswith("GET ")}
+        # the lease, written, then cleared: nothing else
+        assert set(written) <= {
+            "total",
+            "PATCH /v2/public/storage/folders/{uuid}",
+            "POST /v2/public/storage/folders",
+        }, written
+        # the lock was released: the plan as made applies at once
+        plan_file.write_text(good)
+        again = run_cli(
+            "apply", str(plan_file), "--auto-approve", "--lock-timeout", "0", *flags(server)
+        )
+        assert again.returncode == 0, again.stdout + again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from dataclasses import replace
@@ -252,9 +253,9 @@ def test_a_plan_file_is_judged_whole_before_its_plan_is_built(
 
     built: list[int] = []
 
-    def counted(doc: Any) -> Plan:
+    def counted(doc: Any, changes: Any = None) -> Plan:
         built.append(1)
-        return plan_from_document(doc)
+        return plan_from_document(doc, changes)
 
     monkeypatch.setattr(planfile, "plan_from_document", counted)
     judged = planfile.judge(text)
@@ -265,6 +266,10 @@ def test_a_plan_file_is_judged_whole_before_its_plan_is_built(
         "../config",
     )
     assert judged.build() == plan and judged.build() is judged.build() and built == [1]
+    # built a slice at a time beside a read: the same plan
+    again, spent = planfile.judge(text), [0.0, 0.0]
+    assert asyncio.run(again.build_between(spent)) == plan and built == [1, 1]
+    assert again.build() is again.build() and built == [1, 1] and spent[1] > 0
     edited = json.loads(text)
     edited["environment"] = "staging"
     for bad in (json.dumps(edited), text[:-20], "[]"):

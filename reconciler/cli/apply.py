@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,17 +287,33 @@ async def _ready(
     plan to apply with its live state and what that read vouches for (``_the_plan``). Begun
     inside the lock's confirmation delay: reads and CPU only; it may be begun again, or
     thrown away."""
-    saved = apply_planfile.built_timed(*saved_file, laps)
+    judged, plan_file = saved_file
     journal_dir, environment = journals
     # Once the lease is written: a run that held the lock before has finished, and one that
     # takes it from us meanwhile makes the lock's confirmation fail (then this is redone).
     stopped = (
         stopped_runs(journal_dir, resume=request.resume, environment=environment)
-        if saved is None
-        else planned_after(Path(desired.root_dir), saved.created_at, environment=environment)
+        if judged is None
+        else planned_after(Path(desired.root_dir), judged.created_at, environment=environment)
     )
-    plan, live, vouching = await _the_plan(request, client, desired, saved, stopped)
-    return saved, stopped, plan, live, vouching
+    if judged is None or plan_file is None:
+        return (None, stopped, *await _the_plan(request, client, desired, None, stopped))
+    # the saved plan is built while the re-check reads (``JudgedPlan.build_between``)
+    building = asyncio.ensure_future(apply_planfile.built_timed(judged, plan_file, laps))
+    try:
+        plan, live, vouching = await _the_plan(request, client, desired, building, stopped)
+    finally:
+        _drop(building)  # done by then, unless the read failed or this was cancelled
+    return building.result(), stopped, plan, live, vouching
+
+
+def _drop(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` if it is still running; if it failed, its error was not the one
+    raised (the read's came first): taken, so that asyncio does not log it at exit."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
 
 
 def _locked(
@@ -324,7 +341,7 @@ async def _the_plan(
     request: Request,
     client: EncordClient,
     desired: DesiredState,
-    saved: Plan | None,
+    saved: Awaitable[Plan] | None,
     stopped: list[JournalState],
 ) -> tuple[Plan, LiveState, Vouching]:
     """The plan to apply, the live state this process read for it (the plan's own read, or
@@ -335,9 +352,9 @@ async def _the_plan(
     if saved is not None:
         _check_saved(request)
         read_at = time.monotonic()
-        live, vouched = await _recheck(saved, request, client, desired)
+        built, live, vouched = await _recheck(saved, request, client, desired)
         trusted = vouched if request.auto_approve and not request.resume else None
-        plan = with_cost(saved, client, vouched=trusted, record=_record(desired))
+        plan = with_cost(built, client, vouched=trusted, record=_record(desired))
         return plan, live, Vouching(read_at, vouched)
     # Registrations a stopped run left running end first: the plan must see what they made.
     await settle_stopped_jobs(client, stopped)
@@ -378,11 +395,13 @@ def _record(desired: DesiredState) -> Path:
 
 
 async def _recheck(
-    saved: Plan, request: Request, client: EncordClient, desired: DesiredState
-) -> tuple[LiveState, frozenset[str]]:
-    """Refuse a saved plan that removes what the config would not (``plan/recheck.py``);
-    the live state read to judge it, and the changes that read vouches for."""
+    building: Awaitable[Plan], request: Request, client: EncordClient, desired: DesiredState
+) -> tuple[Plan, LiveState, frozenset[str]]:
+    """Refuse a saved plan that removes what the config would not (``plan/recheck.py``):
+    the saved plan (``building`` while the live state is read), the live state read to
+    judge it, and the changes that read vouches for."""
     live = await read_scope(client, desired)
+    saved = await building
     _check_complete(live, request)
     # only its changes are compared with the saved plan's: no checksum needed
     options = DiffOptions(
@@ -397,7 +416,7 @@ async def _recheck(
     invisible = invisible_creates(saved, fresh)
     if invisible and not request.force:
         raise CommandError(invisible_creates_line(invisible, fresh))
-    return live, vouched_for(saved, fresh)
+    return saved, live, vouched_for(saved, fresh)
 
 
 def _check_complete(live: LiveState, request: Request) -> None:

@@ -5,15 +5,14 @@ Every check that refuses a corrupt or edited file (JSON, format version, the sch
 the checksum, the signature) runs before the lock is taken: nothing is written, not even a
 lease, for a file that fails them. Building its ``Plan`` (about a third of loading it: a
 ``Change``, its refs and payloads per change) is CPU only and is run inside the lock's
-confirmation delay (``OrgLock.acquire(meanwhile=...)``), first of the work done there (then
-the re-check's read and plan, ``cli/apply.py``).
+confirmation delay (``OrgLock.acquire(meanwhile=...)``), beside the re-check's read, in the
+time that read waits for answers (then the re-check's plan, ``cli/apply.py``).
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import time
 from pathlib import Path
 
 from reconciler.cli.apply_timing import Laps
@@ -25,25 +24,18 @@ from reconciler.plan.planfile import JudgedPlan, judge
 from reconciler.plan.signature import check_signature, plan_key
 
 
-def built_timed(judged: JudgedPlan | None, plan_file: Path | None, laps: Laps) -> Plan | None:
-    """The judged plan built (``build`` in the timings), kept out of the collector's walks.
-    Run while the lock's confirmation waits: CPU only, and nothing is sent. A plan this
+async def built_timed(judged: JudgedPlan, plan_file: Path, laps: Laps) -> Plan:
+    """The judged plan built (``build`` in the timings: its own slices' time), kept out of
+    the collector's walks. Run beside the re-check's read while the lock's confirmation
+    waits (``JudgedPlan.build_between``): CPU only, and nothing is sent. A plan this
     reconciler cannot apply (a change it does not make, only in a file re-sealed by hand) is
     refused there: the lock is released and nothing else written."""
-    if judged is None or plan_file is None:
-        return None
-    wall, cpu = time.perf_counter(), time.process_time()
-    plan = built(judged, plan_file)
-    gc.freeze()  # alive to the end, as the rest under ``collector_frozen`` in ``_apply``
-    laps.add("build", time.perf_counter() - wall, time.process_time() - cpu)
-    return plan
-
-
-def built(judged: JudgedPlan | None, plan_file: Path | None) -> Plan | None:
-    if judged is None or plan_file is None:
-        return None
+    spent = [0.0, 0.0]
     with within(str(plan_file), PlanFileError):
-        return judged.build()
+        plan = await judged.build_between(spent)
+    gc.freeze()  # alive to the end, as the rest under ``collector_frozen`` in ``_apply``
+    laps.add("build", *spent)
+    return plan
 
 
 def judge_plan(path: Path) -> JudgedPlan:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import islice
@@ -191,18 +191,19 @@ def document_checksum(doc: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
 
 
-def canonical_spliced(doc: Mapping[str, Any], changes: str) -> bytes:
-    """The canonical text (UTF-8) of ``doc`` without its ``UNCHECKED`` keys, and with the
-    inside of its list of changes ``changes`` as given: text, not a value (a plan file's
-    lines as they stand, ``filetext.canonical_parts``). What ``document_checksum`` hashes,
-    when ``changes`` is the changes' canonical text joined by commas."""
+def canonical_spliced(doc: Mapping[str, Any], changes: str) -> str:
+    """The canonical text of ``doc`` without its ``UNCHECKED`` keys, and with the inside of
+    its list of changes ``changes`` as given: text, not a value (a plan file's lines as they
+    stand, ``filetext.canonical_parts``). What ``document_checksum`` hashes (UTF-8), when
+    ``changes`` is the changes' canonical text joined by commas."""
     body = {key: value for key, value in doc.items() if key not in UNCHECKED}
     body["changes"] = [_PLACEHOLDER]
-    text = _canonical(body).encode("utf-8")
-    at = text.index(_CHANGES_MARK)
-    return b"".join(
-        (text[:at], b'"changes":[', changes.encode("utf-8"), b"]", text[at + len(_CHANGES_MARK) :])
-    )
+    text = _canonical(body)
+    at = text.index(_CHANGES_TEXT_MARK)
+    return "".join((text[:at], '"changes":[', changes, "]", text[at + len(_CHANGES_TEXT_MARK) :]))
+
+
+_CHANGES_TEXT_MARK = _CHANGES_MARK.decode()
 
 
 def sealed(plan: Plan) -> Plan:
@@ -210,8 +211,9 @@ def sealed(plan: Plan) -> Plan:
     return replace(plan, checksum=compute_checksum(plan))
 
 
-def plan_from_document(doc: Mapping[str, Any]) -> Plan:
-    """Rebuild a ``Plan`` from its document (shape already validated; checksum not checked)."""
+def plan_from_document(doc: Mapping[str, Any], changes: tuple[Change, ...] | None = None) -> Plan:
+    """Rebuild a ``Plan`` from its document (shape already validated; checksum not checked);
+    ``changes``: its changes, already built from it (``changes_from``)."""
     return Plan(
         format_version=int(doc["format_version"]),
         tool_version=doc["tool_version"],
@@ -225,7 +227,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         only=tuple(doc.get("only", ())),
         item_roots=None if doc.get("item_roots") is None else tuple(doc["item_roots"]),
         summary=Summary(**doc["summary"]),
-        changes=tuple(_change_from(c) for c in doc["changes"]),
+        changes=tuple(map(_change_from, doc["changes"])) if changes is None else changes,
         fingerprints=dict(doc.get("fingerprints", {})),
         refusals=tuple(
             Refusal(
@@ -247,6 +249,11 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         checksum=doc.get("checksum", ""),
         cost=Cost.from_json(doc.get("cost")),
     )
+
+
+def changes_from(docs: Sequence[Mapping[str, Any]]) -> list[Change]:
+    """The changes of these change documents (part of a plan's, for ``plan_from_document``)."""
+    return list(map(_change_from, docs))
 
 
 def _change_from(doc: Mapping[str, Any]) -> Change:
