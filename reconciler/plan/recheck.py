@@ -23,13 +23,15 @@ from reconciler.plan.model import Change, Plan
 def unplanned_removals(saved: Plan, fresh: Plan, *, done: Collection[int] = ()) -> list[Change]:
     """Destructive changes of ``saved`` that ``fresh`` does not make; ``done``: indices of
     ``saved`` changes an earlier run of it finished (gone from live, so not planned now)."""
-    planned = {(c.address, c.actions) for c in fresh.changes}
+    removals = [(n, change) for n, change in enumerate(saved.changes) if change.is_destructive]
+    if not removals:  # most plans (and hashing 100,000 action tuples of enums is not free)
+        return []
+    at = {change.address for _, change in removals}
+    planned = {(c.address, c.actions) for c in fresh.changes if c.address in at}
     return [
         change
-        for n, change in enumerate(saved.changes)
-        if change.is_destructive
-        and n not in done
-        and (change.address, change.actions) not in planned
+        for n, change in removals
+        if n not in done and (change.address, change.actions) not in planned
     ]
 
 

@@ -128,7 +128,13 @@ class Refs:
     def __eq__(self, other: object) -> bool:
         if type(other) is not Refs:
             return NotImplemented
-        return self.values() == other.values()
+        return (  # the slots, then the rest (None when unset): ``values()`` without a tuple
+            self.uuid == other.uuid
+            and self.from_parent_uuid == other.from_parent_uuid
+            and self.item_uuid == other.item_uuid
+            and self.dataset_uuid == other.dataset_uuid
+            and self._rest == other._rest
+        )
 
     def __hash__(self) -> int:
         return hash(self.values())
