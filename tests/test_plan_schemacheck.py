@@ -154,3 +154,63 @@ def test_loads_still_says_what_is_wrong_in_jsonschemas_words() -> None:
     doc["refusals"].append({"code": "no-such-code"})
     with pytest.raises(Exception, match=r"^not a valid plan file: at refusals/\d+: "):
         loads(json.dumps(doc))
+
+
+# Closed objects are written as one function, their simple properties inline
+# (``schemacheck._closed_object``): every inlined form, and forms that must not be inlined.
+CLOSED: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "a": {"type": ["string", "integer"]},
+        "b": {"enum": ["x", "y"], "description": "an annotation"},
+        "c": {"pattern": "^a", "type": ["string", "null"]},
+        "d": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": ["p", "q"]}},
+        "e": {"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
+        "f": {"items": {"type": "string"}, "uniqueItems": True, "minItems": 2},
+        "g": {"type": "number"},
+        "h": {"uniqueItems": True},
+        "i": {"enum": ["x", 1]},
+        "j": {"description": "anything"},
+        "k": {"type": "array", "items": {"type": "array", "items": {"type": "boolean"}}},
+    },
+    "required": ["a"],
+    "additionalProperties": False,
+}
+EVERY_KEY = {**CLOSED, "required": list(CLOSED["properties"])}
+VALID = {
+    "a": st.one_of(st.text(max_size=3), st.integers(), st.just(2.0)),
+    "b": st.sampled_from(["x", "y"]),
+    "c": st.one_of(st.none(), st.sampled_from(["a", "ab", "abc"])),
+    "d": st.lists(st.sampled_from(["p", "q"]), min_size=1, max_size=2, unique=True),
+    "e": st.lists(st.one_of(st.text(max_size=2), st.integers(0, 3)), unique=True, max_size=3),
+    "f": st.lists(st.text(max_size=2), min_size=2, max_size=3, unique=True),
+    "g": st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)),
+    "h": st.lists(st.integers(0, 5), unique=True, max_size=3),
+    "i": st.sampled_from(["x", 1]),
+    "j": JSON,
+    "k": st.lists(st.lists(st.booleans(), max_size=2), max_size=2),
+}
+ODD = st.one_of(
+    JSON,
+    st.lists(st.sampled_from(["p", "q", "x", 1, 1.0, True, None, [True], "a1"]), max_size=4),
+    st.sampled_from(["x", "a", "ab", 1.0, 2.5, True, 3, "p", ["p", "p"], [1, True], [1, 1.0]]),
+)
+
+
+@st.composite
+def objects(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid objects of ``CLOSED``'s properties, some keys left out, and at most one key's
+    value (or an extra key) drawn from anything."""
+    value = draw(st.fixed_dictionaries(VALID))
+    for key in draw(st.sets(st.sampled_from(sorted(VALID)), max_size=3)):
+        del value[key]
+    if draw(st.booleans()):
+        value[draw(st.sampled_from([*VALID, "z"]))] = draw(ODD)
+    return value
+
+
+@pytest.mark.parametrize("schema", [CLOSED, EVERY_KEY], ids=["some-required", "all-required"])
+@settings(max_examples=400, deadline=None)
+@given(value=st.one_of(objects(), JSON))
+def test_a_closed_object_agrees_with_jsonschema(schema: dict[str, Any], value: Any) -> None:
+    assert compile_schema(schema)(value) == jsonschema.Draft202012Validator(schema).is_valid(value)
