@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reconciler.cli.apply_timing import Laps
 from reconciler.cli.common import CommandError
+from reconciler.collector import collector_paused
 from reconciler.config.files import SETTINGS_NAME
 from reconciler.errors import within
 from reconciler.plan import Plan, PlanFileError
@@ -43,8 +44,13 @@ def judge_plan(path: Path) -> JudgedPlan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read plan file {path}: {exc}") from None
-    with within(str(path), PlanFileError):
+    # The parsed document lives until the plan is built from it: kept out of the collector's
+    # walks from the start. Left to it, the first full collection after the judging (which
+    # pauses the collector) walked all of it: 1.2 s of the 2.5 s that judging 100,000
+    # changes took inside ``reconciler apply``.
+    with collector_paused(), within(str(path), PlanFileError):
         judged = judge(text)
+        gc.freeze()
     key = plan_key(os.environ)
     if key is not None:
         check_signature(path, judged.checksum, key)
