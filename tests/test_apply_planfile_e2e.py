@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import flags, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox
 
 from reconciler.plan.document import UNCHECKED, document_checksum
 
@@ -29,17 +29,23 @@ def _unfit(text: str) -> str:  # re-sealing cannot help: the schema refuses it f
     return json.dumps(doc)
 
 
-def test_a_corrupt_or_edited_plan_file_makes_no_request(tmp_path: Path) -> None:
+def _planned(tmp_path: Path, server: SandboxServer) -> Path:
+    """``plan --out`` of a metadata rule over the seeded items: the plan file."""
     config = tmp_path / "config"
     config.mkdir()
     (config / "reconciler.yaml").write_text(SETTINGS)
     (config / "items.yaml").write_text(
         "items:\n  - {folder: /data, recursive: true, metadata: {stage: raw}}\n"
     )
+    plan_file = tmp_path / "plan.json"
+    made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
+    assert made.returncode == 0, made.stdout + made.stderr
+    return plan_file
+
+
+def test_a_corrupt_or_edited_plan_file_makes_no_request(tmp_path: Path) -> None:
     with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
-        plan_file = tmp_path / "plan.json"
-        made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
-        assert made.returncode == 0, made.stdout + made.stderr
+        plan_file = _planned(tmp_path, server)
         good = plan_file.read_text()
         assert '"stage":"raw"' in good.replace(" ", "")
         cases = {
@@ -70,16 +76,8 @@ def _resealed_with_a_change_no_reconciler_makes(text: str) -> str:
 def test_a_resealed_plan_with_a_change_no_reconciler_makes_is_refused_before_any_write(
     tmp_path: Path,
 ) -> None:
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "reconciler.yaml").write_text(SETTINGS)
-    (config / "items.yaml").write_text(
-        "items:\n  - {folder: /data, recursive: true, metadata: {stage: raw}}\n"
-    )
     with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
-        plan_file = tmp_path / "plan.json"
-        made = run_cli("plan", str(config), "--out", str(plan_file), *flags(server))
-        assert made.returncode == 0, made.stdout + made.stderr
+        plan_file = _planned(tmp_path, server)
         good = plan_file.read_text()
         plan_file.write_text(_resealed_with_a_change_no_reconciler_makes(good))
         server.reset_stats()
