@@ -1,16 +1,12 @@
 """A saved plan file in ``reconciler apply``: judged before anything is sent, built while the
 lock confirms, and the config it was made from.
 
-Every check that refuses a file damaged or edited since it was made (JSON, format version,
-the checksum, the signature, the schema's shape of all that is not a change line of a file as
-written) runs before the lock is taken: nothing is written, not even a lease, for a file that
-fails them. Building its ``Plan`` (a ``Change``, its refs and payloads per change; for a file
-as written, parsing each change line and checking its shape first) is CPU only and is run
-inside the lock's confirmation delay (``OrgLock.acquire(meanwhile=...)``), beside the
-re-check's read, in the time that read waits for answers (then the re-check's plan,
-``cli/apply.py``). Once the checksum holds, only a file sealed again by hand can fail there
-(a line that is not a change, a change this reconciler does not make): refused there, the
-lease is released and nothing else written.
+Every check that refuses a corrupt or edited file (JSON, format version, the schema's shape,
+the checksum, the signature) runs before the lock is taken: nothing is written, not even a
+lease, for a file that fails them. Building its ``Plan`` (about a third of loading it: a
+``Change``, its refs and payloads per change) is CPU only and is run inside the lock's
+confirmation delay (``OrgLock.acquire(meanwhile=...)``), beside the re-check's read, in the
+time that read waits for answers (then the re-check's plan, ``cli/apply.py``).
 """
 
 from __future__ import annotations

@@ -63,9 +63,9 @@ def iter_plan_text(plan: Plan) -> Iterator[str]:
     yield tail + "\n"
 
 
-def canonical_parts(text: str) -> tuple[str, list[str]] | None:
+def canonical_parts(text: str) -> tuple[str, str] | None:
     """A plan file's text as the writer above lays it out, in two parts: the file with its
-    list of changes emptied, and the lines of that list as they stand (joined by commas, the
+    list of changes emptied, and the lines of that list as they stand, joined by commas (the
     inside of the list in the canonical text, when the file is as written). None when the
     file has no such list (no changes, or another layout)."""
     start = text.find(_OPEN)
@@ -75,4 +75,4 @@ def canonical_parts(text: str) -> tuple[str, list[str]] | None:
     end = text.find(_CLOSE, first)
     if end < 0:
         return None
-    return text[:start] + _EMPTY + text[end + len(_CLOSE) :], text[first:end].split(_BETWEEN)
+    return text[:start] + _EMPTY + text[end + len(_CLOSE) :], text[first:end].replace(_BETWEEN, ",")

@@ -5,12 +5,6 @@ does not match the schema, another format version, and a checksum that does not 
 content: apply must run exactly what was reviewed. The schema is checked by the schema itself
 compiled to plain checks (``schemacheck``: about the cost of walking the document once);
 ``jsonschema`` is asked only to say what is wrong with a document that fails them.
-
-``judge`` makes every check that refuses a file damaged or edited since it was made. For a
-file as ``dumps`` writes it, that is its checksum over its change lines as they stand (and
-its header, parsed and checked); its lines are parsed, checked against the schema and built
-by ``JudgedPlan.build``, a slice at a time (``build_between``), since only a file sealed
-again by hand can fail there once its checksum holds.
 """
 
 from __future__ import annotations
@@ -56,47 +50,42 @@ def loads(text: str) -> Plan:
 
 
 class JudgedPlan:
-    """A plan file judged good: valid JSON of this format, sealed (its checksum holds over the
-    document as read) and, but for the change lines of a file as written, of the schema's
-    shape. Its ``Plan`` is built on demand (``build``), so that ``reconciler apply`` can judge
-    the file before it takes the lock and build the plan while the lock's confirmation waits.
-    The header fields read here are already covered by the checksum."""
+    """A plan file judged good: valid JSON of this format, of the schema's shape, and sealed
+    (its checksum holds over the document as read). Its ``Plan`` is built on demand
+    (``build``), so that ``reconciler apply`` can judge the file before it takes the lock and
+    build the plan while the lock's confirmation waits. The header fields read here are
+    already covered by the checksum."""
 
-    __slots__ = ("_doc", "_lines", "_plan", "checksum", "config_dir", "created_at", "environment")
+    __slots__ = ("_doc", "_plan", "checksum", "config_dir", "created_at", "environment")
 
-    def __init__(
-        self, doc: dict[str, Any], plan: Plan | None, lines: list[str] | None = None
-    ) -> None:
+    def __init__(self, doc: dict[str, Any], plan: Plan | None) -> None:
         self._doc, self._plan = doc, plan
-        self._lines = lines  # the change lines still to parse (``_sealed_as_written``)
         self.checksum: str = doc["checksum"]
         self.environment: str | None = doc.get("environment")
         self.config_dir: str = doc.get("config_dir", "")
         self.created_at: str | None = doc.get("created_at")
 
     def build(self) -> Plan:
-        """The ``Plan``, built once; ``PlanFileError`` for a change line that is not JSON or
-        not of the schema's shape, or a change this reconciler does not make (only a file
-        sealed again by hand after editing gets this far with one)."""
+        """The ``Plan``, built once; ``PlanFileError`` for a change this reconciler does not
+        make (only a file re-sealed by hand after editing gets this far with one)."""
         if self._plan is None:
             with collector_paused():  # millions of small acyclic containers (a third of it)
-                made = self._changes(0, len(self._pending))
-                self._keep(_built(self._doc, tuple(made)))
+                self._keep(_built(self._doc))
         assert self._plan is not None
         return self._plan
 
     async def build_between(self, spent: list[float]) -> Plan:
         """``build``, ``SLICE`` changes at a time, letting the event loop run between slices:
         beside a read (``reconciler apply``'s re-check), the building fills the time the read
-        waits for answers, and an answer waits at most one slice (a few ms). Cancelled, it
+        waits for answers, and an answer waits at most one slice (about 7 ms). Cancelled, it
         leaves nothing behind, and a later call starts again. ``spent``: the slices' own wall
         and CPU seconds are added to its two numbers."""
         if self._plan is None:
-            made: list[Change] = []
+            docs, made = self._doc["changes"], []
             with collector_paused():  # as ``build``; the read pauses it too
-                for start in range(0, len(self._pending), SLICE):
+                for start in range(0, len(docs), SLICE):
                     wall, cpu = time.perf_counter(), time.process_time()
-                    made.extend(self._changes(start, start + SLICE))
+                    made.extend(_changes(docs[start : start + SLICE]))
                     spent[0] += time.perf_counter() - wall
                     spent[1] += time.process_time() - cpu
                     await asyncio.sleep(0)
@@ -104,22 +93,9 @@ class JudgedPlan:
         assert self._plan is not None
         return self._plan
 
-    @property
-    def _pending(self) -> list[Any]:
-        return self._doc["changes"] if self._lines is None else self._lines
-
-    def _changes(self, start: int, end: int) -> list[Change]:
-        """The changes ``start`` to ``end``: from the parsed document, or parsed from their
-        lines and checked against the schema first."""
-        if self._lines is None:
-            return _changes(self._doc["changes"][start:end])
-        return _changes(
-            [_change_doc(n, self._lines[n]) for n in range(start, min(end, len(self._lines)))]
-        )
-
     def _keep(self, plan: Plan) -> None:
         self._plan = _checked(plan)
-        self._doc, self._lines = {}, None  # the changes live on in the plan
+        self._doc = {}  # the changes live on in the plan; the parsed copy need not
 
 
 SLICE = 1024  # changes built between two turns of the event loop (``build_between``)
@@ -133,20 +109,21 @@ def judge(text: str) -> JudgedPlan:
 
 
 def _judge(text: str) -> JudgedPlan:
-    sealed = _sealed_as_written(text)
-    if sealed is not None:  # its header here; its lines when it is built
-        head, lines = sealed
-        _check_version(head)
-        if not _valid_shape(head):
-            _explain_shape(head)
-        return JudgedPlan(head, None, lines)
-    doc = _parsed(text)
+    doc: Any = _sealed_as_written(text)
+    sealed = doc is not None
+    if not sealed:
+        doc = _parsed(text)
     if not isinstance(doc, dict):
         raise PlanFileError("not a plan file: the document is not a JSON object")
-    _check_version(doc)
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"plan format version {version!r} is not supported (this reconciler reads "
+            f"{FORMAT_VERSION}); make the plan again with this version"
+        )
     if not _valid_shape(doc):
         _explain_shape(doc)
-    if _sealed_as_read(doc):
+    if sealed or _sealed_as_read(doc):
         return JudgedPlan(doc, None)
     plan = _built(doc)  # judged as before: by the checksum of the plan rebuilt from it
     if compute_checksum(plan) != plan.checksum:
@@ -155,15 +132,6 @@ def _judge(text: str) -> JudgedPlan:
             "made; make a new plan and review it"
         )
     return JudgedPlan(doc, _checked(plan))
-
-
-def _check_version(doc: dict[str, Any]) -> None:
-    version = doc.get("format_version")
-    if version != FORMAT_VERSION:
-        raise PlanFileError(
-            f"plan format version {version!r} is not supported (this reconciler reads "
-            f"{FORMAT_VERSION}); make the plan again with this version"
-        )
 
 
 def _parsed(text: str) -> Any:
@@ -175,19 +143,17 @@ def _parsed(text: str) -> Any:
         raise PlanFileError("not a plan file: JSON nested too deeply") from None
 
 
-def _sealed_as_written(text: str) -> tuple[dict[str, Any], list[str]] | None:
-    """A file laid out as ``dumps`` writes it whose checksum holds: its header (the document
-    but its changes) and its change lines, as they stand; None for any other file (then
+def _sealed_as_written(text: str) -> dict[str, Any] | None:
+    """The document of a file laid out as ``dumps`` writes it whose checksum holds, parsed
+    from the very bytes the checksum was found to hold over; None for any other file (then
     judged as before, and refused there if it must be).
 
     The file's change lines are the changes' canonical text (``filetext``), so the canonical
     text of the whole document is the rest of the file (small: parsed and encoded) with the
     lines spliced in as they stand, and neither the lines nor the document are encoded
-    again. Sound whatever the file holds: what is used is the header as parsed and hashed,
-    and each line as hashed, parsed alone (``_change_doc``: one JSON value, or refused), with
-    the lines spliced into the one place the header's canonical text holds the changes; so
-    a file whose parts do not fit together this way fails the checksum, or is exactly the
-    document that was sealed."""
+    again. Sound whatever the file holds: the document returned is parsed from the bytes
+    hashed, so a file whose parts do not fit together this way fails the checksum, or
+    parses to exactly the document that was sealed."""
     parts = canonical_parts(text)
     if parts is None:
         return None
@@ -198,25 +164,18 @@ def _sealed_as_written(text: str) -> tuple[dict[str, Any], list[str]] | None:
         return None
     if not isinstance(head, dict) or not isinstance(head.get("checksum"), str):
         return None
-    canonical = canonical_spliced(head, ",".join(lines))
-    if canonical is None:
-        return None
+    canonical = canonical_spliced(head, lines)
     if "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest() != head["checksum"]:
         return None
-    head["changes"] = []  # hashed as the lines, which take its place
-    return head, lines
-
-
-def _change_doc(n: int, line: str) -> Any:
-    """Change ``n``'s document from its line, checked against the schema's ``change``."""
     try:
-        doc = json.loads(line)
-    except ValueError as exc:
-        raise PlanFileError(f"not a plan file: invalid JSON in change {n + 1} ({exc})") from None
-    except RecursionError:
-        raise PlanFileError("not a plan file: JSON nested too deeply") from None
-    if not _valid_change(doc):
-        _explain_shape({"changes": [doc]}, n)
+        doc = json.loads(canonical)
+    except (ValueError, RecursionError):  # hashed as the checksum says, yet not JSON
+        return None
+    if not isinstance(doc, dict):
+        return None
+    for key in UNCHECKED:  # as read: the cost (its shape is judged with the rest)
+        if key in head:
+            doc[key] = head[key]
     return doc
 
 
@@ -255,8 +214,6 @@ def _checked(plan: Plan) -> Plan:
 
 
 _valid_shape = compile_schema(PLAN_SCHEMA)
-_CHANGE_SCHEMA = {"$defs": PLAN_SCHEMA["$defs"], "$ref": "#/$defs/change"}
-_valid_change = compile_schema(_CHANGE_SCHEMA)
 
 
 def _sealed_as_read(doc: dict[str, Any]) -> bool:
@@ -268,16 +225,12 @@ def _sealed_as_read(doc: dict[str, Any]) -> bool:
     return document_checksum(body) == doc.get("checksum")
 
 
-def _explain_shape(doc: dict[str, Any], change: int | None = None) -> None:
-    """Why the document fails the schema, in jsonschema's words (loaded only for this);
-    ``change``: ``doc`` holds that change alone, judged against the schema's ``change``."""
+def _explain_shape(doc: dict[str, Any]) -> None:
+    """Why the document fails the schema, in jsonschema's words (loaded only for this)."""
     import jsonschema
 
-    schema = PLAN_SCHEMA if change is None else _CHANGE_SCHEMA
-    value = doc if change is None else doc["changes"][0]
-    problem = jsonschema.validators.Draft202012Validator(schema).iter_errors(value)
+    problem = jsonschema.validators.Draft202012Validator(PLAN_SCHEMA).iter_errors(doc)
     first = min(problem, key=lambda e: list(e.absolute_path), default=None)
     if first is not None:
-        path = [*(() if change is None else ("changes", change)), *first.absolute_path]
-        where = "/".join(str(p) for p in path) or "(root)"
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
         raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
