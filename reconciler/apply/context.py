@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.apply.bundles import dependency
@@ -72,12 +73,15 @@ class RunContext:
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
-    def trusted(self, step: Step) -> bool:
-        """May ``step`` be written without reading its object again? When the read that
-        vouches for its change is recent enough (and vouches for it)."""
+    def trusted(self, steps: Sequence[Step]) -> list[Step]:
+        """The ``steps`` that may be written without reading their objects again: while the
+        read that vouches for their changes is recent enough, those it vouches for (the
+        clock read once a bundle, not once a step: a bundle holds up to a thousand)."""
         if self.trusted_until is None or time.monotonic() >= self.trusted_until:
-            return False
-        return self.trusted_changes is None or step.change.address in self.trusted_changes
+            return []
+        if self.trusted_changes is None:
+            return list(steps)
+        return [s for s in steps if s.change.address in self.trusted_changes]
 
     def record_created(self, address: str, uuid: str) -> None:
         """Remember a new id at once, durably: a crash right after must not create it twice."""

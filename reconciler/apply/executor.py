@@ -144,7 +144,7 @@ class Executor:
         if not steps:
             return
         operation = self._operation_for(steps[0])
-        trusted = [s for s in steps if self._ctx.trusted(s)]
+        trusted = self._ctx.trusted(steps)
         if len(trusted) == len(steps):
             await self._checked_and_written(bundle, operation, steps, trusted)
         elif operation.splittable:  # one bulk call: no long wait (a sync, an upload) holds it
