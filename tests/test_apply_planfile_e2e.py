@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import SandboxServer, flags, run_cli, running_sandbox
+from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk
 
 from reconciler.plan.document import UNCHECKED, document_checksum
 
@@ -99,3 +99,63 @@ def test_a_resealed_plan_with_a_change_no_reconciler_makes_is_refused_before_any
             "apply", str(plan_file), "--auto-approve", "--lock-timeout", "0", *flags(server)
         )
         assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _resealed_as_written(text: str, line: str) -> str:
+    """The file with its first change line replaced by ``line`` and sealed again by hand,
+    laid out as written: judged by its lines, so only its build can refuse such a line."""
+    import hashlib
+
+    from reconciler.plan.document import canonical_spliced
+    from reconciler.plan.planfile import _as_written
+
+    written = _as_written(text)
+    assert written is not None
+    head, lines = written
+    canonical = canonical_spliced(head, ",".join([line, *lines[1:]]))
+    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return text.replace(lines[0], line).replace(head["checksum"], digest)
+
+
+def test_a_resealed_line_that_is_no_change_is_refused_in_the_lock_before_any_write(
+    tmp_path: Path,
+) -> None:
+    with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
+        plan_file = _planned(tmp_path, server)
+        good = plan_file.read_text()
+        first = json.loads(good)["changes"][0]
+        for line, expected in (
+            (json.dumps({**first, "actions": ["explode"]}), "at changes/0/actions/0: "),
+            (json.dumps({**first, "actions": ["sync"]}), "is not a change it makes"),
+            ('{"actions":', "change 0 is not one line of JSON"),
+        ):
+            plan_file.write_text(_resealed_as_written(good, line))
+            server.reset_stats()
+            result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
+            assert result.returncode == 1
+            (said,) = result.stderr.strip().splitlines()
+            assert str(plan_file) in said and expected in said, said
+            written = {r for r in server.stats() if r != "total" and not r.startswith("GET ")}
+            # the lease, written, then cleared: nothing else
+            assert written <= {
+                "PATCH /v2/public/storage/folders/{uuid}",
+                "POST /v2/public/storage/folders",
+            }, written
+
+
+def test_a_saved_plan_applies_what_it_says_when_the_config_says_otherwise_now(
+    tmp_path: Path,
+) -> None:
+    """The re-check's fresh plan lends the saved plan only changes whose text is the saved
+    line: after the rule changed, the saved value is the one written, and verification
+    says the config wants more."""
+    with running_sandbox(tmp_path, seeds=(("/data", 3),)) as server:
+        plan_file = _planned(tmp_path, server)
+        rules = tmp_path / "config" / "items.yaml"
+        rules.write_text(rules.read_text().replace("stage: raw", "stage: cooked"))
+        result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "3 changes applied, 0 failed" in result.stdout
+        assert "a fresh plan still wants 3 changes" in result.stdout
+        (data,) = [f for f in sdk(server).find_storage_folders(search="data") if f.name == "data"]
+        assert [i.client_metadata for i in data.list_items()] == [{"stage": "raw"}] * 3

@@ -1,7 +1,8 @@
 """A plan file (``plan/filetext.py``): the document indented by two spaces, each change one
 line, its canonical text; the same document as before, and so the same checksum. A file as
-written is judged from its lines as they stand (``planfile._sealed_as_written``): any edit
-that changes the document is refused, one that does not (whitespace) is not."""
+written is judged from its lines as they stand (``planfile._as_written``): any edit that
+changes the document is refused, one that does not (whitespace) is not; a line that is the
+text of a change of a fresh plan is that change, any other is parsed."""
 
 from __future__ import annotations
 
@@ -122,16 +123,21 @@ def test_a_file_as_written_is_judged_from_its_lines_and_one_laid_out_before_as_i
 ) -> None:
     plan = _with_cost(synthetic_plan(1_500, folders=3))
     text = dumps(plan)
-    # as written: the document is parsed from the text its checksum holds over, which is
-    # never encoded again from the parsed document
-    assert planfile._sealed_as_written(text) == json.loads(text)
+    # as written: the header parsed, the lines hashed as they stand and parsed only when
+    # built; the document is never encoded again from the parsed document
+    written = planfile._as_written(text)
+    assert written is not None
+    head, lines = written
+    assert {**head, "changes": [json.loads(line) for line in lines]} == json.loads(text)
     with monkeypatch.context() as patched:
         patched.setattr(planfile, "_sealed_as_read", _not_called)
         assert loads(text) == plan
+        assert not planfile.judge(text).parsed
     # the layout of the writer before (``json.dumps``' default per line) and one indented
     # throughout: the same document, judged by encoding it (and still the same plan)
     for laid_out in (_expected(plan, _default_line), INDENTED.encode(json.loads(text))):
-        assert planfile._sealed_as_written(laid_out) is None
+        assert planfile._as_written(laid_out) is None
+        assert planfile.judge(laid_out).parsed
         assert loads(laid_out) == plan
 
 
@@ -160,12 +166,59 @@ def test_an_edit_anywhere_is_refused_unless_the_document_is_the_same(
     early): the file is refused, or it is the same document and so the same plan. But for
     its cost: an estimate, outside the checksum by design (``plan/document.py``)."""
     edited = _TEXT[:at] + inserted + _TEXT[at + removed :]
-    try:
-        judged = loads(edited)
-    except PlanFileError:
-        return
-    assert replace(judged, cost=None) == replace(_PLAN, cost=None)
-    assert _uncosted(json.loads(edited)) == _uncosted(json.loads(_TEXT))
+    for fresh in (None, _PLAN, _OTHER):  # its lines parsed, or taken for the fresh changes
+        try:
+            judged = planfile.judge(edited).build(fresh)
+        except PlanFileError:
+            continue
+        assert replace(judged, cost=None) == replace(_PLAN, cost=None)
+        assert _uncosted(json.loads(edited)) == _uncosted(json.loads(_TEXT))
+
+
+# A fresh plan whose changes are the saved plan's but for the first and the last.
+_OTHER = replace(
+    _PLAN,
+    changes=(
+        replace(_PLAN.changes[0], reason="otherwise"),
+        *_PLAN.changes[1:-1],
+        replace(_PLAN.changes[-1], fingerprint="another"),
+    ),
+)
+
+
+def test_a_line_that_is_the_text_of_a_fresh_change_is_that_change_and_no_other_is() -> None:
+    judged = planfile.judge(_TEXT).build(_OTHER)
+    assert judged == _PLAN
+    taken = [a is b for a, b in zip(judged.changes, _OTHER.changes, strict=True)]
+    assert taken == [False, *[True] * (len(_PLAN.changes) - 2), False]
+    # a change whose text is no line of the file is not taken, whatever its address
+    assert planfile.judge(_TEXT).build(replace(_PLAN, changes=_OTHER.changes[:1])) == _PLAN
+
+
+def test_a_resealed_line_that_is_not_a_change_is_refused_when_built() -> None:
+    """Only a file sealed again by hand gets past judging with such a line; building says
+    which change it is and why, in one line."""
+    import hashlib
+
+    from reconciler.plan.document import canonical_spliced
+
+    def resealed(line: str) -> str:
+        head, lines = planfile._as_written(_TEXT) or ({}, [])
+        digest = hashlib.sha256(
+            canonical_spliced(head, ",".join([lines[0], line, *lines[2:]])).encode()
+        ).hexdigest()
+        return _TEXT.replace(lines[1], line).replace(head["checksum"], "sha256:" + digest)
+
+    second = json.loads((planfile._as_written(_TEXT) or ({}, ["", ""]))[1][1])
+    cases = {
+        '{"actions":["patch"]': "change 1 is not one line of JSON",
+        json.dumps({**second, "kind": "spaceship"}): "at changes/1/kind: ",
+        json.dumps({**second, "extra": 1}): "at changes/1: ",
+    }
+    for line, expected in cases.items():
+        judged = planfile.judge(resealed(line))  # the checksum holds
+        with pytest.raises(PlanFileError, match=expected):
+            judged.build(_PLAN)
 
 
 def _uncosted(doc: dict[str, object]) -> dict[str, object]:

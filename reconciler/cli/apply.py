@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from reconciler.cli.apply_checks import (
     invisible_creates_line,
 )
 from reconciler.cli.apply_lock import apply_lock, heartbeat, lock_flags
+from reconciler.cli.apply_planfile import SavedPlan
 from reconciler.cli.apply_timing import Laps
 from reconciler.cli.apply_views import ApplyView, view_for
 from reconciler.cli.common import (
@@ -298,22 +298,12 @@ async def _ready(
     )
     if judged is None or plan_file is None:
         return (None, stopped, *await _the_plan(request, client, desired, None, stopped))
-    # the saved plan is built while the re-check reads (``JudgedPlan.build_between``)
-    building = asyncio.ensure_future(apply_planfile.built_timed(judged, plan_file, laps))
+    saved = SavedPlan(judged, plan_file, laps)
     try:
-        plan, live, vouching = await _the_plan(request, client, desired, building, stopped)
+        plan, live, vouching = await _the_plan(request, client, desired, saved, stopped)
     finally:
-        _drop(building)  # done by then, unless the read failed or this was cancelled
-    return building.result(), stopped, plan, live, vouching
-
-
-def _drop(task: asyncio.Future[Any]) -> None:
-    """Cancel ``task`` if it is still running; if it failed, its error was not the one
-    raised (the read's came first): taken, so that asyncio does not log it at exit."""
-    if not task.done():
-        task.cancel()
-    elif not task.cancelled():
-        task.exception()
+        saved.drop()  # done by then, unless the read failed or this was cancelled
+    return saved.plan(), stopped, plan, live, vouching
 
 
 def _locked(
@@ -341,7 +331,7 @@ async def _the_plan(
     request: Request,
     client: EncordClient,
     desired: DesiredState,
-    saved: Awaitable[Plan] | None,
+    saved: SavedPlan | None,
     stopped: list[JournalState],
 ) -> tuple[Plan, LiveState, Vouching]:
     """The plan to apply, the live state this process read for it (the plan's own read, or
@@ -395,19 +385,22 @@ def _record(desired: DesiredState) -> Path:
 
 
 async def _recheck(
-    building: Awaitable[Plan], request: Request, client: EncordClient, desired: DesiredState
+    building: SavedPlan, request: Request, client: EncordClient, desired: DesiredState
 ) -> tuple[Plan, LiveState, frozenset[str]]:
     """Refuse a saved plan that removes what the config would not (``plan/recheck.py``):
-    the saved plan (``building`` while the live state is read), the live state read to
-    judge it, and the changes that read vouches for."""
+    the saved plan (``SavedPlan``: built beside the read, or from the fresh plan made
+    after it), the live state read to judge it, and the changes that read vouches for."""
+    building.begin()
     live = await read_scope(client, desired)
-    saved = await building
+    await building.wait()
     _check_complete(live, request)
     # only its changes are compared with the saved plan's: no checksum needed
+    judged = building.judged
     options = DiffOptions(
-        force=saved.forced, takeover=saved.takeover, created_at=now_iso(), seal=False
+        force=judged.forced, takeover=judged.takeover, created_at=now_iso(), seal=False
     )
     fresh = make_plan(desired, live, options)
+    saved = building.built_from(fresh)
     journal = _journal_of(request.path, saved)
     done = done_indices(journal) if request.resume else set()
     unplanned = unplanned_removals(saved, fresh, done=done)

@@ -1,18 +1,19 @@
-"""A saved plan file in ``reconciler apply``: judged before anything is sent, built while the
-lock confirms, and the config it was made from.
+"""A saved plan file in ``reconciler apply``: judged before anything is sent, built inside
+the lock, and the config it was made from.
 
 Every check that refuses a corrupt or edited file (JSON, format version, the schema's shape,
 the checksum, the signature) runs before the lock is taken: nothing is written, not even a
-lease, for a file that fails them. Building its ``Plan`` (about a third of loading it: a
-``Change``, its refs and payloads per change) is CPU only and is run inside the lock's
-confirmation delay (``OrgLock.acquire(meanwhile=...)``), beside the re-check's read, in the
-time that read waits for answers (then the re-check's plan, ``cli/apply.py``).
+lease, for a file that fails them. Building its ``Plan`` is CPU only and is run inside the
+lock's confirmation delay (``OrgLock.acquire(meanwhile=...)``) with the re-check
+(``SavedPlan``, ``cli/apply.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
+import time
 from pathlib import Path
 
 from reconciler.cli.apply_timing import Laps
@@ -25,18 +26,64 @@ from reconciler.plan.planfile import JudgedPlan, judge
 from reconciler.plan.signature import check_signature, plan_key
 
 
-async def built_timed(judged: JudgedPlan, plan_file: Path, laps: Laps) -> Plan:
-    """The judged plan built (``build`` in the timings: its own slices' time), kept out of
-    the collector's walks. Run beside the re-check's read while the lock's confirmation
-    waits (``JudgedPlan.build_between``): CPU only, and nothing is sent. A plan this
-    reconciler cannot apply (a change it does not make, only in a file re-sealed by hand) is
-    refused there: the lock is released and nothing else written."""
-    spent = [0.0, 0.0]
-    with within(str(plan_file), PlanFileError):
-        plan = await judged.build_between(spent)
-    gc.freeze()  # alive to the end, as the rest under ``collector_frozen`` in ``_apply``
-    laps.add("build", *spent)
-    return plan
+class SavedPlan:
+    """A judged plan file's ``Plan`` in the re-check of ``reconciler apply`` (timed as
+    ``build``: its own work, wall and CPU). A file as written is built once the re-check's
+    fresh plan is made (``built_from``): its lines that are the text of a fresh change are
+    that change, so only the others are parsed (none, when nothing changed since the plan
+    was made). A ``parsed`` file (laid out otherwise) is built beside the re-check's read
+    (``begin``, then ``wait``), in the time that read waits for answers. CPU only, and
+    nothing is sent. A plan this reconciler cannot apply (a change it does not make, only in
+    a file re-sealed by hand) is refused there: the lock is released and nothing else
+    written."""
+
+    def __init__(self, judged: JudgedPlan, plan_file: Path, laps: Laps) -> None:
+        self.judged, self._file, self._laps = judged, plan_file, laps
+        self._task: asyncio.Future[Plan] | None = None
+        self._plan: Plan | None = None
+
+    def begin(self) -> None:
+        """Start building a ``parsed`` file's plan (``JudgedPlan.build_between``)."""
+        if self.judged.parsed:
+            self._task = asyncio.ensure_future(self._between())
+
+    async def wait(self) -> None:
+        """The building begun, done (its error raised)."""
+        if self._task is not None:
+            self._plan = await self._task
+
+    def built_from(self, fresh: Plan) -> Plan:
+        """The plan, built now if it was not beside the read (``JudgedPlan.build``)."""
+        if self._plan is None:
+            wall, cpu = time.perf_counter(), time.process_time()
+            with within(str(self._file), PlanFileError):
+                self._plan = self.judged.build(fresh)
+            self._laps.add("build", time.perf_counter() - wall, time.process_time() - cpu)
+            gc.freeze()  # alive to the end, as the rest under ``collector_frozen`` in ``_apply``
+        return self._plan
+
+    def plan(self) -> Plan:
+        assert self._plan is not None, "built_from first"
+        return self._plan
+
+    def drop(self) -> None:
+        """Cancel the building if it is still running; if it failed, its error was not the
+        one raised (the read's came first): taken, so that asyncio does not log it at exit."""
+        task = self._task
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
+
+    async def _between(self) -> Plan:
+        spent = [0.0, 0.0]
+        with within(str(self._file), PlanFileError):
+            plan = await self.judged.build_between(spent)
+        gc.freeze()
+        self._laps.add("build", *spent)
+        return plan
 
 
 def judge_plan(path: Path) -> JudgedPlan:
@@ -44,10 +91,10 @@ def judge_plan(path: Path) -> JudgedPlan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read plan file {path}: {exc}") from None
-    # The parsed document lives until the plan is built from it: kept out of the collector's
-    # walks from the start. Left to it, the first full collection after the judging (which
-    # pauses the collector) walked all of it: 1.2 s of the 2.5 s that judging 100,000
-    # changes took inside ``reconciler apply``.
+    # What judging parsed lives until the plan is built from it (all of a file not laid out
+    # as written): kept out of the collector's walks from the start. Left to it, the first
+    # full collection after the judging (which pauses the collector) walked all of it: 1.2 s
+    # of the 2.5 s that judging 100,000 parsed changes took inside ``reconciler apply``.
     with collector_paused(), within(str(path), PlanFileError):
         judged = judge(text)
         gc.freeze()

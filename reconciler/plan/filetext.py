@@ -10,7 +10,8 @@ also diffs well.
 
 Each line is exactly the text the checksum hashes for its change, so a file as written here
 is checked by hashing its lines as they stand (``canonical_parts``, ``planfile``), not by
-parsing the document and encoding it again (a third of loading a large plan). The document
+parsing the document and encoding it again (a third of loading a large plan), and a line
+equal to the text of a change just planned is that change (``planfile.JudgedPlan.build``). The document
 is the same JSON whatever the layout (same schema, same checksum: the checksum is over the
 canonical text of the document, not over the file's whitespace); files laid out otherwise
 (by hand, or by the writer before its lines were canonical) are judged the slower way.
@@ -63,11 +64,11 @@ def iter_plan_text(plan: Plan) -> Iterator[str]:
     yield tail + "\n"
 
 
-def canonical_parts(text: str) -> tuple[str, str] | None:
+def canonical_parts(text: str) -> tuple[str, list[str]] | None:
     """A plan file's text as the writer above lays it out, in two parts: the file with its
-    list of changes emptied, and the lines of that list as they stand, joined by commas (the
-    inside of the list in the canonical text, when the file is as written). None when the
-    file has no such list (no changes, or another layout)."""
+    list of changes emptied, and the lines of that list as they stand (joined by commas,
+    the inside of the list in the canonical text, when the file is as written). None when
+    the file has no such list (no changes, or another layout)."""
     start = text.find(_OPEN)
     if start < 0:
         return None
@@ -75,4 +76,4 @@ def canonical_parts(text: str) -> tuple[str, str] | None:
     end = text.find(_CLOSE, first)
     if end < 0:
         return None
-    return text[:start] + _EMPTY + text[end + len(_CLOSE) :], text[first:end].replace(_BETWEEN, ",")
+    return text[:start] + _EMPTY + text[end + len(_CLOSE) :], text[first:end].split(_BETWEEN)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.collector import collector_paused
+from reconciler.plan.changetext import change_text
 from reconciler.plan.document import (
     UNCHECKED,
     canonical_spliced,
@@ -24,6 +25,7 @@ from reconciler.plan.document import (
     compute_checksum,
     document_checksum,
     plan_from_document,
+    refs_document,
 )
 from reconciler.plan.errors import PlanFileError
 from reconciler.plan.filetext import canonical_parts, iter_plan_text
@@ -53,39 +55,79 @@ class JudgedPlan:
     """A plan file judged good: valid JSON of this format, of the schema's shape, and sealed
     (its checksum holds over the document as read). Its ``Plan`` is built on demand
     (``build``), so that ``reconciler apply`` can judge the file before it takes the lock and
-    build the plan while the lock's confirmation waits. The header fields read here are
-    already covered by the checksum."""
+    build the plan inside it. The header fields read here are already covered by the
+    checksum.
 
-    __slots__ = ("_doc", "_plan", "checksum", "config_dir", "created_at", "environment")
+    A file laid out as ``dumps`` writes it is judged by hashing its change lines as they
+    stand (``_as_written``); they are parsed only when the plan is built, and a line that is
+    the very text of a change of the plan ``build`` is given (the re-check's fresh plan, in
+    ``reconciler apply``) is that change, not parsed at all. Such a line is the text this
+    reconciler writes for a change it made, so it needs no shape check either; every other
+    line is parsed and checked against the schema's ``change`` there. So of such a file only
+    a change line that is not the shape of a change, in a file sealed again by hand after
+    editing, is refused by ``build`` rather than by ``judge``. Any other file (laid out
+    otherwise) is parsed and shape-checked whole by ``judge``: it is ``parsed``, and built
+    beside a read (``build_between``)."""
 
-    def __init__(self, doc: dict[str, Any], plan: Plan | None) -> None:
-        self._doc, self._plan = doc, plan
+    __slots__ = (
+        "_doc",
+        "_lines",
+        "_plan",
+        "checksum",
+        "config_dir",
+        "created_at",
+        "environment",
+        "forced",
+        "takeover",
+    )
+
+    def __init__(
+        self, doc: dict[str, Any], plan: Plan | None, lines: list[str] | None = None
+    ) -> None:
+        self._doc, self._plan, self._lines = doc, plan, lines
         self.checksum: str = doc["checksum"]
         self.environment: str | None = doc.get("environment")
         self.config_dir: str = doc.get("config_dir", "")
         self.created_at: str | None = doc.get("created_at")
+        self.forced: bool = bool(doc.get("forced", False))
+        self.takeover: bool = bool(doc.get("takeover", False))
 
-    def build(self) -> Plan:
+    @property
+    def parsed(self) -> bool:
+        """Its changes were parsed and judged with the rest (a file not laid out as written)."""
+        return self._lines is None
+
+    def build(self, fresh: Plan | None = None) -> Plan:
         """The ``Plan``, built once; ``PlanFileError`` for a change this reconciler does not
-        make (only a file re-sealed by hand after editing gets this far with one)."""
+        make (only a file re-sealed by hand after editing gets this far with one). ``fresh``:
+        a plan whose changes are taken for the lines that are their very text."""
         if self._plan is None:
             with collector_paused():  # millions of small acyclic containers (a third of it)
-                self._keep(_built(self._doc))
+                if self._lines is None:
+                    self._keep(_built(self._doc))
+                else:
+                    self._keep(_built(self._doc, _from_lines(self._lines, fresh)))
         assert self._plan is not None
         return self._plan
 
     async def build_between(self, spent: list[float]) -> Plan:
-        """``build``, ``SLICE`` changes at a time, letting the event loop run between slices:
-        beside a read (``reconciler apply``'s re-check), the building fills the time the read
-        waits for answers, and an answer waits at most one slice (about 7 ms). Cancelled, it
-        leaves nothing behind, and a later call starts again. ``spent``: the slices' own wall
-        and CPU seconds are added to its two numbers."""
+        """``build`` (without a fresh plan), ``SLICE`` changes at a time, letting the event
+        loop run between slices: beside a read (``reconciler apply``'s re-check of a
+        ``parsed`` file), the building fills the time the read waits for answers, and an
+        answer waits at most one slice (about 7 ms). Cancelled, it leaves nothing behind, and
+        a later call starts again. ``spent``: the slices' own wall and CPU seconds are added
+        to its two numbers."""
         if self._plan is None:
-            docs, made = self._doc["changes"], []
+            lines, docs = self._lines, self._doc["changes"]
+            size = len(docs) if lines is None else len(lines)
+            made: list[Change] = []
             with collector_paused():  # as ``build``; the read pauses it too
-                for start in range(0, len(docs), SLICE):
+                for start in range(0, size, SLICE):
                     wall, cpu = time.perf_counter(), time.process_time()
-                    made.extend(_changes(docs[start : start + SLICE]))
+                    if lines is None:
+                        made.extend(_changes(docs[start : start + SLICE]))
+                    else:
+                        made.extend(_from_lines(lines[start : start + SLICE], None, start))
                     spent[0] += time.perf_counter() - wall
                     spent[1] += time.process_time() - cpu
                     await asyncio.sleep(0)
@@ -95,7 +137,7 @@ class JudgedPlan:
 
     def _keep(self, plan: Plan) -> None:
         self._plan = _checked(plan)
-        self._doc = {}  # the changes live on in the plan; the parsed copy need not
+        self._doc, self._lines = {}, None  # the changes live on in the plan
 
 
 SLICE = 1024  # changes built between two turns of the event loop (``build_between``)
@@ -109,10 +151,8 @@ def judge(text: str) -> JudgedPlan:
 
 
 def _judge(text: str) -> JudgedPlan:
-    doc: Any = _sealed_as_written(text)
-    sealed = doc is not None
-    if not sealed:
-        doc = _parsed(text)
+    written = _as_written(text)
+    doc: Any = _parsed(text) if written is None else written[0]
     if not isinstance(doc, dict):
         raise PlanFileError("not a plan file: the document is not a JSON object")
     version = doc.get("format_version")
@@ -123,10 +163,12 @@ def _judge(text: str) -> JudgedPlan:
         )
     if not _valid_shape(doc):
         _explain_shape(doc)
-    if sealed or _sealed_as_read(doc):
+    if written is not None:
+        return JudgedPlan(doc, None, written[1])
+    if _sealed_as_read(doc):
         return JudgedPlan(doc, None)
     plan = _built(doc)  # judged as before: by the checksum of the plan rebuilt from it
-    if compute_checksum(plan) != plan.checksum:
+    if _checksum_of(plan) != plan.checksum:
         raise PlanFileError(
             "plan checksum does not match its content: the file was edited after it was "
             "made; make a new plan and review it"
@@ -143,17 +185,17 @@ def _parsed(text: str) -> Any:
         raise PlanFileError("not a plan file: JSON nested too deeply") from None
 
 
-def _sealed_as_written(text: str) -> dict[str, Any] | None:
-    """The document of a file laid out as ``dumps`` writes it whose checksum holds, parsed
-    from the very bytes the checksum was found to hold over; None for any other file (then
-    judged as before, and refused there if it must be).
+def _as_written(text: str) -> tuple[dict[str, Any], list[str]] | None:
+    """The header and the change lines of a file laid out as ``dumps`` writes it whose
+    checksum holds; None for any other file (then judged as before, and refused there if it
+    must be). The header is the rest of the file parsed, its list of changes left empty.
 
     The file's change lines are the changes' canonical text (``filetext``), so the canonical
-    text of the whole document is the rest of the file (small: parsed and encoded) with the
-    lines spliced in as they stand, and neither the lines nor the document are encoded
-    again. Sound whatever the file holds: the document returned is parsed from the bytes
-    hashed, so a file whose parts do not fit together this way fails the checksum, or
-    parses to exactly the document that was sealed."""
+    text of the whole document is the header's (small: parsed and encoded) with the lines
+    spliced in as they stand, and neither the lines nor the document are encoded again. Sound
+    whatever the file holds: the header is the value its own hashed text parses to (JSON
+    round-trips), and the lines, when ``build`` takes them, are each a whole JSON value (one
+    that is not is refused there), so the document they make is the one sealed."""
     parts = canonical_parts(text)
     if parts is None:
         return None
@@ -164,19 +206,44 @@ def _sealed_as_written(text: str) -> dict[str, Any] | None:
         return None
     if not isinstance(head, dict) or not isinstance(head.get("checksum"), str):
         return None
-    canonical = canonical_spliced(head, lines)
-    if "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest() != head["checksum"]:
+    try:  # a value no encoder writes (a float out of range, a lone surrogate): not sealed
+        canonical = canonical_spliced(head, ",".join(lines)).encode("utf-8")
+    except ValueError:  # UnicodeEncodeError is one
         return None
+    if "sha256:" + hashlib.sha256(canonical).hexdigest() != head["checksum"]:
+        return None
+    head["changes"] = []  # the lines stand for it (another "changes" key was not hashed)
+    return head, lines
+
+
+def _from_lines(lines: list[str], fresh: Plan | None, first: int = 0) -> tuple[Change, ...]:
+    """The changes of these change lines (the first of them the plan's change ``first``): a
+    change of ``fresh`` whose text a line is, else the line parsed, checked against the
+    schema's change and built."""
+    known = {} if fresh is None else _by_text(fresh.changes)
+    return tuple(
+        [
+            known.get(line) or _line_change(n, line)  # a Change is never false
+            for n, line in enumerate(lines, first)
+        ]
+    )
+
+
+def _by_text(changes: tuple[Change, ...]) -> dict[str, Change]:
+    shared: dict[int, str] = {}  # texts of shared pieces (``change_text``)
+    return {change_text(change, refs_document, shared): change for change in changes}
+
+
+def _line_change(n: int, line: str) -> Change:
     try:
-        doc = json.loads(canonical)
-    except (ValueError, RecursionError):  # hashed as the checksum says, yet not JSON
-        return None
-    if not isinstance(doc, dict):
-        return None
-    for key in UNCHECKED:  # as read: the cost (its shape is judged with the rest)
-        if key in head:
-            doc[key] = head[key]
-    return doc
+        doc = json.loads(line)  # a whole value, or the lines do not make the sealed list
+    except (ValueError, RecursionError):
+        raise PlanFileError(
+            f"not a valid plan file: change {n} is not one line of JSON; make the plan again"
+        ) from None
+    if not _valid_change(doc):
+        _explain_change(n, doc)
+    return _changes([doc])[0]
 
 
 def _built(doc: dict[str, Any], changes: tuple[Change, ...] | None = None) -> Plan:
@@ -222,15 +289,36 @@ def _sealed_as_read(doc: dict[str, Any]) -> bool:
     ``Plan``; the plan applied is made from this same document, so it covers what runs. A
     file that fails it is judged as before, by the checksum of the plan rebuilt from it."""
     body = {key: value for key, value in doc.items() if key not in UNCHECKED}
-    return document_checksum(body) == doc.get("checksum")
+    try:
+        return document_checksum(body) == doc.get("checksum")
+    except ValueError:  # a value no encoder writes: see ``_checksum_of``
+        return False
 
 
-def _explain_shape(doc: dict[str, Any]) -> None:
-    """Why the document fails the schema, in jsonschema's words (loaded only for this)."""
+def _checksum_of(plan: Plan) -> str | None:
+    """``compute_checksum``, or None for a plan holding a value that has no canonical text
+    (a float out of range, a lone surrogate): no plan file this reconciler wrote holds one."""
+    try:
+        return compute_checksum(plan)
+    except ValueError:  # UnicodeEncodeError is one
+        return None
+
+
+def _explain_shape(doc: Any, schema: dict[str, Any] = PLAN_SCHEMA, at: str = "") -> None:
+    """Why the document (or at ``at``, a part of it) fails the schema, in jsonschema's
+    words (loaded only for this)."""
     import jsonschema
 
-    problem = jsonschema.validators.Draft202012Validator(PLAN_SCHEMA).iter_errors(doc)
+    problem = jsonschema.validators.Draft202012Validator(schema).iter_errors(doc)
     first = min(problem, key=lambda e: list(e.absolute_path), default=None)
     if first is not None:
-        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-        raise PlanFileError(f"not a valid plan file: at {where}: {first.message}")
+        where = "/".join([*([at] if at else []), *(str(p) for p in first.absolute_path)])
+        raise PlanFileError(f"not a valid plan file: at {where or '(root)'}: {first.message}")
+
+
+_CHANGE_SCHEMA = {"$defs": PLAN_SCHEMA["$defs"], "$ref": "#/$defs/change"}
+_valid_change = compile_schema(_CHANGE_SCHEMA)
+
+
+def _explain_change(n: int, doc: Any) -> None:
+    _explain_shape(doc, _CHANGE_SCHEMA, f"changes/{n}")
