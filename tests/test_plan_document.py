@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,18 @@ def test_an_edited_plan_file_is_refused(edit: object, message: str) -> None:
     with pytest.raises(PlanFileError, match=None) as raised:
         loads(json.dumps(doc))
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ['"\\ud800"', "1e400"])
+def test_a_value_without_canonical_text_is_refused_not_an_internal_error(value: str) -> None:
+    """A lone surrogate or a float out of range (JSON admits both, no encoder writes them):
+    a plan file holding one, as written or laid out otherwise, was edited."""
+    text = dumps(_a_plan())
+    for laid_out in (text, json.dumps(json.loads(text), indent=1)):
+        edited = re.sub(r'"target": *"[^"]*"', lambda _: f'"target": {value}', laid_out, count=1)
+        assert edited != laid_out
+        with pytest.raises(PlanFileError, match=r"checksum does not match|at target: "):
+            loads(edited)
 
 
 @pytest.mark.parametrize(("text", "message"), [("{", "invalid JSON"), ("[1]", "not a JSON object")])
