@@ -13,7 +13,8 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from json.scanner import make_scanner
 from typing import Any
 
 from reconciler.collector import collector_paused
@@ -221,12 +222,13 @@ def _from_lines(lines: list[str], fresh: Plan | None, first: int = 0) -> tuple[C
     change of ``fresh`` whose text a line is, else the line parsed, checked against the
     schema's change and built."""
     known = {} if fresh is None else _by_text(fresh.changes)
-    return tuple(
-        [
-            known.get(line) or _line_change(n, line)  # a Change is never false
-            for n, line in enumerate(lines, first)
-        ]
-    )
+    out = [known.get(line) for line in lines]
+    missing = [n for n, change in enumerate(out) if change is None]
+    if missing:
+        docs = [_line_document(first + n, lines[n]) for n in missing]
+        for n, change in zip(missing, _changes(docs), strict=True):
+            out[n] = change
+    return tuple(out)  # type: ignore[arg-type]  # none is None by now
 
 
 def _by_text(changes: tuple[Change, ...]) -> dict[str, Change]:
@@ -234,16 +236,24 @@ def _by_text(changes: tuple[Change, ...]) -> dict[str, Change]:
     return {change_text(change, refs_document, shared): change for change in changes}
 
 
-def _line_change(n: int, line: str) -> Change:
+def _line_document(n: int, line: str) -> dict[str, Any]:
+    """Change ``n``'s line parsed: a whole JSON value, the line entire (else the lines do
+    not make the sealed list), of the schema's ``change``."""
     try:
-        doc = json.loads(line)  # a whole value, or the lines do not make the sealed list
-    except (ValueError, RecursionError):
+        doc, end = _scan(line, 0)  # the C scanner: no whitespace around a line as written
+    except (StopIteration, ValueError, RecursionError):
+        end = -1
+    if end != len(line):
         raise PlanFileError(
             f"not a valid plan file: change {n} is not one line of JSON; make the plan again"
-        ) from None
+        )
     if not _valid_change(doc):
         _explain_change(n, doc)
-    return _changes([doc])[0]
+    return doc  # type: ignore[no-any-return]
+
+
+# json.loads' own C scanner, without its wrapping: a value at an index, and where it ends
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed's stub
 
 
 def _built(doc: dict[str, Any], changes: tuple[Change, ...] | None = None) -> Plan:
@@ -316,7 +326,7 @@ def _explain_shape(doc: Any, schema: dict[str, Any] = PLAN_SCHEMA, at: str = "")
         raise PlanFileError(f"not a valid plan file: at {where or '(root)'}: {first.message}")
 
 
-_CHANGE_SCHEMA = {"$defs": PLAN_SCHEMA["$defs"], "$ref": "#/$defs/change"}
+_CHANGE_SCHEMA = {**PLAN_SCHEMA["$defs"]["change"], "$defs": PLAN_SCHEMA["$defs"]}
 _valid_change = compile_schema(_CHANGE_SCHEMA)
 
 
