@@ -193,6 +193,11 @@ def test_a_line_that_is_the_text_of_a_fresh_change_is_that_change_and_no_other_i
     assert taken == [False, *[True] * (len(_PLAN.changes) - 2), False]
     # a change whose text is no line of the file is not taken, whatever its address
     assert planfile.judge(_TEXT).build(replace(_PLAN, changes=_OTHER.changes[:1])) == _PLAN
+    # a fresh plan far larger than the saved one (made for a plan with --only): its texts
+    # would cost more than parsing the lines, so none is written and nothing is taken
+    larger = replace(_OTHER, changes=_OTHER.changes + synthetic_plan(40, folders=2).changes)
+    judged = planfile.judge(_TEXT).build(larger)
+    assert judged == _PLAN and not {id(c) for c in judged.changes} & {id(c) for c in larger.changes}
 
 
 def test_a_resealed_line_that_is_not_a_change_is_refused_when_built() -> None:

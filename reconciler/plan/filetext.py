@@ -11,10 +11,11 @@ also diffs well.
 Each line is exactly the text the checksum hashes for its change, so a file as written here
 is checked by hashing its lines as they stand (``canonical_parts``, ``planfile``), not by
 parsing the document and encoding it again (a third of loading a large plan), and a line
-equal to the text of a change just planned is that change (``planfile.JudgedPlan.build``). The document
-is the same JSON whatever the layout (same schema, same checksum: the checksum is over the
-canonical text of the document, not over the file's whitespace); files laid out otherwise
-(by hand, or by the writer before its lines were canonical) are judged the slower way.
+that is the text of a change just planned is that change (``planfile.JudgedPlan.build``).
+The document is the same JSON whatever the layout (same schema, same checksum: the checksum
+is over the canonical text of the document, not over the file's whitespace); files laid out
+otherwise (by hand, or by the writer before its lines were canonical) are judged the slower
+way.
 """
 
 from __future__ import annotations
