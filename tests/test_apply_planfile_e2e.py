@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from helpers import SandboxServer, flags, run_cli, running_sandbox, sdk
+from helpers.plans import resealed_as_written
 
 from reconciler.plan.document import UNCHECKED, document_checksum
 
@@ -101,22 +102,6 @@ def test_a_resealed_plan_with_a_change_no_reconciler_makes_is_refused_before_any
         assert again.returncode == 0, again.stdout + again.stderr
 
 
-def _resealed_as_written(text: str, line: str) -> str:
-    """The file with its first change line replaced by ``line`` and sealed again by hand,
-    laid out as written: judged by its lines, so only its build can refuse such a line."""
-    import hashlib
-
-    from reconciler.plan.document import canonical_spliced
-    from reconciler.plan.planfile import _as_written
-
-    written = _as_written(text)
-    assert written is not None
-    head, lines = written
-    canonical = canonical_spliced(head, ",".join([line, *lines[1:]]))
-    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return text.replace(lines[0], line).replace(head["checksum"], digest)
-
-
 def test_a_resealed_line_that_is_no_change_is_refused_in_the_lock_before_any_write(
     tmp_path: Path,
 ) -> None:
@@ -129,7 +114,7 @@ def test_a_resealed_line_that_is_no_change_is_refused_in_the_lock_before_any_wri
             (json.dumps({**first, "actions": ["sync"]}), "is not a change it makes"),
             ('{"actions":', "change 0 is not one line of JSON"),
         ):
-            plan_file.write_text(_resealed_as_written(good, line))
+            plan_file.write_text(resealed_as_written(good, 0, line))
             server.reset_stats()
             result = run_cli("apply", str(plan_file), "--auto-approve", *flags(server))
             assert result.returncode == 1

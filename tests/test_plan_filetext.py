@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from helpers.plans import hostile_plan, synthetic_plan
+from helpers.plans import hostile_plan, resealed_as_written, synthetic_plan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_plan_changetext import CHANGES
@@ -203,17 +203,6 @@ def test_a_line_that_is_the_text_of_a_fresh_change_is_that_change_and_no_other_i
 def test_a_resealed_line_that_is_not_a_change_is_refused_when_built() -> None:
     """Only a file sealed again by hand gets past judging with such a line; building says
     which change it is and why, in one line."""
-    import hashlib
-
-    from reconciler.plan.document import canonical_spliced
-
-    def resealed(line: str) -> str:
-        head, lines = planfile._as_written(_TEXT) or ({}, [])
-        digest = hashlib.sha256(
-            canonical_spliced(head, ",".join([lines[0], line, *lines[2:]])).encode()
-        ).hexdigest()
-        return _TEXT.replace(lines[1], line).replace(head["checksum"], "sha256:" + digest)
-
     second = json.loads((planfile._as_written(_TEXT) or ({}, ["", ""]))[1][1])
     cases = {
         '{"actions":["patch"]': "change 1 is not one line of JSON",
@@ -221,7 +210,7 @@ def test_a_resealed_line_that_is_not_a_change_is_refused_when_built() -> None:
         json.dumps({**second, "extra": 1}): "at changes/1: ",
     }
     for line, expected in cases.items():
-        judged = planfile.judge(resealed(line))  # the checksum holds
+        judged = planfile.judge(resealed_as_written(_TEXT, 1, line))  # the checksum holds
         with pytest.raises(PlanFileError, match=expected):
             judged.build(_PLAN)
 

@@ -1,9 +1,11 @@
 """Plans built in code: a sealed plan from a list of changes (for the renderers), one with
 hostile live names, a large one built by the real planner (a metadata rule over N items,
-plus folders it deletes), a large synthetic one, and the day-two edits of examples/realistic."""
+plus folders it deletes), a large synthetic one, the day-two edits of examples/realistic, and
+a plan file as written with one change line replaced and sealed again by hand."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from helpers import payloads
@@ -14,9 +16,10 @@ from reconciler.model.desired import OWNER_KEY
 from reconciler.model.live import LiveFolder, LiveItem, LiveState
 from reconciler.plan import Change, FieldDiff, Plan, Refusal, diff
 from reconciler.plan.actions import Action
-from reconciler.plan.document import sealed
+from reconciler.plan.document import canonical_spliced, sealed
 from reconciler.plan.model import summarise
 from reconciler.plan.order import ordered
+from reconciler.plan.planfile import _as_written
 
 
 def sealed_plan(changes: list[Change], refusals: tuple[Refusal, ...] = ()) -> Plan:
@@ -215,3 +218,16 @@ def edit_day_two(config: Path) -> None:
             assert old in text, f"{name}: {old!r} not found; update DAY_TWO_EDITS"
             text = text.replace(old, new, 1)
         path.write_text(text)
+
+
+def resealed_as_written(text: str, index: int, line: str) -> str:
+    """The plan file ``text`` (as ``dumps`` writes it) with change line ``index`` replaced by
+    ``line`` and its checksum made again, still laid out as written: judged by its lines, so
+    only its build can refuse such a line."""
+    written = _as_written(text)
+    assert written is not None
+    head, lines = written
+    old, lines[index] = lines[index], line
+    canonical = canonical_spliced(head, ",".join(lines))
+    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return text.replace(old, line).replace(head["checksum"], digest)
