@@ -21,7 +21,7 @@ from reconciler.kinds.item import ItemPayload
 from reconciler.model.addresses import Kind
 from reconciler.plan import Plan, planfile
 from reconciler.plan.actions import Action
-from reconciler.plan.document import change_document, plan_document, sealed
+from reconciler.plan.document import canonical_spliced, change_document, plan_document, sealed
 from reconciler.plan.errors import PlanFileError
 from reconciler.plan.filetext import change_line, iter_plan_text
 from reconciler.plan.model import Change
@@ -217,3 +217,32 @@ def test_a_resealed_line_that_is_not_a_change_is_refused_when_built() -> None:
 
 def _uncosted(doc: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in doc.items() if key != "cost"}
+
+
+def test_a_header_value_that_reads_as_the_place_of_the_changes_is_not_judged_as_written() -> None:
+    """The lines go into the one place the header's canonical text holds the changes. A
+    nested value that reads as that place (sealed by splicing the lines there) leaves two:
+    the file is judged the slower way, from the document as parsed, and refused."""
+    import hashlib
+
+    from reconciler.plan.document import UNCHECKED, _canonical
+
+    head, lines = planfile._as_written(_TEXT) or ({}, [])
+    mark = '"changes":["reconciler:changes-go-here"]'
+    assert canonical_spliced({"a": {"changes": ["reconciler:changes-go-here"]}}, "1") is None
+    # the text an attacker would hash: the lines spliced into the nested place, found first
+    body = {k: v for k, v in head.items() if k not in UNCHECKED}
+    body["caller"] = {"changes": ["reconciler:changes-go-here"]}  # "caller" < "changes"
+    body["changes"] = ["reconciler:changes-go-here"]
+    text = _canonical(body)
+    at = text.index(mark)
+    assert at < text.rindex(mark)  # the nested one comes first
+    hashed = text[:at] + '"changes":[' + ",".join(lines) + "]" + text[at + len(mark) :]
+    digest = "sha256:" + hashlib.sha256(hashed.encode()).hexdigest()
+    forged = _TEXT.replace(
+        '"caller": null', '"caller": {"changes": ["reconciler:changes-go-here"]}', 1
+    ).replace(head["checksum"], digest)
+    assert forged != _TEXT
+    assert planfile._as_written(forged) is None
+    with pytest.raises(PlanFileError):
+        loads(forged)

@@ -191,15 +191,19 @@ def document_checksum(doc: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
 
 
-def canonical_spliced(doc: Mapping[str, Any], changes: str) -> str:
+def canonical_spliced(doc: Mapping[str, Any], changes: str) -> str | None:
     """The canonical text of ``doc`` without its ``UNCHECKED`` keys, and with the inside of
     its list of changes ``changes`` as given: text, not a value (a plan file's lines as they
     stand, ``filetext.canonical_parts``). What ``document_checksum`` hashes (UTF-8), when
-    ``changes`` is the changes' canonical text joined by commas."""
+    ``changes`` is the changes' canonical text joined by commas. None when the text of
+    ``doc`` has more than one place that could be its changes (a nested value made to look
+    so): spliced into the wrong one, the text hashed would not be the document used."""
     body = {key: value for key, value in doc.items() if key not in UNCHECKED}
     body["changes"] = [_PLACEHOLDER]
     text = _canonical(body)
     at = text.index(_CHANGES_TEXT_MARK)
+    if text.find(_CHANGES_TEXT_MARK, at + 1) >= 0:
+        return None  # a value that reads as the mark: no one place for the changes
     return "".join((text[:at], '"changes":[', changes, "]", text[at + len(_CHANGES_TEXT_MARK) :]))
 
 

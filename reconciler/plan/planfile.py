@@ -195,8 +195,10 @@ def _as_written(text: str) -> tuple[dict[str, Any], list[str]] | None:
     text of the whole document is the header's (small: parsed and encoded) with the lines
     spliced in as they stand, and neither the lines nor the document are encoded again. Sound
     whatever the file holds: the header is the value its own hashed text parses to (JSON
-    round-trips), and the lines, when ``build`` takes them, are each a whole JSON value (one
-    that is not is refused there), so the document they make is the one sealed."""
+    round-trips), the lines go into the one place that text holds the changes (a header
+    with two is judged the slower way), and when ``build`` takes them they are each a whole
+    JSON value (one that is not is refused there), so the document they make is the one
+    sealed."""
     parts = canonical_parts(text)
     if parts is None:
         return None
@@ -208,10 +210,11 @@ def _as_written(text: str) -> tuple[dict[str, Any], list[str]] | None:
     if not isinstance(head, dict) or not isinstance(head.get("checksum"), str):
         return None
     try:  # a value no encoder writes (a float out of range, a lone surrogate): not sealed
-        canonical = canonical_spliced(head, ",".join(lines)).encode("utf-8")
+        spliced = canonical_spliced(head, ",".join(lines))
+        canonical = None if spliced is None else spliced.encode("utf-8")
     except ValueError:  # UnicodeEncodeError is one
         return None
-    if "sha256:" + hashlib.sha256(canonical).hexdigest() != head["checksum"]:
+    if canonical is None or "sha256:" + hashlib.sha256(canonical).hexdigest() != head["checksum"]:
         return None
     head["changes"] = []  # the lines stand for it (another "changes" key was not hashed)
     return head, lines

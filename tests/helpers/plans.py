@@ -229,5 +229,6 @@ def resealed_as_written(text: str, index: int, line: str) -> str:
     head, lines = written
     old, lines[index] = lines[index], line
     canonical = canonical_spliced(head, ",".join(lines))
+    assert canonical is not None
     digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     return text.replace(old, line).replace(head["checksum"], digest)
